@@ -1,0 +1,463 @@
+//! Pest pairs → `ast` nodes. Spans become offsets into the whole file;
+//! string escapes are decoded here (a bad one is reported and kept as
+//! written). Everything else is checked by `validate`.
+
+use pest::iterators::Pair;
+
+use crate::ast::*;
+use crate::chunks::first_word;
+use crate::diagnostic::{Diagnostic, DiagnosticKind};
+use crate::parser::Rule;
+
+/// Builds one statement; `offset` is where its chunk starts in the file.
+pub(crate) fn statement(
+    pair: Pair<'_, Rule>,
+    offset: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Statement {
+    let mut builder = Builder {
+        offset,
+        diagnostics,
+    };
+    builder.statement(pair)
+}
+
+struct Builder<'d> {
+    offset: usize,
+    diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+/// The children that carry meaning: keywords and punctuation are dropped,
+/// except the few words that tell two forms apart.
+fn parts(pair: Pair<'_, Rule>) -> Vec<Pair<'_, Rule>> {
+    pair.into_inner()
+        .filter(|p| {
+            !matches!(
+                p.as_rule(),
+                Rule::lbrace
+                    | Rule::rbrace
+                    | Rule::assign_op
+                    | Rule::dot
+                    | Rule::colon
+                    | Rule::lparen
+                    | Rule::rparen
+                    | Rule::range_op
+                    | Rule::plus_op
+            ) && !is_dropped_keyword(p.as_rule())
+        })
+        .collect()
+}
+
+fn is_dropped_keyword(rule: Rule) -> bool {
+    let name = format!("{rule:?}");
+    name.starts_with("kw_") && !matches!(rule, Rule::kw_now | Rule::kw_to | Rule::kw_for | Rule::kw_in)
+}
+
+impl Builder<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn name(&self, pair: &Pair<'_, Rule>) -> Name {
+        Spanned::new(pair.as_str().to_string(), self.span(pair))
+    }
+
+    fn lit(&self, pair: &Pair<'_, Rule>) -> Lit {
+        self.name(pair)
+    }
+
+    /// A keyword-led clause whose keyword is the first word of its text.
+    fn keyword_span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let start = self.offset + pair.as_span().start();
+        Span::new(start, start + first_word(pair.as_str()).len())
+    }
+
+    fn statement(&mut self, pair: Pair<'_, Rule>) -> Statement {
+        let span = self.span(&pair);
+        let keyword = self.keyword_span(&pair);
+        let rule = pair.as_rule();
+        let p = parts(pair);
+        let kind = match rule {
+            Rule::scenario_stmt => StatementKind::Scenario(self.string(&p[0])),
+            Rule::seed_stmt => StatementKind::Seed(self.lit(&p[0])),
+            Rule::anchor_stmt => StatementKind::AnchorAlign(self.lit(&p[0])),
+            Rule::source_stmt => StatementKind::Source(Source {
+                name: self.name(&p[0]),
+                kind: self.name(&p[1]),
+                path: self.string(&p[2]),
+                clauses: p[3..].iter().map(|c| self.source_clause(c.clone())).collect(),
+            }),
+            Rule::table_stmt => StatementKind::Table(Table {
+                name: self.name(&p[0]),
+                clauses: p[1..].iter().map(|c| self.table_clause(c.clone())).collect(),
+            }),
+            Rule::replay_stmt => StatementKind::Replay(Replay {
+                source: self.name(&p[0]),
+                table: self.name(&p[1]),
+                clauses: self.step_clauses(&p[2..]),
+            }),
+            Rule::generate_stmt => StatementKind::Generate(Generate {
+                table: self.name(&p[0]),
+                clauses: self.step_clauses(&p[1..]),
+            }),
+            Rule::extrapolate_stmt => StatementKind::Extrapolate(Extrapolate {
+                source: self.name(&p[0]),
+                measure: self.name(&p[1]),
+                table: self.name(&p[2]),
+                clauses: self.step_clauses(&p[3..]),
+            }),
+            Rule::anomaly_stmt => {
+                let has_measure = p.get(2).is_some_and(|x| x.as_rule() == Rule::ident);
+                let first_clause = if has_measure { 3 } else { 2 };
+                StatementKind::Anomaly(Anomaly {
+                    kind: self.name(&p[0]),
+                    table: self.name(&p[1]),
+                    measure: has_measure.then(|| self.name(&p[2])),
+                    clauses: p[first_clause..]
+                        .iter()
+                        .map(|c| self.anomaly_clause(c.clone()))
+                        .collect(),
+                })
+            }
+            other => unreachable!("the grammar's statement rule has no {other:?}"),
+        };
+        Statement {
+            kind,
+            span,
+            keyword,
+            recovered: false,
+        }
+    }
+
+    fn unknown(&self, pair: &Pair<'_, Rule>) -> Name {
+        Spanned::new(first_word(pair.as_str()).to_string(), self.keyword_span(pair))
+    }
+
+    fn source_clause(&mut self, pair: Pair<'_, Rule>) -> SourceClause {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        if rule == Rule::source_unknown {
+            return SourceClause::Unknown(self.unknown(&pair));
+        }
+        let p = parts(pair);
+        match rule {
+            Rule::time_clause => SourceClause::Time {
+                span,
+                column: self.name(&p[0]),
+                format: p.get(1).map(|f| match f.as_rule() {
+                    Rule::string => TimeFormatSyntax::Strftime(self.string(f)),
+                    _ => TimeFormatSyntax::Word(self.name(f)),
+                }),
+            },
+            Rule::timezone_clause => SourceClause::Timezone(self.string(&p[0])),
+            Rule::nonexistent_clause => SourceClause::Nonexistent(self.name(&p[0])),
+            Rule::ambiguous_clause => SourceClause::Ambiguous(self.name(&p[0])),
+            Rule::dimensions_clause => SourceClause::Dimensions(self.ident_list(&p[0])),
+            Rule::measures_clause if p[0].as_rule() == Rule::long_measures => {
+                let l = parts(p[0].clone());
+                SourceClause::LongMeasures {
+                    span,
+                    name_column: self.name(&l[0]),
+                    value_column: self.name(&l[1]),
+                    ty: self.name(&l[2]),
+                }
+            }
+            Rule::measures_clause => SourceClause::Measures(
+                p.into_iter()
+                    .map(|decl| {
+                        let d = parts(decl);
+                        MeasureDecl {
+                            name: self.name(&d[0]),
+                            ty: self.name(&d[1]),
+                        }
+                    })
+                    .collect(),
+            ),
+            other => unreachable!("source clause {other:?}"),
+        }
+    }
+
+    fn table_clause(&mut self, pair: Pair<'_, Rule>) -> TableClause {
+        let rule = pair.as_rule();
+        if rule == Rule::table_unknown {
+            return TableClause::Unknown(self.unknown(&pair));
+        }
+        let p = parts(pair);
+        match rule {
+            Rule::name_clause => TableClause::Name(self.string(&p[0])),
+            Rule::layout_clause => TableClause::Layout(self.name(&p[0])),
+            Rule::measure_name_clause => TableClause::MeasureName(self.string(&p[0])),
+            other => unreachable!("table clause {other:?}"),
+        }
+    }
+
+    fn ident_list(&self, pair: &Pair<'_, Rule>) -> Vec<Name> {
+        pair.clone().into_inner().map(|i| self.name(&i)).collect()
+    }
+
+    fn step_clauses(&mut self, pairs: &[Pair<'_, Rule>]) -> Vec<Spanned<StepClause>> {
+        pairs
+            .iter()
+            .map(|pair| {
+                let span = self.span(pair);
+                Spanned::new(self.step_clause(pair.clone()), span)
+            })
+            .collect()
+    }
+
+    fn step_clause(&mut self, pair: Pair<'_, Rule>) -> StepClause {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        if matches!(
+            rule,
+            Rule::replay_unknown | Rule::generate_unknown | Rule::extrapolate_unknown
+        ) {
+            return StepClause::Unknown(self.unknown(&pair));
+        }
+        let p = parts(pair);
+        match rule {
+            Rule::window_clause => StepClause::Window(self.time_range(&p[0])),
+            Rule::learn_clause => StepClause::Learn(self.time_range(&p[0])),
+            Rule::where_clause => StepClause::Where(self.conditions(p), span),
+            Rule::shift_clause => StepClause::Shift(self.shift(&p[0])),
+            Rule::speed_clause => StepClause::Speed(self.lit(&p[0])),
+            Rule::measures_subset_clause => StepClause::Measures(self.ident_list(&p[0])),
+            Rule::set_clause => StepClause::Set(self.assignments(&p), span),
+            Rule::series_clause => StepClause::Series(self.assignments(&p), span),
+            Rule::range_clause => StepClause::Schedule(self.schedule(&p, span)),
+            Rule::measure_clause => StepClause::Measure(GeneratedMeasure {
+                name: self.name(&p[0]),
+                ty: self.name(&p[1]),
+                model: self.model(&p[2]),
+                span,
+            }),
+            Rule::model_clause => StepClause::Model(self.model(&p[0])),
+            other => unreachable!("step clause {other:?}"),
+        }
+    }
+
+    fn anomaly_clause(&mut self, pair: Pair<'_, Rule>) -> AnomalyClause {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let p = parts(pair);
+        match rule {
+            Rule::where_clause => AnomalyClause::Where(self.conditions(p), span),
+            Rule::at_clause => AnomalyClause::At {
+                at: self.time_expr(&p[0]),
+                length: p.get(2).map(|d| self.lit(d)),
+                span,
+            },
+            Rule::anomaly_param => AnomalyClause::Param(AnomalyParam {
+                name: self.name(&p[0]),
+                value: self.value(&p[1]),
+                per: p.get(2).map(|d| self.lit(d)),
+                span,
+            }),
+            other => unreachable!("anomaly clause {other:?}"),
+        }
+    }
+
+    fn conditions(&mut self, parts_of_where: Vec<Pair<'_, Rule>>) -> Vec<Condition> {
+        parts_of_where
+            .into_iter()
+            .map(|c| {
+                let span = self.span(&c);
+                let p = parts(c);
+                let test = match p[1].as_rule() {
+                    Rule::eq_op => ConditionTest::Equals(self.string(&p[2])),
+                    Rule::ne_op => ConditionTest::NotEquals(self.string(&p[2])),
+                    _ => ConditionTest::In(
+                        p[2].clone().into_inner().map(|s| self.string(&s)).collect(),
+                    ),
+                };
+                Condition {
+                    dimension: self.name(&p[0]),
+                    test,
+                    span,
+                }
+            })
+            .collect()
+    }
+
+    fn assignments(&mut self, pairs: &[Pair<'_, Rule>]) -> Vec<Assignment> {
+        pairs
+            .iter()
+            .map(|a| {
+                let p = parts(a.clone());
+                Assignment {
+                    dimension: self.name(&p[0]),
+                    value: self.string(&p[1]),
+                }
+            })
+            .collect()
+    }
+
+    fn shift(&mut self, pair: &Pair<'_, Rule>) -> Spanned<ShiftSyntax> {
+        let span = self.span(pair);
+        let rule = pair.as_rule();
+        let p = parts(pair.clone());
+        let shift = match rule {
+            // `to` is kept by `parts`; the time follows it.
+            Rule::shift_start => ShiftSyntax::StartTo(self.time_expr(&p[1])),
+            Rule::shift_end => ShiftSyntax::EndTo(self.time_expr(&p[1])),
+            Rule::shift_calendar => ShiftSyntax::CalendarDays {
+                days: self.lit(&p[0]),
+                zone: self.string(&p[2]),
+            },
+            _ => ShiftSyntax::By(self.lit(&p[0])),
+        };
+        Spanned::new(shift, span)
+    }
+
+    fn schedule(&mut self, p: &[Pair<'_, Rule>], span: Span) -> Schedule {
+        let start = self.time_expr(&p[0]);
+        let end = match p[1].as_rule() {
+            Rule::kw_to => ScheduleEnd::To(self.time_expr(&p[2])),
+            _ => ScheduleEnd::For(self.lit(&p[2])),
+        };
+        Schedule {
+            start,
+            end,
+            every: self.lit(&p[3]),
+            span,
+        }
+    }
+
+    fn time_range(&mut self, pair: &Pair<'_, Rule>) -> TimeRange {
+        let p = parts(pair.clone());
+        TimeRange {
+            start: self.time_expr(&p[0]),
+            end: self.time_expr(&p[1]),
+            span: self.span(pair),
+        }
+    }
+
+    fn time_expr(&mut self, pair: &Pair<'_, Rule>) -> TimeExpr {
+        let p = parts(pair.clone());
+        let base = match p[0].as_rule() {
+            Rule::kw_now => TimeBase::Now,
+            _ => TimeBase::Timestamp(self.lit(&p[0])),
+        };
+        let offset = p.get(1).map(|op| (op.as_str() == "+", self.lit(&p[2])));
+        TimeExpr {
+            base,
+            offset,
+            span: self.span(pair),
+        }
+    }
+
+    fn model(&mut self, pair: &Pair<'_, Rule>) -> ModelSyntax {
+        let span = self.span(pair);
+        let mut terms = Vec::new();
+        let mut clamp = None;
+        for part in parts(pair.clone()) {
+            match part.as_rule() {
+                Rule::term => terms.push(self.term(&part)),
+                _ => {
+                    let c = parts(part.clone());
+                    clamp = Some((self.lit(&c[0]), self.lit(&c[1]), self.span(&part)));
+                }
+            }
+        }
+        ModelSyntax { terms, clamp, span }
+    }
+
+    fn term(&mut self, pair: &Pair<'_, Rule>) -> TermSyntax {
+        let has_parens = pair.clone().into_inner().any(|p| p.as_rule() == Rule::lparen);
+        let p = parts(pair.clone());
+        let args = has_parens.then(|| {
+            p[1..]
+                .iter()
+                .map(|arg| {
+                    let span = self.span(arg);
+                    let a = parts(arg.clone());
+                    let (name, value) = match a.len() {
+                        2 => (Some(self.name(&a[0])), &a[1]),
+                        _ => (None, &a[0]),
+                    };
+                    Arg {
+                        name,
+                        value: self.value(value),
+                        span,
+                    }
+                })
+                .collect()
+        });
+        TermSyntax {
+            name: self.name(&p[0]),
+            args,
+            span: self.span(pair),
+        }
+    }
+
+    fn value(&mut self, pair: &Pair<'_, Rule>) -> ValueSyntax {
+        let inner = pair.clone().into_inner().next().unwrap_or_else(|| pair.clone());
+        match inner.as_rule() {
+            Rule::signed_duration | Rule::duration => ValueSyntax::Duration(self.lit(&inner)),
+            Rule::number => ValueSyntax::Number(self.lit(&inner)),
+            Rule::string => ValueSyntax::String(self.string(&inner)),
+            _ => ValueSyntax::Bool(Spanned::new(inner.as_str() == "true", self.span(&inner))),
+        }
+    }
+
+    /// Decodes `"..."`; a bad escape is reported and kept as written.
+    fn string(&mut self, pair: &Pair<'_, Rule>) -> Spanned<String> {
+        let span = self.span(pair);
+        let raw = pair.as_str();
+        let body = &raw[1..raw.len() - 1];
+        let mut out = String::with_capacity(body.len());
+        let mut i = 0;
+        while let Some(c) = body[i..].chars().next() {
+            if c != '\\' {
+                out.push(c);
+                i += c.len_utf8();
+                continue;
+            }
+            let (decoded, used) = decode_escape(&body[i + 1..]);
+            let escape = &body[i..i + 1 + used];
+            match decoded {
+                Some(d) => out.push(d),
+                None => {
+                    let start = span.start + 1 + i;
+                    self.diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::BadEscape {
+                            escape: escape.to_string(),
+                        },
+                        Span::new(start, start + escape.len()),
+                    ));
+                    out.push_str(escape);
+                }
+            }
+            i += 1 + used;
+        }
+        Spanned::new(out, span)
+    }
+}
+
+/// The character an escape stands for (after the backslash), and how many
+/// bytes of `rest` it used.
+fn decode_escape(rest: &str) -> (Option<char>, usize) {
+    let Some(first) = rest.chars().next() else {
+        return (None, 0);
+    };
+    let simple = match first {
+        '"' => Some('"'),
+        '\\' => Some('\\'),
+        'n' => Some('\n'),
+        't' => Some('\t'),
+        _ => None,
+    };
+    if first != 'u' {
+        return (simple, first.len_utf8());
+    }
+    let Some(close) = rest.strip_prefix("u{").and_then(|body| body.find('}')) else {
+        return (None, 1);
+    };
+    let hex = &rest[2..2 + close];
+    let c = u32::from_str_radix(hex, 16)
+        .ok()
+        .filter(|_| hex.len() <= 6)
+        .and_then(char::from_u32);
+    (c, 2 + close + 1)
+}

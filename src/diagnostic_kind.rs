@@ -1,0 +1,593 @@
+//! Every problem outatime reports about a scenario, with its stable code and
+//! its wording. Variants are alphabetised; each names an input that triggers
+//! it. `docs/errors.md` lists the same codes with an example each.
+
+use std::fmt;
+
+use crate::ast::Span;
+use crate::diagnostic::Severity;
+
+/// What kind of name a message is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    Column,
+    Dimension,
+    Measure,
+    Source,
+    Table,
+}
+
+impl fmt::Display for NameKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameKind::Column => "column",
+            NameKind::Dimension => "dimension",
+            NameKind::Measure => "measure",
+            NameKind::Source => "source",
+            NameKind::Table => "table",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DiagnosticKind {
+    /// `anomaly spike on telemetry { ... }`: a value anomaly without a measure.
+    AnomalyNeedsMeasure { kind: String },
+    /// `anomaly late on telemetry.temperature { ... }`
+    AnomalyOnWholeRecords { kind: String, measure: String },
+    /// `anomaly spike on t.door_open { ... }` where door_open is boolean.
+    AnomalyTypeMismatch {
+        kind: String,
+        measure: String,
+        ty: String,
+    },
+    /// `"\q"`
+    BadEscape { escape: String },
+    /// `clamp 10 .. -10`
+    ClampRange { low: f64, high: f64 },
+    /// `measure on boolean = bernoulli(p: 0.5) clamp 0 .. 1`
+    ClampType { ty: String },
+    /// `dimensions site` and `measures site double` in one table.
+    DimensionIsMeasure {
+        name: String,
+        table: String,
+        measure: Span,
+    },
+    /// `window ...` twice in one block.
+    DuplicateClause { clause: String, first: Span },
+    /// `table t` twice.
+    DuplicateName {
+        kind: NameKind,
+        name: String,
+        first: Span,
+    },
+    /// `sine(period: 1h, period: 2h)`
+    DuplicateParameter { name: String, first: Span },
+    /// Two `series` clauses with the same dimension values.
+    DuplicateSeries { first: Span },
+    /// `seed 1` twice.
+    DuplicateStatement { statement: String, first: Span },
+    /// `99999999999999999999h`
+    DurationOutOfRange,
+    /// `window 2024-03-13T00:00Z .. 2024-03-12T00:00Z`
+    EmptyWindow { clause: String },
+    /// `window now - 1h .. now`
+    RelativeWindow { clause: String },
+    /// `learn ...` or a learned term where it does not belong.
+    LearnedTermOutsideExtrapolate { term: String },
+    /// `2024-13-01T00:00Z`
+    MalformedTimestamp { reason: String },
+    /// `from 2024-03-12T00:00Z to now every 1m`
+    MixedRange,
+    /// `extrapolate fleet.t into x { learn ... }` without `model`.
+    MissingClause {
+        statement: String,
+        clause: String,
+        example: String,
+    },
+    /// Two steps write `temperature` into one table, as double and as bigint.
+    MeasureTypeConflict {
+        measure: String,
+        table: String,
+        ty: String,
+        first_ty: String,
+        first: Span,
+    },
+    /// `sine(amplitude: 3)`
+    MissingParameter {
+        owner: String,
+        name: String,
+        example: String,
+    },
+    /// A file without `scenario "TITLE"`.
+    MissingScenario,
+    /// `measure x boolean = bernoulli(p: 0.1) + bernoulli(p: 0.2)`
+    ModelNotSummable { ty: String },
+    /// `2024-03-12T08:00+02:00[Europe/Oslo]`
+    OffsetDisagreesWithZone {
+        zone: String,
+        given: String,
+        expected: String,
+    },
+    /// `1e999`
+    NumberOutOfRange,
+    /// Two anomalies on one series and measure whose windows overlap.
+    OverlappingAnomalies { other: Span },
+    /// `noise(sigma: -1)`, `bernoulli(p: 2)`
+    ParameterOutOfRange {
+        name: String,
+        value: String,
+        constraint: String,
+    },
+    /// `every 0s`, `speed -2`
+    NotPositive { what: String },
+    /// `sine(24h)`
+    PositionalArgument { term: String, example: String },
+    /// `measure ts_x double = ...`, a dimension named `time`.
+    ReservedName {
+        kind: NameKind,
+        name: String,
+        reason: String,
+    },
+    /// `seed -1`
+    SeedOutOfRange,
+    /// `scenario "..."` after another statement.
+    ScenarioNotFirst { first_statement: Span },
+    /// `source fleet csv "missing.csv" { ... }`
+    SourceFileMissing { path: String, resolved: String },
+    /// A name longer than Timestream allows.
+    NameTooLong {
+        kind: NameKind,
+        name: String,
+        bytes: usize,
+        max: usize,
+    },
+    /// `source s unload "export.csv" { ... }`
+    NotAManifest,
+    /// A syntax error: what was expected at this place.
+    Syntax { expected: Vec<String>, found: String },
+    /// A table with no step writing into it.
+    TableUnused { table: String },
+    /// `measure on boolean = noise(sigma: 1)`
+    TermTypeMismatch {
+        term: String,
+        ty: String,
+        fits: String,
+    },
+    /// `2262-04-12T00:00Z`, `now + 300w * ...`
+    TimestampOutOfRange,
+    /// More than 128 dimensions reach one table.
+    TooManyDimensions { table: String, count: usize },
+    /// `table {` with no `}` before the next statement.
+    UnclosedBlock { open: Span },
+    /// `anomaly spikes on ...`
+    UnknownAnomalyKind {
+        kind: String,
+        suggestion: Option<String>,
+    },
+    /// `windw 2024-...` inside a replay block.
+    UnknownClause {
+        statement: String,
+        clause: String,
+        suggestion: Option<String>,
+        allowed: Vec<String>,
+    },
+    /// `replay nosuch into t`
+    UnknownName {
+        kind: NameKind,
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+    /// `sine(perod: 24h)`, `magnitud 3`
+    UnknownParameter {
+        owner: String,
+        name: String,
+        suggestion: Option<String>,
+        allowed: Vec<String>,
+    },
+    /// `replya fleet into t`
+    UnknownStatement {
+        word: String,
+        suggestion: Option<String>,
+    },
+    /// `sinus(period: 1h)`
+    UnknownTerm {
+        term: String,
+        suggestion: Option<String>,
+    },
+    /// `timezone "Europe/Olso"`
+    UnknownTimeZone {
+        zone: String,
+        suggestion: Option<String>,
+    },
+    /// `layout multiple`, `measures t float`, `source s xml "..."`
+    UnknownWord {
+        what: String,
+        word: String,
+        suggestion: Option<String>,
+        allowed: Vec<String>,
+    },
+    /// `"never closed`
+    UnterminatedString,
+    /// A file with bytes that are not UTF-8.
+    NotUtf8,
+    /// `rate 2 per 1h` on `outliers`, `per` on a parameter that takes none.
+    UnexpectedPer { name: String },
+    /// `period: 3` (a number where a duration is needed).
+    WrongParameterType {
+        owner: String,
+        name: String,
+        expected: String,
+        found: String,
+    },
+}
+
+use DiagnosticKind::*;
+
+impl DiagnosticKind {
+    pub fn severity(&self) -> Severity {
+        match self {
+            OverlappingAnomalies { .. } | TableUnused { .. } => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    /// The stable part after `outatime::`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AnomalyNeedsMeasure { .. } => "anomaly::needs_measure",
+            AnomalyOnWholeRecords { .. } => "anomaly::whole_records",
+            AnomalyTypeMismatch { .. } => "anomaly::type_mismatch",
+            BadEscape { .. } => "syntax::bad_escape",
+            ClampRange { .. } => "model::clamp_range",
+            ClampType { .. } => "model::clamp_type",
+            DimensionIsMeasure { .. } => "name::dimension_is_measure",
+            DuplicateClause { .. } => "clause::duplicate",
+            DuplicateName { .. } => "name::duplicate",
+            DuplicateParameter { .. } => "param::duplicate",
+            DuplicateSeries { .. } => "generate::duplicate_series",
+            DuplicateStatement { .. } => "statement::duplicate",
+            DurationOutOfRange => "duration::out_of_range",
+            EmptyWindow { .. } => "window::empty",
+            RelativeWindow { .. } => "window::relative",
+            LearnedTermOutsideExtrapolate { .. } => "model::learned_term",
+            MalformedTimestamp { .. } => "time::malformed",
+            MixedRange => "window::mixed",
+            MissingClause { .. } => "clause::missing",
+            MeasureTypeConflict { .. } => "table::measure_type_conflict",
+            MissingParameter { .. } => "param::missing",
+            MissingScenario => "scenario::missing",
+            ModelNotSummable { .. } => "model::not_summable",
+            OffsetDisagreesWithZone { .. } => "time::offset_mismatch",
+            NumberOutOfRange => "number::out_of_range",
+            OverlappingAnomalies { .. } => "anomaly::overlap",
+            ParameterOutOfRange { .. } => "param::out_of_range",
+            NotPositive { .. } => "value::not_positive",
+            PositionalArgument { .. } => "param::positional",
+            ReservedName { .. } => "name::reserved",
+            SeedOutOfRange => "seed::out_of_range",
+            ScenarioNotFirst { .. } => "scenario::not_first",
+            SourceFileMissing { .. } => "source::file_missing",
+            NameTooLong { .. } => "name::too_long",
+            NotAManifest => "source::not_a_manifest",
+            NotUtf8 => "file::not_utf8",
+            Syntax { .. } => "syntax::unexpected",
+            TableUnused { .. } => "table::unused",
+            TermTypeMismatch { .. } => "model::type_mismatch",
+            TimestampOutOfRange => "time::out_of_range",
+            TooManyDimensions { .. } => "name::too_many_dimensions",
+            UnclosedBlock { .. } => "syntax::unclosed_block",
+            UnknownAnomalyKind { .. } => "anomaly::unknown_kind",
+            UnknownClause { .. } => "clause::unknown",
+            UnknownName { .. } => "name::unknown",
+            UnknownParameter { .. } => "param::unknown",
+            UnknownStatement { .. } => "statement::unknown",
+            UnknownTerm { .. } => "model::unknown_term",
+            UnknownTimeZone { .. } => "time::unknown_zone",
+            UnknownWord { .. } => "word::unknown",
+            UnterminatedString => "syntax::unterminated_string",
+            UnexpectedPer { .. } => "param::unexpected_per",
+            WrongParameterType { .. } => "param::wrong_type",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            AnomalyNeedsMeasure { kind } => {
+                format!("a `{kind}` anomaly changes values, so it needs a measure")
+            }
+            AnomalyOnWholeRecords { kind, measure } => format!(
+                "a `{kind}` anomaly acts on whole records, not on the measure `{measure}`"
+            ),
+            AnomalyTypeMismatch { kind, measure, ty } => format!(
+                "a `{kind}` anomaly needs a numeric measure, but `{measure}` is {ty}"
+            ),
+            BadEscape { escape } => format!("unknown escape `{escape}` in a string"),
+            ClampRange { low, high } => {
+                format!("clamp range is empty: {low} is above {high}")
+            }
+            ClampType { ty } => format!("a {ty} measure cannot be clamped"),
+            DimensionIsMeasure { name, table, .. } => {
+                format!("`{name}` is both a dimension and a measure of table `{table}`")
+            }
+            DuplicateClause { clause, .. } => format!("`{clause}` is given twice"),
+            DuplicateName { kind, name, .. } => format!("{kind} `{name}` is defined twice"),
+            DuplicateParameter { name, .. } => format!("parameter `{name}` is given twice"),
+            DuplicateSeries { .. } => "this series is declared twice".into(),
+            DuplicateStatement { statement, .. } => {
+                format!("`{statement}` is given twice")
+            }
+            DurationOutOfRange => "duration is too large (the limit is about 292 years)".into(),
+            EmptyWindow { clause } => format!("the `{clause}` range ends before it starts"),
+            RelativeWindow { clause } => {
+                format!("a `{clause}` range selects recorded data, so it takes absolute times")
+            }
+            LearnedTermOutsideExtrapolate { term } => {
+                format!("`{term}` is learned from recorded data and only fits in `extrapolate`")
+            }
+            MalformedTimestamp { reason } => format!("malformed timestamp: {reason}"),
+            MixedRange => "this range mixes `now` with an absolute time".into(),
+            MissingClause {
+                statement, clause, ..
+            } => format!("`{statement}` needs a `{clause}` clause"),
+            MeasureTypeConflict {
+                measure, table, ty, first_ty, ..
+            } => format!("measure `{measure}` of table `{table}` is written as {ty} here and as {first_ty} elsewhere"),
+            MissingParameter { owner, name, .. } => {
+                format!("`{owner}` needs the parameter `{name}`")
+            }
+            MissingScenario => "the file has no `scenario` statement".into(),
+            ModelNotSummable { ty } => format!("terms of a {ty} measure cannot be added"),
+            OffsetDisagreesWithZone {
+                zone,
+                given,
+                expected,
+            } => format!("offset {given} disagrees with {zone}, which is at {expected} then"),
+            NumberOutOfRange => "number is out of range".into(),
+            OverlappingAnomalies { .. } => {
+                "this anomaly overlaps another one on the same series and measure".into()
+            }
+            ParameterOutOfRange {
+                name,
+                value,
+                constraint,
+            } => format!("`{name}` is {value}, but it must be {constraint}"),
+            NotPositive { what } => format!("`{what}` must be greater than zero"),
+            PositionalArgument { term, .. } => format!("`{term}` takes named arguments"),
+            ReservedName { kind, name, reason } => {
+                format!("{kind} name `{name}` is refused by Timestream: {reason}")
+            }
+            SeedOutOfRange => "seed must be a whole number from 0 to 18446744073709551615".into(),
+            ScenarioNotFirst { .. } => "`scenario` must be the first statement".into(),
+            SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
+            NameTooLong {
+                kind,
+                name,
+                bytes,
+                max,
+            } => {
+                let shown: String = name.chars().take(24).collect();
+                format!("{kind} name `{shown}...` is {bytes} bytes; Timestream allows {max}")
+            }
+            NotAManifest => {
+                "an `unload` source names the export's `..._manifest.json` file".into()
+            }
+            NotUtf8 => "the file is not UTF-8 text".into(),
+            Syntax { expected, found } => {
+                format!("expected {}, found {found}", one_of(expected))
+            }
+            TableUnused { table } => format!("no step writes into table `{table}`"),
+            TermTypeMismatch { term, ty, .. } => {
+                format!("`{term}` does not fit a {ty} measure")
+            }
+            TimestampOutOfRange => "time is out of range (years 1678 to 2261)".into(),
+            TooManyDimensions { table, count } => {
+                format!("table `{table}` gets {count} dimensions; Timestream allows 128")
+            }
+            UnclosedBlock { .. } => "this block is never closed".into(),
+            UnknownAnomalyKind { kind, .. } => format!("unknown anomaly kind `{kind}`"),
+            UnknownClause {
+                statement, clause, ..
+            } => format!("unknown clause `{clause}` in `{statement}`"),
+            UnknownName { kind, name, .. } => format!("unknown {kind} `{name}`"),
+            UnknownParameter { owner, name, .. } => {
+                format!("`{owner}` has no parameter `{name}`")
+            }
+            UnknownStatement { word, .. } => format!("unknown statement `{word}`"),
+            UnknownTerm { term, .. } => format!("unknown model term `{term}`"),
+            UnknownTimeZone { zone, .. } => format!("unknown time zone `{zone}`"),
+            UnknownWord { what, word, .. } => format!("unknown {what} `{word}`"),
+            UnterminatedString => "string is never closed".into(),
+            UnexpectedPer { name } => format!("`{name}` takes no `per`"),
+            WrongParameterType {
+                name,
+                expected,
+                found,
+                ..
+            } => format!("`{name}` takes {expected}, not {found}"),
+        }
+    }
+
+    /// The text under the primary span.
+    pub fn label(&self) -> String {
+        match self {
+            DuplicateClause { .. } | DuplicateName { .. } | DuplicateParameter { .. } => {
+                "defined again here".into()
+            }
+            DuplicateSeries { .. } | DuplicateStatement { .. } => "given again here".into(),
+            OverlappingAnomalies { .. } => "this anomaly".into(),
+            Syntax { expected, .. } => format!("expected {}", one_of(expected)),
+            UnknownName { kind, .. } => format!("no {kind} has this name"),
+            UnclosedBlock { .. } => "opened here".into(),
+            UnterminatedString => "string starts here".into(),
+            MissingScenario => "the file starts here".into(),
+            ScenarioNotFirst { .. } => "too late".into(),
+            _ => "here".into(),
+        }
+    }
+
+    /// Secondary labels.
+    pub fn related(&self) -> Vec<(Span, String)> {
+        match self {
+            DuplicateClause { first, .. }
+            | DuplicateName { first, .. }
+            | DuplicateParameter { first, .. }
+            | DuplicateSeries { first }
+            | DuplicateStatement { first, .. } => vec![(*first, "first given here".into())],
+            DimensionIsMeasure { measure, .. } => vec![(*measure, "the measure".into())],
+            MeasureTypeConflict { first, first_ty, .. } => vec![(*first, format!("written as {first_ty} here"))],
+            OverlappingAnomalies { other } => vec![(*other, "overlaps this one".into())],
+            ScenarioNotFirst { first_statement } => {
+                vec![(*first_statement, "the first statement".into())]
+            }
+            _ => vec![],
+        }
+    }
+
+    pub fn help(&self) -> Option<String> {
+        let did_you_mean = |s: &Option<String>| s.as_ref().map(|s| format!("did you mean `{s}`?"));
+        let text = match self {
+            AnomalyNeedsMeasure { kind } => {
+                format!("name the measure after the table, as in `anomaly {kind} on telemetry.temperature`")
+            }
+            AnomalyOnWholeRecords { .. } => {
+                "drop `.MEASURE`: name only the table, and narrow the series with `where`".into()
+            }
+            AnomalyTypeMismatch { .. } => {
+                "use `flatline` or `dropout` on this measure, or pick a double or bigint measure"
+                    .into()
+            }
+            BadEscape { .. } => {
+                "strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{1F600}`; write `\\\\` for a backslash".into()
+            }
+            ClampRange { .. } => "write the lower bound first: `clamp LO .. HI`".into(),
+            ClampType { .. } => "remove `clamp`: only double and bigint measures can be clamped".into(),
+            DimensionIsMeasure { .. } => {
+                "rename one of them: Timestream refuses a dimension named like a measure".into()
+            }
+            DuplicateClause { clause, .. } if clause == "where" => {
+                "join the conditions in one clause with `and`".into()
+            }
+            DuplicateClause { .. } => "keep one of them".into(),
+            DuplicateName { .. } => "rename one of them or remove the second".into(),
+            DuplicateParameter { .. } => "keep one of them".into(),
+            DuplicateSeries { .. } => "give each series its own dimension values".into(),
+            DuplicateStatement { .. } => "keep one of them".into(),
+            DurationOutOfRange => "use a smaller duration".into(),
+            EmptyWindow { .. } => "the end must be after the start: ranges hold `start <= t < end`".into(),
+            RelativeWindow { .. } => {
+                "write recorded instants such as `2024-03-12T00:00Z`; to move data to `now`, add `shift end to now`".into()
+            }
+            LearnedTermOutsideExtrapolate { .. } => {
+                "use `extrapolate SOURCE.MEASURE into TABLE { ... model ... }`, or a synthetic term such as `sine` or `constant`".into()
+            }
+            MalformedTimestamp { .. } => {
+                "write RFC 3339, such as `2024-03-12T08:00:00Z` or `2024-03-12T08:00+01:00`, or local time with a zone: `2024-03-12T08:00[Europe/Oslo]`".into()
+            }
+            MixedRange => {
+                "write both ends relative to `now` (`from now - 1h to now + 1h`) or both as instants".into()
+            }
+            MeasureTypeConflict { .. } => {
+                "a Timestream measure has one type per table: declare both the same, or write one into another table".into()
+            }
+            MissingClause { example, .. } => format!("add it, for example `{example}`"),
+            MissingParameter { example, .. } => format!("for example `{example}`"),
+            MissingScenario => "start the file with a title: `scenario \"What this test checks\"`".into(),
+            ModelNotSummable { .. } => "keep one term: only double and bigint models are sums".into(),
+            OffsetDisagreesWithZone { expected, .. } => {
+                format!("write the offset {expected}, or drop the offset and keep the zone")
+            }
+            NumberOutOfRange => "use a number that fits a 64-bit float".into(),
+            OverlappingAnomalies { .. } => {
+                "both apply in file order; if that is not what you want, move one window".into()
+            }
+            ParameterOutOfRange { .. } => return None,
+            NotPositive { what } => match what.as_str() {
+                "speed" => "use a factor above 0, such as `speed 2` (twice as fast)".into(),
+                _ => format!("use a positive duration, such as `{what} 1m`"),
+            },
+            PositionalArgument { example, .. } => format!("name each argument: `{example}`"),
+            ReservedName { .. } => "rename it, or map it with `set` in a step".into(),
+            SeedOutOfRange => "use a value such as `seed 42`".into(),
+            ScenarioNotFirst { .. } => "move `scenario \"...\"` to the top of the file".into(),
+            SourceFileMissing { resolved, .. } => format!(
+                "paths are relative to the scenario file; looked for `{resolved}`"
+            ),
+            NameTooLong { .. } => "use a shorter name".into(),
+            NotAManifest => {
+                "point at the manifest UNLOAD wrote, such as `exports/run1_manifest.json`, or use `csv` for a single file".into()
+            }
+            NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
+            Syntax { .. } => return None,
+            TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
+            TermTypeMismatch { fits, .. } => format!("this term fits {fits}"),
+            TimestampOutOfRange => "use a time between 1678 and 2261".into(),
+            TooManyDimensions { .. } => "write fewer dimensions into this table".into(),
+            UnclosedBlock { .. } => "add `}` at the end of the block".into(),
+            UnknownAnomalyKind { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
+                "kinds: spike, offset, scale, drift, flatline, noise, clip, outliers, dropout, late".into()
+            }),
+            UnknownClause {
+                suggestion,
+                allowed,
+                ..
+            } => did_you_mean(suggestion)
+                .unwrap_or_else(|| format!("clauses here: {}", backticked(allowed))),
+            UnknownName {
+                suggestion, known, kind, ..
+            } => did_you_mean(suggestion).unwrap_or_else(|| {
+                if known.is_empty() {
+                    format!("no {kind} is declared with this name")
+                } else {
+                    format!("known: {}", backticked(known))
+                }
+            }),
+            UnknownParameter {
+                suggestion,
+                allowed,
+                ..
+            } => did_you_mean(suggestion).unwrap_or_else(|| {
+                if allowed.is_empty() {
+                    "remove it: this takes no parameters".into()
+                } else {
+                    format!("parameters: {}", backticked(allowed))
+                }
+            }),
+            UnknownStatement { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
+                "statements: scenario, seed, anchor, source, table, replay, generate, extrapolate, anomaly".into()
+            }),
+            UnknownTerm { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
+                "terms: constant, ramp, sine, square, random_walk, noise, uniform, bernoulli, choice, seasonal, trend, last, mean".into()
+            }),
+            UnknownTimeZone { suggestion, .. } => did_you_mean(suggestion)
+                .unwrap_or_else(|| "use an IANA name such as `Europe/Oslo` or `UTC`".into()),
+            UnknownWord {
+                suggestion,
+                allowed,
+                ..
+            } => did_you_mean(suggestion).unwrap_or_else(|| format!("use one of {}", backticked(allowed))),
+            UnterminatedString => "add `\"` at the end of the string, on the same line".into(),
+            UnexpectedPer { .. } => "remove `per ...`: only `drift` takes `rate X per D`".into(),
+            WrongParameterType { expected, .. } => format!("write {expected}"),
+        };
+        Some(text)
+    }
+}
+
+/// "`a`, `b` or `c`".
+fn one_of(items: &[String]) -> String {
+    match items {
+        [] => "something else".into(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn backticked(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

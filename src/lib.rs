@@ -1,0 +1,78 @@
+//! outatime makes time-series test data on purpose: a scenario file says
+//! which recorded windows to replay, shifted to the present, which series to
+//! synthesise or extrapolate, and which faults to inject.
+//!
+//! The pipeline, one typed function a stage:
+//!
+//! ```text
+//!  source text ──parser::parse──▶ ast::File ──validate::validate──▶ model::Scenario
+//!  (grammar/scenario.pest,         (spans on       (names resolved,
+//!   chunks, ast_builder)            every node)     literals read,
+//!                                                   defaults explicit)
+//!        every stage reports diagnostic::Diagnostic data; render.rs words and draws them
+//!
+//!  model::Scenario ──compile──▶ Plan ──records──▶ record stream ──apply──▶ ApplyReport
+//!                   (not yet built: see docs/architecture.md)
+//! ```
+
+pub mod ast;
+mod ast_builder;
+mod chunks;
+pub mod explain;
+pub mod cli;
+pub mod diagnostic;
+pub mod diagnostic_kind;
+pub mod literal;
+pub mod local_time;
+pub mod model;
+pub mod parser;
+pub mod render;
+mod suggest;
+pub mod validate;
+
+use std::path::Path;
+
+use diagnostic::Diagnostic;
+
+/// Everything `check` learns about one scenario's text.
+pub struct Checked {
+    pub scenario: Option<model::Scenario>,
+    /// Sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity() == diagnostic::Severity::Error)
+    }
+}
+
+/// Parses and validates scenario text. `base_dir` is the folder that source
+/// paths are relative to (the scenario file's).
+pub fn check_text(text: &str, base_dir: &Path) -> Checked {
+    let parsed = parser::parse(text);
+    let validated = validate::validate(
+        &parsed.file,
+        text,
+        base_dir,
+        &parsed.unparsed_names,
+        parsed.scenario_unparsed,
+    );
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(validated.diagnostics);
+    diagnostic::sort(&mut diagnostics);
+    let scenario = if diagnostics
+        .iter()
+        .any(|d| d.severity() == diagnostic::Severity::Error)
+    {
+        None
+    } else {
+        validated.scenario
+    };
+    Checked {
+        scenario,
+        diagnostics,
+    }
+}

@@ -1,0 +1,336 @@
+//! The validated scenario: every name resolved, every literal read, every
+//! default explicit. The compiler consumes this, never the syntax tree.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+
+use crate::literal::{Duration, Instant};
+use crate::local_time::{Ambiguous, Nonexistent};
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub title: String,
+    pub seed: u64,
+    /// `now` is rounded down to a multiple of this (default 1s).
+    pub anchor_align: Duration,
+    pub sources: BTreeMap<String, Source>,
+    pub tables: BTreeMap<String, Table>,
+    /// Data steps in file order.
+    pub steps: Vec<Step>,
+    /// Anomalies in file order; they apply after all steps.
+    pub anomalies: Vec<Anomaly>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    Csv,
+    Jsonl,
+    Unload,
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub kind: SourceKind,
+    /// As written in the scenario, relative to it.
+    pub path_written: String,
+    /// Resolved against the scenario file's folder.
+    pub path: PathBuf,
+    pub time_column: String,
+    pub time_format: TimeFormat,
+    /// The zone of timestamps that carry no offset.
+    pub timezone: Tz,
+    pub nonexistent: Nonexistent,
+    pub ambiguous: Ambiguous,
+    pub dimensions: Vec<String>,
+    pub measures: SourceMeasures,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimeFormat {
+    /// RFC 3339 / ISO 8601 with an offset (and, for `unload`, Timestream's
+    /// `2024-02-01 05:33:50.000000000` in UTC).
+    Rfc3339,
+    Strftime(String),
+    Epoch(EpochUnit),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochUnit {
+    Seconds,
+    Millis,
+    Micros,
+    Nanos,
+}
+
+#[derive(Clone, Debug)]
+pub enum SourceMeasures {
+    /// One column per measure.
+    Wide(Vec<MeasureDef>),
+    /// One row per measure: its name in one column, its value in another.
+    Long {
+        name_column: String,
+        value_column: String,
+        ty: MeasureType,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasureDef {
+    pub name: String,
+    pub ty: MeasureType,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MeasureType {
+    Double,
+    Bigint,
+    Boolean,
+    Varchar,
+}
+
+impl MeasureType {
+    pub fn name(self) -> &'static str {
+        match self {
+            MeasureType::Double => "double",
+            MeasureType::Bigint => "bigint",
+            MeasureType::Boolean => "boolean",
+            MeasureType::Varchar => "varchar",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, MeasureType::Double | MeasureType::Bigint)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One multi-measure record per series and instant.
+    Multi,
+    /// One record per measure.
+    Single,
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub name: String,
+    /// The table's name in the target (default: `name`).
+    pub target_name: String,
+    pub layout: Layout,
+    /// The measure name of multi-measure records (default `metrics`).
+    pub measure_name: String,
+}
+
+/// A point in time: an offset from the symbolic `now`, or a recorded instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimePoint {
+    Relative(Duration),
+    Absolute(Instant),
+}
+
+/// A half-open window of recorded time `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub start: Instant,
+    pub end: Instant,
+}
+
+/// `from START to END every EVERY`; both ends are of the same kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub start: TimePoint,
+    pub end: TimePoint,
+    pub every: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConditionTest {
+    Equals(String),
+    NotEquals(String),
+    In(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    pub dimension: String,
+    pub test: ConditionTest,
+}
+
+/// Conditions joined by `and`; empty matches everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shift {
+    None,
+    StartTo(TimePoint),
+    EndTo(TimePoint),
+    By(Duration),
+    /// Calendar days in a zone, local wall-clock time kept.
+    CalendarDays { days: i64, zone: Tz },
+}
+
+#[derive(Clone, Debug)]
+pub enum Step {
+    Replay(Replay),
+    Generate(Generate),
+    Extrapolate(Extrapolate),
+}
+
+impl Step {
+    pub fn table(&self) -> &str {
+        match self {
+            Step::Replay(r) => &r.table,
+            Step::Generate(g) => &g.table,
+            Step::Extrapolate(e) => &e.table,
+        }
+    }
+
+    /// The 1-based line the step starts on, for messages.
+    pub fn line(&self) -> usize {
+        match self {
+            Step::Replay(r) => r.line,
+            Step::Generate(g) => g.line,
+            Step::Extrapolate(e) => e.line,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Replay {
+    pub source: String,
+    pub table: String,
+    /// `None`: from the first record to the last.
+    pub window: Option<Window>,
+    pub filter: Filter,
+    pub shift: Shift,
+    pub speed: f64,
+    /// `None`: every measure of the source.
+    pub measures: Option<Vec<String>>,
+    pub set: BTreeMap<String, String>,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Generate {
+    pub table: String,
+    /// Each series' dimension values.
+    pub series: Vec<BTreeMap<String, String>>,
+    pub schedule: Schedule,
+    pub measures: Vec<GeneratedMeasure>,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct GeneratedMeasure {
+    pub name: String,
+    pub ty: MeasureType,
+    pub model: Model,
+}
+
+#[derive(Clone, Debug)]
+pub struct Extrapolate {
+    pub source: String,
+    pub measure: String,
+    pub ty: MeasureType,
+    pub table: String,
+    pub learn: Window,
+    pub filter: Filter,
+    pub schedule: Schedule,
+    pub model: Model,
+    pub shift: Shift,
+    pub set: BTreeMap<String, String>,
+    pub line: usize,
+}
+
+/// A sum of terms, optionally clamped to `[low, high]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub terms: Vec<Term>,
+    pub clamp: Option<(f64, f64)>,
+}
+
+/// A constant of a measure's type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Double(f64),
+    Bigint(i64),
+    Boolean(bool),
+    Varchar(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Term {
+    Constant(Scalar),
+    Ramp {
+        from: f64,
+        to: f64,
+    },
+    Sine {
+        period: Duration,
+        amplitude: f64,
+        mean: f64,
+        phase: Duration,
+    },
+    Square {
+        period: Duration,
+        low: Scalar,
+        high: Scalar,
+        duty: f64,
+    },
+    RandomWalk {
+        start: f64,
+        step: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Noise {
+        sigma: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Bernoulli {
+        p: f64,
+    },
+    Choice(Vec<String>),
+    Seasonal {
+        period: Duration,
+    },
+    Trend,
+    Last,
+    Mean,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnomalyKind {
+    Spike { magnitude: f64 },
+    Offset { delta: f64 },
+    Scale { factor: f64 },
+    Drift { rate: f64, per: Duration },
+    Flatline { value: Option<Scalar> },
+    Noise { sigma: f64 },
+    Clip { min: Option<f64>, max: Option<f64> },
+    Outliers { rate: f64, magnitude: f64 },
+    Dropout,
+    Late { delay: Duration },
+}
+
+#[derive(Clone, Debug)]
+pub struct Anomaly {
+    pub kind: AnomalyKind,
+    pub table: String,
+    /// `None`: whole records.
+    pub measure: Option<String>,
+    pub filter: Filter,
+    pub at: TimePoint,
+    /// `None`: only the first record at or after `at` in each series.
+    pub length: Option<Duration>,
+    pub line: usize,
+}

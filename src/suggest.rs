@@ -1,0 +1,98 @@
+//! Did-you-mean: the closest known word to a misspelt one.
+
+/// The candidate closest to `word` by edit distance, if it is close enough
+/// to be a plausible typo (about one edit in three characters).
+pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lower = word.to_lowercase();
+    let limit = (word.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        if candidate == word {
+            continue;
+        }
+        let distance = if candidate.to_lowercase() == lower {
+            0
+        } else {
+            edit_distance(&lower, &candidate.to_lowercase())
+        };
+        let better = match best {
+            None => true,
+            Some((d, c)) => distance < d || (distance == d && candidate < c),
+        };
+        if distance <= limit && better {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c.to_string())
+}
+
+/// The IANA zone closest to `zone`: same name in another case, else the
+/// closest whole name, else the closest city part (`Olso` → `Europe/Oslo`).
+pub(crate) fn closest_time_zone(zone: &str) -> Option<String> {
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    if let Some(found) = closest(zone, names.clone()) {
+        return Some(found);
+    }
+    let city = zone.rsplit('/').next().unwrap_or(zone).to_lowercase();
+    let limit = (city.chars().count() / 3).max(1);
+    names
+        .filter_map(|name| {
+            let part = name.rsplit('/').next().unwrap_or(name).to_lowercase();
+            let distance = edit_distance(&city, &part);
+            (distance <= limit).then_some((distance, name))
+        })
+        .min()
+        .map(|(_, name)| name.to_string())
+}
+
+/// Damerau-Levenshtein distance (optimal string alignment), over chars.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // Long inputs are never typos of keywords; bound the work.
+    if a.len() > 64 || b.len() > 64 {
+        return usize::MAX / 2;
+    }
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        rows[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_typos_and_not_strangers() {
+        let words = ["window", "where", "shift", "speed"];
+        assert_eq!(closest("windw", words).as_deref(), Some("window"));
+        assert_eq!(closest("shfit", words).as_deref(), Some("shift"));
+        assert_eq!(closest("banana", words), None);
+        assert_eq!(closest("WHERE", words).as_deref(), Some("where"));
+    }
+
+    #[test]
+    fn suggests_time_zones() {
+        assert_eq!(closest_time_zone("Europe/Olso").as_deref(), Some("Europe/Oslo"));
+        assert_eq!(closest_time_zone("europe/oslo").as_deref(), Some("Europe/Oslo"));
+        assert_eq!(closest_time_zone("Oslo").as_deref(), Some("Europe/Oslo"));
+        assert_eq!(closest_time_zone("Mars/Olympus_Mons"), None);
+    }
+}

@@ -1,0 +1,334 @@
+//! `anomaly KIND on TABLE[.MEASURE] { ... }`.
+
+use super::params::Given;
+use super::{Declared, Validator, add, ordered};
+use crate::ast::{self, AnomalyClause, Span, ValueSyntax};
+use crate::diagnostic::DiagnosticKind;
+use crate::model::{Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Scalar, TimePoint};
+use crate::suggest::closest;
+
+const KINDS: &[&str] = &[
+    "spike", "offset", "scale", "drift", "flatline", "noise", "clip", "outliers", "dropout",
+    "late",
+];
+
+/// Kinds that change numbers, and so need a numeric measure.
+const NUMERIC_KINDS: &[&str] = &["spike", "offset", "scale", "drift", "noise", "clip", "outliers"];
+
+impl Validator<'_> {
+    /// The anomaly and the span of its header, for overlap warnings.
+    pub(super) fn anomaly(
+        &mut self,
+        a: &ast::Anomaly,
+        statement: &ast::Statement,
+        declared: &Declared,
+    ) -> Option<(Anomaly, Span)> {
+        let kind = a.kind.value.as_str();
+        let header = statement
+            .keyword
+            .to(a.measure.as_ref().map_or(a.table.span, |m| m.span));
+        let mut ok = true;
+        if !KINDS.contains(&kind) {
+            self.report(
+                DiagnosticKind::UnknownAnomalyKind {
+                    kind: kind.into(),
+                    suggestion: closest(kind, KINDS.iter().copied()),
+                },
+                a.kind.span,
+            );
+            ok = false;
+        }
+        if !declared.tables.contains_key(&a.table.value) && !self.unparsed.contains(&a.table.value) {
+            let known = declared.table_spans.keys().map(String::as_str);
+            self.unknown_name(crate::diagnostic_kind::NameKind::Table, &a.table, known);
+            ok = false;
+        }
+        match (&a.measure, kind) {
+            (None, k) if NUMERIC_KINDS.contains(&k) || k == "flatline" => {
+                self.report(DiagnosticKind::AnomalyNeedsMeasure { kind: k.into() }, a.table.span);
+                ok = false;
+            }
+            (Some(m), "late") => {
+                self.report(
+                    DiagnosticKind::AnomalyOnWholeRecords {
+                        kind: kind.into(),
+                        measure: m.value.clone(),
+                    },
+                    m.span,
+                );
+                ok = false;
+            }
+            _ => {}
+        }
+        let mut filter = Filter::default();
+        let mut at = None;
+        let mut params = Vec::new();
+        let mut seen_where: Option<Span> = None;
+        let mut seen_at: Option<Span> = None;
+        for clause in &a.clauses {
+            match clause {
+                AnomalyClause::Where(conditions, span) => {
+                    if let Some(first) = seen_where {
+                        self.duplicate_clause("where", *span, first);
+                        ok = false;
+                        continue;
+                    }
+                    seen_where = Some(*span);
+                    // Dimensions are checked against the table once all steps are known.
+                    filter = self.filter(conditions, None);
+                }
+                AnomalyClause::At { at: t, length, span } => {
+                    if let Some(first) = seen_at {
+                        self.duplicate_clause("at", *span, first);
+                        ok = false;
+                        continue;
+                    }
+                    seen_at = Some(*span);
+                    let point = self.time_point(t);
+                    let length = match length {
+                        Some(lit) => self.positive_duration(lit, "for").map(Some),
+                        None => Some(None),
+                    };
+                    match (point, length) {
+                        (Some(p), Some(l)) => at = Some((p, l)),
+                        _ => ok = false,
+                    }
+                }
+                AnomalyClause::Param(p) => params.push(Given {
+                    name: &p.name,
+                    value: &p.value,
+                    per: p.per.as_ref(),
+                }),
+            }
+        }
+        if seen_at.is_none() && !statement.recovered {
+            self.missing_clause("anomaly", "at", "at now + 15m for 5m", statement.keyword);
+            ok = false;
+        }
+        let parsed = if KINDS.contains(&kind) {
+            self.anomaly_kind(kind, header, params)
+        } else {
+            None
+        };
+        let (at, length) = at?;
+        let anomaly = Anomaly {
+            kind: parsed?,
+            table: a.table.value.clone(),
+            measure: a.measure.as_ref().map(|m| m.value.clone()),
+            filter,
+            at,
+            length,
+            line: self.line(statement.span.start),
+        };
+        ok.then_some((anomaly, header))
+    }
+
+    fn duplicate_clause(&mut self, clause: &str, span: Span, first: Span) {
+        self.report(
+            DiagnosticKind::DuplicateClause {
+                clause: clause.into(),
+                first,
+            },
+            span,
+        );
+    }
+
+    fn anomaly_kind(&mut self, kind: &str, at: Span, given: Vec<Given<'_>>) -> Option<AnomalyKind> {
+        let allowed: &[&str] = match kind {
+            "spike" => &["magnitude"],
+            "offset" => &["delta"],
+            "scale" => &["factor"],
+            "drift" => &["rate"],
+            "flatline" => &["value"],
+            "noise" => &["sigma"],
+            "clip" => &["min", "max"],
+            "outliers" => &["rate", "magnitude"],
+            "late" => &["delay"],
+            _ => &[],
+        };
+        let mut p = self.params(kind, at, given, allowed);
+        if kind != "drift" {
+            self.no_per(&mut p);
+        }
+        let parsed = match kind {
+            "spike" => AnomalyKind::Spike {
+                magnitude: self.number_param(&mut p, "magnitude", "magnitude 12.5"),
+            },
+            "offset" => AnomalyKind::Offset {
+                delta: self.number_param(&mut p, "delta", "delta -3"),
+            },
+            "scale" => AnomalyKind::Scale {
+                factor: self.number_param(&mut p, "factor", "factor 1.5"),
+            },
+            "drift" => {
+                let rate = self.number_param(&mut p, "rate", "rate 0.5 per 1h");
+                let per = self.per_param(&mut p, "rate", "rate 0.5 per 1h");
+                AnomalyKind::Drift { rate, per }
+            }
+            "flatline" => AnomalyKind::Flatline {
+                value: self.loose_scalar(&mut p, "value"),
+            },
+            "noise" => {
+                let sigma = self.number_param(&mut p, "sigma", "sigma 2");
+                if sigma < 0.0 {
+                    self.out_of_range(&mut p, "sigma", sigma, "zero or more");
+                }
+                AnomalyKind::Noise { sigma }
+            }
+            "clip" => {
+                let min = self.opt_number(&mut p, "min");
+                let max = self.opt_number(&mut p, "max");
+                if min.is_none() && max.is_none() && p.ok {
+                    self.report(
+                        DiagnosticKind::MissingParameter {
+                            owner: "clip".into(),
+                            name: "min` or `max".into(),
+                            example: "min -5, max 30".into(),
+                        },
+                        at,
+                    );
+                    p.ok = false;
+                }
+                if let (Some(lo), Some(hi)) = (min, max) {
+                    if lo > hi {
+                        self.out_of_range(&mut p, "min", lo, &format!("at most `max` ({hi})"));
+                    }
+                }
+                AnomalyKind::Clip { min, max }
+            }
+            "outliers" => {
+                let rate = self.number_param(&mut p, "rate", "rate 0.05 magnitude 20");
+                let magnitude = self.number_param(&mut p, "magnitude", "rate 0.05 magnitude 20");
+                if !(0.0..=1.0).contains(&rate) {
+                    self.out_of_range(&mut p, "rate", rate, "between 0 and 1 (a fraction of records)");
+                }
+                AnomalyKind::Outliers { rate, magnitude }
+            }
+            "late" => AnomalyKind::Late {
+                delay: self.positive_duration_param(&mut p, "delay", "delay 5m"),
+            },
+            _ => AnomalyKind::Dropout,
+        };
+        p.ok.then_some(parsed)
+    }
+
+    /// `flatline`'s optional value, typed from how it is written; its fit
+    /// with the measure is checked once the measure's type is known.
+    fn loose_scalar(&mut self, p: &mut super::params::Params<'_>, name: &str) -> Option<Scalar> {
+        let ty = match p.value(name)? {
+            ValueSyntax::Bool(_) => MeasureType::Boolean,
+            ValueSyntax::String(_) => MeasureType::Varchar,
+            _ => MeasureType::Double,
+        };
+        self.opt_scalar(p, name, ty)
+    }
+
+    /// Checks a value anomaly against the type of the measure it changes.
+    pub(super) fn anomaly_measure_type(&mut self, a: &ast::Anomaly, measure: &ast::Name, ty: MeasureType) {
+        let kind = a.kind.value.as_str();
+        if NUMERIC_KINDS.contains(&kind) && !ty.is_numeric() {
+            self.report(
+                DiagnosticKind::AnomalyTypeMismatch {
+                    kind: kind.into(),
+                    measure: measure.value.clone(),
+                    ty: ty.name().into(),
+                },
+                measure.span,
+            );
+        }
+        if kind != "flatline" {
+            return;
+        }
+        for clause in &a.clauses {
+            let AnomalyClause::Param(p) = clause else { continue };
+            let fits = match &p.value {
+                ValueSyntax::Number(_) => ty.is_numeric(),
+                ValueSyntax::Bool(_) => ty == MeasureType::Boolean,
+                ValueSyntax::String(_) => ty == MeasureType::Varchar,
+                ValueSyntax::Duration(_) => false,
+            };
+            if p.name.value == "value" && !fits {
+                self.report(
+                    DiagnosticKind::WrongParameterType {
+                        owner: "flatline".into(),
+                        name: "value".into(),
+                        expected: format!("a value of the measure's type ({})", ty.name()),
+                        found: "another type".into(),
+                    },
+                    p.value.span(),
+                );
+            }
+        }
+    }
+
+    /// Warns about two anomalies that can touch the same record and measure.
+    pub(super) fn overlaps(&mut self, anomalies: &[(Anomaly, Span)]) {
+        for (j, (b, b_span)) in anomalies.iter().enumerate() {
+            for (a, a_span) in &anomalies[..j] {
+                let same_measure = match (&a.measure, &b.measure) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => true,
+                };
+                if a.table == b.table
+                    && same_measure
+                    && windows_overlap(a, b)
+                    && !filters_disjoint(&a.filter, &b.filter)
+                {
+                    self.report(DiagnosticKind::OverlappingAnomalies { other: *a_span }, *b_span);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// `[at, at + length)`, or the single instant `at` without a length.
+fn windows_overlap(a: &Anomaly, b: &Anomaly) -> bool {
+    let end = |x: &Anomaly| x.length.and_then(|l| add(x.at, l));
+    if ordered(a.at, b.at).is_none() {
+        // One relative to `now`, one absolute: that depends on the anchor.
+        return false;
+    }
+    let before = |p: TimePoint, q: TimePoint| ordered(p, q) == Some(std::cmp::Ordering::Less);
+    let a_end = end(a);
+    let b_end = end(b);
+    let a_starts_before_b_ends = match b_end {
+        Some(e) => before(a.at, e),
+        None => !before(b.at, a.at),
+    };
+    let b_starts_before_a_ends = match a_end {
+        Some(e) => before(b.at, e),
+        None => !before(a.at, b.at),
+    };
+    a_starts_before_b_ends && b_starts_before_a_ends
+}
+
+/// Whether no series can match both filters, judged from `==`, `!=` and
+/// `in` on a shared dimension.
+fn filters_disjoint(a: &Filter, b: &Filter) -> bool {
+    let allows = |test: &ConditionTest, v: &str| match test {
+        ConditionTest::Equals(x) => x == v,
+        ConditionTest::NotEquals(x) => x != v,
+        ConditionTest::In(list) => list.iter().any(|x| x == v),
+    };
+    let values = |test: &ConditionTest| -> Option<Vec<String>> {
+        match test {
+            ConditionTest::Equals(x) => Some(vec![x.clone()]),
+            ConditionTest::In(list) => Some(list.clone()),
+            ConditionTest::NotEquals(_) => None,
+        }
+    };
+    for ca in &a.conditions {
+        for cb in b.conditions.iter().filter(|c| c.dimension == ca.dimension) {
+            let disjoint = match (values(&ca.test), values(&cb.test)) {
+                (Some(va), _) => va.iter().all(|v| !allows(&cb.test, v)),
+                (None, Some(vb)) => vb.iter().all(|v| !allows(&ca.test, v)),
+                (None, None) => false,
+            };
+            if disjoint {
+                return true;
+            }
+        }
+    }
+    false
+}

@@ -1,0 +1,363 @@
+//! `source` and `table` declarations.
+
+use std::collections::BTreeMap;
+
+use super::{Declared, Validator};
+use crate::ast::{self, SourceClause, Span, StatementKind, TableClause, TimeFormatSyntax};
+use crate::diagnostic::DiagnosticKind;
+use crate::diagnostic_kind::NameKind;
+use crate::local_time::{Ambiguous, Nonexistent};
+use crate::model::{
+    EpochUnit, Layout, MeasureDef, MeasureType, Source, SourceKind, SourceMeasures, Table,
+    TimeFormat,
+};
+use crate::suggest::closest;
+
+pub(crate) const MEASURE_TYPES: &[(&str, MeasureType)] = &[
+    ("double", MeasureType::Double),
+    ("bigint", MeasureType::Bigint),
+    ("boolean", MeasureType::Boolean),
+    ("varchar", MeasureType::Varchar),
+];
+
+const SOURCE_CLAUSES: &[&str] = &[
+    "time",
+    "timezone",
+    "nonexistent",
+    "ambiguous",
+    "dimensions",
+    "measures",
+];
+const TABLE_CLAUSES: &[&str] = &["name", "layout", "measure_name"];
+
+/// The measure name of multi-measure records when a table names none.
+pub const DEFAULT_MEASURE_NAME: &str = "metrics";
+
+impl Validator<'_> {
+    pub(super) fn declarations(&mut self, file: &ast::File) -> Declared {
+        let mut declared = Declared {
+            sources: BTreeMap::new(),
+            tables: BTreeMap::new(),
+            source_spans: BTreeMap::new(),
+            table_spans: BTreeMap::new(),
+        };
+        for statement in &file.statements {
+            match &statement.kind {
+                StatementKind::Source(s) => {
+                    if let Some(&first) = declared.source_spans.get(&s.name.value) {
+                        self.duplicate_name(NameKind::Source, &s.name, first);
+                        continue;
+                    }
+                    declared.source_spans.insert(s.name.value.clone(), s.name.span);
+                    match self.source(s, statement) {
+                        Some(source) => {
+                            declared.sources.insert(s.name.value.clone(), source);
+                        }
+                        // Steps that use a broken source are not checked against it.
+                        None => {
+                            self.unparsed.insert(s.name.value.clone());
+                        }
+                    }
+                }
+                StatementKind::Table(t) => {
+                    if let Some(&first) = declared.table_spans.get(&t.name.value) {
+                        self.duplicate_name(NameKind::Table, &t.name, first);
+                        continue;
+                    }
+                    declared.table_spans.insert(t.name.value.clone(), t.name.span);
+                    let table = self.table(t);
+                    declared.tables.insert(t.name.value.clone(), table);
+                }
+                _ => {}
+            }
+        }
+        self.distinct_target_names(&declared);
+        declared
+    }
+
+    pub(super) fn duplicate_name(&mut self, kind: NameKind, name: &ast::Name, first: Span) {
+        self.report(
+            DiagnosticKind::DuplicateName {
+                kind,
+                name: name.value.clone(),
+                first,
+            },
+            name.span,
+        );
+    }
+
+    fn source(&mut self, s: &ast::Source, statement: &ast::Statement) -> Option<Source> {
+        let kind = self.word(
+            &s.kind,
+            "source kind",
+            &[
+                ("csv", SourceKind::Csv),
+                ("jsonl", SourceKind::Jsonl),
+                ("unload", SourceKind::Unload),
+            ],
+        );
+        let path = self.base_dir.join(&s.path.value);
+        if !path.is_file() {
+            self.report(
+                DiagnosticKind::SourceFileMissing {
+                    path: s.path.value.clone(),
+                    resolved: path.display().to_string(),
+                },
+                s.path.span,
+            );
+        }
+        if kind == Some(SourceKind::Unload) && !s.path.value.ends_with("manifest.json") {
+            self.report(DiagnosticKind::NotAManifest, s.path.span);
+        }
+        let mut time = None;
+        let mut timezone = chrono_tz::UTC;
+        let mut nonexistent = Nonexistent::Shift;
+        let mut ambiguous = Ambiguous::Earlier;
+        let mut dimensions: Vec<String> = Vec::new();
+        let mut measures = None;
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut ok = kind.is_some();
+        for clause in &s.clauses {
+            let (keyword, span) = match clause {
+                SourceClause::Time { span, .. } => ("time", *span),
+                SourceClause::Timezone(z) => ("timezone", z.span),
+                SourceClause::Nonexistent(n) => ("nonexistent", n.span),
+                SourceClause::Ambiguous(n) => ("ambiguous", n.span),
+                SourceClause::Dimensions(list) => ("dimensions", list[0].span),
+                SourceClause::Measures(list) => ("measures", list[0].name.span),
+                SourceClause::LongMeasures { span, .. } => ("measures", *span),
+                SourceClause::Unknown(name) => {
+                    self.unknown_clause("source", name, SOURCE_CLAUSES);
+                    continue;
+                }
+            };
+            if let Some(&first) = seen.get(keyword) {
+                self.report(
+                    DiagnosticKind::DuplicateClause {
+                        clause: keyword.into(),
+                        first,
+                    },
+                    span,
+                );
+                continue;
+            }
+            seen.insert(keyword, span);
+            match clause {
+                SourceClause::Time { column, format, .. } => {
+                    let format = match format {
+                        None => Some(TimeFormat::Rfc3339),
+                        Some(TimeFormatSyntax::Strftime(f)) => {
+                            Some(TimeFormat::Strftime(f.value.clone()))
+                        }
+                        Some(TimeFormatSyntax::Word(w)) => self
+                            .word(
+                                w,
+                                "time format",
+                                &[
+                                    ("epoch_s", EpochUnit::Seconds),
+                                    ("epoch_ms", EpochUnit::Millis),
+                                    ("epoch_us", EpochUnit::Micros),
+                                    ("epoch_ns", EpochUnit::Nanos),
+                                ],
+                            )
+                            .map(TimeFormat::Epoch),
+                    };
+                    ok &= format.is_some();
+                    time = format.map(|f| (column.value.clone(), f));
+                }
+                SourceClause::Timezone(z) => match self.time_zone(z) {
+                    Some(tz) => timezone = tz,
+                    None => ok = false,
+                },
+                SourceClause::Nonexistent(w) => {
+                    let options = [("shift", Nonexistent::Shift), ("error", Nonexistent::Error)];
+                    match self.word(w, "`nonexistent` policy", &options) {
+                        Some(n) => nonexistent = n,
+                        None => ok = false,
+                    }
+                }
+                SourceClause::Ambiguous(w) => {
+                    let options = [
+                        ("earlier", Ambiguous::Earlier),
+                        ("later", Ambiguous::Later),
+                        ("error", Ambiguous::Error),
+                    ];
+                    match self.word(w, "`ambiguous` policy", &options) {
+                        Some(a) => ambiguous = a,
+                        None => ok = false,
+                    }
+                }
+                SourceClause::Dimensions(list) => {
+                    let mut first_span: BTreeMap<&str, Span> = BTreeMap::new();
+                    for name in list {
+                        if let Some(&first) = first_span.get(name.value.as_str()) {
+                            self.duplicate_name(NameKind::Dimension, name, first);
+                            ok = false;
+                            continue;
+                        }
+                        first_span.insert(&name.value, name.span);
+                        dimensions.push(name.value.clone());
+                    }
+                }
+                SourceClause::Measures(list) => {
+                    let mut defs: Vec<MeasureDef> = Vec::new();
+                    let mut first_span: BTreeMap<&str, Span> = BTreeMap::new();
+                    for decl in list {
+                        if let Some(&first) = first_span.get(decl.name.value.as_str()) {
+                            self.duplicate_name(NameKind::Measure, &decl.name, first);
+                            ok = false;
+                            continue;
+                        }
+                        first_span.insert(&decl.name.value, decl.name.span);
+                        match self.word(&decl.ty, "type", MEASURE_TYPES) {
+                            Some(ty) => defs.push(MeasureDef {
+                                name: decl.name.value.clone(),
+                                ty,
+                            }),
+                            None => ok = false,
+                        }
+                    }
+                    measures = Some(SourceMeasures::Wide(defs));
+                }
+                SourceClause::LongMeasures {
+                    name_column,
+                    value_column,
+                    ty,
+                    ..
+                } => match self.word(ty, "type", MEASURE_TYPES) {
+                    Some(ty) => {
+                        measures = Some(SourceMeasures::Long {
+                            name_column: name_column.value.clone(),
+                            value_column: value_column.value.clone(),
+                            ty,
+                        })
+                    }
+                    None => ok = false,
+                },
+                SourceClause::Unknown(_) => {}
+            }
+        }
+        if !statement.recovered {
+            if !seen.contains_key("time") {
+                self.missing_clause("source", "time", "time ts", statement.keyword);
+            }
+            if !seen.contains_key("measures") {
+                self.missing_clause(
+                    "source",
+                    "measures",
+                    "measures temperature double",
+                    statement.keyword,
+                );
+            }
+        }
+        let (time_column, time_format) = time?;
+        let measures = measures?;
+        ok.then(|| Source {
+            name: s.name.value.clone(),
+            kind: kind.unwrap_or(SourceKind::Csv),
+            path_written: s.path.value.clone(),
+            path,
+            time_column,
+            time_format,
+            timezone,
+            nonexistent,
+            ambiguous,
+            dimensions,
+            measures,
+        })
+    }
+
+    pub(super) fn missing_clause(&mut self, statement: &str, clause: &str, example: &str, at: Span) {
+        self.report(
+            DiagnosticKind::MissingClause {
+                statement: statement.into(),
+                clause: clause.into(),
+                example: example.into(),
+            },
+            at,
+        );
+    }
+
+    pub(super) fn unknown_clause(&mut self, statement: &str, name: &ast::Name, allowed: &[&str]) {
+        self.report(
+            DiagnosticKind::UnknownClause {
+                statement: statement.into(),
+                clause: name.value.clone(),
+                suggestion: closest(&name.value, allowed.iter().copied()),
+                allowed: allowed.iter().map(|a| a.to_string()).collect(),
+            },
+            name.span,
+        );
+    }
+
+    fn table(&mut self, t: &ast::Table) -> Table {
+        let mut table = Table {
+            name: t.name.value.clone(),
+            target_name: t.name.value.clone(),
+            layout: Layout::Multi,
+            measure_name: DEFAULT_MEASURE_NAME.into(),
+        };
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for clause in &t.clauses {
+            let (keyword, span) = match clause {
+                TableClause::Name(n) => ("name", n.span),
+                TableClause::Layout(l) => ("layout", l.span),
+                TableClause::MeasureName(m) => ("measure_name", m.span),
+                TableClause::Unknown(name) => {
+                    self.unknown_clause("table", name, TABLE_CLAUSES);
+                    continue;
+                }
+            };
+            if let Some(&first) = seen.get(keyword) {
+                self.report(
+                    DiagnosticKind::DuplicateClause {
+                        clause: keyword.into(),
+                        first,
+                    },
+                    span,
+                );
+                continue;
+            }
+            seen.insert(keyword, span);
+            match clause {
+                TableClause::Name(n) => {
+                    self.table_name(n);
+                    table.target_name = n.value.clone();
+                }
+                TableClause::Layout(l) => {
+                    let options = [("multi", Layout::Multi), ("single", Layout::Single)];
+                    if let Some(layout) = self.word(l, "layout", &options) {
+                        table.layout = layout;
+                    }
+                }
+                TableClause::MeasureName(m) => {
+                    self.timestream_name(NameKind::Measure, &m.value, m.span);
+                    table.measure_name = m.value.clone();
+                }
+                TableClause::Unknown(_) => {}
+            }
+        }
+        if !seen.contains_key("name") {
+            self.table_name(&t.name);
+        }
+        table
+    }
+
+    /// Two declarations that write to one target table would mix their data.
+    fn distinct_target_names(&mut self, declared: &Declared) {
+        let mut by_target: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, table) in &declared.tables {
+            if let Some(first) = by_target.insert(&table.target_name, name) {
+                let span = declared.table_spans[name.as_str()];
+                self.report(
+                    DiagnosticKind::DuplicateName {
+                        kind: NameKind::Table,
+                        name: table.target_name.clone(),
+                        first: declared.table_spans[first],
+                    },
+                    span,
+                );
+            }
+        }
+    }
+}

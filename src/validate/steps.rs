@@ -1,0 +1,410 @@
+//! `replay`, `generate` and `extrapolate`.
+
+use std::collections::BTreeMap;
+
+use super::models::ModelPlace;
+use super::tables::Shape;
+use super::{Declared, Validator};
+use crate::ast::{self, Assignment, ShiftSyntax, Span, Spanned, StepClause};
+use crate::diagnostic::DiagnosticKind;
+use crate::diagnostic_kind::NameKind;
+use crate::literal::Duration;
+use crate::model::{
+    Extrapolate, Filter, Generate, GeneratedMeasure, MeasureType, Replay, Shift, Source,
+    SourceMeasures, Step, Term,
+};
+
+const REPLAY_CLAUSES: &[&str] = &["window", "where", "shift", "speed", "measures", "set"];
+const GENERATE_CLAUSES: &[&str] = &["series", "from", "measure"];
+const EXTRAPOLATE_CLAUSES: &[&str] = &["learn", "where", "from", "model", "shift", "set"];
+
+impl Validator<'_> {
+    pub(super) fn replay(
+        &mut self,
+        r: &ast::Replay,
+        statement: &ast::Statement,
+        declared: &Declared,
+    ) -> Option<(Step, Shape)> {
+        let source = self.source_ref(&r.source, declared);
+        let table = self.table_ref(&r.table, declared);
+        let clauses = self.step_clauses("replay", &r.clauses, REPLAY_CLAUSES);
+        let source = source?;
+        let mut ok = table;
+        let window = match clauses.get("window") {
+            Some(StepClause::Window(range)) => {
+                let w = self.recorded_window(range, "window");
+                ok &= w.is_some();
+                w
+            }
+            _ => None,
+        };
+        let filter = self.where_clause(&clauses, Some(&source.dimensions));
+        let shift = self.shift_clause(&clauses, &mut ok);
+        let speed = match clauses.get("speed") {
+            Some(StepClause::Speed(lit)) => match self.number(lit) {
+                Some(n) if n.value > 0.0 => n.value,
+                Some(_) => {
+                    self.report(DiagnosticKind::NotPositive { what: "speed".into() }, lit.span);
+                    ok = false;
+                    1.0
+                }
+                None => {
+                    ok = false;
+                    1.0
+                }
+            },
+            _ => 1.0,
+        };
+        let all_measures = wide_measures(source);
+        let measures = match clauses.get("measures") {
+            Some(StepClause::Measures(names)) => {
+                let mut chosen: Vec<String> = Vec::new();
+                let mut first: BTreeMap<&str, Span> = BTreeMap::new();
+                for name in names {
+                    if let Some(&f) = first.get(name.value.as_str()) {
+                        self.duplicate_name(NameKind::Measure, name, f);
+                        ok = false;
+                        continue;
+                    }
+                    first.insert(&name.value, name.span);
+                    if let Some(all) = &all_measures {
+                        if !all.iter().any(|(m, _)| m == &name.value) {
+                            self.unknown_name(
+                                NameKind::Measure,
+                                name,
+                                all.iter().map(|(m, _)| m.as_str()),
+                            );
+                            ok = false;
+                        }
+                    }
+                    chosen.push(name.value.clone());
+                }
+                Some(chosen)
+            }
+            _ => None,
+        };
+        let set = self.set_clause(&clauses, &mut ok);
+        let mut shape = Shape {
+            open: all_measures.is_none(),
+            ..Shape::default()
+        };
+        for (name, ty) in all_measures.unwrap_or_default() {
+            if measures.as_ref().is_none_or(|m| m.contains(&name)) {
+                shape.measures.push((name, ty, r.source.span));
+            }
+        }
+        self.series_dimensions(&mut shape, source, &r.source, &clauses);
+        let step = Step::Replay(Replay {
+            source: source.name.clone(),
+            table: r.table.value.clone(),
+            window,
+            filter,
+            shift,
+            speed,
+            measures,
+            set,
+            line: self.line(statement.span.start),
+        });
+        ok.then_some((step, shape))
+    }
+
+    pub(super) fn generate(
+        &mut self,
+        g: &ast::Generate,
+        statement: &ast::Statement,
+        declared: &Declared,
+    ) -> Option<(Step, Shape)> {
+        let mut ok = self.table_ref(&g.table, declared);
+        let mut once = Vec::new();
+        let mut series: Vec<BTreeMap<String, String>> = Vec::new();
+        let mut series_spans: Vec<Span> = Vec::new();
+        let mut measures: Vec<GeneratedMeasure> = Vec::new();
+        let mut measure_spans: BTreeMap<String, Span> = BTreeMap::new();
+        let mut shape = Shape::default();
+        for clause in &g.clauses {
+            match &clause.value {
+                StepClause::Series(assignments, span) => {
+                    let values = self.assignments(assignments, &mut ok);
+                    if let Some(i) = series.iter().position(|s| *s == values) {
+                        self.report(
+                            DiagnosticKind::DuplicateSeries {
+                                first: series_spans[i],
+                            },
+                            *span,
+                        );
+                        ok = false;
+                    }
+                    for a in assignments {
+                        shape.dimensions.push((a.dimension.value.clone(), a.dimension.span));
+                    }
+                    series.push(values);
+                    series_spans.push(*span);
+                }
+                StepClause::Measure(m) => {
+                    if let Some(&first) = measure_spans.get(&m.name.value) {
+                        self.duplicate_name(NameKind::Measure, &m.name, first);
+                        ok = false;
+                        continue;
+                    }
+                    measure_spans.insert(m.name.value.clone(), m.name.span);
+                    let ty = self.word(&m.ty, "type", super::declarations::MEASURE_TYPES);
+                    let model = ty.and_then(|ty| self.model(&m.model, ty, ModelPlace::Generate));
+                    match (ty, model) {
+                        (Some(ty), Some(model)) => {
+                            shape.measures.push((m.name.value.clone(), ty, m.name.span));
+                            measures.push(GeneratedMeasure {
+                                name: m.name.value.clone(),
+                                ty,
+                                model,
+                            });
+                        }
+                        _ => ok = false,
+                    }
+                }
+                StepClause::Unknown(name) => self.unknown_clause("generate", name, GENERATE_CLAUSES),
+                other => once.push((other.keyword(), clause.span, other)),
+            }
+        }
+        let single = self.once(once.into_iter());
+        let schedule = match single.get("from") {
+            Some(StepClause::Schedule(s)) => self.schedule(s),
+            _ => None,
+        };
+        if !statement.recovered {
+            if series.is_empty() && !g.clauses.iter().any(|c| matches!(c.value, StepClause::Series(..))) {
+                self.missing_clause("generate", "series", "series device_id = \"sim-001\"", statement.keyword);
+                ok = false;
+            }
+            if !single.contains_key("from") {
+                self.missing_clause("generate", "from", "from now - 1h to now every 1m", statement.keyword);
+            }
+            if measure_spans.is_empty() {
+                self.missing_clause("generate", "measure", "measure temperature double = noise(sigma: 1)", statement.keyword);
+                ok = false;
+            }
+        }
+        let step = Step::Generate(Generate {
+            table: g.table.value.clone(),
+            series,
+            schedule: schedule?,
+            measures,
+            line: self.line(statement.span.start),
+        });
+        ok.then_some((step, shape))
+    }
+
+    pub(super) fn extrapolate(
+        &mut self,
+        e: &ast::Extrapolate,
+        statement: &ast::Statement,
+        declared: &Declared,
+    ) -> Option<(Step, Shape)> {
+        let source = self.source_ref(&e.source, declared);
+        let table = self.table_ref(&e.table, declared);
+        let clauses = self.step_clauses("extrapolate", &e.clauses, EXTRAPOLATE_CLAUSES);
+        let mut ok = table;
+        let source = source?;
+        let ty = match &source.measures {
+            SourceMeasures::Wide(defs) => match defs.iter().find(|d| d.name == e.measure.value) {
+                Some(d) => Some(d.ty),
+                None => {
+                    self.unknown_name(NameKind::Measure, &e.measure, defs.iter().map(|d| d.name.as_str()));
+                    None
+                }
+            },
+            SourceMeasures::Long { ty, .. } => Some(*ty),
+        };
+        let learn = match clauses.get("learn") {
+            Some(StepClause::Learn(range)) => self.recorded_window(range, "learn"),
+            _ => None,
+        };
+        let filter = self.where_clause(&clauses, Some(&source.dimensions));
+        let schedule = match clauses.get("from") {
+            Some(StepClause::Schedule(s)) => self.schedule(s),
+            _ => None,
+        };
+        let model = match (clauses.get("model"), ty) {
+            (Some(StepClause::Model(m)), Some(ty)) => {
+                let model = self.model(m, ty, ModelPlace::Extrapolate);
+                if let (Some(model), Some(learn)) = (&model, learn) {
+                    self.season_fits(model, m, learn.end.0 - learn.start.0, &mut ok);
+                }
+                model
+            }
+            _ => None,
+        };
+        let shift = self.shift_clause(&clauses, &mut ok);
+        let set = self.set_clause(&clauses, &mut ok);
+        if !statement.recovered {
+            for (clause, example) in [
+                ("learn", "learn 2024-03-06T00:00Z .. 2024-03-13T00:00Z"),
+                ("from", "from now for 6h every 1m"),
+                ("model", "model seasonal(period: 24h) + trend"),
+            ] {
+                if !clauses.contains_key(clause) {
+                    self.missing_clause("extrapolate", clause, example, statement.keyword);
+                }
+            }
+        }
+        let ty = ty?;
+        let mut shape = Shape {
+            measures: vec![(e.measure.value.clone(), ty, e.measure.span)],
+            ..Shape::default()
+        };
+        self.series_dimensions(&mut shape, source, &e.source, &clauses);
+        let step = Step::Extrapolate(Extrapolate {
+            source: source.name.clone(),
+            measure: e.measure.value.clone(),
+            ty,
+            table: e.table.value.clone(),
+            learn: learn?,
+            filter,
+            schedule: schedule?,
+            model: model?,
+            shift,
+            set,
+            line: self.line(statement.span.start),
+        });
+        ok.then_some((step, shape))
+    }
+
+    /// A seasonal period longer than the learned window leaves phases with
+    /// no learned value.
+    fn season_fits(&mut self, model: &crate::model::Model, syntax: &ast::ModelSyntax, learned: i64, ok: &mut bool) {
+        for (term, t) in model.terms.iter().zip(&syntax.terms) {
+            if let Term::Seasonal { period } = term {
+                if period.0 > learned {
+                    self.report(
+                        DiagnosticKind::ParameterOutOfRange {
+                            name: "period".into(),
+                            value: period.to_string(),
+                            constraint: format!("at most the learned window ({})", Duration(learned)),
+                        },
+                        t.span,
+                    );
+                    *ok = false;
+                }
+            }
+        }
+    }
+
+    fn source_ref<'d>(&mut self, name: &ast::Name, declared: &'d Declared) -> Option<&'d Source> {
+        if let Some(source) = declared.sources.get(&name.value) {
+            return Some(source);
+        }
+        if !self.unparsed.contains(&name.value) {
+            self.unknown_name(NameKind::Source, name, declared.source_spans.keys().map(String::as_str));
+        }
+        None
+    }
+
+    /// Whether the table exists (reported when it does not).
+    fn table_ref(&mut self, name: &ast::Name, declared: &Declared) -> bool {
+        if declared.tables.contains_key(&name.value) {
+            return true;
+        }
+        if !self.unparsed.contains(&name.value) {
+            self.unknown_name(NameKind::Table, name, declared.table_spans.keys().map(String::as_str));
+        }
+        false
+    }
+
+    /// Splits a block's clauses: reports unknown and repeated ones and
+    /// returns each clause that stands once by its keyword.
+    fn step_clauses<'c>(
+        &mut self,
+        statement: &str,
+        clauses: &'c [Spanned<StepClause>],
+        allowed: &[&str],
+    ) -> BTreeMap<&'static str, &'c StepClause> {
+        let mut once = Vec::new();
+        for clause in clauses {
+            match &clause.value {
+                StepClause::Unknown(name) => self.unknown_clause(statement, name, allowed),
+                other => once.push((other.keyword(), clause.span, other)),
+            }
+        }
+        self.once(once.into_iter())
+    }
+
+    fn where_clause(&mut self, clauses: &BTreeMap<&str, &StepClause>, dims: Option<&[String]>) -> Filter {
+        match clauses.get("where") {
+            Some(StepClause::Where(conditions, _)) => self.filter(conditions, dims),
+            _ => Filter::default(),
+        }
+    }
+
+    fn shift_clause(&mut self, clauses: &BTreeMap<&str, &StepClause>, ok: &mut bool) -> Shift {
+        let Some(StepClause::Shift(shift)) = clauses.get("shift") else {
+            return Shift::None;
+        };
+        let result = match &shift.value {
+            ShiftSyntax::StartTo(t) => self.time_point(t).map(Shift::StartTo),
+            ShiftSyntax::EndTo(t) => self.time_point(t).map(Shift::EndTo),
+            ShiftSyntax::By(lit) => self.duration(lit).map(Shift::By),
+            ShiftSyntax::CalendarDays { days, zone } => {
+                let n = match days.value.parse::<i64>() {
+                    Ok(n) if n.unsigned_abs() <= 200_000 => Some(n),
+                    _ => {
+                        self.report(DiagnosticKind::NumberOutOfRange, days.span);
+                        None
+                    }
+                };
+                let tz = self.time_zone(zone);
+                n.zip(tz).map(|(days, zone)| Shift::CalendarDays { days, zone })
+            }
+        };
+        *ok &= result.is_some();
+        result.unwrap_or(Shift::None)
+    }
+
+    fn set_clause(&mut self, clauses: &BTreeMap<&str, &StepClause>, ok: &mut bool) -> BTreeMap<String, String> {
+        match clauses.get("set") {
+            Some(StepClause::Set(assignments, _)) => self.assignments(assignments, ok),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    fn assignments(&mut self, assignments: &[Assignment], ok: &mut bool) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut first: BTreeMap<&str, Span> = BTreeMap::new();
+        for a in assignments {
+            if let Some(&f) = first.get(a.dimension.value.as_str()) {
+                self.duplicate_name(NameKind::Dimension, &a.dimension, f);
+                *ok = false;
+                continue;
+            }
+            first.insert(&a.dimension.value, a.dimension.span);
+            out.insert(a.dimension.value.clone(), a.value.value.clone());
+        }
+        out
+    }
+
+    /// A step fed from a source writes the source's dimensions and those its
+    /// `set` adds.
+    fn series_dimensions(
+        &mut self,
+        shape: &mut Shape,
+        source: &Source,
+        at: &ast::Name,
+        clauses: &BTreeMap<&str, &StepClause>,
+    ) {
+        for d in &source.dimensions {
+            shape.dimensions.push((d.clone(), at.span));
+        }
+        if let Some(StepClause::Set(assignments, _)) = clauses.get("set") {
+            for a in assignments {
+                shape.dimensions.push((a.dimension.value.clone(), a.dimension.span));
+            }
+        }
+    }
+}
+
+/// A wide source's measures with their types; `None` for long rows, whose
+/// measure names come from the data.
+fn wide_measures(source: &Source) -> Option<Vec<(String, MeasureType)>> {
+    match &source.measures {
+        SourceMeasures::Wide(defs) => Some(defs.iter().map(|d| (d.name.clone(), d.ty)).collect()),
+        SourceMeasures::Long { .. } => None,
+    }
+}

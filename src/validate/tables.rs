@@ -1,0 +1,225 @@
+//! What only shows per table once every step is known: the measures and
+//! dimensions each table receives, and the names Timestream refuses.
+
+use std::collections::BTreeMap;
+
+use super::{Declared, Validator};
+use crate::ast::{self, Span, StatementKind};
+use crate::diagnostic::DiagnosticKind;
+use crate::diagnostic_kind::NameKind;
+use crate::model::{MeasureType, Step};
+
+/// Timestream's limits on names (Developer Guide, "Quotas" and "Naming constraints").
+const MAX_MEASURE_NAME_BYTES: usize = 256;
+const MAX_DIMENSION_NAME_BYTES: usize = 60;
+const MAX_DIMENSIONS_PER_TABLE: usize = 128;
+const RESERVED_NAMES: &[&str] = &["time", "measure_name", "measure_value", "ts_non_existent_col"];
+const RESERVED_PREFIXES: &[&str] = &["ts_", "measure_name", "measure_value"];
+
+/// What one step writes into its table, with where each name was written.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Shape {
+    pub measures: Vec<(String, MeasureType, Span)>,
+    pub dimensions: Vec<(String, Span)>,
+    /// The step's measure names come from the data (a long-row source):
+    /// what the table receives is not fully known before compiling.
+    pub open: bool,
+}
+
+/// What a table receives from all its steps.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Received {
+    pub measures: BTreeMap<String, (MeasureType, Span)>,
+    pub dimensions: BTreeMap<String, Span>,
+    pub open: bool,
+    pub written: bool,
+}
+
+impl Validator<'_> {
+    /// Collects each table's measures and dimensions and checks them.
+    pub(super) fn tables(
+        &mut self,
+        declared: &Declared,
+        steps: &[(Step, Shape)],
+    ) -> BTreeMap<String, Received> {
+        let mut received: BTreeMap<String, Received> = BTreeMap::new();
+        for (step, shape) in steps {
+            let table = received.entry(step.table().to_string()).or_default();
+            table.written = true;
+            table.open |= shape.open;
+            for (name, ty, span) in &shape.measures {
+                match table.measures.get(name) {
+                    Some((first_ty, first)) if first_ty != ty => {
+                        let kind = DiagnosticKind::MeasureTypeConflict {
+                            measure: name.clone(),
+                            table: step.table().into(),
+                            ty: ty.name().into(),
+                            first_ty: first_ty.name().into(),
+                            first: *first,
+                        };
+                        self.report(kind, *span);
+                    }
+                    Some(_) => {}
+                    None => {
+                        table.measures.insert(name.clone(), (*ty, *span));
+                    }
+                }
+            }
+            for (name, span) in &shape.dimensions {
+                table.dimensions.entry(name.clone()).or_insert(*span);
+            }
+        }
+        for name in declared.tables.keys() {
+            let Some(got) = received.get(name) else {
+                self.report(
+                    DiagnosticKind::TableUnused {
+                        table: name.clone(),
+                    },
+                    declared.table_spans[name],
+                );
+                continue;
+            };
+            self.table_shape(name, got);
+        }
+        received
+    }
+
+    fn table_shape(&mut self, table: &str, got: &Received) {
+        for (name, span) in &got.dimensions {
+            self.timestream_name(NameKind::Dimension, name, *span);
+            if let Some((_, measure)) = got.measures.get(name) {
+                self.report(
+                    DiagnosticKind::DimensionIsMeasure {
+                        name: name.clone(),
+                        table: table.into(),
+                        measure: *measure,
+                    },
+                    *span,
+                );
+            }
+        }
+        for (name, (_, span)) in &got.measures {
+            self.timestream_name(NameKind::Measure, name, *span);
+        }
+        if got.dimensions.len() > MAX_DIMENSIONS_PER_TABLE {
+            let span = *got.dimensions.values().max().unwrap_or(&Span::default());
+            self.report(
+                DiagnosticKind::TooManyDimensions {
+                    table: table.into(),
+                    count: got.dimensions.len(),
+                },
+                span,
+            );
+        }
+    }
+
+    /// Length and reserved words of a dimension or measure name.
+    pub(super) fn timestream_name(&mut self, kind: NameKind, name: &str, span: Span) {
+        let max = match kind {
+            NameKind::Dimension => MAX_DIMENSION_NAME_BYTES,
+            _ => MAX_MEASURE_NAME_BYTES,
+        };
+        if name.len() > max {
+            self.report(
+                DiagnosticKind::NameTooLong {
+                    kind,
+                    name: name.into(),
+                    bytes: name.len(),
+                    max,
+                },
+                span,
+            );
+        }
+        let reason = if RESERVED_NAMES.contains(&name) {
+            Some("the name is reserved".to_string())
+        } else {
+            RESERVED_PREFIXES
+                .iter()
+                .find(|p| name.starts_with(*p))
+                .map(|p| format!("names may not start with `{p}`"))
+        };
+        if let Some(reason) = reason {
+            self.report(
+                DiagnosticKind::ReservedName {
+                    kind,
+                    name: name.into(),
+                    reason,
+                },
+                span,
+            );
+        }
+    }
+
+    /// A target table name: 3 to 256 characters of letters, digits, `_ - .`.
+    pub(super) fn table_name(&mut self, name: &ast::Name) {
+        let n = &name.value;
+        let reason = if n.len() < 3 {
+            Some("table names have 3 to 256 characters".to_string())
+        } else if n.len() > 256 {
+            Some("table names have 3 to 256 characters".to_string())
+        } else {
+            n.chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+                .map(|c| format!("`{c}` is not allowed; use letters, digits, `_`, `-` and `.`"))
+        };
+        if let Some(reason) = reason {
+            self.report(
+                DiagnosticKind::ReservedName {
+                    kind: NameKind::Table,
+                    name: n.clone(),
+                    reason,
+                },
+                name.span,
+            );
+        }
+    }
+
+    /// Anomalies name a table's measure and dimensions: check them against
+    /// what the table receives.
+    pub(super) fn anomaly_targets(
+        &mut self,
+        file: &ast::File,
+        declared: &Declared,
+        received: &BTreeMap<String, Received>,
+    ) {
+        for statement in &file.statements {
+            let StatementKind::Anomaly(a) = &statement.kind else {
+                continue;
+            };
+            if !declared.tables.contains_key(&a.table.value) {
+                continue;
+            }
+            let Some(got) = received.get(&a.table.value) else {
+                continue;
+            };
+            if let Some(measure) = &a.measure {
+                match got.measures.get(&measure.value) {
+                    Some((ty, _)) => self.anomaly_measure_type(a, measure, *ty),
+                    None if got.open => {}
+                    None => self.unknown_name(
+                        NameKind::Measure,
+                        measure,
+                        got.measures.keys().map(String::as_str),
+                    ),
+                }
+            }
+            if got.open {
+                continue;
+            }
+            let dims: Vec<String> = got.dimensions.keys().cloned().collect();
+            for clause in &a.clauses {
+                if let ast::AnomalyClause::Where(conditions, _) = clause {
+                    for c in conditions {
+                        if !dims.contains(&c.dimension.value) {
+                            self.unknown_name(
+                                NameKind::Dimension,
+                                &c.dimension,
+                                dims.iter().map(String::as_str),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
