@@ -43,6 +43,7 @@ fn parts(pair: Pair<'_, Rule>) -> Vec<Pair<'_, Rule>> {
                     | Rule::rparen
                     | Rule::range_op
                     | Rule::plus_op
+                    | Rule::comma
             ) && !is_dropped_keyword(p.as_rule())
         })
         .collect()
@@ -193,7 +194,11 @@ impl Builder<'_> {
     }
 
     fn ident_list(&self, pair: &Pair<'_, Rule>) -> Vec<Name> {
-        pair.clone().into_inner().map(|i| self.name(&i)).collect()
+        pair.clone()
+            .into_inner()
+            .filter(|i| i.as_rule() == Rule::ident)
+            .map(|i| self.name(&i))
+            .collect()
     }
 
     fn step_clauses(&mut self, pairs: &[Pair<'_, Rule>]) -> Vec<Spanned<StepClause>> {
@@ -268,7 +273,11 @@ impl Builder<'_> {
                     Rule::eq_op => ConditionTest::Equals(self.string(&p[2])),
                     Rule::ne_op => ConditionTest::NotEquals(self.string(&p[2])),
                     _ => ConditionTest::In(
-                        p[2].clone().into_inner().map(|s| self.string(&s)).collect(),
+                        p[2].clone()
+                            .into_inner()
+                            .filter(|s| s.as_rule() == Rule::string)
+                            .map(|s| self.string(&s))
+                            .collect(),
                     ),
                 };
                 Condition {

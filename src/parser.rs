@@ -192,7 +192,8 @@ fn describe_found(rest: &str) -> (String, usize) {
 fn describe_all(rules: &[Rule]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for rule in rules {
-        if let Some(text) = describe(*rule) {
+        // "`+` or `-`" is two alternatives of one rule; list them singly.
+        for text in describe(*rule).into_iter().flat_map(|t| t.split(" or ")) {
             if !out.iter().any(|o| o == text) {
                 out.push(text.to_string());
             }
@@ -284,6 +285,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         arg => "an argument such as `period: 24h`",
         colon => "`:`",
         dot => "`.`",
+        comma => "`,`",
         anomaly_param => "a parameter such as `magnitude 12.5`",
         EOI => "the end of the statement",
         WHITESPACE | COMMENT | ident_char | digits | duration_part | statement | source_clause

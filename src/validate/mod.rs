@@ -52,19 +52,23 @@ pub fn validate(
     let header = v.header(file, scenario_unparsed);
     let declared = v.declarations(file);
     let mut steps = Vec::new();
+    let mut shapes = Vec::new();
     let mut anomalies = Vec::new();
     for statement in &file.statements {
-        match &statement.kind {
-            StatementKind::Replay(r) => steps.extend(v.replay(r, statement, &declared)),
-            StatementKind::Generate(g) => steps.extend(v.generate(g, statement, &declared)),
-            StatementKind::Extrapolate(e) => {
-                steps.extend(v.extrapolate(e, statement, &declared))
+        let (step, shape) = match &statement.kind {
+            StatementKind::Replay(r) => v.replay(r, statement, &declared),
+            StatementKind::Generate(g) => v.generate(g, statement, &declared),
+            StatementKind::Extrapolate(e) => v.extrapolate(e, statement, &declared),
+            StatementKind::Anomaly(a) => {
+                anomalies.extend(v.anomaly(a, statement, &declared));
+                continue;
             }
-            StatementKind::Anomaly(a) => anomalies.extend(v.anomaly(a, statement, &declared)),
-            _ => {}
-        }
+            _ => continue,
+        };
+        steps.extend(step);
+        shapes.push(shape);
     }
-    let writers = v.tables(&declared, &steps);
+    let writers = v.tables(&declared, &shapes);
     v.anomaly_targets(file, &declared, &writers);
     v.overlaps(&anomalies);
     let has_errors = v.diagnostics.iter().any(|d| d.severity() == Severity::Error);
@@ -75,7 +79,7 @@ pub fn validate(
             anchor_align,
             sources: declared.sources,
             tables: declared.tables,
-            steps: steps.into_iter().map(|(step, _)| step).collect(),
+            steps,
             anomalies: anomalies.into_iter().map(|(a, _)| a).collect(),
         }),
         _ => None,

@@ -23,6 +23,8 @@ pub(super) struct Params<'a> {
     /// Where to point when a parameter is missing.
     at: Span,
     given: BTreeMap<&'a str, Given<'a>>,
+    /// Parameters an unknown one looked like: not reported again as missing.
+    misspelt: Vec<String>,
     /// False once anything was wrong: the caller builds nothing.
     pub ok: bool,
 }
@@ -46,15 +48,18 @@ impl Validator<'_> {
             owner: owner.into(),
             at,
             given: BTreeMap::new(),
+            misspelt: Vec::new(),
             ok: true,
         };
         for g in given {
             if !allowed.contains(&g.name.value.as_str()) {
+                let suggestion = closest(&g.name.value, allowed.iter().copied());
+                params.misspelt.extend(suggestion.clone());
                 self.report(
                     DiagnosticKind::UnknownParameter {
                         owner: owner.into(),
                         name: g.name.value.clone(),
-                        suggestion: closest(&g.name.value, allowed.iter().copied()),
+                        suggestion,
                         allowed: allowed.iter().map(|a| a.to_string()).collect(),
                     },
                     g.name.span,
@@ -79,6 +84,10 @@ impl Validator<'_> {
     }
 
     fn missing(&mut self, p: &mut Params<'_>, name: &str, example: &str) {
+        p.ok = false;
+        if p.misspelt.iter().any(|m| m == name) {
+            return;
+        }
         self.report(
             DiagnosticKind::MissingParameter {
                 owner: p.owner.clone(),

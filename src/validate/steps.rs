@@ -24,12 +24,11 @@ impl Validator<'_> {
         r: &ast::Replay,
         statement: &ast::Statement,
         declared: &Declared,
-    ) -> Option<(Step, Shape)> {
+    ) -> (Option<Step>, Shape) {
         let source = self.source_ref(&r.source, declared);
         let table = self.table_ref(&r.table, declared);
         let clauses = self.step_clauses("replay", &r.clauses, REPLAY_CLAUSES);
-        let source = source?;
-        let mut ok = table;
+        let mut ok = table && source.is_some();
         let window = match clauses.get("window") {
             Some(StepClause::Window(range)) => {
                 let w = self.recorded_window(range, "window");
@@ -38,7 +37,7 @@ impl Validator<'_> {
             }
             _ => None,
         };
-        let filter = self.where_clause(&clauses, Some(&source.dimensions));
+        let filter = self.where_clause(&clauses, source.map(|s| s.dimensions.as_slice()));
         let shift = self.shift_clause(&clauses, &mut ok);
         let speed = match clauses.get("speed") {
             Some(StepClause::Speed(lit)) => match self.number(lit) {
@@ -55,7 +54,7 @@ impl Validator<'_> {
             },
             _ => 1.0,
         };
-        let all_measures = wide_measures(source);
+        let all_measures = source.and_then(wide_measures);
         let measures = match clauses.get("measures") {
             Some(StepClause::Measures(names)) => {
                 let mut chosen: Vec<String> = Vec::new();
@@ -85,6 +84,7 @@ impl Validator<'_> {
         };
         let set = self.set_clause(&clauses, &mut ok);
         let mut shape = Shape {
+            table: r.table.value.clone(),
             open: all_measures.is_none(),
             ..Shape::default()
         };
@@ -95,7 +95,7 @@ impl Validator<'_> {
         }
         self.series_dimensions(&mut shape, source, &r.source, &clauses);
         let step = Step::Replay(Replay {
-            source: source.name.clone(),
+            source: r.source.value.clone(),
             table: r.table.value.clone(),
             window,
             filter,
@@ -105,7 +105,7 @@ impl Validator<'_> {
             set,
             line: self.line(statement.span.start),
         });
-        ok.then_some((step, shape))
+        (ok.then_some(step), shape)
     }
 
     pub(super) fn generate(
@@ -113,14 +113,17 @@ impl Validator<'_> {
         g: &ast::Generate,
         statement: &ast::Statement,
         declared: &Declared,
-    ) -> Option<(Step, Shape)> {
+    ) -> (Option<Step>, Shape) {
         let mut ok = self.table_ref(&g.table, declared);
         let mut once = Vec::new();
         let mut series: Vec<BTreeMap<String, String>> = Vec::new();
         let mut series_spans: Vec<Span> = Vec::new();
         let mut measures: Vec<GeneratedMeasure> = Vec::new();
         let mut measure_spans: BTreeMap<String, Span> = BTreeMap::new();
-        let mut shape = Shape::default();
+        let mut shape = Shape {
+            table: g.table.value.clone(),
+            ..Shape::default()
+        };
         for clause in &g.clauses {
             match &clause.value {
                 StepClause::Series(assignments, span) => {
@@ -149,9 +152,11 @@ impl Validator<'_> {
                     measure_spans.insert(m.name.value.clone(), m.name.span);
                     let ty = self.word(&m.ty, "type", super::declarations::MEASURE_TYPES);
                     let model = ty.and_then(|ty| self.model(&m.model, ty, ModelPlace::Generate));
+                    if let Some(ty) = ty {
+                        shape.measures.push((m.name.value.clone(), ty, m.name.span));
+                    }
                     match (ty, model) {
                         (Some(ty), Some(model)) => {
-                            shape.measures.push((m.name.value.clone(), ty, m.name.span));
                             measures.push(GeneratedMeasure {
                                 name: m.name.value.clone(),
                                 ty,
@@ -183,14 +188,17 @@ impl Validator<'_> {
                 ok = false;
             }
         }
+        let Some(schedule) = schedule else {
+            return (None, shape);
+        };
         let step = Step::Generate(Generate {
             table: g.table.value.clone(),
             series,
-            schedule: schedule?,
+            schedule,
             measures,
             line: self.line(statement.span.start),
         });
-        ok.then_some((step, shape))
+        (ok.then_some(step), shape)
     }
 
     pub(super) fn extrapolate(
@@ -198,27 +206,27 @@ impl Validator<'_> {
         e: &ast::Extrapolate,
         statement: &ast::Statement,
         declared: &Declared,
-    ) -> Option<(Step, Shape)> {
+    ) -> (Option<Step>, Shape) {
         let source = self.source_ref(&e.source, declared);
         let table = self.table_ref(&e.table, declared);
         let clauses = self.step_clauses("extrapolate", &e.clauses, EXTRAPOLATE_CLAUSES);
-        let mut ok = table;
-        let source = source?;
-        let ty = match &source.measures {
-            SourceMeasures::Wide(defs) => match defs.iter().find(|d| d.name == e.measure.value) {
+        let mut ok = table && source.is_some();
+        let ty = match source.map(|s| &s.measures) {
+            Some(SourceMeasures::Wide(defs)) => match defs.iter().find(|d| d.name == e.measure.value) {
                 Some(d) => Some(d.ty),
                 None => {
                     self.unknown_name(NameKind::Measure, &e.measure, defs.iter().map(|d| d.name.as_str()));
                     None
                 }
             },
-            SourceMeasures::Long { ty, .. } => Some(*ty),
+            Some(SourceMeasures::Long { ty, .. }) => Some(*ty),
+            None => None,
         };
         let learn = match clauses.get("learn") {
             Some(StepClause::Learn(range)) => self.recorded_window(range, "learn"),
             _ => None,
         };
-        let filter = self.where_clause(&clauses, Some(&source.dimensions));
+        let filter = self.where_clause(&clauses, source.map(|s| s.dimensions.as_slice()));
         let schedule = match clauses.get("from") {
             Some(StepClause::Schedule(s)) => self.schedule(s),
             _ => None,
@@ -246,26 +254,33 @@ impl Validator<'_> {
                 }
             }
         }
-        let ty = ty?;
         let mut shape = Shape {
-            measures: vec![(e.measure.value.clone(), ty, e.measure.span)],
+            table: e.table.value.clone(),
+            measures: ty
+                .map(|ty| (e.measure.value.clone(), ty, e.measure.span))
+                .into_iter()
+                .collect(),
+            open: source.is_none(),
             ..Shape::default()
         };
         self.series_dimensions(&mut shape, source, &e.source, &clauses);
+        let (Some(ty), Some(learn), Some(schedule), Some(model)) = (ty, learn, schedule, model) else {
+            return (None, shape);
+        };
         let step = Step::Extrapolate(Extrapolate {
-            source: source.name.clone(),
+            source: e.source.value.clone(),
             measure: e.measure.value.clone(),
             ty,
             table: e.table.value.clone(),
-            learn: learn?,
+            learn,
             filter,
-            schedule: schedule?,
-            model: model?,
+            schedule,
+            model,
             shift,
             set,
             line: self.line(statement.span.start),
         });
-        ok.then_some((step, shape))
+        (ok.then_some(step), shape)
     }
 
     /// A seasonal period longer than the learned window leaves phases with
@@ -385,12 +400,18 @@ impl Validator<'_> {
     fn series_dimensions(
         &mut self,
         shape: &mut Shape,
-        source: &Source,
+        source: Option<&Source>,
         at: &ast::Name,
         clauses: &BTreeMap<&str, &StepClause>,
     ) {
-        for d in &source.dimensions {
-            shape.dimensions.push((d.clone(), at.span));
+        match source {
+            Some(source) => {
+                for d in &source.dimensions {
+                    shape.dimensions.push((d.clone(), at.span));
+                }
+            }
+            // A source that is unknown or broken: what it gives is unknown.
+            None => shape.open = true,
         }
         if let Some(StepClause::Set(assignments, _)) = clauses.get("set") {
             for a in assignments {

@@ -7,7 +7,7 @@ use super::{Declared, Validator};
 use crate::ast::{self, Span, StatementKind};
 use crate::diagnostic::DiagnosticKind;
 use crate::diagnostic_kind::NameKind;
-use crate::model::{MeasureType, Step};
+use crate::model::MeasureType;
 
 /// Timestream's limits on names (Developer Guide, "Quotas" and "Naming constraints").
 const MAX_MEASURE_NAME_BYTES: usize = 256;
@@ -19,6 +19,7 @@ const RESERVED_PREFIXES: &[&str] = &["ts_", "measure_name", "measure_value"];
 /// What one step writes into its table, with where each name was written.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Shape {
+    pub table: String,
     pub measures: Vec<(String, MeasureType, Span)>,
     pub dimensions: Vec<(String, Span)>,
     /// The step's measure names come from the data (a long-row source):
@@ -40,11 +41,11 @@ impl Validator<'_> {
     pub(super) fn tables(
         &mut self,
         declared: &Declared,
-        steps: &[(Step, Shape)],
+        shapes: &[Shape],
     ) -> BTreeMap<String, Received> {
         let mut received: BTreeMap<String, Received> = BTreeMap::new();
-        for (step, shape) in steps {
-            let table = received.entry(step.table().to_string()).or_default();
+        for shape in shapes {
+            let table = received.entry(shape.table.clone()).or_default();
             table.written = true;
             table.open |= shape.open;
             for (name, ty, span) in &shape.measures {
@@ -52,7 +53,7 @@ impl Validator<'_> {
                     Some((first_ty, first)) if first_ty != ty => {
                         let kind = DiagnosticKind::MeasureTypeConflict {
                             measure: name.clone(),
-                            table: step.table().into(),
+                            table: shape.table.clone(),
                             ty: ty.name().into(),
                             first_ty: first_ty.name().into(),
                             first: *first,
