@@ -4,7 +4,6 @@
 //! validator (`validate`) decides what they mean. Nothing here is checked
 //! beyond the shape the grammar enforces.
 
-
 /// A byte range `[start, end)` into the whole scenario file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
@@ -24,6 +23,10 @@ impl Span {
 
     pub fn len(self) -> usize {
         self.end - self.start
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
     }
 }
 
@@ -190,10 +193,7 @@ pub enum ShiftSyntax {
     StartTo(TimeExpr),
     EndTo(TimeExpr),
     By(Lit),
-    CalendarDays {
-        days: Lit,
-        zone: Spanned<String>,
-    },
+    CalendarDays { days: Lit, zone: Spanned<String> },
 }
 
 #[derive(Clone, Debug)]

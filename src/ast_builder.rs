@@ -51,7 +51,11 @@ fn parts(pair: Pair<'_, Rule>) -> Vec<Pair<'_, Rule>> {
 
 fn is_dropped_keyword(rule: Rule) -> bool {
     let name = format!("{rule:?}");
-    name.starts_with("kw_") && !matches!(rule, Rule::kw_now | Rule::kw_to | Rule::kw_for | Rule::kw_in)
+    name.starts_with("kw_")
+        && !matches!(
+            rule,
+            Rule::kw_now | Rule::kw_to | Rule::kw_for | Rule::kw_in
+        )
 }
 
 impl Builder<'_> {
@@ -87,11 +91,17 @@ impl Builder<'_> {
                 name: self.name(&p[0]),
                 kind: self.name(&p[1]),
                 path: self.string(&p[2]),
-                clauses: p[3..].iter().map(|c| self.source_clause(c.clone())).collect(),
+                clauses: p[3..]
+                    .iter()
+                    .map(|c| self.source_clause(c.clone()))
+                    .collect(),
             }),
             Rule::table_stmt => StatementKind::Table(Table {
                 name: self.name(&p[0]),
-                clauses: p[1..].iter().map(|c| self.table_clause(c.clone())).collect(),
+                clauses: p[1..]
+                    .iter()
+                    .map(|c| self.table_clause(c.clone()))
+                    .collect(),
             }),
             Rule::replay_stmt => StatementKind::Replay(Replay {
                 source: self.name(&p[0]),
@@ -132,7 +142,10 @@ impl Builder<'_> {
     }
 
     fn unknown(&self, pair: &Pair<'_, Rule>) -> Name {
-        Spanned::new(first_word(pair.as_str()).to_string(), self.keyword_span(pair))
+        Spanned::new(
+            first_word(pair.as_str()).to_string(),
+            self.keyword_span(pair),
+        )
     }
 
     fn source_clause(&mut self, pair: Pair<'_, Rule>) -> SourceClause {
@@ -373,7 +386,10 @@ impl Builder<'_> {
     }
 
     fn term(&mut self, pair: &Pair<'_, Rule>) -> TermSyntax {
-        let has_parens = pair.clone().into_inner().any(|p| p.as_rule() == Rule::lparen);
+        let has_parens = pair
+            .clone()
+            .into_inner()
+            .any(|p| p.as_rule() == Rule::lparen);
         let p = parts(pair.clone());
         let args = has_parens.then(|| {
             p[1..]
@@ -401,7 +417,11 @@ impl Builder<'_> {
     }
 
     fn value(&mut self, pair: &Pair<'_, Rule>) -> ValueSyntax {
-        let inner = pair.clone().into_inner().next().unwrap_or_else(|| pair.clone());
+        let inner = pair
+            .clone()
+            .into_inner()
+            .next()
+            .unwrap_or_else(|| pair.clone());
         match inner.as_rule() {
             Rule::signed_duration | Rule::duration => ValueSyntax::Duration(self.lit(&inner)),
             Rule::number => ValueSyntax::Number(self.lit(&inner)),

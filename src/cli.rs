@@ -93,7 +93,10 @@ fn check(args: &CheckArgs) -> ExitCode {
         any_invalid |= checked.has_errors();
         match args.format {
             Format::Human => {
-                eprint!("{}", render::human(&shown, &text, &checked.diagnostics, style));
+                eprint!(
+                    "{}",
+                    render::human(&shown, &text, &checked.diagnostics, style)
+                );
                 let summary = summary(&shown, &checked);
                 let _ = writeln!(stdout, "{summary}");
                 if let (true, Some(scenario)) = (args.explain, &checked.scenario) {
@@ -101,7 +104,11 @@ fn check(args: &CheckArgs) -> ExitCode {
                 }
             }
             Format::Json => {
-                let _ = write!(stdout, "{}", render::json_lines(&shown, &text, &checked.diagnostics));
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    render::json_lines(&shown, &text, &checked.diagnostics)
+                );
             }
         }
     }
@@ -120,7 +127,11 @@ fn check_bytes(bytes: &[u8], path: &Path) -> (String, Checked) {
     match std::str::from_utf8(bytes) {
         Ok(text) => {
             let base = path.parent().unwrap_or(Path::new("."));
-            let base = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+            let base = if base.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                base
+            };
             (text.to_string(), check_text(text, base))
         }
         Err(e) => {

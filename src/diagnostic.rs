@@ -40,11 +40,11 @@ impl Diagnostic {
     }
 
     pub fn message(&self) -> String {
-        self.kind.message()
+        shorten_quoted(self.kind.message())
     }
 
     pub fn help(&self) -> Option<String> {
-        self.kind.help()
+        self.kind.help().map(shorten_quoted)
     }
 
     /// The primary label, then any secondary ones (a first definition, the
@@ -53,7 +53,34 @@ impl Diagnostic {
         let mut labels = vec![(self.span, self.kind.label())];
         labels.extend(self.kind.related());
         labels
+            .into_iter()
+            .map(|(span, text)| (span, shorten_quoted(text)))
+            .collect()
     }
+}
+
+/// Quoted user text (between backticks) longer than this is cut, so that a
+/// 10 MB name makes a short message.
+const MAX_QUOTED_CHARS: usize = 40;
+
+fn shorten_quoted(text: String) -> String {
+    if text.len() <= MAX_QUOTED_CHARS * 2 {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len().min(1024));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        let quoted = i % 2 == 1;
+        if quoted && part.chars().count() > MAX_QUOTED_CHARS {
+            out.extend(part.chars().take(MAX_QUOTED_CHARS));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// Diagnostics in the order a reader wants them: by position, errors before
@@ -62,4 +89,18 @@ pub(crate) fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         (a.span.start, a.severity(), a.span.end).cmp(&(b.span.start, b.severity(), b.span.end))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_text_is_cut_and_short_text_kept() {
+        let long = format!("table `{}` is bad", "x".repeat(100));
+        let cut = shorten_quoted(long);
+        assert_eq!(cut, format!("table `{}…` is bad", "x".repeat(40)));
+        let short = "unknown clause `windw` in `replay`".to_string();
+        assert_eq!(shorten_quoted(short.clone()), short);
+    }
 }

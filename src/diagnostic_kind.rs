@@ -145,7 +145,10 @@ pub enum DiagnosticKind {
     /// `source s unload "export.csv" { ... }`
     NotAManifest,
     /// A syntax error: what was expected at this place.
-    Syntax { expected: Vec<String>, found: String },
+    Syntax {
+        expected: Vec<String>,
+        found: String,
+    },
     /// A table with no step writing into it.
     TableUnused { table: String },
     /// `measure on boolean = noise(sigma: 1)`
@@ -297,12 +300,12 @@ impl DiagnosticKind {
             AnomalyNeedsMeasure { kind } => {
                 format!("a `{kind}` anomaly changes values, so it needs a measure")
             }
-            AnomalyOnWholeRecords { kind, measure } => format!(
-                "a `{kind}` anomaly acts on whole records, not on the measure `{measure}`"
-            ),
-            AnomalyTypeMismatch { kind, measure, ty } => format!(
-                "a `{kind}` anomaly needs a numeric measure, but `{measure}` is {ty}"
-            ),
+            AnomalyOnWholeRecords { kind, measure } => {
+                format!("a `{kind}` anomaly acts on whole records, not on the measure `{measure}`")
+            }
+            AnomalyTypeMismatch { kind, measure, ty } => {
+                format!("a `{kind}` anomaly needs a numeric measure, but `{measure}` is {ty}")
+            }
             BadEscape { escape } => format!("unknown escape `{escape}` in a string"),
             ClampRange { low, high } => {
                 format!("clamp range is empty: {low} is above {high}")
@@ -332,8 +335,14 @@ impl DiagnosticKind {
                 statement, clause, ..
             } => format!("`{statement}` needs a `{clause}` clause"),
             MeasureTypeConflict {
-                measure, table, ty, first_ty, ..
-            } => format!("measure `{measure}` of table `{table}` is written as {ty} here and as {first_ty} elsewhere"),
+                measure,
+                table,
+                ty,
+                first_ty,
+                ..
+            } => format!(
+                "measure `{measure}` of table `{table}` is written as {ty} here and as {first_ty} elsewhere"
+            ),
             MissingParameter { owner, name, .. } => {
                 format!("`{owner}` needs the parameter `{name}`")
             }
@@ -370,9 +379,7 @@ impl DiagnosticKind {
                 let shown: String = name.chars().take(24).collect();
                 format!("{kind} name `{shown}...` is {bytes} bytes; Timestream allows {max}")
             }
-            NotAManifest => {
-                "an `unload` source names the export's `..._manifest.json` file".into()
-            }
+            NotAManifest => "an `unload` source names the export's `..._manifest.json` file".into(),
             NotUtf8 => "the file is not UTF-8 text".into(),
             Syntax { expected, found } => {
                 format!("expected {}, found {found}", one_of(expected))
@@ -436,7 +443,9 @@ impl DiagnosticKind {
             | DuplicateSeries { first }
             | DuplicateStatement { first, .. } => vec![(*first, "first given here".into())],
             DimensionIsMeasure { measure, .. } => vec![(*measure, "the measure".into())],
-            MeasureTypeConflict { first, first_ty, .. } => vec![(*first, format!("written as {first_ty} here"))],
+            MeasureTypeConflict {
+                first, first_ty, ..
+            } => vec![(*first, format!("written as {first_ty} here"))],
             OverlappingAnomalies { other } => vec![(*other, "overlaps this one".into())],
             ScenarioNotFirst { first_statement } => {
                 vec![(*first_statement, "the first statement".into())]
@@ -508,7 +517,11 @@ impl DiagnosticKind {
                 _ => format!("use a positive duration, such as `{what} 1m`"),
             },
             PositionalArgument { example, .. } => format!("name each argument: `{example}`"),
-            ReservedName { .. } => "rename it, or map it with `set` in a step".into(),
+            ReservedName {
+                kind: NameKind::Table,
+                ..
+            } => "name the target table in the declaration: `table t { name \"e2e_telemetry\" }`".into(),
+            ReservedName { .. } => "rename it".into(),
             SeedOutOfRange => "use a value such as `seed 42`".into(),
             ScenarioNotFirst { .. } => "move `scenario \"...\"` to the top of the file".into(),
             SourceFileMissing { resolved, .. } => format!(

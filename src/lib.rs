@@ -18,10 +18,10 @@
 pub mod ast;
 mod ast_builder;
 mod chunks;
-pub mod explain;
 pub mod cli;
 pub mod diagnostic;
 pub mod diagnostic_kind;
+pub mod explain;
 pub mod literal;
 pub mod local_time;
 pub mod model;

@@ -85,7 +85,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, LiteralError> {
     let mut total: i64 = 0;
     let mut rest = body;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let amount: i64 = rest[..digits]
             .parse()
             .map_err(|_| LiteralError::DurationOutOfRange)?;
@@ -99,7 +101,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, LiteralError> {
                 Some(b'h') => 3_600 * NANOS_PER_S,
                 Some(b'd') => 86_400 * NANOS_PER_S,
                 Some(b'w') => 7 * 86_400 * NANOS_PER_S,
-                _ => return Err(LiteralError::Malformed(format!("`{text}` is not a duration"))),
+                _ => {
+                    return Err(LiteralError::Malformed(format!(
+                        "`{text}` is not a duration"
+                    )));
+                }
             };
             (unit, 1)
         };
@@ -185,10 +191,8 @@ pub fn parse_timestamp(text: &str) -> Result<Instant, LiteralError> {
             "it has no offset: add `Z` for UTC, an offset such as `+01:00`, or a zone such as `[Europe/Oslo]`",
         )),
         (Some(seconds), None) => offset_instant(naive, seconds),
-        (None, Some(tz)) => {
-            local_time::resolve(&tz, naive, Nonexistent::Shift, Ambiguous::Earlier)
-                .map_err(|_| LiteralError::TimestampOutOfRange)
-        }
+        (None, Some(tz)) => local_time::resolve(&tz, naive, Nonexistent::Shift, Ambiguous::Earlier)
+            .map_err(|_| LiteralError::TimestampOutOfRange),
         (Some(seconds), Some(tz)) => {
             let candidates: Vec<i32> = match tz.from_local_datetime(&naive) {
                 chrono::LocalResult::Single(t) => vec![t.offset().fix().local_minus_utc()],
@@ -261,17 +265,26 @@ fn split_offset(stamp: &str) -> Result<(&str, Option<i32>), LiteralError> {
     let hours: i32 = offset[..2].parse().unwrap_or(99);
     let minutes: i32 = offset[3..].parse().unwrap_or(99);
     if hours > 23 || minutes > 59 {
-        return Err(malformed(&format!("offset `{}` is out of range", &stamp[sign_at..])));
+        return Err(malformed(&format!(
+            "offset `{}` is out of range",
+            &stamp[sign_at..]
+        )));
     }
     let seconds = hours * 3600 + minutes * 60;
-    let sign = if stamp.as_bytes()[sign_at] == b'-' { -1 } else { 1 };
+    let sign = if stamp.as_bytes()[sign_at] == b'-' {
+        -1
+    } else {
+        1
+    };
     Ok((&stamp[..sign_at], Some(sign * seconds)))
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS[.fraction]]`, with a reason for each way it can fail.
 fn parse_local(text: &str) -> Result<NaiveDateTime, LiteralError> {
     let Some((date, time)) = text.split_once(['T', 't']) else {
-        return Err(malformed("it needs a time of day after `T`, such as `2024-03-12T00:00Z`"));
+        return Err(malformed(
+            "it needs a time of day after `T`, such as `2024-03-12T00:00Z`",
+        ));
     };
     let fields: Vec<&str> = date.split('-').collect();
     let [y, m, d] = fields.as_slice() else {
@@ -288,20 +301,25 @@ fn parse_local(text: &str) -> Result<NaiveDateTime, LiteralError> {
     if !(1..=12).contains(&month) {
         return Err(malformed(&format!("month {month} does not exist")));
     }
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(|| {
-        malformed(&format!("day {day} does not exist in {year}-{month:02}"))
-    })?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or_else(|| malformed(&format!("day {day} does not exist in {year}-{month:02}")))?;
     let (clock, fraction) = match time.split_once('.') {
         Some((clock, fraction)) => (clock, Some(fraction)),
         None => (time, None),
     };
     let parts: Vec<&str> = clock.split(':').collect();
     if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
-        return Err(malformed("the time is not of the form `HH:MM` or `HH:MM:SS`"));
+        return Err(malformed(
+            "the time is not of the form `HH:MM` or `HH:MM:SS`",
+        ));
     }
     let hour = number(parts[0], "hour")?;
     let minute = number(parts[1], "minute")?;
-    let second = parts.get(2).map(|s| number(s, "second")).transpose()?.unwrap_or(0);
+    let second = parts
+        .get(2)
+        .map(|s| number(s, "second"))
+        .transpose()?
+        .unwrap_or(0);
     if hour > 23 {
         return Err(malformed(&format!("hour {hour} does not exist")));
     }
@@ -309,10 +327,14 @@ fn parse_local(text: &str) -> Result<NaiveDateTime, LiteralError> {
         return Err(malformed(&format!("minute {minute} does not exist")));
     }
     if second > 59 {
-        return Err(malformed(&format!("second {second} is not supported (no leap seconds)")));
+        return Err(malformed(&format!(
+            "second {second} is not supported (no leap seconds)"
+        )));
     }
     if fraction.is_some() && parts.len() != 3 {
-        return Err(malformed("a fraction needs seconds before it: `08:00:00.250`"));
+        return Err(malformed(
+            "a fraction needs seconds before it: `08:00:00.250`",
+        ));
     }
     let nanos = match fraction {
         None => 0,
@@ -331,7 +353,9 @@ mod tests {
     use super::*;
 
     fn ts(text: &str) -> String {
-        parse_timestamp(text).map(|i| i.to_string()).unwrap_or_else(|e| format!("{e:?}"))
+        parse_timestamp(text)
+            .map(|i| i.to_string())
+            .unwrap_or_else(|e| format!("{e:?}"))
     }
 
     #[test]
@@ -340,8 +364,14 @@ mod tests {
         assert_eq!(parse_duration("-2h"), Ok(Duration::from_secs(-7200)));
         assert_eq!(parse_duration("500ms"), Ok(Duration(500 * NANOS_PER_MS)));
         assert_eq!(parse_duration("1w"), Ok(Duration::from_secs(7 * 86400)));
-        assert_eq!(parse_duration("99999999999999999999h"), Err(LiteralError::DurationOutOfRange));
-        assert_eq!(parse_duration("300000w"), Err(LiteralError::DurationOutOfRange));
+        assert_eq!(
+            parse_duration("99999999999999999999h"),
+            Err(LiteralError::DurationOutOfRange)
+        );
+        assert_eq!(
+            parse_duration("300000w"),
+            Err(LiteralError::DurationOutOfRange)
+        );
         assert_eq!(Duration::from_secs(5400).to_string(), "1h30m");
         assert_eq!(Duration(-1_500_000_000).to_string(), "-1s500ms");
     }
@@ -357,9 +387,15 @@ mod tests {
     #[test]
     fn timestamps() {
         assert_eq!(ts("2024-03-12T08:00Z"), "2024-03-12T08:00:00Z");
-        assert_eq!(ts("2024-03-12T08:00:00.250+01:00"), "2024-03-12T07:00:00.250Z");
+        assert_eq!(
+            ts("2024-03-12T08:00:00.250+01:00"),
+            "2024-03-12T07:00:00.250Z"
+        );
         assert_eq!(ts("2024-03-12T08:00[Europe/Oslo]"), "2024-03-12T07:00:00Z");
-        assert_eq!(ts("2024-07-12T08:00+02:00[Europe/Oslo]"), "2024-07-12T06:00:00Z");
+        assert_eq!(
+            ts("2024-07-12T08:00+02:00[Europe/Oslo]"),
+            "2024-07-12T06:00:00Z"
+        );
         // Spring-forward gap: 02:30 does not exist and moves forward by the gap.
         assert_eq!(ts("2024-03-31T02:30[Europe/Oslo]"), "2024-03-31T01:30:00Z");
         // Fall-back overlap: the earlier offset (+02:00).

@@ -172,7 +172,10 @@ pub enum Shift {
     EndTo(TimePoint),
     By(Duration),
     /// Calendar days in a zone, local wall-clock time kept.
-    CalendarDays { days: i64, zone: Tz },
+    CalendarDays {
+        days: i64,
+        zone: Tz,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -61,7 +61,8 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
             Ok(mut pairs) => {
                 let statement = pairs.next().and_then(|p| p.into_inner().next());
                 if let Some(pair) = statement {
-                    let mut built = ast_builder::statement(pair, chunk.start, &mut parsed.diagnostics);
+                    let mut built =
+                        ast_builder::statement(pair, chunk.start, &mut parsed.diagnostics);
                     built.recovered = recovered;
                     parsed.file.statements.push(built);
                 }
@@ -73,7 +74,9 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
             InputLocation::Pos(p) => p,
             InputLocation::Span((p, _)) => p,
         };
-        parsed.diagnostics.push(syntax_diagnostic(&buffer, at, chunk.start, &error));
+        parsed
+            .diagnostics
+            .push(syntax_diagnostic(&buffer, at, chunk.start, &error));
         let Some(line) = skippable_line(&buffer, at) else {
             break;
         };
@@ -90,7 +93,10 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
 fn skippable_line(buffer: &str, at: usize) -> Option<Span> {
     let at = at.min(buffer.len());
     let start = buffer[..at].rfind('\n').map(|i| i + 1)?;
-    let end = buffer[at..].find('\n').map(|i| at + i).unwrap_or(buffer.len());
+    let end = buffer[at..]
+        .find('\n')
+        .map(|i| at + i)
+        .unwrap_or(buffer.len());
     let line = &buffer[start..end];
     if line.trim().is_empty() || chunks::has_structural_brace(line) {
         return None;
@@ -129,11 +135,12 @@ fn syntax_diagnostic(
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_all(positives),
         pest::error::ErrorVariant::CustomError { .. } => vec![],
     };
-    if rest.trim().is_empty() && expected.iter().any(|e| e == "`}`") {
-        if let Some(open) = first_open_brace(buffer) {
-            let span = Span::new(offset + open, offset + open + 1);
-            return Diagnostic::new(DiagnosticKind::UnclosedBlock { open: span }, span);
-        }
+    if rest.trim().is_empty()
+        && expected.iter().any(|e| e == "`}`")
+        && let Some(open) = first_open_brace(buffer)
+    {
+        let span = Span::new(offset + open, offset + open + 1);
+        return Diagnostic::new(DiagnosticKind::UnclosedBlock { open: span }, span);
     }
     let (found, width) = describe_found(rest);
     Diagnostic::new(
@@ -159,10 +166,10 @@ fn closes_string(rest: &str) -> bool {
 fn first_open_brace(buffer: &str) -> Option<usize> {
     let mut offset = 0;
     for line in buffer.split_inclusive('\n') {
-        if chunks::has_structural_brace(line) {
-            if let Some(i) = line.find('{') {
-                return Some(offset + i);
-            }
+        if chunks::has_structural_brace(line)
+            && let Some(i) = line.find('{')
+        {
+            return Some(offset + i);
         }
         offset += line.len();
     }
@@ -312,7 +319,8 @@ mod tests {
 
     #[test]
     fn recovery_reports_several_errors_in_one_statement() {
-        let text = "scenario \"x\"\nreplay a into b {\n  window 2024 ..\n  speed fast\n  shift by 1h\n}\n";
+        let text =
+            "scenario \"x\"\nreplay a into b {\n  window 2024 ..\n  speed fast\n  shift by 1h\n}\n";
         let parsed = parse(text);
         assert_eq!(parsed.diagnostics.len(), 2, "{:#?}", parsed.diagnostics);
         assert_eq!(parsed.file.statements.len(), 2);

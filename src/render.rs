@@ -68,9 +68,11 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let labels = self.diagnostic.labels().into_iter().map(|(span, text)| {
-            LabeledSpan::new(Some(text), span.start, span.len())
-        });
+        let labels = self
+            .diagnostic
+            .labels()
+            .into_iter()
+            .map(|(span, text)| LabeledSpan::new(Some(text), span.start, span.len()));
         Some(Box::new(labels))
     }
 }
@@ -105,7 +107,9 @@ pub fn human(path: &str, text: &str, diagnostics: &[Diagnostic], style: Style) -
 
 fn touches_long_line(text: &str, diagnostic: &Diagnostic) -> bool {
     diagnostic.labels().iter().any(|(span, _)| {
-        let start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let start = text[..span.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
         let end = text[span.start.min(text.len())..]
             .find('\n')
             .map_or(text.len(), |i| span.start + i);

@@ -2,7 +2,10 @@
 
 /// The candidate closest to `word` by edit distance, if it is close enough
 /// to be a plausible typo (about one edit in three characters).
-pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let lower = word.to_lowercase();
     let limit = (word.chars().count() / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
@@ -57,8 +60,8 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -90,8 +93,14 @@ mod tests {
 
     #[test]
     fn suggests_time_zones() {
-        assert_eq!(closest_time_zone("Europe/Olso").as_deref(), Some("Europe/Oslo"));
-        assert_eq!(closest_time_zone("europe/oslo").as_deref(), Some("Europe/Oslo"));
+        assert_eq!(
+            closest_time_zone("Europe/Olso").as_deref(),
+            Some("Europe/Oslo")
+        );
+        assert_eq!(
+            closest_time_zone("europe/oslo").as_deref(),
+            Some("Europe/Oslo")
+        );
         assert_eq!(closest_time_zone("Oslo").as_deref(), Some("Europe/Oslo"));
         assert_eq!(closest_time_zone("Mars/Olympus_Mons"), None);
     }

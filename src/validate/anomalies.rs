@@ -8,12 +8,13 @@ use crate::model::{Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Sca
 use crate::suggest::closest;
 
 const KINDS: &[&str] = &[
-    "spike", "offset", "scale", "drift", "flatline", "noise", "clip", "outliers", "dropout",
-    "late",
+    "spike", "offset", "scale", "drift", "flatline", "noise", "clip", "outliers", "dropout", "late",
 ];
 
 /// Kinds that change numbers, and so need a numeric measure.
-const NUMERIC_KINDS: &[&str] = &["spike", "offset", "scale", "drift", "noise", "clip", "outliers"];
+const NUMERIC_KINDS: &[&str] = &[
+    "spike", "offset", "scale", "drift", "noise", "clip", "outliers",
+];
 
 impl Validator<'_> {
     /// The anomaly and the span of its header, for overlap warnings.
@@ -38,14 +39,18 @@ impl Validator<'_> {
             );
             ok = false;
         }
-        if !declared.tables.contains_key(&a.table.value) && !self.unparsed.contains(&a.table.value) {
+        if !declared.tables.contains_key(&a.table.value) && !self.unparsed.contains(&a.table.value)
+        {
             let known = declared.table_spans.keys().map(String::as_str);
             self.unknown_name(crate::diagnostic_kind::NameKind::Table, &a.table, known);
             ok = false;
         }
         match (&a.measure, kind) {
             (None, k) if NUMERIC_KINDS.contains(&k) || k == "flatline" => {
-                self.report(DiagnosticKind::AnomalyNeedsMeasure { kind: k.into() }, a.table.span);
+                self.report(
+                    DiagnosticKind::AnomalyNeedsMeasure { kind: k.into() },
+                    a.table.span,
+                );
                 ok = false;
             }
             (Some(m), "late") => {
@@ -77,7 +82,11 @@ impl Validator<'_> {
                     // Dimensions are checked against the table once all steps are known.
                     filter = self.filter(conditions, None);
                 }
-                AnomalyClause::At { at: t, length, span } => {
+                AnomalyClause::At {
+                    at: t,
+                    length,
+                    span,
+                } => {
                     if let Some(first) = seen_at {
                         self.duplicate_clause("at", *span, first);
                         ok = false;
@@ -189,10 +198,10 @@ impl Validator<'_> {
                     );
                     p.ok = false;
                 }
-                if let (Some(lo), Some(hi)) = (min, max) {
-                    if lo > hi {
-                        self.out_of_range(&mut p, "min", lo, &format!("at most `max` ({hi})"));
-                    }
+                if let (Some(lo), Some(hi)) = (min, max)
+                    && lo > hi
+                {
+                    self.out_of_range(&mut p, "min", lo, &format!("at most `max` ({hi})"));
                 }
                 AnomalyKind::Clip { min, max }
             }
@@ -200,7 +209,12 @@ impl Validator<'_> {
                 let rate = self.number_param(&mut p, "rate", "rate 0.05 magnitude 20");
                 let magnitude = self.number_param(&mut p, "magnitude", "rate 0.05 magnitude 20");
                 if !(0.0..=1.0).contains(&rate) {
-                    self.out_of_range(&mut p, "rate", rate, "between 0 and 1 (a fraction of records)");
+                    self.out_of_range(
+                        &mut p,
+                        "rate",
+                        rate,
+                        "between 0 and 1 (a fraction of records)",
+                    );
                 }
                 AnomalyKind::Outliers { rate, magnitude }
             }
@@ -224,7 +238,12 @@ impl Validator<'_> {
     }
 
     /// Checks a value anomaly against the type of the measure it changes.
-    pub(super) fn anomaly_measure_type(&mut self, a: &ast::Anomaly, measure: &ast::Name, ty: MeasureType) {
+    pub(super) fn anomaly_measure_type(
+        &mut self,
+        a: &ast::Anomaly,
+        measure: &ast::Name,
+        ty: MeasureType,
+    ) {
         let kind = a.kind.value.as_str();
         if NUMERIC_KINDS.contains(&kind) && !ty.is_numeric() {
             self.report(
@@ -240,7 +259,9 @@ impl Validator<'_> {
             return;
         }
         for clause in &a.clauses {
-            let AnomalyClause::Param(p) = clause else { continue };
+            let AnomalyClause::Param(p) = clause else {
+                continue;
+            };
             let fits = match &p.value {
                 ValueSyntax::Number(_) => ty.is_numeric(),
                 ValueSyntax::Bool(_) => ty == MeasureType::Boolean,
@@ -274,7 +295,10 @@ impl Validator<'_> {
                     && windows_overlap(a, b)
                     && !filters_disjoint(&a.filter, &b.filter)
                 {
-                    self.report(DiagnosticKind::OverlappingAnomalies { other: *a_span }, *b_span);
+                    self.report(
+                        DiagnosticKind::OverlappingAnomalies { other: *a_span },
+                        *b_span,
+                    );
                     break;
                 }
             }

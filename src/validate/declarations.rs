@@ -48,7 +48,9 @@ impl Validator<'_> {
                         self.duplicate_name(NameKind::Source, &s.name, first);
                         continue;
                     }
-                    declared.source_spans.insert(s.name.value.clone(), s.name.span);
+                    declared
+                        .source_spans
+                        .insert(s.name.value.clone(), s.name.span);
                     match self.source(s, statement) {
                         Some(source) => {
                             declared.sources.insert(s.name.value.clone(), source);
@@ -64,7 +66,9 @@ impl Validator<'_> {
                         self.duplicate_name(NameKind::Table, &t.name, first);
                         continue;
                     }
-                    declared.table_spans.insert(t.name.value.clone(), t.name.span);
+                    declared
+                        .table_spans
+                        .insert(t.name.value.clone(), t.name.span);
                     let table = self.table(t);
                     declared.tables.insert(t.name.value.clone(), table);
                 }
@@ -267,7 +271,13 @@ impl Validator<'_> {
         })
     }
 
-    pub(super) fn missing_clause(&mut self, statement: &str, clause: &str, example: &str, at: Span) {
+    pub(super) fn missing_clause(
+        &mut self,
+        statement: &str,
+        clause: &str,
+        example: &str,
+        at: Span,
+    ) {
         self.report(
             DiagnosticKind::MissingClause {
                 statement: statement.into(),

@@ -71,7 +71,10 @@ pub fn validate(
     let writers = v.tables(&declared, &shapes);
     v.anomaly_targets(file, &declared, &writers);
     v.overlaps(&anomalies);
-    let has_errors = v.diagnostics.iter().any(|d| d.severity() == Severity::Error);
+    let has_errors = v
+        .diagnostics
+        .iter()
+        .any(|d| d.severity() == Severity::Error);
     let scenario = match header {
         Some((title, seed, anchor_align)) if !has_errors => Some(Scenario {
             title,
@@ -116,7 +119,11 @@ impl Validator<'_> {
     }
 
     /// `scenario`, `seed`, `anchor align`: present once, `scenario` first.
-    fn header(&mut self, file: &ast::File, scenario_unparsed: bool) -> Option<(String, u64, Duration)> {
+    fn header(
+        &mut self,
+        file: &ast::File,
+        scenario_unparsed: bool,
+    ) -> Option<(String, u64, Duration)> {
         let mut title: Option<Spanned<String>> = None;
         let mut seed: Option<(u64, Span)> = None;
         let mut align: Option<(Duration, Span)> = None;
@@ -362,21 +369,17 @@ impl Validator<'_> {
 
     /// `where` conditions; `dimensions` are those the filtered data has, when
     /// known (a condition on another name can never match).
-    fn filter(
-        &mut self,
-        conditions: &[ast::Condition],
-        dimensions: Option<&[String]>,
-    ) -> Filter {
+    fn filter(&mut self, conditions: &[ast::Condition], dimensions: Option<&[String]>) -> Filter {
         let mut out = Filter::default();
         for c in conditions {
-            if let Some(known) = dimensions {
-                if !known.contains(&c.dimension.value) {
-                    self.unknown_name(
-                        crate::diagnostic_kind::NameKind::Dimension,
-                        &c.dimension,
-                        known.iter().map(String::as_str),
-                    );
-                }
+            if let Some(known) = dimensions
+                && !known.contains(&c.dimension.value)
+            {
+                self.unknown_name(
+                    crate::diagnostic_kind::NameKind::Dimension,
+                    &c.dimension,
+                    known.iter().map(String::as_str),
+                );
             }
             let test = match &c.test {
                 ast::ConditionTest::Equals(s) => model::ConditionTest::Equals(s.value.clone()),
@@ -441,7 +444,10 @@ impl Validator<'_> {
 /// `point + d`, if it stays in range.
 pub(crate) fn add(point: TimePoint, d: Duration) -> Option<TimePoint> {
     match point {
-        TimePoint::Relative(o) => o.0.checked_add(d.0).map(|n| TimePoint::Relative(Duration(n))),
+        TimePoint::Relative(o) => {
+            o.0.checked_add(d.0)
+                .map(|n| TimePoint::Relative(Duration(n)))
+        }
         TimePoint::Absolute(i) => i.checked_add(d).map(TimePoint::Absolute),
     }
 }

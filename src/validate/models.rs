@@ -12,7 +12,15 @@ const TERMS: &[(&str, &[MeasureType], bool)] = &[
     ("constant", ALL, false),
     ("ramp", NUMERIC, false),
     ("sine", NUMERIC, false),
-    ("square", &[MeasureType::Double, MeasureType::Bigint, MeasureType::Boolean], false),
+    (
+        "square",
+        &[
+            MeasureType::Double,
+            MeasureType::Bigint,
+            MeasureType::Boolean,
+        ],
+        false,
+    ),
     ("random_walk", NUMERIC, false),
     ("noise", NUMERIC, false),
     ("uniform", NUMERIC, false),
@@ -40,7 +48,12 @@ pub(super) enum ModelPlace {
 }
 
 impl Validator<'_> {
-    pub(super) fn model(&mut self, m: &ModelSyntax, ty: MeasureType, place: ModelPlace) -> Option<Model> {
+    pub(super) fn model(
+        &mut self,
+        m: &ModelSyntax,
+        ty: MeasureType,
+        place: ModelPlace,
+    ) -> Option<Model> {
         let mut terms = Vec::new();
         let mut ok = true;
         for term in &m.terms {
@@ -196,10 +209,10 @@ impl Validator<'_> {
                 if step < 0.0 {
                     self.out_of_range(&mut p, "step", step, "zero or more");
                 }
-                if let (Some(lo), Some(hi)) = (min, max) {
-                    if lo > hi {
-                        self.out_of_range(&mut p, "min", lo, &format!("at most `max` ({hi})"));
-                    }
+                if let (Some(lo), Some(hi)) = (min, max)
+                    && lo > hi
+                {
+                    self.out_of_range(&mut p, "min", lo, &format!("at most `max` ({hi})"));
                 }
                 if min.is_some_and(|lo| start < lo) || max.is_some_and(|hi| start > hi) {
                     self.out_of_range(&mut p, "start", start, "between `min` and `max`");
@@ -273,7 +286,10 @@ impl Validator<'_> {
                     self.report(
                         DiagnosticKind::WrongParameterType {
                             owner: "choice".into(),
-                            name: arg.name.as_ref().map_or("value".into(), |n| n.value.clone()),
+                            name: arg
+                                .name
+                                .as_ref()
+                                .map_or("value".into(), |n| n.value.clone()),
                             expected: "plain strings, as in `choice(\"open\", \"closed\")`".into(),
                             found: if arg.name.is_some() {
                                 "a named argument".into()

@@ -214,7 +214,12 @@ impl Validator<'_> {
 
     /// A value of the measure's type: a number for double and bigint (whole
     /// for bigint), `true`/`false` for boolean, a string for varchar.
-    pub(super) fn opt_scalar(&mut self, p: &mut Params<'_>, name: &str, ty: MeasureType) -> Option<Scalar> {
+    pub(super) fn opt_scalar(
+        &mut self,
+        p: &mut Params<'_>,
+        name: &str,
+        ty: MeasureType,
+    ) -> Option<Scalar> {
         let value = p.given.get(name)?.value;
         let scalar = match (ty, value) {
             (MeasureType::Double, ValueSyntax::Number(lit)) => {
@@ -231,7 +236,9 @@ impl Validator<'_> {
                 None => None,
             },
             (MeasureType::Boolean, ValueSyntax::Bool(b)) => Some(Scalar::Boolean(b.value)),
-            (MeasureType::Varchar, ValueSyntax::String(s)) => Some(Scalar::Varchar(s.value.clone())),
+            (MeasureType::Varchar, ValueSyntax::String(s)) => {
+                Some(Scalar::Varchar(s.value.clone()))
+            }
             (ty, other) => {
                 let expected = match ty {
                     MeasureType::Double => "a number such as `4.5` (the measure is double)",
@@ -262,7 +269,13 @@ impl Validator<'_> {
     }
 
     /// Reports a value outside its allowed range.
-    pub(super) fn out_of_range(&mut self, p: &mut Params<'_>, name: &str, value: f64, constraint: &str) {
+    pub(super) fn out_of_range(
+        &mut self,
+        p: &mut Params<'_>,
+        name: &str,
+        value: f64,
+        constraint: &str,
+    ) {
         let span = p.given.get(name).map_or(p.at, |g| g.value.span());
         self.report(
             DiagnosticKind::ParameterOutOfRange {

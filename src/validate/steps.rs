@@ -43,7 +43,12 @@ impl Validator<'_> {
             Some(StepClause::Speed(lit)) => match self.number(lit) {
                 Some(n) if n.value > 0.0 => n.value,
                 Some(_) => {
-                    self.report(DiagnosticKind::NotPositive { what: "speed".into() }, lit.span);
+                    self.report(
+                        DiagnosticKind::NotPositive {
+                            what: "speed".into(),
+                        },
+                        lit.span,
+                    );
                     ok = false;
                     1.0
                 }
@@ -66,15 +71,15 @@ impl Validator<'_> {
                         continue;
                     }
                     first.insert(&name.value, name.span);
-                    if let Some(all) = &all_measures {
-                        if !all.iter().any(|(m, _)| m == &name.value) {
-                            self.unknown_name(
-                                NameKind::Measure,
-                                name,
-                                all.iter().map(|(m, _)| m.as_str()),
-                            );
-                            ok = false;
-                        }
+                    if let Some(all) = &all_measures
+                        && !all.iter().any(|(m, _)| m == &name.value)
+                    {
+                        self.unknown_name(
+                            NameKind::Measure,
+                            name,
+                            all.iter().map(|(m, _)| m.as_str()),
+                        );
+                        ok = false;
                     }
                     chosen.push(name.value.clone());
                 }
@@ -138,7 +143,9 @@ impl Validator<'_> {
                         ok = false;
                     }
                     for a in assignments {
-                        shape.dimensions.push((a.dimension.value.clone(), a.dimension.span));
+                        shape
+                            .dimensions
+                            .push((a.dimension.value.clone(), a.dimension.span));
                     }
                     series.push(values);
                     series_spans.push(*span);
@@ -166,7 +173,9 @@ impl Validator<'_> {
                         _ => ok = false,
                     }
                 }
-                StepClause::Unknown(name) => self.unknown_clause("generate", name, GENERATE_CLAUSES),
+                StepClause::Unknown(name) => {
+                    self.unknown_clause("generate", name, GENERATE_CLAUSES)
+                }
                 other => once.push((other.keyword(), clause.span, other)),
             }
         }
@@ -176,15 +185,35 @@ impl Validator<'_> {
             _ => None,
         };
         if !statement.recovered {
-            if series.is_empty() && !g.clauses.iter().any(|c| matches!(c.value, StepClause::Series(..))) {
-                self.missing_clause("generate", "series", "series device_id = \"sim-001\"", statement.keyword);
+            if series.is_empty()
+                && !g
+                    .clauses
+                    .iter()
+                    .any(|c| matches!(c.value, StepClause::Series(..)))
+            {
+                self.missing_clause(
+                    "generate",
+                    "series",
+                    "series device_id = \"sim-001\"",
+                    statement.keyword,
+                );
                 ok = false;
             }
             if !single.contains_key("from") {
-                self.missing_clause("generate", "from", "from now - 1h to now every 1m", statement.keyword);
+                self.missing_clause(
+                    "generate",
+                    "from",
+                    "from now - 1h to now every 1m",
+                    statement.keyword,
+                );
             }
             if measure_spans.is_empty() {
-                self.missing_clause("generate", "measure", "measure temperature double = noise(sigma: 1)", statement.keyword);
+                self.missing_clause(
+                    "generate",
+                    "measure",
+                    "measure temperature double = noise(sigma: 1)",
+                    statement.keyword,
+                );
                 ok = false;
             }
         }
@@ -212,13 +241,19 @@ impl Validator<'_> {
         let clauses = self.step_clauses("extrapolate", &e.clauses, EXTRAPOLATE_CLAUSES);
         let mut ok = table && source.is_some();
         let ty = match source.map(|s| &s.measures) {
-            Some(SourceMeasures::Wide(defs)) => match defs.iter().find(|d| d.name == e.measure.value) {
-                Some(d) => Some(d.ty),
-                None => {
-                    self.unknown_name(NameKind::Measure, &e.measure, defs.iter().map(|d| d.name.as_str()));
-                    None
+            Some(SourceMeasures::Wide(defs)) => {
+                match defs.iter().find(|d| d.name == e.measure.value) {
+                    Some(d) => Some(d.ty),
+                    None => {
+                        self.unknown_name(
+                            NameKind::Measure,
+                            &e.measure,
+                            defs.iter().map(|d| d.name.as_str()),
+                        );
+                        None
+                    }
                 }
-            },
+            }
             Some(SourceMeasures::Long { ty, .. }) => Some(*ty),
             None => None,
         };
@@ -264,7 +299,8 @@ impl Validator<'_> {
             ..Shape::default()
         };
         self.series_dimensions(&mut shape, source, &e.source, &clauses);
-        let (Some(ty), Some(learn), Some(schedule), Some(model)) = (ty, learn, schedule, model) else {
+        let (Some(ty), Some(learn), Some(schedule), Some(model)) = (ty, learn, schedule, model)
+        else {
             return (None, shape);
         };
         let step = Step::Extrapolate(Extrapolate {
@@ -285,20 +321,26 @@ impl Validator<'_> {
 
     /// A seasonal period longer than the learned window leaves phases with
     /// no learned value.
-    fn season_fits(&mut self, model: &crate::model::Model, syntax: &ast::ModelSyntax, learned: i64, ok: &mut bool) {
+    fn season_fits(
+        &mut self,
+        model: &crate::model::Model,
+        syntax: &ast::ModelSyntax,
+        learned: i64,
+        ok: &mut bool,
+    ) {
         for (term, t) in model.terms.iter().zip(&syntax.terms) {
-            if let Term::Seasonal { period } = term {
-                if period.0 > learned {
-                    self.report(
-                        DiagnosticKind::ParameterOutOfRange {
-                            name: "period".into(),
-                            value: period.to_string(),
-                            constraint: format!("at most the learned window ({})", Duration(learned)),
-                        },
-                        t.span,
-                    );
-                    *ok = false;
-                }
+            if let Term::Seasonal { period } = term
+                && period.0 > learned
+            {
+                self.report(
+                    DiagnosticKind::ParameterOutOfRange {
+                        name: "period".into(),
+                        value: period.to_string(),
+                        constraint: format!("at most the learned window ({})", Duration(learned)),
+                    },
+                    t.span,
+                );
+                *ok = false;
             }
         }
     }
@@ -308,7 +350,11 @@ impl Validator<'_> {
             return Some(source);
         }
         if !self.unparsed.contains(&name.value) {
-            self.unknown_name(NameKind::Source, name, declared.source_spans.keys().map(String::as_str));
+            self.unknown_name(
+                NameKind::Source,
+                name,
+                declared.source_spans.keys().map(String::as_str),
+            );
         }
         None
     }
@@ -319,7 +365,11 @@ impl Validator<'_> {
             return true;
         }
         if !self.unparsed.contains(&name.value) {
-            self.unknown_name(NameKind::Table, name, declared.table_spans.keys().map(String::as_str));
+            self.unknown_name(
+                NameKind::Table,
+                name,
+                declared.table_spans.keys().map(String::as_str),
+            );
         }
         false
     }
@@ -342,7 +392,11 @@ impl Validator<'_> {
         self.once(once.into_iter())
     }
 
-    fn where_clause(&mut self, clauses: &BTreeMap<&str, &StepClause>, dims: Option<&[String]>) -> Filter {
+    fn where_clause(
+        &mut self,
+        clauses: &BTreeMap<&str, &StepClause>,
+        dims: Option<&[String]>,
+    ) -> Filter {
         match clauses.get("where") {
             Some(StepClause::Where(conditions, _)) => self.filter(conditions, dims),
             _ => Filter::default(),
@@ -366,21 +420,30 @@ impl Validator<'_> {
                     }
                 };
                 let tz = self.time_zone(zone);
-                n.zip(tz).map(|(days, zone)| Shift::CalendarDays { days, zone })
+                n.zip(tz)
+                    .map(|(days, zone)| Shift::CalendarDays { days, zone })
             }
         };
         *ok &= result.is_some();
         result.unwrap_or(Shift::None)
     }
 
-    fn set_clause(&mut self, clauses: &BTreeMap<&str, &StepClause>, ok: &mut bool) -> BTreeMap<String, String> {
+    fn set_clause(
+        &mut self,
+        clauses: &BTreeMap<&str, &StepClause>,
+        ok: &mut bool,
+    ) -> BTreeMap<String, String> {
         match clauses.get("set") {
             Some(StepClause::Set(assignments, _)) => self.assignments(assignments, ok),
             _ => BTreeMap::new(),
         }
     }
 
-    fn assignments(&mut self, assignments: &[Assignment], ok: &mut bool) -> BTreeMap<String, String> {
+    fn assignments(
+        &mut self,
+        assignments: &[Assignment],
+        ok: &mut bool,
+    ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let mut first: BTreeMap<&str, Span> = BTreeMap::new();
         for a in assignments {
@@ -415,7 +478,9 @@ impl Validator<'_> {
         }
         if let Some(StepClause::Set(assignments, _)) = clauses.get("set") {
             for a in assignments {
-                shape.dimensions.push((a.dimension.value.clone(), a.dimension.span));
+                shape
+                    .dimensions
+                    .push((a.dimension.value.clone(), a.dimension.span));
             }
         }
     }

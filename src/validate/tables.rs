@@ -13,7 +13,12 @@ use crate::model::MeasureType;
 const MAX_MEASURE_NAME_BYTES: usize = 256;
 const MAX_DIMENSION_NAME_BYTES: usize = 60;
 const MAX_DIMENSIONS_PER_TABLE: usize = 128;
-const RESERVED_NAMES: &[&str] = &["time", "measure_name", "measure_value", "ts_non_existent_col"];
+const RESERVED_NAMES: &[&str] = &[
+    "time",
+    "measure_name",
+    "measure_value",
+    "ts_non_existent_col",
+];
 const RESERVED_PREFIXES: &[&str] = &["ts_", "measure_name", "measure_value"];
 
 /// What one step writes into its table, with where each name was written.
@@ -154,9 +159,7 @@ impl Validator<'_> {
     /// A target table name: 3 to 256 characters of letters, digits, `_ - .`.
     pub(super) fn table_name(&mut self, name: &ast::Name) {
         let n = &name.value;
-        let reason = if n.len() < 3 {
-            Some("table names have 3 to 256 characters".to_string())
-        } else if n.len() > 256 {
+        let reason = if !(3..=256).contains(&n.len()) {
             Some("table names have 3 to 256 characters".to_string())
         } else {
             n.chars()

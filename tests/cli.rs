@@ -1,0 +1,294 @@
+//! The real binary, end to end: exit codes, where output goes, JSON lines.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A run of `outatime` in a scratch folder holding the given files.
+struct Run {
+    dir: PathBuf,
+    args: Vec<String>,
+}
+
+impl Run {
+    fn new(name: &str) -> Run {
+        let dir = std::env::temp_dir().join(format!("outatime-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Run {
+            dir,
+            args: Vec::new(),
+        }
+    }
+
+    fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Run {
+        let path = self.dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    fn args(mut self, args: &[&str]) -> Run {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    fn run(&self) -> (i32, String, String) {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = Command::new(env!("CARGO_BIN_EXE_outatime"))
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+}
+
+const VALID: &str = "scenario \"ok\"\ntable tel\ngenerate into tel {\n  series d = \"a\"\n  from now to now + 1h every 1m\n  measure v double = noise(sigma: 1)\n}\n";
+
+const INVALID: &str = "scenario \"bad\"\ntable tel\ngenerate into te {\n  series d = \"a\"\n  from now to now + 1h every 1m\n  measure v double = noise(sigma: 1)\n}\n";
+
+#[test]
+fn a_valid_file_exits_0_with_a_summary() {
+    let (code, stdout, stderr) = Run::new("valid")
+        .file("a.scenario", VALID)
+        .args(&["check", "a.scenario"])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("ok    a.scenario: \"ok\" (0 sources, 1 table, 1 step"),
+        "{stdout}"
+    );
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn an_invalid_file_exits_1_and_reports_on_stderr() {
+    let (code, stdout, stderr) = Run::new("invalid")
+        .file("b.scenario", INVALID)
+        .args(&["check", "b.scenario"])
+        .run();
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with("error b.scenario: 1 error"), "{stdout}");
+    assert!(stderr.contains("outatime::name::unknown"), "{stderr}");
+    assert!(stderr.contains("did you mean `tel`?"), "{stderr}");
+    assert!(
+        stderr.contains("b.scenario:3:15"),
+        "the report names the place: {stderr}"
+    );
+}
+
+#[test]
+fn one_invalid_file_among_valid_ones_exits_1_and_all_are_reported() {
+    let (code, stdout, _) = Run::new("mixed")
+        .file("a.scenario", VALID)
+        .file("b.scenario", INVALID)
+        .args(&["check", "a.scenario", "b.scenario"])
+        .run();
+    assert_eq!(code, 1);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+}
+
+#[test]
+fn warnings_alone_exit_0() {
+    let text = format!("{VALID}table unused_table\n");
+    let (code, _, stderr) = Run::new("warn")
+        .file("w.scenario", text)
+        .args(&["check", "w.scenario"])
+        .run();
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("⚠ no step writes into table `unused_table`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(Run::new("noargs").args(&["check"]).run().0, 2);
+    assert_eq!(
+        Run::new("badflag")
+            .args(&["check", "--frobnicate", "x"])
+            .run()
+            .0,
+        2
+    );
+    assert_eq!(Run::new("badcmd").args(&["chekc"]).run().0, 2);
+    let (code, _, stderr) = Run::new("missing").args(&["check", "nope.scenario"]).run();
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read `nope.scenario`"), "{stderr}");
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let (code, stdout, _) = Run::new("help").args(&["check", "--help"]).run();
+    assert_eq!(code, 0);
+    assert!(stdout.contains("2  usage error"), "{stdout}");
+}
+
+#[test]
+fn json_format_prints_one_object_per_diagnostic() {
+    let text = "scenario \"j\"\ntable tel {\n  layot single\n}\nanomaly spike on tel.x { at now magnitude 1 }\n";
+    let (code, stdout, stderr) = Run::new("json")
+        .file("j.scenario", text)
+        .args(&["check", "--format", "json", "j.scenario"])
+        .run();
+    assert_eq!(code, 1);
+    assert_eq!(stderr, "");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines[0]["severity"], "warning");
+    assert_eq!(lines[0]["code"], "outatime::table::unused");
+    let first = &lines[1];
+    assert_eq!(first["file"], "j.scenario");
+    assert_eq!(first["line"], 3);
+    assert_eq!(first["column"], 3);
+    assert_eq!(first["end"]["line"], 3);
+    assert_eq!(first["end"]["column"], 8);
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["code"], "outatime::clause::unknown");
+    assert_eq!(first["message"], "unknown clause `layot` in `table`");
+    assert_eq!(first["help"], "did you mean `layout`?");
+}
+
+#[test]
+fn json_columns_count_characters_not_bytes() {
+    let text = "scenario \"é\" seed x\n";
+    let (_, stdout, _) = Run::new("json-utf8")
+        .file("u.scenario", text)
+        .args(&["check", "--format", "json", "u.scenario"])
+        .run();
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    // `seed` starts at character 14 (`é` is one character, two bytes).
+    assert_eq!(first["column"], 14, "{stdout}");
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_one_diagnostic() {
+    let (code, _, stderr) = Run::new("utf8")
+        .file("x.scenario", b"scenario \"ok\"\n# caf\xff\n".as_slice())
+        .args(&["check", "x.scenario"])
+        .run();
+    assert_eq!(code, 1);
+    assert!(stderr.contains("outatime::file::not_utf8"), "{stderr}");
+    assert!(stderr.contains("x.scenario:2:6"), "{stderr}");
+}
+
+#[test]
+fn source_paths_are_relative_to_the_scenario_file() {
+    let text = "scenario \"s\"\nsource f csv \"data/f.csv\" {\n  time ts\n  measures v double\n}\n";
+    let run = Run::new("relative")
+        .file("sub/s.scenario", text)
+        .file("sub/data/f.csv", "ts,v\n");
+    let (code, _, stderr) = run.args(&["check", "sub/s.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
+    let run = Run::new("relative-missing")
+        .file("sub/s.scenario", text)
+        .file("data/f.csv", "ts,v\n");
+    let (code, _, stderr) = run.args(&["check", "sub/s.scenario"]).run();
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("source file `data/f.csv` does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn explain_pictures_a_valid_scenario() {
+    let (code, stdout, _) = Run::new("explain")
+        .file("a.scenario", VALID)
+        .args(&["check", "--explain", "a.scenario"])
+        .run();
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("generate  now .. now+1h every 1m"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("timeline now .. now+1h"), "{stdout}");
+}
+
+#[test]
+fn every_example_of_the_design_page_is_shipped_as_written() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let design = root.join("../shared/design/scenario-language.md");
+    let Ok(page) = std::fs::read_to_string(&design) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI has shared/ beside the checkout"
+        );
+        eprintln!("skipped: {} is not here", design.display());
+        return;
+    };
+    let mut shipped = String::new();
+    for entry in ["freezer-door-oslo.scenario"]
+        .iter()
+        .map(|f| root.join("scenarios").join(f))
+        .chain(
+            std::fs::read_dir(root.join("scenarios/snippets"))
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        )
+    {
+        if entry.extension().is_some_and(|e| e == "scenario") {
+            shipped.push_str(&std::fs::read_to_string(entry).unwrap());
+        }
+    }
+    let blocks: Vec<&str> = page.split("```").skip(1).step_by(2).collect();
+    let mut checked = 0;
+    for block in blocks {
+        let body = block.strip_prefix('\n').unwrap_or(block);
+        // The statement overview (placeholders) and the record-stream line are not examples.
+        if body.contains("TITLE") || body.starts_with('{') {
+            continue;
+        }
+        assert!(
+            shipped.contains(body.trim_end()),
+            "not shipped as written:\n{body}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 7, "found {checked} examples");
+    let whole = page
+        .split("## A whole scenario")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .nth(1)
+        .unwrap();
+    let shipped_whole =
+        std::fs::read_to_string(root.join("scenarios/freezer-door-oslo.scenario")).unwrap();
+    assert_eq!(whole.trim_start_matches('\n'), shipped_whole);
+}
+
+#[test]
+fn every_shipped_scenario_passes_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("scenarios/freezer-door-oslo.scenario")];
+    files.extend(
+        std::fs::read_dir(root.join("scenarios/snippets"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "scenario")),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .arg("check")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -1,0 +1,63 @@
+//! Every fixture and shipped scenario, checked and snapshotted: the
+//! rendered diagnostics (errors or warnings) of `tests/fixtures/err/*.scenario` (plain, no
+//! colour, 100 columns) and the explanation of every valid scenario.
+//! A changed message shows up as a snapshot diff in review.
+
+use std::path::Path;
+
+use outatime::render::{self, Style};
+
+fn check(path: &Path) -> (String, outatime::Checked) {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let checked = outatime::check_text(&text, path.parent().unwrap());
+    (text, checked)
+}
+
+/// The file's name relative to the crate, with `/` on every platform, so
+/// that snapshots do not depend on where the checkout is.
+fn shown(path: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+#[test]
+fn invalid_fixtures_render_their_diagnostics() {
+    insta::glob!("fixtures/err/*.scenario", |path| {
+        let bytes = std::fs::read(path).unwrap();
+        if std::str::from_utf8(&bytes).is_err() {
+            // Not text: the binary's concern, covered in tests/cli.rs.
+            return;
+        }
+        let (text, checked) = check(path);
+        assert!(
+            !checked.diagnostics.is_empty(),
+            "{} is in err/ but draws no diagnostic",
+            path.display()
+        );
+        let rendered = render::human(&shown(path), &text, &checked.diagnostics, Style::PLAIN);
+        insta::assert_snapshot!(rendered);
+    });
+}
+
+#[test]
+fn valid_fixtures_and_shipped_scenarios_explain_themselves() {
+    let mut seen = 0;
+    for pattern in ["fixtures/ok/*.scenario", "../scenarios/**/*.scenario"] {
+        insta::glob!(pattern, |path| {
+            seen += 1;
+            let (text, checked) = check(path);
+            let rendered = render::human(&shown(path), &text, &checked.diagnostics, Style::PLAIN);
+            let Some(scenario) = &checked.scenario else {
+                panic!("{} does not pass check:\n{rendered}", path.display());
+            };
+            let mut out = rendered;
+            out.push_str(&outatime::explain::explain(scenario));
+            insta::assert_snapshot!(out);
+        });
+    }
+    assert!(seen >= 7, "the design's examples are all under scenarios/");
+}
