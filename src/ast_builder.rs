@@ -27,6 +27,29 @@ struct Builder<'d> {
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
+/// Where the pair's text really ends: after its last token, or after a
+/// literal (`]`, `)`) that follows it, but before white space and comments.
+fn last_token_end(pair: &Pair<'_, Rule>) -> usize {
+    let mut current = pair.clone();
+    while let Some(last) = current.clone().into_inner().last() {
+        current = last;
+    }
+    let (start, end) = (pair.as_span().start(), pair.as_span().end());
+    let token_end = current.as_span().end().clamp(start, end);
+    let tail = &pair.as_str()[token_end - start..];
+    let mut real_end = token_end;
+    let mut in_comment = false;
+    for (i, c) in tail.char_indices() {
+        match c {
+            '\n' => in_comment = false,
+            _ if in_comment || c.is_whitespace() => {}
+            '#' => in_comment = true,
+            _ => real_end = token_end + i + c.len_utf8(),
+        }
+    }
+    real_end
+}
+
 /// The children that carry meaning: keywords and punctuation are dropped,
 /// except the few words that tell two forms apart.
 fn parts(pair: Pair<'_, Rule>) -> Vec<Pair<'_, Rule>> {
@@ -59,9 +82,11 @@ fn is_dropped_keyword(rule: Rule) -> bool {
 }
 
 impl Builder<'_> {
+    /// The pair's span, ending at its last token: pest's spans of
+    /// non-atomic rules run on over the white space and comments after them.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.offset + s.start(), self.offset + s.end())
+        let start = pair.as_span().start();
+        Span::new(self.offset + start, self.offset + last_token_end(pair))
     }
 
     fn name(&self, pair: &Pair<'_, Rule>) -> Name {

@@ -1,9 +1,12 @@
 //! Cutting a file into top-level statements before parsing.
 //!
 //! Each statement is parsed on its own, so a syntax error in one never hides
-//! the errors of the next. A statement starts at a line whose first token is
-//! outside every brace, or at an unindented line that starts with a statement
-//! keyword even inside an unclosed block (the usual shape of a missing `}`).
+//! the errors of the next. Outside every brace, a statement starts at an
+//! unindented line or at a line that starts with a statement keyword (an
+//! indented line goes on with the statement above: the usual shape of a
+//! missing `{`). Inside an unclosed block, an unindented line that starts
+//! with a statement keyword starts a statement (the usual shape of a
+//! missing `}`).
 
 use crate::ast::Span;
 
@@ -32,7 +35,9 @@ pub(crate) fn statement_chunks(text: &str) -> Vec<Span> {
         let opens_statement = match first {
             None | Some('#') => false,
             Some('{') => false,
-            Some(_) if depth == 0 => true,
+            Some(_) if depth == 0 => {
+                indent == 0 || starts.is_empty() || starts_with_statement_keyword(&line[indent..])
+            }
             Some(_) => indent == 0 && starts_with_statement_keyword(&line[indent..]),
         };
         if opens_statement {
@@ -143,6 +148,12 @@ mod tests {
     fn braces_in_strings_do_not_count() {
         let text = "table t { name \"}\" \n  layout single }\nseed 2\n";
         assert_eq!(texts(text).len(), 2);
+    }
+
+    #[test]
+    fn an_indented_line_after_a_statement_without_braces_continues_it() {
+        let text = "replay a into b\n  window x\n}\ntable t\n";
+        assert_eq!(texts(text), ["replay a into b\n  window x", "}", "table t"]);
     }
 
     #[test]

@@ -6,15 +6,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::commands::{self, Failure};
 use crate::diagnostic::{Diagnostic, DiagnosticKind};
 use crate::render::{self, Style};
+use crate::sources::ReadOptions;
 use crate::{Checked, ast::Span, check_text};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  every file is valid (warnings allowed)
-  1  a file is invalid
-  2  usage error: bad arguments, or a file that cannot be read";
+  0  success: every file is valid (warnings allowed), the plan is current, the plans are equal
+  1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ
+  2  usage error: bad arguments, or a file that cannot be read or written";
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +35,85 @@ enum Command {
     /// Check scenario files and report every problem in them
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Compile a scenario into its write plan (YAML, for review and diffs)
+    #[command(after_help = EXIT_CODES)]
+    Plan(PlanArgs),
+    /// Print the record stream of a scenario or plan for one anchor
+    #[command(after_help = EXIT_CODES)]
+    Records(RecordsArgs),
+    /// Print the anomaly labels with concrete UTC windows, as JSON
+    #[command(after_help = EXIT_CODES)]
+    Labels(LabelsArgs),
+    /// Show what changes between two plans
+    #[command(after_help = EXIT_CODES)]
+    Diff(DiffArgs),
+}
+
+#[derive(clap::Args)]
+struct ReadArgs {
+    /// Skip and count up to N bad source rows instead of failing on the first
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    max_bad_rows: u64,
+}
+
+#[derive(clap::Args)]
+struct PlanArgs {
+    /// The scenario file
+    scenario: PathBuf,
+    /// With --check: the committed plan to compare against
+    committed: Option<PathBuf>,
+    /// Write the plan here instead of to stdout
+    #[arg(short, long, value_name = "FILE", conflicts_with = "check")]
+    output: Option<PathBuf>,
+    /// Exit 1 with a short diff when the committed plan is stale (for CI)
+    #[arg(long, requires = "committed")]
+    check: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(clap::Args)]
+struct RecordsArgs {
+    /// A scenario, or a plan (its pinned sources and stream are verified first)
+    input: PathBuf,
+    /// What `now` is, RFC 3339 (default: the wall clock), rounded down to `anchor align`
+    #[arg(long, value_name = "RFC3339")]
+    anchor: Option<String>,
+    #[arg(long, value_enum, default_value_t = RecordsFormat::Jsonl)]
+    format: RecordsFormat,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RecordsFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(clap::Args)]
+struct LabelsArgs {
+    /// A scenario, or a plan
+    input: PathBuf,
+    /// What `now` is, RFC 3339 (default: the wall clock), rounded down to `anchor align`
+    #[arg(long, value_name = "RFC3339")]
+    anchor: Option<String>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    old: PathBuf,
+    new: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
 }
 
 #[derive(clap::Args)]
@@ -65,17 +146,122 @@ pub fn run() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match cli.command {
-        Command::Check(args) => check(&args),
+    let result = match cli.command {
+        Command::Check(args) => return check(&args),
+        Command::Plan(args) => plan(&args),
+        Command::Records(args) => records(&args),
+        Command::Labels(args) => labels(&args),
+        Command::Diff(args) => diff(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprint!("{}", failure.text);
+            ExitCode::from(failure.code)
+        }
     }
 }
 
-fn check(args: &CheckArgs) -> ExitCode {
+fn diagnostics_style() -> Style {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let style = Style {
+    Style {
         color,
         width: if color { terminal_width() } else { 100 },
+    }
+}
+
+fn read_options(args: &ReadArgs) -> ReadOptions {
+    ReadOptions {
+        max_bad_rows: args.max_bad_rows,
+    }
+}
+
+fn plan(args: &PlanArgs) -> Result<u8, Failure> {
+    let loaded = commands::load(
+        &args.scenario,
+        read_options(&args.read),
+        diagnostics_style(),
+    )?;
+    if args.check {
+        let committed = args.committed.as_deref().unwrap_or(Path::new(""));
+        commands::check_plan(&loaded, committed)?;
+        eprintln!("ok: `{}` is current", committed.display());
+        return Ok(0);
+    }
+    if let Some(extra) = &args.committed {
+        return Err(Failure {
+            code: 2,
+            text: format!(
+                "error: unexpected `{}`: a second file goes with --check\n",
+                extra.display()
+            ),
+        });
+    }
+    let dir = match args.output.as_deref().and_then(Path::parent) {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     };
+    let plan = commands::compile_plan(&loaded, &dir)?;
+    commands::write_output(
+        args.output.as_deref(),
+        &crate::compile::plan::to_yaml(&plan),
+    )?;
+    Ok(0)
+}
+
+fn records(args: &RecordsArgs) -> Result<u8, Failure> {
+    let loaded = commands::load_scenario_or_plan(
+        &args.input,
+        read_options(&args.read),
+        diagnostics_style(),
+    )?;
+    let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
+    let format = match args.format {
+        RecordsFormat::Jsonl => commands::RecordFormat::Jsonl,
+        RecordsFormat::Csv => commands::RecordFormat::Csv,
+    };
+    commands::records(&loaded, anchor, format)?;
+    Ok(0)
+}
+
+fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
+    let loaded = commands::load_scenario_or_plan(
+        &args.input,
+        read_options(&args.read),
+        diagnostics_style(),
+    )?;
+    let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
+    let text = commands::labels(&loaded, anchor)?;
+    commands::write_output(None, &text)?;
+    Ok(0)
+}
+
+fn diff(args: &DiffArgs) -> Result<u8, Failure> {
+    let read = |path: &Path| -> Result<crate::compile::plan::Plan, Failure> {
+        let text = std::fs::read_to_string(path).map_err(|e| Failure {
+            code: 2,
+            text: format!("error: cannot read `{}`: {e}\n", path.display()),
+        })?;
+        crate::compile::plan::from_yaml(&text).map_err(|e| Failure {
+            code: 1,
+            text: format!(
+                "error[outatime::plan::invalid]: `{}` is not a readable plan: {e}\n",
+                path.display()
+            ),
+        })
+    };
+    let (old, new) = (read(&args.old)?, read(&args.new)?);
+    let d = crate::plan_diff::diff(&old, &new);
+    let text = match args.format {
+        DiffFormat::Text => d.render_text(),
+        DiffFormat::Markdown => d.render_markdown(),
+    };
+    commands::write_output(None, &text)?;
+    Ok(if d.is_empty() { 0 } else { 1 })
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let style = diagnostics_style();
     let mut any_invalid = false;
     let mut unreadable = false;
     let mut stdout = std::io::stdout().lock();
@@ -163,7 +349,7 @@ fn summary(path: &str, checked: &Checked) -> String {
     match &checked.scenario {
         Some(s) => format!(
             "ok    {path}: \"{}\" ({}, {}, {}, {}, {})",
-            s.title,
+            s.title.escape_debug(),
             plural(s.sources.len(), "source"),
             plural(s.tables.len(), "table"),
             plural(s.steps.len(), "step"),

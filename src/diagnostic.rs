@@ -40,11 +40,15 @@ impl Diagnostic {
     }
 
     pub fn message(&self) -> String {
-        shorten_quoted(self.kind.message())
+        shorten_quoted(self.kind.message(), MAX_QUOTED_CHARS)
     }
 
+    /// The help is mostly ours (examples, suggestions): only very long
+    /// quoted text in it, such as a resolved path, is cut.
     pub fn help(&self) -> Option<String> {
-        self.kind.help().map(shorten_quoted)
+        self.kind
+            .help()
+            .map(|h| shorten_quoted(h, MAX_QUOTED_CHARS_IN_HELP))
     }
 
     /// The primary label, then any secondary ones (a first definition, the
@@ -54,7 +58,7 @@ impl Diagnostic {
         labels.extend(self.kind.related());
         labels
             .into_iter()
-            .map(|(span, text)| (span, shorten_quoted(text)))
+            .map(|(span, text)| (span, shorten_quoted(text, MAX_QUOTED_CHARS)))
             .collect()
     }
 }
@@ -62,9 +66,10 @@ impl Diagnostic {
 /// Quoted user text (between backticks) longer than this is cut, so that a
 /// 10 MB name makes a short message.
 const MAX_QUOTED_CHARS: usize = 40;
+const MAX_QUOTED_CHARS_IN_HELP: usize = 200;
 
-fn shorten_quoted(text: String) -> String {
-    if text.len() <= MAX_QUOTED_CHARS * 2 {
+fn shorten_quoted(text: String, limit: usize) -> String {
+    if text.len() <= limit * 2 {
         return text;
     }
     let mut out = String::with_capacity(text.len().min(1024));
@@ -73,8 +78,8 @@ fn shorten_quoted(text: String) -> String {
             out.push('`');
         }
         let quoted = i % 2 == 1;
-        if quoted && part.chars().count() > MAX_QUOTED_CHARS {
-            out.extend(part.chars().take(MAX_QUOTED_CHARS));
+        if quoted && part.chars().count() > limit {
+            out.extend(part.chars().take(limit));
             out.push('…');
         } else {
             out.push_str(part);
@@ -98,9 +103,9 @@ mod tests {
     #[test]
     fn long_quoted_text_is_cut_and_short_text_kept() {
         let long = format!("table `{}` is bad", "x".repeat(100));
-        let cut = shorten_quoted(long);
+        let cut = shorten_quoted(long, MAX_QUOTED_CHARS);
         assert_eq!(cut, format!("table `{}…` is bad", "x".repeat(40)));
         let short = "unknown clause `windw` in `replay`".to_string();
-        assert_eq!(shorten_quoted(short.clone()), short);
+        assert_eq!(shorten_quoted(short.clone(), MAX_QUOTED_CHARS), short);
     }
 }

@@ -211,8 +211,20 @@ pub enum DiagnosticKind {
         suggestion: Option<String>,
         allowed: Vec<String>,
     },
+    /// A `}` on its own that closes no block.
+    UnmatchedBrace,
+    /// `replay fleet into t` followed by indented clauses and `}`.
+    MissingOpenBrace,
     /// `"never closed`
     UnterminatedString,
+    /// `dimensions device_id site`
+    MissingComma { list: String },
+    /// Two tables whose target name is the same.
+    SharedTargetTable { target: String, first: Span },
+    /// `2024-03-31T02:30+01:00[Europe/Oslo]`: a local time the zone skips.
+    LocalTimeInGap { zone: String },
+    /// `time ts format "%Q"`
+    BadTimeFormat { reason: String },
     /// A file with bytes that are not UTF-8.
     NotUtf8,
     /// `rate 2 per 1h` on `outliers`, `per` on a parameter that takes none.
@@ -290,6 +302,12 @@ impl DiagnosticKind {
             UnknownTimeZone { .. } => "time::unknown_zone",
             UnknownWord { .. } => "word::unknown",
             UnterminatedString => "syntax::unterminated_string",
+            UnmatchedBrace => "syntax::unmatched_brace",
+            MissingOpenBrace => "syntax::missing_open_brace",
+            MissingComma { .. } => "syntax::missing_comma",
+            SharedTargetTable { .. } => "table::shared_target",
+            LocalTimeInGap { .. } => "time::in_gap",
+            BadTimeFormat { .. } => "source::bad_time_format",
             UnexpectedPer { .. } => "param::unexpected_per",
             WrongParameterType { .. } => "param::wrong_type",
         }
@@ -298,7 +316,10 @@ impl DiagnosticKind {
     pub fn message(&self) -> String {
         match self {
             AnomalyNeedsMeasure { kind } => {
-                format!("a `{kind}` anomaly changes values, so it needs a measure")
+                format!(
+                    "{} `{kind}` anomaly changes values, so it needs a measure",
+                    article(kind)
+                )
             }
             AnomalyOnWholeRecords { kind, measure } => {
                 format!("a `{kind}` anomaly acts on whole records, not on the measure `{measure}`")
@@ -322,7 +343,9 @@ impl DiagnosticKind {
                 format!("`{statement}` is given twice")
             }
             DurationOutOfRange => "duration is too large (the limit is about 292 years)".into(),
-            EmptyWindow { clause } => format!("the `{clause}` range ends before it starts"),
+            EmptyWindow { clause } => {
+                format!("the `{clause}` range does not end after it starts")
+            }
             RelativeWindow { clause } => {
                 format!("a `{clause}` range selects recorded data, so it takes absolute times")
             }
@@ -333,7 +356,7 @@ impl DiagnosticKind {
             MixedRange => "this range mixes `now` with an absolute time".into(),
             MissingClause {
                 statement, clause, ..
-            } => format!("`{statement}` needs a `{clause}` clause"),
+            } => format!("`{statement}` needs {} `{clause}` clause", article(clause)),
             MeasureTypeConflict {
                 measure,
                 table,
@@ -406,6 +429,16 @@ impl DiagnosticKind {
             UnknownTimeZone { zone, .. } => format!("unknown time zone `{zone}`"),
             UnknownWord { what, word, .. } => format!("unknown {what} `{word}`"),
             UnterminatedString => "string is never closed".into(),
+            UnmatchedBrace => "this `}` closes no block".into(),
+            MissingOpenBrace => "this statement's block has no `{`".into(),
+            MissingComma { list } => format!("names in `{list}` need commas between them"),
+            SharedTargetTable { target, .. } => {
+                format!("two tables write into the target table `{target}`")
+            }
+            LocalTimeInGap { zone } => {
+                format!("this local time does not exist in {zone}: clocks skip it")
+            }
+            BadTimeFormat { reason } => format!("time format is not valid: {reason}"),
             UnexpectedPer { name } => format!("`{name}` takes no `per`"),
             WrongParameterType {
                 name,
@@ -428,6 +461,9 @@ impl DiagnosticKind {
             UnknownName { kind, .. } => format!("no {kind} has this name"),
             UnclosedBlock { .. } => "opened here".into(),
             UnterminatedString => "string starts here".into(),
+            MissingComma { .. } => "a comma is missing before this".into(),
+            SharedTargetTable { .. } => "the second table".into(),
+            MissingOpenBrace => "`{` expected here".into(),
             MissingScenario => "the file starts here".into(),
             ScenarioNotFirst { .. } => "too late".into(),
             _ => "here".into(),
@@ -443,6 +479,7 @@ impl DiagnosticKind {
             | DuplicateSeries { first }
             | DuplicateStatement { first, .. } => vec![(*first, "first given here".into())],
             DimensionIsMeasure { measure, .. } => vec![(*measure, "the measure".into())],
+            SharedTargetTable { first, .. } => vec![(*first, "the first table".into())],
             MeasureTypeConflict {
                 first, first_ty, ..
             } => vec![(*first, format!("written as {first_ty} here"))],
@@ -514,6 +551,7 @@ impl DiagnosticKind {
             ParameterOutOfRange { .. } => return None,
             NotPositive { what } => match what.as_str() {
                 "speed" => "use a factor above 0, such as `speed 2` (twice as fast)".into(),
+                "period" => "use a positive duration, such as `period: 24h`".into(),
                 _ => format!("use a positive duration, such as `{what} 1m`"),
             },
             PositionalArgument { example, .. } => format!("name each argument: `{example}`"),
@@ -539,7 +577,7 @@ impl DiagnosticKind {
             TooManyDimensions { .. } => "write fewer dimensions into this table".into(),
             UnclosedBlock { .. } => "add `}` at the end of the block".into(),
             UnknownAnomalyKind { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
-                "kinds: spike, offset, scale, drift, flatline, noise, clip, outliers, dropout, late".into()
+                "kinds: `spike`, `offset`, `scale`, `drift`, `flatline`, `noise`, `clip`, `outliers`, `dropout`, `late`".into()
             }),
             UnknownClause {
                 suggestion,
@@ -568,10 +606,10 @@ impl DiagnosticKind {
                 }
             }),
             UnknownStatement { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
-                "statements: scenario, seed, anchor, source, table, replay, generate, extrapolate, anomaly".into()
+                "statements: `scenario`, `seed`, `anchor`, `source`, `table`, `replay`, `generate`, `extrapolate`, `anomaly`".into()
             }),
             UnknownTerm { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
-                "terms: constant, ramp, sine, square, random_walk, noise, uniform, bernoulli, choice, seasonal, trend, last, mean".into()
+                "terms: `constant`, `ramp`, `sine`, `square`, `random_walk`, `noise`, `uniform`, `bernoulli`, `choice`, `seasonal`, `trend`, `last`, `mean`".into()
             }),
             UnknownTimeZone { suggestion, .. } => did_you_mean(suggestion)
                 .unwrap_or_else(|| "use an IANA name such as `Europe/Oslo` or `UTC`".into()),
@@ -581,10 +619,30 @@ impl DiagnosticKind {
                 ..
             } => did_you_mean(suggestion).unwrap_or_else(|| format!("use one of {}", backticked(allowed))),
             UnterminatedString => "add `\"` at the end of the string, on the same line".into(),
+            UnmatchedBrace => "remove it, or add the `{` it should close".into(),
+            MissingOpenBrace => "add `{` at the end of this line".into(),
+            MissingComma { list } => format!("write `{list} a, b`"),
+            SharedTargetTable { .. } => {
+                "give each table its own target name, or write both steps into one table".into()
+            }
+            LocalTimeInGap { .. } => {
+                "drop the offset (the time then moves forward by the gap), or pick a time outside the gap".into()
+            }
+            BadTimeFormat { .. } => {
+                "use chrono's strftime directives, such as `%Y-%m-%d %H:%M:%S`".into()
+            }
             UnexpectedPer { .. } => "remove `per ...`: only `drift` takes `rate X per D`".into(),
             WrongParameterType { expected, .. } => format!("write {expected}"),
         };
         Some(text)
+    }
+}
+
+/// "a" or "an" before a word, by its first letter.
+fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
     }
 }
 

@@ -19,6 +19,8 @@ pub mod ast;
 mod ast_builder;
 mod chunks;
 pub mod cli;
+pub mod commands;
+pub mod compile;
 pub mod diagnostic;
 pub mod diagnostic_kind;
 pub mod explain;
@@ -26,7 +28,9 @@ pub mod literal;
 pub mod local_time;
 pub mod model;
 pub mod parser;
+pub mod plan_diff;
 pub mod render;
+pub mod sources;
 mod suggest;
 pub mod validate;
 
@@ -53,13 +57,7 @@ impl Checked {
 /// paths are relative to (the scenario file's).
 pub fn check_text(text: &str, base_dir: &Path) -> Checked {
     let parsed = parser::parse(text);
-    let validated = validate::validate(
-        &parsed.file,
-        text,
-        base_dir,
-        &parsed.unparsed_names,
-        parsed.scenario_unparsed,
-    );
+    let validated = validate::validate(&parsed.file, text, base_dir, &parsed.losses);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(validated.diagnostics);
     diagnostic::sort(&mut diagnostics);

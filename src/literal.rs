@@ -73,6 +73,8 @@ pub enum LiteralError {
         given: String,
         expected: String,
     },
+    /// A local time the zone skips (spring forward), written with an offset.
+    InGap(String),
 }
 
 /// `15m`, `1h30m`, `-2h`, `+500ms`.
@@ -186,7 +188,11 @@ pub fn parse_timestamp(text: &str) -> Result<Instant, LiteralError> {
         .transpose()?;
     let (local, offset) = split_offset(stamp)?;
     let naive = parse_local(local)?;
+    // RFC 9557: `Z` with a zone says the instant is known in UTC and the
+    // zone is the reader's; nothing to check.
+    let zulu = offset == Some(0) && stamp.ends_with(['Z', 'z']);
     match (offset, zone) {
+        (Some(_), Some(_)) if zulu => offset_instant(naive, 0),
         (None, None) => Err(malformed(
             "it has no offset: add `Z` for UTC, an offset such as `+01:00`, or a zone such as `[Europe/Oslo]`",
         )),
@@ -205,14 +211,14 @@ pub fn parse_timestamp(text: &str) -> Result<Instant, LiteralError> {
             if candidates.contains(&seconds) {
                 return offset_instant(naive, seconds);
             }
-            let expected = match candidates.as_slice() {
-                [] => "no offset (the time falls in a daylight-saving gap)".to_string(),
-                list => list
-                    .iter()
-                    .map(|s| format_offset(*s))
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-            };
+            if candidates.is_empty() {
+                return Err(LiteralError::InGap(tz.name().to_string()));
+            }
+            let expected = candidates
+                .iter()
+                .map(|s| format_offset(*s))
+                .collect::<Vec<_>>()
+                .join(" or ");
             Err(LiteralError::OffsetMismatch {
                 zone: tz.name().to_string(),
                 given: format_offset(seconds),
@@ -401,6 +407,8 @@ mod tests {
         // Fall-back overlap: the earlier offset (+02:00).
         assert_eq!(ts("2024-10-27T02:30[Europe/Oslo]"), "2024-10-27T00:30:00Z");
         assert!(ts("2024-03-12T08:00+02:00[Europe/Oslo]").starts_with("OffsetMismatch"));
+        assert_eq!(ts("2024-03-12T08:00Z[Europe/Oslo]"), "2024-03-12T08:00:00Z");
+        assert!(ts("2024-03-31T02:30+01:00[Europe/Oslo]").starts_with("InGap"));
         assert!(ts("2024-13-01T00:00Z").contains("month 13"));
         assert!(ts("2024-02-30T00:00Z").contains("day 30"));
         assert!(ts("2024-03-12T08:00").contains("no offset"));

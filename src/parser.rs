@@ -29,22 +29,46 @@ const MAX_RECOVERIES_PER_STATEMENT: usize = 32;
 pub struct Parsed {
     pub file: ast::File,
     pub diagnostics: Vec<Diagnostic>,
-    pub unparsed_names: Vec<String>,
-    /// A `scenario` statement was there but did not parse.
-    pub scenario_unparsed: bool,
+    pub losses: Losses,
+}
+
+/// What statements that did not parse at all would have declared, so that
+/// the validator neither calls their names unknown nor reports follow-ons.
+#[derive(Debug, Default)]
+pub struct Losses {
+    /// Sources and tables they declared.
+    pub names: Vec<String>,
+    /// A `scenario` statement was there.
+    pub scenario: bool,
+    /// Tables that steps write into: not unused, contents unknown.
+    pub writers: Vec<String>,
 }
 
 pub fn parse(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
+    let mut block_without_open_brace = false;
     for chunk in chunks::statement_chunks(text) {
-        parse_statement(text, chunk, &mut parsed);
+        // The `}` of a block whose `{` is missing was reported with it.
+        if block_without_open_brace && text[chunk.start..chunk.end].trim() == "}" {
+            block_without_open_brace = false;
+            continue;
+        }
+        block_without_open_brace = parse_statement(text, chunk, &mut parsed);
     }
     parsed
 }
 
-fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
+/// Parses one statement into `parsed`; true when its block has no `{`.
+fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) -> bool {
     let original = &text[chunk.start..chunk.end];
     let word = chunks::first_word(original);
+    if original.starts_with('}') {
+        let span = Span::new(chunk.start, chunk.start + 1);
+        parsed
+            .diagnostics
+            .push(Diagnostic::new(DiagnosticKind::UnmatchedBrace, span));
+        return false;
+    }
     if !word.is_empty() && !STATEMENT_KEYWORDS.contains(&word) {
         let span = Span::new(chunk.start, chunk.start + word.len());
         let kind = DiagnosticKind::UnknownStatement {
@@ -52,7 +76,7 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
             suggestion: closest(word, STATEMENT_KEYWORDS.iter().copied()),
         };
         parsed.diagnostics.push(Diagnostic::new(kind, span));
-        return;
+        return false;
     }
     let mut buffer = original.to_string();
     let mut recovered = false;
@@ -66,7 +90,7 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
                     built.recovered = recovered;
                     parsed.file.statements.push(built);
                 }
-                return;
+                return false;
             }
             Err(error) => error,
         };
@@ -74,6 +98,15 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
             InputLocation::Pos(p) => p,
             InputLocation::Span((p, _)) => p,
         };
+        if let Some(header_end) = missing_open_brace(&buffer, at, &error) {
+            let span = Span::new(chunk.start + header_end, chunk.start + header_end);
+            parsed
+                .diagnostics
+                .push(Diagnostic::new(DiagnosticKind::MissingOpenBrace, span));
+            parsed.losses.names.extend(declared_name(original));
+            parsed.losses.writers.extend(written_table(original));
+            return true;
+        }
         parsed
             .diagnostics
             .push(syntax_diagnostic(&buffer, at, chunk.start, &error));
@@ -84,8 +117,25 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) {
         buffer.replace_range(line.start..line.end, &" ".repeat(line.len()));
         recovered = true;
     }
-    parsed.unparsed_names.extend(declared_name(original));
-    parsed.scenario_unparsed |= word == "scenario";
+    parsed.losses.names.extend(declared_name(original));
+    parsed.losses.writers.extend(written_table(original));
+    parsed.losses.scenario |= word == "scenario";
+    false
+}
+
+/// Where a statement's first line ends, when the statement fails on a later
+/// line because it expected `{` there: its block lacks the opening brace.
+fn missing_open_brace(buffer: &str, at: usize, error: &pest::error::Error<Rule>) -> Option<usize> {
+    let header_end = buffer.find('\n')?;
+    let expects_brace = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            positives.contains(&Rule::lbrace)
+        }
+        pest::error::ErrorVariant::CustomError { .. } => false,
+    };
+    let header = &buffer[..header_end];
+    (expects_brace && at > header_end && !chunks::has_structural_brace(header))
+        .then(|| header.trim_end().len())
 }
 
 /// The line holding `at`, unless it is the statement's first line or holds
@@ -117,6 +167,24 @@ fn declared_name(statement: &str) -> Option<String> {
     }
 }
 
+/// The table a step that did not parse writes into: the word after `into`,
+/// else the last word before `{` on its first line.
+fn written_table(statement: &str) -> Option<String> {
+    let header = statement.lines().next()?;
+    if !matches!(
+        chunks::first_word(header),
+        "replay" | "generate" | "extrapolate"
+    ) {
+        return None;
+    }
+    let words: Vec<&str> = header.split('{').next()?.split_whitespace().collect();
+    let word = match words.iter().position(|w| *w == "into") {
+        Some(i) => words.get(i + 1)?,
+        None => words.last()?,
+    };
+    Some(chunks::first_word(word).to_string()).filter(|w| !w.is_empty())
+}
+
 fn syntax_diagnostic(
     buffer: &str,
     at: usize,
@@ -141,6 +209,21 @@ fn syntax_diagnostic(
     {
         let span = Span::new(offset + open, offset + open + 1);
         return Diagnostic::new(DiagnosticKind::UnclosedBlock { open: span }, span);
+    }
+    let word = chunks::first_word(rest);
+    let at_line_start = buffer[..at]
+        .rsplit('\n')
+        .next()
+        .is_some_and(|b| b.trim().is_empty());
+    if at_line_start
+        && !word.is_empty()
+        && let Some(suggestion) = closest(word, STATEMENT_KEYWORDS.iter().copied())
+    {
+        let kind = DiagnosticKind::UnknownStatement {
+            word: word.to_string(),
+            suggestion: Some(suggestion),
+        };
+        return Diagnostic::new(kind, Span::new(offset + at, offset + at + word.len()));
     }
     let (found, width) = describe_found(rest);
     Diagnostic::new(
@@ -193,7 +276,12 @@ fn describe_found(rest: &str) -> (String, usize) {
         c.to_string()
     };
     let width = token.len();
-    (format!("`{}`", token.escape_debug()), width)
+    let shown = if token == "`" {
+        "a backtick".to_string()
+    } else {
+        format!("`{}`", token.escape_debug())
+    };
+    (shown, width)
 }
 
 fn describe_all(rules: &[Rule]) -> Vec<String> {
@@ -335,6 +423,6 @@ mod tests {
         let d = &parsed.diagnostics[0];
         assert!(matches!(d.kind, DiagnosticKind::UnclosedBlock { .. }));
         assert_eq!(&text[d.span.start..d.span.end], "{");
-        assert_eq!(parsed.unparsed_names, ["t"]);
+        assert_eq!(parsed.losses.names, ["t"]);
     }
 }

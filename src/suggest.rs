@@ -7,16 +7,24 @@ pub(crate) fn closest<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
     let lower = word.to_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
+    let limit = word.chars().count().div_ceil(3).max(1);
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         if candidate == word {
             continue;
         }
-        let distance = if candidate.to_lowercase() == lower {
+        let candidate_lower = candidate.to_lowercase();
+        // `multiple` for `multi`, `dim` for `dimensions`: a shared start of
+        // three or more letters is as good as a small typo.
+        let prefix = lower.len() >= 3
+            && candidate_lower.len() >= 3
+            && (lower.starts_with(&candidate_lower) || candidate_lower.starts_with(&lower));
+        let distance = if candidate_lower == lower {
             0
+        } else if prefix {
+            1
         } else {
-            edit_distance(&lower, &candidate.to_lowercase())
+            edit_distance(&lower, &candidate_lower)
         };
         let better = match best {
             None => true,
@@ -88,6 +96,14 @@ mod tests {
         assert_eq!(closest("windw", words).as_deref(), Some("window"));
         assert_eq!(closest("shfit", words).as_deref(), Some("shift"));
         assert_eq!(closest("banana", words), None);
+        assert_eq!(
+            closest("sinus", ["sine", "noise", "trend"]).as_deref(),
+            Some("sine")
+        );
+        assert_eq!(
+            closest("multiple", ["multi", "single"]).as_deref(),
+            Some("multi")
+        );
         assert_eq!(closest("WHERE", words).as_deref(), Some("where"));
     }
 

@@ -10,7 +10,10 @@ use outatime::render::{self, Style};
 fn check(path: &Path) -> (String, outatime::Checked) {
     let bytes = std::fs::read(path).unwrap();
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let checked = outatime::check_text(&text, path.parent().unwrap());
+    // Relative to the crate (the tests' working folder), so that messages
+    // naming a resolved path do not depend on where the checkout is.
+    let relative = Path::new(&shown(path)).parent().unwrap().to_path_buf();
+    let checked = outatime::check_text(&text, &relative);
     (text, checked)
 }
 
@@ -43,21 +46,35 @@ fn invalid_fixtures_render_their_diagnostics() {
     });
 }
 
+/// A valid scenario's explanation and plan, snapshotted.
+fn snapshot_valid(path: &Path) {
+    let (text, checked) = check(path);
+    let rendered = render::human(&shown(path), &text, &checked.diagnostics, Style::PLAIN);
+    let Some(scenario) = &checked.scenario else {
+        panic!("{} does not pass check:\n{rendered}", path.display());
+    };
+    let mut explained = rendered;
+    explained.push_str(&outatime::explain::explain(scenario));
+    insta::assert_snapshot!("explain", explained);
+    let relative = Path::new(&shown(path)).to_path_buf();
+    let loaded = outatime::commands::load(&relative, Default::default(), Style::PLAIN)
+        .unwrap_or_else(|f| panic!("{}", f.text));
+    let plan = outatime::commands::compile_plan(&loaded, Path::new("."))
+        .unwrap_or_else(|f| panic!("{}", f.text));
+    insta::assert_snapshot!("plan", outatime::compile::plan::to_yaml(&plan));
+}
+
 #[test]
-fn valid_fixtures_and_shipped_scenarios_explain_themselves() {
+fn valid_fixtures_explain_and_plan_themselves() {
+    insta::glob!("fixtures/ok/*.scenario", |path| snapshot_valid(path));
+}
+
+#[test]
+fn shipped_scenarios_explain_and_plan_themselves() {
     let mut seen = 0;
-    for pattern in ["fixtures/ok/*.scenario", "../scenarios/**/*.scenario"] {
-        insta::glob!(pattern, |path| {
-            seen += 1;
-            let (text, checked) = check(path);
-            let rendered = render::human(&shown(path), &text, &checked.diagnostics, Style::PLAIN);
-            let Some(scenario) = &checked.scenario else {
-                panic!("{} does not pass check:\n{rendered}", path.display());
-            };
-            let mut out = rendered;
-            out.push_str(&outatime::explain::explain(scenario));
-            insta::assert_snapshot!(out);
-        });
-    }
+    insta::glob!("../scenarios", "**/*.scenario", |path| {
+        seen += 1;
+        snapshot_valid(path);
+    });
     assert!(seen >= 7, "the design's examples are all under scenarios/");
 }

@@ -263,6 +263,9 @@ impl Validator<'_> {
                 continue;
             };
             let fits = match &p.value {
+                ValueSyntax::Number(lit) if ty == MeasureType::Bigint => {
+                    crate::literal::parse_number(&lit.value).is_ok_and(|n| n.value.fract() == 0.0)
+                }
                 ValueSyntax::Number(_) => ty.is_numeric(),
                 ValueSyntax::Bool(_) => ty == MeasureType::Boolean,
                 ValueSyntax::String(_) => ty == MeasureType::Varchar,
@@ -274,7 +277,13 @@ impl Validator<'_> {
                         owner: "flatline".into(),
                         name: "value".into(),
                         expected: format!("a value of the measure's type ({})", ty.name()),
-                        found: "another type".into(),
+                        found: match &p.value {
+                            ValueSyntax::Number(_) => "a number",
+                            ValueSyntax::Bool(_) => "a boolean",
+                            ValueSyntax::String(_) => "a string",
+                            ValueSyntax::Duration(_) => "a duration",
+                        }
+                        .into(),
                     },
                     p.value.span(),
                 );

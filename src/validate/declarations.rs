@@ -121,7 +121,14 @@ impl Validator<'_> {
         let mut measures = None;
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         let mut ok = kind.is_some();
+        let mut previous_list: Option<(&str, Span)> = None;
         for clause in &s.clauses {
+            let list = match clause {
+                SourceClause::Dimensions(l) => l.last().map(|n| ("dimensions", n.span)),
+                SourceClause::Measures(l) => l.last().map(|d| ("measures", d.ty.span)),
+                _ => None,
+            };
+            let after_list = std::mem::replace(&mut previous_list, list);
             let (keyword, span) = match clause {
                 SourceClause::Time { span, .. } => ("time", *span),
                 SourceClause::Timezone(z) => ("timezone", z.span),
@@ -131,7 +138,21 @@ impl Validator<'_> {
                 SourceClause::Measures(list) => ("measures", list[0].name.span),
                 SourceClause::LongMeasures { span, .. } => ("measures", *span),
                 SourceClause::Unknown(name) => {
-                    self.unknown_clause("source", name, SOURCE_CLAUSES);
+                    match after_list {
+                        Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
+                            self.report(
+                                DiagnosticKind::MissingComma { list: list.into() },
+                                name.span,
+                            );
+                            ok = false;
+                            // Read it as the comma were there, so later steps do
+                            // not call the name unknown.
+                            if list == "dimensions" {
+                                dimensions.push(name.value.clone());
+                            }
+                        }
+                        _ => self.unknown_clause("source", name, SOURCE_CLAUSES),
+                    }
                     continue;
                 }
             };
@@ -150,9 +171,7 @@ impl Validator<'_> {
                 SourceClause::Time { column, format, .. } => {
                     let format = match format {
                         None => Some(TimeFormat::Rfc3339),
-                        Some(TimeFormatSyntax::Strftime(f)) => {
-                            Some(TimeFormat::Strftime(f.value.clone()))
-                        }
+                        Some(TimeFormatSyntax::Strftime(f)) => self.strftime(f),
                         Some(TimeFormatSyntax::Word(w)) => self
                             .word(
                                 w,
@@ -271,6 +290,19 @@ impl Validator<'_> {
         })
     }
 
+    /// A strftime pattern that chrono can read.
+    fn strftime(&mut self, format: &ast::Spanned<String>) -> Option<TimeFormat> {
+        use chrono::format::{Item, StrftimeItems};
+        if StrftimeItems::new(&format.value).any(|item| matches!(item, Item::Error)) {
+            let kind = DiagnosticKind::BadTimeFormat {
+                reason: "it has an unknown or incomplete `%` directive".into(),
+            };
+            self.report(kind, format.span);
+            return None;
+        }
+        Some(TimeFormat::Strftime(format.value.clone()))
+    }
+
     pub(super) fn missing_clause(
         &mut self,
         statement: &str,
@@ -355,19 +387,23 @@ impl Validator<'_> {
 
     /// Two declarations that write to one target table would mix their data.
     fn distinct_target_names(&mut self, declared: &Declared) {
-        let mut by_target: BTreeMap<&str, &str> = BTreeMap::new();
-        for (name, table) in &declared.tables {
-            if let Some(first) = by_target.insert(&table.target_name, name) {
-                let span = declared.table_spans[name.as_str()];
-                self.report(
-                    DiagnosticKind::DuplicateName {
-                        kind: NameKind::Table,
-                        name: table.target_name.clone(),
-                        first: declared.table_spans[first],
-                    },
-                    span,
-                );
+        let mut in_file_order: Vec<(Span, &crate::model::Table)> = declared
+            .tables
+            .iter()
+            .map(|(name, table)| (declared.table_spans[name.as_str()], table))
+            .collect();
+        in_file_order.sort_by_key(|(span, _)| *span);
+        let mut by_target: BTreeMap<&str, Span> = BTreeMap::new();
+        for (span, table) in in_file_order {
+            if let Some(&first) = by_target.get(table.target_name.as_str()) {
+                let kind = DiagnosticKind::SharedTargetTable {
+                    target: table.target_name.clone(),
+                    first,
+                };
+                self.report(kind, span);
+                continue;
             }
+            by_target.insert(&table.target_name, span);
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Severity};
 use crate::literal::{self, Duration, LiteralError, Number};
 use crate::model::{self, Filter, Scenario, Schedule, TimePoint, Window};
+use crate::parser::Losses;
 use crate::suggest::{closest, closest_time_zone};
 
 /// The result of validation: the scenario when nothing is wrong, and the
@@ -32,24 +33,18 @@ pub struct Validated {
 }
 
 /// Validates a parsed file. `base_dir` is the scenario file's folder, which
-/// source paths are relative to; `unparsed_names` are sources and tables
-/// whose statements did not parse (references to them are not reported).
-pub fn validate(
-    file: &ast::File,
-    text: &str,
-    base_dir: &Path,
-    unparsed_names: &[String],
-    scenario_unparsed: bool,
-) -> Validated {
+/// source paths are relative to; `losses` tell what statements that did not
+/// parse would have declared (references to them are not reported).
+pub fn validate(file: &ast::File, text: &str, base_dir: &Path, losses: &Losses) -> Validated {
     let mut v = Validator {
         base_dir,
         diagnostics: Vec::new(),
-        unparsed: unparsed_names.iter().cloned().collect(),
+        unparsed: losses.names.iter().cloned().collect(),
         line_starts: std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect(),
     };
-    let header = v.header(file, scenario_unparsed);
+    let header = v.header(file, losses.scenario);
     let declared = v.declarations(file);
     let mut steps = Vec::new();
     let mut shapes = Vec::new();
@@ -67,6 +62,9 @@ pub fn validate(
         };
         steps.extend(step);
         shapes.push(shape);
+    }
+    for table in &losses.writers {
+        shapes.push(tables::Shape::unknown(table));
     }
     let writers = v.tables(&declared, &shapes);
     v.anomaly_targets(file, &declared, &writers);
@@ -218,6 +216,7 @@ impl Validator<'_> {
                 given,
                 expected,
             },
+            LiteralError::InGap(zone) => DiagnosticKind::LocalTimeInGap { zone },
         };
         self.report(kind, span);
     }

@@ -101,7 +101,8 @@ impl Validator<'_> {
 
     fn wrong_type(&mut self, p: &mut Params<'_>, name: &str, expected: &str, value: &ValueSyntax) {
         let found = match value {
-            ValueSyntax::Number(_) => "a number",
+            ValueSyntax::Number(lit) if !lit.value.contains(['.', 'e', 'E']) => "a whole number",
+            ValueSyntax::Number(_) => "a fraction",
             ValueSyntax::Duration(_) => "a duration",
             ValueSyntax::String(_) => "a string",
             ValueSyntax::Bool(_) => "a boolean",
@@ -200,7 +201,7 @@ impl Validator<'_> {
             return Duration::ZERO;
         };
         let Some(lit) = per else {
-            self.missing(p, &format!("{name} ... per"), example);
+            self.missing(p, "per", example);
             return Duration::ZERO;
         };
         match self.positive_duration(lit, "per") {
@@ -229,6 +230,15 @@ impl Validator<'_> {
                 Some(literal::Number {
                     integer: Some(i), ..
                 }) => Some(Scalar::Bigint(i)),
+                // `1e3` is whole, only not written as an integer.
+                Some(n) if n.value.fract() == 0.0 && n.value.abs() < 9.2e18 => {
+                    Some(Scalar::Bigint(n.value as i64))
+                }
+                Some(n) if n.value.fract() == 0.0 => {
+                    self.report(DiagnosticKind::NumberOutOfRange, lit.span);
+                    p.ok = false;
+                    None
+                }
                 Some(_) => {
                     self.wrong_type(p, name, "a whole number such as `80`", value);
                     None

@@ -14,6 +14,9 @@ use crate::model::{
     SourceMeasures, Step, Term,
 };
 
+/// About 550 years: more cannot stay inside the instants i64 nanoseconds hold.
+const MAX_CALENDAR_DAYS: u64 = 200_000;
+
 const REPLAY_CLAUSES: &[&str] = &["window", "where", "shift", "speed", "measures", "set"];
 const GENERATE_CLAUSES: &[&str] = &["series", "from", "measure"];
 const EXTRAPOLATE_CLAUSES: &[&str] = &["learn", "where", "from", "model", "shift", "set"];
@@ -90,7 +93,8 @@ impl Validator<'_> {
         let set = self.set_clause(&clauses, &mut ok);
         let mut shape = Shape {
             table: r.table.value.clone(),
-            open: all_measures.is_none(),
+            open_measures: all_measures.is_none() || statement.recovered,
+            open_dimensions: statement.recovered,
             ..Shape::default()
         };
         for (name, ty) in all_measures.unwrap_or_default() {
@@ -127,6 +131,8 @@ impl Validator<'_> {
         let mut measure_spans: BTreeMap<String, Span> = BTreeMap::new();
         let mut shape = Shape {
             table: g.table.value.clone(),
+            open_measures: statement.recovered,
+            open_dimensions: statement.recovered,
             ..Shape::default()
         };
         for clause in &g.clauses {
@@ -295,7 +301,8 @@ impl Validator<'_> {
                 .map(|ty| (e.measure.value.clone(), ty, e.measure.span))
                 .into_iter()
                 .collect(),
-            open: source.is_none(),
+            open_measures: source.is_none() || statement.recovered,
+            open_dimensions: statement.recovered,
             ..Shape::default()
         };
         self.series_dimensions(&mut shape, source, &e.source, &clauses);
@@ -383,13 +390,43 @@ impl Validator<'_> {
         allowed: &[&str],
     ) -> BTreeMap<&'static str, &'c StepClause> {
         let mut once = Vec::new();
+        let mut previous: Option<&StepClause> = None;
         for clause in clauses {
             match &clause.value {
-                StepClause::Unknown(name) => self.unknown_clause(statement, name, allowed),
+                StepClause::Unknown(name) => {
+                    self.unknown_or_missing_comma(statement, name, previous, allowed)
+                }
                 other => once.push((other.keyword(), clause.span, other)),
             }
+            previous = Some(&clause.value);
         }
         self.once(once.into_iter())
+    }
+
+    /// `measures a b` parses as a clause `b`: when an unknown clause stands
+    /// on the line of a list, the list is missing a comma.
+    fn unknown_or_missing_comma(
+        &mut self,
+        statement: &str,
+        name: &ast::Name,
+        previous: Option<&StepClause>,
+        allowed: &[&str],
+    ) {
+        let list_end = match previous {
+            Some(StepClause::Measures(list)) => list.last().map(|n| ("measures", n.span)),
+            Some(StepClause::Set(list, _)) => list.last().map(|a| ("set", a.value.span)),
+            Some(StepClause::Series(list, _)) => list.last().map(|a| ("series", a.value.span)),
+            _ => None,
+        };
+        match list_end {
+            Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
+                self.report(
+                    DiagnosticKind::MissingComma { list: list.into() },
+                    name.span,
+                );
+            }
+            _ => self.unknown_clause(statement, name, allowed),
+        }
     }
 
     fn where_clause(
@@ -413,9 +450,14 @@ impl Validator<'_> {
             ShiftSyntax::By(lit) => self.duration(lit).map(Shift::By),
             ShiftSyntax::CalendarDays { days, zone } => {
                 let n = match days.value.parse::<i64>() {
-                    Ok(n) if n.unsigned_abs() <= 200_000 => Some(n),
+                    Ok(n) if n.unsigned_abs() <= MAX_CALENDAR_DAYS => Some(n),
                     _ => {
-                        self.report(DiagnosticKind::NumberOutOfRange, days.span);
+                        let kind = DiagnosticKind::ParameterOutOfRange {
+                            name: "days".into(),
+                            value: days.value.clone(),
+                            constraint: format!("at most {MAX_CALENDAR_DAYS} either way"),
+                        };
+                        self.report(kind, days.span);
                         None
                     }
                 };
@@ -474,7 +516,10 @@ impl Validator<'_> {
                 }
             }
             // A source that is unknown or broken: what it gives is unknown.
-            None => shape.open = true,
+            None => {
+                shape.open_measures = true;
+                shape.open_dimensions = true;
+            }
         }
         if let Some(StepClause::Set(assignments, _)) = clauses.get("set") {
             for a in assignments {

@@ -27,9 +27,23 @@ pub(crate) struct Shape {
     pub table: String,
     pub measures: Vec<(String, MeasureType, Span)>,
     pub dimensions: Vec<(String, Span)>,
-    /// The step's measure names come from the data (a long-row source):
-    /// what the table receives is not fully known before compiling.
-    pub open: bool,
+    /// The step's measure names are not known before compiling (they come
+    /// from a long-row source's data, or the step did not parse fully).
+    pub open_measures: bool,
+    /// Likewise for dimensions (an unknown source, a lost line).
+    pub open_dimensions: bool,
+}
+
+impl Shape {
+    /// A step that writes into `table` what cannot be known.
+    pub fn unknown(table: &str) -> Shape {
+        Shape {
+            table: table.to_string(),
+            open_measures: true,
+            open_dimensions: true,
+            ..Shape::default()
+        }
+    }
 }
 
 /// What a table receives from all its steps.
@@ -37,7 +51,8 @@ pub(crate) struct Shape {
 pub(crate) struct Received {
     pub measures: BTreeMap<String, (MeasureType, Span)>,
     pub dimensions: BTreeMap<String, Span>,
-    pub open: bool,
+    pub open_measures: bool,
+    pub open_dimensions: bool,
     pub written: bool,
 }
 
@@ -52,7 +67,8 @@ impl Validator<'_> {
         for shape in shapes {
             let table = received.entry(shape.table.clone()).or_default();
             table.written = true;
-            table.open |= shape.open;
+            table.open_measures |= shape.open_measures;
+            table.open_dimensions |= shape.open_dimensions;
             for (name, ty, span) in &shape.measures {
                 match table.measures.get(name) {
                     Some((first_ty, first)) if first_ty != ty => {
@@ -121,6 +137,17 @@ impl Validator<'_> {
 
     /// Length and reserved words of a dimension or measure name.
     pub(super) fn timestream_name(&mut self, kind: NameKind, name: &str, span: Span) {
+        if name.is_empty() {
+            self.report(
+                DiagnosticKind::ReservedName {
+                    kind,
+                    name: String::new(),
+                    reason: "a name cannot be empty".into(),
+                },
+                span,
+            );
+            return;
+        }
         let max = match kind {
             NameKind::Dimension => MAX_DIMENSION_NAME_BYTES,
             _ => MAX_MEASURE_NAME_BYTES,
@@ -199,7 +226,7 @@ impl Validator<'_> {
             if let Some(measure) = &a.measure {
                 match got.measures.get(&measure.value) {
                     Some((ty, _)) => self.anomaly_measure_type(a, measure, *ty),
-                    None if got.open => {}
+                    None if got.open_measures => {}
                     None => self.unknown_name(
                         NameKind::Measure,
                         measure,
@@ -207,7 +234,7 @@ impl Validator<'_> {
                     ),
                 }
             }
-            if got.open {
+            if got.open_dimensions {
                 continue;
             }
             let dims: Vec<String> = got.dimensions.keys().cloned().collect();

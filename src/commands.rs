@@ -1,0 +1,323 @@
+//! The compiling commands: `plan`, `records`, `labels`, `diff`. Each loads
+//! a scenario (or a plan and the scenario it pins), runs the compiler and
+//! writes its artifact; errors come back as `Failure` for `cli` to print.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::compile::output::{Csv, Digest, JsonLines};
+use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
+use crate::compile::{self, CompileError, Prepared};
+use crate::model::Scenario;
+use crate::render::{self, Style};
+use crate::sources::ReadOptions;
+
+/// Why a command stopped, already worded; `code` is the exit code.
+pub struct Failure {
+    pub code: u8,
+    pub text: String,
+}
+
+impl Failure {
+    fn input(text: impl Into<String>) -> Failure {
+        Failure {
+            code: 1,
+            text: text.into(),
+        }
+    }
+
+    fn usage(text: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            text: text.into(),
+        }
+    }
+}
+
+impl From<CompileError> for Failure {
+    fn from(e: CompileError) -> Failure {
+        let mut text = format!("error[{}]: {e}\n", e.code());
+        if let Some(help) = e.help() {
+            text.push_str(&format!("  help: {help}\n"));
+        }
+        Failure::input(text)
+    }
+}
+
+/// A scenario checked and read, ready to run.
+pub struct Loaded {
+    pub path: PathBuf,
+    pub text: String,
+    pub scenario: Scenario,
+    pub prepared: Prepared,
+}
+
+/// Reads, checks and prepares a scenario file; diagnostics go to stderr.
+pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
+    let base = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let checked = crate::check_text(&text, base);
+    let shown = path.display().to_string();
+    eprint!(
+        "{}",
+        render::human(&shown, &text, &checked.diagnostics, style)
+    );
+    let Some(scenario) = checked.scenario else {
+        return Err(Failure::input(format!(
+            "error: `{shown}` is not a valid scenario (see above)\n"
+        )));
+    };
+    let prepared = compile::prepare(&scenario, options)?;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        text,
+        scenario,
+        prepared,
+    })
+}
+
+/// Compiles the plan: one run at the epoch as anchor, summarised and digested.
+pub fn compile_plan(loaded: &Loaded, plan_dir: &Path) -> Result<Plan, Failure> {
+    let mut summary = Summary::default();
+    let mut digest = Digest::new(&loaded.prepared.catalog);
+    let hits = loaded
+        .prepared
+        .run(0, &mut Tee(&mut summary, &mut digest))?;
+    Ok(plan::build(PlanInputs {
+        scenario: &loaded.scenario,
+        scenario_file: relative_path(&loaded.path, plan_dir),
+        scenario_digest: format!("blake3:{}", blake3::hash(loaded.text.as_bytes()).to_hex()),
+        prepared: &loaded.prepared,
+        summary,
+        hits,
+        stream_digest: digest.finish(),
+    }))
+}
+
+/// `path` as seen from `dir`, with `/` separators, for the plan to name its
+/// scenario wherever the checkout is.
+fn relative_path(path: &Path, dir: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (path, dir) = (absolute(path), absolute(dir));
+    let mut common = 0;
+    let (p, d): (Vec<_>, Vec<_>) = (path.components().collect(), dir.components().collect());
+    while common < p.len() && common < d.len() && p[common] == d[common] {
+        common += 1;
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); d.len() - common];
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+/// A scenario, or a plan with the scenario it pins (checked against every
+/// digest in the plan before anything is written).
+pub fn load_scenario_or_plan(
+    path: &Path,
+    options: ReadOptions,
+    style: Style,
+) -> Result<Loaded, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
+    if !looks_like_plan(&text) {
+        return load(path, options, style);
+    }
+    let pinned = plan::from_yaml(&text).map_err(|e| {
+        Failure::input(format!(
+            "error[outatime::plan::invalid]: `{}` is not a readable plan: {e}\n",
+            path.display()
+        ))
+    })?;
+    let plan_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let scenario_path = plan_dir.join(&pinned.scenario_file);
+    let loaded = load(&scenario_path, options, style)?;
+    let fresh = compile_plan(&loaded, plan_dir)?;
+    let mut stale = Vec::new();
+    if fresh.scenario_digest != pinned.scenario_digest {
+        stale.push(format!(
+            "the scenario `{}` changed since the plan was made",
+            pinned.scenario_file
+        ));
+    }
+    for (name, source) in &pinned.sources {
+        match fresh.sources.get(name) {
+            Some(now) if now.digest == source.digest => {}
+            Some(now) => stale.push(format!(
+                "source `{name}` ({}) changed: the plan pins {}, the files now give {}",
+                source.path, source.digest, now.digest
+            )),
+            None => stale.push(format!("source `{name}` is gone from the scenario")),
+        }
+    }
+    if fresh.stream_digest != pinned.stream_digest {
+        stale.push(format!(
+            "the record stream differs: the plan pins {}, the scenario now gives {}",
+            pinned.stream_digest, fresh.stream_digest
+        ));
+    }
+    if !stale.is_empty() {
+        let mut text = format!(
+            "error[outatime::plan::stale]: `{}` no longer matches what it pins:\n",
+            path.display()
+        );
+        for s in stale {
+            text.push_str(&format!("  - {s}\n"));
+        }
+        text.push_str(
+            "  help: make the plan again with `outatime plan`, review the diff, and commit it\n",
+        );
+        return Err(Failure::input(text));
+    }
+    Ok(loaded)
+}
+
+fn looks_like_plan(text: &str) -> bool {
+    text.lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .is_some_and(|l| l.starts_with("format: outatime-plan"))
+}
+
+/// `--anchor`, or the wall clock; aligned either way. Says which on stderr
+/// when it was the clock.
+pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
+    let raw = match given {
+        Some(text) => crate::literal::parse_timestamp(text)
+            .map_err(|e| Failure::usage(format!("error: --anchor `{text}` is not an RFC 3339 time ({e:?}); write it like 2026-11-27T18:00:00Z\n")))?
+            .0,
+        None => {
+            let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+            let aligned = compile::align(now, align);
+            eprintln!("anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)", crate::literal::Instant(aligned));
+            return Ok(aligned);
+        }
+    };
+    Ok(compile::align(raw, align))
+}
+
+#[derive(Clone, Copy)]
+pub enum RecordFormat {
+    Jsonl,
+    Csv,
+}
+
+pub fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
+    let stdout = std::io::stdout().lock();
+    let catalog = &loaded.prepared.catalog;
+    let result = match format {
+        RecordFormat::Jsonl => {
+            let mut sink = JsonLines::new(stdout, catalog);
+            loaded
+                .prepared
+                .run(anchor, &mut sink)
+                .map(|_| sink.finish())
+        }
+        RecordFormat::Csv => {
+            let mut sink = Csv::new(stdout, catalog);
+            loaded
+                .prepared
+                .run(anchor, &mut sink)
+                .map(|_| sink.finish())
+        }
+    };
+    match result {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(CompileError::Io(e).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Labels with concrete UTC windows for one anchor, as JSON.
+pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
+    let mut summary = Summary::default();
+    let hits = loaded.prepared.run(anchor, &mut summary)?;
+    let catalog = &loaded.prepared.catalog;
+    let mut out: Vec<serde_json::Value> = hits
+        .iter()
+        .map(|h| {
+            let a = &loaded.scenario.anomalies[h.anomaly];
+            let start = match a.at {
+                crate::model::TimePoint::Relative(d) => anchor.saturating_add(d.0),
+                crate::model::TimePoint::Absolute(i) => i.0,
+            };
+            let (from, to) = match a.length {
+                Some(len) => (start, start.saturating_add(len.0)),
+                None => {
+                    let t = if h.relative { h.first + anchor } else { h.first };
+                    (t, t)
+                }
+            };
+            let table = &catalog.tables[h.table as usize];
+            let time = |t: i64| {
+                let mut b = Vec::new();
+                compile::record::write_time(&mut b, t);
+                String::from_utf8_lossy(&b).into_owned()
+            };
+            serde_json::json!({
+                "line": a.line,
+                "kind": format!("{:?}", a.kind).split([' ', '{']).next().unwrap_or("").to_lowercase(),
+                "table": table.target,
+                "measure": a.measure,
+                "series": table.series[h.series as usize].dims.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                "from": time(from),
+                "to": time(to),
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| (v["line"].as_u64(), v["series"].to_string()));
+    Ok(serde_json::to_string_pretty(&out).unwrap_or_default() + "\n")
+}
+
+/// `plan --check`: the committed plan against a fresh one.
+pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure> {
+    let committed = std::fs::read_to_string(committed_path).map_err(|e| {
+        Failure::usage(format!(
+            "error: cannot read `{}`: {e}\n",
+            committed_path.display()
+        ))
+    })?;
+    let dir = committed_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fresh = plan::to_yaml(&compile_plan(loaded, dir)?);
+    if fresh == committed {
+        return Ok(());
+    }
+    let mut text = format!(
+        "error[outatime::plan::stale]: `{}` is not what `{}` compiles to now\n",
+        committed_path.display(),
+        loaded.path.display()
+    );
+    match plan::from_yaml(&committed) {
+        Ok(old) => {
+            let new = plan::from_yaml(&fresh).map_err(Failure::input)?;
+            text.push_str(&crate::plan_diff::diff(&old, &new).render_text());
+        }
+        Err(_) => text.push_str("  (the committed file is not a readable plan)\n"),
+    }
+    text.push_str("  help: run `outatime plan` again, review the change, and commit it\n");
+    Err(Failure::input(text))
+}
+
+pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| Failure::input(format!("error: cannot write the output: {e}\n")))
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! Values of models at an instant: synthetic terms, and the learned parts
+//! of an extrapolation fitted on recorded data.
+
+use std::sync::Arc;
+
+use super::random::Key;
+use super::record::Value;
+use crate::model::{MeasureType, Model, Scalar, Term};
+
+/// A model bound to one series and measure: everything needed to produce
+/// its value at any instant of its schedule.
+#[derive(Clone, Debug)]
+pub struct MeasureEval {
+    /// The measure's index in its table's catalogue.
+    pub measure: u16,
+    pub ty: MeasureType,
+    pub terms: Vec<TermEval>,
+    pub clamp: Option<(f64, f64)>,
+    /// The schedule's first instant and end, for `ramp` and `random_walk`.
+    pub start: i64,
+    pub end: i64,
+}
+
+#[derive(Clone, Debug)]
+pub enum TermEval {
+    Synthetic {
+        term: Term,
+        key: Key,
+        walk: Option<f64>,
+    },
+    /// Fitted parts, in the learned frame: the value at output instant τ is
+    /// read at learned time τ + `to_learned`.
+    Learned(Learned),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Learned {
+    pub to_learned: i64,
+    /// The learned window's end: trend and season are measured from it.
+    pub origin: i64,
+    /// `a + b·x`, x in seconds from `origin`.
+    pub trend: Option<(f64, f64)>,
+    pub seasonal: Option<Seasonal>,
+    /// What `mean` and `last` add (of what trend and season leave).
+    pub level: f64,
+    /// `last` of a boolean or varchar measure.
+    pub last_value: Option<Value>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Seasonal {
+    pub period: i64,
+    pub bucket: i64,
+    pub means: Vec<f64>,
+}
+
+impl Seasonal {
+    fn at(&self, since_origin: i64) -> f64 {
+        let phase = since_origin.rem_euclid(self.period);
+        let i = (phase / self.bucket) as usize;
+        self.means[i.min(self.means.len() - 1)]
+    }
+}
+
+impl MeasureEval {
+    /// The value at τ (an offset from `now` or an instant, in ns).
+    pub fn value(&mut self, tau: i64) -> Value {
+        match self.ty {
+            MeasureType::Double | MeasureType::Bigint => {
+                let mut sum = 0.0;
+                for term in &mut self.terms {
+                    sum += numeric(term, tau, self.start, self.end);
+                }
+                if let Some((lo, hi)) = self.clamp {
+                    sum = sum.clamp(lo, hi);
+                }
+                if self.ty == MeasureType::Bigint {
+                    Value::Bigint(sum.round() as i64)
+                } else {
+                    Value::Double(sum)
+                }
+            }
+            // Validation allows exactly one term for these types.
+            MeasureType::Boolean | MeasureType::Varchar => match self.terms.first_mut() {
+                Some(term) => categorical(term, tau),
+                None => Value::Boolean(false),
+            },
+        }
+    }
+}
+
+fn numeric(term: &mut TermEval, tau: i64, start: i64, end: i64) -> f64 {
+    match term {
+        TermEval::Learned(l) => {
+            let t = tau.saturating_add(l.to_learned);
+            let since = t.saturating_sub(l.origin);
+            let mut v = l.level;
+            if let Some((a, b)) = l.trend {
+                v += a + b * (since as f64 / 1e9);
+            }
+            if let Some(s) = &l.seasonal {
+                v += s.at(since);
+            }
+            v
+        }
+        TermEval::Synthetic { term, key, walk } => match &*term {
+            Term::Constant(s) => scalar_f64(s),
+            Term::Ramp { from, to } => {
+                let span = (end - start).max(1) as f64;
+                from + (*to - from) * ((tau - start) as f64 / span)
+            }
+            Term::Sine {
+                period,
+                amplitude,
+                mean,
+                phase,
+            } => {
+                let p = period.0.max(1);
+                let x = tau.saturating_sub(phase.0).rem_euclid(p) as f64 / p as f64;
+                mean + amplitude * (std::f64::consts::TAU * x).sin()
+            }
+            Term::Square {
+                period,
+                low,
+                high,
+                duty,
+            } => {
+                let p = period.0.max(1);
+                let x = tau.rem_euclid(p) as f64 / p as f64;
+                if x < *duty {
+                    scalar_f64(high)
+                } else {
+                    scalar_f64(low)
+                }
+            }
+            Term::RandomWalk {
+                start: first,
+                step,
+                min,
+                max,
+            } => {
+                let next = match *walk {
+                    None => *first,
+                    Some(prev) => prev + step * (2.0 * key.unit(tau, 0) - 1.0),
+                };
+                let next = next.clamp(min.unwrap_or(f64::MIN), max.unwrap_or(f64::MAX));
+                *walk = Some(next);
+                next
+            }
+            Term::Noise { sigma } => sigma * key.normal(tau, 0),
+            Term::Uniform { min, max } => min + (max - min) * key.unit(tau, 0),
+            Term::Bernoulli { .. } | Term::Choice(_) => 0.0,
+            Term::Seasonal { .. } | Term::Trend | Term::Last | Term::Mean => 0.0,
+        },
+    }
+}
+
+fn categorical(term: &mut TermEval, tau: i64) -> Value {
+    match term {
+        TermEval::Learned(l) => l.last_value.clone().unwrap_or(Value::Boolean(false)),
+        TermEval::Synthetic { term, key, .. } => match &*term {
+            Term::Constant(s) => scalar_value(s),
+            Term::Square {
+                period,
+                low,
+                high,
+                duty,
+            } => {
+                let p = period.0.max(1);
+                let x = tau.rem_euclid(p) as f64 / p as f64;
+                scalar_value(if x < *duty { high } else { low })
+            }
+            Term::Bernoulli { p } => Value::Boolean(key.unit(tau, 0) < *p),
+            Term::Choice(values) => {
+                let i = (key.bits(tau, 0) % values.len().max(1) as u64) as usize;
+                Value::Varchar(Arc::from(values[i].as_str()))
+            }
+            _ => Value::Boolean(false),
+        },
+    }
+}
+
+fn scalar_f64(s: &Scalar) -> f64 {
+    match s {
+        Scalar::Double(v) => *v,
+        Scalar::Bigint(v) => *v as f64,
+        Scalar::Boolean(b) => f64::from(u8::from(*b)),
+        Scalar::Varchar(_) => 0.0,
+    }
+}
+
+pub fn scalar_value(s: &Scalar) -> Value {
+    match s {
+        Scalar::Double(v) => Value::Double(*v),
+        Scalar::Bigint(v) => Value::Bigint(*v),
+        Scalar::Boolean(b) => Value::Boolean(*b),
+        Scalar::Varchar(v) => Value::Varchar(Arc::from(v.as_str())),
+    }
+}
+
+/// Synthetic terms of a model, keyed for one series and measure; learned
+/// terms are left out (see `fit`).
+pub fn synthetic_terms(model: &Model, key: Key) -> Vec<TermEval> {
+    model
+        .terms
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            !matches!(
+                t,
+                Term::Seasonal { .. } | Term::Trend | Term::Last | Term::Mean
+            )
+        })
+        .map(|(i, t)| TermEval::Synthetic {
+            term: t.clone(),
+            key: key.with(i as u64),
+            walk: None,
+        })
+        .collect()
+}
+
+/// Why a series could not be fitted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FitError {
+    /// `trend` needs two distinct instants.
+    TooFewPoints(usize),
+}
+
+/// Fits the learned terms of `model` on `points` (instant, value), sorted by
+/// instant. Terms are fitted in order, each on what the previous leave:
+/// trend, then seasonal, then `mean`/`last`.
+pub fn fit(
+    model: &Model,
+    points: &[(i64, Value)],
+    origin: i64,
+    every: i64,
+    to_learned: i64,
+) -> Result<Option<Learned>, FitError> {
+    let has = |f: fn(&Term) -> bool| model.terms.iter().any(f);
+    let wants_trend = has(|t| matches!(t, Term::Trend));
+    let season = model.terms.iter().find_map(|t| match t {
+        Term::Seasonal { period } => Some(period.0),
+        _ => None,
+    });
+    let wants_mean = has(|t| matches!(t, Term::Mean));
+    let wants_last = has(|t| matches!(t, Term::Last));
+    if !(wants_trend || season.is_some() || wants_mean || wants_last) {
+        return Ok(None);
+    }
+    let mut learned = Learned {
+        to_learned,
+        origin,
+        ..Learned::default()
+    };
+    let numeric: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|(t, v)| v.as_f64().map(|y| ((t - origin) as f64 / 1e9, y)))
+        .collect();
+    if numeric.is_empty() {
+        learned.last_value = points.last().map(|(_, v)| v.clone());
+        return Ok(Some(learned));
+    }
+    let mut residual: Vec<f64> = numeric.iter().map(|(_, y)| *y).collect();
+    if wants_trend {
+        let n = numeric.len() as f64;
+        let mx = numeric.iter().map(|(x, _)| x).sum::<f64>() / n;
+        let my = residual.iter().sum::<f64>() / n;
+        let sxx: f64 = numeric.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+        if numeric.len() < 2 || sxx == 0.0 {
+            return Err(FitError::TooFewPoints(numeric.len()));
+        }
+        let sxy: f64 = numeric.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+        let b = sxy / sxx;
+        let a = my - b * mx;
+        learned.trend = Some((a, b));
+        for (r, (x, _)) in residual.iter_mut().zip(&numeric) {
+            *r -= a + b * x;
+        }
+    }
+    if let Some(period) = season {
+        let bucket = every.clamp(1, period);
+        let count = ((period + bucket - 1) / bucket) as usize;
+        let mut sums = vec![0.0; count];
+        let mut counts = vec![0usize; count];
+        for ((t, _), r) in points
+            .iter()
+            .filter(|(_, v)| v.as_f64().is_some())
+            .zip(&residual)
+        {
+            let i = ((t - origin).rem_euclid(period) / bucket) as usize;
+            sums[i.min(count - 1)] += r;
+            counts[i.min(count - 1)] += 1;
+        }
+        let means = fill_circular(&sums, &counts);
+        for ((t, _), r) in points
+            .iter()
+            .filter(|(_, v)| v.as_f64().is_some())
+            .zip(residual.iter_mut())
+        {
+            let i = ((t - origin).rem_euclid(period) / bucket) as usize;
+            *r -= means[i.min(count - 1)];
+        }
+        learned.seasonal = Some(Seasonal {
+            period,
+            bucket,
+            means,
+        });
+    }
+    if wants_mean {
+        learned.level += residual.iter().sum::<f64>() / residual.len() as f64;
+    }
+    if wants_last {
+        learned.level += residual.last().copied().unwrap_or(0.0);
+    }
+    Ok(Some(learned))
+}
+
+/// Bucket means; an empty bucket takes the nearest filled one (circularly).
+fn fill_circular(sums: &[f64], counts: &[usize]) -> Vec<f64> {
+    let n = sums.len();
+    (0..n)
+        .map(|i| {
+            for d in 0..n {
+                for j in [(i + d) % n, (i + n - d % n) % n] {
+                    if counts[j] > 0 {
+                        return sums[j] / counts[j] as f64;
+                    }
+                }
+            }
+            0.0
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::literal::Duration;
+
+    const H: i64 = 3_600_000_000_000;
+
+    #[test]
+    fn trend_and_season_of_a_known_series_are_recovered() {
+        // y = 10 + 0.5/h · t + 3·sin(2π t / 24h), sampled hourly for 7 days.
+        let truth = |t: i64| {
+            let hours = t as f64 / H as f64;
+            10.0 + 0.5 * hours + 3.0 * (std::f64::consts::TAU * hours / 24.0).sin()
+        };
+        let origin = 7 * 24 * H;
+        let points: Vec<(i64, Value)> = (0..7 * 24)
+            .map(|i| (i * H, Value::Double(truth(i * H))))
+            .collect();
+        let model = Model {
+            terms: vec![
+                Term::Seasonal {
+                    period: Duration(24 * H),
+                },
+                Term::Trend,
+            ],
+            clamp: None,
+        };
+        let learned = fit(&model, &points, origin, H, 0).unwrap().unwrap();
+        let (_, b) = learned.trend.unwrap();
+        assert!(
+            (b * 3600.0 - 0.5).abs() < 0.01,
+            "slope per hour {}",
+            b * 3600.0
+        );
+        let mut eval = MeasureEval {
+            measure: 0,
+            ty: MeasureType::Double,
+            terms: vec![TermEval::Learned(learned)],
+            clamp: None,
+            start: origin,
+            end: origin + 24 * H,
+        };
+        for h in 0..24 {
+            let t = origin + h * H;
+            let got = match eval.value(t) {
+                Value::Double(v) => v,
+                other => panic!("{other:?}"),
+            };
+            assert!(
+                (got - truth(t)).abs() < 0.5,
+                "hour {h}: {got} vs {}",
+                truth(t)
+            );
+        }
+    }
+
+    #[test]
+    fn mean_and_last_are_levels() {
+        let points = vec![
+            (0, Value::Double(1.0)),
+            (H, Value::Double(2.0)),
+            (2 * H, Value::Double(6.0)),
+        ];
+        let mean = Model {
+            terms: vec![Term::Mean],
+            clamp: None,
+        };
+        assert_eq!(
+            fit(&mean, &points, 3 * H, H, 0).unwrap().unwrap().level,
+            3.0
+        );
+        let last = Model {
+            terms: vec![Term::Last],
+            clamp: None,
+        };
+        assert_eq!(
+            fit(&last, &points, 3 * H, H, 0).unwrap().unwrap().level,
+            6.0
+        );
+    }
+
+    #[test]
+    fn trend_needs_two_instants() {
+        let model = Model {
+            terms: vec![Term::Trend],
+            clamp: None,
+        };
+        assert_eq!(
+            fit(&model, &[(0, Value::Double(1.0))], H, H, 0).unwrap_err(),
+            FitError::TooFewPoints(1)
+        );
+    }
+}

@@ -1,0 +1,598 @@
+//! The write plan: what a scenario writes, resolved and summarised, as data
+//! for review. Its size grows with sources, steps, series and anomalies,
+//! never with records; it holds offsets from `now`, so it is the same on
+//! any day, machine, `TZ` or thread count.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::record::Value;
+use super::stream::{Catalog, Hit, Record, Sink};
+use crate::literal::{Duration, Instant};
+use crate::model::{
+    AnomalyKind, ConditionTest, Filter, Layout, Model, Scalar, Scenario, Schedule, Shift,
+    SourceKind, Step, Term, TimePoint,
+};
+
+pub const FORMAT: &str = "outatime-plan/1";
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub format: String,
+    pub scenario: String,
+    /// The scenario file, relative to the plan file, and its digest.
+    pub scenario_file: String,
+    pub scenario_digest: String,
+    pub seed: u64,
+    pub anchor: AnchorPolicy,
+    pub sources: BTreeMap<String, SourcePlan>,
+    pub tables: BTreeMap<String, TablePlan>,
+    pub steps: Vec<StepPlan>,
+    pub labels: Vec<LabelPlan>,
+    pub records: u64,
+    /// blake3 of the canonical record stream (see `output::Digest`).
+    pub stream_digest: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AnchorPolicy {
+    pub align: String,
+    pub now: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SourcePlan {
+    pub kind: String,
+    pub path: String,
+    pub digest: String,
+    pub rows: u64,
+    pub bad_rows: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct TablePlan {
+    pub target: String,
+    pub layout: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub measure_name: Option<String>,
+    pub measures: BTreeMap<String, String>,
+    pub dimensions: Vec<String>,
+    pub records: u64,
+    pub series: Vec<SeriesPlan>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SeriesPlan {
+    pub dimensions: BTreeMap<String, String>,
+    pub records: u64,
+    pub first: String,
+    pub last: String,
+    pub measures: BTreeMap<String, MeasureSummary>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct MeasureSummary {
+    pub count: u64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mean: Option<f64>,
+    /// For booleans: how many are true.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub true_count: Option<u64>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct StepPlan {
+    pub step: String,
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub window: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub learn: Option<String>,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none", default)]
+    pub filter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shift: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub speed: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub measures: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub set: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub series: Vec<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub schedule: Option<String>,
+    /// Each measure's type and fully resolved model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub models: BTreeMap<String, String>,
+    /// Records this step contributes to (after merging and anomalies).
+    pub records: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LabelPlan {
+    pub anomaly: String,
+    pub line: usize,
+    pub kind: String,
+    pub table: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub measure: Option<String>,
+    pub series: BTreeMap<String, String>,
+    pub from: String,
+    pub to: String,
+}
+
+/// Summarises a run (at anchor 0) as it streams by.
+#[derive(Default)]
+pub struct Summary {
+    /// By (table, series).
+    series: BTreeMap<(u16, u32), SeriesStats>,
+    /// Records by step line.
+    by_step: BTreeMap<usize, u64>,
+    pub records: u64,
+}
+
+struct SeriesStats {
+    records: u64,
+    first: (i64, bool),
+    last: (i64, bool),
+    measures: BTreeMap<u16, Stats>,
+}
+
+#[derive(Default)]
+struct Stats {
+    count: u64,
+    min: f64,
+    max: f64,
+    sum: f64,
+    trues: u64,
+}
+
+impl Sink for Summary {
+    fn record(&mut self, record: &Record, _: &Catalog) -> std::io::Result<()> {
+        self.records += 1;
+        for line in &record.steps {
+            *self.by_step.entry(*line).or_default() += 1;
+        }
+        let s = self
+            .series
+            .entry((record.table, record.series))
+            .or_insert_with(|| SeriesStats {
+                records: 0,
+                first: (record.time, record.relative),
+                last: (record.time, record.relative),
+                measures: BTreeMap::new(),
+            });
+        s.records += 1;
+        s.last = (record.time, record.relative);
+        for (m, v) in &record.measures {
+            let st = s.measures.entry(*m).or_default();
+            if let Some(x) = v.as_f64() {
+                if st.count == 0 || x < st.min {
+                    st.min = x;
+                }
+                if st.count == 0 || x > st.max {
+                    st.max = x;
+                }
+                st.sum += x;
+            }
+            if *v == Value::Boolean(true) {
+                st.trues += 1;
+            }
+            st.count += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Both sinks at once.
+pub struct Tee<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
+
+impl Sink for Tee<'_> {
+    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
+        self.0.record(record, catalog)?;
+        self.1.record(record, catalog)
+    }
+}
+
+/// What `plan` needs besides the run.
+pub struct PlanInputs<'a> {
+    pub scenario: &'a Scenario,
+    pub scenario_file: String,
+    pub scenario_digest: String,
+    pub prepared: &'a super::Prepared,
+    pub summary: Summary,
+    pub hits: Vec<Hit>,
+    pub stream_digest: String,
+}
+
+pub fn build(inputs: PlanInputs<'_>) -> Plan {
+    let PlanInputs {
+        scenario,
+        prepared,
+        summary,
+        hits,
+        ..
+    } = &inputs;
+    let catalog = &prepared.catalog;
+    let sources = scenario
+        .sources
+        .values()
+        .map(|s| {
+            let read = prepared.sources.get(&s.name);
+            let plan = SourcePlan {
+                kind: match s.kind {
+                    SourceKind::Csv => "csv",
+                    SourceKind::Jsonl => "jsonl",
+                    SourceKind::Unload => "unload",
+                }
+                .into(),
+                path: s.path_written.clone(),
+                digest: read
+                    .map_or_else(|| "unread (no step uses it)".into(), |r| r.digest.clone()),
+                rows: read.map_or(0, |r| r.rows),
+                bad_rows: read.map_or(0, |r| r.bad_rows),
+            };
+            (s.name.clone(), plan)
+        })
+        .collect();
+    let mut tables = BTreeMap::new();
+    for (t, cat) in catalog.tables.iter().enumerate() {
+        let model = &scenario.tables[&cat.name];
+        let mut records = 0;
+        let series: Vec<SeriesPlan> = summary
+            .series
+            .range((t as u16, 0)..=(t as u16, u32::MAX))
+            .map(|((_, rank), s)| {
+                records += s.records;
+                SeriesPlan {
+                    dimensions: cat.series[*rank as usize].dims.iter().cloned().collect(),
+                    records: s.records,
+                    first: time_words(s.first.0, s.first.1),
+                    last: time_words(s.last.0, s.last.1),
+                    measures: s
+                        .measures
+                        .iter()
+                        .map(|(m, st)| {
+                            let (name, ty) = &cat.measures[*m as usize];
+                            let numeric = ty.is_numeric();
+                            let summary = MeasureSummary {
+                                count: st.count,
+                                min: numeric.then_some(st.min),
+                                max: numeric.then_some(st.max),
+                                mean: numeric.then(|| st.sum / st.count.max(1) as f64),
+                                true_count: (*ty == crate::model::MeasureType::Boolean)
+                                    .then_some(st.trues),
+                            };
+                            (name.clone(), summary)
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut dimensions: Vec<String> = cat
+            .series
+            .iter()
+            .flat_map(|s| s.dims.iter().map(|(k, _)| k.clone()))
+            .collect();
+        dimensions.sort();
+        dimensions.dedup();
+        tables.insert(
+            cat.name.clone(),
+            TablePlan {
+                target: cat.target.clone(),
+                layout: match model.layout {
+                    Layout::Multi => "multi".into(),
+                    Layout::Single => "single".into(),
+                },
+                measure_name: (model.layout == Layout::Multi).then(|| model.measure_name.clone()),
+                measures: cat
+                    .measures
+                    .iter()
+                    .map(|(n, ty)| (n.clone(), ty.name().to_string()))
+                    .collect(),
+                dimensions,
+                records,
+                series,
+            },
+        );
+    }
+    let steps = scenario
+        .steps
+        .iter()
+        .map(|s| step_plan(s, summary.by_step.get(&s.line()).copied().unwrap_or(0)))
+        .collect();
+    let mut labels: Vec<LabelPlan> = hits
+        .iter()
+        .map(|h| {
+            let a = &scenario.anomalies[h.anomaly];
+            let cat = &catalog.tables[h.table as usize];
+            let (from, to) = match (a.at, a.length) {
+                (at, Some(len)) => (point_words(at), point_words(add(at, len))),
+                (_, None) => (
+                    time_words(h.first, h.relative),
+                    time_words(h.first, h.relative),
+                ),
+            };
+            LabelPlan {
+                anomaly: format!(
+                    "{} on {}{}",
+                    kind_name(&a.kind),
+                    a.table,
+                    a.measure
+                        .as_deref()
+                        .map(|m| format!(".{m}"))
+                        .unwrap_or_default()
+                ),
+                line: a.line,
+                kind: kind_words(&a.kind),
+                table: cat.target.clone(),
+                measure: a.measure.clone(),
+                series: cat.series[h.series as usize].dims.iter().cloned().collect(),
+                from,
+                to,
+            }
+        })
+        .collect();
+    labels.sort_by(|a, b| (a.line, &a.series).cmp(&(b.line, &b.series)));
+    Plan {
+        format: FORMAT.into(),
+        scenario: scenario.title.clone(),
+        scenario_file: inputs.scenario_file.clone(),
+        scenario_digest: inputs.scenario_digest.clone(),
+        seed: scenario.seed,
+        anchor: AnchorPolicy {
+            align: scenario.anchor_align.to_string(),
+            now: format!(
+                "bound when records are produced (--anchor, or the wall clock at apply), rounded down to a multiple of {} since the epoch",
+                scenario.anchor_align
+            ),
+        },
+        sources,
+        tables,
+        steps,
+        labels,
+        records: summary.records,
+        stream_digest: inputs.stream_digest.clone(),
+    }
+}
+
+fn add(p: TimePoint, d: Duration) -> TimePoint {
+    match p {
+        TimePoint::Relative(o) => TimePoint::Relative(Duration(o.0.saturating_add(d.0))),
+        TimePoint::Absolute(i) => TimePoint::Absolute(Instant(i.0.saturating_add(d.0))),
+    }
+}
+
+fn kind_name(kind: &AnomalyKind) -> String {
+    let debug = format!("{kind:?}");
+    debug.split([' ', '{']).next().unwrap_or("").to_lowercase()
+}
+
+/// The kind with its parameters, defaults explicit: `spike magnitude 12.5`.
+fn kind_words(kind: &AnomalyKind) -> String {
+    match kind {
+        AnomalyKind::Spike { magnitude } => format!("spike magnitude {magnitude}"),
+        AnomalyKind::Offset { delta } => format!("offset delta {delta}"),
+        AnomalyKind::Scale { factor } => format!("scale factor {factor}"),
+        AnomalyKind::Drift { rate, per } => format!("drift rate {rate} per {per}"),
+        AnomalyKind::Flatline { value: None } => "flatline (first value)".into(),
+        AnomalyKind::Flatline { value: Some(v) } => format!("flatline value {}", scalar_words(v)),
+        AnomalyKind::Noise { sigma } => format!("noise sigma {sigma}"),
+        AnomalyKind::Clip { min, max } => format!(
+            "clip{}{}",
+            min.map(|m| format!(" min {m}")).unwrap_or_default(),
+            max.map(|m| format!(" max {m}")).unwrap_or_default()
+        ),
+        AnomalyKind::Outliers { rate, magnitude } => {
+            format!("outliers rate {rate} magnitude {magnitude}")
+        }
+        AnomalyKind::Dropout => "dropout".into(),
+        AnomalyKind::Late { delay } => format!("late delay {delay}"),
+    }
+}
+
+/// `now-1d`, `now`, `now+15m` for offsets; RFC 3339 for instants.
+pub fn time_words(time: i64, relative: bool) -> String {
+    if relative {
+        offset_words(time)
+    } else {
+        Instant(time).to_string()
+    }
+}
+
+fn offset_words(offset: i64) -> String {
+    match offset {
+        0 => "now".into(),
+        n if n > 0 => format!("now+{}", Duration(n)),
+        n => format!("now{}", Duration(n)),
+    }
+}
+
+pub fn point_words(p: TimePoint) -> String {
+    match p {
+        TimePoint::Relative(d) => offset_words(d.0),
+        TimePoint::Absolute(i) => i.to_string(),
+    }
+}
+
+fn filter_words(f: &Filter) -> Option<String> {
+    if f.conditions.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = f
+        .conditions
+        .iter()
+        .map(|c| match &c.test {
+            ConditionTest::Equals(v) => format!("{} == {v:?}", c.dimension),
+            ConditionTest::NotEquals(v) => format!("{} != {v:?}", c.dimension),
+            ConditionTest::In(list) => format!("{} in {list:?}", c.dimension),
+        })
+        .collect();
+    Some(parts.join(" and "))
+}
+
+fn shift_words(s: &Shift) -> Option<String> {
+    match s {
+        Shift::None => None,
+        Shift::StartTo(p) => Some(format!("start to {}", point_words(*p))),
+        Shift::EndTo(p) => Some(format!("end to {}", point_words(*p))),
+        Shift::By(d) => Some(format!("by {d}")),
+        Shift::CalendarDays { days, zone } => Some(format!("by {days} days in {:?}", zone.name())),
+    }
+}
+
+fn schedule_words(s: &Schedule) -> String {
+    format!(
+        "{} .. {} every {}",
+        point_words(s.start),
+        point_words(s.end),
+        s.every
+    )
+}
+
+fn scalar_words(s: &Scalar) -> String {
+    match s {
+        Scalar::Double(v) => format!("{v:?}"),
+        Scalar::Bigint(v) => v.to_string(),
+        Scalar::Boolean(b) => b.to_string(),
+        Scalar::Varchar(v) => format!("{v:?}"),
+    }
+}
+
+/// A model with every default written out.
+pub fn model_words(m: &Model) -> String {
+    let terms: Vec<String> = m
+        .terms
+        .iter()
+        .map(|t| match t {
+            Term::Constant(v) => format!("constant(value: {})", scalar_words(v)),
+            Term::Ramp { from, to } => format!("ramp(from: {from:?}, to: {to:?})"),
+            Term::Sine {
+                period,
+                amplitude,
+                mean,
+                phase,
+            } => format!(
+                "sine(period: {period}, amplitude: {amplitude:?}, mean: {mean:?}, phase: {phase})"
+            ),
+            Term::Square {
+                period,
+                low,
+                high,
+                duty,
+            } => format!(
+                "square(period: {period}, low: {}, high: {}, duty: {duty:?})",
+                scalar_words(low),
+                scalar_words(high)
+            ),
+            Term::RandomWalk {
+                start,
+                step,
+                min,
+                max,
+            } => format!(
+                "random_walk(start: {start:?}, step: {step:?}{}{})",
+                min.map(|v| format!(", min: {v:?}")).unwrap_or_default(),
+                max.map(|v| format!(", max: {v:?}")).unwrap_or_default()
+            ),
+            Term::Noise { sigma } => format!("noise(sigma: {sigma:?})"),
+            Term::Uniform { min, max } => format!("uniform(min: {min:?}, max: {max:?})"),
+            Term::Bernoulli { p } => format!("bernoulli(p: {p:?})"),
+            Term::Choice(values) => format!(
+                "choice({})",
+                values
+                    .iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Term::Seasonal { period } => format!("seasonal(period: {period})"),
+            Term::Trend => "trend".into(),
+            Term::Last => "last".into(),
+            Term::Mean => "mean".into(),
+        })
+        .collect();
+    let mut out = terms.join(" + ");
+    if let Some((lo, hi)) = m.clamp {
+        out.push_str(&format!(" clamp {lo:?} .. {hi:?}"));
+    }
+    out
+}
+
+fn step_plan(step: &Step, records: u64) -> StepPlan {
+    let mut plan = StepPlan {
+        step: String::new(),
+        line: step.line(),
+        window: None,
+        learn: None,
+        filter: None,
+        shift: None,
+        speed: None,
+        measures: None,
+        set: BTreeMap::new(),
+        series: Vec::new(),
+        schedule: None,
+        models: BTreeMap::new(),
+        records,
+    };
+    match step {
+        Step::Replay(r) => {
+            plan.step = format!("replay {} into {}", r.source, r.table);
+            plan.window = Some(match r.window {
+                Some(w) => format!("{} .. {}", w.start, w.end),
+                None => "first .. last record".into(),
+            });
+            plan.filter = filter_words(&r.filter);
+            plan.shift = shift_words(&r.shift);
+            plan.speed = Some(r.speed);
+            plan.measures = r.measures.clone();
+            plan.set = r.set.clone();
+        }
+        Step::Generate(g) => {
+            plan.step = format!("generate into {}", g.table);
+            plan.series = g.series.clone();
+            plan.schedule = Some(schedule_words(&g.schedule));
+            plan.models = g
+                .measures
+                .iter()
+                .map(|m| {
+                    (
+                        m.name.clone(),
+                        format!("{} = {}", m.ty.name(), model_words(&m.model)),
+                    )
+                })
+                .collect();
+        }
+        Step::Extrapolate(e) => {
+            plan.step = format!("extrapolate {}.{} into {}", e.source, e.measure, e.table);
+            plan.learn = Some(format!("{} .. {}", e.learn.start, e.learn.end));
+            plan.filter = filter_words(&e.filter);
+            plan.shift = shift_words(&e.shift);
+            plan.schedule = Some(schedule_words(&e.schedule));
+            plan.models.insert(
+                e.measure.clone(),
+                format!("{} = {}", e.ty.name(), model_words(&e.model)),
+            );
+            plan.set = e.set.clone();
+        }
+    }
+    plan
+}
+
+/// The plan as YAML text.
+pub fn to_yaml(plan: &Plan) -> String {
+    let mut out =
+        String::from("# outatime write plan: review it, commit it, diff it (outatime diff).\n");
+    out.push_str(&serde_yaml_ng::to_string(plan).unwrap_or_default());
+    out
+}
+
+pub fn from_yaml(text: &str) -> Result<Plan, String> {
+    serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
+}

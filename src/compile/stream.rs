@@ -1,0 +1,406 @@
+//! The record stream: per-step cursors merged in stream order (table, time,
+//! series), duplicates folded, anomalies applied, records handed to a sink.
+//! Memory holds the cursors' state, never the stream.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use super::eval::MeasureEval;
+use super::random::Key;
+use super::record::Value;
+use crate::model::{AnomalyKind, MeasureType};
+
+/// The tables, series and measures of a compiled scenario, indexed so that
+/// records carry small numbers instead of names.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Sorted by target name: the stream's first sort key.
+    pub tables: Vec<TableCatalog>,
+}
+
+#[derive(Debug)]
+pub struct TableCatalog {
+    /// The name in the scenario.
+    pub name: String,
+    /// The name in the target (`table t { name "..." }`): what records carry.
+    pub target: String,
+    /// Sorted by dimensions: index = rank, the stream's third sort key.
+    pub series: Vec<SeriesInfo>,
+    /// Sorted by name: index = measure id.
+    pub measures: Vec<(String, MeasureType)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SeriesInfo {
+    /// Sorted by dimension name.
+    pub dims: Vec<(String, String)>,
+}
+
+/// One record of the stream.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub table: u16,
+    /// Nanoseconds since the epoch, anchor applied.
+    pub time: i64,
+    /// Placed relative to `now` (else at a recorded instant).
+    pub relative: bool,
+    pub series: u32,
+    /// Sorted by measure id.
+    pub measures: Vec<(u16, Value)>,
+    /// Lines of the steps that made it (for conflict messages).
+    pub steps: Vec<usize>,
+}
+
+/// Where a step's records come from.
+pub enum Cursor<'a> {
+    /// Instants of a schedule × series, values computed on demand
+    /// (`generate`, `extrapolate`).
+    Grid(GridCursor),
+    /// Records prepared in stream order (`replay`).
+    Listed(ListedCursor<'a>),
+}
+
+pub struct GridCursor {
+    pub table: u16,
+    pub line: usize,
+    pub relative: bool,
+    pub start: i64,
+    pub every: i64,
+    pub count: u64,
+    pub k: u64,
+    /// Sorted by rank.
+    pub series: Vec<GridSeries>,
+    pub si: usize,
+}
+
+pub struct GridSeries {
+    pub rank: u32,
+    pub measures: Vec<MeasureEval>,
+}
+
+/// (τ, series rank, measures sorted by id).
+pub type ListedItem = (i64, u32, Vec<(u16, Value)>);
+
+pub struct ListedCursor<'a> {
+    pub table: u16,
+    pub line: usize,
+    pub relative: bool,
+    /// Sorted by (τ, rank).
+    pub items: &'a [ListedItem],
+    pub i: usize,
+}
+
+impl Cursor<'_> {
+    fn key(&self, anchor: i64) -> Option<(u16, i64, u32)> {
+        match self {
+            Cursor::Grid(g) => {
+                if g.k >= g.count || g.series.is_empty() {
+                    return None;
+                }
+                let tau = g.start + g.k as i64 * g.every;
+                Some((g.table, at(tau, g.relative, anchor), g.series[g.si].rank))
+            }
+            Cursor::Listed(l) => l
+                .items
+                .get(l.i)
+                .map(|(tau, rank, _)| (l.table, at(*tau, l.relative, anchor), *rank)),
+        }
+    }
+
+    /// Adds the current record's measures to `into` and moves on.
+    fn take(&mut self, into: &mut Record) -> Result<(), Conflict> {
+        match self {
+            Cursor::Grid(g) => {
+                let tau = g.start + g.k as i64 * g.every;
+                into.relative = g.relative;
+                into.steps.push(g.line);
+                let series = &mut g.series[g.si];
+                for eval in &mut series.measures {
+                    let value = eval.value(tau);
+                    add_measure(into, eval.measure, value, g.line)?;
+                }
+                g.si += 1;
+                if g.si == g.series.len() {
+                    g.si = 0;
+                    g.k += 1;
+                }
+            }
+            Cursor::Listed(l) => {
+                into.relative = l.relative;
+                into.steps.push(l.line);
+                let (_, _, measures) = &l.items[l.i];
+                for (m, v) in measures {
+                    add_measure(into, *m, v.clone(), l.line)?;
+                }
+                l.i += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn at(tau: i64, relative: bool, anchor: i64) -> i64 {
+    if relative {
+        tau.saturating_add(anchor)
+    } else {
+        tau
+    }
+}
+
+/// Two steps gave one measure of one series at one instant different values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub measure: u16,
+    pub first_line: usize,
+    pub second_line: usize,
+    pub first: Value,
+    pub second: Value,
+}
+
+fn add_measure(into: &mut Record, m: u16, v: Value, line: usize) -> Result<(), Conflict> {
+    match into.measures.binary_search_by_key(&m, |(id, _)| *id) {
+        Ok(i) if into.measures[i].1 == v => Ok(()),
+        Ok(i) => Err(Conflict {
+            measure: m,
+            first_line: into.steps.first().copied().unwrap_or(line),
+            second_line: line,
+            first: into.measures[i].1.clone(),
+            second: v,
+        }),
+        Err(i) => {
+            into.measures.insert(i, (m, v));
+            Ok(())
+        }
+    }
+}
+
+/// An anomaly bound to an anchor and resolved to catalogue indices.
+pub struct AnomalyRun {
+    pub kind: AnomalyKind,
+    pub line: usize,
+    pub table: u16,
+    /// `None`: the whole record.
+    pub measure: Option<u16>,
+    /// Anchored window start and end (`None`: the first record at or after start).
+    pub start: i64,
+    pub end: Option<i64>,
+    pub key: Key,
+    /// The series of the table the anomaly's `where` matches, by rank.
+    pub series: Vec<bool>,
+}
+
+/// Where an anomaly took effect on one series: for labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub anomaly: usize,
+    pub table: u16,
+    pub series: u32,
+    pub first: i64,
+    pub last: i64,
+    pub relative: bool,
+}
+
+/// Receives the stream.
+pub trait Sink {
+    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()>;
+}
+
+#[derive(Debug)]
+pub enum StreamError {
+    Conflict(Box<(Record, Conflict)>),
+    Io(std::io::Error),
+}
+
+/// Runs every cursor to the end, in stream order, through the anomalies
+/// into `sink`. Returns where each anomaly hit, by (anomaly, table, series).
+pub fn run(
+    catalog: &Catalog,
+    mut cursors: Vec<Cursor<'_>>,
+    anomalies: &[AnomalyRun],
+    anchor: i64,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Hit>, StreamError> {
+    let mut heap = BinaryHeap::with_capacity(cursors.len());
+    for (i, c) in cursors.iter().enumerate() {
+        if let Some(k) = c.key(anchor) {
+            heap.push(Reverse((k, i)));
+        }
+    }
+    // Anomalies that can touch a table's series, by table then rank.
+    let mut by_series: Vec<Vec<Vec<usize>>> = catalog
+        .tables
+        .iter()
+        .map(|t| vec![Vec::new(); t.series.len()])
+        .collect();
+    for (i, a) in anomalies.iter().enumerate() {
+        for (rank, matches) in a.series.iter().enumerate() {
+            if *matches {
+                by_series[a.table as usize][rank].push(i);
+            }
+        }
+    }
+    let mut state = AnomalyState::default();
+    let mut record = Record::default();
+    while let Some(Reverse((key, c))) = heap.pop() {
+        record.table = key.0;
+        record.time = key.1;
+        record.series = key.2;
+        record.measures.clear();
+        record.steps.clear();
+        take(&mut cursors[c], &mut record)?;
+        if let Some(next) = cursors[c].key(anchor) {
+            heap.push(Reverse((next, c)));
+        }
+        while let Some(Reverse((k, other))) = heap.peek().copied() {
+            if k != key {
+                break;
+            }
+            heap.pop();
+            take(&mut cursors[other], &mut record)?;
+            if let Some(next) = cursors[other].key(anchor) {
+                heap.push(Reverse((next, other)));
+            }
+        }
+        let active = &by_series[record.table as usize][record.series as usize];
+        if !active.is_empty() && !state.apply(active, anomalies, &mut record, catalog, anchor) {
+            continue;
+        }
+        sink.record(&record, catalog).map_err(StreamError::Io)?;
+    }
+    Ok(state.hits.into_values().collect())
+}
+
+fn take(cursor: &mut Cursor<'_>, record: &mut Record) -> Result<(), StreamError> {
+    cursor
+        .take(record)
+        .map_err(|conflict| StreamError::Conflict(Box::new((record.clone(), conflict))))
+}
+
+#[derive(Default)]
+struct AnomalyState {
+    /// Point anomalies already applied, by (anomaly, series).
+    done: BTreeMap<(usize, u32), ()>,
+    /// `flatline`'s held value, by (anomaly, series).
+    held: BTreeMap<(usize, u32), Value>,
+    hits: BTreeMap<(usize, u16, u32), Hit>,
+}
+
+impl AnomalyState {
+    /// Applies the anomalies in file order; false when the record is dropped.
+    fn apply(
+        &mut self,
+        active: &[usize],
+        anomalies: &[AnomalyRun],
+        record: &mut Record,
+        catalog: &Catalog,
+        anchor: i64,
+    ) -> bool {
+        let tau = if record.relative {
+            record.time - anchor
+        } else {
+            record.time
+        };
+        for &i in active {
+            let a = &anomalies[i];
+            let inside = match a.end {
+                Some(end) => record.time >= a.start && record.time < end,
+                None => record.time >= a.start && !self.done.contains_key(&(i, record.series)),
+            };
+            if !inside {
+                continue;
+            }
+            let measure_index = match a.measure {
+                Some(m) => match record.measures.binary_search_by_key(&m, |(id, _)| *id) {
+                    Ok(index) => Some(index),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
+            if a.end.is_none() {
+                self.done.insert((i, record.series), ());
+            }
+            let hit = self
+                .hits
+                .entry((i, record.table, record.series))
+                .or_insert(Hit {
+                    anomaly: i,
+                    table: record.table,
+                    series: record.series,
+                    first: tau,
+                    last: tau,
+                    relative: record.relative,
+                });
+            hit.last = tau;
+            let series_key = a.key.with(u64::from(record.series));
+            match (&a.kind, measure_index) {
+                (AnomalyKind::Dropout, None) => return false,
+                (AnomalyKind::Dropout, Some(index)) => {
+                    record.measures.remove(index);
+                    if record.measures.is_empty() {
+                        return false;
+                    }
+                }
+                (AnomalyKind::Late { .. }, _) | (_, None) => {}
+                (AnomalyKind::Flatline { value }, Some(index)) => {
+                    let held = self
+                        .held
+                        .entry((i, record.series))
+                        .or_insert_with(|| match value {
+                            Some(v) => super::eval::scalar_value(v),
+                            None => record.measures[index].1.clone(),
+                        })
+                        .clone();
+                    record.measures[index].1 = fit_type(held, &record.measures[index].1);
+                }
+                (kind, Some(index)) => {
+                    let ty = catalog.tables[record.table as usize].measures
+                        [record.measures[index].0 as usize]
+                        .1;
+                    let Some(v) = record.measures[index].1.as_f64() else {
+                        continue;
+                    };
+                    let changed = match kind {
+                        AnomalyKind::Spike { magnitude } => v + magnitude,
+                        AnomalyKind::Offset { delta } => v + delta,
+                        AnomalyKind::Scale { factor } => v * factor,
+                        AnomalyKind::Drift { rate, per } => {
+                            v + rate * ((record.time - a.start) as f64 / per.0.max(1) as f64)
+                        }
+                        AnomalyKind::Noise { sigma } => v + sigma * series_key.normal(tau, 0),
+                        AnomalyKind::Clip { min, max } => {
+                            v.clamp(min.unwrap_or(f64::MIN), max.unwrap_or(f64::MAX))
+                        }
+                        AnomalyKind::Outliers { rate, magnitude } => {
+                            if series_key.unit(tau, 0) < *rate {
+                                let sign = if series_key.bits(tau, 1) & 1 == 0 {
+                                    1.0
+                                } else {
+                                    -1.0
+                                };
+                                v + sign * magnitude
+                            } else {
+                                v
+                            }
+                        }
+                        _ => v,
+                    };
+                    record.measures[index].1 = if ty == MeasureType::Bigint {
+                        Value::Bigint(changed.round() as i64)
+                    } else {
+                        Value::Double(changed)
+                    };
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A held flatline value written as the measure's own type.
+fn fit_type(held: Value, current: &Value) -> Value {
+    match (current, &held) {
+        (Value::Bigint(_), Value::Double(v)) => Value::Bigint(v.round() as i64),
+        (Value::Double(_), Value::Bigint(v)) => Value::Double(*v as f64),
+        _ => held,
+    }
+}

@@ -1,0 +1,142 @@
+//! JSON lines: one object a line, columns are its top-level fields.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::csv::{empty_measure_name, empty_time};
+use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
+use crate::model::SourceMeasures;
+
+pub(super) fn read_file(
+    path: &Path,
+    decoder: &Decoder,
+    hasher: &mut blake3::Hasher,
+    rows: &mut Rows,
+) -> Result<(), DataError> {
+    let file = File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+    let mut reader = BufReader::with_capacity(
+        BUFFER_BYTES,
+        Hashed {
+            inner: file,
+            hasher,
+        },
+    );
+    let mut buffer = Vec::new();
+    let mut line = 0;
+    loop {
+        buffer.clear();
+        let n = reader
+            .read_until(b'\n', &mut buffer)
+            .map_err(|e| DataError::cannot_read(path, line + 1, &e))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let mut text = buffer.trim_ascii();
+        if line == 1 {
+            text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
+        }
+        if text.is_empty() {
+            continue;
+        }
+        rows.take(decode(path, line, text, decoder))?;
+    }
+    Ok(())
+}
+
+fn decode(path: &Path, line: u64, text: &[u8], decoder: &Decoder) -> Result<SourceRow, DataError> {
+    let whole_line = |reason: String, help: &str| DataError {
+        file: path.to_path_buf(),
+        line,
+        column: None,
+        reason,
+        help: Some(help.to_string()),
+    };
+    let object = match serde_json::from_slice::<Value>(text) {
+        Ok(Value::Object(object)) => object,
+        Ok(other) => {
+            return Err(whole_line(
+                format!(
+                    "the line is {}, not a JSON object",
+                    value::json_kind(&other)
+                ),
+                "each line holds one object such as `{\"ts\": \"2024-03-12T08:00:00Z\", ...}`",
+            ));
+        }
+        Err(e) => {
+            return Err(whole_line(
+                format!(
+                    "the line is not valid JSON ({e}): {}",
+                    quoted(&String::from_utf8_lossy(text))
+                ),
+                "each line holds one complete JSON object; a value may not span lines",
+            ));
+        }
+    };
+    let source = decoder.source;
+    let at = |column: &str, e: CellError| DataError::in_cell(path, line, column, e);
+    let time = match field(&object, &source.time_column) {
+        None => return Err(at(&source.time_column, empty_time())),
+        Some(value) => decoder
+            .time
+            .parse_json(value)
+            .map_err(|e| at(&source.time_column, e))?,
+    };
+    let mut dimensions = Vec::with_capacity(source.dimensions.len());
+    for name in &source.dimensions {
+        dimensions.push(
+            text_of(&object, name)
+                .map_err(|e| at(name, e))?
+                .unwrap_or_default(),
+        );
+    }
+    let measures = match &source.measures {
+        SourceMeasures::Wide(defs) => {
+            let mut measures = Vec::with_capacity(defs.len());
+            for def in defs {
+                let Some(value) = field(&object, &def.name) else {
+                    continue;
+                };
+                if let Some(parsed) =
+                    value::parse_json(def.ty, value).map_err(|e| at(&def.name, e))?
+                {
+                    measures.push((def.name.clone(), parsed));
+                }
+            }
+            measures
+        }
+        SourceMeasures::Long {
+            name_column,
+            value_column,
+            ty,
+        } => {
+            let parsed = match field(&object, value_column) {
+                None => None,
+                Some(value) => value::parse_json(*ty, value).map_err(|e| at(value_column, e))?,
+            };
+            let name = text_of(&object, name_column).map_err(|e| at(name_column, e))?;
+            match (parsed, name) {
+                (None, _) => Vec::new(),
+                (Some(parsed), Some(name)) if !name.is_empty() => vec![(name, parsed)],
+                (Some(_), _) => return Err(at(name_column, empty_measure_name())),
+            }
+        }
+    };
+    Ok(SourceRow {
+        time,
+        dimensions,
+        measures,
+    })
+}
+
+/// A field that is present and not `null`.
+fn field<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    object.get(name).filter(|v| !v.is_null())
+}
+
+fn text_of(object: &Map<String, Value>, name: &str) -> Result<Option<String>, CellError> {
+    field(object, name).map_or(Ok(None), value::json_text)
+}

@@ -1,0 +1,246 @@
+//! Reading a source's files into rows, streaming: CSV, JSON lines and
+//! Timestream UNLOAD exports (a manifest naming CSV files beside it).
+//!
+//! Every row is handed to a callback as soon as it is read; nothing here
+//! holds more than one row. The files' bytes are hashed (blake3) as they are
+//! read, so a plan can pin exactly what it was compiled from.
+//!
+//! ```text
+//! file bytes ─▶ Hashed (blake3) ─▶ csv / jsonl reader ─▶ cells
+//!   cells ─▶ time::TimeParser + value::parse_* ─▶ SourceRow ─▶ callback
+//!   (bad row ─▶ Rows::bad: skipped and counted, or the error)
+//! ```
+
+mod csv;
+mod jsonl;
+mod time;
+mod unload;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::literal::Instant;
+use crate::model::{Scalar, Source, SourceKind};
+
+use self::time::TimeParser;
+
+/// One record of source data: an instant, its series, its measures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceRow {
+    pub time: Instant,
+    /// In the order of `Source::dimensions`; a missing or empty cell is `""`.
+    pub dimensions: Vec<String>,
+    /// `(measure name, value)`; a missing or empty cell is left out. Wide
+    /// rows in declaration order; long rows give one measure a row.
+    pub measures: Vec<(String, Scalar)>,
+}
+
+/// A row or file that could not be read, with its place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataError {
+    pub file: PathBuf,
+    /// 1-based line of the file (0 when the problem is the whole file).
+    pub line: u64,
+    /// The column (CSV header name or JSON field) at fault, if one is.
+    pub column: Option<String>,
+    pub reason: String,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadOptions {
+    /// Bad rows to skip (and count) before reading fails; 0 fails on the first.
+    pub max_bad_rows: u64,
+}
+
+/// What reading a source gave, besides the rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadSummary {
+    /// `blake3:` and the hex digest of every file read, in reading order
+    /// (for `unload`: the manifest, then each result file).
+    pub digest: String,
+    pub rows: u64,
+    pub bad_rows: u64,
+    /// The first bad rows skipped (at most 10), for the report.
+    pub skipped: Vec<DataError>,
+}
+
+/// Reads every row of `source`, calling `row` for each.
+pub fn read_rows(
+    source: &Source,
+    options: ReadOptions,
+    row: &mut dyn FnMut(SourceRow),
+) -> Result<ReadSummary, DataError> {
+    let time = TimeParser::new(source).map_err(|e| DataError {
+        file: source.path.clone(),
+        line: 0,
+        column: Some(source.time_column.clone()),
+        reason: e.reason,
+        help: e.help,
+    })?;
+    let decoder = Decoder { source, time };
+    let mut hasher = blake3::Hasher::new();
+    let mut rows = Rows {
+        emit: row,
+        max_bad_rows: options.max_bad_rows,
+        rows: 0,
+        bad_rows: 0,
+        skipped: Vec::new(),
+    };
+    match source.kind {
+        SourceKind::Csv => csv::read_file(&source.path, &decoder, &mut hasher, &mut rows)?,
+        SourceKind::Jsonl => jsonl::read_file(&source.path, &decoder, &mut hasher, &mut rows)?,
+        SourceKind::Unload => unload::read_export(&decoder, &mut hasher, &mut rows)?,
+    }
+    Ok(ReadSummary {
+        digest: format!("blake3:{}", hasher.finalize().to_hex()),
+        rows: rows.rows,
+        bad_rows: rows.bad_rows,
+        skipped: rows.skipped,
+    })
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ": column `{column}`")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for DataError {}
+
+impl DataError {
+    /// A problem with the whole file (line 0).
+    fn file_level(file: &Path, reason: String, help: Option<String>) -> DataError {
+        DataError {
+            file: file.to_path_buf(),
+            line: 0,
+            column: None,
+            reason,
+            help,
+        }
+    }
+
+    fn in_cell(file: &Path, line: u64, column: &str, cell: CellError) -> DataError {
+        DataError {
+            file: file.to_path_buf(),
+            line,
+            column: Some(column.to_string()),
+            reason: cell.reason,
+            help: cell.help,
+        }
+    }
+
+    fn cannot_open(file: &Path, error: &io::Error) -> DataError {
+        DataError::file_level(
+            file,
+            format!("cannot open the file: {error}"),
+            Some("a source's path is relative to the scenario file's folder".into()),
+        )
+    }
+
+    fn cannot_read(file: &Path, line: u64, error: &io::Error) -> DataError {
+        DataError {
+            file: file.to_path_buf(),
+            line,
+            column: None,
+            reason: format!("reading the file failed: {error}"),
+            help: None,
+        }
+    }
+}
+
+/// Why one cell could not be read; the caller knows where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CellError {
+    pub reason: String,
+    pub help: Option<String>,
+}
+
+impl CellError {
+    fn new(reason: String, help: &str) -> CellError {
+        CellError {
+            reason,
+            help: Some(help.to_string()),
+        }
+    }
+}
+
+/// The source and its time parser: what turns cells into rows.
+struct Decoder<'a> {
+    source: &'a Source,
+    time: TimeParser,
+}
+
+/// Where rows go, and the tally of bad ones.
+struct Rows<'a> {
+    emit: &'a mut dyn FnMut(SourceRow),
+    max_bad_rows: u64,
+    rows: u64,
+    bad_rows: u64,
+    skipped: Vec<DataError>,
+}
+
+/// How many skipped rows the summary keeps.
+const SKIPPED_KEPT: usize = 10;
+
+impl Rows<'_> {
+    /// Hands on a good row; skips a bad one while the budget lasts.
+    fn take(&mut self, row: Result<SourceRow, DataError>) -> Result<(), DataError> {
+        match row {
+            Ok(row) => {
+                self.rows += 1;
+                (self.emit)(row);
+                Ok(())
+            }
+            Err(error) => {
+                self.bad_rows += 1;
+                if self.bad_rows > self.max_bad_rows {
+                    return Err(error);
+                }
+                if self.skipped.len() < SKIPPED_KEPT {
+                    self.skipped.push(error);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A reader that feeds every byte it reads to the source's hasher.
+struct Hashed<'h, R> {
+    inner: R,
+    hasher: &'h mut blake3::Hasher,
+}
+
+impl<R: Read> Read for Hashed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Read buffers: large enough that blake3 hashes many chunks at once.
+const BUFFER_BYTES: usize = 1 << 16;
+
+/// Bad text in backticks, cut to 40 characters.
+fn quoted(text: &str) -> String {
+    const KEPT: usize = 40;
+    match text.char_indices().nth(KEPT) {
+        Some((end, _)) => format!("`{}…`", &text[..end]),
+        None => format!("`{text}`"),
+    }
+}

@@ -1,0 +1,294 @@
+//! Cell text or a JSON field → a measure value of its declared type.
+
+use serde_json::Value;
+
+use super::{CellError, quoted};
+use crate::model::{MeasureType, Scalar};
+
+const DOUBLE_HELP: &str = "a double is a finite decimal number such as `4.1`, `-3` or `1e-3`";
+const BIGINT_HELP: &str =
+    "a bigint is a whole number such as `42`; declare the measure `double` if it has fractions";
+const BOOLEAN_HELP: &str = "a boolean is `true` or `false` (in any case), or `1` or `0`";
+
+/// A non-empty cell's text as a value of `ty`. Numbers and booleans may
+/// have spaces around them; a varchar is kept exactly.
+pub(crate) fn parse_text(ty: MeasureType, text: &str) -> Result<Scalar, CellError> {
+    match ty {
+        MeasureType::Double => parse_double(text.trim_ascii()).map(Scalar::Double),
+        MeasureType::Bigint => parse_bigint(text.trim_ascii()).map(Scalar::Bigint),
+        MeasureType::Boolean => parse_boolean(text.trim_ascii()).map(Scalar::Boolean),
+        MeasureType::Varchar => Ok(Scalar::Varchar(text.to_owned())),
+    }
+}
+
+/// A JSON field as a value of `ty`; `null`, and `""` for anything but a
+/// varchar, are no value (as an empty CSV cell is).
+pub(crate) fn parse_json(ty: MeasureType, value: &Value) -> Result<Option<Scalar>, CellError> {
+    match (ty, value) {
+        (_, Value::Null) => Ok(None),
+        (MeasureType::Varchar, _) => json_text(value).map(|text| text.map(Scalar::Varchar)),
+        (_, Value::String(text)) if text.trim_ascii().is_empty() => Ok(None),
+        (_, Value::String(text)) => parse_text(ty, text).map(Some),
+        (MeasureType::Double, Value::Number(n)) => {
+            // Without serde_json's arbitrary precision every number has an f64.
+            Ok(n.as_f64().map(Scalar::Double))
+        }
+        (MeasureType::Bigint, Value::Number(n)) => {
+            if let Some(whole) = n.as_i64() {
+                return Ok(Some(Scalar::Bigint(whole)));
+            }
+            if n.is_u64() {
+                return Err(bigint_out_of_range(&n.to_string()));
+            }
+            let float = n.as_f64().unwrap_or(f64::NAN);
+            // Whole floats (`3.0`) are exact up to 2^53.
+            if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 {
+                return Ok(Some(Scalar::Bigint(float as i64)));
+            }
+            Err(not_whole(&n.to_string()))
+        }
+        (MeasureType::Boolean, Value::Bool(b)) => Ok(Some(Scalar::Boolean(*b))),
+        (MeasureType::Boolean, Value::Number(n)) => match n.as_u64() {
+            Some(0) => Ok(Some(Scalar::Boolean(false))),
+            Some(1) => Ok(Some(Scalar::Boolean(true))),
+            _ => Err(CellError::new(
+                format!("{} is not a boolean", quoted(&n.to_string())),
+                BOOLEAN_HELP,
+            )),
+        },
+        (_, other) => Err(CellError::new(
+            format!(
+                "{} is {}, not a {}",
+                quoted(&other.to_string()),
+                json_kind(other),
+                ty.name()
+            ),
+            match ty {
+                MeasureType::Double => DOUBLE_HELP,
+                MeasureType::Bigint => BIGINT_HELP,
+                _ => BOOLEAN_HELP,
+            },
+        )),
+    }
+}
+
+/// A JSON scalar's text, for dimensions and varchars: strings as they are,
+/// numbers and booleans as written; `null` is no value.
+pub(crate) fn json_text(value: &Value) -> Result<Option<String>, CellError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => Ok(Some(text.clone())),
+        Value::Number(_) | Value::Bool(_) => Ok(Some(value.to_string())),
+        Value::Array(_) | Value::Object(_) => Err(CellError::new(
+            format!(
+                "{} is {}, not text",
+                quoted(&value.to_string()),
+                json_kind(value)
+            ),
+            "dimensions and varchar measures take a string, number or boolean",
+        )),
+    }
+}
+
+fn parse_double(text: &str) -> Result<f64, CellError> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(value),
+        Ok(_) => Err(CellError::new(
+            format!("{} is not a finite number", quoted(text)),
+            DOUBLE_HELP,
+        )),
+        Err(_) => Err(CellError::new(
+            format!("{} is not a number", quoted(text)),
+            DOUBLE_HELP,
+        )),
+    }
+}
+
+fn parse_bigint(text: &str) -> Result<i64, CellError> {
+    if let Ok(value) = text.parse::<i64>() {
+        return Ok(value);
+    }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if all_digits(unsigned) {
+        return Err(bigint_out_of_range(text));
+    }
+    // `42.0` is exactly 42; `42.5` is not a bigint.
+    if let Some((whole, fraction)) = text.split_once('.')
+        && all_digits(whole.strip_prefix(['-', '+']).unwrap_or(whole))
+        && all_digits(fraction)
+        && fraction.bytes().all(|c| c == b'0')
+    {
+        return whole.parse::<i64>().map_err(|_| bigint_out_of_range(text));
+    }
+    if text.parse::<f64>().is_ok_and(f64::is_finite) {
+        return Err(not_whole(text));
+    }
+    Err(CellError::new(
+        format!("{} is not a whole number", quoted(text)),
+        BIGINT_HELP,
+    ))
+}
+
+fn parse_boolean(text: &str) -> Result<bool, CellError> {
+    if text.eq_ignore_ascii_case("true") || text == "1" {
+        Ok(true)
+    } else if text.eq_ignore_ascii_case("false") || text == "0" {
+        Ok(false)
+    } else {
+        Err(CellError::new(
+            format!("{} is not a boolean", quoted(text)),
+            BOOLEAN_HELP,
+        ))
+    }
+}
+
+fn not_whole(text: &str) -> CellError {
+    CellError::new(
+        format!("{} has a fraction, so it is not a bigint", quoted(text)),
+        BIGINT_HELP,
+    )
+}
+
+fn bigint_out_of_range(text: &str) -> CellError {
+    CellError::new(
+        format!("{} is outside the bigint range (64-bit)", quoted(text)),
+        "declare the measure `double` if it holds such large numbers",
+    )
+}
+
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn text(ty: MeasureType, s: &str) -> Result<Scalar, String> {
+        parse_text(ty, s).map_err(|e| e.reason)
+    }
+
+    fn json(ty: MeasureType, v: Value) -> Result<Option<Scalar>, String> {
+        parse_json(ty, &v).map_err(|e| e.reason)
+    }
+
+    #[test]
+    fn doubles() {
+        use MeasureType::Double;
+        assert_eq!(text(Double, "4.1"), Ok(Scalar::Double(4.1)));
+        assert_eq!(text(Double, " -3 "), Ok(Scalar::Double(-3.0)));
+        assert_eq!(text(Double, "1e-3"), Ok(Scalar::Double(0.001)));
+        assert_eq!(text(Double, "abc"), Err("`abc` is not a number".into()));
+        assert_eq!(
+            text(Double, "NaN"),
+            Err("`NaN` is not a finite number".into())
+        );
+        assert_eq!(
+            text(Double, "1e999"),
+            Err("`1e999` is not a finite number".into())
+        );
+    }
+
+    #[test]
+    fn bigints_are_exact() {
+        use MeasureType::Bigint;
+        assert_eq!(text(Bigint, "42"), Ok(Scalar::Bigint(42)));
+        assert_eq!(
+            text(Bigint, "-9223372036854775808"),
+            Ok(Scalar::Bigint(i64::MIN))
+        );
+        assert_eq!(text(Bigint, "42.000"), Ok(Scalar::Bigint(42)));
+        assert_eq!(
+            text(Bigint, "1.5"),
+            Err("`1.5` has a fraction, so it is not a bigint".into())
+        );
+        assert_eq!(
+            text(Bigint, "9223372036854775808"),
+            Err("`9223372036854775808` is outside the bigint range (64-bit)".into())
+        );
+        assert_eq!(
+            text(Bigint, "ten"),
+            Err("`ten` is not a whole number".into())
+        );
+    }
+
+    #[test]
+    fn booleans() {
+        use MeasureType::Boolean;
+        for (s, b) in [
+            ("true", true),
+            ("TRUE", true),
+            ("False", false),
+            ("1", true),
+            ("0", false),
+        ] {
+            assert_eq!(text(Boolean, s), Ok(Scalar::Boolean(b)), "{s}");
+        }
+        assert_eq!(text(Boolean, "yes"), Err("`yes` is not a boolean".into()));
+    }
+
+    #[test]
+    fn varchars_are_kept_as_they_are() {
+        assert_eq!(
+            text(MeasureType::Varchar, " a b "),
+            Ok(Scalar::Varchar(" a b ".into()))
+        );
+    }
+
+    #[test]
+    fn json_values() {
+        use MeasureType::*;
+        assert_eq!(json(Double, json!(4)), Ok(Some(Scalar::Double(4.0))));
+        assert_eq!(json(Double, json!("4.5")), Ok(Some(Scalar::Double(4.5))));
+        assert_eq!(json(Double, json!(null)), Ok(None));
+        assert_eq!(json(Double, json!("")), Ok(None));
+        assert_eq!(
+            json(Double, json!(true)),
+            Err("`true` is a boolean, not a double".into())
+        );
+        assert_eq!(json(Bigint, json!(7)), Ok(Some(Scalar::Bigint(7))));
+        assert_eq!(json(Bigint, json!(7.0)), Ok(Some(Scalar::Bigint(7))));
+        assert_eq!(
+            json(Bigint, json!(7.5)),
+            Err("`7.5` has a fraction, so it is not a bigint".into())
+        );
+        assert!(
+            json(Bigint, json!(u64::MAX))
+                .unwrap_err()
+                .contains("outside the bigint range")
+        );
+        assert_eq!(json(Boolean, json!(true)), Ok(Some(Scalar::Boolean(true))));
+        assert_eq!(
+            json(Boolean, json!("false")),
+            Ok(Some(Scalar::Boolean(false)))
+        );
+        assert_eq!(json(Boolean, json!(0)), Ok(Some(Scalar::Boolean(false))));
+        assert_eq!(json(Boolean, json!(2)), Err("`2` is not a boolean".into()));
+        assert_eq!(
+            json(Varchar, json!(3.5)),
+            Ok(Some(Scalar::Varchar("3.5".into())))
+        );
+        assert_eq!(
+            json(Varchar, json!(false)),
+            Ok(Some(Scalar::Varchar("false".into())))
+        );
+        assert_eq!(
+            json(Varchar, json!("")),
+            Ok(Some(Scalar::Varchar(String::new())))
+        );
+        assert_eq!(
+            json(Varchar, json!([1])),
+            Err("`[1]` is an array, not text".into())
+        );
+    }
+}
