@@ -227,6 +227,8 @@ pub enum DiagnosticKind {
     BadTimeFormat { reason: String },
     /// A file with bytes that are not UTF-8.
     NotUtf8,
+    /// `rate 3` on a `drift` (it needs `rate 3 per 1h`).
+    MissingPer,
     /// `rate 2 per 1h` on `outliers`, `per` on a parameter that takes none.
     UnexpectedPer { name: String },
     /// `period: 3` (a number where a duration is needed).
@@ -287,6 +289,7 @@ impl DiagnosticKind {
             NameTooLong { .. } => "name::too_long",
             NotAManifest => "source::not_a_manifest",
             NotUtf8 => "file::not_utf8",
+            MissingPer => "param::missing_per",
             Syntax { .. } => "syntax::unexpected",
             TableUnused { .. } => "table::unused",
             TermTypeMismatch { .. } => "model::type_mismatch",
@@ -404,6 +407,7 @@ impl DiagnosticKind {
             }
             NotAManifest => "an `unload` source names the export's `..._manifest.json` file".into(),
             NotUtf8 => "the file is not UTF-8 text".into(),
+            MissingPer => "a drift's `rate` needs `per D`: how much per how long".into(),
             Syntax { expected, found } => {
                 format!("expected {}, found {found}", one_of(expected))
             }
@@ -544,7 +548,7 @@ impl DiagnosticKind {
             OffsetDisagreesWithZone { expected, .. } => {
                 format!("write the offset {expected}, or drop the offset and keep the zone")
             }
-            NumberOutOfRange => "use a number that fits a 64-bit float".into(),
+            NumberOutOfRange => "use a smaller number: a double fits a 64-bit float, a bigint a 64-bit integer (±9223372036854775807)".into(),
             OverlappingAnomalies { .. } => {
                 "both apply in file order; if that is not what you want, move one window".into()
             }
@@ -570,6 +574,7 @@ impl DiagnosticKind {
                 "point at the manifest UNLOAD wrote, such as `exports/run1_manifest.json`, or use `csv` for a single file".into()
             }
             NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
+            MissingPer => "for example `rate 0.5 per 1h`".into(),
             Syntax { .. } => return None,
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
             TermTypeMismatch { fits, .. } => format!("this term fits {fits}"),
@@ -621,6 +626,9 @@ impl DiagnosticKind {
             UnterminatedString => "add `\"` at the end of the string, on the same line".into(),
             UnmatchedBrace => "remove it, or add the `{` it should close".into(),
             MissingOpenBrace => "add `{` at the end of this line".into(),
+            MissingComma { list } if list == "set" || list == "series" => {
+                format!("write `{list} a = \"x\", b = \"y\"`")
+            }
             MissingComma { list } => format!("write `{list} a, b`"),
             SharedTargetTable { .. } => {
                 "give each table its own target name, or write both steps into one table".into()

@@ -32,6 +32,7 @@ pub mod plan_diff;
 pub mod render;
 pub mod sources;
 mod suggest;
+pub mod timestream_names;
 pub mod validate;
 
 use std::path::Path;

@@ -1,55 +1,11 @@
 //! The real binary, end to end: exit codes, where output goes, JSON lines.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-/// A run of `outatime` in a scratch folder holding the given files.
-struct Run {
-    dir: PathBuf,
-    args: Vec<String>,
-}
+use std::path::Path;
+use std::process::Command;
 
-impl Run {
-    fn new(name: &str) -> Run {
-        let dir = std::env::temp_dir().join(format!("outatime-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Run {
-            dir,
-            args: Vec::new(),
-        }
-    }
-
-    fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Run {
-        let path = self.dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-        self
-    }
-
-    fn args(mut self, args: &[&str]) -> Run {
-        self.args.extend(args.iter().map(|a| a.to_string()));
-        self
-    }
-
-    fn run(&self) -> (i32, String, String) {
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = Command::new(env!("CARGO_BIN_EXE_outatime"))
-            .args(&self.args)
-            .current_dir(&self.dir)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        (
-            status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&stdout).into_owned(),
-            String::from_utf8_lossy(&stderr).into_owned(),
-        )
-    }
-}
+use common::Run;
 
 const VALID: &str = "scenario \"ok\"\ntable tel\ngenerate into tel {\n  series d = \"a\"\n  from now to now + 1h every 1m\n  measure v double = noise(sigma: 1)\n}\n";
 

@@ -66,7 +66,7 @@ fn snapshot_valid(path: &Path) {
 
 #[test]
 fn valid_fixtures_explain_and_plan_themselves() {
-    insta::glob!("fixtures/ok/*.scenario", |path| snapshot_valid(path));
+    insta::glob!("fixtures/ok/*.scenario", snapshot_valid);
 }
 
 #[test]

@@ -54,6 +54,12 @@ pub enum CompileError {
         series: String,
         reason: String,
     },
+    /// A measure name read from a long-row source that Timestream refuses.
+    BadName {
+        source: String,
+        name: String,
+        reason: String,
+    },
     /// A time left the range i64 nanoseconds hold (years 1678 to 2261).
     TimeOutOfRange {
         line: usize,
@@ -68,6 +74,7 @@ impl CompileError {
             CompileError::Conflict(_) => "outatime::compile::conflict",
             CompileError::NothingLearned { .. } => "outatime::compile::nothing_learned",
             CompileError::Fit { .. } => "outatime::compile::fit",
+            CompileError::BadName { .. } => "outatime::compile::bad_name",
             CompileError::TimeOutOfRange { .. } => "outatime::compile::time_out_of_range",
             CompileError::Io(_) => "outatime::io",
         }
@@ -75,9 +82,15 @@ impl CompileError {
 
     pub fn help(&self) -> Option<String> {
         match self {
-            CompileError::Data { error, .. } => error.help.clone().or(Some(
-                "fix the row, or let up to N bad rows be skipped and counted with `--max-bad-rows N`".into(),
-            )),
+            // A file-level problem (line 0 or the header) cannot be skipped.
+            CompileError::Data { error, .. } if error.line <= 1 => error.help.clone(),
+            CompileError::Data { error, .. } => {
+                let skip = "or let up to N bad rows be skipped and counted with `--max-bad-rows N`";
+                Some(match &error.help {
+                    Some(help) => format!("{help}; {skip}"),
+                    None => format!("fix the row, {skip}"),
+                })
+            }
             CompileError::Conflict(c) if c.calendar_shift => Some(
                 "a calendar shift across a daylight-saving change can put two recorded instants on one local time; narrow the window or shift by a duration".into(),
             ),
@@ -88,6 +101,9 @@ impl CompileError {
                 "check the `learn` window and the `where` against the source's data".into(),
             ),
             CompileError::Fit { .. } => Some("learn from a longer window, or drop `trend`".into()),
+            CompileError::BadName { .. } => Some(
+                "rename the measure in the data, or leave it out with `measures` on the replay".into(),
+            ),
             CompileError::TimeOutOfRange { .. } => Some("move the step's times closer to the present".into()),
             CompileError::Io(_) => None,
         }
@@ -107,6 +123,11 @@ impl fmt::Display for CompileError {
                 }
                 write!(f, ": {}", error.reason)
             }
+            CompileError::Conflict(c) if c.first_line == c.second_line => write!(
+                f,
+                "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} and as {}",
+                c.first_line, c.measure, c.series, c.table, c.time, c.first, c.second
+            ),
             CompileError::Conflict(c) => write!(
                 f,
                 "the steps at lines {} and {} both write `{}` of {} in table `{}` at {}, as {} and as {}",
@@ -137,6 +158,14 @@ impl fmt::Display for CompileError {
                     "the extrapolation at line {line} cannot fit {series}: {reason}"
                 )
             }
+            CompileError::BadName {
+                source,
+                name,
+                reason,
+            } => write!(
+                f,
+                "source `{source}` has a measure named `{name}`, which Timestream refuses: {reason}"
+            ),
             CompileError::TimeOutOfRange { line } => {
                 write!(
                     f,
@@ -171,6 +200,9 @@ pub struct Prepared {
     /// By source name.
     pub sources: BTreeMap<String, ReadSummary>,
     pub anchor_align: i64,
+    /// Lines of steps that shift by calendar days: in a conflict, they are
+    /// the likely cause (a DST change folds two instants onto one).
+    calendar_lines: Vec<usize>,
 }
 
 enum PreparedStep {
@@ -248,6 +280,34 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             error: Box::new(error),
         })?;
         summaries.insert(source.name.clone(), summary);
+    }
+
+    // Long rows name their measures in the data: hold those names to
+    // Timestream's rules before anything is written.
+    for (step, sel) in scenario.steps.iter().zip(&selected) {
+        if let Step::Replay(r) = step {
+            for (_, _, measures) in &sel.rows {
+                for (name, _) in measures {
+                    let problem = crate::timestream_names::problem(
+                        crate::diagnostic_kind::NameKind::Measure,
+                        name,
+                    );
+                    if let Some(problem) = problem {
+                        let reason = match problem {
+                            crate::timestream_names::NameProblem::TooLong { bytes, max } => {
+                                format!("it is {bytes} bytes, and {max} are allowed")
+                            }
+                            crate::timestream_names::NameProblem::Refused(reason) => reason,
+                        };
+                        return Err(CompileError::BadName {
+                            source: r.source.clone(),
+                            name: name.clone(),
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
     }
 
     // Number every table's series and measures.
@@ -398,6 +458,16 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         anomalies,
         sources: summaries,
         anchor_align: scenario.anchor_align.0,
+        calendar_lines: scenario
+            .steps
+            .iter()
+            .filter(|s| match s {
+                Step::Replay(r) => matches!(r.shift, Shift::CalendarDays { .. }),
+                Step::Extrapolate(e) => matches!(e.shift, Shift::CalendarDays { .. }),
+                Step::Generate(_) => false,
+            })
+            .map(Step::line)
+            .collect(),
     })
 }
 
@@ -481,8 +551,18 @@ impl Prepared {
             stream::StreamError::Conflict(boxed) => {
                 let (record, conflict) = *boxed;
                 let table = &self.catalog.tables[record.table as usize];
-                let mut time = Vec::new();
-                record::write_time(&mut time, record.time);
+                let mut utc = Vec::new();
+                record::write_time(&mut utc, record.time);
+                let utc = String::from_utf8_lossy(&utc).into_owned();
+                // A plan is compiled with the epoch as anchor: say `now+2m`
+                // there, and the concrete time too once an anchor is bound.
+                let time = match (record.relative, anchor) {
+                    (true, 0) => plan::time_words(record.time, true),
+                    (true, _) => {
+                        format!("{} ({utc})", plan::time_words(record.time - anchor, true))
+                    }
+                    (false, _) => utc,
+                };
                 let show = |v: &Value| {
                     let mut out = Vec::new();
                     v.write_json(&mut out);
@@ -491,13 +571,14 @@ impl Prepared {
                 CompileError::Conflict(Box::new(Conflict {
                     table: table.target.clone(),
                     series: series_text(&table.series[record.series as usize].dims),
-                    time: String::from_utf8_lossy(&time).into_owned(),
+                    time,
                     measure: table.measures[conflict.measure as usize].0.clone(),
                     first_line: conflict.first_line,
                     second_line: conflict.second_line,
                     first: show(&conflict.first),
                     second: show(&conflict.second),
-                    calendar_shift: false,
+                    calendar_shift: self.calendar_lines.contains(&conflict.first_line)
+                        || self.calendar_lines.contains(&conflict.second_line),
                 }))
             }
         })

@@ -115,7 +115,7 @@ impl Validator<'_> {
             ok = false;
         }
         let parsed = if KINDS.contains(&kind) {
-            self.anomaly_kind(kind, header, params)
+            self.anomaly_kind(kind, header, params, statement.recovered)
         } else {
             None
         };
@@ -142,7 +142,13 @@ impl Validator<'_> {
         );
     }
 
-    fn anomaly_kind(&mut self, kind: &str, at: Span, given: Vec<Given<'_>>) -> Option<AnomalyKind> {
+    fn anomaly_kind(
+        &mut self,
+        kind: &str,
+        at: Span,
+        given: Vec<Given<'_>>,
+        recovered: bool,
+    ) -> Option<AnomalyKind> {
         let allowed: &[&str] = match kind {
             "spike" => &["magnitude"],
             "offset" => &["delta"],
@@ -156,6 +162,7 @@ impl Validator<'_> {
             _ => &[],
         };
         let mut p = self.params(kind, at, given, allowed);
+        p.quiet_missing = recovered;
         if kind != "drift" {
             self.no_per(&mut p);
         }

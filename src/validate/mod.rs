@@ -43,6 +43,7 @@ pub fn validate(file: &ast::File, text: &str, base_dir: &Path, losses: &Losses) 
         line_starts: std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect(),
+        lost_list_item: false,
     };
     let header = v.header(file, losses.scenario);
     let declared = v.declarations(file);
@@ -104,6 +105,8 @@ pub(crate) struct Validator<'a> {
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,
+    /// The step being checked lost a list item to a missing comma.
+    lost_list_item: bool,
 }
 
 impl Validator<'_> {

@@ -25,6 +25,9 @@ pub(super) struct Params<'a> {
     given: BTreeMap<&'a str, Given<'a>>,
     /// Parameters an unknown one looked like: not reported again as missing.
     misspelt: Vec<String>,
+    /// The statement lost a line to a syntax error: a missing parameter may
+    /// be on that line, so none is reported.
+    pub quiet_missing: bool,
     /// False once anything was wrong: the caller builds nothing.
     pub ok: bool,
 }
@@ -49,6 +52,7 @@ impl Validator<'_> {
             at,
             given: BTreeMap::new(),
             misspelt: Vec::new(),
+            quiet_missing: false,
             ok: true,
         };
         for g in given {
@@ -85,7 +89,7 @@ impl Validator<'_> {
 
     fn missing(&mut self, p: &mut Params<'_>, name: &str, example: &str) {
         p.ok = false;
-        if p.misspelt.iter().any(|m| m == name) {
+        if p.quiet_missing || p.misspelt.iter().any(|m| m == name) {
             return;
         }
         self.report(
@@ -201,7 +205,10 @@ impl Validator<'_> {
             return Duration::ZERO;
         };
         let Some(lit) = per else {
-            self.missing(p, "per", example);
+            let span = p.given[name].value.span();
+            let _ = example;
+            self.report(DiagnosticKind::MissingPer, span);
+            p.ok = false;
             return Duration::ZERO;
         };
         match self.positive_duration(lit, "per") {

@@ -30,7 +30,9 @@ impl Validator<'_> {
     ) -> (Option<Step>, Shape) {
         let source = self.source_ref(&r.source, declared);
         let table = self.table_ref(&r.table, declared);
+        self.lost_list_item = false;
         let clauses = self.step_clauses("replay", &r.clauses, REPLAY_CLAUSES);
+        let lost = std::mem::take(&mut self.lost_list_item);
         let mut ok = table && source.is_some();
         let window = match clauses.get("window") {
             Some(StepClause::Window(range)) => {
@@ -93,8 +95,8 @@ impl Validator<'_> {
         let set = self.set_clause(&clauses, &mut ok);
         let mut shape = Shape {
             table: r.table.value.clone(),
-            open_measures: all_measures.is_none() || statement.recovered,
-            open_dimensions: statement.recovered,
+            open_measures: all_measures.is_none() || statement.recovered || lost,
+            open_dimensions: statement.recovered || lost,
             ..Shape::default()
         };
         for (name, ty) in all_measures.unwrap_or_default() {
@@ -135,6 +137,7 @@ impl Validator<'_> {
             open_dimensions: statement.recovered,
             ..Shape::default()
         };
+        let mut previous: Option<&StepClause> = None;
         for clause in &g.clauses {
             match &clause.value {
                 StepClause::Series(assignments, span) => {
@@ -180,10 +183,17 @@ impl Validator<'_> {
                     }
                 }
                 StepClause::Unknown(name) => {
-                    self.unknown_clause("generate", name, GENERATE_CLAUSES)
+                    if self.unknown_or_missing_comma("generate", name, previous, GENERATE_CLAUSES) {
+                        // The lost list item may be a dimension: what the
+                        // table receives is not known for sure.
+                        shape.open_dimensions = true;
+                        shape.open_measures = true;
+                    }
+                    ok = false;
                 }
                 other => once.push((other.keyword(), clause.span, other)),
             }
+            previous = Some(&clause.value);
         }
         let single = self.once(once.into_iter());
         let schedule = match single.get("from") {
@@ -244,7 +254,9 @@ impl Validator<'_> {
     ) -> (Option<Step>, Shape) {
         let source = self.source_ref(&e.source, declared);
         let table = self.table_ref(&e.table, declared);
+        self.lost_list_item = false;
         let clauses = self.step_clauses("extrapolate", &e.clauses, EXTRAPOLATE_CLAUSES);
+        let lost = std::mem::take(&mut self.lost_list_item);
         let mut ok = table && source.is_some();
         let ty = match source.map(|s| &s.measures) {
             Some(SourceMeasures::Wide(defs)) => {
@@ -301,8 +313,8 @@ impl Validator<'_> {
                 .map(|ty| (e.measure.value.clone(), ty, e.measure.span))
                 .into_iter()
                 .collect(),
-            open_measures: source.is_none() || statement.recovered,
-            open_dimensions: statement.recovered,
+            open_measures: source.is_none() || statement.recovered || lost,
+            open_dimensions: statement.recovered || lost,
             ..Shape::default()
         };
         self.series_dimensions(&mut shape, source, &e.source, &clauses);
@@ -394,7 +406,9 @@ impl Validator<'_> {
         for clause in clauses {
             match &clause.value {
                 StepClause::Unknown(name) => {
-                    self.unknown_or_missing_comma(statement, name, previous, allowed)
+                    if self.unknown_or_missing_comma(statement, name, previous, allowed) {
+                        self.lost_list_item = true;
+                    }
                 }
                 other => once.push((other.keyword(), clause.span, other)),
             }
@@ -411,7 +425,7 @@ impl Validator<'_> {
         name: &ast::Name,
         previous: Option<&StepClause>,
         allowed: &[&str],
-    ) {
+    ) -> bool {
         let list_end = match previous {
             Some(StepClause::Measures(list)) => list.last().map(|n| ("measures", n.span)),
             Some(StepClause::Set(list, _)) => list.last().map(|a| ("set", a.value.span)),
@@ -420,12 +434,14 @@ impl Validator<'_> {
         };
         match list_end {
             Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
-                self.report(
-                    DiagnosticKind::MissingComma { list: list.into() },
-                    name.span,
-                );
+                let kind = DiagnosticKind::MissingComma { list: list.into() };
+                self.report(kind, name.span);
+                true
             }
-            _ => self.unknown_clause(statement, name, allowed),
+            _ => {
+                self.unknown_clause(statement, name, allowed);
+                false
+            }
         }
     }
 

@@ -8,18 +8,7 @@ use crate::ast::{self, Span, StatementKind};
 use crate::diagnostic::DiagnosticKind;
 use crate::diagnostic_kind::NameKind;
 use crate::model::MeasureType;
-
-/// Timestream's limits on names (Developer Guide, "Quotas" and "Naming constraints").
-const MAX_MEASURE_NAME_BYTES: usize = 256;
-const MAX_DIMENSION_NAME_BYTES: usize = 60;
-const MAX_DIMENSIONS_PER_TABLE: usize = 128;
-const RESERVED_NAMES: &[&str] = &[
-    "time",
-    "measure_name",
-    "measure_value",
-    "ts_non_existent_col",
-];
-const RESERVED_PREFIXES: &[&str] = &["ts_", "measure_name", "measure_value"];
+use crate::timestream_names::{self, NameProblem};
 
 /// What one step writes into its table, with where each name was written.
 #[derive(Clone, Debug, Default)]
@@ -123,7 +112,7 @@ impl Validator<'_> {
         for (name, (_, span)) in &got.measures {
             self.timestream_name(NameKind::Measure, name, *span);
         }
-        if got.dimensions.len() > MAX_DIMENSIONS_PER_TABLE {
+        if got.dimensions.len() > timestream_names::MAX_DIMENSIONS_PER_TABLE {
             let span = *got.dimensions.values().max().unwrap_or(&Span::default());
             self.report(
                 DiagnosticKind::TooManyDimensions {
@@ -137,50 +126,21 @@ impl Validator<'_> {
 
     /// Length and reserved words of a dimension or measure name.
     pub(super) fn timestream_name(&mut self, kind: NameKind, name: &str, span: Span) {
-        if name.is_empty() {
-            self.report(
-                DiagnosticKind::ReservedName {
-                    kind,
-                    name: String::new(),
-                    reason: "a name cannot be empty".into(),
-                },
-                span,
-            );
-            return;
-        }
-        let max = match kind {
-            NameKind::Dimension => MAX_DIMENSION_NAME_BYTES,
-            _ => MAX_MEASURE_NAME_BYTES,
+        let diagnostic = match timestream_names::problem(kind, name) {
+            None => return,
+            Some(NameProblem::TooLong { bytes, max }) => DiagnosticKind::NameTooLong {
+                kind,
+                name: name.into(),
+                bytes,
+                max,
+            },
+            Some(NameProblem::Refused(reason)) => DiagnosticKind::ReservedName {
+                kind,
+                name: name.into(),
+                reason,
+            },
         };
-        if name.len() > max {
-            self.report(
-                DiagnosticKind::NameTooLong {
-                    kind,
-                    name: name.into(),
-                    bytes: name.len(),
-                    max,
-                },
-                span,
-            );
-        }
-        let reason = if RESERVED_NAMES.contains(&name) {
-            Some("the name is reserved".to_string())
-        } else {
-            RESERVED_PREFIXES
-                .iter()
-                .find(|p| name.starts_with(*p))
-                .map(|p| format!("names may not start with `{p}`"))
-        };
-        if let Some(reason) = reason {
-            self.report(
-                DiagnosticKind::ReservedName {
-                    kind,
-                    name: name.into(),
-                    reason,
-                },
-                span,
-            );
-        }
+        self.report(diagnostic, span);
     }
 
     /// A target table name: 3 to 256 characters of letters, digits, `_ - .`.

@@ -1,0 +1,76 @@
+//! Timestream's rules for dimension and measure names (Developer Guide,
+//! "Naming constraints" and "Quotas"), shared by the validator (names in
+//! the scenario) and the compiler (measure names read from long rows).
+
+use crate::diagnostic_kind::NameKind;
+
+pub const MAX_MEASURE_NAME_BYTES: usize = 256;
+pub const MAX_DIMENSION_NAME_BYTES: usize = 60;
+pub const MAX_DIMENSIONS_PER_TABLE: usize = 128;
+const RESERVED_NAMES: &[&str] = &[
+    "time",
+    "measure_name",
+    "measure_value",
+    "ts_non_existent_col",
+];
+const RESERVED_PREFIXES: &[&str] = &["ts_", "measure_name", "measure_value"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    TooLong { bytes: usize, max: usize },
+    Refused(String),
+}
+
+/// What Timestream would refuse about `name`, if anything.
+pub fn problem(kind: NameKind, name: &str) -> Option<NameProblem> {
+    if name.is_empty() {
+        return Some(NameProblem::Refused("a name cannot be empty".into()));
+    }
+    let max = match kind {
+        NameKind::Dimension => MAX_DIMENSION_NAME_BYTES,
+        _ => MAX_MEASURE_NAME_BYTES,
+    };
+    if name.len() > max {
+        return Some(NameProblem::TooLong {
+            bytes: name.len(),
+            max,
+        });
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Some(NameProblem::Refused("the name is reserved".into()));
+    }
+    if name.contains(':') {
+        return Some(NameProblem::Refused("names may not contain `:`".into()));
+    }
+    RESERVED_PREFIXES
+        .iter()
+        .find(|p| name.starts_with(*p))
+        .map(|p| NameProblem::Refused(format!("names may not start with `{p}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_long_and_plain_names() {
+        assert_eq!(problem(NameKind::Measure, "temperature"), None);
+        assert!(matches!(
+            problem(NameKind::Dimension, "time"),
+            Some(NameProblem::Refused(_))
+        ));
+        assert!(matches!(
+            problem(NameKind::Measure, "ts_x"),
+            Some(NameProblem::Refused(_))
+        ));
+        assert!(matches!(
+            problem(NameKind::Measure, "measure_value::double"),
+            Some(NameProblem::Refused(_))
+        ));
+        assert_eq!(
+            problem(NameKind::Dimension, &"d".repeat(61)),
+            Some(NameProblem::TooLong { bytes: 61, max: 60 })
+        );
+        assert_eq!(problem(NameKind::Measure, &"m".repeat(256)), None);
+    }
+}

@@ -1,0 +1,264 @@
+//! `plan`, `records`, `labels` and `diff` through the real binary: their
+//! outputs, exit codes and every error path.
+
+mod common;
+
+use common::Run;
+
+const SCENARIO: &str = r#"scenario "cli"
+seed 1
+anchor align 1m
+
+source m csv "m.csv" {
+  time ts
+  dimensions device
+  measures v double
+}
+
+table lambda
+
+replay m into lambda {
+  shift end to now
+}
+
+generate into lambda {
+  series device = "sim"
+  from now for 10m every 1m
+  measure v double = noise(sigma: 1)
+}
+
+anomaly spike on lambda.v {
+  where device == "sim"
+  at now + 2m for 3m
+  magnitude 5
+}
+"#;
+
+const DATA: &str = "ts,device,v\n2024-03-12T00:00:00Z,d1,1.5\n2024-03-12T00:01:00Z,d1,2.5\n2024-03-12T00:02:00Z,d1,3.5\n";
+
+fn project(name: &str) -> Run {
+    Run::new(name)
+        .file("s.scenario", SCENARIO)
+        .file("m.csv", DATA)
+}
+
+#[test]
+fn plan_writes_yaml_to_stdout_or_a_file_and_is_stable() {
+    let (code, stdout, stderr) = project("plan").args(&["plan", "s.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("format: outatime-plan/1"), "{stdout}");
+    assert!(stdout.contains("scenario_file: s.scenario"), "{stdout}");
+    assert!(stdout.contains("records: 13"), "{stdout}");
+    let run = project("plan-file").args(&["plan", "s.scenario", "-o", "plans/s.plan.yaml"]);
+    std::fs::create_dir_all(run.dir.join("plans")).unwrap();
+    assert_eq!(run.run().0, 0);
+    let written = std::fs::read_to_string(run.dir.join("plans/s.plan.yaml")).unwrap();
+    assert!(
+        written.contains("scenario_file: ../s.scenario"),
+        "{written}"
+    );
+    // Another TZ and locale change nothing.
+    let (_, again, _) = project("plan-tz")
+        .args(&["plan", "s.scenario"])
+        .run_with(&[("TZ", "America/Los_Angeles"), ("LC_ALL", "de_DE.UTF-8")]);
+    assert_eq!(stdout, again);
+}
+
+#[test]
+fn plan_check_passes_on_a_current_plan_and_fails_with_a_diff_on_a_stale_one() {
+    let run = project("check-plan").args(&["plan", "s.scenario", "-o", "s.plan.yaml"]);
+    assert_eq!(run.run().0, 0);
+    let check = project("check-plan-2");
+    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
+    let check =
+        check
+            .file("s.plan.yaml", &plan)
+            .args(&["plan", "--check", "s.scenario", "s.plan.yaml"]);
+    let (code, _, stderr) = check.run();
+    assert_eq!(code, 0, "{stderr}");
+    let stale = project("check-plan-3")
+        .file("s.plan.yaml", &plan)
+        .file(
+            "s.scenario",
+            SCENARIO.replace("from now for 10m", "from now for 20m"),
+        )
+        .args(&["plan", "--check", "s.scenario", "s.plan.yaml"]);
+    let (code, _, stderr) = stale.run();
+    assert_eq!(code, 1);
+    assert!(stderr.contains("outatime::plan::stale"), "{stderr}");
+    assert!(stderr.contains("~ generate into lambda"), "{stderr}");
+    assert!(stderr.contains("records 10 → 20 (+10)"), "{stderr}");
+}
+
+#[test]
+fn records_prints_the_stream_for_an_anchor_as_jsonl_or_csv() {
+    let (code, stdout, _) = project("records")
+        .args(&["records", "s.scenario", "--anchor", "2026-11-27T18:00:30Z"])
+        .run();
+    assert_eq!(code, 0);
+    let first = stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        r#"{"table":"lambda","time":"2026-11-27T17:58:00.000Z","dimensions":{"device":"d1"},"measures":{"v":1.5}}"#
+    );
+    assert_eq!(stdout.lines().count(), 13);
+    let (code, csv, _) = project("records-csv")
+        .args(&[
+            "records",
+            "s.scenario",
+            "--anchor",
+            "2026-11-27T18:00:00Z",
+            "--format",
+            "csv",
+        ])
+        .run();
+    assert_eq!(code, 0);
+    assert_eq!(csv.lines().next().unwrap(), "table,time,device,v");
+    assert_eq!(
+        csv.lines().nth(1).unwrap(),
+        "lambda,2026-11-27T17:58:00.000Z,d1,1.5"
+    );
+}
+
+#[test]
+fn records_without_an_anchor_use_the_clock_and_say_so() {
+    let (code, stdout, stderr) = project("records-now")
+        .args(&["records", "s.scenario"])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("anchor: now = "), "{stderr}");
+    assert!(
+        stderr.contains(":00Z (the wall clock, rounded down"),
+        "aligned to the minute: {stderr}"
+    );
+    assert_eq!(stdout.lines().count(), 13);
+    let (code, _, stderr) = project("records-bad-anchor")
+        .args(&["records", "s.scenario", "--anchor", "yesterday"])
+        .run();
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--anchor `yesterday` is not an RFC 3339 time"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn records_from_a_plan_refuse_when_a_source_or_the_stream_changed() {
+    let run = project("from-plan").args(&["plan", "s.scenario", "-o", "s.plan.yaml"]);
+    assert_eq!(run.run().0, 0);
+    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
+    let (code, from_plan, stderr) = project("from-plan-2")
+        .file("s.plan.yaml", &plan)
+        .args(&["records", "s.plan.yaml", "--anchor", "2026-11-27T18:00:00Z"])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    let (_, from_scenario, _) = project("from-plan-3")
+        .args(&["records", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"])
+        .run();
+    assert_eq!(from_plan, from_scenario);
+    let (code, stdout, stderr) = project("from-plan-4")
+        .file("s.plan.yaml", &plan)
+        .file("m.csv", DATA.replace("3.5", "3.6"))
+        .args(&["records", "s.plan.yaml", "--anchor", "2026-11-27T18:00:00Z"])
+        .run();
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "", "nothing is written");
+    assert!(stderr.contains("source `m` (m.csv) changed"), "{stderr}");
+    assert!(stderr.contains("the record stream differs"), "{stderr}");
+}
+
+#[test]
+fn labels_give_concrete_utc_windows() {
+    let (code, stdout, _) = project("labels")
+        .args(&["labels", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"])
+        .run();
+    assert_eq!(code, 0);
+    let labels: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(labels.as_array().unwrap().len(), 1);
+    assert_eq!(labels[0]["kind"], "spike");
+    assert_eq!(labels[0]["from"], "2026-11-27T18:02:00.000Z");
+    assert_eq!(labels[0]["to"], "2026-11-27T18:05:00.000Z");
+    assert_eq!(labels[0]["series"]["device"], "sim");
+}
+
+#[test]
+fn diff_says_what_changed_and_exits_1_only_when_something_did() {
+    let a = project("diff-a").args(&["plan", "s.scenario", "-o", "a.yaml"]);
+    assert_eq!(a.run().0, 0);
+    let old = std::fs::read_to_string(a.dir.join("a.yaml")).unwrap();
+    let b = project("diff-b")
+        .file(
+            "s.scenario",
+            SCENARIO
+                .replace("magnitude 5", "magnitude 7")
+                .replace("at now + 2m", "at now + 4m"),
+        )
+        .args(&["plan", "s.scenario", "-o", "b.yaml"]);
+    assert_eq!(b.run().0, 0);
+    let new = std::fs::read_to_string(b.dir.join("b.yaml")).unwrap();
+    let run = Run::new("diff").file("a.yaml", &old).file("b.yaml", &new);
+    let (code, stdout, _) = run.args(&["diff", "a.yaml", "a.yaml"]).run();
+    assert_eq!((code, stdout.as_str()), (0, "no changes\n"));
+    let run = Run::new("diff-2").file("a.yaml", &old).file("b.yaml", &new);
+    let (code, stdout, _) = run.args(&["diff", "a.yaml", "b.yaml"]).run();
+    assert_eq!(code, 1);
+    assert!(stdout.contains("labels\n  ~ spike on lambda.v {device=\"sim\"}: kind spike magnitude 5 → spike magnitude 7; window now+2m .. now+5m → now+4m .. now+7m"), "{stdout}");
+    let run = Run::new("diff-3").file("a.yaml", &old).file("b.yaml", &new);
+    let (_, markdown, _) = run
+        .args(&["diff", "a.yaml", "b.yaml", "--format", "markdown"])
+        .run();
+    assert!(
+        markdown.contains("| ~ | labels | `spike on lambda.v {device=\"sim\"}` |"),
+        "{markdown}"
+    );
+    let (code, _, stderr) = Run::new("diff-4")
+        .file("x.yaml", "not: a plan\n")
+        .args(&["diff", "x.yaml", "x.yaml"])
+        .run();
+    assert_eq!(code, 1);
+    assert!(stderr.contains("outatime::plan::invalid"), "{stderr}");
+}
+
+#[test]
+fn compile_errors_name_the_place_and_exit_1() {
+    let (code, _, stderr) = project("bad-row")
+        .file(
+            "m.csv",
+            "ts,device,v\n2024-03-12T00:00:00Z,d1,1.5\n2024-03-12T00:01:00Z,d1,warm\n",
+        )
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("error[outatime::data::bad_row]: source `m`:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("m.csv:3, column `v`"), "{stderr}");
+    assert!(stderr.contains("--max-bad-rows"), "{stderr}");
+    let (code, stdout, _) = project("bad-row-skipped")
+        .file(
+            "m.csv",
+            "ts,device,v\n2024-03-12T00:00:00Z,d1,1.5\n2024-03-12T00:01:00Z,d1,warm\n",
+        )
+        .args(&["plan", "s.scenario", "--max-bad-rows", "1"])
+        .run();
+    assert_eq!(code, 0);
+    assert!(stdout.contains("bad_rows: 1"), "{stdout}");
+    let (code, _, stderr) = project("invalid")
+        .file("s.scenario", "scenario \"x\"\nseed -1\n")
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1);
+    assert!(stderr.contains("outatime::seed::out_of_range"), "{stderr}");
+    let (code, _, stderr) = project("conflict")
+        .file("s.scenario", format!("{SCENARIO}\ngenerate into lambda {{\n  series device = \"sim\"\n  from now for 1m every 1m\n  measure v double = constant(value: 1)\n}}\n"))
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("the steps at lines 17 and 29 both write `v` of {device=\"sim\"} in table `lambda` at now,"),
+        "{stderr}"
+    );
+    let (code, _, _) = project("missing").args(&["plan", "nope.scenario"]).run();
+    assert_eq!(code, 2);
+}

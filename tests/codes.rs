@@ -1,0 +1,46 @@
+//! Every diagnostic code has a fixture that triggers it and an entry in
+//! docs/errors.md: a new code without them fails here.
+
+use std::path::Path;
+
+fn codes() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("src/diagnostic_kind.rs")).unwrap();
+    let body = source.split("pub fn code(&self)").nth(1).unwrap();
+    let body = body.split("pub fn message(&self)").next().unwrap();
+    body.lines()
+        .filter_map(|l| l.split("=> \"").nth(1))
+        .map(|rest| rest.trim_end_matches(['"', ',']).to_string())
+        .collect()
+}
+
+#[test]
+fn every_code_has_a_fixture_that_triggers_it_and_a_documented_entry() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
+    let codes = codes();
+    assert!(codes.len() > 50, "found {} codes", codes.len());
+    for code in codes {
+        let full = format!("outatime::{code}");
+        assert!(
+            docs.contains(&format!("`{full}`")),
+            "docs/errors.md lacks {full}"
+        );
+        let fixture = root
+            .join("tests/fixtures/err")
+            .join(format!("{}.scenario", code.replace("::", "-")));
+        let bytes =
+            std::fs::read(&fixture).unwrap_or_else(|_| panic!("no fixture {}", fixture.display()));
+        let Ok(text) = String::from_utf8(bytes) else {
+            assert_eq!(code, "file::not_utf8");
+            continue;
+        };
+        let checked = outatime::check_text(&text, fixture.parent().unwrap());
+        let found: Vec<String> = checked.diagnostics.iter().map(|d| d.code()).collect();
+        assert!(
+            found.contains(&full),
+            "{} draws {found:?}, not {full}",
+            fixture.display()
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! Shared by the tests that drive the real binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A run of `outatime` in a scratch folder holding the given files.
+pub struct Run {
+    pub dir: PathBuf,
+    args: Vec<String>,
+}
+
+impl Run {
+    pub fn new(name: &str) -> Run {
+        let dir = std::env::temp_dir().join(format!("outatime-bin-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Run {
+            dir,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Run {
+        let path = self.dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Run {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn run(&self) -> (i32, String, String) {
+        self.run_with(&[])
+    }
+
+    /// Runs with extra environment variables.
+    pub fn run_with(&self, env: &[(&str, &str)]) -> (i32, String, String) {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = Command::new(env!("CARGO_BIN_EXE_outatime"))
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+}
