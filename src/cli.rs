@@ -62,7 +62,8 @@ struct PlanArgs {
     scenario: PathBuf,
     /// With --check: the committed plan to compare against
     committed: Option<PathBuf>,
-    /// Write the plan here instead of to stdout
+    /// Write the plan here instead of to stdout. The plan names its scenario
+    /// relative to this file's folder (to stdout: to the current folder)
     #[arg(short, long, value_name = "FILE", conflicts_with = "check")]
     output: Option<PathBuf>,
     /// Exit 1 with a short diff when the committed plan is stale (for CI)

@@ -72,6 +72,18 @@ pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, F
         )));
     };
     let prepared = compile::prepare(&scenario, options)?;
+    for (name, summary) in &prepared.sources {
+        if summary.bad_rows == 0 {
+            continue;
+        }
+        eprintln!(
+            "warning: source `{name}`: skipped {} bad row(s) (--max-bad-rows {}); the first:",
+            summary.bad_rows, options.max_bad_rows
+        );
+        for skipped in &summary.skipped {
+            eprintln!("  - {skipped}");
+        }
+    }
     Ok(Loaded {
         path: path.to_path_buf(),
         text,
@@ -192,7 +204,16 @@ fn looks_like_plan(text: &str) -> bool {
 pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
     let raw = match given {
         Some(text) => crate::literal::parse_timestamp(text)
-            .map_err(|e| Failure::usage(format!("error: --anchor `{text}` is not an RFC 3339 time ({e:?}); write it like 2026-11-27T18:00:00Z\n")))?
+            .map_err(|e| {
+                let reason = match e {
+                    crate::literal::LiteralError::Malformed(reason) => reason,
+                    crate::literal::LiteralError::UnknownZone(zone) => format!("unknown time zone `{zone}`"),
+                    _ => "it is out of range".into(),
+                };
+                Failure::usage(format!(
+                    "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"
+                ))
+            })?
             .0,
         None => {
             let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
@@ -231,6 +252,9 @@ pub fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(),
     };
     match result {
         Ok(Ok(_)) => Ok(()),
+        // The reader went away (`| head`): what it wanted was written.
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(CompileError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Ok(Err(e)) => Err(CompileError::Io(e).into()),
         Err(e) => Err(e.into()),
     }

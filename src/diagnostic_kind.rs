@@ -227,6 +227,8 @@ pub enum DiagnosticKind {
     BadTimeFormat { reason: String },
     /// A file with bytes that are not UTF-8.
     NotUtf8,
+    /// `shift by 1d` in an extrapolation placed `from now`.
+    ExtrapolateShift { reason: String },
     /// `rate 3` on a `drift` (it needs `rate 3 per 1h`).
     MissingPer,
     /// `rate 2 per 1h` on `outliers`, `per` on a parameter that takes none.
@@ -290,6 +292,7 @@ impl DiagnosticKind {
             NotAManifest => "source::not_a_manifest",
             NotUtf8 => "file::not_utf8",
             MissingPer => "param::missing_per",
+            ExtrapolateShift { .. } => "extrapolate::shift",
             Syntax { .. } => "syntax::unexpected",
             TableUnused { .. } => "table::unused",
             TermTypeMismatch { .. } => "model::type_mismatch",
@@ -408,6 +411,9 @@ impl DiagnosticKind {
             NotAManifest => "an `unload` source names the export's `..._manifest.json` file".into(),
             NotUtf8 => "the file is not UTF-8 text".into(),
             MissingPer => "a drift's `rate` needs `per D`: how much per how long".into(),
+            ExtrapolateShift { .. } => {
+                "this shift cannot place the learned window on the schedule".into()
+            }
             Syntax { expected, found } => {
                 format!("expected {}, found {found}", one_of(expected))
             }
@@ -575,6 +581,7 @@ impl DiagnosticKind {
             }
             NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
             MissingPer => "for example `rate 0.5 per 1h`".into(),
+            ExtrapolateShift { reason } => reason.clone(),
             Syntax { .. } => return None,
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
             TermTypeMismatch { fits, .. } => format!("this term fits {fits}"),

@@ -178,6 +178,30 @@ pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
             .collect()
     };
     compare("sources", &sources(old), &sources(new), &mut rows);
+    let tables = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
+        plan.tables
+            .iter()
+            .map(|(name, t)| {
+                let mut value = serde_json::to_value(t).unwrap_or_default();
+                // Series have their own section.
+                if let Some(map) = value.as_object_mut() {
+                    map.remove("series");
+                }
+                (name.clone(), fields(value))
+            })
+            .collect()
+    };
+    compare("tables", &tables(old), &tables(new), &mut rows);
+    let header = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut value = serde_json::to_value(plan).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            for section in ["sources", "tables", "steps", "labels", "records"] {
+                map.remove(section);
+            }
+        }
+        BTreeMap::from([("scenario".to_string(), fields(value))])
+    };
+    compare("plan", &header(old), &header(new), &mut rows);
     PlanDiff {
         rows,
         records: (old.records, new.records),

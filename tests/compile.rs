@@ -652,3 +652,54 @@ fn bad_source_rows_are_errors_with_their_place_or_skipped_when_allowed() {
     assert!(plan.contains("bad_rows: 1"), "{plan}");
     assert!(plan.contains("records: 2"), "{plan}");
 }
+
+#[test]
+fn anomaly_draws_do_not_depend_on_which_other_series_exist() {
+    let s = Scratch::new("noise-keys");
+    let noisy =
+        with("anomaly noise on iota.v {\n  where d == \"x\"\n  at now for 30m\n  sigma 1\n}");
+    let before = v_series(&s.records(&noisy, ANCHOR).unwrap(), "x", "v");
+    // A series that sorts before `x` moves x's rank; its draws stay.
+    let more = noisy.replace(
+        "  series d = \"x\"\n",
+        "  series d = \"a\"\n  series d = \"x\"\n",
+    );
+    let after = v_series(&s.records(&more, ANCHOR).unwrap(), "x", "v");
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_conflict_names_the_step_that_wrote_the_measure() {
+    let s = Scratch::new("conflict-lines");
+    let text = format!(
+        "{ANOMALIES}\ngenerate into iota {{\n  series d = \"x\"\n  from now to now + 1m every 1m\n  measure w double = constant(value: 7)\n}}\n\ngenerate into iota {{\n  series d = \"x\"\n  from now to now + 1m every 1m\n  measure n bigint = constant(value: 5)\n}}\n"
+    );
+    let err = s.records(&text, ANCHOR).unwrap_err();
+    assert!(
+        err.contains("the steps at lines 5 and 19 both write `n`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_extrapolation_shift_of_the_wrong_kind_is_refused_by_check() {
+    let s = Scratch::new("extrapolate-shift");
+    s.file("m.csv", &minute_csv("2024-03-12T00:00:00Z", 60));
+    let text = "scenario \"x\"\nsource m csv \"m.csv\" {\n  time ts\n  dimensions device\n  measures v double\n}\ntable muon\nextrapolate m.v into muon {\n  learn 2024-03-12T00:00Z .. 2024-03-12T01:00Z\n  from now for 30m every 10m\n  SHIFT\n  model trend\n}\n";
+    for bad in [
+        "shift by 1d",
+        "shift by 1 days in \"Europe/Oslo\"",
+        "shift end to 2024-03-13T00:00Z",
+    ] {
+        let checked = outatime::check_text(&text.replace("SHIFT", bad), &s.dir);
+        let codes: Vec<String> = checked.diagnostics.iter().map(|d| d.code()).collect();
+        assert_eq!(codes, ["outatime::extrapolate::shift"], "{bad}");
+    }
+    let ok = s
+        .records(&text.replace("SHIFT", "shift end to now - 1h"), ANCHOR)
+        .unwrap();
+    // v = minute of the learned hour; the learned end (01:00, where the
+    // trend gives 60) maps to now - 1h, so now reads 02:00: 120.
+    let first = value(ok.lines().next().unwrap(), "v");
+    assert!((first - 120.0).abs() < 1e-6, "{first}");
+}

@@ -13,8 +13,9 @@ pub mod random;
 pub mod record;
 pub mod stream;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::TimeZone;
 
@@ -220,6 +221,7 @@ enum PreparedStep {
         line: usize,
         relative: bool,
         items: Vec<ListedItem>,
+        values: Vec<(u16, Value)>,
     },
 }
 
@@ -237,17 +239,48 @@ struct PreparedAnomaly {
 /// A series' dimensions, sorted by name.
 type Dims = Vec<(String, String)>;
 
-/// A series' rank in its table, by table index and dimensions.
-type Rank<'a> = &'a dyn Fn(usize, &Vec<(String, String)>) -> u32;
-
-/// (instant, dimensions after `set`, measures).
-type SelectedRow = (i64, Vec<(String, String)>, Vec<(String, Value)>);
-
-/// Rows a step selected from its source, before series are numbered.
+/// Rows a step selected from its source, with its series and measures
+/// numbered locally (the table's numbering comes once all steps are read).
 #[derive(Default)]
 struct Selected {
-    /// (instant, dimensions after `set`, measures)
-    rows: Vec<SelectedRow>,
+    /// Output series (dimensions after `set`) by local index.
+    series: Vec<Dims>,
+    /// A source row's dimension values → local series index. Only looked
+    /// up, never iterated: its order cannot reach any output.
+    by_values: HashMap<Vec<String>, u32, BuildHasherDefault<FxHasher>>,
+    /// Measure names by local index, with the type of their values.
+    measures: Vec<(String, MeasureType)>,
+    /// (instant, local series, a run of `values`), numbered locally.
+    rows: Vec<ListedItem>,
+    /// Every row's (local measure, value), one after another: one buffer
+    /// instead of one allocation a row.
+    values: Vec<(u16, Value)>,
+}
+
+/// A small fast hash for interning series (FxHash's multiply-rotate): the
+/// keys are our own data, so no resistance to chosen collisions is needed.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A step's local series and measure numbers → its table's.
+struct Numbering {
+    ranks: Vec<u32>,
+    measures: Vec<u16>,
 }
 
 pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, CompileError> {
@@ -270,9 +303,12 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             .filter(|(_, s)| step_source(s) == Some(source.name.as_str()))
             .map(|(i, _)| i)
             .collect();
+        if users.is_empty() {
+            continue;
+        }
         let summary = sources::read_rows(source, options, &mut |row| {
             for &i in &users {
-                select(&scenario.steps[i], source, &row, &mut selected[i]);
+                select(&scenario.steps[i], source, row, &mut selected[i]);
             }
         })
         .map_err(|error| CompileError::Data {
@@ -286,26 +322,8 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
     // Timestream's rules before anything is written.
     for (step, sel) in scenario.steps.iter().zip(&selected) {
         if let Step::Replay(r) = step {
-            for (_, _, measures) in &sel.rows {
-                for (name, _) in measures {
-                    let problem = crate::timestream_names::problem(
-                        crate::diagnostic_kind::NameKind::Measure,
-                        name,
-                    );
-                    if let Some(problem) = problem {
-                        let reason = match problem {
-                            crate::timestream_names::NameProblem::TooLong { bytes, max } => {
-                                format!("it is {bytes} bytes, and {max} are allowed")
-                            }
-                            crate::timestream_names::NameProblem::Refused(reason) => reason,
-                        };
-                        return Err(CompileError::BadName {
-                            source: r.source.clone(),
-                            name: name.clone(),
-                            reason,
-                        });
-                    }
-                }
+            for (name, _) in &sel.measures {
+                check_measure_name(&r.source, name)?;
             }
         }
     }
@@ -324,20 +342,15 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
                     measure_sets[t].insert(m.name.clone(), m.ty);
                 }
             }
-            Step::Replay(_) | Step::Extrapolate(_) => {
-                for (_, dims, measures) in &sel.rows {
-                    series_sets[t].insert(dims.clone());
-                    if let Step::Replay(_) = step {
-                        for (name, value) in measures {
-                            measure_sets[t]
-                                .entry(name.clone())
-                                .or_insert(value_type(value));
-                        }
-                    }
+            Step::Replay(_) => {
+                series_sets[t].extend(sel.series.iter().cloned());
+                for (name, ty) in &sel.measures {
+                    measure_sets[t].entry(name.clone()).or_insert(*ty);
                 }
-                if let Step::Extrapolate(e) = step {
-                    measure_sets[t].insert(e.measure.clone(), e.ty);
-                }
+            }
+            Step::Extrapolate(e) => {
+                series_sets[t].extend(sel.series.iter().cloned());
+                measure_sets[t].insert(e.measure.clone(), e.ty);
             }
         }
     }
@@ -350,7 +363,10 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
                 target: t.target_name.clone(),
                 series: series_sets[i]
                     .iter()
-                    .map(|dims| SeriesInfo { dims: dims.clone() })
+                    .map(|dims| SeriesInfo {
+                        dims: dims.clone(),
+                        key: random::name_hash(&series_text(dims)),
+                    })
                     .collect(),
                 measures: measure_sets[i]
                     .iter()
@@ -359,14 +375,16 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             })
             .collect(),
     };
-    let rank = |t: usize, dims: &Vec<(String, String)>| -> u32 {
-        series_sets[t].iter().position(|d| d == dims).unwrap_or(0) as u32
+    let rank = |t: usize, dims: &Dims| -> u32 {
+        catalog.tables[t]
+            .series
+            .binary_search_by(|s| s.dims.cmp(dims))
+            .unwrap_or(0) as u32
     };
     let measure_id = |t: usize, name: &str| -> u16 {
         catalog.tables[t]
             .measures
-            .iter()
-            .position(|(n, _)| n == name)
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .unwrap_or(0) as u16
     };
 
@@ -415,9 +433,20 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
                     series,
                 });
             }
-            Step::Replay(r) => steps.push(prepare_replay(r, sel, t, &rank, &measure_id)?),
+            Step::Replay(r) => {
+                let numbering = numbering(&sel, t, &rank, &measure_id);
+                steps.push(prepare_replay(r, sel, &numbering, t)?)
+            }
             Step::Extrapolate(e) => {
-                steps.push(prepare_extrapolate(e, sel, t, root, &rank, &measure_id)?)
+                let numbering = numbering(&sel, t, &rank, &measure_id);
+                steps.push(prepare_extrapolate(
+                    e,
+                    sel,
+                    &numbering,
+                    t,
+                    root,
+                    measure_id(t, &e.measure),
+                )?)
             }
         }
     }
@@ -517,11 +546,13 @@ impl Prepared {
                     line,
                     relative,
                     items,
+                    values,
                 } => Cursor::Listed(ListedCursor {
                     table: *table,
                     line: *line,
                     relative: *relative,
                     items,
+                    values,
                     i: 0,
                 }),
             })
@@ -653,26 +684,76 @@ fn select(step: &Step, source: &Source, row: &sources::SourceRow, into: &mut Sel
     if !matches(filter, dim) {
         return;
     }
-    let measures: Vec<(String, Value)> = row
-        .measures
-        .iter()
-        .filter(|(name, _)| wanted.is_none_or(|w| w.contains(name)))
-        .map(|(name, v)| (name.clone(), eval::scalar_value(v)))
-        .collect();
-    if measures.is_empty() {
+    let first = into.values.len();
+    for (name, v) in &row.measures {
+        if wanted.is_some_and(|w| !w.contains(name)) {
+            continue;
+        }
+        let value = eval::scalar_value(v);
+        let local = match into.measures.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                into.measures.push((name.clone(), value_type(&value)));
+                into.measures.len() - 1
+            }
+        };
+        into.values.push((local as u16, value));
+    }
+    let count = into.values.len() - first;
+    if count == 0 {
         return;
     }
-    let mut dims: BTreeMap<String, String> = source
-        .dimensions
-        .iter()
-        .cloned()
-        .zip(row.dimensions.iter().cloned())
-        .collect();
-    for (k, v) in set {
-        dims.insert(k.clone(), v.clone());
-    }
+    let series = match into.by_values.get(row.dimensions.as_slice()) {
+        Some(&i) => i,
+        None => {
+            let mut dims: BTreeMap<String, String> = source
+                .dimensions
+                .iter()
+                .cloned()
+                .zip(row.dimensions.iter().cloned())
+                .collect();
+            for (k, v) in set {
+                dims.insert(k.clone(), v.clone());
+            }
+            into.series.push(dims.into_iter().collect());
+            let i = (into.series.len() - 1) as u32;
+            into.by_values.insert(row.dimensions.clone(), i);
+            i
+        }
+    };
     into.rows
-        .push((row.time.0, dims.into_iter().collect(), measures));
+        .push((row.time.0, series, first as u32, count as u16));
+}
+
+/// The table's numbers for a step's local series and measures.
+fn numbering(
+    sel: &Selected,
+    t: usize,
+    rank: &dyn Fn(usize, &Dims) -> u32,
+    measure_id: &dyn Fn(usize, &str) -> u16,
+) -> Numbering {
+    Numbering {
+        ranks: sel.series.iter().map(|d| rank(t, d)).collect(),
+        measures: sel.measures.iter().map(|(n, _)| measure_id(t, n)).collect(),
+    }
+}
+
+fn check_measure_name(source: &str, name: &str) -> Result<(), CompileError> {
+    use crate::timestream_names::{NameProblem, problem};
+    let Some(found) = problem(crate::diagnostic_kind::NameKind::Measure, name) else {
+        return Ok(());
+    };
+    let reason = match found {
+        NameProblem::TooLong { bytes, max } => {
+            format!("it is {bytes} bytes, and {max} are allowed")
+        }
+        NameProblem::Refused(reason) => reason,
+    };
+    Err(CompileError::BadName {
+        source: source.to_string(),
+        name: name.to_string(),
+        reason,
+    })
 }
 
 fn schedule_bounds(s: &model::Schedule) -> (bool, i64, i64) {
@@ -702,15 +783,14 @@ fn count(start: i64, end: i64, every: i64) -> u64 {
 fn prepare_replay(
     r: &model::Replay,
     sel: Selected,
+    numbering: &Numbering,
     t: usize,
-    rank: Rank<'_>,
-    measure_id: &dyn Fn(usize, &str) -> u16,
 ) -> Result<PreparedStep, CompileError> {
     let (ws, we) = match r.window {
         Some(w) => (w.start.0, w.end.0),
         None => {
-            let first = sel.rows.iter().map(|(t, _, _)| *t).min().unwrap_or(0);
-            let last = sel.rows.iter().map(|(t, _, _)| *t).max().unwrap_or(0);
+            let first = sel.rows.iter().map(|row| row.0).min().unwrap_or(0);
+            let last = sel.rows.iter().map(|row| row.0).max().unwrap_or(0);
             (first, last)
         }
     };
@@ -730,22 +810,25 @@ fn prepare_replay(
             Shift::CalendarDays { days, zone } => calendar_shift(time, *days, zone),
         }
     };
+    let mut values = sel.values;
     let mut items = Vec::with_capacity(sel.rows.len());
-    for (time, dims, measures) in sel.rows {
+    for (time, series, first, count) in sel.rows {
         let tau = place(time).ok_or(CompileError::TimeOutOfRange { line: r.line })?;
-        let mut ms: Vec<(u16, Value)> = measures
-            .into_iter()
-            .map(|(n, v)| (measure_id(t, &n), v))
-            .collect();
-        ms.sort_by_key(|(m, _)| *m);
-        items.push((tau, rank(t, &dims), ms));
+        let run = &mut values[first as usize..first as usize + count as usize];
+        for (m, _) in run.iter_mut() {
+            *m = numbering.measures[*m as usize];
+        }
+        run.sort_by_key(|(m, _)| *m);
+        items.push((tau, numbering.ranks[series as usize], first, count));
     }
+    // Stable: rows at one instant of one series keep their file order.
     items.sort_by_key(|item| (item.0, item.1));
     Ok(PreparedStep::Listed {
         table: t as u16,
         line: r.line,
         relative,
         items,
+        values,
     })
 }
 
@@ -764,10 +847,10 @@ fn calendar_shift(time: i64, days: i64, zone: &chrono_tz::Tz) -> Option<i64> {
 fn prepare_extrapolate(
     e: &model::Extrapolate,
     sel: Selected,
+    numbering: &Numbering,
     t: usize,
     root: Key,
-    rank: Rank<'_>,
-    measure_id: &dyn Fn(usize, &str) -> u16,
+    measure: u16,
 ) -> Result<PreparedStep, CompileError> {
     if sel.rows.is_empty() {
         return Err(CompileError::NothingLearned {
@@ -776,11 +859,10 @@ fn prepare_extrapolate(
             measure: e.measure.clone(),
         });
     }
-    let mut by_series: BTreeMap<Dims, Vec<(i64, Value)>> = BTreeMap::new();
-    for (time, dims, measures) in sel.rows {
-        if let Some((_, v)) = measures.into_iter().next() {
-            by_series.entry(dims).or_default().push((time, v));
-        }
+    let mut by_series: BTreeMap<u32, Vec<(i64, Value)>> = BTreeMap::new();
+    for (time, series, first, _) in sel.rows {
+        let value = sel.values[first as usize].1.clone();
+        by_series.entry(series).or_default().push((time, value));
     }
     let (relative, start, end) = schedule_bounds(&e.schedule);
     // Output instant τ reads the learned frame at τ + to_learned: the learned
@@ -797,7 +879,8 @@ fn prepare_extrapolate(
         e.source, e.measure, e.table
     ));
     let mut series = Vec::new();
-    for (dims, mut points) in by_series {
+    for (local, mut points) in by_series {
+        let dims = &sel.series[local as usize];
         points.sort_by_key(|(time, _)| *time);
         let learned: Option<Learned> = eval::fit(
             &e.model,
@@ -808,20 +891,18 @@ fn prepare_extrapolate(
         )
         .map_err(|FitError::TooFewPoints(n)| CompileError::Fit {
             line: e.line,
-            series: series_text(&dims),
+            series: series_text(dims),
             reason: format!("`trend` needs two instants, and {n} were learned"),
         })?;
-        let key = step_key
-            .with_name(&series_text(&dims))
-            .with_name(&e.measure);
+        let key = step_key.with_name(&series_text(dims)).with_name(&e.measure);
         let mut terms = eval::synthetic_terms(&e.model, key);
         if let Some(l) = learned {
             terms.insert(0, TermEval::Learned(l));
         }
         series.push((
-            rank(t, &dims),
+            numbering.ranks[local as usize],
             vec![MeasureEval {
-                measure: measure_id(t, &e.measure),
+                measure,
                 ty: e.ty,
                 terms,
                 clamp: e.model.clamp,

@@ -589,10 +589,10 @@ fn step_plan(step: &Step, records: u64) -> StepPlan {
 pub fn to_yaml(plan: &Plan) -> String {
     let mut out =
         String::from("# outatime write plan: review it, commit it, diff it (outatime diff).\n");
-    out.push_str(&serde_yaml_ng::to_string(plan).unwrap_or_default());
+    out.push_str(&yaml_serde::to_string(plan).unwrap_or_default());
     out
 }
 
 pub fn from_yaml(text: &str) -> Result<Plan, String> {
-    serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
+    yaml_serde::from_str(text).map_err(|e| e.to_string())
 }

@@ -34,6 +34,9 @@ pub struct TableCatalog {
 pub struct SeriesInfo {
     /// Sorted by dimension name.
     pub dims: Vec<(String, String)>,
+    /// A hash of the dimensions: what randomness is keyed by, so that a
+    /// series' draws do not depend on which other series exist.
+    pub key: u64,
 }
 
 /// One record of the stream.
@@ -47,8 +50,11 @@ pub struct Record {
     pub series: u32,
     /// Sorted by measure id.
     pub measures: Vec<(u16, Value)>,
-    /// Lines of the steps that made it (for conflict messages).
+    /// Lines of the steps that made it (for step summaries).
     pub steps: Vec<usize>,
+    /// The line of the step that wrote each measure, in `measures` order
+    /// (for conflict messages).
+    pub writers: Vec<usize>,
 }
 
 /// Where a step's records come from.
@@ -79,7 +85,8 @@ pub struct GridSeries {
 }
 
 /// (τ, series rank, measures sorted by id).
-pub type ListedItem = (i64, u32, Vec<(u16, Value)>);
+/// (τ, series rank, start and length of its run in the cursor's values).
+pub type ListedItem = (i64, u32, u32, u16);
 
 pub struct ListedCursor<'a> {
     pub table: u16,
@@ -87,6 +94,8 @@ pub struct ListedCursor<'a> {
     pub relative: bool,
     /// Sorted by (τ, rank).
     pub items: &'a [ListedItem],
+    /// (measure id, value) runs, sorted by id within a run.
+    pub values: &'a [(u16, Value)],
     pub i: usize,
 }
 
@@ -103,7 +112,7 @@ impl Cursor<'_> {
             Cursor::Listed(l) => l
                 .items
                 .get(l.i)
-                .map(|(tau, rank, _)| (l.table, at(*tau, l.relative, anchor), *rank)),
+                .map(|(tau, rank, _, _)| (l.table, at(*tau, l.relative, anchor), *rank)),
         }
     }
 
@@ -128,8 +137,8 @@ impl Cursor<'_> {
             Cursor::Listed(l) => {
                 into.relative = l.relative;
                 into.steps.push(l.line);
-                let (_, _, measures) = &l.items[l.i];
-                for (m, v) in measures {
+                let (_, _, first, count) = l.items[l.i];
+                for (m, v) in &l.values[first as usize..first as usize + count as usize] {
                     add_measure(into, *m, v.clone(), l.line)?;
                 }
                 l.i += 1;
@@ -162,13 +171,14 @@ fn add_measure(into: &mut Record, m: u16, v: Value, line: usize) -> Result<(), C
         Ok(i) if into.measures[i].1 == v => Ok(()),
         Ok(i) => Err(Conflict {
             measure: m,
-            first_line: into.steps.first().copied().unwrap_or(line),
+            first_line: into.writers[i],
             second_line: line,
             first: into.measures[i].1.clone(),
             second: v,
         }),
         Err(i) => {
             into.measures.insert(i, (m, v));
+            into.writers.insert(i, line);
             Ok(())
         }
     }
@@ -247,6 +257,7 @@ pub fn run(
         record.series = key.2;
         record.measures.clear();
         record.steps.clear();
+        record.writers.clear();
         take(&mut cursors[c], &mut record)?;
         if let Some(next) = cursors[c].key(anchor) {
             heap.push(Reverse((next, c)));
@@ -331,11 +342,14 @@ impl AnomalyState {
                     relative: record.relative,
                 });
             hit.last = tau;
-            let series_key = a.key.with(u64::from(record.series));
+            let series_key = a
+                .key
+                .with(catalog.tables[record.table as usize].series[record.series as usize].key);
             match (&a.kind, measure_index) {
                 (AnomalyKind::Dropout, None) => return false,
                 (AnomalyKind::Dropout, Some(index)) => {
                     record.measures.remove(index);
+                    record.writers.remove(index);
                     if record.measures.is_empty() {
                         return false;
                     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use ::csv::{ErrorKind, ReaderBuilder, StringRecord};
 
 use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, value};
-use crate::model::{MeasureDef, MeasureType, SourceKind, SourceMeasures};
+use crate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
 use crate::suggest;
 
 /// Reads one CSV file (a `csv` source, or one result file of an export).
@@ -36,18 +36,24 @@ pub(super) fn read_file(
         .collect::<Vec<_>>();
     let table = Table::new(path, header, decoder)?;
     let mut record = StringRecord::new();
+    // One row, refilled for every record: its strings keep their capacity.
+    let mut row = SourceRow {
+        time: crate::literal::Instant(0),
+        dimensions: Vec::new(),
+        measures: Vec::new(),
+    };
     loop {
         let decoded = match reader.read_record(&mut record) {
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
-                table.decode(&record, line, decoder)
+                table.decode(&record, line, decoder, &mut row)
             }
             Ok(false) => break,
             // The reader has moved past the record: a bad row like any other.
             Err(e) if matches!(e.kind(), ErrorKind::Utf8 { .. }) => Err(table.not_utf8(&e)),
             Err(e) => return Err(csv_failure(path, e)),
         };
-        rows.take(decoded)?;
+        rows.take(decoded.map(|()| &row))?;
     }
     Ok(())
 }
@@ -122,7 +128,8 @@ impl<'a> Table<'a> {
         record: &StringRecord,
         line: u64,
         decoder: &Decoder,
-    ) -> Result<SourceRow, DataError> {
+        out: &mut SourceRow,
+    ) -> Result<(), DataError> {
         if record.len() != self.header.len() {
             return Err(DataError {
                 file: self.path.to_path_buf(),
@@ -151,41 +158,39 @@ impl<'a> Table<'a> {
             .time
             .parse(time_text)
             .map_err(|e| at(self.time, e))?;
-        let dimensions = self
-            .dimensions
-            .iter()
-            .map(|&c| text(c).to_owned())
-            .collect();
-        let measures = match &self.measures {
+        out.time = time;
+        out.dimensions.resize(self.dimensions.len(), String::new());
+        for (slot, &c) in out.dimensions.iter_mut().zip(&self.dimensions) {
+            slot.clear();
+            slot.push_str(text(c));
+        }
+        let mut kept = 0;
+        match &self.measures {
             Measures::Wide(columns) => {
-                let mut measures = Vec::with_capacity(columns.len());
                 for &(column, def) in columns {
                     let cell = text(column);
                     if is_empty(def.ty, cell) {
                         continue;
                     }
                     let value = value::parse_text(def.ty, cell).map_err(|e| at(column, e))?;
-                    measures.push((def.name.clone(), value));
+                    set_measure(&mut out.measures, kept, &def.name, value);
+                    kept += 1;
                 }
-                measures
             }
             Measures::Long { name, value, ty } => {
                 let (cell, measure) = (text(*value), text(*name));
-                if is_empty(*ty, cell) {
-                    Vec::new()
-                } else if measure.is_empty() {
+                if measure.is_empty() && !is_empty(*ty, cell) {
                     return Err(at(*name, empty_measure_name()));
-                } else {
+                }
+                if !is_empty(*ty, cell) {
                     let parsed = value::parse_text(*ty, cell).map_err(|e| at(*value, e))?;
-                    vec![(measure.to_owned(), parsed)]
+                    set_measure(&mut out.measures, kept, measure, parsed);
+                    kept += 1;
                 }
             }
-        };
-        Ok(SourceRow {
-            time,
-            dimensions,
-            measures,
-        })
+        }
+        out.measures.truncate(kept);
+        Ok(())
     }
 
     /// A record with bytes that are not UTF-8, at the first such field.
@@ -295,5 +300,20 @@ fn csv_failure(path: &Path, error: ::csv::Error) -> DataError {
             reason: format!("the file is not readable CSV: {error}"),
             help: None,
         },
+    }
+}
+
+/// Puts `(name, value)` at `index`, reusing the name's buffer when it is
+/// already there (a wide row's names repeat on every row).
+fn set_measure(measures: &mut Vec<(String, Scalar)>, index: usize, name: &str, value: Scalar) {
+    match measures.get_mut(index) {
+        Some(slot) => {
+            if slot.0 != name {
+                slot.0.clear();
+                slot.0.push_str(name);
+            }
+            slot.1 = value;
+        }
+        None => measures.push((name.to_owned(), value)),
     }
 }

@@ -42,7 +42,10 @@ pub(super) fn read_file(
         if text.is_empty() {
             continue;
         }
-        rows.take(decode(path, line, text, decoder))?;
+        match decode(path, line, text, decoder) {
+            Ok(row) => rows.take(Ok(&row))?,
+            Err(error) => rows.take(Err(error))?,
+        }
     }
     Ok(())
 }

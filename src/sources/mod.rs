@@ -71,11 +71,12 @@ pub struct ReadSummary {
     pub skipped: Vec<DataError>,
 }
 
-/// Reads every row of `source`, calling `row` for each.
+/// Reads every row of `source`, calling `row` for each. The row is lent, not
+/// given: readers refill one buffer, so a steady read allocates nothing.
 pub fn read_rows(
     source: &Source,
     options: ReadOptions,
-    row: &mut dyn FnMut(SourceRow),
+    row: &mut dyn FnMut(&SourceRow),
 ) -> Result<ReadSummary, DataError> {
     let time = TimeParser::new(source).map_err(|e| DataError {
         file: source.path.clone(),
@@ -186,7 +187,7 @@ struct Decoder<'a> {
 
 /// Where rows go, and the tally of bad ones.
 struct Rows<'a> {
-    emit: &'a mut dyn FnMut(SourceRow),
+    emit: &'a mut dyn FnMut(&SourceRow),
     max_bad_rows: u64,
     rows: u64,
     bad_rows: u64,
@@ -198,7 +199,7 @@ const SKIPPED_KEPT: usize = 10;
 
 impl Rows<'_> {
     /// Hands on a good row; skips a bad one while the budget lasts.
-    fn take(&mut self, row: Result<SourceRow, DataError>) -> Result<(), DataError> {
+    fn take(&mut self, row: Result<&SourceRow, DataError>) -> Result<(), DataError> {
         match row {
             Ok(row) => {
                 self.rows += 1;

@@ -295,6 +295,13 @@ impl Validator<'_> {
             _ => None,
         };
         let shift = self.shift_clause(&clauses, &mut ok);
+        if let (Some(schedule), Some(StepClause::Shift(written))) =
+            (&schedule, clauses.get("shift"))
+            && let Some(reason) = extrapolate_shift_problem(&shift, schedule)
+        {
+            self.report(DiagnosticKind::ExtrapolateShift { reason }, written.span);
+            ok = false;
+        }
         let set = self.set_clause(&clauses, &mut ok);
         if !statement.recovered {
             for (clause, example) in [
@@ -553,5 +560,30 @@ fn wide_measures(source: &Source) -> Option<Vec<(String, MeasureType)>> {
     match &source.measures {
         SourceMeasures::Wide(defs) => Some(defs.iter().map(|d| (d.name.clone(), d.ty)).collect()),
         SourceMeasures::Long { .. } => None,
+    }
+}
+
+/// Why an extrapolation's shift cannot place its learned window on its
+/// schedule: the two must be of one kind (relative to `now`, or instants).
+fn extrapolate_shift_problem(shift: &Shift, schedule: &crate::model::Schedule) -> Option<String> {
+    use crate::model::TimePoint;
+    let relative = matches!(schedule.start, TimePoint::Relative(_));
+    match shift {
+        Shift::CalendarDays { .. } => Some(
+            "an extrapolation does not shift by calendar days; use `shift by 7d`, `shift start to` or `shift end to`"
+                .into(),
+        ),
+        Shift::By(_) if relative => Some(
+            "`shift by` moves recorded instants, but this schedule is placed relative to `now`; use `shift end to now` (the default) or `shift start to now - 1h`"
+                .into(),
+        ),
+        Shift::StartTo(p) | Shift::EndTo(p) if matches!(p, TimePoint::Relative(_)) != relative => Some(
+            if relative {
+                "the schedule is relative to `now`, so the shift must be too, as in `shift end to now - 1h`".into()
+            } else {
+                "the schedule is at recorded instants, so the shift must be too, as in `shift end to 2024-03-13T00:00Z`".into()
+            },
+        ),
+        _ => None,
     }
 }
