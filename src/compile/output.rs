@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::record::{Value, write_f64, write_json_string, write_time};
+use super::record::{TimeWriter, Value, write_f64, write_json_string};
 use super::stream::{Catalog, Record, Sink};
 
 /// Pre-rendered JSON fragments, so that a record costs a time, its values
@@ -15,6 +15,7 @@ struct Fragments {
     series: Vec<Vec<Vec<u8>>>,
     /// `"name":` by table, then measure.
     measure_keys: Vec<Vec<Vec<u8>>>,
+    time: TimeWriter,
 }
 
 impl Fragments {
@@ -61,13 +62,14 @@ impl Fragments {
             table_prefix,
             series,
             measure_keys,
+            time: TimeWriter::default(),
         }
     }
 
-    fn line(&self, record: &Record, out: &mut Vec<u8>) {
+    fn line(&mut self, record: &Record, out: &mut Vec<u8>) {
         let t = record.table as usize;
         out.extend_from_slice(&self.table_prefix[t]);
-        write_time(out, record.time);
+        self.time.write(out, record.time);
         out.extend_from_slice(&self.series[t][record.series as usize]);
         for (i, (m, v)) in record.measures.iter().enumerate() {
             if i > 0 {
@@ -161,6 +163,7 @@ pub struct Csv<W: Write> {
     /// Column of each table's measures.
     measure_columns: Vec<Vec<usize>>,
     cells: Vec<Vec<u8>>,
+    time: TimeWriter,
     header_written: bool,
     header: Vec<String>,
 }
@@ -205,6 +208,7 @@ impl<W: Write> Csv<W> {
             buffer: Vec::with_capacity(1 << 16),
             measure_columns,
             cells: vec![Vec::new(); header.len()],
+            time: TimeWriter::default(),
             header_written: false,
             header,
         }
@@ -232,7 +236,7 @@ impl<W: Write> Sink for Csv<W> {
         let t = record.table as usize;
         let table = &catalog.tables[t];
         self.cells[0].extend_from_slice(table.target.as_bytes());
-        write_time(&mut self.cells[1], record.time);
+        self.time.write(&mut self.cells[1], record.time);
         // Series of one table may differ in their dimension names.
         for (k, v) in &table.series[record.series as usize].dims {
             if let Some(i) = self.header.iter().position(|h| h == k) {

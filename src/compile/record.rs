@@ -72,20 +72,44 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
 /// `2026-11-27T18:00:00.000Z`: milliseconds always, micro- or nanoseconds
 /// only when the instant has them.
 pub fn write_time(out: &mut Vec<u8>, nanos: i64) {
-    let secs = nanos.div_euclid(1_000_000_000);
-    let sub = nanos.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let in_day = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    // i64 nanoseconds span 1677 to 2262: the year always has four digits.
-    for divisor in [1000, 100, 10, 1] {
-        out.push(b'0' + ((y / divisor) % 10) as u8);
+    TimeWriter::default().write(out, nanos);
+}
+
+/// Writes times, remembering the last day's `YYYY-MM-DDT`: a stream's
+/// records mostly share their day.
+#[derive(Default)]
+pub struct TimeWriter {
+    day: Option<i64>,
+    prefix: [u8; 11],
+}
+
+impl TimeWriter {
+    pub fn write(&mut self, out: &mut Vec<u8>, nanos: i64) {
+        let secs = nanos.div_euclid(1_000_000_000);
+        let sub = nanos.rem_euclid(1_000_000_000);
+        let days = secs.div_euclid(86_400);
+        let in_day = secs.rem_euclid(86_400);
+        if self.day != Some(days) {
+            let (y, m, d) = civil_from_days(days);
+            let mut p = Vec::with_capacity(11);
+            // i64 nanoseconds span 1677 to 2262: the year has four digits.
+            for divisor in [1000, 100, 10, 1] {
+                p.push(b'0' + ((y / divisor) % 10) as u8);
+            }
+            p.push(b'-');
+            two(&mut p, m);
+            p.push(b'-');
+            two(&mut p, d);
+            p.push(b'T');
+            self.prefix.copy_from_slice(&p);
+            self.day = Some(days);
+        }
+        out.extend_from_slice(&self.prefix);
+        write_clock(out, in_day, sub);
     }
-    out.push(b'-');
-    two(out, m);
-    out.push(b'-');
-    two(out, d);
-    out.push(b'T');
+}
+
+fn write_clock(out: &mut Vec<u8>, in_day: i64, sub: i64) {
     two(out, in_day / 3600);
     out.push(b':');
     two(out, (in_day / 60) % 60);
