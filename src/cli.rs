@@ -14,9 +14,11 @@ use crate::{Checked, ast::Span, check_text};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success: every file is valid (warnings allowed), the plan is current, the plans are equal
+  0  success: every file is valid (warnings allowed), the plan is current, the plans are equal,
+     everything was written
   1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ
-  2  usage error: bad arguments, or a file that cannot be read or written";
+  2  usage error: bad arguments, or a file that cannot be read or written
+  3  target failure: the target could not be written (nothing was put in place)";
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +49,25 @@ enum Command {
     /// Show what changes between two plans
     #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
+    /// Write the record stream of a scenario or plan to a target. So far the
+    /// only target is the embedded default: JSON lines, one file a table, in
+    /// ./outatime-out/
+    #[command(after_help = EXIT_CODES)]
+    Apply(ApplyArgs),
+}
+
+#[derive(clap::Args)]
+struct ApplyArgs {
+    /// A scenario, or a plan (its pinned sources and stream are verified first)
+    input: PathBuf,
+    /// What `now` is, RFC 3339 (default: the wall clock), rounded down to `anchor align`
+    #[arg(long, value_name = "RFC3339")]
+    anchor: Option<String>,
+    /// Also write a JSON report of what was written here
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 #[derive(clap::Args)]
@@ -153,6 +174,7 @@ pub fn run() -> ExitCode {
         Command::Records(args) => records(&args),
         Command::Labels(args) => labels(&args),
         Command::Diff(args) => diff(&args),
+        Command::Apply(args) => apply(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -234,6 +256,33 @@ fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
     let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
     let text = commands::labels(&loaded, anchor)?;
     commands::write_output(None, &text)?;
+    Ok(0)
+}
+
+fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
+    let loaded = commands::load_scenario_or_plan(
+        &args.input,
+        read_options(&args.read),
+        diagnostics_style(),
+    )?;
+    let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
+    let directory = Path::new(crate::apply::DEFAULT_DIRECTORY);
+    eprintln!(
+        "target: the embedded default, JSON lines in ./{}/ (one file a table)",
+        crate::apply::DEFAULT_DIRECTORY
+    );
+    let report = crate::apply::apply_to_files(&loaded, anchor, directory)?;
+    for (table, t) in &report.tables {
+        eprintln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
+    }
+    eprintln!(
+        "done: {} records at anchor {} in {:.2} s",
+        report.records, report.anchor, report.duration_seconds
+    );
+    if let Some(path) = &args.report {
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+        commands::write_output(Some(path), &text)?;
+    }
     Ok(0)
 }
 

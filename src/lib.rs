@@ -11,10 +11,12 @@
 //!                                                   defaults explicit)
 //!        every stage reports diagnostic::Diagnostic data; render.rs words and draws them
 //!
-//!  model::Scenario ──compile──▶ Plan ──records──▶ record stream ──apply──▶ ApplyReport
-//!                   (not yet built: see docs/architecture.md)
+//!  model::Scenario ──compile::prepare──▶ compile::Prepared (sources read, models fitted)
+//!        ──Prepared::run(anchor, sink)──▶ record stream ──▶ plan (YAML) · JSON lines · CSV
+//!        ──apply──▶ ApplyReport (the embedded file target; Timestream: not built yet)
 //! ```
 
+pub mod apply;
 pub mod ast;
 mod ast_builder;
 mod chunks;

@@ -1,0 +1,178 @@
+//! Plan → target: `outatime apply`.
+//!
+//! Only the embedded default target exists so far: JSON lines, one file a
+//! table, in `./outatime-out/`. Files are written under a temporary name and
+//! renamed once complete, so a failed apply leaves the previous files (or
+//! none) and the report says exactly what was written.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::commands::{Failure, Loaded};
+use crate::compile::output::JsonLines;
+use crate::compile::stream::{Catalog, Record, Sink};
+
+/// Where the embedded default target writes, relative to the working folder.
+pub const DEFAULT_DIRECTORY: &str = "outatime-out";
+
+/// Exit code for a target that failed (a file that could not be written).
+pub const TARGET_FAILURE: u8 = 3;
+
+#[derive(Serialize, Debug)]
+pub struct ApplyReport {
+    pub target: String,
+    pub anchor: String,
+    /// The plan's stream digest: which records these are, whatever the anchor.
+    pub stream_digest: String,
+    pub tables: BTreeMap<String, TableReport>,
+    pub records: u64,
+    pub duration_seconds: f64,
+    pub records_per_second: f64,
+}
+
+#[derive(Serialize, Debug)]
+pub struct TableReport {
+    pub file: String,
+    pub records: u64,
+}
+
+/// One JSON-lines file a table, switched as the sorted stream moves on.
+struct Files {
+    directory: PathBuf,
+    current: Option<(u16, JsonLines<BufWriter<File>>, PathBuf)>,
+    written: Vec<(u16, PathBuf, u64)>,
+}
+
+impl Files {
+    fn partial(&self, target: &str) -> PathBuf {
+        self.directory.join(format!(".{target}.jsonl.partial"))
+    }
+
+    fn close(&mut self) -> std::io::Result<()> {
+        if let Some((table, sink, path)) = self.current.take() {
+            let records = sink.records;
+            sink.finish()?
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            self.written.push((table, path, records));
+        }
+        Ok(())
+    }
+}
+
+impl Sink for Files {
+    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
+        if self.current.as_ref().map(|(t, _, _)| *t) != Some(record.table) {
+            self.close()?;
+            let path = self.partial(&catalog.tables[record.table as usize].target);
+            let file = BufWriter::with_capacity(1 << 16, File::create(&path)?);
+            self.current = Some((record.table, JsonLines::new(file, catalog), path));
+        }
+        let (_, sink, _) = self.current.as_mut().expect("opened above");
+        sink.record(record, catalog)
+    }
+}
+
+/// Writes the record stream for `anchor` to `directory`, one file a table.
+pub fn apply_to_files(
+    loaded: &Loaded,
+    anchor: i64,
+    directory: &Path,
+) -> Result<ApplyReport, Failure> {
+    let started = std::time::Instant::now();
+    let plan = crate::commands::compile_plan(loaded, Path::new("."))?;
+    let target_failure = |what: String| Failure {
+        code: TARGET_FAILURE,
+        text: format!(
+            "error[outatime::target::file]: {what}\n  help: nothing was renamed into place; earlier files of this target are unchanged\n"
+        ),
+    };
+    std::fs::create_dir_all(directory)
+        .map_err(|e| target_failure(format!("cannot create `{}`: {e}", directory.display())))?;
+    let mut files = Files {
+        directory: directory.to_path_buf(),
+        current: None,
+        written: Vec::new(),
+    };
+    let catalog = &loaded.prepared.catalog;
+    let run = loaded
+        .prepared
+        .run(anchor, &mut files)
+        .map_err(Failure::from);
+    let closed = files.close();
+    let cleanup = |files: &Files| {
+        for (_, path, _) in &files.written {
+            let _ = std::fs::remove_file(path);
+        }
+        if let Some((_, _, path)) = &files.current {
+            let _ = std::fs::remove_file(path);
+        }
+    };
+    if let Err(failure) = run {
+        cleanup(&files);
+        return Err(failure);
+    }
+    if let Err(e) = closed {
+        cleanup(&files);
+        return Err(target_failure(format!(
+            "cannot write into `{}`: {e}",
+            directory.display()
+        )));
+    }
+    let mut tables = BTreeMap::new();
+    let mut total = 0;
+    for (table, partial, records) in &files.written {
+        let target = &catalog.tables[*table as usize].target;
+        let file = directory.join(format!("{target}.jsonl"));
+        std::fs::rename(partial, &file)
+            .map_err(|e| target_failure(format!("cannot rename into `{}`: {e}", file.display())))?;
+        total += records;
+        tables.insert(
+            target.clone(),
+            TableReport {
+                file: file.display().to_string(),
+                records: *records,
+            },
+        );
+    }
+    // A table that got no records this time keeps no file from an earlier
+    // apply: the folder says what this apply wrote, and nothing else.
+    for (i, table) in catalog.tables.iter().enumerate() {
+        if files.written.iter().any(|(t, _, _)| *t as usize == i) {
+            continue;
+        }
+        let stale = directory.join(format!("{}.jsonl", table.target));
+        if stale.exists() {
+            std::fs::remove_file(&stale)
+                .map_err(|e| target_failure(format!("cannot remove `{}`: {e}", stale.display())))?;
+        }
+        tables.insert(
+            table.target.clone(),
+            TableReport {
+                file: String::new(),
+                records: 0,
+            },
+        );
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut anchor_text = Vec::new();
+    crate::compile::record::write_time(&mut anchor_text, anchor);
+    Ok(ApplyReport {
+        target: format!("file {}", directory.display()),
+        anchor: String::from_utf8_lossy(&anchor_text).into_owned(),
+        stream_digest: plan.stream_digest,
+        tables,
+        records: total,
+        duration_seconds: seconds,
+        records_per_second: if seconds > 0.0 {
+            total as f64 / seconds
+        } else {
+            0.0
+        },
+    })
+}

@@ -1,0 +1,100 @@
+//! `apply` to the embedded default target, through the binary.
+
+mod common;
+
+use common::Run;
+
+const SCENARIO: &str = "scenario \"apply\"\ntable alpha\ntable bravo { name \"e2e_bravo\" }\ngenerate into alpha {\n  series d = \"x\"\n  from now - 10m to now every 1m\n  measure v double = noise(sigma: 1)\n}\ngenerate into bravo {\n  series d = \"y\"\n  from now to now + 5m every 1m\n  measure w bigint = constant(value: 3)\n}\n";
+
+#[test]
+fn apply_writes_one_jsonl_file_a_table_equal_to_records_and_a_report() {
+    let run = Run::new("apply").file("s.scenario", SCENARIO).args(&[
+        "apply",
+        "s.scenario",
+        "--anchor",
+        "2026-11-27T18:00:00Z",
+        "--report",
+        "report.json",
+    ]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("the embedded default, JSON lines in ./outatime-out/"),
+        "{stderr}"
+    );
+    let alpha = std::fs::read_to_string(run.dir.join("outatime-out/alpha.jsonl")).unwrap();
+    let bravo = std::fs::read_to_string(run.dir.join("outatime-out/e2e_bravo.jsonl")).unwrap();
+    assert_eq!(alpha.lines().count(), 10);
+    assert_eq!(bravo.lines().count(), 5);
+    let records = Run::new("apply-records")
+        .file("s.scenario", SCENARIO)
+        .args(&["records", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"])
+        .run()
+        .1;
+    assert_eq!(format!("{alpha}{bravo}"), records);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["records"], 15);
+    assert_eq!(report["anchor"], "2026-11-27T18:00:00.000Z");
+    assert_eq!(report["tables"]["e2e_bravo"]["records"], 5);
+    assert!(
+        report["stream_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("blake3:")
+    );
+    // Applying again at the same anchor gives the same files.
+    assert_eq!(run.run().0, 0);
+    assert_eq!(
+        std::fs::read_to_string(run.dir.join("outatime-out/alpha.jsonl")).unwrap(),
+        alpha
+    );
+    // A table that gets no records keeps no stale file.
+    let without_bravo = SCENARIO
+        .replace("generate into bravo", "generate into alpha")
+        .replace("d = \"y\"", "d = \"y2\"")
+        .replace("measure w bigint", "measure w2 bigint");
+    let run = run.file("s.scenario", &without_bravo);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!run.dir.join("outatime-out/e2e_bravo.jsonl").exists());
+    assert_eq!(
+        std::fs::read_to_string(run.dir.join("outatime-out/alpha.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        15
+    );
+}
+
+#[test]
+fn a_failed_apply_puts_nothing_in_place() {
+    let conflict = format!(
+        "{SCENARIO}generate into bravo {{\n  series d = \"y\"\n  from now to now + 1m every 1m\n  measure w bigint = constant(value: 4)\n}}\n"
+    );
+    let run = Run::new("apply-fail").file("s.scenario", &conflict).args(&[
+        "apply",
+        "s.scenario",
+        "--anchor",
+        "2026-11-27T18:00:00Z",
+    ]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::compile::conflict"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(run.dir.join("outatime-out"))
+        .map(|d| d.collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "no file, partial or complete: {left:?}");
+}
+
+#[test]
+fn a_target_that_cannot_be_written_exits_3() {
+    let run = Run::new("apply-blocked")
+        .file("s.scenario", SCENARIO)
+        .file("outatime-out", "a file where the folder should be")
+        .args(&["apply", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("outatime::target::file"), "{stderr}");
+}
