@@ -68,11 +68,14 @@ pub(crate) fn first_word(text: &str) -> &str {
     &text[..end]
 }
 
-/// Brace depth after `line`, ignoring braces in strings and comments.
-fn depth_after(line: &str, mut depth: usize) -> usize {
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in line.chars() {
+/// The characters of `line` outside strings and comments: the ones that
+/// give it structure.
+fn structural_chars(line: &str) -> impl Iterator<Item = char> + '_ {
+    let (mut in_string, mut escaped, mut in_comment) = (false, false, false);
+    line.chars().filter(move |&c| {
+        if in_comment {
+            return false;
+        }
         if in_string {
             match c {
                 _ if escaped => escaped = false,
@@ -80,42 +83,30 @@ fn depth_after(line: &str, mut depth: usize) -> usize {
                 '"' => in_string = false,
                 _ => {}
             }
-            continue;
+            return false;
         }
         match c {
             '"' => in_string = true,
-            '#' => break,
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            _ => {}
+            '#' => in_comment = true,
+            _ => return true,
         }
-    }
-    depth
+        false
+    })
+}
+
+/// Brace depth after `line`, ignoring braces in strings and comments.
+fn depth_after(line: &str, depth: usize) -> usize {
+    structural_chars(line).fold(depth, |depth, c| match c {
+        '{' => depth + 1,
+        '}' => depth.saturating_sub(1),
+        _ => depth,
+    })
 }
 
 /// Whether `line` has a brace outside strings and comments: such a line
 /// cannot be skipped without breaking the block structure.
 pub(crate) fn has_structural_brace(line: &str) -> bool {
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in line.chars() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '#' => return false,
-            '{' | '}' => return true,
-            _ => {}
-        }
-    }
-    false
+    structural_chars(line).any(|c| c == '{' || c == '}')
 }
 
 #[cfg(test)]
@@ -142,6 +133,12 @@ mod tests {
     fn an_unindented_keyword_ends_an_unclosed_block() {
         let text = "replay a into b {\n  window x\nreplay c into d {\n}\n";
         assert_eq!(texts(text).len(), 2);
+    }
+
+    #[test]
+    fn a_hash_in_a_string_is_not_a_comment() {
+        assert!(has_structural_brace("name \"#1\" }"));
+        assert!(!has_structural_brace("name \"{\" # }"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::compile::plan::{offset_words, point_words, schedule_words};
 use crate::literal::Duration;
 use crate::model::{
     Anomaly, AnomalyKind, ConditionTest, Filter, Layout, Scenario, Schedule, Shift, Source,
@@ -184,13 +185,13 @@ fn anomaly_row(a: &Anomaly) -> Row {
         (TimePoint::Relative(at), Some(len)) => (
             format!(
                 "{} .. {}",
-                offset_words(at),
-                offset_words(Duration(at.0.saturating_add(len.0)))
+                offset_words(at.0),
+                offset_words(at.0.saturating_add(len.0))
             ),
             Some((at.0, at.0.saturating_add(len.0))),
         ),
         (TimePoint::Relative(at), None) => (
-            format!("first record at or after {}", offset_words(at)),
+            format!("first record at or after {}", offset_words(at.0)),
             Some((at.0, at.0)),
         ),
         (TimePoint::Absolute(at), Some(len)) => (format!("{at} for {len}"), None),
@@ -230,22 +231,14 @@ fn replay_placement(w: Window, shift: &Shift, speed: f64) -> (String, Option<(i6
         Shift::EndTo(TimePoint::Relative(end)) => {
             let start = end.0.saturating_sub(length);
             (
-                format!(
-                    "{} .. {}",
-                    offset_words(Duration(start)),
-                    offset_words(*end)
-                ),
+                format!("{} .. {}", offset_words(start), offset_words(end.0)),
                 Some((start, end.0)),
             )
         }
         Shift::StartTo(TimePoint::Relative(start)) => {
             let end = start.0.saturating_add(length);
             (
-                format!(
-                    "{} .. {}",
-                    offset_words(*start),
-                    offset_words(Duration(end))
-                ),
+                format!("{} .. {}", offset_words(start.0), offset_words(end)),
                 Some((start.0, end)),
             )
         }
@@ -265,34 +258,10 @@ fn shift_words(shift: &Shift) -> String {
     }
 }
 
-fn schedule_words(s: &Schedule) -> String {
-    format!(
-        "{} .. {} every {}",
-        point_words(s.start),
-        point_words(s.end),
-        s.every
-    )
-}
-
 fn schedule_span(s: &Schedule) -> Option<(i64, i64)> {
     match (s.start, s.end) {
         (TimePoint::Relative(a), TimePoint::Relative(b)) => Some((a.0, b.0)),
         _ => None,
-    }
-}
-
-fn point_words(p: TimePoint) -> String {
-    match p {
-        TimePoint::Relative(d) => offset_words(d),
-        TimePoint::Absolute(i) => i.to_string(),
-    }
-}
-
-fn offset_words(d: Duration) -> String {
-    match d.0 {
-        0 => "now".into(),
-        n if n > 0 => format!("now+{d}"),
-        _ => format!("now{d}"),
     }
 }
 
@@ -333,8 +302,8 @@ fn timeline(rows: &[Row], label_width: usize) -> String {
     let now_column = column(0);
     let mut out = format!(
         "    timeline {} .. {}, one column ≈ {}\n",
-        offset_words(Duration(low)),
-        offset_words(Duration(high)),
+        offset_words(low),
+        offset_words(high),
         Duration((range / TIMELINE_WIDTH as i128) as i64)
     );
     for (row, (start, end)) in placed {

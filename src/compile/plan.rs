@@ -406,7 +406,7 @@ pub fn time_words(time: i64, relative: bool) -> String {
     }
 }
 
-fn offset_words(offset: i64) -> String {
+pub fn offset_words(offset: i64) -> String {
     match offset {
         0 => "now".into(),
         n if n > 0 => format!("now+{}", Duration(n)),
@@ -447,7 +447,7 @@ fn shift_words(s: &Shift) -> Option<String> {
     }
 }
 
-fn schedule_words(s: &Schedule) -> String {
+pub fn schedule_words(s: &Schedule) -> String {
     format!(
         "{} .. {} every {}",
         point_words(s.start),

@@ -1,0 +1,165 @@
+//! What can go wrong between a valid scenario and its records, worded.
+
+use std::fmt;
+
+use crate::sources::DataError;
+
+/// What can go wrong between a valid scenario and its records.
+#[derive(Debug)]
+pub enum CompileError {
+    /// A source file or row could not be read.
+    Data {
+        source: String,
+        error: Box<DataError>,
+    },
+    /// Two steps give one measure of one series at one instant different values.
+    Conflict(Box<Conflict>),
+    /// An extrapolation found no recorded data to learn from.
+    NothingLearned {
+        line: usize,
+        source: String,
+        measure: String,
+    },
+    /// A series had too little data for its model.
+    Fit {
+        line: usize,
+        series: String,
+        reason: String,
+    },
+    /// A measure name read from a long-row source that Timestream refuses.
+    BadName {
+        source: String,
+        name: String,
+        reason: String,
+    },
+    /// A time left the range i64 nanoseconds hold (years 1678 to 2261).
+    TimeOutOfRange {
+        line: usize,
+    },
+    Io(std::io::Error),
+}
+
+impl CompileError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CompileError::Data { .. } => "outatime::data::bad_row",
+            CompileError::Conflict(_) => "outatime::compile::conflict",
+            CompileError::NothingLearned { .. } => "outatime::compile::nothing_learned",
+            CompileError::Fit { .. } => "outatime::compile::fit",
+            CompileError::BadName { .. } => "outatime::compile::bad_name",
+            CompileError::TimeOutOfRange { .. } => "outatime::compile::time_out_of_range",
+            CompileError::Io(_) => "outatime::io",
+        }
+    }
+
+    pub fn help(&self) -> Option<String> {
+        match self {
+            // A file-level problem (line 0 or the header) cannot be skipped.
+            CompileError::Data { error, .. } if error.line <= 1 => error.help.clone(),
+            CompileError::Data { error, .. } => {
+                let skip = "or let up to N bad rows be skipped and counted with `--max-bad-rows N`";
+                Some(match &error.help {
+                    Some(help) => format!("{help}; {skip}"),
+                    None => format!("fix the row, {skip}"),
+                })
+            }
+            CompileError::Conflict(c) if c.calendar_shift => Some(
+                "a calendar shift across a daylight-saving change can put two recorded instants on one local time; narrow the window or shift by a duration".into(),
+            ),
+            CompileError::Conflict(_) => Some(
+                "narrow one step's window or `where`, or write the steps into different series with `set`".into(),
+            ),
+            CompileError::NothingLearned { .. } => Some(
+                "check the `learn` window and the `where` against the source's data".into(),
+            ),
+            CompileError::Fit { .. } => Some("learn from a longer window, or drop `trend`".into()),
+            CompileError::BadName { .. } => Some(
+                "rename the measure in the data, or leave it out with `measures` on the replay".into(),
+            ),
+            CompileError::TimeOutOfRange { .. } => Some("move the step's times closer to the present".into()),
+            CompileError::Io(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::Data { source, error } => {
+                write!(f, "source `{source}`: {}", error.file.display())?;
+                if error.line > 0 {
+                    write!(f, ":{}", error.line)?;
+                }
+                if let Some(column) = &error.column {
+                    write!(f, ", column `{column}`")?;
+                }
+                write!(f, ": {}", error.reason)
+            }
+            CompileError::Conflict(c) if c.first_line == c.second_line => write!(
+                f,
+                "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} and as {}",
+                c.first_line, c.measure, c.series, c.table, c.time, c.first, c.second
+            ),
+            CompileError::Conflict(c) => write!(
+                f,
+                "the steps at lines {} and {} both write `{}` of {} in table `{}` at {}, as {} and as {}",
+                c.first_line,
+                c.second_line,
+                c.measure,
+                c.series,
+                c.table,
+                c.time,
+                c.first,
+                c.second
+            ),
+            CompileError::NothingLearned {
+                line,
+                source,
+                measure,
+            } => write!(
+                f,
+                "the extrapolation at line {line} found no `{measure}` in `{source}` to learn from"
+            ),
+            CompileError::Fit {
+                line,
+                series,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "the extrapolation at line {line} cannot fit {series}: {reason}"
+                )
+            }
+            CompileError::BadName {
+                source,
+                name,
+                reason,
+            } => write!(
+                f,
+                "source `{source}` has a measure named `{name}`, which Timestream refuses: {reason}"
+            ),
+            CompileError::TimeOutOfRange { line } => {
+                write!(
+                    f,
+                    "the step at line {line} reaches a time outside the years 1678 to 2261"
+                )
+            }
+            CompileError::Io(e) => write!(f, "cannot write the output: {e}"),
+        }
+    }
+}
+
+/// Two steps give one measure of one series at one instant different values.
+#[derive(Debug)]
+pub struct Conflict {
+    pub table: String,
+    pub series: String,
+    pub time: String,
+    pub measure: String,
+    pub first_line: usize,
+    pub second_line: usize,
+    pub first: String,
+    pub second: String,
+    /// A step at either line shifts by calendar days (DST can fold instants).
+    pub calendar_shift: bool,
+}

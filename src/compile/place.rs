@@ -1,0 +1,182 @@
+//! Placing steps on the timeline: a replay's rows shifted and sped up, an
+//! extrapolation's series fitted and mapped onto its schedule.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeZone;
+
+use super::eval::{self, FitError, Learned, MeasureEval, TermEval};
+use super::random::Key;
+use super::record::Value;
+use super::select::{Numbering, Selected};
+use super::{CompileError, PreparedStep, series_text};
+use crate::literal::Instant;
+use crate::local_time::{self, Ambiguous, Nonexistent};
+use crate::model::{self, Shift, TimePoint};
+
+pub(super) fn schedule_bounds(s: &model::Schedule) -> (bool, i64, i64) {
+    match (s.start, s.end) {
+        (TimePoint::Relative(a), TimePoint::Relative(b)) => (true, a.0, b.0),
+        (TimePoint::Absolute(a), TimePoint::Absolute(b)) => (false, a.0, b.0),
+        // Validation refuses mixed ranges.
+        (a, b) => (false, point(a), point(b)),
+    }
+}
+
+pub(super) fn point(p: TimePoint) -> i64 {
+    match p {
+        TimePoint::Relative(d) => d.0,
+        TimePoint::Absolute(i) => i.0,
+    }
+}
+
+/// Instants of `[start, end)` every `every`.
+pub(super) fn count(start: i64, end: i64, every: i64) -> u64 {
+    if end <= start {
+        return 0;
+    }
+    ((end as i128 - start as i128 + every as i128 - 1) / every as i128) as u64
+}
+
+pub(super) fn prepare_replay(
+    r: &model::Replay,
+    sel: Selected,
+    numbering: &Numbering,
+    t: usize,
+) -> Result<PreparedStep, CompileError> {
+    let (ws, we) = match r.window {
+        Some(w) => (w.start.0, w.end.0),
+        None => {
+            let first = sel.rows.iter().map(|row| row.0).min().unwrap_or(0);
+            let last = sel.rows.iter().map(|row| row.0).max().unwrap_or(0);
+            (first, last)
+        }
+    };
+    let sped = |time: i64| ws + ((time - ws) as f64 / r.speed).round() as i64;
+    let end = sped(we);
+    let relative = matches!(
+        r.shift,
+        Shift::StartTo(TimePoint::Relative(_)) | Shift::EndTo(TimePoint::Relative(_))
+    );
+    let place = |time: i64| -> Option<i64> {
+        let time = sped(time);
+        match &r.shift {
+            Shift::None => Some(time),
+            Shift::StartTo(p) => point(*p).checked_add(time - ws),
+            Shift::EndTo(p) => point(*p).checked_add(time - end),
+            Shift::By(d) => time.checked_add(d.0),
+            Shift::CalendarDays { days, zone } => calendar_shift(time, *days, zone),
+        }
+    };
+    let mut values = sel.values;
+    let mut items = Vec::with_capacity(sel.rows.len());
+    for (time, series, first, count) in sel.rows {
+        let tau = place(time).ok_or(CompileError::TimeOutOfRange { line: r.line })?;
+        let run = &mut values[first as usize..first as usize + count as usize];
+        for (m, _) in run.iter_mut() {
+            *m = numbering.measures[*m as usize];
+        }
+        run.sort_by_key(|(m, _)| *m);
+        items.push((tau, numbering.ranks[series as usize], first, count));
+    }
+    // Stable: rows at one instant of one series keep their file order.
+    items.sort_by_key(|item| (item.0, item.1));
+    Ok(PreparedStep::Listed {
+        table: t as u16,
+        line: r.line,
+        relative,
+        items,
+        values,
+    })
+}
+
+/// The same local wall time `days` calendar days later in `zone`.
+pub(super) fn calendar_shift(time: i64, days: i64, zone: &chrono_tz::Tz) -> Option<i64> {
+    let local = zone.timestamp_nanos(time).naive_local();
+    let date = local
+        .date()
+        .checked_add_signed(chrono::TimeDelta::try_days(days)?)?;
+    let shifted = chrono::NaiveDateTime::new(date, local.time());
+    local_time::resolve(zone, shifted, Nonexistent::Shift, Ambiguous::Earlier)
+        .ok()
+        .map(|i: Instant| i.0)
+}
+
+pub(super) fn prepare_extrapolate(
+    e: &model::Extrapolate,
+    sel: Selected,
+    numbering: &Numbering,
+    t: usize,
+    root: Key,
+    measure: u16,
+) -> Result<PreparedStep, CompileError> {
+    if sel.rows.is_empty() {
+        return Err(CompileError::NothingLearned {
+            line: e.line,
+            source: e.source.clone(),
+            measure: e.measure.clone(),
+        });
+    }
+    let mut by_series: BTreeMap<u32, Vec<(i64, Value)>> = BTreeMap::new();
+    for (time, series, first, _) in sel.rows {
+        let value = sel.values[first as usize].1.clone();
+        by_series.entry(series).or_default().push((time, value));
+    }
+    let (relative, start, end) = schedule_bounds(&e.schedule);
+    // Output instant τ reads the learned frame at τ + to_learned: the learned
+    // window's end maps to the schedule's start unless a shift says otherwise.
+    let to_learned = match &e.shift {
+        Shift::StartTo(p) => e.learn.start.0 - point(*p),
+        Shift::EndTo(p) => e.learn.end.0 - point(*p),
+        Shift::By(d) => -d.0,
+        Shift::CalendarDays { days, .. } => -days.saturating_mul(86_400_000_000_000),
+        Shift::None => e.learn.end.0 - start,
+    };
+    let step_key = root.with_name(&format!(
+        "extrapolate|{}.{}|{}",
+        e.source, e.measure, e.table
+    ));
+    let mut series = Vec::new();
+    for (local, mut points) in by_series {
+        let dims = &sel.series[local as usize];
+        points.sort_by_key(|(time, _)| *time);
+        let learned: Option<Learned> = eval::fit(
+            &e.model,
+            &points,
+            e.learn.end.0,
+            e.schedule.every.0,
+            to_learned,
+        )
+        .map_err(|FitError::TooFewPoints(n)| CompileError::Fit {
+            line: e.line,
+            series: series_text(dims),
+            reason: format!("`trend` needs two instants, and {n} were learned"),
+        })?;
+        let key = step_key.with_name(&series_text(dims)).with_name(&e.measure);
+        let mut terms = eval::synthetic_terms(&e.model, key);
+        if let Some(l) = learned {
+            terms.insert(0, TermEval::Learned(l));
+        }
+        series.push((
+            numbering.ranks[local as usize],
+            vec![MeasureEval {
+                measure,
+                ty: e.ty,
+                terms,
+                clamp: e.model.clamp,
+                start,
+                end,
+            }],
+        ));
+    }
+    series.sort_by_key(|(r, _)| *r);
+    Ok(PreparedStep::Grid {
+        table: t as u16,
+        line: e.line,
+        relative,
+        start,
+        every: e.schedule.every.0,
+        count: count(start, end, e.schedule.every.0),
+        series,
+    })
+}
