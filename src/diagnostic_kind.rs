@@ -227,6 +227,9 @@ pub enum DiagnosticKind {
     BadTimeFormat { reason: String },
     /// A file with bytes that are not UTF-8.
     NotUtf8,
+    /// `anomaly spike ... { at now ... }` on a table a replay fills at its
+    /// recorded times.
+    AnchorDependentAnomaly { relative: bool, step_line: usize },
     /// `shift by 1d` in an extrapolation placed `from now`.
     ExtrapolateShift { reason: String },
     /// `rate 3` on a `drift` (it needs `rate 3 per 1h`).
@@ -247,7 +250,9 @@ use DiagnosticKind::*;
 impl DiagnosticKind {
     pub fn severity(&self) -> Severity {
         match self {
-            OverlappingAnomalies { .. } | TableUnused { .. } => Severity::Warning,
+            OverlappingAnomalies { .. } | TableUnused { .. } | AnchorDependentAnomaly { .. } => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }
@@ -293,6 +298,7 @@ impl DiagnosticKind {
             NotUtf8 => "file::not_utf8",
             MissingPer => "param::missing_per",
             ExtrapolateShift { .. } => "extrapolate::shift",
+            AnchorDependentAnomaly { .. } => "anomaly::anchor_dependent",
             Syntax { .. } => "syntax::unexpected",
             TableUnused { .. } => "table::unused",
             TermTypeMismatch { .. } => "model::type_mismatch",
@@ -414,6 +420,18 @@ impl DiagnosticKind {
             ExtrapolateShift { .. } => {
                 "this shift cannot place the learned window on the schedule".into()
             }
+            AnchorDependentAnomaly {
+                relative: true,
+                step_line,
+            } => format!(
+                "this anomaly is placed relative to `now`, but the step at line {step_line} writes this table at recorded instants"
+            ),
+            AnchorDependentAnomaly {
+                relative: false,
+                step_line,
+            } => format!(
+                "this anomaly is placed at a recorded instant, but the step at line {step_line} writes this table relative to `now`"
+            ),
             Syntax { expected, found } => {
                 format!("expected {}, found {found}", one_of(expected))
             }
@@ -582,6 +600,7 @@ impl DiagnosticKind {
             NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
             MissingPer => "for example `rate 0.5 per 1h`".into(),
             ExtrapolateShift { reason } => reason.clone(),
+            AnchorDependentAnomaly { .. } => "which records it touches then depends on the anchor, and the plan cannot show it; place the anomaly and the step alike, or shift the step to `now`".into(),
             Syntax { .. } => return None,
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
             TermTypeMismatch { fits, .. } => format!("this term fits {fits}"),

@@ -305,7 +305,13 @@ pub fn build(inputs: PlanInputs<'_>) -> Plan {
     let steps = scenario
         .steps
         .iter()
-        .map(|s| step_plan(s, summary.by_step.get(&s.line()).copied().unwrap_or(0)))
+        .map(|s| {
+            step_plan(
+                s,
+                summary.by_step.get(&s.line()).copied().unwrap_or(0),
+                scenario,
+            )
+        })
         .collect();
     let mut labels: Vec<LabelPlan> = hits
         .iter()
@@ -525,7 +531,7 @@ pub fn model_words(m: &Model) -> String {
     out
 }
 
-fn step_plan(step: &Step, records: u64) -> StepPlan {
+fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
     let mut plan = StepPlan {
         step: String::new(),
         line: step.line(),
@@ -549,9 +555,19 @@ fn step_plan(step: &Step, records: u64) -> StepPlan {
                 None => "first .. last record".into(),
             });
             plan.filter = filter_words(&r.filter);
-            plan.shift = shift_words(&r.shift);
+            plan.shift = shift_words(&r.shift).or(Some("none (recorded times)".into()));
             plan.speed = Some(r.speed);
-            plan.measures = r.measures.clone();
+            // Defaults explicit: without `measures`, every measure of the source.
+            plan.measures = r.measures.clone().or_else(|| {
+                scenario.sources.get(&r.source).map(|s| match &s.measures {
+                    crate::model::SourceMeasures::Wide(defs) => {
+                        defs.iter().map(|d| d.name.clone()).collect()
+                    }
+                    crate::model::SourceMeasures::Long { .. } => {
+                        vec!["all (named by the data)".to_string()]
+                    }
+                })
+            });
             plan.set = r.set.clone();
         }
         Step::Generate(g) => {

@@ -4,7 +4,9 @@ use super::params::Given;
 use super::{Declared, Validator, add, ordered};
 use crate::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::diagnostic::DiagnosticKind;
-use crate::model::{Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Scalar, TimePoint};
+use crate::model::{
+    Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Scalar, Shift, Step, TimePoint,
+};
 use crate::suggest::closest;
 
 const KINDS: &[&str] = &[
@@ -298,6 +300,28 @@ impl Validator<'_> {
         }
     }
 
+    /// Warns when an anomaly placed relative to `now` meets records placed
+    /// at recorded instants in its table, or the other way round: which
+    /// records it touches then depends on the anchor, and the plan (made
+    /// with no anchor) cannot show it.
+    pub(super) fn anchor_dependence(&mut self, steps: &[Step], anomalies: &[(Anomaly, Span)]) {
+        for (anomaly, span) in anomalies {
+            let relative = matches!(anomaly.at, TimePoint::Relative(_));
+            let other = steps.iter().find(|s| {
+                s.table() == anomaly.table
+                    && step_is_relative(s) != relative
+                    && may_reach(&anomaly.filter, s)
+            });
+            if let Some(step) = other {
+                let kind = DiagnosticKind::AnchorDependentAnomaly {
+                    relative,
+                    step_line: step.line(),
+                };
+                self.report(kind, *span);
+            }
+        }
+    }
+
     /// Warns about two anomalies that can touch the same record and measure.
     pub(super) fn overlaps(&mut self, anomalies: &[(Anomaly, Span)]) {
         for (j, (b, b_span)) in anomalies.iter().enumerate() {
@@ -319,6 +343,41 @@ impl Validator<'_> {
                 }
             }
         }
+    }
+}
+
+/// Whether the anomaly's `where` can match a series the step writes: known
+/// for generated series; for others, only the dimensions `set` fixes count.
+fn may_reach(filter: &Filter, step: &Step) -> bool {
+    let passes = |dims: &std::collections::BTreeMap<String, String>| {
+        filter
+            .conditions
+            .iter()
+            .all(|c| match dims.get(&c.dimension) {
+                None => true,
+                Some(v) => match &c.test {
+                    ConditionTest::Equals(x) => x == v,
+                    ConditionTest::NotEquals(x) => x != v,
+                    ConditionTest::In(list) => list.contains(v),
+                },
+            })
+    };
+    match step {
+        Step::Generate(g) => g.series.iter().any(passes),
+        Step::Replay(r) => passes(&r.set),
+        Step::Extrapolate(e) => passes(&e.set),
+    }
+}
+
+/// Whether a step's records are placed relative to `now` (else at instants).
+fn step_is_relative(step: &Step) -> bool {
+    match step {
+        Step::Replay(r) => matches!(
+            r.shift,
+            Shift::StartTo(TimePoint::Relative(_)) | Shift::EndTo(TimePoint::Relative(_))
+        ),
+        Step::Generate(g) => matches!(g.schedule.start, TimePoint::Relative(_)),
+        Step::Extrapolate(e) => matches!(e.schedule.start, TimePoint::Relative(_)),
     }
 }
 

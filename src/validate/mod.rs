@@ -70,6 +70,7 @@ pub fn validate(file: &ast::File, text: &str, base_dir: &Path, losses: &Losses) 
     let writers = v.tables(&declared, &shapes);
     v.anomaly_targets(file, &declared, &writers);
     v.overlaps(&anomalies);
+    v.anchor_dependence(&steps, &anomalies);
     let has_errors = v
         .diagnostics
         .iter()
