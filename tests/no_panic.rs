@@ -191,3 +191,56 @@ fn huge_numbers_and_many_statements_end_in_diagnostics() {
         "{codes:?}"
     );
 }
+
+/// Mutated scenarios that still pass `check` compile without panicking,
+/// whatever the anchor (the stream is cut off after a bounded number of
+/// records: a mutation may ask for billions).
+#[test]
+fn mutated_valid_scenarios_compile_without_panicking() {
+    use outatime::compile::stream::{Catalog, Record, Sink};
+    struct Bounded(u64);
+    impl Sink for Bounded {
+        fn record(&mut self, _: &Record, _: &Catalog) -> std::io::Result<()> {
+            self.0 += 1;
+            if self.0 > 20_000 {
+                return Err(std::io::Error::other("enough"));
+            }
+            Ok(())
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 600,
+        ..ProptestConfig::default()
+    });
+    let strategy = (
+        0..SEEDS.len(),
+        proptest::collection::vec((0usize..4, 0usize..10_000, 0usize..1_000), 1..3),
+        prop_oneof![
+            Just(0i64),
+            Just(i64::MAX / 2),
+            Just(-i64::MAX / 2),
+            any::<i64>()
+        ],
+    );
+    let compiled = std::cell::Cell::new(0);
+    runner
+        .run(&strategy, |(seed, edits, anchor)| {
+            let text = mutate(SEEDS[seed], &edits);
+            let checked = outatime::check_text(&text, &dir);
+            if let Some(scenario) = checked.scenario
+                && let Ok(prepared) = outatime::compile::prepare(&scenario, Default::default())
+            {
+                compiled.set(compiled.get() + 1);
+                let _ = prepared.run(anchor, &mut Bounded(0));
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Most mutations break the scenario; enough must survive to mean anything.
+    assert!(
+        compiled.get() >= 20,
+        "only {} mutated scenarios compiled",
+        compiled.get()
+    );
+}

@@ -52,7 +52,10 @@ pub(super) fn prepare_replay(
             (first, last)
         }
     };
-    let sped = |time: i64| ws + ((time - ws) as f64 / r.speed).round() as i64;
+    // Saturating: a tiny `speed` stretches a window past what i64 holds.
+    let sped = |time: i64| {
+        ws.saturating_add(((time as i128 - ws as i128) as f64 / r.speed).round() as i64)
+    };
     let end = sped(we);
     let relative = matches!(
         r.shift,
@@ -62,8 +65,8 @@ pub(super) fn prepare_replay(
         let time = sped(time);
         match &r.shift {
             Shift::None => Some(time),
-            Shift::StartTo(p) => point(*p).checked_add(time - ws),
-            Shift::EndTo(p) => point(*p).checked_add(time - end),
+            Shift::StartTo(p) => time.checked_sub(ws).and_then(|d| point(*p).checked_add(d)),
+            Shift::EndTo(p) => time.checked_sub(end).and_then(|d| point(*p).checked_add(d)),
             Shift::By(d) => time.checked_add(d.0),
             Shift::CalendarDays { days, zone } => calendar_shift(time, *days, zone),
         }
@@ -126,11 +129,13 @@ pub(super) fn prepare_extrapolate(
     // Output instant τ reads the learned frame at τ + to_learned: the learned
     // window's end maps to the schedule's start unless a shift says otherwise.
     let to_learned = match &e.shift {
-        Shift::StartTo(p) => e.learn.start.0 - point(*p),
-        Shift::EndTo(p) => e.learn.end.0 - point(*p),
-        Shift::By(d) => -d.0,
-        Shift::CalendarDays { days, .. } => -days.saturating_mul(86_400_000_000_000),
-        Shift::None => e.learn.end.0 - start,
+        Shift::StartTo(p) => e.learn.start.0.saturating_sub(point(*p)),
+        Shift::EndTo(p) => e.learn.end.0.saturating_sub(point(*p)),
+        Shift::By(d) => d.0.saturating_neg(),
+        Shift::CalendarDays { days, .. } => {
+            days.saturating_mul(86_400_000_000_000).saturating_neg()
+        }
+        Shift::None => e.learn.end.0.saturating_sub(start),
     };
     let step_key = root.with_name(&format!(
         "extrapolate|{}.{}|{}",

@@ -138,8 +138,16 @@ impl Cursor<'_> {
                 into.relative = l.relative;
                 into.steps.push(l.line);
                 let (_, _, first, count) = l.items[l.i];
-                for (m, v) in &l.values[first as usize..first as usize + count as usize] {
-                    add_measure(into, *m, v.clone(), l.line)?;
+                let run = &l.values[first as usize..first as usize + count as usize];
+                if into.measures.is_empty() {
+                    // The usual case: the record is this step's alone, and
+                    // its run is already sorted by measure id.
+                    into.measures.extend_from_slice(run);
+                    into.writers.resize(run.len(), l.line);
+                } else {
+                    for (m, v) in run {
+                        add_measure(into, *m, v.clone(), l.line)?;
+                    }
                 }
                 l.i += 1;
             }
