@@ -273,7 +273,10 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     );
     let report = crate::apply::apply_to_files(&loaded, anchor, directory)?;
     for (table, t) in &report.tables {
-        eprintln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
+        match t.records {
+            0 => eprintln!("wrote          0 records of `{table}` (no file)"),
+            n => eprintln!("wrote {n:>10} records of `{table}` to {}", t.file),
+        }
     }
     eprintln!(
         "done: {} records at anchor {} in {:.2} s",

@@ -152,12 +152,21 @@ pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
     };
     compare("series", &series(old), &series(new), &mut rows);
     let labels = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         plan.labels
             .iter()
             .map(|l| {
                 let dims: Vec<String> =
                     l.series.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-                let key = format!("{} {{{}}}", l.anomaly, dims.join(", "));
+                let base = format!("{} {{{}}}", l.anomaly, dims.join(", "));
+                // Two anomalies of one kind on one series stay apart.
+                let n = seen.entry(base.clone()).or_default();
+                *n += 1;
+                let key = if *n == 1 {
+                    base
+                } else {
+                    format!("{base} (#{n})")
+                };
                 let mut f = BTreeMap::new();
                 f.insert("kind".to_string(), l.kind.clone());
                 f.insert("window".to_string(), format!("{} .. {}", l.from, l.to));

@@ -98,3 +98,17 @@ fn a_target_that_cannot_be_written_exits_3() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("outatime::target::file"), "{stderr}");
 }
+
+#[test]
+fn a_file_that_cannot_be_written_mid_run_exits_3_and_leaves_no_partial() {
+    let run = Run::new("apply-blocked-file")
+        .file("s.scenario", SCENARIO)
+        .args(&["apply", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"]);
+    // A folder where bravo's temporary file would go.
+    std::fs::create_dir_all(run.dir.join("outatime-out/.e2e_bravo.jsonl.partial")).unwrap();
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("outatime::target::file"), "{stderr}");
+    assert!(!run.dir.join("outatime-out/alpha.jsonl").exists());
+    assert!(!run.dir.join("outatime-out/.alpha.jsonl.partial").exists());
+}

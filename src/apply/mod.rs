@@ -89,7 +89,7 @@ pub fn apply_to_files(
     let target_failure = |what: String| Failure {
         code: TARGET_FAILURE,
         text: format!(
-            "error[outatime::target::file]: {what}\n  help: nothing was renamed into place; earlier files of this target are unchanged\n"
+            "error[outatime::target::file]: {what}\n  help: files are renamed into place table by table once all are written; check the folder's permissions and free space\n"
         ),
     };
     std::fs::create_dir_all(directory)
@@ -100,10 +100,16 @@ pub fn apply_to_files(
         written: Vec::new(),
     };
     let catalog = &loaded.prepared.catalog;
+    // Writing a file is the target's failure (exit 3), not the input's.
     let run = loaded
         .prepared
         .run(anchor, &mut files)
-        .map_err(Failure::from);
+        .map_err(|e| match e {
+            crate::compile::CompileError::Io(io) => {
+                target_failure(format!("cannot write into `{}`: {io}", directory.display()))
+            }
+            other => Failure::from(other),
+        });
     let closed = files.close();
     let cleanup = |files: &Files| {
         for (_, path, _) in &files.written {
