@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::output::{Csv, Digest, JsonLines};
+use crate::compile::output::{Csv, Digest, JsonLines, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, Prepared};
 use crate::model::Scenario;
@@ -232,30 +232,27 @@ pub enum RecordFormat {
 }
 
 pub fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
-    let stdout = std::io::stdout().lock();
     let catalog = &loaded.prepared.catalog;
     let result = match format {
-        RecordFormat::Jsonl => {
-            let mut sink = JsonLines::new(stdout, catalog);
-            loaded
-                .prepared
-                .run(anchor, &mut sink)
-                .map(|_| sink.finish())
-        }
-        RecordFormat::Csv => {
-            let mut sink = Csv::new(stdout, catalog);
-            loaded
-                .prepared
-                .run(anchor, &mut sink)
-                .map(|_| sink.finish())
-        }
+        RecordFormat::Jsonl => run_on_two_threads(
+            &loaded.prepared,
+            anchor,
+            JsonLines::new(std::io::stdout(), catalog),
+        )
+        .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
+        .map(|_| ()),
+        RecordFormat::Csv => run_on_two_threads(
+            &loaded.prepared,
+            anchor,
+            Csv::new(std::io::stdout(), catalog),
+        )
+        .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
+        .map(|_| ()),
     };
     match result {
-        Ok(Ok(_)) => Ok(()),
+        Ok(()) => Ok(()),
         // The reader went away (`| head`): what it wanted was written.
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(CompileError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Ok(Err(e)) => Err(CompileError::Io(e).into()),
         Err(e) => Err(e.into()),
     }
 }

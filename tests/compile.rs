@@ -703,3 +703,23 @@ fn an_extrapolation_shift_of_the_wrong_kind_is_refused_by_check() {
     let first = value(ok.lines().next().unwrap(), "v");
     assert!((first - 120.0).abs() < 1e-6, "{first}");
 }
+
+#[test]
+fn two_threads_write_byte_for_byte_what_one_thread_writes() {
+    let s = Scratch::new("threads");
+    s.file("m.csv", &minute_csv("2024-03-12T00:00:00Z", 5_000));
+    let scenario = format!(
+        "{TWO_STEPS}\nsource m csv \"m.csv\" {{\n  time ts\n  dimensions device\n  measures v double\n}}\nreplay m into alpha {{\n  shift end to now - 3h\n}}\n"
+    );
+    let loaded = s.load(&scenario).unwrap();
+    let anchor = outatime::literal::parse_timestamp(ANCHOR).unwrap().0;
+    let mut one = JsonLines::new(Vec::new(), &loaded.prepared.catalog);
+    loaded.prepared.run(anchor, &mut one).unwrap();
+    let one = one.finish().unwrap();
+    let two = JsonLines::new(Vec::new(), &loaded.prepared.catalog);
+    let (two, _) =
+        outatime::compile::output::run_on_two_threads(&loaded.prepared, anchor, two).unwrap();
+    let two = two.finish().unwrap();
+    assert!(one.len() > 100_000);
+    assert_eq!(one, two);
+}
