@@ -205,7 +205,13 @@ pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
     let raw = match given {
         Some(text) => crate::literal::parse_timestamp(text)
             .map_err(|e| {
+                let looks_like_a_date = text.len() >= 10
+                    && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+                    && text.as_bytes()[4] == b'-';
                 let reason = match e {
+                    crate::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
+                        "it is not a date and time".into()
+                    }
                     crate::literal::LiteralError::Malformed(reason) => reason,
                     crate::literal::LiteralError::UnknownZone(zone) => format!("unknown time zone `{zone}`"),
                     _ => "it is out of range".into(),

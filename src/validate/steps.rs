@@ -574,7 +574,7 @@ fn extrapolate_shift_problem(shift: &Shift, schedule: &crate::model::Schedule) -
                 .into(),
         ),
         Shift::By(_) if relative => Some(
-            "`shift by` moves recorded instants, but this schedule is placed relative to `now`; use `shift end to now` (the default) or `shift start to now - 1h`"
+            "`shift by` moves recorded instants, but this schedule is placed relative to `now`; drop the shift (the learned window's end then maps to `from`), or use `shift end to now - 1h`"
                 .into(),
         ),
         Shift::StartTo(p) | Shift::EndTo(p) if matches!(p, TimePoint::Relative(_)) != relative => Some(
