@@ -66,6 +66,13 @@ struct ApplyArgs {
     /// Also write a JSON report of what was written here
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
+    /// A target named in the configuration (default: the embedded file
+    /// target, ./outatime-out/)
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
+    /// The configuration that names targets
+    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
+    config: PathBuf,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -266,12 +273,17 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         diagnostics_style(),
     )?;
     let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
-    let directory = Path::new(crate::apply::DEFAULT_DIRECTORY);
-    eprintln!(
-        "target: the embedded default, JSON lines in ./{}/ (one file a table)",
-        crate::apply::DEFAULT_DIRECTORY
-    );
-    let report = crate::apply::apply_to_files(&loaded, anchor, directory)?;
+    let directory = match &args.target {
+        None => {
+            eprintln!(
+                "target: the embedded default, JSON lines in ./{}/ (one file a table)",
+                crate::apply::DEFAULT_DIRECTORY
+            );
+            PathBuf::from(crate::apply::DEFAULT_DIRECTORY)
+        }
+        Some(name) => named_target(&args.config, name)?,
+    };
+    let report = crate::apply::apply_to_files(&loaded, anchor, &directory)?;
     for (table, t) in &report.tables {
         match t.records {
             0 => eprintln!("wrote          0 records of `{table}` (no file)"),
@@ -287,6 +299,44 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         commands::write_output(Some(path), &text)?;
     }
     Ok(0)
+}
+
+/// The folder of a file target named in the configuration.
+fn named_target(config: &Path, name: &str) -> Result<PathBuf, Failure> {
+    use crate::apply::config::{self, Target};
+    let text = std::fs::read_to_string(config).map_err(|e| Failure {
+        code: 2,
+        text: format!(
+            "error: cannot read `{}`: {e}\n  help: targets are named in `{}` (or the file given with --config)\n",
+            config.display(),
+            config::CONFIG_FILE
+        ),
+    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    match config::target(&text, name, &env) {
+        Ok(Target::File { directory }) => {
+            eprintln!(
+                "target `{name}`: JSON lines in {}/ (one file a table)",
+                directory.display()
+            );
+            Ok(directory)
+        }
+        Ok(Target::Timestream { database }) => Err(Failure {
+            code: 2,
+            text: format!(
+                "error: target `{name}` is Timestream (database `{database}`): writing to Timestream is not built yet\n  help: use a `kind: file` target, or no --target for ./outatime-out/\n"
+            ),
+        }),
+        Err(diagnostics) => Err(Failure {
+            code: 1,
+            text: render::human(
+                &config.display().to_string(),
+                &text,
+                &diagnostics,
+                diagnostics_style(),
+            ),
+        }),
+    }
 }
 
 fn diff(args: &DiffArgs) -> Result<u8, Failure> {

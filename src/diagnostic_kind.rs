@@ -230,6 +230,13 @@ pub enum DiagnosticKind {
     /// `anomaly spike ... { at now ... }` on a table a replay fills at its
     /// recorded times.
     AnchorDependentAnomaly { relative: bool, step_line: usize },
+    /// `outatime.yaml` with `directry: out` (a YAML or shape problem).
+    ConfigInvalid {
+        message: String,
+        suggestion: Option<String>,
+    },
+    /// `directory: out/${RUN_ID}` with `RUN_ID` not set.
+    ConfigUnsetVariable { name: String },
     /// `shift by 1d` in an extrapolation placed `from now`.
     ExtrapolateShift { reason: String },
     /// `rate 3` on a `drift` (it needs `rate 3 per 1h`).
@@ -298,6 +305,8 @@ impl DiagnosticKind {
             NotUtf8 => "file::not_utf8",
             MissingPer => "param::missing_per",
             ExtrapolateShift { .. } => "extrapolate::shift",
+            ConfigInvalid { .. } => "config::invalid",
+            ConfigUnsetVariable { .. } => "config::unset_variable",
             AnchorDependentAnomaly { .. } => "anomaly::anchor_dependent",
             Syntax { .. } => "syntax::unexpected",
             TableUnused { .. } => "table::unused",
@@ -420,6 +429,8 @@ impl DiagnosticKind {
             ExtrapolateShift { .. } => {
                 "this shift cannot place the learned window on the schedule".into()
             }
+            ConfigInvalid { message, .. } => message.clone(),
+            ConfigUnsetVariable { name } => format!("environment variable `{name}` is not set"),
             AnchorDependentAnomaly {
                 relative: true,
                 step_line,
@@ -600,6 +611,10 @@ impl DiagnosticKind {
             NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
             MissingPer => "for example `rate 0.5 per 1h`".into(),
             ExtrapolateShift { reason } => reason.clone(),
+            ConfigInvalid { suggestion, .. } => return suggestion.clone(),
+            ConfigUnsetVariable { name } => {
+                format!("set it (`export {name}=...`), or write the value into the file")
+            }
             AnchorDependentAnomaly { .. } => "which records it touches then depends on the anchor, and the plan cannot show it; place the anomaly and the step alike, or shift the step to `now`".into(),
             Syntax { .. } => return None,
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),

@@ -112,3 +112,46 @@ fn a_file_that_cannot_be_written_mid_run_exits_3_and_leaves_no_partial() {
     assert!(!run.dir.join("outatime-out/alpha.jsonl").exists());
     assert!(!run.dir.join("outatime-out/.alpha.jsonl.partial").exists());
 }
+
+#[test]
+fn a_named_file_target_from_outatime_yaml_with_env_expansion() {
+    let config = "targets:\n  local:\n    kind: file\n    directory: runs/${OUTATIME_TEST_RUN}\n";
+    let run = Run::new("apply-named")
+        .file("s.scenario", SCENARIO)
+        .file("outatime.yaml", config)
+        .args(&[
+            "apply",
+            "s.scenario",
+            "--target",
+            "local",
+            "--anchor",
+            "2026-11-27T18:00:00Z",
+        ]);
+    let (code, _, stderr) = run.run_with(&[("OUTATIME_TEST_RUN", "17")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(run.dir.join("runs/17/alpha.jsonl").exists());
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("outatime::config::unset_variable"),
+        "{stderr}"
+    );
+    let run = Run::new("apply-named-missing")
+        .file("s.scenario", SCENARIO)
+        .args(&["apply", "s.scenario", "--target", "local"]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot read `outatime.yaml`"), "{stderr}");
+    let timestream =
+        "targets:\n  e2e:\n    kind: timestream\n    region: eu-west-1\n    database: e2e\n";
+    let run = Run::new("apply-named-ts")
+        .file("s.scenario", SCENARIO)
+        .file("outatime.yaml", timestream)
+        .args(&["apply", "s.scenario", "--target", "e2e"]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("writing to Timestream is not built yet"),
+        "{stderr}"
+    );
+}

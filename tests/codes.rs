@@ -26,6 +26,25 @@ fn every_code_has_a_fixture_that_triggers_it_and_a_documented_entry() {
             docs.contains(&format!("`{full}`")),
             "docs/errors.md lacks {full}"
         );
+        if let Some(name) = code.strip_prefix("config::") {
+            // Configuration codes have a YAML fixture naming a target `local`.
+            let fixture = root
+                .join("tests/fixtures/config")
+                .join(format!("{name}.yaml"));
+            let text = std::fs::read_to_string(&fixture)
+                .unwrap_or_else(|_| panic!("no fixture {}", fixture.display()));
+            let found: Vec<String> = outatime::apply::config::target(&text, "local", &|_| None)
+                .unwrap_err()
+                .iter()
+                .map(|d| d.code())
+                .collect();
+            assert!(
+                found.contains(&full),
+                "{} draws {found:?}, not {full}",
+                fixture.display()
+            );
+            continue;
+        }
         let fixture = root
             .join("tests/fixtures/err")
             .join(format!("{}.scenario", code.replace("::", "-")));

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub mod config;
+
 use crate::commands::{Failure, Loaded};
 use crate::compile::output::JsonLines;
 use crate::compile::stream::{Catalog, Record, Sink};
