@@ -73,6 +73,12 @@ struct ApplyArgs {
     /// The configuration that names targets
     #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
     config: PathBuf,
+    /// Create the Timestream database and tables if they are missing
+    #[arg(long)]
+    create: bool,
+    /// WriteRecords requests in flight at once (Timestream targets)
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    concurrency: usize,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -273,17 +279,30 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         diagnostics_style(),
     )?;
     let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
-    let directory = match &args.target {
+    let target = match &args.target {
         None => {
             eprintln!(
                 "target: the embedded default, JSON lines in ./{}/ (one file a table)",
                 crate::apply::DEFAULT_DIRECTORY
             );
-            PathBuf::from(crate::apply::DEFAULT_DIRECTORY)
+            crate::apply::config::Target::File {
+                directory: PathBuf::from(crate::apply::DEFAULT_DIRECTORY),
+            }
         }
         Some(name) => named_target(&args.config, name)?,
     };
-    let report = crate::apply::apply_to_files(&loaded, anchor, &directory)?;
+    let report = match &target {
+        crate::apply::config::Target::File { directory } => {
+            crate::apply::apply_to_files(&loaded, anchor, directory)?
+        }
+        crate::apply::config::Target::Timestream(ts) => {
+            let options = crate::apply::timestream::Options {
+                create: args.create,
+                concurrency: args.concurrency,
+            };
+            crate::apply::timestream::apply(&loaded, anchor, ts, &options)?
+        }
+    };
     for (table, t) in &report.tables {
         match t.records {
             0 => eprintln!("wrote          0 records of `{table}` (no file)"),
@@ -301,8 +320,8 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// The folder of a file target named in the configuration.
-fn named_target(config: &Path, name: &str) -> Result<PathBuf, Failure> {
+/// A target named in the configuration.
+fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Target, Failure> {
     use crate::apply::config::{self, Target};
     let text = std::fs::read_to_string(config).map_err(|e| Failure {
         code: 2,
@@ -319,14 +338,20 @@ fn named_target(config: &Path, name: &str) -> Result<PathBuf, Failure> {
                 "target `{name}`: JSON lines in {}/ (one file a table)",
                 directory.display()
             );
-            Ok(directory)
+            Ok(Target::File { directory })
         }
-        Ok(Target::Timestream { database }) => Err(Failure {
-            code: 2,
-            text: format!(
-                "error: target `{name}` is Timestream (database `{database}`): writing to Timestream is not built yet\n  help: use a `kind: file` target, or no --target for ./outatime-out/\n"
-            ),
-        }),
+        Ok(Target::Timestream(ts)) => {
+            eprintln!(
+                "target `{name}`: Timestream database `{}` in {}{}",
+                ts.database,
+                ts.region,
+                ts.endpoint_url
+                    .as_deref()
+                    .map(|u| format!(" at {u}"))
+                    .unwrap_or_default()
+            );
+            Ok(Target::Timestream(ts))
+        }
         Err(diagnostics) => Err(Failure {
             code: 1,
             text: render::human(

@@ -142,16 +142,25 @@ fn a_named_file_target_from_outatime_yaml_with_env_expansion() {
     let (code, _, stderr) = run.run();
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("cannot read `outatime.yaml`"), "{stderr}");
-    let timestream =
-        "targets:\n  e2e:\n    kind: timestream\n    region: eu-west-1\n    database: e2e\n";
+    // A Timestream target nobody answers (a closed port on loopback): the
+    // apply retries, then fails as a target failure. (Without an
+    // endpoint_url the SDK would go to AWS: tests never do.)
+    let timestream = "targets:\n  e2e:\n    kind: timestream\n    region: eu-west-1\n    database: e2e\n    endpoint_url: http://127.0.0.1:9\n";
     let run = Run::new("apply-named-ts")
         .file("s.scenario", SCENARIO)
         .file("outatime.yaml", timestream)
-        .args(&["apply", "s.scenario", "--target", "e2e"]);
-    let (code, _, stderr) = run.run();
-    assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("writing to Timestream is not built yet"),
-        "{stderr}"
-    );
+        .args(&[
+            "apply",
+            "s.scenario",
+            "--target",
+            "e2e",
+            "--anchor",
+            "2026-11-27T18:00:00Z",
+        ]);
+    let (code, _, stderr) = run.run_with(&[
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("outatime::target::timestream"), "{stderr}");
 }

@@ -46,7 +46,7 @@ pub enum TargetConfig {
     },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
     pub memory_store_hours: u32,
@@ -56,10 +56,10 @@ pub struct Retention {
 }
 
 /// A target ready to use: `${ENV}` expanded.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Target {
     File { directory: PathBuf },
-    Timestream { database: String },
+    Timestream(super::timestream::TimestreamTarget),
 }
 
 /// Reads `text` (the file's contents) and picks the target `name`.
@@ -91,16 +91,20 @@ pub fn target(
             directory: PathBuf::from(expand(directory)),
         },
         TargetConfig::Timestream {
+            region,
             database,
+            endpoint_url,
             table_prefix,
             table_suffix,
-            ..
-        } => {
-            let _ = (expand(table_prefix), expand(table_suffix));
-            Target::Timestream {
-                database: expand(database),
-            }
-        }
+            retention,
+        } => Target::Timestream(super::timestream::TimestreamTarget {
+            region: expand(region),
+            database: expand(database),
+            endpoint_url: endpoint_url.as_deref().map(&mut expand),
+            table_prefix: expand(table_prefix),
+            table_suffix: expand(table_suffix),
+            retention: retention.clone(),
+        }),
     };
     if problems.is_empty() {
         Ok(resolved)
@@ -234,12 +238,10 @@ mod tests {
     #[test]
     fn a_file_target_with_a_variable() {
         let text = "targets:\n  local:\n    kind: file\n    directory: out/${RUN_ID}\n";
-        assert_eq!(
-            target(text, "local", &env).unwrap(),
-            Target::File {
-                directory: PathBuf::from("out/42")
-            }
-        );
+        match target(text, "local", &env).unwrap() {
+            Target::File { directory } => assert_eq!(directory, PathBuf::from("out/42")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub mod config;
+pub mod timestream;
 
 use crate::commands::{Failure, Loaded};
 use crate::compile::output::JsonLines;
