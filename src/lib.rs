@@ -13,7 +13,7 @@
 //!
 //!  model::Scenario ──compile::prepare──▶ compile::Prepared (sources read, models fitted)
 //!        ──Prepared::run(anchor, sink)──▶ record stream ──▶ plan (YAML) · JSON lines · CSV
-//!        ──apply──▶ ApplyReport (the embedded file target; Timestream: not built yet)
+//!        ──apply──▶ ApplyReport (file targets, or Timestream through the AWS SDK)
 //! ```
 
 pub mod apply;
