@@ -37,6 +37,36 @@ pub struct ApplyReport {
     pub records_per_second: f64,
 }
 
+impl ApplyReport {
+    /// The report of an apply that began at `started`: totals and rates
+    /// follow from the tables.
+    pub fn new(
+        target: String,
+        anchor: i64,
+        stream_digest: String,
+        tables: BTreeMap<String, TableReport>,
+        started: std::time::Instant,
+    ) -> ApplyReport {
+        let seconds = started.elapsed().as_secs_f64();
+        let records = tables.values().map(|t| t.records).sum();
+        let mut anchor_text = Vec::new();
+        crate::compile::record::write_time(&mut anchor_text, anchor);
+        ApplyReport {
+            target,
+            anchor: String::from_utf8_lossy(&anchor_text).into_owned(),
+            stream_digest,
+            tables,
+            records,
+            duration_seconds: seconds,
+            records_per_second: if seconds > 0.0 {
+                records as f64 / seconds
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
 #[derive(Serialize, Debug)]
 pub struct TableReport {
     pub file: String,
@@ -134,13 +164,11 @@ pub fn apply_to_files(
         )));
     }
     let mut tables = BTreeMap::new();
-    let mut total = 0;
     for (table, partial, records) in &files.written {
         let target = &catalog.tables[*table as usize].target;
         let file = directory.join(format!("{target}.jsonl"));
         std::fs::rename(partial, &file)
             .map_err(|e| target_failure(format!("cannot rename into `{}`: {e}", file.display())))?;
-        total += records;
         tables.insert(
             target.clone(),
             TableReport {
@@ -168,20 +196,11 @@ pub fn apply_to_files(
             },
         );
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let mut anchor_text = Vec::new();
-    crate::compile::record::write_time(&mut anchor_text, anchor);
-    Ok(ApplyReport {
-        target: format!("file {}", directory.display()),
-        anchor: String::from_utf8_lossy(&anchor_text).into_owned(),
-        stream_digest: plan.stream_digest,
+    Ok(ApplyReport::new(
+        format!("file {}", directory.display()),
+        anchor,
+        plan.stream_digest,
         tables,
-        records: total,
-        duration_seconds: seconds,
-        records_per_second: if seconds > 0.0 {
-            total as f64 / seconds
-        } else {
-            0.0
-        },
-    })
+        started,
+    ))
 }

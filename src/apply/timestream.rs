@@ -176,29 +176,20 @@ pub fn apply(
         written
     })?;
     let (per_table, _retried) = written;
-    let seconds = started.elapsed().as_secs_f64();
-    let total: u64 = per_table.values().sum();
-    let mut anchor_text = Vec::new();
-    crate::compile::record::write_time(&mut anchor_text, anchor);
-    Ok(ApplyReport {
-        target: format!("timestream {}", target.database),
-        anchor: String::from_utf8_lossy(&anchor_text).into_owned(),
-        stream_digest: plan.stream_digest,
-        tables: per_table
-            .into_iter()
-            .map(|(table, records)| {
-                let file = format!("{}.{table}", target.database);
-                (table, TableReport { file, records })
-            })
-            .collect(),
-        records: total,
-        duration_seconds: seconds,
-        records_per_second: if seconds > 0.0 {
-            total as f64 / seconds
-        } else {
-            0.0
-        },
-    })
+    let tables = per_table
+        .into_iter()
+        .map(|(table, records)| {
+            let file = format!("{}.{table}", target.database);
+            (table, TableReport { file, records })
+        })
+        .collect();
+    Ok(ApplyReport::new(
+        format!("timestream {}", target.database),
+        anchor,
+        plan.stream_digest,
+        tables,
+        started,
+    ))
 }
 
 /// With `endpoint_url` (a local emulator) the plain client; against AWS,
