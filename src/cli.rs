@@ -245,13 +245,20 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// A scenario or plan, loaded, and `now` for it: what records, labels and
+/// apply all begin with.
+fn load_with_anchor(
+    input: &Path,
+    read: &ReadArgs,
+    anchor: Option<&str>,
+) -> Result<(commands::Loaded, i64), Failure> {
+    let loaded = commands::load_scenario_or_plan(input, read_options(read), diagnostics_style())?;
+    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align)?;
+    Ok((loaded, anchor))
+}
+
 fn records(args: &RecordsArgs) -> Result<u8, Failure> {
-    let loaded = commands::load_scenario_or_plan(
-        &args.input,
-        read_options(&args.read),
-        diagnostics_style(),
-    )?;
-    let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
+    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
     let format = match args.format {
         RecordsFormat::Jsonl => commands::RecordFormat::Jsonl,
         RecordsFormat::Csv => commands::RecordFormat::Csv,
@@ -261,24 +268,14 @@ fn records(args: &RecordsArgs) -> Result<u8, Failure> {
 }
 
 fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
-    let loaded = commands::load_scenario_or_plan(
-        &args.input,
-        read_options(&args.read),
-        diagnostics_style(),
-    )?;
-    let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
+    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
     let text = commands::labels(&loaded, anchor)?;
     commands::write_output(None, &text)?;
     Ok(0)
 }
 
 fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
-    let loaded = commands::load_scenario_or_plan(
-        &args.input,
-        read_options(&args.read),
-        diagnostics_style(),
-    )?;
-    let anchor = commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?;
+    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
     let target = match &args.target {
         None => {
             eprintln!(

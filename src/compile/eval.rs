@@ -125,9 +125,7 @@ fn numeric(term: &mut TermEval, tau: i64, start: i64, end: i64) -> f64 {
                 high,
                 duty,
             } => {
-                let p = period.0.max(1);
-                let x = tau.rem_euclid(p) as f64 / p as f64;
-                if x < *duty {
+                if square_is_high(tau, period.0, *duty) {
                     scalar_f64(high)
                 } else {
                     scalar_f64(low)
@@ -165,11 +163,11 @@ fn categorical(term: &mut TermEval, tau: i64) -> Value {
                 low,
                 high,
                 duty,
-            } => {
-                let p = period.0.max(1);
-                let x = tau.rem_euclid(p) as f64 / p as f64;
-                scalar_value(if x < *duty { high } else { low })
-            }
+            } => scalar_value(if square_is_high(tau, period.0, *duty) {
+                high
+            } else {
+                low
+            }),
             Term::Bernoulli { p } => Value::Boolean(key.unit(tau, 0) < *p),
             Term::Choice(values) => {
                 let i = (key.bits(tau, 0) % values.len().max(1) as u64) as usize;
@@ -178,6 +176,12 @@ fn categorical(term: &mut TermEval, tau: i64) -> Value {
             _ => Value::Boolean(false),
         },
     }
+}
+
+/// Whether a square wave is in the high part of its period at τ.
+fn square_is_high(tau: i64, period: i64, duty: f64) -> bool {
+    let p = period.max(1);
+    (tau.rem_euclid(p) as f64 / p as f64) < duty
 }
 
 fn scalar_f64(s: &Scalar) -> f64 {
