@@ -194,6 +194,18 @@ impl Step {
         }
     }
 
+    /// What the step does, in the words of its header:
+    /// `replay plant into telemetry`.
+    pub fn title(&self) -> String {
+        match self {
+            Step::Replay(r) => format!("replay {} into {}", r.source, r.table),
+            Step::Generate(g) => format!("generate into {}", g.table),
+            Step::Extrapolate(e) => {
+                format!("extrapolate {}.{} into {}", e.source, e.measure, e.table)
+            }
+        }
+    }
+
     /// The 1-based line the step starts on, for messages.
     pub fn line(&self) -> usize {
         match self {

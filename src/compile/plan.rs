@@ -533,7 +533,7 @@ pub fn model_words(m: &Model) -> String {
 
 fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
     let mut plan = StepPlan {
-        step: String::new(),
+        step: step.title(),
         line: step.line(),
         window: None,
         learn: None,
@@ -549,7 +549,6 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
     };
     match step {
         Step::Replay(r) => {
-            plan.step = format!("replay {} into {}", r.source, r.table);
             plan.window = Some(match r.window {
                 Some(w) => format!("{} .. {}", w.start, w.end),
                 None => "first .. last record".into(),
@@ -571,7 +570,6 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
             plan.set = r.set.clone();
         }
         Step::Generate(g) => {
-            plan.step = format!("generate into {}", g.table);
             plan.series = g.series.clone();
             plan.schedule = Some(schedule_words(&g.schedule));
             plan.models = g
@@ -586,7 +584,6 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
                 .collect();
         }
         Step::Extrapolate(e) => {
-            plan.step = format!("extrapolate {}.{} into {}", e.source, e.measure, e.table);
             plan.learn = Some(format!("{} .. {}", e.learn.start, e.learn.end));
             plan.filter = filter_words(&e.filter);
             plan.shift = shift_words(&e.shift);

@@ -55,6 +55,9 @@ pub struct Record {
     /// The line of the step that wrote each measure, in `measures` order
     /// (for conflict messages).
     pub writers: Vec<usize>,
+    /// Nanoseconds a `late` anomaly holds the record back: under live
+    /// pacing it is written this long after its time.
+    pub delay: i64,
 }
 
 /// Where a step's records come from.
@@ -266,6 +269,7 @@ pub fn run(
         record.measures.clear();
         record.steps.clear();
         record.writers.clear();
+        record.delay = 0;
         take(&mut cursors[c], &mut record)?;
         if let Some(next) = cursors[c].key(anchor) {
             heap.push(Reverse((next, c)));
@@ -362,7 +366,8 @@ impl AnomalyState {
                         return false;
                     }
                 }
-                (AnomalyKind::Late { .. }, _) | (_, None) => {}
+                (AnomalyKind::Late { delay }, _) => record.delay = record.delay.max(delay.0),
+                (_, None) => {}
                 (AnomalyKind::Flatline { value }, Some(index)) => {
                     let held = self
                         .held
