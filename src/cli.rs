@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::apply::timestream::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostic::{Diagnostic, DiagnosticKind};
 use crate::render::{self, Style};
@@ -18,7 +19,10 @@ Exit codes:
      everything was written
   1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ
   2  usage error: bad arguments, or a file that cannot be read or written
-  3  target failure: the target could not be written (nothing was put in place)";
+  3  target failure: the target could not be written or rejected records (the summary and
+     --report say exactly what was written)
+  130, 143  apply stopped by SIGINT or SIGTERM after the requests in flight finished
+     (`apply --resume` finishes the job)";
 
 #[derive(Parser)]
 #[command(
@@ -49,9 +53,9 @@ enum Command {
     /// Show what changes between two plans
     #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
-    /// Write the record stream of a scenario or plan to a target. So far the
-    /// only target is the embedded default: JSON lines, one file a table, in
-    /// ./outatime-out/
+    /// Write the record stream of a scenario or plan to a target: Timestream
+    /// (named in outatime.yaml), or by default JSON lines, one file a table,
+    /// in ./outatime-out/
     #[command(after_help = EXIT_CODES)]
     Apply(ApplyArgs),
 }
@@ -73,14 +77,53 @@ struct ApplyArgs {
     /// The configuration that names targets
     #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
     config: PathBuf,
-    /// Create the Timestream database and tables if they are missing
+    /// Create the Timestream database and tables if they are missing, with
+    /// the target's retention
     #[arg(long)]
     create: bool,
-    /// WriteRecords requests in flight at once (Timestream targets)
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    concurrency: usize,
+    /// At most N WriteRecords requests in flight; fewer while the target
+    /// throttles (Timestream)
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: u16,
+    /// Give up on an attempt after this many seconds and retry it (Timestream)
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    request_timeout: f64,
+    /// After a batch with rejected records: stop launching batches (fail),
+    /// or write the rest and report all (continue); both exit 3
+    #[arg(long, value_enum, default_value_t = OnReject::Fail)]
+    on_reject: OnReject,
+    /// burst: write everything now. live: write each record once its time
+    /// (plus any `late` delay) is within --lead of the wall clock (Timestream)
+    #[arg(long, value_enum, default_value_t = PaceArg::Burst)]
+    pace: PaceArg,
+    /// With --pace live: how far ahead of the wall clock records are written
+    /// (at most 15m, Timestream's limit)
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    lead: String,
+    /// Where the journal of written batches goes (default:
+    /// ./outatime-out/journal/<input>.<target>[.shard-K-of-N].jsonl)
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Finish an interrupted apply from its journal: same anchor, same
+    /// Version, without re-sending the batches it records
+    #[arg(long, conflicts_with = "anchor")]
+    resume: bool,
+    /// Write only shard K of N: a deterministic 1/N of the series, so that
+    /// N jobs together write everything exactly once
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Do everything but the writes (the preflight included, when the target
+    /// answers) and print what would be written per table
+    #[arg(long)]
+    dry_run: bool,
     #[command(flatten)]
     read: ReadArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PaceArg {
+    Burst,
+    Live,
 }
 
 #[derive(clap::Args)]
@@ -275,46 +318,179 @@ fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
 }
 
 fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    use crate::apply::config::Target;
+    use crate::apply::shard::Shard;
+    use crate::apply::timestream::batches::Pace;
+
+    let shard = match &args.shard {
+        Some(text) => Shard::parse(text).map_err(|e| {
+            Failure::usage(format!(
+                "error: --shard {e}
+"
+            ))
+        })?,
+        None => Shard::WHOLE,
+    };
     let target = match &args.target {
         None => {
             eprintln!(
                 "target: the embedded default, JSON lines in ./{}/ (one file a table)",
                 crate::apply::DEFAULT_DIRECTORY
             );
-            crate::apply::config::Target::File {
+            Target::File {
                 directory: PathBuf::from(crate::apply::DEFAULT_DIRECTORY),
             }
         }
         Some(name) => named_target(&args.config, name)?,
     };
-    let report = match &target {
-        crate::apply::config::Target::File { directory } => {
-            crate::apply::apply_to_files(&loaded, anchor, directory)?
+    let applied = match &target {
+        Target::File { directory } => {
+            let only_timestream = [
+                (args.resume, "--resume"),
+                (args.journal.is_some(), "--journal"),
+                (matches!(args.pace, PaceArg::Live), "--pace live"),
+            ];
+            if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
+                return Err(Failure::usage(format!(
+                    "error: {flag} is for Timestream targets; a file target is written whole, at once
+  help: name a `kind: timestream` target with --target
+"
+                )));
+            }
+            let (loaded, anchor) =
+                load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+            crate::apply::Applied {
+                report: crate::apply::apply_to_files(
+                    &loaded,
+                    anchor,
+                    directory,
+                    shard,
+                    args.dry_run,
+                )?,
+                failure: None,
+            }
         }
-        crate::apply::config::Target::Timestream(ts) => {
+        Target::Timestream(ts) => {
+            let target_name = args.target.clone().unwrap_or_default();
+            let pace = match args.pace {
+                PaceArg::Burst => Pace::Burst,
+                PaceArg::Live => Pace::Live {
+                    lead: lead(&args.lead)?,
+                },
+            };
+            let journal = args
+                .journal
+                .clone()
+                .unwrap_or_else(|| default_journal(&args.input, &target_name, shard));
+            let resume = if args.resume {
+                Some(crate::apply::timestream::journal::read(&journal).map_err(|e| {
+                    Failure::usage(format!(
+                        "error: {e}
+  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere
+"
+                    ))
+                })?)
+            } else {
+                None
+            };
+            // A resume binds `now` to the journaled anchor.
+            let loaded = commands::load_scenario_or_plan(
+                &args.input,
+                read_options(&args.read),
+                diagnostics_style(),
+            )?;
+            let anchor = match &resume {
+                Some(r) => r.header.anchor,
+                None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
+            };
+            if !(args.request_timeout > 0.0 && args.request_timeout.is_finite()) {
+                return Err(Failure::usage(
+                    "error: --request-timeout must be a positive number of seconds
+"
+                    .to_string(),
+                ));
+            }
             let options = crate::apply::timestream::Options {
+                target_name,
                 create: args.create,
-                concurrency: args.concurrency,
+                concurrency: usize::from(args.concurrency),
+                request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+                on_reject: args.on_reject,
+                pace,
+                shard,
+                dry_run: args.dry_run,
+                journal,
+                resume,
             };
             crate::apply::timestream::apply(&loaded, anchor, ts, &options)?
         }
     };
-    for (table, t) in &report.tables {
-        match t.records {
-            0 => eprintln!("wrote          0 records of `{table}` (no file)"),
-            n => eprintln!("wrote {n:>10} records of `{table}` to {}", t.file),
+    let report = &applied.report;
+    if report.outcome != "dry run" {
+        for (table, t) in &report.tables {
+            if !t.table.is_empty() {
+                eprintln!(
+                    "wrote {:>10} records to `{}` in {} batches ({} rejected, {} retried)",
+                    t.records, t.table, t.batches, t.rejected, t.retried
+                );
+            } else if t.records == 0 {
+                eprintln!("wrote          0 records of `{table}` (no file)");
+            } else {
+                eprintln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
+            }
         }
+        eprintln!(
+            "{}: {} records at anchor {} in {:.2} s",
+            if applied.failure.is_none() {
+                "done"
+            } else {
+                "stopped"
+            },
+            report.records,
+            report.anchor,
+            report.duration_seconds
+        );
     }
-    eprintln!(
-        "done: {} records at anchor {} in {:.2} s",
-        report.records, report.anchor, report.duration_seconds
-    );
     if let Some(path) = &args.report {
-        let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+        let text = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
         commands::write_output(Some(path), &text)?;
     }
-    Ok(0)
+    match applied.failure {
+        Some(failure) => Err(failure),
+        None => Ok(0),
+    }
+}
+
+/// `--lead`: a duration of at most 15 minutes.
+fn lead(text: &str) -> Result<i64, Failure> {
+    let limit = crate::apply::timestream::preflight::FUTURE_LIMIT;
+    match crate::literal::parse_duration(text) {
+        Ok(d) if d.is_positive() && d.nanos() <= limit => Ok(d.nanos()),
+        Ok(_) => Err(Failure::usage(format!(
+            "error: --lead {text}: must be more than 0 and at most 15m (Timestream rejects records more than 15 minutes ahead)
+"
+        ))),
+        Err(_) => Err(Failure::usage(format!(
+            "error: --lead {text}: not a duration (write e.g. `10m` or `90s`)
+"
+        ))),
+    }
+}
+
+/// `./outatime-out/journal/<input>.<target>[.shard-K-of-N].jsonl`.
+fn default_journal(input: &Path, target: &str, shard: crate::apply::shard::Shard) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "apply".into());
+    let shard = if shard.is_whole() {
+        String::new()
+    } else {
+        format!(".shard-{}-of-{}", shard.index + 1, shard.count)
+    };
+    PathBuf::from(crate::apply::DEFAULT_DIRECTORY)
+        .join("journal")
+        .join(format!("{stem}.{target}{shard}.jsonl"))
 }
 
 /// A target named in the configuration.

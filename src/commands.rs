@@ -19,14 +19,14 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn input(text: impl Into<String>) -> Failure {
+    pub(crate) fn input(text: impl Into<String>) -> Failure {
         Failure {
             code: 1,
             text: text.into(),
         }
     }
 
-    fn usage(text: impl Into<String>) -> Failure {
+    pub(crate) fn usage(text: impl Into<String>) -> Failure {
         Failure {
             code: 2,
             text: text.into(),

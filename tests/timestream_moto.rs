@@ -58,14 +58,19 @@ fn every_record_written_reads_back_from_moto_in_both_layouts() {
             "--target",
             "moto",
             "--create",
-            "--anchor",
-            "2026-11-27T18:00:00Z",
+            "--report",
+            "report.json",
         ]);
+    // No --anchor: `now` is the wall clock, so the records are within the
+    // table's retention (the preflight refuses older ones).
     let (code, _, stderr) = run.run_with(&creds);
     assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.dir.join("report.json")).unwrap()).unwrap();
+    let anchor = report["anchor"].as_str().unwrap();
     let (_, records, _) = Run::new("moto-records")
         .file("s.scenario", SCENARIO)
-        .args(&["records", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"])
+        .args(&["records", "s.scenario", "--anchor", anchor])
         .run();
     let data: serde_json::Value = serde_json::from_str(&get(&url, "/moto-api/data.json")).unwrap();
     let tables = data["timestreamwrite"]["TimestreamTable"]

@@ -31,7 +31,7 @@ pub struct Config {
 pub enum TargetConfig {
     /// JSON lines, one file a table, in `directory`.
     File { directory: String },
-    /// Timestream for LiveAnalytics. Read and checked; writing is not built.
+    /// Timestream for LiveAnalytics.
     Timestream {
         region: String,
         database: String,
@@ -46,7 +46,7 @@ pub enum TargetConfig {
     },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
     pub memory_store_hours: u32,
@@ -103,7 +103,7 @@ pub fn target(
             endpoint_url: endpoint_url.as_deref().map(&mut expand),
             table_prefix: expand(table_prefix),
             table_suffix: expand(table_suffix),
-            retention: retention.clone(),
+            retention: *retention,
         }),
     };
     if problems.is_empty() {

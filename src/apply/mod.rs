@@ -1,9 +1,11 @@
 //! Plan → target: `outatime apply`.
 //!
-//! Only the embedded default target exists so far: JSON lines, one file a
-//! table, in `./outatime-out/`. Files are written under a temporary name and
-//! renamed once complete, so a failed apply leaves the previous files (or
-//! none) and the report says exactly what was written.
+//! Two kinds of target: files ([`apply_to_files`]) and Timestream for
+//! LiveAnalytics ([`timestream`]). The embedded default is a file target:
+//! JSON lines, one file a table, in `./outatime-out/`. Files are written
+//! under a temporary name and renamed once complete, so a failed apply
+//! leaves the previous files (or none) and the report says exactly what was
+//! written.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -13,11 +15,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub mod config;
+pub mod progress;
+pub mod shard;
 pub mod timestream;
 
 use crate::commands::{Failure, Loaded};
 use crate::compile::output::JsonLines;
 use crate::compile::stream::{Catalog, Record, Sink};
+use shard::{Shard, Sharded};
 
 /// Where the embedded default target writes, relative to the working folder.
 pub const DEFAULT_DIRECTORY: &str = "outatime-out";
@@ -25,16 +30,40 @@ pub const DEFAULT_DIRECTORY: &str = "outatime-out";
 /// Exit code for a target that failed (a file that could not be written).
 pub const TARGET_FAILURE: u8 = 3;
 
+/// What an apply did, for `--report FILE.json` and the summary.
 #[derive(Serialize, Debug)]
 pub struct ApplyReport {
     pub target: String,
     pub anchor: String,
     /// The plan's stream digest: which records these are, whatever the anchor.
     pub stream_digest: String,
+    /// `written`, `dry run`, `rejected`, `failed`, `interrupted by SIGINT`...
+    pub outcome: String,
+    /// The Version the records carry (Timestream).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    pub shard: String,
+    pub pace: String,
     pub tables: BTreeMap<String, TableReport>,
+    /// Records the target accepted.
     pub records: u64,
+    pub rejected: u64,
+    pub retried: u64,
+    pub batches: u64,
+    /// Records a resumed apply found journaled as written before.
+    pub resumed_records: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejections: Vec<RejectionReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
     pub duration_seconds: f64,
     pub records_per_second: f64,
+    #[serde(skip)]
+    started: std::time::Instant,
 }
 
 impl ApplyReport {
@@ -47,30 +76,88 @@ impl ApplyReport {
         tables: BTreeMap<String, TableReport>,
         started: std::time::Instant,
     ) -> ApplyReport {
-        let seconds = started.elapsed().as_secs_f64();
-        let records = tables.values().map(|t| t.records).sum();
         let mut anchor_text = Vec::new();
         crate::compile::record::write_time(&mut anchor_text, anchor);
-        ApplyReport {
+        let mut report = ApplyReport {
             target,
             anchor: String::from_utf8_lossy(&anchor_text).into_owned(),
             stream_digest,
+            outcome: "written".into(),
+            version: None,
+            shard: shard::Shard::WHOLE.to_string(),
+            pace: "burst".into(),
+            records: tables.values().map(|t| t.records).sum(),
             tables,
-            records,
-            duration_seconds: seconds,
-            records_per_second: if seconds > 0.0 {
-                records as f64 / seconds
-            } else {
-                0.0
-            },
-        }
+            rejected: 0,
+            retried: 0,
+            batches: 0,
+            resumed_records: 0,
+            journal: None,
+            concurrency: None,
+            rejections: Vec::new(),
+            problems: Vec::new(),
+            duration_seconds: 0.0,
+            records_per_second: 0.0,
+            started,
+        };
+        report.finish_timing();
+        report
+    }
+
+    /// Duration and rate as of now.
+    pub fn finish_timing(&mut self) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        self.duration_seconds = seconds;
+        self.records_per_second = if seconds > 0.0 {
+            self.records as f64 / seconds
+        } else {
+            0.0
+        };
     }
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, Default)]
 pub struct TableReport {
+    /// The file written (file targets).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub file: String,
+    /// `database.table` (Timestream).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub table: String,
     pub records: u64,
+    pub rejected: u64,
+    pub retried: u64,
+    pub batches: u64,
+}
+
+/// How the number of requests in flight went.
+#[derive(Serialize, Debug)]
+pub struct ConcurrencyReport {
+    /// `--concurrency`.
+    pub max: usize,
+    pub lowest: usize,
+    pub last: usize,
+    /// Attempts answered with throttling.
+    pub throttled: u64,
+}
+
+/// A record the target rejected, traced back to the plan.
+#[derive(Serialize, Debug)]
+pub struct RejectionReport {
+    pub table: String,
+    pub time: String,
+    pub series: String,
+    pub step: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_version: Option<i64>,
+}
+
+/// An apply's report, and why it failed if it did: a report is written
+/// either way, so a failed apply says exactly what it wrote.
+pub struct Applied {
+    pub report: ApplyReport,
+    pub failure: Option<Failure>,
 }
 
 /// One JSON-lines file a table, switched as the sorted stream moves on.
@@ -111,14 +198,68 @@ impl Sink for Files {
     }
 }
 
-/// Writes the record stream for `anchor` to `directory`, one file a table.
+/// Writes the record stream for `anchor` to `directory`, one file a table;
+/// with `shard`, only that shard's series. A dry run counts and writes
+/// nothing.
 pub fn apply_to_files(
     loaded: &Loaded,
     anchor: i64,
     directory: &Path,
+    shard: Shard,
+    dry_run: bool,
 ) -> Result<ApplyReport, Failure> {
     let started = std::time::Instant::now();
     let plan = crate::commands::compile_plan(loaded, Path::new("."))?;
+    let catalog = &loaded.prepared.catalog;
+    if dry_run {
+        // One line a stream record: what the multi layout counts.
+        let layouts: Vec<_> = catalog
+            .tables
+            .iter()
+            .map(|_| (crate::model::Layout::Multi, String::new()))
+            .collect();
+        let mut scan = timestream::preflight::Scan::new(
+            catalog,
+            &layouts,
+            &[],
+            timestream::batches::Pace::Burst,
+            0,
+        );
+        loaded.prepared.run(
+            anchor,
+            &mut Sharded {
+                shard,
+                inner: &mut scan,
+            },
+        )?;
+        let mut tables = BTreeMap::new();
+        for (table, count) in catalog.tables.iter().zip(&scan.tables) {
+            let file = directory.join(format!("{}.jsonl", table.target));
+            println!(
+                "would write {:>10} records to {}",
+                count.records,
+                file.display()
+            );
+            tables.insert(
+                table.target.clone(),
+                TableReport {
+                    file: file.display().to_string(),
+                    records: count.records,
+                    ..TableReport::default()
+                },
+            );
+        }
+        let mut report = ApplyReport::new(
+            format!("file {}", directory.display()),
+            anchor,
+            plan.stream_digest,
+            tables,
+            started,
+        );
+        report.outcome = "dry run".into();
+        report.shard = shard.to_string();
+        return Ok(report);
+    }
     let target_failure = |what: String| Failure {
         code: TARGET_FAILURE,
         text: format!(
@@ -132,11 +273,16 @@ pub fn apply_to_files(
         current: None,
         written: Vec::new(),
     };
-    let catalog = &loaded.prepared.catalog;
     // Writing a file is the target's failure (exit 3), not the input's.
     let run = loaded
         .prepared
-        .run(anchor, &mut files)
+        .run(
+            anchor,
+            &mut Sharded {
+                shard,
+                inner: &mut files,
+            },
+        )
         .map_err(|e| match e {
             crate::compile::CompileError::Io(io) => {
                 target_failure(format!("cannot write into `{}`: {io}", directory.display()))
@@ -174,6 +320,7 @@ pub fn apply_to_files(
             TableReport {
                 file: file.display().to_string(),
                 records: *records,
+                ..TableReport::default()
             },
         );
     }
@@ -188,19 +335,15 @@ pub fn apply_to_files(
             std::fs::remove_file(&stale)
                 .map_err(|e| target_failure(format!("cannot remove `{}`: {e}", stale.display())))?;
         }
-        tables.insert(
-            table.target.clone(),
-            TableReport {
-                file: String::new(),
-                records: 0,
-            },
-        );
+        tables.insert(table.target.clone(), TableReport::default());
     }
-    Ok(ApplyReport::new(
+    let mut report = ApplyReport::new(
         format!("file {}", directory.display()),
         anchor,
         plan.stream_digest,
         tables,
         started,
-    ))
+    );
+    report.shard = shard.to_string();
+    Ok(report)
 }

@@ -1,33 +1,42 @@
 //! The Timestream for LiveAnalytics target, through `aws-sdk-timestreamwrite`.
 //!
-//! The record stream runs on a thread of its own and hands batches of at
-//! most 100 records (the WriteRecords limit) to a tokio runtime, which keeps
-//! a bounded number of requests in flight and retries throttling and server
-//! errors with exponential backoff. Dimensions that every record of a batch
-//! shares go in CommonAttributes. Every record carries the apply's Version
-//! (its start time in ms), so a later apply of an edited plan replaces
-//! values; re-applying the same plan at the same anchor is accepted as is.
+//! An apply runs in this order, and writes nothing before the last step:
+//! 1. create the database and tables if asked (`--create`), and wait until
+//!    the tables are ACTIVE;
+//! 2. describe the tables: what retention they have;
+//! 3. the preflight: one pass over the records that counts them and refuses
+//!    (exit 1) when any would be rejected for its time;
+//! 4. the writes: the stream runs again on a thread of its own, cut into
+//!    batches ([`batches`]), which a tokio runtime sends ([`dispatch`]) and
+//!    the journal records as the target acknowledges them ([`journal`]).
+//!
+//! Every record carries the apply's Version: its start time in ms, or the
+//! journaled one on `--resume`. Re-applying the same plan at the same
+//! anchor writes identical records, which Timestream accepts; an edited plan
+//! applied later carries a higher Version, so its values replace the old.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use aws_sdk_timestreamwrite::Client;
-use aws_sdk_timestreamwrite::types::{
-    Dimension, MagneticStoreWriteProperties, MeasureValue, MeasureValueType, Record,
-    RetentionProperties, TimeUnit,
-};
+pub mod batches;
+pub mod client;
+pub mod dispatch;
+pub mod journal;
+pub mod preflight;
+
+use batches::{Batcher, MAX_BATCH, Pace};
+use client::{TableState, Window};
+use dispatch::{OnReject, Settings, Tally, wall_now};
+use journal::{Header, Journal, Resumed};
+use preflight::{Fault, Scan};
 
 use super::config::Retention;
-use super::{ApplyReport, TARGET_FAILURE, TableReport};
+use super::progress::Progress;
+use super::shard::{Shard, Sharded};
+use super::{Applied, ApplyReport, RejectionReport, TARGET_FAILURE, TableReport};
 use crate::commands::{Failure, Loaded};
-use crate::compile::record::Value;
-use crate::compile::stream::{Catalog, Record as StreamRecord, Sink};
-use crate::model::{Layout, MeasureType};
-
-/// The WriteRecords limit.
-const MAX_BATCH: usize = 100;
-/// Tries of one batch before the apply fails.
-const MAX_TRIES: u32 = 8;
+use crate::model::Layout;
 
 #[derive(Debug)]
 pub struct TimestreamTarget {
@@ -40,18 +49,23 @@ pub struct TimestreamTarget {
 }
 
 pub struct Options {
+    /// The target's name in the configuration: the journal checks it.
+    pub target_name: String,
     pub create: bool,
     pub concurrency: usize,
+    pub request_timeout: Duration,
+    pub on_reject: OnReject,
+    pub pace: Pace,
+    pub shard: Shard,
+    pub dry_run: bool,
+    pub journal: PathBuf,
+    /// `--resume`: the journal as read.
+    pub resume: Option<Resumed>,
 }
 
-/// One WriteRecords request, ready to send.
-struct Batch {
-    table: String,
-    common: Record,
-    records: Vec<Record>,
-    /// For rejected-record reports: each record's time and series.
-    described: Vec<String>,
-}
+/// Exit codes of an apply stopped by a signal: 128 + the signal's number.
+const INTERRUPTED_BY_SIGINT: u8 = 130;
+const INTERRUPTED_BY_SIGTERM: u8 = 143;
 
 fn failure(what: String) -> Failure {
     Failure {
@@ -60,39 +74,42 @@ fn failure(what: String) -> Failure {
     }
 }
 
+fn refusal(what: String) -> Failure {
+    Failure {
+        code: 1,
+        text: what,
+    }
+}
+
+fn time_text(nanos: i64) -> String {
+    let mut out = Vec::new();
+    crate::compile::record::write_time(&mut out, nanos);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// "line 12 `replay plant into telemetry`".
+fn step_words(loaded: &Loaded, line: usize) -> String {
+    match loaded.scenario.steps.iter().find(|s| s.line() == line) {
+        Some(step) => format!("line {line} `{}`", step.title()),
+        None => format!("line {line}"),
+    }
+}
+
 pub fn apply(
     loaded: &Loaded,
     anchor: i64,
     target: &TimestreamTarget,
     options: &Options,
-) -> Result<ApplyReport, Failure> {
+) -> Result<Applied, Failure> {
     let started = std::time::Instant::now();
-    let version = chrono::Utc::now().timestamp_millis();
+    let now = wall_now();
     let plan = crate::commands::compile_plan(loaded, std::path::Path::new("."))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| failure(format!("cannot start the async runtime: {e}")))?;
-    let client = runtime.block_on(client(target))?;
     let catalog = &loaded.prepared.catalog;
-    let table_name = |target_name: &str| {
-        format!(
-            "{}{target_name}{}",
-            target.table_prefix, target.table_suffix
-        )
-    };
-    if options.create {
-        runtime.block_on(create(
-            &client,
-            target,
-            catalog
-                .tables
-                .iter()
-                .map(|t| table_name(&t.target))
-                .collect(),
-        ))?;
-    }
+    let names: Vec<String> = catalog
+        .tables
+        .iter()
+        .map(|t| format!("{}{}{}", target.table_prefix, t.target, target.table_suffix))
+        .collect();
     let layouts: Vec<(Layout, String)> = catalog
         .tables
         .iter()
@@ -101,408 +118,475 @@ pub fn apply(
             (table.layout, table.measure_name.clone())
         })
         .collect();
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(options.concurrency * 2);
-    let written = std::thread::scope(|scope| {
-        let producer = scope.spawn(|| {
-            let mut batcher = Batcher {
-                sender,
-                layouts: &layouts,
-                names: catalog
-                    .tables
-                    .iter()
-                    .map(|t| table_name(&t.target))
-                    .collect(),
-                version,
-                pending: Vec::new(),
-                pending_table: None,
-            };
-            let run = loaded.prepared.run(anchor, &mut batcher);
-            let flushed = batcher.flush();
-            run.map(|_| ())
-                .map_err(Failure::from)
-                .and(flushed.map_err(|e| failure(e.to_string())))
-        });
-        let database = target.database.clone();
-        let written = runtime.block_on(async {
-            let limit =
-                std::sync::Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
-            let mut tasks = tokio::task::JoinSet::new();
-            while let Some(batch) = receiver.recv().await {
-                let permit = limit
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                let client = client.clone();
-                let database = database.clone();
-                tasks.spawn(async move {
-                    let result = send(&client, &database, &batch).await;
-                    drop(permit);
-                    (batch.table, batch.records.len() as u64, result)
-                });
-            }
-            let mut per_table: BTreeMap<String, u64> = BTreeMap::new();
-            let mut problems = Vec::new();
-            let mut retried = 0;
-            while let Some(done) = tasks.join_next().await {
-                let (table, count, result) =
-                    done.map_err(|e| failure(format!("a write task failed: {e}")))?;
-                match result {
-                    Ok(retries) => {
-                        retried += retries;
-                        *per_table.entry(table).or_default() += count;
-                    }
-                    Err(problem) => problems.push(problem),
-                }
-            }
-            if !problems.is_empty() {
-                let shown: Vec<String> = problems
-                    .iter()
-                    .take(10)
-                    .map(|p| format!("  - {p}"))
-                    .collect();
-                return Err(failure(format!(
-                    "{} batch(es) were not written; what was written: {per_table:?}\n{}",
-                    problems.len(),
-                    shown.join("\n")
-                )));
-            }
-            Ok((per_table, retried))
-        });
-        let produced = producer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        produced?;
-        written
-    })?;
-    let (per_table, _retried) = written;
-    let tables = per_table
-        .into_iter()
-        .map(|(table, records)| {
-            let file = format!("{}.{table}", target.database);
-            (table, TableReport { file, records })
-        })
-        .collect();
-    Ok(ApplyReport::new(
+    let header = Header {
+        outatime_journal: 1,
+        target: options.target_name.clone(),
+        database: target.database.clone(),
+        stream_digest: plan.stream_digest.clone(),
+        anchor,
+        version: options
+            .resume
+            .as_ref()
+            .map_or(now / 1_000_000, |r| r.header.version),
+        shard: options.shard.to_string(),
+        pace: options.pace.words(),
+        cutoff: options.resume.as_ref().map_or(now, |r| r.header.cutoff),
+    };
+    if let Some(resumed) = &options.resume {
+        check_resumable(&resumed.header, &header, &options.journal)?;
+    }
+    let mut report = ApplyReport::new(
         format!("timestream {}", target.database),
         anchor,
-        plan.stream_digest,
-        tables,
+        plan.stream_digest.clone(),
+        BTreeMap::new(),
         started,
+    );
+    report.version = Some(header.version);
+    report.shard = options.shard.to_string();
+    report.pace = options.pace.words();
+    if let Some(resumed) = options.resume.as_ref().filter(|r| r.complete) {
+        report.outcome = "already complete".into();
+        report.resumed_records = resumed.records;
+        eprintln!(
+            "the journal `{}` says this apply is complete: nothing to do",
+            options.journal.display()
+        );
+        return Ok(Applied {
+            report,
+            failure: None,
+        });
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| failure(format!("cannot start the async runtime: {e}")))?;
+    let client = runtime
+        .block_on(client::client(target, options.request_timeout))
+        .map_err(failure)?;
+    if options.create && !options.dry_run {
+        runtime
+            .block_on(client::create(&client, target, &names))
+            .map_err(failure)?;
+    }
+    let states = match runtime.block_on(client::describe(&client, &target.database, &names)) {
+        Ok(states) => states.into_iter().map(Some).collect(),
+        Err(e) if options.dry_run => {
+            eprintln!("warning: {e}\n  the dry run goes on without the preflight's time checks");
+            vec![None; names.len()]
+        }
+        Err(e) => return Err(failure(e)),
+    };
+    let states = resolve_missing(states, &names, target, options)?;
+
+    // The preflight.
+    let mut scan = Scan::new(catalog, &layouts, &states, options.pace, now);
+    loaded.prepared.run(
+        anchor,
+        &mut Sharded {
+            shard: options.shard,
+            inner: &mut scan,
+        },
+    )?;
+    if !scan.faults.is_empty() {
+        return Err(refusal(preflight_refusal(
+            loaded,
+            &scan,
+            &states,
+            &names,
+            target,
+            options.pace,
+        )));
+    }
+    let total: u64 = scan.tables.iter().map(|t| t.records).sum();
+    if options.dry_run {
+        for (i, t) in scan.tables.iter().enumerate() {
+            let range = match (t.first, t.last) {
+                (Some(first), Some(last)) => {
+                    format!(", {} .. {}", time_text(first), time_text(last))
+                }
+                _ => String::new(),
+            };
+            println!(
+                "would write {:>10} records to `{}.{}` in at least {} batches{range}",
+                t.records,
+                target.database,
+                names[i],
+                t.records.div_ceil(MAX_BATCH as u64)
+            );
+        }
+        report.outcome = "dry run".into();
+        report.tables = names
+            .iter()
+            .zip(&scan.tables)
+            .map(|(name, t)| {
+                (
+                    name.clone(),
+                    TableReport {
+                        table: format!("{}.{name}", target.database),
+                        records: t.records,
+                        ..TableReport::default()
+                    },
+                )
+            })
+            .collect();
+        report.records = total;
+        return Ok(Applied {
+            report,
+            failure: None,
+        });
+    }
+
+    // The writes.
+    let journal_failure = |e: std::io::Error| {
+        failure(format!(
+            "cannot write the journal `{}`: {e}",
+            options.journal.display()
+        ))
+    };
+    let mut journal = match &options.resume {
+        Some(_) => Journal::append(&options.journal),
+        None => Journal::create(&options.journal, &header),
+    }
+    .map_err(journal_failure)?;
+    let no_batches = HashSet::new();
+    let done = options.resume.as_ref().map_or(&no_batches, |r| &r.done);
+    let mut progress = Progress::new(total);
+    let settings = Settings {
+        concurrency: options.concurrency,
+        on_reject: options.on_reject,
+        live: matches!(options.pace, Pace::Live { .. }),
+    };
+    let (sender, receiver) = tokio::sync::mpsc::channel(options.concurrency.max(1) * 2);
+    let (tally, skipped, produced) = std::thread::scope(|scope| {
+        let producer = scope.spawn(|| {
+            // Owned here, so the channel closes when the stream ends.
+            let sender = sender;
+            let mut batcher = Batcher::new(
+                |batch| {
+                    sender.blocking_send(batch).map_err(|_| {
+                        std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the writes stopped")
+                    })
+                },
+                &layouts,
+                header.version,
+                options.pace,
+                header.cutoff,
+                done,
+            );
+            let run = loaded.prepared.run(
+                anchor,
+                &mut Sharded {
+                    shard: options.shard,
+                    inner: &mut batcher,
+                },
+            );
+            let finished = run.map(|_| ()).and_then(|()| {
+                batcher
+                    .finish(catalog)
+                    .map_err(crate::compile::CompileError::Io)
+            });
+            (batcher.skipped, finished)
+        });
+        let tally = runtime.block_on(dispatch::dispatch(
+            &client,
+            &target.database,
+            &names,
+            &settings,
+            receiver,
+            Some(&mut journal),
+            &mut progress,
+        ));
+        let (skipped, produced) = producer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (tally, skipped, produced)
+    });
+    progress.clear();
+    let stopped_early = tally.interrupted.is_some() || !tally.problems.is_empty();
+    // The producer stops with a broken pipe when the writes stop first.
+    let mut tally = tally;
+    if let Err(e) = produced
+        && !stopped_early
+    {
+        tally
+            .problems
+            .push(Failure::from(e).text.trim_end().to_string());
+    }
+    let complete = tally.interrupted.is_none()
+        && tally.problems.is_empty()
+        && (tally.rejections.is_empty() || options.on_reject == OnReject::Continue);
+    if complete {
+        journal.complete().map_err(journal_failure)?;
+    } else {
+        journal.sync().map_err(journal_failure)?;
+    }
+    Ok(finish(
+        loaded, report, &names, target, options, tally, skipped, &journal,
     ))
 }
 
-/// With `endpoint_url` (a local emulator) the plain client; against AWS,
-/// endpoint discovery, whose reload task runs for the apply's lifetime.
-async fn client(target: &TimestreamTarget) -> Result<Client, Failure> {
-    // outatime retries batches itself (with the report counting them), so
-    // the SDK's own retries are off.
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(target.region.clone()))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .load()
-        .await;
-    match &target.endpoint_url {
-        Some(url) => {
-            let config = aws_sdk_timestreamwrite::config::Builder::from(&shared)
-                .endpoint_url(url.clone())
-                .build();
-            Ok(Client::from_conf(config))
-        }
-        None => {
-            let (client, reload) = Client::new(&shared)
-                .with_endpoint_discovery_enabled()
-                .await
-                .map_err(|e| failure(format!("endpoint discovery failed: {e}")))?;
-            tokio::spawn(reload.reload_task());
-            Ok(client)
-        }
-    }
-}
-
-/// Creates the database and tables; ones that exist already are fine.
-async fn create(
-    client: &Client,
-    target: &TimestreamTarget,
-    tables: Vec<String>,
+/// A resume must continue the same apply: same records, same batches.
+fn check_resumable(
+    journaled: &Header,
+    now: &Header,
+    path: &std::path::Path,
 ) -> Result<(), Failure> {
-    let conflict = |e: &dyn std::fmt::Debug| format!("{e:?}").contains("ConflictException");
-    if let Err(e) = client
-        .create_database()
-        .database_name(&target.database)
-        .send()
-        .await
-        && !conflict(&e)
-    {
-        return Err(failure(format!(
-            "cannot create database `{}`: {e:?}",
-            target.database
-        )));
-    }
-    for table in tables {
-        let mut request = client
-            .create_table()
-            .database_name(&target.database)
-            .table_name(&table);
-        if let Some(r) = &target.retention {
-            let retention = RetentionProperties::builder()
-                .memory_store_retention_period_in_hours(i64::from(r.memory_store_hours))
-                .magnetic_store_retention_period_in_days(i64::from(r.magnetic_store_days))
-                .build()
-                .map_err(|e| failure(format!("retention: {e}")))?;
-            let magnetic = MagneticStoreWriteProperties::builder()
-                .enable_magnetic_store_writes(r.magnetic_writes)
-                .build()
-                .map_err(|e| failure(format!("magnetic writes: {e}")))?;
-            request = request
-                .retention_properties(retention)
-                .magnetic_store_write_properties(magnetic);
+    let mut differences = Vec::new();
+    let mut differ = |what: &str, was: String, is: String| {
+        if was != is {
+            differences.push(format!("  {what}: journal `{was}`, now `{is}`"));
         }
-        if let Err(e) = request.send().await
-            && !conflict(&e)
-        {
-            return Err(failure(format!("cannot create table `{table}`: {e:?}")));
-        }
+    };
+    differ("target", journaled.target.clone(), now.target.clone());
+    differ("database", journaled.database.clone(), now.database.clone());
+    differ(
+        "stream digest (the records)",
+        journaled.stream_digest.clone(),
+        now.stream_digest.clone(),
+    );
+    differ("anchor", time_text(journaled.anchor), time_text(now.anchor));
+    differ("shard", journaled.shard.clone(), now.shard.clone());
+    differ("pace", journaled.pace.clone(), now.pace.clone());
+    if differences.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(refusal(format!(
+        "error[outatime::apply::journal_mismatch]: the journal `{}` is of another apply; nothing was written\n{}\n  help: resume with the same plan, target, --shard and --pace; or apply without --resume to start over\n",
+        path.display(),
+        differences.join("\n")
+    )))
 }
 
-/// Sends one batch, retrying what may pass later; the number of retries.
-async fn send(client: &Client, database: &str, batch: &Batch) -> Result<u32, String> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let result = client
-            .write_records()
-            .database_name(database)
-            .table_name(&batch.table)
-            .common_attributes(batch.common.clone())
-            .set_records(Some(batch.records.clone()))
-            .send()
-            .await;
-        let error = match result {
-            Ok(_) => return Ok(tries - 1),
-            Err(e) => e,
-        };
-        let service = error.as_service_error();
-        if let Some(rejected) = service.and_then(|e| match e {
-            aws_sdk_timestreamwrite::operation::write_records::WriteRecordsError::RejectedRecordsException(r) => Some(r),
-            _ => None,
-        }) {
-            let reasons: Vec<String> = rejected
-                .rejected_records()
-                .iter()
-                .map(|r| {
-                    let index = r.record_index() as usize;
-                    let which = batch.described.get(index).map(String::as_str).unwrap_or("?");
-                    format!("{which}: {}", r.reason().unwrap_or("rejected"))
-                })
-                .collect();
-            return Err(format!("table `{}` rejected records: {}", batch.table, reasons.join("; ")));
-        }
-        let retryable = match service {
-            Some(e) => {
-                let text = format!("{e:?}");
-                text.contains("Throttling") || text.contains("InternalServer")
+/// A table that does not exist: with `--dry-run --create` it would be
+/// created with the target's retention; otherwise the apply stops.
+fn resolve_missing(
+    states: Vec<Option<TableState>>,
+    names: &[String],
+    target: &TimestreamTarget,
+    options: &Options,
+) -> Result<Vec<Option<TableState>>, Failure> {
+    let mut missing = Vec::new();
+    let states = states
+        .into_iter()
+        .zip(names)
+        .map(|(state, name)| match state {
+            Some(TableState::Missing) if options.create => {
+                Some(TableState::Present(target.retention.map_or(
+                    Window {
+                        memory_hours: 6,
+                        magnetic_days: 73_000,
+                        magnetic_writes: false,
+                    },
+                    Window::from,
+                )))
             }
-            // Timeouts, dropped connections, 5xx without a modelled error.
-            None => true,
-        };
-        if !retryable || tries >= MAX_TRIES {
-            return Err(format!("table `{}`: {error:?}", batch.table));
-        }
-        // Exponential backoff with jitter from the batch's own bytes, so
-        // retries of concurrent batches spread out.
-        let jitter = (batch.described.len() as u64 * 7919 + u64::from(tries) * 104_729) % 50;
-        tokio::time::sleep(Duration::from_millis(50 * 2u64.pow(tries.min(6)) + jitter)).await;
+            Some(TableState::Missing) => {
+                missing.push(format!("`{}.{name}`", target.database));
+                state
+            }
+            other => other,
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(states);
     }
+    Err(refusal(format!(
+        "error[outatime::apply::missing_table]: {} does not exist; nothing was written\n  help: pass --create to create missing tables with the target's retention\n",
+        missing.join(", ")
+    )))
 }
 
-/// A record waiting for its batch: its dimensions, the record without
-/// them, and how to name it in a rejection report.
-type Pending = (Vec<(String, String)>, Record, String);
-
-/// Cuts the sorted stream into WriteRecords batches, per table.
-struct Batcher<'a> {
-    sender: tokio::sync::mpsc::Sender<Batch>,
-    layouts: &'a [(Layout, String)],
-    names: Vec<String>,
-    version: i64,
-    /// The batch being filled.
-    pending: Vec<Pending>,
-    pending_table: Option<u16>,
-}
-
-impl Batcher<'_> {
-    fn flush(&mut self) -> std::io::Result<()> {
-        let Some(table) = self.pending_table else {
-            return Ok(());
-        };
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let pending = std::mem::take(&mut self.pending);
-        // Dimensions every record shares go in CommonAttributes.
-        let mut shared: Vec<(String, String)> = pending[0].0.clone();
-        shared.retain(|d| pending.iter().all(|(dims, _, _)| dims.contains(d)));
-        let mut common = Record::builder().version(self.version);
-        for (name, value) in &shared {
-            common = common.dimensions(dimension(name, value));
-        }
-        let mut records = Vec::with_capacity(pending.len());
-        let mut described = Vec::with_capacity(pending.len());
-        for (dims, record, description) in pending {
-            let mut own = record.to_builder_with(&dims, &shared);
-            own = own.version(self.version);
-            records.push(own.build());
-            described.push(description);
-        }
-        let batch = Batch {
-            table: self.names[table as usize].clone(),
-            common: common.build(),
-            records,
-            described,
-        };
-        self.sender
-            .blocking_send(batch)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the writers stopped"))
-    }
-}
-
-fn dimension(name: &str, value: &str) -> Dimension {
-    Dimension::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .expect("name and value are set")
-}
-
-/// A record's own part, without the shared dimensions.
-trait OwnPart {
-    fn to_builder_with(
-        &self,
-        dims: &[(String, String)],
-        shared: &[(String, String)],
-    ) -> aws_sdk_timestreamwrite::types::builders::RecordBuilder;
-}
-
-impl OwnPart for Record {
-    fn to_builder_with(
-        &self,
-        dims: &[(String, String)],
-        shared: &[(String, String)],
-    ) -> aws_sdk_timestreamwrite::types::builders::RecordBuilder {
-        let mut builder = Record::builder()
-            .set_measure_name(self.measure_name().map(str::to_string))
-            .set_measure_value(self.measure_value().map(str::to_string))
-            .set_measure_value_type(self.measure_value_type().cloned())
-            .set_time(self.time().map(str::to_string))
-            .set_time_unit(self.time_unit().cloned());
-        if !self.measure_values().is_empty() {
-            builder = builder.set_measure_values(Some(self.measure_values().to_vec()));
-        }
-        for (name, value) in dims {
-            if !shared.iter().any(|(n, v)| n == name && v == value) {
-                builder = builder.dimensions(dimension(name, value));
+fn preflight_refusal(
+    loaded: &Loaded,
+    scan: &Scan,
+    states: &[Option<TableState>],
+    names: &[String],
+    target: &TimestreamTarget,
+    pace: Pace,
+) -> String {
+    let refused: u64 = scan.faults.values().map(|r| r.count).sum();
+    let mut text = format!(
+        "error[outatime::apply::preflight]: {refused} records would be rejected by the target for their time; nothing was written\n"
+    );
+    let mut last_table = None;
+    let mut fixes = BTreeMap::new();
+    for (&(table, line, fault), range) in &scan.faults {
+        if last_table != Some(table) {
+            last_table = Some(table);
+            if let Some(Some(TableState::Present(w))) = states.get(table as usize) {
+                text.push_str(&format!(
+                    "  table `{}.{}`: the memory store keeps {} h, magnetic-store writes are {}{}\n",
+                    target.database,
+                    names[table as usize],
+                    w.memory_hours,
+                    if w.magnetic_writes { "on" } else { "off" },
+                    if w.magnetic_writes {
+                        format!(" (kept {} days)", w.magnetic_days)
+                    } else {
+                        String::new()
+                    }
+                ));
             }
         }
-        builder
-    }
-}
-
-fn value_text(value: &Value) -> String {
-    let mut out = Vec::new();
-    match value {
-        Value::Varchar(s) => return s.to_string(),
-        other => other.write_json(&mut out),
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn value_type(ty: MeasureType) -> MeasureValueType {
-    match ty {
-        MeasureType::Double => MeasureValueType::Double,
-        MeasureType::Bigint => MeasureValueType::Bigint,
-        MeasureType::Boolean => MeasureValueType::Boolean,
-        MeasureType::Varchar => MeasureValueType::Varchar,
-    }
-}
-
-/// The coarsest unit that keeps the instant exact.
-fn time_of(nanos: i64) -> (String, TimeUnit) {
-    if nanos % 1_000_000 == 0 {
-        ((nanos / 1_000_000).to_string(), TimeUnit::Milliseconds)
-    } else if nanos % 1_000 == 0 {
-        ((nanos / 1_000).to_string(), TimeUnit::Microseconds)
-    } else {
-        (nanos.to_string(), TimeUnit::Nanoseconds)
-    }
-}
-
-impl Sink for Batcher<'_> {
-    fn record(&mut self, record: &StreamRecord, catalog: &Catalog) -> std::io::Result<()> {
-        if self.pending_table != Some(record.table) {
-            self.flush()?;
-            self.pending_table = Some(record.table);
-        }
-        let table = &catalog.tables[record.table as usize];
-        let dims = &table.series[record.series as usize].dims;
-        let (time, unit) = time_of(record.time);
-        let mut when = Vec::new();
-        crate::compile::record::write_time(&mut when, record.time);
-        let description = format!(
-            "{} {}",
-            String::from_utf8_lossy(&when),
-            crate::compile::series_text(dims)
-        );
-        let (layout, measure_name) = &self.layouts[record.table as usize];
-        let mut built = Vec::new();
-        match layout {
-            Layout::Multi => {
-                let values = record
-                    .measures
-                    .iter()
-                    .map(|(m, v)| {
-                        let (name, ty) = &table.measures[*m as usize];
-                        MeasureValue::builder()
-                            .name(name)
-                            .value(value_text(v))
-                            .r#type(value_type(*ty))
-                            .build()
-                            .expect("name, value and type are set")
-                    })
-                    .collect();
-                built.push(
-                    Record::builder()
-                        .measure_name(measure_name)
-                        .measure_value_type(MeasureValueType::Multi)
-                        .set_measure_values(Some(values))
-                        .time(time)
-                        .time_unit(unit)
-                        .build(),
-                );
+        let why = match fault {
+            Fault::OlderThanMemory => "older than the memory store keeps",
+            Fault::OlderThanMagnetic => "older than the magnetic store keeps",
+            Fault::InTheFuture => "more than 15 minutes in the future",
+        };
+        text.push_str(&format!(
+            "    - {}: {} records from {} to {} are {why}\n",
+            step_words(loaded, line),
+            range.count,
+            time_text(range.first),
+            time_text(range.last)
+        ));
+        let fix = match fault {
+            Fault::OlderThanMemory => {
+                "enable magnetic-store writes on the table (`magnetic_writes: true` in the target's retention, for tables created with --create), or shift the window closer to now"
             }
-            Layout::Single => {
-                for (m, v) in &record.measures {
-                    let (name, ty) = &table.measures[*m as usize];
-                    built.push(
-                        Record::builder()
-                            .measure_name(name)
-                            .measure_value(value_text(v))
-                            .measure_value_type(value_type(*ty))
-                            .time(time.clone())
-                            .time_unit(unit.clone())
-                            .build(),
-                    );
+            Fault::OlderThanMagnetic => {
+                "shift the window closer to now, or keep the magnetic store longer"
+            }
+            Fault::InTheFuture if pace == Pace::Burst => {
+                "use `--pace live`: records are written as their time comes"
+            }
+            Fault::InTheFuture => "keep `--lead` at 15 minutes or less",
+        };
+        fixes.insert(fault, fix);
+    }
+    for fix in fixes.values() {
+        text.push_str(&format!("  help: {fix}\n"));
+    }
+    text
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    loaded: &Loaded,
+    mut report: ApplyReport,
+    names: &[String],
+    target: &TimestreamTarget,
+    options: &Options,
+    tally: Tally,
+    skipped: u64,
+    journal: &Journal,
+) -> Applied {
+    let catalog = &loaded.prepared.catalog;
+    report.tables = names
+        .iter()
+        .zip(&tally.tables)
+        .map(|(name, t)| {
+            (
+                name.clone(),
+                TableReport {
+                    file: String::new(),
+                    table: format!("{}.{name}", target.database),
+                    records: t.records,
+                    rejected: t.rejected,
+                    retried: t.retried,
+                    batches: t.batches,
+                },
+            )
+        })
+        .collect();
+    report.records = tally.written();
+    report.rejected = tally.tables.iter().map(|t| t.rejected).sum();
+    report.retried = tally.tables.iter().map(|t| t.retried).sum();
+    report.batches = tally.tables.iter().map(|t| t.batches).sum();
+    report.resumed_records = skipped;
+    report.journal = Some(journal.path.display().to_string());
+    report.concurrency = Some(super::ConcurrencyReport {
+        max: options.concurrency,
+        lowest: tally.lowest_concurrency,
+        last: tally.final_concurrency,
+        throttled: tally.throttled,
+    });
+    report.rejections = tally
+        .rejections
+        .iter()
+        .map(|r| {
+            let table = &catalog.tables[r.table as usize];
+            RejectionReport {
+                table: names[r.table as usize].clone(),
+                time: time_text(r.origin.time),
+                series: crate::compile::series_text(&table.series[r.origin.series as usize].dims),
+                step: step_words(loaded, r.origin.line as usize),
+                reason: r.reason.clone(),
+                existing_version: r.existing_version,
+            }
+        })
+        .collect();
+    report.problems = tally.problems.clone();
+    report.finish_timing();
+    let written = format!(
+        "{} records written, {} rejected, in {} batches ({} retried); the journal is `{}`",
+        report.records,
+        report.rejected,
+        report.batches,
+        report.retried,
+        journal.path.display()
+    );
+    let failure = if let Some(signal) = tally.interrupted {
+        report.outcome = format!("interrupted by {signal}");
+        Some(Failure {
+            code: if signal == "SIGINT" {
+                INTERRUPTED_BY_SIGINT
+            } else {
+                INTERRUPTED_BY_SIGTERM
+            },
+            text: format!(
+                "error[outatime::apply::interrupted]: stopped by {signal}: {written}\n  help: `outatime apply --resume` with the same arguments finishes the job\n"
+            ),
+        })
+    } else if !tally.problems.is_empty() {
+        report.outcome = "failed".into();
+        let shown: Vec<String> = tally
+            .problems
+            .iter()
+            .take(10)
+            .map(|p| format!("  - {p}"))
+            .collect();
+        Some(failure(format!(
+            "the apply stopped: {written}\n{}\n  help: fix the cause, then `outatime apply --resume` with the same arguments sends what is missing\n",
+            shown.join("\n")
+        )))
+    } else if !report.rejections.is_empty() {
+        report.outcome = "rejected".into();
+        let shown: Vec<String> = report
+            .rejections
+            .iter()
+            .take(10)
+            .map(|r| {
+                format!(
+                    "  - `{}` {} {} ({}): {}",
+                    r.table, r.time, r.series, r.step, r.reason
+                )
+            })
+            .collect();
+        let more = report.rejections.len().saturating_sub(shown.len());
+        Some(Failure {
+            code: TARGET_FAILURE,
+            text: format!(
+                "error[outatime::target::rejected]: the target rejected {} records{}: {written}\n{}{}\n",
+                report.rejected,
+                if options.on_reject == OnReject::Fail {
+                    "; no batch was started after the first rejection (--on-reject fail)"
+                } else {
+                    ""
+                },
+                shown.join("\n"),
+                if more > 0 {
+                    format!("\n  ... and {more} more (see --report)")
+                } else {
+                    String::new()
                 }
-            }
-        }
-        for r in built {
-            if self.pending.len() == MAX_BATCH {
-                self.flush()?;
-            }
-            self.pending.push((dims.clone(), r, description.clone()));
-        }
-        Ok(())
-    }
+            ),
+        })
+    } else {
+        None
+    };
+    Applied { report, failure }
 }

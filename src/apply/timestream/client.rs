@@ -1,0 +1,209 @@
+//! The SDK client and the table calls around the writes: create, wait until
+//! ACTIVE, describe.
+
+use std::time::Duration;
+
+use aws_sdk_timestreamwrite::Client;
+use aws_sdk_timestreamwrite::error::ProvideErrorMetadata;
+use aws_sdk_timestreamwrite::types::{
+    MagneticStoreWriteProperties, RetentionProperties, TableStatus,
+};
+
+use super::TimestreamTarget;
+use crate::apply::config::Retention;
+
+/// What a table accepts, from DescribeTable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub memory_hours: i64,
+    pub magnetic_days: i64,
+    pub magnetic_writes: bool,
+}
+
+impl From<Retention> for Window {
+    fn from(r: Retention) -> Window {
+        Window {
+            memory_hours: i64::from(r.memory_store_hours),
+            magnetic_days: i64::from(r.magnetic_store_days),
+            magnetic_writes: r.magnetic_writes,
+        }
+    }
+}
+
+/// A table as the target knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableState {
+    Missing,
+    Present(Window),
+}
+
+/// With `endpoint_url` (a local emulator) the plain client; against AWS,
+/// endpoint discovery, whose reload task runs for the apply's lifetime.
+/// Every attempt times out after `timeout`; outatime retries batches itself
+/// (and counts the retries), so the SDK's own retries are off.
+pub async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Client, String> {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(target.region.clone()))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .build(),
+        )
+        .load()
+        .await;
+    match &target.endpoint_url {
+        Some(url) => {
+            let config = aws_sdk_timestreamwrite::config::Builder::from(&shared)
+                .endpoint_url(url.clone())
+                .build();
+            Ok(Client::from_conf(config))
+        }
+        None => {
+            let (client, reload) = Client::new(&shared)
+                .with_endpoint_discovery_enabled()
+                .await
+                .map_err(|e| format!("endpoint discovery failed: {}", causes(e.as_ref())))?;
+            tokio::spawn(reload.reload_task());
+            Ok(client)
+        }
+    }
+}
+
+/// The code and message of an SDK error, or its chain of causes.
+pub fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E) -> String {
+    match error.code() {
+        Some(code) => format!("{code}: {}", error.message().unwrap_or("(no message)")),
+        None => causes(error),
+    }
+}
+
+/// An error and its causes, on one line.
+pub fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Creates the database and tables, then waits until every table is
+/// ACTIVE. Ones that exist already are fine and keep their retention.
+pub async fn create(
+    client: &Client,
+    target: &TimestreamTarget,
+    tables: &[String],
+) -> Result<(), String> {
+    if let Err(e) = client
+        .create_database()
+        .database_name(&target.database)
+        .send()
+        .await
+        && e.code() != Some("ConflictException")
+    {
+        return Err(format!(
+            "cannot create database `{}`: {}",
+            target.database,
+            error_text(&e)
+        ));
+    }
+    for table in tables {
+        let mut request = client
+            .create_table()
+            .database_name(&target.database)
+            .table_name(table);
+        if let Some(r) = &target.retention {
+            let retention = RetentionProperties::builder()
+                .memory_store_retention_period_in_hours(i64::from(r.memory_store_hours))
+                .magnetic_store_retention_period_in_days(i64::from(r.magnetic_store_days))
+                .build()
+                .map_err(|e| format!("retention: {e}"))?;
+            let magnetic = MagneticStoreWriteProperties::builder()
+                .enable_magnetic_store_writes(r.magnetic_writes)
+                .build()
+                .map_err(|e| format!("magnetic writes: {e}"))?;
+            request = request
+                .retention_properties(retention)
+                .magnetic_store_write_properties(magnetic);
+        }
+        if let Err(e) = request.send().await
+            && e.code() != Some("ConflictException")
+        {
+            return Err(format!("cannot create table `{table}`: {}", error_text(&e)));
+        }
+    }
+    for table in tables {
+        wait_active(client, &target.database, table).await?;
+    }
+    Ok(())
+}
+
+/// A new table is CREATING for a moment; writes need it ACTIVE.
+async fn wait_active(client: &Client, database: &str, table: &str) -> Result<(), String> {
+    for _ in 0..120 {
+        let described = client
+            .describe_table()
+            .database_name(database)
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| format!("cannot describe table `{table}`: {}", error_text(&e)))?;
+        let status = described.table().and_then(|t| t.table_status());
+        // moto leaves the status out: a table it describes is usable.
+        if matches!(status, None | Some(TableStatus::Active)) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!(
+        "table `{table}` did not become ACTIVE within a minute"
+    ))
+}
+
+/// What each table accepts; a table that does not exist is `Missing`.
+pub async fn describe(
+    client: &Client,
+    database: &str,
+    tables: &[String],
+) -> Result<Vec<TableState>, String> {
+    let mut states = Vec::with_capacity(tables.len());
+    for table in tables {
+        let described = client
+            .describe_table()
+            .database_name(database)
+            .table_name(table)
+            .send()
+            .await;
+        let state = match described {
+            Ok(output) => {
+                let t = output.table();
+                let retention = t.and_then(|t| t.retention_properties());
+                TableState::Present(Window {
+                    // Timestream's defaults when a table says nothing.
+                    memory_hours: retention
+                        .map(|r| r.memory_store_retention_period_in_hours())
+                        .unwrap_or(6),
+                    magnetic_days: retention
+                        .map(|r| r.magnetic_store_retention_period_in_days())
+                        .unwrap_or(73_000),
+                    magnetic_writes: t
+                        .and_then(|t| t.magnetic_store_write_properties())
+                        .is_some_and(|m| m.enable_magnetic_store_writes()),
+                })
+            }
+            Err(e) if e.code() == Some("ResourceNotFoundException") => TableState::Missing,
+            Err(e) => {
+                return Err(format!(
+                    "cannot describe table `{table}` in `{database}`: {}",
+                    error_text(&e)
+                ));
+            }
+        };
+        states.push(state);
+    }
+    Ok(states)
+}

@@ -1,0 +1,192 @@
+//! The journal of an apply: a JSON-lines file naming the batches the target
+//! has acknowledged, so that `apply --resume` finishes an interrupted job
+//! without re-sending them.
+//!
+//! The first line pins what the batches are (stream digest, anchor, shard,
+//! pacing and the time the pacing cut from) and the Version the records
+//! carry; a resume checks it against the plan and reuses the Version, so a
+//! batch that was in flight when the process died is re-sent identically
+//! and the target takes it as a no-op. Each acknowledged batch is one
+//! `write` of one line, so it survives the process being killed; the last
+//! line of a file cut mid-line is ignored.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What the journal's batches are; a resume must match it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Header {
+    /// The journal format: 1.
+    pub outatime_journal: u32,
+    pub target: String,
+    pub database: String,
+    pub stream_digest: String,
+    /// Nanoseconds since the epoch.
+    pub anchor: i64,
+    /// The Version every record of the apply carries.
+    pub version: i64,
+    pub shard: String,
+    pub pace: String,
+    /// Live pacing sends records due before this instant (ns) at once, in
+    /// full batches; the batches depend on it, so a resume reuses it.
+    pub cutoff: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Done { batch: u64, records: u64 },
+    Complete { complete: bool },
+}
+
+/// A journal read back for `--resume`.
+#[derive(Debug)]
+pub struct Resumed {
+    pub header: Header,
+    pub done: HashSet<u64>,
+    /// Records in the batches already done.
+    pub records: u64,
+    pub complete: bool,
+}
+
+/// Reads a journal; the error is worded for the user.
+pub fn read(path: &Path) -> Result<Resumed, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the journal `{}`: {e}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Header = lines
+        .next()
+        .and_then(|first| serde_json::from_str(first).ok())
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not an outatime journal (its first line is not a journal header)",
+                path.display()
+            )
+        })?;
+    let mut resumed = Resumed {
+        header,
+        done: HashSet::new(),
+        records: 0,
+        complete: false,
+    };
+    for line in lines {
+        // A line cut short by a crash is the last one and is ignored: its
+        // batch is re-sent, identically.
+        match serde_json::from_str::<Line>(line) {
+            Ok(Line::Done { batch, records }) => {
+                if resumed.done.insert(batch) {
+                    resumed.records += records;
+                }
+            }
+            Ok(Line::Complete { complete }) => resumed.complete |= complete,
+            Err(_) => {}
+        }
+    }
+    Ok(resumed)
+}
+
+/// The journal being written.
+pub struct Journal {
+    file: File,
+    pub path: PathBuf,
+}
+
+impl Journal {
+    /// Starts a journal, replacing any earlier one at `path`.
+    pub fn create(path: &Path, header: &Header) -> std::io::Result<Journal> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = File::create(path)?;
+        let mut line = serde_json::to_vec(header).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        file.write_all(&line)?;
+        file.sync_all()?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Continues a journal read with [`read`].
+    pub fn append(path: &Path) -> std::io::Result<Journal> {
+        let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+        // A crash may have cut the last line; start on a fresh one.
+        file.write_all(b"\n")?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Records an acknowledged batch: one `write` of one line.
+    pub fn done(&mut self, batch: u64, records: u64) -> std::io::Result<()> {
+        let line = format!("{{\"batch\":{batch},\"records\":{records}}}\n");
+        self.file.write_all(line.as_bytes())
+    }
+
+    /// Marks the apply complete and syncs the file.
+    pub fn complete(&mut self) -> std::io::Result<()> {
+        self.file.write_all(b"{\"complete\":true}\n")?;
+        self.file.sync_all()
+    }
+
+    /// Syncs what was written (on interruption).
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.file.sync_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Header {
+        Header {
+            outatime_journal: 1,
+            target: "e2e".into(),
+            database: "db".into(),
+            stream_digest: "blake3:00".into(),
+            anchor: 1_700_000_000_000_000_000,
+            version: 1_700_000_000_123,
+            shard: "1/1".into(),
+            pace: "burst".into(),
+            cutoff: 0,
+        }
+    }
+
+    #[test]
+    fn a_journal_reads_back_its_batches_and_ignores_a_torn_last_line() {
+        let dir = std::env::temp_dir().join(format!("outatime-journal-{}", std::process::id()));
+        let path = dir.join("j.jsonl");
+        let mut journal = Journal::create(&path, &header()).unwrap();
+        journal.done(0, 100).unwrap();
+        journal.done(2, 40).unwrap();
+        drop(journal);
+        // A crash in the middle of a line.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(b"{\"batch\":1,\"rec").unwrap();
+        drop(file);
+        let resumed = read(&path).unwrap();
+        assert_eq!(resumed.header, header());
+        assert_eq!(resumed.done, HashSet::from([0, 2]));
+        assert_eq!(resumed.records, 140);
+        assert!(!resumed.complete);
+        let mut journal = Journal::append(&path).unwrap();
+        journal.done(1, 100).unwrap();
+        journal.complete().unwrap();
+        let resumed = read(&path).unwrap();
+        assert_eq!(resumed.done, HashSet::from([0, 1, 2]));
+        assert!(resumed.complete);
+        std::fs::write(&path, "not a journal\n").unwrap();
+        assert!(read(&path).unwrap_err().contains("not an outatime journal"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
