@@ -1,0 +1,546 @@
+//! A strict, in-process Timestream for LiveAnalytics write endpoint, for
+//! tests and benches that drive the real `aws-sdk-timestreamwrite` client.
+//!
+//! moto stores whatever it is sent; this endpoint enforces the documented
+//! write rules (`record.rs` and `store.rs` say where each comes from),
+//! answers in the
+//! service's JSON protocol (`wire.rs`) over a small HTTP/1.1 server
+//! (`http.rs`), and injects deterministic faults that can change while it
+//! runs. It serves on its own thread with a current-thread tokio runtime:
+//! one core for the endpoint, the rest for the client under test.
+//!
+//! Include it with `mod strict;` from `tests/*.rs`, or with
+//! `#[path = "../tests/strict/mod.rs"] mod strict;` from a bench.
+//!
+//! Endpoint discovery cannot point at it: the SDK prefixes the discovered
+//! address with `https://`. Use `endpoint_url(endpoint.url())`.
+
+// Each crate that includes this module uses a different part of it.
+#![allow(dead_code)]
+
+mod http;
+mod record;
+mod store;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+use store::Store;
+use wire::ApiError;
+
+/// Faults injected into responses. "Every Nth" counts WriteRecords requests
+/// from 1 (faulted ones included), so the same client run meets the same
+/// faults. A faulted request stores nothing. When several apply, a drop
+/// wins over throttling, and throttling over a server error; a request
+/// answered with a fault is not also slowed.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Added before every response, of every operation.
+    pub latency: Duration,
+    /// Every Nth WriteRecords is answered with ThrottlingException.
+    pub throttle_every: Option<u32>,
+    /// A WriteRecords arriving while more than N (itself included) are in
+    /// flight is answered with ThrottlingException.
+    pub throttle_above_in_flight: Option<usize>,
+    /// Every Nth WriteRecords is answered with a 500 InternalServerException.
+    pub server_error_every: Option<u32>,
+    /// Every Nth WriteRecords is applied as usual, then answered this much
+    /// later: a client that times out meanwhile finds its records stored.
+    pub slow_every: Option<(u32, Duration)>,
+    /// Every Nth WriteRecords: the connection is closed without a reply.
+    pub drop_every: Option<u32>,
+}
+
+/// A table's retention, as CreateTable takes it. The default is the
+/// service's: 6 hours in memory, 73,000 days magnetic, no magnetic writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub memory_hours: i64,
+    pub magnetic_days: i64,
+    pub magnetic_writes: bool,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            memory_hours: 6,
+            magnetic_days: 73000,
+            magnetic_writes: false,
+        }
+    }
+}
+
+/// A measure value's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ValueKind {
+    Double,
+    Bigint,
+    Boolean,
+    Varchar,
+    Timestamp,
+}
+
+/// A stored value, as text the way it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredValue {
+    Single(ValueKind, String),
+    /// A MULTI record's measures by name.
+    Multi(BTreeMap<String, (ValueKind, String)>),
+}
+
+/// One record as the table holds it: a series (its dimensions), a time and
+/// a measure name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub dimensions: BTreeMap<String, String>,
+    pub time_ns: i64,
+    pub measure_name: String,
+    pub value: StoredValue,
+    pub version: i64,
+    /// Accepted writes of this record: the first, identical re-writes and
+    /// replacements by a higher version.
+    pub writes: u32,
+}
+
+/// What the endpoint has seen since it started.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Requests of every operation, unauthenticated ones included.
+    pub requests: u64,
+    /// Requests by operation name ("WriteRecords", ...; "Unknown").
+    pub operations: BTreeMap<&'static str, u64>,
+    /// WriteRecords requests whose body parsed, faulted ones included.
+    pub write_requests: u64,
+    /// Records in those requests.
+    pub records_received: u64,
+    /// Records accepted (new, identical or replacing).
+    pub records_ingested: u64,
+    /// Records listed in RejectedRecordsException responses.
+    pub records_rejected: u64,
+    /// Version conflicts in the magnetic store: answered as ingested, not
+    /// stored (the service reports them to S3).
+    pub records_rejected_async: u64,
+    pub throttled: u64,
+    pub server_errors: u64,
+    pub dropped: u64,
+    pub slowed: u64,
+    /// The most WriteRecords in flight at once, counted at arrival.
+    pub max_in_flight: usize,
+    /// The most records in one WriteRecords request.
+    pub largest_batch: usize,
+    /// For each WriteRecords in arrival order: how many were in flight,
+    /// itself included.
+    pub in_flight_at_arrival: Vec<usize>,
+    /// Indexes into `in_flight_at_arrival` of the throttled requests.
+    pub throttled_requests: Vec<usize>,
+}
+
+/// The endpoint: a listener on 127.0.0.1 and a thread serving it. Dropping
+/// it stops the thread and closes every connection.
+pub struct StrictEndpoint {
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StrictEndpoint {
+    pub fn start() -> StrictEndpoint {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind the strict endpoint");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let shared = Arc::new(Shared {
+            address: listener.local_addr().expect("the listener's address"),
+            state: Mutex::new(State::default()),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("strict-timestream".into())
+            .spawn({
+                let shared = shared.clone();
+                move || run(listener, shared, stopped)
+            })
+            .expect("spawn the strict endpoint's thread");
+        StrictEndpoint {
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// "http://127.0.0.1:PORT", for the SDK's `endpoint_url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.shared.address)
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults = faults;
+    }
+
+    /// Creates a table without a request, and its database if needed.
+    /// Panics if the table exists.
+    pub fn create_table(&self, database: &str, table: &str, retention: Retention) {
+        self.shared
+            .lock()
+            .store
+            .seed_table(database, table, retention, now_seconds());
+    }
+
+    /// The table's records, sorted by dimensions, measure name and time.
+    /// Panics if there is no such table.
+    pub fn stored(&self, database: &str, table: &str) -> Vec<Stored> {
+        self.shared
+            .lock()
+            .store
+            .stored(database, table)
+            .unwrap_or_else(|| panic!("the strict endpoint has no table {database}.{table}"))
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+}
+
+impl Drop for StrictEndpoint {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Shared {
+    address: SocketAddr,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    faults: Faults,
+    stats: Stats,
+    store: Store,
+    in_flight: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Operation {
+    CreateDatabase,
+    DescribeDatabase,
+    CreateTable,
+    DescribeTable,
+    WriteRecords,
+    DescribeEndpoints,
+}
+
+impl Operation {
+    /// The SDK names the operation in `X-Amz-Target: Timestream_20181101.<Operation>`.
+    fn from_target(target: &str) -> Option<Operation> {
+        Some(match target.strip_prefix("Timestream_20181101.")? {
+            "CreateDatabase" => Operation::CreateDatabase,
+            "DescribeDatabase" => Operation::DescribeDatabase,
+            "CreateTable" => Operation::CreateTable,
+            "DescribeTable" => Operation::DescribeTable,
+            "WriteRecords" => Operation::WriteRecords,
+            "DescribeEndpoints" => Operation::DescribeEndpoints,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Operation::CreateDatabase => "CreateDatabase",
+            Operation::DescribeDatabase => "DescribeDatabase",
+            Operation::CreateTable => "CreateTable",
+            Operation::DescribeTable => "DescribeTable",
+            Operation::WriteRecords => "WriteRecords",
+            Operation::DescribeEndpoints => "DescribeEndpoints",
+        }
+    }
+}
+
+/// What to send back, and when.
+struct Reply {
+    /// `None`: close the connection without a reply.
+    bytes: Option<Vec<u8>>,
+    delay: Duration,
+    /// A WriteRecords in flight until the reply is sent.
+    in_flight: bool,
+}
+
+impl Reply {
+    fn answer(id: u64, result: Result<Vec<u8>, ApiError>, delay: Duration) -> Reply {
+        let bytes = match result {
+            Ok(body) => http::response(200, &body, id),
+            Err(error) => http::response(error.status, &error.body(), id),
+        };
+        Reply {
+            bytes: Some(bytes),
+            delay,
+            in_flight: false,
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Answers one request. Runs on the endpoint's thread, holding the lock
+    /// only to count and to touch the store; bodies are parsed and rendered
+    /// outside it.
+    fn handle(&self, request: &http::Request, body: &[u8]) -> Reply {
+        let operation = request.target.as_deref().and_then(Operation::from_target);
+        let (id, latency) = {
+            let mut state = self.lock();
+            state.stats.requests += 1;
+            let name = operation.map_or("Unknown", Operation::name);
+            *state.stats.operations.entry(name).or_default() += 1;
+            (state.stats.requests, state.faults.latency)
+        };
+        let region = match signing_region(request.authorization.as_deref()) {
+            Ok(region) => region,
+            Err(error) => return Reply::answer(id, Err(error), latency),
+        };
+        let Some(operation) = operation else {
+            let target = request.target.as_deref().unwrap_or("(none)");
+            let error = ApiError::client(
+                "UnknownOperationException",
+                format!("The strict endpoint does not serve X-Amz-Target {target}."),
+            );
+            return Reply::answer(id, Err(error), latency);
+        };
+        let result = match operation {
+            Operation::WriteRecords => return self.write_records(id, body, latency),
+            Operation::CreateDatabase => parse(body).and_then(|request: wire::DatabaseRequest| {
+                self.lock()
+                    .store
+                    .create_database(&request.database_name, region, now_seconds())
+            }),
+            Operation::DescribeDatabase => {
+                parse(body).and_then(|request: wire::DatabaseRequest| {
+                    self.lock().store.describe_database(&request.database_name)
+                })
+            }
+            Operation::CreateTable => parse(body).and_then(|request: wire::TableRequest| {
+                self.lock()
+                    .store
+                    .create_table(&request, region, now_seconds())
+            }),
+            Operation::DescribeTable => parse(body).and_then(|request: wire::TableRequest| {
+                self.lock()
+                    .store
+                    .describe_table(&request.database_name, &request.table_name)
+            }),
+            Operation::DescribeEndpoints => Ok(format!(
+                r#"{{"Endpoints":[{{"Address":"{}","CachePeriodInMinutes":1440}}]}}"#,
+                self.address
+            )
+            .into_bytes()),
+        };
+        Reply::answer(id, result, latency)
+    }
+
+    fn write_records(&self, id: u64, body: &[u8], latency: Duration) -> Reply {
+        let request: wire::WriteRecordsRequest = match parse(body) {
+            Ok(request) => request,
+            Err(error) => return Reply::answer(id, Err(error), latency),
+        };
+        let now_ns = now_nanos();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let stats = &mut state.stats;
+        stats.write_requests += 1;
+        let sequence = stats.write_requests;
+        stats.records_received += request.records.len() as u64;
+        stats.largest_batch = stats.largest_batch.max(request.records.len());
+        state.in_flight += 1;
+        stats.max_in_flight = stats.max_in_flight.max(state.in_flight);
+        stats.in_flight_at_arrival.push(state.in_flight);
+        let faults = &state.faults;
+        let every = |n: Option<u32>| n.is_some_and(|n| sequence.is_multiple_of(u64::from(n)));
+        let faulted = |error: ApiError| Reply {
+            in_flight: true,
+            ..Reply::answer(id, Err(error), latency)
+        };
+        if every(faults.drop_every) {
+            stats.dropped += 1;
+            return Reply {
+                bytes: None,
+                delay: latency,
+                in_flight: true,
+            };
+        }
+        if every(faults.throttle_every)
+            || faults
+                .throttle_above_in_flight
+                .is_some_and(|limit| state.in_flight > limit)
+        {
+            stats.throttled += 1;
+            stats
+                .throttled_requests
+                .push(stats.in_flight_at_arrival.len() - 1);
+            // The text is this endpoint's own.
+            return faulted(ApiError::client(
+                "ThrottlingException",
+                "Rate exceeded (injected by the strict test endpoint).",
+            ));
+        }
+        if every(faults.server_error_every) {
+            stats.server_errors += 1;
+            return faulted(ApiError {
+                status: 500,
+                ..ApiError::client(
+                    "InternalServerException",
+                    "Internal server error (injected by the strict test endpoint).",
+                )
+            });
+        }
+        let mut delay = latency;
+        if let Some((n, wait)) = faults.slow_every
+            && every(Some(n))
+        {
+            stats.slowed += 1;
+            delay += wait;
+        }
+        let result = state.store.write(&request, now_ns);
+        if let Ok(outcome) = &result {
+            stats.records_ingested += (outcome.memory_store + outcome.magnetic_store) as u64;
+            stats.records_rejected += outcome.rejected.len() as u64;
+            stats.records_rejected_async += outcome.rejected_async as u64;
+        }
+        drop(guard);
+        let result = result.and_then(|outcome| {
+            if !outcome.rejected.is_empty() {
+                return Err(ApiError::rejected(outcome.rejected));
+            }
+            let ingested = wire::RecordsIngested {
+                total: outcome.memory_store + outcome.magnetic_store + outcome.rejected_async,
+                memory_store: outcome.memory_store,
+                magnetic_store: outcome.magnetic_store + outcome.rejected_async,
+            };
+            Ok(
+                serde_json::to_vec(&BTreeMap::from([("RecordsIngested", ingested)]))
+                    .expect("a response body always serializes"),
+            )
+        });
+        Reply {
+            in_flight: true,
+            ..Reply::answer(id, result, delay)
+        }
+    }
+
+    fn leave_flight(&self) {
+        self.lock().in_flight -= 1;
+    }
+}
+
+/// Counts a WriteRecords out of flight when its reply is sent, or when its
+/// connection task ends first.
+struct InFlight<'a>(&'a Shared);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.leave_flight();
+    }
+}
+
+fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| ApiError::validation(error.to_string()))
+}
+
+/// The region of a SigV4 `Authorization` header's credential scope
+/// (`AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/timestream/aws4_request, ...`).
+/// The signature itself is not checked: the secret is the client's.
+fn signing_region(authorization: Option<&str>) -> Result<&str, ApiError> {
+    let forbidden = |exception, message: &str| ApiError {
+        status: 403,
+        ..ApiError::client(exception, message)
+    };
+    let Some(authorization) = authorization else {
+        return Err(forbidden(
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ));
+    };
+    let scope = authorization
+        .strip_prefix("AWS4-HMAC-SHA256 Credential=")
+        .and_then(|rest| rest.split(',').next())
+        .filter(|_| authorization.contains("Signature="));
+    match scope
+        .map(|scope| scope.split('/').collect::<Vec<_>>())
+        .as_deref()
+    {
+        Some([_, _, region, "timestream", "aws4_request"]) => Ok(region),
+        _ => Err(forbidden(
+            "IncompleteSignatureException",
+            "The Authorization header is not a SigV4 signature for service timestream.",
+        )),
+    }
+}
+
+fn run(listener: std::net::TcpListener, shared: Arc<Shared>, stopped: oneshot::Receiver<()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the strict endpoint's runtime");
+    runtime.block_on(async move {
+        let listener = TcpListener::from_std(listener).expect("a tokio listener");
+        let accept = async {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        tokio::spawn(serve(shared.clone(), stream));
+                    }
+                    // Out of file descriptors, most likely: let connections close.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+            }
+        };
+        tokio::select! {
+            () = accept => {}
+            _ = stopped => {}
+        }
+    });
+    // Dropping the runtime here ends every connection task.
+}
+
+async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let mut buffer = Vec::with_capacity(64 * 1024);
+    while let Ok(Some(request)) = http::read_request(&mut stream, &mut buffer).await {
+        let reply = shared.handle(&request, &buffer[request.body.clone()]);
+        buffer.drain(..request.consumed);
+        let _in_flight = reply.in_flight.then(|| InFlight(&shared));
+        if !reply.delay.is_zero() {
+            tokio::time::sleep(reply.delay).await;
+        }
+        let Some(bytes) = reply.bytes else { return };
+        if stream.write_all(&bytes).await.is_err() || request.close {
+            return;
+        }
+    }
+}
+
+fn now_nanos() -> i64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_nanos()).unwrap_or(i64::MAX)
+}
+
+fn now_seconds() -> f64 {
+    now_nanos() as f64 / 1e9
+}
