@@ -57,7 +57,10 @@ pub struct Origin {
     pub line: u32,
 }
 
-/// One WriteRecords request, ready to send.
+/// One WriteRecords request's records, compact: the SDK's records are
+/// built from it for each attempt, on the sending thread
+/// ([`Batch::request`]), so the producer stays light and a retry needs no
+/// copy kept aside.
 #[derive(Debug)]
 pub struct Batch {
     /// The batch's number in the apply: what the journal records.
@@ -65,27 +68,139 @@ pub struct Batch {
     pub table: u16,
     /// When it may be sent, wall-clock ns (`i64::MIN`: at once).
     pub due: i64,
-    pub common: Record,
-    pub records: Vec<Record>,
-    pub origins: Vec<Origin>,
+    pub items: Vec<Item>,
 }
 
-/// A record waiting for its batch, its dimensions not yet split into
-/// shared and own.
-struct Waiting {
-    series: u32,
-    time: i64,
+/// One Timestream record of a batch.
+#[derive(Debug)]
+pub struct Item {
+    pub origin: Origin,
     /// Multi layout: all measures; single: one.
-    measures: Vec<(u16, Value)>,
-    origin: Origin,
+    pub measures: Vec<(u16, Value)>,
+}
+
+/// What building requests needs from the catalogue and the scenario,
+/// owned, to share with the sending tasks.
+pub struct Shapes {
+    pub version: i64,
+    pub tables: Vec<TableShape>,
+}
+
+pub struct TableShape {
+    pub layout: Layout,
+    /// The multi-measure record's measure name.
+    pub measure_name: String,
+    /// By series rank.
+    pub dims: Vec<Vec<(String, String)>>,
+    /// By measure id.
+    pub measures: Vec<(String, MeasureValueType)>,
+}
+
+impl Shapes {
+    pub fn new(catalog: &Catalog, layouts: &[(Layout, String)], version: i64) -> Shapes {
+        Shapes {
+            version,
+            tables: catalog
+                .tables
+                .iter()
+                .zip(layouts)
+                .map(|(t, (layout, measure_name))| TableShape {
+                    layout: *layout,
+                    measure_name: measure_name.clone(),
+                    dims: t.series.iter().map(|s| s.dims.clone()).collect(),
+                    measures: t
+                        .measures
+                        .iter()
+                        .map(|(name, ty)| (name.clone(), value_type(*ty)))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Batch {
+    /// The request's CommonAttributes (the Version and the dimensions every
+    /// record shares) and records.
+    pub fn request(&self, shapes: &Shapes) -> (Record, Vec<Record>) {
+        let table = &shapes.tables[self.table as usize];
+        let first = &table.dims[self.items[0].origin.series as usize];
+        let mut shared: Vec<bool> = vec![true; first.len()];
+        let mut last_series = self.items[0].origin.series;
+        for item in &self.items {
+            if item.origin.series == last_series {
+                continue;
+            }
+            last_series = item.origin.series;
+            let dims = &table.dims[item.origin.series as usize];
+            for (i, d) in first.iter().enumerate() {
+                shared[i] &= dims.contains(d);
+            }
+        }
+        let shared: Vec<&(String, String)> = first
+            .iter()
+            .zip(&shared)
+            .filter(|(_, s)| **s)
+            .map(|(d, _)| d)
+            .collect();
+        let mut common = Record::builder().version(shapes.version);
+        for (name, value) in &shared {
+            common = common.dimensions(dimension(name, value));
+        }
+        let records = self
+            .items
+            .iter()
+            .map(|item| {
+                let dims = &table.dims[item.origin.series as usize];
+                let (time, unit) = time_of(item.origin.time);
+                let mut record = Record::builder().time(time).time_unit(unit);
+                for d in dims.iter().filter(|d| !shared.contains(d)) {
+                    record = record.dimensions(dimension(&d.0, &d.1));
+                }
+                match table.layout {
+                    Layout::Multi => record
+                        .measure_name(&table.measure_name)
+                        .measure_value_type(MeasureValueType::Multi)
+                        .set_measure_values(Some(
+                            item.measures
+                                .iter()
+                                .map(|(m, v)| {
+                                    let (name, ty) = &table.measures[*m as usize];
+                                    MeasureValue::builder()
+                                        .name(name)
+                                        .value(value_text(v))
+                                        .r#type(ty.clone())
+                                        .build()
+                                        .expect("name, value and type are set")
+                                })
+                                .collect(),
+                        )),
+                    Layout::Single => {
+                        let (m, v) = &item.measures[0];
+                        let (name, ty) = &table.measures[*m as usize];
+                        record
+                            .measure_name(name)
+                            .measure_value(value_text(v))
+                            .measure_value_type(ty.clone())
+                    }
+                }
+                .build()
+            })
+            .collect();
+        (common.build(), records)
+    }
+}
+
+/// A record waiting for its batch.
+struct Waiting {
+    item: Item,
     due: i64,
 }
 
 /// A sink that cuts the stream into batches and hands them to `send`.
 pub struct Batcher<'a, F: FnMut(Batch) -> std::io::Result<()>> {
     send: F,
-    layouts: &'a [(Layout, String)],
-    version: i64,
+    layouts: &'a [Layout],
     pace: Pace,
     /// Live pacing: records due before this go out at once, in full batches.
     cutoff: i64,
@@ -103,8 +218,7 @@ pub struct Batcher<'a, F: FnMut(Batch) -> std::io::Result<()>> {
 impl<'a, F: FnMut(Batch) -> std::io::Result<()>> Batcher<'a, F> {
     pub fn new(
         send: F,
-        layouts: &'a [(Layout, String)],
-        version: i64,
+        layouts: &'a [Layout],
         pace: Pace,
         cutoff: i64,
         done: &'a HashSet<u64>,
@@ -112,7 +226,6 @@ impl<'a, F: FnMut(Batch) -> std::io::Result<()>> Batcher<'a, F> {
         Batcher {
             send,
             layouts,
-            version,
             pace,
             cutoff,
             done,
@@ -132,24 +245,24 @@ impl<'a, F: FnMut(Batch) -> std::io::Result<()>> Batcher<'a, F> {
     }
 
     /// Sends every open batch whose slot is before `before`.
-    fn flush_before(&mut self, before: i64, catalog: &Catalog) -> std::io::Result<()> {
+    fn flush_before(&mut self, before: i64) -> std::io::Result<()> {
         while let Some((&slot, _)) = self.open.first_key_value() {
             if slot >= before {
                 break;
             }
             let waiting = self.open.remove(&slot).expect("just seen");
-            self.emit(waiting, catalog)?;
+            self.emit(waiting)?;
         }
         Ok(())
     }
 
     /// Sends what is still open: at the end of the stream.
-    pub fn finish(&mut self, catalog: &Catalog) -> std::io::Result<()> {
-        self.flush_before(i64::MAX, catalog)
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        self.flush_before(i64::MAX)
     }
 
-    fn emit(&mut self, waiting: Vec<Waiting>, catalog: &Catalog) -> std::io::Result<()> {
-        let Some(table_index) = self.table else {
+    fn emit(&mut self, waiting: Vec<Waiting>) -> std::io::Result<()> {
+        let Some(table) = self.table else {
             return Ok(());
         };
         if waiting.is_empty() {
@@ -161,99 +274,31 @@ impl<'a, F: FnMut(Batch) -> std::io::Result<()>> Batcher<'a, F> {
             self.skipped += waiting.len() as u64;
             return Ok(());
         }
-        let table = &catalog.tables[table_index as usize];
-        let (layout, measure_name) = &self.layouts[table_index as usize];
-        // Dimensions every record shares go in CommonAttributes.
-        let first = &table.series[waiting[0].series as usize].dims;
-        let mut last_series = waiting[0].series;
-        let mut shared: Vec<bool> = vec![true; first.len()];
-        for w in &waiting {
-            if w.series == last_series {
-                continue;
-            }
-            last_series = w.series;
-            let dims = &table.series[w.series as usize].dims;
-            for (i, d) in first.iter().enumerate() {
-                shared[i] &= dims.contains(d);
-            }
-        }
-        let shared: Vec<&(String, String)> = first
-            .iter()
-            .zip(&shared)
-            .filter(|(_, s)| **s)
-            .map(|(d, _)| d)
-            .collect();
-        let mut common = Record::builder().version(self.version);
-        for (name, value) in &shared {
-            common = common.dimensions(dimension(name, value));
-        }
-        let mut records = Vec::with_capacity(waiting.len());
-        let mut origins = Vec::with_capacity(waiting.len());
-        let mut due = i64::MIN;
-        for w in waiting {
-            let dims = &table.series[w.series as usize].dims;
-            let (time, unit) = time_of(w.time);
-            let mut record = Record::builder().time(time).time_unit(unit);
-            for d in dims.iter().filter(|d| !shared.contains(d)) {
-                record = record.dimensions(dimension(&d.0, &d.1));
-            }
-            record = match layout {
-                Layout::Multi => record
-                    .measure_name(measure_name)
-                    .measure_value_type(MeasureValueType::Multi)
-                    .set_measure_values(Some(
-                        w.measures
-                            .iter()
-                            .map(|(m, v)| {
-                                let (name, ty) = &table.measures[*m as usize];
-                                MeasureValue::builder()
-                                    .name(name)
-                                    .value(value_text(v))
-                                    .r#type(value_type(*ty))
-                                    .build()
-                                    .expect("name, value and type are set")
-                            })
-                            .collect(),
-                    )),
-                Layout::Single => {
-                    let (m, v) = &w.measures[0];
-                    let (name, ty) = &table.measures[*m as usize];
-                    record
-                        .measure_name(name)
-                        .measure_value(value_text(v))
-                        .measure_value_type(value_type(*ty))
-                }
-            };
-            records.push(record.build());
-            origins.push(w.origin);
-            due = due.max(w.due);
-        }
+        let due = waiting.iter().map(|w| w.due).max().unwrap_or(i64::MIN);
         (self.send)(Batch {
             index,
-            table: table_index,
+            table,
             due,
-            common: common.build(),
-            records,
-            origins,
+            items: waiting.into_iter().map(|w| w.item).collect(),
         })
     }
 
-    fn push(&mut self, waiting: Waiting, catalog: &Catalog) -> std::io::Result<()> {
+    fn push(&mut self, waiting: Waiting) -> std::io::Result<()> {
         let slot = self.slot(waiting.due);
         let open = self.open.entry(slot).or_default();
         open.push(waiting);
         if open.len() == MAX_BATCH {
             let full = self.open.remove(&slot).expect("just filled");
-            self.emit(full, catalog)?;
+            self.emit(full)?;
         }
         Ok(())
     }
 }
 
 impl<F: FnMut(Batch) -> std::io::Result<()>> Sink for Batcher<'_, F> {
-    fn record(&mut self, record: &StreamRecord, catalog: &Catalog) -> std::io::Result<()> {
+    fn record(&mut self, record: &StreamRecord, _catalog: &Catalog) -> std::io::Result<()> {
         if self.table != Some(record.table) {
-            self.finish(catalog)?;
+            self.finish()?;
             self.table = Some(record.table);
         }
         let due = self.pace.due(record.time, record.delay);
@@ -262,47 +307,35 @@ impl<F: FnMut(Batch) -> std::io::Result<()>> Sink for Batcher<'_, F> {
             // postpones, so no later record is due before this one's time
             // minus the lead: slots before that are complete.
             let complete = self.slot(self.pace.due(record.time, 0));
-            self.flush_before(complete, catalog)?;
+            self.flush_before(complete)?;
         }
-        let line = |i: usize| {
-            record
+        let origin = |i: usize| Origin {
+            time: record.time,
+            series: record.series,
+            line: record
                 .writers
                 .get(i)
                 .or(record.steps.first())
                 .copied()
-                .unwrap_or(0) as u32
+                .unwrap_or(0) as u32,
         };
-        match self.layouts[record.table as usize].0 {
-            Layout::Multi => self.push(
-                Waiting {
-                    series: record.series,
-                    time: record.time,
+        match self.layouts[record.table as usize] {
+            Layout::Multi => self.push(Waiting {
+                item: Item {
+                    origin: origin(0),
                     measures: record.measures.clone(),
-                    origin: Origin {
-                        time: record.time,
-                        series: record.series,
-                        line: line(0),
-                    },
-                    due,
                 },
-                catalog,
-            ),
+                due,
+            }),
             Layout::Single => {
                 for (i, measure) in record.measures.iter().enumerate() {
-                    self.push(
-                        Waiting {
-                            series: record.series,
-                            time: record.time,
+                    self.push(Waiting {
+                        item: Item {
+                            origin: origin(i),
                             measures: vec![measure.clone()],
-                            origin: Origin {
-                                time: record.time,
-                                series: record.series,
-                                line: line(i),
-                            },
-                            due,
                         },
-                        catalog,
-                    )?;
+                        due,
+                    })?;
                 }
                 Ok(())
             }
@@ -319,12 +352,15 @@ fn dimension(name: &str, value: &str) -> Dimension {
 }
 
 fn value_text(value: &Value) -> String {
-    let mut out = Vec::new();
     match value {
-        Value::Varchar(s) => return s.to_string(),
-        other => other.write_json(&mut out),
+        Value::Varchar(s) => s.to_string(),
+        other => {
+            let mut out = Vec::with_capacity(24);
+            other.write_json(&mut out);
+            // JSON numbers and booleans are ASCII.
+            String::from_utf8(out).unwrap_or_default()
+        }
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn value_type(ty: MeasureType) -> MeasureValueType {

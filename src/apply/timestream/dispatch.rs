@@ -17,12 +17,13 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::retry::ErrorKind;
 use aws_sdk_timestreamwrite::Client;
 use aws_sdk_timestreamwrite::error::SdkError;
 use aws_sdk_timestreamwrite::operation::write_records::WriteRecordsError;
 use tokio::time::Instant;
 
-use super::batches::{Batch, Origin};
+use super::batches::{Batch, Origin, Shapes};
 use super::client::error_text;
 use super::journal::Journal;
 use crate::apply::progress::Progress;
@@ -155,13 +156,20 @@ fn backoff(tries: u32, seed: u64) -> Duration {
     half + half.mul_f64(fraction)
 }
 
-async fn attempt(client: &Client, database: &str, table: &str, batch: &Batch) -> Attempt {
+async fn attempt(
+    client: &Client,
+    database: &str,
+    table: &str,
+    batch: &Batch,
+    shapes: &Shapes,
+) -> Attempt {
+    let (common, records) = batch.request(shapes);
     let result = client
         .write_records()
         .database_name(database)
         .table_name(table)
-        .common_attributes(batch.common.clone())
-        .set_records(Some(batch.records.clone()))
+        .common_attributes(common)
+        .set_records(Some(records))
         .send()
         .await;
     match result {
@@ -202,6 +210,13 @@ fn classify(
         SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
             Attempt::Retryable(text)
         }
+        // A connection closed before the response ("connection closed before
+        // message completed") is neither: the connector marks it transient.
+        SdkError::DispatchFailure(failure) => match failure.as_other() {
+            Some(ErrorKind::ThrottlingError) => Attempt::Throttled(text),
+            Some(ErrorKind::TransientError | ErrorKind::ServerError) => Attempt::Retryable(text),
+            _ => Attempt::Fatal(text),
+        },
         _ => Attempt::Fatal(text),
     }
 }
@@ -219,6 +234,7 @@ pub async fn dispatch(
     database: &str,
     names: &[String],
     settings: &Settings,
+    shapes: Arc<Shapes>,
     receiver: tokio::sync::mpsc::Receiver<Batch>,
     mut journal: Option<&mut Journal>,
     progress: &mut Progress,
@@ -266,8 +282,9 @@ pub async fn dispatch(
             let database = database.to_string();
             let table = names[queued.batch.table as usize].clone();
             let epoch = limit.epoch;
+            let shapes = Arc::clone(&shapes);
             tasks.spawn(async move {
-                let outcome = attempt(&client, &database, &table, &queued.batch).await;
+                let outcome = attempt(&client, &database, &table, &queued.batch, &shapes).await;
                 (queued, epoch, outcome)
             });
         }
@@ -311,7 +328,7 @@ pub async fn dispatch(
                 };
                 let batch = Arc::clone(&queued.batch);
                 let t = batch.table as usize;
-                let count = batch.records.len() as u64;
+                let count = batch.items.len() as u64;
                 let mut acknowledged = false;
                 match outcome {
                     Attempt::Written => {
@@ -325,7 +342,7 @@ pub async fn dispatch(
                         acknowledged = true;
                         limit.succeeded();
                         for (index, reason, existing_version) in rejected {
-                            let Some(origin) = batch.origins.get(index) else {
+                            let Some(origin) = batch.items.get(index).map(|i| &i.origin) else {
                                 tally.problems.push(format!(
                                     "the target rejected record {index} of a batch of {count}: {reason}"
                                 ));

@@ -25,7 +25,7 @@ pub mod dispatch;
 pub mod journal;
 pub mod preflight;
 
-use batches::{Batcher, MAX_BATCH, Pace};
+use batches::{Batcher, MAX_BATCH, Pace, Shapes};
 use client::{TableState, Window};
 use dispatch::{OnReject, Settings, Tally, wall_now};
 use journal::{Header, Journal, Resumed};
@@ -259,6 +259,7 @@ pub fn apply(
         on_reject: options.on_reject,
         live: matches!(options.pace, Pace::Live { .. }),
     };
+    let layout_kinds: Vec<Layout> = layouts.iter().map(|(layout, _)| *layout).collect();
     let (sender, receiver) = tokio::sync::mpsc::channel(options.concurrency.max(1) * 2);
     let (tally, skipped, produced) = std::thread::scope(|scope| {
         let producer = scope.spawn(|| {
@@ -270,8 +271,7 @@ pub fn apply(
                         std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the writes stopped")
                     })
                 },
-                &layouts,
-                header.version,
+                &layout_kinds,
                 options.pace,
                 header.cutoff,
                 done,
@@ -283,11 +283,9 @@ pub fn apply(
                     inner: &mut batcher,
                 },
             );
-            let finished = run.map(|_| ()).and_then(|()| {
-                batcher
-                    .finish(catalog)
-                    .map_err(crate::compile::CompileError::Io)
-            });
+            let finished = run
+                .map(|_| ())
+                .and_then(|()| batcher.finish().map_err(crate::compile::CompileError::Io));
             (batcher.skipped, finished)
         });
         let tally = runtime.block_on(dispatch::dispatch(
@@ -295,6 +293,7 @@ pub fn apply(
             &target.database,
             &names,
             &settings,
+            std::sync::Arc::new(Shapes::new(catalog, &layouts, header.version)),
             receiver,
             Some(&mut journal),
             &mut progress,
@@ -305,8 +304,11 @@ pub fn apply(
         (tally, skipped, produced)
     });
     progress.clear();
-    let stopped_early = tally.interrupted.is_some() || !tally.problems.is_empty();
-    // The producer stops with a broken pipe when the writes stop first.
+    // The producer stops with a broken pipe when the writes stop first: on
+    // a signal, a failure, or a rejection under `--on-reject fail`.
+    let stopped_early = tally.interrupted.is_some()
+        || !tally.problems.is_empty()
+        || (!tally.rejections.is_empty() && options.on_reject == OnReject::Fail);
     let mut tally = tally;
     if let Err(e) = produced
         && !stopped_early

@@ -1,0 +1,176 @@
+//! `apply` against the strict Timestream endpoint (tests/strict/) with
+//! added latency per request: end-to-end records per second and CPU per
+//! record, by `--concurrency`. `cargo bench --bench apply_throughput`;
+//! results and what bounds them are in docs/performance.md. Nothing here
+//! asserts a time.
+//!
+//! The endpoint runs in this process (one thread); `outatime` runs as a
+//! child, as CI runs it. CPU comes from /proc/self/stat: this process's own
+//! time is the endpoint's, the reaped children's is outatime's.
+
+#[path = "../tests/strict/mod.rs"]
+mod strict;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use strict::{Faults, StrictEndpoint};
+
+/// Series × points per series = records (multi layout: one record each).
+const SERIES: usize = 50;
+/// Points per series; OUTATIME_BENCH_POINTS overrides it.
+const POINTS: usize = 6_000;
+
+fn points() -> usize {
+    std::env::var("OUTATIME_BENCH_POINTS")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(POINTS)
+}
+const LATENCY: Duration = Duration::from_millis(20);
+
+fn scenario() -> String {
+    let mut s = String::from("scenario \"apply throughput\"\nseed 7\ntable telemetry\n");
+    s.push_str("generate into telemetry {\n");
+    for i in 0..SERIES {
+        s.push_str(&format!(
+            "  series device_id = \"sim-{i:03}\", site = \"lab\"\n"
+        ));
+    }
+    // Within the default 6 h memory store: the preflight lets it through.
+    s.push_str(&format!("  from now - {}s to now every 1s\n", points()));
+    s.push_str("  measure temperature double = sine(period: 1h, amplitude: 3, mean: 4) + noise(sigma: 0.3)\n");
+    s.push_str("  measure battery bigint = ramp(from: 100, to: 80)\n}\n");
+    s
+}
+
+/// (user + system of this process, of its reaped children), in seconds.
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<f64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime, cutime, cstime are fields 14-17 of stat(5); here 11-14
+    // after the state field at index 0.
+    let tick = 100.0; // USER_HZ on Linux
+    let at = |i: usize| fields.get(i).copied().unwrap_or(0.0) / tick;
+    (at(11) + at(12), at(13) + at(14))
+}
+
+struct Run {
+    concurrency: usize,
+    records: u64,
+    seconds: f64,
+    endpoint_cpu: f64,
+    outatime_cpu: f64,
+    throttled: u64,
+}
+
+fn run(dir: &Path, concurrency: usize, round: usize) -> Run {
+    let endpoint = StrictEndpoint::start();
+    endpoint.set_faults(Faults {
+        latency: LATENCY,
+        ..Faults::default()
+    });
+    std::fs::write(
+        dir.join("outatime.yaml"),
+        format!(
+            "targets:\n  strict:\n    kind: timestream\n    region: us-east-1\n    database: bench\n    endpoint_url: {}\n    table_prefix: \"c{concurrency}r{round}_\"\n",
+            endpoint.url()
+        ),
+    )
+    .unwrap();
+    let report = dir.join(format!("report-{concurrency}-{round}.json"));
+    let (cpu_before, children_before) = cpu_seconds();
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .args(["apply", "s.scenario", "--target", "strict", "--create"])
+        .args(["--concurrency", &concurrency.to_string()])
+        .arg("--report")
+        .arg(&report)
+        .current_dir(dir)
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .output()
+        .expect("outatime runs");
+    let seconds = started.elapsed().as_secs_f64();
+    let (cpu_after, children_after) = cpu_seconds();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let stats = endpoint.stats();
+    Run {
+        concurrency,
+        records: report["records"].as_u64().unwrap_or(0),
+        seconds,
+        endpoint_cpu: cpu_after - cpu_before,
+        outatime_cpu: children_after - children_before,
+        throttled: stats.throttled,
+    }
+}
+
+fn main() {
+    // `cargo test --benches` runs benches once with no `--bench`: skip then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("outatime-apply-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("s.scenario"), scenario()).unwrap();
+    let rounds: usize = std::env::var("OUTATIME_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    println!(
+        "{} records a run, {} ms added per request, median of {rounds} runs (end to end: load, compile, preflight, writes)",
+        SERIES * points(),
+        LATENCY.as_millis()
+    );
+    println!(
+        "{:>11} {:>12} {:>10} {:>12} {:>10} {:>12} {:>12}",
+        "concurrency",
+        "ceiling r/s",
+        "records/s",
+        "% ceiling",
+        "seconds",
+        "outatime µs/r",
+        "endpoint µs/r"
+    );
+    // OUTATIME_BENCH_CONCURRENCY=8,32 picks the levels (e.g. for a profile).
+    let levels: Vec<usize> = std::env::var("OUTATIME_BENCH_CONCURRENCY")
+        .ok()
+        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![4, 8, 16, 32, 64]);
+    for concurrency in levels {
+        let mut runs: Vec<Run> = (0..rounds).map(|r| run(&dir, concurrency, r)).collect();
+        runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        let median = &runs[rounds / 2];
+        let rate = median.records as f64 / median.seconds;
+        let ceiling = concurrency as f64 * 100.0 / LATENCY.as_secs_f64();
+        let per_record = |cpu: f64| cpu * 1e6 / median.records.max(1) as f64;
+        println!(
+            "{:>11} {:>12.0} {:>10.0} {:>11.0}% {:>10.2} {:>12.2} {:>12.2}{}",
+            median.concurrency,
+            ceiling,
+            rate,
+            100.0 * rate / ceiling,
+            median.seconds,
+            per_record(median.outatime_cpu),
+            per_record(median.endpoint_cpu),
+            if median.throttled > 0 {
+                format!("  ({} throttled)", median.throttled)
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
