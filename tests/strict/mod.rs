@@ -108,6 +108,9 @@ pub struct Stored {
     /// Accepted writes of this record: the first, identical re-writes and
     /// replacements by a higher version.
     pub writes: u32,
+    /// The endpoint's wall clock (ns since the epoch) when the request that
+    /// first stored the record arrived: what live pacing is checked by.
+    pub first_written_ns: i64,
 }
 
 /// What the endpoint has seen since it started.

@@ -83,6 +83,8 @@ struct Point {
     value: StoredValue,
     version: i64,
     writes: u32,
+    /// The endpoint's wall clock when the record was first accepted.
+    first_written_ns: i64,
 }
 
 /// What a WriteRecords request that passed validation did.
@@ -227,6 +229,7 @@ impl Store {
                 value: point.value.clone(),
                 version: point.version,
                 writes: point.writes,
+                first_written_ns: point.first_written_ns,
             })
             .collect();
         stored.sort_by(|a, b| {
@@ -289,7 +292,7 @@ impl Store {
                     continue;
                 }
             };
-            match table.upsert(record, &mut key) {
+            match table.upsert(record, now_ns, &mut key) {
                 Ok(()) if magnetic => outcome.magnetic_store += 1,
                 Ok(()) => outcome.memory_store += 1,
                 Err(_) if magnetic => outcome.rejected_async += 1,
@@ -355,8 +358,9 @@ impl Table {
     }
 
     /// Stores the record unless a different value with an equal or higher
-    /// version is there; then the existing version is the error.
-    fn upsert(&mut self, record: &Incoming, key: &mut String) -> Result<(), i64> {
+    /// version is there; then the existing version is the error. `now_ns`
+    /// is the endpoint's clock: kept when the record is new.
+    fn upsert(&mut self, record: &Incoming, now_ns: i64, key: &mut String) -> Result<(), i64> {
         key.clear();
         for (name, value) in &record.dimensions {
             let _ = write!(key, "{}:{name}{}:{value}", name.len(), value.len());
@@ -397,6 +401,7 @@ impl Table {
                     value: record.value.to_stored(),
                     version: record.version,
                     writes: 1,
+                    first_written_ns: now_ns,
                 },
             );
             return Ok(());

@@ -43,7 +43,9 @@ impl Pace {
     pub fn words(self) -> String {
         match self {
             Pace::Burst => "burst".into(),
-            Pace::Live { lead } => format!("live, lead {}s", lead / SECOND),
+            // Exact to the millisecond: the journal compares this text, and
+            // the lead decides the batches.
+            Pace::Live { lead } => format!("live, lead {}ms", lead / 1_000_000),
         }
     }
 }
