@@ -43,9 +43,13 @@ impl Pace {
     pub fn words(self) -> String {
         match self {
             Pace::Burst => "burst".into(),
-            // Exact to the millisecond: the journal compares this text, and
-            // the lead decides the batches.
-            Pace::Live { lead } => format!("live, lead {}ms", lead / 1_000_000),
+            // Exact: the journal compares this text, and the lead decides
+            // the batches.
+            Pace::Live { lead } if lead % SECOND == 0 => format!("live, lead {}s", lead / SECOND),
+            Pace::Live { lead } if lead % 1_000_000 == 0 => {
+                format!("live, lead {}ms", lead / 1_000_000)
+            }
+            Pace::Live { lead } => format!("live, lead {lead}ns"),
         }
     }
 }
