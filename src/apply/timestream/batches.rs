@@ -153,34 +153,45 @@ impl Batch {
         for (name, value) in &shared {
             common = common.dimensions(dimension(name, value));
         }
+        // What every record shares goes once in CommonAttributes: a smaller
+        // body to build, sign and send. Times in one unit share it.
+        let unit = unit_of(self.items[0].origin.time);
+        let one_unit = self.items.iter().all(|i| unit_of(i.origin.time) == unit);
+        if one_unit {
+            common = common.time_unit(unit.clone());
+        }
+        if table.layout == Layout::Multi {
+            common = common
+                .measure_name(&table.measure_name)
+                .measure_value_type(MeasureValueType::Multi);
+        }
         let records = self
             .items
             .iter()
             .map(|item| {
                 let dims = &table.dims[item.origin.series as usize];
-                let (time, unit) = time_of(item.origin.time);
-                let mut record = Record::builder().time(time).time_unit(unit);
+                let mut record = Record::builder().time(time_text(item.origin.time));
+                if !one_unit {
+                    record = record.time_unit(unit_of(item.origin.time));
+                }
                 for d in dims.iter().filter(|d| !shared.contains(d)) {
                     record = record.dimensions(dimension(&d.0, &d.1));
                 }
                 match table.layout {
-                    Layout::Multi => record
-                        .measure_name(&table.measure_name)
-                        .measure_value_type(MeasureValueType::Multi)
-                        .set_measure_values(Some(
-                            item.measures
-                                .iter()
-                                .map(|(m, v)| {
-                                    let (name, ty) = &table.measures[*m as usize];
-                                    MeasureValue::builder()
-                                        .name(name)
-                                        .value(value_text(v))
-                                        .r#type(ty.clone())
-                                        .build()
-                                        .expect("name, value and type are set")
-                                })
-                                .collect(),
-                        )),
+                    Layout::Multi => record.set_measure_values(Some(
+                        item.measures
+                            .iter()
+                            .map(|(m, v)| {
+                                let (name, ty) = &table.measures[*m as usize];
+                                MeasureValue::builder()
+                                    .name(name)
+                                    .value(value_text(v))
+                                    .r#type(ty.clone())
+                                    .build()
+                                    .expect("name, value and type are set")
+                            })
+                            .collect(),
+                    )),
                     Layout::Single => {
                         let (m, v) = &item.measures[0];
                         let (name, ty) = &table.measures[*m as usize];
@@ -379,12 +390,21 @@ fn value_type(ty: MeasureType) -> MeasureValueType {
 }
 
 /// The coarsest unit that keeps the instant exact.
-fn time_of(nanos: i64) -> (String, TimeUnit) {
+fn unit_of(nanos: i64) -> TimeUnit {
     if nanos % 1_000_000 == 0 {
-        ((nanos / 1_000_000).to_string(), TimeUnit::Milliseconds)
+        TimeUnit::Milliseconds
     } else if nanos % 1_000 == 0 {
-        ((nanos / 1_000).to_string(), TimeUnit::Microseconds)
+        TimeUnit::Microseconds
     } else {
-        (nanos.to_string(), TimeUnit::Nanoseconds)
+        TimeUnit::Nanoseconds
+    }
+}
+
+/// The instant in [`unit_of`] units.
+fn time_text(nanos: i64) -> String {
+    match unit_of(nanos) {
+        TimeUnit::Milliseconds => (nanos / 1_000_000).to_string(),
+        TimeUnit::Microseconds => (nanos / 1_000).to_string(),
+        _ => nanos.to_string(),
     }
 }
