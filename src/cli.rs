@@ -83,7 +83,7 @@ struct ApplyArgs {
     create: bool,
     /// At most N WriteRecords requests in flight; fewer while the target
     /// throttles (Timestream)
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
     /// Give up on an attempt after this many seconds and retry it (Timestream)
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
