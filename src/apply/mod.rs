@@ -274,21 +274,22 @@ pub fn apply_to_files(
         written: Vec::new(),
     };
     // Writing a file is the target's failure (exit 3), not the input's.
-    let run = loaded
-        .prepared
-        .run(
-            anchor,
-            &mut Sharded {
-                shard,
-                inner: &mut files,
-            },
-        )
-        .map_err(|e| match e {
-            crate::compile::CompileError::Io(io) => {
-                target_failure(format!("cannot write into `{}`: {io}", directory.display()))
-            }
-            other => Failure::from(other),
-        });
+    // The merge runs on this thread, formatting and writing on a second.
+    let run = crate::compile::output::run_on_two_threads(
+        &loaded.prepared,
+        anchor,
+        Sharded {
+            shard,
+            inner: &mut files,
+        },
+    )
+    .map(|_| ())
+    .map_err(|e| match e {
+        crate::compile::CompileError::Io(io) => {
+            target_failure(format!("cannot write into `{}`: {io}", directory.display()))
+        }
+        other => Failure::from(other),
+    });
     let closed = files.close();
     let cleanup = |files: &Files| {
         for (_, path, _) in &files.written {

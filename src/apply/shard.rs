@@ -58,12 +58,12 @@ impl fmt::Display for Shard {
 }
 
 /// Passes on only the records of the shard's series.
-pub struct Sharded<'a> {
+pub struct Sharded<S> {
     pub shard: Shard,
-    pub inner: &'a mut dyn Sink,
+    pub inner: S,
 }
 
-impl Sink for Sharded<'_> {
+impl<S: Sink> Sink for Sharded<S> {
     fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
         let key = catalog.tables[record.table as usize].series[record.series as usize].key;
         if self.shard.takes(key) {

@@ -226,6 +226,13 @@ pub trait Sink {
     fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()>;
 }
 
+/// A borrowed sink is a sink: wrappers can own or borrow what they wrap.
+impl<S: Sink + ?Sized> Sink for &mut S {
+    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
+        (**self).record(record, catalog)
+    }
+}
+
 #[derive(Debug)]
 pub enum StreamError {
     Conflict(Box<(Record, Conflict)>),
