@@ -43,7 +43,10 @@ impl Shard {
 
     /// Whether the series with this key belongs to the shard.
     pub fn takes(self, key: u64) -> bool {
-        key % self.count == self.index
+        // The series key is an FNV-1a hash, whose low bits follow only the
+        // low bits of each byte: unmixed, `key % 4` would put series that
+        // differ in one letter into the same shard.
+        crate::compile::random::mix(key) % self.count == self.index
     }
 
     pub fn is_whole(self) -> bool {
@@ -92,6 +95,36 @@ mod tests {
         for bad in ["3", "a/b", "1/-2"] {
             assert!(Shard::parse(bad).unwrap_err().contains("K/N"), "{bad}");
         }
+    }
+
+    #[test]
+    fn series_that_differ_in_one_letter_spread_over_the_shards() {
+        // FNV-1a keys of `site=a`, `site=c`, ... share their low bit.
+        let keys: Vec<u64> = (b'a'..=b'z')
+            .step_by(2)
+            .map(|letter| {
+                crate::compile::random::name_hash(&format!("{{site=\"{}\"}}", letter as char))
+            })
+            .collect();
+        for count in [2u64, 4, 8] {
+            let used = (0..count)
+                .filter(|&index| keys.iter().any(|&k| Shard { index, count }.takes(k)))
+                .count() as u64;
+            // Unmixed, these all fall in one shard of 2, and in the even
+            // shards of 4 and 8.
+            assert!(used > count / 2, "{used} of {count} shards used");
+        }
+        // And many series spread evenly.
+        let count = 4;
+        let mut sizes = [0; 4];
+        for i in 0..1000 {
+            let key = crate::compile::random::name_hash(&format!("{{device=\"d{i}\"}}"));
+            let shard = (0..count)
+                .find(|&index| Shard { index, count }.takes(key))
+                .unwrap();
+            sizes[shard as usize] += 1;
+        }
+        assert!(sizes.iter().all(|&n| (200..=300).contains(&n)), "{sizes:?}");
     }
 
     #[test]
