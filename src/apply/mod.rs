@@ -163,25 +163,55 @@ pub struct Applied {
 /// One JSON-lines file a table, switched as the sorted stream moves on.
 struct Files {
     directory: PathBuf,
+    /// `.shard-K-of-N` with `--shard`, so shards can share a folder.
+    suffix: String,
     current: Option<(u16, JsonLines<BufWriter<File>>, PathBuf)>,
     written: Vec<(u16, PathBuf, u64)>,
 }
 
 impl Files {
     fn partial(&self, target: &str) -> PathBuf {
-        self.directory.join(format!(".{target}.jsonl.partial"))
+        self.directory
+            .join(format!(".{target}{}.jsonl.partial", self.suffix))
+    }
+
+    fn file(&self, target: &str) -> PathBuf {
+        self.directory
+            .join(format!("{target}{}.jsonl", self.suffix))
     }
 
     fn close(&mut self) -> std::io::Result<()> {
         if let Some((table, sink, path)) = self.current.take() {
             let records = sink.records;
-            sink.finish()?
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
+            let synced = sink
+                .finish()
+                .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+                .and_then(|file| file.sync_all());
+            if let Err(e) = synced {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
             self.written.push((table, path, records));
         }
         Ok(())
+    }
+}
+
+/// Counts stream records by table (a file target's dry run).
+struct Counts(Vec<u64>);
+
+impl Sink for Counts {
+    fn record(&mut self, record: &Record, _: &Catalog) -> std::io::Result<()> {
+        self.0[record.table as usize] += 1;
+        Ok(())
+    }
+}
+
+fn shard_suffix(shard: Shard) -> String {
+    if shard.is_whole() {
+        String::new()
+    } else {
+        format!(".shard-{}-of-{}", shard.index + 1, shard.count)
     }
 }
 
@@ -211,40 +241,30 @@ pub fn apply_to_files(
     let started = std::time::Instant::now();
     let plan = crate::commands::compile_plan(loaded, Path::new("."))?;
     let catalog = &loaded.prepared.catalog;
+    let mut files = Files {
+        directory: directory.to_path_buf(),
+        suffix: shard_suffix(shard),
+        current: None,
+        written: Vec::new(),
+    };
     if dry_run {
-        // One line a stream record: what the multi layout counts.
-        let layouts: Vec<_> = catalog
-            .tables
-            .iter()
-            .map(|_| (crate::model::Layout::Multi, String::new()))
-            .collect();
-        let mut scan = timestream::preflight::Scan::new(
-            catalog,
-            &layouts,
-            &[],
-            timestream::batches::Pace::Burst,
-            0,
-        );
+        let mut counts = Counts(vec![0; catalog.tables.len()]);
         loaded.prepared.run(
             anchor,
             &mut Sharded {
                 shard,
-                inner: &mut scan,
+                inner: &mut counts,
             },
         )?;
         let mut tables = BTreeMap::new();
-        for (table, count) in catalog.tables.iter().zip(&scan.tables) {
-            let file = directory.join(format!("{}.jsonl", table.target));
-            println!(
-                "would write {:>10} records to {}",
-                count.records,
-                file.display()
-            );
+        for (table, &records) in catalog.tables.iter().zip(&counts.0) {
+            let file = files.file(&table.target);
+            println!("would write {records:>10} records to {}", file.display());
             tables.insert(
                 table.target.clone(),
                 TableReport {
                     file: file.display().to_string(),
-                    records: count.records,
+                    records,
                     ..TableReport::default()
                 },
             );
@@ -268,11 +288,6 @@ pub fn apply_to_files(
     };
     std::fs::create_dir_all(directory)
         .map_err(|e| target_failure(format!("cannot create `{}`: {e}", directory.display())))?;
-    let mut files = Files {
-        directory: directory.to_path_buf(),
-        current: None,
-        written: Vec::new(),
-    };
     // Writing a file is the target's failure (exit 3), not the input's.
     // The merge runs on this thread, formatting and writing on a second.
     let run = crate::compile::output::run_on_two_threads(
@@ -313,7 +328,7 @@ pub fn apply_to_files(
     let mut tables = BTreeMap::new();
     for (table, partial, records) in &files.written {
         let target = &catalog.tables[*table as usize].target;
-        let file = directory.join(format!("{target}.jsonl"));
+        let file = files.file(target);
         std::fs::rename(partial, &file)
             .map_err(|e| target_failure(format!("cannot rename into `{}`: {e}", file.display())))?;
         tables.insert(
@@ -331,7 +346,7 @@ pub fn apply_to_files(
         if files.written.iter().any(|(t, _, _)| *t as usize == i) {
             continue;
         }
-        let stale = directory.join(format!("{}.jsonl", table.target));
+        let stale = files.file(&table.target);
         if stale.exists() {
             std::fs::remove_file(&stale)
                 .map_err(|e| target_failure(format!("cannot remove `{}`: {e}", stale.display())))?;
