@@ -26,8 +26,8 @@ const SECOND: i64 = 1_000_000_000;
 pub enum Pace {
     /// Everything now.
     Burst,
-    /// Each record once its time (plus a `late` delay) is within `lead`
-    /// nanoseconds of the wall clock.
+    /// Each record once its time is within `lead` nanoseconds of the wall
+    /// clock; a record a `late` anomaly delays, `delay` after its time.
     Live { lead: i64 },
 }
 
@@ -36,7 +36,10 @@ impl Pace {
     pub fn due(self, time: i64, delay: i64) -> i64 {
         match self {
             Pace::Burst => i64::MIN,
-            Pace::Live { lead } => time.saturating_add(delay).saturating_sub(lead),
+            // `late` means arriving after the record's own time, as a late
+            // message would, whatever the lead.
+            Pace::Live { .. } if delay > 0 => time.saturating_add(delay),
+            Pace::Live { lead } => time.saturating_sub(lead),
         }
     }
 
@@ -58,6 +61,8 @@ impl Pace {
 #[derive(Clone, Copy, Debug)]
 pub struct Origin {
     pub time: i64,
+    /// A `late` anomaly's delay, ns.
+    pub delay: i64,
     pub series: u32,
     /// The line of the step that wrote it (the first, for a merged record).
     pub line: u32,
@@ -321,13 +326,15 @@ impl<F: FnMut(Batch) -> std::io::Result<()>> Sink for Batcher<'_, F> {
         let due = self.pace.due(record.time, record.delay);
         if let Pace::Live { .. } = self.pace {
             // Within a table the stream is in time order and a delay only
-            // postpones, so no later record is due before this one's time
-            // minus the lead: slots before that are complete.
+            // postpones (to after the record's time, which is later than its
+            // time minus the lead), so no later record is due before this
+            // one's time minus the lead: slots before that are complete.
             let complete = self.slot(self.pace.due(record.time, 0));
             self.flush_before(complete)?;
         }
         let origin = |i: usize| Origin {
             time: record.time,
+            delay: record.delay,
             series: record.series,
             line: record
                 .writers

@@ -99,6 +99,12 @@ enum Attempt {
     Fatal(String),
 }
 
+/// Whether an attempt was throttled, kept past the match that moves it.
+enum Kind {
+    Throttled,
+    Other,
+}
+
 /// Additive increase, multiplicative decrease.
 struct Limit {
     current: usize,
@@ -330,6 +336,10 @@ pub async fn dispatch(
                 let t = batch.table as usize;
                 let count = batch.items.len() as u64;
                 let mut acknowledged = false;
+                let outcome_kind = match outcome {
+                    Attempt::Throttled(_) => Kind::Throttled,
+                    _ => Kind::Other,
+                };
                 match outcome {
                     Attempt::Written => {
                         tally.tables[t].records += count;
@@ -339,7 +349,10 @@ pub async fn dispatch(
                     Attempt::Rejected(rejected) => {
                         tally.tables[t].records += count.saturating_sub(rejected.len() as u64);
                         tally.tables[t].rejected += rejected.len() as u64;
-                        acknowledged = true;
+                        // Answered, but not journaled: a resume sends the
+                        // batch again (its stored records as no-ops) and so
+                        // reports its rejections again instead of passing.
+                        tally.tables[t].batches += 1;
                         limit.succeeded();
                         for (index, reason, existing_version) in rejected {
                             let Some(origin) = batch.items.get(index).map(|i| &i.origin) else {
@@ -359,23 +372,24 @@ pub async fn dispatch(
                             stopping = true;
                         }
                     }
-                    Attempt::Throttled(why) | Attempt::Retryable(why) if queued.tries + 1 >= MAX_TRIES => {
-                        tally.problems.push(format!(
-                            "table `{}`: batch {} failed {} times, last: {why}",
-                            names[batch.table as usize], batch.index, MAX_TRIES
-                        ));
-                        stopping = true;
-                    }
-                    Attempt::Throttled(_) | Attempt::Retryable(_) => {
-                        if matches!(outcome, Attempt::Throttled(_)) {
+                    Attempt::Throttled(why) | Attempt::Retryable(why) => {
+                        if matches!(outcome_kind, Kind::Throttled) {
                             tally.throttled += 1;
                             limit.throttled(epoch);
                         }
-                        tally.tables[t].retried += 1;
                         let tries = queued.tries + 1;
-                        let at = Instant::now() + backoff(tries, batch.index);
-                        waiting.push(Reverse((at, batch.index)));
-                        parked.insert(batch.index, Queued { batch: Arc::clone(&batch), tries });
+                        if tries >= MAX_TRIES {
+                            tally.problems.push(format!(
+                                "table `{}`: batch {} failed {MAX_TRIES} times, last: {why}",
+                                names[batch.table as usize], batch.index
+                            ));
+                            stopping = true;
+                        } else {
+                            tally.tables[t].retried += 1;
+                            let at = Instant::now() + backoff(tries, batch.index);
+                            waiting.push(Reverse((at, batch.index)));
+                            parked.insert(batch.index, Queued { batch: Arc::clone(&batch), tries });
+                        }
                     }
                     Attempt::Fatal(why) => {
                         tally.problems.push(format!(
@@ -425,8 +439,11 @@ pub async fn dispatch(
                 ));
             }
             _ = ticker.tick() => {
+                // Under live pacing the next batch's due time (a retry's
+                // backoff would show too, briefly); in burst, the time left.
                 let next_due = waiting
                     .peek()
+                    .filter(|_| settings.live)
                     .map(|Reverse((at, _))| started_wall + at.saturating_duration_since(started).as_nanos() as i64);
                 progress.update(tally.written(), tally.tables.iter().map(|t| t.batches).sum(), next_due);
             }

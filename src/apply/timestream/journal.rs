@@ -23,7 +23,12 @@ pub struct Header {
     /// The journal format: 1.
     pub outatime_journal: u32,
     pub target: String,
+    pub region: String,
+    /// `endpoint_url`, or empty for endpoint discovery.
+    pub endpoint: String,
     pub database: String,
+    /// Each table's resolved name and layout: `ci_7_telemetry: multi metrics`.
+    pub tables: Vec<String>,
     pub stream_digest: String,
     /// Nanoseconds since the epoch.
     pub anchor: i64,
@@ -34,6 +39,9 @@ pub struct Header {
     /// Live pacing sends records due before this instant (ns) at once, in
     /// full batches; the batches depend on it, so a resume reuses it.
     pub cutoff: i64,
+    /// A digest of every batch: number, table, due time, records. A resume
+    /// that would cut other batches is refused.
+    pub batches: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -149,13 +157,17 @@ mod tests {
         Header {
             outatime_journal: 1,
             target: "e2e".into(),
+            region: "eu-west-1".into(),
+            endpoint: String::new(),
             database: "db".into(),
+            tables: vec!["t: multi metrics".into()],
             stream_digest: "blake3:00".into(),
             anchor: 1_700_000_000_000_000_000,
             version: 1_700_000_000_123,
             shard: "1/1".into(),
             pace: "burst".into(),
             cutoff: 0,
+            batches: "blake3:11".into(),
         }
     }
 

@@ -25,7 +25,7 @@ pub mod dispatch;
 pub mod journal;
 pub mod preflight;
 
-use batches::{Batcher, MAX_BATCH, Pace, Shapes};
+use batches::{Batcher, Pace, Shapes};
 use client::{TableState, Window};
 use dispatch::{OnReject, Settings, Tally, wall_now};
 use journal::{Header, Journal, Resumed};
@@ -118,10 +118,21 @@ pub fn apply(
             (table.layout, table.measure_name.clone())
         })
         .collect();
-    let header = Header {
+    let layout_kinds: Vec<Layout> = layouts.iter().map(|(layout, _)| *layout).collect();
+    let mut header = Header {
         outatime_journal: 1,
         target: options.target_name.clone(),
+        region: target.region.clone(),
+        endpoint: target.endpoint_url.clone().unwrap_or_default(),
         database: target.database.clone(),
+        tables: names
+            .iter()
+            .zip(&layouts)
+            .map(|(name, (layout, measure_name))| match layout {
+                Layout::Multi => format!("{name}: multi {measure_name}"),
+                Layout::Single => format!("{name}: single"),
+            })
+            .collect(),
         stream_digest: plan.stream_digest.clone(),
         anchor,
         version: options
@@ -131,10 +142,8 @@ pub fn apply(
         shard: options.shard.to_string(),
         pace: options.pace.words(),
         cutoff: options.resume.as_ref().map_or(now, |r| r.header.cutoff),
+        batches: String::new(),
     };
-    if let Some(resumed) = &options.resume {
-        check_resumable(&resumed.header, &header, &options.journal)?;
-    }
     let mut report = ApplyReport::new(
         format!("timestream {}", target.database),
         anchor,
@@ -145,6 +154,11 @@ pub fn apply(
     report.version = Some(header.version);
     report.shard = options.shard.to_string();
     report.pace = options.pace.words();
+    // What the journal pins besides the cut is checked now: a complete
+    // journal of another apply must not pass as "already complete".
+    if let Some(resumed) = &options.resume {
+        check_resumable(&resumed.header, &header, &options.journal, false)?;
+    }
     if let Some(resumed) = options.resume.as_ref().filter(|r| r.complete) {
         report.outcome = "already complete".into();
         report.resumed_records = resumed.records;
@@ -163,33 +177,71 @@ pub fn apply(
         .enable_all()
         .build()
         .map_err(|e| failure(format!("cannot start the async runtime: {e}")))?;
-    let client = runtime
-        .block_on(client::client(target, options.request_timeout))
-        .map_err(failure)?;
-    if options.create && !options.dry_run {
+    let unreachable = |e: String| {
+        eprintln!("warning: {e}\n  the dry run goes on without the preflight's time checks");
+    };
+    let client = match runtime.block_on(client::client(target, options.request_timeout)) {
+        Ok(client) => Some(client),
+        Err(e) if options.dry_run => {
+            unreachable(e);
+            None
+        }
+        Err(e) => return Err(failure(e)),
+    };
+    if let Some(client) = client
+        .as_ref()
+        .filter(|_| options.create && !options.dry_run)
+    {
         runtime
-            .block_on(client::create(&client, target, &names))
+            .block_on(client::create(client, target, &names))
             .map_err(failure)?;
     }
-    let states = match runtime.block_on(client::describe(&client, &target.database, &names)) {
+    let described = match &client {
+        Some(client) => runtime.block_on(client::describe(client, &target.database, &names)),
+        None => Err(String::new()),
+    };
+    let states = match described {
         Ok(states) => states.into_iter().map(Some).collect(),
         Err(e) if options.dry_run => {
-            eprintln!("warning: {e}\n  the dry run goes on without the preflight's time checks");
+            if !e.is_empty() {
+                unreachable(e);
+            }
             vec![None; names.len()]
         }
         Err(e) => return Err(failure(e)),
     };
     let states = resolve_missing(states, &names, target, options)?;
 
-    // The preflight.
-    let mut scan = Scan::new(catalog, &layouts, &states, options.pace, now);
+    // The preflight: the batches the writes will cut, checked before any
+    // is sent; a resume checks only those it has not written.
+    let no_batches = HashSet::new();
+    let done = options.resume.as_ref().map_or(&no_batches, |r| &r.done);
+    let mut scan = Scan::new(names.len(), &states, options.pace, now, done);
+    let mut batcher = Batcher::new(
+        |batch| {
+            scan.batch(&batch);
+            Ok(())
+        },
+        &layout_kinds,
+        options.pace,
+        header.cutoff,
+        &no_batches,
+    );
     loaded.prepared.run(
         anchor,
         &mut Sharded {
             shard: options.shard,
-            inner: &mut scan,
+            inner: &mut batcher,
         },
     )?;
+    batcher
+        .finish()
+        .map_err(|e| Failure::from(crate::compile::CompileError::Io(e)))?;
+    drop(batcher);
+    header.batches = scan.batches_digest();
+    if let Some(resumed) = &options.resume {
+        check_resumable(&resumed.header, &header, &options.journal, true)?;
+    }
     if !scan.faults.is_empty() {
         return Err(refusal(preflight_refusal(
             loaded,
@@ -210,11 +262,8 @@ pub fn apply(
                 _ => String::new(),
             };
             println!(
-                "would write {:>10} records to `{}.{}` in at least {} batches{range}",
-                t.records,
-                target.database,
-                names[i],
-                t.records.div_ceil(MAX_BATCH as u64)
+                "would write {:>10} records to `{}.{}` in {} batches{range}",
+                t.records, target.database, names[i], t.batches
             );
         }
         report.outcome = "dry run".into();
@@ -227,12 +276,15 @@ pub fn apply(
                     TableReport {
                         table: format!("{}.{name}", target.database),
                         records: t.records,
+                        batches: t.batches,
                         ..TableReport::default()
                     },
                 )
             })
             .collect();
         report.records = total;
+        report.batches = scan.tables.iter().map(|t| t.batches).sum();
+        report.finish_timing();
         return Ok(Applied {
             report,
             failure: None,
@@ -251,15 +303,12 @@ pub fn apply(
         None => Journal::create(&options.journal, &header),
     }
     .map_err(journal_failure)?;
-    let no_batches = HashSet::new();
-    let done = options.resume.as_ref().map_or(&no_batches, |r| &r.done);
     let mut progress = Progress::new(total);
     let settings = Settings {
         concurrency: options.concurrency,
         on_reject: options.on_reject,
         live: matches!(options.pace, Pace::Live { .. }),
     };
-    let layout_kinds: Vec<Layout> = layouts.iter().map(|(layout, _)| *layout).collect();
     let (sender, receiver) = tokio::sync::mpsc::channel(options.concurrency.max(1) * 2);
     let (tally, skipped, produced) = std::thread::scope(|scope| {
         let producer = scope.spawn(|| {
@@ -289,7 +338,9 @@ pub fn apply(
             (batcher.skipped, finished)
         });
         let tally = runtime.block_on(dispatch::dispatch(
-            &client,
+            client
+                .as_ref()
+                .expect("only a dry run goes on without a client"),
             &target.database,
             &names,
             &settings,
@@ -317,13 +368,22 @@ pub fn apply(
             .problems
             .push(Failure::from(e).text.trim_end().to_string());
     }
-    let complete = tally.interrupted.is_none()
-        && tally.problems.is_empty()
-        && (tally.rejections.is_empty() || options.on_reject == OnReject::Continue);
-    if complete {
-        journal.complete().map_err(journal_failure)?;
+    // Batches with rejected records are not journaled (a resume sends them
+    // again, and they are reported again); the apply is complete only
+    // without them. A journal that cannot be finished is a problem to
+    // report with what was written, not a reason to lose the tally.
+    let complete =
+        tally.interrupted.is_none() && tally.problems.is_empty() && tally.rejections.is_empty();
+    let closed = if complete {
+        journal.complete()
     } else {
-        journal.sync().map_err(journal_failure)?;
+        journal.sync()
+    };
+    if let Err(e) = closed {
+        tally.problems.push(format!(
+            "cannot write the journal `{}`: {e}",
+            options.journal.display()
+        ));
     }
     Ok(finish(
         loaded, report, &names, target, options, tally, skipped, &journal,
@@ -331,32 +391,83 @@ pub fn apply(
 }
 
 /// A resume must continue the same apply: same records, same batches.
+/// `with_batches`: also the batches digest, known once the preflight ran.
 fn check_resumable(
     journaled: &Header,
     now: &Header,
     path: &std::path::Path,
+    with_batches: bool,
 ) -> Result<(), Failure> {
-    let mut differences = Vec::new();
-    let mut differ = |what: &str, was: String, is: String| {
+    let mut differences: Vec<String> = Vec::new();
+    let differ = |differences: &mut Vec<String>, what: &str, was: String, is: String| {
         if was != is {
             differences.push(format!("  {what}: journal `{was}`, now `{is}`"));
         }
     };
-    differ("target", journaled.target.clone(), now.target.clone());
-    differ("database", journaled.database.clone(), now.database.clone());
+    // The anchor, Version and cut-off come from the journal: never differ.
     differ(
+        &mut differences,
+        "target",
+        journaled.target.clone(),
+        now.target.clone(),
+    );
+    differ(
+        &mut differences,
+        "region",
+        journaled.region.clone(),
+        now.region.clone(),
+    );
+    differ(
+        &mut differences,
+        "endpoint_url",
+        journaled.endpoint.clone(),
+        now.endpoint.clone(),
+    );
+    differ(
+        &mut differences,
+        "database",
+        journaled.database.clone(),
+        now.database.clone(),
+    );
+    differ(
+        &mut differences,
+        "tables",
+        journaled.tables.join(", "),
+        now.tables.join(", "),
+    );
+    differ(
+        &mut differences,
         "stream digest (the records)",
         journaled.stream_digest.clone(),
         now.stream_digest.clone(),
     );
-    differ("anchor", time_text(journaled.anchor), time_text(now.anchor));
-    differ("shard", journaled.shard.clone(), now.shard.clone());
-    differ("pace", journaled.pace.clone(), now.pace.clone());
+    differ(
+        &mut differences,
+        "shard",
+        journaled.shard.clone(),
+        now.shard.clone(),
+    );
+    differ(
+        &mut differences,
+        "pace",
+        journaled.pace.clone(),
+        now.pace.clone(),
+    );
+    // Last: another cut with all of the above equal means another scenario
+    // layout or `late` delays, which the stream digest leaves out.
+    if differences.is_empty() && with_batches {
+        differ(
+            &mut differences,
+            "batches digest (the cut into requests)",
+            journaled.batches.clone(),
+            now.batches.clone(),
+        );
+    }
     if differences.is_empty() {
         return Ok(());
     }
     Err(refusal(format!(
-        "error[outatime::apply::journal_mismatch]: the journal `{}` is of another apply; nothing was written\n{}\n  help: resume with the same plan, target, --shard and --pace; or apply without --resume to start over\n",
+        "error[outatime::apply::journal_mismatch]: the journal `{}` is of another apply; nothing was written\n{}\n  help: resume with the same plan, target (and ${{ENV}} in its names), --shard and --pace; or apply without --resume to start over\n",
         path.display(),
         differences.join("\n")
     )))
@@ -531,19 +642,8 @@ fn finish(
         report.retried,
         journal.path.display()
     );
-    let failure = if let Some(signal) = tally.interrupted {
-        report.outcome = format!("interrupted by {signal}");
-        Some(Failure {
-            code: if signal == "SIGINT" {
-                INTERRUPTED_BY_SIGINT
-            } else {
-                INTERRUPTED_BY_SIGTERM
-            },
-            text: format!(
-                "error[outatime::apply::interrupted]: stopped by {signal}: {written}\n  help: `outatime apply --resume` with the same arguments finishes the job\n"
-            ),
-        })
-    } else if !tally.problems.is_empty() {
+    // A failure outranks the signal that came after it.
+    let failure = if !tally.problems.is_empty() {
         report.outcome = "failed".into();
         let shown: Vec<String> = tally
             .problems
@@ -555,6 +655,18 @@ fn finish(
             "the apply stopped: {written}\n{}\n  help: fix the cause, then `outatime apply --resume` with the same arguments sends what is missing\n",
             shown.join("\n")
         )))
+    } else if let Some(signal) = tally.interrupted {
+        report.outcome = format!("interrupted by {signal}");
+        Some(Failure {
+            code: if signal == "SIGINT" {
+                INTERRUPTED_BY_SIGINT
+            } else {
+                INTERRUPTED_BY_SIGTERM
+            },
+            text: format!(
+                "error[outatime::apply::interrupted]: stopped by {signal}: {written}\n  help: `outatime apply --resume` with the same arguments finishes the job\n"
+            ),
+        })
     } else if !report.rejections.is_empty() {
         report.outcome = "rejected".into();
         let shown: Vec<String> = report

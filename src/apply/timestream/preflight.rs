@@ -1,15 +1,13 @@
-//! The preflight: a pass over the records before the first write that
+//! The preflight: a pass over the batches before the first write that
 //! counts what each table gets and finds records the table would reject:
 //! older than the memory store keeps (without magnetic-store writes, or
 //! older than the magnetic store keeps) or more than 15 minutes in the
 //! future when they are written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use super::batches::Pace;
+use super::batches::{Batch, Pace};
 use super::client::{TableState, Window};
-use crate::compile::stream::{Catalog, Record, Sink};
-use crate::model::Layout;
 
 /// Timestream rejects records more than this far ahead of its clock.
 pub const FUTURE_LIMIT: i64 = 15 * 60 * 1_000_000_000;
@@ -39,17 +37,23 @@ pub struct Range {
 pub struct TableCount {
     /// As Timestream counts them (a single-layout record per measure).
     pub records: u64,
+    /// WriteRecords requests.
+    pub batches: u64,
     pub first: Option<i64>,
     pub last: Option<i64>,
 }
 
+/// Looks at every batch the apply will cut, before anything is sent.
 pub struct Scan<'a> {
-    layouts: &'a [(Layout, String)],
     /// Per table; `None` when the target could not be asked (dry run).
     windows: &'a [Option<TableState>],
     pace: Pace,
     /// The wall clock at the start of the apply, ns.
     now: i64,
+    /// Batches a resumed apply wrote before: in the digest, not checked.
+    done: &'a HashSet<u64>,
+    digest: blake3::Hasher,
+    /// What is left to write, by table.
     pub tables: Vec<TableCount>,
     /// By (table, step line, fault).
     pub faults: BTreeMap<(u16, usize, Fault), Range>,
@@ -57,18 +61,19 @@ pub struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     pub fn new(
-        catalog: &Catalog,
-        layouts: &'a [(Layout, String)],
+        tables: usize,
         windows: &'a [Option<TableState>],
         pace: Pace,
         now: i64,
+        done: &'a HashSet<u64>,
     ) -> Scan<'a> {
         Scan {
-            layouts,
             windows,
             pace,
             now,
-            tables: vec![TableCount::default(); catalog.tables.len()],
+            done,
+            digest: blake3::Hasher::new(),
+            tables: vec![TableCount::default(); tables],
             faults: BTreeMap::new(),
         }
     }
@@ -91,36 +96,59 @@ impl<'a> Scan<'a> {
             None
         }
     }
-}
 
-impl Sink for Scan<'_> {
-    fn record(&mut self, record: &Record, _catalog: &Catalog) -> std::io::Result<()> {
-        let table = record.table as usize;
-        let count = match self.layouts[table].0 {
-            Layout::Multi => 1,
-            Layout::Single => record.measures.len() as u64,
-        };
-        let t = &mut self.tables[table];
-        t.records += count;
-        t.first = Some(t.first.map_or(record.time, |f| f.min(record.time)));
-        t.last = Some(t.last.map_or(record.time, |l| l.max(record.time)));
-        if let Some(Some(TableState::Present(window))) = self.windows.get(table)
-            && let Some(fault) = self.fault(*window, record.time, record.delay)
-        {
-            let line = record.steps.first().copied().unwrap_or(0);
-            let range = self
-                .faults
-                .entry((record.table, line, fault))
-                .or_insert(Range {
-                    count: 0,
-                    first: record.time,
-                    last: record.time,
-                });
-            range.count += count;
-            range.first = range.first.min(record.time);
-            range.last = range.last.max(record.time);
+    /// Takes one batch: into the digest, and unless it is done, into the
+    /// counts and the checks.
+    pub fn batch(&mut self, batch: &Batch) {
+        self.digest.update(&batch.index.to_le_bytes());
+        self.digest.update(&batch.table.to_le_bytes());
+        self.digest.update(&batch.due.to_le_bytes());
+        for item in &batch.items {
+            let o = item.origin;
+            self.digest.update(&o.time.to_le_bytes());
+            self.digest.update(&o.delay.to_le_bytes());
+            self.digest.update(&o.series.to_le_bytes());
+            for (m, _) in &item.measures {
+                self.digest.update(&m.to_le_bytes());
+            }
         }
-        Ok(())
+        if self.done.contains(&batch.index) {
+            return;
+        }
+        let t = &mut self.tables[batch.table as usize];
+        t.records += batch.items.len() as u64;
+        t.batches += 1;
+        for item in &batch.items {
+            let time = item.origin.time;
+            t.first = Some(t.first.map_or(time, |f| f.min(time)));
+            t.last = Some(t.last.map_or(time, |l| l.max(time)));
+        }
+        let Some(Some(TableState::Present(window))) = self.windows.get(batch.table as usize) else {
+            return;
+        };
+        for item in &batch.items {
+            let o = item.origin;
+            if let Some(fault) = self.fault(*window, o.time, o.delay) {
+                let range = self
+                    .faults
+                    .entry((batch.table, o.line as usize, fault))
+                    .or_insert(Range {
+                        count: 0,
+                        first: o.time,
+                        last: o.time,
+                    });
+                range.count += 1;
+                range.first = range.first.min(o.time);
+                range.last = range.last.max(o.time);
+            }
+        }
+    }
+
+    /// Which batches these are: every batch's number, table, due time and
+    /// records (time, delay, series, measures), done ones included. A
+    /// resume must cut the same.
+    pub fn batches_digest(&self) -> String {
+        format!("blake3:{}", self.digest.finalize().to_hex())
     }
 }
 
@@ -131,14 +159,8 @@ mod tests {
     const MINUTE: i64 = 60 * 1_000_000_000;
 
     fn scan(pace: Pace) -> Scan<'static> {
-        Scan {
-            layouts: &[],
-            windows: &[],
-            pace,
-            now: 1_000 * HOUR,
-            tables: Vec::new(),
-            faults: BTreeMap::new(),
-        }
+        static NONE: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(HashSet::new);
+        Scan::new(0, &[], pace, 1_000 * HOUR, &NONE)
     }
 
     #[test]
@@ -173,9 +195,14 @@ mod tests {
         // early. A late record is as old as its delay when written.
         let live = scan(Pace::Live { lead: 10 * MINUTE });
         assert_eq!(live.fault(memory_only, now + 48 * HOUR, 0), None);
-        assert_eq!(live.fault(memory_only, now + HOUR, 23 * HOUR), None);
+        assert_eq!(live.fault(memory_only, now + HOUR, 24 * HOUR), None);
         assert_eq!(
-            live.fault(memory_only, now + HOUR, 25 * HOUR),
+            live.fault(memory_only, now + HOUR, 24 * HOUR + 1),
+            Some(Fault::OlderThanMemory)
+        );
+        // A late record already past its delay is written now.
+        assert_eq!(
+            live.fault(memory_only, now - 25 * HOUR, MINUTE),
             Some(Fault::OlderThanMemory)
         );
     }
