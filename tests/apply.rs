@@ -164,3 +164,38 @@ fn a_named_file_target_from_outatime_yaml_with_env_expansion() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("outatime::target::timestream"), "{stderr}");
 }
+
+#[test]
+fn shards_sharing_a_folder_write_their_own_files_which_together_are_the_records() {
+    let mut scenario = String::from("scenario \"shards\"\ntable alpha\ngenerate into alpha {\n");
+    for i in 0..24 {
+        scenario.push_str(&format!("  series d = \"s{i}\"\n"));
+    }
+    scenario.push_str("  from now - 5m to now every 1m\n  measure v double = noise(sigma: 1)\n}\n");
+    let anchor = "2026-11-27T18:00:00Z";
+    let mut lines = Vec::new();
+    let folder = Run::new("apply-shards").file("s.scenario", &scenario);
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let run = folder.again(&["apply", "s.scenario", "--anchor", anchor, "--shard", &shard]);
+        let (code, _, stderr) = run.run();
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let dir = &folder.dir;
+    for k in 1..=3 {
+        let file = dir.join(format!("outatime-out/alpha.shard-{k}-of-3.jsonl"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.lines().count() > 0, "shard {k} is empty");
+        lines.extend(text.lines().map(str::to_string));
+    }
+    assert!(!dir.join("outatime-out/alpha.jsonl").exists());
+    let records = Run::new("apply-shards-records")
+        .file("s.scenario", &scenario)
+        .args(&["records", "s.scenario", "--anchor", anchor])
+        .run()
+        .1;
+    let mut expected: Vec<String> = records.lines().map(str::to_string).collect();
+    lines.sort();
+    expected.sort();
+    assert_eq!(lines, expected, "every record exactly once");
+}

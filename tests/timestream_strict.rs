@@ -709,6 +709,16 @@ fn with_on_reject_fail_no_batch_starts_after_the_first_rejection() {
     // valid records and lists the others.
     assert_eq!(work.endpoint.stored(DATABASE, "t_alpha").len(), BATCH);
     assert!(work.endpoint.stored(DATABASE, "t_bravo").is_empty());
+    // A batch with rejections is not journaled: a resume sends it again,
+    // meets the same rejection and says so, instead of passing.
+    let resumed = work.apply(&["--resume", "--concurrency", "1"]);
+    assert_eq!(resumed.code, 3, "{}", resumed.stderr);
+    assert_eq!(resumed.report["outcome"], "rejected");
+    assert_eq!(resumed.number("resumed_records"), 0);
+    assert_eq!(
+        resumed.report["rejections"][0]["time"],
+        time_text(conflict_ns)
+    );
 }
 
 const OLD: &str = r#"scenario "old"
@@ -1076,6 +1086,37 @@ fn a_missing_table_without_create_is_named_and_nothing_is_written() {
     let stats = work.endpoint.stats();
     assert_eq!(stats.write_requests, 0);
     assert!(!stats.operations.contains_key("CreateTable"));
+}
+
+#[test]
+fn resuming_with_other_late_delays_is_refused_as_another_cut() {
+    // `late` changes when records are sent, not what they are: the stream
+    // digest is equal, the batches are not.
+    let scenario = |delay: &str| {
+        format!(
+            "scenario \"late\"\ntable alpha\ngenerate into alpha {{\n  series device = \"a1\"\n  from now - 30m to now every 1m\n  measure v double = constant(value: 1)\n}}\nanomaly late on alpha {{\n  at now - 10m for 5m\n  delay {delay}\n}}\n"
+        )
+    };
+    let work = Workspace::new("strict-late-cut", &scenario("1m"), DAY);
+    let first = work.apply(&["--create", "--pace", "live"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    // As if the first apply had stopped before its last batch: without its
+    // `complete` line the journal is one to resume.
+    let journal = work.dir.join("outatime-out/journal/s.strict.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.ends_with("{\"complete\":true}\n"), "{text}");
+    std::fs::write(&journal, text.replace("{\"complete\":true}\n", "")).unwrap();
+    work.set_scenario(&scenario("2m"));
+    let resumed = work.apply(&["--resume", "--pace", "live"]);
+    assert_eq!(resumed.code, 1, "{}", resumed.stderr);
+    assert!(
+        resumed
+            .stderr
+            .contains("batches digest (the cut into requests)")
+            && !resumed.stderr.contains("stream digest"),
+        "{}",
+        resumed.stderr
+    );
 }
 
 #[test]

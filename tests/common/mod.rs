@@ -27,6 +27,15 @@ impl Run {
         self
     }
 
+    /// Another run in the same folder (its files kept), with other arguments.
+    #[allow(dead_code)] // each test crate compiles this module; not all use it
+    pub fn again(&self, args: &[&str]) -> Run {
+        Run {
+            dir: self.dir.clone(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
     pub fn args(mut self, args: &[&str]) -> Run {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self
