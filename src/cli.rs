@@ -17,8 +17,11 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success: every file is valid (warnings allowed), the plan is current, the plans are equal,
      everything was written
-  1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ
-  2  usage error: bad arguments, or a file that cannot be read or written
+  1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ, a
+     bad outatime.yaml; apply: a preflight refusal, a missing table without --create, a
+     journal of another apply (nothing written)
+  2  usage error: bad arguments, or an input or output file (such as --report) that cannot be
+     read or written
   3  target failure: the target could not be written or rejected records (the summary and
      --report say exactly what was written)
   130, 143  apply stopped by SIGINT or SIGTERM after the requests in flight finished
