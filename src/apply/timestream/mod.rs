@@ -23,18 +23,20 @@ pub mod batches;
 pub mod client;
 pub mod dispatch;
 pub mod journal;
+mod outcome;
 pub mod preflight;
 
 use batches::{Batcher, Pace, Shapes};
 use client::{TableState, Window};
-use dispatch::{OnReject, Settings, Tally, wall_now};
+use dispatch::{OnReject, Settings, wall_now};
 use journal::{Header, Journal, Resumed};
-use preflight::{Fault, Scan};
+use outcome::{check_resumable, finish, preflight_refusal, refusal, time_text};
+use preflight::Scan;
 
 use super::config::Retention;
 use super::progress::Progress;
 use super::shard::{Shard, Sharded};
-use super::{Applied, ApplyReport, RejectionReport, TARGET_FAILURE, TableReport};
+use super::{Applied, ApplyReport, TARGET_FAILURE, TableReport};
 use crate::commands::{Failure, Loaded};
 use crate::model::Layout;
 
@@ -63,35 +65,10 @@ pub struct Options {
     pub resume: Option<Resumed>,
 }
 
-/// Exit codes of an apply stopped by a signal: 128 + the signal's number.
-const INTERRUPTED_BY_SIGINT: u8 = 130;
-const INTERRUPTED_BY_SIGTERM: u8 = 143;
-
-fn failure(what: String) -> Failure {
+pub(super) fn failure(what: String) -> Failure {
     Failure {
         code: TARGET_FAILURE,
         text: format!("error[outatime::target::timestream]: {what}\n"),
-    }
-}
-
-fn refusal(what: String) -> Failure {
-    Failure {
-        code: 1,
-        text: what,
-    }
-}
-
-fn time_text(nanos: i64) -> String {
-    let mut out = Vec::new();
-    crate::compile::record::write_time(&mut out, nanos);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// "line 12 `replay plant into telemetry`".
-fn step_words(loaded: &Loaded, line: usize) -> String {
-    match loaded.scenario.steps.iter().find(|s| s.line() == line) {
-        Some(step) => format!("line {line} `{}`", step.title()),
-        None => format!("line {line}"),
     }
 }
 
@@ -390,89 +367,6 @@ pub fn apply(
     ))
 }
 
-/// A resume must continue the same apply: same records, same batches.
-/// `with_batches`: also the batches digest, known once the preflight ran.
-fn check_resumable(
-    journaled: &Header,
-    now: &Header,
-    path: &std::path::Path,
-    with_batches: bool,
-) -> Result<(), Failure> {
-    let mut differences: Vec<String> = Vec::new();
-    let differ = |differences: &mut Vec<String>, what: &str, was: String, is: String| {
-        if was != is {
-            differences.push(format!("  {what}: journal `{was}`, now `{is}`"));
-        }
-    };
-    // The anchor, Version and cut-off come from the journal: never differ.
-    differ(
-        &mut differences,
-        "target",
-        journaled.target.clone(),
-        now.target.clone(),
-    );
-    differ(
-        &mut differences,
-        "region",
-        journaled.region.clone(),
-        now.region.clone(),
-    );
-    differ(
-        &mut differences,
-        "endpoint_url",
-        journaled.endpoint.clone(),
-        now.endpoint.clone(),
-    );
-    differ(
-        &mut differences,
-        "database",
-        journaled.database.clone(),
-        now.database.clone(),
-    );
-    differ(
-        &mut differences,
-        "tables",
-        journaled.tables.join(", "),
-        now.tables.join(", "),
-    );
-    differ(
-        &mut differences,
-        "stream digest (the records)",
-        journaled.stream_digest.clone(),
-        now.stream_digest.clone(),
-    );
-    differ(
-        &mut differences,
-        "shard",
-        journaled.shard.clone(),
-        now.shard.clone(),
-    );
-    differ(
-        &mut differences,
-        "pace",
-        journaled.pace.clone(),
-        now.pace.clone(),
-    );
-    // Last: another cut with all of the above equal means another scenario
-    // layout or `late` delays, which the stream digest leaves out.
-    if differences.is_empty() && with_batches {
-        differ(
-            &mut differences,
-            "batches digest (the cut into requests)",
-            journaled.batches.clone(),
-            now.batches.clone(),
-        );
-    }
-    if differences.is_empty() {
-        return Ok(());
-    }
-    Err(refusal(format!(
-        "error[outatime::apply::journal_mismatch]: the journal `{}` is of another apply; nothing was written\n{}\n  help: resume with the same plan, target (and ${{ENV}} in its names), --shard and --pace; or apply without --resume to start over\n",
-        path.display(),
-        differences.join("\n")
-    )))
-}
-
 /// A table that does not exist: with `--dry-run --create` it would be
 /// created with the target's retention; otherwise the apply stops.
 fn resolve_missing(
@@ -510,197 +404,4 @@ fn resolve_missing(
         "error[outatime::apply::missing_table]: {} does not exist; nothing was written\n  help: pass --create to create missing tables with the target's retention\n",
         missing.join(", ")
     )))
-}
-
-fn preflight_refusal(
-    loaded: &Loaded,
-    scan: &Scan,
-    states: &[Option<TableState>],
-    names: &[String],
-    target: &TimestreamTarget,
-    pace: Pace,
-) -> String {
-    let refused: u64 = scan.faults.values().map(|r| r.count).sum();
-    let mut text = format!(
-        "error[outatime::apply::preflight]: {refused} records would be rejected by the target for their time; nothing was written\n"
-    );
-    let mut last_table = None;
-    let mut fixes = BTreeMap::new();
-    for (&(table, line, fault), range) in &scan.faults {
-        if last_table != Some(table) {
-            last_table = Some(table);
-            if let Some(Some(TableState::Present(w))) = states.get(table as usize) {
-                text.push_str(&format!(
-                    "  table `{}.{}`: the memory store keeps {} h, magnetic-store writes are {}{}\n",
-                    target.database,
-                    names[table as usize],
-                    w.memory_hours,
-                    if w.magnetic_writes { "on" } else { "off" },
-                    if w.magnetic_writes {
-                        format!(" (kept {} days)", w.magnetic_days)
-                    } else {
-                        String::new()
-                    }
-                ));
-            }
-        }
-        let why = match fault {
-            Fault::OlderThanMemory => "older than the memory store keeps",
-            Fault::OlderThanMagnetic => "older than the magnetic store keeps",
-            Fault::InTheFuture => "more than 15 minutes in the future",
-        };
-        text.push_str(&format!(
-            "    - {}: {} records from {} to {} are {why}\n",
-            step_words(loaded, line),
-            range.count,
-            time_text(range.first),
-            time_text(range.last)
-        ));
-        let fix = match fault {
-            Fault::OlderThanMemory => {
-                "enable magnetic-store writes on the table (`magnetic_writes: true` in the target's retention, for tables created with --create), or shift the window closer to now"
-            }
-            Fault::OlderThanMagnetic => {
-                "shift the window closer to now, or keep the magnetic store longer"
-            }
-            Fault::InTheFuture if pace == Pace::Burst => {
-                "use `--pace live`: records are written as their time comes"
-            }
-            Fault::InTheFuture => "keep `--lead` at 15 minutes or less",
-        };
-        fixes.insert(fault, fix);
-    }
-    for fix in fixes.values() {
-        text.push_str(&format!("  help: {fix}\n"));
-    }
-    text
-}
-
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    loaded: &Loaded,
-    mut report: ApplyReport,
-    names: &[String],
-    target: &TimestreamTarget,
-    options: &Options,
-    tally: Tally,
-    skipped: u64,
-    journal: &Journal,
-) -> Applied {
-    let catalog = &loaded.prepared.catalog;
-    report.tables = names
-        .iter()
-        .zip(&tally.tables)
-        .map(|(name, t)| {
-            (
-                name.clone(),
-                TableReport {
-                    file: String::new(),
-                    table: format!("{}.{name}", target.database),
-                    records: t.records,
-                    rejected: t.rejected,
-                    retried: t.retried,
-                    batches: t.batches,
-                },
-            )
-        })
-        .collect();
-    report.records = tally.written();
-    report.rejected = tally.tables.iter().map(|t| t.rejected).sum();
-    report.retried = tally.tables.iter().map(|t| t.retried).sum();
-    report.batches = tally.tables.iter().map(|t| t.batches).sum();
-    report.resumed_records = skipped;
-    report.journal = Some(journal.path.display().to_string());
-    report.concurrency = Some(super::ConcurrencyReport {
-        max: options.concurrency,
-        lowest: tally.lowest_concurrency,
-        last: tally.final_concurrency,
-        throttled: tally.throttled,
-    });
-    report.rejections = tally
-        .rejections
-        .iter()
-        .map(|r| {
-            let table = &catalog.tables[r.table as usize];
-            RejectionReport {
-                table: names[r.table as usize].clone(),
-                time: time_text(r.origin.time),
-                series: crate::compile::series_text(&table.series[r.origin.series as usize].dims),
-                step: step_words(loaded, r.origin.line as usize),
-                reason: r.reason.clone(),
-                existing_version: r.existing_version,
-            }
-        })
-        .collect();
-    report.problems = tally.problems.clone();
-    report.finish_timing();
-    let written = format!(
-        "{} records written, {} rejected, in {} batches ({} retried); the journal is `{}`",
-        report.records,
-        report.rejected,
-        report.batches,
-        report.retried,
-        journal.path.display()
-    );
-    // A failure outranks the signal that came after it.
-    let failure = if !tally.problems.is_empty() {
-        report.outcome = "failed".into();
-        let shown: Vec<String> = tally
-            .problems
-            .iter()
-            .take(10)
-            .map(|p| format!("  - {p}"))
-            .collect();
-        Some(failure(format!(
-            "the apply stopped: {written}\n{}\n  help: fix the cause, then `outatime apply --resume` with the same arguments sends what is missing\n",
-            shown.join("\n")
-        )))
-    } else if let Some(signal) = tally.interrupted {
-        report.outcome = format!("interrupted by {signal}");
-        Some(Failure {
-            code: if signal == "SIGINT" {
-                INTERRUPTED_BY_SIGINT
-            } else {
-                INTERRUPTED_BY_SIGTERM
-            },
-            text: format!(
-                "error[outatime::apply::interrupted]: stopped by {signal}: {written}\n  help: `outatime apply --resume` with the same arguments finishes the job\n"
-            ),
-        })
-    } else if !report.rejections.is_empty() {
-        report.outcome = "rejected".into();
-        let shown: Vec<String> = report
-            .rejections
-            .iter()
-            .take(10)
-            .map(|r| {
-                format!(
-                    "  - `{}` {} {} ({}): {}",
-                    r.table, r.time, r.series, r.step, r.reason
-                )
-            })
-            .collect();
-        let more = report.rejections.len().saturating_sub(shown.len());
-        Some(Failure {
-            code: TARGET_FAILURE,
-            text: format!(
-                "error[outatime::target::rejected]: the target rejected {} records{}: {written}\n{}{}\n",
-                report.rejected,
-                if options.on_reject == OnReject::Fail {
-                    "; no batch was started after the first rejection (--on-reject fail)"
-                } else {
-                    ""
-                },
-                shown.join("\n"),
-                if more > 0 {
-                    format!("\n  ... and {more} more (see --report)")
-                } else {
-                    String::new()
-                }
-            ),
-        })
-    } else {
-        None
-    };
-    Applied { report, failure }
 }
