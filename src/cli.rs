@@ -85,24 +85,26 @@ struct ApplyArgs {
     #[arg(long)]
     create: bool,
     /// At most N WriteRecords requests in flight; fewer while the target
-    /// throttles (Timestream)
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    concurrency: u16,
-    /// Give up on an attempt after this many seconds and retry it (Timestream)
-    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
-    request_timeout: f64,
-    /// After a batch with rejected records: stop launching batches (fail),
-    /// or write the rest and report all (continue); both exit 3
-    #[arg(long, value_enum, default_value_t = OnReject::Fail)]
-    on_reject: OnReject,
+    /// throttles (Timestream; default 64)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: Option<u16>,
+    /// Give up on an attempt after this many seconds and retry it
+    /// (Timestream; default 20)
+    #[arg(long, value_name = "SECONDS")]
+    request_timeout: Option<f64>,
+    /// After a batch with rejected records: stop launching batches (fail,
+    /// the default), or write the rest and report all (continue); both
+    /// exit 3 (Timestream)
+    #[arg(long, value_enum)]
+    on_reject: Option<OnReject>,
     /// burst: write everything now. live: write each record once its time
     /// (plus any `late` delay) is within --lead of the wall clock (Timestream)
     #[arg(long, value_enum, default_value_t = PaceArg::Burst)]
     pace: PaceArg,
     /// With --pace live: how far ahead of the wall clock records are written
-    /// (at most 15m, Timestream's limit)
-    #[arg(long, value_name = "DURATION", default_value = "10m")]
-    lead: String,
+    /// (default 10m, at most 15m, Timestream's limit)
+    #[arg(long, value_name = "DURATION")]
+    lead: Option<String>,
     /// Where the journal of written batches goes (default:
     /// ./outatime-out/journal/<input>.<target>[.shard-K-of-N].jsonl)
     #[arg(long, value_name = "FILE")]
@@ -352,10 +354,15 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
                 (args.resume, "--resume"),
                 (args.journal.is_some(), "--journal"),
                 (matches!(args.pace, PaceArg::Live), "--pace live"),
+                (args.lead.is_some(), "--lead"),
+                (args.create, "--create"),
+                (args.concurrency.is_some(), "--concurrency"),
+                (args.request_timeout.is_some(), "--request-timeout"),
+                (args.on_reject.is_some(), "--on-reject"),
             ];
             if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
                 return Err(Failure::usage(format!(
-                    "error: {flag} is for Timestream targets; a file target is written whole, at once
+                    "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it
   help: name a `kind: timestream` target with --target
 "
                 )));
@@ -378,7 +385,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
             let pace = match args.pace {
                 PaceArg::Burst => Pace::Burst,
                 PaceArg::Live => Pace::Live {
-                    lead: lead(&args.lead)?,
+                    lead: lead(args.lead.as_deref().unwrap_or("10m"))?,
                 },
             };
             let journal = args
@@ -406,7 +413,13 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
                 Some(r) => r.header.anchor,
                 None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
             };
-            if !(args.request_timeout > 0.0 && args.request_timeout.is_finite()) {
+            if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
+                return Err(Failure::usage(
+                    "error: --lead is for --pace live (burst writes everything now)\n".to_string(),
+                ));
+            }
+            let request_timeout = args.request_timeout.unwrap_or(20.0);
+            if !(request_timeout > 0.0 && request_timeout.is_finite()) {
                 return Err(Failure::usage(
                     "error: --request-timeout must be a positive number of seconds
 "
@@ -416,9 +429,9 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
             let options = crate::apply::timestream::Options {
                 target_name,
                 create: args.create,
-                concurrency: usize::from(args.concurrency),
-                request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
-                on_reject: args.on_reject,
+                concurrency: usize::from(args.concurrency.unwrap_or(64)),
+                request_timeout: std::time::Duration::from_secs_f64(request_timeout),
+                on_reject: args.on_reject.unwrap_or(OnReject::Fail),
                 pace,
                 shard,
                 dry_run: args.dry_run,

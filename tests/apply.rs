@@ -199,3 +199,31 @@ fn shards_sharing_a_folder_write_their_own_files_which_together_are_the_records(
     expected.sort();
     assert_eq!(lines, expected, "every record exactly once");
 }
+
+#[test]
+fn timestream_flags_with_a_file_target_are_usage_errors() {
+    // (what the error names, the arguments)
+    let cases: [(&str, &[&str]); 5] = [
+        ("--concurrency", &["--concurrency", "4"]),
+        ("--create", &["--create"]),
+        ("--on-reject", &["--on-reject", "continue"]),
+        ("--pace live", &["--pace", "live"]),
+        ("--resume", &["--resume"]),
+    ];
+    for (named, flags) in cases {
+        let run = Run::new("apply-flags")
+            .file("s.scenario", SCENARIO)
+            .args(&["apply", "s.scenario"])
+            .args(flags);
+        let (code, _, stderr) = run.run();
+        assert_eq!(code, 2, "{flags:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{named} is for Timestream targets")),
+            "{flags:?}: {stderr}"
+        );
+        assert!(
+            !run.dir.join("outatime-out").exists(),
+            "{flags:?} wrote files"
+        );
+    }
+}
