@@ -7,11 +7,7 @@ mod strict;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_timestreamwrite::Client;
-use aws_sdk_timestreamwrite::config::{Credentials, Region};
 use aws_sdk_timestreamwrite::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_timestreamwrite::operation::write_records::{WriteRecordsError, WriteRecordsOutput};
 use aws_sdk_timestreamwrite::types::{
@@ -29,18 +25,7 @@ async fn client(endpoint: &StrictEndpoint) -> Client {
 }
 
 async fn client_timing_out(endpoint: &StrictEndpoint, timeout: Option<Duration>) -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .retry_config(RetryConfig::disabled());
-    if let Some(timeout) = timeout {
-        loader = loader.timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build());
-    }
-    let shared = loader.load().await;
-    let config = aws_sdk_timestreamwrite::config::Builder::from(&shared)
-        .endpoint_url(endpoint.url())
-        .build();
-    Client::from_conf(config)
+    endpoint.sdk_client(timeout).await
 }
 
 /// An endpoint with table `t` of the given retention in DATABASE.

@@ -12,10 +12,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_sdk_timestreamwrite::Client;
-use aws_sdk_timestreamwrite::config::{Credentials, Region};
 use aws_sdk_timestreamwrite::types::{Dimension, MeasureValue, MeasureValueType, Record};
 use common::Run;
 use serde_json::Value as Json;
@@ -421,15 +417,6 @@ fn write_directly(
         .build()
         .unwrap();
     runtime.block_on(async {
-        let shared = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .retry_config(RetryConfig::disabled())
-            .load()
-            .await;
-        let config = aws_sdk_timestreamwrite::config::Builder::from(&shared)
-            .endpoint_url(endpoint.url())
-            .build();
         let measure = |name: &str, value: &str, kind: MeasureValueType| {
             MeasureValue::builder()
                 .name(name)
@@ -458,7 +445,9 @@ fn write_directly(
             .time((time_ns / 1_000_000).to_string())
             .version(version)
             .build();
-        Client::from_conf(config)
+        endpoint
+            .sdk_client(None)
+            .await
             .write_records()
             .database_name(DATABASE)
             .table_name(table)

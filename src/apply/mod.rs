@@ -241,6 +241,17 @@ pub fn apply_to_files(
     let started = std::time::Instant::now();
     let plan = crate::commands::compile_plan(loaded, Path::new("."))?;
     let catalog = &loaded.prepared.catalog;
+    let report = |tables| {
+        let mut report = ApplyReport::new(
+            format!("file {}", directory.display()),
+            anchor,
+            plan.stream_digest.clone(),
+            tables,
+            started,
+        );
+        report.shard = shard.to_string();
+        report
+    };
     let mut files = Files {
         directory: directory.to_path_buf(),
         suffix: shard_suffix(shard),
@@ -269,15 +280,8 @@ pub fn apply_to_files(
                 },
             );
         }
-        let mut report = ApplyReport::new(
-            format!("file {}", directory.display()),
-            anchor,
-            plan.stream_digest,
-            tables,
-            started,
-        );
+        let mut report = report(tables);
         report.outcome = "dry run".into();
-        report.shard = shard.to_string();
         return Ok(report);
     }
     let target_failure = |what: String| Failure {
@@ -353,13 +357,5 @@ pub fn apply_to_files(
         }
         tables.insert(table.target.clone(), TableReport::default());
     }
-    let mut report = ApplyReport::new(
-        format!("file {}", directory.display()),
-        anchor,
-        plan.stream_digest,
-        tables,
-        started,
-    );
-    report.shard = shard.to_string();
-    Ok(report)
+    Ok(report(tables))
 }

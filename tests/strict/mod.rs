@@ -181,6 +181,28 @@ impl StrictEndpoint {
     }
 
     /// "http://127.0.0.1:PORT", for the SDK's `endpoint_url`.
+    /// An SDK client for this endpoint: test credentials, no SDK retries,
+    /// and with `timeout`, an operation timeout.
+    pub async fn sdk_client(&self, timeout: Option<Duration>) -> aws_sdk_timestreamwrite::Client {
+        use aws_config::BehaviorVersion;
+        use aws_config::retry::RetryConfig;
+        use aws_config::timeout::TimeoutConfig;
+        use aws_sdk_timestreamwrite::config::{Credentials, Region};
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .retry_config(RetryConfig::disabled());
+        if let Some(timeout) = timeout {
+            loader =
+                loader.timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build());
+        }
+        let shared = loader.load().await;
+        let config = aws_sdk_timestreamwrite::config::Builder::from(&shared)
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_timestreamwrite::Client::from_conf(config)
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.shared.address)
     }
