@@ -50,6 +50,8 @@ pub struct Loaded {
     pub text: String,
     pub scenario: Scenario,
     pub prepared: Prepared,
+    /// The stream digest, once known: a plan's, verified on loading.
+    pub stream_digest: Option<String>,
 }
 
 /// Reads, checks and prepares a scenario file; diagnostics go to stderr.
@@ -89,6 +91,7 @@ pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, F
         text,
         scenario,
         prepared,
+        stream_digest: None,
     })
 }
 
@@ -108,6 +111,17 @@ pub fn compile_plan(loaded: &Loaded, plan_dir: &Path) -> Result<Plan, Failure> {
         hits,
         stream_digest: digest.finish(),
     }))
+}
+
+/// Which records these are, whatever the anchor: the plan's stream digest,
+/// from the verified plan or from one pass that only hashes (no summaries).
+pub fn stream_digest(loaded: &Loaded) -> Result<String, Failure> {
+    if let Some(digest) = &loaded.stream_digest {
+        return Ok(digest.clone());
+    }
+    let mut digest = Digest::new(&loaded.prepared.catalog);
+    loaded.prepared.run(0, &mut digest)?;
+    Ok(digest.finish())
 }
 
 /// `path` as seen from `dir`, with `/` separators, for the plan to name its
@@ -152,7 +166,7 @@ pub fn load_scenario_or_plan(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let scenario_path = plan_dir.join(&pinned.scenario_file);
-    let loaded = load(&scenario_path, options, style)?;
+    let mut loaded = load(&scenario_path, options, style)?;
     let fresh = compile_plan(&loaded, plan_dir)?;
     let mut stale = Vec::new();
     if fresh.scenario_digest != pinned.scenario_digest {
@@ -190,6 +204,7 @@ pub fn load_scenario_or_plan(
         );
         return Err(Failure::input(text));
     }
+    loaded.stream_digest = Some(fresh.stream_digest);
     Ok(loaded)
 }
 
@@ -284,11 +299,7 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
                 }
             };
             let table = &catalog.tables[h.table as usize];
-            let time = |t: i64| {
-                let mut b = Vec::new();
-                compile::record::write_time(&mut b, t);
-                String::from_utf8_lossy(&b).into_owned()
-            };
+            let time = compile::record::time_string;
             serde_json::json!({
                 "line": a.line,
                 "kind": format!("{:?}", a.kind).split([' ', '{']).next().unwrap_or("").to_lowercase(),

@@ -76,11 +76,9 @@ impl ApplyReport {
         tables: BTreeMap<String, TableReport>,
         started: std::time::Instant,
     ) -> ApplyReport {
-        let mut anchor_text = Vec::new();
-        crate::compile::record::write_time(&mut anchor_text, anchor);
         let mut report = ApplyReport {
             target,
-            anchor: String::from_utf8_lossy(&anchor_text).into_owned(),
+            anchor: crate::compile::record::time_string(anchor),
             stream_digest,
             outcome: "written".into(),
             version: None,
@@ -239,13 +237,13 @@ pub fn apply_to_files(
     dry_run: bool,
 ) -> Result<ApplyReport, Failure> {
     let started = std::time::Instant::now();
-    let plan = crate::commands::compile_plan(loaded, Path::new("."))?;
+    let stream_digest = crate::commands::stream_digest(loaded)?;
     let catalog = &loaded.prepared.catalog;
     let report = |tables| {
         let mut report = ApplyReport::new(
             format!("file {}", directory.display()),
             anchor,
-            plan.stream_digest.clone(),
+            stream_digest.clone(),
             tables,
             started,
         );

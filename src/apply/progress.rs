@@ -42,9 +42,8 @@ impl Progress {
             line.push_str(&format!(", about {left:.0} s left"));
         }
         if let Some(due) = next_due {
-            let mut text = Vec::new();
-            crate::compile::record::write_time(&mut text, due);
-            line.push_str(&format!(", next due {}", String::from_utf8_lossy(&text)));
+            let due = crate::compile::record::time_string(due);
+            line.push_str(&format!(", next due {due}"));
         }
         line
     }

@@ -374,9 +374,7 @@ impl Prepared {
             stream::StreamError::Conflict(boxed) => {
                 let (record, conflict) = *boxed;
                 let table = &self.catalog.tables[record.table as usize];
-                let mut utc = Vec::new();
-                record::write_time(&mut utc, record.time);
-                let utc = String::from_utf8_lossy(&utc).into_owned();
+                let utc = record::time_string(record.time);
                 // A plan is compiled with the epoch as anchor: say `now+2m`
                 // there, and the concrete time too once an anchor is bound.
                 let time = match (record.relative, anchor) {

@@ -75,6 +75,13 @@ pub fn write_time(out: &mut Vec<u8>, nanos: i64) {
     TimeWriter::default().write(out, nanos);
 }
 
+/// [`write_time`] as a `String`, for messages and reports.
+pub fn time_string(nanos: i64) -> String {
+    let mut out = Vec::with_capacity(30);
+    write_time(&mut out, nanos);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Writes times, remembering the last day's `YYYY-MM-DDT`: a stream's
 /// records mostly share their day.
 #[derive(Default)]

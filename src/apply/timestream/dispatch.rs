@@ -148,16 +148,12 @@ fn backoff(tries: u32, seed: u64) -> Duration {
         .saturating_mul(1 << tries.saturating_sub(1).min(16))
         .min(BACKOFF_CAP);
     let half = ceiling / 2;
-    // splitmix64 of the batch and try, mixed with the clock.
+    // The batch and try, mixed with the clock.
     let clock = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos() as u64)
         .unwrap_or(0);
-    let mut z = seed ^ clock ^ (u64::from(tries) << 48);
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
+    let z = crate::compile::random::mix(seed ^ clock ^ (u64::from(tries) << 48));
     let fraction = (z >> 11) as f64 / (1u64 << 53) as f64;
     half + half.mul_f64(fraction)
 }

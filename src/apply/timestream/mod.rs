@@ -26,11 +26,12 @@ pub mod journal;
 mod outcome;
 pub mod preflight;
 
+use crate::compile::record::time_string;
 use batches::{Batcher, Pace, Shapes};
 use client::{TableState, Window};
 use dispatch::{OnReject, Settings, wall_now};
 use journal::{Header, Journal, Resumed};
-use outcome::{check_resumable, finish, preflight_refusal, refusal, time_text};
+use outcome::{check_resumable, finish, preflight_refusal, refusal};
 use preflight::Scan;
 
 use super::config::Retention;
@@ -80,7 +81,7 @@ pub fn apply(
 ) -> Result<Applied, Failure> {
     let started = std::time::Instant::now();
     let now = wall_now();
-    let plan = crate::commands::compile_plan(loaded, std::path::Path::new("."))?;
+    let stream_digest = crate::commands::stream_digest(loaded)?;
     let catalog = &loaded.prepared.catalog;
     let names: Vec<String> = catalog
         .tables
@@ -110,7 +111,7 @@ pub fn apply(
                 Layout::Single => format!("{name}: single"),
             })
             .collect(),
-        stream_digest: plan.stream_digest.clone(),
+        stream_digest: stream_digest.clone(),
         anchor,
         version: options
             .resume
@@ -124,7 +125,7 @@ pub fn apply(
     let mut report = ApplyReport::new(
         format!("timestream {}", target.database),
         anchor,
-        plan.stream_digest.clone(),
+        stream_digest.clone(),
         BTreeMap::new(),
         started,
     );
@@ -234,7 +235,7 @@ pub fn apply(
         for (i, t) in scan.tables.iter().enumerate() {
             let range = match (t.first, t.last) {
                 (Some(first), Some(last)) => {
-                    format!(", {} .. {}", time_text(first), time_text(last))
+                    format!(", {} .. {}", time_string(first), time_string(last))
                 }
                 _ => String::new(),
             };

@@ -12,6 +12,7 @@ use super::preflight::{Fault, Scan};
 use super::{Options, TimestreamTarget, failure};
 use crate::apply::{Applied, ApplyReport, RejectionReport, TARGET_FAILURE, TableReport};
 use crate::commands::{Failure, Loaded};
+use crate::compile::record::time_string;
 
 /// Exit codes of an apply stopped by a signal: 128 + the signal's number.
 const INTERRUPTED_BY_SIGINT: u8 = 130;
@@ -22,12 +23,6 @@ pub(super) fn refusal(what: String) -> Failure {
         code: 1,
         text: what,
     }
-}
-
-pub(super) fn time_text(nanos: i64) -> String {
-    let mut out = Vec::new();
-    crate::compile::record::write_time(&mut out, nanos);
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// "line 12 `replay plant into telemetry`".
@@ -46,70 +41,42 @@ pub(super) fn check_resumable(
     path: &std::path::Path,
     with_batches: bool,
 ) -> Result<(), Failure> {
-    let mut differences: Vec<String> = Vec::new();
-    let differ = |differences: &mut Vec<String>, what: &str, was: String, is: String| {
-        if was != is {
-            differences.push(format!("  {what}: journal `{was}`, now `{is}`"));
-        }
-    };
     // The anchor, Version and cut-off come from the journal: never differ.
-    differ(
-        &mut differences,
-        "target",
-        journaled.target.clone(),
-        now.target.clone(),
-    );
-    differ(
-        &mut differences,
-        "region",
-        journaled.region.clone(),
-        now.region.clone(),
-    );
-    differ(
-        &mut differences,
-        "endpoint_url",
-        journaled.endpoint.clone(),
-        now.endpoint.clone(),
-    );
-    differ(
-        &mut differences,
-        "database",
-        journaled.database.clone(),
-        now.database.clone(),
-    );
-    differ(
-        &mut differences,
-        "tables",
-        journaled.tables.join(", "),
-        now.tables.join(", "),
-    );
-    differ(
-        &mut differences,
-        "stream digest (the records)",
-        journaled.stream_digest.clone(),
-        now.stream_digest.clone(),
-    );
-    differ(
-        &mut differences,
-        "shard",
-        journaled.shard.clone(),
-        now.shard.clone(),
-    );
-    differ(
-        &mut differences,
-        "pace",
-        journaled.pace.clone(),
-        now.pace.clone(),
-    );
+    let mut pinned = vec![
+        ("target", journaled.target.clone(), now.target.clone()),
+        ("region", journaled.region.clone(), now.region.clone()),
+        (
+            "endpoint_url",
+            journaled.endpoint.clone(),
+            now.endpoint.clone(),
+        ),
+        ("database", journaled.database.clone(), now.database.clone()),
+        ("tables", journaled.tables.join(", "), now.tables.join(", ")),
+        (
+            "stream digest (the records)",
+            journaled.stream_digest.clone(),
+            now.stream_digest.clone(),
+        ),
+        ("shard", journaled.shard.clone(), now.shard.clone()),
+        ("pace", journaled.pace.clone(), now.pace.clone()),
+    ];
+    let differing = |pinned: &[(&str, String, String)]| -> Vec<String> {
+        pinned
+            .iter()
+            .filter(|(_, was, is)| was != is)
+            .map(|(what, was, is)| format!("  {what}: journal `{was}`, now `{is}`"))
+            .collect()
+    };
+    let mut differences = differing(&pinned);
     // Last: another cut with all of the above equal means another scenario
     // layout or `late` delays, which the stream digest leaves out.
     if differences.is_empty() && with_batches {
-        differ(
-            &mut differences,
+        pinned = vec![(
             "batches digest (the cut into requests)",
             journaled.batches.clone(),
             now.batches.clone(),
-        );
+        )];
+        differences = differing(&pinned);
     }
     if differences.is_empty() {
         return Ok(());
@@ -162,8 +129,8 @@ pub(super) fn preflight_refusal(
             "    - {}: {} records from {} to {} are {why}\n",
             step_words(loaded, line),
             range.count,
-            time_text(range.first),
-            time_text(range.last)
+            time_string(range.first),
+            time_string(range.last)
         ));
         let fix = match fault {
             Fault::OlderThanMemory => {
@@ -233,7 +200,7 @@ pub(super) fn finish(
             let table = &catalog.tables[r.table as usize];
             RejectionReport {
                 table: names[r.table as usize].clone(),
-                time: time_text(r.origin.time),
+                time: time_string(r.origin.time),
                 series: crate::compile::series_text(&table.series[r.origin.series as usize].dims),
                 step: step_words(loaded, r.origin.line as usize),
                 reason: r.reason.clone(),
