@@ -296,25 +296,32 @@ fn calendar_scenario(zone: &str, window: &str) -> String {
     )
 }
 
+/// Replays records taken at local `hours` on `day` in `zone`, shifted by 7
+/// calendar days there: the UTC times of the stream, or the error.
+fn shifted_a_week(
+    name: &str,
+    zone: chrono_tz::Tz,
+    day: &str,
+    hours: &[&str],
+    window: &str,
+) -> Result<Vec<String>, String> {
+    let s = Scratch::new(name);
+    s.file("m.csv", &local_csv(zone, day, hours));
+    let stream = s.records(&calendar_scenario(zone.name(), window), ANCHOR)?;
+    Ok(stream.lines().map(time).collect())
+}
+
 #[test]
 fn calendar_shift_keeps_wall_time_across_oslo_spring_forward() {
-    let s = Scratch::new("oslo-spring");
     // A week before the change (31 March 2024, 02:00 → 03:00).
-    s.file(
-        "m.csv",
-        &local_csv(
-            chrono_tz::Europe::Oslo,
-            "2024-03-24",
-            &["00:30", "01:30", "04:30"],
-        ),
-    );
-    let stream = s
-        .records(
-            &calendar_scenario("Europe/Oslo", "2024-03-23T00:00Z .. 2024-03-25T00:00Z"),
-            ANCHOR,
-        )
-        .unwrap();
-    let times: Vec<String> = stream.lines().map(time).collect();
+    let times = shifted_a_week(
+        "oslo-spring",
+        chrono_tz::Europe::Oslo,
+        "2024-03-24",
+        &["00:30", "01:30", "04:30"],
+        "2024-03-23T00:00Z .. 2024-03-25T00:00Z",
+    )
+    .unwrap();
     // 00:30 and 01:30 are still +01:00; 04:30 is +02:00 after the change.
     assert_eq!(
         times,
@@ -328,19 +335,16 @@ fn calendar_shift_keeps_wall_time_across_oslo_spring_forward() {
 
 #[test]
 fn calendar_shift_into_a_gap_moves_forward_and_a_fold_is_a_named_conflict() {
-    let s = Scratch::new("oslo-gap");
     // 02:30 does not exist on 31 March: it moves forward to 03:30, where
     // the week-old 03:30 record also lands.
-    s.file(
-        "m.csv",
-        &local_csv(chrono_tz::Europe::Oslo, "2024-03-24", &["02:30", "03:30"]),
-    );
-    let err = s
-        .records(
-            &calendar_scenario("Europe/Oslo", "2024-03-23T00:00Z .. 2024-03-25T00:00Z"),
-            ANCHOR,
-        )
-        .unwrap_err();
+    let err = shifted_a_week(
+        "oslo-gap",
+        chrono_tz::Europe::Oslo,
+        "2024-03-24",
+        &["02:30", "03:30"],
+        "2024-03-23T00:00Z .. 2024-03-25T00:00Z",
+    )
+    .unwrap_err();
     assert!(
         err.contains(
             "writes `v` of {device=\"d1\"} in table `eta` at 2024-03-31T01:30:00.000Z twice"
@@ -351,26 +355,15 @@ fn calendar_shift_into_a_gap_moves_forward_and_a_fold_is_a_named_conflict() {
 
 #[test]
 fn calendar_shift_across_los_angeles_fall_back_takes_the_earlier_time() {
-    let s = Scratch::new("la-fall");
     // 3 November 2024: 01:00–02:00 happens twice; 01:30 takes PDT (-07:00).
-    s.file(
-        "m.csv",
-        &local_csv(
-            chrono_tz::America::Los_Angeles,
-            "2024-10-27",
-            &["00:30", "01:30", "03:30"],
-        ),
-    );
-    let stream = s
-        .records(
-            &calendar_scenario(
-                "America/Los_Angeles",
-                "2024-10-27T00:00Z .. 2024-10-29T00:00Z",
-            ),
-            ANCHOR,
-        )
-        .unwrap();
-    let times: Vec<String> = stream.lines().map(time).collect();
+    let times = shifted_a_week(
+        "la-fall",
+        chrono_tz::America::Los_Angeles,
+        "2024-10-27",
+        &["00:30", "01:30", "03:30"],
+        "2024-10-27T00:00Z .. 2024-10-29T00:00Z",
+    )
+    .unwrap();
     assert_eq!(
         times,
         [
@@ -383,22 +376,14 @@ fn calendar_shift_across_los_angeles_fall_back_takes_the_earlier_time() {
 
 #[test]
 fn calendar_shift_across_oslo_fall_back_and_los_angeles_spring_forward() {
-    let s = Scratch::new("oslo-fall");
-    s.file(
-        "m.csv",
-        &local_csv(
-            chrono_tz::Europe::Oslo,
-            "2024-10-20",
-            &["01:30", "02:30", "03:30"],
-        ),
-    );
-    let stream = s
-        .records(
-            &calendar_scenario("Europe/Oslo", "2024-10-19T00:00Z .. 2024-10-21T00:00Z"),
-            ANCHOR,
-        )
-        .unwrap();
-    let times: Vec<String> = stream.lines().map(time).collect();
+    let times = shifted_a_week(
+        "oslo-fall",
+        chrono_tz::Europe::Oslo,
+        "2024-10-20",
+        &["01:30", "02:30", "03:30"],
+        "2024-10-19T00:00Z .. 2024-10-21T00:00Z",
+    )
+    .unwrap();
     // 27 October: 02:30 occurs twice and takes the earlier (+02:00).
     assert_eq!(
         times,
@@ -408,25 +393,14 @@ fn calendar_shift_across_oslo_fall_back_and_los_angeles_spring_forward() {
             "2024-10-27T02:30:00.000Z"
         ]
     );
-    let s = Scratch::new("la-spring");
-    s.file(
-        "m.csv",
-        &local_csv(
-            chrono_tz::America::Los_Angeles,
-            "2024-03-03",
-            &["01:30", "03:30"],
-        ),
-    );
-    let stream = s
-        .records(
-            &calendar_scenario(
-                "America/Los_Angeles",
-                "2024-03-03T00:00Z .. 2024-03-05T00:00Z",
-            ),
-            ANCHOR,
-        )
-        .unwrap();
-    let times: Vec<String> = stream.lines().map(time).collect();
+    let times = shifted_a_week(
+        "la-spring",
+        chrono_tz::America::Los_Angeles,
+        "2024-03-03",
+        &["01:30", "03:30"],
+        "2024-03-03T00:00Z .. 2024-03-05T00:00Z",
+    )
+    .unwrap();
     // 10 March 2024: 01:30 is PST (-08:00), 03:30 is PDT (-07:00).
     assert_eq!(
         times,
