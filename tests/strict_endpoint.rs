@@ -11,8 +11,8 @@ use aws_sdk_timestreamwrite::Client;
 use aws_sdk_timestreamwrite::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_timestreamwrite::operation::write_records::{WriteRecordsError, WriteRecordsOutput};
 use aws_sdk_timestreamwrite::types::{
-    Dimension, MagneticStoreWriteProperties, MeasureValue, MeasureValueType, Record,
-    RetentionProperties, TableStatus, TimeUnit,
+    Dimension, MagneticStoreWriteProperties, MeasureValueType, Record, RetentionProperties,
+    TableStatus, TimeUnit,
 };
 use strict::{Faults, Retention, StoredValue, StrictEndpoint, ValueKind};
 
@@ -511,14 +511,7 @@ async fn multi_measure_records_and_malformed_values() {
     let endpoint = endpoint_with_table(Retention::default());
     let client = client(&endpoint).await;
     let now = now_ms();
-    let measure = |name: &str, value: &str, kind: MeasureValueType| {
-        MeasureValue::builder()
-            .name(name)
-            .value(value)
-            .r#type(kind)
-            .build()
-            .unwrap()
-    };
+    let measure = strict::measure;
     let multi = Record::builder()
         .dimensions(dimension("device", "a"))
         .measure_name("metrics")

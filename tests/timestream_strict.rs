@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_timestreamwrite::types::{Dimension, MeasureValue, MeasureValueType, Record};
+use aws_sdk_timestreamwrite::types::{Dimension, MeasureValueType, Record};
 use common::Run;
 use serde_json::Value as Json;
 use strict::{Faults, Retention, Stored, StoredValue, StrictEndpoint, ValueKind};
@@ -417,14 +417,7 @@ fn write_directly(
         .build()
         .unwrap();
     runtime.block_on(async {
-        let measure = |name: &str, value: &str, kind: MeasureValueType| {
-            MeasureValue::builder()
-                .name(name)
-                .value(value)
-                .r#type(kind)
-                .build()
-                .unwrap()
-        };
+        let measure = strict::measure;
         let record = Record::builder()
             .set_dimensions(Some(
                 dimensions

@@ -36,6 +36,20 @@ use tokio::sync::oneshot;
 use store::Store;
 use wire::ApiError;
 
+/// A measure value for a multi-measure record, as a test writes one.
+pub fn measure(
+    name: &str,
+    value: &str,
+    kind: aws_sdk_timestreamwrite::types::MeasureValueType,
+) -> aws_sdk_timestreamwrite::types::MeasureValue {
+    aws_sdk_timestreamwrite::types::MeasureValue::builder()
+        .name(name)
+        .value(value)
+        .r#type(kind)
+        .build()
+        .expect("name, value and type are set")
+}
+
 /// Faults injected into responses. "Every Nth" counts WriteRecords requests
 /// from 1 (faulted ones included), so the same client run meets the same
 /// faults. A faulted request stores nothing. When several apply, a drop
