@@ -227,9 +227,7 @@ pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
                     crate::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
                         "it is not a date and time".into()
                     }
-                    crate::literal::LiteralError::Malformed(reason) => reason,
-                    crate::literal::LiteralError::UnknownZone(zone) => format!("unknown time zone `{zone}`"),
-                    _ => "it is out of range".into(),
+                    other => other.timestamp_reason(),
                 };
                 Failure::usage(format!(
                     "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"

@@ -77,6 +77,28 @@ pub enum LiteralError {
     InGap(String),
 }
 
+impl LiteralError {
+    /// Why a timestamp was refused, worded to follow "is not an RFC 3339
+    /// timestamp: ".
+    pub fn timestamp_reason(self) -> String {
+        match self {
+            LiteralError::Malformed(reason) => reason,
+            LiteralError::UnknownZone(zone) => format!("zone `{zone}` is not an IANA zone"),
+            LiteralError::OffsetMismatch {
+                zone,
+                given,
+                expected,
+            } => format!("offset {given} does not hold in {zone} then (it is {expected})"),
+            LiteralError::InGap(zone) => {
+                format!("that local time does not exist in {zone} (the clocks skip it)")
+            }
+            LiteralError::TimestampOutOfRange
+            | LiteralError::DurationOutOfRange
+            | LiteralError::NumberOutOfRange => "it is outside the years 1677 to 2262".into(),
+        }
+    }
+}
+
 /// `15m`, `1h30m`, `-2h`, `+500ms`.
 pub fn parse_duration(text: &str) -> Result<Duration, LiteralError> {
     let (negative, body) = match text.as_bytes().first() {

@@ -140,6 +140,20 @@ fn records_without_an_anchor_use_the_clock_and_say_so() {
         stderr.contains("--anchor `yesterday` is not an RFC 3339 time"),
         "{stderr}"
     );
+    // The reason is the literal's own: here, not "out of range".
+    let (code, _, stderr) = project("records-offset-anchor")
+        .args(&[
+            "records",
+            "s.scenario",
+            "--anchor",
+            "2026-11-27T18:00:00+05:00[Europe/Oslo]",
+        ])
+        .run();
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("offset +05:00 does not hold in Europe/Oslo then (it is +01:00)"),
+        "{stderr}"
+    );
 }
 
 #[test]

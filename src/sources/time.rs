@@ -107,7 +107,7 @@ impl TimeParser {
             // An RFC 9557 zone suffix: rare in data, so the literal parser's
             // rules (and its checks of an offset against the zone) serve.
             return literal::parse_timestamp(text)
-                .map_err(|e| not_rfc3339(text, &literal_reason(e)));
+                .map_err(|e| not_rfc3339(text, &e.timestamp_reason()));
         }
         let (civil, offset) = split_rfc3339(text).map_err(|reason| not_rfc3339(text, &reason))?;
         let instant = match offset {
@@ -423,19 +423,6 @@ fn not_rfc3339(text: &str, reason: &str) -> CellError {
         format!("{} is not an RFC 3339 timestamp: {reason}", quoted(text)),
         "write times as `2024-03-12T08:00:00Z` (with an offset, or without one for the source's `timezone`), or give the column's `format`",
     )
-}
-
-fn literal_reason(error: literal::LiteralError) -> String {
-    match error {
-        literal::LiteralError::Malformed(reason) => reason,
-        literal::LiteralError::UnknownZone(zone) => format!("zone `{zone}` is not an IANA zone"),
-        literal::LiteralError::OffsetMismatch {
-            zone,
-            given,
-            expected,
-        } => format!("offset {given} does not hold in {zone} then (it is {expected})"),
-        _ => "it is outside the years 1677 to 2262".into(),
-    }
 }
 
 #[cfg(test)]
