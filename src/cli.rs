@@ -273,13 +273,10 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         return Ok(0);
     }
     if let Some(extra) = &args.committed {
-        return Err(Failure {
-            code: 2,
-            text: format!(
-                "error: unexpected `{}`: a second file goes with --check\n",
-                extra.display()
-            ),
-        });
+        return Err(Failure::usage(format!(
+            "error: unexpected `{}`: a second file goes with --check\n",
+            extra.display()
+        )));
     }
     let dir = match args.output.as_deref().and_then(Path::parent) {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -362,9 +359,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
             ];
             if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
                 return Err(Failure::usage(format!(
-                    "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it
-  help: name a `kind: timestream` target with --target
-"
+                    "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` target with --target\n"
                 )));
             }
             let (loaded, anchor) =
@@ -382,6 +377,18 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         }
         Target::Timestream(ts) => {
             let target_name = args.target.clone().unwrap_or_default();
+            // Arguments first: loading reads every source.
+            if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
+                return Err(Failure::usage(
+                    "error: --lead is for --pace live (burst writes everything now)\n",
+                ));
+            }
+            let request_timeout = args.request_timeout.unwrap_or(20.0);
+            if !(request_timeout > 0.0 && request_timeout.is_finite()) {
+                return Err(Failure::usage(
+                    "error: --request-timeout must be a positive number of seconds\n",
+                ));
+            }
             let pace = match args.pace {
                 PaceArg::Burst => Pace::Burst,
                 PaceArg::Live => Pace::Live {
@@ -395,9 +402,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
             let resume = if args.resume {
                 Some(crate::apply::timestream::journal::read(&journal).map_err(|e| {
                     Failure::usage(format!(
-                        "error: {e}
-  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere
-"
+                        "error: {e}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere\n"
                     ))
                 })?)
             } else {
@@ -413,19 +418,6 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
                 Some(r) => r.header.anchor,
                 None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
             };
-            if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
-                return Err(Failure::usage(
-                    "error: --lead is for --pace live (burst writes everything now)\n".to_string(),
-                ));
-            }
-            let request_timeout = args.request_timeout.unwrap_or(20.0);
-            if !(request_timeout > 0.0 && request_timeout.is_finite()) {
-                return Err(Failure::usage(
-                    "error: --request-timeout must be a positive number of seconds
-"
-                    .to_string(),
-                ));
-            }
             let options = crate::apply::timestream::Options {
                 target_name,
                 create: args.create,
@@ -512,14 +504,11 @@ fn default_journal(input: &Path, target: &str, shard: crate::apply::shard::Shard
 /// A target named in the configuration.
 fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Target, Failure> {
     use crate::apply::config::{self, Target};
-    let text = std::fs::read_to_string(config).map_err(|e| Failure {
-        code: 2,
-        text: format!(
+    let text = std::fs::read_to_string(config).map_err(|e| Failure::usage(format!(
             "error: cannot read `{}`: {e}\n  help: targets are named in `{}` (or the file given with --config)\n",
             config.display(),
             config::CONFIG_FILE
-        ),
-    })?;
+        )))?;
     let env = |name: &str| std::env::var(name).ok();
     match config::target(&text, name, &env) {
         Ok(Target::File { directory }) => {
@@ -541,30 +530,25 @@ fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Targe
             );
             Ok(Target::Timestream(ts))
         }
-        Err(diagnostics) => Err(Failure {
-            code: 1,
-            text: render::human(
-                &config.display().to_string(),
-                &text,
-                &diagnostics,
-                diagnostics_style(),
-            ),
-        }),
+        Err(diagnostics) => Err(Failure::input(render::human(
+            &config.display().to_string(),
+            &text,
+            &diagnostics,
+            diagnostics_style(),
+        ))),
     }
 }
 
 fn diff(args: &DiffArgs) -> Result<u8, Failure> {
     let read = |path: &Path| -> Result<crate::compile::plan::Plan, Failure> {
-        let text = std::fs::read_to_string(path).map_err(|e| Failure {
-            code: 2,
-            text: format!("error: cannot read `{}`: {e}\n", path.display()),
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))
         })?;
-        crate::compile::plan::from_yaml(&text).map_err(|e| Failure {
-            code: 1,
-            text: format!(
+        crate::compile::plan::from_yaml(&text).map_err(|e| {
+            Failure::input(format!(
                 "error[outatime::plan::invalid]: `{}` is not a readable plan: {e}\n",
                 path.display()
-            ),
+            ))
         })
     };
     let (old, new) = (read(&args.old)?, read(&args.new)?);

@@ -337,7 +337,9 @@ impl Sink for Handover {
 /// Runs the stream for `anchor` with `sink` on a second thread: the merge
 /// and the anomalies on this one, formatting and writing on the other. One
 /// producer and one consumer keep the order; the output is byte for byte
-/// that of `prepared.run(anchor, sink)`.
+/// that of `prepared.run(anchor, sink)`. The records handed over carry
+/// table, time, series and measures only (no `steps`, `writers` or `delay`):
+/// enough for the output formats, not for `apply`'s Timestream batches.
 pub fn run_on_two_threads<S: Sink + Send>(
     prepared: &super::Prepared,
     anchor: i64,

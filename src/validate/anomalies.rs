@@ -180,7 +180,7 @@ impl Validator<'_> {
             },
             "drift" => {
                 let rate = self.number_param(&mut p, "rate", "rate 0.5 per 1h");
-                let per = self.per_param(&mut p, "rate", "rate 0.5 per 1h");
+                let per = self.per_param(&mut p, "rate");
                 AnomalyKind::Drift { rate, per }
             }
             "flatline" => AnomalyKind::Flatline {

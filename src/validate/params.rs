@@ -200,13 +200,12 @@ impl Validator<'_> {
     }
 
     /// The `per D` of `rate X per D`, required and positive.
-    pub(super) fn per_param(&mut self, p: &mut Params<'_>, name: &str, example: &str) -> Duration {
+    pub(super) fn per_param(&mut self, p: &mut Params<'_>, name: &str) -> Duration {
         let Some(per) = p.given.get(name).map(|g| g.per) else {
             return Duration::ZERO;
         };
         let Some(lit) = per else {
             let span = p.given[name].value.span();
-            let _ = example;
             self.report(DiagnosticKind::MissingPer, span);
             p.ok = false;
             return Duration::ZERO;
