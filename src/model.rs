@@ -153,6 +153,17 @@ pub enum ConditionTest {
     In(Vec<String>),
 }
 
+impl ConditionTest {
+    /// Whether a dimension with value `v` passes.
+    pub fn allows(&self, v: &str) -> bool {
+        match self {
+            ConditionTest::Equals(x) => x == v,
+            ConditionTest::NotEquals(x) => x != v,
+            ConditionTest::In(list) => list.iter().any(|x| x == v),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Condition {
     pub dimension: String,

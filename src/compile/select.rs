@@ -9,7 +9,7 @@ use super::CompileError;
 use super::eval;
 use super::record::Value;
 use super::stream::ListedItem;
-use crate::model::{self, ConditionTest, Filter, MeasureType, Source, Step};
+use crate::model::{self, Filter, MeasureType, Source, Step};
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
 
 /// A series' dimensions, sorted by name.
@@ -69,14 +69,10 @@ pub(super) fn value_type(v: &Value) -> MeasureType {
 }
 
 pub(super) fn matches<'a>(filter: &Filter, dim: impl Fn(&str) -> Option<&'a str>) -> bool {
-    filter.conditions.iter().all(|c| {
-        let value = dim(&c.dimension).unwrap_or("");
-        match &c.test {
-            ConditionTest::Equals(v) => value == v,
-            ConditionTest::NotEquals(v) => value != v,
-            ConditionTest::In(list) => list.iter().any(|v| v == value),
-        }
-    })
+    filter
+        .conditions
+        .iter()
+        .all(|c| c.test.allows(dim(&c.dimension).unwrap_or("")))
 }
 
 /// Keeps a source row for a step when it falls in the step's window and

@@ -355,11 +355,7 @@ fn may_reach(filter: &Filter, step: &Step) -> bool {
             .iter()
             .all(|c| match dims.get(&c.dimension) {
                 None => true,
-                Some(v) => match &c.test {
-                    ConditionTest::Equals(x) => x == v,
-                    ConditionTest::NotEquals(x) => x != v,
-                    ConditionTest::In(list) => list.contains(v),
-                },
+                Some(v) => c.test.allows(v),
             })
     };
     match step {
@@ -405,11 +401,6 @@ fn windows_overlap(a: &Anomaly, b: &Anomaly) -> bool {
 /// Whether no series can match both filters, judged from `==`, `!=` and
 /// `in` on a shared dimension.
 fn filters_disjoint(a: &Filter, b: &Filter) -> bool {
-    let allows = |test: &ConditionTest, v: &str| match test {
-        ConditionTest::Equals(x) => x == v,
-        ConditionTest::NotEquals(x) => x != v,
-        ConditionTest::In(list) => list.iter().any(|x| x == v),
-    };
     let values = |test: &ConditionTest| -> Option<Vec<String>> {
         match test {
             ConditionTest::Equals(x) => Some(vec![x.clone()]),
@@ -420,8 +411,8 @@ fn filters_disjoint(a: &Filter, b: &Filter) -> bool {
     for ca in &a.conditions {
         for cb in b.conditions.iter().filter(|c| c.dimension == ca.dimension) {
             let disjoint = match (values(&ca.test), values(&cb.test)) {
-                (Some(va), _) => va.iter().all(|v| !allows(&cb.test, v)),
-                (None, Some(vb)) => vb.iter().all(|v| !allows(&ca.test, v)),
+                (Some(va), _) => va.iter().all(|v| !cb.test.allows(v)),
+                (None, Some(vb)) => vb.iter().all(|v| !ca.test.allows(v)),
                 (None, None) => false,
             };
             if disjoint {
