@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use outatime::commands::{self, Loaded};
 use outatime::compile::output::JsonLines;
-use outatime::render::Style;
+use outatime::diagnostics::render::Style;
 
 fn main() {
     divan::main();
@@ -83,7 +83,8 @@ fn replay_100k_csv_rows(bencher: divan::Bencher) {
     let dir = scratch("replay");
     let mut csv = String::from("ts,device_id,site,temperature,door_open\n");
     for i in 0..100_000i64 {
-        let t = outatime::literal::Instant(1_709_251_200_000_000_000 + (i / 10) * 60_000_000_000);
+        let t =
+            outatime::lang::literal::Instant(1_709_251_200_000_000_000 + (i / 10) * 60_000_000_000);
         csv.push_str(&format!("{t},d{},oslo-1,{}.5,false\n", i % 10, i % 30));
     }
     std::fs::write(dir.join("m.csv"), csv).unwrap();

@@ -8,10 +8,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::apply::timestream::dispatch::OnReject;
 use crate::commands::{self, Failure};
-use crate::diagnostic::{Diagnostic, DiagnosticKind};
-use crate::render::{self, Style};
+use crate::diagnostics::Span;
+use crate::diagnostics::render::{self, Style};
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::sources::ReadOptions;
-use crate::{Checked, ast::Span, check_text};
+use crate::{Checked, check_text};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -472,7 +473,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
 /// `--lead`: a duration of at most 15 minutes.
 fn lead(text: &str) -> Result<i64, Failure> {
     let limit = crate::apply::timestream::preflight::FUTURE_LIMIT;
-    match crate::literal::parse_duration(text) {
+    match crate::lang::literal::parse_duration(text) {
         Ok(d) if d.is_positive() && d.nanos() <= limit => Ok(d.nanos()),
         Ok(_) => Err(Failure::usage(format!(
             "error: --lead {text}: must be more than 0 and at most 15m (Timestream rejects records more than 15 minutes ahead)
@@ -552,7 +553,7 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
         })
     };
     let (old, new) = (read(&args.old)?, read(&args.new)?);
-    let d = crate::plan_diff::diff(&old, &new);
+    let d = crate::review::diff::diff(&old, &new);
     let text = match args.format {
         DiffFormat::Text => d.render_text(),
         DiffFormat::Markdown => d.render_markdown(),
@@ -587,7 +588,7 @@ fn check(args: &CheckArgs) -> ExitCode {
                 let summary = summary(&shown, &checked);
                 let _ = writeln!(stdout, "{summary}");
                 if let (true, Some(scenario)) = (args.explain, &checked.scenario) {
-                    let _ = write!(stdout, "{}", crate::explain::explain(scenario));
+                    let _ = write!(stdout, "{}", crate::review::explain::explain(scenario));
                 }
             }
             Format::Json => {
@@ -644,8 +645,8 @@ fn summary(path: &str, checked: &Checked) -> String {
             .filter(|d| d.severity() == severity)
             .count()
     };
-    let errors = count(crate::diagnostic::Severity::Error);
-    let warnings = count(crate::diagnostic::Severity::Warning);
+    let errors = count(crate::diagnostics::Severity::Error);
+    let warnings = count(crate::diagnostics::Severity::Warning);
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     match &checked.scenario {
         Some(s) => format!(

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::compile::output::{Csv, Digest, JsonLines, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, Prepared};
-use crate::model::Scenario;
-use crate::render::{self, Style};
+use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
+use crate::validate::model::Scenario;
 
 /// Why a command stopped, already worded; `code` is the exit code.
 pub struct Failure {
@@ -218,13 +218,13 @@ fn looks_like_plan(text: &str) -> bool {
 /// when it was the clock.
 pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
     let raw = match given {
-        Some(text) => crate::literal::parse_timestamp(text)
+        Some(text) => crate::lang::literal::parse_timestamp(text)
             .map_err(|e| {
                 let looks_like_a_date = text.len() >= 10
                     && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
                     && text.as_bytes()[4] == b'-';
                 let reason = match e {
-                    crate::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
+                    crate::lang::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
                         "it is not a date and time".into()
                     }
                     other => other.timestamp_reason(),
@@ -237,7 +237,7 @@ pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
         None => {
             let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
             let aligned = compile::align(now, align);
-            eprintln!("anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)", crate::literal::Instant(aligned));
+            eprintln!("anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)", crate::lang::literal::Instant(aligned));
             return Ok(aligned);
         }
     };
@@ -286,8 +286,8 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
         .map(|h| {
             let a = &loaded.scenario.anomalies[h.anomaly];
             let start = match a.at {
-                crate::model::TimePoint::Relative(d) => anchor.saturating_add(d.0),
-                crate::model::TimePoint::Absolute(i) => i.0,
+                crate::validate::model::TimePoint::Relative(d) => anchor.saturating_add(d.0),
+                crate::validate::model::TimePoint::Absolute(i) => i.0,
             };
             let (from, to) = match a.length {
                 Some(len) => (start, start.saturating_add(len.0)),
@@ -337,7 +337,7 @@ pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure>
     match plan::from_yaml(&committed) {
         Ok(old) => {
             let new = plan::from_yaml(&fresh).map_err(Failure::input)?;
-            text.push_str(&crate::plan_diff::diff(&old, &new).render_text());
+            text.push_str(&crate::review::diff::diff(&old, &new).render_text());
         }
         Err(_) => text.push_str("  (the committed file is not a readable plan)\n"),
     }

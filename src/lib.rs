@@ -17,33 +17,23 @@
 //! ```
 
 pub mod apply;
-pub mod ast;
-mod ast_builder;
-mod chunks;
 pub mod cli;
 pub mod commands;
 pub mod compile;
-pub mod diagnostic;
-pub mod diagnostic_kind;
-pub mod explain;
-pub mod literal;
-pub mod local_time;
-pub mod model;
-pub mod parser;
-pub mod plan_diff;
-pub mod render;
+pub mod diagnostics;
+pub mod lang;
+pub mod review;
 pub mod sources;
-mod suggest;
-pub mod timestream_names;
+pub mod targets;
 pub mod validate;
 
 use std::path::Path;
 
-use diagnostic::Diagnostic;
+use diagnostics::Diagnostic;
 
 /// Everything `check` learns about one scenario's text.
 pub struct Checked {
-    pub scenario: Option<model::Scenario>,
+    pub scenario: Option<validate::model::Scenario>,
     /// Sorted by position.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -52,21 +42,21 @@ impl Checked {
     pub fn has_errors(&self) -> bool {
         self.diagnostics
             .iter()
-            .any(|d| d.severity() == diagnostic::Severity::Error)
+            .any(|d| d.severity() == diagnostics::Severity::Error)
     }
 }
 
 /// Parses and validates scenario text. `base_dir` is the folder that source
 /// paths are relative to (the scenario file's).
 pub fn check_text(text: &str, base_dir: &Path) -> Checked {
-    let parsed = parser::parse(text);
+    let parsed = lang::parser::parse(text);
     let validated = validate::validate(&parsed.file, text, base_dir, &parsed.losses);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(validated.diagnostics);
-    diagnostic::sort(&mut diagnostics);
+    diagnostics::sort(&mut diagnostics);
     let scenario = if diagnostics
         .iter()
-        .any(|d| d.severity() == diagnostic::Severity::Error)
+        .any(|d| d.severity() == diagnostics::Severity::Error)
     {
         None
     } else {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 fn codes() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let source = std::fs::read_to_string(root.join("src/diagnostic_kind.rs")).unwrap();
+    let source = std::fs::read_to_string(root.join("src/diagnostics/kind.rs")).unwrap();
     let body = source.split("pub fn code(&self)").nth(1).unwrap();
     let body = body.split("pub fn message(&self)").next().unwrap();
     body.lines()

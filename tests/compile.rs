@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use outatime::commands;
 use outatime::compile::output::JsonLines;
-use outatime::render::Style;
+use outatime::diagnostics::render::Style;
 use proptest::prelude::*;
 
 /// A scratch folder with a scenario and its data files.
@@ -40,7 +40,7 @@ impl Scratch {
     /// The record stream at `anchor`, as JSON lines.
     fn records(&self, scenario: &str, anchor: &str) -> Result<String, String> {
         let loaded = self.load(scenario)?;
-        let anchor = outatime::literal::parse_timestamp(anchor).unwrap().0;
+        let anchor = outatime::lang::literal::parse_timestamp(anchor).unwrap().0;
         let anchor = outatime::compile::align(anchor, loaded.prepared.anchor_align);
         let mut sink = JsonLines::new(Vec::new(), &loaded.prepared.catalog);
         loaded
@@ -194,10 +194,10 @@ fn the_anchor_is_rounded_down_to_anchor_align() {
 }
 
 fn minute_csv(start: &str, minutes: i64) -> String {
-    let t0 = outatime::literal::parse_timestamp(start).unwrap().0;
+    let t0 = outatime::lang::literal::parse_timestamp(start).unwrap().0;
     let mut out = String::from("ts,device,v\n");
     for i in 0..minutes {
-        let t = outatime::literal::Instant(t0 + i * 60_000_000_000);
+        let t = outatime::lang::literal::Instant(t0 + i * 60_000_000_000);
         out.push_str(&format!("{t},d1,{i}\n"));
     }
     out
@@ -215,10 +215,10 @@ proptest! {
     ) {
         let s = Scratch::new(&format!("prop-{from}-{length}-{shift_minutes}"));
         s.file("m.csv", &minute_csv("2024-03-12T00:00:00Z", 1000));
-        let start = outatime::literal::Instant(
-            outatime::literal::parse_timestamp("2024-03-12T00:00:00Z").unwrap().0 + from * 60_000_000_000,
+        let start = outatime::lang::literal::Instant(
+            outatime::lang::literal::parse_timestamp("2024-03-12T00:00:00Z").unwrap().0 + from * 60_000_000_000,
         );
-        let end = outatime::literal::Instant(start.0 + length * 60_000_000_000);
+        let end = outatime::lang::literal::Instant(start.0 + length * 60_000_000_000);
         let scenario = format!(
             "scenario \"p\"\nsource m csv \"m.csv\" {{\n  time ts\n  dimensions device\n  measures v bigint\n}}\ntable epsilon\nreplay m into epsilon {{\n  window {start} .. {end}\n  shift by {}{}m\n}}\n",
             if shift_minutes < 0 { "-" } else { "" },
@@ -229,7 +229,7 @@ proptest! {
         prop_assert_eq!(stream.lines().count() as i64, available);
         for (i, line) in stream.lines().enumerate() {
             prop_assert_eq!(value(line, "v") as i64, from + i as i64, "value order");
-            let t = outatime::literal::parse_timestamp(&time(line)).unwrap().0;
+            let t = outatime::lang::literal::parse_timestamp(&time(line)).unwrap().0;
             prop_assert_eq!(t, start.0 + (i as i64 + shift_minutes) * 60_000_000_000);
         }
         let _ = std::fs::remove_dir_all(&s.dir);
@@ -413,11 +413,11 @@ fn extrapolation_continues_a_known_trend_without_a_seam() {
     let s = Scratch::new("trend");
     // v = 100 + 2·hour, hourly, for two days.
     let mut csv = String::from("ts,device,v\n");
-    let t0 = outatime::literal::parse_timestamp("2024-03-01T00:00:00Z")
+    let t0 = outatime::lang::literal::parse_timestamp("2024-03-01T00:00:00Z")
         .unwrap()
         .0;
     for h in 0..48 {
-        let t = outatime::literal::Instant(t0 + h * 3_600_000_000_000);
+        let t = outatime::lang::literal::Instant(t0 + h * 3_600_000_000_000);
         csv.push_str(&format!("{t},d1,{}\n", 100 + 2 * h));
     }
     s.file("m.csv", &csv);
@@ -686,7 +686,7 @@ fn two_threads_write_byte_for_byte_what_one_thread_writes() {
         "{TWO_STEPS}\nsource m csv \"m.csv\" {{\n  time ts\n  dimensions device\n  measures v double\n}}\nreplay m into alpha {{\n  shift end to now - 3h\n}}\n"
     );
     let loaded = s.load(&scenario).unwrap();
-    let anchor = outatime::literal::parse_timestamp(ANCHOR).unwrap().0;
+    let anchor = outatime::lang::literal::parse_timestamp(ANCHOR).unwrap().0;
     let mut one = JsonLines::new(Vec::new(), &loaded.prepared.catalog);
     loaded.prepared.run(anchor, &mut one).unwrap();
     let one = one.finish().unwrap();

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use outatime::render::{self, Style};
+use outatime::diagnostics::render::{self, Style};
 
 fn check(path: &Path) -> (String, outatime::Checked) {
     let bytes = std::fs::read(path).unwrap();
@@ -54,7 +54,7 @@ fn snapshot_valid(path: &Path) {
         panic!("{} does not pass check:\n{rendered}", path.display());
     };
     let mut explained = rendered;
-    explained.push_str(&outatime::explain::explain(scenario));
+    explained.push_str(&outatime::review::explain::explain(scenario));
     insta::assert_snapshot!("explain", explained);
     let relative = Path::new(&shown(path)).to_path_buf();
     let loaded = outatime::commands::load(&relative, Default::default(), Style::PLAIN)

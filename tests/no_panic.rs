@@ -110,13 +110,13 @@ fn mutate(text: &str, edits: &[(usize, usize, usize)]) -> String {
 fn check_everything(text: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let checked = outatime::check_text(text, &dir);
-    let _ = outatime::render::human(
+    let _ = outatime::diagnostics::render::human(
         "x.scenario",
         text,
         &checked.diagnostics,
-        outatime::render::Style::PLAIN,
+        outatime::diagnostics::render::Style::PLAIN,
     );
-    let _ = outatime::render::json_lines("x.scenario", text, &checked.diagnostics);
+    let _ = outatime::diagnostics::render::json_lines("x.scenario", text, &checked.diagnostics);
     for d in &checked.diagnostics {
         assert!(
             d.span.start <= d.span.end && d.span.end <= text.len(),
@@ -156,11 +156,11 @@ fn a_ten_megabyte_line_ends_in_diagnostics() {
     text.push_str("\" }\n");
     let checked = outatime::check_text(&text, Path::new("."));
     assert!(checked.has_errors(), "a 10 MB table name is refused");
-    let rendered = outatime::render::human(
+    let rendered = outatime::diagnostics::render::human(
         "big.scenario",
         &text,
         &checked.diagnostics,
-        outatime::render::Style::PLAIN,
+        outatime::diagnostics::render::Style::PLAIN,
     );
     assert!(
         rendered.len() < 10_000,

@@ -13,9 +13,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::ast::Span;
-use crate::diagnostic::{Diagnostic, DiagnosticKind};
-use crate::suggest::closest;
+use crate::diagnostics::Span;
+use crate::diagnostics::suggest::closest;
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
 
 /// The file `apply` looks for in the working folder.
 pub const CONFIG_FILE: &str = "outatime.yaml";
@@ -59,7 +59,19 @@ pub struct Retention {
 #[derive(Debug)]
 pub enum Target {
     File { directory: PathBuf },
-    Timestream(super::timestream::TimestreamTarget),
+    Timestream(TimestreamTarget),
+}
+
+/// A Timestream target's settings with `${ENV}` expanded: plain data that
+/// `apply::timestream` reads.
+#[derive(Debug)]
+pub struct TimestreamTarget {
+    pub region: String,
+    pub database: String,
+    pub endpoint_url: Option<String>,
+    pub table_prefix: String,
+    pub table_suffix: String,
+    pub retention: Option<Retention>,
 }
 
 /// Reads `text` (the file's contents) and picks the target `name`.
@@ -97,7 +109,7 @@ pub fn target(
             table_prefix,
             table_suffix,
             retention,
-        } => Target::Timestream(super::timestream::TimestreamTarget {
+        } => Target::Timestream(TimestreamTarget {
             region: expand(region),
             database: expand(database),
             endpoint_url: endpoint_url.as_deref().map(&mut expand),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::random::Key;
 use super::record::Value;
-use crate::model::{MeasureType, Model, Scalar, Term};
+use crate::validate::model::{MeasureType, Model, Scalar, Term};
 
 /// A model bound to one series and measure: everything needed to produce
 /// its value at any instant of its schedule.
@@ -339,7 +339,7 @@ fn fill_circular(sums: &[f64], counts: &[usize]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::literal::Duration;
+    use crate::lang::literal::Duration;
 
     const H: i64 = 3_600_000_000_000;
 

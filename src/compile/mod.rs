@@ -22,8 +22,8 @@ use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongs
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{self, AnomalyKind, MeasureType, Scenario, Shift, Step, TimePoint};
 use crate::sources::{ReadOptions, ReadSummary};
+use crate::validate::model::{self, AnomalyKind, MeasureType, Scenario, Shift, Step, TimePoint};
 use eval::MeasureEval;
 use random::Key;
 use record::Value;

@@ -10,9 +10,9 @@ use super::random::Key;
 use super::record::Value;
 use super::select::{Numbering, Selected};
 use super::{CompileError, PreparedStep, series_text};
-use crate::literal::Instant;
-use crate::local_time::{self, Ambiguous, Nonexistent};
-use crate::model::{self, Shift, TimePoint};
+use crate::lang::literal::Instant;
+use crate::lang::literal::{Ambiguous, Nonexistent, resolve_local};
+use crate::validate::model::{self, Shift, TimePoint};
 
 pub(super) fn schedule_bounds(s: &model::Schedule) -> (bool, i64, i64) {
     match (s.start, s.end) {
@@ -100,7 +100,7 @@ pub(super) fn calendar_shift(time: i64, days: i64, zone: &chrono_tz::Tz) -> Opti
         .date()
         .checked_add_signed(chrono::TimeDelta::try_days(days)?)?;
     let shifted = chrono::NaiveDateTime::new(date, local.time());
-    local_time::resolve(zone, shifted, Nonexistent::Shift, Ambiguous::Earlier)
+    resolve_local(zone, shifted, Nonexistent::Shift, Ambiguous::Earlier)
         .ok()
         .map(|i: Instant| i.0)
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::record::Value;
 use super::stream::{Catalog, Hit, Record, Sink};
-use crate::literal::{Duration, Instant};
-use crate::model::{
+use crate::lang::literal::{Duration, Instant};
+use crate::validate::model::{
     AnomalyKind, ConditionTest, Filter, Layout, Model, Scalar, Scenario, Schedule, Shift,
     SourceKind, Step, Term, TimePoint,
 };
@@ -266,7 +266,7 @@ pub fn build(inputs: PlanInputs<'_>) -> Plan {
                                 min: numeric.then_some(st.min),
                                 max: numeric.then_some(st.max),
                                 mean: numeric.then(|| st.sum / st.count.max(1) as f64),
-                                true_count: (*ty == crate::model::MeasureType::Boolean)
+                                true_count: (*ty == crate::validate::model::MeasureType::Boolean)
                                     .then_some(st.trues),
                             };
                             (name.clone(), summary)
@@ -559,10 +559,10 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
             // Defaults explicit: without `measures`, every measure of the source.
             plan.measures = r.measures.clone().or_else(|| {
                 scenario.sources.get(&r.source).map(|s| match &s.measures {
-                    crate::model::SourceMeasures::Wide(defs) => {
+                    crate::validate::model::SourceMeasures::Wide(defs) => {
                         defs.iter().map(|d| d.name.clone()).collect()
                     }
-                    crate::model::SourceMeasures::Long { .. } => {
+                    crate::validate::model::SourceMeasures::Long { .. } => {
                         vec!["all (named by the data)".to_string()]
                     }
                 })

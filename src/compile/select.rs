@@ -9,8 +9,8 @@ use super::CompileError;
 use super::eval;
 use super::record::Value;
 use super::stream::ListedItem;
-use crate::model::{self, Filter, MeasureType, Source, Step};
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
+use crate::validate::model::{self, Filter, MeasureType, Source, Step};
 
 /// A series' dimensions, sorted by name.
 pub(super) type Dims = Vec<(String, String)>;
@@ -232,8 +232,9 @@ pub(super) fn numbering(
 }
 
 pub(super) fn check_measure_name(source: &str, name: &str) -> Result<(), CompileError> {
-    use crate::timestream_names::{NameProblem, problem};
-    let Some(found) = problem(crate::diagnostic_kind::NameKind::Measure, name) else {
+    use crate::targets::{DEFAULT_RULES, NameProblem};
+    let Some(found) = DEFAULT_RULES.problem(crate::diagnostics::kind::NameKind::Measure, name)
+    else {
         return Ok(());
     };
     let reason = match found {

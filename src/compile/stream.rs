@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use super::eval::MeasureEval;
 use super::random::Key;
 use super::record::Value;
-use crate::model::{AnomalyKind, MeasureType};
+use crate::validate::model::{AnomalyKind, MeasureType};
 
 /// The tables, series and measures of a compiled scenario, indexed so that
 /// records carry small numbers instead of names.

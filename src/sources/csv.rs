@@ -8,8 +8,8 @@ use std::path::Path;
 use ::csv::{ErrorKind, ReaderBuilder, StringRecord};
 
 use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, value};
-use crate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
-use crate::suggest;
+use crate::diagnostics::suggest;
+use crate::validate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
 
 /// Reads one CSV file (a `csv` source, or one result file of an export).
 pub(super) fn read_file(
@@ -38,7 +38,7 @@ pub(super) fn read_file(
     let mut record = StringRecord::new();
     // One row, refilled for every record: its strings keep their capacity.
     let mut row = SourceRow {
-        time: crate::literal::Instant(0),
+        time: crate::lang::literal::Instant(0),
         dimensions: Vec::new(),
         measures: Vec::new(),
     };

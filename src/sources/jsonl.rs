@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::csv::{empty_measure_name, empty_time};
 use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
-use crate::model::SourceMeasures;
+use crate::validate::model::SourceMeasures;
 
 pub(super) fn read_file(
     path: &Path,

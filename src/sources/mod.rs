@@ -24,8 +24,8 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::literal::Instant;
-use crate::model::{Scalar, Source, SourceKind};
+use crate::lang::literal::Instant;
+use crate::validate::model::{Scalar, Source, SourceKind};
 
 use self::time::TimeParser;
 

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 use super::*;
-use crate::literal::parse_timestamp;
-use crate::local_time::{Ambiguous, Nonexistent};
-use crate::model::{EpochUnit, MeasureDef, MeasureType, SourceMeasures, TimeFormat};
+use crate::lang::literal::parse_timestamp;
+use crate::lang::literal::{Ambiguous, Nonexistent};
+use crate::validate::model::{EpochUnit, MeasureDef, MeasureType, SourceMeasures, TimeFormat};
 
 /// A folder of its own under the temp dir, removed afterwards.
 struct Scratch(PathBuf);

@@ -12,9 +12,8 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::{CellError, quoted};
-use crate::literal::{self, Instant};
-use crate::local_time::{self, Ambiguous, LocalTimeError, Nonexistent};
-use crate::model::{EpochUnit, Source, TimeFormat};
+use crate::lang::literal::{self, Ambiguous, Instant, LocalTimeError, Nonexistent, resolve_local};
+use crate::validate::model::{EpochUnit, Source, TimeFormat};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
@@ -162,7 +161,7 @@ impl TimeParser {
 
     fn resolve_local(&self, text: &str, local: NaiveDateTime) -> Result<Instant, CellError> {
         let zone = self.zone.name();
-        local_time::resolve(&self.zone, local, self.nonexistent, self.ambiguous).map_err(|e| {
+        resolve_local(&self.zone, local, self.nonexistent, self.ambiguous).map_err(|e| {
             match e {
                 LocalTimeError::Nonexistent => CellError::new(
                     format!(
@@ -430,7 +429,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::model::{MeasureType, SourceKind, SourceMeasures};
+    use crate::validate::model::{MeasureType, SourceKind, SourceMeasures};
 
     fn source(
         format: TimeFormat,

@@ -2,12 +2,12 @@
 
 use super::params::Given;
 use super::{Declared, Validator, add, ordered};
-use crate::ast::{self, AnomalyClause, Span, ValueSyntax};
-use crate::diagnostic::DiagnosticKind;
-use crate::model::{
+use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::suggest::closest;
+use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
+use crate::validate::model::{
     Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Scalar, Shift, Step, TimePoint,
 };
-use crate::suggest::closest;
 
 const KINDS: &[&str] = &[
     "spike", "offset", "scale", "drift", "flatline", "noise", "clip", "outliers", "dropout", "late",
@@ -44,7 +44,7 @@ impl Validator<'_> {
         if !declared.tables.contains_key(&a.table.value) && !self.unparsed.contains(&a.table.value)
         {
             let known = declared.table_spans.keys().map(String::as_str);
-            self.unknown_name(crate::diagnostic_kind::NameKind::Table, &a.table, known);
+            self.unknown_name(crate::diagnostics::kind::NameKind::Table, &a.table, known);
             ok = false;
         }
         match (&a.measure, kind) {
@@ -273,7 +273,8 @@ impl Validator<'_> {
             };
             let fits = match &p.value {
                 ValueSyntax::Number(lit) if ty == MeasureType::Bigint => {
-                    crate::literal::parse_number(&lit.value).is_ok_and(|n| n.value.fract() == 0.0)
+                    crate::lang::literal::parse_number(&lit.value)
+                        .is_ok_and(|n| n.value.fract() == 0.0)
                 }
                 ValueSyntax::Number(_) => ty.is_numeric(),
                 ValueSyntax::Bool(_) => ty == MeasureType::Boolean,

@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 
 use super::{Declared, Validator};
-use crate::ast::{self, SourceClause, Span, StatementKind, TableClause, TimeFormatSyntax};
-use crate::diagnostic::DiagnosticKind;
-use crate::diagnostic_kind::NameKind;
-use crate::local_time::{Ambiguous, Nonexistent};
-use crate::model::{
+use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind::NameKind;
+use crate::diagnostics::suggest::closest;
+use crate::lang::ast::{self, SourceClause, Span, StatementKind, TableClause, TimeFormatSyntax};
+use crate::lang::literal::{Ambiguous, Nonexistent};
+use crate::validate::model::{
     EpochUnit, Layout, MeasureDef, MeasureType, Source, SourceKind, SourceMeasures, Table,
     TimeFormat,
 };
-use crate::suggest::closest;
 
 pub(crate) const MEASURE_TYPES: &[(&str, MeasureType)] = &[
     ("double", MeasureType::Double),
@@ -363,7 +363,7 @@ impl Validator<'_> {
             seen.insert(keyword, span);
             match clause {
                 TableClause::Name(n) => {
-                    self.table_name(n);
+                    self.target_name(NameKind::Table, &n.value, n.span);
                     table.target_name = n.value.clone();
                 }
                 TableClause::Layout(l) => {
@@ -373,21 +373,21 @@ impl Validator<'_> {
                     }
                 }
                 TableClause::MeasureName(m) => {
-                    self.timestream_name(NameKind::Measure, &m.value, m.span);
+                    self.target_name(NameKind::Measure, &m.value, m.span);
                     table.measure_name = m.value.clone();
                 }
                 TableClause::Unknown(_) => {}
             }
         }
         if !seen.contains_key("name") {
-            self.table_name(&t.name);
+            self.target_name(NameKind::Table, &t.name.value, t.name.span);
         }
         table
     }
 
     /// Two declarations that write to one target table would mix their data.
     fn distinct_target_names(&mut self, declared: &Declared) {
-        let mut in_file_order: Vec<(Span, &crate::model::Table)> = declared
+        let mut in_file_order: Vec<(Span, &crate::validate::model::Table)> = declared
             .tables
             .iter()
             .map(|(name, table)| (declared.table_spans[name.as_str()], table))

@@ -8,6 +8,7 @@
 
 mod anomalies;
 mod declarations;
+pub mod model;
 mod models;
 mod params;
 mod steps;
@@ -18,12 +19,12 @@ use std::path::Path;
 
 use chrono_tz::Tz;
 
-use crate::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
-use crate::diagnostic::{Diagnostic, DiagnosticKind, Severity};
-use crate::literal::{self, Duration, LiteralError, Number};
-use crate::model::{self, Filter, Scenario, Schedule, TimePoint, Window};
-use crate::parser::Losses;
-use crate::suggest::{closest, closest_time_zone};
+use crate::diagnostics::suggest::{closest, closest_time_zone};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
+use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
+use crate::lang::literal::{self, Duration, LiteralError, Number};
+use crate::lang::parser::Losses;
+use model::{Filter, Scenario, Schedule, TimePoint, Window};
 
 /// The result of validation: the scenario when nothing is wrong, and the
 /// diagnostics (warnings may come with a scenario).
@@ -379,7 +380,7 @@ impl Validator<'_> {
                 && !known.contains(&c.dimension.value)
             {
                 self.unknown_name(
-                    crate::diagnostic_kind::NameKind::Dimension,
+                    crate::diagnostics::kind::NameKind::Dimension,
                     &c.dimension,
                     known.iter().map(String::as_str),
                 );
@@ -403,7 +404,7 @@ impl Validator<'_> {
 
     fn unknown_name<'k>(
         &mut self,
-        kind: crate::diagnostic_kind::NameKind,
+        kind: crate::diagnostics::kind::NameKind,
         name: &ast::Name,
         known: impl Iterator<Item = &'k str> + Clone,
     ) {

@@ -2,10 +2,10 @@
 
 use super::Validator;
 use super::params::Given;
-use crate::ast::{ModelSyntax, TermSyntax, ValueSyntax};
-use crate::diagnostic::DiagnosticKind;
-use crate::model::{MeasureType, Model, Term};
-use crate::suggest::closest;
+use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::suggest::closest;
+use crate::lang::ast::{ModelSyntax, TermSyntax, ValueSyntax};
+use crate::validate::model::{MeasureType, Model, Term};
 
 /// Every term, the types it fits, and whether it is learned from data.
 const TERMS: &[(&str, &[MeasureType], bool)] = &[

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::Validator;
-use crate::ast::{Lit, Name, Span, ValueSyntax};
-use crate::diagnostic::DiagnosticKind;
-use crate::literal::{self, Duration};
-use crate::model::{MeasureType, Scalar};
-use crate::suggest::closest;
+use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::suggest::closest;
+use crate::lang::ast::{Lit, Name, Span, ValueSyntax};
+use crate::lang::literal::{self, Duration};
+use crate::validate::model::{MeasureType, Scalar};
 
 /// One parameter as written: `period: 24h`, `magnitude 12.5`, `rate 2 per 1h`.
 pub(super) struct Given<'a> {

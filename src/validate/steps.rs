@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use super::models::ModelPlace;
 use super::tables::Shape;
 use super::{Declared, Validator};
-use crate::ast::{self, Assignment, ShiftSyntax, Span, Spanned, StepClause};
-use crate::diagnostic::DiagnosticKind;
-use crate::diagnostic_kind::NameKind;
-use crate::literal::Duration;
-use crate::model::{
+use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind::NameKind;
+use crate::lang::ast::{self, Assignment, ShiftSyntax, Span, Spanned, StepClause};
+use crate::lang::literal::Duration;
+use crate::validate::model::{
     Extrapolate, Filter, Generate, GeneratedMeasure, MeasureType, Replay, Shift, Source,
     SourceMeasures, Step, Term,
 };
@@ -349,7 +349,7 @@ impl Validator<'_> {
     /// no learned value.
     fn season_fits(
         &mut self,
-        model: &crate::model::Model,
+        model: &crate::validate::model::Model,
         syntax: &ast::ModelSyntax,
         learned: i64,
         ok: &mut bool,
@@ -565,8 +565,11 @@ fn wide_measures(source: &Source) -> Option<Vec<(String, MeasureType)>> {
 
 /// Why an extrapolation's shift cannot place its learned window on its
 /// schedule: the two must be of one kind (relative to `now`, or instants).
-fn extrapolate_shift_problem(shift: &Shift, schedule: &crate::model::Schedule) -> Option<String> {
-    use crate::model::TimePoint;
+fn extrapolate_shift_problem(
+    shift: &Shift,
+    schedule: &crate::validate::model::Schedule,
+) -> Option<String> {
+    use crate::validate::model::TimePoint;
     let relative = matches!(schedule.start, TimePoint::Relative(_));
     match shift {
         Shift::CalendarDays { .. } => Some(

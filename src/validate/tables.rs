@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::{Declared, Validator};
-use crate::ast::{self, Span, StatementKind};
-use crate::diagnostic::DiagnosticKind;
-use crate::diagnostic_kind::NameKind;
-use crate::model::MeasureType;
-use crate::timestream_names::{self, NameProblem};
+use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind::NameKind;
+use crate::lang::ast::{self, Span, StatementKind};
+use crate::targets::{DEFAULT_RULES, NameProblem};
+use crate::validate::model::MeasureType;
 
 /// What one step writes into its table, with where each name was written.
 #[derive(Clone, Debug, Default)]
@@ -97,7 +97,7 @@ impl Validator<'_> {
 
     fn table_shape(&mut self, table: &str, got: &Received) {
         for (name, span) in &got.dimensions {
-            self.timestream_name(NameKind::Dimension, name, *span);
+            self.target_name(NameKind::Dimension, name, *span);
             if let Some((_, measure)) = got.measures.get(name) {
                 self.report(
                     DiagnosticKind::DimensionIsMeasure {
@@ -110,9 +110,10 @@ impl Validator<'_> {
             }
         }
         for (name, (_, span)) in &got.measures {
-            self.timestream_name(NameKind::Measure, name, *span);
+            self.target_name(NameKind::Measure, name, *span);
         }
-        if got.dimensions.len() > timestream_names::MAX_DIMENSIONS_PER_TABLE {
+        let max_dimensions = DEFAULT_RULES.max_dimensions_per_table();
+        if max_dimensions.is_some_and(|max| got.dimensions.len() > max) {
             let span = *got.dimensions.values().max().unwrap_or(&Span::default());
             self.report(
                 DiagnosticKind::TooManyDimensions {
@@ -124,9 +125,10 @@ impl Validator<'_> {
         }
     }
 
-    /// Length and reserved words of a dimension or measure name.
-    pub(super) fn timestream_name(&mut self, kind: NameKind, name: &str, span: Span) {
-        let diagnostic = match timestream_names::problem(kind, name) {
+    /// What the target would refuse about a table, dimension or measure
+    /// name: length, characters, reserved words.
+    pub(super) fn target_name(&mut self, kind: NameKind, name: &str, span: Span) {
+        let diagnostic = match DEFAULT_RULES.problem(kind, name) {
             None => return,
             Some(NameProblem::TooLong { bytes, max }) => DiagnosticKind::NameTooLong {
                 kind,
@@ -141,28 +143,6 @@ impl Validator<'_> {
             },
         };
         self.report(diagnostic, span);
-    }
-
-    /// A target table name: 3 to 256 characters of letters, digits, `_ - .`.
-    pub(super) fn table_name(&mut self, name: &ast::Name) {
-        let n = &name.value;
-        let reason = if !(3..=256).contains(&n.len()) {
-            Some("table names have 3 to 256 characters".to_string())
-        } else {
-            n.chars()
-                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-                .map(|c| format!("`{c}` is not allowed; use letters, digits, `_`, `-` and `.`"))
-        };
-        if let Some(reason) = reason {
-            self.report(
-                DiagnosticKind::ReservedName {
-                    kind: NameKind::Table,
-                    name: n.clone(),
-                    reason,
-                },
-                name.span,
-            );
-        }
     }
 
     /// Anomalies name a table's measure and dimensions: check them against

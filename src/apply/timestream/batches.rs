@@ -14,7 +14,7 @@ use aws_sdk_timestreamwrite::types::{Dimension, MeasureValue, MeasureValueType, 
 
 use crate::compile::record::Value;
 use crate::compile::stream::{Catalog, Record as StreamRecord, Sink};
-use crate::model::{Layout, MeasureType};
+use crate::validate::model::{Layout, MeasureType};
 
 /// The WriteRecords limit.
 pub const MAX_BATCH: usize = 100;

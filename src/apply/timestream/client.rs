@@ -9,8 +9,8 @@ use aws_sdk_timestreamwrite::types::{
     MagneticStoreWriteProperties, RetentionProperties, TableStatus,
 };
 
-use super::TimestreamTarget;
 use crate::apply::config::Retention;
+use crate::apply::config::TimestreamTarget;
 
 /// What a table accepts, from DescribeTable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

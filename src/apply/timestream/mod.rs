@@ -34,22 +34,12 @@ use journal::{Header, Journal, Resumed};
 use outcome::{check_resumable, finish, preflight_refusal, refusal};
 use preflight::Scan;
 
-use super::config::Retention;
+use super::config::TimestreamTarget;
 use super::progress::Progress;
 use super::shard::{Shard, Sharded};
 use super::{Applied, ApplyReport, TARGET_FAILURE, TableReport};
 use crate::commands::{Failure, Loaded};
-use crate::model::Layout;
-
-#[derive(Debug)]
-pub struct TimestreamTarget {
-    pub region: String,
-    pub database: String,
-    pub endpoint_url: Option<String>,
-    pub table_prefix: String,
-    pub table_suffix: String,
-    pub retention: Option<Retention>,
-}
+use crate::validate::model::Layout;
 
 pub struct Options {
     /// The target's name in the configuration: the journal checks it.

@@ -1,8 +1,38 @@
 //! A diagnostic is data: what is wrong (`DiagnosticKind`) and where (`Span`).
-//! Wording lives in `diagnostic_kind.rs`, rendering in `render.rs`.
+//! Wording lives in `kind.rs`, rendering in `render.rs`.
 
-use crate::ast::Span;
-pub(crate) use crate::diagnostic_kind::DiagnosticKind;
+pub(crate) use kind::DiagnosticKind;
+
+pub mod kind;
+pub mod render;
+pub(crate) mod suggest;
+
+/// A byte range `[start, end)` into the whole file a diagnostic is about (a
+/// scenario, or `outatime.yaml`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

@@ -1,13 +1,12 @@
-//! Reading literals as written: durations, numbers, timestamps.
-//! Pure functions from text to value or to the reason it is not one.
+//! Reading literals as written: durations, numbers, timestamps, and local
+//! wall-clock times with the language's daylight-saving rules. Pure
+//! functions from text to value or to the reason it is not one.
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
+use chrono::{LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use chrono_tz::Tz;
-
-use crate::local_time::{self, Ambiguous, Nonexistent};
 
 const NANOS_PER_MS: i64 = 1_000_000;
 const NANOS_PER_S: i64 = 1_000_000_000;
@@ -219,7 +218,7 @@ pub fn parse_timestamp(text: &str) -> Result<Instant, LiteralError> {
             "it has no offset: add `Z` for UTC, an offset such as `+01:00`, or a zone such as `[Europe/Oslo]`",
         )),
         (Some(seconds), None) => offset_instant(naive, seconds),
-        (None, Some(tz)) => local_time::resolve(&tz, naive, Nonexistent::Shift, Ambiguous::Earlier)
+        (None, Some(tz)) => resolve_local(&tz, naive, Nonexistent::Shift, Ambiguous::Earlier)
             .map_err(|_| LiteralError::TimestampOutOfRange),
         (Some(seconds), Some(tz)) => {
             let candidates: Vec<i32> = match tz.from_local_datetime(&naive) {
@@ -374,6 +373,64 @@ fn parse_local(text: &str) -> Result<NaiveDateTime, LiteralError> {
     let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)
         .ok_or_else(|| malformed("the time of day does not exist"))?;
     Ok(NaiveDateTime::new(date, time))
+}
+
+// Local wall-clock time → instant: gaps and overlaps.
+
+/// What a local time inside a spring-forward gap means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nonexistent {
+    /// Move forward by the length of the gap (02:30 → 03:30).
+    Shift,
+    Error,
+}
+
+/// What a local time that occurs twice (fall-back) means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ambiguous {
+    Earlier,
+    Later,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalTimeError {
+    Nonexistent,
+    Ambiguous,
+    OutOfRange,
+}
+
+/// The instant a local wall-clock time in `tz` names, by the language's
+/// daylight-saving rules (RFC 9557 "compatible" by default).
+pub fn resolve_local(
+    tz: &Tz,
+    local: NaiveDateTime,
+    nonexistent: Nonexistent,
+    ambiguous: Ambiguous,
+) -> Result<Instant, LocalTimeError> {
+    let offset_seconds = match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.offset().fix().local_minus_utc(),
+        LocalResult::Ambiguous(earlier, later) => match ambiguous {
+            Ambiguous::Earlier => earlier.offset().fix().local_minus_utc(),
+            Ambiguous::Later => later.offset().fix().local_minus_utc(),
+            Ambiguous::Error => return Err(LocalTimeError::Ambiguous),
+        },
+        LocalResult::None => match nonexistent {
+            // The offset in force before the gap, applied to the wall time,
+            // lands as far past the gap as the wall time is into it.
+            Nonexistent::Shift => {
+                let before = local
+                    .checked_sub_signed(chrono::TimeDelta::days(1))
+                    .ok_or(LocalTimeError::OutOfRange)?;
+                tz.offset_from_utc_datetime(&before).fix().local_minus_utc()
+            }
+            Nonexistent::Error => return Err(LocalTimeError::Nonexistent),
+        },
+    };
+    let utc = local
+        .checked_sub_signed(chrono::TimeDelta::seconds(offset_seconds.into()))
+        .ok_or(LocalTimeError::OutOfRange)?;
+    Instant::from_naive_utc(utc).map_err(|_| LocalTimeError::OutOfRange)
 }
 
 #[cfg(test)]

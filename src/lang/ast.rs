@@ -4,31 +4,7 @@
 //! validator (`validate`) decides what they mean. Nothing here is checked
 //! beyond the shape the grammar enforces.
 
-/// A byte range `[start, end)` into the whole scenario file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-
-    pub fn len(self) -> usize {
-        self.end - self.start
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.start == self.end
-    }
-}
+pub use crate::diagnostics::Span;
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]

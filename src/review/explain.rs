@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use crate::compile::plan::{offset_words, point_words, schedule_words};
-use crate::literal::Duration;
-use crate::model::{
+use crate::lang::literal::Duration;
+use crate::validate::model::{
     Anomaly, AnomalyKind, ConditionTest, Filter, Layout, Scenario, Schedule, Shift, Source,
     SourceMeasures, Step, TimeFormat, TimePoint, Window,
 };

@@ -4,10 +4,10 @@
 
 use pest::iterators::Pair;
 
-use crate::ast::*;
-use crate::chunks::first_word;
-use crate::diagnostic::{Diagnostic, DiagnosticKind};
-use crate::parser::Rule;
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::lang::ast::*;
+use crate::lang::chunks::first_word;
+use crate::lang::grammar::Rule;
 
 /// Builds one statement; `offset` is where its chunk starts in the file.
 pub(crate) fn statement(

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::ast::Span;
-use crate::diagnostic::Severity;
+use crate::diagnostics::Severity;
+use crate::diagnostics::Span;
 
 /// What kind of name a message is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,12 +1,29 @@
-//! Timestream's rules for dimension and measure names (Developer Guide,
-//! "Naming constraints" and "Quotas"), shared by the validator (names in
-//! the scenario) and the compiler (measure names read from long rows).
+//! Timestream's rules for table, dimension and measure names (Developer
+//! Guide, "Naming constraints" and "Quotas"), asked by the validator (names
+//! in the scenario) and the compiler (measure names read from long rows).
 
-use crate::diagnostic_kind::NameKind;
+use super::{NameProblem, NameRules};
+use crate::diagnostics::kind::NameKind;
 
-pub const MAX_MEASURE_NAME_BYTES: usize = 256;
-pub const MAX_DIMENSION_NAME_BYTES: usize = 60;
-pub const MAX_DIMENSIONS_PER_TABLE: usize = 128;
+/// Timestream for LiveAnalytics.
+pub struct Timestream;
+
+impl NameRules for Timestream {
+    fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem> {
+        match kind {
+            NameKind::Table => table_problem(name),
+            _ => problem(kind, name),
+        }
+    }
+
+    fn max_dimensions_per_table(&self) -> Option<usize> {
+        Some(MAX_DIMENSIONS_PER_TABLE)
+    }
+}
+
+const MAX_MEASURE_NAME_BYTES: usize = 256;
+const MAX_DIMENSION_NAME_BYTES: usize = 60;
+const MAX_DIMENSIONS_PER_TABLE: usize = 128;
 const RESERVED_NAMES: &[&str] = &[
     "time",
     "measure_name",
@@ -15,14 +32,8 @@ const RESERVED_NAMES: &[&str] = &[
 ];
 const RESERVED_PREFIXES: &[&str] = &["ts_", "measure_name", "measure_value"];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NameProblem {
-    TooLong { bytes: usize, max: usize },
-    Refused(String),
-}
-
-/// What Timestream would refuse about `name`, if anything.
-pub fn problem(kind: NameKind, name: &str) -> Option<NameProblem> {
+/// What Timestream would refuse about a dimension or measure name.
+fn problem(kind: NameKind, name: &str) -> Option<NameProblem> {
     if name.is_empty() {
         return Some(NameProblem::Refused("a name cannot be empty".into()));
     }
@@ -46,6 +57,22 @@ pub fn problem(kind: NameKind, name: &str) -> Option<NameProblem> {
         .iter()
         .find(|p| name.starts_with(*p))
         .map(|p| NameProblem::Refused(format!("names may not start with `{p}`")))
+}
+
+/// A table name: 3 to 256 characters of letters, digits, `_ - .`.
+fn table_problem(name: &str) -> Option<NameProblem> {
+    if !(3..=256).contains(&name.len()) {
+        return Some(NameProblem::Refused(
+            "table names have 3 to 256 characters".into(),
+        ));
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .map(|c| {
+            NameProblem::Refused(format!(
+                "`{c}` is not allowed; use letters, digits, `_`, `-` and `.`"
+            ))
+        })
 }
 
 #[cfg(test)]

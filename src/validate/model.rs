@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use chrono_tz::Tz;
 
-use crate::literal::{Duration, Instant};
-use crate::local_time::{Ambiguous, Nonexistent};
+use crate::lang::literal::{Ambiguous, Nonexistent};
+use crate::lang::literal::{Duration, Instant};
 
 #[derive(Clone, Debug)]
 pub struct Scenario {

@@ -8,7 +8,7 @@
 //! with a statement keyword starts a statement (the usual shape of a
 //! missing `}`).
 
-use crate::ast::Span;
+use crate::lang::ast::Span;
 
 /// The keywords that start a statement.
 pub(crate) const STATEMENT_KEYWORDS: &[&str] = &[

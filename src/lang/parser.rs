@@ -8,15 +8,12 @@
 use pest::Parser as _;
 use pest::error::InputLocation;
 
-use crate::ast::{self, Span};
-use crate::ast_builder;
-use crate::chunks::{self, STATEMENT_KEYWORDS};
-use crate::diagnostic::{Diagnostic, DiagnosticKind};
-use crate::suggest::closest;
-
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/scenario.pest"]
-pub(crate) struct ScenarioParser;
+use crate::diagnostics::suggest::closest;
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::lang::ast::{self, Span};
+use crate::lang::ast_builder;
+use crate::lang::chunks::{self, STATEMENT_KEYWORDS};
+use crate::lang::grammar::{Rule, ScenarioParser};
 
 /// How many lines one statement may lose to recovery before the rest of it
 /// is given up.

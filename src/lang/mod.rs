@@ -1,0 +1,10 @@
+//! The language front end: scenario text → `ast::File`, with every syntax
+//! error as a diagnostic. The grammar's parser, the statement chunker, the
+//! tree builder, and the readers of literals and local times.
+
+pub mod ast;
+mod ast_builder;
+mod chunks;
+mod grammar;
+pub mod literal;
+pub mod parser;
