@@ -435,7 +435,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         }
     };
     let report = &applied.report;
-    if report.outcome != "dry run" {
+    if report.outcome != crate::apply::Outcome::DryRun {
         for (table, t) in &report.tables {
             if !t.table.is_empty() {
                 eprintln!(

@@ -12,16 +12,21 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 pub mod config;
+pub mod error;
 pub mod progress;
+pub mod report;
 pub mod shard;
 pub mod timestream;
+
+pub use report::{
+    Applied, ApplyReport, ConcurrencyReport, Outcome, RejectionReport, Signal, TableReport,
+};
 
 use crate::commands::{Failure, Loaded};
 use crate::compile::output::JsonLines;
 use crate::compile::stream::{Catalog, Record, Sink};
+use error::ApplyError;
 use shard::{Shard, Sharded};
 
 /// Where the embedded default target writes, relative to the working folder.
@@ -29,134 +34,6 @@ pub const DEFAULT_DIRECTORY: &str = "outatime-out";
 
 /// Exit code for a target that failed (a file that could not be written).
 pub const TARGET_FAILURE: u8 = 3;
-
-/// What an apply did, for `--report FILE.json` and the summary.
-#[derive(Serialize, Debug)]
-pub struct ApplyReport {
-    pub target: String,
-    pub anchor: String,
-    /// The plan's stream digest: which records these are, whatever the anchor.
-    pub stream_digest: String,
-    /// `written`, `dry run`, `rejected`, `failed`, `interrupted by SIGINT`...
-    pub outcome: String,
-    /// The Version the records carry (Timestream).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-    pub shard: String,
-    pub pace: String,
-    pub tables: BTreeMap<String, TableReport>,
-    /// Records the target accepted.
-    pub records: u64,
-    pub rejected: u64,
-    pub retried: u64,
-    pub batches: u64,
-    /// Records a resumed apply found journaled as written before.
-    pub resumed_records: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub journal: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub concurrency: Option<ConcurrencyReport>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rejections: Vec<RejectionReport>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
-    pub duration_seconds: f64,
-    pub records_per_second: f64,
-    #[serde(skip)]
-    started: std::time::Instant,
-}
-
-impl ApplyReport {
-    /// The report of an apply that began at `started`: totals and rates
-    /// follow from the tables.
-    pub fn new(
-        target: String,
-        anchor: i64,
-        stream_digest: String,
-        tables: BTreeMap<String, TableReport>,
-        started: std::time::Instant,
-    ) -> ApplyReport {
-        let mut report = ApplyReport {
-            target,
-            anchor: crate::compile::record::time_string(anchor),
-            stream_digest,
-            outcome: "written".into(),
-            version: None,
-            shard: shard::Shard::WHOLE.to_string(),
-            pace: "burst".into(),
-            records: tables.values().map(|t| t.records).sum(),
-            tables,
-            rejected: 0,
-            retried: 0,
-            batches: 0,
-            resumed_records: 0,
-            journal: None,
-            concurrency: None,
-            rejections: Vec::new(),
-            problems: Vec::new(),
-            duration_seconds: 0.0,
-            records_per_second: 0.0,
-            started,
-        };
-        report.finish_timing();
-        report
-    }
-
-    /// Duration and rate as of now.
-    pub fn finish_timing(&mut self) {
-        let seconds = self.started.elapsed().as_secs_f64();
-        self.duration_seconds = seconds;
-        self.records_per_second = if seconds > 0.0 {
-            self.records as f64 / seconds
-        } else {
-            0.0
-        };
-    }
-}
-
-#[derive(Serialize, Debug, Default)]
-pub struct TableReport {
-    /// The file written (file targets).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub file: String,
-    /// `database.table` (Timestream).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub table: String,
-    pub records: u64,
-    pub rejected: u64,
-    pub retried: u64,
-    pub batches: u64,
-}
-
-/// How the number of requests in flight went.
-#[derive(Serialize, Debug)]
-pub struct ConcurrencyReport {
-    /// `--concurrency`.
-    pub max: usize,
-    pub lowest: usize,
-    pub last: usize,
-    /// Attempts answered with throttling.
-    pub throttled: u64,
-}
-
-/// A record the target rejected, traced back to the plan.
-#[derive(Serialize, Debug)]
-pub struct RejectionReport {
-    pub table: String,
-    pub time: String,
-    pub series: String,
-    pub step: String,
-    pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub existing_version: Option<i64>,
-}
-
-/// An apply's report, and why it failed if it did: a report is written
-/// either way, so a failed apply says exactly what it wrote.
-pub struct Applied {
-    pub report: ApplyReport,
-    pub failure: Option<Failure>,
-}
 
 /// One JSON-lines file a table, switched as the sorted stream moves on.
 struct Files {
@@ -279,17 +156,13 @@ pub fn apply_to_files(
             );
         }
         let mut report = report(tables);
-        report.outcome = "dry run".into();
+        report.outcome = Outcome::DryRun;
         return Ok(report);
     }
-    let target_failure = |what: String| Failure {
-        code: TARGET_FAILURE,
-        text: format!(
-            "error[outatime::target::file]: {what}\n  help: files are renamed into place table by table once all are written; check the folder's permissions and free space\n"
-        ),
-    };
-    std::fs::create_dir_all(directory)
-        .map_err(|e| target_failure(format!("cannot create `{}`: {e}", directory.display())))?;
+    std::fs::create_dir_all(directory).map_err(|error| ApplyError::FolderNotCreated {
+        folder: directory.to_path_buf(),
+        error,
+    })?;
     // Writing a file is the target's failure (exit 3), not the input's.
     // The merge runs on this thread, formatting and writing on a second.
     let run = crate::compile::output::run_on_two_threads(
@@ -302,9 +175,10 @@ pub fn apply_to_files(
     )
     .map(|_| ())
     .map_err(|e| match e {
-        crate::compile::CompileError::Io(io) => {
-            target_failure(format!("cannot write into `{}`: {io}", directory.display()))
-        }
+        crate::compile::CompileError::Io(error) => Failure::from(ApplyError::FileNotWritten {
+            folder: directory.to_path_buf(),
+            error,
+        }),
         other => Failure::from(other),
     });
     let closed = files.close();
@@ -320,19 +194,21 @@ pub fn apply_to_files(
         cleanup(&files);
         return Err(failure);
     }
-    if let Err(e) = closed {
+    if let Err(error) = closed {
         cleanup(&files);
-        return Err(target_failure(format!(
-            "cannot write into `{}`: {e}",
-            directory.display()
-        )));
+        return Err(ApplyError::FileNotWritten {
+            folder: directory.to_path_buf(),
+            error,
+        }
+        .into());
     }
     let mut tables = BTreeMap::new();
     for (table, partial, records) in &files.written {
         let target = &catalog.tables[*table as usize].target;
         let file = files.file(target);
-        std::fs::rename(partial, &file)
-            .map_err(|e| target_failure(format!("cannot rename into `{}`: {e}", file.display())))?;
+        if let Err(error) = std::fs::rename(partial, &file) {
+            return Err(ApplyError::FileNotRenamed { file, error }.into());
+        }
         tables.insert(
             target.clone(),
             TableReport {
@@ -349,9 +225,10 @@ pub fn apply_to_files(
             continue;
         }
         let stale = files.file(&table.target);
-        if stale.exists() {
-            std::fs::remove_file(&stale)
-                .map_err(|e| target_failure(format!("cannot remove `{}`: {e}", stale.display())))?;
+        if stale.exists()
+            && let Err(error) = std::fs::remove_file(&stale)
+        {
+            return Err(ApplyError::FileNotRemoved { file: stale, error }.into());
         }
         tables.insert(table.target.clone(), TableReport::default());
     }

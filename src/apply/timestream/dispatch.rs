@@ -26,7 +26,9 @@ use tokio::time::Instant;
 use super::batches::{Batch, Origin, Shapes};
 use super::client::error_text;
 use super::journal::Journal;
+use crate::apply::error::Problem;
 use crate::apply::progress::Progress;
+use crate::apply::report::Signal;
 
 /// Attempts of one batch before the apply gives up on it.
 pub const MAX_TRIES: u32 = 8;
@@ -76,9 +78,9 @@ pub struct Tally {
     pub tables: Vec<TableTally>,
     pub rejections: Vec<Rejection>,
     /// Why batches were not written: fatal errors, retries exhausted.
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
     /// The signal that stopped the apply.
-    pub interrupted: Option<&'static str>,
+    pub interrupted: Option<Signal>,
     pub throttled: u64,
     pub lowest_concurrency: usize,
     pub final_concurrency: usize,
@@ -97,12 +99,6 @@ enum Attempt {
     Throttled(String),
     Retryable(String),
     Fatal(String),
-}
-
-/// Whether an attempt was throttled, kept past the match that moves it.
-enum Kind {
-    Throttled,
-    Other,
 }
 
 /// Additive increase, multiplicative decrease.
@@ -238,216 +234,333 @@ pub async fn dispatch(
     settings: &Settings,
     shapes: Arc<Shapes>,
     receiver: tokio::sync::mpsc::Receiver<Batch>,
-    mut journal: Option<&mut Journal>,
+    journal: Option<&mut Journal>,
     progress: &mut Progress,
 ) -> Tally {
     let mut tally = Tally {
         tables: vec![TableTally::default(); names.len()],
         ..Tally::default()
     };
-    let mut limit = Limit {
-        current: settings.concurrency.max(1),
-        max: settings.concurrency.max(1),
-        lowest: settings.concurrency.max(1),
-        streak: 0,
-        epoch: 0,
-    };
-    let signals = Signals::new();
-    let mut signals = match signals {
-        Ok(s) => s,
-        Err(e) => {
-            tally
-                .problems
-                .push(format!("cannot watch for signals: {e}"));
+    let signals = match Signals::new() {
+        Ok(signals) => signals,
+        Err(error) => {
+            tally.problems.push(Problem::SignalsNotWatched { error });
             return tally;
         }
     };
-    let mut intake = Some(receiver);
-    let mut ready: VecDeque<Queued> = VecDeque::new();
-    // Batches not yet due (live pacing) and retries waiting out a backoff.
-    let mut waiting: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
-    let mut parked: HashMap<u64, Queued> = HashMap::new();
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut stopping = false;
-    let mut ticker = tokio::time::interval(Duration::from_millis(500));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let started_wall = wall_now();
-    let started = Instant::now();
-    let instant_of =
-        |due: i64| started + Duration::from_nanos(due.saturating_sub(started_wall).max(0) as u64);
-    loop {
-        while !stopping && tasks.len() < limit.current {
-            let Some(queued) = ready.pop_front() else {
+    let concurrency = settings.concurrency.max(1);
+    let mut sending = Sending {
+        client,
+        database,
+        names,
+        settings,
+        shapes,
+        journal,
+        progress,
+        tally,
+        limit: Limit {
+            current: concurrency,
+            max: concurrency,
+            lowest: concurrency,
+            streak: 0,
+            epoch: 0,
+        },
+        intake: Some(receiver),
+        ready: VecDeque::new(),
+        waiting: Waiting::default(),
+        tasks: tokio::task::JoinSet::new(),
+        stopping: false,
+        started_wall: wall_now(),
+        started: Instant::now(),
+    };
+    sending.run(signals).await;
+    let mut tally = sending.tally;
+    tally.lowest_concurrency = sending.limit.lowest;
+    tally.final_concurrency = sending.limit.current;
+    tally
+}
+
+/// What one attempt's task hands back: the batch, the limit's epoch when
+/// it was launched, and how it went.
+type Finished = (Queued, u64, Attempt);
+
+/// Batches waiting for a time: not yet due (live pacing), or a retry
+/// waiting out its backoff.
+#[derive(Default)]
+struct Waiting {
+    /// By the instant each is due, then batch number.
+    schedule: BinaryHeap<Reverse<(Instant, u64)>>,
+    batches: HashMap<u64, Queued>,
+}
+
+impl Waiting {
+    fn park(&mut self, at: Instant, queued: Queued) {
+        self.schedule.push(Reverse((at, queued.batch.index)));
+        self.batches.insert(queued.batch.index, queued);
+    }
+
+    /// When the next one is due.
+    fn next(&self) -> Option<Instant> {
+        self.schedule.peek().map(|Reverse((at, _))| *at)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.schedule.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.schedule.clear();
+        self.batches.clear();
+    }
+
+    /// Moves what is due by `now` to the end of `ready`.
+    fn release(&mut self, now: Instant, ready: &mut VecDeque<Queued>) {
+        while let Some(Reverse((at, index))) = self.schedule.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.schedule.pop();
+            if let Some(queued) = self.batches.remove(&index) {
+                ready.push_back(queued);
+            }
+        }
+    }
+}
+
+/// The state of one dispatch: the schedule, the attempts in flight and
+/// the tally. [`Sending::run`] is the loop; each event has a method.
+struct Sending<'a> {
+    client: &'a Client,
+    database: &'a str,
+    names: &'a [String],
+    settings: &'a Settings,
+    shapes: Arc<Shapes>,
+    journal: Option<&'a mut Journal>,
+    progress: &'a mut Progress,
+    tally: Tally,
+    limit: Limit,
+    /// Closed once the producer is done, or to stop it.
+    intake: Option<tokio::sync::mpsc::Receiver<Batch>>,
+    ready: VecDeque<Queued>,
+    waiting: Waiting,
+    tasks: tokio::task::JoinSet<Finished>,
+    /// Nothing new is launched; the attempts in flight finish.
+    stopping: bool,
+    /// When the loop began, on the wall clock and on tokio's.
+    started_wall: i64,
+    started: Instant,
+}
+
+impl Sending<'_> {
+    async fn run(&mut self, mut signals: Signals) {
+        let mut ticker = tokio::time::interval(Duration::from_millis(500));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            self.launch();
+            if self.stopping && self.intake.is_some() {
+                // Closing the channel stops the producer.
+                self.intake = None;
+                self.ready.clear();
+                self.waiting.clear();
+            }
+            let drained = self.intake.is_none() && self.ready.is_empty() && self.waiting.is_empty();
+            if self.tasks.is_empty() && (self.stopping || drained) {
+                break;
+            }
+            let wake = self.waiting.next();
+            let take_more = self.intake.is_some()
+                && (self.settings.live || self.ready.len() < self.limit.current);
+            tokio::select! {
+                received = async { self.intake.as_mut().expect("checked").recv().await }, if take_more => {
+                    self.received(received);
+                }
+                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    match joined {
+                        Ok(finished) => self.finished(finished),
+                        Err(error) => self.stop(Problem::TaskFailed { error }),
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    self.waiting.release(Instant::now(), &mut self.ready);
+                }
+                signal = signals.next() => {
+                    if self.signalled(signal) {
+                        break;
+                    }
+                }
+                _ = ticker.tick() => self.show_progress(),
+            }
+        }
+    }
+
+    /// Launches ready batches while the limit allows.
+    fn launch(&mut self) {
+        while !self.stopping && self.tasks.len() < self.limit.current {
+            let Some(queued) = self.ready.pop_front() else {
                 break;
             };
-            let client = client.clone();
-            let database = database.to_string();
-            let table = names[queued.batch.table as usize].clone();
-            let epoch = limit.epoch;
-            let shapes = Arc::clone(&shapes);
-            tasks.spawn(async move {
+            let client = self.client.clone();
+            let database = self.database.to_string();
+            let table = self.names[queued.batch.table as usize].clone();
+            let epoch = self.limit.epoch;
+            let shapes = Arc::clone(&self.shapes);
+            self.tasks.spawn(async move {
                 let outcome = attempt(&client, &database, &table, &queued.batch, &shapes).await;
                 (queued, epoch, outcome)
             });
         }
-        if stopping && intake.is_some() {
-            // Closing the channel stops the producer.
-            intake = None;
-            ready.clear();
-            waiting.clear();
-            parked.clear();
-        }
-        let drained = intake.is_none() && ready.is_empty() && waiting.is_empty();
-        if tasks.is_empty() && (stopping || drained) {
-            break;
-        }
-        let wake = waiting.peek().map(|Reverse((at, _))| *at);
-        let take_more = intake.is_some() && (settings.live || ready.len() < limit.current);
-        tokio::select! {
-            received = async { intake.as_mut().expect("checked").recv().await }, if take_more => {
-                match received {
-                    Some(batch) => {
-                        let queued = Queued { batch: Arc::new(batch), tries: 0 };
-                        if settings.live && queued.batch.due > wall_now() {
-                            let at = instant_of(queued.batch.due);
-                            waiting.push(Reverse((at, queued.batch.index)));
-                            parked.insert(queued.batch.index, queued);
-                        } else {
-                            ready.push_back(queued);
-                        }
-                    }
-                    None => intake = None,
-                }
-            }
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                let (queued, epoch, outcome) = match joined {
-                    Ok(done) => done,
-                    Err(e) => {
-                        tally.problems.push(format!("a write task failed: {e}"));
-                        stopping = true;
-                        continue;
-                    }
-                };
-                let batch = Arc::clone(&queued.batch);
-                let t = batch.table as usize;
-                let count = batch.items.len() as u64;
-                let mut acknowledged = false;
-                let outcome_kind = match outcome {
-                    Attempt::Throttled(_) => Kind::Throttled,
-                    _ => Kind::Other,
-                };
-                match outcome {
-                    Attempt::Written => {
-                        tally.tables[t].records += count;
-                        acknowledged = true;
-                        limit.succeeded();
-                    }
-                    Attempt::Rejected(rejected) => {
-                        tally.tables[t].records += count.saturating_sub(rejected.len() as u64);
-                        tally.tables[t].rejected += rejected.len() as u64;
-                        // Answered, but not journaled: a resume sends the
-                        // batch again (its stored records as no-ops) and so
-                        // reports its rejections again instead of passing.
-                        tally.tables[t].batches += 1;
-                        limit.succeeded();
-                        for (index, reason, existing_version) in rejected {
-                            let Some(origin) = batch.items.get(index).map(|i| &i.origin) else {
-                                tally.problems.push(format!(
-                                    "the target rejected record {index} of a batch of {count}: {reason}"
-                                ));
-                                continue;
-                            };
-                            tally.rejections.push(Rejection {
-                                table: batch.table,
-                                origin: *origin,
-                                reason,
-                                existing_version,
-                            });
-                        }
-                        if settings.on_reject == OnReject::Fail {
-                            stopping = true;
-                        }
-                    }
-                    Attempt::Throttled(why) | Attempt::Retryable(why) => {
-                        if matches!(outcome_kind, Kind::Throttled) {
-                            tally.throttled += 1;
-                            limit.throttled(epoch);
-                        }
-                        let tries = queued.tries + 1;
-                        if tries >= MAX_TRIES {
-                            tally.problems.push(format!(
-                                "table `{}`: batch {} failed {MAX_TRIES} times, last: {why}",
-                                names[batch.table as usize], batch.index
-                            ));
-                            stopping = true;
-                        } else {
-                            tally.tables[t].retried += 1;
-                            let at = Instant::now() + backoff(tries, batch.index);
-                            waiting.push(Reverse((at, batch.index)));
-                            parked.insert(batch.index, Queued { batch: Arc::clone(&batch), tries });
-                        }
-                    }
-                    Attempt::Fatal(why) => {
-                        tally.problems.push(format!(
-                            "table `{}`: batch {} was refused: {why}",
-                            names[batch.table as usize], batch.index
-                        ));
-                        stopping = true;
-                    }
-                }
-                if acknowledged {
-                    tally.tables[t].batches += 1;
-                    if let Some(journal) = journal.as_deref_mut()
-                        && let Err(e) = journal.done(batch.index, count)
-                    {
-                        tally.problems.push(format!(
-                            "cannot write the journal `{}`: {e}",
-                            journal.path.display()
-                        ));
-                        stopping = true;
-                    }
-                }
-            }
-            _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
-                let now = Instant::now();
-                while let Some(Reverse((at, index))) = waiting.peek().copied() {
-                    if at > now {
-                        break;
-                    }
-                    waiting.pop();
-                    if let Some(queued) = parked.remove(&index) {
-                        ready.push_back(queued);
-                    }
-                }
-            }
-            name = signals.next() => {
-                if stopping && tally.interrupted.is_some() {
-                    // A second signal: stop now. What was acknowledged is
-                    // journaled; what was in flight is sent again on resume.
-                    tasks.abort_all();
-                    break;
-                }
-                tally.interrupted = Some(name);
-                stopping = true;
-                progress.note(&format!(
-                    "{name}: finishing the {} request(s) in flight, then stopping (again to stop at once)",
-                    tasks.len()
-                ));
-            }
-            _ = ticker.tick() => {
-                // Under live pacing the next batch's due time (a retry's
-                // backoff would show too, briefly); in burst, the time left.
-                let next_due = waiting
-                    .peek()
-                    .filter(|_| settings.live)
-                    .map(|Reverse((at, _))| started_wall + at.saturating_duration_since(started).as_nanos() as i64);
-                progress.update(tally.written(), tally.tables.iter().map(|t| t.batches).sum(), next_due);
-            }
+    }
+
+    /// A batch from the producer, or `None` once it is done.
+    fn received(&mut self, received: Option<Batch>) {
+        let Some(batch) = received else {
+            self.intake = None;
+            return;
+        };
+        let queued = Queued {
+            batch: Arc::new(batch),
+            tries: 0,
+        };
+        if self.settings.live && queued.batch.due > wall_now() {
+            let at = self.instant_of(queued.batch.due);
+            self.waiting.park(at, queued);
+        } else {
+            self.ready.push_back(queued);
         }
     }
-    tally.lowest_concurrency = limit.lowest;
-    tally.final_concurrency = limit.current;
-    tally
+
+    /// tokio's instant for a wall-clock time in ns.
+    fn instant_of(&self, due: i64) -> Instant {
+        self.started + Duration::from_nanos(due.saturating_sub(self.started_wall).max(0) as u64)
+    }
+
+    /// An attempt came back.
+    fn finished(&mut self, (queued, epoch, outcome): Finished) {
+        let batch = Arc::clone(&queued.batch);
+        let t = batch.table as usize;
+        let count = batch.items.len() as u64;
+        match outcome {
+            Attempt::Written => {
+                self.tally.tables[t].records += count;
+                self.limit.succeeded();
+                self.acknowledged(&batch);
+            }
+            Attempt::Rejected(rejected) => self.rejected(&batch, rejected),
+            Attempt::Throttled(why) => {
+                self.tally.throttled += 1;
+                self.limit.throttled(epoch);
+                self.retry(queued, why);
+            }
+            Attempt::Retryable(why) => self.retry(queued, why),
+            Attempt::Fatal(reason) => self.stop(Problem::Refused {
+                table: self.names[t].clone(),
+                batch: batch.index,
+                reason,
+            }),
+        }
+    }
+
+    /// A batch the target took whole: counted and journaled.
+    fn acknowledged(&mut self, batch: &Batch) {
+        self.tally.tables[batch.table as usize].batches += 1;
+        let count = batch.items.len() as u64;
+        if let Some(journal) = self.journal.as_deref_mut()
+            && let Err(error) = journal.done(batch.index, count)
+        {
+            let journal = journal.path.clone();
+            self.stop(Problem::JournalNotWritten { journal, error });
+        }
+    }
+
+    /// A batch answered with rejected records.
+    fn rejected(&mut self, batch: &Batch, rejected: Vec<(usize, String, Option<i64>)>) {
+        let t = batch.table as usize;
+        let count = batch.items.len() as u64;
+        self.tally.tables[t].records += count.saturating_sub(rejected.len() as u64);
+        self.tally.tables[t].rejected += rejected.len() as u64;
+        // Answered, but not journaled: a resume sends the batch again (its
+        // stored records as no-ops) and so reports its rejections again
+        // instead of passing.
+        self.tally.tables[t].batches += 1;
+        self.limit.succeeded();
+        for (index, reason, existing_version) in rejected {
+            let Some(origin) = batch.items.get(index).map(|i| &i.origin) else {
+                self.tally.problems.push(Problem::RejectedUnknownRecord {
+                    index,
+                    count,
+                    reason,
+                });
+                continue;
+            };
+            self.tally.rejections.push(Rejection {
+                table: batch.table,
+                origin: *origin,
+                reason,
+                existing_version,
+            });
+        }
+        if self.settings.on_reject == OnReject::Fail {
+            self.stopping = true;
+        }
+    }
+
+    /// Throttled or a transient error: again after a backoff, or give up.
+    fn retry(&mut self, queued: Queued, why: String) {
+        let batch = queued.batch;
+        let tries = queued.tries + 1;
+        if tries >= MAX_TRIES {
+            self.stop(Problem::RetriesExhausted {
+                table: self.names[batch.table as usize].clone(),
+                batch: batch.index,
+                tries: MAX_TRIES,
+                last: why,
+            });
+        } else {
+            self.tally.tables[batch.table as usize].retried += 1;
+            let at = Instant::now() + backoff(tries, batch.index);
+            self.waiting.park(at, Queued { batch, tries });
+        }
+    }
+
+    /// A problem that stops the apply once the attempts in flight finish.
+    fn stop(&mut self, problem: Problem) {
+        self.tally.problems.push(problem);
+        self.stopping = true;
+    }
+
+    /// The first signal stops launching; a second stops at once (`true`).
+    fn signalled(&mut self, signal: Signal) -> bool {
+        if self.stopping && self.tally.interrupted.is_some() {
+            // What was acknowledged is journaled; what was in flight is
+            // sent again on resume.
+            self.tasks.abort_all();
+            return true;
+        }
+        self.tally.interrupted = Some(signal);
+        self.stopping = true;
+        self.progress.note(&format!(
+            "{signal}: finishing the {} request(s) in flight, then stopping (again to stop at once)",
+            self.tasks.len()
+        ));
+        false
+    }
+
+    fn show_progress(&mut self) {
+        // Under live pacing the next batch's due time (a retry's backoff
+        // would show too, briefly); in burst, the time left.
+        let next_due = self
+            .waiting
+            .next()
+            .filter(|_| self.settings.live)
+            .map(|at| {
+                self.started_wall + at.saturating_duration_since(self.started).as_nanos() as i64
+            });
+        self.progress.update(
+            self.tally.written(),
+            self.tally.tables.iter().map(|t| t.batches).sum(),
+            next_due,
+        );
+    }
 }
 
 /// SIGINT and SIGTERM.
@@ -465,10 +578,10 @@ impl Signals {
         })
     }
 
-    async fn next(&mut self) -> &'static str {
+    async fn next(&mut self) -> Signal {
         tokio::select! {
-            _ = self.interrupt.recv() => "SIGINT",
-            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => Signal::Interrupt,
+            _ = self.terminate.recv() => Signal::Terminate,
         }
     }
 }

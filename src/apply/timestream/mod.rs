@@ -31,13 +31,14 @@ use batches::{Batcher, Pace, Shapes};
 use client::{TableState, Window};
 use dispatch::{OnReject, Settings, wall_now};
 use journal::{Header, Journal, Resumed};
-use outcome::{check_resumable, finish, preflight_refusal, refusal};
+use outcome::{check_resumable, finish, preflight_refusal, table_reports};
 use preflight::Scan;
 
 use super::config::TimestreamTarget;
+use super::error::{ApplyError, Problem};
 use super::progress::Progress;
 use super::shard::{Shard, Sharded};
-use super::{Applied, ApplyReport, TARGET_FAILURE, TableReport};
+use super::{Applied, ApplyReport, Outcome, TableReport};
 use crate::commands::{Failure, Loaded};
 use crate::validate::model::Layout;
 
@@ -54,13 +55,6 @@ pub struct Options {
     pub journal: PathBuf,
     /// `--resume`: the journal as read.
     pub resume: Option<Resumed>,
-}
-
-pub(super) fn failure(what: String) -> Failure {
-    Failure {
-        code: TARGET_FAILURE,
-        text: format!("error[outatime::target::timestream]: {what}\n"),
-    }
 }
 
 pub fn apply(
@@ -128,7 +122,7 @@ pub fn apply(
         check_resumable(&resumed.header, &header, &options.journal, false)?;
     }
     if let Some(resumed) = options.resume.as_ref().filter(|r| r.complete) {
-        report.outcome = "already complete".into();
+        report.outcome = Outcome::AlreadyComplete;
         report.resumed_records = resumed.records;
         eprintln!(
             "the journal `{}` says this apply is complete: nothing to do",
@@ -144,7 +138,7 @@ pub fn apply(
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| failure(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|error| ApplyError::RuntimeNotStarted { error })?;
     let unreachable = |e: String| {
         eprintln!("warning: {e}\n  the dry run goes on without the preflight's time checks");
     };
@@ -154,7 +148,7 @@ pub fn apply(
             unreachable(e);
             None
         }
-        Err(e) => return Err(failure(e)),
+        Err(reason) => return Err(ApplyError::Timestream { reason }.into()),
     };
     if let Some(client) = client
         .as_ref()
@@ -162,7 +156,7 @@ pub fn apply(
     {
         runtime
             .block_on(client::create(client, target, &names))
-            .map_err(failure)?;
+            .map_err(|reason| ApplyError::Timestream { reason })?;
     }
     let described = match &client {
         Some(client) => runtime.block_on(client::describe(client, &target.database, &names)),
@@ -176,7 +170,7 @@ pub fn apply(
             }
             vec![None; names.len()]
         }
-        Err(e) => return Err(failure(e)),
+        Err(reason) => return Err(ApplyError::Timestream { reason }.into()),
     };
     let states = resolve_missing(states, &names, target, options)?;
 
@@ -211,14 +205,7 @@ pub fn apply(
         check_resumable(&resumed.header, &header, &options.journal, true)?;
     }
     if !scan.faults.is_empty() {
-        return Err(refusal(preflight_refusal(
-            loaded,
-            &scan,
-            &states,
-            &names,
-            target,
-            options.pace,
-        )));
+        return Err(preflight_refusal(loaded, &scan, &states, &names, target, options.pace).into());
     }
     let total: u64 = scan.tables.iter().map(|t| t.records).sum();
     if options.dry_run {
@@ -234,22 +221,16 @@ pub fn apply(
                 t.records, target.database, names[i], t.batches
             );
         }
-        report.outcome = "dry run".into();
-        report.tables = names
-            .iter()
-            .zip(&scan.tables)
-            .map(|(name, t)| {
-                (
-                    name.clone(),
-                    TableReport {
-                        table: format!("{}.{name}", target.database),
-                        records: t.records,
-                        batches: t.batches,
-                        ..TableReport::default()
-                    },
-                )
-            })
-            .collect();
+        report.outcome = Outcome::DryRun;
+        report.tables = table_reports(
+            &names,
+            &target.database,
+            scan.tables.iter().map(|t| TableReport {
+                records: t.records,
+                batches: t.batches,
+                ..TableReport::default()
+            }),
+        );
         report.records = total;
         report.batches = scan.tables.iter().map(|t| t.batches).sum();
         report.finish_timing();
@@ -260,17 +241,14 @@ pub fn apply(
     }
 
     // The writes.
-    let journal_failure = |e: std::io::Error| {
-        failure(format!(
-            "cannot write the journal `{}`: {e}",
-            options.journal.display()
-        ))
-    };
     let mut journal = match &options.resume {
         Some(_) => Journal::append(&options.journal),
         None => Journal::create(&options.journal, &header),
     }
-    .map_err(journal_failure)?;
+    .map_err(|error| ApplyError::JournalNotWritten {
+        journal: options.journal.clone(),
+        error,
+    })?;
     let mut progress = Progress::new(total);
     let settings = Settings {
         concurrency: options.concurrency,
@@ -329,12 +307,10 @@ pub fn apply(
         || !tally.problems.is_empty()
         || (!tally.rejections.is_empty() && options.on_reject == OnReject::Fail);
     let mut tally = tally;
-    if let Err(e) = produced
+    if let Err(error) = produced
         && !stopped_early
     {
-        tally
-            .problems
-            .push(Failure::from(e).text.trim_end().to_string());
+        tally.problems.push(Problem::Stream { error });
     }
     // Batches with rejected records are not journaled (a resume sends them
     // again, and they are reported again); the apply is complete only
@@ -347,11 +323,11 @@ pub fn apply(
     } else {
         journal.sync()
     };
-    if let Err(e) = closed {
-        tally.problems.push(format!(
-            "cannot write the journal `{}`: {e}",
-            options.journal.display()
-        ));
+    if let Err(error) = closed {
+        tally.problems.push(Problem::JournalNotWritten {
+            journal: options.journal.clone(),
+            error,
+        });
     }
     Ok(finish(
         loaded, report, &names, target, options, tally, skipped, &journal,
@@ -382,7 +358,7 @@ fn resolve_missing(
                 )))
             }
             Some(TableState::Missing) => {
-                missing.push(format!("`{}.{name}`", target.database));
+                missing.push(format!("{}.{name}", target.database));
                 state
             }
             other => other,
@@ -391,8 +367,5 @@ fn resolve_missing(
     if missing.is_empty() {
         return Ok(states);
     }
-    Err(refusal(format!(
-        "error[outatime::apply::missing_table]: {} does not exist; nothing was written\n  help: pass --create to create missing tables with the target's retention\n",
-        missing.join(", ")
-    )))
+    Err(ApplyError::MissingTables { tables: missing }.into())
 }

@@ -1,36 +1,33 @@
-//! How an apply ends, in words: the preflight's refusal, a journal of
-//! another apply, and the report and failure after the writes. The apply
-//! itself ([`super::apply`]) hands over data; this module words it.
+//! How an apply ends, as data: the preflight's refusal, a journal of
+//! another apply, and the report and error after the writes. The apply
+//! itself ([`super::apply`]) hands over what it found; [`crate::apply::error`]
+//! words it.
 
-use std::collections::BTreeMap;
-
+use super::Options;
 use super::batches::Pace;
 use super::client::TableState;
 use super::dispatch::{OnReject, Tally};
 use super::journal::{Header, Journal};
-use super::preflight::{Fault, Scan};
-use super::{Options, failure};
+use super::preflight::Scan;
 use crate::apply::config::TimestreamTarget;
-use crate::apply::{Applied, ApplyReport, RejectionReport, TARGET_FAILURE, TableReport};
-use crate::commands::{Failure, Loaded};
+use crate::apply::error::{
+    ApplyError, Difference, Pinned, PreflightRefusal, RefusedRange, RefusedTable, SHOWN, StepRef,
+    Summary,
+};
+use crate::apply::{Applied, ApplyReport, Outcome, RejectionReport, TableReport};
+use crate::commands::Loaded;
 use crate::compile::record::time_string;
 
-/// Exit codes of an apply stopped by a signal: 128 + the signal's number.
-const INTERRUPTED_BY_SIGINT: u8 = 130;
-const INTERRUPTED_BY_SIGTERM: u8 = 143;
-
-pub(super) fn refusal(what: String) -> Failure {
-    Failure {
-        code: 1,
-        text: what,
-    }
-}
-
-/// "line 12 `replay plant into telemetry`".
-fn step_words(loaded: &Loaded, line: usize) -> String {
-    match loaded.scenario.steps.iter().find(|s| s.line() == line) {
-        Some(step) => format!("line {line} `{}`", step.title()),
-        None => format!("line {line}"),
+/// The step at `line` of the scenario.
+fn step_ref(loaded: &Loaded, line: usize) -> StepRef {
+    StepRef {
+        line,
+        title: loaded
+            .scenario
+            .steps
+            .iter()
+            .find(|s| s.line() == line)
+            .map(|step| step.title()),
     }
 }
 
@@ -41,54 +38,53 @@ pub(super) fn check_resumable(
     now: &Header,
     path: &std::path::Path,
     with_batches: bool,
-) -> Result<(), Failure> {
+) -> Result<(), ApplyError> {
     // The anchor, Version and cut-off come from the journal: never differ.
-    let mut pinned = vec![
-        ("target", journaled.target.clone(), now.target.clone()),
-        ("region", journaled.region.clone(), now.region.clone()),
+    let pinned = [
+        (Pinned::Target, &journaled.target, &now.target),
+        (Pinned::Region, &journaled.region, &now.region),
+        (Pinned::EndpointUrl, &journaled.endpoint, &now.endpoint),
+        (Pinned::Database, &journaled.database, &now.database),
         (
-            "endpoint_url",
-            journaled.endpoint.clone(),
-            now.endpoint.clone(),
+            Pinned::Tables,
+            &journaled.tables.join(", "),
+            &now.tables.join(", "),
         ),
-        ("database", journaled.database.clone(), now.database.clone()),
-        ("tables", journaled.tables.join(", "), now.tables.join(", ")),
         (
-            "stream digest (the records)",
-            journaled.stream_digest.clone(),
-            now.stream_digest.clone(),
+            Pinned::StreamDigest,
+            &journaled.stream_digest,
+            &now.stream_digest,
         ),
-        ("shard", journaled.shard.clone(), now.shard.clone()),
-        ("pace", journaled.pace.clone(), now.pace.clone()),
+        (Pinned::Shard, &journaled.shard, &now.shard),
+        (Pinned::Pace, &journaled.pace, &now.pace),
     ];
-    let differing = |pinned: &[(&str, String, String)]| -> Vec<String> {
+    let differing = |pinned: &[(Pinned, &String, &String)]| -> Vec<Difference> {
         pinned
             .iter()
             .filter(|(_, was, is)| was != is)
-            .map(|(what, was, is)| format!("  {what}: journal `{was}`, now `{is}`"))
+            .map(|&(pinned, was, is)| Difference {
+                pinned,
+                journaled: was.clone(),
+                now: is.clone(),
+            })
             .collect()
     };
     let mut differences = differing(&pinned);
     // Last: another cut with all of the above equal means another scenario
     // layout or `late` delays, which the stream digest leaves out.
     if differences.is_empty() && with_batches {
-        pinned = vec![(
-            "batches digest (the cut into requests)",
-            journaled.batches.clone(),
-            now.batches.clone(),
-        )];
-        differences = differing(&pinned);
+        differences = differing(&[(Pinned::BatchesDigest, &journaled.batches, &now.batches)]);
     }
     if differences.is_empty() {
         return Ok(());
     }
-    Err(refusal(format!(
-        "error[outatime::apply::journal_mismatch]: the journal `{}` is of another apply; nothing was written\n{}\n  help: resume with the same plan, target (and ${{ENV}} in its names), --shard and --pace; or apply without --resume to start over\n",
-        path.display(),
-        differences.join("\n")
-    )))
+    Err(ApplyError::JournalMismatch {
+        journal: path.to_path_buf(),
+        differences,
+    })
 }
 
+/// The records the preflight found a table would reject, by table and step.
 pub(super) fn preflight_refusal(
     loaded: &Loaded,
     scan: &Scan,
@@ -96,63 +92,40 @@ pub(super) fn preflight_refusal(
     names: &[String],
     target: &TimestreamTarget,
     pace: Pace,
-) -> String {
-    let refused: u64 = scan.faults.values().map(|r| r.count).sum();
-    let mut text = format!(
-        "error[outatime::apply::preflight]: {refused} records would be rejected by the target for their time; nothing was written\n"
-    );
+) -> ApplyError {
+    let mut tables: Vec<RefusedTable> = Vec::new();
     let mut last_table = None;
-    let mut fixes = BTreeMap::new();
     for (&(table, line, fault), range) in &scan.faults {
         if last_table != Some(table) {
             last_table = Some(table);
-            if let Some(Some(TableState::Present(w))) = states.get(table as usize) {
-                text.push_str(&format!(
-                    "  table `{}.{}`: the memory store keeps {} h, magnetic-store writes are {}{}\n",
-                    target.database,
-                    names[table as usize],
-                    w.memory_hours,
-                    if w.magnetic_writes { "on" } else { "off" },
-                    if w.magnetic_writes {
-                        format!(" (kept {} days)", w.magnetic_days)
-                    } else {
-                        String::new()
-                    }
-                ));
-            }
+            let window = match states.get(table as usize) {
+                Some(Some(TableState::Present(window))) => Some(*window),
+                _ => None,
+            };
+            tables.push(RefusedTable {
+                name: names[table as usize].clone(),
+                window,
+                ranges: Vec::new(),
+            });
         }
-        let why = match fault {
-            Fault::OlderThanMemory => "older than the memory store keeps",
-            Fault::OlderThanMagnetic => "older than the magnetic store keeps",
-            Fault::InTheFuture => "more than 15 minutes in the future",
-        };
-        text.push_str(&format!(
-            "    - {}: {} records from {} to {} are {why}\n",
-            step_words(loaded, line),
-            range.count,
-            time_string(range.first),
-            time_string(range.last)
-        ));
-        let fix = match fault {
-            Fault::OlderThanMemory => {
-                "enable magnetic-store writes on the table (`magnetic_writes: true` in the target's retention, for tables created with --create), or shift the window closer to now"
-            }
-            Fault::OlderThanMagnetic => {
-                "shift the window closer to now, or keep the magnetic store longer"
-            }
-            Fault::InTheFuture if pace == Pace::Burst => {
-                "use `--pace live`: records are written as their time comes"
-            }
-            Fault::InTheFuture => "keep `--lead` at 15 minutes or less",
-        };
-        fixes.insert(fault, fix);
+        if let Some(refused) = tables.last_mut() {
+            refused.ranges.push(RefusedRange {
+                step: step_ref(loaded, line),
+                fault,
+                count: range.count,
+                first: range.first,
+                last: range.last,
+            });
+        }
     }
-    for fix in fixes.values() {
-        text.push_str(&format!("  help: {fix}\n"));
-    }
-    text
+    ApplyError::Preflight(Box::new(PreflightRefusal {
+        database: target.database.clone(),
+        tables,
+        burst: pace == Pace::Burst,
+    }))
 }
 
+/// The report of the writes, and the error that stopped them if any.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn finish(
     loaded: &Loaded,
@@ -165,23 +138,17 @@ pub(super) fn finish(
     journal: &Journal,
 ) -> Applied {
     let catalog = &loaded.prepared.catalog;
-    report.tables = names
-        .iter()
-        .zip(&tally.tables)
-        .map(|(name, t)| {
-            (
-                name.clone(),
-                TableReport {
-                    file: String::new(),
-                    table: format!("{}.{name}", target.database),
-                    records: t.records,
-                    rejected: t.rejected,
-                    retried: t.retried,
-                    batches: t.batches,
-                },
-            )
-        })
-        .collect();
+    report.tables = table_reports(
+        names,
+        &target.database,
+        tally.tables.iter().map(|t| TableReport {
+            records: t.records,
+            rejected: t.rejected,
+            retried: t.retried,
+            batches: t.batches,
+            ..TableReport::default()
+        }),
+    );
     report.records = tally.written();
     report.rejected = tally.tables.iter().map(|t| t.rejected).sum();
     report.retried = tally.tables.iter().map(|t| t.retried).sum();
@@ -203,81 +170,67 @@ pub(super) fn finish(
                 table: names[r.table as usize].clone(),
                 time: time_string(r.origin.time),
                 series: crate::compile::series_text(&table.series[r.origin.series as usize].dims),
-                step: step_words(loaded, r.origin.line as usize),
+                step: step_ref(loaded, r.origin.line as usize).to_string(),
                 reason: r.reason.clone(),
                 existing_version: r.existing_version,
             }
         })
         .collect();
-    report.problems = tally.problems.clone();
+    // The report is the edge: problems go into it in words.
+    report.problems = tally.problems.iter().map(ToString::to_string).collect();
     report.finish_timing();
-    let written = format!(
-        "{} records written, {} rejected, in {} batches ({} retried); the journal is `{}`",
-        report.records,
-        report.rejected,
-        report.batches,
-        report.retried,
-        journal.path.display()
-    );
+    let summary = Summary {
+        records: report.records,
+        rejected: report.rejected,
+        batches: report.batches,
+        retried: report.retried,
+        journal: journal.path.clone(),
+    };
     // A failure outranks the signal that came after it.
-    let failure = if !tally.problems.is_empty() {
-        report.outcome = "failed".into();
-        let shown: Vec<String> = tally
-            .problems
-            .iter()
-            .take(10)
-            .map(|p| format!("  - {p}"))
-            .collect();
-        Some(failure(format!(
-            "the apply stopped: {written}\n{}\n  help: fix the cause, then `outatime apply --resume` with the same arguments sends what is missing\n",
-            shown.join("\n")
-        )))
-    } else if let Some(signal) = tally.interrupted {
-        report.outcome = format!("interrupted by {signal}");
-        Some(Failure {
-            code: if signal == "SIGINT" {
-                INTERRUPTED_BY_SIGINT
-            } else {
-                INTERRUPTED_BY_SIGTERM
-            },
-            text: format!(
-                "error[outatime::apply::interrupted]: stopped by {signal}: {written}\n  help: `outatime apply --resume` with the same arguments finishes the job\n"
-            ),
+    let error = if !tally.problems.is_empty() {
+        report.outcome = Outcome::Failed;
+        Some(ApplyError::Stopped {
+            summary,
+            problems: tally.problems,
         })
+    } else if let Some(signal) = tally.interrupted {
+        report.outcome = Outcome::Interrupted(signal);
+        Some(ApplyError::Interrupted { signal, summary })
     } else if !report.rejections.is_empty() {
-        report.outcome = "rejected".into();
-        let shown: Vec<String> = report
-            .rejections
-            .iter()
-            .take(10)
-            .map(|r| {
-                format!(
-                    "  - `{}` {} {} ({}): {}",
-                    r.table, r.time, r.series, r.step, r.reason
-                )
-            })
-            .collect();
-        let more = report.rejections.len().saturating_sub(shown.len());
-        Some(Failure {
-            code: TARGET_FAILURE,
-            text: format!(
-                "error[outatime::target::rejected]: the target rejected {} records{}: {written}\n{}{}\n",
-                report.rejected,
-                if options.on_reject == OnReject::Fail {
-                    "; no batch was started after the first rejection (--on-reject fail)"
-                } else {
-                    ""
-                },
-                shown.join("\n"),
-                if more > 0 {
-                    format!("\n  ... and {more} more (see --report)")
-                } else {
-                    String::new()
-                }
-            ),
+        report.outcome = Outcome::Rejected;
+        Some(ApplyError::Rejected {
+            rejected: report.rejected,
+            stopped_at_first: options.on_reject == OnReject::Fail,
+            first: report.rejections.iter().take(SHOWN).cloned().collect(),
+            more: report.rejections.len().saturating_sub(SHOWN),
+            summary,
         })
     } else {
         None
     };
-    Applied { report, failure }
+    Applied {
+        report,
+        failure: error.map(Into::into),
+    }
+}
+
+/// The report's tables, by name: `database.name` and what each got.
+pub(super) fn table_reports(
+    names: &[String],
+    database: &str,
+    tables: impl Iterator<Item = TableReport>,
+) -> std::collections::BTreeMap<String, TableReport> {
+    names
+        .iter()
+        .zip(tables)
+        .map(|(name, report)| {
+            (
+                name.clone(),
+                TableReport {
+                    table: format!("{database}.{name}"),
+                    ..report
+                },
+            )
+        })
+        .collect()
 }

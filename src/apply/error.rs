@@ -1,0 +1,556 @@
+//! Every way an apply stops, with its stable code, its exit code and its
+//! wording. Variants are alphabetised and each says what triggers it;
+//! `docs/errors.md` lists the same codes. The apply hands these over as
+//! data; only [`fmt::Display`] words them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::PathBuf;
+
+use super::TARGET_FAILURE;
+use super::report::{RejectionReport, Signal};
+use super::timestream::client::Window;
+use super::timestream::preflight::Fault;
+use crate::commands::Failure;
+use crate::compile::CompileError;
+use crate::compile::record::time_string;
+
+/// Exit code of an apply refused before it wrote anything: the input (plan,
+/// journal, arguments) does not fit the target.
+const REFUSED: u8 = 1;
+
+/// Why an apply stopped. [`ApplyErrorKind::iter`] lists every kind, and
+/// [`ApplyErrorKind::code`] its code.
+#[derive(Debug, strum::EnumDiscriminants)]
+#[strum_discriminants(name(ApplyErrorKind), derive(strum::EnumIter))]
+pub enum ApplyError {
+    /// A file was written, but renaming it into place failed.
+    FileNotRenamed {
+        file: PathBuf,
+        error: std::io::Error,
+    },
+    /// A file of an earlier apply, for a table that got no records now,
+    /// could not be removed.
+    FileNotRemoved {
+        file: PathBuf,
+        error: std::io::Error,
+    },
+    /// A file target's file could not be written (a full disk).
+    FileNotWritten {
+        folder: PathBuf,
+        error: std::io::Error,
+    },
+    /// A file target's folder could not be created (no permission).
+    FolderNotCreated {
+        folder: PathBuf,
+        error: std::io::Error,
+    },
+    /// SIGINT or SIGTERM during the writes; the requests in flight finished.
+    Interrupted { signal: Signal, summary: Summary },
+    /// `--resume` with a journal that pins another apply.
+    JournalMismatch {
+        journal: PathBuf,
+        differences: Vec<Difference>,
+    },
+    /// The journal could not be started (a folder without permission).
+    JournalNotWritten {
+        journal: PathBuf,
+        error: std::io::Error,
+    },
+    /// Tables (`database.table`) that do not exist, without `--create`.
+    MissingTables { tables: Vec<String> },
+    /// Records a table would reject for their time, found before any write.
+    Preflight(Box<PreflightRefusal>),
+    /// The target rejected records (`--on-reject`).
+    Rejected {
+        /// Records the target rejected.
+        rejected: u64,
+        /// `--on-reject fail`: no batch was started after the first rejection.
+        stopped_at_first: bool,
+        /// The first [`SHOWN`] rejections; the report has them all.
+        first: Vec<RejectionReport>,
+        /// Rejections not in `first`.
+        more: usize,
+        summary: Summary,
+    },
+    /// The async runtime could not start (no threads left).
+    RuntimeNotStarted { error: std::io::Error },
+    /// The writes stopped on problems (retries exhausted, a refused request,
+    /// the journal); what was written is journaled.
+    Stopped {
+        summary: Summary,
+        problems: Vec<Problem>,
+    },
+    /// Timestream could not be reached, or refused to create or describe,
+    /// in the client's words.
+    Timestream { reason: String },
+}
+
+/// Rejections and problems an error shows; `--report` has all of them.
+pub const SHOWN: usize = 10;
+
+impl ApplyErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ApplyErrorKind::FileNotRenamed
+            | ApplyErrorKind::FileNotRemoved
+            | ApplyErrorKind::FileNotWritten
+            | ApplyErrorKind::FolderNotCreated => "outatime::target::file",
+            ApplyErrorKind::Interrupted => "outatime::apply::interrupted",
+            ApplyErrorKind::JournalMismatch => "outatime::apply::journal_mismatch",
+            ApplyErrorKind::MissingTables => "outatime::apply::missing_table",
+            ApplyErrorKind::Preflight => "outatime::apply::preflight",
+            ApplyErrorKind::Rejected => "outatime::target::rejected",
+            ApplyErrorKind::JournalNotWritten
+            | ApplyErrorKind::RuntimeNotStarted
+            | ApplyErrorKind::Stopped
+            | ApplyErrorKind::Timestream => "outatime::target::timestream",
+        }
+    }
+}
+
+impl ApplyError {
+    pub fn code(&self) -> &'static str {
+        ApplyErrorKind::from(self).code()
+    }
+
+    /// 1 when nothing was written because the input does not fit, 3 when
+    /// the target failed, 128 + the signal's number on a signal.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ApplyError::JournalMismatch { .. }
+            | ApplyError::MissingTables { .. }
+            | ApplyError::Preflight(_) => REFUSED,
+            ApplyError::Interrupted { signal, .. } => signal.exit_code(),
+            _ => TARGET_FAILURE,
+        }
+    }
+
+    /// The first line, after `error[CODE]: `.
+    fn message(&self) -> String {
+        match self {
+            ApplyError::FileNotRenamed { file, error } => {
+                format!("cannot rename into `{}`: {error}", file.display())
+            }
+            ApplyError::FileNotRemoved { file, error } => {
+                format!("cannot remove `{}`: {error}", file.display())
+            }
+            ApplyError::FileNotWritten { folder, error } => {
+                format!("cannot write into `{}`: {error}", folder.display())
+            }
+            ApplyError::FolderNotCreated { folder, error } => {
+                format!("cannot create `{}`: {error}", folder.display())
+            }
+            ApplyError::Interrupted { signal, summary } => {
+                format!("stopped by {signal}: {summary}")
+            }
+            ApplyError::JournalMismatch { journal, .. } => format!(
+                "the journal `{}` is of another apply; nothing was written",
+                journal.display()
+            ),
+            ApplyError::JournalNotWritten { journal, error } => journal_not_written(journal, error),
+            ApplyError::MissingTables { tables } => {
+                let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
+                format!("{} does not exist; nothing was written", tables.join(", "))
+            }
+            ApplyError::Preflight(refusal) => format!(
+                "{} records would be rejected by the target for their time; nothing was written",
+                refusal.records()
+            ),
+            ApplyError::Rejected {
+                rejected,
+                stopped_at_first,
+                summary,
+                ..
+            } => format!(
+                "the target rejected {rejected} records{}: {summary}",
+                if *stopped_at_first {
+                    "; no batch was started after the first rejection (--on-reject fail)"
+                } else {
+                    ""
+                }
+            ),
+            ApplyError::RuntimeNotStarted { error } => {
+                format!("cannot start the async runtime: {error}")
+            }
+            ApplyError::Stopped { summary, .. } => format!("the apply stopped: {summary}"),
+            ApplyError::Timestream { reason } => reason.clone(),
+        }
+    }
+
+    /// Lines between the message and the help, indented.
+    fn details(&self) -> Vec<String> {
+        match self {
+            ApplyError::JournalMismatch { differences, .. } => {
+                differences.iter().map(|d| format!("  {d}")).collect()
+            }
+            ApplyError::Preflight(refusal) => refusal.lines(),
+            ApplyError::Rejected { first, more, .. } => {
+                let mut lines: Vec<String> = first
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "  - `{}` {} {} ({}): {}",
+                            r.table, r.time, r.series, r.step, r.reason
+                        )
+                    })
+                    .collect();
+                if *more > 0 {
+                    lines.push(format!("  ... and {more} more (see --report)"));
+                }
+                lines
+            }
+            ApplyError::Stopped { problems, .. } => problems
+                .iter()
+                .take(SHOWN)
+                .map(|p| format!("  - {p}"))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What to do, one `help:` line each.
+    fn help(&self) -> Vec<&'static str> {
+        const FILES: &str = "files are renamed into place table by table once all are written; check the folder's permissions and free space";
+        match self {
+            ApplyError::FileNotRenamed { .. }
+            | ApplyError::FileNotRemoved { .. }
+            | ApplyError::FileNotWritten { .. }
+            | ApplyError::FolderNotCreated { .. } => vec![FILES],
+            ApplyError::Interrupted { .. } => {
+                vec!["`outatime apply --resume` with the same arguments finishes the job"]
+            }
+            ApplyError::JournalMismatch { .. } => vec![
+                "resume with the same plan, target (and ${ENV} in its names), --shard and --pace; or apply without --resume to start over",
+            ],
+            ApplyError::MissingTables { .. } => {
+                vec!["pass --create to create missing tables with the target's retention"]
+            }
+            ApplyError::Preflight(refusal) => refusal.fixes(),
+            ApplyError::Stopped { .. } => vec![
+                "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing",
+            ],
+            ApplyError::JournalNotWritten { .. }
+            | ApplyError::Rejected { .. }
+            | ApplyError::RuntimeNotStarted { .. }
+            | ApplyError::Timestream { .. } => Vec::new(),
+        }
+    }
+}
+
+/// `error[CODE]: message`, the details, then the help; a line each.
+impl fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error[{}]: {}", self.code(), self.message())?;
+        for line in self.details() {
+            writeln!(f, "{line}")?;
+        }
+        for help in self.help() {
+            writeln!(f, "  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ApplyError> for Failure {
+    fn from(error: ApplyError) -> Failure {
+        Failure {
+            code: error.exit_code(),
+            text: error.to_string(),
+        }
+    }
+}
+
+fn journal_not_written(journal: &std::path::Path, error: &std::io::Error) -> String {
+    format!("cannot write the journal `{}`: {error}", journal.display())
+}
+
+/// What the writes did before they stopped.
+#[derive(Debug)]
+pub struct Summary {
+    pub records: u64,
+    pub rejected: u64,
+    pub batches: u64,
+    pub retried: u64,
+    pub journal: PathBuf,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} records written, {} rejected, in {} batches ({} retried); the journal is `{}`",
+            self.records,
+            self.rejected,
+            self.batches,
+            self.retried,
+            self.journal.display()
+        )
+    }
+}
+
+/// What a journal pins about its apply, in the order a mismatch lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pinned {
+    Target,
+    Region,
+    EndpointUrl,
+    Database,
+    Tables,
+    StreamDigest,
+    Shard,
+    Pace,
+    BatchesDigest,
+}
+
+impl fmt::Display for Pinned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pinned::Target => "target",
+            Pinned::Region => "region",
+            Pinned::EndpointUrl => "endpoint_url",
+            Pinned::Database => "database",
+            Pinned::Tables => "tables",
+            Pinned::StreamDigest => "stream digest (the records)",
+            Pinned::Shard => "shard",
+            Pinned::Pace => "pace",
+            Pinned::BatchesDigest => "batches digest (the cut into requests)",
+        })
+    }
+}
+
+/// One pinned value a resume would change.
+#[derive(Debug)]
+pub struct Difference {
+    pub pinned: Pinned,
+    pub journaled: String,
+    pub now: String,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: journal `{}`, now `{}`",
+            self.pinned, self.journaled, self.now
+        )
+    }
+}
+
+/// A step of the scenario, by line and title: "line 12 `replay plant into
+/// telemetry`". A plan's step may be missing from the scenario read now.
+#[derive(Debug, Clone)]
+pub struct StepRef {
+    pub line: usize,
+    pub title: Option<String>,
+}
+
+impl fmt::Display for StepRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.title {
+            Some(title) => write!(f, "line {} `{title}`", self.line),
+            None => write!(f, "line {}", self.line),
+        }
+    }
+}
+
+/// What the preflight found, by table.
+#[derive(Debug)]
+pub struct PreflightRefusal {
+    pub database: String,
+    pub tables: Vec<RefusedTable>,
+    /// `--pace burst`: future records are written now, so live pacing helps.
+    pub burst: bool,
+}
+
+#[derive(Debug)]
+pub struct RefusedTable {
+    pub name: String,
+    /// The table's retention, when the target described it.
+    pub window: Option<Window>,
+    pub ranges: Vec<RefusedRange>,
+}
+
+/// The records of one step a table would refuse for one reason.
+#[derive(Debug)]
+pub struct RefusedRange {
+    pub step: StepRef,
+    pub fault: Fault,
+    pub count: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+impl PreflightRefusal {
+    fn records(&self) -> u64 {
+        self.tables
+            .iter()
+            .flat_map(|t| &t.ranges)
+            .map(|r| r.count)
+            .sum()
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for table in &self.tables {
+            if let Some(w) = table.window {
+                lines.push(format!(
+                    "  table `{}.{}`: the memory store keeps {} h, magnetic-store writes are {}{}",
+                    self.database,
+                    table.name,
+                    w.memory_hours,
+                    if w.magnetic_writes { "on" } else { "off" },
+                    if w.magnetic_writes {
+                        format!(" (kept {} days)", w.magnetic_days)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            for range in &table.ranges {
+                let why = match range.fault {
+                    Fault::OlderThanMemory => "older than the memory store keeps",
+                    Fault::OlderThanMagnetic => "older than the magnetic store keeps",
+                    Fault::InTheFuture => "more than 15 minutes in the future",
+                };
+                lines.push(format!(
+                    "    - {}: {} records from {} to {} are {why}",
+                    range.step,
+                    range.count,
+                    time_string(range.first),
+                    time_string(range.last)
+                ));
+            }
+        }
+        lines
+    }
+
+    /// One fix a fault, in the order of [`Fault`].
+    fn fixes(&self) -> Vec<&'static str> {
+        let faults: BTreeSet<Fault> = self
+            .tables
+            .iter()
+            .flat_map(|t| &t.ranges)
+            .map(|r| r.fault)
+            .collect();
+        faults
+            .into_iter()
+            .map(|fault| match fault {
+                Fault::OlderThanMemory => {
+                    "enable magnetic-store writes on the table (`magnetic_writes: true` in the target's retention, for tables created with --create), or shift the window closer to now"
+                }
+                Fault::OlderThanMagnetic => {
+                    "shift the window closer to now, or keep the magnetic store longer"
+                }
+                Fault::InTheFuture if self.burst => {
+                    "use `--pace live`: records are written as their time comes"
+                }
+                Fault::InTheFuture => "keep `--lead` at 15 minutes or less",
+            })
+            .collect()
+    }
+}
+
+/// Why batches were not written, found while sending; listed in the
+/// report's `problems` and under [`ApplyError::Stopped`].
+#[derive(Debug)]
+pub enum Problem {
+    /// The journal could not take an acknowledged batch (a full disk).
+    JournalNotWritten {
+        journal: PathBuf,
+        error: std::io::Error,
+    },
+    /// A request was refused for good (validation, authorization).
+    Refused {
+        table: String,
+        batch: u64,
+        reason: String,
+    },
+    /// A rejection names a record the batch does not have.
+    RejectedUnknownRecord {
+        index: usize,
+        count: u64,
+        reason: String,
+    },
+    /// Throttling or server errors on every try.
+    RetriesExhausted {
+        table: String,
+        batch: u64,
+        tries: u32,
+        last: String,
+    },
+    /// SIGINT and SIGTERM could not be watched.
+    SignalsNotWatched { error: std::io::Error },
+    /// The record stream failed while the writes ran.
+    Stream { error: CompileError },
+    /// A task sending a request panicked or was cancelled.
+    TaskFailed { error: tokio::task::JoinError },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::JournalNotWritten { journal, error } => {
+                f.write_str(&journal_not_written(journal, error))
+            }
+            Problem::Refused {
+                table,
+                batch,
+                reason,
+            } => write!(f, "table `{table}`: batch {batch} was refused: {reason}"),
+            Problem::RejectedUnknownRecord {
+                index,
+                count,
+                reason,
+            } => write!(
+                f,
+                "the target rejected record {index} of a batch of {count}: {reason}"
+            ),
+            Problem::RetriesExhausted {
+                table,
+                batch,
+                tries,
+                last,
+            } => write!(
+                f,
+                "table `{table}`: batch {batch} failed {tries} times, last: {last}"
+            ),
+            Problem::SignalsNotWatched { error } => write!(f, "cannot watch for signals: {error}"),
+            // As the compiling commands word it, on one line with its help.
+            Problem::Stream { error } => {
+                write!(f, "error[{}]: {error}", error.code())?;
+                if let Some(help) = error.help() {
+                    write!(f, "\n  help: {help}")?;
+                }
+                Ok(())
+            }
+            Problem::TaskFailed { error } => write!(f, "a write task failed: {error}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn every_apply_code_is_documented() {
+        let docs = include_str!("../../docs/errors.md");
+        for kind in ApplyErrorKind::iter() {
+            let code = kind.code();
+            assert!(docs.contains(&format!("`{code}`")), "docs lack {code}");
+        }
+    }
+
+    #[test]
+    fn an_apply_error_is_worded_as_code_message_details_and_help() {
+        let error = ApplyError::MissingTables {
+            tables: vec!["db.a".into(), "db.b".into()],
+        };
+        assert_eq!(
+            Failure::from(error).text,
+            "error[outatime::apply::missing_table]: `db.a`, `db.b` does not exist; nothing was written\n  help: pass --create to create missing tables with the target's retention\n"
+        );
+    }
+}
