@@ -322,152 +322,197 @@ fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
 
 fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     use crate::apply::config::Target;
-    use crate::apply::shard::Shard;
-    use crate::apply::timestream::batches::Pace;
 
-    let shard = match &args.shard {
-        Some(text) => Shard::parse(text).map_err(|e| {
-            Failure::usage(format!(
-                "error: --shard {e}
-"
-            ))
-        })?,
-        None => Shard::WHOLE,
-    };
-    let target = match &args.target {
-        None => {
-            eprintln!(
-                "target: the embedded default, JSON lines in ./{}/ (one file a table)",
-                crate::apply::DEFAULT_DIRECTORY
-            );
-            Target::File {
-                directory: PathBuf::from(crate::apply::DEFAULT_DIRECTORY),
-            }
-        }
-        Some(name) => named_target(&args.config, name)?,
-    };
+    let shard = shard(args)?;
+    let target = choose_target(args)?;
     let applied = match &target {
-        Target::File { directory } => {
-            let only_timestream = [
-                (args.resume, "--resume"),
-                (args.journal.is_some(), "--journal"),
-                (matches!(args.pace, PaceArg::Live), "--pace live"),
-                (args.lead.is_some(), "--lead"),
-                (args.create, "--create"),
-                (args.concurrency.is_some(), "--concurrency"),
-                (args.request_timeout.is_some(), "--request-timeout"),
-                (args.on_reject.is_some(), "--on-reject"),
-            ];
-            if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
-                return Err(Failure::usage(format!(
-                    "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` target with --target\n"
-                )));
-            }
-            let (loaded, anchor) =
-                load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
-            crate::apply::Applied {
-                report: crate::apply::apply_to_files(
-                    &loaded,
-                    anchor,
-                    directory,
-                    shard,
-                    args.dry_run,
-                )?,
-                failure: None,
-            }
-        }
-        Target::Timestream(ts) => {
-            let target_name = args.target.clone().unwrap_or_default();
-            // Arguments first: loading reads every source.
-            if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
-                return Err(Failure::usage(
-                    "error: --lead is for --pace live (burst writes everything now)\n",
-                ));
-            }
-            let request_timeout = args.request_timeout.unwrap_or(20.0);
-            if !(request_timeout > 0.0 && request_timeout.is_finite()) {
-                return Err(Failure::usage(
-                    "error: --request-timeout must be a positive number of seconds\n",
-                ));
-            }
-            let pace = match args.pace {
-                PaceArg::Burst => Pace::Burst,
-                PaceArg::Live => Pace::Live {
-                    lead: lead(args.lead.as_deref().unwrap_or("10m"))?,
-                },
-            };
-            let journal = args
-                .journal
-                .clone()
-                .unwrap_or_else(|| default_journal(&args.input, &target_name, shard));
-            let resume = if args.resume {
-                Some(crate::apply::timestream::journal::read(&journal).map_err(|e| {
-                    Failure::usage(format!(
-                        "error: {e}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere\n"
-                    ))
-                })?)
-            } else {
-                None
-            };
-            // A resume binds `now` to the journaled anchor.
-            let loaded = commands::load_scenario_or_plan(
-                &args.input,
-                read_options(&args.read),
-                diagnostics_style(),
-            )?;
-            let anchor = match &resume {
-                Some(r) => r.header.anchor,
-                None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
-            };
-            let options = crate::apply::timestream::Options {
-                target_name,
-                create: args.create,
-                concurrency: usize::from(args.concurrency.unwrap_or(64)),
-                request_timeout: std::time::Duration::from_secs_f64(request_timeout),
-                on_reject: args.on_reject.unwrap_or(OnReject::Fail),
-                pace,
-                shard,
-                dry_run: args.dry_run,
-                journal,
-                resume,
-            };
-            crate::apply::timestream::apply(&loaded, anchor, ts, &options)?
-        }
+        Target::File { directory } => apply_to_files(args, directory, shard)?,
+        Target::Timestream(ts) => apply_to_timestream(args, ts, shard)?,
     };
-    let report = &applied.report;
-    if report.outcome != crate::apply::Outcome::DryRun {
-        for (table, t) in &report.tables {
-            if !t.table.is_empty() {
-                eprintln!(
-                    "wrote {:>10} records to `{}` in {} batches ({} rejected, {} retried)",
-                    t.records, t.table, t.batches, t.rejected, t.retried
-                );
-            } else if t.records == 0 {
-                eprintln!("wrote          0 records of `{table}` (no file)");
-            } else {
-                eprintln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
-            }
-        }
-        eprintln!(
-            "{}: {} records at anchor {} in {:.2} s",
-            if applied.failure.is_none() {
-                "done"
-            } else {
-                "stopped"
-            },
-            report.records,
-            report.anchor,
-            report.duration_seconds
-        );
-    }
+    print_summary(&applied);
     if let Some(path) = &args.report {
-        let text = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
-        commands::write_output(Some(path), &text)?;
+        write_report(path, &applied.report)?;
     }
     match applied.failure {
         Some(failure) => Err(failure),
         None => Ok(0),
     }
+}
+
+/// `--shard K/N`, or the whole.
+fn shard(args: &ApplyArgs) -> Result<crate::apply::shard::Shard, Failure> {
+    use crate::apply::shard::Shard;
+    match &args.shard {
+        Some(text) => {
+            Shard::parse(text).map_err(|e| Failure::usage(format!("error: --shard {e}\n")))
+        }
+        None => Ok(Shard::WHOLE),
+    }
+}
+
+/// `--target NAME` from the configuration, or the embedded file target.
+fn choose_target(args: &ApplyArgs) -> Result<crate::apply::config::Target, Failure> {
+    match &args.target {
+        None => {
+            eprintln!(
+                "target: the embedded default, JSON lines in ./{}/ (one file a table)",
+                crate::apply::DEFAULT_DIRECTORY
+            );
+            Ok(crate::apply::config::Target::File {
+                directory: PathBuf::from(crate::apply::DEFAULT_DIRECTORY),
+            })
+        }
+        Some(name) => named_target(&args.config, name),
+    }
+}
+
+fn apply_to_files(
+    args: &ApplyArgs,
+    directory: &Path,
+    shard: crate::apply::shard::Shard,
+) -> Result<crate::apply::Applied, Failure> {
+    let only_timestream = [
+        (args.resume, "--resume"),
+        (args.journal.is_some(), "--journal"),
+        (matches!(args.pace, PaceArg::Live), "--pace live"),
+        (args.lead.is_some(), "--lead"),
+        (args.create, "--create"),
+        (args.concurrency.is_some(), "--concurrency"),
+        (args.request_timeout.is_some(), "--request-timeout"),
+        (args.on_reject.is_some(), "--on-reject"),
+    ];
+    if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
+        return Err(Failure::usage(format!(
+            "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` target with --target\n"
+        )));
+    }
+    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let report = crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
+    Ok(crate::apply::Applied {
+        report,
+        failure: None,
+    })
+}
+
+fn apply_to_timestream(
+    args: &ApplyArgs,
+    target: &crate::apply::config::TimestreamTarget,
+    shard: crate::apply::shard::Shard,
+) -> Result<crate::apply::Applied, Failure> {
+    // Arguments first: loading reads every source.
+    let options = timestream_options(args, shard)?;
+    // A resume binds `now` to the journaled anchor.
+    let loaded = commands::load_scenario_or_plan(
+        &args.input,
+        read_options(&args.read),
+        diagnostics_style(),
+    )?;
+    let anchor = match &options.resume {
+        Some(r) => r.header.anchor,
+        None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
+    };
+    crate::apply::timestream::apply(&loaded, anchor, target, &options)
+}
+
+/// The Timestream options from the arguments, and the journal read back
+/// for `--resume`.
+fn timestream_options(
+    args: &ApplyArgs,
+    shard: crate::apply::shard::Shard,
+) -> Result<crate::apply::timestream::Options, Failure> {
+    use crate::apply::timestream::batches::Pace;
+
+    // A Timestream target is always a named one.
+    let target_name = args.target.clone().unwrap_or_default();
+    if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
+        return Err(Failure::usage(
+            "error: --lead is for --pace live (burst writes everything now)\n",
+        ));
+    }
+    let request_timeout = args.request_timeout.unwrap_or(20.0);
+    if !(request_timeout > 0.0 && request_timeout.is_finite()) {
+        return Err(Failure::usage(
+            "error: --request-timeout must be a positive number of seconds\n",
+        ));
+    }
+    let pace = match args.pace {
+        PaceArg::Burst => Pace::Burst,
+        PaceArg::Live => Pace::Live {
+            lead: lead(args.lead.as_deref().unwrap_or("10m"))?,
+        },
+    };
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(&args.input, &target_name, shard));
+    let resume = if args.resume {
+        Some(crate::apply::timestream::journal::read(&journal).map_err(|e| {
+            Failure::usage(format!(
+                "error: {e}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere\n"
+            ))
+        })?)
+    } else {
+        None
+    };
+    Ok(crate::apply::timestream::Options {
+        target_name,
+        create: args.create,
+        concurrency: usize::from(args.concurrency.unwrap_or(64)),
+        request_timeout: std::time::Duration::from_secs_f64(request_timeout),
+        on_reject: args.on_reject.unwrap_or(OnReject::Fail),
+        pace,
+        shard,
+        dry_run: args.dry_run,
+        journal,
+        resume,
+    })
+}
+
+/// What was written, table by table, on stderr; a dry run printed its own.
+fn print_summary(applied: &crate::apply::Applied) {
+    let report = &applied.report;
+    if report.outcome == crate::apply::Outcome::DryRun {
+        return;
+    }
+    for (table, t) in &report.tables {
+        if !t.table.is_empty() {
+            eprintln!(
+                "wrote {:>10} records to `{}` in {} batches ({} rejected, {} retried)",
+                t.records, t.table, t.batches, t.rejected, t.retried
+            );
+        } else if t.records == 0 {
+            eprintln!("wrote          0 records of `{table}` (no file)");
+        } else {
+            eprintln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
+        }
+    }
+    eprintln!(
+        "{}: {} records at anchor {} in {:.2} s",
+        if applied.failure.is_none() {
+            "done"
+        } else {
+            "stopped"
+        },
+        report.records,
+        report.anchor,
+        report.duration_seconds
+    );
+}
+
+/// `--report FILE.json`.
+fn write_report(path: &Path, report: &crate::apply::ApplyReport) -> Result<(), Failure> {
+    // serde_json fails only on map keys that are not strings or on a
+    // Serialize impl that errs; the report has String keys and its one
+    // hand-written impl (Outcome) cannot err. Should that change, the
+    // report file is not written and the apply says so (exit 2, as for a
+    // report that cannot be written), instead of writing an empty file.
+    let json = serde_json::to_string_pretty(report).map_err(|e| {
+        Failure::usage(format!(
+            "error: cannot write `{}`: the report is not JSON: {e}\n",
+            path.display()
+        ))
+    })?;
+    commands::write_output(Some(path), &(json + "\n"))
 }
 
 /// `--lead`: a duration of at most 15 minutes.
@@ -492,14 +537,9 @@ fn default_journal(input: &Path, target: &str, shard: crate::apply::shard::Shard
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "apply".into());
-    let shard = if shard.is_whole() {
-        String::new()
-    } else {
-        format!(".shard-{}-of-{}", shard.index + 1, shard.count)
-    };
     PathBuf::from(crate::apply::DEFAULT_DIRECTORY)
         .join("journal")
-        .join(format!("{stem}.{target}{shard}.jsonl"))
+        .join(format!("{stem}.{target}{}.jsonl", shard.file_suffix()))
 }
 
 /// A target named in the configuration.

@@ -82,14 +82,6 @@ impl Sink for Counts {
     }
 }
 
-fn shard_suffix(shard: Shard) -> String {
-    if shard.is_whole() {
-        String::new()
-    } else {
-        format!(".shard-{}-of-{}", shard.index + 1, shard.count)
-    }
-}
-
 impl Sink for Files {
     fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
         if self.current.as_ref().map(|(t, _, _)| *t) != Some(record.table) {
@@ -129,7 +121,7 @@ pub fn apply_to_files(
     };
     let mut files = Files {
         directory: directory.to_path_buf(),
-        suffix: shard_suffix(shard),
+        suffix: shard.file_suffix(),
         current: None,
         written: Vec::new(),
     };

@@ -52,6 +52,16 @@ impl Shard {
     pub fn is_whole(self) -> bool {
         self.count == 1
     }
+
+    /// What names a shard's files apart, so that shards can share a folder:
+    /// `.shard-K-of-N`, or nothing for the whole.
+    pub fn file_suffix(self) -> String {
+        if self.is_whole() {
+            String::new()
+        } else {
+            format!(".shard-{}-of-{}", self.index + 1, self.count)
+        }
+    }
 }
 
 impl fmt::Display for Shard {
