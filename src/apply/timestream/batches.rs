@@ -375,15 +375,18 @@ fn dimension(name: &str, value: &str) -> Dimension {
         .expect("name and value are set")
 }
 
+/// A measure value as Timestream takes it: the text of the number or
+/// boolean, as the JSON lines write it, or the string itself. Written
+/// straight to a `String`, so there is no byte buffer to convert back.
 fn value_text(value: &Value) -> String {
     match value {
         Value::Varchar(s) => s.to_string(),
-        other => {
-            let mut out = Vec::with_capacity(24);
-            other.write_json(&mut out);
-            // JSON numbers and booleans are ASCII.
-            String::from_utf8(out).unwrap_or_default()
-        }
+        Value::Bigint(v) => v.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        // Shortest round-trip, as `record::write_f64`; the stream holds no
+        // NaN or infinities (the compiler refuses them), JSON's `null` else.
+        Value::Double(v) if v.is_finite() => ryu::Buffer::new().format_finite(*v).to_string(),
+        Value::Double(_) => "null".to_string(),
     }
 }
 
@@ -413,5 +416,28 @@ fn time_text(nanos: i64) -> String {
         TimeUnit::Milliseconds => (nanos / 1_000_000).to_string(),
         TimeUnit::Microseconds => (nanos / 1_000).to_string(),
         _ => nanos.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_sent_as_the_json_lines_write_it() {
+        for value in [
+            Value::Double(0.1),
+            Value::Double(-1e300),
+            Value::Double(3.0),
+            Value::Double(f64::NAN),
+            Value::Bigint(i64::MIN),
+            Value::Boolean(true),
+            Value::Boolean(false),
+        ] {
+            let mut json = Vec::new();
+            value.write_json(&mut json);
+            assert_eq!(value_text(&value).as_bytes(), json, "{value:?}");
+        }
+        assert_eq!(value_text(&Value::Varchar("a \"b\"".into())), "a \"b\"");
     }
 }
