@@ -11,6 +11,7 @@
 //! line of a file cut mid-line is ignored.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,19 +62,45 @@ pub struct Resumed {
     pub complete: bool,
 }
 
-/// Reads a journal; the error is worded for the user.
-pub fn read(path: &Path) -> Result<Resumed, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the journal `{}`: {e}", path.display()))?;
+/// Why `--resume` cannot read a journal.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// The file cannot be read: it does not exist, or no permission.
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The first line is not a journal header: another file.
+    NotAJournal { path: PathBuf },
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreadable::Io { path, error } => {
+                write!(f, "cannot read the journal `{}`: {error}", path.display())
+            }
+            Unreadable::NotAJournal { path } => write!(
+                f,
+                "`{}` is not an outatime journal (its first line is not a journal header)",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Reads a journal.
+pub fn read(path: &Path) -> Result<Resumed, Unreadable> {
+    let text = std::fs::read_to_string(path).map_err(|error| Unreadable::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
     let mut lines = text.lines();
     let header: Header = lines
         .next()
         .and_then(|first| serde_json::from_str(first).ok())
-        .ok_or_else(|| {
-            format!(
-                "`{}` is not an outatime journal (its first line is not a journal header)",
-                path.display()
-            )
+        .ok_or_else(|| Unreadable::NotAJournal {
+            path: path.to_path_buf(),
         })?;
     let mut resumed = Resumed {
         header,
@@ -198,7 +225,12 @@ mod tests {
         assert_eq!(resumed.done, HashSet::from([0, 1, 2]));
         assert!(resumed.complete);
         std::fs::write(&path, "not a journal\n").unwrap();
-        assert!(read(&path).unwrap_err().contains("not an outatime journal"));
+        assert!(
+            read(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not an outatime journal")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
