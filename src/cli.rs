@@ -343,9 +343,7 @@ fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
 fn shard(args: &ApplyArgs) -> Result<crate::apply::shard::Shard, Failure> {
     use crate::apply::shard::Shard;
     match &args.shard {
-        Some(text) => {
-            Shard::parse(text).map_err(|e| Failure::usage(format!("error: --shard {e}\n")))
-        }
+        Some(text) => Shard::parse(text).map_err(|reason| ApplyUsage::BadShard { reason }.into()),
         None => Ok(Shard::WHOLE),
     }
 }
@@ -382,9 +380,7 @@ fn apply_to_files(
         (args.on_reject.is_some(), "--on-reject"),
     ];
     if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
-        return Err(Failure::usage(format!(
-            "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` target with --target\n"
-        )));
+        return Err(ApplyUsage::OnlyForTimestream { flag }.into());
     }
     let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
     let report = crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
@@ -425,15 +421,11 @@ fn timestream_options(
     // A Timestream target is always a named one.
     let target_name = args.target.clone().unwrap_or_default();
     if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
-        return Err(Failure::usage(
-            "error: --lead is for --pace live (burst writes everything now)\n",
-        ));
+        return Err(ApplyUsage::LeadWithoutLive.into());
     }
     let request_timeout = args.request_timeout.unwrap_or(20.0);
     if !(request_timeout > 0.0 && request_timeout.is_finite()) {
-        return Err(Failure::usage(
-            "error: --request-timeout must be a positive number of seconds\n",
-        ));
+        return Err(ApplyUsage::RequestTimeoutNotPositive.into());
     }
     let pace = match args.pace {
         PaceArg::Burst => Pace::Burst,
@@ -446,11 +438,7 @@ fn timestream_options(
         .clone()
         .unwrap_or_else(|| default_journal(&args.input, &target_name, shard));
     let resume = if args.resume {
-        Some(crate::apply::timestream::journal::read(&journal).map_err(|e| {
-            Failure::usage(format!(
-                "error: {e}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere\n"
-            ))
-        })?)
+        Some(crate::apply::timestream::journal::read(&journal).map_err(ApplyUsage::Journal)?)
     } else {
         None
     };
@@ -506,13 +494,90 @@ fn write_report(path: &Path, report: &crate::apply::ApplyReport) -> Result<(), F
     // hand-written impl (Outcome) cannot err. Should that change, the
     // report file is not written and the apply says so (exit 2, as for a
     // report that cannot be written), instead of writing an empty file.
-    let json = serde_json::to_string_pretty(report).map_err(|e| {
-        Failure::usage(format!(
-            "error: cannot write `{}`: the report is not JSON: {e}\n",
-            path.display()
-        ))
+    let json = serde_json::to_string_pretty(report).map_err(|error| ApplyUsage::ReportNotJson {
+        report: path.to_path_buf(),
+        error,
     })?;
     commands::write_output(Some(path), &(json + "\n"))
+}
+
+/// Arguments of `apply` that do not fit: exit 2, before anything is
+/// loaded or sent. Worded here, as `error: ...` without a code.
+#[derive(Debug)]
+enum ApplyUsage {
+    /// `--shard 0/2`; the reason says what is wrong.
+    BadShard { reason: String },
+    /// `--target e2e --config missing.yaml`
+    ConfigUnreadable {
+        config: PathBuf,
+        error: std::io::Error,
+    },
+    /// `--resume` and a journal that is missing or not a journal.
+    Journal(crate::apply::timestream::journal::Unreadable),
+    /// `--lead soon`
+    LeadNotADuration { lead: String },
+    /// `--lead 20m`
+    LeadOutOfRange { lead: String },
+    /// `--lead 5m` without `--pace live`.
+    LeadWithoutLive,
+    /// `--create` (or another Timestream flag) with a file target.
+    OnlyForTimestream { flag: &'static str },
+    /// The report could not be serialised (see [`write_report`]).
+    ReportNotJson {
+        report: PathBuf,
+        error: serde_json::Error,
+    },
+    /// `--request-timeout 0`
+    RequestTimeoutNotPositive,
+}
+
+impl std::fmt::Display for ApplyUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApplyUsage::BadShard { reason } => writeln!(f, "error: --shard {reason}"),
+            ApplyUsage::ConfigUnreadable { config, error } => writeln!(
+                f,
+                "error: cannot read `{}`: {error}\n  help: targets are named in `{}` (or the file given with --config)",
+                config.display(),
+                crate::apply::config::CONFIG_FILE
+            ),
+            ApplyUsage::Journal(unreadable) => writeln!(
+                f,
+                "error: {unreadable}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere"
+            ),
+            ApplyUsage::LeadNotADuration { lead } => writeln!(
+                f,
+                "error: --lead {lead}: not a duration (write e.g. `10m` or `90s`)"
+            ),
+            ApplyUsage::LeadOutOfRange { lead } => writeln!(
+                f,
+                "error: --lead {lead}: must be more than 0 and at most 15m (Timestream rejects records more than 15 minutes ahead)"
+            ),
+            ApplyUsage::LeadWithoutLive => writeln!(
+                f,
+                "error: --lead is for --pace live (burst writes everything now)"
+            ),
+            ApplyUsage::OnlyForTimestream { flag } => writeln!(
+                f,
+                "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` target with --target"
+            ),
+            ApplyUsage::ReportNotJson { report, error } => writeln!(
+                f,
+                "error: cannot write `{}`: the report is not JSON: {error}",
+                report.display()
+            ),
+            ApplyUsage::RequestTimeoutNotPositive => writeln!(
+                f,
+                "error: --request-timeout must be a positive number of seconds"
+            ),
+        }
+    }
+}
+
+impl From<ApplyUsage> for Failure {
+    fn from(usage: ApplyUsage) -> Failure {
+        Failure::usage(usage.to_string())
+    }
 }
 
 /// `--lead`: a duration of at most 15 minutes.
@@ -520,14 +585,8 @@ fn lead(text: &str) -> Result<i64, Failure> {
     let limit = crate::apply::timestream::preflight::FUTURE_LIMIT;
     match crate::lang::literal::parse_duration(text) {
         Ok(d) if d.is_positive() && d.nanos() <= limit => Ok(d.nanos()),
-        Ok(_) => Err(Failure::usage(format!(
-            "error: --lead {text}: must be more than 0 and at most 15m (Timestream rejects records more than 15 minutes ahead)
-"
-        ))),
-        Err(_) => Err(Failure::usage(format!(
-            "error: --lead {text}: not a duration (write e.g. `10m` or `90s`)
-"
-        ))),
+        Ok(_) => Err(ApplyUsage::LeadOutOfRange { lead: text.into() }.into()),
+        Err(_) => Err(ApplyUsage::LeadNotADuration { lead: text.into() }.into()),
     }
 }
 
@@ -545,11 +604,10 @@ fn default_journal(input: &Path, target: &str, shard: crate::apply::shard::Shard
 /// A target named in the configuration.
 fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Target, Failure> {
     use crate::apply::config::{self, Target};
-    let text = std::fs::read_to_string(config).map_err(|e| Failure::usage(format!(
-            "error: cannot read `{}`: {e}\n  help: targets are named in `{}` (or the file given with --config)\n",
-            config.display(),
-            config::CONFIG_FILE
-        )))?;
+    let text = std::fs::read_to_string(config).map_err(|error| ApplyUsage::ConfigUnreadable {
+        config: config.to_path_buf(),
+        error,
+    })?;
     let env = |name: &str| std::env::var(name).ok();
     match config::target(&text, name, &env) {
         Ok(Target::File { directory }) => {
