@@ -57,6 +57,39 @@ pub struct Options {
     pub resume: Option<Resumed>,
 }
 
+/// The tables of one apply as the target names them, and how each is laid
+/// out; indexed like the catalogue's tables.
+struct Tables {
+    names: Vec<String>,
+    layouts: Vec<(Layout, String)>,
+    layout_kinds: Vec<Layout>,
+}
+
+impl Tables {
+    fn new(loaded: &Loaded, target: &TimestreamTarget) -> Tables {
+        let catalog = &loaded.prepared.catalog;
+        let names = catalog
+            .tables
+            .iter()
+            .map(|t| format!("{}{}{}", target.table_prefix, t.target, target.table_suffix))
+            .collect();
+        let layouts: Vec<(Layout, String)> = catalog
+            .tables
+            .iter()
+            .map(|t| {
+                let table = &loaded.scenario.tables[&t.name];
+                (table.layout, table.measure_name.clone())
+            })
+            .collect();
+        let layout_kinds = layouts.iter().map(|(layout, _)| *layout).collect();
+        Tables {
+            names,
+            layouts,
+            layout_kinds,
+        }
+    }
+}
+
 pub fn apply(
     loaded: &Loaded,
     anchor: i64,
@@ -66,50 +99,12 @@ pub fn apply(
     let started = std::time::Instant::now();
     let now = wall_now();
     let stream_digest = crate::commands::stream_digest(loaded)?;
-    let catalog = &loaded.prepared.catalog;
-    let names: Vec<String> = catalog
-        .tables
-        .iter()
-        .map(|t| format!("{}{}{}", target.table_prefix, t.target, target.table_suffix))
-        .collect();
-    let layouts: Vec<(Layout, String)> = catalog
-        .tables
-        .iter()
-        .map(|t| {
-            let table = &loaded.scenario.tables[&t.name];
-            (table.layout, table.measure_name.clone())
-        })
-        .collect();
-    let layout_kinds: Vec<Layout> = layouts.iter().map(|(layout, _)| *layout).collect();
-    let mut header = Header {
-        outatime_journal: 1,
-        target: options.target_name.clone(),
-        region: target.region.clone(),
-        endpoint: target.endpoint_url.clone().unwrap_or_default(),
-        database: target.database.clone(),
-        tables: names
-            .iter()
-            .zip(&layouts)
-            .map(|(name, (layout, measure_name))| match layout {
-                Layout::Multi => format!("{name}: multi {measure_name}"),
-                Layout::Single => format!("{name}: single"),
-            })
-            .collect(),
-        stream_digest: stream_digest.clone(),
-        anchor,
-        version: options
-            .resume
-            .as_ref()
-            .map_or(now / 1_000_000, |r| r.header.version),
-        shard: options.shard.to_string(),
-        pace: options.pace.words(),
-        cutoff: options.resume.as_ref().map_or(now, |r| r.header.cutoff),
-        batches: String::new(),
-    };
+    let tables = Tables::new(loaded, target);
+    let mut header = journal_header(target, options, &tables, stream_digest, anchor, now);
     let mut report = ApplyReport::new(
         format!("timestream {}", target.database),
         anchor,
-        stream_digest.clone(),
+        header.stream_digest.clone(),
         BTreeMap::new(),
         started,
     );
@@ -139,6 +134,136 @@ pub fn apply(
         .enable_all()
         .build()
         .map_err(|error| ApplyError::RuntimeNotStarted { error })?;
+    let (client, states) = connect(&runtime, target, &tables.names, options)?;
+
+    // The preflight: the batches the writes will cut, checked before any
+    // is sent; a resume checks only those it has not written.
+    let no_batches = HashSet::new();
+    let done = options.resume.as_ref().map_or(&no_batches, |r| &r.done);
+    let scan = scan(
+        loaded,
+        anchor,
+        &tables,
+        &states,
+        options,
+        now,
+        header.cutoff,
+        done,
+    )?;
+    header.batches = scan.batches_digest();
+    if let Some(resumed) = &options.resume {
+        check_resumable(&resumed.header, &header, &options.journal, true)?;
+    }
+    if !scan.faults.is_empty() {
+        let refusal =
+            preflight_refusal(loaded, &scan, &states, &tables.names, target, options.pace);
+        return Err(refusal.into());
+    }
+    let Some(client) = client.filter(|_| !options.dry_run) else {
+        return Ok(dry_run(report, &scan, &tables.names, target));
+    };
+
+    let total: u64 = scan.tables.iter().map(|t| t.records).sum();
+    let mut journal = match &options.resume {
+        Some(_) => Journal::append(&options.journal),
+        None => Journal::create(&options.journal, &header),
+    }
+    .map_err(|error| ApplyError::JournalNotWritten {
+        journal: options.journal.clone(),
+        error,
+    })?;
+    let mut progress = Progress::new(total);
+    let (mut tally, skipped, produced) = write(
+        &runtime,
+        &client,
+        loaded,
+        anchor,
+        target,
+        options,
+        &tables,
+        &header,
+        done,
+        &mut journal,
+        &mut progress,
+    );
+    progress.clear();
+    // The producer stops with a broken pipe when the writes stop first: on
+    // a signal, a failure, or a rejection under `--on-reject fail`.
+    let stopped_early = tally.interrupted.is_some()
+        || !tally.problems.is_empty()
+        || (!tally.rejections.is_empty() && options.on_reject == OnReject::Fail);
+    if let Err(error) = produced
+        && !stopped_early
+    {
+        tally.problems.push(Problem::Stream { error });
+    }
+    close_journal(&mut journal, &mut tally, options);
+    Ok(finish(
+        loaded,
+        report,
+        &tables.names,
+        target,
+        options,
+        tally,
+        skipped,
+        &journal,
+    ))
+}
+
+/// What the journal pins: the target, the tables as resolved, the stream,
+/// the anchor, the Version and the cut (both kept from the journal on
+/// `--resume`); the batches' digest is added after the preflight.
+fn journal_header(
+    target: &TimestreamTarget,
+    options: &Options,
+    tables: &Tables,
+    stream_digest: String,
+    anchor: i64,
+    now: i64,
+) -> Header {
+    Header {
+        outatime_journal: 1,
+        target: options.target_name.clone(),
+        region: target.region.clone(),
+        endpoint: target.endpoint_url.clone().unwrap_or_default(),
+        database: target.database.clone(),
+        tables: tables
+            .names
+            .iter()
+            .zip(&tables.layouts)
+            .map(|(name, (layout, measure_name))| match layout {
+                Layout::Multi => format!("{name}: multi {measure_name}"),
+                Layout::Single => format!("{name}: single"),
+            })
+            .collect(),
+        stream_digest,
+        anchor,
+        version: options
+            .resume
+            .as_ref()
+            .map_or(now / 1_000_000, |r| r.header.version),
+        shard: options.shard.to_string(),
+        pace: options.pace.words(),
+        cutoff: options.resume.as_ref().map_or(now, |r| r.header.cutoff),
+        batches: String::new(),
+    }
+}
+
+/// The client, the tables created if asked, and each table's state. A dry
+/// run goes on without a target it cannot reach (and then without the
+/// preflight's time checks); an apply stops.
+fn connect(
+    runtime: &tokio::runtime::Runtime,
+    target: &TimestreamTarget,
+    names: &[String],
+    options: &Options,
+) -> Result<
+    (
+        Option<aws_sdk_timestreamwrite::Client>,
+        Vec<Option<TableState>>,
+    ),
+    Failure,
+> {
     let unreachable = |e: String| {
         eprintln!("warning: {e}\n  the dry run goes on without the preflight's time checks");
     };
@@ -155,11 +280,11 @@ pub fn apply(
         .filter(|_| options.create && !options.dry_run)
     {
         runtime
-            .block_on(client::create(client, target, &names))
+            .block_on(client::create(client, target, names))
             .map_err(|reason| ApplyError::Timestream { reason })?;
     }
     let described = match &client {
-        Some(client) => runtime.block_on(client::describe(client, &target.database, &names)),
+        Some(client) => runtime.block_on(client::describe(client, &target.database, names)),
         None => Err(String::new()),
     };
     let states = match described {
@@ -172,21 +297,33 @@ pub fn apply(
         }
         Err(reason) => return Err(ApplyError::Timestream { reason }.into()),
     };
-    let states = resolve_missing(states, &names, target, options)?;
+    let states = resolve_missing(states, names, target, options)?;
+    Ok((client, states))
+}
 
-    // The preflight: the batches the writes will cut, checked before any
-    // is sent; a resume checks only those it has not written.
+/// The preflight's pass: the stream cut into the batches the writes will
+/// send, each checked against its table's time window.
+#[allow(clippy::too_many_arguments)]
+fn scan<'a>(
+    loaded: &Loaded,
+    anchor: i64,
+    tables: &Tables,
+    states: &'a [Option<TableState>],
+    options: &Options,
+    now: i64,
+    cutoff: i64,
+    done: &'a HashSet<u64>,
+) -> Result<Scan<'a>, Failure> {
     let no_batches = HashSet::new();
-    let done = options.resume.as_ref().map_or(&no_batches, |r| &r.done);
-    let mut scan = Scan::new(names.len(), &states, options.pace, now, done);
+    let mut scan = Scan::new(tables.names.len(), states, options.pace, now, done);
     let mut batcher = Batcher::new(
         |batch| {
             scan.batch(&batch);
             Ok(())
         },
-        &layout_kinds,
+        &tables.layout_kinds,
         options.pace,
-        header.cutoff,
+        cutoff,
         &no_batches,
     );
     loaded.prepared.run(
@@ -200,63 +337,76 @@ pub fn apply(
         .finish()
         .map_err(|e| Failure::from(crate::compile::CompileError::Io(e)))?;
     drop(batcher);
-    header.batches = scan.batches_digest();
-    if let Some(resumed) = &options.resume {
-        check_resumable(&resumed.header, &header, &options.journal, true)?;
-    }
-    if !scan.faults.is_empty() {
-        return Err(preflight_refusal(loaded, &scan, &states, &names, target, options.pace).into());
-    }
-    let total: u64 = scan.tables.iter().map(|t| t.records).sum();
-    if options.dry_run {
-        for (i, t) in scan.tables.iter().enumerate() {
-            let range = match (t.first, t.last) {
-                (Some(first), Some(last)) => {
-                    format!(", {} .. {}", time_string(first), time_string(last))
-                }
-                _ => String::new(),
-            };
-            println!(
-                "would write {:>10} records to `{}.{}` in {} batches{range}",
-                t.records, target.database, names[i], t.batches
-            );
-        }
-        report.outcome = Outcome::DryRun;
-        report.tables = table_reports(
-            &names,
-            &target.database,
-            scan.tables.iter().map(|t| TableReport {
-                records: t.records,
-                batches: t.batches,
-                ..TableReport::default()
-            }),
-        );
-        report.records = total;
-        report.batches = scan.tables.iter().map(|t| t.batches).sum();
-        report.finish_timing();
-        return Ok(Applied {
-            report,
-            failure: None,
-        });
-    }
+    Ok(scan)
+}
 
-    // The writes.
-    let mut journal = match &options.resume {
-        Some(_) => Journal::append(&options.journal),
-        None => Journal::create(&options.journal, &header),
+/// `--dry-run`: what each table would receive, printed and reported.
+fn dry_run(
+    mut report: ApplyReport,
+    scan: &Scan,
+    names: &[String],
+    target: &TimestreamTarget,
+) -> Applied {
+    for (i, t) in scan.tables.iter().enumerate() {
+        let range = match (t.first, t.last) {
+            (Some(first), Some(last)) => {
+                format!(", {} .. {}", time_string(first), time_string(last))
+            }
+            _ => String::new(),
+        };
+        println!(
+            "would write {:>10} records to `{}.{}` in {} batches{range}",
+            t.records, target.database, names[i], t.batches
+        );
     }
-    .map_err(|error| ApplyError::JournalNotWritten {
-        journal: options.journal.clone(),
-        error,
-    })?;
-    let mut progress = Progress::new(total);
+    report.outcome = Outcome::DryRun;
+    report.tables = table_reports(
+        names,
+        &target.database,
+        scan.tables.iter().map(|t| TableReport {
+            records: t.records,
+            batches: t.batches,
+            ..TableReport::default()
+        }),
+    );
+    report.records = scan.tables.iter().map(|t| t.records).sum();
+    report.batches = scan.tables.iter().map(|t| t.batches).sum();
+    report.finish_timing();
+    Applied {
+        report,
+        failure: None,
+    }
+}
+
+/// The writes: the stream runs again on a thread of its own, cut into the
+/// batches the preflight passed, which the dispatch loop sends. Returns the
+/// tally, the batches skipped as already journaled, and how the stream
+/// ended.
+#[allow(clippy::too_many_arguments)]
+fn write(
+    runtime: &tokio::runtime::Runtime,
+    client: &aws_sdk_timestreamwrite::Client,
+    loaded: &Loaded,
+    anchor: i64,
+    target: &TimestreamTarget,
+    options: &Options,
+    tables: &Tables,
+    header: &Header,
+    done: &HashSet<u64>,
+    journal: &mut Journal,
+    progress: &mut Progress,
+) -> (
+    dispatch::Tally,
+    u64,
+    Result<(), crate::compile::CompileError>,
+) {
     let settings = Settings {
         concurrency: options.concurrency,
         on_reject: options.on_reject,
         live: matches!(options.pace, Pace::Live { .. }),
     };
     let (sender, receiver) = tokio::sync::mpsc::channel(options.concurrency.max(1) * 2);
-    let (tally, skipped, produced) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let producer = scope.spawn(|| {
             // Owned here, so the channel closes when the stream ends.
             let sender = sender;
@@ -266,7 +416,7 @@ pub fn apply(
                         std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the writes stopped")
                     })
                 },
-                &layout_kinds,
+                &tables.layout_kinds,
                 options.pace,
                 header.cutoff,
                 done,
@@ -284,38 +434,31 @@ pub fn apply(
             (batcher.skipped, finished)
         });
         let tally = runtime.block_on(dispatch::dispatch(
-            client
-                .as_ref()
-                .expect("only a dry run goes on without a client"),
+            client,
             &target.database,
-            &names,
+            &tables.names,
             &settings,
-            std::sync::Arc::new(Shapes::new(catalog, &layouts, header.version)),
+            std::sync::Arc::new(Shapes::new(
+                &loaded.prepared.catalog,
+                &tables.layouts,
+                header.version,
+            )),
             receiver,
-            Some(&mut journal),
-            &mut progress,
+            Some(journal),
+            progress,
         ));
         let (skipped, produced) = producer
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (tally, skipped, produced)
-    });
-    progress.clear();
-    // The producer stops with a broken pipe when the writes stop first: on
-    // a signal, a failure, or a rejection under `--on-reject fail`.
-    let stopped_early = tally.interrupted.is_some()
-        || !tally.problems.is_empty()
-        || (!tally.rejections.is_empty() && options.on_reject == OnReject::Fail);
-    let mut tally = tally;
-    if let Err(error) = produced
-        && !stopped_early
-    {
-        tally.problems.push(Problem::Stream { error });
-    }
-    // Batches with rejected records are not journaled (a resume sends them
-    // again, and they are reported again); the apply is complete only
-    // without them. A journal that cannot be finished is a problem to
-    // report with what was written, not a reason to lose the tally.
+    })
+}
+
+/// Batches with rejected records are not journaled (a resume sends them
+/// again, and they are reported again); the apply is complete only without
+/// them. A journal that cannot be finished is a problem to report with what
+/// was written, not a reason to lose the tally.
+fn close_journal(journal: &mut Journal, tally: &mut dispatch::Tally, options: &Options) {
     let complete =
         tally.interrupted.is_none() && tally.problems.is_empty() && tally.rejections.is_empty();
     let closed = if complete {
@@ -329,9 +472,6 @@ pub fn apply(
             error,
         });
     }
-    Ok(finish(
-        loaded, report, &names, target, options, tally, skipped, &journal,
-    ))
 }
 
 /// A table that does not exist: with `--dry-run --create` it would be
