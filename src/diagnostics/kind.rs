@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::diagnostics::Severity;
 use crate::diagnostics::Span;
+use crate::validate::model::MeasureType;
 
 /// What kind of name a message is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +30,82 @@ impl fmt::Display for NameKind {
     }
 }
 
+/// A clause keyword, in any statement's block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Clause {
+    Ambiguous,
+    At,
+    Dimensions,
+    From,
+    Layout,
+    Learn,
+    Measure,
+    MeasureName,
+    Measures,
+    Model,
+    Name,
+    Nonexistent,
+    Series,
+    Set,
+    Shift,
+    Speed,
+    Time,
+    Timezone,
+    Where,
+    Window,
+}
+
+impl fmt::Display for Clause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Clause::Ambiguous => "ambiguous",
+            Clause::At => "at",
+            Clause::Dimensions => "dimensions",
+            Clause::From => "from",
+            Clause::Layout => "layout",
+            Clause::Learn => "learn",
+            Clause::Measure => "measure",
+            Clause::MeasureName => "measure_name",
+            Clause::Measures => "measures",
+            Clause::Model => "model",
+            Clause::Name => "name",
+            Clause::Nonexistent => "nonexistent",
+            Clause::Series => "series",
+            Clause::Set => "set",
+            Clause::Shift => "shift",
+            Clause::Speed => "speed",
+            Clause::Time => "time",
+            Clause::Timezone => "timezone",
+            Clause::Where => "where",
+            Clause::Window => "window",
+        })
+    }
+}
+
+/// A comma-separated list in a clause, which a missing comma cuts short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum List {
+    /// `dimensions a, b` in a source.
+    Dimensions,
+    /// `measures a double, b bigint` in a source, `measures a, b` in a replay.
+    Measures,
+    /// `series a = "x", b = "y"` in a generate.
+    Series,
+    /// `set a = "x", b = "y"` in a replay or an extrapolate.
+    Set,
+}
+
+impl List {
+    pub fn clause(self) -> Clause {
+        match self {
+            List::Dimensions => Clause::Dimensions,
+            List::Measures => Clause::Measures,
+            List::Series => Clause::Series,
+            List::Set => Clause::Set,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum DiagnosticKind {
     /// `anomaly spike ... { at now ... }` on a table a replay fills at its
@@ -42,7 +119,7 @@ pub enum DiagnosticKind {
     AnomalyTypeMismatch {
         kind: String,
         measure: String,
-        ty: String,
+        ty: MeasureType,
     },
     /// `"\q"`
     BadEscape { escape: String },
@@ -51,7 +128,7 @@ pub enum DiagnosticKind {
     /// `clamp 10 .. -10`
     ClampRange { low: f64, high: f64 },
     /// `measure on boolean = bernoulli(p: 0.5) clamp 0 .. 1`
-    ClampType { ty: String },
+    ClampType { ty: MeasureType },
     /// `outatime.yaml` with `directry: out` (a YAML or shape problem).
     ConfigInvalid {
         message: String,
@@ -66,7 +143,7 @@ pub enum DiagnosticKind {
         measure: Span,
     },
     /// `window ...` twice in one block.
-    DuplicateClause { clause: String, first: Span },
+    DuplicateClause { clause: Clause, first: Span },
     /// `table t` twice.
     DuplicateName {
         kind: NameKind,
@@ -82,7 +159,7 @@ pub enum DiagnosticKind {
     /// `99999999999999999999h`
     DurationOutOfRange,
     /// `window 2024-03-13T00:00Z .. 2024-03-12T00:00Z`
-    EmptyWindow { clause: String },
+    EmptyWindow { clause: Clause },
     /// `shift by 1d` in an extrapolation placed `from now`.
     ExtrapolateShift { reason: String },
     /// `learn ...` or a learned term where it does not belong.
@@ -95,18 +172,18 @@ pub enum DiagnosticKind {
     MeasureTypeConflict {
         measure: String,
         table: String,
-        ty: String,
-        first_ty: String,
+        ty: MeasureType,
+        first_ty: MeasureType,
         first: Span,
     },
     /// `extrapolate fleet.t into x { learn ... }` without `model`.
     MissingClause {
         statement: String,
-        clause: String,
+        clause: Clause,
         example: String,
     },
     /// `dimensions device_id site`
-    MissingComma { list: String },
+    MissingComma { list: List },
     /// `replay fleet into t` followed by indented clauses and `}`.
     MissingOpenBrace,
     /// `sine(amplitude: 3)`
@@ -122,7 +199,7 @@ pub enum DiagnosticKind {
     /// `from 2024-03-12T00:00Z to now every 1m`
     MixedRange,
     /// `measure x boolean = bernoulli(p: 0.1) + bernoulli(p: 0.2)`
-    ModelNotSummable { ty: String },
+    ModelNotSummable { ty: MeasureType },
     /// A name longer than Timestream allows.
     NameTooLong {
         kind: NameKind,
@@ -155,7 +232,7 @@ pub enum DiagnosticKind {
     /// `sine(24h)`
     PositionalArgument { term: String, example: String },
     /// `window now - 1h .. now`
-    RelativeWindow { clause: String },
+    RelativeWindow { clause: Clause },
     /// `measure ts_x double = ...`, a dimension named `time`.
     ReservedName {
         kind: NameKind,
@@ -180,8 +257,8 @@ pub enum DiagnosticKind {
     /// `measure on boolean = noise(sigma: 1)`
     TermTypeMismatch {
         term: String,
-        ty: String,
-        fits: String,
+        ty: MeasureType,
+        fits: Vec<MeasureType>,
     },
     /// `2262-04-12T00:00Z`, `now + 300w * ...`
     TimestampOutOfRange,
@@ -358,14 +435,17 @@ impl DiagnosticKind {
                 format!("a `{kind}` anomaly acts on whole records, not on the measure `{measure}`")
             }
             AnomalyTypeMismatch { kind, measure, ty } => {
-                format!("a `{kind}` anomaly needs a numeric measure, but `{measure}` is {ty}")
+                format!(
+                    "a `{kind}` anomaly needs a numeric measure, but `{measure}` is {}",
+                    ty.name()
+                )
             }
             BadEscape { escape } => format!("unknown escape `{escape}` in a string"),
             BadTimeFormat { reason } => format!("time format is not valid: {reason}"),
             ClampRange { low, high } => {
                 format!("clamp range is empty: {low} is above {high}")
             }
-            ClampType { ty } => format!("a {ty} measure cannot be clamped"),
+            ClampType { ty } => format!("a {} measure cannot be clamped", ty.name()),
             ConfigInvalid { message, .. } => message.clone(),
             ConfigUnsetVariable { name } => format!("environment variable `{name}` is not set"),
             DimensionIsMeasure { name, table, .. } => {
@@ -399,12 +479,19 @@ impl DiagnosticKind {
                 first_ty,
                 ..
             } => format!(
-                "measure `{measure}` of table `{table}` is written as {ty} here and as {first_ty} elsewhere"
+                "measure `{measure}` of table `{table}` is written as {} here and as {} elsewhere",
+                ty.name(),
+                first_ty.name()
             ),
             MissingClause {
                 statement, clause, ..
-            } => format!("`{statement}` needs {} `{clause}` clause", article(clause)),
-            MissingComma { list } => format!("names in `{list}` need commas between them"),
+            } => {
+                let clause = clause.to_string();
+                format!("`{statement}` needs {} `{clause}` clause", article(&clause))
+            }
+            MissingComma { list } => {
+                format!("names in `{}` need commas between them", list.clause())
+            }
             MissingOpenBrace => "this statement's block has no `{`".into(),
             MissingParameter { owner, name, .. } => {
                 format!("`{owner}` needs the parameter `{name}`")
@@ -412,7 +499,9 @@ impl DiagnosticKind {
             MissingPer => "a drift's `rate` needs `per D`: how much per how long".into(),
             MissingScenario => "the file has no `scenario` statement".into(),
             MixedRange => "this range mixes `now` with an absolute time".into(),
-            ModelNotSummable { ty } => format!("terms of a {ty} measure cannot be added"),
+            ModelNotSummable { ty } => {
+                format!("terms of a {} measure cannot be added", ty.name())
+            }
             NameTooLong {
                 kind,
                 name,
@@ -457,7 +546,7 @@ impl DiagnosticKind {
             }
             TableUnused { table } => format!("no step writes into table `{table}`"),
             TermTypeMismatch { term, ty, .. } => {
-                format!("`{term}` does not fit a {ty} measure")
+                format!("`{term}` does not fit a {} measure", ty.name())
             }
             TimestampOutOfRange => "time is out of range (years 1678 to 2261)".into(),
             TooManyDimensions { table, count } => {
@@ -521,7 +610,7 @@ impl DiagnosticKind {
             SharedTargetTable { first, .. } => vec![(*first, "the first table".into())],
             MeasureTypeConflict {
                 first, first_ty, ..
-            } => vec![(*first, format!("written as {first_ty} here"))],
+            } => vec![(*first, format!("written as {} here", first_ty.name()))],
             OverlappingAnomalies { other } => vec![(*other, "overlaps this one".into())],
             ScenarioNotFirst { first_statement } => {
                 vec![(*first_statement, "the first statement".into())]
@@ -559,7 +648,10 @@ impl DiagnosticKind {
             DimensionIsMeasure { .. } => {
                 "rename one of them: Timestream refuses a dimension named like a measure".into()
             }
-            DuplicateClause { clause, .. } if clause == "where" => {
+            DuplicateClause {
+                clause: Clause::Where,
+                ..
+            } => {
                 "join the conditions in one clause with `and`".into()
             }
             DuplicateClause { .. } => "keep one of them".into(),
@@ -583,10 +675,12 @@ impl DiagnosticKind {
                 "a Timestream measure has one type per table: declare both the same, or write one into another table".into()
             }
             MissingClause { example, .. } => format!("add it, for example `{example}`"),
-            MissingComma { list } if list == "set" || list == "series" => {
-                format!("write `{list} a = \"x\", b = \"y\"`")
-            }
-            MissingComma { list } => format!("write `{list} a, b`"),
+            MissingComma { list } => match list {
+                List::Series | List::Set => {
+                    format!("write `{} a = \"x\", b = \"y\"`", list.clause())
+                }
+                List::Dimensions | List::Measures => format!("write `{} a, b`", list.clause()),
+            },
             MissingOpenBrace => "add `{` at the end of this line".into(),
             MissingParameter { example, .. } => format!("for example `{example}`"),
             MissingPer => "for example `rate 0.5 per 1h`".into(),
@@ -632,7 +726,10 @@ impl DiagnosticKind {
             ),
             Syntax { .. } => return None,
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
-            TermTypeMismatch { fits, .. } => format!("this term fits {fits}"),
+            TermTypeMismatch { fits, .. } => {
+                let fits: Vec<&str> = fits.iter().map(|t| t.name()).collect();
+                format!("this term fits {} measures", fits.join(", "))
+            }
             TimestampOutOfRange => "use a time between 1678 and 2261".into(),
             TooManyDimensions { .. } => "write fewer dimensions into this table".into(),
             UnclosedBlock { .. } => "add `}` at the end of the block".into(),

@@ -3,6 +3,7 @@
 use super::params::Given;
 use super::{Declared, Validator, add, ordered};
 use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind::Clause;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::validate::model::{
@@ -76,7 +77,7 @@ impl Validator<'_> {
             match clause {
                 AnomalyClause::Where(conditions, span) => {
                     if let Some(first) = seen_where {
-                        self.duplicate_clause("where", *span, first);
+                        self.duplicate_clause(Clause::Where, *span, first);
                         ok = false;
                         continue;
                     }
@@ -90,7 +91,7 @@ impl Validator<'_> {
                     span,
                 } => {
                     if let Some(first) = seen_at {
-                        self.duplicate_clause("at", *span, first);
+                        self.duplicate_clause(Clause::At, *span, first);
                         ok = false;
                         continue;
                     }
@@ -113,7 +114,12 @@ impl Validator<'_> {
             }
         }
         if seen_at.is_none() && !statement.recovered {
-            self.missing_clause("anomaly", "at", "at now + 15m for 5m", statement.keyword);
+            self.missing_clause(
+                "anomaly",
+                Clause::At,
+                "at now + 15m for 5m",
+                statement.keyword,
+            );
             ok = false;
         }
         let parsed = if KINDS.contains(&kind) {
@@ -134,14 +140,8 @@ impl Validator<'_> {
         ok.then_some((anomaly, header))
     }
 
-    fn duplicate_clause(&mut self, clause: &str, span: Span, first: Span) {
-        self.report(
-            DiagnosticKind::DuplicateClause {
-                clause: clause.into(),
-                first,
-            },
-            span,
-        );
+    fn duplicate_clause(&mut self, clause: Clause, span: Span, first: Span) {
+        self.report(DiagnosticKind::DuplicateClause { clause, first }, span);
     }
 
     fn anomaly_kind(
@@ -259,7 +259,7 @@ impl Validator<'_> {
                 DiagnosticKind::AnomalyTypeMismatch {
                     kind: kind.into(),
                     measure: measure.value.clone(),
-                    ty: ty.name().into(),
+                    ty,
                 },
                 measure.span,
             );
