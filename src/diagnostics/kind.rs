@@ -106,7 +106,11 @@ impl List {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// `DiagnosticCode` is the same enum without fields: which kind a diagnostic
+/// is, and so which stable code it has.
+#[derive(Clone, Debug, PartialEq, strum::EnumDiscriminants)]
+#[strum_discriminants(name(DiagnosticCode), derive(strum::EnumIter))]
+#[strum_discriminants(doc = "A diagnostic kind without its fields: what a stable code names.")]
 pub enum DiagnosticKind {
     /// `anomaly spike ... { at now ... }` on a table a replay fills at its
     /// recorded times.
@@ -343,72 +347,7 @@ impl DiagnosticKind {
 
     /// The stable part after `outatime::`.
     pub fn code(&self) -> &'static str {
-        match self {
-            AnchorDependentAnomaly { .. } => "anomaly::anchor_dependent",
-            AnomalyNeedsMeasure { .. } => "anomaly::needs_measure",
-            AnomalyOnWholeRecords { .. } => "anomaly::whole_records",
-            AnomalyTypeMismatch { .. } => "anomaly::type_mismatch",
-            BadEscape { .. } => "syntax::bad_escape",
-            BadTimeFormat { .. } => "source::bad_time_format",
-            ClampRange { .. } => "model::clamp_range",
-            ClampType { .. } => "model::clamp_type",
-            ConfigInvalid { .. } => "config::invalid",
-            ConfigUnsetVariable { .. } => "config::unset_variable",
-            DimensionIsMeasure { .. } => "name::dimension_is_measure",
-            DuplicateClause { .. } => "clause::duplicate",
-            DuplicateName { .. } => "name::duplicate",
-            DuplicateParameter { .. } => "param::duplicate",
-            DuplicateSeries { .. } => "generate::duplicate_series",
-            DuplicateStatement { .. } => "statement::duplicate",
-            DurationOutOfRange => "duration::out_of_range",
-            EmptyWindow { .. } => "window::empty",
-            ExtrapolateShift { .. } => "extrapolate::shift",
-            LearnedTermOutsideExtrapolate { .. } => "model::learned_term",
-            LocalTimeInGap { .. } => "time::in_gap",
-            MalformedTimestamp { .. } => "time::malformed",
-            MeasureTypeConflict { .. } => "table::measure_type_conflict",
-            MissingClause { .. } => "clause::missing",
-            MissingComma { .. } => "syntax::missing_comma",
-            MissingOpenBrace => "syntax::missing_open_brace",
-            MissingParameter { .. } => "param::missing",
-            MissingPer => "param::missing_per",
-            MissingScenario => "scenario::missing",
-            MixedRange => "window::mixed",
-            ModelNotSummable { .. } => "model::not_summable",
-            NameTooLong { .. } => "name::too_long",
-            NotAManifest => "source::not_a_manifest",
-            NotPositive { .. } => "value::not_positive",
-            NotUtf8 => "file::not_utf8",
-            NumberOutOfRange => "number::out_of_range",
-            OffsetDisagreesWithZone { .. } => "time::offset_mismatch",
-            OverlappingAnomalies { .. } => "anomaly::overlap",
-            ParameterOutOfRange { .. } => "param::out_of_range",
-            PositionalArgument { .. } => "param::positional",
-            RelativeWindow { .. } => "window::relative",
-            ReservedName { .. } => "name::reserved",
-            ScenarioNotFirst { .. } => "scenario::not_first",
-            SeedOutOfRange => "seed::out_of_range",
-            SharedTargetTable { .. } => "table::shared_target",
-            SourceFileMissing { .. } => "source::file_missing",
-            Syntax { .. } => "syntax::unexpected",
-            TableUnused { .. } => "table::unused",
-            TermTypeMismatch { .. } => "model::type_mismatch",
-            TimestampOutOfRange => "time::out_of_range",
-            TooManyDimensions { .. } => "name::too_many_dimensions",
-            UnclosedBlock { .. } => "syntax::unclosed_block",
-            UnexpectedPer { .. } => "param::unexpected_per",
-            UnknownAnomalyKind { .. } => "anomaly::unknown_kind",
-            UnknownClause { .. } => "clause::unknown",
-            UnknownName { .. } => "name::unknown",
-            UnknownParameter { .. } => "param::unknown",
-            UnknownStatement { .. } => "statement::unknown",
-            UnknownTerm { .. } => "model::unknown_term",
-            UnknownTimeZone { .. } => "time::unknown_zone",
-            UnknownWord { .. } => "word::unknown",
-            UnmatchedBrace => "syntax::unmatched_brace",
-            UnterminatedString => "syntax::unterminated_string",
-            WrongParameterType { .. } => "param::wrong_type",
-        }
+        DiagnosticCode::from(self).as_str()
     }
 
     pub fn message(&self) -> String {
@@ -781,6 +720,79 @@ impl DiagnosticKind {
             WrongParameterType { expected, .. } => format!("write {expected}"),
         };
         Some(text)
+    }
+}
+
+impl DiagnosticCode {
+    /// The stable part after `outatime::`: the one place a kind is mapped
+    /// to its code, for `DiagnosticKind::code` and for the list of codes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosticCode::AnchorDependentAnomaly => "anomaly::anchor_dependent",
+            DiagnosticCode::AnomalyNeedsMeasure => "anomaly::needs_measure",
+            DiagnosticCode::AnomalyOnWholeRecords => "anomaly::whole_records",
+            DiagnosticCode::AnomalyTypeMismatch => "anomaly::type_mismatch",
+            DiagnosticCode::BadEscape => "syntax::bad_escape",
+            DiagnosticCode::BadTimeFormat => "source::bad_time_format",
+            DiagnosticCode::ClampRange => "model::clamp_range",
+            DiagnosticCode::ClampType => "model::clamp_type",
+            DiagnosticCode::ConfigInvalid => "config::invalid",
+            DiagnosticCode::ConfigUnsetVariable => "config::unset_variable",
+            DiagnosticCode::DimensionIsMeasure => "name::dimension_is_measure",
+            DiagnosticCode::DuplicateClause => "clause::duplicate",
+            DiagnosticCode::DuplicateName => "name::duplicate",
+            DiagnosticCode::DuplicateParameter => "param::duplicate",
+            DiagnosticCode::DuplicateSeries => "generate::duplicate_series",
+            DiagnosticCode::DuplicateStatement => "statement::duplicate",
+            DiagnosticCode::DurationOutOfRange => "duration::out_of_range",
+            DiagnosticCode::EmptyWindow => "window::empty",
+            DiagnosticCode::ExtrapolateShift => "extrapolate::shift",
+            DiagnosticCode::LearnedTermOutsideExtrapolate => "model::learned_term",
+            DiagnosticCode::LocalTimeInGap => "time::in_gap",
+            DiagnosticCode::MalformedTimestamp => "time::malformed",
+            DiagnosticCode::MeasureTypeConflict => "table::measure_type_conflict",
+            DiagnosticCode::MissingClause => "clause::missing",
+            DiagnosticCode::MissingComma => "syntax::missing_comma",
+            DiagnosticCode::MissingOpenBrace => "syntax::missing_open_brace",
+            DiagnosticCode::MissingParameter => "param::missing",
+            DiagnosticCode::MissingPer => "param::missing_per",
+            DiagnosticCode::MissingScenario => "scenario::missing",
+            DiagnosticCode::MixedRange => "window::mixed",
+            DiagnosticCode::ModelNotSummable => "model::not_summable",
+            DiagnosticCode::NameTooLong => "name::too_long",
+            DiagnosticCode::NotAManifest => "source::not_a_manifest",
+            DiagnosticCode::NotPositive => "value::not_positive",
+            DiagnosticCode::NotUtf8 => "file::not_utf8",
+            DiagnosticCode::NumberOutOfRange => "number::out_of_range",
+            DiagnosticCode::OffsetDisagreesWithZone => "time::offset_mismatch",
+            DiagnosticCode::OverlappingAnomalies => "anomaly::overlap",
+            DiagnosticCode::ParameterOutOfRange => "param::out_of_range",
+            DiagnosticCode::PositionalArgument => "param::positional",
+            DiagnosticCode::RelativeWindow => "window::relative",
+            DiagnosticCode::ReservedName => "name::reserved",
+            DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
+            DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
+            DiagnosticCode::SharedTargetTable => "table::shared_target",
+            DiagnosticCode::SourceFileMissing => "source::file_missing",
+            DiagnosticCode::Syntax => "syntax::unexpected",
+            DiagnosticCode::TableUnused => "table::unused",
+            DiagnosticCode::TermTypeMismatch => "model::type_mismatch",
+            DiagnosticCode::TimestampOutOfRange => "time::out_of_range",
+            DiagnosticCode::TooManyDimensions => "name::too_many_dimensions",
+            DiagnosticCode::UnclosedBlock => "syntax::unclosed_block",
+            DiagnosticCode::UnexpectedPer => "param::unexpected_per",
+            DiagnosticCode::UnknownAnomalyKind => "anomaly::unknown_kind",
+            DiagnosticCode::UnknownClause => "clause::unknown",
+            DiagnosticCode::UnknownName => "name::unknown",
+            DiagnosticCode::UnknownParameter => "param::unknown",
+            DiagnosticCode::UnknownStatement => "statement::unknown",
+            DiagnosticCode::UnknownTerm => "model::unknown_term",
+            DiagnosticCode::UnknownTimeZone => "time::unknown_zone",
+            DiagnosticCode::UnknownWord => "word::unknown",
+            DiagnosticCode::UnmatchedBrace => "syntax::unmatched_brace",
+            DiagnosticCode::UnterminatedString => "syntax::unterminated_string",
+            DiagnosticCode::WrongParameterType => "param::wrong_type",
+        }
     }
 }
 
