@@ -1,5 +1,7 @@
 //! `anomaly KIND on TABLE[.MEASURE] { ... }`.
 
+use std::collections::BTreeMap;
+
 use super::params::Given;
 use super::{Declared, Validator, add, ordered};
 use crate::diagnostics::DiagnosticKind;
@@ -71,17 +73,14 @@ impl Validator<'_> {
         let mut filter = Filter::default();
         let mut at = None;
         let mut params = Vec::new();
-        let mut seen_where: Option<Span> = None;
-        let mut seen_at: Option<Span> = None;
+        let mut seen = BTreeMap::new();
         for clause in &a.clauses {
             match clause {
                 AnomalyClause::Where(conditions, span) => {
-                    if let Some(first) = seen_where {
-                        self.duplicate_clause(Clause::Where, *span, first);
+                    if !self.first_clause(&mut seen, Clause::Where, *span) {
                         ok = false;
                         continue;
                     }
-                    seen_where = Some(*span);
                     // Dimensions are checked against the table once all steps are known.
                     filter = self.filter(conditions, None);
                 }
@@ -90,12 +89,10 @@ impl Validator<'_> {
                     length,
                     span,
                 } => {
-                    if let Some(first) = seen_at {
-                        self.duplicate_clause(Clause::At, *span, first);
+                    if !self.first_clause(&mut seen, Clause::At, *span) {
                         ok = false;
                         continue;
                     }
-                    seen_at = Some(*span);
                     let point = self.time_point(t);
                     let length = match length {
                         Some(lit) => self.positive_duration(lit, "for").map(Some),
@@ -113,7 +110,7 @@ impl Validator<'_> {
                 }),
             }
         }
-        if seen_at.is_none() && !statement.recovered {
+        if !seen.contains_key(&Clause::At) && !statement.recovered {
             self.missing_clause(
                 "anomaly",
                 Clause::At,
@@ -138,10 +135,6 @@ impl Validator<'_> {
             line: self.line(statement.span.start),
         };
         ok.then_some((anomaly, header))
-    }
-
-    fn duplicate_clause(&mut self, clause: Clause, span: Span, first: Span) {
-        self.report(DiagnosticKind::DuplicateClause { clause, first }, span);
     }
 
     fn anomaly_kind(

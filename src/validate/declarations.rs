@@ -44,13 +44,9 @@ impl Validator<'_> {
         for statement in &file.statements {
             match &statement.kind {
                 StatementKind::Source(s) => {
-                    if let Some(&first) = declared.source_spans.get(&s.name.value) {
-                        self.duplicate_name(NameKind::Source, &s.name, first);
+                    if !self.first_name(&mut declared.source_spans, NameKind::Source, &s.name) {
                         continue;
                     }
-                    declared
-                        .source_spans
-                        .insert(s.name.value.clone(), s.name.span);
                     match self.source(s, statement) {
                         Some(source) => {
                             declared.sources.insert(s.name.value.clone(), source);
@@ -62,13 +58,9 @@ impl Validator<'_> {
                     }
                 }
                 StatementKind::Table(t) => {
-                    if let Some(&first) = declared.table_spans.get(&t.name.value) {
-                        self.duplicate_name(NameKind::Table, &t.name, first);
+                    if !self.first_name(&mut declared.table_spans, NameKind::Table, &t.name) {
                         continue;
                     }
-                    declared
-                        .table_spans
-                        .insert(t.name.value.clone(), t.name.span);
                     let table = self.table(t);
                     declared.tables.insert(t.name.value.clone(), table);
                 }
@@ -77,17 +69,6 @@ impl Validator<'_> {
         }
         self.distinct_target_names(&declared);
         declared
-    }
-
-    pub(super) fn duplicate_name(&mut self, kind: NameKind, name: &ast::Name, first: Span) {
-        self.report(
-            DiagnosticKind::DuplicateName {
-                kind,
-                name: name.value.clone(),
-                first,
-            },
-            name.span,
-        );
     }
 
     fn source(&mut self, s: &ast::Source, statement: &ast::Statement) -> Option<Source> {
@@ -153,17 +134,9 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            if let Some(&first) = seen.get(&keyword) {
-                self.report(
-                    DiagnosticKind::DuplicateClause {
-                        clause: keyword,
-                        first,
-                    },
-                    span,
-                );
+            if !self.first_clause(&mut seen, keyword, span) {
                 continue;
             }
-            seen.insert(keyword, span);
             match clause {
                 SourceClause::Time { column, format, .. } => {
                     let format = match format {
@@ -208,27 +181,23 @@ impl Validator<'_> {
                     }
                 }
                 SourceClause::Dimensions(list) => {
-                    let mut first_span: BTreeMap<&str, Span> = BTreeMap::new();
+                    let mut seen = BTreeMap::new();
                     for name in list {
-                        if let Some(&first) = first_span.get(name.value.as_str()) {
-                            self.duplicate_name(NameKind::Dimension, name, first);
+                        if !self.first_name(&mut seen, NameKind::Dimension, name) {
                             ok = false;
                             continue;
                         }
-                        first_span.insert(&name.value, name.span);
                         dimensions.push(name.value.clone());
                     }
                 }
                 SourceClause::Measures(list) => {
                     let mut defs: Vec<MeasureDef> = Vec::new();
-                    let mut first_span: BTreeMap<&str, Span> = BTreeMap::new();
+                    let mut seen = BTreeMap::new();
                     for decl in list {
-                        if let Some(&first) = first_span.get(decl.name.value.as_str()) {
-                            self.duplicate_name(NameKind::Measure, &decl.name, first);
+                        if !self.first_name(&mut seen, NameKind::Measure, &decl.name) {
                             ok = false;
                             continue;
                         }
-                        first_span.insert(&decl.name.value, decl.name.span);
                         match self.word(&decl.ty, "type", MEASURE_TYPES) {
                             Some(ty) => defs.push(MeasureDef {
                                 name: decl.name.value.clone(),
@@ -348,17 +317,9 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            if let Some(&first) = seen.get(&keyword) {
-                self.report(
-                    DiagnosticKind::DuplicateClause {
-                        clause: keyword,
-                        first,
-                    },
-                    span,
-                );
+            if !self.first_clause(&mut seen, keyword, span) {
                 continue;
             }
-            seen.insert(keyword, span);
             match clause {
                 TableClause::Name(n) => {
                     self.target_name(NameKind::Table, &n.value, n.span);

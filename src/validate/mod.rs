@@ -19,7 +19,7 @@ use std::path::Path;
 
 use chrono_tz::Tz;
 
-use crate::diagnostics::kind::Clause;
+use crate::diagnostics::kind::{Clause, NameKind};
 use crate::diagnostics::suggest::{closest, closest_time_zone};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
 use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
@@ -368,7 +368,7 @@ impl Validator<'_> {
                 && !known.contains(&c.dimension.value)
             {
                 self.unknown_name(
-                    crate::diagnostics::kind::NameKind::Dimension,
+                    NameKind::Dimension,
                     &c.dimension,
                     known.iter().map(String::as_str),
                 );
@@ -392,7 +392,7 @@ impl Validator<'_> {
 
     fn unknown_name<'k>(
         &mut self,
-        kind: crate::diagnostics::kind::NameKind,
+        kind: NameKind,
         name: &ast::Name,
         known: impl Iterator<Item = &'k str> + Clone,
     ) {
@@ -412,21 +412,51 @@ impl Validator<'_> {
 
     /// Reports a clause given twice; returns the first of each.
     fn once<T>(&mut self, items: impl Iterator<Item = (Clause, Span, T)>) -> Vec<T> {
-        let mut seen: BTreeMap<Clause, (Span, T)> = BTreeMap::new();
+        let mut seen = BTreeMap::new();
+        let mut first = Vec::new();
         for (clause, span, item) in items {
-            if let Some((first, _)) = seen.get(&clause) {
-                self.report(
-                    DiagnosticKind::DuplicateClause {
-                        clause,
-                        first: *first,
-                    },
-                    span,
-                );
-                continue;
+            if self.first_clause(&mut seen, clause, span) {
+                first.push(item);
             }
-            seen.insert(clause, (span, item));
         }
-        seen.into_values().map(|(_, item)| item).collect()
+        first
+    }
+
+    /// Whether `clause` is given for the first time in a block (`seen` holds
+    /// where each was); a repeat is reported.
+    fn first_clause(
+        &mut self,
+        seen: &mut BTreeMap<Clause, Span>,
+        clause: Clause,
+        span: Span,
+    ) -> bool {
+        if let Some(&first) = seen.get(&clause) {
+            self.report(DiagnosticKind::DuplicateClause { clause, first }, span);
+            return false;
+        }
+        seen.insert(clause, span);
+        true
+    }
+
+    /// Whether `name` is the first of its name in one scope (`seen` holds
+    /// where each was declared); a repeat is reported.
+    fn first_name(
+        &mut self,
+        seen: &mut BTreeMap<String, Span>,
+        kind: NameKind,
+        name: &ast::Name,
+    ) -> bool {
+        if let Some(&first) = seen.get(&name.value) {
+            let kind = DiagnosticKind::DuplicateName {
+                kind,
+                name: name.value.clone(),
+                first,
+            };
+            self.report(kind, name.span);
+            return false;
+        }
+        seen.insert(name.value.clone(), name.span);
+        true
     }
 }
 

@@ -119,14 +119,12 @@ impl Validator<'_> {
         let measures = match clauses.measures {
             Some(names) => {
                 let mut chosen: Vec<String> = Vec::new();
-                let mut first: BTreeMap<&str, Span> = BTreeMap::new();
+                let mut seen = BTreeMap::new();
                 for name in names {
-                    if let Some(&f) = first.get(name.value.as_str()) {
-                        self.duplicate_name(NameKind::Measure, name, f);
+                    if !self.first_name(&mut seen, NameKind::Measure, name) {
                         ok = false;
                         continue;
                     }
-                    first.insert(&name.value, name.span);
                     if let Some(all) = &all_measures
                         && !all.iter().any(|(m, _)| m == &name.value)
                     {
@@ -211,12 +209,10 @@ impl Validator<'_> {
                     series_spans.push(*span);
                 }
                 StepClause::Measure(m) => {
-                    if let Some(&first) = measure_spans.get(&m.name.value) {
-                        self.duplicate_name(NameKind::Measure, &m.name, first);
+                    if !self.first_name(&mut measure_spans, NameKind::Measure, &m.name) {
                         ok = false;
                         continue;
                     }
-                    measure_spans.insert(m.name.value.clone(), m.name.span);
                     let ty = self.word(&m.ty, "type", super::declarations::MEASURE_TYPES);
                     let model = ty.and_then(|ty| self.model(&m.model, ty, ModelPlace::Generate));
                     if let Some(ty) = ty {
@@ -559,14 +555,12 @@ impl Validator<'_> {
         ok: &mut bool,
     ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        let mut first: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut seen = BTreeMap::new();
         for a in assignments {
-            if let Some(&f) = first.get(a.dimension.value.as_str()) {
-                self.duplicate_name(NameKind::Dimension, &a.dimension, f);
+            if !self.first_name(&mut seen, NameKind::Dimension, &a.dimension) {
                 *ok = false;
                 continue;
             }
-            first.insert(&a.dimension.value, a.dimension.span);
             out.insert(a.dimension.value.clone(), a.value.value.clone());
         }
         out
