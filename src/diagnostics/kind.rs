@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::diagnostics::Severity;
 use crate::diagnostics::Span;
+use crate::validate::model::MeasureType;
 
 /// What kind of name a message is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +30,91 @@ impl fmt::Display for NameKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// A clause keyword, in any statement's block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Clause {
+    Ambiguous,
+    At,
+    Dimensions,
+    From,
+    Layout,
+    Learn,
+    Measure,
+    MeasureName,
+    Measures,
+    Model,
+    Name,
+    Nonexistent,
+    Series,
+    Set,
+    Shift,
+    Speed,
+    Time,
+    Timezone,
+    Where,
+    Window,
+}
+
+impl fmt::Display for Clause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Clause::Ambiguous => "ambiguous",
+            Clause::At => "at",
+            Clause::Dimensions => "dimensions",
+            Clause::From => "from",
+            Clause::Layout => "layout",
+            Clause::Learn => "learn",
+            Clause::Measure => "measure",
+            Clause::MeasureName => "measure_name",
+            Clause::Measures => "measures",
+            Clause::Model => "model",
+            Clause::Name => "name",
+            Clause::Nonexistent => "nonexistent",
+            Clause::Series => "series",
+            Clause::Set => "set",
+            Clause::Shift => "shift",
+            Clause::Speed => "speed",
+            Clause::Time => "time",
+            Clause::Timezone => "timezone",
+            Clause::Where => "where",
+            Clause::Window => "window",
+        })
+    }
+}
+
+/// A comma-separated list in a clause, which a missing comma cuts short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum List {
+    /// `dimensions a, b` in a source.
+    Dimensions,
+    /// `measures a double, b bigint` in a source, `measures a, b` in a replay.
+    Measures,
+    /// `series a = "x", b = "y"` in a generate.
+    Series,
+    /// `set a = "x", b = "y"` in a replay or an extrapolate.
+    Set,
+}
+
+impl List {
+    pub fn clause(self) -> Clause {
+        match self {
+            List::Dimensions => Clause::Dimensions,
+            List::Measures => Clause::Measures,
+            List::Series => Clause::Series,
+            List::Set => Clause::Set,
+        }
+    }
+}
+
+/// `DiagnosticCode` is the same enum without fields: which kind a diagnostic
+/// is, and so which stable code it has.
+#[derive(Clone, Debug, PartialEq, strum::EnumDiscriminants)]
+#[strum_discriminants(name(DiagnosticCode), derive(strum::EnumIter))]
+#[strum_discriminants(doc = "A diagnostic kind without its fields: what a stable code names.")]
 pub enum DiagnosticKind {
+    /// `anomaly spike ... { at now ... }` on a table a replay fills at its
+    /// recorded times.
+    AnchorDependentAnomaly { relative: bool, step_line: usize },
     /// `anomaly spike on telemetry { ... }`: a value anomaly without a measure.
     AnomalyNeedsMeasure { kind: String },
     /// `anomaly late on telemetry.temperature { ... }`
@@ -39,14 +123,23 @@ pub enum DiagnosticKind {
     AnomalyTypeMismatch {
         kind: String,
         measure: String,
-        ty: String,
+        ty: MeasureType,
     },
     /// `"\q"`
     BadEscape { escape: String },
+    /// `time ts format "%Q"`
+    BadTimeFormat { reason: String },
     /// `clamp 10 .. -10`
     ClampRange { low: f64, high: f64 },
     /// `measure on boolean = bernoulli(p: 0.5) clamp 0 .. 1`
-    ClampType { ty: String },
+    ClampType { ty: MeasureType },
+    /// `outatime.yaml` with `directry: out` (a YAML or shape problem).
+    ConfigInvalid {
+        message: String,
+        suggestion: Option<String>,
+    },
+    /// `directory: out/${RUN_ID}` with `RUN_ID` not set.
+    ConfigUnsetVariable { name: String },
     /// `dimensions site` and `measures site double` in one table.
     DimensionIsMeasure {
         name: String,
@@ -54,7 +147,7 @@ pub enum DiagnosticKind {
         measure: Span,
     },
     /// `window ...` twice in one block.
-    DuplicateClause { clause: String, first: Span },
+    DuplicateClause { clause: Clause, first: Span },
     /// `table t` twice.
     DuplicateName {
         kind: NameKind,
@@ -70,71 +163,47 @@ pub enum DiagnosticKind {
     /// `99999999999999999999h`
     DurationOutOfRange,
     /// `window 2024-03-13T00:00Z .. 2024-03-12T00:00Z`
-    EmptyWindow { clause: String },
-    /// `window now - 1h .. now`
-    RelativeWindow { clause: String },
+    EmptyWindow { clause: Clause },
+    /// `shift by 1d` in an extrapolation placed `from now`.
+    ExtrapolateShift { reason: String },
     /// `learn ...` or a learned term where it does not belong.
     LearnedTermOutsideExtrapolate { term: String },
+    /// `2024-03-31T02:30+01:00[Europe/Oslo]`: a local time the zone skips.
+    LocalTimeInGap { zone: String },
     /// `2024-13-01T00:00Z`
     MalformedTimestamp { reason: String },
-    /// `from 2024-03-12T00:00Z to now every 1m`
-    MixedRange,
-    /// `extrapolate fleet.t into x { learn ... }` without `model`.
-    MissingClause {
-        statement: String,
-        clause: String,
-        example: String,
-    },
     /// Two steps write `temperature` into one table, as double and as bigint.
     MeasureTypeConflict {
         measure: String,
         table: String,
-        ty: String,
-        first_ty: String,
+        ty: MeasureType,
+        first_ty: MeasureType,
         first: Span,
     },
+    /// `extrapolate fleet.t into x { learn ... }` without `model`.
+    MissingClause {
+        statement: String,
+        clause: Clause,
+        example: String,
+    },
+    /// `dimensions device_id site`
+    MissingComma { list: List },
+    /// `replay fleet into t` followed by indented clauses and `}`.
+    MissingOpenBrace,
     /// `sine(amplitude: 3)`
     MissingParameter {
         owner: String,
         name: String,
         example: String,
     },
+    /// `rate 3` on a `drift` (it needs `rate 3 per 1h`).
+    MissingPer,
     /// A file without `scenario "TITLE"`.
     MissingScenario,
+    /// `from 2024-03-12T00:00Z to now every 1m`
+    MixedRange,
     /// `measure x boolean = bernoulli(p: 0.1) + bernoulli(p: 0.2)`
-    ModelNotSummable { ty: String },
-    /// `2024-03-12T08:00+02:00[Europe/Oslo]`
-    OffsetDisagreesWithZone {
-        zone: String,
-        given: String,
-        expected: String,
-    },
-    /// `1e999`
-    NumberOutOfRange,
-    /// Two anomalies on one series and measure whose windows overlap.
-    OverlappingAnomalies { other: Span },
-    /// `noise(sigma: -1)`, `bernoulli(p: 2)`
-    ParameterOutOfRange {
-        name: String,
-        value: String,
-        constraint: String,
-    },
-    /// `every 0s`, `speed -2`
-    NotPositive { what: String },
-    /// `sine(24h)`
-    PositionalArgument { term: String, example: String },
-    /// `measure ts_x double = ...`, a dimension named `time`.
-    ReservedName {
-        kind: NameKind,
-        name: String,
-        reason: String,
-    },
-    /// `seed -1`
-    SeedOutOfRange,
-    /// `scenario "..."` after another statement.
-    ScenarioNotFirst { first_statement: Span },
-    /// `source fleet csv "missing.csv" { ... }`
-    SourceFileMissing { path: String, resolved: String },
+    ModelNotSummable { ty: MeasureType },
     /// A name longer than Timestream allows.
     NameTooLong {
         kind: NameKind,
@@ -144,6 +213,44 @@ pub enum DiagnosticKind {
     },
     /// `source s unload "export.csv" { ... }`
     NotAManifest,
+    /// `every 0s`, `speed -2`
+    NotPositive { what: String },
+    /// A file with bytes that are not UTF-8.
+    NotUtf8,
+    /// `1e999`
+    NumberOutOfRange,
+    /// `2024-03-12T08:00+02:00[Europe/Oslo]`
+    OffsetDisagreesWithZone {
+        zone: String,
+        given: String,
+        expected: String,
+    },
+    /// Two anomalies on one series and measure whose windows overlap.
+    OverlappingAnomalies { other: Span },
+    /// `noise(sigma: -1)`, `bernoulli(p: 2)`
+    ParameterOutOfRange {
+        name: String,
+        value: String,
+        constraint: String,
+    },
+    /// `sine(24h)`
+    PositionalArgument { term: String, example: String },
+    /// `window now - 1h .. now`
+    RelativeWindow { clause: Clause },
+    /// `measure ts_x double = ...`, a dimension named `time`.
+    ReservedName {
+        kind: NameKind,
+        name: String,
+        reason: String,
+    },
+    /// `scenario "..."` after another statement.
+    ScenarioNotFirst { first_statement: Span },
+    /// `seed -1`
+    SeedOutOfRange,
+    /// Two tables whose target name is the same.
+    SharedTargetTable { target: String, first: Span },
+    /// `source fleet csv "missing.csv" { ... }`
+    SourceFileMissing { path: String, resolved: String },
     /// A syntax error: what was expected at this place.
     Syntax {
         expected: Vec<String>,
@@ -154,8 +261,8 @@ pub enum DiagnosticKind {
     /// `measure on boolean = noise(sigma: 1)`
     TermTypeMismatch {
         term: String,
-        ty: String,
-        fits: String,
+        ty: MeasureType,
+        fits: Vec<MeasureType>,
     },
     /// `2262-04-12T00:00Z`, `now + 300w * ...`
     TimestampOutOfRange,
@@ -163,6 +270,8 @@ pub enum DiagnosticKind {
     TooManyDimensions { table: String, count: usize },
     /// `table {` with no `}` before the next statement.
     UnclosedBlock { open: Span },
+    /// `rate 2 per 1h` on `outliers`, `per` on a parameter that takes none.
+    UnexpectedPer { name: String },
     /// `anomaly spikes on ...`
     UnknownAnomalyKind {
         kind: String,
@@ -213,36 +322,8 @@ pub enum DiagnosticKind {
     },
     /// A `}` on its own that closes no block.
     UnmatchedBrace,
-    /// `replay fleet into t` followed by indented clauses and `}`.
-    MissingOpenBrace,
     /// `"never closed`
     UnterminatedString,
-    /// `dimensions device_id site`
-    MissingComma { list: String },
-    /// Two tables whose target name is the same.
-    SharedTargetTable { target: String, first: Span },
-    /// `2024-03-31T02:30+01:00[Europe/Oslo]`: a local time the zone skips.
-    LocalTimeInGap { zone: String },
-    /// `time ts format "%Q"`
-    BadTimeFormat { reason: String },
-    /// A file with bytes that are not UTF-8.
-    NotUtf8,
-    /// `anomaly spike ... { at now ... }` on a table a replay fills at its
-    /// recorded times.
-    AnchorDependentAnomaly { relative: bool, step_line: usize },
-    /// `outatime.yaml` with `directry: out` (a YAML or shape problem).
-    ConfigInvalid {
-        message: String,
-        suggestion: Option<String>,
-    },
-    /// `directory: out/${RUN_ID}` with `RUN_ID` not set.
-    ConfigUnsetVariable { name: String },
-    /// `shift by 1d` in an extrapolation placed `from now`.
-    ExtrapolateShift { reason: String },
-    /// `rate 3` on a `drift` (it needs `rate 3 per 1h`).
-    MissingPer,
-    /// `rate 2 per 1h` on `outliers`, `per` on a parameter that takes none.
-    UnexpectedPer { name: String },
     /// `period: 3` (a number where a duration is needed).
     WrongParameterType {
         owner: String,
@@ -266,76 +347,23 @@ impl DiagnosticKind {
 
     /// The stable part after `outatime::`.
     pub fn code(&self) -> &'static str {
-        match self {
-            AnomalyNeedsMeasure { .. } => "anomaly::needs_measure",
-            AnomalyOnWholeRecords { .. } => "anomaly::whole_records",
-            AnomalyTypeMismatch { .. } => "anomaly::type_mismatch",
-            BadEscape { .. } => "syntax::bad_escape",
-            ClampRange { .. } => "model::clamp_range",
-            ClampType { .. } => "model::clamp_type",
-            DimensionIsMeasure { .. } => "name::dimension_is_measure",
-            DuplicateClause { .. } => "clause::duplicate",
-            DuplicateName { .. } => "name::duplicate",
-            DuplicateParameter { .. } => "param::duplicate",
-            DuplicateSeries { .. } => "generate::duplicate_series",
-            DuplicateStatement { .. } => "statement::duplicate",
-            DurationOutOfRange => "duration::out_of_range",
-            EmptyWindow { .. } => "window::empty",
-            RelativeWindow { .. } => "window::relative",
-            LearnedTermOutsideExtrapolate { .. } => "model::learned_term",
-            MalformedTimestamp { .. } => "time::malformed",
-            MixedRange => "window::mixed",
-            MissingClause { .. } => "clause::missing",
-            MeasureTypeConflict { .. } => "table::measure_type_conflict",
-            MissingParameter { .. } => "param::missing",
-            MissingScenario => "scenario::missing",
-            ModelNotSummable { .. } => "model::not_summable",
-            OffsetDisagreesWithZone { .. } => "time::offset_mismatch",
-            NumberOutOfRange => "number::out_of_range",
-            OverlappingAnomalies { .. } => "anomaly::overlap",
-            ParameterOutOfRange { .. } => "param::out_of_range",
-            NotPositive { .. } => "value::not_positive",
-            PositionalArgument { .. } => "param::positional",
-            ReservedName { .. } => "name::reserved",
-            SeedOutOfRange => "seed::out_of_range",
-            ScenarioNotFirst { .. } => "scenario::not_first",
-            SourceFileMissing { .. } => "source::file_missing",
-            NameTooLong { .. } => "name::too_long",
-            NotAManifest => "source::not_a_manifest",
-            NotUtf8 => "file::not_utf8",
-            MissingPer => "param::missing_per",
-            ExtrapolateShift { .. } => "extrapolate::shift",
-            ConfigInvalid { .. } => "config::invalid",
-            ConfigUnsetVariable { .. } => "config::unset_variable",
-            AnchorDependentAnomaly { .. } => "anomaly::anchor_dependent",
-            Syntax { .. } => "syntax::unexpected",
-            TableUnused { .. } => "table::unused",
-            TermTypeMismatch { .. } => "model::type_mismatch",
-            TimestampOutOfRange => "time::out_of_range",
-            TooManyDimensions { .. } => "name::too_many_dimensions",
-            UnclosedBlock { .. } => "syntax::unclosed_block",
-            UnknownAnomalyKind { .. } => "anomaly::unknown_kind",
-            UnknownClause { .. } => "clause::unknown",
-            UnknownName { .. } => "name::unknown",
-            UnknownParameter { .. } => "param::unknown",
-            UnknownStatement { .. } => "statement::unknown",
-            UnknownTerm { .. } => "model::unknown_term",
-            UnknownTimeZone { .. } => "time::unknown_zone",
-            UnknownWord { .. } => "word::unknown",
-            UnterminatedString => "syntax::unterminated_string",
-            UnmatchedBrace => "syntax::unmatched_brace",
-            MissingOpenBrace => "syntax::missing_open_brace",
-            MissingComma { .. } => "syntax::missing_comma",
-            SharedTargetTable { .. } => "table::shared_target",
-            LocalTimeInGap { .. } => "time::in_gap",
-            BadTimeFormat { .. } => "source::bad_time_format",
-            UnexpectedPer { .. } => "param::unexpected_per",
-            WrongParameterType { .. } => "param::wrong_type",
-        }
+        DiagnosticCode::from(self).as_str()
     }
 
     pub fn message(&self) -> String {
         match self {
+            AnchorDependentAnomaly {
+                relative: true,
+                step_line,
+            } => format!(
+                "this anomaly is placed relative to `now`, but the step at line {step_line} writes this table at recorded instants"
+            ),
+            AnchorDependentAnomaly {
+                relative: false,
+                step_line,
+            } => format!(
+                "this anomaly is placed at a recorded instant, but the step at line {step_line} writes this table relative to `now`"
+            ),
             AnomalyNeedsMeasure { kind } => {
                 format!(
                     "{} `{kind}` anomaly changes values, so it needs a measure",
@@ -346,13 +374,19 @@ impl DiagnosticKind {
                 format!("a `{kind}` anomaly acts on whole records, not on the measure `{measure}`")
             }
             AnomalyTypeMismatch { kind, measure, ty } => {
-                format!("a `{kind}` anomaly needs a numeric measure, but `{measure}` is {ty}")
+                format!(
+                    "a `{kind}` anomaly needs a numeric measure, but `{measure}` is {}",
+                    ty.name()
+                )
             }
             BadEscape { escape } => format!("unknown escape `{escape}` in a string"),
+            BadTimeFormat { reason } => format!("time format is not valid: {reason}"),
             ClampRange { low, high } => {
                 format!("clamp range is empty: {low} is above {high}")
             }
-            ClampType { ty } => format!("a {ty} measure cannot be clamped"),
+            ClampType { ty } => format!("a {} measure cannot be clamped", ty.name()),
+            ConfigInvalid { message, .. } => message.clone(),
+            ConfigUnsetVariable { name } => format!("environment variable `{name}` is not set"),
             DimensionIsMeasure { name, table, .. } => {
                 format!("`{name}` is both a dimension and a measure of table `{table}`")
             }
@@ -367,17 +401,16 @@ impl DiagnosticKind {
             EmptyWindow { clause } => {
                 format!("the `{clause}` range does not end after it starts")
             }
-            RelativeWindow { clause } => {
-                format!("a `{clause}` range selects recorded data, so it takes absolute times")
+            ExtrapolateShift { .. } => {
+                "this shift cannot place the learned window on the schedule".into()
             }
             LearnedTermOutsideExtrapolate { term } => {
                 format!("`{term}` is learned from recorded data and only fits in `extrapolate`")
             }
+            LocalTimeInGap { zone } => {
+                format!("this local time does not exist in {zone}: clocks skip it")
+            }
             MalformedTimestamp { reason } => format!("malformed timestamp: {reason}"),
-            MixedRange => "this range mixes `now` with an absolute time".into(),
-            MissingClause {
-                statement, clause, ..
-            } => format!("`{statement}` needs {} `{clause}` clause", article(clause)),
             MeasureTypeConflict {
                 measure,
                 table,
@@ -385,35 +418,29 @@ impl DiagnosticKind {
                 first_ty,
                 ..
             } => format!(
-                "measure `{measure}` of table `{table}` is written as {ty} here and as {first_ty} elsewhere"
+                "measure `{measure}` of table `{table}` is written as {} here and as {} elsewhere",
+                ty.name(),
+                first_ty.name()
             ),
+            MissingClause {
+                statement, clause, ..
+            } => {
+                let clause = clause.to_string();
+                format!("`{statement}` needs {} `{clause}` clause", article(&clause))
+            }
+            MissingComma { list } => {
+                format!("names in `{}` need commas between them", list.clause())
+            }
+            MissingOpenBrace => "this statement's block has no `{`".into(),
             MissingParameter { owner, name, .. } => {
                 format!("`{owner}` needs the parameter `{name}`")
             }
+            MissingPer => "a drift's `rate` needs `per D`: how much per how long".into(),
             MissingScenario => "the file has no `scenario` statement".into(),
-            ModelNotSummable { ty } => format!("terms of a {ty} measure cannot be added"),
-            OffsetDisagreesWithZone {
-                zone,
-                given,
-                expected,
-            } => format!("offset {given} disagrees with {zone}, which is at {expected} then"),
-            NumberOutOfRange => "number is out of range".into(),
-            OverlappingAnomalies { .. } => {
-                "this anomaly overlaps another one on the same series and measure".into()
+            MixedRange => "this range mixes `now` with an absolute time".into(),
+            ModelNotSummable { ty } => {
+                format!("terms of a {} measure cannot be added", ty.name())
             }
-            ParameterOutOfRange {
-                name,
-                value,
-                constraint,
-            } => format!("`{name}` is {value}, but it must be {constraint}"),
-            NotPositive { what } => format!("`{what}` must be greater than zero"),
-            PositionalArgument { term, .. } => format!("`{term}` takes named arguments"),
-            ReservedName { kind, name, reason } => {
-                format!("{kind} name `{name}` is refused by Timestream: {reason}")
-            }
-            SeedOutOfRange => "seed must be a whole number from 0 to 18446744073709551615".into(),
-            ScenarioNotFirst { .. } => "`scenario` must be the first statement".into(),
-            SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
             NameTooLong {
                 kind,
                 name,
@@ -424,37 +451,48 @@ impl DiagnosticKind {
                 format!("{kind} name `{shown}...` is {bytes} bytes; Timestream allows {max}")
             }
             NotAManifest => "an `unload` source names the export's `..._manifest.json` file".into(),
+            NotPositive { what } => format!("`{what}` must be greater than zero"),
             NotUtf8 => "the file is not UTF-8 text".into(),
-            MissingPer => "a drift's `rate` needs `per D`: how much per how long".into(),
-            ExtrapolateShift { .. } => {
-                "this shift cannot place the learned window on the schedule".into()
+            NumberOutOfRange => "number is out of range".into(),
+            OffsetDisagreesWithZone {
+                zone,
+                given,
+                expected,
+            } => format!("offset {given} disagrees with {zone}, which is at {expected} then"),
+            OverlappingAnomalies { .. } => {
+                "this anomaly overlaps another one on the same series and measure".into()
             }
-            ConfigInvalid { message, .. } => message.clone(),
-            ConfigUnsetVariable { name } => format!("environment variable `{name}` is not set"),
-            AnchorDependentAnomaly {
-                relative: true,
-                step_line,
-            } => format!(
-                "this anomaly is placed relative to `now`, but the step at line {step_line} writes this table at recorded instants"
-            ),
-            AnchorDependentAnomaly {
-                relative: false,
-                step_line,
-            } => format!(
-                "this anomaly is placed at a recorded instant, but the step at line {step_line} writes this table relative to `now`"
-            ),
+            ParameterOutOfRange {
+                name,
+                value,
+                constraint,
+            } => format!("`{name}` is {value}, but it must be {constraint}"),
+            PositionalArgument { term, .. } => format!("`{term}` takes named arguments"),
+            RelativeWindow { clause } => {
+                format!("a `{clause}` range selects recorded data, so it takes absolute times")
+            }
+            ReservedName { kind, name, reason } => {
+                format!("{kind} name `{name}` is refused by Timestream: {reason}")
+            }
+            ScenarioNotFirst { .. } => "`scenario` must be the first statement".into(),
+            SeedOutOfRange => "seed must be a whole number from 0 to 18446744073709551615".into(),
+            SharedTargetTable { target, .. } => {
+                format!("two tables write into the target table `{target}`")
+            }
+            SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
             Syntax { expected, found } => {
                 format!("expected {}, found {found}", one_of(expected))
             }
             TableUnused { table } => format!("no step writes into table `{table}`"),
             TermTypeMismatch { term, ty, .. } => {
-                format!("`{term}` does not fit a {ty} measure")
+                format!("`{term}` does not fit a {} measure", ty.name())
             }
             TimestampOutOfRange => "time is out of range (years 1678 to 2261)".into(),
             TooManyDimensions { table, count } => {
                 format!("table `{table}` gets {count} dimensions; Timestream allows 128")
             }
             UnclosedBlock { .. } => "this block is never closed".into(),
+            UnexpectedPer { name } => format!("`{name}` takes no `per`"),
             UnknownAnomalyKind { kind, .. } => format!("unknown anomaly kind `{kind}`"),
             UnknownClause {
                 statement, clause, ..
@@ -467,18 +505,8 @@ impl DiagnosticKind {
             UnknownTerm { term, .. } => format!("unknown model term `{term}`"),
             UnknownTimeZone { zone, .. } => format!("unknown time zone `{zone}`"),
             UnknownWord { what, word, .. } => format!("unknown {what} `{word}`"),
-            UnterminatedString => "string is never closed".into(),
             UnmatchedBrace => "this `}` closes no block".into(),
-            MissingOpenBrace => "this statement's block has no `{`".into(),
-            MissingComma { list } => format!("names in `{list}` need commas between them"),
-            SharedTargetTable { target, .. } => {
-                format!("two tables write into the target table `{target}`")
-            }
-            LocalTimeInGap { zone } => {
-                format!("this local time does not exist in {zone}: clocks skip it")
-            }
-            BadTimeFormat { reason } => format!("time format is not valid: {reason}"),
-            UnexpectedPer { name } => format!("`{name}` takes no `per`"),
+            UnterminatedString => "string is never closed".into(),
             WrongParameterType {
                 name,
                 expected,
@@ -521,7 +549,7 @@ impl DiagnosticKind {
             SharedTargetTable { first, .. } => vec![(*first, "the first table".into())],
             MeasureTypeConflict {
                 first, first_ty, ..
-            } => vec![(*first, format!("written as {first_ty} here"))],
+            } => vec![(*first, format!("written as {} here", first_ty.name()))],
             OverlappingAnomalies { other } => vec![(*other, "overlaps this one".into())],
             ScenarioNotFirst { first_statement } => {
                 vec![(*first_statement, "the first statement".into())]
@@ -533,6 +561,7 @@ impl DiagnosticKind {
     pub fn help(&self) -> Option<String> {
         let did_you_mean = |s: &Option<String>| s.as_ref().map(|s| format!("did you mean `{s}`?"));
         let text = match self {
+            AnchorDependentAnomaly { .. } => "which records it touches then depends on the anchor, and the plan cannot show it; place the anomaly and the step alike, or shift the step to `now`".into(),
             AnomalyNeedsMeasure { kind } => {
                 format!("name the measure after the table, as in `anomaly {kind} on telemetry.temperature`")
             }
@@ -546,12 +575,22 @@ impl DiagnosticKind {
             BadEscape { .. } => {
                 "strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{1F600}`; write `\\\\` for a backslash".into()
             }
+            BadTimeFormat { .. } => {
+                "use chrono's strftime directives, such as `%Y-%m-%d %H:%M:%S`".into()
+            }
             ClampRange { .. } => "write the lower bound first: `clamp LO .. HI`".into(),
             ClampType { .. } => "remove `clamp`: only double and bigint measures can be clamped".into(),
+            ConfigInvalid { suggestion, .. } => return suggestion.clone(),
+            ConfigUnsetVariable { name } => {
+                format!("set it (`export {name}=...`), or write the value into the file")
+            }
             DimensionIsMeasure { .. } => {
                 "rename one of them: Timestream refuses a dimension named like a measure".into()
             }
-            DuplicateClause { clause, .. } if clause == "where" => {
+            DuplicateClause {
+                clause: Clause::Where,
+                ..
+            } => {
                 "join the conditions in one clause with `and`".into()
             }
             DuplicateClause { .. } => "keep one of them".into(),
@@ -561,67 +600,79 @@ impl DiagnosticKind {
             DuplicateStatement { .. } => "keep one of them".into(),
             DurationOutOfRange => "use a smaller duration".into(),
             EmptyWindow { .. } => "the end must be after the start: ranges hold `start <= t < end`".into(),
-            RelativeWindow { .. } => {
-                "write recorded instants such as `2024-03-12T00:00Z`; to move data to `now`, add `shift end to now`".into()
-            }
+            ExtrapolateShift { reason } => reason.clone(),
             LearnedTermOutsideExtrapolate { .. } => {
                 "use `extrapolate SOURCE.MEASURE into TABLE { ... model ... }`, or a synthetic term such as `sine` or `constant`".into()
             }
+            LocalTimeInGap { .. } => {
+                "drop the offset (the time then moves forward by the gap), or pick a time outside the gap".into()
+            }
             MalformedTimestamp { .. } => {
                 "write RFC 3339, such as `2024-03-12T08:00:00Z` or `2024-03-12T08:00+01:00`, or local time with a zone: `2024-03-12T08:00[Europe/Oslo]`".into()
-            }
-            MixedRange => {
-                "write both ends relative to `now` (`from now - 1h to now + 1h`) or both as instants".into()
             }
             MeasureTypeConflict { .. } => {
                 "a Timestream measure has one type per table: declare both the same, or write one into another table".into()
             }
             MissingClause { example, .. } => format!("add it, for example `{example}`"),
+            MissingComma { list } => match list {
+                List::Series | List::Set => {
+                    format!("write `{} a = \"x\", b = \"y\"`", list.clause())
+                }
+                List::Dimensions | List::Measures => format!("write `{} a, b`", list.clause()),
+            },
+            MissingOpenBrace => "add `{` at the end of this line".into(),
             MissingParameter { example, .. } => format!("for example `{example}`"),
+            MissingPer => "for example `rate 0.5 per 1h`".into(),
             MissingScenario => "start the file with a title: `scenario \"What this test checks\"`".into(),
+            MixedRange => {
+                "write both ends relative to `now` (`from now - 1h to now + 1h`) or both as instants".into()
+            }
             ModelNotSummable { .. } => "keep one term: only double and bigint models are sums".into(),
-            OffsetDisagreesWithZone { expected, .. } => {
-                format!("write the offset {expected}, or drop the offset and keep the zone")
+            NameTooLong { .. } => "use a shorter name".into(),
+            NotAManifest => {
+                "point at the manifest UNLOAD wrote, such as `exports/run1_manifest.json`, or use `csv` for a single file".into()
             }
-            NumberOutOfRange => "use a smaller number: a double fits a 64-bit float, a bigint a 64-bit integer (±9223372036854775807)".into(),
-            OverlappingAnomalies { .. } => {
-                "both apply in file order; if that is not what you want, move one window".into()
-            }
-            ParameterOutOfRange { .. } => return None,
             NotPositive { what } => match what.as_str() {
                 "speed" => "use a factor above 0, such as `speed 2` (twice as fast)".into(),
                 "period" => "use a positive duration, such as `period: 24h`".into(),
                 _ => format!("use a positive duration, such as `{what} 1m`"),
             },
+            NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
+            NumberOutOfRange => "use a smaller number: a double fits a 64-bit float, a bigint a 64-bit integer (±9223372036854775807)".into(),
+            OffsetDisagreesWithZone { expected, .. } => {
+                format!("write the offset {expected}, or drop the offset and keep the zone")
+            }
+            OverlappingAnomalies { .. } => {
+                "both apply in file order; if that is not what you want, move one window".into()
+            }
+            ParameterOutOfRange { .. } => return None,
             PositionalArgument { example, .. } => format!("name each argument: `{example}`"),
+            RelativeWindow { .. } => {
+                "write recorded instants such as `2024-03-12T00:00Z`; to move data to `now`, add `shift end to now`".into()
+            }
             ReservedName {
                 kind: NameKind::Table,
                 ..
             } => "name the target table in the declaration: `table t { name \"e2e_telemetry\" }`".into(),
             ReservedName { .. } => "rename it".into(),
-            SeedOutOfRange => "use a value such as `seed 42`".into(),
             ScenarioNotFirst { .. } => "move `scenario \"...\"` to the top of the file".into(),
+            SeedOutOfRange => "use a value such as `seed 42`".into(),
+            SharedTargetTable { .. } => {
+                "give each table its own target name, or write both steps into one table".into()
+            }
             SourceFileMissing { resolved, .. } => format!(
                 "paths are relative to the scenario file; looked for `{resolved}`"
             ),
-            NameTooLong { .. } => "use a shorter name".into(),
-            NotAManifest => {
-                "point at the manifest UNLOAD wrote, such as `exports/run1_manifest.json`, or use `csv` for a single file".into()
-            }
-            NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
-            MissingPer => "for example `rate 0.5 per 1h`".into(),
-            ExtrapolateShift { reason } => reason.clone(),
-            ConfigInvalid { suggestion, .. } => return suggestion.clone(),
-            ConfigUnsetVariable { name } => {
-                format!("set it (`export {name}=...`), or write the value into the file")
-            }
-            AnchorDependentAnomaly { .. } => "which records it touches then depends on the anchor, and the plan cannot show it; place the anomaly and the step alike, or shift the step to `now`".into(),
             Syntax { .. } => return None,
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
-            TermTypeMismatch { fits, .. } => format!("this term fits {fits}"),
+            TermTypeMismatch { fits, .. } => {
+                let fits: Vec<&str> = fits.iter().map(|t| t.name()).collect();
+                format!("this term fits {} measures", fits.join(", "))
+            }
             TimestampOutOfRange => "use a time between 1678 and 2261".into(),
             TooManyDimensions { .. } => "write fewer dimensions into this table".into(),
             UnclosedBlock { .. } => "add `}` at the end of the block".into(),
+            UnexpectedPer { .. } => "remove `per ...`: only `drift` takes `rate X per D`".into(),
             UnknownAnomalyKind { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
                 "kinds: `spike`, `offset`, `scale`, `drift`, `flatline`, `noise`, `clip`, `outliers`, `dropout`, `late`".into()
             }),
@@ -664,26 +715,84 @@ impl DiagnosticKind {
                 allowed,
                 ..
             } => did_you_mean(suggestion).unwrap_or_else(|| format!("use one of {}", backticked(allowed))),
-            UnterminatedString => "add `\"` at the end of the string, on the same line".into(),
             UnmatchedBrace => "remove it, or add the `{` it should close".into(),
-            MissingOpenBrace => "add `{` at the end of this line".into(),
-            MissingComma { list } if list == "set" || list == "series" => {
-                format!("write `{list} a = \"x\", b = \"y\"`")
-            }
-            MissingComma { list } => format!("write `{list} a, b`"),
-            SharedTargetTable { .. } => {
-                "give each table its own target name, or write both steps into one table".into()
-            }
-            LocalTimeInGap { .. } => {
-                "drop the offset (the time then moves forward by the gap), or pick a time outside the gap".into()
-            }
-            BadTimeFormat { .. } => {
-                "use chrono's strftime directives, such as `%Y-%m-%d %H:%M:%S`".into()
-            }
-            UnexpectedPer { .. } => "remove `per ...`: only `drift` takes `rate X per D`".into(),
+            UnterminatedString => "add `\"` at the end of the string, on the same line".into(),
             WrongParameterType { expected, .. } => format!("write {expected}"),
         };
         Some(text)
+    }
+}
+
+impl DiagnosticCode {
+    /// The stable part after `outatime::`: the one place a kind is mapped
+    /// to its code, for `DiagnosticKind::code` and for the list of codes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosticCode::AnchorDependentAnomaly => "anomaly::anchor_dependent",
+            DiagnosticCode::AnomalyNeedsMeasure => "anomaly::needs_measure",
+            DiagnosticCode::AnomalyOnWholeRecords => "anomaly::whole_records",
+            DiagnosticCode::AnomalyTypeMismatch => "anomaly::type_mismatch",
+            DiagnosticCode::BadEscape => "syntax::bad_escape",
+            DiagnosticCode::BadTimeFormat => "source::bad_time_format",
+            DiagnosticCode::ClampRange => "model::clamp_range",
+            DiagnosticCode::ClampType => "model::clamp_type",
+            DiagnosticCode::ConfigInvalid => "config::invalid",
+            DiagnosticCode::ConfigUnsetVariable => "config::unset_variable",
+            DiagnosticCode::DimensionIsMeasure => "name::dimension_is_measure",
+            DiagnosticCode::DuplicateClause => "clause::duplicate",
+            DiagnosticCode::DuplicateName => "name::duplicate",
+            DiagnosticCode::DuplicateParameter => "param::duplicate",
+            DiagnosticCode::DuplicateSeries => "generate::duplicate_series",
+            DiagnosticCode::DuplicateStatement => "statement::duplicate",
+            DiagnosticCode::DurationOutOfRange => "duration::out_of_range",
+            DiagnosticCode::EmptyWindow => "window::empty",
+            DiagnosticCode::ExtrapolateShift => "extrapolate::shift",
+            DiagnosticCode::LearnedTermOutsideExtrapolate => "model::learned_term",
+            DiagnosticCode::LocalTimeInGap => "time::in_gap",
+            DiagnosticCode::MalformedTimestamp => "time::malformed",
+            DiagnosticCode::MeasureTypeConflict => "table::measure_type_conflict",
+            DiagnosticCode::MissingClause => "clause::missing",
+            DiagnosticCode::MissingComma => "syntax::missing_comma",
+            DiagnosticCode::MissingOpenBrace => "syntax::missing_open_brace",
+            DiagnosticCode::MissingParameter => "param::missing",
+            DiagnosticCode::MissingPer => "param::missing_per",
+            DiagnosticCode::MissingScenario => "scenario::missing",
+            DiagnosticCode::MixedRange => "window::mixed",
+            DiagnosticCode::ModelNotSummable => "model::not_summable",
+            DiagnosticCode::NameTooLong => "name::too_long",
+            DiagnosticCode::NotAManifest => "source::not_a_manifest",
+            DiagnosticCode::NotPositive => "value::not_positive",
+            DiagnosticCode::NotUtf8 => "file::not_utf8",
+            DiagnosticCode::NumberOutOfRange => "number::out_of_range",
+            DiagnosticCode::OffsetDisagreesWithZone => "time::offset_mismatch",
+            DiagnosticCode::OverlappingAnomalies => "anomaly::overlap",
+            DiagnosticCode::ParameterOutOfRange => "param::out_of_range",
+            DiagnosticCode::PositionalArgument => "param::positional",
+            DiagnosticCode::RelativeWindow => "window::relative",
+            DiagnosticCode::ReservedName => "name::reserved",
+            DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
+            DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
+            DiagnosticCode::SharedTargetTable => "table::shared_target",
+            DiagnosticCode::SourceFileMissing => "source::file_missing",
+            DiagnosticCode::Syntax => "syntax::unexpected",
+            DiagnosticCode::TableUnused => "table::unused",
+            DiagnosticCode::TermTypeMismatch => "model::type_mismatch",
+            DiagnosticCode::TimestampOutOfRange => "time::out_of_range",
+            DiagnosticCode::TooManyDimensions => "name::too_many_dimensions",
+            DiagnosticCode::UnclosedBlock => "syntax::unclosed_block",
+            DiagnosticCode::UnexpectedPer => "param::unexpected_per",
+            DiagnosticCode::UnknownAnomalyKind => "anomaly::unknown_kind",
+            DiagnosticCode::UnknownClause => "clause::unknown",
+            DiagnosticCode::UnknownName => "name::unknown",
+            DiagnosticCode::UnknownParameter => "param::unknown",
+            DiagnosticCode::UnknownStatement => "statement::unknown",
+            DiagnosticCode::UnknownTerm => "model::unknown_term",
+            DiagnosticCode::UnknownTimeZone => "time::unknown_zone",
+            DiagnosticCode::UnknownWord => "word::unknown",
+            DiagnosticCode::UnmatchedBrace => "syntax::unmatched_brace",
+            DiagnosticCode::UnterminatedString => "syntax::unterminated_string",
+            DiagnosticCode::WrongParameterType => "param::wrong_type",
+        }
     }
 }
 

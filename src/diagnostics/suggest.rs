@@ -58,32 +58,11 @@ pub(crate) fn closest_time_zone(zone: &str) -> Option<String> {
 
 /// Damerau-Levenshtein distance (optimal string alignment), over chars.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
     // Long inputs are never typos of keywords; bound the work.
-    if a.len() > 64 || b.len() > 64 {
+    if a.chars().count() > 64 || b.chars().count() > 64 {
         return usize::MAX / 2;
     }
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = d;
-        }
-    }
-    rows[a.len()][b.len()]
+    strsim::osa_distance(a, b)
 }
 
 #[cfg(test)]
@@ -105,6 +84,16 @@ mod tests {
             Some("multi")
         );
         assert_eq!(closest("WHERE", words).as_deref(), Some("where"));
+    }
+
+    #[test]
+    fn edit_distance_is_optimal_string_alignment_and_bounded() {
+        assert_eq!(edit_distance("windw", "window"), 1);
+        assert_eq!(edit_distance("shfit", "shift"), 1);
+        // OSA edits no substring twice: not 2, as unrestricted Damerau says.
+        assert_eq!(edit_distance("ca", "abc"), 3);
+        assert_eq!(edit_distance("Ösló", "Öslo"), 1);
+        assert_eq!(edit_distance(&"a".repeat(65), "a"), usize::MAX / 2);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! beyond the shape the grammar enforces.
 
 pub use crate::diagnostics::Span;
+use crate::diagnostics::kind::Clause;
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -212,22 +213,22 @@ pub enum StepClause {
 }
 
 impl StepClause {
-    /// The clause keyword as written, for messages about duplicates.
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            StepClause::Window(_) => "window",
-            StepClause::Learn(_) => "learn",
-            StepClause::Where(..) => "where",
-            StepClause::Shift(_) => "shift",
-            StepClause::Speed(_) => "speed",
-            StepClause::Measures(_) => "measures",
-            StepClause::Set(..) => "set",
-            StepClause::Series(..) => "series",
-            StepClause::Schedule(_) => "from",
-            StepClause::Measure(_) => "measure",
-            StepClause::Model(_) => "model",
-            StepClause::Unknown(_) => "?",
-        }
+    /// Which clause this is; `None` for a word no clause starts with.
+    pub fn clause(&self) -> Option<Clause> {
+        Some(match self {
+            StepClause::Window(_) => Clause::Window,
+            StepClause::Learn(_) => Clause::Learn,
+            StepClause::Where(..) => Clause::Where,
+            StepClause::Shift(_) => Clause::Shift,
+            StepClause::Speed(_) => Clause::Speed,
+            StepClause::Measures(_) => Clause::Measures,
+            StepClause::Set(..) => Clause::Set,
+            StepClause::Series(..) => Clause::Series,
+            StepClause::Schedule(_) => Clause::From,
+            StepClause::Measure(_) => Clause::Measure,
+            StepClause::Model(_) => Clause::Model,
+            StepClause::Unknown(_) => return None,
+        })
     }
 }
 

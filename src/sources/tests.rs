@@ -394,6 +394,25 @@ fn csv_bad_time_quotes_the_text() {
 }
 
 #[test]
+fn csv_epoch_beyond_i128_is_a_bad_row() {
+    let dir = Scratch::new("csv-epoch-overflow");
+    let path = dir.write(
+        "fleet.csv",
+        "ts,site,temperature,door_open,battery\n170141183460469231731687303715.999999999,oslo-1,1,1,1\n",
+    );
+    let mut epoch = source(SourceKind::Csv, &path, &["site"], fleet_measures());
+    epoch.time_format = TimeFormat::Epoch(EpochUnit::Seconds);
+    let (_, result) = read(&epoch, 0);
+    let error = result.unwrap_err();
+    assert_eq!((error.line, error.column.as_deref()), (2, Some("ts")));
+    assert!(
+        error.reason.contains("outside the instants"),
+        "{}",
+        error.reason
+    );
+}
+
+#[test]
 fn csv_wrong_field_count_is_a_bad_row() {
     let dir = Scratch::new("csv-fields");
     let path = dir.write(

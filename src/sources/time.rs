@@ -235,7 +235,7 @@ fn split_rfc3339(text: &str) -> Result<(Civil, Option<i32>), String> {
         if width > 9 {
             return Err("the fraction of a second has more than 9 digits".into());
         }
-        nano = digits(b, start, width).unwrap_or(0) * 10u32.pow(9 - width as u32);
+        nano = digits(b, start, width).ok_or_else(time_form)? * 10u32.pow(9 - width as u32);
     }
     let offset = match &b[at..] {
         [] => None,
@@ -364,16 +364,26 @@ fn parse_epoch(text: &str, unit: EpochUnit) -> Result<Instant, CellError> {
     } else {
         whole.parse::<i128>().map_err(|_| not_a_number())?
     };
-    let kept_value = kept.parse::<i128>().unwrap_or(0) * 10i128.pow(scale - kept.len() as u32);
-    let sign = if negative { -1 } else { 1 };
-    epoch_instant(sign * whole, sign * kept_value, unit)
-        .ok_or_else(|| epoch_out_of_range(text, unit))
+    // At most 9 digits, all checked above: no overflow is possible here.
+    let kept_value = kept
+        .bytes()
+        .fold(0i128, |n, c| n * 10 + i128::from(c - b'0'))
+        * 10i128.pow(scale - kept.len() as u32);
+    let (whole, kept_value) = if negative {
+        (-whole, -kept_value)
+    } else {
+        (whole, kept_value)
+    };
+    epoch_instant(whole, kept_value, unit).ok_or_else(|| epoch_out_of_range(text, unit))
 }
 
 /// `whole` units plus `fraction` nanoseconds-of-the-unit scaled to the unit's
-/// decimal places, if the sum is an instant.
+/// decimal places, if the sum is an instant. Thirty digits of seconds times
+/// 10^9 still fit i128, so the sum is checked as well as the product.
 fn epoch_instant(whole: i128, fraction: i128, unit: EpochUnit) -> Option<Instant> {
-    let nanos = whole.checked_mul(10i128.pow(unit_scale(unit)))? + fraction;
+    let nanos = whole
+        .checked_mul(10i128.pow(unit_scale(unit)))?
+        .checked_add(fraction)?;
     i64::try_from(nanos).ok().map(Instant)
 }
 
@@ -714,6 +724,17 @@ mod tests {
             );
         }
         assert!(reason(s.parse("1.0000000001")).contains("finer than a nanosecond"));
+        // The largest whole number of seconds whose nanoseconds i128 holds,
+        // and a fraction that tips the sum over.
+        for text in [
+            "170141183460469231731687303715.999999999",
+            "-170141183460469231731687303715.999999999",
+        ] {
+            assert!(
+                reason(s.parse(text)).contains("outside the instants"),
+                "{text}"
+            );
+        }
         let ns = parser(TimeFormat::Epoch(EpochUnit::Nanos));
         assert!(reason(ns.parse("9223372036854775808")).contains("outside the instants"));
         assert_eq!(ns.parse("12.000"), Ok(Instant(12)));
@@ -760,6 +781,45 @@ mod tests {
                 let _ = p.parse(&format!("2024-03-12T{tail}"));
                 let _ = p.parse(&format!("2024-03-31 02:{tail}"));
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_epoch_cell_panics(
+            sign in "[-+]?",
+            whole in "[0-9]{1,40}",
+            fraction in proptest::option::of("[0-9]{0,12}"),
+        ) {
+            let text = match fraction {
+                Some(fraction) => format!("{sign}{whole}.{fraction}"),
+                None => format!("{sign}{whole}"),
+            };
+            for unit in [EpochUnit::Seconds, EpochUnit::Millis, EpochUnit::Micros, EpochUnit::Nanos] {
+                let _ = parser(TimeFormat::Epoch(unit)).parse(&text);
+            }
+        }
+
+        /// Around the largest whole number of a unit whose nanoseconds i128
+        /// holds, where the fraction tips the sum over.
+        #[test]
+        fn epoch_cells_at_the_edge_of_i128_are_out_of_range(
+            unit in proptest::sample::select(vec![
+                EpochUnit::Seconds, EpochUnit::Millis, EpochUnit::Micros, EpochUnit::Nanos,
+            ]),
+            negative: bool,
+            delta in -3i128..=0,
+            fraction in "[0-9]{0,9}",
+        ) {
+            let scale = unit_scale(unit) as usize;
+            let whole = i128::MAX / 10i128.pow(unit_scale(unit)) + delta;
+            let sign = if negative { "-" } else { "" };
+            let text = match &fraction[..fraction.len().min(scale)] {
+                "" => format!("{sign}{whole}"),
+                kept => format!("{sign}{whole}.{kept}"),
+            };
+            let result = parser(TimeFormat::Epoch(unit)).parse(&text);
+            proptest::prop_assert!(reason(result).contains("outside the instants"), "{}", text);
         }
     }
 

@@ -1,8 +1,11 @@
 //! `anomaly KIND on TABLE[.MEASURE] { ... }`.
 
+use std::collections::BTreeMap;
+
 use super::params::Given;
 use super::{Declared, Validator, add, ordered};
 use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind::Clause;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::validate::model::{
@@ -70,17 +73,14 @@ impl Validator<'_> {
         let mut filter = Filter::default();
         let mut at = None;
         let mut params = Vec::new();
-        let mut seen_where: Option<Span> = None;
-        let mut seen_at: Option<Span> = None;
+        let mut seen = BTreeMap::new();
         for clause in &a.clauses {
             match clause {
                 AnomalyClause::Where(conditions, span) => {
-                    if let Some(first) = seen_where {
-                        self.duplicate_clause("where", *span, first);
+                    if !self.first_clause(&mut seen, Clause::Where, *span) {
                         ok = false;
                         continue;
                     }
-                    seen_where = Some(*span);
                     // Dimensions are checked against the table once all steps are known.
                     filter = self.filter(conditions, None);
                 }
@@ -89,12 +89,10 @@ impl Validator<'_> {
                     length,
                     span,
                 } => {
-                    if let Some(first) = seen_at {
-                        self.duplicate_clause("at", *span, first);
+                    if !self.first_clause(&mut seen, Clause::At, *span) {
                         ok = false;
                         continue;
                     }
-                    seen_at = Some(*span);
                     let point = self.time_point(t);
                     let length = match length {
                         Some(lit) => self.positive_duration(lit, "for").map(Some),
@@ -112,8 +110,13 @@ impl Validator<'_> {
                 }),
             }
         }
-        if seen_at.is_none() && !statement.recovered {
-            self.missing_clause("anomaly", "at", "at now + 15m for 5m", statement.keyword);
+        if !seen.contains_key(&Clause::At) && !statement.recovered {
+            self.missing_clause(
+                "anomaly",
+                Clause::At,
+                "at now + 15m for 5m",
+                statement.keyword,
+            );
             ok = false;
         }
         let parsed = if KINDS.contains(&kind) {
@@ -132,16 +135,6 @@ impl Validator<'_> {
             line: self.line(statement.span.start),
         };
         ok.then_some((anomaly, header))
-    }
-
-    fn duplicate_clause(&mut self, clause: &str, span: Span, first: Span) {
-        self.report(
-            DiagnosticKind::DuplicateClause {
-                clause: clause.into(),
-                first,
-            },
-            span,
-        );
     }
 
     fn anomaly_kind(
@@ -259,7 +252,7 @@ impl Validator<'_> {
                 DiagnosticKind::AnomalyTypeMismatch {
                     kind: kind.into(),
                     measure: measure.value.clone(),
-                    ty: ty.name().into(),
+                    ty,
                 },
                 measure.span,
             );

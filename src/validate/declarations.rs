@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
-use crate::diagnostics::kind::NameKind;
+use crate::diagnostics::kind::{Clause, List, NameKind};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, SourceClause, Span, StatementKind, TableClause, TimeFormatSyntax};
 use crate::lang::literal::{Ambiguous, Nonexistent};
@@ -20,15 +20,15 @@ pub(crate) const MEASURE_TYPES: &[(&str, MeasureType)] = &[
     ("varchar", MeasureType::Varchar),
 ];
 
-const SOURCE_CLAUSES: &[&str] = &[
-    "time",
-    "timezone",
-    "nonexistent",
-    "ambiguous",
-    "dimensions",
-    "measures",
+const SOURCE_CLAUSES: &[Clause] = &[
+    Clause::Time,
+    Clause::Timezone,
+    Clause::Nonexistent,
+    Clause::Ambiguous,
+    Clause::Dimensions,
+    Clause::Measures,
 ];
-const TABLE_CLAUSES: &[&str] = &["name", "layout", "measure_name"];
+const TABLE_CLAUSES: &[Clause] = &[Clause::Name, Clause::Layout, Clause::MeasureName];
 
 /// The measure name of multi-measure records when a table names none.
 pub const DEFAULT_MEASURE_NAME: &str = "metrics";
@@ -44,13 +44,9 @@ impl Validator<'_> {
         for statement in &file.statements {
             match &statement.kind {
                 StatementKind::Source(s) => {
-                    if let Some(&first) = declared.source_spans.get(&s.name.value) {
-                        self.duplicate_name(NameKind::Source, &s.name, first);
+                    if !self.first_name(&mut declared.source_spans, NameKind::Source, &s.name) {
                         continue;
                     }
-                    declared
-                        .source_spans
-                        .insert(s.name.value.clone(), s.name.span);
                     match self.source(s, statement) {
                         Some(source) => {
                             declared.sources.insert(s.name.value.clone(), source);
@@ -62,13 +58,9 @@ impl Validator<'_> {
                     }
                 }
                 StatementKind::Table(t) => {
-                    if let Some(&first) = declared.table_spans.get(&t.name.value) {
-                        self.duplicate_name(NameKind::Table, &t.name, first);
+                    if !self.first_name(&mut declared.table_spans, NameKind::Table, &t.name) {
                         continue;
                     }
-                    declared
-                        .table_spans
-                        .insert(t.name.value.clone(), t.name.span);
                     let table = self.table(t);
                     declared.tables.insert(t.name.value.clone(), table);
                 }
@@ -77,17 +69,6 @@ impl Validator<'_> {
         }
         self.distinct_target_names(&declared);
         declared
-    }
-
-    pub(super) fn duplicate_name(&mut self, kind: NameKind, name: &ast::Name, first: Span) {
-        self.report(
-            DiagnosticKind::DuplicateName {
-                kind,
-                name: name.value.clone(),
-                first,
-            },
-            name.span,
-        );
     }
 
     fn source(&mut self, s: &ast::Source, statement: &ast::Statement) -> Option<Source> {
@@ -119,35 +100,32 @@ impl Validator<'_> {
         let mut ambiguous = Ambiguous::Earlier;
         let mut dimensions: Vec<String> = Vec::new();
         let mut measures = None;
-        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut seen: BTreeMap<Clause, Span> = BTreeMap::new();
         let mut ok = kind.is_some();
-        let mut previous_list: Option<(&str, Span)> = None;
+        let mut previous_list: Option<(List, Span)> = None;
         for clause in &s.clauses {
             let list = match clause {
-                SourceClause::Dimensions(l) => l.last().map(|n| ("dimensions", n.span)),
-                SourceClause::Measures(l) => l.last().map(|d| ("measures", d.ty.span)),
+                SourceClause::Dimensions(l) => l.last().map(|n| (List::Dimensions, n.span)),
+                SourceClause::Measures(l) => l.last().map(|d| (List::Measures, d.ty.span)),
                 _ => None,
             };
             let after_list = std::mem::replace(&mut previous_list, list);
             let (keyword, span) = match clause {
-                SourceClause::Time { span, .. } => ("time", *span),
-                SourceClause::Timezone(z) => ("timezone", z.span),
-                SourceClause::Nonexistent(n) => ("nonexistent", n.span),
-                SourceClause::Ambiguous(n) => ("ambiguous", n.span),
-                SourceClause::Dimensions(list) => ("dimensions", list[0].span),
-                SourceClause::Measures(list) => ("measures", list[0].name.span),
-                SourceClause::LongMeasures { span, .. } => ("measures", *span),
+                SourceClause::Time { span, .. } => (Clause::Time, *span),
+                SourceClause::Timezone(z) => (Clause::Timezone, z.span),
+                SourceClause::Nonexistent(n) => (Clause::Nonexistent, n.span),
+                SourceClause::Ambiguous(n) => (Clause::Ambiguous, n.span),
+                SourceClause::Dimensions(list) => (Clause::Dimensions, list[0].span),
+                SourceClause::Measures(list) => (Clause::Measures, list[0].name.span),
+                SourceClause::LongMeasures { span, .. } => (Clause::Measures, *span),
                 SourceClause::Unknown(name) => {
                     match after_list {
                         Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
-                            self.report(
-                                DiagnosticKind::MissingComma { list: list.into() },
-                                name.span,
-                            );
+                            self.report(DiagnosticKind::MissingComma { list }, name.span);
                             ok = false;
                             // Read it as the comma were there, so later steps do
                             // not call the name unknown.
-                            if list == "dimensions" {
+                            if list == List::Dimensions {
                                 dimensions.push(name.value.clone());
                             }
                         }
@@ -156,17 +134,9 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            if let Some(&first) = seen.get(keyword) {
-                self.report(
-                    DiagnosticKind::DuplicateClause {
-                        clause: keyword.into(),
-                        first,
-                    },
-                    span,
-                );
+            if !self.first_clause(&mut seen, keyword, span) {
                 continue;
             }
-            seen.insert(keyword, span);
             match clause {
                 SourceClause::Time { column, format, .. } => {
                     let format = match format {
@@ -211,27 +181,23 @@ impl Validator<'_> {
                     }
                 }
                 SourceClause::Dimensions(list) => {
-                    let mut first_span: BTreeMap<&str, Span> = BTreeMap::new();
+                    let mut seen = BTreeMap::new();
                     for name in list {
-                        if let Some(&first) = first_span.get(name.value.as_str()) {
-                            self.duplicate_name(NameKind::Dimension, name, first);
+                        if !self.first_name(&mut seen, NameKind::Dimension, name) {
                             ok = false;
                             continue;
                         }
-                        first_span.insert(&name.value, name.span);
                         dimensions.push(name.value.clone());
                     }
                 }
                 SourceClause::Measures(list) => {
                     let mut defs: Vec<MeasureDef> = Vec::new();
-                    let mut first_span: BTreeMap<&str, Span> = BTreeMap::new();
+                    let mut seen = BTreeMap::new();
                     for decl in list {
-                        if let Some(&first) = first_span.get(decl.name.value.as_str()) {
-                            self.duplicate_name(NameKind::Measure, &decl.name, first);
+                        if !self.first_name(&mut seen, NameKind::Measure, &decl.name) {
                             ok = false;
                             continue;
                         }
-                        first_span.insert(&decl.name.value, decl.name.span);
                         match self.word(&decl.ty, "type", MEASURE_TYPES) {
                             Some(ty) => defs.push(MeasureDef {
                                 name: decl.name.value.clone(),
@@ -261,13 +227,13 @@ impl Validator<'_> {
             }
         }
         if !statement.recovered {
-            if !seen.contains_key("time") {
-                self.missing_clause("source", "time", "time ts", statement.keyword);
+            if !seen.contains_key(&Clause::Time) {
+                self.missing_clause("source", Clause::Time, "time ts", statement.keyword);
             }
-            if !seen.contains_key("measures") {
+            if !seen.contains_key(&Clause::Measures) {
                 self.missing_clause(
                     "source",
-                    "measures",
+                    Clause::Measures,
                     "measures temperature double",
                     statement.keyword,
                 );
@@ -306,27 +272,28 @@ impl Validator<'_> {
     pub(super) fn missing_clause(
         &mut self,
         statement: &str,
-        clause: &str,
+        clause: Clause,
         example: &str,
         at: Span,
     ) {
         self.report(
             DiagnosticKind::MissingClause {
                 statement: statement.into(),
-                clause: clause.into(),
+                clause,
                 example: example.into(),
             },
             at,
         );
     }
 
-    pub(super) fn unknown_clause(&mut self, statement: &str, name: &ast::Name, allowed: &[&str]) {
+    pub(super) fn unknown_clause(&mut self, statement: &str, name: &ast::Name, allowed: &[Clause]) {
+        let allowed: Vec<String> = allowed.iter().map(Clause::to_string).collect();
         self.report(
             DiagnosticKind::UnknownClause {
                 statement: statement.into(),
                 clause: name.value.clone(),
-                suggestion: closest(&name.value, allowed.iter().copied()),
-                allowed: allowed.iter().map(|a| a.to_string()).collect(),
+                suggestion: closest(&name.value, allowed.iter().map(String::as_str)),
+                allowed,
             },
             name.span,
         );
@@ -339,28 +306,20 @@ impl Validator<'_> {
             layout: Layout::Multi,
             measure_name: DEFAULT_MEASURE_NAME.into(),
         };
-        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut seen: BTreeMap<Clause, Span> = BTreeMap::new();
         for clause in &t.clauses {
             let (keyword, span) = match clause {
-                TableClause::Name(n) => ("name", n.span),
-                TableClause::Layout(l) => ("layout", l.span),
-                TableClause::MeasureName(m) => ("measure_name", m.span),
+                TableClause::Name(n) => (Clause::Name, n.span),
+                TableClause::Layout(l) => (Clause::Layout, l.span),
+                TableClause::MeasureName(m) => (Clause::MeasureName, m.span),
                 TableClause::Unknown(name) => {
                     self.unknown_clause("table", name, TABLE_CLAUSES);
                     continue;
                 }
             };
-            if let Some(&first) = seen.get(keyword) {
-                self.report(
-                    DiagnosticKind::DuplicateClause {
-                        clause: keyword.into(),
-                        first,
-                    },
-                    span,
-                );
+            if !self.first_clause(&mut seen, keyword, span) {
                 continue;
             }
-            seen.insert(keyword, span);
             match clause {
                 TableClause::Name(n) => {
                     self.target_name(NameKind::Table, &n.value, n.span);
@@ -379,7 +338,7 @@ impl Validator<'_> {
                 TableClause::Unknown(_) => {}
             }
         }
-        if !seen.contains_key("name") {
+        if !seen.contains_key(&Clause::Name) {
             self.target_name(NameKind::Table, &t.name.value, t.name.span);
         }
         table

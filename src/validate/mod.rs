@@ -19,6 +19,7 @@ use std::path::Path;
 
 use chrono_tz::Tz;
 
+use crate::diagnostics::kind::{Clause, NameKind};
 use crate::diagnostics::suggest::{closest, closest_time_zone};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
 use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
@@ -44,7 +45,6 @@ pub fn validate(file: &ast::File, text: &str, base_dir: &Path, losses: &Losses) 
         line_starts: std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect(),
-        lost_list_item: false,
     };
     let header = v.header(file, losses.scenario);
     let declared = v.declarations(file);
@@ -107,8 +107,6 @@ pub(crate) struct Validator<'a> {
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,
-    /// The step being checked lost a list item to a missing comma.
-    lost_list_item: bool,
 }
 
 impl Validator<'_> {
@@ -284,29 +282,19 @@ impl Validator<'_> {
     }
 
     /// A range of recorded time: both ends absolute, end after start.
-    fn recorded_window(&mut self, range: &ast::TimeRange, clause: &str) -> Option<Window> {
+    fn recorded_window(&mut self, range: &ast::TimeRange, clause: Clause) -> Option<Window> {
         let start = self.time_point(&range.start);
         let end = self.time_point(&range.end);
         match (start?, end?) {
             (TimePoint::Absolute(start), TimePoint::Absolute(end)) => {
                 if end <= start {
-                    self.report(
-                        DiagnosticKind::EmptyWindow {
-                            clause: clause.into(),
-                        },
-                        range.span,
-                    );
+                    self.report(DiagnosticKind::EmptyWindow { clause }, range.span);
                     return None;
                 }
                 Some(Window { start, end })
             }
             _ => {
-                self.report(
-                    DiagnosticKind::RelativeWindow {
-                        clause: clause.into(),
-                    },
-                    range.span,
-                );
+                self.report(DiagnosticKind::RelativeWindow { clause }, range.span);
                 None
             }
         }
@@ -344,7 +332,7 @@ impl Validator<'_> {
         if !ordered {
             self.report(
                 DiagnosticKind::EmptyWindow {
-                    clause: "from".into(),
+                    clause: Clause::From,
                 },
                 s.span,
             );
@@ -380,7 +368,7 @@ impl Validator<'_> {
                 && !known.contains(&c.dimension.value)
             {
                 self.unknown_name(
-                    crate::diagnostics::kind::NameKind::Dimension,
+                    NameKind::Dimension,
                     &c.dimension,
                     known.iter().map(String::as_str),
                 );
@@ -404,7 +392,7 @@ impl Validator<'_> {
 
     fn unknown_name<'k>(
         &mut self,
-        kind: crate::diagnostics::kind::NameKind,
+        kind: NameKind,
         name: &ast::Name,
         known: impl Iterator<Item = &'k str> + Clone,
     ) {
@@ -422,26 +410,53 @@ impl Validator<'_> {
         );
     }
 
-    /// Reports a clause given twice; returns the clauses that may stand once.
-    fn once<'c, T>(
-        &mut self,
-        items: impl Iterator<Item = (&'c str, Span, T)>,
-    ) -> BTreeMap<&'c str, T> {
-        let mut seen: BTreeMap<&'c str, (Span, T)> = BTreeMap::new();
-        for (keyword, span, item) in items {
-            if let Some((first, _)) = seen.get(keyword) {
-                self.report(
-                    DiagnosticKind::DuplicateClause {
-                        clause: keyword.into(),
-                        first: *first,
-                    },
-                    span,
-                );
-                continue;
+    /// Reports a clause given twice; returns the first of each.
+    fn once<T>(&mut self, items: impl Iterator<Item = (Clause, Span, T)>) -> Vec<T> {
+        let mut seen = BTreeMap::new();
+        let mut first = Vec::new();
+        for (clause, span, item) in items {
+            if self.first_clause(&mut seen, clause, span) {
+                first.push(item);
             }
-            seen.insert(keyword, (span, item));
         }
-        seen.into_iter().map(|(k, (_, v))| (k, v)).collect()
+        first
+    }
+
+    /// Whether `clause` is given for the first time in a block (`seen` holds
+    /// where each was); a repeat is reported.
+    fn first_clause(
+        &mut self,
+        seen: &mut BTreeMap<Clause, Span>,
+        clause: Clause,
+        span: Span,
+    ) -> bool {
+        if let Some(&first) = seen.get(&clause) {
+            self.report(DiagnosticKind::DuplicateClause { clause, first }, span);
+            return false;
+        }
+        seen.insert(clause, span);
+        true
+    }
+
+    /// Whether `name` is the first of its name in one scope (`seen` holds
+    /// where each was declared); a repeat is reported.
+    fn first_name(
+        &mut self,
+        seen: &mut BTreeMap<String, Span>,
+        kind: NameKind,
+        name: &ast::Name,
+    ) -> bool {
+        if let Some(&first) = seen.get(&name.value) {
+            let kind = DiagnosticKind::DuplicateName {
+                kind,
+                name: name.value.clone(),
+                first,
+            };
+            self.report(kind, name.span);
+            return false;
+        }
+        seen.insert(name.value.clone(), name.span);
+        true
     }
 }
 

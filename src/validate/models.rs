@@ -63,23 +63,13 @@ impl Validator<'_> {
             }
         }
         if !ty.is_numeric() && m.terms.len() > 1 {
-            self.report(
-                DiagnosticKind::ModelNotSummable {
-                    ty: ty.name().into(),
-                },
-                m.terms[1].span,
-            );
+            self.report(DiagnosticKind::ModelNotSummable { ty }, m.terms[1].span);
             ok = false;
         }
         let mut clamp = None;
         if let Some((low, high, span)) = &m.clamp {
             if !ty.is_numeric() {
-                self.report(
-                    DiagnosticKind::ClampType {
-                        ty: ty.name().into(),
-                    },
-                    *span,
-                );
+                self.report(DiagnosticKind::ClampType { ty }, *span);
                 ok = false;
             }
             match (self.number(low), self.number(high)) {
@@ -120,12 +110,11 @@ impl Validator<'_> {
             return None;
         }
         if !fits.contains(&ty) {
-            let fits = fits.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
             self.report(
                 DiagnosticKind::TermTypeMismatch {
                     term: name.into(),
-                    ty: ty.name().into(),
-                    fits: format!("{fits} measures"),
+                    ty,
+                    fits: fits.to_vec(),
                 },
                 t.name.span,
             );

@@ -6,7 +6,7 @@ use super::models::ModelPlace;
 use super::tables::Shape;
 use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
-use crate::diagnostics::kind::NameKind;
+use crate::diagnostics::kind::{Clause, List, NameKind};
 use crate::lang::ast::{self, Assignment, ShiftSyntax, Span, Spanned, StepClause};
 use crate::lang::literal::Duration;
 use crate::validate::model::{
@@ -17,9 +17,65 @@ use crate::validate::model::{
 /// About 550 years: more cannot stay inside the instants i64 nanoseconds hold.
 const MAX_CALENDAR_DAYS: u64 = 200_000;
 
-const REPLAY_CLAUSES: &[&str] = &["window", "where", "shift", "speed", "measures", "set"];
-const GENERATE_CLAUSES: &[&str] = &["series", "from", "measure"];
-const EXTRAPOLATE_CLAUSES: &[&str] = &["learn", "where", "from", "model", "shift", "set"];
+const REPLAY_CLAUSES: &[Clause] = &[
+    Clause::Window,
+    Clause::Where,
+    Clause::Shift,
+    Clause::Speed,
+    Clause::Measures,
+    Clause::Set,
+];
+const GENERATE_CLAUSES: &[Clause] = &[Clause::Series, Clause::From, Clause::Measure];
+const EXTRAPOLATE_CLAUSES: &[Clause] = &[
+    Clause::Learn,
+    Clause::Where,
+    Clause::From,
+    Clause::Model,
+    Clause::Shift,
+    Clause::Set,
+];
+
+/// A step's clauses that stand once, each in a field of its own: read by
+/// name, so a misspelt clause does not compile.
+#[derive(Default)]
+struct StepClauses<'c> {
+    window: Option<&'c ast::TimeRange>,
+    learn: Option<&'c ast::TimeRange>,
+    conditions: Option<&'c [ast::Condition]>,
+    shift: Option<&'c Spanned<ShiftSyntax>>,
+    speed: Option<&'c ast::Lit>,
+    measures: Option<&'c [ast::Name]>,
+    set: Option<&'c [Assignment]>,
+    schedule: Option<&'c ast::Schedule>,
+    model: Option<&'c ast::ModelSyntax>,
+    /// A list lost an item to a missing comma: the lost item may be a
+    /// measure or a dimension, so what the step writes is not known for sure.
+    lost_list_item: bool,
+}
+
+impl<'c> StepClauses<'c> {
+    /// Files each clause (already the first of its kind) in its field.
+    fn new(clauses: impl IntoIterator<Item = &'c StepClause>) -> Self {
+        let mut out = StepClauses::default();
+        for clause in clauses {
+            match clause {
+                StepClause::Window(range) => out.window = Some(range),
+                StepClause::Learn(range) => out.learn = Some(range),
+                StepClause::Where(conditions, _) => out.conditions = Some(conditions),
+                StepClause::Shift(shift) => out.shift = Some(shift),
+                StepClause::Speed(lit) => out.speed = Some(lit),
+                StepClause::Measures(names) => out.measures = Some(names),
+                StepClause::Set(assignments, _) => out.set = Some(assignments),
+                StepClause::Schedule(schedule) => out.schedule = Some(schedule),
+                StepClause::Model(model) => out.model = Some(model),
+                // A generate reads these in order, each may repeat; unknown
+                // words were reported where they stand.
+                StepClause::Series(..) | StepClause::Measure(_) | StepClause::Unknown(_) => {}
+            }
+        }
+        out
+    }
+}
 
 impl Validator<'_> {
     pub(super) fn replay(
@@ -30,22 +86,17 @@ impl Validator<'_> {
     ) -> (Option<Step>, Shape) {
         let source = self.source_ref(&r.source, declared);
         let table = self.table_ref(&r.table, declared);
-        self.lost_list_item = false;
         let clauses = self.step_clauses("replay", &r.clauses, REPLAY_CLAUSES);
-        let lost = std::mem::take(&mut self.lost_list_item);
         let mut ok = table && source.is_some();
-        let window = match clauses.get("window") {
-            Some(StepClause::Window(range)) => {
-                let w = self.recorded_window(range, "window");
-                ok &= w.is_some();
-                w
-            }
-            _ => None,
-        };
+        let window = clauses.window.and_then(|range| {
+            let w = self.recorded_window(range, Clause::Window);
+            ok &= w.is_some();
+            w
+        });
         let filter = self.where_clause(&clauses, source.map(|s| s.dimensions.as_slice()));
         let shift = self.shift_clause(&clauses, &mut ok);
-        let speed = match clauses.get("speed") {
-            Some(StepClause::Speed(lit)) => match self.number(lit) {
+        let speed = match clauses.speed {
+            Some(lit) => match self.number(lit) {
                 Some(n) if n.value > 0.0 => n.value,
                 Some(_) => {
                     self.report(
@@ -62,20 +113,18 @@ impl Validator<'_> {
                     1.0
                 }
             },
-            _ => 1.0,
+            None => 1.0,
         };
         let all_measures = source.and_then(wide_measures);
-        let measures = match clauses.get("measures") {
-            Some(StepClause::Measures(names)) => {
+        let measures = match clauses.measures {
+            Some(names) => {
                 let mut chosen: Vec<String> = Vec::new();
-                let mut first: BTreeMap<&str, Span> = BTreeMap::new();
+                let mut seen = BTreeMap::new();
                 for name in names {
-                    if let Some(&f) = first.get(name.value.as_str()) {
-                        self.duplicate_name(NameKind::Measure, name, f);
+                    if !self.first_name(&mut seen, NameKind::Measure, name) {
                         ok = false;
                         continue;
                     }
-                    first.insert(&name.value, name.span);
                     if let Some(all) = &all_measures
                         && !all.iter().any(|(m, _)| m == &name.value)
                     {
@@ -90,13 +139,13 @@ impl Validator<'_> {
                 }
                 Some(chosen)
             }
-            _ => None,
+            None => None,
         };
         let set = self.set_clause(&clauses, &mut ok);
         let mut shape = Shape {
             table: r.table.value.clone(),
-            open_measures: all_measures.is_none() || statement.recovered || lost,
-            open_dimensions: statement.recovered || lost,
+            open_measures: all_measures.is_none() || statement.recovered || clauses.lost_list_item,
+            open_dimensions: statement.recovered || clauses.lost_list_item,
             ..Shape::default()
         };
         for (name, ty) in all_measures.unwrap_or_default() {
@@ -160,12 +209,10 @@ impl Validator<'_> {
                     series_spans.push(*span);
                 }
                 StepClause::Measure(m) => {
-                    if let Some(&first) = measure_spans.get(&m.name.value) {
-                        self.duplicate_name(NameKind::Measure, &m.name, first);
+                    if !self.first_name(&mut measure_spans, NameKind::Measure, &m.name) {
                         ok = false;
                         continue;
                     }
-                    measure_spans.insert(m.name.value.clone(), m.name.span);
                     let ty = self.word(&m.ty, "type", super::declarations::MEASURE_TYPES);
                     let model = ty.and_then(|ty| self.model(&m.model, ty, ModelPlace::Generate));
                     if let Some(ty) = ty {
@@ -191,15 +238,12 @@ impl Validator<'_> {
                     }
                     ok = false;
                 }
-                other => once.push((other.keyword(), clause.span, other)),
+                other => once.extend(other.clause().map(|c| (c, clause.span, other))),
             }
             previous = Some(&clause.value);
         }
-        let single = self.once(once.into_iter());
-        let schedule = match single.get("from") {
-            Some(StepClause::Schedule(s)) => self.schedule(s),
-            _ => None,
-        };
+        let single = StepClauses::new(self.once(once.into_iter()));
+        let schedule = single.schedule.and_then(|s| self.schedule(s));
         if !statement.recovered {
             if series.is_empty()
                 && !g
@@ -209,16 +253,16 @@ impl Validator<'_> {
             {
                 self.missing_clause(
                     "generate",
-                    "series",
+                    Clause::Series,
                     "series device_id = \"sim-001\"",
                     statement.keyword,
                 );
                 ok = false;
             }
-            if !single.contains_key("from") {
+            if single.schedule.is_none() {
                 self.missing_clause(
                     "generate",
-                    "from",
+                    Clause::From,
                     "from now - 1h to now every 1m",
                     statement.keyword,
                 );
@@ -226,7 +270,7 @@ impl Validator<'_> {
             if measure_spans.is_empty() {
                 self.missing_clause(
                     "generate",
-                    "measure",
+                    Clause::Measure,
                     "measure temperature double = noise(sigma: 1)",
                     statement.keyword,
                 );
@@ -254,9 +298,7 @@ impl Validator<'_> {
     ) -> (Option<Step>, Shape) {
         let source = self.source_ref(&e.source, declared);
         let table = self.table_ref(&e.table, declared);
-        self.lost_list_item = false;
         let clauses = self.step_clauses("extrapolate", &e.clauses, EXTRAPOLATE_CLAUSES);
-        let lost = std::mem::take(&mut self.lost_list_item);
         let mut ok = table && source.is_some();
         let ty = match source.map(|s| &s.measures) {
             Some(SourceMeasures::Wide(defs)) => {
@@ -275,17 +317,13 @@ impl Validator<'_> {
             Some(SourceMeasures::Long { ty, .. }) => Some(*ty),
             None => None,
         };
-        let learn = match clauses.get("learn") {
-            Some(StepClause::Learn(range)) => self.recorded_window(range, "learn"),
-            _ => None,
-        };
+        let learn = clauses
+            .learn
+            .and_then(|range| self.recorded_window(range, Clause::Learn));
         let filter = self.where_clause(&clauses, source.map(|s| s.dimensions.as_slice()));
-        let schedule = match clauses.get("from") {
-            Some(StepClause::Schedule(s)) => self.schedule(s),
-            _ => None,
-        };
-        let model = match (clauses.get("model"), ty) {
-            (Some(StepClause::Model(m)), Some(ty)) => {
+        let schedule = clauses.schedule.and_then(|s| self.schedule(s));
+        let model = match (clauses.model, ty) {
+            (Some(m), Some(ty)) => {
                 let model = self.model(m, ty, ModelPlace::Extrapolate);
                 if let (Some(model), Some(learn)) = (&model, learn) {
                     self.season_fits(model, m, learn.end.0 - learn.start.0, &mut ok);
@@ -295,8 +333,7 @@ impl Validator<'_> {
             _ => None,
         };
         let shift = self.shift_clause(&clauses, &mut ok);
-        if let (Some(schedule), Some(StepClause::Shift(written))) =
-            (&schedule, clauses.get("shift"))
+        if let (Some(schedule), Some(written)) = (&schedule, clauses.shift)
             && let Some(reason) = extrapolate_shift_problem(&shift, schedule)
         {
             self.report(DiagnosticKind::ExtrapolateShift { reason }, written.span);
@@ -304,12 +341,24 @@ impl Validator<'_> {
         }
         let set = self.set_clause(&clauses, &mut ok);
         if !statement.recovered {
-            for (clause, example) in [
-                ("learn", "learn 2024-03-06T00:00Z .. 2024-03-13T00:00Z"),
-                ("from", "from now for 6h every 1m"),
-                ("model", "model seasonal(period: 24h) + trend"),
+            for (clause, given, example) in [
+                (
+                    Clause::Learn,
+                    clauses.learn.is_some(),
+                    "learn 2024-03-06T00:00Z .. 2024-03-13T00:00Z",
+                ),
+                (
+                    Clause::From,
+                    clauses.schedule.is_some(),
+                    "from now for 6h every 1m",
+                ),
+                (
+                    Clause::Model,
+                    clauses.model.is_some(),
+                    "model seasonal(period: 24h) + trend",
+                ),
             ] {
-                if !clauses.contains_key(clause) {
+                if !given {
                     self.missing_clause("extrapolate", clause, example, statement.keyword);
                 }
             }
@@ -320,8 +369,8 @@ impl Validator<'_> {
                 .map(|ty| (e.measure.value.clone(), ty, e.measure.span))
                 .into_iter()
                 .collect(),
-            open_measures: source.is_none() || statement.recovered || lost,
-            open_dimensions: statement.recovered || lost,
+            open_measures: source.is_none() || statement.recovered || clauses.lost_list_item,
+            open_dimensions: statement.recovered || clauses.lost_list_item,
             ..Shape::default()
         };
         self.series_dimensions(&mut shape, source, &e.source, &clauses);
@@ -401,47 +450,51 @@ impl Validator<'_> {
     }
 
     /// Splits a block's clauses: reports unknown and repeated ones and
-    /// returns each clause that stands once by its keyword.
+    /// returns the first of each, and whether a list lost an item.
     fn step_clauses<'c>(
         &mut self,
         statement: &str,
         clauses: &'c [Spanned<StepClause>],
-        allowed: &[&str],
-    ) -> BTreeMap<&'static str, &'c StepClause> {
+        allowed: &[Clause],
+    ) -> StepClauses<'c> {
         let mut once = Vec::new();
+        let mut lost_list_item = false;
         let mut previous: Option<&StepClause> = None;
         for clause in clauses {
             match &clause.value {
                 StepClause::Unknown(name) => {
-                    if self.unknown_or_missing_comma(statement, name, previous, allowed) {
-                        self.lost_list_item = true;
-                    }
+                    lost_list_item |=
+                        self.unknown_or_missing_comma(statement, name, previous, allowed);
                 }
-                other => once.push((other.keyword(), clause.span, other)),
+                other => once.extend(other.clause().map(|c| (c, clause.span, other))),
             }
             previous = Some(&clause.value);
         }
-        self.once(once.into_iter())
+        StepClauses {
+            lost_list_item,
+            ..StepClauses::new(self.once(once.into_iter()))
+        }
     }
 
     /// `measures a b` parses as a clause `b`: when an unknown clause stands
-    /// on the line of a list, the list is missing a comma.
+    /// on the line of a list, the list is missing a comma. Says whether it
+    /// was a lost list item (and not an unknown clause).
     fn unknown_or_missing_comma(
         &mut self,
         statement: &str,
         name: &ast::Name,
         previous: Option<&StepClause>,
-        allowed: &[&str],
+        allowed: &[Clause],
     ) -> bool {
         let list_end = match previous {
-            Some(StepClause::Measures(list)) => list.last().map(|n| ("measures", n.span)),
-            Some(StepClause::Set(list, _)) => list.last().map(|a| ("set", a.value.span)),
-            Some(StepClause::Series(list, _)) => list.last().map(|a| ("series", a.value.span)),
+            Some(StepClause::Measures(list)) => list.last().map(|n| (List::Measures, n.span)),
+            Some(StepClause::Set(list, _)) => list.last().map(|a| (List::Set, a.value.span)),
+            Some(StepClause::Series(list, _)) => list.last().map(|a| (List::Series, a.value.span)),
             _ => None,
         };
         match list_end {
             Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
-                let kind = DiagnosticKind::MissingComma { list: list.into() };
+                let kind = DiagnosticKind::MissingComma { list };
                 self.report(kind, name.span);
                 true
             }
@@ -452,19 +505,15 @@ impl Validator<'_> {
         }
     }
 
-    fn where_clause(
-        &mut self,
-        clauses: &BTreeMap<&str, &StepClause>,
-        dims: Option<&[String]>,
-    ) -> Filter {
-        match clauses.get("where") {
-            Some(StepClause::Where(conditions, _)) => self.filter(conditions, dims),
-            _ => Filter::default(),
+    fn where_clause(&mut self, clauses: &StepClauses, dims: Option<&[String]>) -> Filter {
+        match clauses.conditions {
+            Some(conditions) => self.filter(conditions, dims),
+            None => Filter::default(),
         }
     }
 
-    fn shift_clause(&mut self, clauses: &BTreeMap<&str, &StepClause>, ok: &mut bool) -> Shift {
-        let Some(StepClause::Shift(shift)) = clauses.get("shift") else {
+    fn shift_clause(&mut self, clauses: &StepClauses, ok: &mut bool) -> Shift {
+        let Some(shift) = clauses.shift else {
             return Shift::None;
         };
         let result = match &shift.value {
@@ -493,14 +542,10 @@ impl Validator<'_> {
         result.unwrap_or(Shift::None)
     }
 
-    fn set_clause(
-        &mut self,
-        clauses: &BTreeMap<&str, &StepClause>,
-        ok: &mut bool,
-    ) -> BTreeMap<String, String> {
-        match clauses.get("set") {
-            Some(StepClause::Set(assignments, _)) => self.assignments(assignments, ok),
-            _ => BTreeMap::new(),
+    fn set_clause(&mut self, clauses: &StepClauses, ok: &mut bool) -> BTreeMap<String, String> {
+        match clauses.set {
+            Some(assignments) => self.assignments(assignments, ok),
+            None => BTreeMap::new(),
         }
     }
 
@@ -510,14 +555,12 @@ impl Validator<'_> {
         ok: &mut bool,
     ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        let mut first: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut seen = BTreeMap::new();
         for a in assignments {
-            if let Some(&f) = first.get(a.dimension.value.as_str()) {
-                self.duplicate_name(NameKind::Dimension, &a.dimension, f);
+            if !self.first_name(&mut seen, NameKind::Dimension, &a.dimension) {
                 *ok = false;
                 continue;
             }
-            first.insert(&a.dimension.value, a.dimension.span);
             out.insert(a.dimension.value.clone(), a.value.value.clone());
         }
         out
@@ -530,7 +573,7 @@ impl Validator<'_> {
         shape: &mut Shape,
         source: Option<&Source>,
         at: &ast::Name,
-        clauses: &BTreeMap<&str, &StepClause>,
+        clauses: &StepClauses,
     ) {
         match source {
             Some(source) => {
@@ -544,7 +587,7 @@ impl Validator<'_> {
                 shape.open_dimensions = true;
             }
         }
-        if let Some(StepClause::Set(assignments, _)) = clauses.get("set") {
+        if let Some(assignments) = clauses.set {
             for a in assignments {
                 shape
                     .dimensions

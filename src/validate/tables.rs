@@ -64,8 +64,8 @@ impl Validator<'_> {
                         let kind = DiagnosticKind::MeasureTypeConflict {
                             measure: name.clone(),
                             table: shape.table.clone(),
-                            ty: ty.name().into(),
-                            first_ty: first_ty.name().into(),
+                            ty: *ty,
+                            first_ty: *first_ty,
                             first: *first,
                         };
                         self.report(kind, *span);
