@@ -1,17 +1,24 @@
-//! Every diagnostic code has a fixture that triggers it and an entry in
-//! docs/errors.md: a new code without them fails here.
+//! Every code outatime reports has an entry in docs/errors.md, and every
+//! scenario diagnostic has a fixture that triggers it: a new code without
+//! them fails here. The lists come from the enums, not the source text.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use outatime::apply::error::ApplyErrorKind;
 use outatime::diagnostics::kind::DiagnosticCode;
 use strum::IntoEnumIterator;
 
-/// Every code outatime reports, each from the enum whose variants it names.
-/// A stage whose errors carry codes adds its list here: the apply errors
-/// join once `src/apply` has them as an enum with codes.
+/// Every scenario and configuration diagnostic's code, from the enum whose
+/// variants it names (without the `outatime::` prefix).
 fn codes() -> Vec<&'static str> {
     DiagnosticCode::iter().map(DiagnosticCode::as_str).collect()
+}
+
+/// Every code an apply fails with. Several kinds share one (a file target
+/// fails with `target::file` however it fails), so these are distinct.
+fn apply_codes() -> BTreeSet<&'static str> {
+    ApplyErrorKind::iter().map(ApplyErrorKind::code).collect()
 }
 
 #[test]
@@ -19,6 +26,27 @@ fn no_two_kinds_share_a_code() {
     let codes = codes();
     let distinct: BTreeSet<&str> = codes.iter().copied().collect();
     assert_eq!(distinct.len(), codes.len());
+    for code in apply_codes() {
+        let short = code.strip_prefix("outatime::").unwrap();
+        assert!(
+            !distinct.contains(short),
+            "{code} is a diagnostic's code too"
+        );
+    }
+}
+
+#[test]
+fn every_apply_code_is_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
+    let codes = apply_codes();
+    assert!(codes.len() >= 7, "found {} apply codes", codes.len());
+    for code in codes {
+        assert!(
+            docs.contains(&format!("`{code}`")),
+            "docs/errors.md lacks {code}"
+        );
+    }
 }
 
 #[test]
