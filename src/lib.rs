@@ -22,6 +22,7 @@ pub mod commands;
 pub mod compile;
 pub mod diagnostics;
 pub mod lang;
+pub mod measure_type;
 pub mod review;
 pub mod sources;
 pub mod targets;

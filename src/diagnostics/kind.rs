@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::diagnostics::Severity;
 use crate::diagnostics::Span;
-use crate::validate::model::MeasureType;
+use crate::measure_type::MeasureType;
 
 /// What kind of name a message is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,6 +9,8 @@ use chrono_tz::Tz;
 use crate::lang::literal::{Ambiguous, Nonexistent};
 use crate::lang::literal::{Duration, Instant};
 
+pub use crate::measure_type::MeasureType;
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub title: String,
@@ -81,29 +83,6 @@ pub enum SourceMeasures {
 pub struct MeasureDef {
     pub name: String,
     pub ty: MeasureType,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MeasureType {
-    Double,
-    Bigint,
-    Boolean,
-    Varchar,
-}
-
-impl MeasureType {
-    pub fn name(self) -> &'static str {
-        match self {
-            MeasureType::Double => "double",
-            MeasureType::Bigint => "bigint",
-            MeasureType::Boolean => "boolean",
-            MeasureType::Varchar => "varchar",
-        }
-    }
-
-    pub fn is_numeric(self) -> bool {
-        matches!(self, MeasureType::Double | MeasureType::Bigint)
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
