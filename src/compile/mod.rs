@@ -9,6 +9,7 @@
 mod error;
 pub mod eval;
 pub mod output;
+mod pipeline;
 mod place;
 pub mod plan;
 pub mod random;
