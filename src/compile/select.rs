@@ -28,6 +28,10 @@ pub(super) struct Selected {
     pub by_values: HashMap<Vec<String>, u32, BuildHasherDefault<FxHasher>>,
     /// Measure names by local index, with the type of their values.
     pub measures: Vec<(String, MeasureType)>,
+    /// A measure name → its local index, or `None` when the step does not
+    /// want it: one lookup a value instead of scanning `measures` and the
+    /// step's list. Only looked up, never iterated.
+    pub by_name: HashMap<String, Option<u16>, BuildHasherDefault<FxHasher>>,
     /// (instant, local series, a run of `values`), numbered locally.
     pub rows: Vec<ListedItem>,
     /// Every row's (local measure, value), one after another: one buffer
@@ -108,18 +112,25 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
     }
     let first = into.values.len();
     for (name, v) in &row.measures {
-        if wanted.is_some_and(|w| !w.contains(name)) {
-            continue;
-        }
-        let value = eval::scalar_value(v);
-        let local = match into.measures.iter().position(|(n, _)| n == name) {
-            Some(i) => i,
+        let known = into.by_name.get(name.as_str()).copied();
+        let local = match known {
+            Some(None) => continue,
+            Some(Some(local)) => local,
+            None if wanted.is_some_and(|w| !w.contains(name)) => {
+                into.by_name.insert(name.clone(), None);
+                continue;
+            }
             None => {
-                into.measures.push((name.clone(), value_type(&value)));
-                into.measures.len() - 1
+                // Numbered in the order first seen, as the type of the
+                // first value seen.
+                into.measures
+                    .push((name.clone(), value_type(&eval::scalar_value(v))));
+                let local = (into.measures.len() - 1) as u16;
+                into.by_name.insert(name.clone(), Some(local));
+                local
             }
         };
-        into.values.push((local as u16, value));
+        into.values.push((local, eval::scalar_value(v)));
     }
     let count = into.values.len() - first;
     if count == 0 {
