@@ -5,7 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::output::{Csv, Digest, JsonLines, run_on_two_threads};
+pub use crate::compile::output::RecordFormat;
+use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, Prepared};
 use crate::diagnostics::render::{self, Style};
@@ -244,30 +245,12 @@ pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
     Ok(compile::align(raw, align))
 }
 
-#[derive(Clone, Copy)]
-pub enum RecordFormat {
-    Jsonl,
-    Csv,
-}
-
+/// The record stream for `anchor` on stdout, in `format`.
 pub fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
-    let catalog = &loaded.prepared.catalog;
-    let result = match format {
-        RecordFormat::Jsonl => run_on_two_threads(
-            &loaded.prepared,
-            anchor,
-            JsonLines::new(std::io::stdout(), catalog),
-        )
+    let sink = RecordWriter::new(format, std::io::stdout(), &loaded.prepared.catalog);
+    let result = run_on_two_threads(&loaded.prepared, anchor, sink)
         .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
-        .map(|_| ()),
-        RecordFormat::Csv => run_on_two_threads(
-            &loaded.prepared,
-            anchor,
-            Csv::new(std::io::stdout(), catalog),
-        )
-        .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
-        .map(|_| ()),
-    };
+        .map(|_| ());
     match result {
         Ok(()) => Ok(()),
         // The reader went away (`| head`): what it wanted was written.

@@ -264,6 +264,44 @@ impl<W: Write> Sink for Csv<W> {
     }
 }
 
+/// The formats `records` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordFormat {
+    Jsonl,
+    Csv,
+}
+
+/// The record stream in the format asked for.
+pub enum RecordWriter<W: Write> {
+    Jsonl(JsonLines<W>),
+    Csv(Csv<W>),
+}
+
+impl<W: Write> RecordWriter<W> {
+    pub fn new(format: RecordFormat, out: W, catalog: &Catalog) -> Self {
+        match format {
+            RecordFormat::Jsonl => RecordWriter::Jsonl(JsonLines::new(out, catalog)),
+            RecordFormat::Csv => RecordWriter::Csv(Csv::new(out, catalog)),
+        }
+    }
+
+    pub fn finish(self) -> std::io::Result<W> {
+        match self {
+            RecordWriter::Jsonl(sink) => sink.finish(),
+            RecordWriter::Csv(sink) => sink.finish(),
+        }
+    }
+}
+
+impl<W: Write> Sink for RecordWriter<W> {
+    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
+        match self {
+            RecordWriter::Jsonl(sink) => sink.record(record, catalog),
+            RecordWriter::Csv(sink) => sink.record(record, catalog),
+        }
+    }
+}
+
 fn write_row<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = &'a [u8]>) {
     for (i, cell) in cells.enumerate() {
         if i > 0 {
