@@ -11,7 +11,7 @@ use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, Prepared};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
-use crate::validate::model::Scenario;
+use crate::validate::model::{Scenario, TimePoint};
 
 /// Why a command stopped, already worded; `code` is the exit code.
 pub struct Failure {
@@ -264,34 +264,25 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     let mut summary = Summary::default();
     let hits = loaded.prepared.run(anchor, &mut summary)?;
     let catalog = &loaded.prepared.catalog;
-    let mut out: Vec<serde_json::Value> = hits
-        .iter()
-        .map(|h| {
-            let a = &loaded.scenario.anomalies[h.anomaly];
-            let start = match a.at {
-                crate::validate::model::TimePoint::Relative(d) => anchor.saturating_add(d.0),
-                crate::validate::model::TimePoint::Absolute(i) => i.0,
-            };
-            let (from, to) = match a.length {
-                Some(len) => (start, start.saturating_add(len.0)),
-                None => {
-                    let t = if h.relative { h.first + anchor } else { h.first };
-                    (t, t)
-                }
-            };
-            let table = &catalog.tables[h.table as usize];
-            let time = compile::record::time_string;
+    let time = |point: TimePoint| compile::record::time_string(point.at(anchor));
+    let mut out: Vec<serde_json::Value> = compile::labels::labels(&loaded.scenario, catalog, &hits)
+        .into_iter()
+        .map(|label| {
+            let a = label.anomaly;
             serde_json::json!({
                 "line": a.line,
-                "kind": format!("{:?}", a.kind).split([' ', '{']).next().unwrap_or("").to_lowercase(),
-                "table": table.target,
+                "kind": a.kind.name(),
+                "table": label.table.target,
                 "measure": a.measure,
-                "series": table.series[h.series as usize].dims.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                "from": time(from),
-                "to": time(to),
+                "series": label.series.dims.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                "from": time(label.from),
+                "to": time(label.to),
             })
         })
         .collect();
+    // By the series' JSON text, the order this command has always written:
+    // it differs from the plan's (by dimensions) only where a value holds a
+    // character that sorts below `"`, such as a space.
     out.sort_by_key(|v| (v["line"].as_u64(), v["series"].to_string()));
     Ok(serde_json::to_string_pretty(&out).unwrap_or_default() + "\n")
 }

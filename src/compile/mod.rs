@@ -8,6 +8,7 @@
 
 mod error;
 pub mod eval;
+pub mod labels;
 pub mod output;
 mod pipeline;
 mod place;
@@ -354,10 +355,7 @@ impl Prepared {
             .anomalies
             .iter()
             .map(|a| {
-                let start = match a.at {
-                    TimePoint::Relative(d) => anchor.saturating_add(d.0),
-                    TimePoint::Absolute(i) => i.0,
-                };
+                let start = a.at.at(anchor);
                 AnomalyRun {
                     kind: a.kind.clone(),
                     line: a.line,

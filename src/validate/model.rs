@@ -135,6 +135,14 @@ impl TimePoint {
     pub fn is_relative(self) -> bool {
         matches!(self, TimePoint::Relative(_))
     }
+
+    /// The instant it names once `now` is bound to `anchor`.
+    pub fn at(self, anchor: i64) -> i64 {
+        match self {
+            TimePoint::Relative(d) => anchor.saturating_add(d.0),
+            TimePoint::Absolute(i) => i.0,
+        }
+    }
 }
 
 /// A half-open window of recorded time `[start, end)`.
@@ -379,6 +387,24 @@ pub enum AnomalyKind {
     Outliers { rate: f64, magnitude: f64 },
     Dropout,
     Late { delay: Duration },
+}
+
+impl AnomalyKind {
+    /// The kind's word in the language: `anomaly spike on ...`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnomalyKind::Spike { .. } => "spike",
+            AnomalyKind::Offset { .. } => "offset",
+            AnomalyKind::Scale { .. } => "scale",
+            AnomalyKind::Drift { .. } => "drift",
+            AnomalyKind::Flatline { .. } => "flatline",
+            AnomalyKind::Noise { .. } => "noise",
+            AnomalyKind::Clip { .. } => "clip",
+            AnomalyKind::Outliers { .. } => "outliers",
+            AnomalyKind::Dropout => "dropout",
+            AnomalyKind::Late { .. } => "late",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
