@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub use crate::compile::output::RecordFormat;
 use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
-use crate::compile::{self, CompileError, Prepared};
+use crate::compile::{self, CompileError, Prepared, SerializeError};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
 use crate::validate::model::{Scenario, TimePoint};
@@ -42,6 +42,12 @@ impl From<CompileError> for Failure {
             text.push_str(&format!("  help: {help}\n"));
         }
         Failure::input(text)
+    }
+}
+
+impl From<SerializeError> for Failure {
+    fn from(e: SerializeError) -> Failure {
+        Failure::input(format!("error[{}]: {e}\n  help: {}\n", e.code(), e.help()))
     }
 }
 
@@ -284,7 +290,10 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     // it differs from the plan's (by dimensions) only where a value holds a
     // character that sorts below `"`, such as a space.
     out.sort_by_key(|v| (v["line"].as_u64(), v["series"].to_string()));
-    Ok(serde_json::to_string_pretty(&out).unwrap_or_default() + "\n")
+    let text = serde_json::to_string_pretty(&out).map_err(|e| SerializeError::Labels {
+        reason: e.to_string(),
+    })?;
+    Ok(text + "\n")
 }
 
 /// `plan --check`: the committed plan against a fresh one.
@@ -299,7 +308,7 @@ pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure>
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let fresh = plan::to_yaml(&compile_plan(loaded, dir)?);
+    let fresh = plan::to_yaml(&compile_plan(loaded, dir)?)?;
     if fresh == committed {
         return Ok(());
     }
@@ -311,7 +320,7 @@ pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure>
     match plan::from_yaml(&committed) {
         Ok(old) => {
             let new = plan::from_yaml(&fresh).map_err(Failure::input)?;
-            text.push_str(&crate::review::diff::diff(&old, &new).render_text());
+            text.push_str(&crate::review::diff::diff(&old, &new)?.render_text());
         }
         Err(_) => text.push_str("  (the committed file is not a readable plan)\n"),
     }

@@ -55,7 +55,7 @@ impl Scratch {
         let plan = commands::compile_plan(&loaded, &self.dir)
             .map_err(|f| f.text)
             .unwrap();
-        outatime::compile::plan::to_yaml(&plan)
+        outatime::compile::plan::to_yaml(&plan).unwrap()
     }
 }
 
@@ -622,7 +622,8 @@ fn bad_source_rows_are_errors_with_their_place_or_skipped_when_allowed() {
         &commands::compile_plan(&loaded, Path::new(&s.dir))
             .map_err(|f| f.text)
             .unwrap(),
-    );
+    )
+    .unwrap();
     assert!(plan.contains("bad_rows: 1"), "{plan}");
     assert!(plan.contains("records: 2"), "{plan}");
 }

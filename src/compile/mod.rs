@@ -18,7 +18,7 @@ pub mod record;
 mod select;
 pub mod stream;
 
-pub use error::{CompileError, Conflict};
+pub use error::{CompileError, Conflict, SerializeError};
 use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
 

@@ -578,11 +578,14 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
 }
 
 /// The plan as YAML text.
-pub fn to_yaml(plan: &Plan) -> String {
+pub fn to_yaml(plan: &Plan) -> Result<String, super::SerializeError> {
     let mut out =
         String::from("# outatime write plan: review it, commit it, diff it (outatime diff).\n");
-    out.push_str(&yaml_serde::to_string(plan).unwrap_or_default());
-    out
+    let yaml = yaml_serde::to_string(plan).map_err(|e| super::SerializeError::Plan {
+        reason: e.to_string(),
+    })?;
+    out.push_str(&yaml);
+    Ok(out)
 }
 
 pub fn from_yaml(text: &str) -> Result<Plan, String> {
