@@ -11,7 +11,8 @@ pub struct Label<'a> {
     pub anomaly: &'a Anomaly,
     pub table: &'a TableCatalog,
     pub series: &'a SeriesInfo,
-    /// The window `[from, to)` of the records the anomaly covers.
+    /// The window `[from, to)` of the records the anomaly covers: the
+    /// declared one with `for`, else `[t, t + 1ns)` around the record hit.
     pub from: TimePoint,
     pub to: TimePoint,
 }
@@ -26,13 +27,17 @@ pub fn labels<'a>(scenario: &'a Scenario, catalog: &'a Catalog, hits: &[Hit]) ->
             let table = &catalog.tables[hit.table as usize];
             let (from, to) = match anomaly.length {
                 Some(length) => (anomaly.at, add(anomaly.at, length)),
+                // Without `for`, the anomaly changed one record of the
+                // series: the one at `hit.first`. The window holding that
+                // instant and no other is one nanosecond long, the stream's
+                // unit of time; `[t, t)` would hold nothing.
                 None => {
-                    let first = if hit.relative {
+                    let hit_at = if hit.relative {
                         TimePoint::Relative(Duration(hit.first))
                     } else {
                         TimePoint::Absolute(Instant(hit.first))
                     };
-                    (first, first)
+                    (hit_at, add(hit_at, Duration(1)))
                 }
             };
             Label {
