@@ -9,6 +9,7 @@
 mod error;
 pub mod eval;
 pub mod labels;
+mod math;
 pub mod output;
 mod pipeline;
 mod place;
