@@ -286,7 +286,7 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     let plan = commands::compile_plan(&loaded, &dir)?;
     commands::write_output(
         args.output.as_deref(),
-        &crate::compile::plan::to_yaml(&plan),
+        &crate::compile::plan::to_yaml(&plan)?,
     )?;
     Ok(0)
 }
@@ -651,7 +651,7 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
         })
     };
     let (old, new) = (read(&args.old)?, read(&args.new)?);
-    let d = crate::review::diff::diff(&old, &new);
+    let d = crate::review::diff::diff(&old, &new)?;
     let text = match args.format {
         DiffFormat::Text => d.render_text(),
         DiffFormat::Markdown => d.render_markdown(),

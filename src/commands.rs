@@ -5,12 +5,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::output::{Csv, Digest, JsonLines, run_on_two_threads};
+pub use crate::compile::output::RecordFormat;
+use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
-use crate::compile::{self, CompileError, Prepared};
+use crate::compile::{self, CompileError, Prepared, SerializeError};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
-use crate::validate::model::Scenario;
+use crate::validate::model::{Scenario, TimePoint};
 
 /// Why a command stopped, already worded; `code` is the exit code.
 pub struct Failure {
@@ -41,6 +42,12 @@ impl From<CompileError> for Failure {
             text.push_str(&format!("  help: {help}\n"));
         }
         Failure::input(text)
+    }
+}
+
+impl From<SerializeError> for Failure {
+    fn from(e: SerializeError) -> Failure {
+        Failure::input(format!("error[{}]: {e}\n  help: {}\n", e.code(), e.help()))
     }
 }
 
@@ -244,30 +251,12 @@ pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
     Ok(compile::align(raw, align))
 }
 
-#[derive(Clone, Copy)]
-pub enum RecordFormat {
-    Jsonl,
-    Csv,
-}
-
+/// The record stream for `anchor` on stdout, in `format`.
 pub fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
-    let catalog = &loaded.prepared.catalog;
-    let result = match format {
-        RecordFormat::Jsonl => run_on_two_threads(
-            &loaded.prepared,
-            anchor,
-            JsonLines::new(std::io::stdout(), catalog),
-        )
+    let sink = RecordWriter::new(format, std::io::stdout(), &loaded.prepared.catalog);
+    let result = run_on_two_threads(&loaded.prepared, anchor, sink)
         .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
-        .map(|_| ()),
-        RecordFormat::Csv => run_on_two_threads(
-            &loaded.prepared,
-            anchor,
-            Csv::new(std::io::stdout(), catalog),
-        )
-        .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
-        .map(|_| ()),
-    };
+        .map(|_| ());
     match result {
         Ok(()) => Ok(()),
         // The reader went away (`| head`): what it wanted was written.
@@ -281,36 +270,30 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     let mut summary = Summary::default();
     let hits = loaded.prepared.run(anchor, &mut summary)?;
     let catalog = &loaded.prepared.catalog;
-    let mut out: Vec<serde_json::Value> = hits
-        .iter()
-        .map(|h| {
-            let a = &loaded.scenario.anomalies[h.anomaly];
-            let start = match a.at {
-                crate::validate::model::TimePoint::Relative(d) => anchor.saturating_add(d.0),
-                crate::validate::model::TimePoint::Absolute(i) => i.0,
-            };
-            let (from, to) = match a.length {
-                Some(len) => (start, start.saturating_add(len.0)),
-                None => {
-                    let t = if h.relative { h.first + anchor } else { h.first };
-                    (t, t)
-                }
-            };
-            let table = &catalog.tables[h.table as usize];
-            let time = compile::record::time_string;
+    let time = |point: TimePoint| compile::record::time_string(point.at(anchor));
+    let mut out: Vec<serde_json::Value> = compile::labels::labels(&loaded.scenario, catalog, &hits)
+        .into_iter()
+        .map(|label| {
+            let a = label.anomaly;
             serde_json::json!({
                 "line": a.line,
-                "kind": format!("{:?}", a.kind).split([' ', '{']).next().unwrap_or("").to_lowercase(),
-                "table": table.target,
+                "kind": a.kind.name(),
+                "table": label.table.target,
                 "measure": a.measure,
-                "series": table.series[h.series as usize].dims.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                "from": time(from),
-                "to": time(to),
+                "series": label.series.dims.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                "from": time(label.from),
+                "to": time(label.to),
             })
         })
         .collect();
+    // By the series' JSON text, the order this command has always written:
+    // it differs from the plan's (by dimensions) only where a value holds a
+    // character that sorts below `"`, such as a space.
     out.sort_by_key(|v| (v["line"].as_u64(), v["series"].to_string()));
-    Ok(serde_json::to_string_pretty(&out).unwrap_or_default() + "\n")
+    let text = serde_json::to_string_pretty(&out).map_err(|e| SerializeError::Labels {
+        reason: e.to_string(),
+    })?;
+    Ok(text + "\n")
 }
 
 /// `plan --check`: the committed plan against a fresh one.
@@ -325,7 +308,7 @@ pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure>
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let fresh = plan::to_yaml(&compile_plan(loaded, dir)?);
+    let fresh = plan::to_yaml(&compile_plan(loaded, dir)?)?;
     if fresh == committed {
         return Ok(());
     }
@@ -337,7 +320,7 @@ pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure>
     match plan::from_yaml(&committed) {
         Ok(old) => {
             let new = plan::from_yaml(&fresh).map_err(Failure::input)?;
-            text.push_str(&crate::review::diff::diff(&old, &new).render_text());
+            text.push_str(&crate::review::diff::diff(&old, &new)?.render_text());
         }
         Err(_) => text.push_str("  (the committed file is not a readable plan)\n"),
     }

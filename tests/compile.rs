@@ -55,7 +55,7 @@ impl Scratch {
         let plan = commands::compile_plan(&loaded, &self.dir)
             .map_err(|f| f.text)
             .unwrap();
-        outatime::compile::plan::to_yaml(&plan)
+        outatime::compile::plan::to_yaml(&plan).unwrap()
     }
 }
 
@@ -622,7 +622,8 @@ fn bad_source_rows_are_errors_with_their_place_or_skipped_when_allowed() {
         &commands::compile_plan(&loaded, Path::new(&s.dir))
             .map_err(|f| f.text)
             .unwrap(),
-    );
+    )
+    .unwrap();
     assert!(plan.contains("bad_rows: 1"), "{plan}");
     assert!(plan.contains("records: 2"), "{plan}");
 }
@@ -696,4 +697,37 @@ fn two_threads_write_byte_for_byte_what_one_thread_writes() {
     let two = two.finish().unwrap();
     assert!(one.len() > 100_000);
     assert_eq!(one, two);
+}
+
+#[test]
+fn a_point_anomaly_label_contains_the_record_it_changed_and_no_other() {
+    let s = Scratch::new("point-label");
+    // Between two samples: the spike lands on the record at now+3m.
+    let text =
+        with("anomaly spike on iota.v {\n  where d == \"x\"\n  at now + 2m30s\n  magnitude 5\n}");
+    let stream = s.records(&text, ANCHOR).unwrap();
+    let loaded = s.load(&text).unwrap();
+    let anchor = outatime::lang::literal::parse_timestamp(ANCHOR).unwrap().0;
+    let labels: serde_json::Value = serde_json::from_str(
+        &commands::labels(&loaded, anchor)
+            .map_err(|f| f.text)
+            .unwrap(),
+    )
+    .unwrap();
+    let label = &labels[0];
+    let instant = |text: &str| outatime::lang::literal::parse_timestamp(text).unwrap().0;
+    let (from, to) = (
+        instant(label["from"].as_str().unwrap()),
+        instant(label["to"].as_str().unwrap()),
+    );
+    // A detector test checks `from <= t < to`: the changed record must
+    // pass, and every other record of the series must not.
+    for line in stream.lines().filter(|l| l.contains("\"d\":\"x\"")) {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let t = instant(record["time"].as_str().unwrap());
+        let spiked = value(line, "v") == 15.0;
+        assert_eq!(from <= t && t < to, spiked, "{line} against {label}");
+    }
+    let plan = s.plan(&text);
+    assert!(plan.contains("from: now+3m\n  to: now+3m1ns\n"), "{plan}");
 }

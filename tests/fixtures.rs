@@ -61,7 +61,7 @@ fn snapshot_valid(path: &Path) {
         .unwrap_or_else(|f| panic!("{}", f.text));
     let plan = outatime::commands::compile_plan(&loaded, Path::new("."))
         .unwrap_or_else(|f| panic!("{}", f.text));
-    insta::assert_snapshot!("plan", outatime::compile::plan::to_yaml(&plan));
+    insta::assert_snapshot!("plan", outatime::compile::plan::to_yaml(&plan).unwrap());
 }
 
 #[test]

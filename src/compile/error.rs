@@ -149,6 +149,46 @@ impl fmt::Display for CompileError {
     }
 }
 
+/// An artifact could not be turned into text. Every field of a plan, a
+/// label or a diff is a string, a number or a map of strings, so this is a
+/// bug in outatime: it is said, not written as an empty output.
+#[derive(Debug)]
+pub enum SerializeError {
+    /// The plan as YAML.
+    Plan { reason: String },
+    /// The labels as JSON.
+    Labels { reason: String },
+    /// A section of a plan as JSON values, to compare two plans.
+    Diff {
+        section: &'static str,
+        reason: String,
+    },
+}
+
+impl SerializeError {
+    pub fn code(&self) -> &'static str {
+        "outatime::internal::serialize"
+    }
+
+    pub fn help(&self) -> &'static str {
+        "this is a bug in outatime: please report it with the scenario or plans that show it"
+    }
+}
+
+impl fmt::Display for SerializeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SerializeError::Plan { reason } => write!(f, "cannot write the plan as YAML: {reason}"),
+            SerializeError::Labels { reason } => {
+                write!(f, "cannot write the labels as JSON: {reason}")
+            }
+            SerializeError::Diff { section, reason } => {
+                write!(f, "cannot compare the plans' {section}: {reason}")
+            }
+        }
+    }
+}
+
 /// Two steps give one measure of one series at one instant different values.
 #[derive(Debug)]
 pub struct Conflict {

@@ -8,7 +8,10 @@
 
 mod error;
 pub mod eval;
+pub mod labels;
+mod math;
 pub mod output;
+mod pipeline;
 mod place;
 pub mod plan;
 pub mod random;
@@ -16,7 +19,7 @@ pub mod record;
 mod select;
 pub mod stream;
 
-pub use error::{CompileError, Conflict};
+pub use error::{CompileError, Conflict, SerializeError};
 use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
 
@@ -353,10 +356,7 @@ impl Prepared {
             .anomalies
             .iter()
             .map(|a| {
-                let start = match a.at {
-                    TimePoint::Relative(d) => anchor.saturating_add(d.0),
-                    TimePoint::Absolute(i) => i.0,
-                };
+                let start = a.at.at(anchor);
                 AnomalyRun {
                     kind: a.kind.clone(),
                     line: a.line,

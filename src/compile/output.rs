@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::pipeline::{Batch, Handover, Stopped, pipeline};
 use super::record::{TimeWriter, Value, write_f64, write_json_string};
 use super::stream::{Catalog, Record, Sink};
 
@@ -263,6 +264,44 @@ impl<W: Write> Sink for Csv<W> {
     }
 }
 
+/// The formats `records` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordFormat {
+    Jsonl,
+    Csv,
+}
+
+/// The record stream in the format asked for.
+pub enum RecordWriter<W: Write> {
+    Jsonl(JsonLines<W>),
+    Csv(Csv<W>),
+}
+
+impl<W: Write> RecordWriter<W> {
+    pub fn new(format: RecordFormat, out: W, catalog: &Catalog) -> Self {
+        match format {
+            RecordFormat::Jsonl => RecordWriter::Jsonl(JsonLines::new(out, catalog)),
+            RecordFormat::Csv => RecordWriter::Csv(Csv::new(out, catalog)),
+        }
+    }
+
+    pub fn finish(self) -> std::io::Result<W> {
+        match self {
+            RecordWriter::Jsonl(sink) => sink.finish(),
+            RecordWriter::Csv(sink) => sink.finish(),
+        }
+    }
+}
+
+impl<W: Write> Sink for RecordWriter<W> {
+    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
+        match self {
+            RecordWriter::Jsonl(sink) => sink.record(record, catalog),
+            RecordWriter::Csv(sink) => sink.record(record, catalog),
+        }
+    }
+}
+
 fn write_row<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = &'a [u8]>) {
     for (i, cell) in cells.enumerate() {
         if i > 0 {
@@ -287,108 +326,81 @@ fn write_row<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = &'a [u8]>) {
     out.push(b'\n');
 }
 
-/// Records handed to the writing thread at a time.
-const BATCH_RECORDS: usize = 4096;
-
-/// Records in flat form, refilled batch after batch.
+/// Records in flat form on their way to the writing thread, refilled batch
+/// after batch.
 #[derive(Default)]
-struct Batch {
+struct RecordBatch {
     /// (table, time, relative, series, start and length in `values`)
     heads: Vec<(u16, i64, bool, u32, u32, u16)>,
     values: Vec<(u16, Value)>,
 }
 
-/// Hands records over to the thread that formats them.
-struct Handover {
-    batch: Batch,
-    full: std::sync::mpsc::SyncSender<Batch>,
-    empty: std::sync::mpsc::Receiver<Batch>,
-}
+impl Batch for RecordBatch {
+    const ITEMS: usize = 4096;
+    const IN_FLIGHT: usize = 2;
 
-impl Handover {
-    fn send(&mut self) -> std::io::Result<()> {
-        let next = self.empty.try_recv().unwrap_or_default();
-        let batch = std::mem::replace(&mut self.batch, next);
-        self.full
-            .send(batch)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the writer stopped"))
+    fn len(&self) -> usize {
+        self.heads.len()
+    }
+
+    fn clear(&mut self) {
+        self.heads.clear();
+        self.values.clear();
     }
 }
 
-impl Sink for Handover {
+impl Sink for Handover<RecordBatch> {
     fn record(&mut self, record: &Record, _: &Catalog) -> std::io::Result<()> {
-        let start = self.batch.values.len() as u32;
-        self.batch.values.extend_from_slice(&record.measures);
-        self.batch.heads.push((
-            record.table,
-            record.time,
-            record.relative,
-            record.series,
-            start,
-            record.measures.len() as u16,
-        ));
-        if self.batch.heads.len() >= BATCH_RECORDS {
-            self.send()?;
-        }
-        Ok(())
+        self.add(|batch| {
+            let start = batch.values.len() as u32;
+            batch.values.extend_from_slice(&record.measures);
+            batch.heads.push((
+                record.table,
+                record.time,
+                record.relative,
+                record.series,
+                start,
+                record.measures.len() as u16,
+            ));
+        })
+        .map_err(|Stopped| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the writer stopped")
+        })
     }
 }
 
 /// Runs the stream for `anchor` with `sink` on a second thread: the merge
-/// and the anomalies on this one, formatting and writing on the other. One
-/// producer and one consumer keep the order; the output is byte for byte
-/// that of `prepared.run(anchor, sink)`. The records handed over carry
-/// table, time, series and measures only (no `steps`, `writers` or `delay`):
-/// enough for the output formats, not for `apply`'s Timestream batches.
+/// and the anomalies on this one, formatting and writing on the other (see
+/// `pipeline`). The output is byte for byte that of
+/// `prepared.run(anchor, sink)`. The records handed over carry table, time,
+/// series and measures only (no `steps`, `writers` or `delay`): enough for
+/// the output formats, not for `apply`'s Timestream batches.
 pub fn run_on_two_threads<S: Sink + Send>(
     prepared: &super::Prepared,
     anchor: i64,
     mut sink: S,
 ) -> Result<(S, Vec<super::stream::Hit>), super::CompileError> {
-    use std::sync::mpsc;
     let catalog = &prepared.catalog;
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
-    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-    std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> std::io::Result<S> {
-            let mut record = Record::default();
-            for mut batch in full_rx {
-                for &(table, time, relative, series, start, len) in &batch.heads {
-                    record.table = table;
-                    record.time = time;
-                    record.relative = relative;
-                    record.series = series;
-                    record.measures.clear();
-                    record.measures.extend_from_slice(
-                        &batch.values[start as usize..start as usize + len as usize],
-                    );
-                    sink.record(&record, catalog)?;
-                }
-                batch.heads.clear();
-                batch.values.clear();
-                let _ = empty_tx.send(batch);
+    let mut record = Record::default();
+    let (run, written) = pipeline::<RecordBatch, _, std::io::Error>(
+        |handover| prepared.run(anchor, handover),
+        |batch| {
+            for &(table, time, relative, series, start, len) in &batch.heads {
+                record.table = table;
+                record.time = time;
+                record.relative = relative;
+                record.series = series;
+                record.measures.clear();
+                record.measures.extend_from_slice(
+                    &batch.values[start as usize..start as usize + len as usize],
+                );
+                sink.record(&record, catalog)?;
             }
-            Ok(sink)
-        });
-        let mut handover = Handover {
-            batch: Batch::default(),
-            full: full_tx,
-            empty: empty_rx,
-        };
-        let run = prepared.run(anchor, &mut handover);
-        let last = if handover.batch.heads.is_empty() {
             Ok(())
-        } else {
-            handover.send()
-        };
-        drop(handover);
-        let written = writer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // The writer's own error says more than the handover's.
-        let sink = written.map_err(super::CompileError::Io)?;
-        let hits = run?;
-        last.map_err(super::CompileError::Io)?;
-        Ok((sink, hits))
-    })
+        },
+    );
+    // The writer's own error says more than the handover's.
+    written.map_err(super::CompileError::Io)?;
+    let hits = run?;
+    Ok((sink, hits))
 }

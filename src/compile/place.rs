@@ -15,12 +15,7 @@ use crate::lang::literal::{Ambiguous, Nonexistent, resolve_local};
 use crate::validate::model::{self, Shift, TimePoint};
 
 pub(super) fn schedule_bounds(s: &model::Schedule) -> (bool, i64, i64) {
-    match (s.start, s.end) {
-        (TimePoint::Relative(a), TimePoint::Relative(b)) => (true, a.0, b.0),
-        (TimePoint::Absolute(a), TimePoint::Absolute(b)) => (false, a.0, b.0),
-        // Validation refuses mixed ranges.
-        (a, b) => (false, point(a), point(b)),
-    }
+    (s.is_relative(), point(s.start), point(s.end))
 }
 
 pub(super) fn point(p: TimePoint) -> i64 {
@@ -57,10 +52,7 @@ pub(super) fn prepare_replay(
         ws.saturating_add(((time as i128 - ws as i128) as f64 / r.speed).round() as i64)
     };
     let end = sped(we);
-    let relative = matches!(
-        r.shift,
-        Shift::StartTo(TimePoint::Relative(_)) | Shift::EndTo(TimePoint::Relative(_))
-    );
+    let relative = r.is_relative();
     let place = |time: i64| -> Option<i64> {
         let time = sped(time);
         match &r.shift {

@@ -313,22 +313,14 @@ pub fn build(inputs: PlanInputs<'_>) -> Plan {
             )
         })
         .collect();
-    let mut labels: Vec<LabelPlan> = hits
-        .iter()
-        .map(|h| {
-            let a = &scenario.anomalies[h.anomaly];
-            let cat = &catalog.tables[h.table as usize];
-            let (from, to) = match (a.at, a.length) {
-                (at, Some(len)) => (point_words(at), point_words(add(at, len))),
-                (_, None) => (
-                    time_words(h.first, h.relative),
-                    time_words(h.first, h.relative),
-                ),
-            };
+    let labels = super::labels::labels(scenario, catalog, hits)
+        .into_iter()
+        .map(|label| {
+            let a = label.anomaly;
             LabelPlan {
                 anomaly: format!(
                     "{} on {}{}",
-                    kind_name(&a.kind),
+                    a.kind.name(),
                     a.table,
                     a.measure
                         .as_deref()
@@ -337,15 +329,14 @@ pub fn build(inputs: PlanInputs<'_>) -> Plan {
                 ),
                 line: a.line,
                 kind: kind_words(&a.kind),
-                table: cat.target.clone(),
+                table: label.table.target.clone(),
                 measure: a.measure.clone(),
-                series: cat.series[h.series as usize].dims.iter().cloned().collect(),
-                from,
-                to,
+                series: label.series.dims.iter().cloned().collect(),
+                from: point_words(label.from),
+                to: point_words(label.to),
             }
         })
         .collect();
-    labels.sort_by(|a, b| (a.line, &a.series).cmp(&(b.line, &b.series)));
     Plan {
         format: FORMAT.into(),
         scenario: scenario.title.clone(),
@@ -366,18 +357,6 @@ pub fn build(inputs: PlanInputs<'_>) -> Plan {
         records: summary.records,
         stream_digest: inputs.stream_digest.clone(),
     }
-}
-
-fn add(p: TimePoint, d: Duration) -> TimePoint {
-    match p {
-        TimePoint::Relative(o) => TimePoint::Relative(Duration(o.0.saturating_add(d.0))),
-        TimePoint::Absolute(i) => TimePoint::Absolute(Instant(i.0.saturating_add(d.0))),
-    }
-}
-
-fn kind_name(kind: &AnomalyKind) -> String {
-    let debug = format!("{kind:?}");
-    debug.split([' ', '{']).next().unwrap_or("").to_lowercase()
 }
 
 /// The kind with its parameters, defaults explicit: `spike magnitude 12.5`.
@@ -599,11 +578,14 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
 }
 
 /// The plan as YAML text.
-pub fn to_yaml(plan: &Plan) -> String {
+pub fn to_yaml(plan: &Plan) -> Result<String, super::SerializeError> {
     let mut out =
         String::from("# outatime write plan: review it, commit it, diff it (outatime diff).\n");
-    out.push_str(&yaml_serde::to_string(plan).unwrap_or_default());
-    out
+    let yaml = yaml_serde::to_string(plan).map_err(|e| super::SerializeError::Plan {
+        reason: e.to_string(),
+    })?;
+    out.push_str(&yaml);
+    Ok(out)
 }
 
 pub fn from_yaml(text: &str) -> Result<Plan, String> {

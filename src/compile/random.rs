@@ -7,6 +7,8 @@
 //! folded in and the state re-mixed, which passes practical equidistribution
 //! for this use (statistical tests below) and costs a few nanoseconds.
 
+use super::math;
+
 /// A keyed stream: everything but the instant and the lane, mixed once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Key(u64);
@@ -59,8 +61,13 @@ impl Key {
     pub fn normal(self, instant: i64, lane: u64) -> f64 {
         let u1 = 1.0 - self.unit(instant, lane * 2); // (0, 1]
         let u2 = self.unit(instant, lane * 2 + 1);
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        box_muller(u1, u2)
     }
+}
+
+/// A standard normal draw from two uniform ones, `u1` in (0, 1].
+fn box_muller(u1: f64, u2: f64) -> f64 {
+    (-2.0 * math::ln(u1)).sqrt() * math::cos(std::f64::consts::TAU * u2)
 }
 
 #[cfg(test)]
@@ -80,6 +87,20 @@ mod tests {
                 .with_name("series")
                 .bits(1_000, 0)
         );
+    }
+
+    #[test]
+    fn box_muller_gives_the_same_bits_everywhere() {
+        // Expected: each operation of `box_muller` done in mpmath 1.3.0 at
+        // 200 bits and rounded to the nearest f64 (ln, ×−2, sqrt, τ·u2,
+        // cos, product), written as bit patterns.
+        for (u1, u2, bits) in [
+            (0.3, 0.7, 0xBFDE_B06F_E812_A610_u64),
+            (0.001, 0.123, 0x4005_49E4_6A68_D612),
+        ] {
+            let got = box_muller(u1, u2);
+            assert_eq!(got.to_bits(), bits, "({u1}, {u2}) → {got:e}");
+        }
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! numbered locally (the table's numbers come once every step is read).
 
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::CompileError;
 use super::eval;
+use super::pipeline::{Batch, pipeline};
 use super::record::Value;
 use super::stream::ListedItem;
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
@@ -26,6 +28,10 @@ pub(super) struct Selected {
     pub by_values: HashMap<Vec<String>, u32, BuildHasherDefault<FxHasher>>,
     /// Measure names by local index, with the type of their values.
     pub measures: Vec<(String, MeasureType)>,
+    /// A measure name → its local index, or `None` when the step does not
+    /// want it: one lookup a value instead of scanning `measures` and the
+    /// step's list. Only looked up, never iterated.
+    pub by_name: HashMap<String, Option<u16>, BuildHasherDefault<FxHasher>>,
     /// (instant, local series, a run of `values`), numbered locally.
     pub rows: Vec<ListedItem>,
     /// Every row's (local measure, value), one after another: one buffer
@@ -106,18 +112,25 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
     }
     let first = into.values.len();
     for (name, v) in &row.measures {
-        if wanted.is_some_and(|w| !w.contains(name)) {
-            continue;
-        }
-        let value = eval::scalar_value(v);
-        let local = match into.measures.iter().position(|(n, _)| n == name) {
-            Some(i) => i,
+        let known = into.by_name.get(name.as_str()).copied();
+        let local = match known {
+            Some(None) => continue,
+            Some(Some(local)) => local,
+            None if wanted.is_some_and(|w| !w.contains(name)) => {
+                into.by_name.insert(name.clone(), None);
+                continue;
+            }
             None => {
-                into.measures.push((name.clone(), value_type(&value)));
-                into.measures.len() - 1
+                // Numbered in the order first seen, as the type of the
+                // first value seen.
+                into.measures
+                    .push((name.clone(), value_type(&eval::scalar_value(v))));
+                let local = (into.measures.len() - 1) as u16;
+                into.by_name.insert(name.clone(), Some(local));
+                local
             }
         };
-        into.values.push((local as u16, value));
+        into.values.push((local, eval::scalar_value(v)));
     }
     let count = into.values.len() - first;
     if count == 0 {
@@ -145,59 +158,70 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
         .push((row.time.0, series, first as u32, count as u16));
 }
 
-/// Rows handed from the reading thread to the selecting one at a time.
-pub(super) const BATCH_ROWS: usize = 1024;
+/// Source rows on their way from the reading thread to the selecting one.
+#[derive(Default)]
+struct RowBatch {
+    /// Rows past `filled` are left from an earlier fill: their strings keep
+    /// their capacity for the next.
+    rows: Vec<sources::SourceRow>,
+    filled: usize,
+}
 
-/// Reads a source on a second thread while `each` selects its rows on this
-/// one, in batches that go back and forth to be refilled. One producer and
-/// one consumer keep the rows in file order: the result is the same as a
-/// plain read, only sooner on a machine with two cores.
+impl Batch for RowBatch {
+    const ITEMS: usize = 1024;
+    const IN_FLIGHT: usize = 4;
+
+    fn len(&self) -> usize {
+        self.filled
+    }
+
+    fn clear(&mut self) {
+        self.filled = 0;
+    }
+}
+
+impl RowBatch {
+    fn push(&mut self, row: &sources::SourceRow) {
+        match self.rows.get_mut(self.filled) {
+            Some(slot) => refill(slot, row),
+            None => self.rows.push(row.clone()),
+        }
+        self.filled += 1;
+    }
+
+    fn rows(&self) -> &[sources::SourceRow] {
+        &self.rows[..self.filled]
+    }
+}
+
+/// Reads a source on this thread while `each` selects its rows on a second
+/// one (see `pipeline`): the same as a plain read, only sooner.
 pub(super) fn read_alongside(
     source: &Source,
     options: ReadOptions,
-    mut each: impl FnMut(&sources::SourceRow),
+    mut each: impl FnMut(&sources::SourceRow) + Send,
 ) -> Result<ReadSummary, DataError> {
-    use std::sync::mpsc;
-    type Batch = (Vec<sources::SourceRow>, usize);
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
-    let (empty_tx, empty_rx) = mpsc::channel::<Vec<sources::SourceRow>>();
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH_ROWS);
-            let mut filled = 0;
-            let summary = sources::read_rows(source, options, &mut |row| {
-                match batch.get_mut(filled) {
-                    // Refill in place: the strings keep their capacity.
-                    Some(slot) => refill(slot, row),
-                    None => batch.push(row.clone()),
-                }
-                filled += 1;
-                if filled == BATCH_ROWS {
-                    let next = empty_rx.try_recv().unwrap_or_default();
-                    // The selecting side only stops early by panicking.
-                    let _ = full_tx.send((std::mem::replace(&mut batch, next), filled));
-                    filled = 0;
-                }
-            });
-            if filled > 0 {
-                let _ = full_tx.send((batch, filled));
-            }
-            summary
-        });
-        for (batch, filled) in full_rx {
-            for row in &batch[..filled] {
-                each(row);
-            }
-            let _ = empty_tx.send(batch);
-        }
-        reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+    let (summary, selected) = pipeline::<RowBatch, _, Infallible>(
+        |handover| {
+            sources::read_rows(source, options, &mut |row| {
+                // Selecting never fails: it stops early only by panicking,
+                // and `pipeline` carries the panic on.
+                let _ = handover.add(|batch| batch.push(row));
+            })
+        },
+        |batch| {
+            batch.rows().iter().for_each(&mut each);
+            Ok(())
+        },
+    );
+    match selected {
+        Ok(()) => summary,
+        Err(never) => match never {},
+    }
 }
 
 /// `slot = row.clone()`, reusing the slot's strings.
-pub(super) fn refill(slot: &mut sources::SourceRow, row: &sources::SourceRow) {
+fn refill(slot: &mut sources::SourceRow, row: &sources::SourceRow) {
     slot.time = row.time;
     slot.dimensions.truncate(row.dimensions.len());
     for (i, d) in row.dimensions.iter().enumerate() {

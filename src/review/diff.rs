@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::compile::SerializeError;
 use crate::compile::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,20 +95,13 @@ fn count_change(old: u64, new: u64) -> String {
     }
 }
 
+/// Fields of a section's entries, by entry: what `compare` compares.
+type Section = BTreeMap<String, BTreeMap<String, String>>;
+
 /// Compares two plans section by section.
-pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
+pub fn diff(old: &Plan, new: &Plan) -> Result<PlanDiff, SerializeError> {
     let mut rows = Vec::new();
-    let fields = |v: serde_json::Value| -> BTreeMap<String, String> {
-        match v {
-            serde_json::Value::Object(map) => map
-                .into_iter()
-                .filter(|(k, _)| k != "line")
-                .map(|(k, v)| (k, compact(&v)))
-                .collect(),
-            other => BTreeMap::from([(String::new(), compact(&other))]),
-        }
-    };
-    let keyed = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
+    let keyed = |plan: &Plan| -> Result<Section, SerializeError> {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         plan.steps
             .iter()
@@ -119,39 +113,35 @@ pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
                 } else {
                     format!("{} (#{n})", s.step)
                 };
-                (key, fields(serde_json::to_value(s).unwrap_or_default()))
+                Ok((key, fields(to_json("steps", s)?)))
             })
             .collect()
     };
-    compare("steps", &keyed(old), &keyed(new), &mut rows);
-    let series = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
-        plan.tables
-            .iter()
-            .flat_map(|(table, t)| {
-                t.series.iter().map(move |s| {
-                    let dims: Vec<String> = s
-                        .dimensions
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v:?}"))
-                        .collect();
-                    let key = format!("{table} {{{}}}", dims.join(", "));
-                    let mut f = BTreeMap::new();
-                    f.insert("records".to_string(), s.records.to_string());
-                    f.insert("first".to_string(), s.first.clone());
-                    f.insert("last".to_string(), s.last.clone());
-                    for (m, st) in &s.measures {
-                        f.insert(
-                            m.to_string(),
-                            compact(&serde_json::to_value(st).unwrap_or_default()),
-                        );
-                    }
-                    (key, f)
-                })
-            })
-            .collect()
+    compare("steps", &keyed(old)?, &keyed(new)?, &mut rows);
+    let series = |plan: &Plan| -> Result<Section, SerializeError> {
+        let mut out = Section::new();
+        for (table, t) in &plan.tables {
+            for s in &t.series {
+                let dims: Vec<String> = s
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v:?}"))
+                    .collect();
+                let key = format!("{table} {{{}}}", dims.join(", "));
+                let mut f = BTreeMap::new();
+                f.insert("records".to_string(), s.records.to_string());
+                f.insert("first".to_string(), s.first.clone());
+                f.insert("last".to_string(), s.last.clone());
+                for (m, st) in &s.measures {
+                    f.insert(m.to_string(), compact(&to_json("series", st)?));
+                }
+                out.insert(key, f);
+            }
+        }
+        Ok(out)
     };
-    compare("series", &series(old), &series(new), &mut rows);
-    let labels = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
+    compare("series", &series(old)?, &series(new)?, &mut rows);
+    let labels = |plan: &Plan| -> Section {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         plan.labels
             .iter()
@@ -175,45 +165,62 @@ pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
             .collect()
     };
     compare("labels", &labels(old), &labels(new), &mut rows);
-    let sources = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
+    let sources = |plan: &Plan| -> Result<Section, SerializeError> {
         plan.sources
             .iter()
-            .map(|(name, s)| {
-                (
-                    name.clone(),
-                    fields(serde_json::to_value(s).unwrap_or_default()),
-                )
-            })
+            .map(|(name, s)| Ok((name.clone(), fields(to_json("sources", s)?))))
             .collect()
     };
-    compare("sources", &sources(old), &sources(new), &mut rows);
-    let tables = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
+    compare("sources", &sources(old)?, &sources(new)?, &mut rows);
+    let tables = |plan: &Plan| -> Result<Section, SerializeError> {
         plan.tables
             .iter()
             .map(|(name, t)| {
-                let mut value = serde_json::to_value(t).unwrap_or_default();
+                let mut value = to_json("tables", t)?;
                 // Series have their own section.
                 if let Some(map) = value.as_object_mut() {
                     map.remove("series");
                 }
-                (name.clone(), fields(value))
+                Ok((name.clone(), fields(value)))
             })
             .collect()
     };
-    compare("tables", &tables(old), &tables(new), &mut rows);
-    let header = |plan: &Plan| -> BTreeMap<String, BTreeMap<String, String>> {
-        let mut value = serde_json::to_value(plan).unwrap_or_default();
+    compare("tables", &tables(old)?, &tables(new)?, &mut rows);
+    let header = |plan: &Plan| -> Result<Section, SerializeError> {
+        let mut value = to_json("header", plan)?;
         if let Some(map) = value.as_object_mut() {
             for section in ["sources", "tables", "steps", "labels", "records"] {
                 map.remove(section);
             }
         }
-        BTreeMap::from([("scenario".to_string(), fields(value))])
+        Ok(BTreeMap::from([("scenario".to_string(), fields(value))]))
     };
-    compare("plan", &header(old), &header(new), &mut rows);
-    PlanDiff {
+    compare("plan", &header(old)?, &header(new)?, &mut rows);
+    Ok(PlanDiff {
         rows,
         records: (old.records, new.records),
+    })
+}
+
+fn to_json(
+    section: &'static str,
+    value: &impl serde::Serialize,
+) -> Result<serde_json::Value, SerializeError> {
+    serde_json::to_value(value).map_err(|e| SerializeError::Diff {
+        section,
+        reason: e.to_string(),
+    })
+}
+
+/// An entry's fields as text, but its line: moving a statement is no change.
+fn fields(v: serde_json::Value) -> BTreeMap<String, String> {
+    match v {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .filter(|(k, _)| k != "line")
+            .map(|(k, v)| (k, compact(&v)))
+            .collect(),
+        other => BTreeMap::from([(String::new(), compact(&other))]),
     }
 }
 
@@ -224,12 +231,7 @@ fn compact(v: &serde_json::Value) -> String {
     }
 }
 
-fn compare(
-    section: &'static str,
-    old: &BTreeMap<String, BTreeMap<String, String>>,
-    new: &BTreeMap<String, BTreeMap<String, String>>,
-    rows: &mut Vec<Row>,
-) {
+fn compare(section: &'static str, old: &Section, new: &Section, rows: &mut Vec<Row>) {
     for (key, fields) in old {
         match new.get(key) {
             None => rows.push(Row {

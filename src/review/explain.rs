@@ -174,8 +174,7 @@ fn step_row(step: &Step) -> Row {
 }
 
 fn anomaly_row(a: &Anomaly) -> Row {
-    let kind = format!("{:?}", a.kind);
-    let kind = kind.split([' ', '{']).next().unwrap_or("").to_lowercase();
+    let kind = a.kind.name();
     let target = a
         .measure
         .as_deref()

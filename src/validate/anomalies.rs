@@ -9,7 +9,7 @@ use crate::diagnostics::kind::Clause;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::validate::model::{
-    Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Scalar, Shift, Step, TimePoint,
+    Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Scalar, Step, TimePoint,
 };
 
 const KINDS: &[&str] = &[
@@ -300,10 +300,10 @@ impl Validator<'_> {
     /// with no anchor) cannot show it.
     pub(super) fn anchor_dependence(&mut self, steps: &[Step], anomalies: &[(Anomaly, Span)]) {
         for (anomaly, span) in anomalies {
-            let relative = matches!(anomaly.at, TimePoint::Relative(_));
+            let relative = anomaly.at.is_relative();
             let other = steps.iter().find(|s| {
                 s.table() == anomaly.table
-                    && step_is_relative(s) != relative
+                    && s.is_relative() != relative
                     && may_reach(&anomaly.filter, s)
             });
             if let Some(step) = other {
@@ -356,18 +356,6 @@ fn may_reach(filter: &Filter, step: &Step) -> bool {
         Step::Generate(g) => g.series.iter().any(passes),
         Step::Replay(r) => passes(&r.set),
         Step::Extrapolate(e) => passes(&e.set),
-    }
-}
-
-/// Whether a step's records are placed relative to `now` (else at instants).
-fn step_is_relative(step: &Step) -> bool {
-    match step {
-        Step::Replay(r) => matches!(
-            r.shift,
-            Shift::StartTo(TimePoint::Relative(_)) | Shift::EndTo(TimePoint::Relative(_))
-        ),
-        Step::Generate(g) => matches!(g.schedule.start, TimePoint::Relative(_)),
-        Step::Extrapolate(e) => matches!(e.schedule.start, TimePoint::Relative(_)),
     }
 }
 

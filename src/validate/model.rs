@@ -110,6 +110,20 @@ pub enum TimePoint {
     Absolute(Instant),
 }
 
+impl TimePoint {
+    pub fn is_relative(self) -> bool {
+        matches!(self, TimePoint::Relative(_))
+    }
+
+    /// The instant it names once `now` is bound to `anchor`.
+    pub fn at(self, anchor: i64) -> i64 {
+        match self {
+            TimePoint::Relative(d) => anchor.saturating_add(d.0),
+            TimePoint::Absolute(i) => i.0,
+        }
+    }
+}
+
 /// A half-open window of recorded time `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
@@ -123,6 +137,14 @@ pub struct Schedule {
     pub start: TimePoint,
     pub end: TimePoint,
     pub every: Duration,
+}
+
+impl Schedule {
+    /// Whether its instants are offsets from `now` (else recorded
+    /// instants). Validation refuses a schedule with one end of each kind.
+    pub fn is_relative(&self) -> bool {
+        self.start.is_relative()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,6 +218,16 @@ impl Step {
         }
     }
 
+    /// Whether the step's records are placed relative to `now` (else at
+    /// recorded instants): what an anomaly's `at` must match to find them.
+    pub fn is_relative(&self) -> bool {
+        match self {
+            Step::Replay(r) => r.is_relative(),
+            Step::Generate(g) => g.schedule.is_relative(),
+            Step::Extrapolate(e) => e.schedule.is_relative(),
+        }
+    }
+
     /// The 1-based line the step starts on, for messages.
     pub fn line(&self) -> usize {
         match self {
@@ -219,6 +251,15 @@ pub struct Replay {
     pub measures: Option<Vec<String>>,
     pub set: BTreeMap<String, String>,
     pub line: usize,
+}
+
+impl Replay {
+    /// Placed relative to `now` only when shifted to a point relative to
+    /// it; unshifted, or shifted by a duration or calendar days, its rows
+    /// keep recorded instants.
+    pub fn is_relative(&self) -> bool {
+        matches!(self.shift, Shift::StartTo(p) | Shift::EndTo(p) if p.is_relative())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -325,6 +366,24 @@ pub enum AnomalyKind {
     Outliers { rate: f64, magnitude: f64 },
     Dropout,
     Late { delay: Duration },
+}
+
+impl AnomalyKind {
+    /// The kind's word in the language: `anomaly spike on ...`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnomalyKind::Spike { .. } => "spike",
+            AnomalyKind::Offset { .. } => "offset",
+            AnomalyKind::Scale { .. } => "scale",
+            AnomalyKind::Drift { .. } => "drift",
+            AnomalyKind::Flatline { .. } => "flatline",
+            AnomalyKind::Noise { .. } => "noise",
+            AnomalyKind::Clip { .. } => "clip",
+            AnomalyKind::Outliers { .. } => "outliers",
+            AnomalyKind::Dropout => "dropout",
+            AnomalyKind::Late { .. } => "late",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -612,8 +612,7 @@ fn extrapolate_shift_problem(
     shift: &Shift,
     schedule: &crate::validate::model::Schedule,
 ) -> Option<String> {
-    use crate::validate::model::TimePoint;
-    let relative = matches!(schedule.start, TimePoint::Relative(_));
+    let relative = schedule.is_relative();
     match shift {
         Shift::CalendarDays { .. } => Some(
             "an extrapolation does not shift by calendar days; use `shift by 7d`, `shift start to` or `shift end to`"
@@ -623,7 +622,7 @@ fn extrapolate_shift_problem(
             "`shift by` moves recorded instants, but this schedule is placed relative to `now`; drop the shift (the learned window's end then maps to `from`), or use `shift end to now - 1h`"
                 .into(),
         ),
-        Shift::StartTo(p) | Shift::EndTo(p) if matches!(p, TimePoint::Relative(_)) != relative => Some(
+        Shift::StartTo(p) | Shift::EndTo(p) if p.is_relative() != relative => Some(
             if relative {
                 "the schedule is relative to `now`, so the shift must be too, as in `shift end to now - 1h`".into()
             } else {
