@@ -81,6 +81,7 @@ fn everything_required() -> bool {
 /// skip. The notice goes to the process's stderr, not through `eprintln!`,
 /// which the test harness captures and shows only for failed tests.
 #[allow(dead_code)] // each test crate compiles this module; not all use it
+#[track_caller] // a failure names the test, not this helper
 pub fn skip_unless_required(what: &str) {
     assert!(
         !everything_required(),
