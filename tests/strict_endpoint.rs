@@ -739,10 +739,12 @@ async fn throttling_above_the_in_flight_limit_is_recorded_per_arrival() {
     let endpoint = endpoint_with_table(Retention::default());
     let client = client(&endpoint).await;
     endpoint.set_faults(Faults {
-        latency: Duration::from_millis(300),
         throttle_above_in_flight: Some(1),
         ..Faults::default()
     });
+    // Replies wait until all four requests have arrived, so all four are in
+    // flight at once however slow the machine.
+    endpoint.hold_writes();
     let now = now_ms();
     let tasks: Vec<_> = (0..4)
         .map(|i| {
@@ -752,6 +754,8 @@ async fn throttling_above_the_in_flight_limit_is_recorded_per_arrival() {
             )
         })
         .collect();
+    endpoint.wait_for_write_requests(4).await;
+    endpoint.release_writes();
     let mut throttled = 0;
     for task in tasks {
         if let Err(error) = task.await.unwrap() {

@@ -1,5 +1,6 @@
 //! Shared by the tests that drive the real binary.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -64,4 +65,30 @@ impl Run {
             String::from_utf8_lossy(&stderr).into_owned(),
         )
     }
+}
+
+/// Whether every test must run: `./scripts/test` sets
+/// OUTATIME_TEST_REQUIRE_ALL (and CI runs that command), so a test whose
+/// tool, file or service is missing there fails instead of passing unseen.
+fn everything_required() -> bool {
+    ["OUTATIME_TEST_REQUIRE_ALL", "CI"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0"))
+}
+
+/// For a test that cannot run because `what` is missing: fails under the
+/// test command, and otherwise returns after a notice, for the test to
+/// skip. The notice goes to the process's stderr, not through `eprintln!`,
+/// which the test harness captures and shows only for failed tests.
+#[allow(dead_code)] // each test crate compiles this module; not all use it
+#[track_caller] // a failure names the test, not this helper
+pub fn skip_unless_required(what: &str) {
+    assert!(
+        !everything_required(),
+        "{what}: ./scripts/test provides it, and runs every test"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {what} (./scripts/test provides it and runs every test)"
+    );
 }

@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use store::Store;
 use wire::ApiError;
@@ -158,6 +158,10 @@ pub struct Stats {
     pub in_flight_at_arrival: Vec<usize>,
     /// Indexes into `in_flight_at_arrival` of the throttled requests.
     pub throttled_requests: Vec<usize>,
+    /// The endpoint's wall clock (ns since the epoch) when the last request
+    /// other than WriteRecords arrived: a client's preflight (describe,
+    /// create) is done by then, and it is ready to write.
+    pub last_other_request_ns: Option<i64>,
 }
 
 /// The endpoint: a listener on 127.0.0.1 and a thread serving it. Dropping
@@ -178,6 +182,7 @@ impl StrictEndpoint {
         let shared = Arc::new(Shared {
             address: listener.local_addr().expect("the listener's address"),
             state: Mutex::new(State::default()),
+            writes_held: watch::channel(false).0,
         });
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
@@ -247,6 +252,36 @@ impl StrictEndpoint {
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats.clone()
     }
+
+    /// From now on the replies to WriteRecords (faulted ones included) wait
+    /// for [`release_writes`](Self::release_writes), their requests still
+    /// in flight: a test decides what is in flight at once, whatever the
+    /// machine's speed.
+    pub fn hold_writes(&self) {
+        self.shared.writes_held.send_replace(true);
+    }
+
+    /// Sends the held replies, and no longer holds new ones.
+    pub fn release_writes(&self) {
+        self.shared.writes_held.send_replace(false);
+    }
+
+    /// Waits until `count` WriteRecords requests have arrived. Panics after a
+    /// minute: a bound on a hang, not on speed.
+    pub async fn wait_for_write_requests(&self, count: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let arrived = self.stats().write_requests;
+            if arrived >= count {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{arrived} of {count} WriteRecords arrived within a minute"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
 impl Drop for StrictEndpoint {
@@ -263,6 +298,8 @@ impl Drop for StrictEndpoint {
 struct Shared {
     address: SocketAddr,
     state: Mutex<State>,
+    /// Whether WriteRecords replies are held (see `hold_writes`).
+    writes_held: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -316,6 +353,8 @@ struct Reply {
     delay: Duration,
     /// A WriteRecords in flight until the reply is sent.
     in_flight: bool,
+    /// Sent only once the test releases held writes.
+    held: bool,
 }
 
 impl Reply {
@@ -328,6 +367,7 @@ impl Reply {
             bytes: Some(bytes),
             delay,
             in_flight: false,
+            held: false,
         }
     }
 }
@@ -347,6 +387,9 @@ impl Shared {
             state.stats.requests += 1;
             let name = operation.map_or("Unknown", Operation::name);
             *state.stats.operations.entry(name).or_default() += 1;
+            if !matches!(operation, Some(Operation::WriteRecords)) {
+                state.stats.last_other_request_ns = Some(now_nanos());
+            }
             (state.stats.requests, state.faults.latency)
         };
         let region = match signing_region(request.authorization.as_deref()) {
@@ -409,9 +452,11 @@ impl Shared {
         stats.max_in_flight = stats.max_in_flight.max(state.in_flight);
         stats.in_flight_at_arrival.push(state.in_flight);
         let faults = &state.faults;
+        let held = *self.writes_held.borrow();
         let every = |n: Option<u32>| n.is_some_and(|n| sequence.is_multiple_of(u64::from(n)));
         let faulted = |error: ApiError| Reply {
             in_flight: true,
+            held,
             ..Reply::answer(id, Err(error), latency)
         };
         if every(faults.drop_every) {
@@ -420,6 +465,7 @@ impl Shared {
                 bytes: None,
                 delay: latency,
                 in_flight: true,
+                held,
             };
         }
         if every(faults.throttle_every)
@@ -477,6 +523,7 @@ impl Shared {
         });
         Reply {
             in_flight: true,
+            held,
             ..Reply::answer(id, result, delay)
         }
     }
@@ -563,6 +610,10 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
         let reply = shared.handle(&request, &buffer[request.body.clone()]);
         buffer.drain(..request.consumed);
         let _in_flight = reply.in_flight.then(|| InFlight(&shared));
+        if reply.held {
+            // Err only when the sender is gone, with the endpoint.
+            let _ = shared.writes_held.subscribe().wait_for(|held| !held).await;
+        }
         if !reply.delay.is_zero() {
             tokio::time::sleep(reply.delay).await;
         }
