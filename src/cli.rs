@@ -643,12 +643,7 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))
         })?;
-        crate::compile::plan::from_yaml(&text).map_err(|e| {
-            Failure::input(format!(
-                "error[outatime::plan::invalid]: `{}` is not a readable plan: {e}\n",
-                path.display()
-            ))
-        })
+        commands::read_plan(path, &text)
     };
     let (old, new) = (read(&args.old)?, read(&args.new)?);
     let d = crate::review::diff::diff(&old, &new)?;

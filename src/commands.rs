@@ -162,12 +162,7 @@ pub fn load_scenario_or_plan(
     if !looks_like_plan(&text) {
         return load(path, options, style);
     }
-    let pinned = plan::from_yaml(&text).map_err(|e| {
-        Failure::input(format!(
-            "error[outatime::plan::invalid]: `{}` is not a readable plan: {e}\n",
-            path.display()
-        ))
-    })?;
+    let pinned = read_plan(path, &text)?;
     let plan_dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -213,6 +208,16 @@ pub fn load_scenario_or_plan(
     }
     loaded.stream_digest = Some(fresh.stream_digest);
     Ok(loaded)
+}
+
+/// A plan's text (read from `path`) as a plan, or `plan::invalid`.
+pub(crate) fn read_plan(path: &Path, text: &str) -> Result<Plan, Failure> {
+    plan::from_yaml(text).map_err(|e| {
+        Failure::input(format!(
+            "error[outatime::plan::invalid]: `{}` is not a readable plan: {e}\n",
+            path.display()
+        ))
+    })
 }
 
 fn looks_like_plan(text: &str) -> bool {

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use outatime::apply::error::ApplyErrorKind;
+use outatime::compile::error::{CompileErrorKind, SerializeError};
 use outatime::diagnostics::kind::DiagnosticCode;
 use strum::IntoEnumIterator;
 
@@ -15,10 +16,13 @@ fn codes() -> Vec<&'static str> {
     DiagnosticCode::iter().map(DiagnosticCode::as_str).collect()
 }
 
-/// Every code an apply fails with. Several kinds share one (a file target
-/// fails with `target::file` however it fails), so these are distinct.
-fn apply_codes() -> BTreeSet<&'static str> {
-    ApplyErrorKind::iter().map(ApplyErrorKind::code).collect()
+/// Every code a compile or an apply fails with (with the `outatime::`
+/// prefix). Several apply kinds share one (a file target fails with
+/// `target::file` however it fails), so these are distinct.
+fn run_codes() -> BTreeSet<&'static str> {
+    let compile = CompileErrorKind::iter().map(CompileErrorKind::code);
+    let apply = ApplyErrorKind::iter().map(ApplyErrorKind::code);
+    compile.chain(apply).chain([SerializeError::CODE]).collect()
 }
 
 #[test]
@@ -26,7 +30,7 @@ fn no_two_kinds_share_a_code() {
     let codes = codes();
     let distinct: BTreeSet<&str> = codes.iter().copied().collect();
     assert_eq!(distinct.len(), codes.len());
-    for code in apply_codes() {
+    for code in run_codes() {
         let short = code.strip_prefix("outatime::").unwrap();
         assert!(
             !distinct.contains(short),
@@ -36,11 +40,11 @@ fn no_two_kinds_share_a_code() {
 }
 
 #[test]
-fn every_apply_code_is_documented() {
+fn every_compile_and_apply_code_is_documented() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let docs = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
-    let codes = apply_codes();
-    assert!(codes.len() >= 7, "found {} apply codes", codes.len());
+    let codes = run_codes();
+    assert!(codes.len() >= 14, "found {} codes", codes.len());
     for code in codes {
         assert!(
             docs.contains(&format!("`{code}`")),

@@ -5,7 +5,9 @@ use std::fmt;
 use crate::sources::DataError;
 
 /// What can go wrong between a valid scenario and its records.
-#[derive(Debug)]
+#[derive(Debug, strum::EnumDiscriminants)]
+#[strum_discriminants(name(CompileErrorKind), derive(strum::EnumIter))]
+#[strum_discriminants(doc = "A compile error without its fields: what a stable code names.")]
 pub enum CompileError {
     /// A source file or row could not be read.
     Data {
@@ -39,17 +41,23 @@ pub enum CompileError {
     Io(std::io::Error),
 }
 
+impl CompileErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            CompileErrorKind::Data => "outatime::data::bad_row",
+            CompileErrorKind::Conflict => "outatime::compile::conflict",
+            CompileErrorKind::NothingLearned => "outatime::compile::nothing_learned",
+            CompileErrorKind::Fit => "outatime::compile::fit",
+            CompileErrorKind::BadName => "outatime::compile::bad_name",
+            CompileErrorKind::TimeOutOfRange => "outatime::compile::time_out_of_range",
+            CompileErrorKind::Io => "outatime::io",
+        }
+    }
+}
+
 impl CompileError {
     pub fn code(&self) -> &'static str {
-        match self {
-            CompileError::Data { .. } => "outatime::data::bad_row",
-            CompileError::Conflict(_) => "outatime::compile::conflict",
-            CompileError::NothingLearned { .. } => "outatime::compile::nothing_learned",
-            CompileError::Fit { .. } => "outatime::compile::fit",
-            CompileError::BadName { .. } => "outatime::compile::bad_name",
-            CompileError::TimeOutOfRange { .. } => "outatime::compile::time_out_of_range",
-            CompileError::Io(_) => "outatime::io",
-        }
+        CompileErrorKind::from(self).code()
     }
 
     pub fn help(&self) -> Option<String> {
@@ -166,8 +174,10 @@ pub enum SerializeError {
 }
 
 impl SerializeError {
+    pub const CODE: &'static str = "outatime::internal::serialize";
+
     pub fn code(&self) -> &'static str {
-        "outatime::internal::serialize"
+        Self::CODE
     }
 
     pub fn help(&self) -> &'static str {

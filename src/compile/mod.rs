@@ -6,7 +6,7 @@
 //! the records, in order, through the anomalies into a sink. `plan.rs`
 //! summarises one run into the reviewable plan.
 
-mod error;
+pub mod error;
 pub mod eval;
 pub mod labels;
 mod math;
