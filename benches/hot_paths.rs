@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use outatime::commands::{self, Loaded};
-use outatime::compile::output::JsonLines;
-use outatime::diagnostics::render::Style;
+use outatime::JsonLines;
+use outatime::Loaded;
+use outatime::render::Style;
 
 fn main() {
     divan::main();
@@ -19,7 +19,7 @@ fn scratch(name: &str) -> PathBuf {
 
 fn load(dir: &Path, scenario: &str) -> Loaded {
     std::fs::write(dir.join("s.scenario"), scenario).unwrap();
-    commands::load(&dir.join("s.scenario"), Default::default(), Style::PLAIN)
+    outatime::load(&dir.join("s.scenario"), Default::default(), Style::PLAIN)
         .unwrap_or_else(|f| panic!("{}", f.text))
 }
 
@@ -56,11 +56,11 @@ fn generate_100k_records_to_jsonl(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 20)]
 fn generate_100k_records_without_output(bencher: divan::Bencher) {
     struct Nothing;
-    impl outatime::compile::stream::Sink for Nothing {
+    impl outatime::Sink for Nothing {
         fn record(
             &mut self,
-            record: &outatime::compile::stream::Record,
-            _: &outatime::compile::stream::Catalog,
+            record: &outatime::Record,
+            _: &outatime::Catalog,
         ) -> std::io::Result<()> {
             divan::black_box(record);
             Ok(())
@@ -83,8 +83,7 @@ fn replay_100k_csv_rows(bencher: divan::Bencher) {
     let dir = scratch("replay");
     let mut csv = String::from("ts,device_id,site,temperature,door_open\n");
     for i in 0..100_000i64 {
-        let t =
-            outatime::lang::literal::Instant(1_709_251_200_000_000_000 + (i / 10) * 60_000_000_000);
+        let t = outatime::Instant(1_709_251_200_000_000_000 + (i / 10) * 60_000_000_000);
         csv.push_str(&format!("{t},d{},oslo-1,{}.5,false\n", i % 10, i % 30));
     }
     std::fs::write(dir.join("m.csv"), csv).unwrap();
@@ -93,7 +92,7 @@ fn replay_100k_csv_rows(bencher: divan::Bencher) {
     bencher
         .counter(divan::counter::ItemsCount::new(100_000usize))
         .bench(|| {
-            let loaded = commands::load(&dir.join("s.scenario"), Default::default(), Style::PLAIN)
+            let loaded = outatime::load(&dir.join("s.scenario"), Default::default(), Style::PLAIN)
                 .unwrap_or_else(|f| panic!("{}", f.text));
             divan::black_box(loaded.prepared.catalog.tables.len());
         });
@@ -101,7 +100,7 @@ fn replay_100k_csv_rows(bencher: divan::Bencher) {
 
 #[divan::bench]
 fn keyed_normal(bencher: divan::Bencher) {
-    let key = outatime::compile::random::Key::new(42).with_name("step");
+    let key = outatime::Key::new(42).with_name("step");
     let mut t = 0i64;
     bencher.bench_local(|| {
         t += 60_000_000_000;
@@ -116,7 +115,7 @@ fn write_time(bencher: divan::Bencher) {
     bencher.bench_local(|| {
         out.clear();
         t += 60_000_000_000;
-        outatime::compile::record::write_time(&mut out, divan::black_box(t));
+        outatime::write_time(&mut out, divan::black_box(t));
         out.len()
     });
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use crate::compile::output::RecordFormat;
+pub(crate) use crate::compile::output::RecordFormat;
 use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, Prepared, SerializeError};
@@ -122,7 +122,7 @@ pub fn compile_plan(loaded: &Loaded, plan_dir: &Path) -> Result<Plan, Failure> {
 
 /// Which records these are, whatever the anchor: the plan's stream digest,
 /// from the verified plan or from one pass that only hashes (no summaries).
-pub fn stream_digest(loaded: &Loaded) -> Result<String, Failure> {
+pub(crate) fn stream_digest(loaded: &Loaded) -> Result<String, Failure> {
     if let Some(digest) = &loaded.stream_digest {
         return Ok(digest.clone());
     }
@@ -152,7 +152,7 @@ fn relative_path(path: &Path, dir: &Path) -> String {
 
 /// A scenario, or a plan with the scenario it pins (checked against every
 /// digest in the plan before anything is written).
-pub fn load_scenario_or_plan(
+pub(crate) fn load_scenario_or_plan(
     path: &Path,
     options: ReadOptions,
     style: Style,
@@ -228,7 +228,7 @@ fn looks_like_plan(text: &str) -> bool {
 
 /// `--anchor`, or the wall clock; aligned either way. Says which on stderr
 /// when it was the clock.
-pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
+pub(crate) fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
     let raw = match given {
         Some(text) => crate::lang::literal::parse_timestamp(text)
             .map_err(|e| {
@@ -257,7 +257,7 @@ pub fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
 }
 
 /// The record stream for `anchor` on stdout, in `format`.
-pub fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
+pub(crate) fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
     let sink = RecordWriter::new(format, std::io::stdout(), &loaded.prepared.catalog);
     let result = run_on_two_threads(&loaded.prepared, anchor, sink)
         .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
@@ -302,7 +302,7 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
 }
 
 /// `plan --check`: the committed plan against a fresh one.
-pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure> {
+pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure> {
     let committed = std::fs::read_to_string(committed_path).map_err(|e| {
         Failure::usage(format!(
             "error: cannot read `{}`: {e}\n",
@@ -333,7 +333,7 @@ pub fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure>
     Err(Failure::input(text))
 }
 
-pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
+pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
         Some(p) => std::fs::write(p, text)
             .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),

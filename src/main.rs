@@ -1,3 +1,5 @@
+//! The `outatime` binary: the command line lives in the library.
+
 fn main() -> std::process::ExitCode {
-    outatime::cli::run()
+    outatime::run()
 }

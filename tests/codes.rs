@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use outatime::apply::error::ApplyErrorKind;
-use outatime::compile::error::{CompileErrorKind, SerializeError};
-use outatime::diagnostics::kind::DiagnosticCode;
+use outatime::ApplyErrorKind;
+use outatime::DiagnosticCode;
+use outatime::{CompileErrorKind, SerializeError};
 use strum::IntoEnumIterator;
 
 /// Every scenario and configuration diagnostic's code, from the enum whose
@@ -72,7 +72,7 @@ fn every_code_has_a_fixture_that_triggers_it_and_a_documented_entry() {
                 .join(format!("{name}.yaml"));
             let text = std::fs::read_to_string(&fixture)
                 .unwrap_or_else(|_| panic!("no fixture {}", fixture.display()));
-            let found: Vec<String> = outatime::apply::config::target(&text, "local", &|_| None)
+            let found: Vec<String> = outatime::target_from_config(&text, "local", &|_| None)
                 .unwrap_err()
                 .iter()
                 .map(|d| d.code())

@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use outatime::commands;
-use outatime::compile::output::JsonLines;
-use outatime::diagnostics::render::Style;
+use outatime::JsonLines;
+use outatime::render::Style;
 use proptest::prelude::*;
 
 /// A scratch folder with a scenario and its data files.
@@ -27,9 +26,9 @@ impl Scratch {
         self
     }
 
-    fn load(&self, scenario: &str) -> Result<commands::Loaded, String> {
+    fn load(&self, scenario: &str) -> Result<outatime::Loaded, String> {
         self.file("s.scenario", scenario);
-        commands::load(
+        outatime::load(
             &self.dir.join("s.scenario"),
             Default::default(),
             Style::PLAIN,
@@ -40,8 +39,8 @@ impl Scratch {
     /// The record stream at `anchor`, as JSON lines.
     fn records(&self, scenario: &str, anchor: &str) -> Result<String, String> {
         let loaded = self.load(scenario)?;
-        let anchor = outatime::lang::literal::parse_timestamp(anchor).unwrap().0;
-        let anchor = outatime::compile::align(anchor, loaded.prepared.anchor_align);
+        let anchor = outatime::parse_timestamp(anchor).unwrap().0;
+        let anchor = outatime::align(anchor, loaded.prepared.anchor_align);
         let mut sink = JsonLines::new(Vec::new(), &loaded.prepared.catalog);
         loaded
             .prepared
@@ -52,10 +51,10 @@ impl Scratch {
 
     fn plan(&self, scenario: &str) -> String {
         let loaded = self.load(scenario).unwrap();
-        let plan = commands::compile_plan(&loaded, &self.dir)
+        let plan = outatime::compile_plan(&loaded, &self.dir)
             .map_err(|f| f.text)
             .unwrap();
-        outatime::compile::plan::to_yaml(&plan).unwrap()
+        outatime::to_yaml(&plan).unwrap()
     }
 }
 
@@ -194,10 +193,10 @@ fn the_anchor_is_rounded_down_to_anchor_align() {
 }
 
 fn minute_csv(start: &str, minutes: i64) -> String {
-    let t0 = outatime::lang::literal::parse_timestamp(start).unwrap().0;
+    let t0 = outatime::parse_timestamp(start).unwrap().0;
     let mut out = String::from("ts,device,v\n");
     for i in 0..minutes {
-        let t = outatime::lang::literal::Instant(t0 + i * 60_000_000_000);
+        let t = outatime::Instant(t0 + i * 60_000_000_000);
         out.push_str(&format!("{t},d1,{i}\n"));
     }
     out
@@ -215,10 +214,10 @@ proptest! {
     ) {
         let s = Scratch::new(&format!("prop-{from}-{length}-{shift_minutes}"));
         s.file("m.csv", &minute_csv("2024-03-12T00:00:00Z", 1000));
-        let start = outatime::lang::literal::Instant(
-            outatime::lang::literal::parse_timestamp("2024-03-12T00:00:00Z").unwrap().0 + from * 60_000_000_000,
+        let start = outatime::Instant(
+            outatime::parse_timestamp("2024-03-12T00:00:00Z").unwrap().0 + from * 60_000_000_000,
         );
-        let end = outatime::lang::literal::Instant(start.0 + length * 60_000_000_000);
+        let end = outatime::Instant(start.0 + length * 60_000_000_000);
         let scenario = format!(
             "scenario \"p\"\nsource m csv \"m.csv\" {{\n  time ts\n  dimensions device\n  measures v bigint\n}}\ntable epsilon\nreplay m into epsilon {{\n  window {start} .. {end}\n  shift by {}{}m\n}}\n",
             if shift_minutes < 0 { "-" } else { "" },
@@ -229,7 +228,7 @@ proptest! {
         prop_assert_eq!(stream.lines().count() as i64, available);
         for (i, line) in stream.lines().enumerate() {
             prop_assert_eq!(value(line, "v") as i64, from + i as i64, "value order");
-            let t = outatime::lang::literal::parse_timestamp(&time(line)).unwrap().0;
+            let t = outatime::parse_timestamp(&time(line)).unwrap().0;
             prop_assert_eq!(t, start.0 + (i as i64 + shift_minutes) * 60_000_000_000);
         }
         let _ = std::fs::remove_dir_all(&s.dir);
@@ -413,11 +412,9 @@ fn extrapolation_continues_a_known_trend_without_a_seam() {
     let s = Scratch::new("trend");
     // v = 100 + 2·hour, hourly, for two days.
     let mut csv = String::from("ts,device,v\n");
-    let t0 = outatime::lang::literal::parse_timestamp("2024-03-01T00:00:00Z")
-        .unwrap()
-        .0;
+    let t0 = outatime::parse_timestamp("2024-03-01T00:00:00Z").unwrap().0;
     for h in 0..48 {
-        let t = outatime::lang::literal::Instant(t0 + h * 3_600_000_000_000);
+        let t = outatime::Instant(t0 + h * 3_600_000_000_000);
         csv.push_str(&format!("{t},d1,{}\n", 100 + 2 * h));
     }
     s.file("m.csv", &csv);
@@ -613,13 +610,13 @@ fn bad_source_rows_are_errors_with_their_place_or_skipped_when_allowed() {
     assert!(err.contains("column `v`"), "{err}");
     assert!(err.contains("oops"), "{err}");
     s.file("s.scenario", scenario);
-    let options = outatime::sources::ReadOptions { max_bad_rows: 1 };
-    let loaded = commands::load(&s.dir.join("s.scenario"), options, Style::PLAIN)
+    let options = outatime::ReadOptions { max_bad_rows: 1 };
+    let loaded = outatime::load(&s.dir.join("s.scenario"), options, Style::PLAIN)
         .map_err(|f| f.text)
         .unwrap();
     assert_eq!(loaded.prepared.sources["m"].bad_rows, 1);
-    let plan = outatime::compile::plan::to_yaml(
-        &commands::compile_plan(&loaded, Path::new(&s.dir))
+    let plan = outatime::to_yaml(
+        &outatime::compile_plan(&loaded, Path::new(&s.dir))
             .map_err(|f| f.text)
             .unwrap(),
     )
@@ -687,13 +684,12 @@ fn two_threads_write_byte_for_byte_what_one_thread_writes() {
         "{TWO_STEPS}\nsource m csv \"m.csv\" {{\n  time ts\n  dimensions device\n  measures v double\n}}\nreplay m into alpha {{\n  shift end to now - 3h\n}}\n"
     );
     let loaded = s.load(&scenario).unwrap();
-    let anchor = outatime::lang::literal::parse_timestamp(ANCHOR).unwrap().0;
+    let anchor = outatime::parse_timestamp(ANCHOR).unwrap().0;
     let mut one = JsonLines::new(Vec::new(), &loaded.prepared.catalog);
     loaded.prepared.run(anchor, &mut one).unwrap();
     let one = one.finish().unwrap();
     let two = JsonLines::new(Vec::new(), &loaded.prepared.catalog);
-    let (two, _) =
-        outatime::compile::output::run_on_two_threads(&loaded.prepared, anchor, two).unwrap();
+    let (two, _) = outatime::run_on_two_threads(&loaded.prepared, anchor, two).unwrap();
     let two = two.finish().unwrap();
     assert!(one.len() > 100_000);
     assert_eq!(one, two);
@@ -707,15 +703,15 @@ fn a_point_anomaly_label_contains_the_record_it_changed_and_no_other() {
         with("anomaly spike on iota.v {\n  where d == \"x\"\n  at now + 2m30s\n  magnitude 5\n}");
     let stream = s.records(&text, ANCHOR).unwrap();
     let loaded = s.load(&text).unwrap();
-    let anchor = outatime::lang::literal::parse_timestamp(ANCHOR).unwrap().0;
+    let anchor = outatime::parse_timestamp(ANCHOR).unwrap().0;
     let labels: serde_json::Value = serde_json::from_str(
-        &commands::labels(&loaded, anchor)
+        &outatime::labels(&loaded, anchor)
             .map_err(|f| f.text)
             .unwrap(),
     )
     .unwrap();
     let label = &labels[0];
-    let instant = |text: &str| outatime::lang::literal::parse_timestamp(text).unwrap().0;
+    let instant = |text: &str| outatime::parse_timestamp(text).unwrap().0;
     let (from, to) = (
         instant(label["from"].as_str().unwrap()),
         instant(label["to"].as_str().unwrap()),

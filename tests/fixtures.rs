@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use outatime::diagnostics::render::{self, Style};
+use outatime::render::{self, Style};
 
 fn check(path: &Path) -> (String, outatime::Checked) {
     let bytes = std::fs::read(path).unwrap();
@@ -54,14 +54,14 @@ fn snapshot_valid(path: &Path) {
         panic!("{} does not pass check:\n{rendered}", path.display());
     };
     let mut explained = rendered;
-    explained.push_str(&outatime::review::explain::explain(scenario));
+    explained.push_str(&outatime::explain(scenario));
     insta::assert_snapshot!("explain", explained);
     let relative = Path::new(&shown(path)).to_path_buf();
-    let loaded = outatime::commands::load(&relative, Default::default(), Style::PLAIN)
+    let loaded = outatime::load(&relative, Default::default(), Style::PLAIN)
         .unwrap_or_else(|f| panic!("{}", f.text));
-    let plan = outatime::commands::compile_plan(&loaded, Path::new("."))
-        .unwrap_or_else(|f| panic!("{}", f.text));
-    insta::assert_snapshot!("plan", outatime::compile::plan::to_yaml(&plan).unwrap());
+    let plan =
+        outatime::compile_plan(&loaded, Path::new(".")).unwrap_or_else(|f| panic!("{}", f.text));
+    insta::assert_snapshot!("plan", outatime::to_yaml(&plan).unwrap());
 }
 
 #[test]

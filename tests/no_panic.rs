@@ -110,13 +110,13 @@ fn mutate(text: &str, edits: &[(usize, usize, usize)]) -> String {
 fn check_everything(text: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let checked = outatime::check_text(text, &dir);
-    let _ = outatime::diagnostics::render::human(
+    let _ = outatime::render::human(
         "x.scenario",
         text,
         &checked.diagnostics,
-        outatime::diagnostics::render::Style::PLAIN,
+        outatime::render::Style::PLAIN,
     );
-    let _ = outatime::diagnostics::render::json_lines("x.scenario", text, &checked.diagnostics);
+    let _ = outatime::render::json_lines("x.scenario", text, &checked.diagnostics);
     for d in &checked.diagnostics {
         assert!(
             d.span.start <= d.span.end && d.span.end <= text.len(),
@@ -156,11 +156,11 @@ fn a_ten_megabyte_line_ends_in_diagnostics() {
     text.push_str("\" }\n");
     let checked = outatime::check_text(&text, Path::new("."));
     assert!(checked.has_errors(), "a 10 MB table name is refused");
-    let rendered = outatime::diagnostics::render::human(
+    let rendered = outatime::render::human(
         "big.scenario",
         &text,
         &checked.diagnostics,
-        outatime::diagnostics::render::Style::PLAIN,
+        outatime::render::Style::PLAIN,
     );
     assert!(
         rendered.len() < 10_000,
@@ -197,7 +197,7 @@ fn huge_numbers_and_many_statements_end_in_diagnostics() {
 /// records: a mutation may ask for billions).
 #[test]
 fn mutated_valid_scenarios_compile_without_panicking() {
-    use outatime::compile::stream::{Catalog, Record, Sink};
+    use outatime::{Catalog, Record, Sink};
     struct Bounded(u64);
     impl Sink for Bounded {
         fn record(&mut self, _: &Record, _: &Catalog) -> std::io::Result<()> {
@@ -229,7 +229,7 @@ fn mutated_valid_scenarios_compile_without_panicking() {
             let text = mutate(SEEDS[seed], &edits);
             let checked = outatime::check_text(&text, &dir);
             if let Some(scenario) = checked.scenario
-                && let Ok(prepared) = outatime::compile::prepare(&scenario, Default::default())
+                && let Ok(prepared) = outatime::prepare(&scenario, Default::default())
             {
                 compiled.set(compiled.get() + 1);
                 let _ = prepared.run(anchor, &mut Bounded(0));

@@ -102,7 +102,7 @@ fn every_record_written_reads_back_from_moto_in_both_layouts() {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let ms = outatime::lang::literal::parse_timestamp(v["time"].as_str().unwrap())
+            let ms = outatime::parse_timestamp(v["time"].as_str().unwrap())
                 .unwrap()
                 .0
                 / 1_000_000;

@@ -194,7 +194,7 @@ fn assert_rows(got: &[Row], expected: &[Row]) {
 }
 
 fn time_ns(text: &str) -> i64 {
-    outatime::lang::literal::parse_timestamp(text).unwrap().0
+    outatime::parse_timestamp(text).unwrap().0
 }
 
 /// RFC 3339 with milliseconds, as outatime writes times.

@@ -18,17 +18,17 @@ use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 
 /// The file `apply` looks for in the working folder.
-pub const CONFIG_FILE: &str = "outatime.yaml";
+pub(crate) const CONFIG_FILE: &str = "outatime.yaml";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     pub targets: BTreeMap<String, TargetConfig>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum TargetConfig {
+pub(crate) enum TargetConfig {
     /// JSON lines, one file a table, in `directory`.
     File { directory: String },
     /// Timestream for LiveAnalytics.

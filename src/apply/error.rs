@@ -87,7 +87,7 @@ pub enum ApplyError {
 }
 
 /// Rejections and problems an error shows; `--report` has all of them.
-pub const SHOWN: usize = 10;
+pub(crate) const SHOWN: usize = 10;
 
 impl ApplyErrorKind {
     pub fn code(self) -> &'static str {

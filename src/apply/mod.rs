@@ -12,15 +12,15 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-pub mod config;
-pub mod error;
-pub mod progress;
-pub mod report;
-pub mod shard;
-pub mod timestream;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod progress;
+pub(crate) mod report;
+pub(crate) mod shard;
+pub(crate) mod timestream;
 
-pub use report::{
-    Applied, ApplyReport, ConcurrencyReport, Outcome, RejectionReport, Signal, TableReport,
+pub(crate) use report::{
+    Applied, ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport,
 };
 
 use crate::commands::{Failure, Loaded};
@@ -30,10 +30,10 @@ use error::ApplyError;
 use shard::{Shard, Sharded};
 
 /// Where the embedded default target writes, relative to the working folder.
-pub const DEFAULT_DIRECTORY: &str = "outatime-out";
+pub(crate) const DEFAULT_DIRECTORY: &str = "outatime-out";
 
 /// Exit code for a target that failed (a file that could not be written).
-pub const TARGET_FAILURE: u8 = 3;
+pub(crate) const TARGET_FAILURE: u8 = 3;
 
 /// One JSON-lines file a table, switched as the sorted stream moves on.
 struct Files {
@@ -98,7 +98,7 @@ impl Sink for Files {
 /// Writes the record stream for `anchor` to `directory`, one file a table;
 /// with `shard`, only that shard's series. A dry run counts and writes
 /// nothing.
-pub fn apply_to_files(
+pub(crate) fn apply_to_files(
     loaded: &Loaded,
     anchor: i64,
     directory: &Path,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-pub struct Progress {
+pub(crate) struct Progress {
     total: u64,
     started: Instant,
     terminal: bool,
@@ -16,7 +16,7 @@ pub struct Progress {
 
 impl Progress {
     /// For an apply of `total` records.
-    pub fn new(total: u64) -> Progress {
+    pub(crate) fn new(total: u64) -> Progress {
         Progress {
             total,
             started: Instant::now(),
@@ -49,7 +49,7 @@ impl Progress {
     }
 
     /// Called twice a second.
-    pub fn update(&mut self, written: u64, batches: u64, next_due: Option<i64>) {
+    pub(crate) fn update(&mut self, written: u64, batches: u64, next_due: Option<i64>) {
         let line = self.line(written, batches, next_due);
         if self.terminal {
             let percent = (written * 100).checked_div(self.total).unwrap_or(100);
@@ -69,13 +69,13 @@ impl Progress {
     }
 
     /// A message between updates; on a terminal, under the bar.
-    pub fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         self.clear();
         eprintln!("{text}");
     }
 
     /// Clears the bar, before the summary.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         if self.drawn {
             eprint!("\r\x1b[2K");
             self.drawn = false;

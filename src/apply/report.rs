@@ -11,7 +11,7 @@ use crate::commands::Failure;
 
 /// How an apply ended, as the report's `outcome` says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Written,
     DryRun,
     /// A resume whose journal says every batch was written.
@@ -70,7 +70,7 @@ impl fmt::Display for Signal {
 
 /// What an apply did, for `--report FILE.json` and the summary.
 #[derive(Serialize, Debug)]
-pub struct ApplyReport {
+pub(crate) struct ApplyReport {
     pub target: String,
     pub anchor: String,
     /// The plan's stream digest: which records these are, whatever the anchor.
@@ -106,7 +106,7 @@ pub struct ApplyReport {
 impl ApplyReport {
     /// The report of an apply that began at `started`: totals and rates
     /// follow from the tables.
-    pub fn new(
+    pub(crate) fn new(
         target: String,
         anchor: i64,
         stream_digest: String,
@@ -140,7 +140,7 @@ impl ApplyReport {
     }
 
     /// Duration and rate as of now.
-    pub fn finish_timing(&mut self) {
+    pub(crate) fn finish_timing(&mut self) {
         let seconds = self.started.elapsed().as_secs_f64();
         self.duration_seconds = seconds;
         self.records_per_second = if seconds > 0.0 {
@@ -152,7 +152,7 @@ impl ApplyReport {
 }
 
 #[derive(Serialize, Debug, Default)]
-pub struct TableReport {
+pub(crate) struct TableReport {
     /// The file written (file targets).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub file: String,
@@ -167,7 +167,7 @@ pub struct TableReport {
 
 /// How the number of requests in flight went.
 #[derive(Serialize, Debug)]
-pub struct ConcurrencyReport {
+pub(crate) struct ConcurrencyReport {
     /// `--concurrency`.
     pub max: usize,
     pub lowest: usize,
@@ -190,7 +190,7 @@ pub struct RejectionReport {
 
 /// An apply's report, and why it failed if it did: a report is written
 /// either way, so a failed apply says exactly what it wrote.
-pub struct Applied {
+pub(crate) struct Applied {
     pub report: ApplyReport,
     pub failure: Option<Failure>,
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use crate::compile::stream::{Catalog, Record, Sink};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
+pub(crate) struct Shard {
     /// 0-based: `--shard 1/3` is index 0.
     pub index: u64,
     pub count: u64,
@@ -18,10 +18,10 @@ pub struct Shard {
 
 impl Shard {
     /// Every series: no `--shard`.
-    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+    pub(crate) const WHOLE: Shard = Shard { index: 0, count: 1 };
 
     /// `K/N` with 1 ≤ K ≤ N; the error says what was wrong.
-    pub fn parse(text: &str) -> Result<Shard, String> {
+    pub(crate) fn parse(text: &str) -> Result<Shard, String> {
         let (k, n) = text
             .split_once('/')
             .ok_or_else(|| format!("`{text}` is not K/N (write e.g. `--shard 2/4`)"))?;
@@ -42,20 +42,20 @@ impl Shard {
     }
 
     /// Whether the series with this key belongs to the shard.
-    pub fn takes(self, key: u64) -> bool {
+    pub(crate) fn takes(self, key: u64) -> bool {
         // The series key is an FNV-1a hash, whose low bits follow only the
         // low bits of each byte: unmixed, `key % 4` would put series that
         // differ in one letter into the same shard.
         crate::compile::random::mix(key) % self.count == self.index
     }
 
-    pub fn is_whole(self) -> bool {
+    pub(crate) fn is_whole(self) -> bool {
         self.count == 1
     }
 
     /// What names a shard's files apart, so that shards can share a folder:
     /// `.shard-K-of-N`, or nothing for the whole.
-    pub fn file_suffix(self) -> String {
+    pub(crate) fn file_suffix(self) -> String {
         if self.is_whole() {
             String::new()
         } else {
@@ -71,7 +71,7 @@ impl fmt::Display for Shard {
 }
 
 /// Passes on only the records of the shard's series.
-pub struct Sharded<S> {
+pub(crate) struct Sharded<S> {
     pub shard: Shard,
     pub inner: S,
 }

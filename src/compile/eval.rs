@@ -11,7 +11,7 @@ use crate::validate::model::{MeasureType, Model, Scalar, Term};
 /// A model bound to one series and measure: everything needed to produce
 /// its value at any instant of its schedule.
 #[derive(Clone, Debug)]
-pub struct MeasureEval {
+pub(crate) struct MeasureEval {
     /// The measure's index in its table's catalogue.
     pub measure: u16,
     pub ty: MeasureType,
@@ -23,7 +23,7 @@ pub struct MeasureEval {
 }
 
 #[derive(Clone, Debug)]
-pub enum TermEval {
+pub(crate) enum TermEval {
     Synthetic {
         term: Term,
         key: Key,
@@ -35,7 +35,7 @@ pub enum TermEval {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Learned {
+pub(crate) struct Learned {
     pub to_learned: i64,
     /// The learned window's end: trend and season are measured from it.
     pub origin: i64,
@@ -49,7 +49,7 @@ pub struct Learned {
 }
 
 #[derive(Clone, Debug)]
-pub struct Seasonal {
+pub(crate) struct Seasonal {
     pub period: i64,
     pub bucket: i64,
     pub means: Vec<f64>,
@@ -65,7 +65,7 @@ impl Seasonal {
 
 impl MeasureEval {
     /// The value at τ (an offset from `now` or an instant, in ns).
-    pub fn value(&mut self, tau: i64) -> Value {
+    pub(crate) fn value(&mut self, tau: i64) -> Value {
         match self.ty {
             MeasureType::Double | MeasureType::Bigint => {
                 let mut sum = 0.0;
@@ -194,7 +194,7 @@ fn scalar_f64(s: &Scalar) -> f64 {
     }
 }
 
-pub fn scalar_value(s: &Scalar) -> Value {
+pub(crate) fn scalar_value(s: &Scalar) -> Value {
     match s {
         Scalar::Double(v) => Value::Double(*v),
         Scalar::Bigint(v) => Value::Bigint(*v),
@@ -205,7 +205,7 @@ pub fn scalar_value(s: &Scalar) -> Value {
 
 /// Synthetic terms of a model, keyed for one series and measure; learned
 /// terms are left out (see `fit`).
-pub fn synthetic_terms(model: &Model, key: Key) -> Vec<TermEval> {
+pub(crate) fn synthetic_terms(model: &Model, key: Key) -> Vec<TermEval> {
     model
         .terms
         .iter()
@@ -226,7 +226,7 @@ pub fn synthetic_terms(model: &Model, key: Key) -> Vec<TermEval> {
 
 /// Why a series could not be fitted.
 #[derive(Clone, Debug, PartialEq)]
-pub enum FitError {
+pub(crate) enum FitError {
     /// `trend` needs two distinct instants.
     TooFewPoints(usize),
 }
@@ -234,7 +234,7 @@ pub enum FitError {
 /// Fits the learned terms of `model` on `points` (instant, value), sorted by
 /// instant. Terms are fitted in order, each on what the previous leave:
 /// trend, then seasonal, then `mean`/`last`.
-pub fn fit(
+pub(crate) fn fit(
     model: &Model,
     points: &[(i64, Value)],
     origin: i64,

@@ -7,7 +7,7 @@ use crate::lang::literal::{Duration, Instant};
 use crate::validate::model::{Anomaly, Scenario, TimePoint};
 
 /// One anomaly on one series.
-pub struct Label<'a> {
+pub(crate) struct Label<'a> {
     pub anomaly: &'a Anomaly,
     pub table: &'a TableCatalog,
     pub series: &'a SeriesInfo,
@@ -19,7 +19,11 @@ pub struct Label<'a> {
 
 /// The labels of a run's hits, sorted by the anomaly's line, then by the
 /// series' dimensions.
-pub fn labels<'a>(scenario: &'a Scenario, catalog: &'a Catalog, hits: &[Hit]) -> Vec<Label<'a>> {
+pub(crate) fn labels<'a>(
+    scenario: &'a Scenario,
+    catalog: &'a Catalog,
+    hits: &[Hit],
+) -> Vec<Label<'a>> {
     let mut labels: Vec<Label<'a>> = hits
         .iter()
         .map(|hit| {

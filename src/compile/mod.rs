@@ -6,20 +6,20 @@
 //! the records, in order, through the anomalies into a sink. `plan.rs`
 //! summarises one run into the reviewable plan.
 
-pub mod error;
-pub mod eval;
-pub mod labels;
+pub(crate) mod error;
+pub(crate) mod eval;
+pub(crate) mod labels;
 mod math;
-pub mod output;
+pub(crate) mod output;
 mod pipeline;
 mod place;
-pub mod plan;
-pub mod random;
-pub mod record;
+pub(crate) mod plan;
+pub(crate) mod random;
+pub(crate) mod record;
 mod select;
-pub mod stream;
+pub(crate) mod stream;
 
-pub use error::{CompileError, Conflict, SerializeError};
+pub(crate) use error::{CompileError, Conflict, SerializeError};
 use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
 
@@ -359,7 +359,6 @@ impl Prepared {
                 let start = a.at.at(anchor);
                 AnomalyRun {
                     kind: a.kind.clone(),
-                    line: a.line,
                     table: a.table,
                     measure: a.measure,
                     start,
@@ -420,7 +419,7 @@ fn step_source(step: &Step) -> Option<&str> {
 }
 
 /// `{device_id="fridge-7", site="oslo-1"}`: a series in messages.
-pub fn series_text(dims: &[(String, String)]) -> String {
+pub(crate) fn series_text(dims: &[(String, String)]) -> String {
     let inner: Vec<String> = dims.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
     format!("{{{}}}", inner.join(", "))
 }

@@ -123,7 +123,7 @@ impl<W: Write> Sink for JsonLines<W> {
 /// The canonical stream digest: blake3 over each record's JSON line,
 /// prefixed with `R` (placed relative to `now`) or `A` (at a recorded
 /// instant), with the run's anchor at the epoch.
-pub struct Digest {
+pub(crate) struct Digest {
     hasher: blake3::Hasher,
     buffer: Vec<u8>,
     fragments: Fragments,
@@ -131,7 +131,7 @@ pub struct Digest {
 }
 
 impl Digest {
-    pub fn new(catalog: &Catalog) -> Self {
+    pub(crate) fn new(catalog: &Catalog) -> Self {
         Digest {
             hasher: blake3::Hasher::new(),
             buffer: Vec::with_capacity(512),
@@ -140,7 +140,7 @@ impl Digest {
         }
     }
 
-    pub fn finish(&self) -> String {
+    pub(crate) fn finish(&self) -> String {
         format!("blake3:{}", self.hasher.finalize().to_hex())
     }
 }
@@ -158,7 +158,7 @@ impl Sink for Digest {
 
 /// The record stream as CSV: `table,time`, then every dimension and every
 /// measure of any table (sorted), empty where a record has none.
-pub struct Csv<W: Write> {
+pub(crate) struct Csv<W: Write> {
     out: W,
     buffer: Vec<u8>,
     /// Column of each table's measures.
@@ -170,7 +170,7 @@ pub struct Csv<W: Write> {
 }
 
 impl<W: Write> Csv<W> {
-    pub fn new(out: W, catalog: &Catalog) -> Self {
+    pub(crate) fn new(out: W, catalog: &Catalog) -> Self {
         let mut dims: Vec<&str> = catalog
             .tables
             .iter()
@@ -215,7 +215,7 @@ impl<W: Write> Csv<W> {
         }
     }
 
-    pub fn finish(mut self) -> std::io::Result<W> {
+    pub(crate) fn finish(mut self) -> std::io::Result<W> {
         if !self.header_written {
             write_row(&mut self.buffer, self.header.iter().map(|h| h.as_bytes()));
         }
@@ -266,26 +266,26 @@ impl<W: Write> Sink for Csv<W> {
 
 /// The formats `records` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecordFormat {
+pub(crate) enum RecordFormat {
     Jsonl,
     Csv,
 }
 
 /// The record stream in the format asked for.
-pub enum RecordWriter<W: Write> {
+pub(crate) enum RecordWriter<W: Write> {
     Jsonl(JsonLines<W>),
     Csv(Csv<W>),
 }
 
 impl<W: Write> RecordWriter<W> {
-    pub fn new(format: RecordFormat, out: W, catalog: &Catalog) -> Self {
+    pub(crate) fn new(format: RecordFormat, out: W, catalog: &Catalog) -> Self {
         match format {
             RecordFormat::Jsonl => RecordWriter::Jsonl(JsonLines::new(out, catalog)),
             RecordFormat::Csv => RecordWriter::Csv(Csv::new(out, catalog)),
         }
     }
 
-    pub fn finish(self) -> std::io::Result<W> {
+    pub(crate) fn finish(self) -> std::io::Result<W> {
         match self {
             RecordWriter::Jsonl(sink) => sink.finish(),
             RecordWriter::Csv(sink) => sink.finish(),

@@ -15,7 +15,7 @@ use crate::validate::model::{
     SourceKind, Step, Term, TimePoint,
 };
 
-pub const FORMAT: &str = "outatime-plan/1";
+pub(crate) const FORMAT: &str = "outatime-plan/1";
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -129,7 +129,7 @@ pub struct LabelPlan {
 
 /// Summarises a run (at anchor 0) as it streams by.
 #[derive(Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// By (table, series).
     series: BTreeMap<(u16, u32), SeriesStats>,
     /// Records by step line.
@@ -191,7 +191,7 @@ impl Sink for Summary {
 }
 
 /// Both sinks at once.
-pub struct Tee<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
+pub(crate) struct Tee<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
 
 impl Sink for Tee<'_> {
     fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
@@ -201,7 +201,7 @@ impl Sink for Tee<'_> {
 }
 
 /// What `plan` needs besides the run.
-pub struct PlanInputs<'a> {
+pub(crate) struct PlanInputs<'a> {
     pub scenario: &'a Scenario,
     pub scenario_file: String,
     pub scenario_digest: String,
@@ -211,7 +211,7 @@ pub struct PlanInputs<'a> {
     pub stream_digest: String,
 }
 
-pub fn build(inputs: PlanInputs<'_>) -> Plan {
+pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
     let PlanInputs {
         scenario,
         prepared,
@@ -383,7 +383,7 @@ fn kind_words(kind: &AnomalyKind) -> String {
 }
 
 /// `now-1d`, `now`, `now+15m` for offsets; RFC 3339 for instants.
-pub fn time_words(time: i64, relative: bool) -> String {
+pub(crate) fn time_words(time: i64, relative: bool) -> String {
     if relative {
         offset_words(time)
     } else {
@@ -391,7 +391,7 @@ pub fn time_words(time: i64, relative: bool) -> String {
     }
 }
 
-pub fn offset_words(offset: i64) -> String {
+pub(crate) fn offset_words(offset: i64) -> String {
     match offset {
         0 => "now".into(),
         n if n > 0 => format!("now+{}", Duration(n)),
@@ -399,7 +399,7 @@ pub fn offset_words(offset: i64) -> String {
     }
 }
 
-pub fn point_words(p: TimePoint) -> String {
+pub(crate) fn point_words(p: TimePoint) -> String {
     match p {
         TimePoint::Relative(d) => offset_words(d.0),
         TimePoint::Absolute(i) => i.to_string(),
@@ -432,7 +432,7 @@ fn shift_words(s: &Shift) -> Option<String> {
     }
 }
 
-pub fn schedule_words(s: &Schedule) -> String {
+pub(crate) fn schedule_words(s: &Schedule) -> String {
     format!(
         "{} .. {} every {}",
         point_words(s.start),
@@ -451,7 +451,7 @@ fn scalar_words(s: &Scalar) -> String {
 }
 
 /// A model with every default written out.
-pub fn model_words(m: &Model) -> String {
+pub(crate) fn model_words(m: &Model) -> String {
     let terms: Vec<String> = m
         .terms
         .iter()
@@ -588,6 +588,6 @@ pub fn to_yaml(plan: &Plan) -> Result<String, super::SerializeError> {
     Ok(out)
 }
 
-pub fn from_yaml(text: &str) -> Result<Plan, String> {
+pub(crate) fn from_yaml(text: &str) -> Result<Plan, String> {
     yaml_serde::from_str(text).map_err(|e| e.to_string())
 }

@@ -36,7 +36,7 @@ impl Value {
 
 /// Shortest round-trip form; the stream never holds NaN or infinities (the
 /// compiler refuses them), but JSON has no word for them, so `null`.
-pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
         out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
     } else {
@@ -44,7 +44,7 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) {
     }
 }
 
-pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let mut start = 0;
     let bytes = s.as_bytes();
@@ -76,7 +76,7 @@ pub fn write_time(out: &mut Vec<u8>, nanos: i64) {
 }
 
 /// [`write_time`] as a `String`, for messages and reports.
-pub fn time_string(nanos: i64) -> String {
+pub(crate) fn time_string(nanos: i64) -> String {
     let mut out = Vec::with_capacity(30);
     write_time(&mut out, nanos);
     String::from_utf8(out).unwrap_or_default()
@@ -85,13 +85,13 @@ pub fn time_string(nanos: i64) -> String {
 /// Writes times, remembering the last day's `YYYY-MM-DDT`: a stream's
 /// records mostly share their day.
 #[derive(Default)]
-pub struct TimeWriter {
+pub(crate) struct TimeWriter {
     day: Option<i64>,
     prefix: [u8; 11],
 }
 
 impl TimeWriter {
-    pub fn write(&mut self, out: &mut Vec<u8>, nanos: i64) {
+    pub(crate) fn write(&mut self, out: &mut Vec<u8>, nanos: i64) {
         let secs = nanos.div_euclid(1_000_000_000);
         let sub = nanos.rem_euclid(1_000_000_000);
         let days = secs.div_euclid(86_400);

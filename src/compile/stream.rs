@@ -61,7 +61,7 @@ pub struct Record {
 }
 
 /// Where a step's records come from.
-pub enum Cursor<'a> {
+pub(crate) enum Cursor<'a> {
     /// Instants of a schedule × series, values computed on demand
     /// (`generate`, `extrapolate`).
     Grid(GridCursor),
@@ -69,7 +69,7 @@ pub enum Cursor<'a> {
     Listed(ListedCursor<'a>),
 }
 
-pub struct GridCursor {
+pub(crate) struct GridCursor {
     pub table: u16,
     pub line: usize,
     pub relative: bool,
@@ -82,16 +82,16 @@ pub struct GridCursor {
     pub si: usize,
 }
 
-pub struct GridSeries {
+pub(crate) struct GridSeries {
     pub rank: u32,
     pub measures: Vec<MeasureEval>,
 }
 
 /// (τ, series rank, measures sorted by id).
 /// (τ, series rank, start and length of its run in the cursor's values).
-pub type ListedItem = (i64, u32, u32, u16);
+pub(crate) type ListedItem = (i64, u32, u32, u16);
 
-pub struct ListedCursor<'a> {
+pub(crate) struct ListedCursor<'a> {
     pub table: u16,
     pub line: usize,
     pub relative: bool,
@@ -169,7 +169,7 @@ fn at(tau: i64, relative: bool, anchor: i64) -> i64 {
 
 /// Two steps gave one measure of one series at one instant different values.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     pub measure: u16,
     pub first_line: usize,
     pub second_line: usize,
@@ -196,9 +196,8 @@ fn add_measure(into: &mut Record, m: u16, v: Value, line: usize) -> Result<(), C
 }
 
 /// An anomaly bound to an anchor and resolved to catalogue indices.
-pub struct AnomalyRun {
+pub(crate) struct AnomalyRun {
     pub kind: AnomalyKind,
-    pub line: usize,
     pub table: u16,
     /// `None`: the whole record.
     pub measure: Option<u16>,
@@ -234,14 +233,14 @@ impl<S: Sink + ?Sized> Sink for &mut S {
 }
 
 #[derive(Debug)]
-pub enum StreamError {
+pub(crate) enum StreamError {
     Conflict(Box<(Record, Conflict)>),
     Io(std::io::Error),
 }
 
 /// Runs every cursor to the end, in stream order, through the anomalies
 /// into `sink`. Returns where each anomaly hit, by (anomaly, table, series).
-pub fn run(
+pub(crate) fn run(
     catalog: &Catalog,
     mut cursors: Vec<Cursor<'_>>,
     anomalies: &[AnomalyRun],

@@ -3,7 +3,7 @@
 
 pub(crate) use kind::DiagnosticKind;
 
-pub mod kind;
+pub(crate) mod kind;
 pub mod render;
 pub(crate) mod suggest;
 

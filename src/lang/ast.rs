@@ -4,31 +4,31 @@
 //! validator (`validate`) decides what they mean. Nothing here is checked
 //! beyond the shape the grammar enforces.
 
-pub use crate::diagnostics::Span;
+pub(crate) use crate::diagnostics::Span;
 use crate::diagnostics::kind::Clause;
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Spanned<T> {
+pub(crate) struct Spanned<T> {
     pub value: T,
     pub span: Span,
 }
 
 impl<T> Spanned<T> {
-    pub fn new(value: T, span: Span) -> Self {
+    pub(crate) fn new(value: T, span: Span) -> Self {
         Spanned { value, span }
     }
 }
 
-pub type Name = Spanned<String>;
+pub(crate) type Name = Spanned<String>;
 
 /// A literal as written (a number, duration or timestamp); the validator
 /// reads it, so that a bad one is reported with everything else.
-pub type Lit = Spanned<String>;
+pub(crate) type Lit = Spanned<String>;
 
 /// `now`, `now + 15m`, `2024-03-12T08:00Z - 1d`.
 #[derive(Clone, Debug)]
-pub struct TimeExpr {
+pub(crate) struct TimeExpr {
     pub base: TimeBase,
     /// `+` (true) or `-` (false) and the duration.
     pub offset: Option<(bool, Lit)>,
@@ -36,14 +36,14 @@ pub struct TimeExpr {
 }
 
 #[derive(Clone, Debug)]
-pub enum TimeBase {
+pub(crate) enum TimeBase {
     Now,
     Timestamp(Lit),
 }
 
 /// An argument or parameter value: `12.5`, `24h`, `"text"`, `true`.
 #[derive(Clone, Debug)]
-pub enum ValueSyntax {
+pub(crate) enum ValueSyntax {
     Number(Lit),
     Duration(Lit),
     String(Spanned<String>),
@@ -51,7 +51,7 @@ pub enum ValueSyntax {
 }
 
 impl ValueSyntax {
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         match self {
             ValueSyntax::Number(l) | ValueSyntax::Duration(l) | ValueSyntax::String(l) => l.span,
             ValueSyntax::Bool(b) => b.span,
@@ -60,12 +60,12 @@ impl ValueSyntax {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct File {
+pub(crate) struct File {
     pub statements: Vec<Statement>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Statement {
+pub(crate) struct Statement {
     pub kind: StatementKind,
     /// The whole statement, header to closing brace.
     pub span: Span,
@@ -77,7 +77,7 @@ pub struct Statement {
 }
 
 #[derive(Clone, Debug)]
-pub enum StatementKind {
+pub(crate) enum StatementKind {
     Scenario(Spanned<String>),
     Seed(Lit),
     AnchorAlign(Lit),
@@ -90,7 +90,7 @@ pub enum StatementKind {
 }
 
 #[derive(Clone, Debug)]
-pub struct Source {
+pub(crate) struct Source {
     pub name: Name,
     pub kind: Name,
     pub path: Spanned<String>,
@@ -98,7 +98,7 @@ pub struct Source {
 }
 
 #[derive(Clone, Debug)]
-pub enum SourceClause {
+pub(crate) enum SourceClause {
     Time {
         span: Span,
         column: Name,
@@ -119,25 +119,25 @@ pub enum SourceClause {
 }
 
 #[derive(Clone, Debug)]
-pub enum TimeFormatSyntax {
+pub(crate) enum TimeFormatSyntax {
     Strftime(Spanned<String>),
     Word(Name),
 }
 
 #[derive(Clone, Debug)]
-pub struct MeasureDecl {
+pub(crate) struct MeasureDecl {
     pub name: Name,
     pub ty: Name,
 }
 
 #[derive(Clone, Debug)]
-pub struct Table {
+pub(crate) struct Table {
     pub name: Name,
     pub clauses: Vec<TableClause>,
 }
 
 #[derive(Clone, Debug)]
-pub enum TableClause {
+pub(crate) enum TableClause {
     Name(Spanned<String>),
     Layout(Name),
     MeasureName(Spanned<String>),
@@ -146,27 +146,31 @@ pub enum TableClause {
 
 /// `DIM == "v"`, `DIM != "v"`, `DIM in ["a", "b"]`.
 #[derive(Clone, Debug)]
-pub struct Condition {
+pub(crate) struct Condition {
     pub dimension: Name,
     pub test: ConditionTest,
+    #[expect(
+        dead_code,
+        reason = "every node keeps its span, for the diagnostics and rewrites that will point at it"
+    )]
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
-pub enum ConditionTest {
+pub(crate) enum ConditionTest {
     Equals(Spanned<String>),
     NotEquals(Spanned<String>),
     In(Vec<Spanned<String>>),
 }
 
 #[derive(Clone, Debug)]
-pub struct Assignment {
+pub(crate) struct Assignment {
     pub dimension: Name,
     pub value: Spanned<String>,
 }
 
 #[derive(Clone, Debug)]
-pub enum ShiftSyntax {
+pub(crate) enum ShiftSyntax {
     StartTo(TimeExpr),
     EndTo(TimeExpr),
     By(Lit),
@@ -174,7 +178,7 @@ pub enum ShiftSyntax {
 }
 
 #[derive(Clone, Debug)]
-pub struct TimeRange {
+pub(crate) struct TimeRange {
     pub start: TimeExpr,
     pub end: TimeExpr,
     pub span: Span,
@@ -182,7 +186,7 @@ pub struct TimeRange {
 
 /// `from A to B every S` or `from A for D every S`.
 #[derive(Clone, Debug)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     pub start: TimeExpr,
     pub end: ScheduleEnd,
     pub every: Lit,
@@ -190,20 +194,28 @@ pub struct Schedule {
 }
 
 #[derive(Clone, Debug)]
-pub enum ScheduleEnd {
+pub(crate) enum ScheduleEnd {
     To(TimeExpr),
     For(Lit),
 }
 
 /// A clause that replay, generate and extrapolate blocks share some of.
 #[derive(Clone, Debug)]
-pub enum StepClause {
+pub(crate) enum StepClause {
     Window(TimeRange),
     Learn(TimeRange),
+    #[expect(
+        dead_code,
+        reason = "every node keeps its span, for the diagnostics and rewrites that will point at it"
+    )]
     Where(Vec<Condition>, Span),
     Shift(Spanned<ShiftSyntax>),
     Speed(Lit),
     Measures(Vec<Name>),
+    #[expect(
+        dead_code,
+        reason = "every node keeps its span, for the diagnostics and rewrites that will point at it"
+    )]
     Set(Vec<Assignment>, Span),
     Series(Vec<Assignment>, Span),
     Schedule(Schedule),
@@ -214,7 +226,7 @@ pub enum StepClause {
 
 impl StepClause {
     /// Which clause this is; `None` for a word no clause starts with.
-    pub fn clause(&self) -> Option<Clause> {
+    pub(crate) fn clause(&self) -> Option<Clause> {
         Some(match self {
             StepClause::Window(_) => Clause::Window,
             StepClause::Learn(_) => Clause::Learn,
@@ -233,28 +245,32 @@ impl StepClause {
 }
 
 #[derive(Clone, Debug)]
-pub struct GeneratedMeasure {
+pub(crate) struct GeneratedMeasure {
     pub name: Name,
     pub ty: Name,
     pub model: ModelSyntax,
+    #[expect(
+        dead_code,
+        reason = "every node keeps its span, for the diagnostics and rewrites that will point at it"
+    )]
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
-pub struct Replay {
+pub(crate) struct Replay {
     pub source: Name,
     pub table: Name,
     pub clauses: Vec<Spanned<StepClause>>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Generate {
+pub(crate) struct Generate {
     pub table: Name,
     pub clauses: Vec<Spanned<StepClause>>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Extrapolate {
+pub(crate) struct Extrapolate {
     pub source: Name,
     pub measure: Name,
     pub table: Name,
@@ -262,14 +278,18 @@ pub struct Extrapolate {
 }
 
 #[derive(Clone, Debug)]
-pub struct ModelSyntax {
+pub(crate) struct ModelSyntax {
     pub terms: Vec<TermSyntax>,
     pub clamp: Option<(Lit, Lit, Span)>,
+    #[expect(
+        dead_code,
+        reason = "every node keeps its span, for the diagnostics and rewrites that will point at it"
+    )]
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
-pub struct TermSyntax {
+pub(crate) struct TermSyntax {
     pub name: Name,
     /// `None` for a bare term such as `trend`; `Some` for `f(...)`.
     pub args: Option<Vec<Arg>>,
@@ -277,14 +297,14 @@ pub struct TermSyntax {
 }
 
 #[derive(Clone, Debug)]
-pub struct Arg {
+pub(crate) struct Arg {
     pub name: Option<Name>,
     pub value: ValueSyntax,
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
-pub struct Anomaly {
+pub(crate) struct Anomaly {
     pub kind: Name,
     pub table: Name,
     pub measure: Option<Name>,
@@ -292,7 +312,7 @@ pub struct Anomaly {
 }
 
 #[derive(Clone, Debug)]
-pub enum AnomalyClause {
+pub(crate) enum AnomalyClause {
     Where(Vec<Condition>, Span),
     At {
         at: TimeExpr,
@@ -304,9 +324,13 @@ pub enum AnomalyClause {
 
 /// `magnitude 12.5`, `rate 0.5 per 1h`.
 #[derive(Clone, Debug)]
-pub struct AnomalyParam {
+pub(crate) struct AnomalyParam {
     pub name: Name,
     pub value: ValueSyntax,
     pub per: Option<Lit>,
+    #[expect(
+        dead_code,
+        reason = "every node keeps its span, for the diagnostics and rewrites that will point at it"
+    )]
     pub span: Span,
 }

@@ -99,7 +99,7 @@ impl LiteralError {
 }
 
 /// `15m`, `1h30m`, `-2h`, `+500ms`.
-pub fn parse_duration(text: &str) -> Result<Duration, LiteralError> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, LiteralError> {
     let (negative, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -143,13 +143,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, LiteralError> {
 
 /// A number as written: `42`, `-3.5`, `1e-3`, `1_000_000`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Number {
+pub(crate) struct Number {
     pub value: f64,
     /// The exact value when it was written as a whole number that fits i64.
     pub integer: Option<i64>,
 }
 
-pub fn parse_number(text: &str) -> Result<Number, LiteralError> {
+pub(crate) fn parse_number(text: &str) -> Result<Number, LiteralError> {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
     let value = f64::from_str(&clean).map_err(|_| LiteralError::NumberOutOfRange)?;
     if !value.is_finite() {
@@ -394,7 +394,7 @@ pub enum Ambiguous {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LocalTimeError {
+pub(crate) enum LocalTimeError {
     Nonexistent,
     Ambiguous,
     OutOfRange,
@@ -402,7 +402,7 @@ pub enum LocalTimeError {
 
 /// The instant a local wall-clock time in `tz` names, by the language's
 /// daylight-saving rules (RFC 9557 "compatible" by default).
-pub fn resolve_local(
+pub(crate) fn resolve_local(
     tz: &Tz,
     local: NaiveDateTime,
     nonexistent: Nonexistent,

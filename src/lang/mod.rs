@@ -2,9 +2,9 @@
 //! error as a diagnostic. The grammar's parser, the statement chunker, the
 //! tree builder, and the readers of literals and local times.
 
-pub mod ast;
+pub(crate) mod ast;
 mod ast_builder;
 mod chunks;
 mod grammar;
-pub mod literal;
-pub mod parser;
+pub(crate) mod literal;
+pub(crate) mod parser;

@@ -23,7 +23,7 @@ const MAX_RECOVERIES_PER_STATEMENT: usize = 32;
 /// the errors, and the names declared by statements that did not parse at
 /// all, so that the validator does not call them unknown.
 #[derive(Debug, Default)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub file: ast::File,
     pub diagnostics: Vec<Diagnostic>,
     pub losses: Losses,
@@ -32,7 +32,7 @@ pub struct Parsed {
 /// What statements that did not parse at all would have declared, so that
 /// the validator neither calls their names unknown nor reports follow-ons.
 #[derive(Debug, Default)]
-pub struct Losses {
+pub(crate) struct Losses {
     /// Sources and tables they declared.
     pub names: Vec<String>,
     /// A `scenario` statement was there.
@@ -41,7 +41,7 @@ pub struct Losses {
     pub writers: Vec<String>,
 }
 
-pub fn parse(text: &str) -> Parsed {
+pub(crate) fn parse(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut block_without_open_brace = false;
     for chunk in chunks::statement_chunks(text) {

@@ -7,7 +7,7 @@ use crate::compile::SerializeError;
 use crate::compile::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Marker {
+pub(crate) enum Marker {
     Added,
     Removed,
     Changed,
@@ -24,7 +24,7 @@ impl Marker {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Row {
+pub(crate) struct Row {
     pub section: &'static str,
     pub key: String,
     pub marker: Marker,
@@ -32,17 +32,17 @@ pub struct Row {
 }
 
 #[derive(Debug, Default)]
-pub struct PlanDiff {
+pub(crate) struct PlanDiff {
     pub rows: Vec<Row>,
     pub records: (u64, u64),
 }
 
 impl PlanDiff {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rows.is_empty() && self.records.0 == self.records.1
     }
 
-    pub fn render_text(&self) -> String {
+    pub(crate) fn render_text(&self) -> String {
         if self.is_empty() {
             return "no changes\n".into();
         }
@@ -66,7 +66,7 @@ impl PlanDiff {
         out
     }
 
-    pub fn render_markdown(&self) -> String {
+    pub(crate) fn render_markdown(&self) -> String {
         if self.is_empty() {
             return "**outatime plan**: no changes\n".into();
         }
@@ -99,7 +99,7 @@ fn count_change(old: u64, new: u64) -> String {
 type Section = BTreeMap<String, BTreeMap<String, String>>;
 
 /// Compares two plans section by section.
-pub fn diff(old: &Plan, new: &Plan) -> Result<PlanDiff, SerializeError> {
+pub(crate) fn diff(old: &Plan, new: &Plan) -> Result<PlanDiff, SerializeError> {
     let mut rows = Vec::new();
     let keyed = |plan: &Plan| -> Result<Section, SerializeError> {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();

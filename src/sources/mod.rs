@@ -31,7 +31,7 @@ use self::time::TimeParser;
 
 /// One record of source data: an instant, its series, its measures.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SourceRow {
+pub(crate) struct SourceRow {
     pub time: Instant,
     /// In the order of `Source::dimensions`; a missing or empty cell is `""`.
     pub dimensions: Vec<String>,
@@ -73,7 +73,7 @@ pub struct ReadSummary {
 
 /// Reads every row of `source`, calling `row` for each. The row is lent, not
 /// given: readers refill one buffer, so a steady read allocates nothing.
-pub fn read_rows(
+pub(crate) fn read_rows(
     source: &Source,
     options: ReadOptions,
     row: &mut dyn FnMut(&SourceRow),

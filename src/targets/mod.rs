@@ -2,19 +2,19 @@
 //! the target would refuse late. A target kind is a `NameRules`; validation
 //! and the compiler ask the rules, never a target by name.
 
-pub mod timestream;
+pub(crate) mod timestream;
 
 use crate::diagnostics::kind::NameKind;
 
 /// Why a target would refuse a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NameProblem {
+pub(crate) enum NameProblem {
     TooLong { bytes: usize, max: usize },
     Refused(String),
 }
 
 /// The names a kind of target accepts.
-pub trait NameRules {
+pub(crate) trait NameRules {
     /// What the target would refuse about a dimension, measure or table
     /// name, if anything.
     fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem>;
@@ -25,4 +25,4 @@ pub trait NameRules {
 
 /// The rules `check` and `plan` apply: Timestream's, the strictest of the
 /// targets, so that a scenario that checks can be written anywhere.
-pub const DEFAULT_RULES: &dyn NameRules = &timestream::Timestream;
+pub(crate) const DEFAULT_RULES: &dyn NameRules = &timestream::Timestream;

@@ -6,7 +6,7 @@ use super::{NameProblem, NameRules};
 use crate::diagnostics::kind::NameKind;
 
 /// Timestream for LiveAnalytics.
-pub struct Timestream;
+pub(crate) struct Timestream;
 
 impl NameRules for Timestream {
     fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem> {

@@ -31,7 +31,7 @@ const SOURCE_CLAUSES: &[Clause] = &[
 const TABLE_CLAUSES: &[Clause] = &[Clause::Name, Clause::Layout, Clause::MeasureName];
 
 /// The measure name of multi-measure records when a table names none.
-pub const DEFAULT_MEASURE_NAME: &str = "metrics";
+pub(super) const DEFAULT_MEASURE_NAME: &str = "metrics";
 
 impl Validator<'_> {
     pub(super) fn declarations(&mut self, file: &ast::File) -> Declared {

@@ -8,7 +8,7 @@
 
 mod anomalies;
 mod declarations;
-pub mod model;
+pub(crate) mod model;
 mod models;
 mod params;
 mod steps;
@@ -29,7 +29,7 @@ use model::{Filter, Scenario, Schedule, TimePoint, Window};
 
 /// The result of validation: the scenario when nothing is wrong, and the
 /// diagnostics (warnings may come with a scenario).
-pub struct Validated {
+pub(crate) struct Validated {
     pub scenario: Option<Scenario>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -37,7 +37,12 @@ pub struct Validated {
 /// Validates a parsed file. `base_dir` is the scenario file's folder, which
 /// source paths are relative to; `losses` tell what statements that did not
 /// parse would have declared (references to them are not reported).
-pub fn validate(file: &ast::File, text: &str, base_dir: &Path, losses: &Losses) -> Validated {
+pub(crate) fn validate(
+    file: &ast::File,
+    text: &str,
+    base_dir: &Path,
+    losses: &Losses,
+) -> Validated {
     let mut v = Validator {
         base_dir,
         diagnostics: Vec::new(),

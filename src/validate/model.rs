@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use crate::lang::literal::{Ambiguous, Nonexistent};
 use crate::lang::literal::{Duration, Instant};
 
-pub use crate::measure_type::MeasureType;
+pub(crate) use crate::measure_type::MeasureType;
 
 #[derive(Clone, Debug)]
 pub struct Scenario {

@@ -34,7 +34,7 @@ pub(super) struct Params<'a> {
 
 impl<'a> Params<'a> {
     /// The value given for `name`, if any.
-    pub fn value(&self, name: &str) -> Option<&'a ValueSyntax> {
+    pub(super) fn value(&self, name: &str) -> Option<&'a ValueSyntax> {
         self.given.get(name).map(|g| g.value)
     }
 }

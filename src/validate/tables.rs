@@ -25,7 +25,7 @@ pub(crate) struct Shape {
 
 impl Shape {
     /// A step that writes into `table` what cannot be known.
-    pub fn unknown(table: &str) -> Shape {
+    pub(super) fn unknown(table: &str) -> Shape {
         Shape {
             table: table.to_string(),
             open_measures: true,

@@ -17,13 +17,13 @@ use crate::compile::stream::{Catalog, Record as StreamRecord, Sink};
 use crate::validate::model::{Layout, MeasureType};
 
 /// The WriteRecords limit.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 
 const SECOND: i64 = 1_000_000_000;
 
 /// When records are sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pace {
+pub(crate) enum Pace {
     /// Everything now.
     Burst,
     /// Each record once its time is within `lead` nanoseconds of the wall
@@ -33,7 +33,7 @@ pub enum Pace {
 
 impl Pace {
     /// When a record may be sent, in wall-clock ns (`i64::MIN`: at once).
-    pub fn due(self, time: i64, delay: i64) -> i64 {
+    pub(crate) fn due(self, time: i64, delay: i64) -> i64 {
         match self {
             Pace::Burst => i64::MIN,
             // `late` means arriving after the record's own time, as a late
@@ -43,7 +43,7 @@ impl Pace {
         }
     }
 
-    pub fn words(self) -> String {
+    pub(crate) fn words(self) -> String {
         match self {
             Pace::Burst => "burst".into(),
             // Exact: the journal compares this text, and the lead decides
@@ -59,7 +59,7 @@ impl Pace {
 
 /// Where a record of a batch came from: for rejection reports.
 #[derive(Clone, Copy, Debug)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub time: i64,
     /// A `late` anomaly's delay, ns.
     pub delay: i64,
@@ -73,7 +73,7 @@ pub struct Origin {
 /// ([`Batch::request`]), so the producer stays light and a retry needs no
 /// copy kept aside.
 #[derive(Debug)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// The batch's number in the apply: what the journal records.
     pub index: u64,
     pub table: u16,
@@ -84,7 +84,7 @@ pub struct Batch {
 
 /// One Timestream record of a batch.
 #[derive(Debug)]
-pub struct Item {
+pub(crate) struct Item {
     pub origin: Origin,
     /// Multi layout: all measures; single: one.
     pub measures: Vec<(u16, Value)>,
@@ -92,12 +92,12 @@ pub struct Item {
 
 /// What building requests needs from the catalogue and the scenario,
 /// owned, to share with the sending tasks.
-pub struct Shapes {
+pub(crate) struct Shapes {
     pub version: i64,
     pub tables: Vec<TableShape>,
 }
 
-pub struct TableShape {
+pub(crate) struct TableShape {
     pub layout: Layout,
     /// The multi-measure record's measure name.
     pub measure_name: String,
@@ -108,7 +108,7 @@ pub struct TableShape {
 }
 
 impl Shapes {
-    pub fn new(catalog: &Catalog, layouts: &[(Layout, String)], version: i64) -> Shapes {
+    pub(crate) fn new(catalog: &Catalog, layouts: &[(Layout, String)], version: i64) -> Shapes {
         Shapes {
             version,
             tables: catalog
@@ -133,7 +133,7 @@ impl Shapes {
 impl Batch {
     /// The request's CommonAttributes (the Version and the dimensions every
     /// record shares) and records.
-    pub fn request(&self, shapes: &Shapes) -> (Record, Vec<Record>) {
+    pub(crate) fn request(&self, shapes: &Shapes) -> (Record, Vec<Record>) {
         let table = &shapes.tables[self.table as usize];
         let first = &table.dims[self.items[0].origin.series as usize];
         let mut shared: Vec<bool> = vec![true; first.len()];
@@ -220,7 +220,7 @@ struct Waiting {
 }
 
 /// A sink that cuts the stream into batches and hands them to `send`.
-pub struct Batcher<'a, F: FnMut(Batch) -> std::io::Result<()>> {
+pub(crate) struct Batcher<'a, F: FnMut(Batch) -> std::io::Result<()>> {
     send: F,
     layouts: &'a [Layout],
     pace: Pace,
@@ -238,7 +238,7 @@ pub struct Batcher<'a, F: FnMut(Batch) -> std::io::Result<()>> {
 }
 
 impl<'a, F: FnMut(Batch) -> std::io::Result<()>> Batcher<'a, F> {
-    pub fn new(
+    pub(crate) fn new(
         send: F,
         layouts: &'a [Layout],
         pace: Pace,
@@ -279,7 +279,7 @@ impl<'a, F: FnMut(Batch) -> std::io::Result<()>> Batcher<'a, F> {
     }
 
     /// Sends what is still open: at the end of the stream.
-    pub fn finish(&mut self) -> std::io::Result<()> {
+    pub(crate) fn finish(&mut self) -> std::io::Result<()> {
         self.flush_before(i64::MAX)
     }
 

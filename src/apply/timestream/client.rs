@@ -32,7 +32,7 @@ impl From<Retention> for Window {
 
 /// A table as the target knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableState {
+pub(crate) enum TableState {
     Missing,
     Present(Window),
 }
@@ -41,7 +41,7 @@ pub enum TableState {
 /// endpoint discovery, whose reload task runs for the apply's lifetime.
 /// Every attempt times out after `timeout`; outatime retries batches itself
 /// (and counts the retries), so the SDK's own retries are off.
-pub async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Client, String> {
+pub(crate) async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Client, String> {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(target.region.clone()))
         .retry_config(aws_config::retry::RetryConfig::disabled())
@@ -72,7 +72,7 @@ pub async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Clie
 }
 
 /// The code and message of an SDK error, or its chain of causes.
-pub fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E) -> String {
+pub(crate) fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E) -> String {
     match error.code() {
         Some(code) => format!("{code}: {}", error.message().unwrap_or("(no message)")),
         None => causes(error),
@@ -80,7 +80,7 @@ pub fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E) -> Str
 }
 
 /// An error and its causes, on one line.
-pub fn causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(c) = cause {
@@ -93,7 +93,7 @@ pub fn causes(error: &dyn std::error::Error) -> String {
 
 /// Creates the database and tables, then waits until every table is
 /// ACTIVE. Ones that exist already are fine and keep their retention.
-pub async fn create(
+pub(crate) async fn create(
     client: &Client,
     target: &TimestreamTarget,
     tables: &[String],
@@ -165,7 +165,7 @@ async fn wait_active(client: &Client, database: &str, table: &str) -> Result<(),
 }
 
 /// What each table accepts; a table that does not exist is `Missing`.
-pub async fn describe(
+pub(crate) async fn describe(
     client: &Client,
     database: &str,
     tables: &[String],

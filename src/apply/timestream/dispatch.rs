@@ -31,20 +31,20 @@ use crate::apply::progress::Progress;
 use crate::apply::report::Signal;
 
 /// Attempts of one batch before the apply gives up on it.
-pub const MAX_TRIES: u32 = 8;
+pub(crate) const MAX_TRIES: u32 = 8;
 /// The first retry waits up to this long; each next one up to twice that.
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum OnReject {
+pub(crate) enum OnReject {
     /// Stop launching batches after the first one with rejected records.
     Fail,
     /// Write every batch; report all rejected records at the end.
     Continue,
 }
 
-pub struct Settings {
+pub(crate) struct Settings {
     pub concurrency: usize,
     pub on_reject: OnReject,
     /// Whether batches wait until they are due (live pacing).
@@ -53,7 +53,7 @@ pub struct Settings {
 
 /// A record the target refused.
 #[derive(Debug, Clone)]
-pub struct Rejection {
+pub(crate) struct Rejection {
     pub table: u16,
     pub origin: Origin,
     pub reason: String,
@@ -62,7 +62,7 @@ pub struct Rejection {
 
 /// What one table got.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct TableTally {
+pub(crate) struct TableTally {
     /// Records the target accepted.
     pub records: u64,
     pub rejected: u64,
@@ -74,7 +74,7 @@ pub struct TableTally {
 
 /// How the sending went.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub tables: Vec<TableTally>,
     pub rejections: Vec<Rejection>,
     /// Why batches were not written: fatal errors, retries exhausted.
@@ -87,7 +87,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn written(&self) -> u64 {
+    pub(crate) fn written(&self) -> u64 {
         self.tables.iter().map(|t| t.records).sum()
     }
 }
@@ -220,14 +220,14 @@ fn classify(
 }
 
 /// The wall clock in ns since the epoch.
-pub fn wall_now() -> i64 {
+pub(crate) fn wall_now() -> i64 {
     chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
 /// Sends what `receiver` hands over until it closes, or until a failure or
 /// a signal stops the apply.
 #[allow(clippy::too_many_arguments)]
-pub async fn dispatch(
+pub(crate) async fn dispatch(
     client: &Client,
     database: &str,
     names: &[String],

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the journal's batches are; a resume must match it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Header {
+pub(crate) struct Header {
     /// The journal format: 1.
     pub outatime_journal: u32,
     pub target: String,
@@ -54,7 +54,7 @@ enum Line {
 
 /// A journal read back for `--resume`.
 #[derive(Debug)]
-pub struct Resumed {
+pub(crate) struct Resumed {
     pub header: Header,
     pub done: HashSet<u64>,
     /// Records in the batches already done.
@@ -64,7 +64,7 @@ pub struct Resumed {
 
 /// Why `--resume` cannot read a journal.
 #[derive(Debug)]
-pub enum Unreadable {
+pub(crate) enum Unreadable {
     /// The file cannot be read: it does not exist, or no permission.
     Io {
         path: PathBuf,
@@ -90,7 +90,7 @@ impl fmt::Display for Unreadable {
 }
 
 /// Reads a journal.
-pub fn read(path: &Path) -> Result<Resumed, Unreadable> {
+pub(crate) fn read(path: &Path) -> Result<Resumed, Unreadable> {
     let text = std::fs::read_to_string(path).map_err(|error| Unreadable::Io {
         path: path.to_path_buf(),
         error,
@@ -125,14 +125,14 @@ pub fn read(path: &Path) -> Result<Resumed, Unreadable> {
 }
 
 /// The journal being written.
-pub struct Journal {
+pub(crate) struct Journal {
     file: File,
     pub path: PathBuf,
 }
 
 impl Journal {
     /// Starts a journal, replacing any earlier one at `path`.
-    pub fn create(path: &Path, header: &Header) -> std::io::Result<Journal> {
+    pub(crate) fn create(path: &Path, header: &Header) -> std::io::Result<Journal> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
@@ -148,7 +148,7 @@ impl Journal {
     }
 
     /// Continues a journal read with [`read`].
-    pub fn append(path: &Path) -> std::io::Result<Journal> {
+    pub(crate) fn append(path: &Path) -> std::io::Result<Journal> {
         let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
         // A crash may have cut the last line; start on a fresh one.
         file.write_all(b"\n")?;
@@ -159,19 +159,19 @@ impl Journal {
     }
 
     /// Records an acknowledged batch: one `write` of one line.
-    pub fn done(&mut self, batch: u64, records: u64) -> std::io::Result<()> {
+    pub(crate) fn done(&mut self, batch: u64, records: u64) -> std::io::Result<()> {
         let line = format!("{{\"batch\":{batch},\"records\":{records}}}\n");
         self.file.write_all(line.as_bytes())
     }
 
     /// Marks the apply complete and syncs the file.
-    pub fn complete(&mut self) -> std::io::Result<()> {
+    pub(crate) fn complete(&mut self) -> std::io::Result<()> {
         self.file.write_all(b"{\"complete\":true}\n")?;
         self.file.sync_all()
     }
 
     /// Syncs what was written (on interruption).
-    pub fn sync(&mut self) -> std::io::Result<()> {
+    pub(crate) fn sync(&mut self) -> std::io::Result<()> {
         self.file.sync_all()
     }
 }

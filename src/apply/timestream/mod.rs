@@ -19,12 +19,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub mod batches;
-pub mod client;
-pub mod dispatch;
-pub mod journal;
+pub(crate) mod batches;
+pub(crate) mod client;
+pub(crate) mod dispatch;
+pub(crate) mod journal;
 mod outcome;
-pub mod preflight;
+pub(crate) mod preflight;
 
 use crate::compile::record::time_string;
 use batches::{Batcher, Pace, Shapes};
@@ -42,7 +42,7 @@ use super::{Applied, ApplyReport, Outcome, TableReport};
 use crate::commands::{Failure, Loaded};
 use crate::validate::model::Layout;
 
-pub struct Options {
+pub(crate) struct Options {
     /// The target's name in the configuration: the journal checks it.
     pub target_name: String,
     pub create: bool,
@@ -90,7 +90,7 @@ impl Tables {
     }
 }
 
-pub fn apply(
+pub(crate) fn apply(
     loaded: &Loaded,
     anchor: i64,
     target: &TimestreamTarget,

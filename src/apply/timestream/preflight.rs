@@ -10,7 +10,7 @@ use super::batches::{Batch, Pace};
 use super::client::{TableState, Window};
 
 /// Timestream rejects records more than this far ahead of its clock.
-pub const FUTURE_LIMIT: i64 = 15 * 60 * 1_000_000_000;
+pub(crate) const FUTURE_LIMIT: i64 = 15 * 60 * 1_000_000_000;
 const HOUR: i64 = 3_600 * 1_000_000_000;
 
 /// Why a record would be rejected.
@@ -26,7 +26,7 @@ pub enum Fault {
 
 /// The records of one (table, step, fault).
 #[derive(Clone, Copy, Debug)]
-pub struct Range {
+pub(crate) struct Range {
     pub count: u64,
     pub first: i64,
     pub last: i64,
@@ -34,7 +34,7 @@ pub struct Range {
 
 /// What a table gets.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TableCount {
+pub(crate) struct TableCount {
     /// As Timestream counts them (a single-layout record per measure).
     pub records: u64,
     /// WriteRecords requests.
@@ -44,7 +44,7 @@ pub struct TableCount {
 }
 
 /// Looks at every batch the apply will cut, before anything is sent.
-pub struct Scan<'a> {
+pub(crate) struct Scan<'a> {
     /// Per table; `None` when the target could not be asked (dry run).
     windows: &'a [Option<TableState>],
     pace: Pace,
@@ -60,7 +60,7 @@ pub struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    pub fn new(
+    pub(crate) fn new(
         tables: usize,
         windows: &'a [Option<TableState>],
         pace: Pace,
@@ -99,7 +99,7 @@ impl<'a> Scan<'a> {
 
     /// Takes one batch: into the digest, and unless it is done, into the
     /// counts and the checks.
-    pub fn batch(&mut self, batch: &Batch) {
+    pub(crate) fn batch(&mut self, batch: &Batch) {
         self.digest.update(&batch.index.to_le_bytes());
         self.digest.update(&batch.table.to_le_bytes());
         self.digest.update(&batch.due.to_le_bytes());
@@ -147,7 +147,7 @@ impl<'a> Scan<'a> {
     /// Which batches these are: every batch's number, table, due time and
     /// records (time, delay, series, measures), done ones included. A
     /// resume must cut the same.
-    pub fn batches_digest(&self) -> String {
+    pub(crate) fn batches_digest(&self) -> String {
         format!("blake3:{}", self.digest.finalize().to_hex())
     }
 }
