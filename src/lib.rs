@@ -48,10 +48,10 @@ pub use commands::{Loaded, compile_plan, labels, load};
 pub use compile::error::{CompileErrorKind, SerializeError};
 pub use compile::output::{JsonLines, run_on_two_threads};
 pub use compile::plan::to_yaml;
-pub use compile::{align, prepare};
 pub use compile::random::Key;
 pub use compile::record::write_time;
 pub use compile::stream::{Catalog, Record, Sink};
+pub use compile::{align, prepare};
 pub use sources::ReadOptions;
 
 /// Targets: `outatime.yaml`, and the codes an apply fails with.

@@ -2,7 +2,6 @@
 //! each record is read into one reused `StringRecord` (UTF-8 checked once a
 //! row) and decoded by index.
 
-use std::fs::File;
 use std::path::Path;
 
 use ::csv::{ErrorKind, ReaderBuilder, StringRecord};
@@ -18,16 +17,12 @@ pub(super) fn read_file(
     hasher: &mut blake3::Hasher,
     rows: &mut Rows,
 ) -> Result<(), DataError> {
-    let file = File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
     let mut reader = ReaderBuilder::new()
         .has_headers(true)
         // Field counts are checked here, to report them as bad rows.
         .flexible(true)
         .buffer_capacity(BUFFER_BYTES)
-        .from_reader(Hashed {
-            inner: file,
-            hasher,
-        });
+        .from_reader(Hashed::open(path, hasher)?);
     let header = reader
         .byte_headers()
         .map_err(|e| csv_failure(path, e))?

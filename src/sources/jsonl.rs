@@ -1,6 +1,5 @@
 //! JSON lines: one object a line, columns are its top-level fields.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -16,14 +15,7 @@ pub(super) fn read_file(
     hasher: &mut blake3::Hasher,
     rows: &mut Rows,
 ) -> Result<(), DataError> {
-    let file = File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
-    let mut reader = BufReader::with_capacity(
-        BUFFER_BYTES,
-        Hashed {
-            inner: file,
-            hasher,
-        },
-    );
+    let mut reader = BufReader::with_capacity(BUFFER_BYTES, Hashed::open(path, hasher)?);
     let mut buffer = Vec::new();
     let mut line = 0;
     loop {

@@ -226,6 +226,14 @@ struct Hashed<'h, R> {
     hasher: &'h mut blake3::Hasher,
 }
 
+impl<'h> Hashed<'h, std::fs::File> {
+    /// Opens a source file whose every byte read goes to `hasher`.
+    fn open(path: &Path, hasher: &'h mut blake3::Hasher) -> Result<Self, DataError> {
+        let inner = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+        Ok(Hashed { inner, hasher })
+    }
+}
+
 impl<R: Read> Read for Hashed<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
