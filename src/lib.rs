@@ -37,11 +37,12 @@ mod validate;
 /// The command line; `main.rs` only calls it.
 pub use cli::run;
 
-/// Reading and checking scenario text, and showing what was found.
 pub use diagnostics::kind::DiagnosticCode;
 pub use diagnostics::render;
 pub use lang::literal::{Instant, parse_timestamp};
 pub use review::explain::explain;
+/// Reading and checking scenario text, and showing what was found.
+pub use validate::check::{Checked, check_text};
 
 /// Loading a scenario file with its sources, and compiling it.
 pub use commands::{Loaded, compile_plan, labels, load};
@@ -57,44 +58,3 @@ pub use sources::ReadOptions;
 /// Targets: `outatime.yaml`, and the codes an apply fails with.
 pub use apply::config::target as target_from_config;
 pub use apply::error::ApplyErrorKind;
-
-use std::path::Path;
-
-use diagnostics::Diagnostic;
-
-/// Everything `check` learns about one scenario's text.
-pub struct Checked {
-    pub scenario: Option<validate::model::Scenario>,
-    /// Sorted by position.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Checked {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity() == diagnostics::Severity::Error)
-    }
-}
-
-/// Parses and validates scenario text. `base_dir` is the folder that source
-/// paths are relative to (the scenario file's).
-pub fn check_text(text: &str, base_dir: &Path) -> Checked {
-    let parsed = lang::parser::parse(text);
-    let validated = validate::validate(&parsed.file, text, base_dir, &parsed.losses);
-    let mut diagnostics = parsed.diagnostics;
-    diagnostics.extend(validated.diagnostics);
-    diagnostics::sort(&mut diagnostics);
-    let scenario = if diagnostics
-        .iter()
-        .any(|d| d.severity() == diagnostics::Severity::Error)
-    {
-        None
-    } else {
-        validated.scenario
-    };
-    Checked {
-        scenario,
-        diagnostics,
-    }
-}

@@ -7,6 +7,7 @@
 //! known (`tables.rs`). Each check reports and carries on.
 
 mod anomalies;
+pub(crate) mod check;
 mod declarations;
 pub(crate) mod model;
 mod models;

@@ -1,0 +1,47 @@
+//! What every command that reads a scenario shares: the read options, the
+//! input loaded with its anchor, and the style diagnostics are drawn in.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use crate::commands::{self, Failure};
+use crate::diagnostics::render::Style;
+use crate::sources::ReadOptions;
+
+#[derive(clap::Args)]
+pub(super) struct ReadArgs {
+    /// Skip and count up to N bad source rows instead of failing on the first
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(super) max_bad_rows: u64,
+}
+
+pub(super) fn diagnostics_style() -> Style {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    Style {
+        color,
+        width: if color { terminal_width() } else { 100 },
+    }
+}
+
+pub(super) fn read_options(args: &ReadArgs) -> ReadOptions {
+    ReadOptions {
+        max_bad_rows: args.max_bad_rows,
+    }
+}
+
+pub(super) fn load_with_anchor(
+    input: &Path,
+    read: &ReadArgs,
+    anchor: Option<&str>,
+) -> Result<(commands::Loaded, i64), Failure> {
+    let loaded = commands::load_scenario_or_plan(input, read_options(read), diagnostics_style())?;
+    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align)?;
+    Ok((loaded, anchor))
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}

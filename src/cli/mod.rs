@@ -1,0 +1,347 @@
+//! The command line: argument parsing, files in, reports out, exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands::{self, Failure};
+use crate::diagnostics::Span;
+use crate::diagnostics::render;
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::validate::check::{Checked, check_text};
+
+mod apply;
+mod input;
+
+use apply::{ApplyArgs, apply};
+use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success: every file is valid (warnings allowed), the plan is current, the plans are equal,
+     everything was written
+  1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ, a
+     bad outatime.yaml; apply: a preflight refusal, a missing table without --create, a
+     journal of another apply (nothing written)
+  2  usage error: bad arguments, or an input or output file (such as --report) that cannot be
+     read or written
+  3  target failure: the target could not be written or rejected records (the summary and
+     --report say exactly what was written)
+  130, 143  apply stopped by SIGINT or SIGTERM after the requests in flight finished
+     (`apply --resume` finishes the job)";
+
+#[derive(Parser)]
+#[command(
+    name = "outatime",
+    version,
+    about = "Time-series test data on purpose: replay, shift, synthesise and break data for end-to-end tests",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check scenario files and report every problem in them
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+    /// Compile a scenario into its write plan (YAML, for review and diffs)
+    #[command(after_help = EXIT_CODES)]
+    Plan(PlanArgs),
+    /// Print the record stream of a scenario or plan for one anchor
+    #[command(after_help = EXIT_CODES)]
+    Records(RecordsArgs),
+    /// Print the anomaly labels with concrete UTC windows, as JSON
+    #[command(after_help = EXIT_CODES)]
+    Labels(LabelsArgs),
+    /// Show what changes between two plans
+    #[command(after_help = EXIT_CODES)]
+    Diff(DiffArgs),
+    /// Write the record stream of a scenario or plan to a target: Timestream
+    /// (named in outatime.yaml), or by default JSON lines, one file a table,
+    /// in ./outatime-out/
+    #[command(after_help = EXIT_CODES)]
+    Apply(ApplyArgs),
+}
+
+#[derive(clap::Args)]
+struct PlanArgs {
+    /// The scenario file
+    scenario: PathBuf,
+    /// With --check: the committed plan to compare against
+    committed: Option<PathBuf>,
+    /// Write the plan here instead of to stdout. The plan names its scenario
+    /// relative to this file's folder (to stdout: to the current folder)
+    #[arg(short, long, value_name = "FILE", conflicts_with = "check")]
+    output: Option<PathBuf>,
+    /// Exit 1 with a short diff when the committed plan is stale (for CI)
+    #[arg(long, requires = "committed")]
+    check: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(clap::Args)]
+struct RecordsArgs {
+    /// A scenario, or a plan (its pinned sources and stream are verified first)
+    input: PathBuf,
+    /// What `now` is, RFC 3339 (default: the wall clock), rounded down to `anchor align`
+    #[arg(long, value_name = "RFC3339")]
+    anchor: Option<String>,
+    #[arg(long, value_enum, default_value_t = RecordsFormat::Jsonl)]
+    format: RecordsFormat,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RecordsFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(clap::Args)]
+struct LabelsArgs {
+    /// A scenario, or a plan
+    input: PathBuf,
+    /// What `now` is, RFC 3339 (default: the wall clock), rounded down to `anchor align`
+    #[arg(long, value_name = "RFC3339")]
+    anchor: Option<String>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    old: PathBuf,
+    new: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Scenario files (`*.scenario`)
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// How to report problems: `human` (to stderr) or `json` (one object a
+    /// line on stdout, for editors and CI annotations)
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Also print what each valid scenario does, step by step
+    #[arg(long)]
+    explain: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+/// Runs the command line and returns its exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap exits 2 on usage errors and 0 for --help/--version.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => return check(&args),
+        Command::Plan(args) => plan(&args),
+        Command::Records(args) => records(&args),
+        Command::Labels(args) => labels(&args),
+        Command::Diff(args) => diff(&args),
+        Command::Apply(args) => apply(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprint!("{}", failure.text);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn plan(args: &PlanArgs) -> Result<u8, Failure> {
+    let loaded = commands::load(
+        &args.scenario,
+        read_options(&args.read),
+        diagnostics_style(),
+    )?;
+    if args.check {
+        let committed = args.committed.as_deref().unwrap_or(Path::new(""));
+        commands::check_plan(&loaded, committed)?;
+        eprintln!("ok: `{}` is current", committed.display());
+        return Ok(0);
+    }
+    if let Some(extra) = &args.committed {
+        return Err(Failure::usage(format!(
+            "error: unexpected `{}`: a second file goes with --check\n",
+            extra.display()
+        )));
+    }
+    let dir = match args.output.as_deref().and_then(Path::parent) {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let plan = commands::compile_plan(&loaded, &dir)?;
+    commands::write_output(
+        args.output.as_deref(),
+        &crate::compile::plan::to_yaml(&plan)?,
+    )?;
+    Ok(0)
+}
+
+/// A scenario or plan, loaded, and `now` for it: what records, labels and
+/// apply all begin with.
+fn records(args: &RecordsArgs) -> Result<u8, Failure> {
+    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let format = match args.format {
+        RecordsFormat::Jsonl => commands::RecordFormat::Jsonl,
+        RecordsFormat::Csv => commands::RecordFormat::Csv,
+    };
+    commands::records(&loaded, anchor, format)?;
+    Ok(0)
+}
+
+fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
+    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let text = commands::labels(&loaded, anchor)?;
+    commands::write_output(None, &text)?;
+    Ok(0)
+}
+
+fn diff(args: &DiffArgs) -> Result<u8, Failure> {
+    let read = |path: &Path| -> Result<crate::compile::plan::Plan, Failure> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))
+        })?;
+        commands::read_plan(path, &text)
+    };
+    let (old, new) = (read(&args.old)?, read(&args.new)?);
+    let d = crate::review::diff::diff(&old, &new)?;
+    let text = match args.format {
+        DiffFormat::Text => d.render_text(),
+        DiffFormat::Markdown => d.render_markdown(),
+    };
+    commands::write_output(None, &text)?;
+    Ok(if d.is_empty() { 0 } else { 1 })
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let style = diagnostics_style();
+    let mut any_invalid = false;
+    let mut unreadable = false;
+    let mut stdout = std::io::stdout().lock();
+    for path in &args.files {
+        let shown = path.display().to_string();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: cannot read `{shown}`: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let (text, checked) = check_bytes(&bytes, path);
+        any_invalid |= checked.has_errors();
+        match args.format {
+            Format::Human => {
+                eprint!(
+                    "{}",
+                    render::human(&shown, &text, &checked.diagnostics, style)
+                );
+                let summary = summary(&shown, &checked);
+                let _ = writeln!(stdout, "{summary}");
+                if let (true, Some(scenario)) = (args.explain, &checked.scenario) {
+                    let _ = write!(stdout, "{}", crate::review::explain::explain(scenario));
+                }
+            }
+            Format::Json => {
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    render::json_lines(&shown, &text, &checked.diagnostics)
+                );
+            }
+        }
+    }
+    if unreadable {
+        ExitCode::from(2)
+    } else if any_invalid {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Checks a file's bytes; text that is not UTF-8 is one diagnostic at the
+/// first bad byte.
+fn check_bytes(bytes: &[u8], path: &Path) -> (String, Checked) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let base = path.parent().unwrap_or(Path::new("."));
+            let base = if base.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                base
+            };
+            (text.to_string(), check_text(text, base))
+        }
+        Err(e) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let at = e.valid_up_to();
+            let diagnostic = Diagnostic::new(DiagnosticKind::NotUtf8, Span::new(at, at));
+            (
+                text,
+                Checked {
+                    scenario: None,
+                    diagnostics: vec![diagnostic],
+                },
+            )
+        }
+    }
+}
+
+fn summary(path: &str, checked: &Checked) -> String {
+    let count = |severity| {
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == severity)
+            .count()
+    };
+    let errors = count(crate::diagnostics::Severity::Error);
+    let warnings = count(crate::diagnostics::Severity::Warning);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match &checked.scenario {
+        Some(s) => format!(
+            "ok    {path}: \"{}\" ({}, {}, {}, {}, {})",
+            s.title.escape_debug(),
+            plural(s.sources.len(), "source"),
+            plural(s.tables.len(), "table"),
+            plural(s.steps.len(), "step"),
+            plural(s.anomalies.len(), "anomaly").replace("anomalys", "anomalies"),
+            plural(warnings, "warning"),
+        ),
+        None => format!(
+            "error {path}: {}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ),
+    }
+}
