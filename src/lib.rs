@@ -2,18 +2,18 @@
 //! which recorded windows to replay, shifted to the present, which series to
 //! synthesise or extrapolate, and which faults to inject.
 //!
-//! The pipeline, one typed function a stage:
+//! The pipeline, one typed function a stage, one folder a stage:
 //!
 //! ```text
-//!  source text ──parser::parse──▶ ast::File ──validate::validate──▶ model::Scenario
-//!  (grammar/scenario.pest,         (spans on       (names resolved,
-//!   chunks, ast_builder)            every node)     literals read,
-//!                                                   defaults explicit)
-//!        every stage reports diagnostic::Diagnostic data; render.rs words and draws them
+//!  source text ──lang::parser::parse──▶ lang::ast::File ──validate::validate──▶ validate::model::Scenario
+//!  (lang/: grammar, chunks,              (spans on        (names resolved, literals read,
+//!   ast_builder, literals)                every node)      defaults explicit)
+//!        every stage reports diagnostics::Diagnostic data; diagnostics/render.rs words and draws them
 //!
-//!  model::Scenario ──compile::prepare──▶ compile::Prepared (sources read, models fitted)
+//!  Scenario ──compile::prepare──▶ compile::Prepared (sources/ read, models fitted)
 //!        ──Prepared::run(anchor, sink)──▶ record stream ──▶ plan (YAML) · JSON lines · CSV
 //!        ──apply──▶ ApplyReport (file targets, or Timestream through the AWS SDK)
+//!  review/: a scenario explained, two plans compared · cli/: the command line
 //! ```
 
 #![warn(unreachable_pub)]
