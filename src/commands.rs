@@ -37,11 +37,7 @@ impl Failure {
 
 impl From<CompileError> for Failure {
     fn from(e: CompileError) -> Failure {
-        let mut text = format!("error[{}]: {e}\n", e.code());
-        if let Some(help) = e.help() {
-            text.push_str(&format!("  help: {help}\n"));
-        }
-        Failure::input(text)
+        Failure::input(e.worded() + "\n")
     }
 }
 

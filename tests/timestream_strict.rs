@@ -576,6 +576,31 @@ fn an_edited_scenario_applied_at_the_same_anchor_replaces_the_values_under_its_v
 const HUGE_VERSION: i64 = 1 << 60;
 
 #[test]
+fn a_failed_apply_whose_report_cannot_be_written_says_both_and_exits_as_the_apply() {
+    let work = Workspace::new("strict-reject-unreported", TWO_TABLES, DAY);
+    work.create_tables(DAY);
+    let (anchor, anchor_ns) = this_minute();
+    let series = [("device", "a1"), ("site", "lab")];
+    write_directly(
+        &work.endpoint,
+        "t_alpha",
+        &series,
+        anchor_ns - 90 * MINUTE_NS,
+        HUGE_VERSION,
+    );
+    // A folder where the report file should go.
+    std::fs::create_dir_all(work.dir.join("report.json")).unwrap();
+    let applied = work.apply(&["--anchor", &anchor, "--on-reject", "continue"]);
+    assert_eq!(applied.code, 3, "{}", applied.stderr);
+    assert!(
+        applied.stderr.contains("error[outatime::target::rejected]"),
+        "{}",
+        applied.stderr
+    );
+    assert!(applied.stderr.contains("report.json"), "{}", applied.stderr);
+}
+
+#[test]
 fn a_rejected_record_is_traced_to_its_step_and_on_reject_continue_writes_the_rest() {
     let work = Workspace::new("strict-reject-continue", TWO_TABLES, DAY);
     work.create_tables(DAY);

@@ -517,13 +517,7 @@ impl fmt::Display for Problem {
             ),
             Problem::SignalsNotWatched { error } => write!(f, "cannot watch for signals: {error}"),
             // As the compiling commands word it, on one line with its help.
-            Problem::Stream { error } => {
-                write!(f, "error[{}]: {error}", error.code())?;
-                if let Some(help) = error.help() {
-                    write!(f, "\n  help: {help}")?;
-                }
-                Ok(())
-            }
+            Problem::Stream { error } => f.write_str(&error.worded()),
             Problem::TaskFailed { error } => write!(f, "a write task failed: {error}"),
         }
     }

@@ -86,12 +86,19 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         Target::Timestream(ts) => apply_to_timestream(args, ts, shard)?,
     };
     print_summary(&applied);
-    if let Some(path) = &args.report {
-        write_report(path, &applied.report)?;
-    }
-    match applied.failure {
-        Some(failure) => Err(failure),
-        None => Ok(0),
+    let unreported = args
+        .report
+        .as_ref()
+        .and_then(|path| write_report(path, &applied.report).err());
+    // The apply's own failure decides the exit code; a report that could
+    // not be written is said too, never in its place.
+    match (applied.failure, unreported) {
+        (Some(failure), Some(unreported)) => {
+            eprint!("{}", unreported.text);
+            Err(failure)
+        }
+        (Some(failure), None) | (None, Some(failure)) => Err(failure),
+        (None, None) => Ok(0),
     }
 }
 

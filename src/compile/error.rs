@@ -60,6 +60,15 @@ impl CompileError {
         CompileErrorKind::from(self).code()
     }
 
+    /// `error[CODE]: MESSAGE`, and `  help: ...` on a line of its own when
+    /// there is help: how a compile error reads wherever it is shown.
+    pub(crate) fn worded(&self) -> String {
+        match self.help() {
+            Some(help) => format!("error[{}]: {self}\n  help: {help}", self.code()),
+            None => format!("error[{}]: {self}", self.code()),
+        }
+    }
+
     pub fn help(&self) -> Option<String> {
         match self {
             // A file-level problem (line 0 or the header) cannot be skipped.
