@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use crate::compile::output::RecordFormat;
 use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
-use crate::compile::{self, CompileError, Prepared, SerializeError};
+use crate::compile::{self, CompileError, PlanError, Prepared, SerializeError, StaleChange};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
 use crate::validate::model::{Scenario, TimePoint};
@@ -38,6 +38,12 @@ impl Failure {
 impl From<CompileError> for Failure {
     fn from(e: CompileError) -> Failure {
         Failure::input(e.worded() + "\n")
+    }
+}
+
+impl From<PlanError> for Failure {
+    fn from(e: PlanError) -> Failure {
+        Failure::input(e.to_string())
     }
 }
 
@@ -166,41 +172,36 @@ pub(crate) fn load_scenario_or_plan(
     let scenario_path = plan_dir.join(&pinned.scenario_file);
     let mut loaded = load(&scenario_path, options, style)?;
     let fresh = compile_plan(&loaded, plan_dir)?;
-    let mut stale = Vec::new();
+    let mut changes = Vec::new();
     if fresh.scenario_digest != pinned.scenario_digest {
-        stale.push(format!(
-            "the scenario `{}` changed since the plan was made",
-            pinned.scenario_file
-        ));
+        changes.push(StaleChange::Scenario {
+            file: pinned.scenario_file.clone(),
+        });
     }
     for (name, source) in &pinned.sources {
         match fresh.sources.get(name) {
             Some(now) if now.digest == source.digest => {}
-            Some(now) => stale.push(format!(
-                "source `{name}` ({}) changed: the plan pins {}, the files now give {}",
-                source.path, source.digest, now.digest
-            )),
-            None => stale.push(format!("source `{name}` is gone from the scenario")),
+            Some(now) => changes.push(StaleChange::Source {
+                name: name.clone(),
+                path: source.path.clone(),
+                pinned: source.digest.clone(),
+                now: now.digest.clone(),
+            }),
+            None => changes.push(StaleChange::SourceGone { name: name.clone() }),
         }
     }
     if fresh.stream_digest != pinned.stream_digest {
-        stale.push(format!(
-            "the record stream differs: the plan pins {}, the scenario now gives {}",
-            pinned.stream_digest, fresh.stream_digest
-        ));
+        changes.push(StaleChange::Stream {
+            pinned: pinned.stream_digest.clone(),
+            now: fresh.stream_digest.clone(),
+        });
     }
-    if !stale.is_empty() {
-        let mut text = format!(
-            "error[outatime::plan::stale]: `{}` no longer matches what it pins:\n",
-            path.display()
-        );
-        for s in stale {
-            text.push_str(&format!("  - {s}\n"));
+    if !changes.is_empty() {
+        return Err(PlanError::Stale {
+            path: path.to_path_buf(),
+            changes,
         }
-        text.push_str(
-            "  help: make the plan again with `outatime plan`, review the diff, and commit it\n",
-        );
-        return Err(Failure::input(text));
+        .into());
     }
     loaded.stream_digest = Some(fresh.stream_digest);
     Ok(loaded)
@@ -208,11 +209,12 @@ pub(crate) fn load_scenario_or_plan(
 
 /// A plan's text (read from `path`) as a plan, or `plan::invalid`.
 pub(crate) fn read_plan(path: &Path, text: &str) -> Result<Plan, Failure> {
-    plan::from_yaml(text).map_err(|e| {
-        Failure::input(format!(
-            "error[outatime::plan::invalid]: `{}` is not a readable plan: {e}\n",
-            path.display()
-        ))
+    plan::from_yaml(text).map_err(|reason| {
+        PlanError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        }
+        .into()
     })
 }
 
@@ -313,20 +315,20 @@ pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), F
     if fresh == committed {
         return Ok(());
     }
-    let mut text = format!(
-        "error[outatime::plan::stale]: `{}` is not what `{}` compiles to now\n",
-        committed_path.display(),
-        loaded.path.display()
-    );
-    match plan::from_yaml(&committed) {
+    let diff = match plan::from_yaml(&committed) {
         Ok(old) => {
-            let new = plan::from_yaml(&fresh).map_err(Failure::input)?;
-            text.push_str(&crate::review::diff::diff(&old, &new)?.render_text());
+            // The fresh plan was made from this very text a moment ago.
+            let new = read_plan(committed_path, &fresh)?;
+            Some(crate::review::diff::diff(&old, &new)?.render_text())
         }
-        Err(_) => text.push_str("  (the committed file is not a readable plan)\n"),
+        Err(_) => None,
+    };
+    Err(PlanError::Outdated {
+        path: committed_path.to_path_buf(),
+        scenario: loaded.path.clone(),
+        diff,
     }
-    text.push_str("  help: run `outatime plan` again, review the change, and commit it\n");
-    Err(Failure::input(text))
+    .into())
 }
 
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {

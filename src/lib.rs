@@ -46,7 +46,7 @@ pub use validate::check::{Checked, check_text};
 
 /// Loading a scenario file with its sources, and compiling it.
 pub use commands::{Loaded, compile_plan, labels, load};
-pub use compile::error::{CompileErrorKind, SerializeError};
+pub use compile::error::{CompileErrorKind, PlanErrorKind, SerializeError};
 pub use compile::output::{JsonLines, run_on_two_threads};
 pub use compile::plan::to_yaml;
 pub use compile::random::Key;

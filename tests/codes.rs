@@ -7,7 +7,7 @@ use std::path::Path;
 
 use outatime::ApplyErrorKind;
 use outatime::DiagnosticCode;
-use outatime::{CompileErrorKind, SerializeError};
+use outatime::{CompileErrorKind, PlanErrorKind, SerializeError};
 use strum::IntoEnumIterator;
 
 /// Every scenario and configuration diagnostic's code, from the enum whose
@@ -16,13 +16,18 @@ fn codes() -> Vec<&'static str> {
     DiagnosticCode::iter().map(DiagnosticCode::as_str).collect()
 }
 
-/// Every code a compile or an apply fails with (with the `outatime::`
+/// Every code a compile, a plan check or an apply fails with (with the `outatime::`
 /// prefix). Several apply kinds share one (a file target fails with
 /// `target::file` however it fails), so these are distinct.
 fn run_codes() -> BTreeSet<&'static str> {
     let compile = CompileErrorKind::iter().map(CompileErrorKind::code);
     let apply = ApplyErrorKind::iter().map(ApplyErrorKind::code);
-    compile.chain(apply).chain([SerializeError::CODE]).collect()
+    let plan = PlanErrorKind::iter().map(PlanErrorKind::code);
+    compile
+        .chain(apply)
+        .chain(plan)
+        .chain([SerializeError::CODE])
+        .collect()
 }
 
 #[test]

@@ -718,12 +718,15 @@ fn a_point_anomaly_label_contains_the_record_it_changed_and_no_other() {
     );
     // A detector test checks `from <= t < to`: the changed record must
     // pass, and every other record of the series must not.
+    let mut spiked_records = 0;
     for line in stream.lines().filter(|l| l.contains("\"d\":\"x\"")) {
         let record: serde_json::Value = serde_json::from_str(line).unwrap();
         let t = instant(record["time"].as_str().unwrap());
         let spiked = value(line, "v") == 15.0;
+        spiked_records += usize::from(spiked);
         assert_eq!(from <= t && t < to, spiked, "{line} against {label}");
     }
+    assert_eq!(spiked_records, 1, "{stream}");
     let plan = s.plan(&text);
     assert!(plan.contains("from: now+3m\n  to: now+3m1ns\n"), "{plan}");
 }

@@ -29,6 +29,8 @@ pub(super) fn read_options(args: &ReadArgs) -> ReadOptions {
     }
 }
 
+/// A scenario or plan, loaded, and `now` for it: what records, labels and
+/// apply all begin with.
 pub(super) fn load_with_anchor(
     input: &Path,
     read: &ReadArgs,

@@ -206,8 +206,7 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// A scenario or plan, loaded, and `now` for it: what records, labels and
-/// apply all begin with.
+/// `outatime records`: the record stream at the anchor, as JSON lines or CSV.
 fn records(args: &RecordsArgs) -> Result<u8, Failure> {
     let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
     let format = match args.format {

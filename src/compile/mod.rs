@@ -19,7 +19,7 @@ pub(crate) mod record;
 mod select;
 pub(crate) mod stream;
 
-pub(crate) use error::{CompileError, Conflict, SerializeError};
+pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
 use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
 

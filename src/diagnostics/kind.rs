@@ -82,6 +82,28 @@ impl fmt::Display for Clause {
     }
 }
 
+/// What must be greater than zero, as the help shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Positive {
+    /// A duration written after its word: `every`, `for`, `per`,
+    /// `anchor align`.
+    Clause(&'static str),
+    /// `speed`: a factor.
+    Speed,
+    /// A model term's duration parameter, written `name: value`.
+    Param(String),
+}
+
+impl fmt::Display for Positive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Positive::Clause(word) => f.write_str(word),
+            Positive::Speed => f.write_str("speed"),
+            Positive::Param(name) => f.write_str(name),
+        }
+    }
+}
+
 /// A comma-separated list in a clause, which a missing comma cuts short.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum List {
@@ -214,7 +236,7 @@ pub enum DiagnosticKind {
     /// `source s unload "export.csv" { ... }`
     NotAManifest,
     /// `every 0s`, `speed -2`
-    NotPositive { what: String },
+    NotPositive { what: Positive },
     /// A file with bytes that are not UTF-8.
     NotUtf8,
     /// `1e999`
@@ -632,10 +654,10 @@ impl DiagnosticKind {
             NotAManifest => {
                 "point at the manifest UNLOAD wrote, such as `exports/run1_manifest.json`, or use `csv` for a single file".into()
             }
-            NotPositive { what } => match what.as_str() {
-                "speed" => "use a factor above 0, such as `speed 2` (twice as fast)".into(),
-                "period" => "use a positive duration, such as `period: 24h`".into(),
-                _ => format!("use a positive duration, such as `{what} 1m`"),
+            NotPositive { what } => match what {
+                Positive::Speed => "use a factor above 0, such as `speed 2` (twice as fast)".into(),
+                Positive::Param(name) => format!("use a positive duration, such as `{name}: 24h`"),
+                Positive::Clause(word) => format!("use a positive duration, such as `{word} 1m`"),
             },
             NotUtf8 => "save the file as UTF-8; the first bad byte is marked".into(),
             NumberOutOfRange => "use a smaller number: a double fits a 64-bit float, a bigint a 64-bit integer (±9223372036854775807)".into(),

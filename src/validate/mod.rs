@@ -20,7 +20,7 @@ use std::path::Path;
 
 use chrono_tz::Tz;
 
-use crate::diagnostics::kind::{Clause, NameKind};
+use crate::diagnostics::kind::{Clause, NameKind, Positive};
 use crate::diagnostics::suggest::{closest, closest_time_zone};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
 use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
@@ -236,10 +236,15 @@ impl Validator<'_> {
             .ok()
     }
 
-    fn positive_duration(&mut self, lit: &Lit, what: &str) -> Option<Duration> {
+    fn positive_duration(&mut self, lit: &Lit, what: &'static str) -> Option<Duration> {
         let d = self.duration(lit)?;
         if !d.is_positive() {
-            self.report(DiagnosticKind::NotPositive { what: what.into() }, lit.span);
+            self.report(
+                DiagnosticKind::NotPositive {
+                    what: Positive::Clause(what),
+                },
+                lit.span,
+            );
             return None;
         }
         Some(d)

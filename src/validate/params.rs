@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::Validator;
 use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind::Positive;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{Lit, Name, Span, ValueSyntax};
 use crate::lang::literal::{self, Duration};
@@ -191,7 +192,12 @@ impl Validator<'_> {
         match self.opt_duration(p, name) {
             Some(d) if d.is_positive() => d,
             Some(_) => {
-                self.report(DiagnosticKind::NotPositive { what: name.into() }, span);
+                self.report(
+                    DiagnosticKind::NotPositive {
+                        what: Positive::Param(name.into()),
+                    },
+                    span,
+                );
                 p.ok = false;
                 Duration::ZERO
             }

@@ -6,7 +6,7 @@ use super::models::ModelPlace;
 use super::tables::Shape;
 use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
-use crate::diagnostics::kind::{Clause, List, NameKind};
+use crate::diagnostics::kind::{Clause, List, NameKind, Positive};
 use crate::lang::ast::{self, Assignment, ShiftSyntax, Span, Spanned, StepClause};
 use crate::lang::literal::Duration;
 use crate::validate::model::{
@@ -101,7 +101,7 @@ impl Validator<'_> {
                 Some(_) => {
                     self.report(
                         DiagnosticKind::NotPositive {
-                            what: "speed".into(),
+                            what: Positive::Speed,
                         },
                         lit.span,
                     );
