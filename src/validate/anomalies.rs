@@ -1,6 +1,9 @@
 //! `anomaly KIND on TABLE[.MEASURE] { ... }`.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use strum::IntoEnumIterator;
 
 use super::params::Given;
 use super::{Declared, Validator, add, ordered};
@@ -9,17 +12,8 @@ use crate::diagnostics::kind::Clause;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::validate::model::{
-    Anomaly, AnomalyKind, ConditionTest, Filter, MeasureType, Scalar, Step, TimePoint,
+    Anomaly, AnomalyKind, AnomalyWord, ConditionTest, Filter, MeasureType, Scalar, Step, TimePoint,
 };
-
-const KINDS: &[&str] = &[
-    "spike", "offset", "scale", "drift", "flatline", "noise", "clip", "outliers", "dropout", "late",
-];
-
-/// Kinds that change numbers, and so need a numeric measure.
-const NUMERIC_KINDS: &[&str] = &[
-    "spike", "offset", "scale", "drift", "noise", "clip", "outliers",
-];
 
 impl Validator<'_> {
     /// The anomaly and the span of its header, for overlap warnings.
@@ -29,16 +23,17 @@ impl Validator<'_> {
         statement: &ast::Statement,
         declared: &Declared,
     ) -> Option<(Anomaly, Span)> {
-        let kind = a.kind.value.as_str();
+        let written = a.kind.value.as_str();
+        let word = AnomalyWord::from_str(written).ok();
         let header = statement
             .keyword
             .to(a.measure.as_ref().map_or(a.table.span, |m| m.span));
         let mut ok = true;
-        if !KINDS.contains(&kind) {
+        if word.is_none() {
             self.report(
                 DiagnosticKind::UnknownAnomalyKind {
-                    kind: kind.into(),
-                    suggestion: closest(kind, KINDS.iter().copied()),
+                    kind: written.into(),
+                    suggestion: closest(written, AnomalyWord::iter().map(<&str>::from)),
                 },
                 a.kind.span,
             );
@@ -50,18 +45,20 @@ impl Validator<'_> {
             self.unknown_name(crate::diagnostics::kind::NameKind::Table, &a.table, known);
             ok = false;
         }
-        match (&a.measure, kind) {
-            (None, k) if NUMERIC_KINDS.contains(&k) || k == "flatline" => {
+        match (&a.measure, word) {
+            (None, Some(w)) if w.needs_measure() => {
                 self.report(
-                    DiagnosticKind::AnomalyNeedsMeasure { kind: k.into() },
+                    DiagnosticKind::AnomalyNeedsMeasure {
+                        kind: written.into(),
+                    },
                     a.table.span,
                 );
                 ok = false;
             }
-            (Some(m), "late") => {
+            (Some(m), Some(AnomalyWord::Late)) => {
                 self.report(
                     DiagnosticKind::AnomalyOnWholeRecords {
-                        kind: kind.into(),
+                        kind: written.into(),
                         measure: m.value.clone(),
                     },
                     m.span,
@@ -119,11 +116,7 @@ impl Validator<'_> {
             );
             ok = false;
         }
-        let parsed = if KINDS.contains(&kind) {
-            self.anomaly_kind(kind, header, params, statement.recovered)
-        } else {
-            None
-        };
+        let parsed = word.and_then(|w| self.anomaly_kind(w, header, params, statement.recovered));
         let (at, length) = at?;
         let anomaly = Anomaly {
             kind: parsed?,
@@ -139,54 +132,42 @@ impl Validator<'_> {
 
     fn anomaly_kind(
         &mut self,
-        kind: &str,
+        word: AnomalyWord,
         at: Span,
         given: Vec<Given<'_>>,
         recovered: bool,
     ) -> Option<AnomalyKind> {
-        let allowed: &[&str] = match kind {
-            "spike" => &["magnitude"],
-            "offset" => &["delta"],
-            "scale" => &["factor"],
-            "drift" => &["rate"],
-            "flatline" => &["value"],
-            "noise" => &["sigma"],
-            "clip" => &["min", "max"],
-            "outliers" => &["rate", "magnitude"],
-            "late" => &["delay"],
-            _ => &[],
-        };
-        let mut p = self.params(kind, at, given, allowed);
+        let mut p = self.params(word.into(), at, given, word.parameters());
         p.quiet_missing = recovered;
-        if kind != "drift" {
+        if word != AnomalyWord::Drift {
             self.no_per(&mut p);
         }
-        let parsed = match kind {
-            "spike" => AnomalyKind::Spike {
+        let parsed = match word {
+            AnomalyWord::Spike => AnomalyKind::Spike {
                 magnitude: self.number_param(&mut p, "magnitude", "magnitude 12.5"),
             },
-            "offset" => AnomalyKind::Offset {
+            AnomalyWord::Offset => AnomalyKind::Offset {
                 delta: self.number_param(&mut p, "delta", "delta -3"),
             },
-            "scale" => AnomalyKind::Scale {
+            AnomalyWord::Scale => AnomalyKind::Scale {
                 factor: self.number_param(&mut p, "factor", "factor 1.5"),
             },
-            "drift" => {
+            AnomalyWord::Drift => {
                 let rate = self.number_param(&mut p, "rate", "rate 0.5 per 1h");
                 let per = self.per_param(&mut p, "rate");
                 AnomalyKind::Drift { rate, per }
             }
-            "flatline" => AnomalyKind::Flatline {
+            AnomalyWord::Flatline => AnomalyKind::Flatline {
                 value: self.loose_scalar(&mut p, "value"),
             },
-            "noise" => {
+            AnomalyWord::Noise => {
                 let sigma = self.number_param(&mut p, "sigma", "sigma 2");
                 if sigma < 0.0 {
                     self.out_of_range(&mut p, "sigma", sigma, "zero or more");
                 }
                 AnomalyKind::Noise { sigma }
             }
-            "clip" => {
+            AnomalyWord::Clip => {
                 let min = self.opt_number(&mut p, "min");
                 let max = self.opt_number(&mut p, "max");
                 if min.is_none() && max.is_none() && p.ok {
@@ -207,7 +188,7 @@ impl Validator<'_> {
                 }
                 AnomalyKind::Clip { min, max }
             }
-            "outliers" => {
+            AnomalyWord::Outliers => {
                 let rate = self.number_param(&mut p, "rate", "rate 0.05 magnitude 20");
                 let magnitude = self.number_param(&mut p, "magnitude", "rate 0.05 magnitude 20");
                 if !(0.0..=1.0).contains(&rate) {
@@ -220,10 +201,10 @@ impl Validator<'_> {
                 }
                 AnomalyKind::Outliers { rate, magnitude }
             }
-            "late" => AnomalyKind::Late {
+            AnomalyWord::Late => AnomalyKind::Late {
                 delay: self.positive_duration_param(&mut p, "delay", "delay 5m"),
             },
-            _ => AnomalyKind::Dropout,
+            AnomalyWord::Dropout => AnomalyKind::Dropout,
         };
         p.ok.then_some(parsed)
     }
@@ -246,18 +227,20 @@ impl Validator<'_> {
         measure: &ast::Name,
         ty: MeasureType,
     ) {
-        let kind = a.kind.value.as_str();
-        if NUMERIC_KINDS.contains(&kind) && !ty.is_numeric() {
+        let Ok(word) = AnomalyWord::from_str(&a.kind.value) else {
+            return;
+        };
+        if word.changes_numbers() && !ty.is_numeric() {
             self.report(
                 DiagnosticKind::AnomalyTypeMismatch {
-                    kind: kind.into(),
+                    kind: a.kind.value.clone(),
                     measure: measure.value.clone(),
                     ty,
                 },
                 measure.span,
             );
         }
-        if kind != "flatline" {
+        if word != AnomalyWord::Flatline {
             return;
         }
         for clause in &a.clauses {

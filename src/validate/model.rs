@@ -354,7 +354,13 @@ pub enum Term {
     Mean,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(AnomalyWord),
+    derive(strum::EnumIter, strum::EnumString, strum::IntoStaticStr),
+    strum(serialize_all = "lowercase"),
+    doc = "An anomaly's kind as its word in the language (`spike`, `late`, ...)."
+)]
 pub enum AnomalyKind {
     Spike { magnitude: f64 },
     Offset { delta: f64 },
@@ -371,17 +377,37 @@ pub enum AnomalyKind {
 impl AnomalyKind {
     /// The kind's word in the language: `anomaly spike on ...`.
     pub fn name(&self) -> &'static str {
+        AnomalyWord::from(self).into()
+    }
+}
+
+impl AnomalyWord {
+    /// Kinds that change numbers, and so need a numeric measure.
+    pub(crate) fn changes_numbers(self) -> bool {
+        !matches!(
+            self,
+            AnomalyWord::Flatline | AnomalyWord::Dropout | AnomalyWord::Late
+        )
+    }
+
+    /// Kinds that change one measure, and so must name it.
+    pub(crate) fn needs_measure(self) -> bool {
+        !matches!(self, AnomalyWord::Dropout | AnomalyWord::Late)
+    }
+
+    /// The parameters the kind takes.
+    pub(crate) fn parameters(self) -> &'static [&'static str] {
         match self {
-            AnomalyKind::Spike { .. } => "spike",
-            AnomalyKind::Offset { .. } => "offset",
-            AnomalyKind::Scale { .. } => "scale",
-            AnomalyKind::Drift { .. } => "drift",
-            AnomalyKind::Flatline { .. } => "flatline",
-            AnomalyKind::Noise { .. } => "noise",
-            AnomalyKind::Clip { .. } => "clip",
-            AnomalyKind::Outliers { .. } => "outliers",
-            AnomalyKind::Dropout => "dropout",
-            AnomalyKind::Late { .. } => "late",
+            AnomalyWord::Spike => &["magnitude"],
+            AnomalyWord::Offset => &["delta"],
+            AnomalyWord::Scale => &["factor"],
+            AnomalyWord::Drift => &["rate"],
+            AnomalyWord::Flatline => &["value"],
+            AnomalyWord::Noise => &["sigma"],
+            AnomalyWord::Clip => &["min", "max"],
+            AnomalyWord::Outliers => &["rate", "magnitude"],
+            AnomalyWord::Dropout => &[],
+            AnomalyWord::Late => &["delay"],
         }
     }
 }
