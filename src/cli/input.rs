@@ -41,9 +41,14 @@ pub(super) fn load_with_anchor(
     Ok((loaded, anchor))
 }
 
+/// `COLUMNS` when set, else the width of the terminal stderr draws on.
 fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stderr())
+                .map(|(terminal_size::Width(w), _)| usize::from(w))
+        })
         .unwrap_or(100)
 }

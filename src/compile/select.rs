@@ -2,9 +2,10 @@
 //! a step's window and `where`, and kept with its series and measures
 //! numbered locally (the table's numbers come once every step is read).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::convert::Infallible;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::CompileError;
 use super::eval;
@@ -25,38 +26,18 @@ pub(super) struct Selected {
     pub series: Vec<Dims>,
     /// A source row's dimension values → local series index. Only looked
     /// up, never iterated: its order cannot reach any output.
-    pub by_values: HashMap<Vec<String>, u32, BuildHasherDefault<FxHasher>>,
+    pub by_values: FxHashMap<Vec<String>, u32>,
     /// Measure names by local index, with the type of their values.
     pub measures: Vec<(String, MeasureType)>,
     /// A measure name → its local index, or `None` when the step does not
     /// want it: one lookup a value instead of scanning `measures` and the
     /// step's list. Only looked up, never iterated.
-    pub by_name: HashMap<String, Option<u16>, BuildHasherDefault<FxHasher>>,
+    pub by_name: FxHashMap<String, Option<u16>>,
     /// (instant, local series, a run of `values`), numbered locally.
     pub rows: Vec<ListedItem>,
     /// Every row's (local measure, value), one after another: one buffer
     /// instead of one allocation a row.
     pub values: Vec<(u16, Value)>,
-}
-
-/// A small fast hash for interning series (FxHash's multiply-rotate): the
-/// keys are our own data, so no resistance to chosen collisions is needed.
-#[derive(Default)]
-pub(super) struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// A step's local series and measure numbers → its table's.
