@@ -1,0 +1,1 @@
+//! InfluxDB's HTTP API (placeholder while the encoder is tested).
