@@ -187,12 +187,33 @@ impl fmt::Display for Unwritable {
     }
 }
 
+/// The most lines and bytes (before gzip) one request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub lines: usize,
+    pub bytes: usize,
+}
+
+impl Limits {
+    /// What a write request to InfluxDB carries at most.
+    pub(crate) const WRITE: Limits = Limits {
+        lines: super::MAX_LINES_PER_BATCH,
+        bytes: super::MAX_BODY_BYTES,
+    };
+
+    const NONE: Limits = Limits {
+        lines: usize::MAX,
+        bytes: usize::MAX,
+    };
+}
+
 /// A batch as a request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Encoded {
     /// Line protocol, one line (ended by `\n`) a record, in order.
     pub body: Vec<u8>,
     pub precision: Precision,
+    /// How many records (the first ones given) the body holds.
     pub lines: usize,
 }
 
@@ -258,12 +279,35 @@ impl Encoder {
         I: IntoIterator<Item = &'r Record>,
         I::IntoIter: Clone,
     {
+        self.encode_within(catalog, records, Limits::NONE)
+    }
+
+    /// The first of `records` that fit `limits` (always at least one), as
+    /// one request body: [`Encoded::lines`] says how many; the engine sends
+    /// the rest in another request. The precision is the coarsest that
+    /// keeps every one of `records` exact, so a batch cut short may carry a
+    /// finer unit than its own records need, never a coarser one.
+    pub(crate) fn encode_within<'r, I>(
+        &self,
+        catalog: &Catalog,
+        records: I,
+        limits: Limits,
+    ) -> Result<Encoded, Box<Unwritable>>
+    where
+        I: IntoIterator<Item = &'r Record>,
+        I::IntoIter: Clone,
+    {
         let records = records.into_iter();
-        let precision = Precision::coarsest(records.clone().map(|r| r.time));
-        let mut body = Vec::with_capacity(records.size_hint().0 * 96);
+        let precision = Precision::coarsest(records.clone().take(limits.lines).map(|r| r.time));
+        let mut body = Vec::with_capacity(records.size_hint().0.min(limits.lines) * 96);
         let mut lines = 0;
-        for record in records {
+        for record in records.take(limits.lines) {
+            let end = body.len();
             self.line(catalog, record, precision, &mut body)?;
+            if lines > 0 && body.len() > limits.bytes {
+                body.truncate(end);
+                break;
+            }
             lines += 1;
         }
         Ok(Encoded {
@@ -286,27 +330,19 @@ impl Encoder {
         precision: Precision,
         out: &mut Vec<u8>,
     ) -> Result<(), Box<Unwritable>> {
+        // The stream's records index the catalogue they were made with.
+        let table = &catalog.tables[record.table as usize];
         let refuse = |measure: Option<String>, problem: Problem| {
-            let table = catalog.tables.get(record.table as usize);
             Box::new(Unwritable {
-                table: table.map(|t| t.target.clone()).unwrap_or_default(),
-                series: table
-                    .and_then(|t| t.series.get(record.series as usize))
-                    .map(|s| s.dims.clone())
-                    .unwrap_or_default(),
+                table: table.target.clone(),
+                series: table.series[record.series as usize].dims.clone(),
                 time: record.time,
                 step: record.steps.first().copied(),
                 measure,
                 problem,
             })
         };
-        let measure_name = |m: u16| {
-            catalog
-                .tables
-                .get(record.table as usize)
-                .and_then(|t| t.measures.get(m as usize))
-                .map(|(name, _)| name.clone())
-        };
+        let measure_name = |m: u16| table.measures.get(m as usize).map(|(name, _)| name.clone());
         let start = out.len();
         let fragments = &self.tables[record.table as usize];
         match &fragments.series[record.series as usize] {

@@ -271,6 +271,42 @@ fn the_precision_is_the_coarsest_that_keeps_every_time_of_the_batch() {
     );
 }
 
+#[test]
+fn a_batch_stops_at_the_line_and_byte_limits() {
+    let c = catalog("m", &[], &[("v", MeasureType::Varchar)]);
+    let batch: Vec<Record> = (0..5)
+        .map(|i| {
+            record(
+                i * 1_000_000,
+                vec![(0, Value::Varchar("x".repeat(10).into()))],
+            )
+        })
+        .collect();
+    // `m v="xxxxxxxxxx" N\n` is 19 bytes with a one-digit time.
+    let encoder = Encoder::new(&c);
+    let within = |lines, bytes| {
+        encoder
+            .encode_within(&c, &batch, Limits { lines, bytes })
+            .unwrap()
+    };
+    let all = within(10, 1_000);
+    assert_eq!(all.lines, 5);
+    assert_eq!(all.precision, Precision::Milliseconds);
+    assert_eq!(within(3, 1_000).lines, 3);
+    let cut = within(10, 45);
+    assert_eq!(cut.lines, 2);
+    assert_eq!(cut.body.len(), 38);
+    assert_eq!(
+        String::from_utf8(cut.body).unwrap(),
+        "m v=\"xxxxxxxxxx\" 0\nm v=\"xxxxxxxxxx\" 1\n"
+    );
+    // One record always goes, however small the byte limit.
+    assert_eq!(within(10, 1).lines, 1);
+    assert_eq!(Limits::WRITE.lines, 5_000);
+    // Far below InfluxDB's default max-body-size of 25 MB.
+    const { assert!(Limits::WRITE.bytes <= 25_000_000 / 2) };
+}
+
 /// A point read back: measurement, tags, fields, time in the batch's unit.
 #[derive(Debug, PartialEq)]
 struct Point {
