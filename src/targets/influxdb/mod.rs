@@ -1,13 +1,14 @@
 //! InfluxDB as a target: where the points go ([`InfluxTarget`]), how a
-//! batch of records becomes line protocol ([`line_protocol`]), and the HTTP
-//! client that writes it, checks the database and classifies the answers
-//! ([`client`]). The apply engine drives these; nothing here loops, paces or
+//! batch of records becomes line protocol ([`line_protocol`]), the HTTP
+//! client that writes it and checks the database ([`client`]), and what its
+//! answers mean ([`answer`]). The apply engine drives these; nothing here loops, paces or
 //! retries.
 //!
 //! Until the engine drives this target, only the tests and the
 //! configuration use it; the allowance below goes when it is wired.
 #![allow(dead_code)]
 
+pub(crate) mod answer;
 pub(crate) mod client;
 pub(crate) mod line_protocol;
 

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use super::*;
 use crate::targets::influxdb::Token;
+use crate::targets::influxdb::answer::RejectedLine;
 
 /// What the server does with the next request.
 enum Reply {
@@ -251,22 +252,6 @@ async fn throttling_and_unavailability_are_retried_after_what_the_server_says() 
 fn httpdate_in(d: Duration) -> String {
     let at = chrono::Utc::now() + chrono::Duration::from_std(d).unwrap();
     at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
-}
-
-#[test]
-fn retry_after_reads_seconds_and_http_dates() {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
-    assert_eq!(retry_after("30", now), Some(Duration::from_secs(30)));
-    // RFC 9110's example date, 60 s after `now`.
-    assert_eq!(
-        retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
-        Some(Duration::from_secs(60))
-    );
-    assert_eq!(
-        retry_after("Sun, 06 Nov 1994 08:40:37 GMT", now),
-        Some(Duration::ZERO)
-    );
-    assert_eq!(retry_after("soon", now), None);
 }
 
 #[tokio::test]
