@@ -551,6 +551,8 @@ impl DiagnosticKind {
             MissingOpenBrace => "`{` expected here".into(),
             MissingScenario => "the file starts here".into(),
             ScenarioNotFirst { .. } => "too late".into(),
+            ConfigMissingKey { key, .. } => format!("this API needs `{key}`"),
+            ConfigKeyNotForApi { api, .. } => format!("not used with `api: {api}`"),
             _ => "here".into(),
         }
     }
