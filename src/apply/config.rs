@@ -6,6 +6,13 @@
 //!   local:
 //!     kind: file
 //!     directory: out/${RUN_ID}
+//!   influx:
+//!     kind: influxdb
+//!     api: v2            # v1 | v2 | v3
+//!     url: http://127.0.0.1:8086
+//!     org: qa            # v2; v1 and v3 take `database` (v1 also `retention_policy`)
+//!     bucket: e2e
+//!     token_env: INFLUX_TOKEN
 //! ```
 
 use std::collections::BTreeMap;
@@ -16,6 +23,7 @@ use serde::Deserialize;
 use crate::diagnostics::Span;
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::targets::influxdb::{Destination, InfluxTarget, Token};
 
 /// The file `apply` looks for in the working folder.
 pub(crate) const CONFIG_FILE: &str = "outatime.yaml";
@@ -44,6 +52,41 @@ pub(crate) enum TargetConfig {
         #[serde(default)]
         retention: Option<Retention>,
     },
+    /// InfluxDB 1.x, 2.x or 3.x over HTTP. Which keys apply depends on
+    /// `api`; [`influx_target`] says what is missing or out of place.
+    Influxdb {
+        api: InfluxApi,
+        url: String,
+        #[serde(default)]
+        database: Option<String>,
+        #[serde(default)]
+        retention_policy: Option<String>,
+        #[serde(default)]
+        org: Option<String>,
+        #[serde(default)]
+        bucket: Option<String>,
+        #[serde(default)]
+        token_env: Option<String>,
+    },
+}
+
+/// `api:` of an InfluxDB target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum InfluxApi {
+    V1,
+    V2,
+    V3,
+}
+
+impl InfluxApi {
+    fn name(self) -> &'static str {
+        match self {
+            InfluxApi::V1 => "v1",
+            InfluxApi::V2 => "v2",
+            InfluxApi::V3 => "v3",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -60,6 +103,7 @@ pub struct Retention {
 pub enum Target {
     File { directory: PathBuf },
     Timestream(TimestreamTarget),
+    Influxdb(InfluxTarget),
 }
 
 /// A Timestream target's settings with `${ENV}` expanded: plain data that
@@ -117,12 +161,241 @@ pub fn target(
             table_suffix: expand(table_suffix),
             retention: *retention,
         }),
+        TargetConfig::Influxdb {
+            api,
+            url,
+            database,
+            retention_policy,
+            org,
+            bucket,
+            token_env,
+        } => {
+            let keys = InfluxKeys {
+                api: *api,
+                url,
+                database: database.as_deref(),
+                retention_policy: retention_policy.as_deref(),
+                org: org.as_deref(),
+                bucket: bucket.as_deref(),
+                token_env: token_env.as_deref(),
+            };
+            match influx_target(text, name, &keys, env, &mut expand) {
+                Ok(target) => Target::Influxdb(target),
+                Err(mut found) => {
+                    problems.append(&mut found);
+                    return Err(problems);
+                }
+            }
+        }
     };
     if problems.is_empty() {
         Ok(resolved)
     } else {
         Err(problems)
     }
+}
+
+/// Keys and their values, if written.
+type KeyList<'a> = &'a [(&'a str, Option<&'a str>)];
+
+/// An InfluxDB target's keys as written.
+struct InfluxKeys<'a> {
+    api: InfluxApi,
+    url: &'a str,
+    database: Option<&'a str>,
+    retention_policy: Option<&'a str>,
+    org: Option<&'a str>,
+    bucket: Option<&'a str>,
+    token_env: Option<&'a str>,
+}
+
+/// The keys `api` needs and refuses, checked all at once; the URL's form;
+/// the token read from the variable `token_env` names.
+fn influx_target(
+    text: &str,
+    name: &str,
+    keys: &InfluxKeys<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+    expand: &mut dyn FnMut(&str) -> String,
+) -> Result<InfluxTarget, Vec<Diagnostic>> {
+    let api = keys.api;
+    let mut problems = Vec::new();
+    let at_key = |key: &str| key_span(text, name, key).unwrap_or_else(|| target_span(text, name));
+    let missing = |key: &str, example: &str, problems: &mut Vec<Diagnostic>| {
+        problems.push(Diagnostic::new(
+            DiagnosticKind::ConfigMissingKey {
+                key: key.into(),
+                api: api.name().into(),
+                example: example.into(),
+            },
+            at_key("api"),
+        ));
+    };
+    let not_for_api = |key: &str, instead: &str, problems: &mut Vec<Diagnostic>| {
+        problems.push(Diagnostic::new(
+            DiagnosticKind::ConfigKeyNotForApi {
+                key: key.into(),
+                api: api.name().into(),
+                instead: instead.into(),
+            },
+            at_key(key),
+        ));
+    };
+    let (needed, refused): (KeyList<'_>, KeyList<'_>) = match api {
+        InfluxApi::V1 => (
+            &[("database", keys.database)],
+            &[("org", keys.org), ("bucket", keys.bucket)],
+        ),
+        InfluxApi::V2 => (
+            &[
+                ("org", keys.org),
+                ("bucket", keys.bucket),
+                ("token_env", keys.token_env),
+            ],
+            &[
+                ("database", keys.database),
+                ("retention_policy", keys.retention_policy),
+            ],
+        ),
+        InfluxApi::V3 => (
+            &[("database", keys.database)],
+            &[
+                ("retention_policy", keys.retention_policy),
+                ("org", keys.org),
+                ("bucket", keys.bucket),
+            ],
+        ),
+    };
+    let instead = match api {
+        InfluxApi::V1 => "api v1 writes to `database` (and `retention_policy`)",
+        InfluxApi::V2 => "api v2 writes to `bucket` of `org`, with the bucket's own retention",
+        InfluxApi::V3 => "api v3 writes to `database`",
+    };
+    for (key, value) in needed {
+        if value.is_none() {
+            let example = match *key {
+                "token_env" => "INFLUX_TOKEN",
+                "org" => "qa",
+                _ => "e2e",
+            };
+            missing(key, example, &mut problems);
+        }
+    }
+    for (key, value) in refused {
+        if value.is_some() {
+            not_for_api(key, instead, &mut problems);
+        }
+    }
+    let url = expand(keys.url);
+    let url = url.trim_end_matches('/').to_string();
+    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+    if !scheme_ok || url.parse::<http::Uri>().is_err() {
+        problems.push(Diagnostic::new(
+            DiagnosticKind::ConfigInvalid {
+                message: format!("`{url}` is not an http:// or https:// URL"),
+                suggestion: Some(
+                    "write the server's address with its scheme, such as `http://127.0.0.1:8086`"
+                        .into(),
+                ),
+            },
+            at_key("url"),
+        ));
+    }
+    let token = match keys.token_env {
+        None => None,
+        Some(variable) => match env(variable) {
+            Some(secret) => Some(Token::new(secret)),
+            None => {
+                problems.push(Diagnostic::new(
+                    DiagnosticKind::ConfigUnsetVariable {
+                        name: variable.to_string(),
+                    },
+                    key_span(text, name, "token_env").unwrap_or_else(|| target_span(text, name)),
+                ));
+                None
+            }
+        },
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut value = |v: Option<&str>| v.map(&mut *expand).unwrap_or_default();
+    let destination = match api {
+        InfluxApi::V1 => Destination::V1 {
+            database: value(keys.database),
+            retention_policy: keys.retention_policy.map(&mut *expand),
+        },
+        InfluxApi::V2 => Destination::V2 {
+            org: value(keys.org),
+            bucket: value(keys.bucket),
+        },
+        InfluxApi::V3 => Destination::V3 {
+            database: value(keys.database),
+        },
+    };
+    Ok(InfluxTarget {
+        url,
+        destination,
+        token,
+    })
+}
+
+/// The target's own key in `targets:` (`influx:`), or the file's start.
+fn target_span(text: &str, name: &str) -> Span {
+    target_block(text, name)
+        .map(|(start, _)| {
+            let line = &text[start..];
+            let indent = line.len() - line.trim_start().len();
+            Span::new(start + indent, start + indent + name.len())
+        })
+        .unwrap_or_default()
+}
+
+/// `key` among the target's keys, where the target's block of lines has it.
+fn key_span(text: &str, name: &str, key: &str) -> Option<Span> {
+    let (start, end) = target_block(text, name)?;
+    let mut at = start;
+    for line in text[start..end].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(&format!("{key}:")) {
+            let from = at + line.len() - trimmed.len();
+            return Some(Span::new(from, from + key.len()));
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// The byte range of the lines that define target `name`: its own line
+/// under `targets:` and the more indented lines after it.
+fn target_block(text: &str, name: &str) -> Option<(usize, usize)> {
+    let targets = text.find("targets:")?;
+    let mut at = targets;
+    let mut block: Option<(usize, usize)> = None;
+    for line in text[targets..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let blank = trimmed.trim().is_empty() || trimmed.starts_with('#');
+        match block {
+            None => {
+                // `influx:`, `"influx":` or `'influx':`
+                let key = trimmed.trim_start_matches(['"', '\'']);
+                let after = key.strip_prefix(name).unwrap_or("");
+                let named = key.len() > after.len()
+                    && after.trim_start_matches(['"', '\'']).starts_with(':');
+                if indent > 0 && named {
+                    block = Some((at, indent));
+                }
+            }
+            Some((start, own)) => {
+                if !blank && indent <= own {
+                    return Some((start, at));
+                }
+            }
+        }
+        at += line.len();
+    }
+    block.map(|(start, _)| (start, text.len()))
 }
 
 /// `${NAME}` → the variable's value; an unset one is a diagnostic at its
@@ -275,6 +548,112 @@ mod tests {
         assert_eq!(
             codes(target(text, "local", &env))[0].0,
             "outatime::config::invalid"
+        );
+    }
+
+    fn influx(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Target, Vec<Diagnostic>> {
+        target(text, "influx", env)
+    }
+
+    fn token_env(name: &str) -> Option<String> {
+        match name {
+            "INFLUX_TOKEN" => Some("s3cret".into()),
+            "CI_PIPELINE_ID" => Some("77".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn influxdb_targets_of_each_api() {
+        let text = "targets:\n  local:\n    kind: file\n    directory: out\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://127.0.0.1:8086/\n    database: e2e\n    retention_policy: autogen\n";
+        let Target::Influxdb(t) = influx(text, &env).unwrap() else {
+            panic!("not influx")
+        };
+        assert_eq!(t.url, "http://127.0.0.1:8086");
+        assert_eq!(
+            t.destination,
+            Destination::V1 {
+                database: "e2e".into(),
+                retention_policy: Some("autogen".into())
+            }
+        );
+        assert_eq!(t.token, None);
+        let text = "targets:\n  influx:\n    kind: influxdb\n    api: v2\n    url: https://x.on.aws:8086\n    org: qa\n    bucket: e2e_${CI_PIPELINE_ID}\n    token_env: INFLUX_TOKEN\n";
+        let Target::Influxdb(t) = influx(text, &token_env).unwrap() else {
+            panic!("not influx")
+        };
+        assert_eq!(
+            t.destination,
+            Destination::V2 {
+                org: "qa".into(),
+                bucket: "e2e_77".into()
+            }
+        );
+        assert_eq!(t.token, Some(Token::new("s3cret".into())));
+        assert_eq!(format!("{:?}", t.token), "Some(Token(…))");
+        let text = "targets:\n  influx:\n    kind: influxdb\n    api: v3\n    url: http://127.0.0.1:8181\n    database: e2e\n";
+        let Target::Influxdb(t) = influx(text, &env).unwrap() else {
+            panic!("not influx")
+        };
+        assert_eq!(
+            t.destination,
+            Destination::V3 {
+                database: "e2e".into()
+            }
+        );
+    }
+
+    #[test]
+    fn influxdb_keys_that_an_api_lacks_or_does_not_use_point_into_the_target() {
+        // v2 without org and token, with a v1 key; the other target's
+        // `database:` is not the one pointed at.
+        let text = "targets:\n  other:\n    kind: timestream\n    region: eu-west-1\n    database: x\n  influx:\n    kind: influxdb\n    api: v2\n    url: http://h:8086\n    bucket: b\n    database: e2e\n";
+        let err = influx(text, &env).unwrap_err();
+        let found: Vec<(String, String, &str)> = err
+            .iter()
+            .map(|d| {
+                (
+                    d.code(),
+                    d.help().unwrap_or_default(),
+                    &text[d.span.start..d.span.end],
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("outatime::config::missing_key".into(), "add `org: qa` under the target".into(), "api"),
+                ("outatime::config::missing_key".into(), "add `token_env: INFLUX_TOKEN` under the target".into(), "api"),
+                ("outatime::config::key_not_for_api".into(), "remove `database`; api v2 writes to `bucket` of `org`, with the bucket's own retention".into(), "database"),
+            ]
+        );
+        assert_eq!(err[2].span.start, text.rfind("database").unwrap());
+        let text = "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://h:8086\n    bucket: b\n";
+        let found = codes(influx(text, &env));
+        assert_eq!(found[0].0, "outatime::config::missing_key");
+        assert_eq!(found[1].0, "outatime::config::key_not_for_api");
+        let text = "targets:\n  influx:\n    kind: influxdb\n    api: v3\n    url: 127.0.0.1:8181\n    database: e2e\n    token_env: NOPE\n";
+        let err = influx(text, &env).unwrap_err();
+        assert_eq!(err[0].code(), "outatime::config::invalid");
+        assert_eq!(&text[err[0].span.start..err[0].span.end], "url");
+        assert_eq!(err[1].code(), "outatime::config::unset_variable");
+        assert_eq!(&text[err[1].span.start..err[1].span.end], "token_env");
+        // Unknown keys and APIs get suggestions like any target's.
+        let text = "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://h:8086\n    databse: e2e\n";
+        let found = codes(influx(text, &env));
+        assert_eq!(
+            found[0],
+            (
+                "outatime::config::invalid".into(),
+                "did you mean `database`?".into()
+            )
+        );
+        let text = "targets:\n  influx:\n    kind: influxdb\n    api: v4\n    url: http://h:8086\n";
+        let err = influx(text, &env).unwrap_err();
+        assert!(
+            err[0].message().contains("`v1`, `v2`"),
+            "{}",
+            err[0].message()
         );
     }
 }

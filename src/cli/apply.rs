@@ -84,6 +84,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     let applied = match &target {
         Target::File { directory } => apply_to_files(args, directory, shard)?,
         Target::Timestream(ts) => apply_to_timestream(args, ts, shard)?,
+        Target::Influxdb(_) => return Err(ApplyUsage::InfluxdbNotWired.into()),
     };
     print_summary(&applied);
     let unreported = args
@@ -277,6 +278,9 @@ enum ApplyUsage {
     },
     /// `--resume` and a journal that is missing or not a journal.
     Journal(crate::apply::timestream::journal::Unreadable),
+    /// `--target influx` naming a `kind: influxdb` target: its client
+    /// exists, the apply does not drive it yet.
+    InfluxdbNotWired,
     /// `--lead soon`
     LeadNotADuration { lead: String },
     /// `--lead 20m`
@@ -307,6 +311,10 @@ impl std::fmt::Display for ApplyUsage {
             ApplyUsage::Journal(unreadable) => writeln!(
                 f,
                 "error: {unreadable}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere"
+            ),
+            ApplyUsage::InfluxdbNotWired => writeln!(
+                f,
+                "error: `apply` cannot write to a `kind: influxdb` target yet\n  help: write to a `kind: timestream` or `kind: file` target for now"
             ),
             ApplyUsage::LeadNotADuration { lead } => writeln!(
                 f,
@@ -391,6 +399,15 @@ fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Targe
                     .unwrap_or_default()
             );
             Ok(Target::Timestream(ts))
+        }
+        Ok(Target::Influxdb(influx)) => {
+            eprintln!(
+                "target `{name}`: InfluxDB {} `{}` at {}",
+                influx.destination.noun(),
+                influx.destination.name(),
+                influx.url
+            );
+            Ok(Target::Influxdb(influx))
         }
         Err(diagnostics) => Err(Failure::input(render::human(
             &config.display().to_string(),

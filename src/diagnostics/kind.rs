@@ -160,6 +160,18 @@ pub enum DiagnosticKind {
         message: String,
         suggestion: Option<String>,
     },
+    /// `api: v1` with `bucket: e2e`: a key the target's API does not use.
+    ConfigKeyNotForApi {
+        key: String,
+        api: String,
+        instead: String,
+    },
+    /// `api: v2` without `org:`: a key the target's API needs.
+    ConfigMissingKey {
+        key: String,
+        api: String,
+        example: String,
+    },
     /// `directory: out/${RUN_ID}` with `RUN_ID` not set.
     ConfigUnsetVariable { name: String },
     /// `dimensions site` and `measures site double` in one table.
@@ -408,6 +420,12 @@ impl DiagnosticKind {
             }
             ClampType { ty } => format!("a {} measure cannot be clamped", ty.name()),
             ConfigInvalid { message, .. } => message.clone(),
+            ConfigKeyNotForApi { key, api, .. } => {
+                format!("`{key}` is not used by an InfluxDB `api: {api}` target")
+            }
+            ConfigMissingKey { key, api, .. } => {
+                format!("an InfluxDB `api: {api}` target needs `{key}`")
+            }
             ConfigUnsetVariable { name } => format!("environment variable `{name}` is not set"),
             DimensionIsMeasure { name, table, .. } => {
                 format!("`{name}` is both a dimension and a measure of table `{table}`")
@@ -555,6 +573,8 @@ impl DiagnosticKind {
             MissingOpenBrace => "`{` expected here".into(),
             MissingScenario => "the file starts here".into(),
             ScenarioNotFirst { .. } => "too late".into(),
+            ConfigMissingKey { key, .. } => format!("this API needs `{key}`"),
+            ConfigKeyNotForApi { api, .. } => format!("not used with `api: {api}`"),
             _ => "here".into(),
         }
     }
@@ -603,6 +623,10 @@ impl DiagnosticKind {
             ClampRange { .. } => "write the lower bound first: `clamp LO .. HI`".into(),
             ClampType { .. } => "remove `clamp`: only double and bigint measures can be clamped".into(),
             ConfigInvalid { suggestion, .. } => return suggestion.clone(),
+            ConfigKeyNotForApi { key, instead, .. } => format!("remove `{key}`; {instead}"),
+            ConfigMissingKey { key, example, .. } => {
+                format!("add `{key}: {example}` under the target")
+            }
             ConfigUnsetVariable { name } => {
                 format!("set it (`export {name}=...`), or write the value into the file")
             }
@@ -759,6 +783,8 @@ impl DiagnosticCode {
             DiagnosticCode::ClampRange => "model::clamp_range",
             DiagnosticCode::ClampType => "model::clamp_type",
             DiagnosticCode::ConfigInvalid => "config::invalid",
+            DiagnosticCode::ConfigKeyNotForApi => "config::key_not_for_api",
+            DiagnosticCode::ConfigMissingKey => "config::missing_key",
             DiagnosticCode::ConfigUnsetVariable => "config::unset_variable",
             DiagnosticCode::DimensionIsMeasure => "name::dimension_is_measure",
             DiagnosticCode::DuplicateClause => "clause::duplicate",

@@ -2,6 +2,7 @@
 //! the target would refuse late. A target kind is a `NameRules`; validation
 //! and the compiler ask the rules, never a target by name.
 
+pub(crate) mod influxdb;
 pub(crate) mod timestream;
 
 use crate::diagnostics::kind::NameKind;

@@ -1,0 +1,577 @@
+//! InfluxDB's HTTP API: writing a batch of line protocol (gzip), whose
+//! answer [`super::answer`] classifies, and the preflight calls (ping, database or
+//! bucket, its retention, creating it). One attempt per call: the engine
+//! decides what to retry and when.
+//!
+//! | API | write | database |
+//! | --- | --- | --- |
+//! | v1 | `POST /write?db=&rp=&precision=` | `/query` (`SHOW DATABASES`, `CREATE DATABASE`, `SHOW RETENTION POLICIES`) |
+//! | v2 | `POST /api/v2/write?org=&bucket=&precision=` | `/api/v2/buckets` (its `retentionRules`), `/api/v2/orgs` |
+//! | v3 | `POST /api/v3/write_lp?db=&precision=` | `/api/v3/configure/database` |
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::{Method, Request};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Deserialize;
+
+use super::answer::{Answer, Failure, RetryReason, WriteAnswer, classify_status, classify_write};
+use super::line_protocol::Precision;
+use super::{Destination, InfluxTarget};
+
+/// The most bytes of an answer read: InfluxDB's answers are small JSON.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A client for one target.
+pub(crate) struct Client {
+    http: HyperClient<Connector, Full<Bytes>>,
+    target: InfluxTarget,
+    timeout: Duration,
+}
+
+/// Why a preflight call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CallError {
+    /// The server did not answer in time, or could not be reached.
+    Unreachable(RetryReason),
+    Failed(Failure),
+}
+
+/// The client could not be built.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// `https://` and the system has no root certificates.
+    NoRootCertificates(std::io::Error),
+}
+
+/// How long the database keeps points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retention {
+    /// Points never expire.
+    Forever,
+    /// Points older than this (from the server's now) are dropped, and
+    /// writes of such points are refused.
+    Keeps(Duration),
+    /// The API does not say (v3).
+    Unknown,
+}
+
+/// A server that answered its ping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Server {
+    /// `X-Influxdb-Version`, when sent.
+    pub version: Option<String>,
+}
+
+impl Client {
+    /// A client for `target`, giving up on an attempt after `timeout`.
+    pub(crate) fn new(target: InfluxTarget, timeout: Duration) -> Result<Client, BuildError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = match hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider.clone())
+        {
+            Ok(builder) => builder,
+            Err(error) if target.url.starts_with("https://") => {
+                return Err(BuildError::NoRootCertificates(error));
+            }
+            // Plain HTTP needs no roots: a machine without them still
+            // reaches a local server.
+            Err(_) => {
+                let config = rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| BuildError::NoRootCertificates(std::io::Error::other(e)))?
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth();
+                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
+            }
+        };
+        let connector = builder.https_or_http().enable_http1().build();
+        let http = HyperClient::builder(TokioExecutor::new()).build(connector);
+        Ok(Client {
+            http,
+            target,
+            timeout,
+        })
+    }
+
+    /// Writes `lines` (line protocol, one record a line) gzipped, and
+    /// classifies the answer.
+    pub(crate) async fn write(&self, lines: &[u8], precision: Precision) -> WriteAnswer {
+        let body = match gzip(lines) {
+            Ok(body) => body,
+            Err(error) => {
+                return WriteAnswer::Failed(Failure::Gzip {
+                    message: error.to_string(),
+                });
+            }
+        };
+        let (path, query) = match &self.target.destination {
+            Destination::V1 {
+                database,
+                retention_policy,
+            } => {
+                let mut query = vec![("db", database.as_str())];
+                if let Some(rp) = retention_policy {
+                    query.push(("rp", rp));
+                }
+                query.push(("precision", precision.v2_name()));
+                ("/write", query)
+            }
+            Destination::V2 { org, bucket } => (
+                "/api/v2/write",
+                vec![
+                    ("org", org.as_str()),
+                    ("bucket", bucket.as_str()),
+                    ("precision", precision.v2_name()),
+                ],
+            ),
+            Destination::V3 { database } => (
+                "/api/v3/write_lp",
+                vec![
+                    ("db", database.as_str()),
+                    ("precision", precision.v3_name()),
+                ],
+            ),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        match self
+            .call(Method::POST, path, &query, headers, Bytes::from(body))
+            .await
+        {
+            Ok(answer) => classify_write(&answer, lines),
+            Err(reason) => WriteAnswer::Retry {
+                after: None,
+                reason,
+            },
+        }
+    }
+
+    /// Whether the server answers: v1 and v3 `GET /ping`, v2 `GET /health`.
+    pub(crate) async fn ping(&self) -> Result<Server, CallError> {
+        let path = match self.target.destination {
+            Destination::V2 { .. } => "/health",
+            _ => "/ping",
+        };
+        let answer = self.ok(Method::GET, path, &[], None).await?;
+        let version = answer
+            .headers
+            .get("x-influxdb-version")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Server { version })
+    }
+
+    /// Whether the database (v1, v3) or bucket (v2) exists, and how long it
+    /// keeps points; `None` when it does not exist.
+    pub(crate) async fn database(&self) -> Result<Option<Retention>, CallError> {
+        match &self.target.destination {
+            Destination::V1 {
+                database,
+                retention_policy,
+            } => {
+                let shown = self.influxql(Method::GET, "SHOW DATABASES").await?;
+                if !shown.column_values(0).any(|name| name == database.as_str()) {
+                    return Ok(None);
+                }
+                let q = format!("SHOW RETENTION POLICIES ON {}", quote_identifier(database));
+                let policies = self.influxql(Method::GET, &q).await?;
+                v1_retention(&policies, retention_policy.as_deref())
+                    .map(Some)
+                    .map_err(CallError::Failed)
+            }
+            Destination::V2 { org, bucket } => {
+                let query = [("org", org.as_str()), ("name", bucket.as_str())];
+                let answer = self.ok(Method::GET, "/api/v2/buckets", &query, None).await;
+                let answer = match answer {
+                    // An unknown bucket name is a 404 on some versions.
+                    Err(CallError::Failed(Failure::NotFound { message }))
+                        if message.contains("bucket") =>
+                    {
+                        return Ok(None);
+                    }
+                    other => other?,
+                };
+                let buckets: Buckets = json(&answer.body)?;
+                Ok(buckets
+                    .buckets
+                    .iter()
+                    .find(|b| b.name == *bucket)
+                    .map(Bucket::retention))
+            }
+            Destination::V3 { database } => {
+                let query = [("format", "json")];
+                let answer = self
+                    .ok(Method::GET, "/api/v3/configure/database", &query, None)
+                    .await?;
+                let rows: Vec<serde_json::Map<String, serde_json::Value>> = json(&answer.body)?;
+                let exists = rows.iter().any(|row| {
+                    row.get("iox::database").and_then(|v| v.as_str()) == Some(database.as_str())
+                });
+                Ok(exists.then_some(Retention::Unknown))
+            }
+        }
+    }
+
+    /// Creates the database (v1, v3) or bucket (v2, with no expiry); a 401
+    /// or 403 means the token may not.
+    pub(crate) async fn create_database(&self) -> Result<(), CallError> {
+        match &self.target.destination {
+            Destination::V1 { database, .. } => {
+                let q = format!("CREATE DATABASE {}", quote_identifier(database));
+                self.influxql(Method::POST, &q).await.map(|_| ())
+            }
+            Destination::V2 { org, bucket } => {
+                let query = [("org", org.as_str())];
+                let answer = self.ok(Method::GET, "/api/v2/orgs", &query, None).await?;
+                let orgs: Orgs = json(&answer.body)?;
+                let Some(found) = orgs.orgs.iter().find(|o| o.name == *org) else {
+                    return Err(CallError::Failed(Failure::NotFound {
+                        message: format!("no organisation named `{org}`"),
+                    }));
+                };
+                let body = serde_json::json!({
+                    "orgID": found.id,
+                    "name": bucket,
+                    "retentionRules": [],
+                });
+                self.ok(Method::POST, "/api/v2/buckets", &[], Some(body))
+                    .await
+                    .map(|_| ())
+            }
+            Destination::V3 { database } => {
+                let body = serde_json::json!({ "db": database });
+                self.ok(Method::POST, "/api/v3/configure/database", &[], Some(body))
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+
+    /// An InfluxQL statement through `/query` (v1), its first result.
+    async fn influxql(&self, method: Method, statement: &str) -> Result<QueryResult, CallError> {
+        let query = [("q", statement)];
+        let answer = self.ok(method, "/query", &query, None).await?;
+        let results: QueryResults = json(&answer.body)?;
+        let Some(first) = results.results.into_iter().next() else {
+            return Err(CallError::Failed(Failure::Unreadable {
+                message: format!("`{statement}` answered without a result"),
+            }));
+        };
+        match first.error {
+            Some(message) => Err(CallError::Failed(Failure::Status {
+                status: answer.status.as_u16(),
+                message,
+            })),
+            None => Ok(first),
+        }
+    }
+
+    /// A call whose answer must be a 2xx.
+    async fn ok(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        json_body: Option<serde_json::Value>,
+    ) -> Result<Answer, CallError> {
+        let mut headers = HeaderMap::new();
+        let body = match json_body {
+            Some(value) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Bytes::from(value.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let answer = self
+            .call(method, path, query, headers, body)
+            .await
+            .map_err(CallError::Unreachable)?;
+        if answer.status.is_success() {
+            return Ok(answer);
+        }
+        match classify_status(&answer) {
+            WriteAnswer::Retry { reason, .. } => Err(CallError::Unreachable(reason)),
+            WriteAnswer::Failed(failure) => Err(CallError::Failed(failure)),
+            _ => Err(CallError::Failed(Failure::Status {
+                status: answer.status.as_u16(),
+                message: answer.message(),
+            })),
+        }
+    }
+
+    /// One request, its answer read whole, within the timeout.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        mut headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Answer, RetryReason> {
+        let mut uri = format!("{}{path}", self.target.url);
+        for (i, (key, value)) in query.iter().enumerate() {
+            uri.push(if i == 0 { '?' } else { '&' });
+            uri.push_str(key);
+            uri.push('=');
+            percent_encode(&mut uri, value);
+        }
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(token) = &self.target.token {
+            let value = HeaderValue::from_str(&token.header_value())
+                .map_err(|_| RetryReason::Connection("the token is not a header value".into()))?;
+            headers.insert(AUTHORIZATION, value);
+        }
+        let mut request = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .body(Full::new(body))
+            .map_err(|e| RetryReason::Connection(format!("bad request for {uri}: {e}")))?;
+        *request.headers_mut() = headers;
+        let exchange = async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|e| RetryReason::Connection(error_chain(&e)))?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_ANSWER_BYTES)
+                .collect()
+                .await
+                .map_err(|e| RetryReason::Connection(format!("answer cut off: {e}")))?
+                .to_bytes();
+            Ok(Answer {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .unwrap_or(Err(RetryReason::Timeout))
+    }
+}
+
+/// A v1 retention policy's duration: the named one, or the default.
+fn v1_retention(policies: &QueryResult, name: Option<&str>) -> Result<Retention, Failure> {
+    let series = policies.series.first();
+    let column = |wanted: &str| series.and_then(|s| s.columns.iter().position(|c| c == wanted));
+    let (Some(series), Some(name_at), Some(duration_at), Some(default_at)) = (
+        series,
+        column("name"),
+        column("duration"),
+        column("default"),
+    ) else {
+        return Err(Failure::Unreadable {
+            message: "SHOW RETENTION POLICIES answered without name, duration and default".into(),
+        });
+    };
+    let row = series.values.iter().find(|row| match name {
+        Some(name) => row.get(name_at).and_then(|v| v.as_str()) == Some(name),
+        None => row.get(default_at).and_then(|v| v.as_bool()) == Some(true),
+    });
+    let Some(row) = row else {
+        return Err(Failure::NotFound {
+            message: match name {
+                Some(name) => format!("no retention policy `{name}`"),
+                None => "no default retention policy".into(),
+            },
+        });
+    };
+    let duration = row.get(duration_at).and_then(|v| v.as_str()).unwrap_or("");
+    match go_duration(duration) {
+        Some(Duration::ZERO) => Ok(Retention::Forever),
+        Some(keeps) => Ok(Retention::Keeps(keeps)),
+        None => Err(Failure::Unreadable {
+            message: format!("retention policy duration `{duration}`"),
+        }),
+    }
+}
+
+/// Go's duration text as InfluxDB 1.x prints it: `168h0m0s`, `0s`, `1h30m`.
+fn go_duration(text: &str) -> Option<Duration> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += Duration::try_from_secs_f64(number * seconds).ok()?;
+    }
+    Some(total)
+}
+
+/// `"e2e"` for InfluxQL, with `"` and `\` escaped.
+fn quote_identifier(name: &str) -> String {
+    let mut out = String::from("\"");
+    for c in name.chars() {
+        if matches!(c, '"' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// RFC 3986: letters, digits and `-._~` as they are, every other byte as
+/// `%XX`.
+fn percent_encode(out: &mut String, value: &str) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// `body` gzipped at the fastest level: the body shrinks about tenfold
+/// either way, and the CPU goes to the records.
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
+/// An error and its sources, `a: b: c`.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CallError> {
+    serde_json::from_slice(body).map_err(|e| {
+        CallError::Failed(Failure::Unreadable {
+            message: format!(
+                "{e}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ),
+        })
+    })
+}
+
+/// `/query`'s answer.
+#[derive(Deserialize)]
+struct QueryResults {
+    #[serde(default)]
+    results: Vec<QueryResult>,
+}
+
+#[derive(Deserialize)]
+struct QueryResult {
+    #[serde(default)]
+    series: Vec<QuerySeries>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct QuerySeries {
+    #[serde(default)]
+    columns: Vec<String>,
+    #[serde(default)]
+    values: Vec<Vec<serde_json::Value>>,
+}
+
+impl QueryResult {
+    /// Column `i` of every row of every series, where it is a string.
+    fn column_values(&self, i: usize) -> impl Iterator<Item = &str> {
+        self.series
+            .iter()
+            .flat_map(|s| s.values.iter())
+            .filter_map(move |row| row.get(i).and_then(|v| v.as_str()))
+    }
+}
+
+/// `GET /api/v2/buckets`.
+#[derive(Deserialize)]
+struct Buckets {
+    #[serde(default)]
+    buckets: Vec<Bucket>,
+}
+
+#[derive(Deserialize)]
+struct Bucket {
+    name: String,
+    #[serde(default, rename = "retentionRules")]
+    retention_rules: Vec<RetentionRule>,
+}
+
+#[derive(Deserialize)]
+struct RetentionRule {
+    #[serde(default, rename = "everySeconds")]
+    every_seconds: u64,
+}
+
+impl Bucket {
+    /// No rule, or `everySeconds: 0`, keeps points forever.
+    fn retention(&self) -> Retention {
+        match self
+            .retention_rules
+            .iter()
+            .map(|r| r.every_seconds)
+            .find(|s| *s > 0)
+        {
+            Some(seconds) => Retention::Keeps(Duration::from_secs(seconds)),
+            None => Retention::Forever,
+        }
+    }
+}
+
+/// `GET /api/v2/orgs`.
+#[derive(Deserialize)]
+struct Orgs {
+    #[serde(default)]
+    orgs: Vec<Org>,
+}
+
+#[derive(Deserialize)]
+struct Org {
+    id: String,
+    name: String,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,461 @@
+//! Records as InfluxDB line protocol: one line a record, in the batch's
+//! order, so that a rejected line's number names its record.
+//!
+//! `measurement,tag=value,... field=value,... timestamp`: the table's target
+//! name is the measurement, the series' dimensions are the tags (sorted by
+//! key, as InfluxDB prefers), the record's measures are the fields (`1.0`
+//! for a double, `1i` for a bigint, `true`/`false`, `"text"`).
+//!
+//! Commas, spaces and `=` are escaped with `\` in tag keys, tag values and
+//! field keys; commas and spaces in the measurement; `"` and `\` in string
+//! values. What line protocol cannot carry is refused as an [`Unwritable`]
+//! before anything is written: an empty name or tag value, a newline or
+//! carriage return anywhere (the spec has no escape for it, and a line must
+//! stay one record), a tag or field key starting with `_` or named `time`
+//! (InfluxDB reserves them), a `\` that a parser would read as an escape (at
+//! the end of a name or before `\`, `,`, `=` or a space), a string over
+//! [`MAX_STRING_FIELD_BYTES`], a double that is not finite, a record without
+//! fields.
+
+use std::fmt;
+
+use crate::compile::record::Value;
+use crate::compile::stream::{Catalog, Record};
+
+/// InfluxDB's limit on one string field's value.
+pub(crate) const MAX_STRING_FIELD_BYTES: usize = 64 * 1024;
+
+/// The timestamps' unit in a write request (`precision=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Precision {
+    Nanoseconds,
+    Microseconds,
+    Milliseconds,
+    Seconds,
+}
+
+impl Precision {
+    /// The coarsest unit that keeps every one of `times` (nanoseconds) exact.
+    pub(crate) fn coarsest(times: impl IntoIterator<Item = i64>) -> Precision {
+        let mut precision = Precision::Seconds;
+        for time in times {
+            while precision > Precision::Nanoseconds && time % precision.nanos() != 0 {
+                precision = precision.finer();
+            }
+        }
+        precision
+    }
+
+    /// Nanoseconds in one unit.
+    pub(crate) fn nanos(self) -> i64 {
+        match self {
+            Precision::Nanoseconds => 1,
+            Precision::Microseconds => 1_000,
+            Precision::Milliseconds => 1_000_000,
+            Precision::Seconds => 1_000_000_000,
+        }
+    }
+
+    fn finer(self) -> Precision {
+        match self {
+            Precision::Seconds => Precision::Milliseconds,
+            Precision::Milliseconds => Precision::Microseconds,
+            _ => Precision::Nanoseconds,
+        }
+    }
+
+    /// The v1 and v2 APIs' word (`precision=ms`).
+    pub(crate) fn v2_name(self) -> &'static str {
+        match self {
+            Precision::Nanoseconds => "ns",
+            Precision::Microseconds => "us",
+            Precision::Milliseconds => "ms",
+            Precision::Seconds => "s",
+        }
+    }
+
+    /// The v3 API's word (`precision=millisecond`).
+    pub(crate) fn v3_name(self) -> &'static str {
+        match self {
+            Precision::Nanoseconds => "nanosecond",
+            Precision::Microseconds => "microsecond",
+            Precision::Milliseconds => "millisecond",
+            Precision::Seconds => "second",
+        }
+    }
+}
+
+/// Which part of a line a name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Measurement,
+    TagKey,
+    TagValue,
+    FieldKey,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Part::Measurement => "measurement",
+            Part::TagKey => "tag key",
+            Part::TagValue => "tag value",
+            Part::FieldKey => "field key",
+        })
+    }
+}
+
+/// What line protocol cannot carry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Problem {
+    /// An empty measurement, key or tag value (`site=""`).
+    Empty { part: Part },
+    /// `\n` or `\r` in a name, a tag value or a string.
+    Newline { part: Option<Part>, text: String },
+    /// A tag or field key `_measurement`, `_field`, `time`.
+    Reserved { part: Part, name: String },
+    /// `a\` or `a\,b`: a parser would read the backslash as an escape.
+    Backslash { part: Part, text: String },
+    /// A string value longer than [`MAX_STRING_FIELD_BYTES`].
+    StringTooLong { bytes: usize },
+    /// NaN or an infinity.
+    NotFinite { value: f64 },
+    /// A record without measures: a point needs a field.
+    NoFields,
+}
+
+/// A record that cannot be written, named by table, series, time, the step
+/// that made it and the measure (when one is at fault).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Unwritable {
+    /// The table's target name.
+    pub table: String,
+    /// The series' dimensions.
+    pub series: Vec<(String, String)>,
+    pub time: i64,
+    /// The line of the first step that made the record.
+    pub step: Option<usize>,
+    pub measure: Option<String>,
+    pub problem: Problem,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Empty { part } => write!(f, "an empty {part} cannot be written"),
+            Problem::Newline {
+                part: Some(part),
+                text,
+            } => write!(f, "the {part} {text:?} has a line break"),
+            Problem::Newline { part: None, text } => {
+                write!(f, "the string {text:?} has a line break")
+            }
+            Problem::Reserved { part, name } => {
+                write!(f, "the {part} `{name}` is reserved by InfluxDB")
+            }
+            Problem::Backslash { part, text } => write!(
+                f,
+                "the {part} {text:?} has a `\\` that InfluxDB would read as an escape"
+            ),
+            Problem::StringTooLong { bytes } => write!(
+                f,
+                "a string of {bytes} bytes is over InfluxDB's {MAX_STRING_FIELD_BYTES}"
+            ),
+            Problem::NotFinite { value } => write!(f, "{value} cannot be written"),
+            Problem::NoFields => f.write_str("a record without measures cannot be written"),
+        }
+    }
+}
+
+impl fmt::Display for Unwritable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record of `{}` at ", self.table)?;
+        f.write_str(&crate::compile::record::time_string(self.time))?;
+        let dims: Vec<String> = self
+            .series
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect();
+        write!(f, " in series {{{}}}", dims.join(", "))?;
+        if let Some(line) = self.step {
+            write!(f, " (step on line {line})")?;
+        }
+        if let Some(measure) = &self.measure {
+            write!(f, ", measure `{measure}`")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+/// The most lines and bytes (before gzip) one request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub lines: usize,
+    pub bytes: usize,
+}
+
+impl Limits {
+    /// What a write request to InfluxDB carries at most.
+    pub(crate) const WRITE: Limits = Limits {
+        lines: super::MAX_LINES_PER_BATCH,
+        bytes: super::MAX_BODY_BYTES,
+    };
+
+    const NONE: Limits = Limits {
+        lines: usize::MAX,
+        bytes: usize::MAX,
+    };
+}
+
+/// A batch as a request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Encoded {
+    /// Line protocol, one line (ended by `\n`) a record, in order.
+    pub body: Vec<u8>,
+    pub precision: Precision,
+    /// How many records (the first ones given) the body holds.
+    pub lines: usize,
+}
+
+/// Escaped fragments of a catalogue, so that a record costs its values:
+/// `measurement,tags ` per series and `key=` per measure.
+pub(crate) struct Encoder {
+    tables: Vec<TableFragments>,
+}
+
+struct TableFragments {
+    /// `measurement,k=v,k=v ` by series, or why it cannot be written.
+    series: Vec<Result<Vec<u8>, Problem>>,
+    /// `key=` by measure id.
+    fields: Vec<Result<Vec<u8>, Problem>>,
+}
+
+impl Encoder {
+    pub(crate) fn new(catalog: &Catalog) -> Encoder {
+        let tables = catalog
+            .tables
+            .iter()
+            .map(|t| {
+                let measurement = escaped(Part::Measurement, &t.target);
+                let series = t
+                    .series
+                    .iter()
+                    .map(|s| {
+                        let mut out = measurement.clone()?;
+                        for (k, v) in &s.dims {
+                            out.push(b',');
+                            out.extend(escaped(Part::TagKey, k)?);
+                            out.push(b'=');
+                            out.extend(escaped(Part::TagValue, v)?);
+                        }
+                        out.push(b' ');
+                        Ok(out)
+                    })
+                    .collect();
+                let fields = t
+                    .measures
+                    .iter()
+                    .map(|(name, _)| {
+                        let mut key = escaped(Part::FieldKey, name)?;
+                        key.push(b'=');
+                        Ok(key)
+                    })
+                    .collect();
+                TableFragments { series, fields }
+            })
+            .collect();
+        Encoder { tables }
+    }
+
+    /// `records` as one request body, at the coarsest precision that keeps
+    /// their times exact; the first record that cannot be written refuses
+    /// the batch.
+    pub(crate) fn encode<'r, I>(
+        &self,
+        catalog: &Catalog,
+        records: I,
+    ) -> Result<Encoded, Box<Unwritable>>
+    where
+        I: IntoIterator<Item = &'r Record>,
+        I::IntoIter: Clone,
+    {
+        self.encode_within(catalog, records, Limits::NONE)
+    }
+
+    /// The first of `records` that fit `limits` (always at least one), as
+    /// one request body: [`Encoded::lines`] says how many; the engine sends
+    /// the rest in another request. The precision is the coarsest that
+    /// keeps every one of `records` exact, so a batch cut short may carry a
+    /// finer unit than its own records need, never a coarser one.
+    pub(crate) fn encode_within<'r, I>(
+        &self,
+        catalog: &Catalog,
+        records: I,
+        limits: Limits,
+    ) -> Result<Encoded, Box<Unwritable>>
+    where
+        I: IntoIterator<Item = &'r Record>,
+        I::IntoIter: Clone,
+    {
+        let records = records.into_iter();
+        let precision = Precision::coarsest(records.clone().take(limits.lines).map(|r| r.time));
+        let mut body = Vec::with_capacity(records.size_hint().0.min(limits.lines) * 96);
+        let mut lines = 0;
+        for record in records.take(limits.lines) {
+            let end = body.len();
+            self.line(catalog, record, precision, &mut body)?;
+            if lines > 0 && body.len() > limits.bytes {
+                body.truncate(end);
+                break;
+            }
+            lines += 1;
+        }
+        Ok(Encoded {
+            body,
+            precision,
+            lines,
+        })
+    }
+
+    /// Whether `record` can be written, without keeping its line.
+    pub(crate) fn check(&self, catalog: &Catalog, record: &Record) -> Result<(), Box<Unwritable>> {
+        let mut scratch = Vec::new();
+        self.line(catalog, record, Precision::Nanoseconds, &mut scratch)
+    }
+
+    fn line(
+        &self,
+        catalog: &Catalog,
+        record: &Record,
+        precision: Precision,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Box<Unwritable>> {
+        // The stream's records index the catalogue they were made with.
+        let table = &catalog.tables[record.table as usize];
+        let refuse = |measure: Option<String>, problem: Problem| {
+            Box::new(Unwritable {
+                table: table.target.clone(),
+                series: table.series[record.series as usize].dims.clone(),
+                time: record.time,
+                step: record.steps.first().copied(),
+                measure,
+                problem,
+            })
+        };
+        let measure_name = |m: u16| table.measures.get(m as usize).map(|(name, _)| name.clone());
+        let start = out.len();
+        let fragments = &self.tables[record.table as usize];
+        match &fragments.series[record.series as usize] {
+            Ok(prefix) => out.extend_from_slice(prefix),
+            Err(problem) => return Err(refuse(None, problem.clone())),
+        }
+        if record.measures.is_empty() {
+            out.truncate(start);
+            return Err(refuse(None, Problem::NoFields));
+        }
+        for (i, (m, value)) in record.measures.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let written = match &fragments.fields[*m as usize] {
+                Ok(key) => {
+                    out.extend_from_slice(key);
+                    write_value(out, value)
+                }
+                Err(problem) => Err(problem.clone()),
+            };
+            if let Err(problem) = written {
+                out.truncate(start);
+                return Err(refuse(measure_name(*m), problem));
+            }
+        }
+        out.push(b' ');
+        // Exact: the precision divides every time of the batch.
+        out.extend_from_slice(
+            itoa::Buffer::new()
+                .format(record.time / precision.nanos())
+                .as_bytes(),
+        );
+        out.push(b'\n');
+        Ok(())
+    }
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), Problem> {
+    match value {
+        Value::Double(v) if v.is_finite() => {
+            out.extend_from_slice(ryu::Buffer::new().format_finite(*v).as_bytes());
+        }
+        Value::Double(v) => return Err(Problem::NotFinite { value: *v }),
+        Value::Bigint(v) => {
+            out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes());
+            out.push(b'i');
+        }
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Varchar(s) => {
+            if s.len() > MAX_STRING_FIELD_BYTES {
+                return Err(Problem::StringTooLong { bytes: s.len() });
+            }
+            if s.contains(['\n', '\r']) {
+                return Err(Problem::Newline {
+                    part: None,
+                    text: s.to_string(),
+                });
+            }
+            out.push(b'"');
+            for b in s.bytes() {
+                if matches!(b, b'"' | b'\\') {
+                    out.push(b'\\');
+                }
+                out.push(b);
+            }
+            out.push(b'"');
+        }
+    }
+    Ok(())
+}
+
+/// `text` escaped for `part`, or why it cannot be written.
+fn escaped(part: Part, text: &str) -> Result<Vec<u8>, Problem> {
+    if text.is_empty() {
+        return Err(Problem::Empty { part });
+    }
+    if text.contains(['\n', '\r']) {
+        return Err(Problem::Newline {
+            part: Some(part),
+            text: text.into(),
+        });
+    }
+    if matches!(part, Part::TagKey | Part::FieldKey) && (text.starts_with('_') || text == "time") {
+        return Err(Problem::Reserved {
+            part,
+            name: text.into(),
+        });
+    }
+    let bytes = text.as_bytes();
+    let escape_needed = |b: u8| match part {
+        Part::Measurement => matches!(b, b',' | b' '),
+        _ => matches!(b, b',' | b' ' | b'='),
+    };
+    let mut out = Vec::with_capacity(text.len() + 4);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\\'
+            && bytes
+                .get(i + 1)
+                .is_none_or(|n| matches!(n, b'\\' | b',' | b' ' | b'='))
+        {
+            return Err(Problem::Backslash {
+                part,
+                text: text.into(),
+            });
+        }
+        if escape_needed(b) {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+//! InfluxDB as a target: where the points go ([`InfluxTarget`]), how a
+//! batch of records becomes line protocol ([`line_protocol`]), the HTTP
+//! client that writes it and checks the database ([`client`]), and what its
+//! answers mean ([`answer`]). The apply engine drives these; nothing here loops, paces or
+//! retries.
+//!
+//! Until the engine drives this target, only the tests and the
+//! configuration use it; the allowance below goes when it is wired.
+#![allow(dead_code)]
+
+pub(crate) mod answer;
+pub(crate) mod client;
+pub(crate) mod line_protocol;
+
+use std::fmt;
+
+/// The most lines one write request carries.
+pub(crate) const MAX_LINES_PER_BATCH: usize = 5_000;
+
+/// The most bytes (before gzip) one write request carries: InfluxDB's
+/// default `max-body-size` is 25 MB, and it counts the body as sent; a batch
+/// stays far below it however well the body compresses.
+pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// An InfluxDB target's settings with `${ENV}` expanded and the token read:
+/// plain data that the client reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InfluxTarget {
+    /// `http://127.0.0.1:8086`, without a trailing `/`.
+    pub url: String,
+    pub destination: Destination,
+    /// From the variable `token_env` names; `None` without `token_env`.
+    pub token: Option<Token>,
+}
+
+/// Which API writes, and where to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// InfluxDB 1.x, or the v1-compatible endpoint of 2.x and 3.x.
+    V1 {
+        database: String,
+        retention_policy: Option<String>,
+    },
+    /// InfluxDB 2.x (Timestream for InfluxDB 2).
+    V2 { org: String, bucket: String },
+    /// InfluxDB 3 Core and Enterprise.
+    V3 { database: String },
+}
+
+impl Destination {
+    /// The database or bucket, for messages.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Destination::V1 { database, .. } | Destination::V3 { database } => database,
+            Destination::V2 { bucket, .. } => bucket,
+        }
+    }
+
+    /// `database` or `bucket`, for messages.
+    pub(crate) fn noun(&self) -> &'static str {
+        match self {
+            Destination::V2 { .. } => "bucket",
+            _ => "database",
+        }
+    }
+}
+
+/// An API token: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub(crate) fn new(secret: String) -> Token {
+        Token(secret)
+    }
+
+    /// The `Authorization` header's value.
+    pub(crate) fn header_value(&self) -> String {
+        format!("Token {}", self.0)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(…)")
+    }
+}
