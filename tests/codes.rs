@@ -7,6 +7,7 @@ use std::path::Path;
 
 use outatime::ApplyErrorKind;
 use outatime::DiagnosticCode;
+use outatime::VerifyErrorKind;
 use outatime::{CompileErrorKind, SerializeError};
 use strum::IntoEnumIterator;
 
@@ -16,13 +17,18 @@ fn codes() -> Vec<&'static str> {
     DiagnosticCode::iter().map(DiagnosticCode::as_str).collect()
 }
 
-/// Every code a compile or an apply fails with (with the `outatime::`
-/// prefix). Several apply kinds share one (a file target fails with
-/// `target::file` however it fails), so these are distinct.
+/// Every code a compile, an apply or a verify fails with (with the
+/// `outatime::` prefix). Several apply kinds share one (a file target fails
+/// with `target::file` however it fails), so these are distinct.
 fn run_codes() -> BTreeSet<&'static str> {
     let compile = CompileErrorKind::iter().map(CompileErrorKind::code);
     let apply = ApplyErrorKind::iter().map(ApplyErrorKind::code);
-    compile.chain(apply).chain([SerializeError::CODE]).collect()
+    let verify = VerifyErrorKind::iter().map(VerifyErrorKind::code);
+    compile
+        .chain(apply)
+        .chain(verify)
+        .chain([SerializeError::CODE])
+        .collect()
 }
 
 #[test]
