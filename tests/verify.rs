@@ -50,10 +50,10 @@ fn verify(run: &Run, extra: &[&str]) -> (i32, String, String) {
 }
 
 fn applied(name: &str, extra: &[&str]) -> Run {
-    let run = work(name);
     let mut args = vec!["apply", "s.scenario", "--anchor", ANCHOR];
     args.extend_from_slice(extra);
-    let (code, _, stderr) = run.again(&args).run();
+    let run = work(name).args(&args);
+    let (code, _, stderr) = run.run();
     assert_eq!(code, 0, "{stderr}");
     run
 }
