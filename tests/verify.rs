@@ -394,3 +394,164 @@ fn influxdb_verify_passes_then_names_a_dropped_series_and_a_changed_value() {
         "{stderr}"
     );
 }
+
+// -------------------------------------------------------------- Timestream
+
+/// Credentials the strict endpoint accepts (it checks the signature's
+/// shape, not the secret), and no instance-metadata look-up.
+const AWS_ENV: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "test"),
+    ("AWS_SECRET_ACCESS_KEY", "test"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
+const MINUTE_NS: i64 = 60_000_000_000;
+
+/// Writes one multi-measure record of `alpha` (`t_alpha`) through the SDK,
+/// as another writer would, with a Version no apply beats.
+fn write_directly(endpoint: &strict::StrictEndpoint, dimensions: &[(&str, &str)], time_ns: i64) {
+    use aws_sdk_timestreamwrite::types::{Dimension, MeasureValueType, Record};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let record = Record::builder()
+            .set_dimensions(Some(
+                dimensions
+                    .iter()
+                    .map(|(name, value)| {
+                        Dimension::builder()
+                            .name(*name)
+                            .value(*value)
+                            .build()
+                            .unwrap()
+                    })
+                    .collect(),
+            ))
+            .measure_name("metrics")
+            .measure_value_type(MeasureValueType::Multi)
+            .measure_values(strict::measure("v", "12345", MeasureValueType::Double))
+            .measure_values(strict::measure("on", "true", MeasureValueType::Boolean))
+            .time((time_ns / 1_000_000).to_string())
+            .version(1 << 60)
+            .build();
+        endpoint
+            .sdk_client(None)
+            .await
+            .write_records()
+            .database_name("db")
+            .table_name("t_alpha")
+            .records(record)
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn timestream_verify_pages_through_queries_and_names_an_overwritten_record() {
+    let endpoint = strict::StrictEndpoint::start();
+    let retention = strict::Retention {
+        memory_hours: 24,
+        magnetic_days: 30,
+        magnetic_writes: false,
+    };
+    endpoint.create_table("db", "t_alpha", retention);
+    endpoint.create_table("db", "t_bravo", retention);
+    // Fewer rows a page than either table has records.
+    endpoint.set_query_page_size(40);
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    let anchor_ns = now - now.rem_euclid(MINUTE_NS);
+    let anchor = chrono::DateTime::from_timestamp_nanos(anchor_ns).to_rfc3339();
+    let run = work("timestream").file(
+        "outatime.yaml",
+        format!(
+            "targets:\n  ts:\n    kind: timestream\n    region: us-east-1\n    database: db\n    endpoint_url: {}\n    table_prefix: t_\n",
+            endpoint.url()
+        ),
+    );
+    let (code, _, stderr) = run
+        .again(&["apply", "s.scenario", "--target", "ts", "--anchor", &anchor])
+        .run_with(&AWS_ENV);
+    assert_eq!(code, 0, "{stderr}");
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "s.scenario",
+            "--target",
+            "ts",
+            "--anchor",
+            &anchor,
+        ];
+        args.extend_from_slice(extra);
+        run.again(&args).run_with(&AWS_ENV)
+    };
+    let (code, stdout, stderr) = verify(&[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("ok: 465 records match"), "{stdout}");
+    assert!(
+        stdout.contains("`bravo` (t_bravo): 180 expected, 180 found"),
+        "{stdout}"
+    );
+    // alpha: 285 multi-measure rows; bravo: 360 single-measure rows; 40 a
+    // page, one query a table (each fits one slice).
+    let queries = endpoint
+        .stats()
+        .operations
+        .get("Query")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(queries, 285u64.div_ceil(40) + 360u64.div_ceil(40));
+
+    let overwritten = anchor_ns - 30 * MINUTE_NS;
+    write_directly(&endpoint, &[("device", "a1"), ("site", "lab")], overwritten);
+    let (code, stdout, stderr) = verify(&["--report", "r.json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let time = chrono::DateTime::from_timestamp_nanos(overwritten)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    let named =
+        format!(r#"differs    `alpha` {{device="a1", site="lab"}} at {time}: `v` expected "#);
+    assert!(stdout.contains(&named), "{stdout}");
+    assert!(stdout.contains("found 12345.0"), "{stdout}");
+    assert!(
+        stdout.contains(r#"series {device="a1", site="lab"}: 95 expected, 95 found, 0 missing, 0 unexpected, 1 differing"#),
+        "{stdout}"
+    );
+    let report: Json =
+        serde_json::from_str(&std::fs::read_to_string(run.dir.join("r.json")).unwrap()).unwrap();
+    let v = report["differing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["measure"] == "v")
+        .unwrap();
+    assert_eq!(v["found"], 12345.0);
+    assert_eq!(v["time"], time.as_str());
+
+    // A table that is not there cannot be read: exit 3.
+    let missing = run.again(&[]).file(
+        "outatime.yaml",
+        format!(
+            "targets:\n  ts:\n    kind: timestream\n    region: us-east-1\n    database: db\n    endpoint_url: {}\n    table_prefix: nope_\n",
+            endpoint.url()
+        ),
+    );
+    let (code, _, stderr) = missing
+        .again(&[
+            "verify",
+            "s.scenario",
+            "--target",
+            "ts",
+            "--anchor",
+            &anchor,
+        ])
+        .run_with(&AWS_ENV);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("error[outatime::verify::timestream]")
+            && stderr.contains("nope_alpha does not exist"),
+        "{stderr}"
+    );
+}
