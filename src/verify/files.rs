@@ -57,29 +57,29 @@ impl Files {
             .join(format!("{target}{}.jsonl", self.suffix))
     }
 
+    /// The table's file, opened at its start when the table is new.
     fn cursor(&mut self, table: &TableSpec) -> Result<&mut Cursor, VerifyError> {
-        if self.open.as_ref().map(|(i, _)| *i) != Some(table.index) {
-            let path = self.path(table.target);
-            let lines = match File::open(&path) {
-                Ok(file) => Some(BufReader::with_capacity(1 << 16, file).lines()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(error) => return Err(VerifyError::FileUnreadable { file: path, error }),
-            };
-            self.open = Some((
-                table.index,
-                Cursor {
-                    path,
-                    lines,
-                    line: 0,
-                    ahead: None,
-                    last_time: i64::MIN,
-                },
-            ));
-        }
-        match &mut self.open {
-            Some((_, cursor)) => Ok(cursor),
-            None => unreachable!("opened above"),
-        }
+        let open = match self.open.take() {
+            Some((index, cursor)) if index == table.index => cursor,
+            _ => self.open_file(table)?,
+        };
+        Ok(&mut self.open.insert((table.index, open)).1)
+    }
+
+    fn open_file(&self, table: &TableSpec) -> Result<Cursor, VerifyError> {
+        let path = self.path(table.target);
+        let lines = match File::open(&path) {
+            Ok(file) => Some(BufReader::with_capacity(1 << 16, file).lines()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(VerifyError::FileUnreadable { file: path, error }),
+        };
+        Ok(Cursor {
+            path,
+            lines,
+            line: 0,
+            ahead: None,
+            last_time: i64::MIN,
+        })
     }
 }
 

@@ -98,11 +98,7 @@ pub(crate) struct TableTally {
 
 impl TableTally {
     fn series(&mut self, series: &str) -> &mut Counts {
-        // Most calls are for a series already there: no allocation then.
-        if !self.series.contains_key(series) {
-            self.series.insert(series.to_string(), Counts::default());
-        }
-        self.series.get_mut(series).expect("inserted above")
+        self.series.entry(series.to_string()).or_default()
     }
 
     pub(crate) fn expected(&mut self, dims: &[(String, String)]) {
