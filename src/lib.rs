@@ -29,6 +29,7 @@ mod review;
 mod sources;
 mod targets;
 mod validate;
+mod verify;
 
 // The public surface: what the binary, the integration tests and the
 // benches use. Everything else is the crate's own (`pub(crate)`), which
@@ -58,3 +59,5 @@ pub use sources::ReadOptions;
 /// Targets: `outatime.yaml`, and the codes an apply fails with.
 pub use apply::config::target as target_from_config;
 pub use apply::error::ApplyErrorKind;
+/// The codes a verify fails with.
+pub use verify::error::VerifyErrorKind;

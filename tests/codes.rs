@@ -7,6 +7,7 @@ use std::path::Path;
 
 use outatime::ApplyErrorKind;
 use outatime::DiagnosticCode;
+use outatime::VerifyErrorKind;
 use outatime::{CompileErrorKind, PlanErrorKind, SerializeError};
 use strum::IntoEnumIterator;
 
@@ -16,16 +17,19 @@ fn codes() -> Vec<&'static str> {
     DiagnosticCode::iter().map(DiagnosticCode::as_str).collect()
 }
 
-/// Every code a compile, a plan check or an apply fails with (with the `outatime::`
-/// prefix). Several apply kinds share one (a file target fails with
-/// `target::file` however it fails), so these are distinct.
+/// Every code a compile, a plan check, an apply or a verify fails with
+/// (with the `outatime::` prefix). Several apply kinds share one (a file
+/// target fails with `target::file` however it fails), so these are
+/// distinct.
 fn run_codes() -> BTreeSet<&'static str> {
     let compile = CompileErrorKind::iter().map(CompileErrorKind::code);
     let apply = ApplyErrorKind::iter().map(ApplyErrorKind::code);
     let plan = PlanErrorKind::iter().map(PlanErrorKind::code);
+    let verify = VerifyErrorKind::iter().map(VerifyErrorKind::code);
     compile
         .chain(apply)
         .chain(plan)
+        .chain(verify)
         .chain([SerializeError::CODE])
         .collect()
 }

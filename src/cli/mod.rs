@@ -14,9 +14,11 @@ use crate::validate::check::{Checked, check_text};
 
 mod apply;
 mod input;
+mod verify;
 
 use apply::{ApplyArgs, apply};
 use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
+use verify::{VerifyArgs, verify};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -66,6 +68,11 @@ enum Command {
     /// in ./outatime-out/
     #[command(after_help = EXIT_CODES)]
     Apply(ApplyArgs),
+    /// Read back what the stream for an anchor should have written and say
+    /// what is missing, unexpected or different (exit 1), or that the
+    /// target cannot be read (exit 3)
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
 }
 
 #[derive(clap::Args)]
@@ -166,6 +173,7 @@ pub fn run() -> ExitCode {
         Command::Labels(args) => labels(&args),
         Command::Diff(args) => diff(&args),
         Command::Apply(args) => apply(&args),
+        Command::Verify(args) => verify(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

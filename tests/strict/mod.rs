@@ -12,6 +12,9 @@
 //! Include it with `mod strict;` from `tests/*.rs`, or with
 //! `#[path = "../tests/strict/mod.rs"] mod strict;` from a bench.
 //!
+//! It also answers the Query API (`query.rs`) for the one query shape
+//! `outatime verify` sends, page by page, over what WriteRecords stored.
+//!
 //! Endpoint discovery cannot point at it: the SDK prefixes the discovered
 //! address with `https://`. Use `endpoint_url(endpoint.url())`.
 
@@ -19,6 +22,7 @@
 #![allow(dead_code)]
 
 mod http;
+mod query;
 mod record;
 mod store;
 mod wire;
@@ -230,6 +234,12 @@ impl StrictEndpoint {
         self.shared.lock().faults = faults;
     }
 
+    /// At most this many rows a Query page (default 1,000, the service's
+    /// own bound being the page's size in bytes).
+    pub fn set_query_page_size(&self, rows: usize) {
+        self.shared.lock().query_page_size = rows.max(1);
+    }
+
     /// Creates a table without a request, and its database if needed.
     /// Panics if the table exists.
     pub fn create_table(&self, database: &str, table: &str, retention: Retention) {
@@ -302,12 +312,24 @@ struct Shared {
     writes_held: watch::Sender<bool>,
 }
 
-#[derive(Default)]
 struct State {
     faults: Faults,
     stats: Stats,
     store: Store,
     in_flight: usize,
+    query_page_size: usize,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            faults: Faults::default(),
+            stats: Stats::default(),
+            store: Store::default(),
+            in_flight: 0,
+            query_page_size: 1000,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -318,6 +340,7 @@ enum Operation {
     DescribeTable,
     WriteRecords,
     DescribeEndpoints,
+    Query,
 }
 
 impl Operation {
@@ -330,6 +353,7 @@ impl Operation {
             "DescribeTable" => Operation::DescribeTable,
             "WriteRecords" => Operation::WriteRecords,
             "DescribeEndpoints" => Operation::DescribeEndpoints,
+            "Query" => Operation::Query,
             _ => return None,
         })
     }
@@ -342,6 +366,7 @@ impl Operation {
             Operation::DescribeTable => "DescribeTable",
             Operation::WriteRecords => "WriteRecords",
             Operation::DescribeEndpoints => "DescribeEndpoints",
+            Operation::Query => "Query",
         }
     }
 }
@@ -426,6 +451,7 @@ impl Shared {
                     .store
                     .describe_table(&request.database_name, &request.table_name)
             }),
+            Operation::Query => parse(body).and_then(|request| self.query(&request, id)),
             Operation::DescribeEndpoints => Ok(format!(
                 r#"{{"Endpoints":[{{"Address":"{}","CachePeriodInMinutes":1440}}]}}"#,
                 self.address
@@ -526,6 +552,24 @@ impl Shared {
             held,
             ..Reply::answer(id, result, delay)
         }
+    }
+
+    /// One page of a Query's answer.
+    fn query(&self, request: &query::QueryRequest, id: u64) -> Result<Vec<u8>, ApiError> {
+        let select = query::parse(&request.query_string)?;
+        let (stored, page_size) = {
+            let state = self.lock();
+            let stored = state.store.stored(&select.database, &select.table);
+            (stored, state.query_page_size)
+        };
+        // The text is this endpoint's own.
+        let stored = stored.ok_or_else(|| {
+            ApiError::validation(format!(
+                "Table {}.{} does not exist or is not authorized.",
+                select.database, select.table
+            ))
+        })?;
+        query::answer(request, &select, &stored, page_size, id)
     }
 
     fn leave_flight(&self) {

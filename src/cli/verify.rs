@@ -1,0 +1,228 @@
+//! `outatime verify`: its arguments, choosing the target's reader, the
+//! retries of `--wait`, and the summary and report it leaves.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::input::{ReadArgs, diagnostics_style, load_with_anchor};
+use crate::apply::shard::Shard;
+use crate::commands::{self, Failure};
+use crate::diagnostics::render;
+use crate::verify::influxdb::{InfluxDb, InfluxSource};
+use crate::verify::report::VerifyReport;
+use crate::verify::{Reader, VerifyError};
+
+#[derive(clap::Args)]
+pub(super) struct VerifyArgs {
+    /// A scenario, or a plan (its pinned sources and stream are verified first)
+    input: PathBuf,
+    /// The anchor the apply wrote with, RFC 3339 (rounded down to `anchor align`)
+    #[arg(long, value_name = "RFC3339")]
+    anchor: String,
+    /// A target named in the configuration (default: the embedded file
+    /// target, ./outatime-out/)
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
+    /// The configuration that names targets
+    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
+    config: PathBuf,
+    /// Verify only shard K of N (what `apply --shard K/N` wrote)
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Read again until everything matches or this much time has passed
+    /// (for stores that are eventually consistent), e.g. `60s`
+    #[arg(long, value_name = "DURATION")]
+    wait: Option<String>,
+    /// Also write a JSON report, with every difference, here
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+/// The kinds of target verify reads.
+enum Source {
+    Files(PathBuf),
+    Timestream(crate::apply::config::TimestreamTarget),
+    InfluxDb(InfluxSource),
+}
+
+pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
+    let shard = match &args.shard {
+        Some(text) => Shard::parse(text).map_err(|reason| VerifyUsage::BadShard { reason })?,
+        None => Shard::WHOLE,
+    };
+    let wait = match &args.wait {
+        Some(text) => wait(text)?,
+        None => Duration::ZERO,
+    };
+    let source = choose_source(args)?;
+    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, Some(&args.anchor))?;
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_secs(1);
+    let mut attempts = 0;
+    let outcome = loop {
+        attempts += 1;
+        let outcome = attempt(&source, &loaded, anchor, shard, args.report.is_some());
+        let settled = match &outcome {
+            Ok(report) => report.matches(),
+            // The target could not be read: it may answer later.
+            Err(failure) => failure.code != crate::apply::TARGET_FAILURE,
+        };
+        let now = Instant::now();
+        if settled || now >= deadline {
+            break outcome;
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_secs(10));
+    };
+    let mut report = outcome?;
+    report.attempts = attempts;
+    print!("{}", report.render());
+    if attempts > 1 {
+        println!(
+            "after {attempts} attempts within --wait {}",
+            args.wait.as_deref().unwrap_or_default()
+        );
+    }
+    let unreported = args
+        .report
+        .as_ref()
+        .and_then(|path| write_report(path, &report).err());
+    let failure = (!report.matches()).then(|| {
+        Failure::from(VerifyError::Differs {
+            missing: report.counts.missing,
+            unexpected: report.counts.unexpected,
+            differing: report.counts.differing,
+        })
+    });
+    match (failure, unreported) {
+        (Some(failure), Some(unreported)) => {
+            eprint!("{}", unreported.text);
+            Err(failure)
+        }
+        (Some(failure), None) | (None, Some(failure)) => Err(failure),
+        (None, None) => {
+            println!(
+                "ok: {} records match at anchor {}",
+                report.counts.expected, report.anchor
+            );
+            Ok(0)
+        }
+    }
+}
+
+/// One comparison, with a fresh reader.
+fn attempt(
+    source: &Source,
+    loaded: &commands::Loaded,
+    anchor: i64,
+    shard: Shard,
+    keep_all: bool,
+) -> Result<VerifyReport, Failure> {
+    let mut reader: Box<dyn Reader> = match source {
+        Source::Files(directory) => Box::new(crate::verify::files::Files::new(directory, shard)),
+        Source::Timestream(target) => {
+            Box::new(crate::verify::timestream::Timestream::connect(target)?)
+        }
+        Source::InfluxDb(source) => Box::new(InfluxDb::new(source.clone())?),
+    };
+    crate::verify::verify(loaded, anchor, shard, reader.as_mut(), keep_all)
+}
+
+/// `--target NAME` from the configuration, or the embedded file target.
+fn choose_source(args: &VerifyArgs) -> Result<Source, Failure> {
+    use crate::apply::config::{self, Target};
+    let Some(name) = &args.target else {
+        eprintln!(
+            "target: the embedded default, JSON lines in ./{}/",
+            crate::apply::DEFAULT_DIRECTORY
+        );
+        return Ok(Source::Files(PathBuf::from(
+            crate::apply::DEFAULT_DIRECTORY,
+        )));
+    };
+    let text =
+        std::fs::read_to_string(&args.config).map_err(|error| VerifyUsage::ConfigUnreadable {
+            config: args.config.clone(),
+            error,
+        })?;
+    let env = |name: &str| std::env::var(name).ok();
+    match config::target(&text, name, &env) {
+        Ok(Target::File { directory }) => Ok(Source::Files(directory)),
+        Ok(Target::Timestream(ts)) => Ok(Source::Timestream(ts)),
+        Ok(Target::Influxdb(influx)) => Ok(Source::InfluxDb(InfluxSource::from(influx))),
+        Err(diagnostics) => Err(Failure::input(render::human(
+            &args.config.display().to_string(),
+            &text,
+            &diagnostics,
+            diagnostics_style(),
+        ))),
+    }
+}
+
+/// `--wait`: a duration.
+fn wait(text: &str) -> Result<Duration, Failure> {
+    match crate::lang::literal::parse_duration(text) {
+        Ok(d) if d.nanos() >= 0 => Ok(Duration::from_nanos(d.nanos() as u64)),
+        _ => Err(VerifyUsage::WaitNotADuration { wait: text.into() }.into()),
+    }
+}
+
+/// `--report FILE.json`.
+fn write_report(path: &Path, report: &VerifyReport) -> Result<(), Failure> {
+    let json =
+        serde_json::to_string_pretty(report).map_err(|error| VerifyUsage::ReportNotJson {
+            report: path.to_path_buf(),
+            error,
+        })?;
+    commands::write_output(Some(path), &(json + "\n"))
+}
+
+/// Arguments of `verify` that do not fit: exit 2, before anything is read.
+#[derive(Debug)]
+enum VerifyUsage {
+    /// `--shard 0/2`
+    BadShard { reason: String },
+    /// `--target e2e --config missing.yaml`
+    ConfigUnreadable {
+        config: PathBuf,
+        error: std::io::Error,
+    },
+    /// The report could not be serialised.
+    ReportNotJson {
+        report: PathBuf,
+        error: serde_json::Error,
+    },
+    /// `--wait soon`
+    WaitNotADuration { wait: String },
+}
+
+impl std::fmt::Display for VerifyUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifyUsage::BadShard { reason } => writeln!(f, "error: --shard {reason}"),
+            VerifyUsage::ConfigUnreadable { config, error } => writeln!(
+                f,
+                "error: cannot read `{}`: {error}\n  help: targets are named in `{}` (or the file given with --config)",
+                config.display(),
+                crate::apply::config::CONFIG_FILE
+            ),
+            VerifyUsage::ReportNotJson { report, error } => writeln!(
+                f,
+                "error: cannot write `{}`: the report is not JSON: {error}",
+                report.display()
+            ),
+            VerifyUsage::WaitNotADuration { wait } => writeln!(
+                f,
+                "error: --wait {wait}: not a duration (write e.g. `60s` or `5m`)"
+            ),
+        }
+    }
+}
+
+impl From<VerifyUsage> for Failure {
+    fn from(usage: VerifyUsage) -> Failure {
+        Failure::usage(usage.to_string())
+    }
+}

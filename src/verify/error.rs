@@ -1,0 +1,132 @@
+//! Every way a verify fails, with its stable code and exit code; worded
+//! only in [`std::fmt::Display`]. `docs/errors.md` lists the same codes.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::commands::Failure;
+
+/// Why `verify` did not say "everything matches". [`VerifyErrorKind::iter`]
+/// lists every kind, and [`VerifyErrorKind::code`] its code.
+#[derive(Debug, strum::EnumDiscriminants)]
+#[strum_discriminants(name(VerifyErrorKind), derive(strum::EnumIter))]
+pub enum VerifyError {
+    /// The target holds other records than the stream: the summary says
+    /// which.
+    Differs {
+        missing: u64,
+        unexpected: u64,
+        differing: u64,
+    },
+    /// A file of a file target is not the JSON lines `apply` writes.
+    FileNotRecords {
+        file: PathBuf,
+        line: u64,
+        reason: String,
+    },
+    /// A file target's file exists and cannot be read.
+    FileUnreadable {
+        file: PathBuf,
+        error: std::io::Error,
+    },
+    /// An InfluxDB server could not be asked or said no (unreachable, a
+    /// missing database, a refused token, an answer cut short).
+    InfluxDb { url: String, reason: String },
+    /// The async runtime could not start (no threads left).
+    RuntimeNotStarted { error: std::io::Error },
+    /// Timestream's Query API could not be asked or said no (endpoint
+    /// discovery, a missing table, credentials).
+    Timestream { table: String, reason: String },
+}
+
+/// Exit code of a target that holds other records than expected.
+const DIFFERS: u8 = 1;
+/// Exit code of a target that cannot be read.
+const UNREADABLE: u8 = 3;
+
+impl VerifyErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            VerifyErrorKind::Differs => "outatime::verify::differs",
+            VerifyErrorKind::FileNotRecords | VerifyErrorKind::FileUnreadable => {
+                "outatime::verify::file"
+            }
+            VerifyErrorKind::InfluxDb => "outatime::verify::influxdb",
+            VerifyErrorKind::RuntimeNotStarted | VerifyErrorKind::Timestream => {
+                "outatime::verify::timestream"
+            }
+        }
+    }
+}
+
+impl VerifyError {
+    pub fn code(&self) -> &'static str {
+        VerifyErrorKind::from(self).code()
+    }
+
+    /// 1 when the target differs, 3 when it cannot be read.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            VerifyError::Differs { .. } => DIFFERS,
+            _ => UNREADABLE,
+        }
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            VerifyError::Differs { .. } => {
+                "the lines above name the records; `--report FILE.json` lists all of them. A store that is only eventually consistent may need `--wait 60s`"
+            }
+            VerifyError::FileNotRecords { .. } => {
+                "the file target's files are written by `outatime apply`, one JSON object a line, sorted by time"
+            }
+            VerifyError::FileUnreadable { .. } => "check the path and its permissions",
+            VerifyError::InfluxDb { .. } => {
+                "check the url, the database (or bucket) and the token, and that the server answers `/ping`"
+            }
+            VerifyError::RuntimeNotStarted { .. } => "free some threads and run it again",
+            VerifyError::Timestream { .. } => {
+                "check the region, the credentials (timestream:Select and DescribeEndpoints) and that the table exists"
+            }
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Differs {
+                missing,
+                unexpected,
+                differing,
+            } => write!(
+                f,
+                "the target differs from the stream: {missing} missing, {unexpected} unexpected, {differing} differing records"
+            ),
+            VerifyError::FileNotRecords { file, line, reason } => {
+                write!(f, "`{}` line {line}: {reason}", file.display())
+            }
+            VerifyError::FileUnreadable { file, error } => {
+                write!(f, "cannot read `{}`: {error}", file.display())
+            }
+            VerifyError::InfluxDb { url, reason } => {
+                write!(f, "cannot read InfluxDB at {url}: {reason}")
+            }
+            VerifyError::RuntimeNotStarted { error } => {
+                write!(f, "cannot start the async runtime: {error}")
+            }
+            VerifyError::Timestream { table, reason } => {
+                write!(f, "cannot query Timestream table `{table}`: {reason}")
+            }
+        }
+    }
+}
+
+impl From<VerifyError> for Failure {
+    fn from(error: VerifyError) -> Failure {
+        let code = error.exit_code();
+        let mut text = format!("error[{}]: {error}\n", error.code());
+        text.push_str(&format!("  help: {}\n", error.help()));
+        Failure { code, text }
+    }
+}
