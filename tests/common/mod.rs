@@ -1,5 +1,8 @@
 //! Shared by the tests that drive the real binary.
 
+#[allow(dead_code)] // each test crate compiles this module; not all use it
+pub mod http;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output};
