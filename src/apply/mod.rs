@@ -1,10 +1,11 @@
 //! Plan → target: `outatime apply`.
 //!
 //! Two kinds of target: files ([`apply_to_files`]), written whole, and
-//! targets that take batches ([`crate::targets::Target`], such as Timestream
-//! for LiveAnalytics), which one engine drives ([`engine`]: [`batches`],
-//! [`preflight`], [`dispatch`], [`journal`], [`outcome`]). The embedded default is a file target:
-//! JSON lines, one file a table, in `./outatime-out/`. Files are written
+//! targets that take batches ([`crate::targets::Target`], such as
+//! Timestream for LiveAnalytics), which one engine drives ([`engine`]:
+//! [`batches`], [`preflight`], [`dispatch`], [`journal`], [`outcome`]).
+//! The embedded default is a file target: JSON lines, one file a table, in
+//! `./outatime-out/`. Files are written
 //! under a temporary name and renamed once complete, so a failed apply
 //! leaves the previous files (or none) and the report says exactly what was
 //! written.
