@@ -3,14 +3,11 @@
 //! `docs/errors.md` lists the same codes. The apply hands these over as
 //! data; only [`fmt::Display`] words them.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 
 use super::TARGET_FAILURE;
 use super::report::{RejectionReport, Signal};
-use super::timestream::client::Window;
-use super::timestream::preflight::Fault;
 use crate::commands::Failure;
 use crate::compile::CompileError;
 use crate::compile::record::time_string;
@@ -81,9 +78,9 @@ pub enum ApplyError {
         summary: Summary,
         problems: Vec<Problem>,
     },
-    /// Timestream could not be reached, or refused to create or describe,
-    /// in the client's words.
-    Timestream { reason: String },
+    /// The target could not be reached, or refused to create or describe
+    /// its tables, in the client's words.
+    Target { reason: String },
 }
 
 /// Rejections and problems an error shows; `--report` has all of them.
@@ -104,7 +101,7 @@ impl ApplyErrorKind {
             ApplyErrorKind::JournalNotWritten
             | ApplyErrorKind::RuntimeNotStarted
             | ApplyErrorKind::Stopped
-            | ApplyErrorKind::Timestream => "outatime::target::timestream",
+            | ApplyErrorKind::Target => "outatime::target::timestream",
         }
     }
 }
@@ -174,7 +171,7 @@ impl ApplyError {
                 format!("cannot start the async runtime: {error}")
             }
             ApplyError::Stopped { summary, .. } => format!("the apply stopped: {summary}"),
-            ApplyError::Timestream { reason } => reason.clone(),
+            ApplyError::Target { reason } => reason.clone(),
         }
     }
 
@@ -210,30 +207,30 @@ impl ApplyError {
     }
 
     /// What to do, one `help:` line each.
-    fn help(&self) -> Vec<&'static str> {
+    fn help(&self) -> Vec<String> {
         const FILES: &str = "files are renamed into place table by table once all are written; check the folder's permissions and free space";
         match self {
             ApplyError::FileNotRenamed { .. }
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
-            | ApplyError::FolderNotCreated { .. } => vec![FILES],
+            | ApplyError::FolderNotCreated { .. } => vec![FILES.into()],
             ApplyError::Interrupted { .. } => {
-                vec!["`outatime apply --resume` with the same arguments finishes the job"]
+                vec!["`outatime apply --resume` with the same arguments finishes the job".into()]
             }
             ApplyError::JournalMismatch { .. } => vec![
-                "resume with the same plan, target (and ${ENV} in its names), --shard and --pace; or apply without --resume to start over",
+                "resume with the same plan, target (and ${ENV} in its names), --shard and --pace; or apply without --resume to start over".into(),
             ],
             ApplyError::MissingTables { .. } => {
-                vec!["pass --create to create missing tables with the target's retention"]
+                vec!["pass --create to create missing tables with the target's retention".into()]
             }
-            ApplyError::Preflight(refusal) => refusal.fixes(),
+            ApplyError::Preflight(refusal) => refusal.fixes.clone(),
             ApplyError::Stopped { .. } => vec![
-                "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing",
+                "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing".into(),
             ],
             ApplyError::JournalNotWritten { .. }
             | ApplyError::Rejected { .. }
             | ApplyError::RuntimeNotStarted { .. }
-            | ApplyError::Timestream { .. } => Vec::new(),
+            | ApplyError::Target { .. } => Vec::new(),
         }
     }
 }
@@ -290,12 +287,11 @@ impl fmt::Display for Summary {
 }
 
 /// What a journal pins about its apply, in the order a mismatch lists them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pinned {
     Target,
-    Region,
-    EndpointUrl,
-    Database,
+    /// A part of the target's identity, by its key: `region`, `database`.
+    Identity(String),
     Tables,
     StreamDigest,
     Shard,
@@ -307,9 +303,7 @@ impl fmt::Display for Pinned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Pinned::Target => "target",
-            Pinned::Region => "region",
-            Pinned::EndpointUrl => "endpoint_url",
-            Pinned::Database => "database",
+            Pinned::Identity(key) => key,
             Pinned::Tables => "tables",
             Pinned::StreamDigest => "stream digest (the records)",
             Pinned::Shard => "shard",
@@ -354,20 +348,20 @@ impl fmt::Display for StepRef {
     }
 }
 
-/// What the preflight found, by table.
+/// What the preflight found, by table, in the target's words.
 #[derive(Debug)]
 pub struct PreflightRefusal {
-    pub database: String,
     pub tables: Vec<RefusedTable>,
-    /// `--pace burst`: future records are written now, so live pacing helps.
-    pub burst: bool,
+    /// One fix a kind of fault, in order.
+    pub fixes: Vec<String>,
 }
 
 #[derive(Debug)]
 pub struct RefusedTable {
+    /// As the target shows it: `database.table`.
     pub name: String,
-    /// The table's retention, when the target described it.
-    pub window: Option<Window>,
+    /// The table's retention in words, when the target described it.
+    pub retention: Option<String>,
     pub ranges: Vec<RefusedRange>,
 }
 
@@ -375,7 +369,8 @@ pub struct RefusedTable {
 #[derive(Debug)]
 pub struct RefusedRange {
     pub step: StepRef,
-    pub fault: Fault,
+    /// Why, in the target's words: "older than the memory store keeps".
+    pub why: String,
     pub count: u64,
     pub first: i64,
     pub last: i64,
@@ -393,61 +388,21 @@ impl PreflightRefusal {
     fn lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         for table in &self.tables {
-            if let Some(w) = table.window {
-                lines.push(format!(
-                    "  table `{}.{}`: the memory store keeps {} h, magnetic-store writes are {}{}",
-                    self.database,
-                    table.name,
-                    w.memory_hours,
-                    if w.magnetic_writes { "on" } else { "off" },
-                    if w.magnetic_writes {
-                        format!(" (kept {} days)", w.magnetic_days)
-                    } else {
-                        String::new()
-                    }
-                ));
+            if let Some(retention) = &table.retention {
+                lines.push(format!("  table `{}`: {retention}", table.name));
             }
             for range in &table.ranges {
-                let why = match range.fault {
-                    Fault::OlderThanMemory => "older than the memory store keeps",
-                    Fault::OlderThanMagnetic => "older than the magnetic store keeps",
-                    Fault::InTheFuture => "more than 15 minutes in the future",
-                };
                 lines.push(format!(
-                    "    - {}: {} records from {} to {} are {why}",
+                    "    - {}: {} records from {} to {} are {}",
                     range.step,
                     range.count,
                     time_string(range.first),
-                    time_string(range.last)
+                    time_string(range.last),
+                    range.why
                 ));
             }
         }
         lines
-    }
-
-    /// One fix a fault, in the order of [`Fault`].
-    fn fixes(&self) -> Vec<&'static str> {
-        let faults: BTreeSet<Fault> = self
-            .tables
-            .iter()
-            .flat_map(|t| &t.ranges)
-            .map(|r| r.fault)
-            .collect();
-        faults
-            .into_iter()
-            .map(|fault| match fault {
-                Fault::OlderThanMemory => {
-                    "enable magnetic-store writes on the table (`magnetic_writes: true` in the target's retention, for tables created with --create), or shift the window closer to now"
-                }
-                Fault::OlderThanMagnetic => {
-                    "shift the window closer to now, or keep the magnetic store longer"
-                }
-                Fault::InTheFuture if self.burst => {
-                    "use `--pace live`: records are written as their time comes"
-                }
-                Fault::InTheFuture => "keep `--lead` at 15 minutes or less",
-            })
-            .collect()
     }
 }
 

@@ -1,8 +1,11 @@
 //! Plan → target: `outatime apply`.
 //!
-//! Two kinds of target: files ([`apply_to_files`]) and Timestream for
-//! LiveAnalytics ([`timestream`]). The embedded default is a file target:
-//! JSON lines, one file a table, in `./outatime-out/`. Files are written
+//! Two kinds of target: files ([`apply_to_files`]), written whole, and
+//! targets that take batches ([`crate::targets::Target`], such as
+//! Timestream for LiveAnalytics), which one engine drives ([`engine`]:
+//! [`batches`], [`preflight`], [`dispatch`], [`journal`], [`outcome`]).
+//! The embedded default is a file target: JSON lines, one file a table, in
+//! `./outatime-out/`. Files are written
 //! under a temporary name and renamed once complete, so a failed apply
 //! leaves the previous files (or none) and the report says exactly what was
 //! written.
@@ -12,12 +15,17 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+pub(crate) mod batches;
 pub(crate) mod config;
+pub(crate) mod dispatch;
+pub(crate) mod engine;
 pub(crate) mod error;
+pub(crate) mod journal;
+mod outcome;
+pub(crate) mod preflight;
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod shard;
-pub(crate) mod timestream;
 
 pub(crate) use report::{
     Applied, ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
-use crate::apply::timestream::dispatch::OnReject;
+use crate::apply::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
 
@@ -160,7 +160,8 @@ fn apply_to_timestream(
     shard: crate::apply::shard::Shard,
 ) -> Result<crate::apply::Applied, Failure> {
     // Arguments first: loading reads every source.
-    let options = timestream_options(args, shard)?;
+    let options = engine_options(args, shard)?;
+    let request_timeout = request_timeout(args)?;
     // A resume binds `now` to the journaled anchor.
     let loaded = commands::load_scenario_or_plan(
         &args.input,
@@ -171,26 +172,48 @@ fn apply_to_timestream(
         Some(r) => r.header.anchor,
         None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
     };
-    crate::apply::timestream::apply(&loaded, anchor, target, &options)
+    let settings = crate::targets::timestream::Settings {
+        region: target.region.clone(),
+        database: target.database.clone(),
+        endpoint_url: target.endpoint_url.clone(),
+        table_prefix: target.table_prefix.clone(),
+        table_suffix: target.table_suffix.clone(),
+        retention: target
+            .retention
+            .map(|r| crate::targets::timestream::Retention {
+                memory_hours: i64::from(r.memory_store_hours),
+                magnetic_days: i64::from(r.magnetic_store_days),
+                magnetic_writes: r.magnetic_writes,
+            }),
+        request_timeout,
+    };
+    let timestream = crate::targets::timestream::Timestream::new(settings);
+    crate::apply::engine::apply(&loaded, anchor, timestream, &options)
 }
 
-/// The Timestream options from the arguments, and the journal read back
+/// `--request-timeout`, default 20 s: a positive number of seconds.
+fn request_timeout(args: &ApplyArgs) -> Result<std::time::Duration, Failure> {
+    let seconds = args.request_timeout.unwrap_or(20.0);
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        return Err(ApplyUsage::RequestTimeoutNotPositive.into());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// The engine's options from the arguments, and the journal read back
 /// for `--resume`.
-fn timestream_options(
+fn engine_options(
     args: &ApplyArgs,
     shard: crate::apply::shard::Shard,
-) -> Result<crate::apply::timestream::Options, Failure> {
-    use crate::apply::timestream::batches::Pace;
+) -> Result<crate::apply::engine::Options, Failure> {
+    use crate::apply::batches::Pace;
 
     // A Timestream target is always a named one.
     let target_name = args.target.clone().unwrap_or_default();
     if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
         return Err(ApplyUsage::LeadWithoutLive.into());
     }
-    let request_timeout = args.request_timeout.unwrap_or(20.0);
-    if !(request_timeout > 0.0 && request_timeout.is_finite()) {
-        return Err(ApplyUsage::RequestTimeoutNotPositive.into());
-    }
+    request_timeout(args)?;
     let pace = match args.pace {
         PaceArg::Burst => Pace::Burst,
         PaceArg::Live => Pace::Live {
@@ -202,15 +225,14 @@ fn timestream_options(
         .clone()
         .unwrap_or_else(|| default_journal(&args.input, &target_name, shard));
     let resume = if args.resume {
-        Some(crate::apply::timestream::journal::read(&journal).map_err(ApplyUsage::Journal)?)
+        Some(crate::apply::journal::read(&journal).map_err(ApplyUsage::Journal)?)
     } else {
         None
     };
-    Ok(crate::apply::timestream::Options {
+    Ok(crate::apply::engine::Options {
         target_name,
         create: args.create,
         concurrency: usize::from(args.concurrency.unwrap_or(64)),
-        request_timeout: std::time::Duration::from_secs_f64(request_timeout),
         on_reject: args.on_reject.unwrap_or(OnReject::Fail),
         pace,
         shard,
@@ -277,7 +299,7 @@ enum ApplyUsage {
         error: std::io::Error,
     },
     /// `--resume` and a journal that is missing or not a journal.
-    Journal(crate::apply::timestream::journal::Unreadable),
+    Journal(crate::apply::journal::Unreadable),
     /// `--target influx` naming a `kind: influxdb` target: its client
     /// exists, the apply does not drive it yet.
     InfluxdbNotWired,
@@ -353,7 +375,7 @@ impl From<ApplyUsage> for Failure {
 
 /// `--lead`: a duration of at most 15 minutes.
 fn lead(text: &str) -> Result<i64, Failure> {
-    let limit = crate::apply::timestream::preflight::FUTURE_LIMIT;
+    let limit = crate::apply::batches::MAX_LEAD;
     match crate::lang::literal::parse_duration(text) {
         Ok(d) if d.is_positive() && d.nanos() <= limit => Ok(d.nanos()),
         Ok(_) => Err(ApplyUsage::LeadOutOfRange { lead: text.into() }.into()),

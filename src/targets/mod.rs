@@ -1,11 +1,24 @@
-//! What each kind of target accepts, so that validation refuses early what
-//! the target would refuse late. A target kind is a `NameRules`; validation
-//! and the compiler ask the rules, never a target by name.
+//! What each kind of target accepts and how the apply engine drives it.
+//!
+//! Two interfaces: [`NameRules`], so that validation refuses early what the
+//! target would refuse late (validation and the compiler ask the rules,
+//! never a target by name); and [`Target`], what `apply`'s one engine
+//! (`crate::apply::engine`) drives: describe the tables (the time window
+//! each accepts, with words for a refusal and its fix), encode a batch, send
+//! it, classify the answer. Batching, pacing, retries, the journal, the
+//! report and progress are the engine's, written once for every target.
 
 pub(crate) mod influxdb;
 pub(crate) mod timestream;
 
+use std::future::Future;
+use std::ops::Range;
+use std::time::Duration;
+
+use crate::compile::record::Value;
+use crate::compile::stream::Catalog;
 use crate::diagnostics::kind::NameKind;
+use crate::validate::model::Layout;
 
 /// Why a target would refuse a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,4 +39,177 @@ pub(crate) trait NameRules {
 
 /// The rules `check` and `plan` apply: Timestream's, the strictest of the
 /// targets, so that a scenario that checks can be written anywhere.
-pub(crate) const DEFAULT_RULES: &dyn NameRules = &timestream::Timestream;
+pub(crate) const DEFAULT_RULES: &dyn NameRules = &timestream::names::TimestreamNames;
+
+/// One table of an apply as the target names it; indexed like the
+/// catalogue's tables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TableSpec {
+    /// The name the target knows (a Timestream table: prefix, target name,
+    /// suffix).
+    pub name: String,
+    pub layout: Layout,
+    /// The multi-measure record's measure name.
+    pub measure_name: String,
+}
+
+/// Where a record of a batch came from: for rejection reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub time: i64,
+    /// A `late` anomaly's delay, ns.
+    pub delay: i64,
+    pub series: u32,
+    /// The line of the step that wrote it (the first, for a merged record).
+    pub line: u32,
+}
+
+/// One record of a batch: with `layout multi` every measure of a series
+/// at an instant, with `layout single` one.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Item {
+    pub origin: Origin,
+    pub measures: Vec<(u16, Value)>,
+}
+
+/// One request's records, compact: the target encodes them for each
+/// attempt, on the sending thread, so the producer stays light and a retry
+/// needs no copy kept aside.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// The batch's number in the apply: what the journal records.
+    pub index: u64,
+    pub table: u16,
+    /// When it may be sent, wall-clock ns (`i64::MIN`: at once).
+    pub due: i64,
+    pub items: Vec<Item>,
+}
+
+/// What one request may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BatchLimits {
+    pub max_records: usize,
+    /// The body's cap, measured with [`Target::record_size`]; `None`: none.
+    pub max_bytes: Option<usize>,
+}
+
+/// A record the target refused, by its index in the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RecordRejection {
+    pub index: usize,
+    pub reason: String,
+    /// The Version the target holds for the record (Timestream).
+    pub existing_version: Option<i64>,
+}
+
+/// How the target answered one request, as the engine acts on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// Every record was stored.
+    Written,
+    /// The others were stored; these were not, and will not be on a retry.
+    Rejected(Vec<RecordRejection>),
+    /// Throttled: again after a wait, with fewer requests in flight.
+    Throttled {
+        after: Option<Duration>,
+        reason: String,
+    },
+    /// A transient failure (5xx, a timeout, a broken connection): again
+    /// after a wait (`after`, when the target says, such as `Retry-After`).
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
+    /// The body is more than the target takes (HTTP 413): the engine
+    /// sends the halves.
+    #[allow(dead_code, reason = "for InfluxDB's 413; the engine's tests answer it")]
+    TooLarge,
+    /// Refused for good (validation, authorization): the apply stops.
+    Failed(String),
+}
+
+/// The words for records a table refuses for their time: why, and the fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Words {
+    pub why: String,
+    pub fix: String,
+}
+
+/// What times a table accepts, relative to when a record is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// A record older than this (ns) when written is refused; `None`: any.
+    pub max_age: Option<i64>,
+    /// A record more than this (ns) ahead of the clock when written is
+    /// refused; `None`: any.
+    pub max_ahead: Option<i64>,
+    /// The table's retention, for a refusal: "the memory store keeps 24 h,
+    /// magnetic-store writes are off".
+    pub retention: String,
+    pub too_old: Words,
+    pub too_new: Words,
+}
+
+/// A table as the target knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TableState {
+    Missing,
+    Present(Window),
+}
+
+/// A kind of target, as the apply engine drives it. The engine calls
+/// [`Target::describe`], then [`Target::start`], then for every attempt
+/// [`Target::encode`], [`Target::send`] and [`Target::classify`], on the
+/// sending tasks.
+pub(crate) trait Target: Send + Sync + 'static {
+    /// A request ready to send.
+    type Request: Send;
+    /// What sending it gave back, before it is classified.
+    type Response: Send;
+
+    /// The target in words, for the report: "timestream db".
+    fn label(&self) -> String;
+
+    /// What a journal pins about the target besides its name, as
+    /// `(key, value)` pairs in the order a mismatch lists them: a resume
+    /// against another database or endpoint is refused.
+    fn identity(&self) -> Vec<(String, String)>;
+
+    /// The name the target gives a table of the scenario (its target name).
+    fn table_name(&self, target_name: &str) -> String;
+
+    /// A table's name as the report and errors show it: `database.table`.
+    fn qualified(&self, name: &str) -> String;
+
+    /// What one request may hold.
+    fn limits(&self) -> BatchLimits;
+
+    /// About how many bytes a record takes in a request, for
+    /// [`BatchLimits::max_bytes`]; asked only when that is set.
+    fn record_size(&self, table: u16, item: &Item) -> usize;
+
+    /// The window a table missing now would get from `--create`: a dry run
+    /// with `--create` judges missing tables by it.
+    fn created_window(&self) -> Window;
+
+    /// Reaches the target, creates what is missing if `create`, and says
+    /// what each table (named as [`Target::table_name`] gives) accepts.
+    fn describe(
+        &mut self,
+        tables: &[String],
+        create: bool,
+    ) -> impl Future<Output = Result<Vec<TableState>, String>> + Send;
+
+    /// What encoding needs from the catalogue, kept for the writes; every
+    /// record carries `version`.
+    fn start(&mut self, catalog: &Catalog, tables: &[TableSpec], version: i64);
+
+    /// The records `items` of `batch` as one request.
+    fn encode(&self, batch: &Batch, items: Range<usize>) -> Self::Request;
+
+    /// Sends one request.
+    fn send(&self, request: Self::Request) -> impl Future<Output = Self::Response> + Send;
+
+    /// What the engine does about an answer.
+    fn classify(&self, response: Self::Response) -> Answer;
+}

@@ -246,7 +246,7 @@ impl Reader for Timestream {
             let page = self
                 .runtime
                 .block_on(request.send())
-                .map_err(|e| fail(crate::apply::timestream::client::error_text(&e)))?;
+                .map_err(|e| fail(crate::targets::timestream::client::error_text(&e)))?;
             let columns = columns(page.column_info(), table);
             for row in page.rows() {
                 each(row_record(row, &columns, table).map_err(&fail)?);

@@ -21,13 +21,13 @@ use serde::{Deserialize, Serialize};
 /// What the journal's batches are; a resume must match it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct Header {
-    /// The journal format: 1.
+    /// The journal format: [`FORMAT`].
     pub outatime_journal: u32,
+    /// The target's name in the configuration.
     pub target: String,
-    pub region: String,
-    /// `endpoint_url`, or empty for endpoint discovery.
-    pub endpoint: String,
-    pub database: String,
+    /// What the target says pins it (Timestream: region, endpoint_url,
+    /// database), as `[key, value]` pairs.
+    pub identity: Vec<(String, String)>,
     /// Each table's resolved name and layout: `ci_7_telemetry: multi metrics`.
     pub tables: Vec<String>,
     pub stream_digest: String,
@@ -44,6 +44,11 @@ pub(crate) struct Header {
     /// that would cut other batches is refused.
     pub batches: String,
 }
+
+/// The journal format this outatime writes and reads. Format 1 pinned
+/// Timestream's region, endpoint and database by name; 2 pins any target's
+/// identity.
+pub(crate) const FORMAT: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
@@ -72,6 +77,8 @@ pub(crate) enum Unreadable {
     },
     /// The first line is not a journal header: another file.
     NotAJournal { path: PathBuf },
+    /// A journal in a format this outatime does not read.
+    OtherFormat { path: PathBuf, format: u64 },
 }
 
 impl fmt::Display for Unreadable {
@@ -85,6 +92,11 @@ impl fmt::Display for Unreadable {
                 "`{}` is not an outatime journal (its first line is not a journal header)",
                 path.display()
             ),
+            Unreadable::OtherFormat { path, format } => write!(
+                f,
+                "the journal `{}` is in format {format}, written by another version of outatime, which reads format {FORMAT}; apply without --resume to start over",
+                path.display()
+            ),
         }
     }
 }
@@ -96,12 +108,24 @@ pub(crate) fn read(path: &Path) -> Result<Resumed, Unreadable> {
         error,
     })?;
     let mut lines = text.lines();
-    let header: Header = lines
+    let not_a_journal = || Unreadable::NotAJournal {
+        path: path.to_path_buf(),
+    };
+    let first: serde_json::Value = lines
         .next()
         .and_then(|first| serde_json::from_str(first).ok())
-        .ok_or_else(|| Unreadable::NotAJournal {
+        .ok_or_else(not_a_journal)?;
+    let format = first
+        .get("outatime_journal")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(not_a_journal)?;
+    if format != u64::from(FORMAT) {
+        return Err(Unreadable::OtherFormat {
             path: path.to_path_buf(),
-        })?;
+            format,
+        });
+    }
+    let header: Header = serde_json::from_value(first).map_err(|_| not_a_journal())?;
     let mut resumed = Resumed {
         header,
         done: HashSet::new(),
@@ -177,16 +201,17 @@ impl Journal {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn header() -> Header {
+    pub(crate) fn header() -> Header {
         Header {
-            outatime_journal: 1,
+            outatime_journal: FORMAT,
             target: "e2e".into(),
-            region: "eu-west-1".into(),
-            endpoint: String::new(),
-            database: "db".into(),
+            identity: vec![
+                ("region".into(), "eu-west-1".into()),
+                ("database".into(), "db".into()),
+            ],
             tables: vec!["t: multi metrics".into()],
             stream_digest: "blake3:00".into(),
             anchor: 1_700_000_000_000_000_000,
@@ -224,6 +249,11 @@ mod tests {
         let resumed = read(&path).unwrap();
         assert_eq!(resumed.done, HashSet::from([0, 1, 2]));
         assert!(resumed.complete);
+        std::fs::write(&path, "{\"outatime_journal\":1,\"target\":\"e2e\"}\n").unwrap();
+        assert!(matches!(
+            read(&path),
+            Err(Unreadable::OtherFormat { format: 1, .. })
+        ));
         std::fs::write(&path, "not a journal\n").unwrap();
         assert!(
             read(&path)

@@ -2,13 +2,13 @@
 //! Guide, "Naming constraints" and "Quotas"), asked by the validator (names
 //! in the scenario) and the compiler (measure names read from long rows).
 
-use super::{NameProblem, NameRules};
 use crate::diagnostics::kind::NameKind;
+use crate::targets::{NameProblem, NameRules};
 
-/// Timestream for LiveAnalytics.
-pub(crate) struct Timestream;
+/// Timestream for LiveAnalytics's naming rules.
+pub(crate) struct TimestreamNames;
 
-impl NameRules for Timestream {
+impl NameRules for TimestreamNames {
     fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem> {
         match kind {
             NameKind::Table => table_problem(name),

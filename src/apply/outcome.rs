@@ -1,15 +1,14 @@
 //! How an apply ends, as data: the preflight's refusal, a journal of
-//! another apply, and the report and error after the writes. The apply
-//! itself ([`super::apply`]) hands over what it found; [`crate::apply::error`]
+//! another apply, and the report and error after the writes. The engine
+//! ([`super::engine`]) hands over what it found; [`crate::apply::error`]
 //! words it.
 
-use super::Options;
+use std::collections::BTreeSet;
+
 use super::batches::Pace;
-use super::client::TableState;
-use super::dispatch::{OnReject, Tally};
+use super::dispatch::{OnReject, Settings, Tally};
 use super::journal::{Header, Journal};
-use super::preflight::Scan;
-use crate::apply::config::TimestreamTarget;
+use super::preflight::{Fault, Scan};
 use crate::apply::error::{
     ApplyError, Difference, Pinned, PreflightRefusal, RefusedRange, RefusedTable, SHOWN, StepRef,
     Summary,
@@ -17,6 +16,22 @@ use crate::apply::error::{
 use crate::apply::{Applied, ApplyReport, Outcome, RejectionReport, TableReport};
 use crate::commands::Loaded;
 use crate::compile::record::time_string;
+use crate::targets::{TableSpec, TableState};
+
+/// The tables of one apply as the target names them, indexed like the
+/// catalogue's tables.
+pub(crate) struct Tables {
+    pub specs: Vec<TableSpec>,
+    /// As the report and errors show them: `database.table`.
+    pub qualified: Vec<String>,
+}
+
+impl Tables {
+    /// The names the target knows.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.specs.iter().map(|t| t.name.clone()).collect()
+    }
+}
 
 /// The step at `line` of the scenario.
 fn step_ref(loaded: &Loaded, line: usize) -> StepRef {
@@ -40,30 +55,48 @@ pub(super) fn check_resumable(
     with_batches: bool,
 ) -> Result<(), ApplyError> {
     // The anchor, Version and cut-off come from the journal: never differ.
-    let pinned = [
-        (Pinned::Target, &journaled.target, &now.target),
-        (Pinned::Region, &journaled.region, &now.region),
-        (Pinned::EndpointUrl, &journaled.endpoint, &now.endpoint),
-        (Pinned::Database, &journaled.database, &now.database),
+    let mut pinned = vec![(Pinned::Target, journaled.target.clone(), now.target.clone())];
+    // Every key either side names, in the order the target gives them.
+    let value = |identity: &[(String, String)], key: &str| {
+        identity
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut keys: Vec<&String> = now.identity.iter().map(|(k, _)| k).collect();
+    for (key, _) in &journaled.identity {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    for key in keys {
+        pinned.push((
+            Pinned::Identity(key.clone()),
+            value(&journaled.identity, key),
+            value(&now.identity, key),
+        ));
+    }
+    pinned.extend([
         (
             Pinned::Tables,
-            &journaled.tables.join(", "),
-            &now.tables.join(", "),
+            journaled.tables.join(", "),
+            now.tables.join(", "),
         ),
         (
             Pinned::StreamDigest,
-            &journaled.stream_digest,
-            &now.stream_digest,
+            journaled.stream_digest.clone(),
+            now.stream_digest.clone(),
         ),
-        (Pinned::Shard, &journaled.shard, &now.shard),
-        (Pinned::Pace, &journaled.pace, &now.pace),
-    ];
-    let differing = |pinned: &[(Pinned, &String, &String)]| -> Vec<Difference> {
+        (Pinned::Shard, journaled.shard.clone(), now.shard.clone()),
+        (Pinned::Pace, journaled.pace.clone(), now.pace.clone()),
+    ]);
+    let differing = |pinned: &[(Pinned, String, String)]| -> Vec<Difference> {
         pinned
             .iter()
             .filter(|(_, was, is)| was != is)
-            .map(|&(pinned, was, is)| Difference {
-                pinned,
+            .map(|(pinned, was, is)| Difference {
+                pinned: pinned.clone(),
                 journaled: was.clone(),
                 now: is.clone(),
             })
@@ -73,7 +106,11 @@ pub(super) fn check_resumable(
     // Last: another cut with all of the above equal means another scenario
     // layout or `late` delays, which the stream digest leaves out.
     if differences.is_empty() && with_batches {
-        differences = differing(&[(Pinned::BatchesDigest, &journaled.batches, &now.batches)]);
+        differences = differing(&[(
+            Pinned::BatchesDigest,
+            journaled.batches.clone(),
+            now.batches.clone(),
+        )]);
     }
     if differences.is_empty() {
         return Ok(());
@@ -84,34 +121,50 @@ pub(super) fn check_resumable(
     })
 }
 
-/// The records the preflight found a table would reject, by table and step.
+/// The records the preflight found a table would reject, by table and
+/// step, in the words the target gave each table's window; then one fix a
+/// kind of fault.
 pub(super) fn preflight_refusal(
     loaded: &Loaded,
     scan: &Scan,
     states: &[Option<TableState>],
-    names: &[String],
-    target: &TimestreamTarget,
+    tables: &Tables,
     pace: Pace,
 ) -> ApplyError {
-    let mut tables: Vec<RefusedTable> = Vec::new();
+    let mut refused: Vec<RefusedTable> = Vec::new();
+    let mut fixes: BTreeSet<(Fault, String)> = BTreeSet::new();
     let mut last_table = None;
     for (&(table, line, fault), range) in &scan.faults {
+        let Some(Some(TableState::Present(window))) = states.get(table as usize) else {
+            continue;
+        };
         if last_table != Some(table) {
             last_table = Some(table);
-            let window = match states.get(table as usize) {
-                Some(Some(TableState::Present(window))) => Some(*window),
-                _ => None,
-            };
-            tables.push(RefusedTable {
-                name: names[table as usize].clone(),
-                window,
+            refused.push(RefusedTable {
+                name: tables.qualified[table as usize].clone(),
+                retention: Some(window.retention.clone()),
                 ranges: Vec::new(),
             });
         }
-        if let Some(refused) = tables.last_mut() {
+        let words = match fault {
+            Fault::TooOld => &window.too_old,
+            Fault::TooNew => &window.too_new,
+        };
+        fixes.insert((
+            fault,
+            match fault {
+                // Burst writes future records now; live pacing writes each
+                // when its time comes, whatever the target.
+                Fault::TooNew if pace == Pace::Burst => {
+                    "use `--pace live`: records are written as their time comes".into()
+                }
+                _ => words.fix.clone(),
+            },
+        ));
+        if let Some(refused) = refused.last_mut() {
             refused.ranges.push(RefusedRange {
                 step: step_ref(loaded, line),
-                fault,
+                why: words.why.clone(),
                 count: range.count,
                 first: range.first,
                 last: range.last,
@@ -119,28 +172,24 @@ pub(super) fn preflight_refusal(
         }
     }
     ApplyError::Preflight(Box::new(PreflightRefusal {
-        database: target.database.clone(),
-        tables,
-        burst: pace == Pace::Burst,
+        tables: refused,
+        fixes: fixes.into_iter().map(|(_, fix)| fix).collect(),
     }))
 }
 
 /// The report of the writes, and the error that stopped them if any.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn finish(
     loaded: &Loaded,
     mut report: ApplyReport,
-    names: &[String],
-    target: &TimestreamTarget,
-    options: &Options,
+    tables: &Tables,
+    settings: &Settings,
     tally: Tally,
     skipped: u64,
     journal: &Journal,
 ) -> Applied {
     let catalog = &loaded.prepared.catalog;
     report.tables = table_reports(
-        names,
-        &target.database,
+        tables,
         tally.tables.iter().map(|t| TableReport {
             records: t.records,
             rejected: t.rejected,
@@ -156,7 +205,7 @@ pub(super) fn finish(
     report.resumed_records = skipped;
     report.journal = Some(journal.path.display().to_string());
     report.concurrency = Some(crate::apply::ConcurrencyReport {
-        max: options.concurrency,
+        max: settings.concurrency,
         lowest: tally.lowest_concurrency,
         last: tally.final_concurrency,
         throttled: tally.throttled,
@@ -167,7 +216,7 @@ pub(super) fn finish(
         .map(|r| {
             let table = &catalog.tables[r.table as usize];
             RejectionReport {
-                table: names[r.table as usize].clone(),
+                table: tables.specs[r.table as usize].name.clone(),
                 time: time_string(r.origin.time),
                 series: crate::compile::series_text(&table.series[r.origin.series as usize].dims),
                 step: step_ref(loaded, r.origin.line as usize).to_string(),
@@ -200,7 +249,7 @@ pub(super) fn finish(
         report.outcome = Outcome::Rejected;
         Some(ApplyError::Rejected {
             rejected: report.rejected,
-            stopped_at_first: options.on_reject == OnReject::Fail,
+            stopped_at_first: settings.on_reject == OnReject::Fail,
             first: report.rejections.iter().take(SHOWN).cloned().collect(),
             more: report.rejections.len().saturating_sub(SHOWN),
             summary,
@@ -216,18 +265,19 @@ pub(super) fn finish(
 
 /// The report's tables, by name: `database.name` and what each got.
 pub(super) fn table_reports(
-    names: &[String],
-    database: &str,
-    tables: impl Iterator<Item = TableReport>,
+    tables: &Tables,
+    reports: impl Iterator<Item = TableReport>,
 ) -> std::collections::BTreeMap<String, TableReport> {
-    names
+    tables
+        .specs
         .iter()
-        .zip(tables)
-        .map(|(name, report)| {
+        .zip(&tables.qualified)
+        .zip(reports)
+        .map(|((spec, qualified), report)| {
             (
-                name.clone(),
+                spec.name.clone(),
                 TableReport {
-                    table: format!("{database}.{name}"),
+                    table: qualified.clone(),
                     ..report
                 },
             )

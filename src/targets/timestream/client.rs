@@ -9,39 +9,21 @@ use aws_sdk_timestreamwrite::types::{
     MagneticStoreWriteProperties, RetentionProperties, TableStatus,
 };
 
-use crate::apply::config::Retention;
-use crate::apply::config::TimestreamTarget;
+use super::{Retention, Settings};
 
-/// What a table accepts, from DescribeTable.
+/// A table as DescribeTable tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
-    pub memory_hours: i64,
-    pub magnetic_days: i64,
-    pub magnetic_writes: bool,
-}
-
-impl From<Retention> for Window {
-    fn from(r: Retention) -> Window {
-        Window {
-            memory_hours: i64::from(r.memory_store_hours),
-            magnetic_days: i64::from(r.magnetic_store_days),
-            magnetic_writes: r.magnetic_writes,
-        }
-    }
-}
-
-/// A table as the target knows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TableState {
+pub(crate) enum Described {
     Missing,
-    Present(Window),
+    Present(Retention),
 }
 
 /// With `endpoint_url` (a local emulator) the plain client; against AWS,
 /// endpoint discovery, whose reload task runs for the apply's lifetime.
 /// Every attempt times out after `timeout`; outatime retries batches itself
 /// (and counts the retries), so the SDK's own retries are off.
-pub(crate) async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Client, String> {
+pub(crate) async fn client(target: &Settings) -> Result<Client, String> {
+    let timeout = target.request_timeout;
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(target.region.clone()))
         .retry_config(aws_config::retry::RetryConfig::disabled())
@@ -95,7 +77,7 @@ pub(crate) fn causes(error: &dyn std::error::Error) -> String {
 /// ACTIVE. Ones that exist already are fine and keep their retention.
 pub(crate) async fn create(
     client: &Client,
-    target: &TimestreamTarget,
+    target: &Settings,
     tables: &[String],
 ) -> Result<(), String> {
     if let Err(e) = client
@@ -118,8 +100,8 @@ pub(crate) async fn create(
             .table_name(table);
         if let Some(r) = &target.retention {
             let retention = RetentionProperties::builder()
-                .memory_store_retention_period_in_hours(i64::from(r.memory_store_hours))
-                .magnetic_store_retention_period_in_days(i64::from(r.magnetic_store_days))
+                .memory_store_retention_period_in_hours(r.memory_hours)
+                .magnetic_store_retention_period_in_days(r.magnetic_days)
                 .build()
                 .map_err(|e| format!("retention: {e}"))?;
             let magnetic = MagneticStoreWriteProperties::builder()
@@ -169,7 +151,7 @@ pub(crate) async fn describe(
     client: &Client,
     database: &str,
     tables: &[String],
-) -> Result<Vec<TableState>, String> {
+) -> Result<Vec<Described>, String> {
     let mut states = Vec::with_capacity(tables.len());
     for table in tables {
         let described = client
@@ -182,7 +164,7 @@ pub(crate) async fn describe(
             Ok(output) => {
                 let t = output.table();
                 let retention = t.and_then(|t| t.retention_properties());
-                TableState::Present(Window {
+                Described::Present(Retention {
                     // Timestream's defaults when a table says nothing.
                     memory_hours: retention
                         .map(|r| r.memory_store_retention_period_in_hours())
@@ -195,7 +177,7 @@ pub(crate) async fn describe(
                         .is_some_and(|m| m.enable_magnetic_store_writes()),
                 })
             }
-            Err(e) if e.code() == Some("ResourceNotFoundException") => TableState::Missing,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Described::Missing,
             Err(e) => {
                 return Err(format!(
                     "cannot describe table `{table}` in `{database}`: {}",

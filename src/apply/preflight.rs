@@ -1,27 +1,20 @@
 //! The preflight: a pass over the batches before the first write that
-//! counts what each table gets and finds records the table would reject:
-//! older than the memory store keeps (without magnetic-store writes, or
-//! older than the magnetic store keeps) or more than 15 minutes in the
-//! future when they are written.
+//! counts what each table gets and finds records the table would reject
+//! for their time, by the window the target gave each table: older than it
+//! keeps, or further ahead of the clock than it takes, when written.
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::batches::{Batch, Pace};
-use super::client::{TableState, Window};
+use super::batches::Pace;
+use crate::targets::{Batch, TableState, Window};
 
-/// Timestream rejects records more than this far ahead of its clock.
-pub(crate) const FUTURE_LIMIT: i64 = 15 * 60 * 1_000_000_000;
-const HOUR: i64 = 3_600 * 1_000_000_000;
-
-/// Why a record would be rejected.
+/// Why a record would be rejected; the target words each for its table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Fault {
-    /// Older than the memory store keeps, and magnetic writes are off.
-    OlderThanMemory,
-    /// Older than the magnetic store keeps.
-    OlderThanMagnetic,
-    /// More than 15 minutes ahead of the wall clock when written.
-    InTheFuture,
+pub(crate) enum Fault {
+    /// Older than the table keeps when written.
+    TooOld,
+    /// Further ahead of the wall clock than the table takes when written.
+    TooNew,
 }
 
 /// The records of one (table, step, fault).
@@ -78,23 +71,21 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn fault(&self, window: Window, time: i64, delay: i64) -> Option<Fault> {
+    fn fault(&self, window: &Window, time: i64, delay: i64) -> Option<Fault> {
         // Burst writes now; live pacing when the record is due (or now, for
         // what is already due).
         let written = self.now.max(self.pace.due(time, delay));
-        if time > written.saturating_add(FUTURE_LIMIT) {
-            return Some(Fault::InTheFuture);
+        if window
+            .max_ahead
+            .is_some_and(|ahead| time > written.saturating_add(ahead))
+        {
+            return Some(Fault::TooNew);
         }
         let age = written.saturating_sub(time);
-        if age <= window.memory_hours.saturating_mul(HOUR) {
-            None
-        } else if !window.magnetic_writes {
-            Some(Fault::OlderThanMemory)
-        } else if age > window.magnetic_days.saturating_mul(24 * HOUR) {
-            Some(Fault::OlderThanMagnetic)
-        } else {
-            None
-        }
+        window
+            .max_age
+            .filter(|max| age > *max)
+            .map(|_| Fault::TooOld)
     }
 
     /// Takes one batch: into the digest, and unless it is done, into the
@@ -128,7 +119,7 @@ impl<'a> Scan<'a> {
         };
         for item in &batch.items {
             let o = item.origin;
-            if let Some(fault) = self.fault(*window, o.time, o.delay) {
+            if let Some(fault) = self.fault(window, o.time, o.delay) {
                 let range = self
                     .faults
                     .entry((batch.table, o.line as usize, fault))
@@ -155,55 +146,61 @@ impl<'a> Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::targets::Words;
 
     const MINUTE: i64 = 60 * 1_000_000_000;
+    const HOUR: i64 = 60 * MINUTE;
 
     fn scan(pace: Pace) -> Scan<'static> {
         static NONE: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(HashSet::new);
         Scan::new(0, &[], pace, 1_000 * HOUR, &NONE)
     }
 
+    fn window(max_age: Option<i64>, max_ahead: Option<i64>) -> Window {
+        let words = || Words {
+            why: String::new(),
+            fix: String::new(),
+        };
+        Window {
+            max_age,
+            max_ahead,
+            retention: String::new(),
+            too_old: words(),
+            too_new: words(),
+        }
+    }
+
     #[test]
-    fn faults_follow_the_documented_windows() {
-        let memory_only = Window {
-            memory_hours: 24,
-            magnetic_days: 10,
-            magnetic_writes: false,
-        };
-        let magnetic = Window {
-            magnetic_writes: true,
-            ..memory_only
-        };
+    fn faults_follow_the_tables_window() {
+        let day = window(Some(24 * HOUR), Some(15 * MINUTE));
+        let unlimited = window(None, None);
         let burst = scan(Pace::Burst);
         let now = burst.now;
-        assert_eq!(burst.fault(memory_only, now - 24 * HOUR, 0), None);
+        assert_eq!(burst.fault(&day, now - 24 * HOUR, 0), None);
         assert_eq!(
-            burst.fault(memory_only, now - 24 * HOUR - 1, 0),
-            Some(Fault::OlderThanMemory)
+            burst.fault(&day, now - 24 * HOUR - 1, 0),
+            Some(Fault::TooOld)
         );
-        assert_eq!(burst.fault(magnetic, now - 24 * HOUR - 1, 0), None);
+        assert_eq!(burst.fault(&unlimited, now - 10_000 * HOUR, 0), None);
+        assert_eq!(burst.fault(&day, now + 15 * MINUTE, 0), None);
         assert_eq!(
-            burst.fault(magnetic, now - 240 * HOUR - 1, 0),
-            Some(Fault::OlderThanMagnetic)
+            burst.fault(&day, now + 15 * MINUTE + 1, 0),
+            Some(Fault::TooNew)
         );
-        assert_eq!(burst.fault(memory_only, now + 15 * MINUTE, 0), None);
-        assert_eq!(
-            burst.fault(memory_only, now + 15 * MINUTE + 1, 0),
-            Some(Fault::InTheFuture)
-        );
+        assert_eq!(burst.fault(&unlimited, now + 10_000 * HOUR, 0), None);
         // Live pacing writes future records when they are due: never too
         // early. A late record is as old as its delay when written.
         let live = scan(Pace::Live { lead: 10 * MINUTE });
-        assert_eq!(live.fault(memory_only, now + 48 * HOUR, 0), None);
-        assert_eq!(live.fault(memory_only, now + HOUR, 24 * HOUR), None);
+        assert_eq!(live.fault(&day, now + 48 * HOUR, 0), None);
+        assert_eq!(live.fault(&day, now + HOUR, 24 * HOUR), None);
         assert_eq!(
-            live.fault(memory_only, now + HOUR, 24 * HOUR + 1),
-            Some(Fault::OlderThanMemory)
+            live.fault(&day, now + HOUR, 24 * HOUR + 1),
+            Some(Fault::TooOld)
         );
         // A late record already past its delay is written now.
         assert_eq!(
-            live.fault(memory_only, now - 25 * HOUR, MINUTE),
-            Some(Fault::OlderThanMemory)
+            live.fault(&day, now - 25 * HOUR, MINUTE),
+            Some(Fault::TooOld)
         );
     }
 }

@@ -1,0 +1,466 @@
+//! The apply engine: one for every target that takes batches (Timestream,
+//! and any [`Target`]).
+//!
+//! An apply runs in this order, and writes nothing before the last step:
+//! 1. describe the tables ([`Target::describe`]), creating them first if
+//!    asked (`--create`): what time window each accepts;
+//! 2. the preflight: one pass over the records, cut into the batches the
+//!    writes will send, that counts them and refuses (exit 1) when any
+//!    would be rejected for its time ([`super::preflight`]);
+//! 3. the writes: the stream runs again on a thread of its own, cut into
+//!    batches ([`super::batches`]), which a tokio runtime sends
+//!    ([`super::dispatch`]) and the journal records as the target
+//!    acknowledges them ([`super::journal`]).
+//!
+//! Every record carries the apply's Version: its start time in ms, or the
+//! journaled one on `--resume`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::batches::{Batcher, Cut, Pace};
+use super::dispatch::{self, OnReject, Settings, wall_now};
+use super::error::{ApplyError, Problem};
+use super::journal::{FORMAT, Header, Journal, Resumed};
+use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_reports};
+use super::preflight::Scan;
+use super::progress::Progress;
+use super::shard::{Shard, Sharded};
+use super::{Applied, ApplyReport, Outcome, TableReport};
+use crate::commands::{Failure, Loaded};
+use crate::compile::record::time_string;
+use crate::targets::{Item, TableSpec, TableState, Target};
+use crate::validate::model::Layout;
+
+pub(crate) struct Options {
+    /// The target's name in the configuration: the journal checks it.
+    pub target_name: String,
+    pub create: bool,
+    pub concurrency: usize,
+    pub on_reject: OnReject,
+    pub pace: Pace,
+    pub shard: Shard,
+    pub dry_run: bool,
+    pub journal: PathBuf,
+    /// `--resume`: the journal as read.
+    pub resume: Option<Resumed>,
+}
+
+/// Applies the record stream for `anchor` to `target`.
+pub(crate) fn apply<T: Target>(
+    loaded: &Loaded,
+    anchor: i64,
+    target: T,
+    options: &Options,
+) -> Result<Applied, Failure> {
+    let catalog = &loaded.prepared.catalog;
+    let specs: Vec<TableSpec> = catalog
+        .tables
+        .iter()
+        .map(|t| {
+            let table = &loaded.scenario.tables[&t.name];
+            TableSpec {
+                name: target.table_name(&t.target),
+                layout: table.layout,
+                measure_name: table.measure_name.clone(),
+            }
+        })
+        .collect();
+    let qualified = specs.iter().map(|t| target.qualified(&t.name)).collect();
+    let run = ApplyRun {
+        loaded,
+        anchor,
+        options,
+        settings: Settings {
+            concurrency: options.concurrency,
+            on_reject: options.on_reject,
+            live: matches!(options.pace, Pace::Live { .. }),
+        },
+        tables: Tables { specs, qualified },
+        started: std::time::Instant::now(),
+        now: wall_now(),
+    };
+    run.apply(target)
+}
+
+/// One apply: what it writes, how, and to which tables.
+struct ApplyRun<'a> {
+    loaded: &'a Loaded,
+    anchor: i64,
+    options: &'a Options,
+    /// What the dispatch loop needs of the options.
+    settings: Settings,
+    tables: Tables,
+    started: std::time::Instant,
+    /// The wall clock at the start, ns.
+    now: i64,
+}
+
+/// The empty set of batches a new apply has written.
+static NO_BATCHES: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(HashSet::new);
+
+impl ApplyRun<'_> {
+    fn apply<T: Target>(&self, mut target: T) -> Result<Applied, Failure> {
+        let options = self.options;
+        let stream_digest = crate::commands::stream_digest(self.loaded)?;
+        let mut header = self.journal_header(&target, stream_digest);
+        let mut report = ApplyReport::new(
+            target.label(),
+            self.anchor,
+            header.stream_digest.clone(),
+            BTreeMap::new(),
+            self.started,
+        );
+        report.version = Some(header.version);
+        report.shard = options.shard.to_string();
+        report.pace = options.pace.words();
+        // What the journal pins besides the cut is checked now: a complete
+        // journal of another apply must not pass as "already complete".
+        if let Some(resumed) = &options.resume {
+            check_resumable(&resumed.header, &header, &options.journal, false)?;
+        }
+        if let Some(resumed) = options.resume.as_ref().filter(|r| r.complete) {
+            report.outcome = Outcome::AlreadyComplete;
+            report.resumed_records = resumed.records;
+            eprintln!(
+                "the journal `{}` says this apply is complete: nothing to do",
+                options.journal.display()
+            );
+            return Ok(Applied {
+                report,
+                failure: None,
+            });
+        }
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|error| ApplyError::RuntimeNotStarted { error })?;
+        let states = self.describe(&runtime, &mut target)?;
+        target.start(
+            &self.loaded.prepared.catalog,
+            &self.tables.specs,
+            header.version,
+        );
+
+        // The preflight: the batches the writes will cut, checked before
+        // any is sent; a resume checks only those it has not written.
+        let done = options.resume.as_ref().map_or(&*NO_BATCHES, |r| &r.done);
+        let scan = self.scan(&target, &states, header.cutoff, done)?;
+        header.batches = scan.batches_digest();
+        if let Some(resumed) = &options.resume {
+            check_resumable(&resumed.header, &header, &options.journal, true)?;
+        }
+        if !scan.faults.is_empty() {
+            let refusal =
+                preflight_refusal(self.loaded, &scan, &states, &self.tables, options.pace);
+            return Err(refusal.into());
+        }
+        if options.dry_run {
+            return Ok(self.dry_run(report, &scan));
+        }
+
+        let total: u64 = scan.tables.iter().map(|t| t.records).sum();
+        let mut journal = match &options.resume {
+            Some(_) => Journal::append(&options.journal),
+            None => Journal::create(&options.journal, &header),
+        }
+        .map_err(|error| ApplyError::JournalNotWritten {
+            journal: options.journal.clone(),
+            error,
+        })?;
+        let mut progress = Progress::new(total);
+        let target = Arc::new(target);
+        let (mut tally, skipped, produced) = self.write(
+            &runtime,
+            &target,
+            &header,
+            done,
+            &mut journal,
+            &mut progress,
+        );
+        progress.clear();
+        // The producer stops with a broken pipe when the writes stop first:
+        // on a signal, a failure, or a rejection under `--on-reject fail`.
+        let stopped_early = tally.interrupted.is_some()
+            || !tally.problems.is_empty()
+            || (!tally.rejections.is_empty() && options.on_reject == OnReject::Fail);
+        if let Err(error) = produced
+            && !stopped_early
+        {
+            tally.problems.push(Problem::Stream { error });
+        }
+        self.close_journal(&mut journal, &mut tally);
+        Ok(finish(
+            self.loaded,
+            report,
+            &self.tables,
+            &self.settings,
+            tally,
+            skipped,
+            &journal,
+        ))
+    }
+
+    /// What the journal pins: the target, the tables as resolved, the
+    /// stream, the anchor, the Version and the cut (both kept from the
+    /// journal on `--resume`); the batches' digest is added after the
+    /// preflight.
+    fn journal_header<T: Target>(&self, target: &T, stream_digest: String) -> Header {
+        let options = self.options;
+        Header {
+            outatime_journal: FORMAT,
+            target: options.target_name.clone(),
+            identity: target.identity(),
+            tables: self
+                .tables
+                .specs
+                .iter()
+                .map(|t| match t.layout {
+                    Layout::Multi => format!("{}: multi {}", t.name, t.measure_name),
+                    Layout::Single => format!("{}: single", t.name),
+                })
+                .collect(),
+            stream_digest,
+            anchor: self.anchor,
+            version: options
+                .resume
+                .as_ref()
+                .map_or(self.now / 1_000_000, |r| r.header.version),
+            shard: options.shard.to_string(),
+            pace: options.pace.words(),
+            cutoff: options
+                .resume
+                .as_ref()
+                .map_or(self.now, |r| r.header.cutoff),
+            batches: String::new(),
+        }
+    }
+
+    /// Each table's state, the tables created first if asked. A dry run
+    /// goes on without a target it cannot reach (and then without the
+    /// preflight's time checks), and creates nothing; an apply stops.
+    fn describe<T: Target>(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        target: &mut T,
+    ) -> Result<Vec<Option<TableState>>, Failure> {
+        let options = self.options;
+        let names = self.tables.names();
+        let create = options.create && !options.dry_run;
+        let states = match runtime.block_on(target.describe(&names, create)) {
+            Ok(states) => states.into_iter().map(Some).collect(),
+            Err(e) if options.dry_run => {
+                eprintln!(
+                    "warning: {e}\n  the dry run goes on without the preflight's time checks"
+                );
+                vec![None; names.len()]
+            }
+            Err(reason) => return Err(ApplyError::Target { reason }.into()),
+        };
+        self.resolve_missing(states, target)
+    }
+
+    /// A table that does not exist: with `--dry-run --create` it would be
+    /// created with the target's retention; otherwise the apply stops.
+    fn resolve_missing<T: Target>(
+        &self,
+        states: Vec<Option<TableState>>,
+        target: &T,
+    ) -> Result<Vec<Option<TableState>>, Failure> {
+        let mut missing = Vec::new();
+        let states = states
+            .into_iter()
+            .zip(&self.tables.qualified)
+            .map(|(state, qualified)| match state {
+                Some(TableState::Missing) if self.options.create => {
+                    Some(TableState::Present(target.created_window()))
+                }
+                Some(TableState::Missing) => {
+                    missing.push(qualified.clone());
+                    state
+                }
+                other => other,
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(states);
+        }
+        Err(ApplyError::MissingTables { tables: missing }.into())
+    }
+
+    /// How this apply cuts the stream for `target`.
+    fn cut<'t, T: Target>(
+        &self,
+        target: &'t T,
+        size: &'t (dyn Fn(u16, &Item) -> usize + Sync),
+        cutoff: i64,
+    ) -> Cut<'t> {
+        Cut {
+            limits: target.limits(),
+            size,
+            pace: self.options.pace,
+            cutoff,
+        }
+    }
+
+    /// The preflight's pass: the stream cut into the batches the writes
+    /// will send, each checked against its table's time window.
+    fn scan<'s, T: Target>(
+        &self,
+        target: &T,
+        states: &'s [Option<TableState>],
+        cutoff: i64,
+        done: &'s HashSet<u64>,
+    ) -> Result<Scan<'s>, Failure> {
+        let options = self.options;
+        let mut scan = Scan::new(
+            self.tables.specs.len(),
+            states,
+            options.pace,
+            self.now,
+            done,
+        );
+        let size = |table: u16, item: &Item| target.record_size(table, item);
+        let mut batcher = Batcher::new(
+            |batch| {
+                scan.batch(&batch);
+                Ok(())
+            },
+            &self.tables.specs,
+            self.cut(target, &size, cutoff),
+            &NO_BATCHES,
+        );
+        self.loaded.prepared.run(
+            self.anchor,
+            &mut Sharded {
+                shard: options.shard,
+                inner: &mut batcher,
+            },
+        )?;
+        batcher
+            .finish()
+            .map_err(|e| Failure::from(crate::compile::CompileError::Io(e)))?;
+        drop(batcher);
+        Ok(scan)
+    }
+
+    /// `--dry-run`: what each table would receive, printed and reported.
+    fn dry_run(&self, mut report: ApplyReport, scan: &Scan) -> Applied {
+        for (t, qualified) in scan.tables.iter().zip(&self.tables.qualified) {
+            let range = match (t.first, t.last) {
+                (Some(first), Some(last)) => {
+                    format!(", {} .. {}", time_string(first), time_string(last))
+                }
+                _ => String::new(),
+            };
+            println!(
+                "would write {:>10} records to `{qualified}` in {} batches{range}",
+                t.records, t.batches
+            );
+        }
+        report.outcome = Outcome::DryRun;
+        report.tables = table_reports(
+            &self.tables,
+            scan.tables.iter().map(|t| TableReport {
+                records: t.records,
+                batches: t.batches,
+                ..TableReport::default()
+            }),
+        );
+        report.records = scan.tables.iter().map(|t| t.records).sum();
+        report.batches = scan.tables.iter().map(|t| t.batches).sum();
+        report.finish_timing();
+        Applied {
+            report,
+            failure: None,
+        }
+    }
+
+    /// The writes: the stream runs again on a thread of its own, cut into
+    /// the batches the preflight passed, which the dispatch loop sends.
+    /// Returns the tally, the records skipped as already journaled, and
+    /// how the stream ended.
+    fn write<T: Target>(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        target: &Arc<T>,
+        header: &Header,
+        done: &HashSet<u64>,
+        journal: &mut Journal,
+        progress: &mut Progress,
+    ) -> (
+        dispatch::Tally,
+        u64,
+        Result<(), crate::compile::CompileError>,
+    ) {
+        let options = self.options;
+        let (sender, receiver) = tokio::sync::mpsc::channel(options.concurrency.max(1) * 2);
+        let names = self.tables.names();
+        std::thread::scope(|scope| {
+            let producer = scope.spawn(|| {
+                // Owned here, so the channel closes when the stream ends.
+                let sender = sender;
+                let size = |table: u16, item: &Item| target.record_size(table, item);
+                let mut batcher = Batcher::new(
+                    |batch| {
+                        sender.blocking_send(batch).map_err(|_| {
+                            std::io::Error::new(
+                                std::io::ErrorKind::BrokenPipe,
+                                "the writes stopped",
+                            )
+                        })
+                    },
+                    &self.tables.specs,
+                    self.cut(&**target, &size, header.cutoff),
+                    done,
+                );
+                let run = self.loaded.prepared.run(
+                    self.anchor,
+                    &mut Sharded {
+                        shard: options.shard,
+                        inner: &mut batcher,
+                    },
+                );
+                let finished = run
+                    .map(|_| ())
+                    .and_then(|()| batcher.finish().map_err(crate::compile::CompileError::Io));
+                (batcher.skipped, finished)
+            });
+            let tally = runtime.block_on(dispatch::dispatch(
+                Arc::clone(target),
+                &names,
+                &self.settings,
+                receiver,
+                Some(journal),
+                progress,
+            ));
+            let (skipped, produced) = producer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (tally, skipped, produced)
+        })
+    }
+
+    /// Batches with rejected records are not journaled (a resume sends
+    /// them again, and they are reported again); the apply is complete only
+    /// without them. A journal that cannot be finished is a problem to
+    /// report with what was written, not a reason to lose the tally.
+    fn close_journal(&self, journal: &mut Journal, tally: &mut dispatch::Tally) {
+        let complete =
+            tally.interrupted.is_none() && tally.problems.is_empty() && tally.rejections.is_empty();
+        let closed = if complete {
+            journal.complete()
+        } else {
+            journal.sync()
+        };
+        if let Err(error) = closed {
+            tally.problems.push(Problem::JournalNotWritten {
+                journal: self.options.journal.clone(),
+                error,
+            });
+        }
+    }
+}
