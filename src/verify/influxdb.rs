@@ -141,7 +141,7 @@ impl InfluxDb {
             .await;
             match answer {
                 Ok(Ok(answer)) => Ok(answer),
-                Ok(Err(e)) => Err(fail(causes(e.as_ref()))),
+                Ok(Err(e)) => Err(fail(crate::diagnostics::error_chain(e.as_ref()))),
                 Err(_) => Err(fail(format!(
                     "no answer within {} s",
                     self.timeout.as_secs()
@@ -281,17 +281,6 @@ fn encode(text: &str) -> String {
         }
     }
     out
-}
-
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 impl Reader for InfluxDb {

@@ -64,22 +64,11 @@ async fn client(target: &TimestreamTarget) -> Result<Client, String> {
         .region(aws_config::Region::new(target.region.clone()))
         .load()
         .await;
-    match &target.endpoint_url {
-        Some(url) => {
-            let config = aws_sdk_timestreamquery::config::Builder::from(&shared)
-                .endpoint_url(url.clone())
-                .build();
-            Ok(Client::from_conf(config))
-        }
-        None => {
-            let (client, reload) = Client::new(&shared)
-                .with_endpoint_discovery_enabled()
-                .await
-                .map_err(|e| format!("endpoint discovery failed: {}", causes(e.as_ref())))?;
-            tokio::spawn(reload.reload_task());
-            Ok(client)
-        }
-    }
+    crate::targets::timestream::client::timestream_client!(
+        aws_sdk_timestreamquery,
+        &shared,
+        &target.endpoint_url
+    )
 }
 
 /// The query for one table and slice.
@@ -193,17 +182,6 @@ fn row_record(row: &Row, columns: &[Column], table: &TableSpec) -> Result<Found,
         time: time.ok_or("a row without a time")?,
         measures,
     })
-}
-
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 impl Reader for Timestream {

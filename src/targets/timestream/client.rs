@@ -18,6 +18,36 @@ pub(crate) enum Described {
     Present(Retention),
 }
 
+/// A Timestream SDK client, write or query, from a loaded config: the plain
+/// client at `endpoint_url` when one is given (local emulators such as
+/// moto), else real AWS through endpoint discovery, which both Timestream
+/// APIs require. A macro, since the two SDK crates share no client type.
+macro_rules! timestream_client {
+    ($sdk:ident, $shared:expr, $endpoint_url:expr) => {
+        match $endpoint_url {
+            Some(url) => Ok($sdk::Client::from_conf(
+                $sdk::config::Builder::from($shared)
+                    .endpoint_url(url.clone())
+                    .build(),
+            )),
+            None => match $sdk::Client::new($shared)
+                .with_endpoint_discovery_enabled()
+                .await
+            {
+                Ok((client, reload)) => {
+                    tokio::spawn(reload.reload_task());
+                    Ok(client)
+                }
+                Err(e) => Err(format!(
+                    "endpoint discovery failed: {}",
+                    crate::diagnostics::error_chain(e.as_ref())
+                )),
+            },
+        }
+    };
+}
+pub(crate) use timestream_client;
+
 /// With `endpoint_url` (a local emulator) the plain client; against AWS,
 /// endpoint discovery, whose reload task runs for the apply's lifetime.
 /// Every attempt times out after `timeout`; outatime retries batches itself
@@ -35,42 +65,15 @@ pub(crate) async fn client(target: &Settings) -> Result<Client, String> {
         )
         .load()
         .await;
-    match &target.endpoint_url {
-        Some(url) => {
-            let config = aws_sdk_timestreamwrite::config::Builder::from(&shared)
-                .endpoint_url(url.clone())
-                .build();
-            Ok(Client::from_conf(config))
-        }
-        None => {
-            let (client, reload) = Client::new(&shared)
-                .with_endpoint_discovery_enabled()
-                .await
-                .map_err(|e| format!("endpoint discovery failed: {}", causes(e.as_ref())))?;
-            tokio::spawn(reload.reload_task());
-            Ok(client)
-        }
-    }
+    timestream_client!(aws_sdk_timestreamwrite, &shared, &target.endpoint_url)
 }
 
 /// The code and message of an SDK error, or its chain of causes.
 pub(crate) fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E) -> String {
     match error.code() {
         Some(code) => format!("{code}: {}", error.message().unwrap_or("(no message)")),
-        None => causes(error),
+        None => crate::diagnostics::error_chain(error),
     }
-}
-
-/// An error and its causes, on one line.
-pub(crate) fn causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 /// Creates the database and tables, then waits until every table is
