@@ -35,6 +35,14 @@ pub(crate) trait NameRules {
 
     /// How many dimensions one table may have, if the target limits them.
     fn max_dimensions_per_table(&self) -> Option<usize>;
+
+    /// How many measures one record of a table of this layout may hold, if
+    /// the target limits them.
+    fn max_measures_per_record(&self, layout: Layout) -> Option<usize>;
+
+    /// How many distinct measure names one table of this layout may hold,
+    /// if the target limits them.
+    fn max_measure_names_per_table(&self, layout: Layout) -> Option<usize>;
 }
 
 /// The rules `check` and `plan` apply: Timestream's, the strictest of the
