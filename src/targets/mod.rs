@@ -93,6 +93,21 @@ pub(crate) struct Batch {
     pub items: Vec<Item>,
 }
 
+/// Why a target would refuse a record whatever its time (a size limit),
+/// from [`Target::check`]: the preflight lists these by table and step
+/// before any write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// The limit, in the same words for every record it refuses, after
+    /// "N records are": "larger than 2 KB (2048 bytes), Timestream's
+    /// largest record".
+    pub why: String,
+    /// What this record measures against it: "2310 bytes".
+    pub found: String,
+    /// What to change in the scenario.
+    pub fix: String,
+}
+
 /// What one request may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BatchLimits {
@@ -195,6 +210,13 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// About how many bytes a record takes in a request, for
     /// [`BatchLimits::max_bytes`]; asked only when that is set.
     fn record_size(&self, table: u16, item: &Item) -> usize;
+
+    /// What the target would refuse about one record whatever its time
+    /// (its size, its measures), asked by the preflight for every record
+    /// after [`Target::start`]; `None`: nothing.
+    fn check(&self, _table: u16, _item: &Item) -> Option<Refusal> {
+        None
+    }
 
     /// The window a table missing now would get from `--create`: a dry run
     /// with `--create` judges missing tables by it.
