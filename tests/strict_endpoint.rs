@@ -774,3 +774,150 @@ async fn throttling_above_the_in_flight_limit_is_recorded_per_arrival() {
     assert_eq!(stats.max_in_flight, 4);
     assert_eq!(endpoint.stored(DATABASE, "t").len(), 2);
 }
+
+/// A MULTI record of device `a` at `time_ms` with these measures.
+fn multi(time_ms: i64, measures: Vec<aws_sdk_timestreamwrite::types::MeasureValue>) -> Record {
+    Record::builder()
+        .dimensions(dimension("device", "a"))
+        .measure_name("m")
+        .measure_value_type(MeasureValueType::Multi)
+        .set_measure_values(Some(measures))
+        .time(time_ms.to_string())
+        .build()
+}
+
+fn varchar(device: &str, name: &str, text: &str, time_ms: i64) -> Record {
+    Record::builder()
+        .dimensions(dimension("device", device))
+        .measure_name(name)
+        .measure_value(text)
+        .measure_value_type(MeasureValueType::Varchar)
+        .time(time_ms.to_string())
+        .build()
+}
+
+#[tokio::test]
+async fn records_over_the_size_limits_are_rejected_by_index() {
+    let endpoint = endpoint_with_table(Retention::default());
+    let client = client(&endpoint).await;
+    let now = now_ms();
+    // 8 (time) + 7 ("device" + "a") + 1 ("v") + the text: 2032 bytes of
+    // text make a record of 2048 bytes exactly, the largest accepted.
+    let long_dimension = "x".repeat(2_043);
+    let records = vec![
+        varchar("a", "v", &"t".repeat(2_032), now),
+        varchar("a", "v", &"t".repeat(2_033), now - 1),
+        varchar(&long_dimension, "v", "t", now),
+        multi(
+            now,
+            (0..257)
+                .map(|i| strict::measure(&format!("b{i}"), "true", MeasureValueType::Boolean))
+                .collect(),
+        ),
+        multi(
+            now - 2,
+            vec![
+                strict::measure("x", &"t".repeat(1_025), MeasureValueType::Varchar),
+                strict::measure("y", &"t".repeat(1_024), MeasureValueType::Varchar),
+            ],
+        ),
+    ];
+    let rejected = rejected(write(&client, records).await.unwrap_err());
+    let reasons: Vec<(i32, &str)> = rejected.iter().map(|r| (r.0, r.1.as_str())).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (
+                1,
+                "Maximum record size exceeds the limit of 2048 bytes: 2049 bytes."
+            ),
+            (
+                2,
+                "Dimension name dimension value pair size per series exceeds the limit of 2048 \
+                 bytes: 2049 bytes."
+            ),
+            (
+                3,
+                "Measures per multi-measure record exceed the limit of 256: 257 measures."
+            ),
+            (
+                4,
+                "Measure value size per multi-measure record exceeds the limit of 2048 bytes: \
+                 2049 bytes."
+            ),
+        ]
+    );
+    let stored = endpoint.stored(DATABASE, "t");
+    assert_eq!(stored.len(), 1, "only the record of 2048 bytes is stored");
+    // 256 measures in one record are accepted.
+    let at_limit = multi(
+        now,
+        (0..256)
+            .map(|i| strict::measure(&format!("b{i}"), "true", MeasureValueType::Boolean))
+            .collect(),
+    );
+    write(&client, vec![at_limit]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_table_holds_at_most_8192_measure_names_and_1024_multi_measures() {
+    let endpoint = endpoint_with_table(Retention::default());
+    let client = client(&endpoint).await;
+    let now = now_ms();
+    let named = |from: i64, to: i64| -> Vec<Record> {
+        (from..to)
+            .map(|i| {
+                let mut r = double("a", "1", now - i);
+                r.measure_name = Some(format!("n{i}"));
+                r
+            })
+            .collect()
+    };
+    for chunk in 0..81 {
+        write(&client, named(chunk * 100, chunk * 100 + 100))
+            .await
+            .unwrap();
+    }
+    write(&client, named(8_100, 8_192)).await.unwrap();
+    // 8192 names held: ten more are refused.
+    let last = named(8_192, 8_202);
+    let refused = rejected(write(&client, last).await.unwrap_err());
+    assert_eq!(refused.len(), 10);
+    assert_eq!(
+        refused[0].1,
+        "Measure names per table exceed the limit of 8192."
+    );
+    // A name the table holds is still accepted.
+    let mut again = double("a", "2", now - 1);
+    again.measure_name = Some("n0".into());
+    write(&client, vec![again]).await.unwrap();
+
+    let endpoint = endpoint_with_table(Retention::default());
+    let client = self::client(&endpoint).await;
+    let record = |from: usize, time: i64| {
+        multi(
+            time,
+            (from..from + 256)
+                .map(|i| strict::measure(&format!("m{i}"), "true", MeasureValueType::Boolean))
+                .collect(),
+        )
+    };
+    let four: Vec<Record> = (0..4).map(|i| record(i * 256, now - i as i64)).collect();
+    write(&client, four).await.unwrap();
+    // 1024 measures held; one more, in a record that fits, is refused.
+    let refused = rejected(
+        write(&client, vec![record(769, now - 10)])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        refused,
+        vec![(
+            0,
+            "Unique measures across multi-measure records per table exceed the limit of 1024."
+                .to_owned(),
+            None
+        )]
+    );
+    write(&client, vec![record(0, now - 11)]).await.unwrap();
+}

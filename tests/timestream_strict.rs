@@ -1179,3 +1179,116 @@ fn resuming_from_the_journal_of_another_scenario_is_refused_and_writes_nothing()
     assert_eq!(work.endpoint.stats().write_requests, before);
     assert_rows(&rows_of(&work.stored()), &stored);
 }
+
+/// `generate into TABLE` for series `d1`: `measures` lines, every minute of
+/// the last five.
+fn one_series(table: &str, declaration: &str, measures: &str) -> String {
+    format!(
+        "scenario \"limits\"\n{declaration}\ngenerate into {table} {{\n  series device = \"d1\"\n  from now - 5m to now every 1m\n{measures}}}\n"
+    )
+}
+
+#[test]
+fn a_table_of_300_measures_fails_check_with_the_measures_per_record_code() {
+    let measures: String = (1..=300)
+        .map(|i| format!("  measure m{i:03} double = noise(sigma: 1)\n"))
+        .collect();
+    let scenario = one_series("wide", "table wide", &measures);
+    let work = Workspace::new("strict-300-measures", &scenario, DAY);
+    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .args(["check", "s.scenario"])
+        .current_dir(&work.dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("outatime::table::too_many_measures_per_record"),
+        "{text}"
+    );
+    assert!(text.contains("gets 300 measures"), "{text}");
+    assert!(text.contains("layout single"), "{text}");
+    // With `layout single`, the same measures are one record each.
+    work.set_scenario(&one_series(
+        "wide",
+        "table wide { layout single }",
+        &measures,
+    ));
+    let applied = work.apply(&["--create"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(work.endpoint.stats().records_rejected, 0);
+}
+
+#[test]
+fn a_record_over_2_kb_is_refused_in_the_preflight_and_nothing_is_sent() {
+    // 8 (time) + 8 ("device" + "d1") + 4 ("note") + 2029 = 2049 bytes.
+    let long = "x".repeat(2_029);
+    let scenario = one_series(
+        "notes",
+        "table notes { layout single }",
+        &format!("  measure note varchar = choice(\"{long}\")\n"),
+    );
+    let work = Workspace::new("strict-record-size", &scenario, DAY);
+    let applied = work.apply(&["--create"]);
+    assert_eq!(applied.code, 1, "{}", applied.stderr);
+    let stderr = &applied.stderr;
+    assert!(
+        stderr.contains("error[outatime::apply::record_limits]: 5 records are more than"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "line {} `generate into notes`",
+            line_of(&scenario, "generate")
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("larger than 2 KB (2048 bytes), Timestream's largest record"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("{device=\"d1\"}: 2049 bytes"), "{stderr}");
+    assert!(
+        stderr.contains("help: use shorter varchar values"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    let stats = work.endpoint.stats();
+    assert_eq!(stats.write_requests, 0, "no WriteRecords was sent");
+    assert!(work.stored().is_empty());
+    // A dry run refuses it the same way, without writing.
+    let dry = work.apply(&["--dry-run"]);
+    assert_eq!(dry.code, 1, "{}", dry.stderr);
+    assert!(dry.stderr.contains("record_limits"), "{}", dry.stderr);
+}
+
+#[test]
+fn records_at_the_limits_pass_every_check_and_are_stored() {
+    // A record of 2048 bytes exactly; a multi-measure record of 256
+    // measures (4-byte names, booleans: 1303 bytes).
+    let exact = "x".repeat(2_028);
+    let booleans: String = (0..256)
+        .map(|i| format!("  measure b{i:03} boolean = bernoulli(p: 0.5)\n"))
+        .collect();
+    let notes = one_series(
+        "notes",
+        "table notes { layout single }\ntable flags",
+        &format!("  measure note varchar = choice(\"{exact}\")\n"),
+    );
+    let flags = one_series("flags", "", &booleans);
+    let scenario = format!(
+        "{notes}{}",
+        flags.split_once('\n').map(|(_, rest)| rest).unwrap()
+    );
+    let work = Workspace::new("strict-at-limits", &scenario, DAY);
+    let applied = work.apply(&["--create"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let stats = work.endpoint.stats();
+    assert_eq!(stats.records_rejected, 0);
+    assert_rows(&rows_of(&work.stored()), &work.expected(applied.anchor()));
+}

@@ -23,7 +23,9 @@ use super::batches::{Batcher, Cut, Pace};
 use super::dispatch::{self, OnReject, Settings, wall_now};
 use super::error::{ApplyError, Problem};
 use super::journal::{FORMAT, Header, Journal, Resumed};
-use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_reports};
+use super::outcome::{
+    Tables, check_resumable, finish, preflight_refusal, record_refusal, table_reports,
+};
 use super::preflight::Scan;
 use super::progress::Progress;
 use super::shard::{Shard, Sharded};
@@ -152,6 +154,9 @@ impl ApplyRun<'_> {
         header.batches = scan.batches_digest();
         if let Some(resumed) = &options.resume {
             check_resumable(&resumed.header, &header, &options.journal, true)?;
+        }
+        if !scan.refused.is_empty() {
+            return Err(record_refusal(self.loaded, &scan, &self.tables).into());
         }
         if !scan.faults.is_empty() {
             let refusal =
@@ -326,7 +331,7 @@ impl ApplyRun<'_> {
         let size = |table: u16, item: &Item| target.record_size(table, item);
         let mut batcher = Batcher::new(
             |batch| {
-                scan.batch(&batch);
+                scan.batch(&batch, target);
                 Ok(())
             },
             &self.tables.specs,

@@ -58,6 +58,9 @@ pub enum ApplyError {
     MissingTables { tables: Vec<String> },
     /// Records a table would reject for their time, found before any write.
     Preflight(Box<PreflightRefusal>),
+    /// Records the target refuses whatever their time (a Timestream record
+    /// over 2 KB), found before any write.
+    RecordLimits(Box<PreflightRefusal>),
     /// The target rejected records (`--on-reject`).
     Rejected {
         /// Records the target rejected.
@@ -97,6 +100,7 @@ impl ApplyErrorKind {
             ApplyErrorKind::JournalMismatch => "outatime::apply::journal_mismatch",
             ApplyErrorKind::MissingTables => "outatime::apply::missing_table",
             ApplyErrorKind::Preflight => "outatime::apply::preflight",
+            ApplyErrorKind::RecordLimits => "outatime::apply::record_limits",
             ApplyErrorKind::Rejected => "outatime::target::rejected",
             ApplyErrorKind::JournalNotWritten
             | ApplyErrorKind::RuntimeNotStarted
@@ -117,7 +121,8 @@ impl ApplyError {
         match self {
             ApplyError::JournalMismatch { .. }
             | ApplyError::MissingTables { .. }
-            | ApplyError::Preflight(_) => REFUSED,
+            | ApplyError::Preflight(_)
+            | ApplyError::RecordLimits(_) => REFUSED,
             ApplyError::Interrupted { signal, .. } => signal.exit_code(),
             _ => TARGET_FAILURE,
         }
@@ -154,6 +159,10 @@ impl ApplyError {
                 "{} records would be rejected by the target for their time; nothing was written",
                 refusal.records()
             ),
+            ApplyError::RecordLimits(refusal) => format!(
+                "{} records are more than the target takes in a record; nothing was written",
+                refusal.records()
+            ),
             ApplyError::Rejected {
                 rejected,
                 stopped_at_first,
@@ -181,7 +190,7 @@ impl ApplyError {
             ApplyError::JournalMismatch { differences, .. } => {
                 differences.iter().map(|d| format!("  {d}")).collect()
             }
-            ApplyError::Preflight(refusal) => refusal.lines(),
+            ApplyError::Preflight(refusal) | ApplyError::RecordLimits(refusal) => refusal.lines(),
             ApplyError::Rejected { first, more, .. } => {
                 let mut lines: Vec<String> = first
                     .iter()
@@ -223,7 +232,9 @@ impl ApplyError {
             ApplyError::MissingTables { .. } => {
                 vec!["pass --create to create missing tables with the target's retention".into()]
             }
-            ApplyError::Preflight(refusal) => refusal.fixes.clone(),
+            ApplyError::Preflight(refusal) | ApplyError::RecordLimits(refusal) => {
+                refusal.fixes.clone()
+            }
             ApplyError::Stopped { .. } => vec![
                 "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing".into(),
             ],
@@ -388,8 +399,9 @@ impl PreflightRefusal {
     fn lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         for table in &self.tables {
-            if let Some(retention) = &table.retention {
-                lines.push(format!("  table `{}`: {retention}", table.name));
+            match &table.retention {
+                Some(retention) => lines.push(format!("  table `{}`: {retention}", table.name)),
+                None => lines.push(format!("  table `{}`:", table.name)),
             }
             for range in &table.ranges {
                 lines.push(format!(

@@ -177,6 +177,46 @@ pub(super) fn preflight_refusal(
     }))
 }
 
+/// The records the preflight found the target refuses whatever their time
+/// (too large, too many measures), by table and step, each with its first
+/// record's series; then one fix a limit.
+pub(super) fn record_refusal(loaded: &Loaded, scan: &Scan, tables: &Tables) -> ApplyError {
+    let catalog = &loaded.prepared.catalog;
+    let mut refused: Vec<RefusedTable> = Vec::new();
+    let mut fixes: Vec<String> = Vec::new();
+    for ((table, line, why), found) in &scan.refused {
+        let name = &tables.qualified[*table as usize];
+        if refused.last().is_none_or(|t| &t.name != name) {
+            refused.push(RefusedTable {
+                name: name.clone(),
+                retention: None,
+                ranges: Vec::new(),
+            });
+        }
+        if !fixes.contains(&found.fix) {
+            fixes.push(found.fix.clone());
+        }
+        let series = catalog.tables[*table as usize]
+            .series
+            .get(found.series as usize)
+            .map(|s| crate::compile::series_text(&s.dims))
+            .unwrap_or_default();
+        if let Some(refused) = refused.last_mut() {
+            refused.ranges.push(RefusedRange {
+                step: step_ref(loaded, *line),
+                why: format!("{why} (the first, {series}: {})", found.found),
+                count: found.range.count,
+                first: found.range.first,
+                last: found.range.last,
+            });
+        }
+    }
+    ApplyError::RecordLimits(Box::new(PreflightRefusal {
+        tables: refused,
+        fixes,
+    }))
+}
+
 /// The report of the writes, and the error that stopped them if any.
 pub(super) fn finish(
     loaded: &Loaded,

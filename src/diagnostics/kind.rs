@@ -302,6 +302,22 @@ pub enum DiagnosticKind {
     TimestampOutOfRange,
     /// More than 128 dimensions reach one table.
     TooManyDimensions { table: String, count: usize },
+    /// A `layout single` table receiving more than 8,192 measure names, or
+    /// a `layout multi` one more than 1,024.
+    TooManyMeasureNames {
+        table: String,
+        count: usize,
+        max: usize,
+        /// The table has `layout multi` (the default).
+        multi: bool,
+    },
+    /// A `layout multi` table receiving 300 measures: a record holds every
+    /// measure of a series at an instant, and Timestream takes 256.
+    TooManyMeasuresPerRecord {
+        table: String,
+        count: usize,
+        max: usize,
+    },
     /// `table {` with no `}` before the next statement.
     UnclosedBlock { open: Span },
     /// `rate 2 per 1h` on `outliers`, `per` on a parameter that takes none.
@@ -531,6 +547,22 @@ impl DiagnosticKind {
             TooManyDimensions { table, count } => {
                 format!("table `{table}` gets {count} dimensions; Timestream allows 128")
             }
+            TooManyMeasureNames {
+                table,
+                count,
+                max,
+                multi,
+            } => format!(
+                "table `{table}` gets {count} measure names; Timestream allows {max} in a table of {}",
+                if *multi {
+                    "multi-measure records"
+                } else {
+                    "single-measure records"
+                }
+            ),
+            TooManyMeasuresPerRecord { table, count, max } => format!(
+                "table `{table}` gets {count} measures, and a multi-measure record holds them all; Timestream allows {max} in one record"
+            ),
             UnclosedBlock { .. } => "this block is never closed".into(),
             UnexpectedPer { name } => format!("`{name}` takes no `per`"),
             UnknownAnomalyKind { kind, .. } => format!("unknown anomaly kind `{kind}`"),
@@ -717,6 +749,9 @@ impl DiagnosticKind {
             }
             TimestampOutOfRange => "use a time between 1678 and 2261".into(),
             TooManyDimensions { .. } => "write fewer dimensions into this table".into(),
+            TooManyMeasureNames { multi: true, .. } => "use `layout single` in the table's declaration (up to 8192 measure names), write fewer measures into this table, or split it into several tables".into(),
+            TooManyMeasureNames { multi: false, .. } => "write fewer measures into this table, or split it into several tables".into(),
+            TooManyMeasuresPerRecord { .. } => "use `layout single` in the table's declaration (one record a measure), write fewer measures into this table, or split it into several tables".into(),
             UnclosedBlock { .. } => "add `}` at the end of the block".into(),
             UnexpectedPer { .. } => "remove `per ...`: only `drift` takes `rate X per D`".into(),
             UnknownAnomalyKind { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
@@ -827,6 +862,8 @@ impl DiagnosticCode {
             DiagnosticCode::TermTypeMismatch => "model::type_mismatch",
             DiagnosticCode::TimestampOutOfRange => "time::out_of_range",
             DiagnosticCode::TooManyDimensions => "name::too_many_dimensions",
+            DiagnosticCode::TooManyMeasureNames => "table::too_many_measure_names",
+            DiagnosticCode::TooManyMeasuresPerRecord => "table::too_many_measures_per_record",
             DiagnosticCode::UnclosedBlock => "syntax::unclosed_block",
             DiagnosticCode::UnexpectedPer => "param::unexpected_per",
             DiagnosticCode::UnknownAnomalyKind => "anomaly::unknown_kind",

@@ -35,6 +35,14 @@ pub(crate) trait NameRules {
 
     /// How many dimensions one table may have, if the target limits them.
     fn max_dimensions_per_table(&self) -> Option<usize>;
+
+    /// How many measures one record of a table of this layout may hold, if
+    /// the target limits them.
+    fn max_measures_per_record(&self, layout: Layout) -> Option<usize>;
+
+    /// How many distinct measure names one table of this layout may hold,
+    /// if the target limits them.
+    fn max_measure_names_per_table(&self, layout: Layout) -> Option<usize>;
 }
 
 /// The rules `check` and `plan` apply: Timestream's, the strictest of the
@@ -83,6 +91,21 @@ pub(crate) struct Batch {
     /// When it may be sent, wall-clock ns (`i64::MIN`: at once).
     pub due: i64,
     pub items: Vec<Item>,
+}
+
+/// Why a target would refuse a record whatever its time (a size limit),
+/// from [`Target::check`]: the preflight lists these by table and step
+/// before any write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// The limit, in the same words for every record it refuses, after
+    /// "N records are": "larger than 2 KB (2048 bytes), Timestream's
+    /// largest record".
+    pub why: String,
+    /// What this record measures against it: "2310 bytes".
+    pub found: String,
+    /// What to change in the scenario.
+    pub fix: String,
 }
 
 /// What one request may hold.
@@ -187,6 +210,13 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// About how many bytes a record takes in a request, for
     /// [`BatchLimits::max_bytes`]; asked only when that is set.
     fn record_size(&self, table: u16, item: &Item) -> usize;
+
+    /// What the target would refuse about one record whatever its time
+    /// (its size, its measures), asked by the preflight for every record
+    /// after [`Target::start`]; `None`: nothing.
+    fn check(&self, _table: u16, _item: &Item) -> Option<Refusal> {
+        None
+    }
 
     /// The window a table missing now would get from `--create`: a dry run
     /// with `--create` judges missing tables by it.

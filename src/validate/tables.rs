@@ -8,7 +8,7 @@ use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::kind::NameKind;
 use crate::lang::ast::{self, Span, StatementKind};
 use crate::targets::{DEFAULT_RULES, NameProblem};
-use crate::validate::model::MeasureType;
+use crate::validate::model::{Layout, MeasureType};
 
 /// What one step writes into its table, with where each name was written.
 #[derive(Clone, Debug, Default)]
@@ -91,6 +91,7 @@ impl Validator<'_> {
                 continue;
             };
             self.table_shape(name, got);
+            self.table_measures(name, declared.tables[name].layout, got);
         }
         received
     }
@@ -122,6 +123,41 @@ impl Validator<'_> {
                 },
                 span,
             );
+        }
+    }
+
+    /// How many measures a table receives, against what one of its records
+    /// may hold and what the table may name; at the measure that passes the
+    /// limit (sorted by name, like the table's measures).
+    fn table_measures(&mut self, table: &str, layout: Layout, got: &Received) {
+        let count = got.measures.len();
+        let at = |max: usize| {
+            got.measures
+                .values()
+                .nth(max)
+                .map_or_else(Span::default, |(_, span)| *span)
+        };
+        if let Some(max) = DEFAULT_RULES
+            .max_measures_per_record(layout)
+            .filter(|max| count > *max)
+        {
+            let kind = DiagnosticKind::TooManyMeasuresPerRecord {
+                table: table.into(),
+                count,
+                max,
+            };
+            self.report(kind, at(max));
+        } else if let Some(max) = DEFAULT_RULES
+            .max_measure_names_per_table(layout)
+            .filter(|max| count > *max)
+        {
+            let kind = DiagnosticKind::TooManyMeasureNames {
+                table: table.into(),
+                count,
+                max,
+                multi: layout == Layout::Multi,
+            };
+            self.report(kind, at(max));
         }
     }
 

@@ -2,7 +2,8 @@
 //! tests and benches that drive the real `aws-sdk-timestreamwrite` client.
 //!
 //! moto stores whatever it is sent; this endpoint enforces the documented
-//! write rules (`record.rs` and `store.rs` say where each comes from),
+//! write rules (`record.rs`, `limits.rs` and `store.rs` say where each
+//! comes from),
 //! answers in the
 //! service's JSON protocol (`wire.rs`) over a small HTTP/1.1 server
 //! (`http.rs`), and injects deterministic faults that can change while it
@@ -22,6 +23,7 @@
 #![allow(dead_code)]
 
 mod http;
+mod limits;
 mod query;
 mod record;
 mod store;

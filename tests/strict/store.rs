@@ -34,10 +34,11 @@
 //! - "The database D does not exist." / "The table T does not exist.":
 //!   moto's texts. The ConflictException texts are this endpoint's own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
-use super::record::Incoming;
+use super::limits;
+use super::record::{Incoming, IncomingValue};
 use super::wire::{self, ApiError, RejectedRecord, WriteRecordsRequest};
 use super::{Retention, Stored, StoredValue};
 
@@ -69,6 +70,8 @@ struct Table {
     series_dimensions: Vec<Vec<(String, String)>>,
     measures: HashMap<Box<str>, u32>,
     measure_names: Vec<String>,
+    /// The measures inside the table's multi-measure records.
+    multi_measures: HashSet<Box<str>>,
     points: HashMap<PointKey, Point>,
 }
 
@@ -281,6 +284,14 @@ impl Store {
         };
         let mut key = String::new();
         for (index, record) in incoming.iter().enumerate() {
+            if let Some(reason) = table.limit_problem(record) {
+                outcome.rejected.push(RejectedRecord {
+                    record_index: index,
+                    reason,
+                    existing_version: None,
+                });
+                continue;
+            }
             let magnetic = match window.place(record.time_ns) {
                 Ok(magnetic) => magnetic,
                 Err(reason) => {
@@ -353,8 +364,32 @@ impl Table {
             series_dimensions: Vec::new(),
             measures: HashMap::new(),
             measure_names: Vec::new(),
+            multi_measures: HashSet::new(),
             points: HashMap::new(),
         }
+    }
+
+    /// Why the record breaks a limit of its own or of the table (its
+    /// measure names), if it does.
+    fn limit_problem(&self, record: &Incoming) -> Option<String> {
+        if let Some(reason) = limits::record_problem(record) {
+            return Some(reason);
+        }
+        if !self.measures.contains_key(record.measure_name)
+            && self.measure_names.len() >= limits::MAX_MEASURE_NAMES_PER_TABLE
+        {
+            return Some(limits::too_many_measure_names());
+        }
+        if let IncomingValue::Multi(measures) = &record.value {
+            let new = measures
+                .iter()
+                .filter(|(name, _, _)| !self.multi_measures.contains(*name))
+                .count();
+            if self.multi_measures.len() + new > limits::MAX_MULTI_MEASURES_PER_TABLE {
+                return Some(limits::too_many_multi_measures());
+            }
+        }
+        None
     }
 
     /// Stores the record unless a different value with an equal or higher
@@ -389,6 +424,13 @@ impl Table {
                 id
             }
         };
+        if let IncomingValue::Multi(measures) = &record.value {
+            for (name, _, _) in measures {
+                if !self.multi_measures.contains(*name) {
+                    self.multi_measures.insert((*name).into());
+                }
+            }
+        }
         let key = PointKey {
             series,
             measure,

@@ -1,7 +1,8 @@
 //! Timestream for LiveAnalytics, through `aws-sdk-timestreamwrite`: its
 //! naming rules ([`names`]), and what the apply engine drives: the client
 //! with create and describe ([`client`]), a batch as a WriteRecords request
-//! ([`encode`]), and what an answer means ([`answer`]).
+//! ([`encode`]), what it refuses whatever a record's time ([`limits`]),
+//! and what an answer means ([`answer`]).
 //!
 //! Every record carries the apply's Version. Re-applying the same plan at
 //! the same anchor writes identical records, which Timestream accepts; an
@@ -11,6 +12,7 @@
 mod answer;
 pub(crate) mod client;
 mod encode;
+pub(crate) mod limits;
 pub(crate) mod names;
 
 use std::ops::Range;
@@ -21,7 +23,7 @@ use aws_sdk_timestreamwrite::types::Record;
 
 use crate::compile::stream::Catalog;
 use crate::targets::{
-    Answer, Batch, BatchLimits, Item, TableSpec, TableState, Target, Window, Words,
+    Answer, Batch, BatchLimits, Item, Refusal, TableSpec, TableState, Target, Window, Words,
 };
 use client::Described;
 use encode::Shapes;
@@ -178,6 +180,10 @@ impl Target for Timestream {
     fn record_size(&self, _table: u16, _item: &Item) -> usize {
         // WriteRecords limits records, not bytes.
         0
+    }
+
+    fn check(&self, table: u16, item: &Item) -> Option<Refusal> {
+        limits::check(self.shapes.tables.get(table as usize)?, item)
     }
 
     fn created_window(&self) -> Window {

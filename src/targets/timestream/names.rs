@@ -4,6 +4,7 @@
 
 use crate::diagnostics::kind::NameKind;
 use crate::targets::{NameProblem, NameRules};
+use crate::validate::model::Layout;
 
 /// Timestream for LiveAnalytics's naming rules.
 pub(crate) struct TimestreamNames;
@@ -19,11 +20,33 @@ impl NameRules for TimestreamNames {
     fn max_dimensions_per_table(&self) -> Option<usize> {
         Some(MAX_DIMENSIONS_PER_TABLE)
     }
+
+    fn max_measures_per_record(&self, layout: Layout) -> Option<usize> {
+        match layout {
+            Layout::Multi => Some(MAX_MEASURES_PER_MULTI_RECORD),
+            // One measure a record, always.
+            Layout::Single => None,
+        }
+    }
+
+    fn max_measure_names_per_table(&self, layout: Layout) -> Option<usize> {
+        Some(match layout {
+            Layout::Multi => MAX_MULTI_MEASURES_PER_TABLE,
+            Layout::Single => MAX_MEASURE_NAMES_PER_TABLE,
+        })
+    }
 }
 
 const MAX_MEASURE_NAME_BYTES: usize = 256;
 const MAX_DIMENSION_NAME_BYTES: usize = 60;
 const MAX_DIMENSIONS_PER_TABLE: usize = 128;
+// The quotas page's service limits: "Measures per multi-measure record"
+// (256), "Measure names per table" (8192, the names of single-measure
+// records) and "Unique measures across multi-measure records per table"
+// (1024, the names inside multi-measure records).
+const MAX_MEASURES_PER_MULTI_RECORD: usize = 256;
+const MAX_MEASURE_NAMES_PER_TABLE: usize = 8_192;
+const MAX_MULTI_MEASURES_PER_TABLE: usize = 1_024;
 const RESERVED_NAMES: &[&str] = &[
     "time",
     "measure_name",
@@ -99,5 +122,20 @@ mod tests {
             Some(NameProblem::TooLong { bytes: 61, max: 60 })
         );
         assert_eq!(problem(NameKind::Measure, &"m".repeat(256)), None);
+    }
+
+    #[test]
+    fn measure_limits_follow_the_layout() {
+        let rules = TimestreamNames;
+        assert_eq!(rules.max_measures_per_record(Layout::Multi), Some(256));
+        assert_eq!(rules.max_measures_per_record(Layout::Single), None);
+        assert_eq!(
+            rules.max_measure_names_per_table(Layout::Single),
+            Some(8_192)
+        );
+        assert_eq!(
+            rules.max_measure_names_per_table(Layout::Multi),
+            Some(1_024)
+        );
     }
 }
