@@ -1,12 +1,26 @@
 //! The preflight: a pass over the batches before the first write that
 //! counts what each table gets and finds records the table would reject
 //! for their time, by the window the target gave each table: older than it
-//! keeps, or further ahead of the clock than it takes, when written.
+//! keeps, or further ahead of the clock than it takes, when written; and
+//! records the target cannot take whatever their time
+//! ([`crate::targets::Target::refusal`]).
 
 use std::collections::{BTreeMap, HashSet};
 
 use super::batches::Pace;
-use crate::targets::{Batch, TableState, Window};
+use crate::targets::{Batch, Item, Origin, Refusal, TableState, Window};
+
+/// How many records the target cannot take are kept, to name them; the
+/// others are counted.
+const KEPT_REFUSALS: usize = 10;
+
+/// A record the target cannot take whatever its time.
+#[derive(Clone, Debug)]
+pub(crate) struct Unwritable {
+    pub table: u16,
+    pub origin: Origin,
+    pub refusal: Refusal,
+}
 
 /// Why a record would be rejected; the target words each for its table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,6 +64,10 @@ pub(crate) struct Scan<'a> {
     pub tables: Vec<TableCount>,
     /// By (table, step line, fault).
     pub faults: BTreeMap<(u16, usize, Fault), Range>,
+    /// The first records the target cannot take, in stream order.
+    pub unwritable: Vec<Unwritable>,
+    /// How many records the target cannot take, those kept included.
+    pub unwritable_count: u64,
 }
 
 impl<'a> Scan<'a> {
@@ -68,6 +86,8 @@ impl<'a> Scan<'a> {
             digest: blake3::Hasher::new(),
             tables: vec![TableCount::default(); tables],
             faults: BTreeMap::new(),
+            unwritable: Vec::new(),
+            unwritable_count: 0,
         }
     }
 
@@ -89,8 +109,8 @@ impl<'a> Scan<'a> {
     }
 
     /// Takes one batch: into the digest, and unless it is done, into the
-    /// counts and the checks.
-    pub(crate) fn batch(&mut self, batch: &Batch) {
+    /// counts and the checks; `refusal` says what the target cannot take.
+    pub(crate) fn batch(&mut self, batch: &Batch, refusal: &dyn Fn(u16, &Item) -> Option<Refusal>) {
         self.digest.update(&batch.index.to_le_bytes());
         self.digest.update(&batch.table.to_le_bytes());
         self.digest.update(&batch.due.to_le_bytes());
@@ -113,6 +133,18 @@ impl<'a> Scan<'a> {
             let time = item.origin.time;
             t.first = Some(t.first.map_or(time, |f| f.min(time)));
             t.last = Some(t.last.map_or(time, |l| l.max(time)));
+        }
+        for item in &batch.items {
+            if let Some(refusal) = refusal(batch.table, item) {
+                self.unwritable_count += 1;
+                if self.unwritable.len() < KEPT_REFUSALS {
+                    self.unwritable.push(Unwritable {
+                        table: batch.table,
+                        origin: item.origin,
+                        refusal,
+                    });
+                }
+            }
         }
         let Some(Some(TableState::Present(window))) = self.windows.get(batch.table as usize) else {
             return;

@@ -122,7 +122,6 @@ pub(crate) enum Answer {
     },
     /// The body is more than the target takes (HTTP 413): the engine
     /// sends the halves.
-    #[allow(dead_code, reason = "for InfluxDB's 413; the engine's tests answer it")]
     TooLarge,
     /// Refused for good (validation, authorization): the apply stops.
     Failed(String),
@@ -150,6 +149,26 @@ pub(crate) struct Window {
     pub too_new: Words,
 }
 
+/// Which kind of target an apply writes to: what its failures are coded
+/// as (`outatime::target::timestream`, `outatime::target::influxdb`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Influxdb,
+    Timestream,
+}
+
+/// A record the target cannot take whatever its time (a value or a name
+/// its protocol cannot carry), found by the preflight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// The measure at fault, by id, when one is.
+    pub measure: Option<u16>,
+    /// Why, in the target's words.
+    pub why: String,
+    /// What to change in the scenario.
+    pub fix: String,
+}
+
 /// A table as the target knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TableState {
@@ -170,6 +189,9 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// The target in words, for the report: "timestream db".
     fn label(&self) -> String;
 
+    /// What kind of target it is: its failures' code.
+    fn kind(&self) -> Kind;
+
     /// What a journal pins about the target besides its name, as
     /// `(key, value)` pairs in the order a mismatch lists them: a resume
     /// against another database or endpoint is refused.
@@ -187,6 +209,13 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// About how many bytes a record takes in a request, for
     /// [`BatchLimits::max_bytes`]; asked only when that is set.
     fn record_size(&self, table: u16, item: &Item) -> usize;
+
+    /// Why the target cannot take `item` of `table` whatever its time, if
+    /// it cannot; the preflight asks for every record, after
+    /// [`Target::start`], so keep it cheap.
+    fn refusal(&self, _table: u16, _item: &Item) -> Option<Refusal> {
+        None
+    }
 
     /// The window a table missing now would get from `--create`: a dry run
     /// with `--create` judges missing tables by it.

@@ -146,6 +146,10 @@ impl Target for Timestream {
         format!("timestream {}", self.settings.database)
     }
 
+    fn kind(&self) -> crate::targets::Kind {
+        crate::targets::Kind::Timestream
+    }
+
     fn identity(&self) -> Vec<(String, String)> {
         vec![
             ("region".into(), self.settings.region.clone()),
