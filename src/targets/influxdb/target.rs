@@ -135,8 +135,9 @@ pub(crate) enum Request {
     Unwritable(String),
 }
 
-/// The write's answer, or why nothing was sent.
-pub(crate) type Response = Result<WriteAnswer, String>;
+/// The write's answer and how many lines it carried, or why nothing was
+/// sent.
+pub(crate) type Response = Result<(WriteAnswer, usize), String>;
 
 impl Target for Influxdb {
     type Request = Request;
@@ -269,20 +270,23 @@ impl Target for Influxdb {
             return Err("the target was not described".into());
         };
         match request {
-            Request::Lines(encoded) => Ok(client.write(&encoded.body, encoded.precision).await),
+            Request::Lines(encoded) => Ok((
+                client.write(&encoded.body, encoded.precision).await,
+                encoded.lines,
+            )),
             Request::Unwritable(reason) => Err(reason),
         }
     }
 
     fn classify(&self, response: Response) -> Answer {
-        let answer = match response {
+        let (answer, sent) = match response {
             Ok(answer) => answer,
             Err(reason) => return Answer::Failed(reason),
         };
         match answer {
             WriteAnswer::Written => Answer::Written,
-            WriteAnswer::Rejected { lines, message } if !lines.is_empty() => Answer::Rejected(
-                lines
+            WriteAnswer::Rejected { lines, message } if !lines.is_empty() => {
+                let mut rejected: Vec<RecordRejection> = lines
                     .into_iter()
                     .map(|line| RecordRejection {
                         index: line.index,
@@ -293,8 +297,25 @@ impl Target for Influxdb {
                         },
                         existing_version: None,
                     })
-                    .collect(),
-            ),
+                    .collect();
+                // InfluxDB 2 refuses the whole write for a line it cannot
+                // parse: the other records were not stored either.
+                if let Destination::V2 { .. } = self.target.destination {
+                    let named: Vec<usize> = rejected.iter().map(|r| r.index).collect();
+                    let first = named.first().map_or(0, |i| i + 1);
+                    rejected.extend((0..sent).filter(|i| !named.contains(i)).map(|index| {
+                        RecordRejection {
+                            index,
+                            reason: format!(
+                                "not written: InfluxDB 2 refused the whole write for its line {first}"
+                            ),
+                            existing_version: None,
+                        }
+                    }));
+                    rejected.sort_by_key(|r| r.index);
+                }
+                Answer::Rejected(rejected)
+            }
             // A partial write that names no line (points beyond the
             // retention policy): the others are written, and which were
             // not is unknown.
@@ -421,13 +442,16 @@ mod tests {
     fn answers_become_what_the_engine_acts_on() {
         use super::super::answer::RejectedLine;
         let target = v1(None);
-        let rejected = target.classify(Ok(WriteAnswer::Rejected {
-            lines: vec![RejectedLine {
-                index: 2,
-                reason: String::new(),
-            }],
-            message: "partial write: bad line".into(),
-        }));
+        let rejected = target.classify(Ok((
+            WriteAnswer::Rejected {
+                lines: vec![RejectedLine {
+                    index: 2,
+                    reason: String::new(),
+                }],
+                message: "partial write: bad line".into(),
+            },
+            5,
+        )));
         assert_eq!(
             rejected,
             Answer::Rejected(vec![RecordRejection {
@@ -436,13 +460,16 @@ mod tests {
                 existing_version: None,
             }])
         );
-        let throttled = target.classify(Ok(WriteAnswer::Retry {
-            after: Some(Duration::from_secs(2)),
-            reason: RetryReason::Status {
-                status: 429,
-                message: "slow down".into(),
+        let throttled = target.classify(Ok((
+            WriteAnswer::Retry {
+                after: Some(Duration::from_secs(2)),
+                reason: RetryReason::Status {
+                    status: 429,
+                    message: "slow down".into(),
+                },
             },
-        }));
+            5,
+        )));
         assert_eq!(
             throttled,
             Answer::Throttled {
@@ -450,12 +477,18 @@ mod tests {
                 reason: "429: slow down".into()
             }
         );
-        assert_eq!(target.classify(Ok(WriteAnswer::TooLarge)), Answer::TooLarge);
+        assert_eq!(
+            target.classify(Ok((WriteAnswer::TooLarge, 5))),
+            Answer::TooLarge
+        );
         assert!(matches!(
-            target.classify(Ok(WriteAnswer::Rejected {
-                lines: Vec::new(),
-                message: "partial write: points beyond retention policy dropped=1".into(),
-            })),
+            target.classify(Ok((
+                WriteAnswer::Rejected {
+                    lines: Vec::new(),
+                    message: "partial write: points beyond retention policy dropped=1".into(),
+                },
+                5
+            ))),
             Answer::Failed(_)
         ));
     }
