@@ -297,9 +297,7 @@ fn with_scenarios(name: &str, config: &str) -> Run {
 }
 
 fn apply(run: &Run, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec!["apply"];
-    args.extend_from_slice(extra);
-    run.again(&args).run()
+    run.again(&["apply"]).args(extra).run()
 }
 
 #[test]
@@ -653,6 +651,33 @@ fn v3_writes_to_write_lp_and_creates_the_database_with_create() {
 }
 
 #[test]
+fn v2_creates_a_missing_bucket_in_the_org_with_create() {
+    let config = Config {
+        databases: Vec::new(),
+        ..Config::default()
+    };
+    let work = Endpointed::new("influx-v2-create", "v2", &bulk(2, 10), config);
+    let (code, stderr, _) = work.apply(&["--anchor", ANCHOR, "--create"]);
+    assert_eq!(code, 0, "{stderr}");
+    let token = format!("Token {}", influx::TOKEN);
+    let buckets = common::http::request(
+        &work.endpoint.url(),
+        "GET",
+        "/api/v2/buckets?org=outatime&name=e2e",
+        &[("Authorization", token.as_str())],
+        b"",
+    )
+    .unwrap()
+    .json();
+    assert_eq!(buckets["buckets"][0]["orgID"], influx::ORG_ID, "{buckets}");
+    assert_same(
+        &work.stored(),
+        &expected(&work.run, "s.scenario", ANCHOR),
+        "stored",
+    );
+}
+
+#[test]
 fn throttling_and_unavailability_are_retried_and_the_wait_honoured() {
     let config = Config {
         faults: Faults {
@@ -723,7 +748,8 @@ fn a_refused_line_names_its_record_and_step_and_exits_3() {
             ..Config::default()
         };
         let work = Endpointed::new(&format!("influx-reject-{api}"), api, AWKWARD, config);
-        let (code, stderr, report) = work.apply(&["--anchor", ANCHOR]);
+        // One request at a time: the first batch is the first answered.
+        let (code, stderr, report) = work.apply(&["--anchor", ANCHOR, "--concurrency", "1"]);
         assert_eq!(code, 3, "{api}: {stderr}");
         assert!(stderr.contains("outatime::target::rejected"), "{stderr}");
         // The second line of the first batch: `odd_points` at its first
