@@ -1238,7 +1238,9 @@ fn a_record_over_2_kb_is_refused_in_the_preflight_and_nothing_is_sent() {
     assert_eq!(applied.code, 1, "{}", applied.stderr);
     let stderr = &applied.stderr;
     assert!(
-        stderr.contains("error[outatime::apply::record_limits]: 5 records are more than"),
+        stderr.contains(
+            "error[outatime::apply::preflight]: 5 records cannot be written to the target; nothing was written"
+        ),
         "{stderr}"
     );
     assert!(
@@ -1249,10 +1251,10 @@ fn a_record_over_2_kb_is_refused_in_the_preflight_and_nothing_is_sent() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("larger than 2 KB (2048 bytes), Timestream's largest record"),
+        stderr.contains("the record takes 2049 bytes, more than Timestream's 2 KB (2048 bytes)"),
         "{stderr}"
     );
-    assert!(stderr.contains("{device=\"d1\"}: 2049 bytes"), "{stderr}");
+    assert!(stderr.contains("in series {device=\"d1\"}"), "{stderr}");
     assert!(
         stderr.contains("help: use shorter varchar values"),
         "{stderr}"
@@ -1264,7 +1266,12 @@ fn a_record_over_2_kb_is_refused_in_the_preflight_and_nothing_is_sent() {
     // A dry run refuses it the same way, without writing.
     let dry = work.apply(&["--dry-run"]);
     assert_eq!(dry.code, 1, "{}", dry.stderr);
-    assert!(dry.stderr.contains("record_limits"), "{}", dry.stderr);
+    assert!(
+        dry.stderr
+            .contains("5 records cannot be written to the target"),
+        "{}",
+        dry.stderr
+    );
 }
 
 #[test]

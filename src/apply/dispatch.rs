@@ -615,6 +615,9 @@ mod tests {
         fn label(&self) -> String {
             "fake".into()
         }
+        fn kind(&self) -> crate::targets::Kind {
+            crate::targets::Kind::Timestream
+        }
         fn identity(&self) -> Vec<(String, String)> {
             Vec::new()
         }

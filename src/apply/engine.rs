@@ -23,9 +23,7 @@ use super::batches::{Batcher, Cut, Pace};
 use super::dispatch::{self, OnReject, Settings, wall_now};
 use super::error::{ApplyError, Problem};
 use super::journal::{FORMAT, Header, Journal, Resumed};
-use super::outcome::{
-    Tables, check_resumable, finish, preflight_refusal, record_refusal, table_reports,
-};
+use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_reports};
 use super::preflight::Scan;
 use super::progress::Progress;
 use super::shard::{Shard, Sharded};
@@ -139,7 +137,7 @@ impl ApplyRun<'_> {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|error| ApplyError::RuntimeNotStarted { error })?;
+            .map_err(|error| ApplyError::RuntimeNotStarted { error }.of(target.kind()))?;
         let states = self.describe(&runtime, &mut target)?;
         target.start(
             &self.loaded.prepared.catalog,
@@ -155,10 +153,7 @@ impl ApplyRun<'_> {
         if let Some(resumed) = &options.resume {
             check_resumable(&resumed.header, &header, &options.journal, true)?;
         }
-        if !scan.refused.is_empty() {
-            return Err(record_refusal(self.loaded, &scan, &self.tables).into());
-        }
-        if !scan.faults.is_empty() {
+        if !scan.faults.is_empty() || scan.unwritable_count > 0 {
             let refusal =
                 preflight_refusal(self.loaded, &scan, &states, &self.tables, options.pace);
             return Err(refusal.into());
@@ -172,9 +167,12 @@ impl ApplyRun<'_> {
             Some(_) => Journal::append(&options.journal),
             None => Journal::create(&options.journal, &header),
         }
-        .map_err(|error| ApplyError::JournalNotWritten {
-            journal: options.journal.clone(),
-            error,
+        .map_err(|error| {
+            ApplyError::JournalNotWritten {
+                journal: options.journal.clone(),
+                error,
+            }
+            .of(target.kind())
         })?;
         let mut progress = Progress::new(total);
         let target = Arc::new(target);
@@ -198,7 +196,7 @@ impl ApplyRun<'_> {
             tally.problems.push(Problem::Stream { error });
         }
         self.close_journal(&mut journal, &mut tally);
-        Ok(finish(
+        let (report, error) = finish(
             self.loaded,
             report,
             &self.tables,
@@ -206,7 +204,11 @@ impl ApplyRun<'_> {
             tally,
             skipped,
             &journal,
-        ))
+        );
+        Ok(Applied {
+            report,
+            failure: error.map(|e| e.of(target.kind()).into()),
+        })
     }
 
     /// What the journal pins: the target, the tables as resolved, the
@@ -263,7 +265,7 @@ impl ApplyRun<'_> {
                 );
                 vec![None; names.len()]
             }
-            Err(reason) => return Err(ApplyError::Target { reason }.into()),
+            Err(reason) => return Err(ApplyError::Target { reason }.of(target.kind()).into()),
         };
         self.resolve_missing(states, target)
     }
@@ -321,6 +323,7 @@ impl ApplyRun<'_> {
         done: &'s HashSet<u64>,
     ) -> Result<Scan<'s>, Failure> {
         let options = self.options;
+        let refusal = |table: u16, item: &Item| target.refusal(table, item);
         let mut scan = Scan::new(
             self.tables.specs.len(),
             states,
@@ -331,7 +334,7 @@ impl ApplyRun<'_> {
         let size = |table: u16, item: &Item| target.record_size(table, item);
         let mut batcher = Batcher::new(
             |batch| {
-                scan.batch(&batch, target);
+                scan.batch(&batch, &refusal);
                 Ok(())
             },
             &self.tables.specs,

@@ -56,11 +56,13 @@ pub enum ApplyError {
     },
     /// Tables (`database.table`) that do not exist, without `--create`.
     MissingTables { tables: Vec<String> },
-    /// Records a table would reject for their time, found before any write.
+    /// A failure of an InfluxDB target, worded as the same failure of any
+    /// target (`Target`, `Stopped`, `JournalNotWritten`,
+    /// `RuntimeNotStarted`), with InfluxDB's code.
+    Influxdb(Box<ApplyError>),
+    /// Records a table would reject for their time, or that the target
+    /// cannot take at all, found before any write.
     Preflight(Box<PreflightRefusal>),
-    /// Records the target refuses whatever their time (a Timestream record
-    /// over 2 KB), found before any write.
-    RecordLimits(Box<PreflightRefusal>),
     /// The target rejected records (`--on-reject`).
     Rejected {
         /// Records the target rejected.
@@ -96,11 +98,11 @@ impl ApplyErrorKind {
             | ApplyErrorKind::FileNotRemoved
             | ApplyErrorKind::FileNotWritten
             | ApplyErrorKind::FolderNotCreated => "outatime::target::file",
+            ApplyErrorKind::Influxdb => "outatime::target::influxdb",
             ApplyErrorKind::Interrupted => "outatime::apply::interrupted",
             ApplyErrorKind::JournalMismatch => "outatime::apply::journal_mismatch",
             ApplyErrorKind::MissingTables => "outatime::apply::missing_table",
             ApplyErrorKind::Preflight => "outatime::apply::preflight",
-            ApplyErrorKind::RecordLimits => "outatime::apply::record_limits",
             ApplyErrorKind::Rejected => "outatime::target::rejected",
             ApplyErrorKind::JournalNotWritten
             | ApplyErrorKind::RuntimeNotStarted
@@ -115,15 +117,31 @@ impl ApplyError {
         ApplyErrorKind::from(self).code()
     }
 
+    /// This failure as `kind` of target reports it: a target failure of an
+    /// InfluxDB target carries InfluxDB's code; everything else is as it
+    /// is.
+    pub(crate) fn of(self, kind: crate::targets::Kind) -> ApplyError {
+        match (kind, &self) {
+            (
+                crate::targets::Kind::Influxdb,
+                ApplyError::JournalNotWritten { .. }
+                | ApplyError::RuntimeNotStarted { .. }
+                | ApplyError::Stopped { .. }
+                | ApplyError::Target { .. },
+            ) => ApplyError::Influxdb(Box::new(self)),
+            _ => self,
+        }
+    }
+
     /// 1 when nothing was written because the input does not fit, 3 when
     /// the target failed, 128 + the signal's number on a signal.
     pub fn exit_code(&self) -> u8 {
         match self {
             ApplyError::JournalMismatch { .. }
             | ApplyError::MissingTables { .. }
-            | ApplyError::Preflight(_)
-            | ApplyError::RecordLimits(_) => REFUSED,
+            | ApplyError::Preflight(_) => REFUSED,
             ApplyError::Interrupted { signal, .. } => signal.exit_code(),
+            ApplyError::Influxdb(inner) => inner.exit_code(),
             _ => TARGET_FAILURE,
         }
     }
@@ -143,6 +161,7 @@ impl ApplyError {
             ApplyError::FolderNotCreated { folder, error } => {
                 format!("cannot create `{}`: {error}", folder.display())
             }
+            ApplyError::Influxdb(inner) => inner.message(),
             ApplyError::Interrupted { signal, summary } => {
                 format!("stopped by {signal}: {summary}")
             }
@@ -155,14 +174,7 @@ impl ApplyError {
                 let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
                 format!("{} does not exist; nothing was written", tables.join(", "))
             }
-            ApplyError::Preflight(refusal) => format!(
-                "{} records would be rejected by the target for their time; nothing was written",
-                refusal.records()
-            ),
-            ApplyError::RecordLimits(refusal) => format!(
-                "{} records are more than the target takes in a record; nothing was written",
-                refusal.records()
-            ),
+            ApplyError::Preflight(refusal) => refusal.message(),
             ApplyError::Rejected {
                 rejected,
                 stopped_at_first,
@@ -187,10 +199,11 @@ impl ApplyError {
     /// Lines between the message and the help, indented.
     fn details(&self) -> Vec<String> {
         match self {
+            ApplyError::Influxdb(inner) => inner.details(),
             ApplyError::JournalMismatch { differences, .. } => {
                 differences.iter().map(|d| format!("  {d}")).collect()
             }
-            ApplyError::Preflight(refusal) | ApplyError::RecordLimits(refusal) => refusal.lines(),
+            ApplyError::Preflight(refusal) => refusal.lines(),
             ApplyError::Rejected { first, more, .. } => {
                 let mut lines: Vec<String> = first
                     .iter()
@@ -223,6 +236,7 @@ impl ApplyError {
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
             | ApplyError::FolderNotCreated { .. } => vec![FILES.into()],
+            ApplyError::Influxdb(inner) => inner.help(),
             ApplyError::Interrupted { .. } => {
                 vec!["`outatime apply --resume` with the same arguments finishes the job".into()]
             }
@@ -232,9 +246,7 @@ impl ApplyError {
             ApplyError::MissingTables { .. } => {
                 vec!["pass --create to create missing tables with the target's retention".into()]
             }
-            ApplyError::Preflight(refusal) | ApplyError::RecordLimits(refusal) => {
-                refusal.fixes.clone()
-            }
+            ApplyError::Preflight(refusal) => refusal.fixes.clone(),
             ApplyError::Stopped { .. } => vec![
                 "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing".into(),
             ],
@@ -363,8 +375,26 @@ impl fmt::Display for StepRef {
 #[derive(Debug)]
 pub struct PreflightRefusal {
     pub tables: Vec<RefusedTable>,
+    /// The first records the target cannot take whatever their time.
+    pub unwritable: Vec<UnwritableRecord>,
+    /// How many records the target cannot take, those shown included.
+    pub unwritable_count: u64,
     /// One fix a kind of fault, in order.
     pub fixes: Vec<String>,
+}
+
+/// A record the target cannot take: `cpu` at a time in a series, from a
+/// step, the measure at fault, and why.
+#[derive(Debug)]
+pub struct UnwritableRecord {
+    /// As the target shows it: `database.table`.
+    pub table: String,
+    pub time: i64,
+    /// `{host="a", site=""}`.
+    pub series: String,
+    pub step: StepRef,
+    pub measure: Option<String>,
+    pub why: String,
 }
 
 #[derive(Debug)]
@@ -396,12 +426,49 @@ impl PreflightRefusal {
             .sum()
     }
 
+    fn message(&self) -> String {
+        let for_time = self.records();
+        match (for_time, self.unwritable_count) {
+            (_, 0) => format!(
+                "{for_time} records would be rejected by the target for their time; nothing was written"
+            ),
+            (0, cannot) => {
+                format!("{cannot} records cannot be written to the target; nothing was written")
+            }
+            (_, cannot) => format!(
+                "{cannot} records cannot be written to the target, and {for_time} would be rejected for their time; nothing was written"
+            ),
+        }
+    }
+
     fn lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
+        for record in &self.unwritable {
+            let measure = record
+                .measure
+                .as_ref()
+                .map(|m| format!(", measure `{m}`"))
+                .unwrap_or_default();
+            lines.push(format!(
+                "  - `{}` at {} in series {} ({}){measure}: {}",
+                record.table,
+                time_string(record.time),
+                record.series,
+                record.step,
+                record.why
+            ));
+        }
+        let more = self
+            .unwritable_count
+            .saturating_sub(self.unwritable.len() as u64);
+        if more > 0 {
+            lines.push(format!(
+                "  ... and {more} more records the target cannot take"
+            ));
+        }
         for table in &self.tables {
-            match &table.retention {
-                Some(retention) => lines.push(format!("  table `{}`: {retention}", table.name)),
-                None => lines.push(format!("  table `{}`:", table.name)),
+            if let Some(retention) = &table.retention {
+                lines.push(format!("  table `{}`: {retention}", table.name));
             }
             for range in &table.ranges {
                 lines.push(format!(

@@ -11,9 +11,9 @@ use super::journal::{Header, Journal};
 use super::preflight::{Fault, Scan};
 use crate::apply::error::{
     ApplyError, Difference, Pinned, PreflightRefusal, RefusedRange, RefusedTable, SHOWN, StepRef,
-    Summary,
+    Summary, UnwritableRecord,
 };
-use crate::apply::{Applied, ApplyReport, Outcome, RejectionReport, TableReport};
+use crate::apply::{ApplyReport, Outcome, RejectionReport, TableReport};
 use crate::commands::Loaded;
 use crate::compile::record::time_string;
 use crate::targets::{TableSpec, TableState};
@@ -171,49 +171,38 @@ pub(super) fn preflight_refusal(
             });
         }
     }
+    let catalog = &loaded.prepared.catalog;
+    let mut unwritable_fixes: Vec<String> = Vec::new();
+    let unwritable = scan
+        .unwritable
+        .iter()
+        .map(|u| {
+            let table = &catalog.tables[u.table as usize];
+            if !unwritable_fixes.contains(&u.refusal.fix) {
+                unwritable_fixes.push(u.refusal.fix.clone());
+            }
+            UnwritableRecord {
+                table: tables.qualified[u.table as usize].clone(),
+                time: u.origin.time,
+                series: crate::compile::series_text(&table.series[u.origin.series as usize].dims),
+                step: step_ref(loaded, u.origin.line as usize),
+                measure: u
+                    .refusal
+                    .measure
+                    .and_then(|m| table.measures.get(m as usize))
+                    .map(|(name, _)| name.clone()),
+                why: u.refusal.why.clone(),
+            }
+        })
+        .collect();
     ApplyError::Preflight(Box::new(PreflightRefusal {
         tables: refused,
-        fixes: fixes.into_iter().map(|(_, fix)| fix).collect(),
-    }))
-}
-
-/// The records the preflight found the target refuses whatever their time
-/// (too large, too many measures), by table and step, each with its first
-/// record's series; then one fix a limit.
-pub(super) fn record_refusal(loaded: &Loaded, scan: &Scan, tables: &Tables) -> ApplyError {
-    let catalog = &loaded.prepared.catalog;
-    let mut refused: Vec<RefusedTable> = Vec::new();
-    let mut fixes: Vec<String> = Vec::new();
-    for ((table, line, why), found) in &scan.refused {
-        let name = &tables.qualified[*table as usize];
-        if refused.last().is_none_or(|t| &t.name != name) {
-            refused.push(RefusedTable {
-                name: name.clone(),
-                retention: None,
-                ranges: Vec::new(),
-            });
-        }
-        if !fixes.contains(&found.fix) {
-            fixes.push(found.fix.clone());
-        }
-        let series = catalog.tables[*table as usize]
-            .series
-            .get(found.series as usize)
-            .map(|s| crate::compile::series_text(&s.dims))
-            .unwrap_or_default();
-        if let Some(refused) = refused.last_mut() {
-            refused.ranges.push(RefusedRange {
-                step: step_ref(loaded, *line),
-                why: format!("{why} (the first, {series}: {})", found.found),
-                count: found.range.count,
-                first: found.range.first,
-                last: found.range.last,
-            });
-        }
-    }
-    ApplyError::RecordLimits(Box::new(PreflightRefusal {
-        tables: refused,
-        fixes,
+        unwritable,
+        unwritable_count: scan.unwritable_count,
+        fixes: unwritable_fixes
+            .into_iter()
+            .chain(fixes.into_iter().map(|(_, fix)| fix))
+            .collect(),
     }))
 }
 
@@ -226,7 +215,7 @@ pub(super) fn finish(
     tally: Tally,
     skipped: u64,
     journal: &Journal,
-) -> Applied {
+) -> (ApplyReport, Option<ApplyError>) {
     let catalog = &loaded.prepared.catalog;
     report.tables = table_reports(
         tables,
@@ -297,10 +286,7 @@ pub(super) fn finish(
     } else {
         None
     };
-    Applied {
-        report,
-        failure: error.map(Into::into),
-    }
+    (report, error)
 }
 
 /// The report's tables, by name: `database.name` and what each got.

@@ -2,12 +2,25 @@
 //! counts what each table gets and finds records the table would reject
 //! for their time, by the window the target gave each table: older than it
 //! keeps, or further ahead of the clock than it takes, when written; and
-//! records the target refuses whatever their time ([`Target::check`]).
+//! records the target cannot take whatever their time
+//! ([`crate::targets::Target::refusal`]).
 
 use std::collections::{BTreeMap, HashSet};
 
 use super::batches::Pace;
-use crate::targets::{Batch, TableState, Target, Window};
+use crate::targets::{Batch, Item, Origin, Refusal, TableState, Window};
+
+/// How many records the target cannot take are kept, to name them; the
+/// others are counted.
+const KEPT_REFUSALS: usize = 10;
+
+/// A record the target cannot take whatever its time.
+#[derive(Clone, Debug)]
+pub(crate) struct Unwritable {
+    pub table: u16,
+    pub origin: Origin,
+    pub refusal: Refusal,
+}
 
 /// Why a record would be rejected; the target words each for its table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,20 +64,10 @@ pub(crate) struct Scan<'a> {
     pub tables: Vec<TableCount>,
     /// By (table, step line, fault).
     pub faults: BTreeMap<(u16, usize, Fault), Range>,
-    /// Records the target refuses whatever their time, by (table, step
-    /// line, the limit's words).
-    pub refused: BTreeMap<(u16, usize, String), Refused>,
-}
-
-/// The records of one (table, step, limit) the target refuses, with the
-/// first of them.
-#[derive(Clone, Debug)]
-pub(crate) struct Refused {
-    pub range: Range,
-    /// The first record's series, and what it measures against the limit.
-    pub series: u32,
-    pub found: String,
-    pub fix: String,
+    /// The first records the target cannot take, in stream order.
+    pub unwritable: Vec<Unwritable>,
+    /// How many records the target cannot take, those kept included.
+    pub unwritable_count: u64,
 }
 
 impl<'a> Scan<'a> {
@@ -83,7 +86,8 @@ impl<'a> Scan<'a> {
             digest: blake3::Hasher::new(),
             tables: vec![TableCount::default(); tables],
             faults: BTreeMap::new(),
-            refused: BTreeMap::new(),
+            unwritable: Vec::new(),
+            unwritable_count: 0,
         }
     }
 
@@ -105,8 +109,8 @@ impl<'a> Scan<'a> {
     }
 
     /// Takes one batch: into the digest, and unless it is done, into the
-    /// counts and the checks, the target's among them.
-    pub(crate) fn batch<T: Target>(&mut self, batch: &Batch, target: &T) {
+    /// counts and the checks; `refusal` says what the target cannot take.
+    pub(crate) fn batch(&mut self, batch: &Batch, refusal: &dyn Fn(u16, &Item) -> Option<Refusal>) {
         self.digest.update(&batch.index.to_le_bytes());
         self.digest.update(&batch.table.to_le_bytes());
         self.digest.update(&batch.due.to_le_bytes());
@@ -129,22 +133,17 @@ impl<'a> Scan<'a> {
             let time = item.origin.time;
             t.first = Some(t.first.map_or(time, |f| f.min(time)));
             t.last = Some(t.last.map_or(time, |l| l.max(time)));
-            if let Some(refusal) = target.check(batch.table, item) {
-                let o = item.origin;
-                let key = (batch.table, o.line as usize, refusal.why);
-                let refused = self.refused.entry(key).or_insert(Refused {
-                    range: Range {
-                        count: 0,
-                        first: time,
-                        last: time,
-                    },
-                    series: o.series,
-                    found: refusal.found,
-                    fix: refusal.fix,
-                });
-                refused.range.count += 1;
-                refused.range.first = refused.range.first.min(time);
-                refused.range.last = refused.range.last.max(time);
+        }
+        for item in &batch.items {
+            if let Some(refusal) = refusal(batch.table, item) {
+                self.unwritable_count += 1;
+                if self.unwritable.len() < KEPT_REFUSALS {
+                    self.unwritable.push(Unwritable {
+                        table: batch.table,
+                        origin: item.origin,
+                        refusal,
+                    });
+                }
             }
         }
         let Some(Some(TableState::Present(window))) = self.windows.get(batch.table as usize) else {

@@ -25,25 +25,25 @@ pub(super) struct ApplyArgs {
     /// The configuration that names targets
     #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
     config: PathBuf,
-    /// Create the Timestream database and tables if they are missing, with
-    /// the target's retention
+    /// Create what is missing: the Timestream database and tables, with the
+    /// target's retention; the InfluxDB database (v1, v3) or bucket (v2)
     #[arg(long)]
     create: bool,
-    /// At most N WriteRecords requests in flight; fewer while the target
-    /// throttles (Timestream; default 64)
+    /// At most N write requests in flight; fewer while the target
+    /// throttles (default: Timestream 64, InfluxDB 8)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: Option<u16>,
     /// Give up on an attempt after this many seconds and retry it
-    /// (Timestream; default 20)
+    /// (default 20)
     #[arg(long, value_name = "SECONDS")]
     request_timeout: Option<f64>,
     /// After a batch with rejected records: stop launching batches (fail,
     /// the default), or write the rest and report all (continue); both
-    /// exit 3 (Timestream)
+    /// exit 3
     #[arg(long, value_enum)]
     on_reject: Option<OnReject>,
     /// burst: write everything now. live: write each record once its time
-    /// (plus any `late` delay) is within --lead of the wall clock (Timestream)
+    /// (plus any `late` delay) is within --lead of the wall clock
     #[arg(long, value_enum, default_value_t = PaceArg::Burst)]
     pace: PaceArg,
     /// With --pace live: how far ahead of the wall clock records are written
@@ -84,7 +84,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     let applied = match &target {
         Target::File { directory } => apply_to_files(args, directory, shard)?,
         Target::Timestream(ts) => apply_to_timestream(args, ts, shard)?,
-        Target::Influxdb(_) => return Err(ApplyUsage::InfluxdbNotWired.into()),
+        Target::Influxdb(influx) => apply_to_influxdb(args, influx, shard)?,
     };
     print_summary(&applied);
     let unreported = args
@@ -154,15 +154,12 @@ fn apply_to_files(
     })
 }
 
-fn apply_to_timestream(
+/// The scenario or plan and its anchor for the engine: a resume binds
+/// `now` to the journaled anchor.
+fn load_for_engine(
     args: &ApplyArgs,
-    target: &crate::apply::config::TimestreamTarget,
-    shard: crate::apply::shard::Shard,
-) -> Result<crate::apply::Applied, Failure> {
-    // Arguments first: loading reads every source.
-    let options = engine_options(args, shard)?;
-    let request_timeout = request_timeout(args)?;
-    // A resume binds `now` to the journaled anchor.
+    options: &crate::apply::engine::Options,
+) -> Result<(commands::Loaded, i64), Failure> {
     let loaded = commands::load_scenario_or_plan(
         &args.input,
         read_options(&args.read),
@@ -172,6 +169,18 @@ fn apply_to_timestream(
         Some(r) => r.header.anchor,
         None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
     };
+    Ok((loaded, anchor))
+}
+
+fn apply_to_timestream(
+    args: &ApplyArgs,
+    target: &crate::apply::config::TimestreamTarget,
+    shard: crate::apply::shard::Shard,
+) -> Result<crate::apply::Applied, Failure> {
+    // Arguments first: loading reads every source.
+    let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY)?;
+    let request_timeout = request_timeout(args)?;
+    let (loaded, anchor) = load_for_engine(args, &options)?;
     let settings = crate::targets::timestream::Settings {
         region: target.region.clone(),
         database: target.database.clone(),
@@ -191,6 +200,23 @@ fn apply_to_timestream(
     crate::apply::engine::apply(&loaded, anchor, timestream, &options)
 }
 
+fn apply_to_influxdb(
+    args: &ApplyArgs,
+    target: &crate::targets::influxdb::InfluxTarget,
+    shard: crate::apply::shard::Shard,
+) -> Result<crate::apply::Applied, Failure> {
+    let options = engine_options(args, shard, INFLUXDB_CONCURRENCY)?;
+    let request_timeout = request_timeout(args)?;
+    let (loaded, anchor) = load_for_engine(args, &options)?;
+    let influxdb = crate::targets::influxdb::Influxdb::new(target.clone(), request_timeout);
+    crate::apply::engine::apply(&loaded, anchor, influxdb, &options)
+}
+
+/// `--concurrency` unless given: Timestream scales out; one InfluxDB
+/// server takes a few 5,000-line writes at a time best.
+const TIMESTREAM_CONCURRENCY: u16 = 64;
+const INFLUXDB_CONCURRENCY: u16 = 8;
+
 /// `--request-timeout`, default 20 s: a positive number of seconds.
 fn request_timeout(args: &ApplyArgs) -> Result<std::time::Duration, Failure> {
     let seconds = args.request_timeout.unwrap_or(20.0);
@@ -205,10 +231,11 @@ fn request_timeout(args: &ApplyArgs) -> Result<std::time::Duration, Failure> {
 fn engine_options(
     args: &ApplyArgs,
     shard: crate::apply::shard::Shard,
+    default_concurrency: u16,
 ) -> Result<crate::apply::engine::Options, Failure> {
     use crate::apply::batches::Pace;
 
-    // A Timestream target is always a named one.
+    // A target the engine drives is always a named one.
     let target_name = args.target.clone().unwrap_or_default();
     if args.lead.is_some() && matches!(args.pace, PaceArg::Burst) {
         return Err(ApplyUsage::LeadWithoutLive.into());
@@ -232,7 +259,7 @@ fn engine_options(
     Ok(crate::apply::engine::Options {
         target_name,
         create: args.create,
-        concurrency: usize::from(args.concurrency.unwrap_or(64)),
+        concurrency: usize::from(args.concurrency.unwrap_or(default_concurrency)),
         on_reject: args.on_reject.unwrap_or(OnReject::Fail),
         pace,
         shard,
@@ -300,16 +327,14 @@ enum ApplyUsage {
     },
     /// `--resume` and a journal that is missing or not a journal.
     Journal(crate::apply::journal::Unreadable),
-    /// `--target influx` naming a `kind: influxdb` target: its client
-    /// exists, the apply does not drive it yet.
-    InfluxdbNotWired,
     /// `--lead soon`
     LeadNotADuration { lead: String },
     /// `--lead 20m`
     LeadOutOfRange { lead: String },
     /// `--lead 5m` without `--pace live`.
     LeadWithoutLive,
-    /// `--create` (or another Timestream flag) with a file target.
+    /// `--create` (or another flag of the targets the engine drives) with a
+    /// file target.
     OnlyForTimestream { flag: &'static str },
     /// The report could not be serialised (see [`write_report`]).
     ReportNotJson {
@@ -334,10 +359,6 @@ impl std::fmt::Display for ApplyUsage {
                 f,
                 "error: {unreadable}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere"
             ),
-            ApplyUsage::InfluxdbNotWired => writeln!(
-                f,
-                "error: `apply` cannot write to a `kind: influxdb` target yet\n  help: write to a `kind: timestream` or `kind: file` target for now"
-            ),
             ApplyUsage::LeadNotADuration { lead } => writeln!(
                 f,
                 "error: --lead {lead}: not a duration (write e.g. `10m` or `90s`)"
@@ -352,7 +373,7 @@ impl std::fmt::Display for ApplyUsage {
             ),
             ApplyUsage::OnlyForTimestream { flag } => writeln!(
                 f,
-                "error: {flag} is for Timestream targets; a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` target with --target"
+                "error: {flag} is for Timestream targets (and InfluxDB ones); a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` or `kind: influxdb` target with --target"
             ),
             ApplyUsage::ReportNotJson { report, error } => writeln!(
                 f,

@@ -93,21 +93,6 @@ pub(crate) struct Batch {
     pub items: Vec<Item>,
 }
 
-/// Why a target would refuse a record whatever its time (a size limit),
-/// from [`Target::check`]: the preflight lists these by table and step
-/// before any write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    /// The limit, in the same words for every record it refuses, after
-    /// "N records are": "larger than 2 KB (2048 bytes), Timestream's
-    /// largest record".
-    pub why: String,
-    /// What this record measures against it: "2310 bytes".
-    pub found: String,
-    /// What to change in the scenario.
-    pub fix: String,
-}
-
 /// What one request may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BatchLimits {
@@ -145,7 +130,6 @@ pub(crate) enum Answer {
     },
     /// The body is more than the target takes (HTTP 413): the engine
     /// sends the halves.
-    #[allow(dead_code, reason = "for InfluxDB's 413; the engine's tests answer it")]
     TooLarge,
     /// Refused for good (validation, authorization): the apply stops.
     Failed(String),
@@ -173,6 +157,26 @@ pub(crate) struct Window {
     pub too_new: Words,
 }
 
+/// Which kind of target an apply writes to: what its failures are coded
+/// as (`outatime::target::timestream`, `outatime::target::influxdb`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Influxdb,
+    Timestream,
+}
+
+/// A record the target cannot take whatever its time (a value or a name
+/// its protocol cannot carry), found by the preflight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// The measure at fault, by id, when one is.
+    pub measure: Option<u16>,
+    /// Why, in the target's words.
+    pub why: String,
+    /// What to change in the scenario.
+    pub fix: String,
+}
+
 /// A table as the target knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TableState {
@@ -193,6 +197,9 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// The target in words, for the report: "timestream db".
     fn label(&self) -> String;
 
+    /// What kind of target it is: its failures' code.
+    fn kind(&self) -> Kind;
+
     /// What a journal pins about the target besides its name, as
     /// `(key, value)` pairs in the order a mismatch lists them: a resume
     /// against another database or endpoint is refused.
@@ -211,10 +218,10 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// [`BatchLimits::max_bytes`]; asked only when that is set.
     fn record_size(&self, table: u16, item: &Item) -> usize;
 
-    /// What the target would refuse about one record whatever its time
-    /// (its size, its measures), asked by the preflight for every record
-    /// after [`Target::start`]; `None`: nothing.
-    fn check(&self, _table: u16, _item: &Item) -> Option<Refusal> {
+    /// Why the target cannot take `item` of `table` whatever its time, if
+    /// it cannot; the preflight asks for every record, after
+    /// [`Target::start`], so keep it cheap.
+    fn refusal(&self, _table: u16, _item: &Item) -> Option<Refusal> {
         None
     }
 

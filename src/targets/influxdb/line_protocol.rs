@@ -8,9 +8,10 @@
 //!
 //! Commas, spaces and `=` are escaped with `\` in tag keys, tag values and
 //! field keys; commas and spaces in the measurement; `"` and `\` in string
-//! values. What line protocol cannot carry is refused as an [`Unwritable`]
-//! before anything is written: an empty name or tag value, a newline or
-//! carriage return anywhere (the spec has no escape for it, and a line must
+//! values. What line protocol cannot carry is refused (a [`Problem`],
+//! found by [`Encoder::check_item`] in the preflight) before anything is
+//! written: an empty name or tag value, a newline or carriage return
+//! anywhere (the spec has no escape for it, and a line must
 //! stay one record), a tag or field key starting with `_` or named `time`
 //! (InfluxDB reserves them), a `\` that a parser would read as an escape (at
 //! the end of a name or before `\`, `,`, `=` or a space), a string over
@@ -20,7 +21,10 @@
 use std::fmt;
 
 use crate::compile::record::Value;
-use crate::compile::stream::{Catalog, Record};
+use crate::compile::stream::Catalog;
+#[cfg(test)]
+use crate::compile::stream::Record;
+use crate::targets::Item;
 
 /// InfluxDB's limit on one string field's value.
 pub(crate) const MAX_STRING_FIELD_BYTES: usize = 64 * 1024;
@@ -125,7 +129,10 @@ pub(crate) enum Problem {
 }
 
 /// A record that cannot be written, named by table, series, time, the step
-/// that made it and the measure (when one is at fault).
+/// that made it and the measure (when one is at fault): how the tests see
+/// a refusal of the stream's records (the engine names a batch's item by
+/// its origin instead).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Unwritable {
     /// The table's target name.
@@ -167,6 +174,7 @@ impl fmt::Display for Problem {
     }
 }
 
+#[cfg(test)]
 impl fmt::Display for Unwritable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "record of `{}` at ", self.table)?;
@@ -201,6 +209,7 @@ impl Limits {
         bytes: super::MAX_BODY_BYTES,
     };
 
+    #[cfg(test)]
     const NONE: Limits = Limits {
         lines: usize::MAX,
         bytes: usize::MAX,
@@ -267,9 +276,76 @@ impl Encoder {
         Encoder { tables }
     }
 
+    /// `items` of `table` as one request body, one line each in order, at
+    /// the coarsest precision that keeps their times exact; the first item
+    /// that cannot be written refuses the batch, by its index.
+    pub(crate) fn encode_items(&self, table: u16, items: &[Item]) -> Result<Encoded, Refused> {
+        let precision = Precision::coarsest(items.iter().map(|i| i.origin.time));
+        let mut body = Vec::with_capacity(items.iter().map(|i| self.size(table, i)).sum::<usize>());
+        for (index, item) in items.iter().enumerate() {
+            self.line(&point(table, item), precision, &mut body)
+                .map_err(|(measure, problem)| Refused {
+                    index,
+                    measure,
+                    problem,
+                })?;
+        }
+        Ok(Encoded {
+            body,
+            precision,
+            lines: items.len(),
+        })
+    }
+
+    /// Whether `item` of `table` can be written: by the fragments and the
+    /// values, without writing its line. On refusal, the measure at fault
+    /// (when one is) and why.
+    pub(crate) fn check_item(&self, table: u16, item: &Item) -> Result<(), (Option<u16>, Problem)> {
+        let fragments = &self.tables[table as usize];
+        if let Err(problem) = &fragments.series[item.origin.series as usize] {
+            return Err((None, problem.clone()));
+        }
+        if item.measures.is_empty() {
+            return Err((None, Problem::NoFields));
+        }
+        for (m, value) in &item.measures {
+            if let Err(problem) = &fragments.fields[*m as usize] {
+                return Err((Some(*m), problem.clone()));
+            }
+            check_value(value).map_err(|problem| (Some(*m), problem))?;
+        }
+        Ok(())
+    }
+
+    /// About how many bytes `item`'s line takes: exact but for a double's
+    /// digits (counted at their most) and a string's escapes.
+    pub(crate) fn size(&self, table: u16, item: &Item) -> usize {
+        let fragments = &self.tables[table as usize];
+        let prefix = fragments.series[item.origin.series as usize]
+            .as_ref()
+            .map_or(0, Vec::len);
+        let fields: usize = item
+            .measures
+            .iter()
+            .map(|(m, value)| {
+                let key = fragments.fields[*m as usize].as_ref().map_or(0, Vec::len);
+                let value = match value {
+                    Value::Double(_) => 24,
+                    Value::Bigint(_) => 21,
+                    Value::Boolean(_) => 5,
+                    Value::Varchar(s) => s.len() + 2,
+                };
+                key + value + 1
+            })
+            .sum();
+        // The timestamp (at most 20 digits), a space and the newline.
+        prefix + fields + 22
+    }
+
     /// `records` as one request body, at the coarsest precision that keeps
     /// their times exact; the first record that cannot be written refuses
     /// the batch.
+    #[cfg(test)]
     pub(crate) fn encode<'r, I>(
         &self,
         catalog: &Catalog,
@@ -283,10 +359,13 @@ impl Encoder {
     }
 
     /// The first of `records` that fit `limits` (always at least one), as
-    /// one request body: [`Encoded::lines`] says how many; the engine sends
-    /// the rest in another request. The precision is the coarsest that
-    /// keeps every one of `records` exact, so a batch cut short may carry a
-    /// finer unit than its own records need, never a coarser one.
+    /// one request body: [`Encoded::lines`] says how many. The precision is
+    /// the coarsest that keeps every one of `records` exact, so a batch cut
+    /// short may carry a finer unit than its own records need, never a
+    /// coarser one. The engine cuts batches itself (by
+    /// [`Encoder::size`]); the tests drive the encoder with records as the
+    /// stream gives them.
+    #[cfg(test)]
     pub(crate) fn encode_within<'r, I>(
         &self,
         catalog: &Catalog,
@@ -303,7 +382,8 @@ impl Encoder {
         let mut lines = 0;
         for record in records.take(limits.lines) {
             let end = body.len();
-            self.line(catalog, record, precision, &mut body)?;
+            self.line(&record_point(record), precision, &mut body)
+                .map_err(|refused| unwritable(catalog, record, refused))?;
             if lines > 0 && body.len() > limits.bytes {
                 body.truncate(end);
                 break;
@@ -318,42 +398,30 @@ impl Encoder {
     }
 
     /// Whether `record` can be written, without keeping its line.
+    #[cfg(test)]
     pub(crate) fn check(&self, catalog: &Catalog, record: &Record) -> Result<(), Box<Unwritable>> {
         let mut scratch = Vec::new();
-        self.line(catalog, record, Precision::Nanoseconds, &mut scratch)
+        self.line(&record_point(record), Precision::Nanoseconds, &mut scratch)
+            .map_err(|refused| unwritable(catalog, record, refused))
     }
 
     fn line(
         &self,
-        catalog: &Catalog,
-        record: &Record,
+        point: &Point<'_>,
         precision: Precision,
         out: &mut Vec<u8>,
-    ) -> Result<(), Box<Unwritable>> {
-        // The stream's records index the catalogue they were made with.
-        let table = &catalog.tables[record.table as usize];
-        let refuse = |measure: Option<String>, problem: Problem| {
-            Box::new(Unwritable {
-                table: table.target.clone(),
-                series: table.series[record.series as usize].dims.clone(),
-                time: record.time,
-                step: record.steps.first().copied(),
-                measure,
-                problem,
-            })
-        };
-        let measure_name = |m: u16| table.measures.get(m as usize).map(|(name, _)| name.clone());
+    ) -> Result<(), (Option<u16>, Problem)> {
         let start = out.len();
-        let fragments = &self.tables[record.table as usize];
-        match &fragments.series[record.series as usize] {
+        let fragments = &self.tables[point.table as usize];
+        match &fragments.series[point.series as usize] {
             Ok(prefix) => out.extend_from_slice(prefix),
-            Err(problem) => return Err(refuse(None, problem.clone())),
+            Err(problem) => return Err((None, problem.clone())),
         }
-        if record.measures.is_empty() {
+        if point.measures.is_empty() {
             out.truncate(start);
-            return Err(refuse(None, Problem::NoFields));
+            return Err((None, Problem::NoFields));
         }
-        for (i, (m, value)) in record.measures.iter().enumerate() {
+        for (i, (m, value)) in point.measures.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -366,14 +434,14 @@ impl Encoder {
             };
             if let Err(problem) = written {
                 out.truncate(start);
-                return Err(refuse(measure_name(*m), problem));
+                return Err((Some(*m), problem));
             }
         }
         out.push(b' ');
         // Exact: the precision divides every time of the batch.
         out.extend_from_slice(
             itoa::Buffer::new()
-                .format(record.time / precision.nanos())
+                .format(point.time / precision.nanos())
                 .as_bytes(),
         );
         out.push(b'\n');
@@ -381,27 +449,88 @@ impl Encoder {
     }
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), Problem> {
+/// An item of a batch the encoder refused: which, the measure at fault
+/// (when one is) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Refused {
+    pub index: usize,
+    pub measure: Option<u16>,
+    pub problem: Problem,
+}
+
+/// What a line is made of, from a batch's item or the stream's record.
+struct Point<'a> {
+    table: u16,
+    series: u32,
+    time: i64,
+    measures: &'a [(u16, Value)],
+}
+
+fn point(table: u16, item: &Item) -> Point<'_> {
+    Point {
+        table,
+        series: item.origin.series,
+        time: item.origin.time,
+        measures: &item.measures,
+    }
+}
+
+#[cfg(test)]
+fn record_point(record: &Record) -> Point<'_> {
+    Point {
+        table: record.table,
+        series: record.series,
+        time: record.time,
+        measures: &record.measures,
+    }
+}
+
+/// A refused record named by table, series, time, step and measure.
+#[cfg(test)]
+fn unwritable(
+    catalog: &Catalog,
+    record: &Record,
+    (measure, problem): (Option<u16>, Problem),
+) -> Box<Unwritable> {
+    // The stream's records index the catalogue they were made with.
+    let table = &catalog.tables[record.table as usize];
+    Box::new(Unwritable {
+        table: table.target.clone(),
+        series: table.series[record.series as usize].dims.clone(),
+        time: record.time,
+        step: record.steps.first().copied(),
+        measure: measure.and_then(|m| table.measures.get(m as usize).map(|(name, _)| name.clone())),
+        problem,
+    })
+}
+
+/// Whether line protocol carries `value`.
+fn check_value(value: &Value) -> Result<(), Problem> {
     match value {
-        Value::Double(v) if v.is_finite() => {
+        Value::Double(v) if !v.is_finite() => Err(Problem::NotFinite { value: *v }),
+        Value::Varchar(s) if s.len() > MAX_STRING_FIELD_BYTES => {
+            Err(Problem::StringTooLong { bytes: s.len() })
+        }
+        Value::Varchar(s) if s.contains(['\n', '\r']) => Err(Problem::Newline {
+            part: None,
+            text: s.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), Problem> {
+    check_value(value)?;
+    match value {
+        Value::Double(v) => {
             out.extend_from_slice(ryu::Buffer::new().format_finite(*v).as_bytes());
         }
-        Value::Double(v) => return Err(Problem::NotFinite { value: *v }),
         Value::Bigint(v) => {
             out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes());
             out.push(b'i');
         }
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Varchar(s) => {
-            if s.len() > MAX_STRING_FIELD_BYTES {
-                return Err(Problem::StringTooLong { bytes: s.len() });
-            }
-            if s.contains(['\n', '\r']) {
-                return Err(Problem::Newline {
-                    part: None,
-                    text: s.to_string(),
-                });
-            }
             out.push(b'"');
             for b in s.bytes() {
                 if matches!(b, b'"' | b'\\') {

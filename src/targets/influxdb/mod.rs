@@ -1,16 +1,15 @@
 //! InfluxDB as a target: where the points go ([`InfluxTarget`]), how a
 //! batch of records becomes line protocol ([`line_protocol`]), the HTTP
-//! client that writes it and checks the database ([`client`]), and what its
-//! answers mean ([`answer`]). The apply engine drives these; nothing here loops, paces or
-//! retries.
-//!
-//! Until the engine drives this target, only the tests and the
-//! configuration use it; the allowance below goes when it is wired.
-#![allow(dead_code)]
+//! client that writes it and checks the database ([`client`]), what its
+//! answers mean ([`answer`]), and the [`crate::targets::Target`] the apply
+//! engine drives ([`target`]). Nothing here loops, paces or retries.
 
 pub(crate) mod answer;
 pub(crate) mod client;
 pub(crate) mod line_protocol;
+pub(crate) mod target;
+
+pub(crate) use target::Influxdb;
 
 use std::fmt;
 

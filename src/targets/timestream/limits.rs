@@ -31,20 +31,21 @@ pub(crate) fn check(table: &TableShape, item: &Item) -> Option<Refusal> {
         .map_or(0, |dims| dims.iter().map(|(n, v)| n.len() + v.len()).sum());
     if dims > MAX_SERIES_DIMENSION_BYTES {
         return Some(Refusal {
+            measure: None,
             why: format!(
-                "in a series whose dimension names and values take more than 2 KB ({MAX_SERIES_DIMENSION_BYTES} bytes), Timestream's limit"
+                "its series' dimension names and values take {dims} bytes, more than Timestream's 2 KB ({MAX_SERIES_DIMENSION_BYTES} bytes)"
             ),
-            found: format!("{dims} bytes of dimensions"),
             fix: "use shorter or fewer dimensions (names and values)".into(),
         });
     }
     let multi = table.layout == Layout::Multi;
     if multi && item.measures.len() > MAX_MEASURES_PER_RECORD {
         return Some(Refusal {
+            measure: None,
             why: format!(
-                "multi-measure records of more than {MAX_MEASURES_PER_RECORD} measures, Timestream's limit"
+                "a multi-measure record of {} measures, more than Timestream's {MAX_MEASURES_PER_RECORD}",
+                item.measures.len()
             ),
-            found: format!("{} measures", item.measures.len()),
             fix: "use `layout single` in the table's declaration, or write fewer measures into the table".into(),
         });
     }
@@ -56,18 +57,20 @@ pub(crate) fn check(table: &TableShape, item: &Item) -> Option<Refusal> {
     }
     if multi && values > MAX_MULTI_VALUE_BYTES {
         return Some(Refusal {
+            measure: None,
             why: format!(
-                "multi-measure records whose measure values take more than {MAX_MULTI_VALUE_BYTES} bytes, Timestream's limit"
+                "its measure values take {values} bytes, more than Timestream's {MAX_MULTI_VALUE_BYTES} for a multi-measure record"
             ),
-            found: format!("{values} bytes of values"),
             fix: "use `layout single` in the table's declaration, or shorter varchar values".into(),
         });
     }
     let own_name = if multi { table.measure_name.len() } else { 0 };
     let size = TIME_BYTES + dims + own_name + names + values;
     (size > MAX_RECORD_BYTES).then(|| Refusal {
-        why: format!("larger than 2 KB ({MAX_RECORD_BYTES} bytes), Timestream's largest record"),
-        found: format!("{size} bytes"),
+        measure: None,
+        why: format!(
+            "the record takes {size} bytes, more than Timestream's 2 KB ({MAX_RECORD_BYTES} bytes)"
+        ),
         fix: if multi {
             "use shorter varchar values or dimensions, or `layout single` in the table's declaration (one record a measure)".into()
         } else {
@@ -140,8 +143,12 @@ mod tests {
         let single = table(Layout::Single, one_dim.clone(), 1);
         assert_eq!(check(&single, &item(vec![text(2_036)])), None);
         let refused = check(&single, &item(vec![text(2_037)])).unwrap();
-        assert_eq!(refused.found, "2049 bytes");
-        assert!(refused.why.starts_with("larger than 2 KB"), "{refused:?}");
+        assert!(
+            refused
+                .why
+                .starts_with("the record takes 2049 bytes, more than"),
+            "{refused:?}"
+        );
         // Multi layout counts the record's own measure name too.
         let multi = table(Layout::Multi, one_dim, 2);
         let fits = 2_048 - 8 - 2 - 7 - 4 - 1;
@@ -150,7 +157,10 @@ mod tests {
             None
         );
         let refused = check(&multi, &item(vec![text(fits + 1), Value::Boolean(true)])).unwrap();
-        assert!(refused.why.starts_with("larger than 2 KB"), "{refused:?}");
+        assert!(
+            refused.why.starts_with("the record takes 2049 bytes"),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -161,12 +171,27 @@ mod tests {
             &item(vec![Value::Bigint(1)]),
         )
         .unwrap();
-        assert_eq!(refused.found, "2049 bytes of dimensions");
+        assert!(
+            refused
+                .why
+                .starts_with("its series' dimension names and values take 2049 bytes"),
+            "{refused:?}"
+        );
         let multi = table(Layout::Multi, Vec::new(), 300);
         let refused = check(&multi, &item(vec![Value::Boolean(true); 257])).unwrap();
-        assert_eq!(refused.found, "257 measures");
+        assert!(
+            refused
+                .why
+                .starts_with("a multi-measure record of 257 measures"),
+            "{refused:?}"
+        );
         assert_eq!(check(&multi, &item(vec![Value::Boolean(true); 256])), None);
         let refused = check(&multi, &item(vec![text(1_025), text(1_024)])).unwrap();
-        assert_eq!(refused.found, "2049 bytes of values");
+        assert!(
+            refused
+                .why
+                .starts_with("its measure values take 2049 bytes"),
+            "{refused:?}"
+        );
     }
 }

@@ -148,6 +148,10 @@ impl Target for Timestream {
         format!("timestream {}", self.settings.database)
     }
 
+    fn kind(&self) -> crate::targets::Kind {
+        crate::targets::Kind::Timestream
+    }
+
     fn identity(&self) -> Vec<(String, String)> {
         vec![
             ("region".into(), self.settings.region.clone()),
@@ -182,7 +186,7 @@ impl Target for Timestream {
         0
     }
 
-    fn check(&self, table: u16, item: &Item) -> Option<Refusal> {
+    fn refusal(&self, table: u16, item: &Item) -> Option<Refusal> {
         limits::check(self.shapes.tables.get(table as usize)?, item)
     }
 

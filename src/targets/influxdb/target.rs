@@ -1,0 +1,495 @@
+//! InfluxDB as the apply engine drives it: describe (ping, the database or
+//! bucket, created on `--create`, and its retention as each table's
+//! window), refuse what line protocol cannot carry, encode a batch as line
+//! protocol, write it, and classify the answer.
+//!
+//! Every measurement of an apply lives in the one database or bucket, so
+//! every table gets its retention. InfluxDB stores a point by measurement,
+//! tag set, timestamp and field key: writing the same point again replaces
+//! it, so re-applying the same plan at the same anchor leaves the data as
+//! it was. It has no Version: the apply's is not written.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use super::answer::{Failure, RetryReason, WriteAnswer};
+use super::client::{BuildError, CallError, Client, Retention};
+use super::line_protocol::{Encoded, Encoder, Limits, Problem};
+use super::{Destination, InfluxTarget};
+use crate::compile::stream::Catalog;
+use crate::targets::{
+    Answer, Batch, BatchLimits, Item, Kind, RecordRejection, Refusal, TableSpec, TableState,
+    Target, Window, Words,
+};
+
+/// The InfluxDB target: where it writes, and once described and started,
+/// its client and the catalogue's line protocol fragments.
+pub(crate) struct Influxdb {
+    target: InfluxTarget,
+    timeout: Duration,
+    client: Option<Client>,
+    encoder: Option<Encoder>,
+}
+
+impl Influxdb {
+    /// A target writing to `target`, each attempt given up after `timeout`.
+    pub(crate) fn new(target: InfluxTarget, timeout: Duration) -> Influxdb {
+        Influxdb {
+            target,
+            timeout,
+            client: None,
+            encoder: None,
+        }
+    }
+
+    /// What a database or bucket of this retention accepts, in the
+    /// engine's terms, with InfluxDB's words. InfluxDB takes points at any
+    /// time ahead of its clock.
+    fn window(&self, retention: Retention) -> Window {
+        let keeps = match retention {
+            Retention::Forever => "keeps points forever".to_string(),
+            Retention::Keeps(duration) => format!("keeps points for {}", hours(duration)),
+            Retention::Unknown => "does not say how long it keeps points (the v3 API)".into(),
+        };
+        let (subject, too_old) = match &self.target.destination {
+            Destination::V1 {
+                database,
+                retention_policy,
+            } => (
+                match retention_policy {
+                    Some(rp) => format!("the retention policy `{rp}` of `{database}`"),
+                    None => format!("the default retention policy of `{database}`"),
+                },
+                Words {
+                    why: "older than the retention policy keeps (InfluxDB drops them)".into(),
+                    fix: "shift the window closer to now, or write into a retention policy that keeps them (`retention_policy:` in the target; `ALTER RETENTION POLICY ... DURATION ...`)".into(),
+                },
+            ),
+            Destination::V2 { bucket, .. } => (
+                format!("the bucket `{bucket}`"),
+                Words {
+                    why: "older than the bucket's retention period (InfluxDB drops them)".into(),
+                    fix: "shift the window closer to now, or lengthen the bucket's retention period (`influx bucket update --retention`)".into(),
+                },
+            ),
+            Destination::V3 { database } => (
+                format!("the database `{database}`"),
+                Words {
+                    why: "older than the database keeps (InfluxDB drops them)".into(),
+                    fix: "shift the window closer to now, or keep the database's data longer"
+                        .into(),
+                },
+            ),
+        };
+        Window {
+            max_age: match retention {
+                Retention::Keeps(duration) => {
+                    Some(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX))
+                }
+                Retention::Forever | Retention::Unknown => None,
+            },
+            max_ahead: None,
+            retention: format!("{subject} {keeps}"),
+            too_old,
+            // InfluxDB takes future points: never asked.
+            too_new: Words {
+                why: "in the future".into(),
+                fix: String::new(),
+            },
+        }
+    }
+
+    /// The database or bucket's retention: made first with `--create`.
+    async fn retention(&self, client: &Client, create: bool) -> Result<Option<Retention>, String> {
+        let destination = &self.target.destination;
+        let noun = destination.noun();
+        let name = destination.name();
+        let found = client
+            .database()
+            .await
+            .map_err(|e| format!("cannot look up the {noun} `{name}`: {}", call_words(&e)))?;
+        if found.is_some() || !create {
+            return Ok(found);
+        }
+        client.create_database().await.map_err(|e| match e {
+            CallError::Failed(Failure::Unauthorized { status, message }) => format!(
+                "the token may not create the {noun} `{name}` ({status}: {message}); create it, or give a token that may"
+            ),
+            other => format!("cannot create the {noun} `{name}`: {}", call_words(&other)),
+        })?;
+        match client.database().await {
+            Ok(Some(retention)) => Ok(Some(retention)),
+            Ok(None) => Err(format!("the {noun} `{name}` was created but is not listed")),
+            Err(e) => Err(format!(
+                "cannot look up the {noun} `{name}` after creating it: {}",
+                call_words(&e)
+            )),
+        }
+    }
+}
+
+/// One write request: the body and its precision, or why the batch could
+/// not be encoded (the preflight refuses such records first).
+pub(crate) enum Request {
+    Lines(Encoded),
+    Unwritable(String),
+}
+
+/// The write's answer and how many lines it carried, or why nothing was
+/// sent.
+pub(crate) type Response = Result<(WriteAnswer, usize), String>;
+
+impl Target for Influxdb {
+    type Request = Request;
+    type Response = Response;
+
+    fn label(&self) -> String {
+        format!("influxdb {}", self.target.destination.name())
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Influxdb
+    }
+
+    fn identity(&self) -> Vec<(String, String)> {
+        let mut identity = vec![("url".to_string(), self.target.url.clone())];
+        match &self.target.destination {
+            Destination::V1 {
+                database,
+                retention_policy,
+            } => identity.extend([
+                ("api".into(), "v1".into()),
+                ("database".into(), database.clone()),
+                (
+                    "retention_policy".into(),
+                    retention_policy.clone().unwrap_or_default(),
+                ),
+            ]),
+            Destination::V2 { org, bucket } => identity.extend([
+                ("api".into(), "v2".into()),
+                ("org".into(), org.clone()),
+                ("bucket".into(), bucket.clone()),
+            ]),
+            Destination::V3 { database } => identity.extend([
+                ("api".into(), "v3".into()),
+                ("database".into(), database.clone()),
+            ]),
+        }
+        identity
+    }
+
+    fn table_name(&self, target_name: &str) -> String {
+        target_name.to_string()
+    }
+
+    fn qualified(&self, name: &str) -> String {
+        format!("{}.{name}", self.target.destination.name())
+    }
+
+    fn limits(&self) -> BatchLimits {
+        BatchLimits {
+            max_records: Limits::WRITE.lines,
+            max_bytes: Some(Limits::WRITE.bytes),
+        }
+    }
+
+    fn record_size(&self, table: u16, item: &Item) -> usize {
+        self.encoder
+            .as_ref()
+            .map_or(0, |encoder| encoder.size(table, item))
+    }
+
+    fn refusal(&self, table: u16, item: &Item) -> Option<Refusal> {
+        let encoder = self.encoder.as_ref()?;
+        let (measure, problem) = encoder.check_item(table, item).err()?;
+        Some(Refusal {
+            measure,
+            fix: fix(&problem).into(),
+            why: problem.to_string(),
+        })
+    }
+
+    fn created_window(&self) -> Window {
+        // A database created by `CREATE DATABASE`, or a bucket without
+        // retention rules, keeps points forever; v3 does not say.
+        match self.target.destination {
+            Destination::V3 { .. } => self.window(Retention::Unknown),
+            _ => self.window(Retention::Forever),
+        }
+    }
+
+    async fn describe(
+        &mut self,
+        tables: &[String],
+        create: bool,
+    ) -> Result<Vec<TableState>, String> {
+        let client = Client::new(self.target.clone(), self.timeout).map_err(|e| match e {
+            BuildError::NoRootCertificates(error) => {
+                format!(
+                    "cannot reach {} over https: no root certificates: {error}",
+                    self.target.url
+                )
+            }
+        })?;
+        client.ping().await.map_err(|e| {
+            format!(
+                "InfluxDB at {} does not answer: {}",
+                self.target.url,
+                call_words(&e)
+            )
+        })?;
+        let retention = self.retention(&client, create).await?;
+        self.client = Some(client);
+        let state = match retention {
+            Some(retention) => TableState::Present(self.window(retention)),
+            None => TableState::Missing,
+        };
+        Ok(vec![state; tables.len()])
+    }
+
+    fn start(&mut self, catalog: &Catalog, _tables: &[TableSpec], _version: i64) {
+        self.encoder = Some(Encoder::new(catalog));
+    }
+
+    fn encode(&self, batch: &Batch, items: Range<usize>) -> Request {
+        let Some(encoder) = &self.encoder else {
+            return Request::Unwritable("the target was not started".into());
+        };
+        let items = &batch.items[items];
+        match encoder.encode_items(batch.table, items) {
+            Ok(encoded) => Request::Lines(encoded),
+            Err(refused) => Request::Unwritable(format!(
+                "record {} of the batch cannot be written: {}",
+                refused.index, refused.problem
+            )),
+        }
+    }
+
+    async fn send(&self, request: Request) -> Response {
+        let Some(client) = &self.client else {
+            return Err("the target was not described".into());
+        };
+        match request {
+            Request::Lines(encoded) => Ok((
+                client.write(&encoded.body, encoded.precision).await,
+                encoded.lines,
+            )),
+            Request::Unwritable(reason) => Err(reason),
+        }
+    }
+
+    fn classify(&self, response: Response) -> Answer {
+        let (answer, sent) = match response {
+            Ok(answer) => answer,
+            Err(reason) => return Answer::Failed(reason),
+        };
+        match answer {
+            WriteAnswer::Written => Answer::Written,
+            WriteAnswer::Rejected { lines, message } if !lines.is_empty() => {
+                let mut rejected: Vec<RecordRejection> = lines
+                    .into_iter()
+                    .map(|line| RecordRejection {
+                        index: line.index,
+                        reason: if line.reason.is_empty() {
+                            message.clone()
+                        } else {
+                            line.reason
+                        },
+                        existing_version: None,
+                    })
+                    .collect();
+                // InfluxDB 2 refuses the whole write for a line it cannot
+                // parse: the other records were not stored either.
+                if let Destination::V2 { .. } = self.target.destination {
+                    let named: Vec<usize> = rejected.iter().map(|r| r.index).collect();
+                    let first = named.first().map_or(0, |i| i + 1);
+                    rejected.extend((0..sent).filter(|i| !named.contains(i)).map(|index| {
+                        RecordRejection {
+                            index,
+                            reason: format!(
+                                "not written: InfluxDB 2 refused the whole write for its line {first}"
+                            ),
+                            existing_version: None,
+                        }
+                    }));
+                    rejected.sort_by_key(|r| r.index);
+                }
+                Answer::Rejected(rejected)
+            }
+            // A partial write that names no line (points beyond the
+            // retention policy): the others are written, and which were
+            // not is unknown.
+            WriteAnswer::Rejected { message, .. } => {
+                Answer::Failed(format!("InfluxDB dropped points: {message}"))
+            }
+            WriteAnswer::Retry {
+                after,
+                reason:
+                    RetryReason::Status {
+                        status: 429,
+                        message,
+                    },
+            } => Answer::Throttled {
+                after,
+                reason: format!("429: {message}"),
+            },
+            WriteAnswer::Retry { after, reason } => Answer::Retry {
+                after,
+                reason: retry_words(&reason),
+            },
+            WriteAnswer::TooLarge => Answer::TooLarge,
+            WriteAnswer::Failed(failure) => Answer::Failed(failure_words(&failure)),
+        }
+    }
+}
+
+/// `1h`, `168h`, `90m`, `45s`: a retention as InfluxDB users write it.
+fn hours(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds.is_multiple_of(3_600) {
+        format!("{}h", seconds / 3_600)
+    } else if seconds.is_multiple_of(60) {
+        format!("{}m", seconds / 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// What to change in the scenario so that line protocol carries it.
+fn fix(problem: &Problem) -> &'static str {
+    match problem {
+        Problem::Empty { .. } => {
+            "give every dimension a value: InfluxDB cannot store an empty tag value or name"
+        }
+        Problem::Newline { .. } => "remove line breaks from names and values written to InfluxDB",
+        Problem::Reserved { .. } => {
+            "rename the dimension or measure: InfluxDB reserves `time` and names starting with `_`"
+        }
+        Problem::Backslash { .. } => {
+            "remove the `\\` at the end of the name or value, or the one before `\\`, `,`, `=` or a space"
+        }
+        Problem::StringTooLong { .. } => "keep varchar values written to InfluxDB under 64 KiB",
+        Problem::NotFinite { .. } => "keep doubles finite: InfluxDB stores no NaN or infinity",
+        Problem::NoFields => "give every record at least one measure",
+    }
+}
+
+fn call_words(error: &CallError) -> String {
+    match error {
+        CallError::Unreachable(reason) => retry_words(reason),
+        CallError::Failed(failure) => failure_words(failure),
+    }
+}
+
+fn retry_words(reason: &RetryReason) -> String {
+    match reason {
+        RetryReason::Status { status, message } => format!("{status}: {message}"),
+        RetryReason::Timeout => "no answer within --request-timeout".into(),
+        RetryReason::Connection(message) => message.clone(),
+    }
+}
+
+fn failure_words(failure: &Failure) -> String {
+    match failure {
+        Failure::Unauthorized { status, message } => {
+            format!("{status}: the token was refused: {message}")
+        }
+        Failure::NotFound { message } => format!("404: {message}"),
+        Failure::Status { status, message } => format!("{status}: {message}"),
+        Failure::Unreadable { message } => format!("an answer that is not InfluxDB's: {message}"),
+        Failure::Gzip { message } => format!("cannot gzip the body: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v1(retention_policy: Option<&str>) -> Influxdb {
+        Influxdb::new(
+            InfluxTarget {
+                url: "http://127.0.0.1:1".into(),
+                destination: Destination::V1 {
+                    database: "e2e".into(),
+                    retention_policy: retention_policy.map(str::to_string),
+                },
+                token: None,
+            },
+            Duration::from_secs(1),
+        )
+    }
+
+    #[test]
+    fn a_retention_is_a_window_without_a_future_limit() {
+        let target = v1(None);
+        let hour = target.window(Retention::Keeps(Duration::from_secs(3_600)));
+        assert_eq!(hour.max_age, Some(3_600 * 1_000_000_000));
+        assert_eq!(hour.max_ahead, None);
+        assert_eq!(
+            hour.retention,
+            "the default retention policy of `e2e` keeps points for 1h"
+        );
+        let forever = v1(Some("week")).window(Retention::Forever);
+        assert_eq!(forever.max_age, None);
+        assert_eq!(
+            forever.retention,
+            "the retention policy `week` of `e2e` keeps points forever"
+        );
+        assert_eq!(target.created_window().max_age, None);
+    }
+
+    #[test]
+    fn answers_become_what_the_engine_acts_on() {
+        use super::super::answer::RejectedLine;
+        let target = v1(None);
+        let rejected = target.classify(Ok((
+            WriteAnswer::Rejected {
+                lines: vec![RejectedLine {
+                    index: 2,
+                    reason: String::new(),
+                }],
+                message: "partial write: bad line".into(),
+            },
+            5,
+        )));
+        assert_eq!(
+            rejected,
+            Answer::Rejected(vec![RecordRejection {
+                index: 2,
+                reason: "partial write: bad line".into(),
+                existing_version: None,
+            }])
+        );
+        let throttled = target.classify(Ok((
+            WriteAnswer::Retry {
+                after: Some(Duration::from_secs(2)),
+                reason: RetryReason::Status {
+                    status: 429,
+                    message: "slow down".into(),
+                },
+            },
+            5,
+        )));
+        assert_eq!(
+            throttled,
+            Answer::Throttled {
+                after: Some(Duration::from_secs(2)),
+                reason: "429: slow down".into()
+            }
+        );
+        assert_eq!(
+            target.classify(Ok((WriteAnswer::TooLarge, 5))),
+            Answer::TooLarge
+        );
+        assert!(matches!(
+            target.classify(Ok((
+                WriteAnswer::Rejected {
+                    lines: Vec::new(),
+                    message: "partial write: points beyond retention policy dropped=1".into(),
+                },
+                5
+            ))),
+            Answer::Failed(_)
+        ));
+    }
+}
