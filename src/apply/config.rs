@@ -24,6 +24,7 @@ use crate::diagnostics::Span;
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::targets::influxdb::{Destination, InfluxTarget, Token};
+use crate::targets::timestream::TimestreamTarget;
 
 /// The file `apply` looks for in the working folder.
 pub(crate) const CONFIG_FILE: &str = "outatime.yaml";
@@ -91,7 +92,7 @@ impl InfluxApi {
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Retention {
+pub(crate) struct Retention {
     pub memory_store_hours: u32,
     pub magnetic_store_days: u32,
     #[serde(default)]
@@ -104,18 +105,6 @@ pub enum Target {
     File { directory: PathBuf },
     Timestream(TimestreamTarget),
     Influxdb(InfluxTarget),
-}
-
-/// A Timestream target's settings with `${ENV}` expanded: plain data that
-/// `apply::timestream` reads.
-#[derive(Debug)]
-pub struct TimestreamTarget {
-    pub region: String,
-    pub database: String,
-    pub endpoint_url: Option<String>,
-    pub table_prefix: String,
-    pub table_suffix: String,
-    pub retention: Option<Retention>,
 }
 
 /// Reads `text` (the file's contents) and picks the target `name`.
@@ -159,7 +148,11 @@ pub fn target(
             endpoint_url: endpoint_url.as_deref().map(&mut expand),
             table_prefix: expand(table_prefix),
             table_suffix: expand(table_suffix),
-            retention: *retention,
+            retention: retention.map(|r| crate::targets::timestream::Retention {
+                memory_hours: i64::from(r.memory_store_hours),
+                magnetic_days: i64::from(r.magnetic_store_days),
+                magnetic_writes: r.magnetic_writes,
+            }),
         }),
         TargetConfig::Influxdb {
             api,

@@ -174,29 +174,14 @@ fn load_for_engine(
 
 fn apply_to_timestream(
     args: &ApplyArgs,
-    target: &crate::apply::config::TimestreamTarget,
+    target: &crate::targets::timestream::TimestreamTarget,
     shard: crate::apply::shard::Shard,
 ) -> Result<crate::apply::Applied, Failure> {
     // Arguments first: loading reads every source.
     let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, &options)?;
-    let settings = crate::targets::timestream::Settings {
-        region: target.region.clone(),
-        database: target.database.clone(),
-        endpoint_url: target.endpoint_url.clone(),
-        table_prefix: target.table_prefix.clone(),
-        table_suffix: target.table_suffix.clone(),
-        retention: target
-            .retention
-            .map(|r| crate::targets::timestream::Retention {
-                memory_hours: i64::from(r.memory_store_hours),
-                magnetic_days: i64::from(r.magnetic_store_days),
-                magnetic_writes: r.magnetic_writes,
-            }),
-        request_timeout,
-    };
-    let timestream = crate::targets::timestream::Timestream::new(settings);
+    let timestream = crate::targets::timestream::Timestream::new(target.clone(), request_timeout);
     crate::apply::engine::apply(&loaded, anchor, timestream, &options)
 }
 

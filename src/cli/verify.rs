@@ -43,7 +43,7 @@ pub(super) struct VerifyArgs {
 /// The kinds of target verify reads.
 enum Source {
     Files(PathBuf),
-    Timestream(crate::apply::config::TimestreamTarget),
+    Timestream(crate::targets::timestream::TimestreamTarget),
     InfluxDb(InfluxSource),
 }
 

@@ -9,7 +9,7 @@ use aws_sdk_timestreamwrite::types::{
     MagneticStoreWriteProperties, RetentionProperties, TableStatus,
 };
 
-use super::{Retention, Settings};
+use super::{Retention, TimestreamTarget};
 
 /// A table as DescribeTable tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,8 +52,7 @@ pub(crate) use timestream_client;
 /// endpoint discovery, whose reload task runs for the apply's lifetime.
 /// Every attempt times out after `timeout`; outatime retries batches itself
 /// (and counts the retries), so the SDK's own retries are off.
-pub(crate) async fn client(target: &Settings) -> Result<Client, String> {
-    let timeout = target.request_timeout;
+pub(crate) async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Client, String> {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(target.region.clone()))
         .retry_config(aws_config::retry::RetryConfig::disabled())
@@ -80,7 +79,7 @@ pub(crate) fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E)
 /// ACTIVE. Ones that exist already are fine and keep their retention.
 pub(crate) async fn create(
     client: &Client,
-    target: &Settings,
+    target: &TimestreamTarget,
     tables: &[String],
 ) -> Result<(), String> {
     if let Err(e) = client

@@ -93,26 +93,25 @@ impl Retention {
     }
 }
 
-/// A Timestream target's settings, from `outatime.yaml` and the command
-/// line.
+/// A Timestream target as `outatime.yaml` names it, `${ENV}` expanded.
 #[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    pub region: String,
-    pub database: String,
+pub struct TimestreamTarget {
+    pub(crate) region: String,
+    pub(crate) database: String,
     /// A local emulator; `None`: endpoint discovery.
-    pub endpoint_url: Option<String>,
-    pub table_prefix: String,
-    pub table_suffix: String,
+    pub(crate) endpoint_url: Option<String>,
+    pub(crate) table_prefix: String,
+    pub(crate) table_suffix: String,
     /// For tables `--create` makes; `None`: Timestream's default.
-    pub retention: Option<Retention>,
-    /// Each attempt gives up after this long.
-    pub request_timeout: Duration,
+    pub(crate) retention: Option<Retention>,
 }
 
 /// The Timestream target: its settings, and once described, its client
 /// and what encoding needs.
 pub(crate) struct Timestream {
-    settings: Settings,
+    settings: TimestreamTarget,
+    /// Each attempt gives up after this long (`--request-timeout`).
+    request_timeout: Duration,
     client: Option<Client>,
     /// The tables' names, by catalogue index.
     names: Vec<String>,
@@ -120,9 +119,10 @@ pub(crate) struct Timestream {
 }
 
 impl Timestream {
-    pub(crate) fn new(settings: Settings) -> Timestream {
+    pub(crate) fn new(settings: TimestreamTarget, request_timeout: Duration) -> Timestream {
         Timestream {
             settings,
+            request_timeout,
             client: None,
             names: Vec::new(),
             shapes: Shapes {
@@ -202,7 +202,7 @@ impl Target for Timestream {
         tables: &[String],
         create: bool,
     ) -> Result<Vec<TableState>, String> {
-        let client = client::client(&self.settings).await?;
+        let client = client::client(&self.settings, self.request_timeout).await?;
         if create {
             client::create(&client, &self.settings, tables).await?;
         }
