@@ -14,6 +14,9 @@ use crate::targets::{Batch, Item, Origin, Refusal, TableState, Window};
 /// others are counted.
 const KEPT_REFUSALS: usize = 10;
 
+/// Bytes of the batches' digest gathered before blake3 hashes them.
+const DIGEST_BUFFER: usize = 1 << 16;
+
 /// A record the target cannot take whatever its time.
 #[derive(Clone, Debug)]
 pub(crate) struct Unwritable {
@@ -60,6 +63,9 @@ pub(crate) struct Scan<'a> {
     /// Batches a resumed apply wrote before: in the digest, not checked.
     done: &'a HashSet<u64>,
     digest: blake3::Hasher,
+    /// What the digest has not hashed yet: blake3 hashes 64 KiB at a time
+    /// many times faster than 8 bytes at a time, to the same digest.
+    digest_buffer: Vec<u8>,
     /// What is left to write, by table.
     pub tables: Vec<TableCount>,
     /// By (table, step line, fault).
@@ -84,6 +90,7 @@ impl<'a> Scan<'a> {
             now,
             done,
             digest: blake3::Hasher::new(),
+            digest_buffer: Vec::with_capacity(DIGEST_BUFFER + 4096),
             tables: vec![TableCount::default(); tables],
             faults: BTreeMap::new(),
             unwritable: Vec::new(),
@@ -111,16 +118,21 @@ impl<'a> Scan<'a> {
     /// Takes one batch: into the digest, and unless it is done, into the
     /// counts and the checks; `refusal` says what the target cannot take.
     pub(crate) fn batch(&mut self, batch: &Batch, refusal: &dyn Fn(u16, &Item) -> Option<Refusal>) {
-        self.digest.update(&batch.index.to_le_bytes());
-        self.digest.update(&batch.table.to_le_bytes());
-        self.digest.update(&batch.due.to_le_bytes());
+        let buffer = &mut self.digest_buffer;
+        buffer.extend_from_slice(&batch.index.to_le_bytes());
+        buffer.extend_from_slice(&batch.table.to_le_bytes());
+        buffer.extend_from_slice(&batch.due.to_le_bytes());
         for item in &batch.items {
             let o = item.origin;
-            self.digest.update(&o.time.to_le_bytes());
-            self.digest.update(&o.delay.to_le_bytes());
-            self.digest.update(&o.series.to_le_bytes());
+            buffer.extend_from_slice(&o.time.to_le_bytes());
+            buffer.extend_from_slice(&o.delay.to_le_bytes());
+            buffer.extend_from_slice(&o.series.to_le_bytes());
             for (m, _) in &item.measures {
-                self.digest.update(&m.to_le_bytes());
+                buffer.extend_from_slice(&m.to_le_bytes());
+            }
+            if buffer.len() >= DIGEST_BUFFER {
+                self.digest.update(buffer);
+                buffer.clear();
             }
         }
         if self.done.contains(&batch.index) {
@@ -171,7 +183,9 @@ impl<'a> Scan<'a> {
     /// records (time, delay, series, measures), done ones included. A
     /// resume must cut the same.
     pub(crate) fn batches_digest(&self) -> String {
-        format!("blake3:{}", self.digest.finalize().to_hex())
+        let mut digest = self.digest.clone();
+        digest.update(&self.digest_buffer);
+        format!("blake3:{}", digest.finalize().to_hex())
     }
 }
 

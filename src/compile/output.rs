@@ -134,23 +134,32 @@ impl Digest {
     pub(crate) fn new(catalog: &Catalog) -> Self {
         Digest {
             hasher: blake3::Hasher::new(),
-            buffer: Vec::with_capacity(512),
+            buffer: Vec::with_capacity(DIGEST_BUFFER + 512),
             fragments: Fragments::new(catalog),
             records: 0,
         }
     }
 
     pub(crate) fn finish(&self) -> String {
-        format!("blake3:{}", self.hasher.finalize().to_hex())
+        let mut hasher = self.hasher.clone();
+        hasher.update(&self.buffer);
+        format!("blake3:{}", hasher.finalize().to_hex())
     }
 }
 
+/// Lines are hashed 64 KiB at a time: blake3 hashes many 1 KiB chunks at
+/// once (SIMD) only when given them together, and a digest does not depend
+/// on how its input is split.
+const DIGEST_BUFFER: usize = 1 << 16;
+
 impl Sink for Digest {
     fn record(&mut self, record: &Record, _: &Catalog) -> std::io::Result<()> {
-        self.buffer.clear();
         self.buffer.push(if record.relative { b'R' } else { b'A' });
         self.fragments.line(record, &mut self.buffer);
-        self.hasher.update(&self.buffer);
+        if self.buffer.len() >= DIGEST_BUFFER {
+            self.hasher.update(&self.buffer);
+            self.buffer.clear();
+        }
         self.records += 1;
         Ok(())
     }
