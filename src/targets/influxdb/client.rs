@@ -25,6 +25,7 @@ use serde::Deserialize;
 use super::answer::{Answer, Failure, RetryReason, WriteAnswer, classify_status, classify_write};
 use super::line_protocol::Precision;
 use super::{Destination, InfluxTarget};
+use crate::diagnostics::error_chain;
 
 /// The most bytes of an answer read: InfluxDB's answers are small JSON.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
@@ -467,18 +468,6 @@ fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
     );
     encoder.write_all(body)?;
     encoder.finish()
-}
-
-/// An error and its sources, `a: b: c`.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CallError> {
