@@ -772,3 +772,134 @@ fn line_protocol_refusals_say_why() {
         assert_eq!(one(text).map(|_| ()), Err(reason.to_owned()), "{text}");
     }
 }
+
+/// `GET /query` with the statement `outatime verify` sends, as its client
+/// encodes it.
+fn query(endpoint: &InfluxEndpoint, db: &str, statement: &str, auth: &[(&str, &str)]) -> Response {
+    let target = format!(
+        "/query?db={}&epoch=ns&q={}",
+        common::http::escape(db),
+        common::http::escape(statement)
+    );
+    request(&endpoint.url(), "GET", &target, auth, b"").expect("the query is answered")
+}
+
+#[test]
+fn query_answers_verifys_select_as_influxdb_1x_does() {
+    let endpoint = InfluxEndpoint::start(Config::default());
+    let lines = "m,site=a,dev=x v=1.0,n=3i,on=true,s=\"hi \\\"q\\\"\" 1700000000000000000\n\
+                 m,site=a,dev=x v=2.5 1700000060000000000\n\
+                 m,site=b v=0.1,n=4i 1700000000000000000\n\
+                 m,site=b v=9 1700000120000000000\n\
+                 other v=1 1700000000000000000\n\
+                 f a=0.0000001,b=1e21,c=-0.0,d=123456789012345678,e=1.5e300,g=100.25 5\n";
+    let answer = v2_write(
+        &endpoint,
+        "org=outatime&bucket=e2e",
+        &[AUTH_V2],
+        lines.as_bytes(),
+    );
+    assert_eq!(answer.status, 204, "{}", answer.text());
+    let select = r#"SELECT * FROM "e2e".."m" WHERE time >= 1700000000000000000 AND time < 1700000120000000000 GROUP BY *"#;
+    // Byte for byte what influxd 1.6 answers for the same points: a series
+    // a tag set, sorted by tag values, a missing tag empty, every field a
+    // column (null where a row lacks it), the float 1.0 as `1`.
+    let want = r#"{"results":[{"statement_id":0,"series":[{"name":"m","tags":{"dev":"","site":"b"},"columns":["time","n","on","s","v"],"values":[[1700000000000000000,4,null,null,0.1]]},{"name":"m","tags":{"dev":"x","site":"a"},"columns":["time","n","on","s","v"],"values":[[1700000000000000000,3,true,"hi \"q\"",1],[1700000060000000000,null,null,null,2.5]]}]}]}"#;
+    for auth in [AUTH_V2, AUTH_V3] {
+        let answer = query(&endpoint, "e2e", select, &[auth]);
+        assert_eq!((answer.status, answer.text()), (200, want.to_owned()));
+    }
+    // Floats as Go writes them, and no `tags` for a measurement without.
+    let answer = query(
+        &endpoint,
+        "e2e",
+        r#"select * from "e2e"."autogen"."f" where "time" >= 0 and time < 10 group by *;"#,
+        &[AUTH_V2],
+    );
+    assert_eq!(
+        answer.text(),
+        r#"{"results":[{"statement_id":0,"series":[{"name":"f","columns":["time","a","b","c","d","e","g"],"values":[[5,1e-7,1e+21,-0,123456789012345680,1.5e+300,100.25]]}]}]}"#
+    );
+    // Nothing in the range, or no such measurement: no series.
+    let empty = r#"{"results":[{"statement_id":0}]}"#;
+    let none = "SELECT * FROM m WHERE time >= 0 AND time < 1000 GROUP BY *";
+    assert_eq!(query(&endpoint, "e2e", none, &[AUTH_V2]).text(), empty);
+    let unknown = "SELECT * FROM nothing WHERE time >= 0 AND time < 1000 GROUP BY *";
+    assert_eq!(query(&endpoint, "e2e", unknown, &[AUTH_V2]).text(), empty);
+
+    // An unknown database (or bucket) is the statement's error, as 1.x.
+    let answer = query(&endpoint, "nope", none, &[AUTH_V2]);
+    assert_eq!(
+        (answer.status, answer.text()),
+        (
+            200,
+            r#"{"results":[{"statement_id":0,"error":"database not found: nope"}]}"#.to_owned()
+        )
+    );
+    // The token is checked.
+    assert_eq!(query(&endpoint, "e2e", select, &[]).status, 401);
+    let wrong = ("Authorization", "Token not-the-token");
+    assert_eq!(query(&endpoint, "e2e", select, &[wrong]).status, 401);
+
+    // Any other statement is a parse error, in InfluxDB's words.
+    let refused = [
+        (
+            "SELECT * FROM m WHERE time >= 0 AND time < 10 GROUP BY",
+            "error parsing query: found EOF, expected * at line 1, char 56",
+        ),
+        (
+            "SELECT v FROM m WHERE time >= 0 AND time < 10 GROUP BY *",
+            "error parsing query: found v, expected * at line 1, char 8",
+        ),
+        (
+            "SELECT * FROM m WHERE time >= 0 AND time < 10 GROUP BY * LIMIT 1",
+            "error parsing query: found LIMIT, expected EOF at line 1, char 58",
+        ),
+        (
+            "SELECT * FROM m WHERE time > 0 AND time < 10 GROUP BY *",
+            "error parsing query: found >, expected >= at line 1, char 28",
+        ),
+        (
+            "DROP SERIES FROM m",
+            "error parsing query: found DROP, expected SELECT at line 1, char 1",
+        ),
+    ];
+    for (statement, message) in refused {
+        let answer = query(&endpoint, "e2e", statement, &[AUTH_V2]);
+        assert_eq!(answer.status, 400, "{statement}");
+        assert_eq!(answer.json(), serde_json::json!({ "error": message }));
+    }
+    // Only `epoch=ns`: the reader parses integer times.
+    let target = format!("/query?db=e2e&q={}", common::http::escape(select));
+    let answer = request(&endpoint.url(), "GET", &target, &[AUTH_V2], b"").unwrap();
+    assert_eq!(answer.status, 400, "{}", answer.text());
+}
+
+#[test]
+fn query_reads_what_set_point_and_delete_series_changed() {
+    let endpoint = InfluxEndpoint::start(Config::default());
+    let lines = "m,site=a v=1.5 60\nm,site=b v=2.5 60\n";
+    let answer = v2_write(
+        &endpoint,
+        "org=outatime&bucket=e2e&precision=ns",
+        &[AUTH_V2],
+        lines.as_bytes(),
+    );
+    assert_eq!(answer.status, 204);
+    endpoint.set_point(
+        "e2e",
+        &point("m", &[("site", "a")], "v", 60, FieldValue::Float(-7.25)),
+    );
+    assert_eq!(endpoint.delete_series("e2e", "m", &[("site", "b")]), 1);
+    assert_eq!(endpoint.delete_series("e2e", "m", &[("site", "zz")]), 0);
+    let answer = query(
+        &endpoint,
+        "e2e",
+        r#"SELECT * FROM "e2e".."m" WHERE time >= 0 AND time < 120 GROUP BY *"#,
+        &[AUTH_V2],
+    );
+    assert_eq!(
+        answer.text(),
+        r#"{"results":[{"statement_id":0,"series":[{"name":"m","tags":{"site":"a"},"columns":["time","v"],"values":[[60,-7.25]]}]}]}"#
+    );
+}

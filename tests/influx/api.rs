@@ -1,6 +1,7 @@
 //! The routes, each answered the way InfluxDB OSS 2 (`/api/v2/...`) or
 //! InfluxDB 3 Core (`/api/v3/...`) answers it: status, JSON body, and
-//! which lines a refused write still stores (see the module above).
+//! which lines a refused write still stores (see the module above);
+//! `/query` is `query.rs`.
 
 use std::io::Read;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::http::{self, Request};
 use super::line_protocol::{self, LineError, Precision};
+use super::query;
 use super::{Config, Database, Fault, Faults, Logged, Reply, Shared, now_nanos};
 
 /// The org's id, as v2 answers carry it and `orgID=` may name it.
@@ -30,7 +32,8 @@ pub(super) fn is_write_path(path: &str) -> bool {
 struct Answer {
     status: u16,
     headers: Vec<(&'static str, String)>,
-    body: Option<Value>,
+    /// JSON text.
+    body: Option<String>,
     fault: Option<Fault>,
     lines: usize,
     /// Added to the configured latency.
@@ -54,7 +57,7 @@ impl Answer {
 
     fn json(status: u16, body: Value) -> Answer {
         Answer {
-            body: Some(body),
+            body: Some(body.to_string()),
             ..Answer::empty(status)
         }
     }
@@ -112,10 +115,7 @@ pub(super) fn handle(shared: &Shared, request: &Request, body: &[u8]) -> Reply {
     });
     drop(state);
     let bytes = (!answer.dropped).then(|| {
-        let body = answer
-            .body
-            .map(|value| value.to_string().into_bytes())
-            .unwrap_or_default();
+        let body = answer.body.map(String::into_bytes).unwrap_or_default();
         let content_type = if body.is_empty() {
             ""
         } else {
@@ -148,6 +148,13 @@ fn route(shared: &Shared, request: &Request, body: &[u8]) -> Answer {
                 "commit": "outatime-test-endpoint",
             }),
         ),
+        ("GET", "/query") => {
+            let (status, body) = query::answer(shared, &config, request);
+            Answer {
+                body: Some(body),
+                ..Answer::empty(status)
+            }
+        }
         ("POST", "/api/v2/write") => write(shared, &config, request, body, Api::V2),
         ("POST", "/api/v3/write_lp") => write(shared, &config, request, body, Api::V3),
         ("GET", "/api/v2/orgs") => {
@@ -191,6 +198,7 @@ fn route(shared: &Shared, request: &Request, body: &[u8]) -> Answer {
             let known = [
                 "/ping",
                 "/health",
+                "/query",
                 "/api/v2/write",
                 "/api/v3/write_lp",
                 "/api/v2/orgs",

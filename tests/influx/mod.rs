@@ -12,11 +12,16 @@
 //! - `GET /api/v2/orgs?org=`, `GET /api/v2/buckets?org=&name=` (with
 //!   `retentionRules`), `POST /api/v2/buckets`;
 //! - `GET /api/v3/configure/database?format=json`,
-//!   `POST /api/v3/configure/database` (`{"db": NAME}`).
+//!   `POST /api/v3/configure/database` (`{"db": NAME}`);
+//! - `GET /query?db=&epoch=ns&q=` (the v1-compatible read of both), for
+//!   the one InfluxQL statement `outatime verify` sends (`query.rs`), with
+//!   the token.
 //!
 //! Bodies are parsed strictly as line protocol (`line_protocol.rs`) and
 //! the points kept like InfluxDB keeps them (`store.rs`): read them back
-//! with [`InfluxEndpoint::points`]. Refusals answer the way the servers do
+//! with [`InfluxEndpoint::points`], change them behind the client's back
+//! with [`InfluxEndpoint::set_point`] and [`InfluxEndpoint::delete_series`].
+//! Refusals answer the way the servers do
 //! (`api.rs` has each body):
 //! - v2, a malformed line: 400, nothing stored (InfluxDB OSS 2 refuses the
 //!   batch), `{"code":"invalid","line":N,"message":"partial write: unable
@@ -44,6 +49,7 @@
 mod api;
 mod http;
 pub mod line_protocol;
+mod query;
 mod store;
 
 use std::collections::BTreeMap;
@@ -274,6 +280,28 @@ impl InfluxEndpoint {
     /// none for an unknown database.
     pub fn points(&self, database: &str) -> Vec<Point> {
         self.shared.lock().store.points(database)
+    }
+
+    /// Sets one value directly, as another writer would (no type check);
+    /// panics for an unknown database.
+    pub fn set_point(&self, database: &str, point: &Point) {
+        assert!(
+            self.shared.lock().store.set_point(database, point),
+            "no database {database:?} in the influx endpoint"
+        );
+    }
+
+    /// Deletes every value of the series `measurement` with exactly these
+    /// tags, as `DROP SERIES` would; how many values went.
+    pub fn delete_series(&self, database: &str, measurement: &str, tags: &[(&str, &str)]) -> usize {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.shared
+            .lock()
+            .store
+            .delete_series(database, measurement, &tags)
     }
 
     /// The databases (buckets) that exist, by name.

@@ -151,3 +151,122 @@ impl Store {
             .collect()
     }
 }
+
+/// What a query found in one measurement and time range (see `query.rs`).
+pub(super) struct Selected {
+    /// Every tag key of the measurement, sorted.
+    pub tag_keys: Vec<String>,
+    /// Every field key of the measurement, sorted.
+    pub field_keys: Vec<String>,
+    /// The series (their values for `tag_keys`, `""` for a tag a series
+    /// lacks), sorted by those values; each time's values for
+    /// `field_keys`, times ascending.
+    pub series: Vec<Series>,
+}
+
+/// One series' tag values and rows.
+pub(super) type Series = (Vec<String>, Vec<(i64, Vec<Option<FieldValue>>)>);
+
+impl Store {
+    /// The points of `measurement` with `from <= time < to`, grouped as
+    /// InfluxQL's `GROUP BY *` groups them; `None` for an unknown database.
+    pub fn select(
+        &self,
+        database: &str,
+        measurement: &str,
+        from: i64,
+        to: i64,
+    ) -> Option<Selected> {
+        let held = self.databases.get(database)?;
+        let field_keys: Vec<String> = held
+            .kinds
+            .get(measurement)
+            .map(|kinds| kinds.keys().cloned().collect())
+            .unwrap_or_default();
+        let of_measurement = || {
+            held.points
+                .iter()
+                .filter(|(k, _)| k.measurement == measurement)
+        };
+        let tag_keys: Vec<String> = of_measurement()
+            .flat_map(|(k, _)| k.tags.iter().map(|(t, _)| t.clone()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut grouped: BTreeMap<Vec<String>, BTreeMap<i64, Vec<Option<FieldValue>>>> =
+            BTreeMap::new();
+        for (key, value) in of_measurement().filter(|(k, _)| (from..to).contains(&k.time_ns)) {
+            let tag_values = tag_keys
+                .iter()
+                .map(|t| {
+                    key.tags
+                        .iter()
+                        .find(|(k, _)| k == t)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let row = grouped
+                .entry(tag_values)
+                .or_default()
+                .entry(key.time_ns)
+                .or_insert_with(|| vec![None; field_keys.len()]);
+            if let Some(at) = field_keys.iter().position(|f| *f == key.field) {
+                row[at] = Some(value.clone());
+            }
+        }
+        Some(Selected {
+            tag_keys,
+            field_keys,
+            series: grouped
+                .into_iter()
+                .map(|(tags, rows)| (tags, rows.into_iter().collect()))
+                .collect(),
+        })
+    }
+
+    /// Sets one value, as another writer would, without a type check: a
+    /// new field takes the value's type. `false` for an unknown database.
+    pub fn set_point(&mut self, database: &str, point: &Point) -> bool {
+        let Some(held) = self.databases.get_mut(database) else {
+            return false;
+        };
+        held.kinds
+            .entry(point.measurement.clone())
+            .or_default()
+            .entry(point.field.clone())
+            .or_insert(point.value.kind());
+        let key = Key {
+            measurement: point.measurement.clone(),
+            tags: point
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            field: point.field.clone(),
+            time_ns: point.time_ns,
+        };
+        held.points.insert(key, point.value.clone());
+        true
+    }
+
+    /// Deletes every point of one series (a measurement and its exact tag
+    /// set), as `DROP SERIES` does; how many values went.
+    pub fn delete_series(
+        &mut self,
+        database: &str,
+        measurement: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> usize {
+        let Some(held) = self.databases.get_mut(database) else {
+            return 0;
+        };
+        let before = held.points.len();
+        held.points.retain(|key, _| {
+            key.measurement != measurement
+                || key.tags.len() != tags.len()
+                || key.tags.iter().any(|(k, v)| tags.get(k) != Some(v))
+        });
+        before - held.points.len()
+    }
+}
