@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::http::{self, Request};
+use super::http::{self, Reply, Request};
 use super::line_protocol::{self, LineError, Precision};
 use super::query;
-use super::{Config, Database, Fault, Faults, Logged, Reply, Shared, now_nanos};
+use super::{Config, Database, Fault, Faults, Logged, MAX_BODY, Shared, now_nanos};
 
 /// The org's id, as v2 answers carry it and `orgID=` may name it.
 pub const ORG_ID: &str = "0a0b0c0d0e0f0001";
@@ -123,7 +123,7 @@ pub(super) fn handle(shared: &Shared, request: &Request, body: &[u8]) -> Reply {
         };
         http::response(answer.status, content_type, &answer.headers, &body)
     });
-    Reply { bytes, delay }
+    Reply::after(delay, bytes)
 }
 
 fn route(shared: &Shared, request: &Request, body: &[u8]) -> Answer {
@@ -403,7 +403,7 @@ fn write(shared: &Shared, config: &Config, request: &Request, body: &[u8], api: 
         Ok(target) => target,
         Err(answer) => return answer,
     };
-    let limit = faults.max_body_bytes.unwrap_or(http::MAX_BODY);
+    let limit = faults.max_body_bytes.unwrap_or(MAX_BODY);
     let text = match decode(api, request, body, limit) {
         Ok(text) => text,
         Err(answer) => {

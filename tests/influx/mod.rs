@@ -47,6 +47,7 @@
 #![allow(dead_code)]
 
 mod api;
+#[path = "../common/http_server.rs"]
 mod http;
 pub mod line_protocol;
 mod query;
@@ -55,12 +56,9 @@ mod store;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use http::now_nanos;
 
 pub use api::ORG_ID;
 pub use line_protocol::FieldValue;
@@ -222,23 +220,22 @@ impl Logged {
 /// it stops the thread and closes every connection.
 pub struct InfluxEndpoint {
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: http::Server,
 }
+
+/// What one request may carry on the wire. A configured body limit below
+/// this is answered with 413; above it the connection is closed.
+const MAX_BODY: usize = 64 * 1024 * 1024;
 
 impl InfluxEndpoint {
     pub fn start(config: Config) -> InfluxEndpoint {
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind the influx endpoint");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
+        let listener = http::Listener::bind("influx endpoint");
         let mut store = store::Store::default();
         for database in &config.databases {
             store.create(database);
         }
         let shared = Arc::new(Shared {
-            address: listener.local_addr().expect("the listener's address"),
+            address: listener.address(),
             state: Mutex::new(State {
                 faults: config.faults.clone(),
                 config,
@@ -247,18 +244,13 @@ impl InfluxEndpoint {
                 write_requests: 0,
             }),
         });
-        let (stop, stopped) = oneshot::channel();
-        let thread = std::thread::Builder::new()
-            .name("influx-endpoint".into())
-            .spawn({
-                let shared = shared.clone();
-                move || run(listener, shared, stopped)
-            })
-            .expect("spawn the influx endpoint's thread");
+        let server = listener.serve("influx-endpoint", MAX_BODY, {
+            let shared = shared.clone();
+            move |request, body| api::handle(&shared, request, body)
+        });
         InfluxEndpoint {
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -343,17 +335,6 @@ impl InfluxEndpoint {
     }
 }
 
-impl Drop for InfluxEndpoint {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 struct Shared {
     address: SocketAddr,
     state: Mutex<State>,
@@ -371,60 +352,4 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// What to send back, and when.
-struct Reply {
-    /// `None`: close the connection without a reply.
-    bytes: Option<Vec<u8>>,
-    delay: Duration,
-}
-
-fn run(listener: std::net::TcpListener, shared: Arc<Shared>, stopped: oneshot::Receiver<()>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("the influx endpoint's runtime");
-    runtime.block_on(async move {
-        let listener = TcpListener::from_std(listener).expect("a tokio listener");
-        let accept = async {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, _)) => {
-                        tokio::spawn(serve(shared.clone(), stream));
-                    }
-                    // Out of file descriptors, most likely: let connections close.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                }
-            }
-        };
-        tokio::select! {
-            () = accept => {}
-            _ = stopped => {}
-        }
-    });
-    // Dropping the runtime here ends every connection task.
-}
-
-async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
-    let mut buffer = Vec::with_capacity(64 * 1024);
-    while let Ok(Some(request)) = http::read_request(&mut stream, &mut buffer).await {
-        let reply = api::handle(&shared, &request, &buffer[request.body.clone()]);
-        buffer.drain(..request.consumed);
-        if !reply.delay.is_zero() {
-            tokio::time::sleep(reply.delay).await;
-        }
-        let Some(bytes) = reply.bytes else { return };
-        if stream.write_all(&bytes).await.is_err() || request.close {
-            return;
-        }
-    }
-}
-
-fn now_nanos() -> i64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_nanos()).unwrap_or(i64::MAX)
 }

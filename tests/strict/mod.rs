@@ -5,8 +5,8 @@
 //! write rules (`record.rs`, `limits.rs` and `store.rs` say where each
 //! comes from),
 //! answers in the
-//! service's JSON protocol (`wire.rs`) over a small HTTP/1.1 server
-//! (`http.rs`), and injects deterministic faults that can change while it
+//! service's JSON protocol (`wire.rs`) over the in-test HTTP/1.1 server
+//! (`tests/common/http_server.rs`), and injects deterministic faults that can change while it
 //! runs. It serves on its own thread with a current-thread tokio runtime:
 //! one core for the endpoint, the rest for the client under test.
 //!
@@ -22,6 +22,7 @@
 // Each crate that includes this module uses a different part of it.
 #![allow(dead_code)]
 
+#[path = "../common/http_server.rs"]
 mod http;
 mod limits;
 mod query;
@@ -32,13 +33,11 @@ mod wire;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
+use http::now_nanos;
 use store::Store;
 use wire::ApiError;
 
@@ -174,34 +173,27 @@ pub struct Stats {
 /// it stops the thread and closes every connection.
 pub struct StrictEndpoint {
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: http::Server,
 }
+
+/// A request larger than this closes its connection.
+const MAX_BODY: usize = 16 * 1024 * 1024;
 
 impl StrictEndpoint {
     pub fn start() -> StrictEndpoint {
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind the strict endpoint");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
+        let listener = http::Listener::bind("strict endpoint");
         let shared = Arc::new(Shared {
-            address: listener.local_addr().expect("the listener's address"),
+            address: listener.address(),
             state: Mutex::new(State::default()),
             writes_held: watch::channel(false).0,
         });
-        let (stop, stopped) = oneshot::channel();
-        let thread = std::thread::Builder::new()
-            .name("strict-timestream".into())
-            .spawn({
-                let shared = shared.clone();
-                move || run(listener, shared, stopped)
-            })
-            .expect("spawn the strict endpoint's thread");
+        let server = listener.serve("strict-timestream", MAX_BODY, {
+            let shared = shared.clone();
+            move |request, body| Shared::reply(&shared, request, body)
+        });
         StrictEndpoint {
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -296,17 +288,6 @@ impl StrictEndpoint {
     }
 }
 
-impl Drop for StrictEndpoint {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 struct Shared {
     address: SocketAddr,
     state: Mutex<State>,
@@ -386,10 +367,12 @@ struct Reply {
 
 impl Reply {
     fn answer(id: u64, result: Result<Vec<u8>, ApiError>, delay: Duration) -> Reply {
-        let bytes = match result {
-            Ok(body) => http::response(200, &body, id),
-            Err(error) => http::response(error.status, &error.body(), id),
+        let (status, body) = match result {
+            Ok(body) => (200, body),
+            Err(error) => (error.status, error.body()),
         };
+        let request_id = [("x-amzn-RequestId", format!("STRICT{id:020}"))];
+        let bytes = http::response(status, "application/x-amz-json-1.0", &request_id, &body);
         Reply {
             bytes: Some(bytes),
             delay,
@@ -404,11 +387,35 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// [`handle`](Self::handle)'s reply, as the server sends it: a
+    /// WriteRecords counts in flight until its reply is sent, and a held
+    /// one waits for the test to release it.
+    fn reply(shared: &Arc<Shared>, request: &http::Request, body: &[u8]) -> http::Reply {
+        let reply = shared.handle(request, body);
+        let held = reply.held.then(|| {
+            let mut held = shared.writes_held.subscribe();
+            let released = async move {
+                // Err only when the sender is gone, with the endpoint.
+                let _ = held.wait_for(|held| !held).await;
+            };
+            Box::pin(released) as _
+        });
+        http::Reply {
+            bytes: reply.bytes,
+            delay: reply.delay,
+            gate: held,
+            guard: reply
+                .in_flight
+                .then(|| Box::new(InFlight(shared.clone())) as _),
+        }
+    }
+
     /// Answers one request. Runs on the endpoint's thread, holding the lock
     /// only to count and to touch the store; bodies are parsed and rendered
     /// outside it.
     fn handle(&self, request: &http::Request, body: &[u8]) -> Reply {
-        let operation = request.target.as_deref().and_then(Operation::from_target);
+        let target = request.header("x-amz-target");
+        let operation = target.and_then(Operation::from_target);
         let (id, latency) = {
             let mut state = self.lock();
             state.stats.requests += 1;
@@ -419,12 +426,12 @@ impl Shared {
             }
             (state.stats.requests, state.faults.latency)
         };
-        let region = match signing_region(request.authorization.as_deref()) {
+        let region = match signing_region(request.header("authorization")) {
             Ok(region) => region,
             Err(error) => return Reply::answer(id, Err(error), latency),
         };
         let Some(operation) = operation else {
-            let target = request.target.as_deref().unwrap_or("(none)");
+            let target = target.unwrap_or("(none)");
             let error = ApiError::client(
                 "UnknownOperationException",
                 format!("The strict endpoint does not serve X-Amz-Target {target}."),
@@ -581,9 +588,9 @@ impl Shared {
 
 /// Counts a WriteRecords out of flight when its reply is sent, or when its
 /// connection task ends first.
-struct InFlight<'a>(&'a Shared);
+struct InFlight(Arc<Shared>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.leave_flight();
     }
@@ -621,60 +628,6 @@ fn signing_region(authorization: Option<&str>) -> Result<&str, ApiError> {
             "The Authorization header is not a SigV4 signature for service timestream.",
         )),
     }
-}
-
-fn run(listener: std::net::TcpListener, shared: Arc<Shared>, stopped: oneshot::Receiver<()>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("the strict endpoint's runtime");
-    runtime.block_on(async move {
-        let listener = TcpListener::from_std(listener).expect("a tokio listener");
-        let accept = async {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, _)) => {
-                        tokio::spawn(serve(shared.clone(), stream));
-                    }
-                    // Out of file descriptors, most likely: let connections close.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                }
-            }
-        };
-        tokio::select! {
-            () = accept => {}
-            _ = stopped => {}
-        }
-    });
-    // Dropping the runtime here ends every connection task.
-}
-
-async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
-    let mut buffer = Vec::with_capacity(64 * 1024);
-    while let Ok(Some(request)) = http::read_request(&mut stream, &mut buffer).await {
-        let reply = shared.handle(&request, &buffer[request.body.clone()]);
-        buffer.drain(..request.consumed);
-        let _in_flight = reply.in_flight.then(|| InFlight(&shared));
-        if reply.held {
-            // Err only when the sender is gone, with the endpoint.
-            let _ = shared.writes_held.subscribe().wait_for(|held| !held).await;
-        }
-        if !reply.delay.is_zero() {
-            tokio::time::sleep(reply.delay).await;
-        }
-        let Some(bytes) = reply.bytes else { return };
-        if stream.write_all(&bytes).await.is_err() || request.close {
-            return;
-        }
-    }
-}
-
-fn now_nanos() -> i64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_nanos()).unwrap_or(i64::MAX)
 }
 
 fn now_seconds() -> f64 {

@@ -1,18 +1,30 @@
-//! Just enough of an HTTP/1.1 server for an InfluxDB client: keep-alive
-//! connections, bodies sized by Content-Length or sent chunked,
-//! `Expect: 100-continue`, and the request line split into method, path
-//! and decoded query parameters.
+//! The HTTP/1.1 server both in-test endpoints stand on (the strict
+//! Timestream endpoint in `tests/strict/`, the InfluxDB one in
+//! `tests/influx/`): a listener on 127.0.0.1 served by its own thread with a
+//! current-thread tokio runtime (one core for the endpoint, the rest for
+//! the client under test), keep-alive connections, bodies sized by
+//! Content-Length or sent chunked, `Expect: 100-continue`, and the request
+//! line split into method, path and decoded query parameters. What to answer
+//! is the endpoint's: a function from a request to a [`Reply`].
+//!
+//! Not a module of `common`: each endpoint includes it as its own `http`
+//! module (`#[path = "../common/http_server.rs"] mod http;`), so that a
+//! bench including only an endpoint compiles it too.
 
+use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::ops::Range;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 
 const MAX_HEAD: usize = 64 * 1024;
-/// What one request may carry on the wire. A configured body limit below
-/// this is answered with 413; above it the connection is closed.
-pub(super) const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// One request, its body left in the connection's buffer.
 pub(super) struct Request {
@@ -31,6 +43,7 @@ pub(super) struct Request {
 }
 
 impl Request {
+    /// The first value of a header; `name` in lower case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -48,12 +61,161 @@ impl Request {
     }
 }
 
+/// What to send back, and when.
+#[derive(Default)]
+pub(super) struct Reply {
+    /// `None`: close the connection without a reply.
+    pub bytes: Option<Vec<u8>>,
+    /// Waited out before the reply is sent, after `gate`.
+    pub delay: Duration,
+    /// Awaited first: the reply waits until it completes.
+    pub gate: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// Kept until the reply is sent, or until the connection ends first.
+    pub guard: Option<Box<dyn Send>>,
+}
+
+impl Reply {
+    pub fn after(delay: Duration, bytes: Option<Vec<u8>>) -> Reply {
+        Reply {
+            bytes,
+            delay,
+            ..Reply::default()
+        }
+    }
+}
+
+/// A listener on a free port of 127.0.0.1, not yet served.
+pub(super) struct Listener {
+    listener: std::net::TcpListener,
+    address: SocketAddr,
+}
+
+impl Listener {
+    /// Panics if it cannot bind; `what` names the endpoint.
+    pub fn bind(what: &str) -> Listener {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("bind the {what}: {e}"));
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let address = listener.local_addr().expect("the listener's address");
+        Listener { listener, address }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves every connection on a thread named `thread_name`, answering
+    /// each request with `answer` (given the request and its body). A
+    /// request whose body is larger than `max_body` closes its connection.
+    pub fn serve<A>(self, thread_name: &str, max_body: usize, answer: A) -> Server
+    where
+        A: Fn(&Request, &[u8]) -> Reply + Send + Sync + 'static,
+    {
+        let (stop, stopped) = oneshot::channel();
+        let listener = self.listener;
+        let answer = Arc::new(answer);
+        let thread = std::thread::Builder::new()
+            .name(thread_name.into())
+            .spawn(move || run(listener, answer, max_body, stopped))
+            .unwrap_or_else(|e| panic!("spawn the {thread_name} thread: {e}"));
+        Server {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+/// A served listener. Dropping it stops the thread and closes every
+/// connection.
+pub(super) struct Server {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The endpoints' wall clock, in ns since the epoch.
+pub(super) fn now_nanos() -> i64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_nanos()).unwrap_or(i64::MAX)
+}
+
+fn run<A>(
+    listener: std::net::TcpListener,
+    answer: Arc<A>,
+    max_body: usize,
+    stopped: oneshot::Receiver<()>,
+) where
+    A: Fn(&Request, &[u8]) -> Reply + Send + Sync + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("an in-test endpoint's runtime");
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+        let accept = async {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        tokio::spawn(serve(answer.clone(), max_body, stream));
+                    }
+                    // Out of file descriptors, most likely: let connections close.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+            }
+        };
+        tokio::select! {
+            () = accept => {}
+            _ = stopped => {}
+        }
+    });
+    // Dropping the runtime here ends every connection task.
+}
+
+async fn serve<A>(answer: Arc<A>, max_body: usize, mut stream: TcpStream)
+where
+    A: Fn(&Request, &[u8]) -> Reply + Send + Sync + 'static,
+{
+    let _ = stream.set_nodelay(true);
+    let mut buffer = Vec::with_capacity(64 * 1024);
+    while let Ok(Some(request)) = read_request(&mut stream, &mut buffer, max_body).await {
+        let reply = answer(&request, &buffer[request.body.clone()]);
+        buffer.drain(..request.consumed);
+        let _guard = reply.guard;
+        if let Some(gate) = reply.gate {
+            gate.await;
+        }
+        if !reply.delay.is_zero() {
+            tokio::time::sleep(reply.delay).await;
+        }
+        let Some(bytes) = reply.bytes else { return };
+        if stream.write_all(&bytes).await.is_err() || request.close {
+            return;
+        }
+    }
+}
+
 /// Reads the next request into `buffer`, which keeps any bytes of the
 /// request after it. `None`: the client closed the connection between
 /// requests.
-pub(super) async fn read_request(
+async fn read_request(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
+    max_body: usize,
 ) -> io::Result<Option<Request>> {
     let head_end = loop {
         if let Some(at) = find(buffer, b"\r\n\r\n") {
@@ -113,9 +275,9 @@ pub(super) async fn read_request(
         stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
     }
     let body = if chunked {
-        read_chunked(stream, buffer, head_end).await?
+        read_chunked(stream, buffer, head_end, max_body).await?
     } else {
-        if content_length > MAX_BODY {
+        if content_length > max_body {
             return Err(invalid("body too large"));
         }
         while buffer.len() < head_end + content_length {
@@ -150,6 +312,7 @@ pub(super) fn response(
         204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         409 => "Conflict",
@@ -213,6 +376,7 @@ async fn read_chunked(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
     head_end: usize,
+    max_body: usize,
 ) -> io::Result<Range<usize>> {
     loop {
         if let Some((decoded, taken)) = decode_chunks(&buffer[head_end..])? {
@@ -220,7 +384,7 @@ async fn read_chunked(
             buffer.splice(head_end..head_end + taken, decoded);
             return Ok(head_end..end);
         }
-        if buffer.len() - head_end > 2 * MAX_BODY {
+        if buffer.len() - head_end > 2 * max_body {
             return Err(invalid("body too large"));
         }
         if read_more(stream, buffer).await? == 0 {
@@ -245,6 +409,7 @@ fn decode_chunks(bytes: &[u8]) -> io::Result<Option<(Vec<u8>, usize)>> {
             .map_err(|_| invalid("chunk size is not hexadecimal"))?;
         at += line_end + 2;
         if size == 0 {
+            // Trailer fields, if any, then an empty line.
             loop {
                 let Some(end) = find(&bytes[at..], b"\r\n") else {
                     return Ok(None);
