@@ -8,6 +8,7 @@
 //! child, as CI runs it. CPU comes from /proc/self/stat: this process's own
 //! time is the endpoint's, the reaped children's is outatime's.
 
+mod common;
 #[path = "../tests/strict/mod.rs"]
 mod strict;
 
@@ -15,6 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{env_levels, env_number, stat_cpu, telemetry_scenario};
 use strict::{Faults, StrictEndpoint};
 
 /// Series × points per series = records (multi layout: one record each).
@@ -23,43 +25,9 @@ const SERIES: usize = 50;
 const POINTS: usize = 6_000;
 
 fn points() -> usize {
-    std::env::var("OUTATIME_BENCH_POINTS")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(POINTS)
+    env_number("OUTATIME_BENCH_POINTS", POINTS)
 }
 const LATENCY: Duration = Duration::from_millis(20);
-
-fn scenario() -> String {
-    let mut s = String::from("scenario \"apply throughput\"\nseed 7\ntable telemetry\n");
-    s.push_str("generate into telemetry {\n");
-    for i in 0..SERIES {
-        s.push_str(&format!(
-            "  series device_id = \"sim-{i:03}\", site = \"lab\"\n"
-        ));
-    }
-    // Within the default 6 h memory store: the preflight lets it through.
-    s.push_str(&format!("  from now - {}s to now every 1s\n", points()));
-    s.push_str("  measure temperature double = sine(period: 1h, amplitude: 3, mean: 4) + noise(sigma: 0.3)\n");
-    s.push_str("  measure battery bigint = ramp(from: 100, to: 80)\n}\n");
-    s
-}
-
-/// (user + system of this process, of its reaped children), in seconds.
-fn cpu_seconds() -> (f64, f64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<f64> = rest
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0.0))
-        .collect();
-    // utime, stime, cutime, cstime are fields 14-17 of stat(5); here 11-14
-    // after the state field at index 0.
-    let tick = 100.0; // USER_HZ on Linux
-    let at = |i: usize| fields.get(i).copied().unwrap_or(0.0) / tick;
-    (at(11) + at(12), at(13) + at(14))
-}
 
 struct Run {
     concurrency: usize,
@@ -85,7 +53,7 @@ fn run(dir: &Path, concurrency: usize, round: usize) -> Run {
     )
     .unwrap();
     let report = dir.join(format!("report-{concurrency}-{round}.json"));
-    let (cpu_before, children_before) = cpu_seconds();
+    let (cpu_before, children_before) = stat_cpu("/proc/self/stat");
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
         .args(["apply", "s.scenario", "--target", "strict", "--create"])
@@ -98,7 +66,7 @@ fn run(dir: &Path, concurrency: usize, round: usize) -> Run {
         .output()
         .expect("outatime runs");
     let seconds = started.elapsed().as_secs_f64();
-    let (cpu_after, children_after) = cpu_seconds();
+    let (cpu_after, children_after) = stat_cpu("/proc/self/stat");
     assert!(
         output.status.success(),
         "{}",
@@ -124,11 +92,10 @@ fn main() {
     }
     let dir = std::env::temp_dir().join(format!("outatime-apply-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("s.scenario"), scenario()).unwrap();
-    let rounds: usize = std::env::var("OUTATIME_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
+    // Within the default 6 h memory store: the preflight lets it through.
+    let scenario = telemetry_scenario("apply throughput", SERIES, points());
+    std::fs::write(dir.join("s.scenario"), scenario).unwrap();
+    let rounds = env_number("OUTATIME_BENCH_ROUNDS", 3);
     println!(
         "{} records a run, {} ms added per request, median of {rounds} runs (end to end: load, compile, preflight, writes)",
         SERIES * points(),
@@ -145,11 +112,7 @@ fn main() {
         "endpoint µs/r"
     );
     // OUTATIME_BENCH_CONCURRENCY=8,32 picks the levels (e.g. for a profile).
-    let levels: Vec<usize> = std::env::var("OUTATIME_BENCH_CONCURRENCY")
-        .ok()
-        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![4, 8, 16, 32, 64]);
-    for concurrency in levels {
+    for concurrency in env_levels("OUTATIME_BENCH_CONCURRENCY", &[4, 8, 16, 32, 64]) {
         let mut runs: Vec<Run> = (0..rounds).map(|r| run(&dir, concurrency, r)).collect();
         runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
         let median = &runs[rounds / 2];

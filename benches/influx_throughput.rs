@@ -21,6 +21,7 @@
 //! to run, e.g. an older build for a before/after).
 
 // Its `pub use` of the org id serves the tests, not this bench.
+mod common;
 #[allow(unused_imports)]
 #[path = "../tests/influx/mod.rs"]
 mod influx;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{env_levels, env_number, stat_cpu, telemetry_scenario};
 use influx::{Config, Faults, InfluxEndpoint, TOKEN};
 
 /// Series × points per series = records (one line each, two fields).
@@ -40,50 +42,6 @@ const LATENCY: Duration = Duration::from_millis(20);
 /// Lines in a write request (the target's cap): the latency ceiling is
 /// concurrency × this / latency.
 const LINES_PER_REQUEST: f64 = 5_000.0;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn env_levels(name: &str, default: &[usize]) -> Vec<usize> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
-        .unwrap_or_else(|| default.to_vec())
-}
-
-fn scenario(points: usize) -> String {
-    let mut s = String::from("scenario \"influx throughput\"\nseed 7\ntable telemetry\n");
-    s.push_str("generate into telemetry {\n");
-    for i in 0..SERIES {
-        s.push_str(&format!(
-            "  series device_id = \"sim-{i:03}\", site = \"lab\"\n"
-        ));
-    }
-    s.push_str(&format!("  from now - {points}s to now every 1s\n"));
-    s.push_str("  measure temperature double = sine(period: 1h, amplitude: 3, mean: 4) + noise(sigma: 0.3)\n");
-    s.push_str("  measure battery bigint = ramp(from: 100, to: 80)\n}\n");
-    s
-}
-
-/// user + system seconds from a /proc/…/stat: (own, reaped children).
-fn stat_cpu(path: &str) -> (f64, f64) {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    // Fields after the command name, which is in parentheses.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<f64> = rest
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0.0))
-        .collect();
-    // utime, stime, cutime, cstime are fields 14-17 of stat(5); here 11-14
-    // after the state field at index 0.
-    let tick = 100.0; // USER_HZ on Linux
-    let at = |i: usize| fields.get(i).copied().unwrap_or(0.0) / tick;
-    (at(11) + at(12), at(13) + at(14))
-}
 
 struct Run {
     records: u64,
@@ -360,7 +318,11 @@ fn main() {
     let rounds = env_number("OUTATIME_BENCH_ROUNDS", 3).max(1);
     let dir = std::env::temp_dir().join(format!("outatime-influx-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("s.scenario"), scenario(points)).unwrap();
+    std::fs::write(
+        dir.join("s.scenario"),
+        telemetry_scenario("influx throughput", SERIES, points),
+    )
+    .unwrap();
     println!(
         "{} records a run (one line, two fields each), median of {rounds} runs, end to end (load, compile, preflight, writes)",
         SERIES * points
