@@ -98,10 +98,7 @@ fn endpoint_run(dir: &Path, concurrency: usize, round: usize) -> Run {
     });
     std::fs::write(
         dir.join("outatime.yaml"),
-        format!(
-            "targets:\n  influx:\n    kind: influxdb\n    api: v2\n    url: {}\n    org: outatime\n    bucket: e2e\n    token_env: OUTATIME_BENCH_INFLUX_TOKEN\n",
-            endpoint.url()
-        ),
+        endpoint.outatime_yaml("v2", "OUTATIME_BENCH_INFLUX_TOKEN"),
     )
     .unwrap();
     // The endpoint's thread is this process's only busy one.

@@ -2,7 +2,6 @@
 //! the way the servers do: what it stores, how it refuses, and every
 //! injected fault.
 
-#[allow(dead_code)] // this crate uses the HTTP client, not `Run`
 mod common;
 mod influx;
 

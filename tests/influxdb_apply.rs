@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::Run;
+use common::{Run, influxdb_url};
 use influx::{Config, Database, Faults, FieldValue, InfluxEndpoint};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
@@ -110,18 +110,6 @@ fn assert_same(got: &BTreeMap<Key, Fields>, want: &BTreeMap<Key, Fields>, what: 
 }
 
 // ------------------------------------------------------------ a real influxd
-
-/// The test influxd's address, or `None` (the test then skips, or fails
-/// under the test command).
-fn influxdb_url() -> Option<String> {
-    match std::env::var("OUTATIME_INFLUXDB_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            common::skip_unless_required("OUTATIME_INFLUXDB_URL (a local influxd)");
-            None
-        }
-    }
-}
 
 /// An InfluxQL statement through `/query`, its first result.
 fn influxql(url: &str, database: &str, method: &str, statement: &str) -> Json {
@@ -484,14 +472,12 @@ fn what_line_protocol_cannot_carry_is_refused_before_any_write() {
 
 /// Many records in few series: several batches of 5,000 lines.
 fn bulk(series: usize, minutes: usize) -> String {
-    let mut text = String::from("scenario \"bulk\"\ntable bulk\ngenerate into bulk {\n");
-    for s in 0..series {
-        text.push_str(&format!("  series device = \"d{s}\", site = \"lab\"\n"));
-    }
-    text.push_str(&format!(
-        "  from now - {minutes}m to now every 1m\n  measure v double = noise(sigma: 1)\n  measure n bigint = ramp(from: 0, to: 100)\n}}\n"
-    ));
-    text
+    let series = (0..series).map(|s| format!("device = \"d{s}\", site = \"lab\""));
+    let measures = [
+        "v double = noise(sigma: 1)",
+        "n bigint = ramp(from: 0, to: 100)",
+    ];
+    common::bulk_scenario(series, minutes, &measures)
 }
 
 /// A run against the endpoint: the configuration names it `influx`, with
@@ -504,17 +490,10 @@ struct Endpointed {
 impl Endpointed {
     fn new(name: &str, api: &str, scenario: &str, config: Config) -> Endpointed {
         let endpoint = InfluxEndpoint::start(config);
-        let url = endpoint.url();
-        let target = match api {
-            "v2" => "    org: outatime\n    bucket: e2e\n".to_string(),
-            _ => "    database: e2e\n".to_string(),
-        };
         let run = Run::new(name)
             .file(
                 "outatime.yaml",
-                format!(
-                    "targets:\n  influx:\n    kind: influxdb\n    api: {api}\n    url: {url}\n{target}    token_env: OUTATIME_TEST_INFLUX_TOKEN\n"
-                ),
+                endpoint.outatime_yaml(api, "OUTATIME_TEST_INFLUX_TOKEN"),
             )
             .file("s.scenario", scenario);
         Endpointed { endpoint, run }

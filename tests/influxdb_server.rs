@@ -2,21 +2,10 @@
 //! OUTATIME_INFLUXDB_URL) really stores and returns points: written with a
 //! raw POST to /write, read back with an InfluxQL /query.
 
-#[allow(dead_code)] // this crate uses the HTTP client, not `Run`
 mod common;
 
 use common::http::{escape, request};
-
-/// The server's URL, or `None` (after the notice) when it is not there.
-fn server() -> Option<String> {
-    match std::env::var("OUTATIME_INFLUXDB_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            common::skip_unless_required("an InfluxDB 1.x server (OUTATIME_INFLUXDB_URL)");
-            None
-        }
-    }
-}
+use common::influxdb_url;
 
 fn query(url: &str, database: &str, influxql: &str) -> serde_json::Value {
     let target = format!(
@@ -36,7 +25,7 @@ fn query(url: &str, database: &str, influxql: &str) -> serde_json::Value {
 
 #[test]
 fn ping_answers_with_the_server_version() {
-    let Some(url) = server() else { return };
+    let Some(url) = influxdb_url() else { return };
     let answer = request(&url, "GET", "/ping", &[], b"").expect("/ping is answered");
     assert_eq!(answer.status, 204);
     let version = answer.header("x-influxdb-version").unwrap_or_default();
@@ -45,7 +34,7 @@ fn ping_answers_with_the_server_version() {
 
 #[test]
 fn two_points_written_are_read_back_exactly() {
-    let Some(url) = server() else { return };
+    let Some(url) = influxdb_url() else { return };
     // A database of this process's own: tests may run against one server
     // in parallel, and a rerun starts from nothing.
     let database = format!("influxdb_server_{}", std::process::id());
@@ -110,7 +99,7 @@ fn two_points_written_are_read_back_exactly() {
 
 #[test]
 fn a_malformed_line_is_refused_naming_it() {
-    let Some(url) = server() else { return };
+    let Some(url) = influxdb_url() else { return };
     let database = format!("influxdb_server_bad_{}", std::process::id());
     query(&url, &database, &format!("CREATE DATABASE \"{database}\""));
     let target = format!("/write?db={}", escape(&database));

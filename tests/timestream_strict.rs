@@ -13,7 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_timestreamwrite::types::{Dimension, MeasureValueType, Record};
-use common::Run;
+use common::{Run, TWO_TABLES};
 use serde_json::Value as Json;
 use strict::{Faults, Retention, Stored, StoredValue, StrictEndpoint, ValueKind};
 
@@ -40,39 +40,10 @@ const DAY: Retention = Retention {
     magnetic_writes: false,
 };
 
-/// Two tables, both layouts; the series of each share some dimensions and
-/// differ in others (`a3` has a dimension the others lack), so batches put
-/// some dimensions in CommonAttributes and keep others on the records.
-const TWO_TABLES: &str = r#"scenario "two tables"
-table alpha
-table bravo { layout single }
-generate into alpha {
-  series device = "a1", site = "lab"
-  series device = "a2", site = "lab"
-  series device = "a3", site = "dock", rack = "r9"
-  from now - 90m to now + 5m every 1m
-  measure v double = noise(sigma: 1)
-  measure on boolean = bernoulli(p: 0.5)
-}
-generate into bravo {
-  series device = "b1", site = "lab"
-  series device = "b2", site = "lab"
-  from now - 90m to now every 1m
-  measure w bigint = ramp(from: 0, to: 1000)
-  measure z varchar = choice("x", "y")
-}
-"#;
-
 /// `series` series of `minutes` records each, one a minute up to `now`, in one table.
 fn bulk(series: usize, minutes: usize) -> String {
-    let mut text = String::from("scenario \"bulk\"\ntable bulk\ngenerate into bulk {\n");
-    for i in 0..series {
-        text.push_str(&format!("  series device = \"d{i:02}\", fleet = \"f\"\n"));
-    }
-    text.push_str(&format!(
-        "  from now - {minutes}m to now every 1m\n  measure v double = noise(sigma: 1)\n}}\n"
-    ));
-    text
+    let series = (0..series).map(|i| format!("device = \"d{i:02}\", fleet = \"f\""));
+    common::bulk_scenario(series, minutes, &["v double = noise(sigma: 1)"])
 }
 
 /// A measure value the way both sides can be compared: numbers as numbers

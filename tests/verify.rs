@@ -12,32 +12,10 @@ mod strict;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use common::Run;
+use common::{Run, TWO_TABLES, influxdb_url};
 use serde_json::Value as Json;
 
 const ANCHOR: &str = "2026-11-28T20:00:00Z";
-
-/// Two tables, both layouts, every measure type; `a3` has a dimension the
-/// others lack.
-const TWO_TABLES: &str = r#"scenario "two tables"
-table alpha
-table bravo { layout single }
-generate into alpha {
-  series device = "a1", site = "lab"
-  series device = "a2", site = "lab"
-  series device = "a3", site = "dock", rack = "r9"
-  from now - 90m to now + 5m every 1m
-  measure v double = noise(sigma: 1)
-  measure on boolean = bernoulli(p: 0.5)
-}
-generate into bravo {
-  series device = "b1", site = "lab"
-  series device = "b2", site = "lab"
-  from now - 90m to now every 1m
-  measure w bigint = ramp(from: 0, to: 1000)
-  measure z varchar = choice("x", "y")
-}
-"#;
 
 fn work(name: &str) -> Run {
     Run::new(&format!("verify-{name}")).file("s.scenario", TWO_TABLES)
@@ -225,18 +203,6 @@ fn wait_retries_until_its_deadline_and_bad_arguments_are_usage_errors() {
 }
 
 // ---------------------------------------------------------------- InfluxDB
-
-/// The test influxd's address, or `None` (the test then skips, or fails
-/// under the test command).
-fn influxdb_url() -> Option<String> {
-    match std::env::var("OUTATIME_INFLUXDB_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            common::skip_unless_required("OUTATIME_INFLUXDB_URL (a local influxd)");
-            None
-        }
-    }
-}
 
 /// A raw HTTP/1.1 request to influxd; the status and body.
 fn http(url: &str, method: &str, path_and_query: &str, body: &str) -> (u16, String) {

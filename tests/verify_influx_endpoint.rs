@@ -5,56 +5,23 @@
 //! outatime's back is named (exit 1); a wrong token cannot read (exit 3).
 //! The 1.x API is verified against a real influxd in tests/verify.rs.
 
-#[allow(dead_code)] // this crate runs the binary with `run_with` only
 mod common;
 #[allow(unused_imports)] // the module re-exports what other crates use
 mod influx;
 
-use common::Run;
+use common::{Run, TWO_TABLES};
 use influx::{Config, FieldValue, InfluxEndpoint, Point};
 
 const ANCHOR: &str = "2026-11-28T20:00:00Z";
 const TOKEN_ENV: &str = "OUTATIME_TEST_INFLUX_TOKEN";
 
-/// Two tables, both layouts, every measure type; `a3` has a tag the
-/// others lack. The same scenario as tests/verify.rs.
-const TWO_TABLES: &str = r#"scenario "two tables"
-table alpha
-table bravo { layout single }
-generate into alpha {
-  series device = "a1", site = "lab"
-  series device = "a2", site = "lab"
-  series device = "a3", site = "dock", rack = "r9"
-  from now - 90m to now + 5m every 1m
-  measure v double = noise(sigma: 1)
-  measure on boolean = bernoulli(p: 0.5)
-}
-generate into bravo {
-  series device = "b1", site = "lab"
-  series device = "b2", site = "lab"
-  from now - 90m to now every 1m
-  measure w bigint = ramp(from: 0, to: 1000)
-  measure z varchar = choice("x", "y")
-}
-"#;
-
 /// The endpoint, and a folder whose `outatime.yaml` names it `influx`
 /// with `api` v2 (org `outatime`, bucket `e2e`) or v3 (database `e2e`).
 fn endpointed(api: &str) -> (InfluxEndpoint, Run) {
     let endpoint = InfluxEndpoint::start(Config::default());
-    let destination = match api {
-        "v2" => "    org: outatime\n    bucket: e2e\n",
-        _ => "    database: e2e\n",
-    };
     let run = Run::new(&format!("verify-influx-{api}"))
         .file("s.scenario", TWO_TABLES)
-        .file(
-            "outatime.yaml",
-            format!(
-                "targets:\n  influx:\n    kind: influxdb\n    api: {api}\n    url: {}\n{destination}    token_env: {TOKEN_ENV}\n",
-                endpoint.url()
-            ),
-        );
+        .file("outatime.yaml", endpoint.outatime_yaml(api, TOKEN_ENV));
     (endpoint, run)
 }
 

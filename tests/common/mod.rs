@@ -1,6 +1,8 @@
 //! Shared by the tests that drive the real binary.
 
-#[allow(dead_code)] // each test crate compiles this module; not all use it
+// Each test crate compiles this module; not all use all of it.
+#![allow(dead_code)]
+
 pub mod http;
 
 use std::io::Write;
@@ -32,7 +34,6 @@ impl Run {
     }
 
     /// Another run in the same folder (its files kept), with other arguments.
-    #[allow(dead_code)] // each test crate compiles this module; not all use it
     pub fn again(&self, args: &[&str]) -> Run {
         Run {
             dir: self.dir.clone(),
@@ -83,7 +84,6 @@ fn everything_required() -> bool {
 /// test command, and otherwise returns after a notice, for the test to
 /// skip. The notice goes to the process's stderr, not through `eprintln!`,
 /// which the test harness captures and shows only for failed tests.
-#[allow(dead_code)] // each test crate compiles this module; not all use it
 #[track_caller] // a failure names the test, not this helper
 pub fn skip_unless_required(what: &str) {
     assert!(
@@ -94,4 +94,63 @@ pub fn skip_unless_required(what: &str) {
         std::io::stderr(),
         "skipped: {what} (./scripts/test provides it and runs every test)"
     );
+}
+
+/// The test influxd's address (OUTATIME_INFLUXDB_URL), or `None` after the
+/// notice of [`skip_unless_required`] (the test then skips, or fails under
+/// the test command).
+#[track_caller]
+pub fn influxdb_url() -> Option<String> {
+    match std::env::var("OUTATIME_INFLUXDB_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            skip_unless_required("OUTATIME_INFLUXDB_URL (a local influxd 1.x)");
+            None
+        }
+    }
+}
+
+/// Two tables, both layouts, every measure type. The series of each share
+/// some dimensions (tags) and differ in others: `a3` has one the others
+/// lack, so Timestream batches put some dimensions in CommonAttributes and
+/// keep others on the records.
+pub const TWO_TABLES: &str = r#"scenario "two tables"
+table alpha
+table bravo { layout single }
+generate into alpha {
+  series device = "a1", site = "lab"
+  series device = "a2", site = "lab"
+  series device = "a3", site = "dock", rack = "r9"
+  from now - 90m to now + 5m every 1m
+  measure v double = noise(sigma: 1)
+  measure on boolean = bernoulli(p: 0.5)
+}
+generate into bravo {
+  series device = "b1", site = "lab"
+  series device = "b2", site = "lab"
+  from now - 90m to now every 1m
+  measure w bigint = ramp(from: 0, to: 1000)
+  measure z varchar = choice("x", "y")
+}
+"#;
+
+/// A scenario `bulk` of one table `bulk`: each of `series` (what follows
+/// `series`, e.g. `device = "d1"`) with a record a minute for `minutes`
+/// minutes up to `now`, measuring each of `measures` (what follows
+/// `measure`).
+pub fn bulk_scenario(
+    series: impl IntoIterator<Item = String>,
+    minutes: usize,
+    measures: &[&str],
+) -> String {
+    let mut text = String::from("scenario \"bulk\"\ntable bulk\ngenerate into bulk {\n");
+    for dimensions in series {
+        text.push_str(&format!("  series {dimensions}\n"));
+    }
+    text.push_str(&format!("  from now - {minutes}m to now every 1m\n"));
+    for measure in measures {
+        text.push_str(&format!("  measure {measure}\n"));
+    }
+    text.push_str("}\n");
+    text
 }

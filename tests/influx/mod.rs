@@ -197,18 +197,11 @@ pub struct Logged {
 
 impl Logged {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        http::param(&self.query, name)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        http::header(&self.headers, name)
     }
 
     pub fn is_write(&self) -> bool {
@@ -257,6 +250,20 @@ impl InfluxEndpoint {
     /// "http://127.0.0.1:PORT"
     pub fn url(&self) -> String {
         format!("http://{}", self.shared.address)
+    }
+
+    /// An `outatime.yaml` naming this endpoint the target `influx`, with
+    /// `api` v2 (org `outatime`, bucket `e2e`) or v3 (database `e2e`), its
+    /// token read from the environment variable `token_env`.
+    pub fn outatime_yaml(&self, api: &str, token_env: &str) -> String {
+        let destination = match api {
+            "v2" => "    org: outatime\n    bucket: e2e\n",
+            _ => "    database: e2e\n",
+        };
+        format!(
+            "targets:\n  influx:\n    kind: influxdb\n    api: {api}\n    url: {}\n{destination}    token_env: {token_env}\n",
+            self.url()
+        )
     }
 
     pub fn config(&self) -> Config {
