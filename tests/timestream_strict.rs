@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_timestreamwrite::types::{Dimension, MeasureValueType, Record};
 use common::{Run, TWO_TABLES};
 use serde_json::Value as Json;
 use strict::{Faults, Retention, Stored, StoredValue, StrictEndpoint, ValueKind};
@@ -374,8 +373,8 @@ impl Workspace {
     }
 }
 
-/// Writes one multi-measure record into `table` with the given Version,
-/// through the SDK, as another writer would.
+/// Writes one record into `table` with the given Version, as another
+/// writer would.
 fn write_directly(
     endpoint: &StrictEndpoint,
     table: &str,
@@ -383,43 +382,7 @@ fn write_directly(
     time_ns: i64,
     version: i64,
 ) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let measure = strict::measure;
-        let record = Record::builder()
-            .set_dimensions(Some(
-                dimensions
-                    .iter()
-                    .map(|(name, value)| {
-                        Dimension::builder()
-                            .name(*name)
-                            .value(*value)
-                            .build()
-                            .unwrap()
-                    })
-                    .collect(),
-            ))
-            .measure_name("metrics")
-            .measure_value_type(MeasureValueType::Multi)
-            .measure_values(measure("v", "12345", MeasureValueType::Double))
-            .measure_values(measure("on", "true", MeasureValueType::Boolean))
-            .time((time_ns / 1_000_000).to_string())
-            .version(version)
-            .build();
-        endpoint
-            .sdk_client(None)
-            .await
-            .write_records()
-            .database_name(DATABASE)
-            .table_name(table)
-            .records(record)
-            .send()
-            .await
-            .unwrap();
-    });
+    endpoint.write_directly(DATABASE, table, dimensions, time_ns, version);
 }
 
 /// The current wall clock rounded down to the minute, as `--anchor` takes it.

@@ -373,48 +373,6 @@ const AWS_ENV: [(&str, &str); 3] = [
 
 const MINUTE_NS: i64 = 60_000_000_000;
 
-/// Writes one multi-measure record of `alpha` (`t_alpha`) through the SDK,
-/// as another writer would, with a Version no apply beats.
-fn write_directly(endpoint: &strict::StrictEndpoint, dimensions: &[(&str, &str)], time_ns: i64) {
-    use aws_sdk_timestreamwrite::types::{Dimension, MeasureValueType, Record};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let record = Record::builder()
-            .set_dimensions(Some(
-                dimensions
-                    .iter()
-                    .map(|(name, value)| {
-                        Dimension::builder()
-                            .name(*name)
-                            .value(*value)
-                            .build()
-                            .unwrap()
-                    })
-                    .collect(),
-            ))
-            .measure_name("metrics")
-            .measure_value_type(MeasureValueType::Multi)
-            .measure_values(strict::measure("v", "12345", MeasureValueType::Double))
-            .measure_values(strict::measure("on", "true", MeasureValueType::Boolean))
-            .time((time_ns / 1_000_000).to_string())
-            .version(1 << 60)
-            .build();
-        endpoint
-            .sdk_client(None)
-            .await
-            .write_records()
-            .database_name("db")
-            .table_name("t_alpha")
-            .records(record)
-            .send()
-            .await
-            .unwrap();
-    });
-}
-
 #[test]
 fn timestream_verify_pages_through_queries_and_names_an_overwritten_record() {
     let endpoint = strict::StrictEndpoint::start();
@@ -471,7 +429,9 @@ fn timestream_verify_pages_through_queries_and_names_an_overwritten_record() {
     assert_eq!(queries, 285u64.div_ceil(40) + 360u64.div_ceil(40));
 
     let overwritten = anchor_ns - 30 * MINUTE_NS;
-    write_directly(&endpoint, &[("device", "a1"), ("site", "lab")], overwritten);
+    // As another writer would, with a Version no apply beats.
+    let dimensions = [("device", "a1"), ("site", "lab")];
+    endpoint.write_directly("db", "t_alpha", &dimensions, overwritten, 1 << 60);
     let (code, stdout, stderr) = verify(&["--report", "r.json"]);
     assert_eq!(code, 1, "{stdout}{stderr}");
     let time = chrono::DateTime::from_timestamp_nanos(overwritten)

@@ -228,6 +228,51 @@ impl StrictEndpoint {
         self.shared.lock().faults = faults;
     }
 
+    /// Writes one multi-measure record `metrics` (`v` DOUBLE 12345, `on`
+    /// BOOLEAN true) at `time_ns` with `version`, through the SDK as
+    /// another writer would. Blocks: call it outside a tokio runtime.
+    pub fn write_directly(
+        &self,
+        database: &str,
+        table: &str,
+        dimensions: &[(&str, &str)],
+        time_ns: i64,
+        version: i64,
+    ) {
+        use aws_sdk_timestreamwrite::types::{Dimension, MeasureValueType, Record};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the write");
+        runtime.block_on(async {
+            let dimensions = dimensions.iter().map(|(name, value)| {
+                Dimension::builder()
+                    .name(*name)
+                    .value(*value)
+                    .build()
+                    .expect("name and value are set")
+            });
+            let record = Record::builder()
+                .set_dimensions(Some(dimensions.collect()))
+                .measure_name("metrics")
+                .measure_value_type(MeasureValueType::Multi)
+                .measure_values(measure("v", "12345", MeasureValueType::Double))
+                .measure_values(measure("on", "true", MeasureValueType::Boolean))
+                .time((time_ns / 1_000_000).to_string())
+                .version(version)
+                .build();
+            self.sdk_client(None)
+                .await
+                .write_records()
+                .database_name(database)
+                .table_name(table)
+                .records(record)
+                .send()
+                .await
+                .expect("the direct write is accepted");
+        });
+    }
+
     /// At most this many rows a Query page (default 1,000, the service's
     /// own bound being the page's size in bytes).
     pub fn set_query_page_size(&self, rows: usize) {
