@@ -552,6 +552,17 @@ impl Endpointed {
         points
     }
 
+    /// Lines sent in any write, whatever the answer: the token probe (an
+    /// empty write) sends none.
+    fn lines_sent(&self) -> usize {
+        self.endpoint
+            .requests()
+            .iter()
+            .filter(|r| r.is_write())
+            .map(|r| r.lines)
+            .sum()
+    }
+
     /// Lines the endpoint stored: those of writes answered 204.
     fn lines_written(&self) -> usize {
         self.endpoint
@@ -756,7 +767,7 @@ fn a_dry_run_writes_nothing() {
         stdout.contains("would write         90 records to `e2e.bulk` in 1 batches"),
         "{stdout}"
     );
-    assert_eq!(work.endpoint.write_requests(), 0);
+    assert_eq!(work.lines_sent(), 0, "a dry run sends no record");
     assert!(work.endpoint.points("e2e").is_empty());
 }
 
@@ -848,5 +859,24 @@ fn a_bucket_with_a_short_retention_refuses_old_records_before_any_write() {
         stderr.contains("influx bucket update --retention"),
         "{stderr}"
     );
-    assert_eq!(work.endpoint.write_requests(), 0);
+    assert_eq!(work.lines_sent(), 0, "nothing was written");
+}
+
+#[test]
+fn a_token_that_may_not_write_is_refused_before_any_record_is_sent() {
+    let config = Config {
+        token_can_write: false,
+        ..Config::default()
+    };
+    let work = Endpointed::new("influx-v2-no-write", "v2", &bulk(3, 30), config);
+    let (code, stderr, _) = work.apply(&["--anchor", ANCHOR]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("outatime::target::influxdb"), "{stderr}");
+    assert!(
+        stderr.contains("the token may not write to the bucket `e2e`"),
+        "{stderr}"
+    );
+    assert_eq!(work.lines_sent(), 0, "no record was sent");
+    // The probe was one empty write, and it was the only one.
+    assert_eq!(work.endpoint.write_requests(), 1);
 }

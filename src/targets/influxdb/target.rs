@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::answer::{Failure, RetryReason, WriteAnswer};
 use super::client::{BuildError, CallError, Client, Retention};
-use super::line_protocol::{Encoded, Encoder, Limits, Problem};
+use super::line_protocol::{Encoded, Encoder, Limits, Precision, Problem};
 use super::{Destination, InfluxTarget};
 use crate::compile::stream::Catalog;
 use crate::targets::{
@@ -124,6 +124,30 @@ impl Influxdb {
                 "cannot look up the {noun} `{name}` after creating it: {}",
                 call_words(&e)
             )),
+        }
+    }
+
+    /// Whether the token may write, asked before any record is sent: an
+    /// empty write writes nothing and is answered like any other, 204 when
+    /// the token may (InfluxDB 1.x, and 2.x since it allowed empty bodies,
+    /// influxdata/influxdb#22574) and 401 or 403 when it may not. InfluxDB
+    /// 3 does not document its answer to an empty write, so a v3 token is
+    /// judged by the first write. Any answer but a refusal lets the apply go
+    /// on: the probe must not stop a server that merely answers it oddly.
+    async fn token_may_write(&self, client: &Client) -> Result<(), String> {
+        if matches!(self.target.destination, Destination::V3 { .. }) {
+            return Ok(());
+        }
+        match client.write(b"", Precision::Seconds).await {
+            WriteAnswer::Failed(Failure::Unauthorized { status, message }) => {
+                let destination = &self.target.destination;
+                Err(format!(
+                    "the token may not write to the {} `{}` ({status}: {message}); give a token with write permission for it",
+                    destination.noun(),
+                    destination.name()
+                ))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -239,6 +263,9 @@ impl Target for Influxdb {
             )
         })?;
         let retention = self.retention(&client, create).await?;
+        if retention.is_some() {
+            self.token_may_write(&client).await?;
+        }
         self.client = Some(client);
         let state = match retention {
             Some(retention) => TableState::Present(self.window(retention)),
