@@ -45,6 +45,13 @@ struct Seen {
 
 type Log = Arc<Mutex<Vec<Seen>>>;
 
+/// Each request the server saw, as (method, target).
+fn methods_and_targets(seen: &[Seen]) -> Vec<(&str, &str)> {
+    seen.iter()
+        .map(|s| (s.method.as_str(), s.target.as_str()))
+        .collect()
+}
+
 /// Starts the server; its URL and the requests it saw.
 async fn serve(replies: Vec<Reply>) -> (String, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -427,12 +434,8 @@ async fn v1_preflight_pings_finds_the_database_and_its_retention_and_creates_it(
         })
     );
     let seen = log.lock().unwrap().clone();
-    let requests: Vec<(&str, &str)> = seen
-        .iter()
-        .map(|s| (s.method.as_str(), s.target.as_str()))
-        .collect();
     assert_eq!(
-        requests,
+        methods_and_targets(&seen),
         [
             ("GET", "/ping"),
             ("GET", "/query?q=SHOW%20DATABASES"),
@@ -477,12 +480,8 @@ async fn v2_preflight_reads_the_bucket_and_creates_it_in_the_org() {
         CallError::Failed(Failure::Unauthorized { status: 403, .. })
     ));
     let seen = log.lock().unwrap().clone();
-    let requests: Vec<(&str, &str)> = seen
-        .iter()
-        .map(|s| (s.method.as_str(), s.target.as_str()))
-        .collect();
     assert_eq!(
-        requests,
+        methods_and_targets(&seen),
         [
             ("GET", "/health"),
             ("GET", "/api/v2/buckets?org=qa&name=e2e"),
