@@ -13,6 +13,9 @@
 
 mod csv;
 mod jsonl;
+// Until the language's `redact` clause and `capture --redact` call it.
+#[allow(dead_code)]
+pub(crate) mod redact;
 mod time;
 mod unload;
 mod value;
@@ -105,6 +108,32 @@ pub(crate) fn read_rows(
         bad_rows: rows.bad_rows,
         skipped: rows.skipped,
     })
+}
+
+/// A column an UNLOAD export declares in its `*_metadata.json`
+/// (`ColumnInfo`), in the export's column order.
+#[allow(dead_code)] // until validation asks (issue 10 in progress)
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ExportColumn {
+    pub name: String,
+    /// Timestream's scalar type as the metadata names it: `VARCHAR`,
+    /// `DOUBLE`, `BIGINT`, `BOOLEAN`, `TIMESTAMP`, ….
+    pub timestream_type: String,
+    /// A `partitioned_by` column: its value is in the result files' folder
+    /// names (`results/site=oslo-1/`), not in the files.
+    pub partition: bool,
+}
+
+/// The columns an `unload` source's export declares, read cheaply (the
+/// metadata file only), so `check` can fill in and check measure types.
+/// `Ok(None)` when the source is not an export or the export has no
+/// metadata file.
+#[allow(dead_code)] // until validation asks (issue 10 in progress)
+pub(crate) fn export_columns(source: &Source) -> Result<Option<Vec<ExportColumn>>, DataError> {
+    match source.kind {
+        SourceKind::Unload => unload::export_columns(&source.path),
+        SourceKind::Csv | SourceKind::Jsonl => Ok(None),
+    }
 }
 
 impl fmt::Display for DataError {

@@ -13,7 +13,9 @@ use super::*;
 use crate::lang::literal::parse_timestamp;
 use crate::lang::literal::{Ambiguous, Nonexistent};
 use crate::validate::model::Scalar::{Bigint, Boolean, Double, Varchar};
-use crate::validate::model::{EpochUnit, MeasureDef, MeasureType, SourceMeasures, TimeFormat};
+use crate::validate::model::{
+    CsvDialect, EpochUnit, MeasureDef, MeasureType, SourceMeasures, TimeFormat,
+};
 
 /// A folder of its own under the temp dir, removed afterwards.
 struct Scratch(PathBuf);
@@ -82,6 +84,7 @@ fn source(kind: SourceKind, path: &Path, dimensions: &[&str], measures: SourceMe
         ambiguous: Ambiguous::Earlier,
         dimensions: dimensions.iter().map(|d| d.to_string()).collect(),
         measures,
+        dialect: CsvDialect::default_for(kind),
     }
 }
 

@@ -439,7 +439,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::validate::model::{MeasureType, SourceKind, SourceMeasures};
+    use crate::validate::model::{CsvDialect, MeasureType, SourceKind, SourceMeasures};
 
     fn source(
         format: TimeFormat,
@@ -463,6 +463,7 @@ mod tests {
                 value_column: "v".into(),
                 ty: MeasureType::Double,
             },
+            dialect: CsvDialect::default_for(SourceKind::Csv),
         }
     }
 

@@ -87,6 +87,15 @@ fn read_manifest(path: &Path, hasher: &mut blake3::Hasher) -> Result<Manifest, D
     Ok(manifest)
 }
 
+/// The columns the export's `*_metadata.json` declares.
+// TODO(unload-reader): read the metadata beside the manifest; until then no
+// export is known to have metadata.
+pub(super) fn export_columns(
+    _manifest: &Path,
+) -> Result<Option<Vec<super::ExportColumn>>, DataError> {
+    Ok(None)
+}
+
 /// The file on disk for a result file's URL.
 fn locate(manifest: &Path, url: &str) -> Result<PathBuf, DataError> {
     let name = url.rsplit('/').next().unwrap_or_default();

@@ -9,8 +9,8 @@ use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, SourceClause, Span, StatementKind, TableClause, TimeFormatSyntax};
 use crate::lang::literal::{Ambiguous, Nonexistent};
 use crate::validate::model::{
-    EpochUnit, Layout, MeasureDef, MeasureType, Source, SourceKind, SourceMeasures, Table,
-    TimeFormat,
+    CsvDialect, EpochUnit, Layout, MeasureDef, MeasureType, Source, SourceKind, SourceMeasures,
+    Table, TimeFormat,
 };
 
 pub(crate) const MEASURE_TYPES: &[(&str, MeasureType)] = &[
@@ -241,9 +241,10 @@ impl Validator<'_> {
         }
         let (time_column, time_format) = time?;
         let measures = measures?;
+        let kind = kind.unwrap_or(SourceKind::Csv);
         ok.then(|| Source {
             name: s.name.value.clone(),
-            kind: kind.unwrap_or(SourceKind::Csv),
+            kind,
             path_written: s.path.value.clone(),
             path,
             time_column,
@@ -253,6 +254,7 @@ impl Validator<'_> {
             ambiguous,
             dimensions,
             measures,
+            dialect: CsvDialect::default_for(kind),
         })
     }
 

@@ -48,6 +48,31 @@ pub struct Source {
     pub ambiguous: Ambiguous,
     pub dimensions: Vec<String>,
     pub measures: SourceMeasures,
+    /// How a CSV (or an UNLOAD export's CSV) separates and escapes fields.
+    pub dialect: CsvDialect,
+}
+
+/// The field separator and escape character of a CSV file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvDialect {
+    pub delimiter: u8,
+    /// `None`: a quote inside a quoted field is doubled (RFC 4180).
+    pub escape: Option<u8>,
+}
+
+impl CsvDialect {
+    /// What a source of `kind` uses unless its `delimiter`/`escape` clauses
+    /// say otherwise: RFC 4180 for CSV files; UNLOAD's defaults
+    /// (`field_delimiter = ','`, `escaped_by = '\\'`) for exports.
+    pub fn default_for(kind: SourceKind) -> CsvDialect {
+        CsvDialect {
+            delimiter: b',',
+            escape: match kind {
+                SourceKind::Unload => Some(b'\\'),
+                SourceKind::Csv | SourceKind::Jsonl => None,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
