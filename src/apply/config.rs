@@ -635,6 +635,33 @@ mod tests {
         );
     }
 
+    #[test]
+    fn read_only_and_allow_untagged_tables_are_the_targets_policy() {
+        let text = "targets:\n  prod:\n    kind: timestream\n    region: eu-west-1\n    database: telemetry\n    read_only: true\n  e2e:\n    kind: timestream\n    region: eu-west-1\n    database: e2e\n    allow_untagged_tables: true\n  local:\n    kind: file\n    directory: out\n";
+        let policy = |name: &str| named(text, name, &env).unwrap().policy;
+        assert_eq!(
+            policy("prod"),
+            Policy {
+                read_only: true,
+                ..Policy::default()
+            }
+        );
+        assert_eq!(
+            policy("e2e"),
+            Policy {
+                allow_untagged_tables: true,
+                ..Policy::default()
+            }
+        );
+        assert_eq!(policy("local"), Policy::default());
+        // A file target has no tables to tag: the key is unknown there.
+        let text = "targets:\n  local:\n    kind: file\n    directory: out\n    allow_untagged_tables: true\n";
+        assert_eq!(
+            codes(target(text, "local", &env))[0].0,
+            "outatime::config::invalid"
+        );
+    }
+
     fn influx(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Target, Vec<Diagnostic>> {
         target(text, "influx", env)
     }

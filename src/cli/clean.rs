@@ -69,10 +69,21 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
         deleted: survey.rows.iter().filter(|r| r.deleted).count(),
         tables: survey.rows,
     };
-    if let Some(path) = &args.report {
-        write_report(path, &report)?;
-    }
-    let deleted = result?;
+    let unreported = args
+        .report
+        .as_ref()
+        .and_then(|path| write_report(path, &report).err());
+    // The clean's own failure decides the exit code; a report that could
+    // not be written is said too, never in its place.
+    let deleted = match (result, unreported) {
+        (Err(error), Some(unreported)) => {
+            eprint!("{}", unreported.text);
+            return Err(error.into());
+        }
+        (Err(error), None) => return Err(error.into()),
+        (Ok(_), Some(unreported)) => return Err(unreported),
+        (Ok(deleted), None) => deleted,
+    };
     if deleted > 0 {
         println!("deleted {deleted} table(s)");
     }
