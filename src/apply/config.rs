@@ -23,10 +23,7 @@
 //! Every target also takes `read_only` (default false: `apply` and `clean`
 //! refuse a read-only target) and, for Timestream and InfluxDB,
 //! `allow_untagged_tables` (default false: `apply` refuses to write into a
-//! table outatime did not create; see docs/apply.md) and, for InfluxDB,
-//! `owns_database` (default false: `clean` drops the measurements, never the
-//! database or bucket; true: `clean` drops the database or bucket itself
-//! when outatime's marker is in it).
+//! table outatime did not create; see docs/apply.md).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -93,8 +90,6 @@ pub(crate) enum TargetConfig {
         read_only: bool,
         #[serde(default)]
         allow_untagged_tables: bool,
-        #[serde(default)]
-        owns_database: bool,
     },
 }
 
@@ -106,9 +101,6 @@ pub(crate) struct Policy {
     /// `allow_untagged_tables: true`: `apply` writes into tables outatime
     /// did not create (and `clean` still never drops them).
     pub allow_untagged_tables: bool,
-    /// `owns_database: true` (InfluxDB): `clean` drops the database or
-    /// bucket, when outatime's marker is in it, instead of measurements.
-    pub owns_database: bool,
 }
 
 impl TargetConfig {
@@ -125,17 +117,14 @@ impl TargetConfig {
             } => Policy {
                 read_only: *read_only,
                 allow_untagged_tables: *allow_untagged_tables,
-                owns_database: false,
             },
             TargetConfig::Influxdb {
                 read_only,
                 allow_untagged_tables,
-                owns_database,
                 ..
             } => Policy {
                 read_only: *read_only,
                 allow_untagged_tables: *allow_untagged_tables,
-                owns_database: *owns_database,
             },
         }
     }
