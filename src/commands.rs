@@ -218,7 +218,7 @@ pub(crate) fn read_plan(path: &Path, text: &str) -> Result<Plan, Failure> {
     })
 }
 
-fn looks_like_plan(text: &str) -> bool {
+pub(crate) fn looks_like_plan(text: &str) -> bool {
     text.lines()
         .find(|l| !l.starts_with('#') && !l.trim().is_empty())
         .is_some_and(|l| l.starts_with("format: outatime-plan"))

@@ -19,6 +19,7 @@
 #![warn(unreachable_pub)]
 
 mod apply;
+mod clean;
 mod cli;
 mod commands;
 mod compile;
@@ -59,5 +60,6 @@ pub use sources::ReadOptions;
 /// Targets: `outatime.yaml`, and the codes an apply fails with.
 pub use apply::config::target as target_from_config;
 pub use apply::error::ApplyErrorKind;
+pub use clean::error::CleanErrorKind;
 /// The codes a verify fails with.
 pub use verify::error::VerifyErrorKind;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use outatime::ApplyErrorKind;
+use outatime::CleanErrorKind;
 use outatime::DiagnosticCode;
 use outatime::VerifyErrorKind;
 use outatime::{CompileErrorKind, PlanErrorKind, SerializeError};
@@ -26,8 +27,10 @@ fn run_codes() -> BTreeSet<&'static str> {
     let apply = ApplyErrorKind::iter().map(ApplyErrorKind::code);
     let plan = PlanErrorKind::iter().map(PlanErrorKind::code);
     let verify = VerifyErrorKind::iter().map(VerifyErrorKind::code);
+    let clean = CleanErrorKind::iter().map(CleanErrorKind::code);
     compile
         .chain(apply)
+        .chain(clean)
         .chain(plan)
         .chain(verify)
         .chain([SerializeError::CODE])

@@ -352,10 +352,16 @@ impl Workspace {
             .collect()
     }
 
+    /// The scenario's tables, as an earlier `apply --create` left them:
+    /// tagged as outatime's, which an apply writes into.
     fn create_tables(&self, retention: Retention) {
         for table in self.tables() {
-            self.endpoint
-                .create_table(DATABASE, &format!("{PREFIX}{table}"), retention);
+            self.endpoint.create_tagged_table(
+                DATABASE,
+                &format!("{PREFIX}{table}"),
+                retention,
+                &[("managed-by", "outatime")],
+            );
         }
     }
 

@@ -381,8 +381,10 @@ fn timestream_verify_pages_through_queries_and_names_an_overwritten_record() {
         magnetic_days: 30,
         magnetic_writes: false,
     };
-    endpoint.create_table("db", "t_alpha", retention);
-    endpoint.create_table("db", "t_bravo", retention);
+    // Tagged as outatime's, as `apply --create` leaves them.
+    let ours = [("managed-by", "outatime")];
+    endpoint.create_tagged_table("db", "t_alpha", retention, &ours);
+    endpoint.create_tagged_table("db", "t_bravo", retention, &ours);
     // Fewer rows a page than either table has records.
     endpoint.set_query_page_size(40);
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();

@@ -13,7 +13,17 @@
 //!     org: qa            # v2; v1 and v3 take `database` (v1 also `retention_policy`)
 //!     bucket: e2e
 //!     token_env: INFLUX_TOKEN
+//!   prod:
+//!     kind: timestream
+//!     region: eu-west-1
+//!     database: telemetry
+//!     read_only: true    # apply and clean refuse it; capture reads it
 //! ```
+//!
+//! Every target also takes `read_only` (default false: `apply` and `clean`
+//! refuse a read-only target) and, for Timestream and InfluxDB,
+//! `allow_untagged_tables` (default false: `apply` refuses to write into a
+//! table outatime did not create; see docs/apply.md).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,7 +49,11 @@ pub(crate) struct Config {
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub(crate) enum TargetConfig {
     /// JSON lines, one file a table, in `directory`.
-    File { directory: String },
+    File {
+        directory: String,
+        #[serde(default)]
+        read_only: bool,
+    },
     /// Timestream for LiveAnalytics.
     Timestream {
         region: String,
@@ -52,6 +66,10 @@ pub(crate) enum TargetConfig {
         table_suffix: String,
         #[serde(default)]
         retention: Option<Retention>,
+        #[serde(default)]
+        read_only: bool,
+        #[serde(default)]
+        allow_untagged_tables: bool,
     },
     /// InfluxDB 1.x, 2.x or 3.x over HTTP. Which keys apply depends on
     /// `api`; [`influx_target`] says what is missing or out of place.
@@ -68,7 +86,48 @@ pub(crate) enum TargetConfig {
         bucket: Option<String>,
         #[serde(default)]
         token_env: Option<String>,
+        #[serde(default)]
+        read_only: bool,
+        #[serde(default)]
+        allow_untagged_tables: bool,
     },
+}
+
+/// What a target lets outatime do besides writing, from `outatime.yaml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Policy {
+    /// `read_only: true`: `apply` and `clean` refuse the target.
+    pub read_only: bool,
+    /// `allow_untagged_tables: true`: `apply` writes into tables outatime
+    /// did not create (and `clean` still never drops them).
+    pub allow_untagged_tables: bool,
+}
+
+impl TargetConfig {
+    fn policy(&self) -> Policy {
+        match self {
+            TargetConfig::File { read_only, .. } => Policy {
+                read_only: *read_only,
+                ..Policy::default()
+            },
+            TargetConfig::Timestream {
+                read_only,
+                allow_untagged_tables,
+                ..
+            } => Policy {
+                read_only: *read_only,
+                allow_untagged_tables: *allow_untagged_tables,
+            },
+            TargetConfig::Influxdb {
+                read_only,
+                allow_untagged_tables,
+                ..
+            } => Policy {
+                read_only: *read_only,
+                allow_untagged_tables: *allow_untagged_tables,
+            },
+        }
+    }
 }
 
 /// `api:` of an InfluxDB target.
@@ -107,6 +166,13 @@ pub enum Target {
     Influxdb(InfluxTarget),
 }
 
+/// A target and what it lets outatime do.
+#[derive(Debug)]
+pub(crate) struct Named {
+    pub target: Target,
+    pub policy: Policy,
+}
+
 /// Reads `text` (the file's contents) and picks the target `name`.
 /// `env` looks variables up (the process environment, or a test's map).
 pub fn target(
@@ -114,6 +180,15 @@ pub fn target(
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Target, Vec<Diagnostic>> {
+    named(text, name, env).map(|named| named.target)
+}
+
+/// [`target`] with the target's [`Policy`]: what `apply` and `clean` use.
+pub(crate) fn named(
+    text: &str,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Named, Vec<Diagnostic>> {
     let config: Config = yaml_serde::from_str(text).map_err(|e| vec![parse_error(text, &e)])?;
     let Some(target) = config.targets.get(name) else {
         let span = find(text, "targets").unwrap_or_default();
@@ -132,7 +207,7 @@ pub fn target(
     let mut problems = Vec::new();
     let mut expand = |value: &str| expand(text, value, env, &mut problems);
     let resolved = match target {
-        TargetConfig::File { directory } => Target::File {
+        TargetConfig::File { directory, .. } => Target::File {
             directory: PathBuf::from(expand(directory)),
         },
         TargetConfig::Timestream {
@@ -142,6 +217,7 @@ pub fn target(
             table_prefix,
             table_suffix,
             retention,
+            ..
         } => Target::Timestream(TimestreamTarget {
             region: expand(region),
             database: expand(database),
@@ -162,6 +238,7 @@ pub fn target(
             org,
             bucket,
             token_env,
+            ..
         } => {
             let keys = InfluxKeys {
                 api: *api,
@@ -182,7 +259,10 @@ pub fn target(
         }
     };
     if problems.is_empty() {
-        Ok(resolved)
+        Ok(Named {
+            target: resolved,
+            policy: target.policy(),
+        })
     } else {
         Err(problems)
     }
@@ -538,6 +618,33 @@ mod tests {
             "did you mean `local`?"
         );
         let text = "targets:\n  local:\n    kind: s3\n";
+        assert_eq!(
+            codes(target(text, "local", &env))[0].0,
+            "outatime::config::invalid"
+        );
+    }
+
+    #[test]
+    fn read_only_and_allow_untagged_tables_are_the_targets_policy() {
+        let text = "targets:\n  prod:\n    kind: timestream\n    region: eu-west-1\n    database: telemetry\n    read_only: true\n  e2e:\n    kind: timestream\n    region: eu-west-1\n    database: e2e\n    allow_untagged_tables: true\n  local:\n    kind: file\n    directory: out\n";
+        let policy = |name: &str| named(text, name, &env).unwrap().policy;
+        assert_eq!(
+            policy("prod"),
+            Policy {
+                read_only: true,
+                ..Policy::default()
+            }
+        );
+        assert_eq!(
+            policy("e2e"),
+            Policy {
+                allow_untagged_tables: true,
+                ..Policy::default()
+            }
+        );
+        assert_eq!(policy("local"), Policy::default());
+        // A file target has no tables to tag: the key is unknown there.
+        let text = "targets:\n  local:\n    kind: file\n    directory: out\n    allow_untagged_tables: true\n";
         assert_eq!(
             codes(target(text, "local", &env))[0].0,
             "outatime::config::invalid"

@@ -649,7 +649,11 @@ mod tests {
                 too_new: words(),
             }
         }
-        async fn describe(&mut self, _: &[String], _: bool) -> Result<Vec<TableState>, String> {
+        async fn describe(
+            &mut self,
+            _: &[String],
+            _: Option<&crate::targets::Mark>,
+        ) -> Result<Vec<TableState>, String> {
             Ok(Vec::new())
         }
         fn start(&mut self, _: &Catalog, _: &[TableSpec], _: i64) {}

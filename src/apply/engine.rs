@@ -30,13 +30,16 @@ use super::shard::{Shard, Sharded};
 use super::{Applied, ApplyReport, Outcome, TableReport};
 use crate::commands::{Failure, Loaded};
 use crate::compile::record::time_string;
-use crate::targets::{Item, TableSpec, TableState, Target};
+use crate::targets::{Item, Mark, Owner, TableSpec, TableState, Target};
 use crate::validate::model::Layout;
 
 pub(crate) struct Options {
     /// The target's name in the configuration: the journal checks it.
     pub target_name: String,
     pub create: bool,
+    /// `allow_untagged_tables: true` on the target: write into tables
+    /// outatime did not create.
+    pub allow_untagged_tables: bool,
     pub concurrency: usize,
     pub on_reject: OnReject,
     pub pace: Pace,
@@ -248,7 +251,9 @@ impl ApplyRun<'_> {
 
     /// Each table's state, the tables created first if asked. A dry run
     /// goes on without a target it cannot reach (and then without the
-    /// preflight's time checks), and creates nothing; an apply stops.
+    /// preflight's time checks), and creates nothing; an apply stops. The
+    /// tables are described before any is created, so that a table
+    /// outatime did not create stops the apply before it makes anything.
     fn describe<T: Target>(
         &self,
         runtime: &tokio::runtime::Runtime,
@@ -256,8 +261,7 @@ impl ApplyRun<'_> {
     ) -> Result<Vec<Option<TableState>>, Failure> {
         let options = self.options;
         let names = self.tables.names();
-        let create = options.create && !options.dry_run;
-        let states = match runtime.block_on(target.describe(&names, create)) {
+        let states = match runtime.block_on(target.describe(&names, None)) {
             Ok(states) => states.into_iter().map(Some).collect(),
             Err(e) if options.dry_run => {
                 eprintln!(
@@ -267,24 +271,53 @@ impl ApplyRun<'_> {
             }
             Err(reason) => return Err(ApplyError::Target { reason }.of(target.kind()).into()),
         };
-        self.resolve_missing(states, target)
+        let create = options.create && !options.dry_run;
+        let missing = states
+            .iter()
+            .any(|s: &Option<TableState>| matches!(s, Some(TableState::Missing)));
+        if !(create && missing) {
+            return self.resolve_missing(states, target);
+        }
+        self.refuse_untagged(&states)?;
+        let mark = Mark::for_scenario(&self.loaded.scenario.title);
+        let states = runtime
+            .block_on(target.describe(&names, Some(&mark)))
+            .map_err(|reason| ApplyError::Target { reason }.of(target.kind()))?;
+        self.resolve_missing(states.into_iter().map(Some).collect(), target)
+    }
+
+    /// Stops at tables outatime did not create, unless the target allows
+    /// them ([`super::preflight::untagged`]).
+    fn refuse_untagged(&self, states: &[Option<TableState>]) -> Result<(), Failure> {
+        let untagged = super::preflight::untagged(
+            states,
+            &self.tables.qualified,
+            self.options.allow_untagged_tables,
+        );
+        if untagged.is_empty() {
+            return Ok(());
+        }
+        Err(ApplyError::UntaggedTables { tables: untagged }.into())
     }
 
     /// A table that does not exist: with `--dry-run --create` it would be
-    /// created with the target's retention; otherwise the apply stops.
+    /// created with the target's retention; otherwise the apply stops. So
+    /// does one that exists without outatime's tag, unless the target
+    /// allows it ([`super::preflight::untagged`]).
     fn resolve_missing<T: Target>(
         &self,
         states: Vec<Option<TableState>>,
         target: &T,
     ) -> Result<Vec<Option<TableState>>, Failure> {
         let mut missing = Vec::new();
-        let states = states
+        let states: Vec<Option<TableState>> = states
             .into_iter()
             .zip(&self.tables.qualified)
             .map(|(state, qualified)| match state {
-                Some(TableState::Missing) if self.options.create => {
-                    Some(TableState::Present(target.created_window()))
-                }
+                Some(TableState::Missing) if self.options.create => Some(TableState::Present(
+                    target.created_window(),
+                    Owner::Outatime,
+                )),
                 Some(TableState::Missing) => {
                     missing.push(qualified.clone());
                     state
@@ -292,10 +325,11 @@ impl ApplyRun<'_> {
                 other => other,
             })
             .collect();
-        if missing.is_empty() {
-            return Ok(states);
+        if !missing.is_empty() {
+            return Err(ApplyError::MissingTables { tables: missing }.into());
         }
-        Err(ApplyError::MissingTables { tables: missing }.into())
+        self.refuse_untagged(&states)?;
+        Ok(states)
     }
 
     /// How this apply cuts the stream for `target`.

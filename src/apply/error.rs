@@ -75,6 +75,8 @@ pub enum ApplyError {
         more: usize,
         summary: Summary,
     },
+    /// `read_only: true` on the target in `outatime.yaml`.
+    ReadOnly { target: String },
     /// The async runtime could not start (no threads left).
     RuntimeNotStarted { error: std::io::Error },
     /// The writes stopped on problems (retries exhausted, a refused request,
@@ -86,6 +88,11 @@ pub enum ApplyError {
     /// The target could not be reached, or refused to create or describe
     /// its tables, in the client's words.
     Target { reason: String },
+    /// Tables (`database.table`) that exist without outatime's tag (a
+    /// Timestream table without `managed-by=outatime`, an InfluxDB database
+    /// without outatime's marker), and the target does not say
+    /// `allow_untagged_tables: true`.
+    UntaggedTables { tables: Vec<String> },
 }
 
 /// Rejections and problems an error shows; `--report` has all of them.
@@ -103,7 +110,9 @@ impl ApplyErrorKind {
             ApplyErrorKind::JournalMismatch => "outatime::apply::journal_mismatch",
             ApplyErrorKind::MissingTables => "outatime::apply::missing_table",
             ApplyErrorKind::Preflight => "outatime::apply::preflight",
+            ApplyErrorKind::ReadOnly => "outatime::target::read_only",
             ApplyErrorKind::Rejected => "outatime::target::rejected",
+            ApplyErrorKind::UntaggedTables => "outatime::apply::untagged_table",
             ApplyErrorKind::JournalNotWritten
             | ApplyErrorKind::RuntimeNotStarted
             | ApplyErrorKind::Stopped
@@ -139,7 +148,9 @@ impl ApplyError {
         match self {
             ApplyError::JournalMismatch { .. }
             | ApplyError::MissingTables { .. }
-            | ApplyError::Preflight(_) => REFUSED,
+            | ApplyError::Preflight(_)
+            | ApplyError::ReadOnly { .. }
+            | ApplyError::UntaggedTables { .. } => REFUSED,
             ApplyError::Interrupted { signal, .. } => signal.exit_code(),
             ApplyError::Influxdb(inner) => inner.exit_code(),
             _ => TARGET_FAILURE,
@@ -175,6 +186,17 @@ impl ApplyError {
                 format!("{} does not exist; nothing was written", tables.join(", "))
             }
             ApplyError::Preflight(refusal) => refusal.message(),
+            ApplyError::ReadOnly { target } => {
+                format!("the target `{target}` is read-only; nothing was written")
+            }
+            ApplyError::UntaggedTables { tables } => {
+                let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
+                format!(
+                    "{} {} not created by outatime (no `managed-by=outatime` tag); nothing was written",
+                    tables.join(", "),
+                    if tables.len() == 1 { "was" } else { "were" }
+                )
+            }
             ApplyError::Rejected {
                 rejected,
                 stopped_at_first,
@@ -247,6 +269,13 @@ impl ApplyError {
                 vec!["pass --create to create missing tables with the target's retention".into()]
             }
             ApplyError::Preflight(refusal) => refusal.fixes.clone(),
+            ApplyError::ReadOnly { .. } => vec![
+                "`read_only: true` in outatime.yaml keeps simulated data out of this target (production); apply to an E2E target instead".into(),
+            ],
+            ApplyError::UntaggedTables { .. } => vec![
+                "outatime writes only into tables it created, so that production stays clean: apply with --create to an E2E database, where outatime creates and tags its tables".into(),
+                "or, if these tables are meant for test data, set `allow_untagged_tables: true` on the target in outatime.yaml".into(),
+            ],
             ApplyError::Stopped { .. } => vec![
                 "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing".into(),
             ],

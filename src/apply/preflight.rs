@@ -3,12 +3,13 @@
 //! for their time, by the window the target gave each table: older than it
 //! keeps, or further ahead of the clock than it takes, when written; and
 //! records the target cannot take whatever their time
-//! ([`crate::targets::Target::refusal`]).
+//! ([`crate::targets::Target::refusal`]). Before that pass, [`untagged`]
+//! finds the existing tables outatime did not create.
 
 use std::collections::{BTreeMap, HashSet};
 
 use super::batches::Pace;
-use crate::targets::{Batch, Item, Origin, Refusal, TableState, Window};
+use crate::targets::{Batch, Item, Origin, Owner, Refusal, TableState, Window};
 
 /// How many records the target cannot take are kept, to name them; the
 /// others are counted.
@@ -16,6 +17,26 @@ const KEPT_REFUSALS: usize = 10;
 
 /// Bytes of the batches' digest gathered before blake3 hashes them.
 const DIGEST_BUFFER: usize = 1 << 16;
+
+/// The tables (by `qualified`, their `database.table`) that exist without
+/// outatime's tag: production stays clean, so the apply writes into none of
+/// them unless the target says `allow_untagged_tables: true`. A table not
+/// described (a dry run that could not reach the target) is not judged.
+pub(crate) fn untagged(
+    states: &[Option<TableState>],
+    qualified: &[String],
+    allow_untagged_tables: bool,
+) -> Vec<String> {
+    if allow_untagged_tables {
+        return Vec::new();
+    }
+    states
+        .iter()
+        .zip(qualified)
+        .filter(|(state, _)| matches!(state, Some(TableState::Present(_, Owner::Other))))
+        .map(|(_, name)| name.clone())
+        .collect()
+}
 
 /// A record the target cannot take whatever its time.
 #[derive(Clone, Debug)]
@@ -158,7 +179,8 @@ impl<'a> Scan<'a> {
                 }
             }
         }
-        let Some(Some(TableState::Present(window))) = self.windows.get(batch.table as usize) else {
+        let Some(Some(TableState::Present(window, _))) = self.windows.get(batch.table as usize)
+        else {
             return;
         };
         for item in &batch.items {

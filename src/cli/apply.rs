@@ -80,11 +80,15 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     use crate::apply::config::Target;
 
     let shard = shard(args)?;
-    let target = choose_target(args)?;
+    let (target, policy) = choose_target(args)?;
+    if policy.read_only {
+        let target = args.target.clone().unwrap_or_default();
+        return Err(crate::apply::error::ApplyError::ReadOnly { target }.into());
+    }
     let applied = match &target {
         Target::File { directory } => apply_to_files(args, directory, shard)?,
-        Target::Timestream(ts) => apply_to_timestream(args, ts, shard)?,
-        Target::Influxdb(influx) => apply_to_influxdb(args, influx, shard)?,
+        Target::Timestream(ts) => apply_to_timestream(args, ts, shard, policy)?,
+        Target::Influxdb(influx) => apply_to_influxdb(args, influx, shard, policy)?,
     };
     print_summary(&applied);
     let unreported = args
@@ -113,18 +117,24 @@ fn shard(args: &ApplyArgs) -> Result<crate::apply::shard::Shard, Failure> {
 }
 
 /// `--target NAME` from the configuration, or the embedded file target.
-fn choose_target(args: &ApplyArgs) -> Result<crate::apply::config::Target, Failure> {
+fn choose_target(
+    args: &ApplyArgs,
+) -> Result<(crate::apply::config::Target, crate::apply::config::Policy), Failure> {
     match &args.target {
         None => {
             eprintln!(
                 "target: the embedded default, JSON lines in ./{}/ (one file a table)",
                 crate::apply::DEFAULT_DIRECTORY
             );
-            Ok(crate::apply::config::Target::File {
+            let target = crate::apply::config::Target::File {
                 directory: PathBuf::from(crate::apply::DEFAULT_DIRECTORY),
-            })
+            };
+            Ok((target, crate::apply::config::Policy::default()))
         }
-        Some(name) => named_target(&args.config, name),
+        Some(name) => {
+            let named = named_target(&args.config, name)?;
+            Ok((named.target, named.policy))
+        }
     }
 }
 
@@ -176,9 +186,10 @@ fn apply_to_timestream(
     args: &ApplyArgs,
     target: &crate::targets::timestream::TimestreamTarget,
     shard: crate::apply::shard::Shard,
+    policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     // Arguments first: loading reads every source.
-    let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY)?;
+    let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, &options)?;
     let timestream = crate::targets::timestream::Timestream::new(target.clone(), request_timeout);
@@ -189,8 +200,9 @@ fn apply_to_influxdb(
     args: &ApplyArgs,
     target: &crate::targets::influxdb::InfluxTarget,
     shard: crate::apply::shard::Shard,
+    policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
-    let options = engine_options(args, shard, INFLUXDB_CONCURRENCY)?;
+    let options = engine_options(args, shard, INFLUXDB_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, &options)?;
     let influxdb = crate::targets::influxdb::Influxdb::new(target.clone(), request_timeout);
@@ -217,6 +229,7 @@ fn engine_options(
     args: &ApplyArgs,
     shard: crate::apply::shard::Shard,
     default_concurrency: u16,
+    policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::engine::Options, Failure> {
     use crate::apply::batches::Pace;
 
@@ -244,6 +257,7 @@ fn engine_options(
     Ok(crate::apply::engine::Options {
         target_name,
         create: args.create,
+        allow_untagged_tables: policy.allow_untagged_tables,
         concurrency: usize::from(args.concurrency.unwrap_or(default_concurrency)),
         on_reject: args.on_reject.unwrap_or(OnReject::Fail),
         pace,
@@ -400,25 +414,32 @@ fn default_journal(input: &Path, target: &str, shard: crate::apply::shard::Shard
         .join(format!("{stem}.{target}{}.jsonl", shard.file_suffix()))
 }
 
-/// A target named in the configuration.
-fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Target, Failure> {
-    use crate::apply::config::{self, Target};
+/// A target named in the configuration, and its policy; `clean` reads its
+/// target the same way.
+pub(super) fn named_target(
+    config: &Path,
+    name: &str,
+) -> Result<crate::apply::config::Named, Failure> {
+    use crate::apply::config::{self, Named, Target};
     let text = std::fs::read_to_string(config).map_err(|error| ApplyUsage::ConfigUnreadable {
         config: config.to_path_buf(),
         error,
     })?;
     let env = |name: &str| std::env::var(name).ok();
-    match config::target(&text, name, &env) {
+    let named = config::named(&text, name, &env);
+    let policy = named.as_ref().map(|n| n.policy).unwrap_or_default();
+    let read_only = if policy.read_only { " (read-only)" } else { "" };
+    let target = match named.map(|n| n.target) {
         Ok(Target::File { directory }) => {
             eprintln!(
-                "target `{name}`: JSON lines in {}/ (one file a table)",
+                "target `{name}`{read_only}: JSON lines in {}/ (one file a table)",
                 directory.display()
             );
             Ok(Target::File { directory })
         }
         Ok(Target::Timestream(ts)) => {
             eprintln!(
-                "target `{name}`: Timestream database `{}` in {}{}",
+                "target `{name}`{read_only}: Timestream database `{}` in {}{}",
                 ts.database,
                 ts.region,
                 ts.endpoint_url
@@ -430,7 +451,7 @@ fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Targe
         }
         Ok(Target::Influxdb(influx)) => {
             eprintln!(
-                "target `{name}`: InfluxDB {} `{}` at {}",
+                "target `{name}`{read_only}: InfluxDB {} `{}` at {}",
                 influx.destination.noun(),
                 influx.destination.name(),
                 influx.url
@@ -443,5 +464,6 @@ fn named_target(config: &Path, name: &str) -> Result<crate::apply::config::Targe
             &diagnostics,
             diagnostics_style(),
         ))),
-    }
+    }?;
+    Ok(Named { target, policy })
 }

@@ -13,10 +13,12 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::validate::check::{Checked, check_text};
 
 mod apply;
+mod clean;
 mod input;
 mod verify;
 
 use apply::{ApplyArgs, apply};
+use clean::{CleanArgs, clean};
 use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
 use verify::{VerifyArgs, verify};
 
@@ -26,11 +28,12 @@ Exit codes:
      everything was written
   1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ, a
      bad outatime.yaml; apply: a preflight refusal, a missing table without --create, a
-     journal of another apply (nothing written)
+     journal of another apply, a read-only target, a table outatime did not create (nothing
+     written); clean: a read-only or unsupported target, a declined confirmation
   2  usage error: bad arguments, or an input or output file (such as --report) that cannot be
-     read or written
+     read or written; clean without --yes when stdin is not a terminal
   3  target failure: the target could not be written or rejected records (the summary and
-     --report say exactly what was written)
+     --report say exactly what was written); clean could not describe or delete a table
   130, 143  apply stopped by SIGINT or SIGTERM after the requests in flight finished
      (`apply --resume` finishes the job)";
 
@@ -73,6 +76,10 @@ enum Command {
     /// target cannot be read (exit 3)
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Delete the tables a scenario wrote on a target, only those outatime
+    /// created (tagged `managed-by=outatime`); never the database
+    #[command(after_help = EXIT_CODES)]
+    Clean(CleanArgs),
 }
 
 #[derive(clap::Args)]
@@ -174,6 +181,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff(&args),
         Command::Apply(args) => apply(&args),
         Command::Verify(args) => verify(&args),
+        Command::Clean(args) => clean(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -181,7 +181,49 @@ pub(crate) struct Refusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TableState {
     Missing,
-    Present(Window),
+    Present(Window, Owner),
+}
+
+/// Whether outatime made a table: a Timestream table tagged
+/// [`MANAGED_BY`]`=`[`OUTATIME`], or an InfluxDB measurement that outatime's
+/// marker names. `apply` writes only into outatime's tables unless the
+/// target allows others; `clean` drops only outatime's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Outatime,
+    /// Made by someone else, or before outatime tagged what it made.
+    Other,
+    /// The target cannot tell (InfluxDB, for now): `apply` writes, `clean`
+    /// drops nothing.
+    Unchecked,
+}
+
+/// The tag key that marks a table as outatime's, and its value.
+pub(crate) const MANAGED_BY: &str = "managed-by";
+pub(crate) const OUTATIME: &str = "outatime";
+/// The tag key that names the scenario whose apply created a table.
+pub(crate) const SCENARIO_TAG: &str = "outatime-scenario";
+
+/// What `--create` marks the tables it makes with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Mark {
+    /// The scenario's title, as a tag value may hold it
+    /// ([`Mark::for_scenario`]).
+    pub scenario: String,
+}
+
+impl Mark {
+    /// Timestream's tag values: at most 256 characters of letters,
+    /// digits, spaces and `_ . : / = + - @`; anything else becomes `-`.
+    pub(crate) fn for_scenario(title: &str) -> Mark {
+        let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+        let scenario: String = title
+            .chars()
+            .map(|c| if allowed(c) { c } else { '-' })
+            .take(256)
+            .collect();
+        Mark { scenario }
+    }
 }
 
 /// A kind of target, as the apply engine drives it. The engine calls
@@ -229,12 +271,13 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// with `--create` judges missing tables by it.
     fn created_window(&self) -> Window;
 
-    /// Reaches the target, creates what is missing if `create`, and says
-    /// what each table (named as [`Target::table_name`] gives) accepts.
+    /// Reaches the target, creates what is missing if `create` (marked as
+    /// outatime's, with the mark), and says what each table (named as
+    /// [`Target::table_name`] gives) accepts and whose it is.
     fn describe(
         &mut self,
         tables: &[String],
-        create: bool,
+        create: Option<&Mark>,
     ) -> impl Future<Output = Result<Vec<TableState>, String>> + Send;
 
     /// What encoding needs from the catalogue, kept for the writes; every

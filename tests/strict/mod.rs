@@ -279,13 +279,36 @@ impl StrictEndpoint {
         self.shared.lock().query_page_size = rows.max(1);
     }
 
-    /// Creates a table without a request, and its database if needed.
-    /// Panics if the table exists.
+    /// Creates a table without a request, and its database if needed:
+    /// untagged, as a table outatime did not create. Panics if the table
+    /// exists.
     pub fn create_table(&self, database: &str, table: &str, retention: Retention) {
+        self.create_tagged_table(database, table, retention, &[]);
+    }
+
+    /// [`create_table`](Self::create_table) with tags, such as
+    /// `("managed-by", "outatime")`.
+    pub fn create_tagged_table(
+        &self,
+        database: &str,
+        table: &str,
+        retention: Retention,
+        tags: &[(&str, &str)],
+    ) {
         self.shared
             .lock()
             .store
-            .seed_table(database, table, retention, now_seconds());
+            .seed_table(database, table, retention, tags, now_seconds());
+    }
+
+    /// Whether the table exists.
+    pub fn has_table(&self, database: &str, table: &str) -> bool {
+        self.shared.lock().store.stored(database, table).is_some()
+    }
+
+    /// The table's tags; `None` when there is no such table.
+    pub fn table_tags(&self, database: &str, table: &str) -> Option<BTreeMap<String, String>> {
+        self.shared.lock().store.table_tags(database, table)
     }
 
     /// The table's records, sorted by dimensions, measure name and time.
@@ -366,6 +389,9 @@ enum Operation {
     DescribeDatabase,
     CreateTable,
     DescribeTable,
+    DeleteTable,
+    ListTagsForResource,
+    TagResource,
     WriteRecords,
     DescribeEndpoints,
     Query,
@@ -379,6 +405,9 @@ impl Operation {
             "DescribeDatabase" => Operation::DescribeDatabase,
             "CreateTable" => Operation::CreateTable,
             "DescribeTable" => Operation::DescribeTable,
+            "DeleteTable" => Operation::DeleteTable,
+            "ListTagsForResource" => Operation::ListTagsForResource,
+            "TagResource" => Operation::TagResource,
             "WriteRecords" => Operation::WriteRecords,
             "DescribeEndpoints" => Operation::DescribeEndpoints,
             "Query" => Operation::Query,
@@ -392,6 +421,9 @@ impl Operation {
             Operation::DescribeDatabase => "DescribeDatabase",
             Operation::CreateTable => "CreateTable",
             Operation::DescribeTable => "DescribeTable",
+            Operation::DeleteTable => "DeleteTable",
+            Operation::ListTagsForResource => "ListTagsForResource",
+            Operation::TagResource => "TagResource",
             Operation::WriteRecords => "WriteRecords",
             Operation::DescribeEndpoints => "DescribeEndpoints",
             Operation::Query => "Query",
@@ -504,6 +536,19 @@ impl Shared {
                 self.lock()
                     .store
                     .describe_table(&request.database_name, &request.table_name)
+            }),
+            Operation::DeleteTable => parse(body).and_then(|request: wire::TableRequest| {
+                self.lock()
+                    .store
+                    .delete_table(&request.database_name, &request.table_name)
+            }),
+            Operation::ListTagsForResource => parse(body).and_then(|request: wire::TagsRequest| {
+                self.lock().store.list_tags(&request.resource_arn)
+            }),
+            Operation::TagResource => parse(body).and_then(|request: wire::TagsRequest| {
+                self.lock()
+                    .store
+                    .tag_resource(&request.resource_arn, &request.tags)
             }),
             Operation::Query => parse(body).and_then(|request| self.query(&request, id)),
             Operation::DescribeEndpoints => Ok(format!(

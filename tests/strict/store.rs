@@ -32,7 +32,14 @@
 //!   Timestream reports it asynchronously to S3 (troubleshoot-rejectedrecords)
 //!   and leaves the record as it was;
 //! - "The database D does not exist." / "The table T does not exist.":
-//!   moto's texts. The ConflictException texts are this endpoint's own.
+//!   moto's texts. The ConflictException texts are this endpoint's own;
+//! - tags (API_Tag, API_CreateTable, API_TagResource,
+//!   API_ListTagsForResource): a key of 1..=128 characters, a value of
+//!   0..=256, at most 200 tags a request, keys starting `aws:` reserved; a
+//!   tag of an existing key is replaced; an ARN that names no database or
+//!   table is a ResourceNotFoundException (its text is this endpoint's own);
+//! - DeleteTable of a table that does not exist: ResourceNotFoundException,
+//!   "The table T does not exist." (moto answers it with success instead).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
@@ -57,12 +64,14 @@ pub(super) struct Store {
 struct Database {
     arn: String,
     created: f64,
+    tags: BTreeMap<String, String>,
     tables: BTreeMap<String, Table>,
 }
 
 struct Table {
     arn: String,
     created: f64,
+    tags: BTreeMap<String, String>,
     retention: Retention,
     /// Dimension sets and their ids, keyed by the sorted name and value
     /// pairs, each length-prefixed (built in `upsert`).
@@ -158,6 +167,7 @@ impl Store {
             1,
             73000,
         )?;
+        let tags = check_tags(&request.tags)?;
         let database = self.database_mut(&request.database_name)?;
         let name = &request.table_name;
         if database.tables.contains_key(name) {
@@ -170,10 +180,71 @@ impl Store {
             "arn:aws:timestream:{region}:{ACCOUNT}:database/{}/table/{name}",
             request.database_name
         );
-        database
-            .tables
-            .insert(name.clone(), Table::new(arn, retention, now));
+        let mut table = Table::new(arn, retention, now);
+        table.tags = tags;
+        database.tables.insert(name.clone(), table);
         self.describe_table(&request.database_name, name)
+    }
+
+    pub fn delete_table(&mut self, database: &str, name: &str) -> Result<Vec<u8>, ApiError> {
+        let database = self.database_mut(database)?;
+        if database.tables.remove(name).is_none() {
+            return Err(ApiError::not_found(format!(
+                "The table {name} does not exist."
+            )));
+        }
+        Ok(b"{}".to_vec())
+    }
+
+    pub fn list_tags(&self, arn: &str) -> Result<Vec<u8>, ApiError> {
+        let tags = self.tags_of(arn)?;
+        let tags: Vec<wire::Tag> = tags
+            .iter()
+            .map(|(key, value)| wire::Tag {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        Ok(json_body("Tags", &tags))
+    }
+
+    pub fn tag_resource(&mut self, arn: &str, tags: &[wire::Tag]) -> Result<Vec<u8>, ApiError> {
+        let tags = check_tags(&Some(tags.to_vec()))?;
+        self.tags_of_mut(arn)?.extend(tags);
+        Ok(b"{}".to_vec())
+    }
+
+    /// A table's tags, for a test's assertions.
+    pub fn table_tags(&self, database: &str, name: &str) -> Option<BTreeMap<String, String>> {
+        self.table(database, name).ok().map(|t| t.tags.clone())
+    }
+
+    fn tags_of(&self, arn: &str) -> Result<&BTreeMap<String, String>, ApiError> {
+        for database in self.databases.values() {
+            if database.arn == arn {
+                return Ok(&database.tags);
+            }
+            if let Some(table) = database.tables.values().find(|t| t.arn == arn) {
+                return Ok(&table.tags);
+            }
+        }
+        Err(ApiError::not_found(format!(
+            "The resource {arn} does not exist."
+        )))
+    }
+
+    fn tags_of_mut(&mut self, arn: &str) -> Result<&mut BTreeMap<String, String>, ApiError> {
+        for database in self.databases.values_mut() {
+            if database.arn == arn {
+                return Ok(&mut database.tags);
+            }
+            if let Some(table) = database.tables.values_mut().find(|t| t.arn == arn) {
+                return Ok(&mut table.tags);
+            }
+        }
+        Err(ApiError::not_found(format!(
+            "The resource {arn} does not exist."
+        )))
     }
 
     pub fn describe_table(&self, database: &str, name: &str) -> Result<Vec<u8>, ApiError> {
@@ -199,8 +270,15 @@ impl Store {
         ))
     }
 
-    /// Creates a table directly, and its database if needed.
-    pub fn seed_table(&mut self, database: &str, name: &str, retention: Retention, now: f64) {
+    /// Creates a table directly with `tags`, and its database if needed.
+    pub fn seed_table(
+        &mut self,
+        database: &str,
+        name: &str,
+        retention: Retention,
+        tags: &[(&str, &str)],
+        now: f64,
+    ) {
         let region = "us-east-1";
         let entry = self
             .databases
@@ -211,9 +289,12 @@ impl Store {
             "the strict endpoint already has table {database}.{name}"
         );
         let arn = format!("arn:aws:timestream:{region}:{ACCOUNT}:database/{database}/table/{name}");
-        entry
-            .tables
-            .insert(name.to_owned(), Table::new(arn, retention, now));
+        let mut table = Table::new(arn, retention, now);
+        table.tags = tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        entry.tables.insert(name.to_owned(), table);
     }
 
     /// The records of a table, sorted by dimensions, measure name and time.
@@ -349,6 +430,7 @@ impl Database {
         Database {
             arn: format!("arn:aws:timestream:{region}:{ACCOUNT}:database/{name}"),
             created: now,
+            tags: BTreeMap::new(),
             tables: BTreeMap::new(),
         }
     }
@@ -359,6 +441,7 @@ impl Table {
         Table {
             arn,
             created: now,
+            tags: BTreeMap::new(),
             retention,
             series: HashMap::new(),
             series_dimensions: Vec::new(),
@@ -522,6 +605,43 @@ fn iso(time_ns: i64) -> String {
 }
 
 /// Coral's wording for a number out of its range.
+/// API_Tag's bounds, checked over a request's tags.
+fn check_tags(tags: &Option<Vec<wire::Tag>>) -> Result<BTreeMap<String, String>, ApiError> {
+    let tags = tags.as_deref().unwrap_or_default();
+    if tags.len() > 200 {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: \
+             Member must have length less than or equal to 200 ({} given)",
+            tags.len()
+        )));
+    }
+    let mut checked = BTreeMap::new();
+    for tag in tags {
+        let key_chars = tag.key.chars().count();
+        if key_chars == 0 || key_chars > 128 {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{}' at 'tags.member.key' failed to satisfy \
+                 constraint: Member must have length between 1 and 128",
+                tag.key
+            )));
+        }
+        if tag.value.chars().count() > 256 {
+            return Err(ApiError::validation(
+                "1 validation error detected: Value at 'tags.member.value' failed to satisfy \
+                 constraint: Member must have length less than or equal to 256",
+            ));
+        }
+        if tag.key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(ApiError::validation(format!(
+                "The tag key {} uses the reserved prefix aws:.",
+                tag.key
+            )));
+        }
+        checked.insert(tag.key.clone(), tag.value.clone());
+    }
+    Ok(checked)
+}
+
 fn check_range(path: &str, value: i64, min: i64, max: i64) -> Result<(), ApiError> {
     let constraint = if value < min {
         format!("greater than or equal to {min}")

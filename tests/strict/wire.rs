@@ -115,6 +115,23 @@ pub(super) struct TableRequest {
     pub retention_properties: Option<RetentionProperties>,
     #[serde(default)]
     pub magnetic_store_write_properties: Option<MagneticStoreWriteProperties>,
+    #[serde(default)]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TagsRequest {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+    #[serde(rename = "Tags", default)]
+    pub tags: Vec<Tag>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Copy)]

@@ -18,8 +18,8 @@ use super::line_protocol::{Encoded, Encoder, Limits, Precision, Problem};
 use super::{Destination, InfluxTarget};
 use crate::compile::stream::Catalog;
 use crate::targets::{
-    Answer, Batch, BatchLimits, Item, Kind, RecordRejection, Refusal, TableSpec, TableState,
-    Target, Window, Words,
+    Answer, Batch, BatchLimits, Item, Kind, Mark, Owner, RecordRejection, Refusal, TableSpec,
+    TableState, Target, Window, Words,
 };
 
 /// The InfluxDB target: where it writes, and once described and started,
@@ -245,8 +245,9 @@ impl Target for Influxdb {
     async fn describe(
         &mut self,
         tables: &[String],
-        create: bool,
+        create: Option<&Mark>,
     ) -> Result<Vec<TableState>, String> {
+        let create = create.is_some();
         let client = Client::new(self.target.clone(), self.timeout).map_err(|e| match e {
             BuildError::NoRootCertificates(error) => {
                 format!(
@@ -268,7 +269,8 @@ impl Target for Influxdb {
         }
         self.client = Some(client);
         let state = match retention {
-            Some(retention) => TableState::Present(self.window(retention)),
+            // No marker yet tells outatime's measurements from others'.
+            Some(retention) => TableState::Present(self.window(retention), Owner::Unchecked),
             None => TableState::Missing,
         };
         Ok(vec![state; tables.len()])

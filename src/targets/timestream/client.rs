@@ -1,21 +1,28 @@
-//! The SDK client and the table calls around the writes: create, wait until
-//! ACTIVE, describe.
+//! The SDK client and the table calls around the writes: create (tagged as
+//! outatime's), wait until ACTIVE, describe (with the tags), and delete, for
+//! `clean`.
 
 use std::time::Duration;
 
 use aws_sdk_timestreamwrite::Client;
 use aws_sdk_timestreamwrite::error::ProvideErrorMetadata;
 use aws_sdk_timestreamwrite::types::{
-    MagneticStoreWriteProperties, RetentionProperties, TableStatus,
+    MagneticStoreWriteProperties, RetentionProperties, TableStatus, Tag,
 };
 
 use super::{Retention, TimestreamTarget};
+use crate::targets::{MANAGED_BY, Mark, OUTATIME, Owner, SCENARIO_TAG};
 
-/// A table as DescribeTable tells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A table as DescribeTable and ListTagsForResource tell it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Described {
     Missing,
-    Present(Retention),
+    Present {
+        retention: Retention,
+        owner: Owner,
+        /// The `outatime-scenario` tag, when there is one.
+        scenario: Option<String>,
+    },
 }
 
 /// A Timestream SDK client, write or query, from a loaded config: the plain
@@ -75,13 +82,33 @@ pub(crate) fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E)
     }
 }
 
-/// Creates the database and tables, then waits until every table is
-/// ACTIVE. Ones that exist already are fine and keep their retention.
+/// The tags a table `--create` makes carries.
+fn tags(mark: &Mark) -> Result<Vec<Tag>, String> {
+    [
+        (MANAGED_BY, OUTATIME),
+        (SCENARIO_TAG, mark.scenario.as_str()),
+    ]
+    .into_iter()
+    .map(|(key, value)| {
+        Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+            .map_err(|e| format!("tag `{key}`: {e}"))
+    })
+    .collect()
+}
+
+/// Creates the database and tables, tagged as outatime's, then waits until
+/// every table is ACTIVE. Ones that exist already are fine and keep their
+/// retention and tags (the preflight then asks whose they are).
 pub(crate) async fn create(
     client: &Client,
     target: &TimestreamTarget,
     tables: &[String],
+    mark: &Mark,
 ) -> Result<(), String> {
+    let tags = tags(mark)?;
     if let Err(e) = client
         .create_database()
         .database_name(&target.database)
@@ -99,7 +126,8 @@ pub(crate) async fn create(
         let mut request = client
             .create_table()
             .database_name(&target.database)
-            .table_name(table);
+            .table_name(table)
+            .set_tags(Some(tags.clone()));
         if let Some(r) = &target.retention {
             let retention = RetentionProperties::builder()
                 .memory_store_retention_period_in_hours(r.memory_hours)
@@ -148,7 +176,8 @@ async fn wait_active(client: &Client, database: &str, table: &str) -> Result<(),
     ))
 }
 
-/// What each table accepts; a table that does not exist is `Missing`.
+/// What each table accepts and whose it is (its tags); a table that does
+/// not exist is `Missing`.
 pub(crate) async fn describe(
     client: &Client,
     database: &str,
@@ -166,7 +195,11 @@ pub(crate) async fn describe(
             Ok(output) => {
                 let t = output.table();
                 let retention = t.and_then(|t| t.retention_properties());
-                Described::Present(Retention {
+                let arn = t.and_then(|t| t.arn()).unwrap_or_default();
+                let (owner, scenario) = owner(client, arn).await.map_err(|e| {
+                    format!("cannot read the tags of table `{table}` in `{database}`: {e}")
+                })?;
+                let retention = Retention {
                     // Timestream's defaults when a table says nothing.
                     memory_hours: retention
                         .map(|r| r.memory_store_retention_period_in_hours())
@@ -177,7 +210,12 @@ pub(crate) async fn describe(
                     magnetic_writes: t
                         .and_then(|t| t.magnetic_store_write_properties())
                         .is_some_and(|m| m.enable_magnetic_store_writes()),
-                })
+                };
+                Described::Present {
+                    retention,
+                    owner,
+                    scenario,
+                }
             }
             Err(e) if e.code() == Some("ResourceNotFoundException") => Described::Missing,
             Err(e) => {
@@ -190,4 +228,60 @@ pub(crate) async fn describe(
         states.push(state);
     }
     Ok(states)
+}
+
+/// Whose the table of `arn` is, by its tags, and the scenario that made it.
+async fn owner(client: &Client, arn: &str) -> Result<(Owner, Option<String>), String> {
+    if arn.is_empty() {
+        return Err("DescribeTable did not give the table's ARN".into());
+    }
+    let listed = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| error_text(&e))?;
+    let tag = |key: &str| {
+        listed
+            .tags()
+            .iter()
+            .find(|t| t.key() == key)
+            .map(|t| t.value().to_string())
+    };
+    let owner = if tag(MANAGED_BY).as_deref() == Some(OUTATIME) {
+        Owner::Outatime
+    } else {
+        Owner::Other
+    };
+    Ok((owner, tag(SCENARIO_TAG)))
+}
+
+/// What DeleteTable did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Deleted {
+    Deleted,
+    /// Gone already (deleted meanwhile): what `clean` wanted.
+    Missing,
+}
+
+/// Deletes one table (`clean`); the caller has checked it is outatime's.
+pub(crate) async fn delete(
+    client: &Client,
+    database: &str,
+    table: &str,
+) -> Result<Deleted, String> {
+    match client
+        .delete_table()
+        .database_name(database)
+        .table_name(table)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Deleted::Deleted),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(Deleted::Missing),
+        Err(e) => Err(format!(
+            "cannot delete table `{table}` in `{database}`: {}",
+            error_text(&e)
+        )),
+    }
 }

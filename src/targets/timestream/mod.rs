@@ -23,7 +23,7 @@ use aws_sdk_timestreamwrite::types::Record;
 
 use crate::compile::stream::Catalog;
 use crate::targets::{
-    Answer, Batch, BatchLimits, Item, Refusal, TableSpec, TableState, Target, Window, Words,
+    Answer, Batch, BatchLimits, Item, Mark, Refusal, TableSpec, TableState, Target, Window, Words,
 };
 use client::Described;
 use encode::Shapes;
@@ -200,11 +200,11 @@ impl Target for Timestream {
     async fn describe(
         &mut self,
         tables: &[String],
-        create: bool,
+        create: Option<&Mark>,
     ) -> Result<Vec<TableState>, String> {
         let client = client::client(&self.settings, self.request_timeout).await?;
-        if create {
-            client::create(&client, &self.settings, tables).await?;
+        if let Some(mark) = create {
+            client::create(&client, &self.settings, tables, mark).await?;
         }
         let described = client::describe(&client, &self.settings.database, tables).await?;
         self.client = Some(client);
@@ -212,7 +212,9 @@ impl Target for Timestream {
             .into_iter()
             .map(|d| match d {
                 Described::Missing => TableState::Missing,
-                Described::Present(retention) => TableState::Present(retention.window()),
+                Described::Present {
+                    retention, owner, ..
+                } => TableState::Present(retention.window(), owner),
             })
             .collect())
     }
