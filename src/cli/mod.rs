@@ -13,10 +13,12 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::validate::check::{Checked, check_text};
 
 mod apply;
+mod capture;
 mod input;
 mod verify;
 
 use apply::{ApplyArgs, apply};
+use capture::{CaptureArgs, capture};
 use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
 use verify::{VerifyArgs, verify};
 
@@ -73,6 +75,10 @@ enum Command {
     /// target cannot be read (exit 3)
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Write a window of a live Timestream table to a CSV file, and print
+    /// the `source` blocks that read it
+    #[command(after_help = EXIT_CODES)]
+    Capture(CaptureArgs),
 }
 
 #[derive(clap::Args)]
@@ -174,6 +180,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff(&args),
         Command::Apply(args) => apply(&args),
         Command::Verify(args) => verify(&args),
+        Command::Capture(args) => capture(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
