@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use outatime::ApplyErrorKind;
+use outatime::CaptureErrorKind;
 use outatime::DiagnosticCode;
 use outatime::VerifyErrorKind;
 use outatime::{CompileErrorKind, PlanErrorKind, SerializeError};
@@ -26,7 +27,9 @@ fn run_codes() -> BTreeSet<&'static str> {
     let apply = ApplyErrorKind::iter().map(ApplyErrorKind::code);
     let plan = PlanErrorKind::iter().map(PlanErrorKind::code);
     let verify = VerifyErrorKind::iter().map(VerifyErrorKind::code);
+    let capture = CaptureErrorKind::iter().map(CaptureErrorKind::code);
     compile
+        .chain(capture)
         .chain(apply)
         .chain(plan)
         .chain(verify)
