@@ -429,4 +429,19 @@ fn bad_arguments_are_refused_before_any_query() {
     );
     assert!(stderr.contains("does not exist"), "{stderr}");
     assert!(!live.run.dir.join("o.csv").exists());
+
+    // A predicate the endpoint does not serve, and a column the table
+    // lacks: the service's refusal, named, and no file.
+    for (predicate, answer) in [
+        ("v > 1", "The strict endpoint answers only"),
+        ("rack = 'r9'", "Column 'rack' does not exist"),
+    ] {
+        let (code, _, stderr) =
+            live.capture("live_multi", &["--where", predicate, "-o", "o.csv"], &[]);
+        assert_eq!(code, 3, "{stderr}");
+        assert!(stderr.contains("ValidationException"), "{stderr}");
+        assert!(stderr.contains(answer), "{stderr}");
+        assert!(!live.run.dir.join("o.csv").exists());
+        assert!(!live.run.dir.join("o.csv.partial").exists());
+    }
 }
