@@ -19,6 +19,7 @@
 #![warn(unreachable_pub)]
 
 mod apply;
+mod capture;
 mod clean;
 mod cli;
 mod commands;
@@ -60,6 +61,8 @@ pub use sources::ReadOptions;
 /// Targets: `outatime.yaml`, and the codes an apply fails with.
 pub use apply::config::target as target_from_config;
 pub use apply::error::ApplyErrorKind;
+/// The codes a capture fails with.
+pub use capture::error::CaptureErrorKind;
 pub use clean::error::CleanErrorKind;
 /// The codes a verify fails with.
 pub use verify::error::VerifyErrorKind;

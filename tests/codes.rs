@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use outatime::ApplyErrorKind;
+use outatime::CaptureErrorKind;
 use outatime::CleanErrorKind;
 use outatime::DiagnosticCode;
 use outatime::VerifyErrorKind;
@@ -28,7 +29,9 @@ fn run_codes() -> BTreeSet<&'static str> {
     let plan = PlanErrorKind::iter().map(PlanErrorKind::code);
     let verify = VerifyErrorKind::iter().map(VerifyErrorKind::code);
     let clean = CleanErrorKind::iter().map(CleanErrorKind::code);
+    let capture = CaptureErrorKind::iter().map(CaptureErrorKind::code);
     compile
+        .chain(capture)
         .chain(apply)
         .chain(clean)
         .chain(plan)

@@ -4,8 +4,9 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
+use crate::apply::config::{self, Target};
 use crate::commands::{self, Failure};
-use crate::diagnostics::render::Style;
+use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
 
 #[derive(clap::Args)]
@@ -39,6 +40,28 @@ pub(super) fn load_with_anchor(
     let loaded = commands::load_scenario_or_plan(input, read_options(read), diagnostics_style())?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align)?;
     Ok((loaded, anchor))
+}
+
+/// The target `name` of the configuration file `config`: a file that
+/// cannot be read is a usage error (exit 2), one with problems draws them
+/// (exit 1).
+pub(super) fn config_target(config: &Path, name: &str) -> Result<Target, Failure> {
+    let text = std::fs::read_to_string(config).map_err(|error| {
+        Failure::usage(format!(
+            "error: cannot read `{}`: {error}\n  help: targets are named in `{}` (or the file given with --config)\n",
+            config.display(),
+            config::CONFIG_FILE
+        ))
+    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    config::target(&text, name, &env).map_err(|diagnostics| {
+        Failure::input(render::human(
+            &config.display().to_string(),
+            &text,
+            &diagnostics,
+            diagnostics_style(),
+        ))
+    })
 }
 
 /// `COLUMNS` when set, else the width of the terminal stderr draws on.

@@ -13,11 +13,13 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::validate::check::{Checked, check_text};
 
 mod apply;
+mod capture;
 mod clean;
 mod input;
 mod verify;
 
 use apply::{ApplyArgs, apply};
+use capture::{CaptureArgs, capture};
 use clean::{CleanArgs, clean};
 use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
 use verify::{VerifyArgs, verify};
@@ -80,6 +82,10 @@ enum Command {
     /// created (tagged `managed-by=outatime`); never the database
     #[command(after_help = EXIT_CODES)]
     Clean(CleanArgs),
+    /// Write a window of a live Timestream table to a CSV file, and print
+    /// the `source` blocks that read it
+    #[command(after_help = EXIT_CODES)]
+    Capture(CaptureArgs),
 }
 
 #[derive(clap::Args)]
@@ -182,6 +188,7 @@ pub fn run() -> ExitCode {
         Command::Apply(args) => apply(&args),
         Command::Verify(args) => verify(&args),
         Command::Clean(args) => clean(&args),
+        Command::Capture(args) => capture(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -13,8 +13,6 @@
 
 mod csv;
 mod jsonl;
-// Until the language's `redact` clause and `capture --redact` call it.
-#[allow(dead_code)]
 pub(crate) mod redact;
 mod time;
 mod unload;

@@ -40,13 +40,12 @@ impl Timestream {
             .enable_all()
             .build()
             .map_err(|error| VerifyError::RuntimeNotStarted { error })?;
-        let client =
-            runtime
-                .block_on(client(target))
-                .map_err(|reason| VerifyError::Timestream {
-                    table: target.database.clone(),
-                    reason,
-                })?;
+        let client = runtime
+            .block_on(query_client(target, None))
+            .map_err(|reason| VerifyError::Timestream {
+                table: target.database.clone(),
+                reason,
+            })?;
         Ok(Timestream {
             client,
             runtime,
@@ -59,11 +58,20 @@ impl Timestream {
     }
 }
 
-async fn client(target: &TimestreamTarget) -> Result<Client, String> {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(target.region.clone()))
-        .load()
-        .await;
+/// The Query client of `target`, for `verify` and `capture`: `retry`
+/// replaces the SDK's standard retries (3 attempts) when given. Call it
+/// inside the runtime that will drive the client: against AWS, endpoint
+/// discovery's reload task runs on it.
+pub(crate) async fn query_client(
+    target: &TimestreamTarget,
+    retry: Option<aws_config::retry::RetryConfig>,
+) -> Result<Client, String> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(target.region.clone()));
+    if let Some(retry) = retry {
+        loader = loader.retry_config(retry);
+    }
+    let shared = loader.load().await;
     crate::targets::timestream::client::timestream_client!(
         aws_sdk_timestreamquery,
         &shared,
@@ -80,7 +88,8 @@ pub(crate) fn query(database: &str, table: &str, from: i64, to: i64) -> String {
     )
 }
 
-fn identifier(name: &str) -> String {
+/// A quoted SQL identifier: `"db"`, with `""` for a quote inside.
+pub(crate) fn identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -122,7 +131,8 @@ fn columns(info: &[ColumnInfo], table: &TableSpec) -> Vec<Column> {
         .collect()
 }
 
-fn measure_type(scalar: &ScalarType) -> Option<MeasureType> {
+/// The language's type of a Query API scalar type, if it has one.
+pub(crate) fn measure_type(scalar: &ScalarType) -> Option<MeasureType> {
     Some(match scalar {
         ScalarType::Double => MeasureType::Double,
         ScalarType::Bigint | ScalarType::Integer => MeasureType::Bigint,
@@ -132,8 +142,9 @@ fn measure_type(scalar: &ScalarType) -> Option<MeasureType> {
     })
 }
 
-/// `2026-11-28 20:00:00.000000000`, UTC.
-fn parse_time(text: &str) -> Option<i64> {
+/// `2026-11-28 20:00:00.000000000`, UTC: how the Query API writes a
+/// TIMESTAMP.
+pub(crate) fn parse_time(text: &str) -> Option<i64> {
     chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
         .ok()?
         .and_utc()

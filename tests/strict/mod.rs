@@ -13,8 +13,9 @@
 //! Include it with `mod strict;` from `tests/*.rs`, or with
 //! `#[path = "../tests/strict/mod.rs"] mod strict;` from a bench.
 //!
-//! It also answers the Query API (`query.rs`) for the one query shape
-//! `outatime verify` sends, page by page, over what WriteRecords stored.
+//! It also answers the Query API (`query.rs`) for the query shapes
+//! `outatime verify` and `outatime capture` send, page by page, over what
+//! WriteRecords stored.
 //!
 //! Endpoint discovery cannot point at it: the SDK prefixes the discovered
 //! address with `https://`. Use `endpoint_url(endpoint.url())`.
@@ -76,6 +77,9 @@ pub struct Faults {
     pub slow_every: Option<(u32, Duration)>,
     /// Every Nth WriteRecords: the connection is closed without a reply.
     pub drop_every: Option<u32>,
+    /// Every Nth Query (counted from 1 like WriteRecords) is answered with
+    /// ThrottlingException.
+    pub throttle_query_every: Option<u32>,
 }
 
 /// A table's retention, as CreateTable takes it. The default is the
@@ -655,20 +659,34 @@ impl Shared {
 
     /// One page of a Query's answer.
     fn query(&self, request: &query::QueryRequest, id: u64) -> Result<Vec<u8>, ApiError> {
-        let select = query::parse(&request.query_string)?;
+        let parsed = query::parse(&request.query_string)?;
+        let (database, table) = parsed.table();
         let (stored, page_size) = {
-            let state = self.lock();
-            let stored = state.store.stored(&select.database, &select.table);
+            let mut state = self.lock();
+            let queries = state.stats.operations.get("Query").copied().unwrap_or(0);
+            if let Some(n) = state.faults.throttle_query_every
+                && queries.is_multiple_of(u64::from(n))
+            {
+                state.stats.throttled += 1;
+                // The text is this endpoint's own.
+                return Err(ApiError::client(
+                    "ThrottlingException",
+                    "Rate exceeded (injected by the strict test endpoint).",
+                ));
+            }
+            let stored = state.store.stored(database, table);
             (stored, state.query_page_size)
         };
         // The text is this endpoint's own.
         let stored = stored.ok_or_else(|| {
             ApiError::validation(format!(
-                "Table {}.{} does not exist or is not authorized.",
-                select.database, select.table
+                "Table {database}.{table} does not exist or is not authorized."
             ))
         })?;
-        query::answer(request, &select, &stored, page_size, id)
+        match &parsed {
+            query::Query::Select(select) => query::answer(request, select, &stored, page_size, id),
+            query::Query::Describe { .. } => Ok(query::describe_answer(&stored, id)),
+        }
     }
 
     fn leave_flight(&self) {

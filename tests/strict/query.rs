@@ -1,20 +1,33 @@
 //! The Query API (Timestream Query, same `Timestream_20181101` target
-//! prefix and `timestream` signing name), for exactly the query shape
-//! `outatime verify` sends:
+//! prefix and `timestream` signing name), for the queries `outatime
+//! verify` and `outatime capture` send:
 //!
 //! ```text
 //! SELECT * FROM "db"."t" WHERE time >= from_nanoseconds(A) AND time < from_nanoseconds(B)
+//! SELECT * FROM "db"."t" WHERE time >= from_nanoseconds(A) AND time < from_nanoseconds(B)
+//!   [AND (COLUMN = 'value' [AND COLUMN = 'value' ...])] [ORDER BY time]
+//! DESCRIBE "db"."t"
 //! ```
 //!
-//! Anything else is a ValidationException. The answer has the service's
-//! shape (API_query_Query, the Query output of the service model:
-//! `QueryId`, `Rows` of `Data` cells with `ScalarValue` or `NullValue`,
-//! `ColumnInfo` with `Name` and `Type.ScalarType`, `NextToken`,
-//! `QueryStatus`). Columns are those of `SELECT *` on a table: its
-//! dimensions, `measure_name`, `time`, a `measure_value::TYPE` per type of
-//! single-measure record, and each multi-measure record's measures. Times
-//! read `2026-11-28 20:00:00.000000000`; values are returned as they were
-//! written (the service prints doubles its own way; `docs/verify.md`).
+//! A predicate term names a dimension or `measure_name`, bare or quoted
+//! (`"device-id"`), and a string with `''` for a quote; terms are joined by
+//! `AND` (a value holding ` AND ` is not served). A column the table does
+//! not have is a ValidationException, as the service's; so is any other
+//! query. Rows come ordered by time (then series and measure name) with or
+//! without `ORDER BY`.
+//!
+//! The answer has the service's shape (API_query_Query, the Query output
+//! of the service model: `QueryId`, `Rows` of `Data` cells with
+//! `ScalarValue` or `NullValue`, `ColumnInfo` with `Name` and
+//! `Type.ScalarType`, `NextToken`, `QueryStatus`). Columns are those of
+//! `SELECT *` on a table: its dimensions, `measure_name`, `time`, a
+//! `measure_value::TYPE` per type of single-measure record, and each
+//! multi-measure record's measures. Times read `2026-11-28
+//! 20:00:00.000000000`; values are returned as they were written (the
+//! service prints doubles its own way; `docs/verify.md`). `DESCRIBE`
+//! answers one row a column: `Column`, `Type` (lower case) and
+//! `Timestream attribute type` (`DIMENSION`, `MEASURE_NAME`, `TIMESTAMP`,
+//! `MEASURE_VALUE`, `MULTI`), all VARCHAR.
 //!
 //! Pages: at most the endpoint's page size (and `MaxRows`) rows each; a
 //! `NextToken` is good only for the same query string, as the service's
@@ -41,23 +54,51 @@ pub(super) struct QueryRequest {
     pub client_token: Option<String>,
 }
 
-/// The one query shape served.
+/// A query served.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Query {
+    Select(Select),
+    Describe { database: String, table: String },
+}
+
+impl Query {
+    pub fn table(&self) -> (&str, &str) {
+        match self {
+            Query::Select(select) => (&select.database, &select.table),
+            Query::Describe { database, table } => (database, table),
+        }
+    }
+}
+
+/// `SELECT *` of one time range, optionally narrowed.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Select {
     pub database: String,
     pub table: String,
     pub from: i64,
     pub to: i64,
+    /// `COLUMN = 'value'` terms, all of which hold.
+    pub predicate: Vec<(String, String)>,
 }
 
-/// Reads the query string, or says what shape is served.
-pub(super) fn parse(query: &str) -> Result<Select, ApiError> {
+/// Reads the query string, or says what shapes are served.
+pub(super) fn parse(query: &str) -> Result<Query, ApiError> {
     let refuse = || {
         ApiError::validation(format!(
-            "The strict endpoint answers only SELECT * FROM \"db\".\"table\" WHERE time >= \
-             from_nanoseconds(A) AND time < from_nanoseconds(B); not: {query}"
+            "The strict endpoint answers only DESCRIBE \"db\".\"table\" and SELECT * FROM \"db\".\"table\" \
+             WHERE time >= from_nanoseconds(A) AND time < from_nanoseconds(B) [AND (COLUMN = 'value' AND ...)] \
+             [ORDER BY time]; not: {query}"
         ))
     };
+    if let Some(rest) = query.strip_prefix("DESCRIBE ") {
+        let (database, rest) = quoted(rest).ok_or_else(refuse)?;
+        let rest = rest.strip_prefix('.').ok_or_else(refuse)?;
+        let (table, rest) = quoted(rest).ok_or_else(refuse)?;
+        if !rest.is_empty() {
+            return Err(refuse());
+        }
+        return Ok(Query::Describe { database, table });
+    }
     let rest = query.strip_prefix("SELECT * FROM ").ok_or_else(refuse)?;
     let (database, rest) = quoted(rest).ok_or_else(refuse)?;
     let rest = rest.strip_prefix('.').ok_or_else(refuse)?;
@@ -69,13 +110,53 @@ pub(super) fn parse(query: &str) -> Result<Select, ApiError> {
     let rest = rest
         .strip_prefix(" AND time < from_nanoseconds(")
         .ok_or_else(refuse)?;
-    let to = rest.strip_suffix(')').ok_or_else(refuse)?;
-    Ok(Select {
+    let (to, rest) = rest.split_once(')').ok_or_else(refuse)?;
+    let rest = rest.strip_suffix(" ORDER BY time").unwrap_or(rest);
+    let predicate = match rest {
+        "" => Vec::new(),
+        _ => {
+            let terms = rest
+                .strip_prefix(" AND (")
+                .and_then(|r| r.strip_suffix(')'))
+                .ok_or_else(refuse)?;
+            terms
+                .split(" AND ")
+                .map(|term| self::term(term).ok_or_else(refuse))
+                .collect::<Result<_, _>>()?
+        }
+    };
+    Ok(Query::Select(Select {
         database,
         table,
         from: from.parse().map_err(|_| refuse())?,
         to: to.parse().map_err(|_| refuse())?,
-    })
+        predicate,
+    }))
+}
+
+/// `site = 'oslo-1'`, `"device-id" = 'a''1'`.
+fn term(text: &str) -> Option<(String, String)> {
+    let (column, value) = text.split_once('=')?;
+    let column = column.trim();
+    let column = match quoted(column) {
+        Some((name, "")) => name,
+        Some(_) => return None,
+        None if !column.is_empty()
+            && column
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            column.to_string()
+        }
+        None => return None,
+    };
+    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut parts = value.split("''");
+    if parts.clone().any(|part| part.contains('\'')) {
+        return None;
+    }
+    let value = parts.by_ref().collect::<Vec<_>>().join("'");
+    Some((column, value))
 }
 
 /// `"name"` (with `""` for a quote) and what follows.
@@ -162,27 +243,29 @@ pub(super) fn answer(
             offset.ok_or_else(|| ApiError::validation("Invalid pagination token."))?
         }
     };
-    // The table's columns, as SELECT * has them.
-    let mut columns: BTreeSet<Column> = BTreeSet::from([Column::MeasureName, Column::Time]);
-    for record in stored {
-        for name in record.dimensions.keys() {
-            columns.insert(Column::Dimension(name.clone()));
-        }
-        match &record.value {
-            StoredValue::Single(kind, _) => {
-                columns.insert(Column::Single(*kind));
-            }
-            StoredValue::Multi(measures) => {
-                for (name, (kind, _)) in measures {
-                    columns.insert(Column::Multi(name.clone(), *kind));
-                }
-            }
+    let columns = table_columns(stored);
+    for (column, _) in &select.predicate {
+        let known =
+            column == "measure_name" || columns.contains(&Column::Dimension(column.clone()));
+        if !known {
+            // The text is this endpoint's own.
+            return Err(ApiError::validation(format!(
+                "Column '{column}' does not exist or is not a dimension or measure_name."
+            )));
         }
     }
-    let columns: Vec<Column> = columns.into_iter().collect();
+    let holds = |record: &Stored| {
+        select.predicate.iter().all(|(column, value)| {
+            if column == "measure_name" {
+                record.measure_name == *value
+            } else {
+                record.dimensions.get(column) == Some(value)
+            }
+        })
+    };
     let mut selected: Vec<&Stored> = stored
         .iter()
-        .filter(|r| r.time_ns >= select.from && r.time_ns < select.to)
+        .filter(|r| r.time_ns >= select.from && r.time_ns < select.to && holds(r))
         .collect();
     selected.sort_by(|a, b| {
         (a.time_ns, &a.dimensions, &a.measure_name).cmp(&(
@@ -202,22 +285,40 @@ pub(super) fn answer(
     let column_info = columns
         .iter()
         .map(|c| {
-            let (name, kind) = match c {
-                Column::Dimension(name) => (name.clone(), ValueKind::Varchar),
-                Column::MeasureName => ("measure_name".into(), ValueKind::Varchar),
-                Column::Time => ("time".into(), ValueKind::Timestamp),
-                Column::Single(kind) => (
-                    format!("measure_value::{}", scalar_type(*kind).to_lowercase()),
-                    *kind,
-                ),
-                Column::Multi(name, kind) => (name.clone(), *kind),
-            };
+            let (name, kind, _) = describe(c);
             json!({"Name": name, "Type": {"ScalarType": scalar_type(kind)}})
         })
         .collect();
+    let next_token = (end < selected.len()).then(|| token(&request.query_string, end));
+    Ok(render(query_number, next_token, rows, column_info))
+}
+
+/// The answer to `DESCRIBE`: one row a column of the table.
+pub(super) fn describe_answer(stored: &[Stored], query_number: u64) -> Vec<u8> {
+    let rows = table_columns(stored)
+        .iter()
+        .map(|c| {
+            let (name, kind, attribute) = describe(c);
+            let kind = scalar_type(kind).to_lowercase();
+            json!({"Data": [{"ScalarValue": name}, {"ScalarValue": kind}, {"ScalarValue": attribute}]})
+        })
+        .collect();
+    let column_info = ["Column", "Type", "Timestream attribute type"]
+        .iter()
+        .map(|name| json!({"Name": name, "Type": {"ScalarType": "VARCHAR"}}))
+        .collect();
+    render(query_number, None, rows, column_info)
+}
+
+fn render(
+    query_number: u64,
+    next_token: Option<String>,
+    rows: Vec<Json>,
+    column_info: Vec<Json>,
+) -> Vec<u8> {
     let answer = Answer {
         query_id: format!("STRICTQUERY{query_number:012}"),
-        next_token: (end < selected.len()).then(|| token(&request.query_string, end)),
+        next_token,
         rows,
         column_info,
         query_status: json!({
@@ -226,7 +327,43 @@ pub(super) fn answer(
             "CumulativeBytesMetered": 0,
         }),
     };
-    Ok(serde_json::to_vec(&answer).expect("an answer always serializes"))
+    serde_json::to_vec(&answer).expect("an answer always serializes")
+}
+
+/// The table's columns, as SELECT * has them.
+fn table_columns(stored: &[Stored]) -> Vec<Column> {
+    let mut columns: BTreeSet<Column> = BTreeSet::from([Column::MeasureName, Column::Time]);
+    for record in stored {
+        for name in record.dimensions.keys() {
+            columns.insert(Column::Dimension(name.clone()));
+        }
+        match &record.value {
+            StoredValue::Single(kind, _) => {
+                columns.insert(Column::Single(*kind));
+            }
+            StoredValue::Multi(measures) => {
+                for (name, (kind, _)) in measures {
+                    columns.insert(Column::Multi(name.clone(), *kind));
+                }
+            }
+        }
+    }
+    columns.into_iter().collect()
+}
+
+/// A column's name, type and `Timestream attribute type`.
+fn describe(column: &Column) -> (String, ValueKind, &'static str) {
+    match column {
+        Column::Dimension(name) => (name.clone(), ValueKind::Varchar, "DIMENSION"),
+        Column::MeasureName => ("measure_name".into(), ValueKind::Varchar, "MEASURE_NAME"),
+        Column::Time => ("time".into(), ValueKind::Timestamp, "TIMESTAMP"),
+        Column::Single(kind) => (
+            format!("measure_value::{}", scalar_type(*kind).to_lowercase()),
+            *kind,
+            "MEASURE_VALUE",
+        ),
+        Column::Multi(name, kind) => (name.clone(), *kind, "MULTI"),
+    }
 }
 
 fn row(record: &Stored, columns: &[Column]) -> Json {

@@ -1,0 +1,185 @@
+//! Every way a capture fails, with its stable code and exit code; worded
+//! only in [`std::fmt::Display`]. `docs/errors.md` lists the same codes.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::commands::Failure;
+
+/// Why `capture` wrote no file. [`CaptureErrorKind::iter`] lists every
+/// kind, and [`CaptureErrorKind::code`] its code.
+#[derive(Debug, strum::EnumDiscriminants)]
+#[strum_discriminants(name(CaptureErrorKind), derive(strum::EnumIter))]
+pub enum CaptureError {
+    /// `--from 2026-11-28T20:00Z --to 2026-11-28T19:00Z`
+    EmptyWindow { from: String, to: String },
+    /// The output file could not be written or renamed into place.
+    Output {
+        file: PathBuf,
+        error: std::io::Error,
+    },
+    /// `--redact rack` on a table without that column, or on a column
+    /// that is not VARCHAR (a pseudonym is text).
+    Redact {
+        column: String,
+        reason: String,
+        columns: Vec<String>,
+    },
+    /// The async runtime could not start (no threads left).
+    RuntimeNotStarted { error: std::io::Error },
+    /// `--redact` without the salt in the environment.
+    SaltUnset { env: String },
+    /// `--slice 0s`, `--slice soon`
+    SliceNotADuration { slice: String },
+    /// The table holds a column capture cannot write: a type the Query API
+    /// gives that is not a scalar, or a column the table's description
+    /// does not list (its schema changed during the capture).
+    Table { table: String, reason: String },
+    /// `--target influx` names an InfluxDB or file target (`kind`: "an
+    /// InfluxDB", "a file").
+    TargetNotTimestream { target: String, kind: &'static str },
+    /// `--from yesterday`
+    TimeNotRfc3339 {
+        flag: &'static str,
+        text: String,
+        reason: String,
+    },
+    /// Timestream's Query API could not be asked or said no (endpoint
+    /// discovery, a missing table, credentials, a predicate it refuses,
+    /// throttling past the retries).
+    Timestream { table: String, reason: String },
+}
+
+/// Exit code of arguments that do not fit.
+const USAGE: u8 = 2;
+/// Exit code of a target that cannot be read.
+const UNREADABLE: u8 = 3;
+
+impl CaptureErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            CaptureErrorKind::EmptyWindow
+            | CaptureErrorKind::SliceNotADuration
+            | CaptureErrorKind::TargetNotTimestream
+            | CaptureErrorKind::TimeNotRfc3339 => "outatime::capture::arguments",
+            CaptureErrorKind::Output => "outatime::capture::output",
+            CaptureErrorKind::Redact => "outatime::capture::redact",
+            CaptureErrorKind::SaltUnset => "outatime::capture::salt",
+            CaptureErrorKind::RuntimeNotStarted
+            | CaptureErrorKind::Table
+            | CaptureErrorKind::Timestream => "outatime::capture::timestream",
+        }
+    }
+}
+
+impl CaptureError {
+    pub fn code(&self) -> &'static str {
+        CaptureErrorKind::from(self).code()
+    }
+
+    /// 3 when the table cannot be read, else 2: nothing was asked of it,
+    /// or what was asked cannot be written.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CaptureError::RuntimeNotStarted { .. }
+            | CaptureError::Table { .. }
+            | CaptureError::Timestream { .. } => UNREADABLE,
+            _ => USAGE,
+        }
+    }
+
+    fn help(&self) -> String {
+        match self {
+            CaptureError::EmptyWindow { .. } => {
+                "`--from` is the first instant captured and `--to` the end (not captured): give a later `--to`".into()
+            }
+            CaptureError::Output { .. } => {
+                "check that the folder exists and can be written; nothing was left at the path".into()
+            }
+            CaptureError::Redact { columns, .. } => format!(
+                "redact a VARCHAR column of the table (dimensions, `measure_name`, varchar measures): {}",
+                if columns.is_empty() {
+                    "the table has none".to_string()
+                } else {
+                    columns
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+            CaptureError::RuntimeNotStarted { .. } => "free some threads and run it again".into(),
+            CaptureError::SaltUnset { env } => format!(
+                "set `{env}` to a secret (the same one the scenarios' `redact` uses, so pseudonyms match), or name another variable with `--salt-env`"
+            ),
+            CaptureError::SliceNotADuration { .. } => {
+                "give a positive duration such as `1h` or `15m`".into()
+            }
+            CaptureError::Table { .. } => {
+                "capture reads tables as `SELECT *` gives them: scalar columns; run it again if the table's columns changed meanwhile".into()
+            }
+            CaptureError::TargetNotTimestream { .. } => {
+                "capture reads Timestream tables: name a `kind: timestream` target of outatime.yaml".into()
+            }
+            CaptureError::TimeNotRfc3339 { .. } => {
+                "write an RFC 3339 time such as `2026-11-28T00:00:00Z` or `2026-11-28T01:00+01:00`".into()
+            }
+            CaptureError::Timestream { .. } => {
+                "check the region, the credentials (timestream:Select and DescribeEndpoints), the table's name (as it exists: no prefix is added) and `--where`".into()
+            }
+        }
+    }
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::EmptyWindow { from, to } => {
+                write!(
+                    f,
+                    "the window is empty: --from {from} is not before --to {to}"
+                )
+            }
+            CaptureError::Output { file, error } => {
+                write!(f, "cannot write `{}`: {error}", file.display())
+            }
+            CaptureError::Redact { column, reason, .. } => {
+                write!(f, "cannot redact `{column}`: {reason}")
+            }
+            CaptureError::RuntimeNotStarted { error } => {
+                write!(f, "cannot start the async runtime: {error}")
+            }
+            CaptureError::SaltUnset { env } => write!(
+                f,
+                "--redact needs a salt, and the environment variable `{env}` is not set (nothing was queried)"
+            ),
+            CaptureError::SliceNotADuration { slice } => {
+                write!(f, "--slice {slice}: not a positive duration")
+            }
+            CaptureError::Table { table, reason } => {
+                write!(f, "cannot capture Timestream table `{table}`: {reason}")
+            }
+            CaptureError::TargetNotTimestream { target, kind } => {
+                write!(
+                    f,
+                    "target `{target}` is {kind} target, not a Timestream one"
+                )
+            }
+            CaptureError::TimeNotRfc3339 { flag, text, reason } => {
+                write!(f, "{flag} {text}: not an RFC 3339 time: {reason}")
+            }
+            CaptureError::Timestream { table, reason } => {
+                write!(f, "cannot query Timestream table `{table}`: {reason}")
+            }
+        }
+    }
+}
+
+impl From<CaptureError> for Failure {
+    fn from(error: CaptureError) -> Failure {
+        let code = error.exit_code();
+        let mut text = format!("error[{}]: {error}\n", error.code());
+        text.push_str(&format!("  help: {}\n", error.help()));
+        Failure { code, text }
+    }
+}
