@@ -6,6 +6,7 @@
 //! the records, in order, through the anomalies into a sink. `plan.rs`
 //! summarises one run into the reviewable plan.
 
+mod check;
 pub(crate) mod error;
 pub(crate) mod eval;
 pub(crate) mod labels;
@@ -19,6 +20,7 @@ pub(crate) mod record;
 mod select;
 pub(crate) mod stream;
 
+pub use check::check_text;
 pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
 use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
