@@ -219,6 +219,8 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
         hits,
         ..
     } = &inputs;
+    // With redaction, the scenario as compiled: `where` shows pseudonyms.
+    let scenario = &prepared.redacted.as_ref().unwrap_or(scenario);
     let catalog = &prepared.catalog;
     let sources = scenario
         .sources
