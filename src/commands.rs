@@ -71,7 +71,7 @@ pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, F
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let checked = crate::validate::check::check_text(&text, base);
+    let checked = crate::compile::check_text(&text, base);
     let shown = path.display().to_string();
     eprint!(
         "{}",

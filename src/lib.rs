@@ -40,12 +40,13 @@ mod verify;
 /// The command line; `main.rs` only calls it.
 pub use cli::run;
 
+/// Reading and checking scenario text, and showing what was found.
+pub use compile::check_text;
 pub use diagnostics::kind::DiagnosticCode;
 pub use diagnostics::render;
 pub use lang::literal::{Instant, parse_timestamp};
 pub use review::explain::explain;
-/// Reading and checking scenario text, and showing what was found.
-pub use validate::check::{Checked, check_text};
+pub use validate::check::Checked;
 
 /// Loading a scenario file with its sources, and compiling it.
 pub use commands::{Loaded, compile_plan, labels, load};

@@ -276,3 +276,111 @@ fn compile_errors_name_the_place_and_exit_1() {
     let (code, _, _) = project("missing").args(&["plan", "nope.scenario"]).run();
     assert_eq!(code, 2);
 }
+
+const REDACTED: &str = r#"scenario "redacted"
+anchor align 1m
+
+source fleet csv "fleet.csv" {
+  time ts
+  dimensions "device-id" as device_id, site
+  measures temp double, "customer note" as note varchar
+  redact "device-id", "customer note" salt env "TEST_FLEET_SALT"
+}
+
+table telemetry
+
+replay fleet into telemetry {
+  where device_id in ["fridge-7", "fridge-9"]
+  shift end to now
+}
+
+anomaly spike on telemetry.temp {
+  where device_id == "fridge-7"
+  at now - 1m
+  magnitude 5
+}
+"#;
+
+const FLEET: &str = "ts,device-id,site,temp,customer note\n\
+2024-03-12T00:00:00Z,fridge-7,oslo-1,4.5,acme corp\n\
+2024-03-12T00:01:00Z,fridge-8,oslo-1,5.5,globex\n\
+2024-03-12T00:02:00Z,fridge-9,oslo-1,6.5,initech\n\
+2024-03-12T00:03:00Z,fridge-7,oslo-1,4.75,acme corp\n";
+
+const SALT: &str = "s3cret-salt-for-tests";
+
+#[test]
+fn redacted_columns_never_reach_plan_records_or_labels_and_where_matches_originals() {
+    let project = || {
+        Run::new("redact")
+            .file("s.scenario", REDACTED)
+            .file("fleet.csv", FLEET)
+    };
+    let env = [("TEST_FLEET_SALT", SALT)];
+    let anchor = "2024-06-01T00:00:00Z";
+    let (code, plan, stderr) = project().args(&["plan", "s.scenario"]).run_with(&env);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, records, stderr) = project()
+        .args(&["records", "s.scenario", "--anchor", anchor])
+        .run_with(&env);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, labels, stderr) = project()
+        .args(&["labels", "s.scenario", "--anchor", anchor])
+        .run_with(&env);
+    assert_eq!(code, 0, "{stderr}");
+    for (what, text) in [("plan", &plan), ("records", &records), ("labels", &labels)] {
+        for original in [
+            "fridge-7",
+            "fridge-8",
+            "fridge-9",
+            "acme corp",
+            "globex",
+            "initech",
+            SALT,
+        ] {
+            assert!(
+                !text.contains(original),
+                "{what} holds `{original}`:\n{text}"
+            );
+        }
+        assert!(text.contains("anon-"), "{what} has no pseudonym:\n{text}");
+        // Only the dimension and the note are hidden.
+        assert!(text.contains("oslo-1"), "{what}:\n{text}");
+    }
+    // The `where` on the original values kept fridge-7 (twice) and
+    // fridge-9, not fridge-8: two series, three records.
+    assert_eq!(records.lines().count(), 3, "{records}");
+    assert!(plan.contains("where: device_id in [\"anon-"), "{plan}");
+    let series: std::collections::BTreeSet<&str> = records
+        .lines()
+        .filter_map(|l| l.split("\"device_id\":\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(series.len(), 2, "{records}");
+    // The anomaly's `where` on the original fridge-7 found its series.
+    assert!(labels.contains("anon-"), "{labels}");
+    assert_ne!(labels.trim(), "[]", "{labels}");
+    // The same key gives the same pseudonyms on every run.
+    let (_, again, _) = project()
+        .args(&["records", "s.scenario", "--anchor", anchor])
+        .run_with(&env);
+    assert_eq!(again, records);
+}
+
+#[test]
+fn redaction_without_its_key_is_an_error_naming_the_variable() {
+    let run = Run::new("redact-no-salt")
+        .file("s.scenario", REDACTED)
+        .file("fleet.csv", FLEET)
+        .args(&["check", "s.scenario"]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 0, "check reads no key: {stderr}");
+    let (code, stdout, stderr) = run.again(&["plan", "s.scenario"]).run();
+    assert_ne!(code, 0);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("outatime::compile::redact_salt"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("export TEST_FLEET_SALT="), "{stderr}");
+}

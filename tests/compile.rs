@@ -730,3 +730,30 @@ fn a_point_anomaly_label_contains_the_record_it_changed_and_no_other() {
     let plan = s.plan(&text);
     assert!(plan.contains("from: now+3m\n  to: now+3m1ns\n"), "{plan}");
 }
+
+/// An `unload` source whose measures leave their types to the export's
+/// `*_metadata.json`, and one that disagrees with it.
+#[test]
+#[ignore = "needs sources::export_columns (UNLOAD)"]
+fn unload_measure_types_come_from_the_export_metadata() {
+    let dir = std::env::temp_dir().join(format!("outatime-types-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ok/data");
+    let untyped = r#"scenario "types"
+source pumps unload "PATH/pumps_manifest.json" {
+  time time
+  dimensions device_id, site
+  measures from measure_name value measure_value
+}
+table t
+replay pumps into t { shift end to now }
+"#
+    .replace("PATH", &fixtures.display().to_string());
+    let checked = outatime::check_text(&untyped, &dir);
+    assert!(checked.scenario.is_some(), "{:#?}", checked.diagnostics);
+    let disagreeing = untyped.replace("value measure_value", "value measure_value bigint");
+    let checked = outatime::check_text(&disagreeing, &dir);
+    let codes: Vec<String> = checked.diagnostics.iter().map(|d| d.code()).collect();
+    assert_eq!(codes, ["outatime::source::measure_type"]);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{self, Failure};
+use crate::compile::check_text;
 use crate::diagnostics::Span;
 use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
-use crate::validate::check::{Checked, check_text};
+use crate::validate::check::Checked;
 
 mod apply;
 mod capture;

@@ -38,6 +38,12 @@ pub enum CompileError {
     TimeOutOfRange {
         line: usize,
     },
+    /// A source `redact`s columns, and the environment variable holding the
+    /// pseudonyms' key is not set (or empty).
+    RedactSalt {
+        source: String,
+        variable: String,
+    },
     Io(std::io::Error),
 }
 
@@ -50,6 +56,7 @@ impl CompileErrorKind {
             CompileErrorKind::Fit => "outatime::compile::fit",
             CompileErrorKind::BadName => "outatime::compile::bad_name",
             CompileErrorKind::TimeOutOfRange => "outatime::compile::time_out_of_range",
+            CompileErrorKind::RedactSalt => "outatime::compile::redact_salt",
             CompileErrorKind::Io => "outatime::io",
         }
     }
@@ -94,6 +101,9 @@ impl CompileError {
                 "rename the measure in the data, or leave it out with `measures` on the replay".into(),
             ),
             CompileError::TimeOutOfRange { .. } => Some("move the step's times closer to the present".into()),
+            CompileError::RedactSalt { variable, .. } => Some(format!(
+                "set the key, kept secret and the same wherever pseudonyms must match: `export {variable}=...`"
+            )),
             CompileError::Io(_) => None,
         }
     }
@@ -161,6 +171,10 @@ impl fmt::Display for CompileError {
                     "the step at line {line} reaches a time outside the years 1678 to 2261"
                 )
             }
+            CompileError::RedactSalt { source, variable } => write!(
+                f,
+                "source `{source}` redacts columns, and `{variable}`, the environment variable holding the pseudonyms' key, is not set"
+            ),
             CompileError::Io(e) => write!(f, "cannot write the output: {e}"),
         }
     }

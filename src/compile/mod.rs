@@ -6,6 +6,7 @@
 //! the records, in order, through the anomalies into a sink. `plan.rs`
 //! summarises one run into the reviewable plan.
 
+mod check;
 pub(crate) mod error;
 pub(crate) mod eval;
 pub(crate) mod labels;
@@ -16,9 +17,11 @@ mod place;
 pub(crate) mod plan;
 pub(crate) mod random;
 pub(crate) mod record;
+mod redact;
 mod select;
 pub(crate) mod stream;
 
+pub use check::check_text;
 pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
 use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
@@ -46,6 +49,9 @@ pub struct Prepared {
     /// Lines of steps that shift by calendar days: in a conflict, they are
     /// the likely cause (a DST change folds two instants onto one).
     calendar_lines: Vec<usize>,
+    /// The scenario as compiled when a source redacts: its `where`
+    /// literals on hidden dimensions are pseudonyms, which the plan shows.
+    pub(crate) redacted: Option<Scenario>,
 }
 
 enum PreparedStep {
@@ -79,6 +85,9 @@ struct PreparedAnomaly {
 }
 
 pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, CompileError> {
+    let redactions = redact::Redactions::new(scenario, &|name| std::env::var(name).ok())?;
+    let redacted = redactions.as_ref().map(|r| r.scenario(scenario));
+    let scenario = redacted.as_ref().unwrap_or(scenario);
     let mut tables: Vec<&model::Table> = scenario.tables.values().collect();
     tables.sort_by(|a, b| a.target_name.cmp(&b.target_name).then(a.name.cmp(&b.name)));
     let table_index: BTreeMap<&str, u16> = tables
@@ -101,7 +110,18 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         if users.is_empty() {
             continue;
         }
+        let hiding = redactions
+            .as_ref()
+            .and_then(|r| r.by_source.get(&source.name));
         let summary = read_alongside(source, options, |row| {
+            let hidden;
+            let row = match hiding {
+                Some(r) => {
+                    hidden = r.row(row);
+                    &hidden
+                }
+                None => row,
+            };
             for &i in &users {
                 select(&scenario.steps[i], source, row, &mut selected[i]);
             }
@@ -292,6 +312,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             })
             .map(Step::line)
             .collect(),
+        redacted,
     })
 }
 

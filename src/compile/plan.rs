@@ -219,6 +219,8 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
         hits,
         ..
     } = &inputs;
+    // With redaction, the scenario as compiled: `where` shows pseudonyms.
+    let scenario = &prepared.redacted.as_ref().unwrap_or(scenario);
     let catalog = &prepared.catalog;
     let sources = scenario
         .sources
@@ -539,7 +541,7 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
             plan.measures = r.measures.clone().or_else(|| {
                 scenario.sources.get(&r.source).map(|s| match &s.measures {
                     crate::validate::model::SourceMeasures::Wide(defs) => {
-                        defs.iter().map(|d| d.name.clone()).collect()
+                        defs.iter().map(|d| d.table_name.clone()).collect()
                     }
                     crate::validate::model::SourceMeasures::Long { .. } => {
                         vec!["all (named by the data)".to_string()]

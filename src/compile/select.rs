@@ -65,9 +65,11 @@ pub(super) fn matches<'a>(filter: &Filter, dim: impl Fn(&str) -> Option<&'a str>
 /// Keeps a source row for a step when it falls in the step's window and
 /// matches its `where`.
 pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, into: &mut Selected) {
+    // Steps name dimensions and measures as the table does (`as` renames);
+    // rows carry them as the file does.
     let dim = |name: &str| {
         source
-            .dimensions
+            .dimension_names
             .iter()
             .position(|d| d == name)
             .map(|i| row.dimensions[i].as_str())
@@ -97,15 +99,17 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
         let local = match known {
             Some(None) => continue,
             Some(Some(local)) => local,
-            None if wanted.is_some_and(|w| !w.contains(name)) => {
+            None if wanted.is_some_and(|w| !w.iter().any(|m| m == source.measure_name(name))) => {
                 into.by_name.insert(name.clone(), None);
                 continue;
             }
             None => {
                 // Numbered in the order first seen, as the type of the
                 // first value seen.
-                into.measures
-                    .push((name.clone(), value_type(&eval::scalar_value(v))));
+                into.measures.push((
+                    source.measure_name(name).to_string(),
+                    value_type(&eval::scalar_value(v)),
+                ));
                 let local = (into.measures.len() - 1) as u16;
                 into.by_name.insert(name.clone(), Some(local));
                 local
@@ -121,7 +125,7 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
         Some(&i) => i,
         None => {
             let mut dims: BTreeMap<String, String> = source
-                .dimensions
+                .dimension_names
                 .iter()
                 .cloned()
                 .zip(row.dimensions.iter().cloned())

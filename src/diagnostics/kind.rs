@@ -35,6 +35,9 @@ impl fmt::Display for NameKind {
 pub enum Clause {
     Ambiguous,
     At,
+    Delimiter,
+    Escape,
+    Redact,
     Dimensions,
     From,
     Layout,
@@ -75,6 +78,9 @@ impl fmt::Display for Clause {
             Clause::Shift => "shift",
             Clause::Speed => "speed",
             Clause::Time => "time",
+            Clause::Delimiter => "delimiter",
+            Clause::Escape => "escape",
+            Clause::Redact => "redact",
             Clause::Timezone => "timezone",
             Clause::Where => "where",
             Clause::Window => "window",
@@ -149,10 +155,22 @@ pub enum DiagnosticKind {
     },
     /// `"\q"`
     BadEscape { escape: String },
+    /// `delimiter ";;"`, `escape "é"`: a CSV dialect takes one ASCII character.
+    BadDialectCharacter { clause: Clause, written: String },
     /// `time ts format "%Q"`
     BadTimeFormat { reason: String },
     /// `clamp 10 .. -10`
     ClampRange { low: f64, high: f64 },
+    /// `dimensions "measure_value::double"`: a column whose name the table
+    /// cannot take as it is.
+    ColumnNameRefused {
+        kind: NameKind,
+        column: String,
+        reason: String,
+        suggestion: String,
+    },
+    /// `delimiter ","` in a `jsonl` source.
+    DialectNotForJsonl { clause: Clause },
     /// `measure on boolean = bernoulli(p: 0.5) clamp 0 .. 1`
     ClampType { ty: MeasureType },
     /// `outatime.yaml` with `directry: out` (a YAML or shape problem).
@@ -206,6 +224,13 @@ pub enum DiagnosticKind {
     LocalTimeInGap { zone: String },
     /// `2024-13-01T00:00Z`
     MalformedTimestamp { reason: String },
+    /// `measures temperature` in a CSV source (no type, and no export
+    /// metadata to take it from); `measures t bigint` where the export says
+    /// DOUBLE.
+    SourceMeasureType {
+        column: String,
+        problem: MeasureTypeProblem,
+    },
     /// Two steps write `temperature` into one table, as double and as bigint.
     MeasureTypeConflict {
         measure: String,
@@ -271,6 +296,8 @@ pub enum DiagnosticKind {
     PositionalArgument { term: String, example: String },
     /// `window now - 1h .. now`
     RelativeWindow { clause: Clause },
+    /// `redact ts` (the time column), `redact temperature` (a double).
+    RedactNotText { column: String, what: String },
     /// `measure ts_x double = ...`, a dimension named `time`.
     ReservedName {
         kind: NameKind,
@@ -431,6 +458,23 @@ impl DiagnosticKind {
             }
             BadEscape { escape } => format!("unknown escape `{escape}` in a string"),
             BadTimeFormat { reason } => format!("time format is not valid: {reason}"),
+            BadDialectCharacter { clause, written } => format!(
+                "`{clause}` takes one ASCII character, not `{}`",
+                written.escape_debug()
+            ),
+            ColumnNameRefused {
+                kind,
+                column,
+                reason,
+                ..
+            } => format!("column `{column}` cannot be a {kind} name in the table: {reason}"),
+            DialectNotForJsonl { clause } => {
+                format!("a `jsonl` source has no `{clause}`: JSON lines are not CSV")
+            }
+            SourceMeasureType { column, problem } => problem.message(column),
+            RedactNotText { column, what } => {
+                format!("`{column}` cannot be redacted: it is {what}")
+            }
             ClampRange { low, high } => {
                 format!("clamp range is empty: {low} is above {high}")
             }
@@ -653,6 +697,15 @@ impl DiagnosticKind {
                 "use chrono's strftime directives, such as `%Y-%m-%d %H:%M:%S`".into()
             }
             ClampRange { .. } => "write the lower bound first: `clamp LO .. HI`".into(),
+            BadDialectCharacter { clause, .. } => {
+                format!("write one character, as in `{clause} \";\"` (a tab is `\"\\t\"`)")
+            }
+            ColumnNameRefused {
+                column, suggestion, ..
+            } => format!("rename it in the table: `{column:?} as {suggestion}`"),
+            DialectNotForJsonl { clause } => format!("remove `{clause}`"),
+            SourceMeasureType { problem, .. } => problem.help(),
+            RedactNotText { .. } => "redact dimension columns and varchar measure columns only: pseudonyms are text".into(),
             ClampType { .. } => "remove `clamp`: only double and bigint measures can be clamped".into(),
             ConfigInvalid { suggestion, .. } => return suggestion.clone(),
             ConfigKeyNotForApi { key, instead, .. } => format!("remove `{key}`; {instead}"),
@@ -813,14 +866,17 @@ impl DiagnosticCode {
             DiagnosticCode::AnomalyNeedsMeasure => "anomaly::needs_measure",
             DiagnosticCode::AnomalyOnWholeRecords => "anomaly::whole_records",
             DiagnosticCode::AnomalyTypeMismatch => "anomaly::type_mismatch",
+            DiagnosticCode::BadDialectCharacter => "source::bad_dialect_character",
             DiagnosticCode::BadEscape => "syntax::bad_escape",
             DiagnosticCode::BadTimeFormat => "source::bad_time_format",
             DiagnosticCode::ClampRange => "model::clamp_range",
             DiagnosticCode::ClampType => "model::clamp_type",
+            DiagnosticCode::ColumnNameRefused => "name::column_refused",
             DiagnosticCode::ConfigInvalid => "config::invalid",
             DiagnosticCode::ConfigKeyNotForApi => "config::key_not_for_api",
             DiagnosticCode::ConfigMissingKey => "config::missing_key",
             DiagnosticCode::ConfigUnsetVariable => "config::unset_variable",
+            DiagnosticCode::DialectNotForJsonl => "source::dialect_not_for_jsonl",
             DiagnosticCode::DimensionIsMeasure => "name::dimension_is_measure",
             DiagnosticCode::DuplicateClause => "clause::duplicate",
             DiagnosticCode::DuplicateName => "name::duplicate",
@@ -833,6 +889,7 @@ impl DiagnosticCode {
             DiagnosticCode::LearnedTermOutsideExtrapolate => "model::learned_term",
             DiagnosticCode::LocalTimeInGap => "time::in_gap",
             DiagnosticCode::MalformedTimestamp => "time::malformed",
+            DiagnosticCode::SourceMeasureType => "source::measure_type",
             DiagnosticCode::MeasureTypeConflict => "table::measure_type_conflict",
             DiagnosticCode::MissingClause => "clause::missing",
             DiagnosticCode::MissingComma => "syntax::missing_comma",
@@ -852,6 +909,7 @@ impl DiagnosticCode {
             DiagnosticCode::ParameterOutOfRange => "param::out_of_range",
             DiagnosticCode::PositionalArgument => "param::positional",
             DiagnosticCode::RelativeWindow => "window::relative",
+            DiagnosticCode::RedactNotText => "source::redact_not_text",
             DiagnosticCode::ReservedName => "name::reserved",
             DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
             DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
@@ -877,6 +935,62 @@ impl DiagnosticCode {
             DiagnosticCode::UnmatchedBrace => "syntax::unmatched_brace",
             DiagnosticCode::UnterminatedString => "syntax::unterminated_string",
             DiagnosticCode::WrongParameterType => "param::wrong_type",
+        }
+    }
+}
+
+/// Why a source's measure has no type, or a type that does not hold.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MeasureTypeProblem {
+    /// A `csv` or `jsonl` source: nothing else knows the type.
+    NotWritten,
+    /// An `unload` export without a `*_metadata.json` beside its manifest.
+    NoMetadata,
+    /// The export's metadata does not list the column.
+    NotInMetadata,
+    /// The metadata's type (`TIMESTAMP`, `ARRAY`, ...) is not a measure's.
+    NotAMeasureType { export: String },
+    /// The scenario says one type, the export's metadata another.
+    Disagrees {
+        written: MeasureType,
+        export: String,
+    },
+    /// The metadata file is there but cannot be read.
+    MetadataUnreadable { reason: String },
+}
+
+impl MeasureTypeProblem {
+    fn message(&self, column: &str) -> String {
+        match self {
+            MeasureTypeProblem::NotWritten => format!("measure `{column}` has no type"),
+            MeasureTypeProblem::NoMetadata => format!(
+                "measure `{column}` has no type, and the export has no metadata file to take it from"
+            ),
+            MeasureTypeProblem::NotInMetadata => format!(
+                "measure `{column}` has no type, and the export's metadata does not list the column"
+            ),
+            MeasureTypeProblem::NotAMeasureType { export } => format!(
+                "measure `{column}` has no type, and the export's metadata says {export}, which no measure can be"
+            ),
+            MeasureTypeProblem::Disagrees { written, export } => format!(
+                "measure `{column}` is {} here, but the export's metadata says {export}",
+                written.name()
+            ),
+            MeasureTypeProblem::MetadataUnreadable { reason } => {
+                format!("the export's metadata cannot be read: {reason}")
+            }
+        }
+    }
+
+    fn help(&self) -> String {
+        match self {
+            MeasureTypeProblem::Disagrees { .. } => {
+                "write the export's type, or leave the type out to take it from the export".into()
+            }
+            MeasureTypeProblem::MetadataUnreadable { .. } => {
+                "fix or remove the `*_metadata.json` beside the manifest (UNLOAD writes it), or write every measure's type".into()
+            }
+            _ => "write the type after the name: `double`, `bigint`, `boolean` or `varchar`".into(),
         }
     }
 }

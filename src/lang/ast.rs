@@ -107,15 +107,35 @@ pub(crate) enum SourceClause {
     Timezone(Spanned<String>),
     Nonexistent(Name),
     Ambiguous(Name),
-    Dimensions(Vec<Name>),
+    Dimensions(Vec<DimensionDecl>),
     Measures(Vec<MeasureDecl>),
     LongMeasures {
         span: Span,
         name_column: Name,
         value_column: Name,
-        ty: Name,
+        /// `None`: left to an UNLOAD export's metadata.
+        ty: Option<Name>,
+    },
+    /// `delimiter ";"`: the string as written (one ASCII character is valid).
+    Delimiter(Spanned<String>),
+    /// `escape "\\"`.
+    Escape(Spanned<String>),
+    /// `redact device_id, "customer id" salt env "NAME"`.
+    Redact {
+        span: Span,
+        columns: Vec<Name>,
+        salt_env: Option<Spanned<String>>,
     },
     Unknown(Name),
+}
+
+/// `device_id`, `"device-id" as device_id`.
+#[derive(Clone, Debug)]
+pub(crate) struct DimensionDecl {
+    /// The column in the file.
+    pub column: Name,
+    /// The dimension's name in the table, when it differs.
+    pub rename: Option<Name>,
 }
 
 #[derive(Clone, Debug)]
@@ -126,8 +146,23 @@ pub(crate) enum TimeFormatSyntax {
 
 #[derive(Clone, Debug)]
 pub(crate) struct MeasureDecl {
+    /// The column in the file.
     pub name: Name,
-    pub ty: Name,
+    /// The measure's name in the table, when it differs.
+    pub rename: Option<Name>,
+    /// `None`: left to an UNLOAD export's metadata.
+    pub ty: Option<Name>,
+}
+
+impl MeasureDecl {
+    /// Where the declaration ends: its type, its new name, or its column.
+    pub(crate) fn end(&self) -> Span {
+        self.ty
+            .as_ref()
+            .or(self.rename.as_ref())
+            .unwrap_or(&self.name)
+            .span
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -93,6 +93,20 @@ impl Builder<'_> {
         Spanned::new(pair.as_str().to_string(), self.span(pair))
     }
 
+    /// A column, dimension or measure name: an identifier, or a string
+    /// (decoded) where the name is not one.
+    fn column(&mut self, pair: &Pair<'_, Rule>) -> Name {
+        let inner = match pair.as_rule() {
+            Rule::column => pair.clone().into_inner().next(),
+            _ => Some(pair.clone()),
+        };
+        match inner {
+            Some(p) if p.as_rule() == Rule::string => self.string(&p),
+            Some(p) => self.name(&p),
+            None => self.name(pair),
+        }
+    }
+
     fn lit(&self, pair: &Pair<'_, Rule>) -> Lit {
         self.name(pair)
     }
@@ -139,17 +153,21 @@ impl Builder<'_> {
             }),
             Rule::extrapolate_stmt => StatementKind::Extrapolate(Extrapolate {
                 source: self.name(&p[0]),
-                measure: self.name(&p[1]),
+                measure: self.column(&p[1]),
                 table: self.name(&p[2]),
                 clauses: self.step_clauses(&p[3..]),
             }),
             Rule::anomaly_stmt => {
-                let has_measure = p.get(2).is_some_and(|x| x.as_rule() == Rule::ident);
+                let has_measure = p.get(2).is_some_and(|x| x.as_rule() == Rule::column);
                 let first_clause = if has_measure { 3 } else { 2 };
                 StatementKind::Anomaly(Anomaly {
                     kind: self.name(&p[0]),
                     table: self.name(&p[1]),
-                    measure: has_measure.then(|| self.name(&p[2])),
+                    measure: if has_measure {
+                        Some(self.column(&p[2]))
+                    } else {
+                        None
+                    },
                     clauses: p[first_clause..]
                         .iter()
                         .map(|c| self.anomaly_clause(c.clone()))
@@ -183,7 +201,7 @@ impl Builder<'_> {
         match rule {
             Rule::time_clause => SourceClause::Time {
                 span,
-                column: self.name(&p[0]),
+                column: self.column(&p[0]),
                 format: p.get(1).map(|f| match f.as_rule() {
                     Rule::string => TimeFormatSyntax::Strftime(self.string(f)),
                     _ => TimeFormatSyntax::Word(self.name(f)),
@@ -192,27 +210,65 @@ impl Builder<'_> {
             Rule::timezone_clause => SourceClause::Timezone(self.string(&p[0])),
             Rule::nonexistent_clause => SourceClause::Nonexistent(self.name(&p[0])),
             Rule::ambiguous_clause => SourceClause::Ambiguous(self.name(&p[0])),
-            Rule::dimensions_clause => SourceClause::Dimensions(self.ident_list(&p[0])),
+            Rule::dimensions_clause => SourceClause::Dimensions(
+                p.iter()
+                    .map(|decl| {
+                        let d = parts(decl.clone());
+                        DimensionDecl {
+                            column: self.column(&d[0]),
+                            rename: d.get(1).map(|r| self.rename(r)),
+                        }
+                    })
+                    .collect(),
+            ),
             Rule::measures_clause if p[0].as_rule() == Rule::long_measures => {
                 let l = parts(p[0].clone());
                 SourceClause::LongMeasures {
                     span,
-                    name_column: self.name(&l[0]),
-                    value_column: self.name(&l[1]),
-                    ty: self.name(&l[2]),
+                    name_column: self.column(&l[0]),
+                    value_column: self.column(&l[1]),
+                    ty: l.get(2).map(|t| self.measure_type(t)),
                 }
             }
             Rule::measures_clause => SourceClause::Measures(
                 p.into_iter()
                     .map(|decl| {
                         let d = parts(decl);
-                        MeasureDecl {
-                            name: self.name(&d[0]),
-                            ty: self.name(&d[1]),
+                        let mut decl = MeasureDecl {
+                            name: self.column(&d[0]),
+                            rename: None,
+                            ty: None,
+                        };
+                        for part in &d[1..] {
+                            match part.as_rule() {
+                                Rule::rename => decl.rename = Some(self.rename(part)),
+                                _ => decl.ty = Some(self.measure_type(part)),
+                            }
                         }
+                        decl
                     })
                     .collect(),
             ),
+            Rule::delimiter_clause => SourceClause::Delimiter(self.string(&p[0])),
+            Rule::escape_clause => SourceClause::Escape(self.string(&p[0])),
+            Rule::redact_clause => {
+                let mut columns = Vec::new();
+                let mut salt_env = None;
+                for part in &p {
+                    match part.as_rule() {
+                        Rule::redact_salt => {
+                            let s = parts(part.clone());
+                            salt_env = s.first().map(|s| self.string(s));
+                        }
+                        _ => columns.push(self.column(part)),
+                    }
+                }
+                SourceClause::Redact {
+                    span,
+                    columns,
+                    salt_env,
+                }
+            }
             other => unreachable!("source clause {other:?}"),
         }
     }
@@ -231,12 +287,26 @@ impl Builder<'_> {
         }
     }
 
-    fn ident_list(&self, pair: &Pair<'_, Rule>) -> Vec<Name> {
+    fn ident_list(&mut self, pair: &Pair<'_, Rule>) -> Vec<Name> {
         pair.clone()
             .into_inner()
-            .filter(|i| i.as_rule() == Rule::ident)
-            .map(|i| self.name(&i))
+            .filter(|i| i.as_rule() == Rule::column)
+            .map(|i| self.column(&i))
             .collect()
+    }
+
+    /// `as NAME` → the name.
+    fn rename(&mut self, pair: &Pair<'_, Rule>) -> Name {
+        let p = parts(pair.clone());
+        self.column(&p[0])
+    }
+
+    /// A `measure_type` → its word.
+    fn measure_type(&self, pair: &Pair<'_, Rule>) -> Name {
+        match pair.clone().into_inner().next() {
+            Some(word) => self.name(&word),
+            None => self.name(pair),
+        }
     }
 
     fn step_clauses(&mut self, pairs: &[Pair<'_, Rule>]) -> Vec<Spanned<StepClause>> {
@@ -270,7 +340,7 @@ impl Builder<'_> {
             Rule::series_clause => StepClause::Series(self.assignments(&p), span),
             Rule::range_clause => StepClause::Schedule(self.schedule(&p, span)),
             Rule::measure_clause => StepClause::Measure(GeneratedMeasure {
-                name: self.name(&p[0]),
+                name: self.column(&p[0]),
                 ty: self.name(&p[1]),
                 model: self.model(&p[2]),
                 span,
@@ -319,7 +389,7 @@ impl Builder<'_> {
                     ),
                 };
                 Condition {
-                    dimension: self.name(&p[0]),
+                    dimension: self.column(&p[0]),
                     test,
                     span,
                 }
@@ -333,7 +403,7 @@ impl Builder<'_> {
             .map(|a| {
                 let p = parts(a.clone());
                 Assignment {
-                    dimension: self.name(&p[0]),
+                    dimension: self.column(&p[0]),
                     value: self.string(&p[1]),
                 }
             })

@@ -110,7 +110,6 @@ pub(crate) fn read_rows(
 
 /// A column an UNLOAD export declares in its `*_metadata.json`
 /// (`ColumnInfo`), in the export's column order.
-#[allow(dead_code)] // until validation asks (issue 10 in progress)
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ExportColumn {
     pub name: String,
@@ -126,7 +125,6 @@ pub(crate) struct ExportColumn {
 /// metadata file only), so `check` can fill in and check measure types.
 /// `Ok(None)` when the source is not an export or the export has no
 /// metadata file.
-#[allow(dead_code)] // until validation asks (issue 10 in progress)
 pub(crate) fn export_columns(source: &Source) -> Result<Option<Vec<ExportColumn>>, DataError> {
     match source.kind {
         SourceKind::Unload => unload::export_columns(&source.path),

@@ -56,6 +56,7 @@ fn wide(measures: &[(&str, MeasureType)]) -> SourceMeasures {
             .iter()
             .map(|(name, ty)| MeasureDef {
                 name: name.to_string(),
+                table_name: name.to_string(),
                 ty: *ty,
             })
             .collect(),
@@ -83,8 +84,10 @@ fn source(kind: SourceKind, path: &Path, dimensions: &[&str], measures: SourceMe
         nonexistent: Nonexistent::Shift,
         ambiguous: Ambiguous::Earlier,
         dimensions: dimensions.iter().map(|d| d.to_string()).collect(),
+        dimension_names: dimensions.iter().map(|d| d.to_string()).collect(),
         measures,
         dialect: CsvDialect::default_for(kind),
+        redact: None,
     }
 }
 

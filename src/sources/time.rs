@@ -458,12 +458,14 @@ mod tests {
             nonexistent,
             ambiguous,
             dimensions: vec![],
+            dimension_names: vec![],
             measures: SourceMeasures::Long {
                 name_column: "n".into(),
                 value_column: "v".into(),
                 ty: MeasureType::Double,
             },
             dialect: CsvDialect::default_for(SourceKind::Csv),
+            redact: None,
         }
     }
 

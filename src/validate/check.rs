@@ -22,10 +22,16 @@ impl Checked {
 }
 
 /// Parses and validates scenario text. `base_dir` is the folder that source
-/// paths are relative to (the scenario file's).
-pub fn check_text(text: &str, base_dir: &Path) -> Checked {
+/// paths are relative to (the scenario file's); `exports` answers what an
+/// UNLOAD export's metadata declares (`compile::check_text` asks the
+/// export; validation reads no source itself).
+pub(crate) fn check_text_with(
+    text: &str,
+    base_dir: &Path,
+    exports: super::source::ExportColumns<'_>,
+) -> Checked {
     let parsed = lang::parser::parse(text);
-    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses);
+    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, exports);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(validated.diagnostics);
     diagnostics::sort(&mut diagnostics);

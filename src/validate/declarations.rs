@@ -4,14 +4,10 @@ use std::collections::BTreeMap;
 
 use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
-use crate::diagnostics::kind::{Clause, List, NameKind};
+use crate::diagnostics::kind::{Clause, NameKind};
 use crate::diagnostics::suggest::closest;
-use crate::lang::ast::{self, SourceClause, Span, StatementKind, TableClause, TimeFormatSyntax};
-use crate::lang::literal::{Ambiguous, Nonexistent};
-use crate::validate::model::{
-    CsvDialect, EpochUnit, Layout, MeasureDef, MeasureType, Source, SourceKind, SourceMeasures,
-    Table, TimeFormat,
-};
+use crate::lang::ast::{self, Span, StatementKind, TableClause};
+use crate::validate::model::{Layout, MeasureType, Table};
 
 pub(crate) const MEASURE_TYPES: &[(&str, MeasureType)] = &[
     ("double", MeasureType::Double),
@@ -20,14 +16,6 @@ pub(crate) const MEASURE_TYPES: &[(&str, MeasureType)] = &[
     ("varchar", MeasureType::Varchar),
 ];
 
-const SOURCE_CLAUSES: &[Clause] = &[
-    Clause::Time,
-    Clause::Timezone,
-    Clause::Nonexistent,
-    Clause::Ambiguous,
-    Clause::Dimensions,
-    Clause::Measures,
-];
 const TABLE_CLAUSES: &[Clause] = &[Clause::Name, Clause::Layout, Clause::MeasureName];
 
 /// The measure name of multi-measure records when a table names none.
@@ -69,206 +57,6 @@ impl Validator<'_> {
         }
         self.distinct_target_names(&declared);
         declared
-    }
-
-    fn source(&mut self, s: &ast::Source, statement: &ast::Statement) -> Option<Source> {
-        let kind = self.word(
-            &s.kind,
-            "source kind",
-            &[
-                ("csv", SourceKind::Csv),
-                ("jsonl", SourceKind::Jsonl),
-                ("unload", SourceKind::Unload),
-            ],
-        );
-        let path = self.base_dir.join(&s.path.value);
-        if !path.is_file() {
-            self.report(
-                DiagnosticKind::SourceFileMissing {
-                    path: s.path.value.clone(),
-                    resolved: path.display().to_string(),
-                },
-                s.path.span,
-            );
-        }
-        if kind == Some(SourceKind::Unload) && !s.path.value.ends_with("manifest.json") {
-            self.report(DiagnosticKind::NotAManifest, s.path.span);
-        }
-        let mut time = None;
-        let mut timezone = chrono_tz::UTC;
-        let mut nonexistent = Nonexistent::Shift;
-        let mut ambiguous = Ambiguous::Earlier;
-        let mut dimensions: Vec<String> = Vec::new();
-        let mut measures = None;
-        let mut seen: BTreeMap<Clause, Span> = BTreeMap::new();
-        let mut ok = kind.is_some();
-        let mut previous_list: Option<(List, Span)> = None;
-        for clause in &s.clauses {
-            let list = match clause {
-                SourceClause::Dimensions(l) => l.last().map(|n| (List::Dimensions, n.span)),
-                SourceClause::Measures(l) => l.last().map(|d| (List::Measures, d.ty.span)),
-                _ => None,
-            };
-            let after_list = std::mem::replace(&mut previous_list, list);
-            let (keyword, span) = match clause {
-                SourceClause::Time { span, .. } => (Clause::Time, *span),
-                SourceClause::Timezone(z) => (Clause::Timezone, z.span),
-                SourceClause::Nonexistent(n) => (Clause::Nonexistent, n.span),
-                SourceClause::Ambiguous(n) => (Clause::Ambiguous, n.span),
-                SourceClause::Dimensions(list) => (Clause::Dimensions, list[0].span),
-                SourceClause::Measures(list) => (Clause::Measures, list[0].name.span),
-                SourceClause::LongMeasures { span, .. } => (Clause::Measures, *span),
-                SourceClause::Unknown(name) => {
-                    match after_list {
-                        Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
-                            self.report(DiagnosticKind::MissingComma { list }, name.span);
-                            ok = false;
-                            // Read it as the comma were there, so later steps do
-                            // not call the name unknown.
-                            if list == List::Dimensions {
-                                dimensions.push(name.value.clone());
-                            }
-                        }
-                        _ => self.unknown_clause("source", name, SOURCE_CLAUSES),
-                    }
-                    continue;
-                }
-            };
-            if !self.first_clause(&mut seen, keyword, span) {
-                continue;
-            }
-            match clause {
-                SourceClause::Time { column, format, .. } => {
-                    let format = match format {
-                        None => Some(TimeFormat::Rfc3339),
-                        Some(TimeFormatSyntax::Strftime(f)) => self.strftime(f),
-                        Some(TimeFormatSyntax::Word(w)) => self
-                            .word(
-                                w,
-                                "time format",
-                                &[
-                                    ("epoch_s", EpochUnit::Seconds),
-                                    ("epoch_ms", EpochUnit::Millis),
-                                    ("epoch_us", EpochUnit::Micros),
-                                    ("epoch_ns", EpochUnit::Nanos),
-                                ],
-                            )
-                            .map(TimeFormat::Epoch),
-                    };
-                    ok &= format.is_some();
-                    time = format.map(|f| (column.value.clone(), f));
-                }
-                SourceClause::Timezone(z) => match self.time_zone(z) {
-                    Some(tz) => timezone = tz,
-                    None => ok = false,
-                },
-                SourceClause::Nonexistent(w) => {
-                    let options = [("shift", Nonexistent::Shift), ("error", Nonexistent::Error)];
-                    match self.word(w, "`nonexistent` policy", &options) {
-                        Some(n) => nonexistent = n,
-                        None => ok = false,
-                    }
-                }
-                SourceClause::Ambiguous(w) => {
-                    let options = [
-                        ("earlier", Ambiguous::Earlier),
-                        ("later", Ambiguous::Later),
-                        ("error", Ambiguous::Error),
-                    ];
-                    match self.word(w, "`ambiguous` policy", &options) {
-                        Some(a) => ambiguous = a,
-                        None => ok = false,
-                    }
-                }
-                SourceClause::Dimensions(list) => {
-                    let mut seen = BTreeMap::new();
-                    for name in list {
-                        if !self.first_name(&mut seen, NameKind::Dimension, name) {
-                            ok = false;
-                            continue;
-                        }
-                        dimensions.push(name.value.clone());
-                    }
-                }
-                SourceClause::Measures(list) => {
-                    let mut defs: Vec<MeasureDef> = Vec::new();
-                    let mut seen = BTreeMap::new();
-                    for decl in list {
-                        if !self.first_name(&mut seen, NameKind::Measure, &decl.name) {
-                            ok = false;
-                            continue;
-                        }
-                        match self.word(&decl.ty, "type", MEASURE_TYPES) {
-                            Some(ty) => defs.push(MeasureDef {
-                                name: decl.name.value.clone(),
-                                ty,
-                            }),
-                            None => ok = false,
-                        }
-                    }
-                    measures = Some(SourceMeasures::Wide(defs));
-                }
-                SourceClause::LongMeasures {
-                    name_column,
-                    value_column,
-                    ty,
-                    ..
-                } => match self.word(ty, "type", MEASURE_TYPES) {
-                    Some(ty) => {
-                        measures = Some(SourceMeasures::Long {
-                            name_column: name_column.value.clone(),
-                            value_column: value_column.value.clone(),
-                            ty,
-                        })
-                    }
-                    None => ok = false,
-                },
-                SourceClause::Unknown(_) => {}
-            }
-        }
-        if !statement.recovered {
-            if !seen.contains_key(&Clause::Time) {
-                self.missing_clause("source", Clause::Time, "time ts", statement.keyword);
-            }
-            if !seen.contains_key(&Clause::Measures) {
-                self.missing_clause(
-                    "source",
-                    Clause::Measures,
-                    "measures temperature double",
-                    statement.keyword,
-                );
-            }
-        }
-        let (time_column, time_format) = time?;
-        let measures = measures?;
-        let kind = kind.unwrap_or(SourceKind::Csv);
-        ok.then(|| Source {
-            name: s.name.value.clone(),
-            kind,
-            path_written: s.path.value.clone(),
-            path,
-            time_column,
-            time_format,
-            timezone,
-            nonexistent,
-            ambiguous,
-            dimensions,
-            measures,
-            dialect: CsvDialect::default_for(kind),
-        })
-    }
-
-    /// A strftime pattern that chrono can read.
-    fn strftime(&mut self, format: &ast::Spanned<String>) -> Option<TimeFormat> {
-        use chrono::format::{Item, StrftimeItems};
-        if StrftimeItems::new(&format.value).any(|item| matches!(item, Item::Error)) {
-            let kind = DiagnosticKind::BadTimeFormat {
-                reason: "it has an unknown or incomplete `%` directive".into(),
-            };
-            self.report(kind, format.span);
-            return None;
-        }
-        Some(TimeFormat::Strftime(format.value.clone()))
     }
 
     pub(super) fn missing_clause(

@@ -12,6 +12,7 @@ mod declarations;
 pub(crate) mod model;
 mod models;
 mod params;
+pub(crate) mod source;
 mod steps;
 mod tables;
 
@@ -43,9 +44,11 @@ pub(crate) fn validate(
     text: &str,
     base_dir: &Path,
     losses: &Losses,
+    exports: source::ExportColumns<'_>,
 ) -> Validated {
     let mut v = Validator {
         base_dir,
+        exports,
         diagnostics: Vec::new(),
         unparsed: losses.names.iter().cloned().collect(),
         line_starts: std::iter::once(0)
@@ -110,6 +113,8 @@ pub(crate) struct Declared {
 
 pub(crate) struct Validator<'a> {
     base_dir: &'a Path,
+    /// Asked for an UNLOAD export's columns, to fill in measure types.
+    exports: source::ExportColumns<'a>,
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,

@@ -46,11 +46,55 @@ pub struct Source {
     pub timezone: Tz,
     pub nonexistent: Nonexistent,
     pub ambiguous: Ambiguous,
+    /// The dimension columns as the file names them (what readers look up).
     pub dimensions: Vec<String>,
+    /// The same dimensions as the table names them (`as` renames), in the
+    /// order of `dimensions`.
+    pub dimension_names: Vec<String>,
     pub measures: SourceMeasures,
     /// How a CSV (or an UNLOAD export's CSV) separates and escapes fields.
     pub dialect: CsvDialect,
+    /// `redact ...`: columns whose values become pseudonyms.
+    pub redact: Option<Redaction>,
 }
+
+impl Source {
+    /// The table's name for a dimension column.
+    pub fn dimension_name(&self, column: &str) -> Option<&str> {
+        self.dimensions
+            .iter()
+            .position(|d| d == column)
+            .map(|i| self.dimension_names[i].as_str())
+    }
+
+    /// The table's name for a measure column of a wide source; for long
+    /// rows, the data names the measure and it is kept.
+    pub fn measure_name<'a>(&'a self, column: &'a str) -> &'a str {
+        match &self.measures {
+            SourceMeasures::Wide(defs) => defs
+                .iter()
+                .find(|d| d.name == column)
+                .map_or(column, |d| d.table_name.as_str()),
+            SourceMeasures::Long { .. } => column,
+        }
+    }
+}
+
+/// `redact device_id, "customer id" salt env "NAME"`: every value of these
+/// columns is replaced by a keyed pseudonym before anything is produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redaction {
+    /// Columns as the file names them: dimension columns, or varchar
+    /// measure columns.
+    pub columns: Vec<String>,
+    /// The environment variable that holds the key (read when records are
+    /// made, never by `check`).
+    pub salt_env: String,
+}
+
+/// The environment variable a `redact` clause reads its key from unless it
+/// names another (`salt env "NAME"`); `capture --redact` uses it too.
+pub(crate) const DEFAULT_SALT_ENV: &str = "OUTATIME_REDACT_SALT";
 
 /// The field separator and escape character of a CSV file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +150,10 @@ pub enum SourceMeasures {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeasureDef {
+    /// The column as the file names it (what readers look up).
     pub name: String,
+    /// The measure's name in the table: `name` unless renamed with `as`.
+    pub table_name: String,
     pub ty: MeasureType,
 }
 

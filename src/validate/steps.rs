@@ -93,7 +93,7 @@ impl Validator<'_> {
             ok &= w.is_some();
             w
         });
-        let filter = self.where_clause(&clauses, source.map(|s| s.dimensions.as_slice()));
+        let filter = self.where_clause(&clauses, source.map(|s| s.dimension_names.as_slice()));
         let shift = self.shift_clause(&clauses, &mut ok);
         let speed = match clauses.speed {
             Some(lit) => match self.number(lit) {
@@ -150,6 +150,8 @@ impl Validator<'_> {
         };
         for (name, ty) in all_measures.unwrap_or_default() {
             if measures.as_ref().is_none_or(|m| m.contains(&name)) {
+                // Held to the target's rules at the source's `measures`.
+                shape.named_at_source.insert(name.clone());
                 shape.measures.push((name, ty, r.source.span));
             }
         }
@@ -302,13 +304,13 @@ impl Validator<'_> {
         let mut ok = table && source.is_some();
         let ty = match source.map(|s| &s.measures) {
             Some(SourceMeasures::Wide(defs)) => {
-                match defs.iter().find(|d| d.name == e.measure.value) {
+                match defs.iter().find(|d| d.table_name == e.measure.value) {
                     Some(d) => Some(d.ty),
                     None => {
                         self.unknown_name(
                             NameKind::Measure,
                             &e.measure,
-                            defs.iter().map(|d| d.name.as_str()),
+                            defs.iter().map(|d| d.table_name.as_str()),
                         );
                         None
                     }
@@ -320,7 +322,7 @@ impl Validator<'_> {
         let learn = clauses
             .learn
             .and_then(|range| self.recorded_window(range, Clause::Learn));
-        let filter = self.where_clause(&clauses, source.map(|s| s.dimensions.as_slice()));
+        let filter = self.where_clause(&clauses, source.map(|s| s.dimension_names.as_slice()));
         let schedule = clauses.schedule.and_then(|s| self.schedule(s));
         let model = match (clauses.model, ty) {
             (Some(m), Some(ty)) => {
@@ -373,6 +375,10 @@ impl Validator<'_> {
             open_dimensions: statement.recovered || clauses.lost_list_item,
             ..Shape::default()
         };
+        if matches!(source.map(|s| &s.measures), Some(SourceMeasures::Wide(_))) {
+            // A wide source's measure: held to the target's rules there.
+            shape.named_at_source.insert(e.measure.value.clone());
+        }
         self.series_dimensions(&mut shape, source, &e.source, &clauses);
         let (Some(ty), Some(learn), Some(schedule), Some(model)) = (ty, learn, schedule, model)
         else {
@@ -577,8 +583,10 @@ impl Validator<'_> {
     ) {
         match source {
             Some(source) => {
-                for d in &source.dimensions {
+                for d in &source.dimension_names {
                     shape.dimensions.push((d.clone(), at.span));
+                    // Held to the target's rules at the source's `dimensions`.
+                    shape.named_at_source.insert(d.clone());
                 }
             }
             // A source that is unknown or broken: what it gives is unknown.
@@ -601,7 +609,9 @@ impl Validator<'_> {
 /// measure names come from the data.
 fn wide_measures(source: &Source) -> Option<Vec<(String, MeasureType)>> {
     match &source.measures {
-        SourceMeasures::Wide(defs) => Some(defs.iter().map(|d| (d.name.clone(), d.ty)).collect()),
+        SourceMeasures::Wide(defs) => {
+            Some(defs.iter().map(|d| (d.table_name.clone(), d.ty)).collect())
+        }
         SourceMeasures::Long { .. } => None,
     }
 }

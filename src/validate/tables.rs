@@ -1,7 +1,7 @@
 //! What only shows per table once every step is known: the measures and
 //! dimensions each table receives, and the names Timestream refuses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
@@ -21,6 +21,9 @@ pub(crate) struct Shape {
     pub open_measures: bool,
     /// Likewise for dimensions (an unknown source, a lost line).
     pub open_dimensions: bool,
+    /// Names a source declares: held to the target's rules there, where an
+    /// `as` can fix them, not again at each step.
+    pub named_at_source: BTreeSet<String>,
 }
 
 impl Shape {
@@ -43,6 +46,7 @@ pub(crate) struct Received {
     pub open_measures: bool,
     pub open_dimensions: bool,
     pub written: bool,
+    pub named_at_source: BTreeSet<String>,
 }
 
 impl Validator<'_> {
@@ -58,6 +62,9 @@ impl Validator<'_> {
             table.written = true;
             table.open_measures |= shape.open_measures;
             table.open_dimensions |= shape.open_dimensions;
+            table
+                .named_at_source
+                .extend(shape.named_at_source.iter().cloned());
             for (name, ty, span) in &shape.measures {
                 match table.measures.get(name) {
                     Some((first_ty, first)) if first_ty != ty => {
@@ -98,7 +105,9 @@ impl Validator<'_> {
 
     fn table_shape(&mut self, table: &str, got: &Received) {
         for (name, span) in &got.dimensions {
-            self.target_name(NameKind::Dimension, name, *span);
+            if !got.named_at_source.contains(name) {
+                self.target_name(NameKind::Dimension, name, *span);
+            }
             if let Some((_, measure)) = got.measures.get(name) {
                 self.report(
                     DiagnosticKind::DimensionIsMeasure {
@@ -111,7 +120,9 @@ impl Validator<'_> {
             }
         }
         for (name, (_, span)) in &got.measures {
-            self.target_name(NameKind::Measure, name, *span);
+            if !got.named_at_source.contains(name) {
+                self.target_name(NameKind::Measure, name, *span);
+            }
         }
         let max_dimensions = DEFAULT_RULES.max_dimensions_per_table();
         if max_dimensions.is_some_and(|max| got.dimensions.len() > max) {

@@ -1,0 +1,31 @@
+//! `check`: the scenario's text parsed and validated, with what UNLOAD
+//! exports declare about their columns (their `*_metadata.json`) at hand,
+//! so that a measure may take its type from the export. Validation reads
+//! no source; this is where the two meet.
+
+use std::path::Path;
+
+use crate::sources;
+use crate::validate::check::{Checked, check_text_with};
+use crate::validate::model::Source;
+use crate::validate::source::ExportedColumn;
+
+/// Parses and validates scenario text. `base_dir` is the folder that source
+/// paths are relative to (the scenario file's).
+pub fn check_text(text: &str, base_dir: &Path) -> Checked {
+    check_text_with(text, base_dir, &export_columns)
+}
+
+/// The columns an `unload` source's export declares, in validation's terms.
+fn export_columns(source: &Source) -> Result<Option<Vec<ExportedColumn>>, String> {
+    let columns = sources::export_columns(source).map_err(|e| e.to_string())?;
+    Ok(columns.map(|columns| {
+        columns
+            .into_iter()
+            .map(|c| ExportedColumn {
+                name: c.name,
+                timestream_type: c.timestream_type,
+            })
+            .collect()
+    }))
+}

@@ -1,0 +1,158 @@
+//! `redact`: the values of a source's redacted columns become keyed
+//! pseudonyms (`sources::redact::Redactor`) as rows are read, before any
+//! step sees them, so no record, plan or label holds an original. A
+//! `where` that names a redacted dimension compares pseudonyms: its
+//! literals are pseudonymised with the same key, so it still selects the
+//! rows whose original value it names, and the plan echoes pseudonyms.
+//!
+//! The key is read from the environment here, when records are made, never
+//! by `check`, and never written anywhere.
+
+use std::collections::BTreeMap;
+
+use super::CompileError;
+use crate::sources::SourceRow;
+use crate::sources::redact::Redactor;
+use crate::validate::model::{ConditionTest, Filter, Scenario, Source, SourceMeasures, Step};
+
+/// One source's redaction: its key and which of a row's values it hides.
+pub(super) struct SourceRedaction {
+    redactor: Redactor,
+    /// Indices into `Source::dimensions`.
+    dimensions: Vec<usize>,
+    /// Measure columns (wide rows) whose values are hidden.
+    measures: Vec<String>,
+    /// Long rows whose varchar values are hidden, whatever the measure.
+    long_values: bool,
+    /// The table's names of the hidden dimensions.
+    dimension_names: Vec<String>,
+}
+
+impl SourceRedaction {
+    fn new(source: &Source, salt: &str) -> Option<SourceRedaction> {
+        let redact = source.redact.as_ref()?;
+        let hidden = |c: &str| redact.columns.iter().any(|r| r == c);
+        let dimensions: Vec<usize> = (0..source.dimensions.len())
+            .filter(|&i| hidden(&source.dimensions[i]))
+            .collect();
+        let (measures, long_values) = match &source.measures {
+            SourceMeasures::Wide(defs) => (
+                defs.iter()
+                    .filter(|d| hidden(&d.name))
+                    .map(|d| d.name.clone())
+                    .collect(),
+                false,
+            ),
+            SourceMeasures::Long { value_column, .. } => (Vec::new(), hidden(value_column)),
+        };
+        Some(SourceRedaction {
+            redactor: Redactor::new(salt.as_bytes()),
+            dimension_names: dimensions
+                .iter()
+                .map(|&i| source.dimension_names[i].clone())
+                .collect(),
+            dimensions,
+            measures,
+            long_values,
+        })
+    }
+
+    /// The row with its hidden values replaced by their pseudonyms.
+    pub(super) fn row(&self, row: &SourceRow) -> SourceRow {
+        let mut row = row.clone();
+        for &i in &self.dimensions {
+            if let Some(value) = row.dimensions.get_mut(i) {
+                *value = self.redactor.pseudonym(value);
+            }
+        }
+        for (name, value) in &mut row.measures {
+            let hidden = self.long_values || self.measures.iter().any(|m| m == name);
+            if let (true, crate::validate::model::Scalar::Varchar(text)) = (hidden, &mut *value) {
+                *text = self.redactor.pseudonym(text);
+            }
+        }
+        row
+    }
+
+    /// `where` literals on hidden dimensions, pseudonymised.
+    fn filter(&self, filter: &mut Filter) {
+        for condition in &mut filter.conditions {
+            if !self.dimension_names.contains(&condition.dimension) {
+                continue;
+            }
+            let p = |v: &mut String| *v = self.redactor.pseudonym(v);
+            match &mut condition.test {
+                ConditionTest::Equals(v) | ConditionTest::NotEquals(v) => p(v),
+                ConditionTest::In(list) => list.iter_mut().for_each(p),
+            }
+        }
+    }
+}
+
+/// Every redacting source's redaction, by source name.
+pub(super) struct Redactions {
+    pub by_source: BTreeMap<String, SourceRedaction>,
+}
+
+impl Redactions {
+    /// Reads each redacting source's key from `env`; `None` when no source
+    /// redacts anything.
+    pub(super) fn new(
+        scenario: &Scenario,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Redactions>, CompileError> {
+        let mut by_source = BTreeMap::new();
+        for source in scenario.sources.values() {
+            let Some(redact) = &source.redact else {
+                continue;
+            };
+            let salt = env(&redact.salt_env)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| CompileError::RedactSalt {
+                    source: source.name.clone(),
+                    variable: redact.salt_env.clone(),
+                })?;
+            if let Some(r) = SourceRedaction::new(source, &salt) {
+                by_source.insert(source.name.clone(), r);
+            }
+        }
+        Ok((!by_source.is_empty()).then_some(Redactions { by_source }))
+    }
+
+    /// The scenario with every `where` literal on a hidden dimension
+    /// pseudonymised: steps by the source they read, anomalies by the
+    /// sources that feed their table.
+    pub(super) fn scenario(&self, scenario: &Scenario) -> Scenario {
+        let mut out = scenario.clone();
+        let mut feeding: BTreeMap<String, Vec<&SourceRedaction>> = BTreeMap::new();
+        for step in &mut out.steps {
+            let table = step.table().to_string();
+            let (source, filter) = match step {
+                Step::Replay(r) => (&r.source, &mut r.filter),
+                Step::Extrapolate(e) => (&e.source, &mut e.filter),
+                Step::Generate(_) => continue,
+            };
+            if let Some(r) = self.by_source.get(source) {
+                r.filter(filter);
+                feeding.entry(table).or_default().push(r);
+            }
+        }
+        for anomaly in &mut out.anomalies {
+            // The first source that hides a dimension the `where` names
+            // gives the pseudonyms (one key a table is the sane set-up).
+            for r in feeding.get(&anomaly.table).into_iter().flatten() {
+                let names = &r.dimension_names;
+                if anomaly
+                    .filter
+                    .conditions
+                    .iter()
+                    .any(|c| names.contains(&c.dimension))
+                {
+                    r.filter(&mut anomaly.filter);
+                    break;
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,627 @@
+//! `source` declarations: columns, their names in the table (`as`), the
+//! CSV dialect, redaction, and measure types (written, or taken from an
+//! UNLOAD export's metadata).
+
+use std::collections::BTreeMap;
+
+use super::Validator;
+use super::declarations::MEASURE_TYPES;
+use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind::{Clause, List, MeasureTypeProblem, NameKind};
+use crate::diagnostics::suggest::closest;
+use crate::lang::ast::{self, SourceClause, Span, TimeFormatSyntax};
+use crate::lang::literal::{Ambiguous, Nonexistent};
+use crate::targets::{DEFAULT_RULES, NameProblem};
+use crate::validate::model::{
+    CsvDialect, DEFAULT_SALT_ENV, EpochUnit, MeasureDef, MeasureType, Redaction, Source,
+    SourceKind, SourceMeasures, TimeFormat,
+};
+
+const SOURCE_CLAUSES: &[Clause] = &[
+    Clause::Time,
+    Clause::Timezone,
+    Clause::Nonexistent,
+    Clause::Ambiguous,
+    Clause::Dimensions,
+    Clause::Measures,
+    Clause::Delimiter,
+    Clause::Escape,
+    Clause::Redact,
+];
+
+/// A column an UNLOAD export's metadata declares: its name and Timestream's
+/// type word (`DOUBLE`, `VARCHAR`, `TIMESTAMP`, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ExportedColumn {
+    pub name: String,
+    pub timestream_type: String,
+}
+
+/// What the caller answers when validation asks for a source's exported
+/// columns: `Ok(None)` when it has none (not an export, or no metadata), an
+/// error's words when the metadata cannot be read. Given by the caller, so
+/// that validation itself reads no source.
+pub(crate) type ExportColumns<'a> =
+    &'a dyn Fn(&Source) -> Result<Option<Vec<ExportedColumn>>, String>;
+
+/// A measure as declared, its type still to settle.
+struct Declared<'s> {
+    column: &'s ast::Name,
+    table_name: String,
+    written: Option<(MeasureType, Span)>,
+    /// Where a missing or disagreeing type is reported.
+    at: Span,
+}
+
+/// `measures from NAME value VALUE [TYPE]`: the two columns, the type if
+/// written, and the clause's span.
+type LongDeclared<'s> = (
+    &'s ast::Name,
+    &'s ast::Name,
+    Option<(MeasureType, Span)>,
+    Span,
+);
+
+impl Validator<'_> {
+    pub(super) fn source(&mut self, s: &ast::Source, statement: &ast::Statement) -> Option<Source> {
+        let kind = self.word(
+            &s.kind,
+            "source kind",
+            &[
+                ("csv", SourceKind::Csv),
+                ("jsonl", SourceKind::Jsonl),
+                ("unload", SourceKind::Unload),
+            ],
+        );
+        let path = self.base_dir.join(&s.path.value);
+        let exists = path.is_file();
+        if !exists {
+            self.report(
+                DiagnosticKind::SourceFileMissing {
+                    path: s.path.value.clone(),
+                    resolved: path.display().to_string(),
+                },
+                s.path.span,
+            );
+        }
+        if kind == Some(SourceKind::Unload) && !s.path.value.ends_with("manifest.json") {
+            self.report(DiagnosticKind::NotAManifest, s.path.span);
+        }
+        let mut time = None;
+        let mut timezone = chrono_tz::UTC;
+        let mut nonexistent = Nonexistent::Shift;
+        let mut ambiguous = Ambiguous::Earlier;
+        let mut dimensions: Vec<String> = Vec::new();
+        let mut dimension_names: Vec<String> = Vec::new();
+        let mut wide: Option<Vec<Declared>> = None;
+        let mut long: Option<LongDeclared> = None;
+        let mut dialect = CsvDialect::default_for(kind.unwrap_or(SourceKind::Csv));
+        let mut redact: Option<(&[ast::Name], Option<&ast::Spanned<String>>)> = None;
+        let mut seen: BTreeMap<Clause, Span> = BTreeMap::new();
+        let mut ok = kind.is_some();
+        let mut previous_list: Option<(List, Span)> = None;
+        for clause in &s.clauses {
+            let list = match clause {
+                SourceClause::Dimensions(l) => l.last().map(|d| {
+                    (
+                        List::Dimensions,
+                        d.rename.as_ref().unwrap_or(&d.column).span,
+                    )
+                }),
+                SourceClause::Measures(l) => l.last().map(|d| (List::Measures, d.end())),
+                _ => None,
+            };
+            let after_list = std::mem::replace(&mut previous_list, list);
+            let (keyword, span) = match clause {
+                SourceClause::Time { span, .. } => (Clause::Time, *span),
+                SourceClause::Timezone(z) => (Clause::Timezone, z.span),
+                SourceClause::Nonexistent(n) => (Clause::Nonexistent, n.span),
+                SourceClause::Ambiguous(n) => (Clause::Ambiguous, n.span),
+                SourceClause::Dimensions(list) => (Clause::Dimensions, list[0].column.span),
+                SourceClause::Measures(list) => (Clause::Measures, list[0].name.span),
+                SourceClause::LongMeasures { span, .. } => (Clause::Measures, *span),
+                SourceClause::Delimiter(d) => (Clause::Delimiter, d.span),
+                SourceClause::Escape(e) => (Clause::Escape, e.span),
+                SourceClause::Redact { span, .. } => (Clause::Redact, *span),
+                SourceClause::Unknown(name) => {
+                    match after_list {
+                        Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
+                            self.report(DiagnosticKind::MissingComma { list }, name.span);
+                            ok = false;
+                            // Read it as the comma were there, so later steps do
+                            // not call the name unknown.
+                            if list == List::Dimensions {
+                                dimensions.push(name.value.clone());
+                                dimension_names.push(name.value.clone());
+                            }
+                        }
+                        _ => self.unknown_clause("source", name, SOURCE_CLAUSES),
+                    }
+                    continue;
+                }
+            };
+            if !self.first_clause(&mut seen, keyword, span) {
+                continue;
+            }
+            match clause {
+                SourceClause::Time { column, format, .. } => {
+                    let format = match format {
+                        None => Some(TimeFormat::Rfc3339),
+                        Some(TimeFormatSyntax::Strftime(f)) => self.strftime(f),
+                        Some(TimeFormatSyntax::Word(w)) => self
+                            .word(
+                                w,
+                                "time format",
+                                &[
+                                    ("epoch_s", EpochUnit::Seconds),
+                                    ("epoch_ms", EpochUnit::Millis),
+                                    ("epoch_us", EpochUnit::Micros),
+                                    ("epoch_ns", EpochUnit::Nanos),
+                                ],
+                            )
+                            .map(TimeFormat::Epoch),
+                    };
+                    ok &= format.is_some();
+                    time = format.map(|f| (column.value.clone(), f));
+                }
+                SourceClause::Timezone(z) => match self.time_zone(z) {
+                    Some(tz) => timezone = tz,
+                    None => ok = false,
+                },
+                SourceClause::Nonexistent(w) => {
+                    let options = [("shift", Nonexistent::Shift), ("error", Nonexistent::Error)];
+                    match self.word(w, "`nonexistent` policy", &options) {
+                        Some(n) => nonexistent = n,
+                        None => ok = false,
+                    }
+                }
+                SourceClause::Ambiguous(w) => {
+                    let options = [
+                        ("earlier", Ambiguous::Earlier),
+                        ("later", Ambiguous::Later),
+                        ("error", Ambiguous::Error),
+                    ];
+                    match self.word(w, "`ambiguous` policy", &options) {
+                        Some(a) => ambiguous = a,
+                        None => ok = false,
+                    }
+                }
+                SourceClause::Dimensions(list) => {
+                    let mut seen_columns = BTreeMap::new();
+                    let mut seen_names = BTreeMap::new();
+                    for decl in list {
+                        let name = decl.rename.as_ref().unwrap_or(&decl.column);
+                        if !self.first_name(&mut seen_columns, NameKind::Column, &decl.column)
+                            || !self.first_name(&mut seen_names, NameKind::Dimension, name)
+                        {
+                            ok = false;
+                            continue;
+                        }
+                        self.column_name(NameKind::Dimension, &decl.column, decl.rename.as_ref());
+                        dimensions.push(decl.column.value.clone());
+                        dimension_names.push(name.value.clone());
+                    }
+                }
+                SourceClause::Measures(list) => {
+                    let mut defs = Vec::new();
+                    let mut seen_columns = BTreeMap::new();
+                    let mut seen_names = BTreeMap::new();
+                    for decl in list {
+                        let name = decl.rename.as_ref().unwrap_or(&decl.name);
+                        if !self.first_name(&mut seen_columns, NameKind::Column, &decl.name)
+                            || !self.first_name(&mut seen_names, NameKind::Measure, name)
+                        {
+                            ok = false;
+                            continue;
+                        }
+                        self.column_name(NameKind::Measure, &decl.name, decl.rename.as_ref());
+                        let written = match &decl.ty {
+                            Some(ty) => match self.word(ty, "type", MEASURE_TYPES) {
+                                Some(t) => Some((t, ty.span)),
+                                None => {
+                                    ok = false;
+                                    continue;
+                                }
+                            },
+                            None => None,
+                        };
+                        defs.push(Declared {
+                            column: &decl.name,
+                            table_name: name.value.clone(),
+                            written,
+                            at: decl.end(),
+                        });
+                    }
+                    wide = Some(defs);
+                }
+                SourceClause::LongMeasures {
+                    name_column,
+                    value_column,
+                    ty,
+                    span,
+                } => {
+                    let written = match ty {
+                        Some(ty) => match self.word(ty, "type", MEASURE_TYPES) {
+                            Some(t) => Some((t, ty.span)),
+                            None => {
+                                ok = false;
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
+                    long = Some((name_column, value_column, written, *span));
+                }
+                SourceClause::Delimiter(d) => match self.dialect_char(Clause::Delimiter, d, kind) {
+                    Some(c) => dialect.delimiter = c,
+                    None => ok = false,
+                },
+                SourceClause::Escape(e) => match self.dialect_char(Clause::Escape, e, kind) {
+                    Some(c) => dialect.escape = Some(c),
+                    None => ok = false,
+                },
+                SourceClause::Redact {
+                    columns, salt_env, ..
+                } => redact = Some((columns.as_slice(), salt_env.as_ref())),
+                SourceClause::Unknown(_) => {}
+            }
+        }
+        if !statement.recovered {
+            if !seen.contains_key(&Clause::Time) {
+                self.missing_clause("source", Clause::Time, "time ts", statement.keyword);
+            }
+            if !seen.contains_key(&Clause::Measures) {
+                self.missing_clause(
+                    "source",
+                    Clause::Measures,
+                    "measures temperature double",
+                    statement.keyword,
+                );
+            }
+        }
+        let (time_column, time_format) = time?;
+        let kind = kind.unwrap_or(SourceKind::Csv);
+        let mut source = Source {
+            name: s.name.value.clone(),
+            kind,
+            path_written: s.path.value.clone(),
+            path,
+            time_column,
+            time_format,
+            timezone,
+            nonexistent,
+            ambiguous,
+            dimensions,
+            dimension_names,
+            // Settled below, once the export's types are known.
+            measures: SourceMeasures::Wide(Vec::new()),
+            dialect,
+            redact: None,
+        };
+        let needs_types = wide
+            .iter()
+            .flatten()
+            .map(|d| d.written)
+            .chain(long.map(|l| l.2));
+        let exported = if kind == SourceKind::Unload && exists && needs_types.count() > 0 {
+            match (self.exports)(&source) {
+                Ok(columns) => Some(columns),
+                Err(reason) => {
+                    let kind = DiagnosticKind::SourceMeasureType {
+                        column: String::new(),
+                        problem: MeasureTypeProblem::MetadataUnreadable { reason },
+                    };
+                    self.report(kind, s.path.span);
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
+        let exported = exported.flatten();
+        let mut settle = |v: &mut Self, column: &ast::Name, written, at| {
+            let ty = v.measure_type(kind, exported.as_deref(), &column.value, written, at);
+            ok &= ty.is_some();
+            ty
+        };
+        source.measures = match (wide, long) {
+            (Some(defs), _) => SourceMeasures::Wide(
+                defs.into_iter()
+                    .filter_map(|d| {
+                        settle(self, d.column, d.written, d.at).map(|ty| MeasureDef {
+                            name: d.column.value.clone(),
+                            table_name: d.table_name,
+                            ty,
+                        })
+                    })
+                    .collect(),
+            ),
+            (None, Some((name_column, value_column, written, at))) => {
+                let ty = settle(self, value_column, written, at);
+                SourceMeasures::Long {
+                    name_column: name_column.value.clone(),
+                    value_column: value_column.value.clone(),
+                    ty: ty.unwrap_or(MeasureType::Double),
+                }
+            }
+            (None, None) => return None,
+        };
+        if let Some((columns, salt_env)) = redact {
+            source.redact = self.redaction(&source, columns, salt_env);
+            ok &= source.redact.is_some();
+        }
+        ok.then_some(source)
+    }
+
+    /// A strftime pattern that chrono can read.
+    fn strftime(&mut self, format: &ast::Spanned<String>) -> Option<TimeFormat> {
+        use chrono::format::{Item, StrftimeItems};
+        if StrftimeItems::new(&format.value).any(|item| matches!(item, Item::Error)) {
+            let kind = DiagnosticKind::BadTimeFormat {
+                reason: "it has an unknown or incomplete `%` directive".into(),
+            };
+            self.report(kind, format.span);
+            return None;
+        }
+        Some(TimeFormat::Strftime(format.value.clone()))
+    }
+
+    /// `delimiter ";"` / `escape "\\"`: one ASCII character, and only where
+    /// there is CSV to read.
+    fn dialect_char(
+        &mut self,
+        clause: Clause,
+        written: &ast::Spanned<String>,
+        kind: Option<SourceKind>,
+    ) -> Option<u8> {
+        if kind == Some(SourceKind::Jsonl) {
+            self.report(DiagnosticKind::DialectNotForJsonl { clause }, written.span);
+            return None;
+        }
+        match written.value.as_bytes() {
+            [c] if c.is_ascii() && !matches!(c, b'\n' | b'\r' | b'"') => Some(*c),
+            _ => {
+                let kind = DiagnosticKind::BadDialectCharacter {
+                    clause,
+                    written: written.value.clone(),
+                };
+                self.report(kind, written.span);
+                None
+            }
+        }
+    }
+
+    /// A column that keeps its name in the table must be a name the table
+    /// can take; the help suggests an `as` that it can.
+    fn column_name(&mut self, kind: NameKind, column: &ast::Name, rename: Option<&ast::Name>) {
+        if let Some(rename) = rename {
+            self.target_name(kind, &rename.value, rename.span);
+            return;
+        }
+        let Some(problem) = DEFAULT_RULES.problem(kind, &column.value) else {
+            return;
+        };
+        let reason = match problem {
+            NameProblem::TooLong { bytes, max } => {
+                format!("it is {bytes} bytes, and {max} are allowed")
+            }
+            NameProblem::Refused(reason) => reason,
+        };
+        let kind = DiagnosticKind::ColumnNameRefused {
+            kind,
+            column: column.value.clone(),
+            reason,
+            suggestion: acceptable_name(kind, &column.value),
+        };
+        self.report(kind, column.span);
+    }
+
+    /// A measure's type: as written, or from the export's metadata; both
+    /// when both are known and agree.
+    fn measure_type(
+        &mut self,
+        kind: SourceKind,
+        exported: Option<&[ExportedColumn]>,
+        column: &str,
+        written: Option<(MeasureType, Span)>,
+        at: Span,
+    ) -> Option<MeasureType> {
+        let listed = exported.and_then(|cols| cols.iter().find(|c| c.name == column));
+        let from_export = listed.map(|c| (timestream_type(&c.timestream_type), c));
+        let problem = match (written, from_export) {
+            (Some((ty, _)), None) => return Some(ty),
+            (Some((ty, _)), Some((Some(export), _))) if export == ty => return Some(ty),
+            (Some((ty, span)), Some((_, c))) => {
+                let problem = MeasureTypeProblem::Disagrees {
+                    written: ty,
+                    export: c.timestream_type.clone(),
+                };
+                return self.type_problem(column, problem, span);
+            }
+            (None, Some((Some(export), _))) => return Some(export),
+            (None, Some((None, c))) => MeasureTypeProblem::NotAMeasureType {
+                export: c.timestream_type.clone(),
+            },
+            (None, None) if kind != SourceKind::Unload => MeasureTypeProblem::NotWritten,
+            (None, None) if exported.is_some() => MeasureTypeProblem::NotInMetadata,
+            (None, None) => MeasureTypeProblem::NoMetadata,
+        };
+        self.type_problem(column, problem, at)
+    }
+
+    fn type_problem(
+        &mut self,
+        column: &str,
+        problem: MeasureTypeProblem,
+        at: Span,
+    ) -> Option<MeasureType> {
+        let kind = DiagnosticKind::SourceMeasureType {
+            column: column.into(),
+            problem,
+        };
+        self.report(kind, at);
+        None
+    }
+
+    /// `redact a, b`: dimension columns and varchar measure columns.
+    fn redaction(
+        &mut self,
+        source: &Source,
+        columns: &[ast::Name],
+        salt_env: Option<&ast::Spanned<String>>,
+    ) -> Option<Redaction> {
+        let mut ok = true;
+        let mut seen = BTreeMap::new();
+        let mut text_columns: Vec<&str> = source.dimensions.iter().map(String::as_str).collect();
+        match &source.measures {
+            SourceMeasures::Wide(defs) => text_columns.extend(
+                defs.iter()
+                    .filter(|d| d.ty == MeasureType::Varchar)
+                    .map(|d| d.name.as_str()),
+            ),
+            SourceMeasures::Long {
+                value_column, ty, ..
+            } if *ty == MeasureType::Varchar => text_columns.push(value_column),
+            SourceMeasures::Long { .. } => {}
+        }
+        for column in columns {
+            if !self.first_name(&mut seen, NameKind::Column, column) {
+                ok = false;
+                continue;
+            }
+            if text_columns.contains(&column.value.as_str()) {
+                continue;
+            }
+            ok = false;
+            let what = if column.value == source.time_column {
+                Some("the time column".to_string())
+            } else {
+                match &source.measures {
+                    SourceMeasures::Wide(defs) => defs
+                        .iter()
+                        .find(|d| d.name == column.value)
+                        .map(|d| format!("{} measure", article_type(d.ty))),
+                    SourceMeasures::Long {
+                        name_column,
+                        value_column,
+                        ty,
+                    } => {
+                        if *name_column == column.value {
+                            Some("the column that names the measures".into())
+                        } else if *value_column == column.value {
+                            Some(format!("{} measure", article_type(*ty)))
+                        } else {
+                            None
+                        }
+                    }
+                }
+            };
+            match what {
+                Some(what) => self.report(
+                    DiagnosticKind::RedactNotText {
+                        column: column.value.clone(),
+                        what,
+                    },
+                    column.span,
+                ),
+                None => {
+                    let mut known = text_columns.clone();
+                    known.sort_unstable();
+                    self.report(
+                        DiagnosticKind::UnknownName {
+                            kind: NameKind::Column,
+                            name: column.value.clone(),
+                            suggestion: closest(&column.value, known.iter().copied()),
+                            known: known.iter().map(|k| k.to_string()).collect(),
+                        },
+                        column.span,
+                    );
+                }
+            }
+        }
+        ok.then(|| Redaction {
+            columns: columns.iter().map(|c| c.value.clone()).collect(),
+            salt_env: salt_env.map_or_else(|| DEFAULT_SALT_ENV.to_string(), |s| s.value.clone()),
+        })
+    }
+}
+
+/// "a double", "a bigint", "a boolean".
+fn article_type(ty: MeasureType) -> String {
+    format!("a {}", ty.name())
+}
+
+/// A measure type from Timestream's word for it, if it is one.
+fn timestream_type(word: &str) -> Option<MeasureType> {
+    match word.to_ascii_uppercase().as_str() {
+        "DOUBLE" => Some(MeasureType::Double),
+        "BIGINT" | "INTEGER" => Some(MeasureType::Bigint),
+        "BOOLEAN" => Some(MeasureType::Boolean),
+        "VARCHAR" => Some(MeasureType::Varchar),
+        _ => None,
+    }
+}
+
+/// A name the table takes, close to `column`: lower case, runs of other
+/// characters as one `_`, reserved starts dropped, cut to the limit.
+fn acceptable_name(kind: NameKind, column: &str) -> String {
+    let mut name = String::new();
+    for c in column.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    let mut name = name.trim_matches('_').to_string();
+    for prefix in ["measure_", "ts_"] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            name = rest.trim_start_matches('_').to_string();
+        }
+    }
+    let max = match kind {
+        NameKind::Dimension => 60,
+        _ => 256,
+    };
+    name.truncate(max);
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("column_{name}");
+    }
+    match DEFAULT_RULES.problem(kind, &name) {
+        None => name,
+        Some(_) => format!("{name}_{kind}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_names_are_names_the_table_takes() {
+        for column in [
+            "measure_value::double",
+            "Temp (C)",
+            "device-id",
+            "time",
+            "ts_x",
+            "::",
+            "9lives",
+            &"x".repeat(300),
+        ] {
+            for kind in [NameKind::Dimension, NameKind::Measure] {
+                let name = acceptable_name(kind, column);
+                assert_eq!(
+                    DEFAULT_RULES.problem(kind, &name),
+                    None,
+                    "{column} → {name}"
+                );
+            }
+        }
+        assert_eq!(
+            acceptable_name(NameKind::Measure, "measure_value::double"),
+            "value_double"
+        );
+        assert_eq!(acceptable_name(NameKind::Measure, "Temp (C)"), "temp_c");
+    }
+}
