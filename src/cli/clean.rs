@@ -141,7 +141,7 @@ fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
     } else {
         (input.to_path_buf(), text)
     };
-    let checked = crate::validate::check::check_text(&text, &folder(&path));
+    let checked = crate::compile::check_text(&text, &folder(&path));
     let shown = path.display().to_string();
     eprint!(
         "{}",
