@@ -238,21 +238,9 @@ fn a_single_measure_table_gets_a_source_a_value_type_and_replays_exactly() {
     assert!(stdout.contains(&block("bigint")), "{stdout}");
     assert!(stdout.contains(&block("double")), "{stdout}");
     assert!(stdout.contains("`layout single`"), "{stdout}");
-    // Until quoted column names land in the language (issue 10, in
-    // parallel), the replay reads the value columns under identifier
-    // names: the header and the blocks renamed alike, nothing else.
-    let renamed = |text: &str| {
-        text.replace("\"measure_value::bigint\"", "measure_value__bigint")
-            .replace("\"measure_value::double\"", "measure_value__double")
-            .replace("measure_value::", "measure_value__")
-    };
-    let mut text = std::fs::read_to_string(live.run.dir.join("single.csv")).unwrap();
-    let header_end = text.find('\n').unwrap();
-    text.replace_range(..header_end, &renamed(&text[..header_end]));
-    std::fs::write(live.run.dir.join("single.csv"), text).unwrap();
     live.replay(&format!(
         "scenario \"replayed\"\n{}table copy {{ name \"copy_single\" layout single }}\nreplay single_bigint into copy\nreplay single_double into copy\n",
-        renamed(&stdout)
+        stdout
     ));
     let original = live.records("live_single");
     assert_eq!(original.len(), 360);
