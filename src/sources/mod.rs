@@ -98,7 +98,13 @@ pub(crate) fn read_rows(
         skipped: Vec::new(),
     };
     match source.kind {
-        SourceKind::Csv => csv::read_file(&source.path, &decoder, &mut hasher, &mut rows)?,
+        SourceKind::Csv => csv::read_file(
+            &source.path,
+            csv::Layout::PLAIN,
+            &decoder,
+            &mut hasher,
+            &mut rows,
+        )?,
         SourceKind::Jsonl => jsonl::read_file(&source.path, &decoder, &mut hasher, &mut rows)?,
         SourceKind::Unload => unload::read_export(&decoder, &mut hasher, &mut rows)?,
     }
