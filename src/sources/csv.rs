@@ -1,6 +1,7 @@
-//! CSV files with a header row: columns are looked up by name once, then
+//! CSV files, plain or gzip, in the source's dialect: columns are named by
+//! a header row or by an export's metadata and looked up by name once, then
 //! each record is read into one reused `StringRecord` (UTF-8 checked once a
-//! row) and decoded by index.
+//! row) and decoded by index. An export's Parquet rows are decoded here too.
 
 use std::io::Read;
 use std::path::Path;
@@ -138,7 +139,7 @@ fn looks_like_header(cells: &[String], names: &[String]) -> bool {
 }
 
 /// A header row must name the metadata's columns, in its order.
-fn check_header(
+pub(super) fn check_header(
     path: &Path,
     cells: &[String],
     names: &[String],
@@ -188,7 +189,7 @@ fn check_header(
 
 /// A file's header resolved against the source: column indexes by role.
 /// Indexes past the file's own columns name the layout's constants.
-struct Table<'a> {
+pub(super) struct Table<'a> {
     path: &'a Path,
     /// The file's columns, then the constants' names.
     header: Vec<String>,
@@ -209,7 +210,7 @@ enum Measures<'a> {
 }
 
 impl<'a> Table<'a> {
-    fn new(
+    pub(super) fn new(
         path: &'a Path,
         mut header: Vec<String>,
         layout: Layout<'a>,
@@ -265,7 +266,7 @@ impl<'a> Table<'a> {
         })
     }
 
-    fn decode(
+    pub(super) fn decode(
         &self,
         record: &StringRecord,
         line: u64,

@@ -1,5 +1,6 @@
 //! Reading a source's files into rows, streaming: CSV, JSON lines and
-//! Timestream UNLOAD exports (a manifest naming CSV files beside it).
+//! Timestream UNLOAD exports (a manifest naming CSV or Parquet result files,
+//! a metadata file naming their columns).
 //!
 //! Every row is handed to a callback as soon as it is read; nothing here
 //! holds more than one row. The files' bytes are hashed (blake3) as they are
@@ -13,6 +14,7 @@
 
 mod csv;
 mod jsonl;
+mod parquet;
 // Until the language's `redact` clause and `capture --redact` call it.
 #[allow(dead_code)]
 pub(crate) mod redact;
@@ -66,7 +68,8 @@ pub struct ReadOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReadSummary {
     /// `blake3:` and the hex digest of every file read, in reading order
-    /// (for `unload`: the manifest, then each result file).
+    /// (for `unload`: the manifest, the metadata when there is one, then
+    /// each result file as stored).
     pub digest: String,
     pub rows: u64,
     pub bad_rows: u64,

@@ -682,11 +682,11 @@ fn unload_manifest_errors() {
             .reason
             .starts_with("the file is not an UNLOAD manifest")
     );
-    let parquet = manifest(&[]).replace("\"CSV\"", "\"PARQUET\"");
-    let error = Fixture::unload("unload-parquet", "P_manifest.json", &parquet).error(0);
+    let orc = manifest(&[]).replace("\"CSV\"", "\"ORC\"");
+    let error = Fixture::unload("unload-orc", "P_manifest.json", &orc).error(0);
     assert_eq!(
         error.reason,
-        "the export is in PARQUET; only CSV exports can be read"
+        "the export is in ORC; only CSV and Parquet exports can be read"
     );
 }
 
@@ -1031,4 +1031,156 @@ fn bench_csv_rows_per_second() {
             ROWS as f64 / seconds
         );
     }
+}
+
+/// One row of the default export: device, measure, time (ns), value, site.
+type ExportRow<'a> = (&'a str, &'a str, i64, Option<f64>);
+
+/// `rows` as a Parquet file of UNLOAD's columns (less the partition
+/// column), GZIP-compressed inside, in row groups of `group` rows.
+fn parquet_file(rows: &[ExportRow], group: usize) -> Vec<u8> {
+    use ::parquet::basic::{
+        Compression, GzipLevel, LogicalType, Repetition, TimeUnit, Type as Physical,
+    };
+    use ::parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use ::parquet::file::properties::WriterProperties;
+    use ::parquet::file::writer::SerializedFileWriter;
+    use ::parquet::schema::types::Type;
+    use std::sync::Arc;
+
+    let text = |name: &str| {
+        Arc::new(
+            Type::primitive_type_builder(name, Physical::BYTE_ARRAY)
+                .with_repetition(Repetition::REQUIRED)
+                .with_logical_type(Some(LogicalType::String))
+                .build()
+                .unwrap(),
+        )
+    };
+    let time = Type::primitive_type_builder("time", Physical::INT64)
+        .with_repetition(Repetition::REQUIRED)
+        .with_logical_type(Some(LogicalType::timestamp(true, TimeUnit::NANOS)))
+        .build()
+        .unwrap();
+    let value = Type::primitive_type_builder("measure_value::double", Physical::DOUBLE)
+        .with_repetition(Repetition::OPTIONAL)
+        .build()
+        .unwrap();
+    let schema = Type::group_type_builder("schema")
+        .with_fields(vec![
+            text("device_id"),
+            text("measure_name"),
+            Arc::new(time),
+            Arc::new(value),
+        ])
+        .build()
+        .unwrap();
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::GZIP(GzipLevel::default()))
+        .build();
+    let mut bytes = Vec::new();
+    let mut writer =
+        SerializedFileWriter::new(&mut bytes, Arc::new(schema), Arc::new(properties)).unwrap();
+    for chunk in rows.chunks(group) {
+        let mut row_group = writer.next_row_group().unwrap();
+        let strings = |first: bool| -> Vec<ByteArray> {
+            chunk
+                .iter()
+                .map(|r| ByteArray::from(if first { r.0 } else { r.1 }))
+                .collect()
+        };
+        let mut column = 0;
+        while let Some(mut writer) = row_group.next_column().unwrap() {
+            match column {
+                0 => writer
+                    .typed::<ByteArrayType>()
+                    .write_batch(&strings(true), None, None),
+                1 => writer
+                    .typed::<ByteArrayType>()
+                    .write_batch(&strings(false), None, None),
+                2 => {
+                    let times: Vec<i64> = chunk.iter().map(|r| r.2).collect();
+                    writer.typed::<Int64Type>().write_batch(&times, None, None)
+                }
+                _ => {
+                    let values: Vec<f64> = chunk.iter().filter_map(|r| r.3).collect();
+                    let defined: Vec<i16> =
+                        chunk.iter().map(|r| i16::from(r.3.is_some())).collect();
+                    writer
+                        .typed::<DoubleType>()
+                        .write_batch(&values, Some(&defined), None)
+                }
+            }
+            .unwrap();
+            writer.close().unwrap();
+            column += 1;
+        }
+        row_group.close().unwrap();
+    }
+    writer.close().unwrap();
+    bytes
+}
+
+/// 2024-02-01 05:33:50 UTC in nanoseconds, and a minute later.
+const T0: i64 = 1_706_765_630_000_000_000;
+const T1: i64 = T0 + 60_000_000_000;
+
+#[test]
+fn a_parquet_export_reads_like_the_same_rows_in_csv() {
+    let csv_rows = default_export("unload-parquet-csv").rows(0).0;
+    let export = Fixture::unload(
+        "unload-parquet-export",
+        "Q_manifest.json",
+        &manifest(&[
+            "s3://bucket/e2e/results/site=oslo-1/Q_a.parquet",
+            "s3://bucket/e2e/results/site=bergen%20v%C3%A5g/Q_a.parquet",
+        ])
+        .replace("\"CSV\"", "\"PARQUET\""),
+    )
+    .with_dimensions(&["device_id", "site"]);
+    export.write("Q_metadata.json", metadata(EXPORT_COLUMNS));
+    // Two row groups in the first file: read one after the other.
+    export.write(
+        "results/site=oslo-1/Q_a.parquet",
+        parquet_file(
+            &[
+                ("fridge-7", "temperature", T0, Some(4.1)),
+                ("fridge-7", "temperature", T1, Some(4.3)),
+            ],
+            1,
+        ),
+    );
+    export.write(
+        "results/site=bergen%20v%C3%A5g/Q_a.parquet",
+        parquet_file(&[("fridge,8", "temperature", T0, Some(3.9))], 10),
+    );
+    let (rows, summary) = export.rows(0);
+    assert_eq!(rows, csv_rows);
+    let stored = |name: &str| fs::read(export.dir.0.join(name)).unwrap();
+    assert_eq!(
+        summary.digest,
+        blake3_of(&[
+            stored("Q_manifest.json"),
+            stored("Q_metadata.json"),
+            stored("results/site=oslo-1/Q_a.parquet"),
+            stored("results/site=bergen%20v%C3%A5g/Q_a.parquet"),
+        ])
+    );
+
+    // A null value is no measure, as an empty CSV cell is.
+    export.write(
+        "results/site=oslo-1/Q_a.parquet",
+        parquet_file(&[("fridge-7", "humidity", T0, None)], 1),
+    );
+    let (rows, _) = export.rows(0);
+    assert!(rows[0].measures.is_empty());
+
+    let part = export.write("results/site=oslo-1/Q_a.parquet", "PAR1 not really");
+    let error = export.error(0);
+    assert_eq!(error.file, part);
+    assert!(
+        error.reason.starts_with("the file is not readable Parquet"),
+        "{}",
+        error.reason
+    );
 }

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::csv::{self, Columns, Layout};
+use super::parquet;
 use super::{DataError, Decoder, ExportColumn, Hashed, Rows, quoted};
 
 #[derive(Deserialize)]
@@ -91,7 +92,17 @@ struct ResultPath {
 struct Located {
     path: PathBuf,
     partitions: Vec<(String, String)>,
-    gzip: bool,
+    encoding: Encoding,
+}
+
+/// How a result file's bytes hold its rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Csv,
+    /// UNLOAD's default: CSV, gzip-compressed, named `.gz`.
+    GzipCsv,
+    /// `format = 'PARQUET'` (compressed inside, named `.parquet`).
+    Parquet,
 }
 
 /// The export's columns as its files hold them: the metadata's, less the
@@ -110,6 +121,11 @@ pub(super) fn read_export(
 ) -> Result<(), DataError> {
     let manifest_path = &decoder.source.path;
     let manifest = read_manifest(manifest_path, hasher)?;
+    let parquet = manifest
+        .query_metadata
+        .as_ref()
+        .and_then(|q| q.result_format.as_deref())
+        .is_some_and(|f| f.eq_ignore_ascii_case("parquet"));
     let metadata_path = metadata_path(manifest_path);
     let metadata = read_metadata(&metadata_path, hasher)?;
     let paths = result_paths(manifest_path, &manifest)?;
@@ -121,7 +137,7 @@ pub(super) fn read_export(
     let files = paths
         .iter()
         .zip(&manifest.result_files)
-        .map(|(path, file)| locate(manifest_path, &file.url, path))
+        .map(|(path, file)| locate(manifest_path, &file.url, path, parquet))
         .collect::<Result<Vec<_>, _>>()?;
     for file in &files {
         let columns = match &file_columns {
@@ -136,9 +152,14 @@ pub(super) fn read_export(
         let layout = Layout {
             columns,
             constants: &file.partitions,
-            gzip: file.gzip,
+            gzip: file.encoding == Encoding::GzipCsv,
         };
-        csv::read_file(&file.path, layout, decoder, hasher, rows)?;
+        match file.encoding {
+            Encoding::Csv | Encoding::GzipCsv => {
+                csv::read_file(&file.path, layout, decoder, hasher, rows)?;
+            }
+            Encoding::Parquet => parquet::read_file(&file.path, layout, decoder, hasher, rows)?,
+        }
     }
     Ok(())
 }
@@ -210,12 +231,12 @@ fn read_manifest(path: &Path, hasher: &mut blake3::Hasher) -> Result<Manifest, D
         .query_metadata
         .as_ref()
         .and_then(|q| q.result_format.as_deref())
-        .filter(|f| !f.eq_ignore_ascii_case("csv"))
+        .filter(|f| !f.eq_ignore_ascii_case("csv") && !f.eq_ignore_ascii_case("parquet"))
     {
         return Err(DataError::file_level(
             path,
-            format!("the export is in {format}; only CSV exports can be read"),
-            Some("run the UNLOAD with `format = 'CSV'`".into()),
+            format!("the export is in {format}; only CSV and Parquet exports can be read"),
+            Some("run the UNLOAD with `format = 'CSV'` or `format = 'PARQUET'`".into()),
         ));
     }
     Ok(manifest)
@@ -434,7 +455,12 @@ fn percent_decode(text: &str) -> String {
 /// folder, as written or percent-decoded; an unpartitioned export's file may
 /// also lie beside the manifest. A `.gz` file gunzipped in place (`x.gz` →
 /// `x`) is read as it is.
-fn locate(manifest: &Path, url: &str, place: &ResultPath) -> Result<Located, DataError> {
+fn locate(
+    manifest: &Path,
+    url: &str,
+    place: &ResultPath,
+    parquet: bool,
+) -> Result<Located, DataError> {
     let root = manifest.parent().unwrap_or(Path::new(""));
     let decoded: Vec<String> = place.segments.iter().map(|s| percent_decode(s)).collect();
     let mut candidates = vec![
@@ -455,13 +481,18 @@ fn locate(manifest: &Path, url: &str, place: &ResultPath) -> Result<Located, Dat
         let name = path.file_name()?.to_str()?.strip_suffix(".gz")?;
         Some(path.with_file_name(name))
     };
+    let encoding = |path: &Path| match path.extension() {
+        _ if parquet => Encoding::Parquet,
+        Some(e) if e == "parquet" => Encoding::Parquet,
+        Some(e) if e == "gz" => Encoding::GzipCsv,
+        _ => Encoding::Csv,
+    };
     for candidate in &candidates {
         if candidate.is_file() {
-            let gzip = candidate.extension().is_some_and(|e| e == "gz");
-            return Ok(found(candidate, place, gzip));
+            return Ok(found(candidate, place, encoding(candidate)));
         }
         if let Some(unpacked) = plain(candidate).filter(|p| p.is_file()) {
-            return Ok(found(&unpacked, place, false));
+            return Ok(found(&unpacked, place, encoding(&unpacked)));
         }
     }
     let looked = candidates
@@ -483,10 +514,10 @@ fn locate(manifest: &Path, url: &str, place: &ResultPath) -> Result<Located, Dat
     ))
 }
 
-fn found(path: &Path, place: &ResultPath, gzip: bool) -> Located {
+fn found(path: &Path, place: &ResultPath, encoding: Encoding) -> Located {
     Located {
         path: path.to_path_buf(),
         partitions: place.partitions.clone(),
-        gzip,
+        encoding,
     }
 }
