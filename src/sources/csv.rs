@@ -249,7 +249,9 @@ impl<'a> Table<'a> {
         };
         if !missing.is_empty() {
             if let Columns::HeaderWithoutMetadata { expected } = layout.columns
-                && !header.iter().any(|h| wanted(source, h.trim()))
+                && !header[..file_columns]
+                    .iter()
+                    .any(|h| wanted(source, h.trim()))
             {
                 return Err(missing_metadata(expected));
             }
