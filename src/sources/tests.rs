@@ -878,7 +878,9 @@ fn urls_leading_outside_the_export_are_refused() {
         ("s3://b/p/results/%2e%2e/x.gz", "has the segment `%2e%2e`"),
         ("s3://b/p/results/site=a%2F..%2Fb/x.gz", "has the segment"),
         ("/etc/passwd", "is not an `s3://` URL"),
-        ("s3://b/p/x.gz", "does not follow UNLOAD's layout"),
+        ("s3://b/p/site=a/x.gz", "does not follow UNLOAD's layout"),
+        ("s3://b/p/results/", "does not follow UNLOAD's layout"),
+        ("s3://b", "does not follow UNLOAD's layout"),
     ] {
         let export = Fixture::unload("unload-refused", "Q_manifest.json", &manifest(&[url]));
         let error = export.error(0);
@@ -1183,4 +1185,17 @@ fn a_parquet_export_reads_like_the_same_rows_in_csv() {
         "{}",
         error.reason
     );
+}
+
+#[test]
+fn a_url_without_results_names_a_file_beside_the_manifest() {
+    // The AWS docs' sample manifest: files right under the export folder.
+    let export = Fixture::unload(
+        "unload-flat",
+        "Q_manifest.json",
+        &manifest(&["s3://my_timestream_unloads/ec2_metrics/Q_1448466917_sz.gz"]),
+    );
+    export.write("Q_1448466917_sz.gz", gzip(UNLOAD_PART_2));
+    let (rows, _) = export.rows(0);
+    assert_eq!(rows[0].dimensions, vec!["fridge-8"]);
 }

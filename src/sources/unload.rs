@@ -390,14 +390,22 @@ fn parse_url(manifest: &Path, url: &str) -> Result<ResultPath, DataError> {
     let results = start
         .checked_sub(1)
         .filter(|&r| r >= 1 && segments[r] == "results");
-    let (Some(results), false) = (results, segments[file].is_empty()) else {
-        return Err(refused(
-            manifest,
-            url,
-            "does not follow UNLOAD's layout `s3://BUCKET/PREFIX/results/[COLUMN=VALUE/]FILE`",
-        ));
+    // The AWS docs' sample manifest names files right under the export
+    // folder, without `results/`: such a file lies beside the manifest.
+    let flat = start == file && file >= 1;
+    let from = match (results, segments[file].is_empty()) {
+        (Some(results), false) => results,
+        (None, false) if flat => file,
+        _ => {
+            return Err(refused(
+                manifest,
+                url,
+                "does not follow UNLOAD's layout \
+                 `s3://BUCKET/PREFIX/results/[COLUMN=VALUE/]FILE`",
+            ));
+        }
     };
-    if segments[..results].iter().any(|s| s.is_empty()) && results > 1 {
+    if from > 1 && segments[..from].iter().any(|s| s.is_empty()) {
         // `s3://b//x/results/...`: an empty segment names no folder.
         return Err(refused(manifest, url, "has an empty folder name"));
     }
@@ -409,8 +417,8 @@ fn parse_url(manifest: &Path, url: &str) -> Result<ResultPath, DataError> {
         })
         .collect();
     Ok(ResultPath {
-        root: segments[..results].join("/"),
-        segments: segments[results..].iter().map(|s| s.to_string()).collect(),
+        root: segments[..from].join("/"),
+        segments: segments[from..].iter().map(|s| s.to_string()).collect(),
         partitions,
     })
 }
