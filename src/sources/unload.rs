@@ -201,8 +201,11 @@ fn metadata_path(manifest: &Path) -> PathBuf {
 }
 
 /// A small JSON file, every byte hashed.
-fn read_json_bytes(path: &Path, hasher: &mut blake3::Hasher) -> Result<Vec<u8>, DataError> {
-    let file = File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+fn read_json_bytes(
+    path: &Path,
+    file: File,
+    hasher: &mut blake3::Hasher,
+) -> Result<Vec<u8>, DataError> {
     let mut bytes = Vec::new();
     Hashed {
         inner: file,
@@ -215,7 +218,8 @@ fn read_json_bytes(path: &Path, hasher: &mut blake3::Hasher) -> Result<Vec<u8>, 
 
 fn read_manifest(path: &Path, hasher: &mut blake3::Hasher) -> Result<Manifest, DataError> {
     // A manifest is small: a few hundred bytes per result file.
-    let bytes = read_json_bytes(path, hasher)?;
+    let file = File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+    let bytes = read_json_bytes(path, file, hasher)?;
     let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| DataError {
         file: path.to_path_buf(),
         line: e.line() as u64,
@@ -244,13 +248,12 @@ fn read_manifest(path: &Path, hasher: &mut blake3::Hasher) -> Result<Manifest, D
 
 /// The metadata beside the manifest, or `None` when there is none.
 fn read_metadata(path: &Path, hasher: &mut blake3::Hasher) -> Result<Option<Metadata>, DataError> {
-    let bytes = match read_json_bytes(path, hasher) {
-        Ok(bytes) => bytes,
-        Err(_) if matches!(File::open(path), Err(e) if e.kind() == io::ErrorKind::NotFound) => {
-            return Ok(None);
-        }
-        Err(e) => return Err(e),
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(DataError::cannot_open(path, &e)),
     };
+    let bytes = read_json_bytes(path, file, hasher)?;
     let metadata = serde_json::from_slice(&bytes).map_err(|e| DataError {
         file: path.to_path_buf(),
         line: e.line() as u64,
