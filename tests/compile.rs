@@ -734,7 +734,6 @@ fn a_point_anomaly_label_contains_the_record_it_changed_and_no_other() {
 /// An `unload` source whose measures leave their types to the export's
 /// `*_metadata.json`, and one that disagrees with it.
 #[test]
-#[ignore = "needs sources::export_columns (UNLOAD)"]
 fn unload_measure_types_come_from_the_export_metadata() {
     let dir = std::env::temp_dir().join(format!("outatime-types-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -745,8 +744,8 @@ source pumps unload "PATH/pumps_manifest.json" {
   dimensions device_id, site
   measures from measure_name value measure_value
 }
-table t
-replay pumps into t { shift end to now }
+table pumps_out
+replay pumps into pumps_out { shift end to now }
 "#
     .replace("PATH", &fixtures.display().to_string());
     let checked = outatime::check_text(&untyped, &dir);

@@ -1,35 +1,100 @@
-//! CSV files with a header row: columns are looked up by name once, then
+//! CSV files, plain or gzip, in the source's dialect: columns are named by
+//! a header row or by an export's metadata and looked up by name once, then
 //! each record is read into one reused `StringRecord` (UTF-8 checked once a
-//! row) and decoded by index.
+//! row) and decoded by index. An export's Parquet rows are decoded here too.
 
+use std::io::Read;
 use std::path::Path;
 
-use ::csv::{ErrorKind, ReaderBuilder, StringRecord};
+use ::csv::{ByteRecord, ErrorKind, ReaderBuilder, StringRecord};
+use flate2::read::MultiGzDecoder;
 
-use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, value};
+use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
 use crate::diagnostics::suggest;
 use crate::validate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
 
-/// Reads one CSV file (a `csv` source, or one result file of an export).
+/// How a file's columns are named, besides what the source asks for.
+#[derive(Clone, Copy)]
+pub(super) enum Columns<'a> {
+    /// The first row names them (a `csv` source).
+    Header,
+    /// An export without metadata beside its manifest: the first row must
+    /// name them; `expected` is where the metadata was looked for.
+    HeaderWithoutMetadata { expected: &'a Path },
+    /// An export's metadata names them, in file order; a first row that
+    /// looks like a header must agree with them and is skipped.
+    Metadata { names: &'a [String], file: &'a Path },
+}
+
+/// One file's shape: how its columns are named, the columns every row of
+/// it shares (an export's partition folders, after the file's own), and
+/// whether its bytes are gzip.
+#[derive(Clone, Copy)]
+pub(super) struct Layout<'a> {
+    pub columns: Columns<'a>,
+    pub constants: &'a [(String, String)],
+    pub gzip: bool,
+}
+
+impl Layout<'_> {
+    /// A plain CSV file with a header row.
+    pub(super) const PLAIN: Layout<'static> = Layout {
+        columns: Columns::Header,
+        constants: &[],
+        gzip: false,
+    };
+}
+
+/// Reads one CSV file (a `csv` source, or one result file of an export),
+/// hashing its bytes as stored (before any gunzip).
 pub(super) fn read_file(
     path: &Path,
+    layout: Layout,
     decoder: &Decoder,
     hasher: &mut blake3::Hasher,
     rows: &mut Rows,
 ) -> Result<(), DataError> {
+    let hashed = Hashed::open(path, hasher)?;
+    let input: Box<dyn Read + '_> = if layout.gzip {
+        Box::new(MultiGzDecoder::new(hashed))
+    } else {
+        Box::new(hashed)
+    };
+    let dialect = decoder.source.dialect;
     let mut reader = ReaderBuilder::new()
-        .has_headers(true)
+        // The first row is read here: it may be a header or data.
+        .has_headers(false)
+        .delimiter(dialect.delimiter)
+        .escape(dialect.escape)
+        .double_quote(dialect.escape.is_none())
         // Field counts are checked here, to report them as bad rows.
         .flexible(true)
         .buffer_capacity(BUFFER_BYTES)
-        .from_reader(Hashed::open(path, hasher)?);
-    let header = reader
-        .byte_headers()
-        .map_err(|e| csv_failure(path, e))?
-        .iter()
-        .map(|name| String::from_utf8_lossy(name).into_owned())
-        .collect::<Vec<_>>();
-    let table = Table::new(path, header, decoder)?;
+        .from_reader(input);
+    let failure = |e: ::csv::Error| csv_failure(path, layout.gzip, e);
+    let mut first = ByteRecord::new();
+    let has_first = reader.read_byte_record(&mut first).map_err(failure)?;
+    let lossy = |record: &ByteRecord| {
+        record
+            .iter()
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect::<Vec<_>>()
+    };
+    // The first row still to decode as data, when it is not a header.
+    let mut pending = None;
+    let header = match layout.columns {
+        Columns::Header | Columns::HeaderWithoutMetadata { .. } => lossy(&first),
+        Columns::Metadata { names, file } => {
+            let cells = lossy(&first);
+            if has_first && looks_like_header(&cells, names) {
+                check_header(path, &cells, names, file)?;
+            } else if has_first {
+                pending = Some(first);
+            }
+            names.to_vec()
+        }
+    };
+    let table = Table::new(path, header, layout, decoder)?;
     let mut record = StringRecord::new();
     // One row, refilled for every record: its strings keep their capacity.
     let mut row = SourceRow {
@@ -37,6 +102,16 @@ pub(super) fn read_file(
         dimensions: Vec::new(),
         measures: Vec::new(),
     };
+    if let Some(first) = pending {
+        let decoded = match StringRecord::from_byte_record(first) {
+            Ok(first) => {
+                let line = first.position().map_or(1, |p| p.line());
+                table.decode(&first, line, decoder, &mut row)
+            }
+            Err(e) => Err(table.not_utf8_at(1, e.utf8_error().field())),
+        };
+        rows.take(decoded.map(|()| &row))?;
+    }
     loop {
         let decoded = match reader.read_record(&mut record) {
             Ok(true) => {
@@ -46,17 +121,80 @@ pub(super) fn read_file(
             Ok(false) => break,
             // The reader has moved past the record: a bad row like any other.
             Err(e) if matches!(e.kind(), ErrorKind::Utf8 { .. }) => Err(table.not_utf8(&e)),
-            Err(e) => return Err(csv_failure(path, e)),
+            Err(e) => return Err(failure(e)),
         };
         rows.take(decoded.map(|()| &row))?;
     }
     Ok(())
 }
 
+/// A first row is taken for a header when any cell is the name the
+/// metadata gives its column: a data row holding its own column's name is
+/// not a case worth guessing about.
+fn looks_like_header(cells: &[String], names: &[String]) -> bool {
+    cells
+        .iter()
+        .zip(names)
+        .any(|(cell, name)| cell.trim() == name)
+}
+
+/// A header row must name the metadata's columns, in its order.
+pub(super) fn check_header(
+    path: &Path,
+    cells: &[String],
+    names: &[String],
+    metadata: &Path,
+) -> Result<(), DataError> {
+    let metadata_name = metadata.file_name().map_or_else(
+        || metadata.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let help = Some(format!(
+        "the result files and `{metadata_name}` must come from the same UNLOAD; \
+         sync the whole export again"
+    ));
+    if let Some((index, (cell, name))) = cells
+        .iter()
+        .zip(names)
+        .enumerate()
+        .find(|(_, (cell, name))| cell.trim() != name.as_str())
+    {
+        return Err(DataError {
+            file: path.to_path_buf(),
+            line: 1,
+            column: Some(name.clone()),
+            reason: format!(
+                "the header's column {} is {} but the export's metadata names it `{name}`",
+                index + 1,
+                quoted(cell)
+            ),
+            help,
+        });
+    }
+    if cells.len() != names.len() {
+        return Err(DataError {
+            file: path.to_path_buf(),
+            line: 1,
+            column: None,
+            reason: format!(
+                "the header has {} columns but the export's metadata names {} in the file",
+                cells.len(),
+                names.len()
+            ),
+            help,
+        });
+    }
+    Ok(())
+}
+
 /// A file's header resolved against the source: column indexes by role.
-struct Table<'a> {
+/// Indexes past the file's own columns name the layout's constants.
+pub(super) struct Table<'a> {
     path: &'a Path,
+    /// The file's columns, then the constants' names.
     header: Vec<String>,
+    file_columns: usize,
+    constants: &'a [(String, String)],
     time: usize,
     dimensions: Vec<usize>,
     measures: Measures<'a>,
@@ -72,12 +210,15 @@ enum Measures<'a> {
 }
 
 impl<'a> Table<'a> {
-    fn new(
+    pub(super) fn new(
         path: &'a Path,
-        header: Vec<String>,
+        mut header: Vec<String>,
+        layout: Layout<'a>,
         decoder: &'a Decoder,
     ) -> Result<Table<'a>, DataError> {
         let source = decoder.source;
+        let file_columns = header.len();
+        header.extend(layout.constants.iter().map(|(name, _)| name.clone()));
         let mut missing = Vec::new();
         let mut find = |name: &str| {
             // An exact match first; a header padded with spaces still matches.
@@ -107,25 +248,34 @@ impl<'a> Table<'a> {
             },
         };
         if !missing.is_empty() {
+            if let Columns::HeaderWithoutMetadata { expected } = layout.columns
+                && !header[..file_columns]
+                    .iter()
+                    .any(|h| wanted(source, h.trim()))
+            {
+                return Err(missing_metadata(expected));
+            }
             return Err(missing_columns(path, &header, &missing, source.kind));
         }
         Ok(Table {
             path,
             header,
+            file_columns,
+            constants: layout.constants,
             time,
             dimensions,
             measures,
         })
     }
 
-    fn decode(
+    pub(super) fn decode(
         &self,
         record: &StringRecord,
         line: u64,
         decoder: &Decoder,
         out: &mut SourceRow,
     ) -> Result<(), DataError> {
-        if record.len() != self.header.len() {
+        if record.len() != self.file_columns {
             return Err(DataError {
                 file: self.path.to_path_buf(),
                 line,
@@ -133,7 +283,7 @@ impl<'a> Table<'a> {
                 reason: format!(
                     "the row has {} fields but the header has {}",
                     record.len(),
-                    self.header.len()
+                    self.file_columns
                 ),
                 help: Some(
                     "every row needs one field per header column; quote fields that contain a comma"
@@ -144,7 +294,10 @@ impl<'a> Table<'a> {
         let at = |column: usize, e: CellError| {
             DataError::in_cell(self.path, line, &self.header[column], e)
         };
-        let text = |column: usize| record.get(column).unwrap_or_default();
+        let text = |column: usize| match column.checked_sub(self.file_columns) {
+            None => record.get(column).unwrap_or_default(),
+            Some(constant) => self.constants[constant].1.as_str(),
+        };
         let time_text = text(self.time);
         if time_text.trim_ascii().is_empty() {
             return Err(at(self.time, empty_time()));
@@ -191,14 +344,18 @@ impl<'a> Table<'a> {
     /// A record with bytes that are not UTF-8, at the first such field.
     fn not_utf8(&self, error: &::csv::Error) -> DataError {
         let line = error.position().map_or(0, |p| p.line());
-        let column = match error.kind() {
-            ErrorKind::Utf8 { err, .. } => self.header.get(err.field()).cloned(),
-            _ => None,
-        };
+        match error.kind() {
+            ErrorKind::Utf8 { err, .. } => self.not_utf8_at(line, err.field()),
+            _ => self.not_utf8_at(line, usize::MAX),
+        }
+    }
+
+    /// The `field`th cell of the record on `line` is not UTF-8.
+    fn not_utf8_at(&self, line: u64, field: usize) -> DataError {
         DataError {
             file: self.path.to_path_buf(),
             line,
-            column,
+            column: self.header.get(field).cloned(),
             reason: "the cell is not UTF-8 text".into(),
             help: Some("save the file as UTF-8".into()),
         }
@@ -224,6 +381,38 @@ pub(super) fn empty_measure_name() -> CellError {
     CellError::new(
         "the measure name is empty but the row has a value".into(),
         "long rows name their measure in the `measures from` column",
+    )
+}
+
+/// Whether the source names `column` as its time, a dimension or a measure.
+fn wanted(source: &crate::validate::model::Source, column: &str) -> bool {
+    source.time_column == column
+        || source.dimensions.iter().any(|d| d == column)
+        || match &source.measures {
+            SourceMeasures::Wide(defs) => defs.iter().any(|def| def.name == column),
+            SourceMeasures::Long {
+                name_column,
+                value_column,
+                ..
+            } => name_column == column || value_column == column,
+        }
+}
+
+/// A headerless export whose metadata is not beside its manifest.
+fn missing_metadata(expected: &Path) -> DataError {
+    let name = expected.file_name().map_or_else(
+        || expected.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    DataError::file_level(
+        expected,
+        "the export's metadata file is missing, and its result files have no header row \
+         (UNLOAD's default `include_header = 'false'`): only the metadata names their columns"
+            .into(),
+        Some(format!(
+            "copy `{name}` from the S3 folder that holds the manifest (`aws s3 sync` of the \
+             export folder copies both), or run the UNLOAD with `include_header = 'true'`"
+        )),
     )
 }
 
@@ -284,9 +473,22 @@ fn header_help(kind: SourceKind) -> &'static str {
     }
 }
 
-fn csv_failure(path: &Path, error: ::csv::Error) -> DataError {
+fn csv_failure(path: &Path, gzip: bool, error: ::csv::Error) -> DataError {
     let line = error.position().map_or(0, |p| p.line());
     match error.kind() {
+        // flate2 reports a corrupt or cut stream as an I/O error.
+        ::csv::ErrorKind::Io(e) if gzip => DataError {
+            file: path.to_path_buf(),
+            line,
+            column: None,
+            reason: format!("the file is not valid gzip data: {e}"),
+            help: Some(
+                "a result file ending in `.gz` is read as gzip, as UNLOAD writes it by default; \
+                 download it again (`aws s3 sync`), or if you unpacked it, drop the `.gz` \
+                 from its name"
+                    .into(),
+            ),
+        },
         ::csv::ErrorKind::Io(e) => DataError::cannot_read(path, line, e),
         _ => DataError {
             file: path.to_path_buf(),

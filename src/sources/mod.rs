@@ -1,5 +1,6 @@
 //! Reading a source's files into rows, streaming: CSV, JSON lines and
-//! Timestream UNLOAD exports (a manifest naming CSV files beside it).
+//! Timestream UNLOAD exports (a manifest naming CSV or Parquet result files,
+//! a metadata file naming their columns).
 //!
 //! Every row is handed to a callback as soon as it is read; nothing here
 //! holds more than one row. The files' bytes are hashed (blake3) as they are
@@ -13,6 +14,7 @@
 
 mod csv;
 mod jsonl;
+mod parquet;
 pub(crate) mod redact;
 mod time;
 mod unload;
@@ -64,7 +66,8 @@ pub struct ReadOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReadSummary {
     /// `blake3:` and the hex digest of every file read, in reading order
-    /// (for `unload`: the manifest, then each result file).
+    /// (for `unload`: the manifest, the metadata when there is one, then
+    /// each result file as stored).
     pub digest: String,
     pub rows: u64,
     pub bad_rows: u64,
@@ -96,7 +99,13 @@ pub(crate) fn read_rows(
         skipped: Vec::new(),
     };
     match source.kind {
-        SourceKind::Csv => csv::read_file(&source.path, &decoder, &mut hasher, &mut rows)?,
+        SourceKind::Csv => csv::read_file(
+            &source.path,
+            csv::Layout::PLAIN,
+            &decoder,
+            &mut hasher,
+            &mut rows,
+        )?,
         SourceKind::Jsonl => jsonl::read_file(&source.path, &decoder, &mut hasher, &mut rows)?,
         SourceKind::Unload => unload::read_export(&decoder, &mut hasher, &mut rows)?,
     }

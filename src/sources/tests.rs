@@ -158,6 +158,11 @@ impl Fixture {
         export
     }
 
+    fn with_dimensions(mut self, dimensions: &[&str]) -> Fixture {
+        self.source.dimensions = dimensions.iter().map(|d| d.to_string()).collect();
+        self
+    }
+
     fn with_measures(mut self, measures: SourceMeasures) -> Fixture {
         self.source.measures = measures;
         self
@@ -626,25 +631,26 @@ fn unload_manifest_names_files_beside_it() {
 }
 
 #[test]
-fn unload_manifest_finds_results_folders() {
-    // The S3 layout: PREFIX/metadata/..._manifest.json, PREFIX/results/...
+fn unload_result_files_lie_under_results_beside_the_manifest() {
+    // The layout `aws s3 sync` gives: ROOT/Q_manifest.json, ROOT/results/...
     let export = Fixture::unload(
         "unload-results",
-        "export/metadata/Q_manifest.json",
+        "export/Q_manifest.json",
         &manifest(&[
             "s3://b/export/results/Q_part1.csv.gz",
             "s3://b/export/results/Q_part2.csv",
         ]),
     );
+    // A file gunzipped in place (`x.gz` → `x`) is read as it is.
     export.write("export/results/Q_part1.csv", UNLOAD_PART_1);
-    export.write("export/metadata/results/Q_part2.csv", UNLOAD_PART_2);
+    export.write("export/results/Q_part2.csv", UNLOAD_PART_2);
     let (rows, summary) = export.rows(0);
     assert_eq!(summary.rows, 3);
     assert_eq!(rows[2].dimensions, vec!["fridge-8"]);
 }
 
 #[test]
-fn unload_missing_or_compressed_result_file() {
+fn unload_missing_or_corrupt_result_file() {
     let manifest_text = manifest(&["s3://b/p/results/Q_part9.csv"]);
     let missing = Fixture::unload("unload-missing", "Q_manifest.json", &manifest_text);
     let (rows, result) = missing.read(5);
@@ -653,14 +659,21 @@ fn unload_missing_or_compressed_result_file() {
     assert_eq!((error.file.as_path(), error.line), (missing.path(), 0));
     assert_eq!(
         error.reason,
-        "result file `Q_part9.csv` (from `s3://b/p/results/Q_part9.csv`) is not on disk"
+        "result file `results/Q_part9.csv` (from `s3://b/p/results/Q_part9.csv`) is not on disk"
     );
+    assert!(error.help.unwrap().contains("aws s3 sync s3://b/p/"));
 
     let manifest_text = manifest(&["s3://b/p/results/G_part1.gz"]);
-    let compressed = Fixture::unload("unload-compressed", "G_manifest.json", &manifest_text);
-    compressed.write("results/G_part1.gz", "\u{1f}binary");
-    let error = compressed.error(0);
-    assert!(error.reason.contains("compressed"), "{}", error.reason);
+    let corrupt = Fixture::unload("unload-corrupt", "G_manifest.json", &manifest_text);
+    let part = corrupt.write("results/G_part1.gz", "\u{1f}binary");
+    let error = corrupt.error(0);
+    assert_eq!(error.file, part);
+    assert!(
+        error.reason.starts_with("the file is not valid gzip data"),
+        "{}",
+        error.reason
+    );
+    assert!(error.help.unwrap().contains("aws s3 sync"));
 }
 
 #[test]
@@ -672,25 +685,251 @@ fn unload_manifest_errors() {
             .reason
             .starts_with("the file is not an UNLOAD manifest")
     );
-    let parquet = manifest(&[]).replace("\"CSV\"", "\"PARQUET\"");
-    let error = Fixture::unload("unload-parquet", "P_manifest.json", &parquet).error(0);
+    let orc = manifest(&[]).replace("\"CSV\"", "\"ORC\"");
+    let error = Fixture::unload("unload-orc", "P_manifest.json", &orc).error(0);
     assert_eq!(
         error.reason,
-        "the export is in PARQUET; only CSV exports can be read"
+        "the export is in ORC; only CSV and Parquet exports can be read"
     );
 }
 
 #[test]
-fn unload_without_header_says_how_to_get_one() {
-    let manifest_text = manifest(&["s3://b/p/Q_part1.csv"]);
+fn unload_without_header_or_metadata_names_the_metadata_file() {
+    let manifest_text = manifest(&["s3://b/p/results/Q_part1.csv"]);
     let export = Fixture::unload("unload-no-header", "Q_manifest.json", &manifest_text);
-    let part = export.write(
-        "Q_part1.csv",
+    export.write(
+        "results/Q_part1.csv",
         "fridge-7,temperature,2024-02-01 05:33:50.000000000,4.1\n",
     );
     let error = export.error(0);
+    assert_eq!(error.file, export.dir.0.join("Q_metadata.json"));
+    assert!(
+        error
+            .reason
+            .starts_with("the export's metadata file is missing")
+    );
+    let help = error.help.unwrap();
+    assert!(help.contains("copy `Q_metadata.json`"), "{help}");
+    assert!(help.contains("include_header = 'true'"), "{help}");
+}
+
+/// The metadata UNLOAD writes beside a manifest, for `columns` (name, type).
+fn metadata(columns: &[(&str, &str)]) -> String {
+    let columns = columns
+        .iter()
+        .map(|(name, ty)| format!(r#"{{"Name":"{name}","Type":{{"ScalarType":"{ty}"}}}}"#))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        r#"{{"ColumnInfo":[{columns}],"Author":{{"Name":"Amazon Timestream","MetadataFileVersion":"1.0"}}}}"#
+    )
+}
+
+/// `text` gzip-compressed, as UNLOAD writes a result file.
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// The columns of the default export below: `site` is its partition column.
+const EXPORT_COLUMNS: &[(&str, &str)] = &[
+    ("device_id", "VARCHAR"),
+    ("measure_name", "VARCHAR"),
+    ("time", "TIMESTAMP"),
+    ("measure_value::double", "DOUBLE"),
+    ("site", "VARCHAR"),
+];
+
+/// A default UNLOAD export (`partitioned_by = ARRAY['site']`): gzip, no
+/// header, two partitions, `oslo-1` split over two files, one of which has
+/// the same name as `bergen`'s.
+fn default_export(test: &str) -> Fixture {
+    let export = Fixture::unload(
+        test,
+        "Q_manifest.json",
+        &manifest(&[
+            "s3://bucket/e2e/results/site=oslo-1/Q_a.gz",
+            "s3://bucket/e2e/results/site=oslo-1/Q_b.gz",
+            "s3://bucket/e2e/results/site=bergen%20v%C3%A5g/Q_a.gz",
+        ]),
+    )
+    .with_dimensions(&["device_id", "site"]);
+    export.write("Q_metadata.json", metadata(EXPORT_COLUMNS));
+    export.write(
+        "results/site=oslo-1/Q_a.gz",
+        gzip("fridge-7,temperature,2024-02-01 05:33:50.000000000,4.1\n"),
+    );
+    export.write(
+        "results/site=oslo-1/Q_b.gz",
+        gzip("fridge-7,temperature,2024-02-01 05:34:50.000000000,4.3\n"),
+    );
+    export.write(
+        "results/site=bergen%20v%C3%A5g/Q_a.gz",
+        gzip("\"fridge,8\",temperature,2024-02-01 05:33:50.000000000,3.9\n"),
+    );
+    export
+}
+
+#[test]
+fn a_default_export_reads_like_the_same_rows_in_a_plain_csv() {
+    let export = default_export("unload-default");
+    let (rows, summary) = export.rows(0);
+    let plain = Fixture::new(
+        "unload-default-plain",
+        SourceKind::Csv,
+        "plain.csv",
+        "device_id,measure_name,time,measure_value::double,site\n\
+         fridge-7,temperature,2024-02-01 05:33:50.000000000,4.1,oslo-1\n\
+         fridge-7,temperature,2024-02-01 05:34:50.000000000,4.3,oslo-1\n\
+         \"fridge,8\",temperature,2024-02-01 05:33:50.000000000,3.9,bergen våg\n",
+        &["device_id", "site"],
+    )
+    .with_measures(export.source.measures.clone());
+    let mut plain = plain;
+    plain.source.time_column = "time".into();
+    let (plain_rows, _) = plain.rows(0);
+    assert_eq!(rows, plain_rows);
+    assert_eq!(rows[2].dimensions, vec!["fridge,8", "bergen våg"]);
+    // The digest covers the manifest, the metadata and each file as stored.
+    let stored = |name: &str| fs::read(export.dir.0.join(name)).unwrap();
+    assert_eq!(
+        summary.digest,
+        blake3_of(&[
+            stored("Q_manifest.json"),
+            stored("Q_metadata.json"),
+            stored("results/site=oslo-1/Q_a.gz"),
+            stored("results/site=oslo-1/Q_b.gz"),
+            stored("results/site=bergen%20v%C3%A5g/Q_a.gz"),
+        ])
+    );
+}
+
+#[test]
+fn an_export_header_must_agree_with_its_metadata() {
+    let export = default_export("unload-header");
+    let header = "device_id,measure_name,time,measure_value::double\n";
+    let line = "fridge-7,temperature,2024-02-01 05:33:50.000000000,4.1\n";
+    export.write(
+        "results/site=oslo-1/Q_a.gz",
+        gzip(&format!("{header}{line}")),
+    );
+    let (rows, _) = export.rows(0);
+    assert_eq!(rows.len(), 3, "an agreeing header is skipped");
+
+    let part = export.write(
+        "results/site=oslo-1/Q_a.gz",
+        gzip(&format!(
+            "device_id,measure,time,measure_value::double\n{line}"
+        )),
+    );
+    let error = export.error(0);
     assert_eq!(error.file, part);
-    assert!(error.help.unwrap().contains("include_header = 'true'"));
+    assert_eq!(
+        place(&error),
+        (
+            1,
+            Some("measure_name"),
+            "the header's column 2 is `measure` but the export's metadata names it `measure_name`"
+        )
+    );
+    assert!(error.help.unwrap().contains("`Q_metadata.json`"));
+}
+
+#[test]
+fn export_columns_come_from_the_metadata_with_partitions_marked() {
+    let export = default_export("unload-columns");
+    let columns = export_columns(&export.source).unwrap().unwrap();
+    let seen: Vec<(&str, &str, bool)> = columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.timestream_type.as_str(), c.partition))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("device_id", "VARCHAR", false),
+            ("measure_name", "VARCHAR", false),
+            ("time", "TIMESTAMP", false),
+            ("measure_value::double", "DOUBLE", false),
+            ("site", "VARCHAR", true),
+        ]
+    );
+    fs::remove_file(export.dir.0.join("Q_metadata.json")).unwrap();
+    assert_eq!(export_columns(&export.source).unwrap(), None);
+}
+
+#[test]
+fn metadata_whose_last_columns_are_not_the_partitions_is_refused() {
+    let export = default_export("unload-partitions");
+    let path = export.write("Q_metadata.json", metadata(&EXPORT_COLUMNS[..4]));
+    let error = export.error(0);
+    assert_eq!(error.file, path);
+    assert!(
+        error
+            .reason
+            .starts_with("the result files are partitioned by `site`"),
+        "{}",
+        error.reason
+    );
+}
+
+#[test]
+fn urls_leading_outside_the_export_are_refused() {
+    for (url, why) in [
+        ("s3://b/p/results/../../secret.gz", "has the segment `..`"),
+        ("s3://b/p/results/%2e%2e/x.gz", "has the segment `%2e%2e`"),
+        ("s3://b/p/results/site=a%2F..%2Fb/x.gz", "has the segment"),
+        ("/etc/passwd", "is not an `s3://` URL"),
+        ("s3://b/p/site=a/x.gz", "does not follow UNLOAD's layout"),
+        ("s3://b/p/results/", "does not follow UNLOAD's layout"),
+        ("s3://b", "does not follow UNLOAD's layout"),
+    ] {
+        let export = Fixture::unload("unload-refused", "Q_manifest.json", &manifest(&[url]));
+        let error = export.error(0);
+        assert_eq!(error.file, export.path(), "{url}");
+        assert!(error.reason.contains(why), "{url}: {}", error.reason);
+        assert!(error.help.unwrap().contains("export the data again"));
+    }
+    let two_buckets = manifest(&["s3://b/p/results/x.csv", "s3://other/p/results/y.csv"]);
+    let export = Fixture::unload("unload-two-buckets", "Q_manifest.json", &two_buckets);
+    let error = export.error(0);
+    assert!(
+        error
+            .reason
+            .ends_with("is not in the export of the first result file (`s3://b/p/`)"),
+        "{}",
+        error.reason
+    );
+}
+
+#[test]
+fn the_dialect_sets_delimiter_and_escape() {
+    // UNLOAD's default escape: `\"` is a quote inside a quoted field.
+    let export = default_export("unload-escape");
+    export.write(
+        "results/site=oslo-1/Q_b.gz",
+        gzip("\"fridge \\\"7\\\"\",temperature,2024-02-01 05:34:50.000000000,4.3\n"),
+    );
+    let (rows, _) = export.rows(0);
+    assert_eq!(rows[1].dimensions[0], "fridge \"7\"");
+
+    let mut semicolons = Fixture::site_csv("dialect", "");
+    semicolons.write(
+        "fleet.csv",
+        "ts;site;temperature;door_open;battery\n\
+         2024-03-12T08:00:00Z;\"oslo;1\";4,1;false;97\n",
+    );
+    semicolons.source.dialect = CsvDialect {
+        delimiter: b';',
+        escape: None,
+    };
+    let (_, result) = semicolons.read(0);
+    // `4,1` is not a number in outatime: the cell shows the split was right.
+    assert_eq!(
+        place(&result.unwrap_err()),
+        (2, Some("temperature"), "`4,1` is not a number")
+    );
 }
 
 /// A fleet CSV of `rows` rows a millisecond apart, whose battery is `x`
@@ -797,4 +1036,169 @@ fn bench_csv_rows_per_second() {
             ROWS as f64 / seconds
         );
     }
+}
+
+/// One row of the default export: device, measure, time (ns), value, site.
+type ExportRow<'a> = (&'a str, &'a str, i64, Option<f64>);
+
+/// `rows` as a Parquet file of UNLOAD's columns (less the partition
+/// column), GZIP-compressed inside, in row groups of `group` rows.
+fn parquet_file(rows: &[ExportRow], group: usize) -> Vec<u8> {
+    use ::parquet::basic::{
+        Compression, GzipLevel, LogicalType, Repetition, TimeUnit, Type as Physical,
+    };
+    use ::parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use ::parquet::file::properties::WriterProperties;
+    use ::parquet::file::writer::SerializedFileWriter;
+    use ::parquet::schema::types::Type;
+    use std::sync::Arc;
+
+    let text = |name: &str| {
+        Arc::new(
+            Type::primitive_type_builder(name, Physical::BYTE_ARRAY)
+                .with_repetition(Repetition::REQUIRED)
+                .with_logical_type(Some(LogicalType::String))
+                .build()
+                .unwrap(),
+        )
+    };
+    let time = Type::primitive_type_builder("time", Physical::INT64)
+        .with_repetition(Repetition::REQUIRED)
+        .with_logical_type(Some(LogicalType::timestamp(true, TimeUnit::NANOS)))
+        .build()
+        .unwrap();
+    let value = Type::primitive_type_builder("measure_value::double", Physical::DOUBLE)
+        .with_repetition(Repetition::OPTIONAL)
+        .build()
+        .unwrap();
+    let schema = Type::group_type_builder("schema")
+        .with_fields(vec![
+            text("device_id"),
+            text("measure_name"),
+            Arc::new(time),
+            Arc::new(value),
+        ])
+        .build()
+        .unwrap();
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::GZIP(GzipLevel::default()))
+        .build();
+    let mut bytes = Vec::new();
+    let mut writer =
+        SerializedFileWriter::new(&mut bytes, Arc::new(schema), Arc::new(properties)).unwrap();
+    for chunk in rows.chunks(group) {
+        let mut row_group = writer.next_row_group().unwrap();
+        let strings = |first: bool| -> Vec<ByteArray> {
+            chunk
+                .iter()
+                .map(|r| ByteArray::from(if first { r.0 } else { r.1 }))
+                .collect()
+        };
+        let mut column = 0;
+        while let Some(mut writer) = row_group.next_column().unwrap() {
+            match column {
+                0 => writer
+                    .typed::<ByteArrayType>()
+                    .write_batch(&strings(true), None, None),
+                1 => writer
+                    .typed::<ByteArrayType>()
+                    .write_batch(&strings(false), None, None),
+                2 => {
+                    let times: Vec<i64> = chunk.iter().map(|r| r.2).collect();
+                    writer.typed::<Int64Type>().write_batch(&times, None, None)
+                }
+                _ => {
+                    let values: Vec<f64> = chunk.iter().filter_map(|r| r.3).collect();
+                    let defined: Vec<i16> =
+                        chunk.iter().map(|r| i16::from(r.3.is_some())).collect();
+                    writer
+                        .typed::<DoubleType>()
+                        .write_batch(&values, Some(&defined), None)
+                }
+            }
+            .unwrap();
+            writer.close().unwrap();
+            column += 1;
+        }
+        row_group.close().unwrap();
+    }
+    writer.close().unwrap();
+    bytes
+}
+
+/// 2024-02-01 05:33:50 UTC in nanoseconds, and a minute later.
+const T0: i64 = 1_706_765_630_000_000_000;
+const T1: i64 = T0 + 60_000_000_000;
+
+#[test]
+fn a_parquet_export_reads_like_the_same_rows_in_csv() {
+    let csv_rows = default_export("unload-parquet-csv").rows(0).0;
+    let export = Fixture::unload(
+        "unload-parquet-export",
+        "Q_manifest.json",
+        &manifest(&[
+            "s3://bucket/e2e/results/site=oslo-1/Q_a.parquet",
+            "s3://bucket/e2e/results/site=bergen%20v%C3%A5g/Q_a.parquet",
+        ])
+        .replace("\"CSV\"", "\"PARQUET\""),
+    )
+    .with_dimensions(&["device_id", "site"]);
+    export.write("Q_metadata.json", metadata(EXPORT_COLUMNS));
+    // Two row groups in the first file: read one after the other.
+    export.write(
+        "results/site=oslo-1/Q_a.parquet",
+        parquet_file(
+            &[
+                ("fridge-7", "temperature", T0, Some(4.1)),
+                ("fridge-7", "temperature", T1, Some(4.3)),
+            ],
+            1,
+        ),
+    );
+    export.write(
+        "results/site=bergen%20v%C3%A5g/Q_a.parquet",
+        parquet_file(&[("fridge,8", "temperature", T0, Some(3.9))], 10),
+    );
+    let (rows, summary) = export.rows(0);
+    assert_eq!(rows, csv_rows);
+    let stored = |name: &str| fs::read(export.dir.0.join(name)).unwrap();
+    assert_eq!(
+        summary.digest,
+        blake3_of(&[
+            stored("Q_manifest.json"),
+            stored("Q_metadata.json"),
+            stored("results/site=oslo-1/Q_a.parquet"),
+            stored("results/site=bergen%20v%C3%A5g/Q_a.parquet"),
+        ])
+    );
+
+    // A null value is no measure, as an empty CSV cell is.
+    export.write(
+        "results/site=oslo-1/Q_a.parquet",
+        parquet_file(&[("fridge-7", "humidity", T0, None)], 1),
+    );
+    let (rows, _) = export.rows(0);
+    assert!(rows[0].measures.is_empty());
+
+    let part = export.write("results/site=oslo-1/Q_a.parquet", "PAR1 not really");
+    let error = export.error(0);
+    assert_eq!(error.file, part);
+    assert!(
+        error.reason.starts_with("the file is not readable Parquet"),
+        "{}",
+        error.reason
+    );
+}
+
+#[test]
+fn a_url_without_results_names_a_file_beside_the_manifest() {
+    // The AWS docs' sample manifest: files right under the export folder.
+    let export = Fixture::unload(
+        "unload-flat",
+        "Q_manifest.json",
+        &manifest(&["s3://my_timestream_unloads/ec2_metrics/Q_1448466917_sz.gz"]),
+    );
+    export.write("Q_1448466917_sz.gz", gzip(UNLOAD_PART_2));
+    let (rows, _) = export.rows(0);
+    assert_eq!(rows[0].dimensions, vec!["fridge-8"]);
 }

@@ -84,7 +84,8 @@ impl Validator<'_> {
                 s.path.span,
             );
         }
-        if kind == Some(SourceKind::Unload) && !s.path.value.ends_with("manifest.json") {
+        let names_a_manifest = s.path.value.ends_with("manifest.json");
+        if kind == Some(SourceKind::Unload) && !names_a_manifest {
             self.report(DiagnosticKind::NotAManifest, s.path.span);
         }
         let mut time = None;
@@ -303,7 +304,9 @@ impl Validator<'_> {
             .flatten()
             .map(|d| d.written)
             .chain(long.map(|l| l.2));
-        let exported = if kind == SourceKind::Unload && exists && needs_types.count() > 0 {
+        // A path already reported as not a manifest is not read as one.
+        let readable = exists && names_a_manifest;
+        let exported = if kind == SourceKind::Unload && readable && needs_types.count() > 0 {
             match (self.exports)(&source) {
                 Ok(columns) => Some(columns),
                 Err(reason) => {
