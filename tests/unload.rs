@@ -291,11 +291,23 @@ fn a_parquet_export_replays_like_the_same_rows_in_a_plain_csv() {
     assert_eq!(exported, plain);
 }
 
+/// Diagnostic text as one line: each line's indentation and `│` gutter
+/// dropped, lines joined by a space.
+fn unwrapped(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim_start_matches([' ', '│', '×']).trim_end())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Runs `records` on the broken export and returns stderr, which must name
 /// `file` and say `what` and `help`.
 fn fails(run: &Run, file: &str, what: &str, help: &str) {
     let (code, stdout, stderr) = records(run, "export.scenario");
     assert_eq!(code, 1, "{stdout}{stderr}");
+    // A diagnostic from `check` is wrapped to the terminal's width: the
+    // words are compared with its line breaks and gutters taken out.
+    let stderr = unwrapped(&stderr);
     assert!(stderr.contains(file), "no `{file}` in:\n{stderr}");
     assert!(stderr.contains(what), "no `{what}` in:\n{stderr}");
     assert!(stderr.contains(help), "no `{help}` in:\n{stderr}");

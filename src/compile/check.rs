@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::sources;
 use crate::validate::check::{Checked, check_text_with};
 use crate::validate::model::Source;
-use crate::validate::source::ExportedColumn;
+use crate::validate::source::{ExportedColumn, UnreadableExport};
 
 /// Parses and validates scenario text. `base_dir` is the folder that source
 /// paths are relative to (the scenario file's).
@@ -17,8 +17,11 @@ pub fn check_text(text: &str, base_dir: &Path) -> Checked {
 }
 
 /// The columns an `unload` source's export declares, in validation's terms.
-fn export_columns(source: &Source) -> Result<Option<Vec<ExportedColumn>>, String> {
-    let columns = sources::export_columns(source).map_err(|e| e.to_string())?;
+fn export_columns(source: &Source) -> Result<Option<Vec<ExportedColumn>>, UnreadableExport> {
+    let columns = sources::export_columns(source).map_err(|e| UnreadableExport {
+        reason: e.to_string(),
+        help: e.help,
+    })?;
     Ok(columns.map(|columns| {
         columns
             .into_iter()

@@ -955,8 +955,12 @@ pub enum MeasureTypeProblem {
         written: MeasureType,
         export: String,
     },
-    /// The metadata file is there but cannot be read.
-    MetadataUnreadable { reason: String },
+    /// The export (its manifest or metadata) cannot be read; `help` is the
+    /// reader's advice, when it has one.
+    MetadataUnreadable {
+        reason: String,
+        help: Option<String>,
+    },
 }
 
 impl MeasureTypeProblem {
@@ -976,8 +980,8 @@ impl MeasureTypeProblem {
                 "measure `{column}` is {} here, but the export's metadata says {export}",
                 written.name()
             ),
-            MeasureTypeProblem::MetadataUnreadable { reason } => {
-                format!("the export's metadata cannot be read: {reason}")
+            MeasureTypeProblem::MetadataUnreadable { reason, .. } => {
+                format!("a measure's type is left to the export, which cannot be read: {reason}")
             }
         }
     }
@@ -987,9 +991,10 @@ impl MeasureTypeProblem {
             MeasureTypeProblem::Disagrees { .. } => {
                 "write the export's type, or leave the type out to take it from the export".into()
             }
-            MeasureTypeProblem::MetadataUnreadable { .. } => {
-                "fix or remove the `*_metadata.json` beside the manifest (UNLOAD writes it), or write every measure's type".into()
-            }
+            MeasureTypeProblem::MetadataUnreadable { help, .. } => match help {
+                Some(help) => format!("{help}; or write every measure's type"),
+                None => "write every measure's type, or fix the export".into(),
+            },
             _ => "write the type after the name: `double`, `bigint`, `boolean` or `varchar`".into(),
         }
     }

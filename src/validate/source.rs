@@ -42,7 +42,15 @@ pub(crate) struct ExportedColumn {
 /// error's words when the metadata cannot be read. Given by the caller, so
 /// that validation itself reads no source.
 pub(crate) type ExportColumns<'a> =
-    &'a dyn Fn(&Source) -> Result<Option<Vec<ExportedColumn>>, String>;
+    &'a dyn Fn(&Source) -> Result<Option<Vec<ExportedColumn>>, UnreadableExport>;
+
+/// Why an export's columns could not be read, and what to do about it, as
+/// the reader words them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct UnreadableExport {
+    pub reason: String,
+    pub help: Option<String>,
+}
 
 /// A measure as declared, its type still to settle.
 struct Declared<'s> {
@@ -309,10 +317,10 @@ impl Validator<'_> {
         let exported = if kind == SourceKind::Unload && readable && needs_types.count() > 0 {
             match (self.exports)(&source) {
                 Ok(columns) => Some(columns),
-                Err(reason) => {
+                Err(UnreadableExport { reason, help }) => {
                     let kind = DiagnosticKind::SourceMeasureType {
                         column: String::new(),
-                        problem: MeasureTypeProblem::MetadataUnreadable { reason },
+                        problem: MeasureTypeProblem::MetadataUnreadable { reason, help },
                     };
                     self.report(kind, s.path.span);
                     return None;
