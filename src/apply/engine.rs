@@ -164,6 +164,12 @@ impl ApplyRun<'_> {
         if options.dry_run {
             return Ok(self.dry_run(report, &scan));
         }
+        // New InfluxDB measurements are marked before their first point,
+        // so that a later apply and `clean` know them as outatime's.
+        let mark = Mark::for_scenario(&self.loaded.scenario.title);
+        runtime
+            .block_on(target.mark_new(&mark, self.now))
+            .map_err(|reason| ApplyError::Target { reason }.of(target.kind()))?;
 
         let total: u64 = scan.tables.iter().map(|t| t.records).sum();
         let mut journal = match &options.resume {
