@@ -97,6 +97,14 @@ fn influxdb_v2_marks_refuses_unmarked_and_cleans_only_its_marked_measurements() 
         ),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("it has points and no marker in `outatime_managed`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("outatime marks each measurement"),
+        "{stderr}"
+    );
     assert!(stderr.contains("allow_untagged_tables: true"), "{stderr}");
     let (measurements, marked) = endpoint_state(&endpoint);
     assert_eq!(measurements, ["bravo", "delta"].map(String::from).into());
