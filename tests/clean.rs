@@ -2,7 +2,8 @@
 //! the real binary and SDK against the strict endpoint (and moto, when the
 //! test command runs it): tables `apply --create` makes are tagged as
 //! outatime's; `apply` refuses read-only targets and untagged tables;
-//! `clean` deletes only the scenario's tagged tables.
+//! `clean` deletes only the scenario's tagged tables. InfluxDB's side is
+//! `tests/clean_influxdb.rs`.
 
 mod common;
 mod strict;

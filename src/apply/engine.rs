@@ -164,6 +164,12 @@ impl ApplyRun<'_> {
         if options.dry_run {
             return Ok(self.dry_run(report, &scan));
         }
+        // New InfluxDB measurements are marked before their first point,
+        // so that a later apply and `clean` know them as outatime's.
+        let mark = Mark::for_scenario(&self.loaded.scenario.title);
+        runtime
+            .block_on(target.mark_new(&mark, self.now))
+            .map_err(|reason| ApplyError::Target { reason }.of(target.kind()))?;
 
         let total: u64 = scan.tables.iter().map(|t| t.records).sum();
         let mut journal = match &options.resume {
@@ -278,7 +284,7 @@ impl ApplyRun<'_> {
         if !(create && missing) {
             return self.resolve_missing(states, target);
         }
-        self.refuse_untagged(&states)?;
+        self.refuse_untagged(&states, target.kind())?;
         let mark = Mark::for_scenario(&self.loaded.scenario.title);
         let states = runtime
             .block_on(target.describe(&names, Some(&mark)))
@@ -288,7 +294,11 @@ impl ApplyRun<'_> {
 
     /// Stops at tables outatime did not create, unless the target allows
     /// them ([`super::preflight::untagged`]).
-    fn refuse_untagged(&self, states: &[Option<TableState>]) -> Result<(), Failure> {
+    fn refuse_untagged(
+        &self,
+        states: &[Option<TableState>],
+        kind: crate::targets::Kind,
+    ) -> Result<(), Failure> {
         let untagged = super::preflight::untagged(
             states,
             &self.tables.qualified,
@@ -297,7 +307,11 @@ impl ApplyRun<'_> {
         if untagged.is_empty() {
             return Ok(());
         }
-        Err(ApplyError::UntaggedTables { tables: untagged }.into())
+        Err(ApplyError::UntaggedTables {
+            tables: untagged,
+            mark: kind.into(),
+        }
+        .into())
     }
 
     /// A table that does not exist: with `--dry-run --create` it would be
@@ -328,7 +342,7 @@ impl ApplyRun<'_> {
         if !missing.is_empty() {
             return Err(ApplyError::MissingTables { tables: missing }.into());
         }
-        self.refuse_untagged(&states)?;
+        self.refuse_untagged(&states, target.kind())?;
         Ok(states)
     }
 

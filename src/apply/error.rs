@@ -16,6 +16,24 @@ use crate::compile::record::time_string;
 /// journal, arguments) does not fit the target.
 const REFUSED: u8 = 1;
 
+/// How a target marks what outatime made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnMark {
+    /// A Timestream table's `managed-by=outatime` tag.
+    Tag,
+    /// An InfluxDB measurement's point in `outatime_managed`.
+    Marker,
+}
+
+impl From<crate::targets::Kind> for OwnMark {
+    fn from(kind: crate::targets::Kind) -> OwnMark {
+        match kind {
+            crate::targets::Kind::Timestream => OwnMark::Tag,
+            crate::targets::Kind::Influxdb => OwnMark::Marker,
+        }
+    }
+}
+
 /// Why an apply stopped. [`ApplyErrorKind::iter`] lists every kind, and
 /// [`ApplyErrorKind::code`] its code.
 #[derive(Debug, strum::EnumDiscriminants)]
@@ -92,7 +110,11 @@ pub enum ApplyError {
     /// Timestream table without `managed-by=outatime`, an InfluxDB database
     /// without outatime's marker), and the target does not say
     /// `allow_untagged_tables: true`.
-    UntaggedTables { tables: Vec<String> },
+    UntaggedTables {
+        tables: Vec<String>,
+        /// What outatime's mark is on this target.
+        mark: OwnMark,
+    },
 }
 
 /// Rejections and problems an error shows; `--report` has all of them.
@@ -189,12 +211,16 @@ impl ApplyError {
             ApplyError::ReadOnly { target } => {
                 format!("the target `{target}` is read-only; nothing was written")
             }
-            ApplyError::UntaggedTables { tables } => {
+            ApplyError::UntaggedTables { tables, mark } => {
                 let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
                 format!(
-                    "{} {} not created by outatime (no `managed-by=outatime` tag); nothing was written",
+                    "{} {} not created by outatime ({}); nothing was written",
                     tables.join(", "),
-                    if tables.len() == 1 { "was" } else { "were" }
+                    if tables.len() == 1 { "was" } else { "were" },
+                    match mark {
+                        OwnMark::Tag => "no `managed-by=outatime` tag",
+                        OwnMark::Marker => "it has points and no marker in `outatime_managed`",
+                    }
                 )
             }
             ApplyError::Rejected {
@@ -271,6 +297,13 @@ impl ApplyError {
             ApplyError::Preflight(refusal) => refusal.fixes.clone(),
             ApplyError::ReadOnly { .. } => vec![
                 "`read_only: true` in outatime.yaml keeps simulated data out of this target (production); apply to an E2E target instead".into(),
+            ],
+            ApplyError::UntaggedTables {
+                mark: OwnMark::Marker,
+                ..
+            } => vec![
+                "outatime writes only into measurements it made, so that production stays clean: apply to an E2E database or bucket (--create makes it), where outatime marks each measurement before its first point".into(),
+                "or, if these measurements are meant for test data, set `allow_untagged_tables: true` on the target in outatime.yaml".into(),
             ],
             ApplyError::UntaggedTables { .. } => vec![
                 "outatime writes only into tables it created, so that production stays clean: apply with --create to an E2E database, where outatime creates and tags its tables".into(),

@@ -13,8 +13,13 @@ pub enum CleanError {
     Declined,
     /// Tables to delete, stdin not a terminal, no `--yes`.
     NeedsYes { tables: usize },
-    /// A file target, or an InfluxDB one: `kind` says which.
-    NotSupported { target: String, kind: &'static str },
+    /// A file target, or an InfluxDB 3 one: `kind` says which, `fix` what
+    /// to do instead.
+    NotSupported {
+        target: String,
+        kind: &'static str,
+        fix: &'static str,
+    },
     /// `read_only: true` on the target.
     ReadOnly { target: String },
     /// The target could not be reached, or refused a describe, a tag read
@@ -63,9 +68,9 @@ impl fmt::Display for CleanError {
                 f,
                 "{tables} table(s) would be deleted and stdin is not a terminal to ask on; nothing was deleted\n  help: pass --yes to delete without asking, or --dry-run to only list them"
             ),
-            CleanError::NotSupported { target, kind } => writeln!(
+            CleanError::NotSupported { target, kind, fix } => writeln!(
                 f,
-                "the target `{target}` is {kind}, which clean cannot clean; nothing was deleted\n  help: clean deletes Timestream tables that outatime created; drop InfluxDB measurements with `DROP MEASUREMENT` (v1) or `influx delete` (v2)"
+                "the target `{target}` is {kind}, which clean cannot clean; nothing was deleted\n  help: {fix}"
             ),
             CleanError::ReadOnly { target } => writeln!(
                 f,

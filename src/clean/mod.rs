@@ -7,15 +7,20 @@
 //! tag (`managed-by=outatime`) is skipped and never dropped, whatever
 //! `allow_untagged_tables` says. Tables the scenario does not name are
 //! never looked at, and the database is never dropped.
+//!
+//! InfluxDB ([`influxdb`]): a measurement is outatime's when outatime's
+//! marker names it (`crate::targets::influxdb::marker`); v1 and v2 drop it
+//! and its marker, v3 is refused (it deletes no points).
 
 pub(crate) mod error;
+pub(crate) mod influxdb;
 
 use serde::Serialize;
 
-use crate::targets::Owner;
 use crate::targets::Target as _;
 use crate::targets::timestream::client::{self, Deleted, Described};
 use crate::targets::timestream::{Timestream, TimestreamTarget};
+use crate::targets::{Kind, Owner};
 use error::CleanError;
 
 /// What clean does with one table.
@@ -37,6 +42,9 @@ pub(crate) struct Row {
     pub table: String,
     #[serde(skip)]
     pub name: String,
+    /// What kind of target holds it: how its mark is worded.
+    #[serde(skip)]
+    pub kind: Kind,
     pub action: Action,
     /// The `outatime-scenario` tag of a table outatime created.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,8 +73,12 @@ impl Row {
             }
             Action::SkipMissing => format!("skip `{}`: it does not exist", self.table),
             Action::SkipUntagged => format!(
-                "skip `{}`: not created by outatime (no `managed-by=outatime` tag); never deleted",
-                self.table
+                "skip `{}`: not created by outatime ({}); never deleted",
+                self.table,
+                match self.kind {
+                    Kind::Timestream => "no `managed-by=outatime` tag",
+                    Kind::Influxdb => "no marker in `outatime_managed`",
+                }
             ),
         }
     }
@@ -82,16 +94,36 @@ pub(crate) struct CleanReport {
     pub deleted: usize,
 }
 
-/// The tables of a Timestream target, described: what clean would do.
+/// The tables of a target, described: what clean would do.
 pub(crate) struct Survey {
     runtime: tokio::runtime::Runtime,
-    client: aws_sdk_timestreamwrite::Client,
-    database: String,
+    backend: Backend,
     pub rows: Vec<Row>,
 }
 
-/// Describes each table `target_names` (the scenario's) resolves to.
-pub(crate) fn survey(
+/// What deletes a table.
+enum Backend {
+    Timestream {
+        client: aws_sdk_timestreamwrite::Client,
+        database: String,
+    },
+    Influxdb(Box<crate::targets::influxdb::client::Client>),
+}
+
+/// A runtime for clean's calls, one at a time.
+fn runtime() -> Result<tokio::runtime::Runtime, CleanError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CleanError::Target {
+            reason: format!("cannot start the async runtime: {e}"),
+            deleted: Vec::new(),
+        })
+}
+
+/// Describes each table `target_names` (the scenario's) resolves to on a
+/// Timestream target.
+pub(crate) fn survey_timestream(
     settings: &TimestreamTarget,
     target_names: &[String],
     timeout: std::time::Duration,
@@ -102,10 +134,7 @@ pub(crate) fn survey(
     };
     let names = Timestream::new(settings.clone(), timeout);
     let tables: Vec<String> = target_names.iter().map(|t| names.table_name(t)).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| failed(format!("cannot start the async runtime: {e}")))?;
+    let runtime = runtime()?;
     let (client, described) = runtime
         .block_on(async {
             let client = client::client(settings, timeout).await?;
@@ -129,6 +158,7 @@ pub(crate) fn survey(
             Row {
                 table: names.qualified(name),
                 name: name.clone(),
+                kind: Kind::Timestream,
                 action,
                 scenario,
                 deleted: false,
@@ -137,8 +167,10 @@ pub(crate) fn survey(
         .collect();
     Ok(Survey {
         runtime,
-        client,
-        database: settings.database.clone(),
+        backend: Backend::Timestream {
+            client,
+            database: settings.database.clone(),
+        },
         rows,
     })
 }
@@ -160,13 +192,28 @@ impl Survey {
             if row.action != Action::Delete {
                 continue;
             }
-            let done = self
-                .runtime
-                .block_on(client::delete(&self.client, &self.database, &row.name))
-                .map_err(|reason| CleanError::Target {
-                    reason,
-                    deleted: deleted.clone(),
-                })?;
+            let failed = |reason: String| CleanError::Target {
+                reason,
+                deleted: deleted.clone(),
+            };
+            let done = match &self.backend {
+                Backend::Timestream { client, database } => self
+                    .runtime
+                    .block_on(client::delete(client, database, &row.name))
+                    .map_err(failed)?,
+                Backend::Influxdb(client) => {
+                    self.runtime
+                        .block_on(client.drop_measurement(&row.name))
+                        .map_err(|e| {
+                            failed(format!(
+                                "cannot drop `{}`: {}",
+                                row.table,
+                                crate::targets::influxdb::target::call_words(&e)
+                            ))
+                        })?;
+                    Deleted::Deleted
+                }
+            };
             row.deleted = true;
             match done {
                 Deleted::Deleted => eprintln!("deleted `{}`", row.table),

@@ -43,13 +43,31 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
         }
         .into());
     }
-    let settings = match named.target {
-        Target::Timestream(ts) => ts,
-        Target::File { .. } => return Err(not_supported(args, "a file target")),
-        Target::Influxdb(_) => return Err(not_supported(args, "an InfluxDB target")),
+    let tables = |survey: &dyn Fn(&[String]) -> Result<crate::clean::Survey, CleanError>| {
+        scenario_tables(&args.input).and_then(|tables| survey(&tables).map_err(Failure::from))
     };
-    let tables = scenario_tables(&args.input)?;
-    let mut survey = crate::clean::survey(&settings, &tables, REQUEST_TIMEOUT)?;
+    let mut survey = match named.target {
+        Target::Timestream(settings) => {
+            tables(&|names| crate::clean::survey_timestream(&settings, names, REQUEST_TIMEOUT))?
+        }
+        Target::Influxdb(settings) => {
+            if let Some(kind) = crate::clean::influxdb::unsupported(&settings) {
+                return Err(not_supported(
+                    args,
+                    kind,
+                    "InfluxDB 3 deletes no points, so outatime cannot remove its marker: delete the tables with `influxdb3 delete table`, or write each run to its own database and delete that",
+                ));
+            }
+            tables(&|names| crate::clean::influxdb::survey(&settings, names, REQUEST_TIMEOUT))?
+        }
+        Target::File { .. } => {
+            return Err(not_supported(
+                args,
+                "a file target",
+                "delete the target's folder",
+            ));
+        }
+    };
     for row in &survey.rows {
         println!("{}", row.line(args.dry_run));
     }
@@ -90,10 +108,11 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn not_supported(args: &CleanArgs, kind: &'static str) -> Failure {
+fn not_supported(args: &CleanArgs, kind: &'static str, fix: &'static str) -> Failure {
     CleanError::NotSupported {
         target: args.target.clone(),
         kind,
+        fix,
     }
     .into()
 }
@@ -174,6 +193,7 @@ mod tests {
         let row = |action| crate::clean::Row {
             table: "db.t_alpha".into(),
             name: "t_alpha".into(),
+            kind: crate::targets::Kind::Timestream,
             action,
             scenario: Some("demo".into()),
             deleted: false,

@@ -186,16 +186,14 @@ pub(crate) enum TableState {
 
 /// Whether outatime made a table: a Timestream table tagged
 /// [`MANAGED_BY`]`=`[`OUTATIME`], or an InfluxDB measurement that outatime's
-/// marker names. `apply` writes only into outatime's tables unless the
-/// target allows others; `clean` drops only outatime's.
+/// marker names (or one that does not exist yet, which the apply makes and
+/// marks). `apply` writes only into outatime's tables unless the target
+/// allows others; `clean` drops only outatime's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Owner {
     Outatime,
     /// Made by someone else, or before outatime tagged what it made.
     Other,
-    /// The target cannot tell (InfluxDB, for now): `apply` writes, `clean`
-    /// drops nothing.
-    Unchecked,
 }
 
 /// The tag key that marks a table as outatime's, and its value.
@@ -279,6 +277,15 @@ pub(crate) trait Target: Send + Sync + 'static {
         tables: &[String],
         create: Option<&Mark>,
     ) -> impl Future<Output = Result<Vec<TableState>, String>> + Send;
+
+    /// Marks as outatime's the tables this apply makes by writing into
+    /// them (InfluxDB measurements, made by their first point), with the
+    /// apply's wall clock `now` (ns): called after the preflight and before
+    /// the first record, never in a dry run. Timestream tags its tables
+    /// when [`Target::describe`] creates them, so it has nothing to do.
+    fn mark_new(&self, _mark: &Mark, _now: i64) -> impl Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
 
     /// What encoding needs from the catalogue, kept for the writes; every
     /// record carries `version`.

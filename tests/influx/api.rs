@@ -36,6 +36,8 @@ struct Answer {
     body: Option<String>,
     fault: Option<Fault>,
     lines: usize,
+    /// The measurements of a write's parsed lines.
+    measurements: Vec<String>,
     /// Added to the configured latency.
     delay: Duration,
     /// Close the connection without an answer.
@@ -50,6 +52,7 @@ impl Answer {
             body: None,
             fault: None,
             lines: 0,
+            measurements: Vec::new(),
             delay: Duration::ZERO,
             dropped: false,
         }
@@ -110,6 +113,7 @@ pub(super) fn handle(shared: &Shared, request: &Request, body: &[u8]) -> Reply {
         headers: request.headers.clone(),
         body_bytes: body.len(),
         lines: answer.lines,
+        measurements: answer.measurements,
         status: (!answer.dropped).then_some(answer.status),
         fault: answer.fault,
     });
@@ -156,6 +160,9 @@ fn route(shared: &Shared, request: &Request, body: &[u8]) -> Answer {
             }
         }
         ("POST", "/api/v2/write") => write(shared, &config, request, body, Api::V2),
+        ("POST", "/api/v2/delete") => authorized(&config, request, Api::V2, || {
+            delete(shared, &config, request, body)
+        }),
         ("POST", "/api/v3/write_lp") => write(shared, &config, request, body, Api::V3),
         ("GET", "/api/v2/orgs") => {
             authorized(&config, request, Api::V2, || match request.param("org") {
@@ -200,6 +207,7 @@ fn route(shared: &Shared, request: &Request, body: &[u8]) -> Answer {
                 "/health",
                 "/query",
                 "/api/v2/write",
+                "/api/v2/delete",
                 "/api/v3/write_lp",
                 "/api/v2/orgs",
                 "/api/v2/buckets",
@@ -347,6 +355,100 @@ fn create_bucket(shared: &Shared, config: &Config, body: &[u8]) -> Answer {
     Answer::json(201, bucket_json(name, &id, retention))
 }
 
+/// `POST /api/v2/delete?org=&bucket=` with `{"start","stop","predicate"}`:
+/// the predicate as `_measurement="m"`, optionally `AND key="value"` terms
+/// (InfluxDB 2's delete predicate, without `OR` or parentheses); 204.
+fn delete(shared: &Shared, config: &Config, request: &Request, body: &[u8]) -> Answer {
+    if let Err(answer) = org_matches(config, request) {
+        return answer;
+    }
+    let Some(bucket) = request.param("bucket").filter(|b| !b.is_empty()) else {
+        return Answer::error(Api::V2, 400, "Please provide bucket");
+    };
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return Answer::error(Api::V2, 400, "the body is not a JSON delete request");
+    };
+    let time = |key: &str| {
+        request[key]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .and_then(|t| t.timestamp_nanos_opt())
+    };
+    let (Some(start), Some(stop)) = (time("start"), time("stop")) else {
+        return Answer::error(
+            Api::V2,
+            400,
+            "invalid request; error parsing request json: start and stop must be RFC3339 times",
+        );
+    };
+    let Some(terms) = request["predicate"].as_str().and_then(predicate) else {
+        return Answer::error(
+            Api::V2,
+            400,
+            format!("invalid predicate: {}", request["predicate"]),
+        );
+    };
+    let Some(measurement) = terms
+        .iter()
+        .find(|(k, _)| k == "_measurement")
+        .map(|(_, v)| v.clone())
+    else {
+        return Answer::error(
+            Api::V2,
+            400,
+            "the test endpoint deletes by _measurement only",
+        );
+    };
+    let tags: Vec<(String, String)> = terms
+        .into_iter()
+        .filter(|(k, _)| k != "_measurement")
+        .collect();
+    let mut state = shared.lock();
+    if state.store.get(bucket).is_none() {
+        return Answer::error(Api::V2, 404, format!("bucket \"{bucket}\" not found"));
+    }
+    state
+        .store
+        .delete_where(bucket, &measurement, &tags, start, stop);
+    Answer::empty(204)
+}
+
+/// `a="x" AND b="y \" z"`: the terms, or `None` when it is not that shape.
+fn predicate(text: &str) -> Option<Vec<(String, String)>> {
+    let mut terms = Vec::new();
+    let mut rest = text.trim();
+    loop {
+        let eq = rest.find('=')?;
+        let key = rest[..eq].trim().trim_matches('"').to_owned();
+        let mut chars = rest[eq + 1..].char_indices();
+        if chars.next()?.1 != '"' {
+            return None;
+        }
+        let mut value = String::new();
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in chars {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    end = Some(eq + 1 + i + 1);
+                    break;
+                }
+                _ => {
+                    value.push(c);
+                    escaped = false;
+                }
+            }
+        }
+        terms.push((key, value));
+        rest = rest[end?..].trim_start();
+        if rest.is_empty() {
+            return Some(terms);
+        }
+        rest = rest.strip_prefix("AND ")?.trim_start();
+    }
+}
+
 fn create_database(shared: &Shared, config: &Config, body: &[u8]) -> Answer {
     if !config.token_can_create {
         return Answer::error(Api::V3, 403, "the token may not create databases");
@@ -435,6 +537,9 @@ fn write(shared: &Shared, config: &Config, request: &Request, body: &[u8], api: 
         fault = Some(Fault::RejectedLine);
     }
     let line_count = lines.len() + errors.len();
+    let mut measurements: Vec<String> = lines.iter().map(|l| l.measurement.clone()).collect();
+    measurements.sort();
+    measurements.dedup();
     let mut answer = match api {
         Api::V2 => v2_answer(shared, config, &database, &lines, &errors, now),
         Api::V3 => v3_answer(
@@ -448,6 +553,7 @@ fn write(shared: &Shared, config: &Config, request: &Request, body: &[u8], api: 
         ),
     };
     answer.lines = line_count;
+    answer.measurements = measurements;
     answer.fault = fault;
     if let Some((n, wait)) = faults.slow_every
         && answer.fault.is_none()

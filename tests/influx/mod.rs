@@ -9,13 +9,15 @@
 //! - `POST /api/v3/write_lp?db=&precision=&accept_partial=` with
 //!   `Authorization: Bearer <token>` (or `Token`);
 //! - `GET|HEAD /ping` (204) and `GET /health` (200), without a token;
+//! - `POST /api/v2/delete?org=&bucket=` (`{"start","stop","predicate"}`,
+//!   the predicate `_measurement="m"` with optional `AND tag="v"` terms);
 //! - `GET /api/v2/orgs?org=`, `GET /api/v2/buckets?org=&name=` (with
 //!   `retentionRules`), `POST /api/v2/buckets`;
 //! - `GET /api/v3/configure/database?format=json`,
 //!   `POST /api/v3/configure/database` (`{"db": NAME}`);
 //! - `GET /query?db=&epoch=ns&q=` (the v1-compatible read of both), for
-//!   the one InfluxQL statement `outatime verify` sends (`query.rs`), with
-//!   the token.
+//!   the one InfluxQL statement `outatime verify` sends (`query.rs`) and
+//!   `SHOW MEASUREMENTS`, with the token.
 //!
 //! Bodies are parsed strictly as line protocol (`line_protocol.rs`) and
 //! the points kept like InfluxDB keeps them (`store.rs`): read them back
@@ -110,6 +112,9 @@ pub struct Config {
     pub faults: Faults,
 }
 
+/// The measurement of outatime's markers.
+pub const MARKER: &str = "outatime_managed";
+
 /// The default token.
 pub const TOKEN: &str = "outatime-test-token";
 
@@ -190,6 +195,9 @@ pub struct Logged {
     /// Lines of line protocol in a write (points and refused lines; blank
     /// lines and comments not counted).
     pub lines: usize,
+    /// The measurements of the write's points, sorted, once each (refused
+    /// lines not included).
+    pub measurements: Vec<String>,
     /// `None`: the connection was dropped without an answer.
     pub status: Option<u16>,
     pub fault: Option<Fault>,
@@ -206,6 +214,12 @@ impl Logged {
 
     pub fn is_write(&self) -> bool {
         api::is_write_path(&self.path)
+    }
+
+    /// A write of outatime's markers only (`outatime_managed`), which an
+    /// apply sends before the records of a measurement it makes.
+    pub fn is_marker_write(&self) -> bool {
+        self.is_write() && self.measurements == [MARKER]
     }
 }
 

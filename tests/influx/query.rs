@@ -1,5 +1,6 @@
-//! `GET /query`: the InfluxQL read that `outatime verify` sends to the
-//! v1-compatible endpoint of InfluxDB 2 and 3, and nothing else:
+//! `GET /query`: the InfluxQL read that `outatime verify` (and the
+//! apply's marker read) sends to the v1-compatible endpoint of InfluxDB 2
+//! and 3, and `SHOW MEASUREMENTS` (on `db=`), and nothing else:
 //!
 //! ```text
 //! GET /query?db=DB&epoch=ns&q=SELECT * FROM "db".."m" WHERE time >= F AND time < T GROUP BY *
@@ -71,6 +72,23 @@ pub(super) fn answer(shared: &Shared, config: &Config, request: &Request) -> (u1
             return error(400, &message);
         }
     }
+    if is_show_measurements(text) {
+        let Some(database) = request.param("db").filter(|d| !d.is_empty()) else {
+            return statement_error("database name required");
+        };
+        return match shared.lock().store.measurements(database) {
+            Some(names) if names.is_empty() => (200, r#"{"results":[{"statement_id":0}]}"#.into()),
+            Some(names) => {
+                let values: Vec<serde_json::Value> =
+                    names.into_iter().map(|n| serde_json::json!([n])).collect();
+                let body = serde_json::json!({ "results": [{ "statement_id": 0, "series": [
+                    { "name": "measurements", "columns": ["name"], "values": values }
+                ] }] });
+                (200, body.to_string())
+            }
+            None => statement_error(&format!("database not found: {database}")),
+        };
+    }
     let select = match parse(text) {
         Ok(select) => select,
         Err(message) => return error(400, &format!("error parsing query: {message}")),
@@ -95,6 +113,17 @@ pub(super) fn answer(shared: &Shared, config: &Config, request: &Request) -> (u1
         Some(selected) => (200, render(&select.measurement, &selected)),
         None => statement_error(&format!("database not found: {database}")),
     }
+}
+
+/// `SHOW MEASUREMENTS` (any case, an optional `;`), on `db=`.
+fn is_show_measurements(text: &str) -> bool {
+    let words: Vec<String> = text
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    words == ["SHOW", "MEASUREMENTS"]
 }
 
 fn error(status: u16, message: &str) -> (u16, String) {

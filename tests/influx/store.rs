@@ -269,4 +269,41 @@ impl Store {
         });
         before - held.points.len()
     }
+
+    /// The measurements with points, sorted, as `SHOW MEASUREMENTS` lists
+    /// them; `None` for an unknown database.
+    pub fn measurements(&self, database: &str) -> Option<Vec<String>> {
+        let held = self.databases.get(database)?;
+        let mut names: Vec<String> = held.points.keys().map(|k| k.measurement.clone()).collect();
+        names.dedup();
+        Some(names)
+    }
+
+    /// Deletes the points of `measurement` from `from` to `to` (ns, both
+    /// included) whose tags include `tags`, as `/api/v2/delete` does; how
+    /// many values went.
+    pub fn delete_where(
+        &mut self,
+        database: &str,
+        measurement: &str,
+        tags: &[(String, String)],
+        from: i64,
+        to: i64,
+    ) -> usize {
+        let Some(held) = self.databases.get_mut(database) else {
+            return 0;
+        };
+        let before = held.points.len();
+        held.points.retain(|key, _| {
+            key.measurement != measurement
+                || key.time_ns < from
+                || key.time_ns > to
+                || !tags.iter().all(|t| key.tags.contains(t))
+        });
+        let gone = before - held.points.len();
+        if !held.points.keys().any(|k| k.measurement == measurement) {
+            held.kinds.remove(measurement);
+        }
+        gone
+    }
 }

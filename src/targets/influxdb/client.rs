@@ -104,6 +104,11 @@ impl Client {
         })
     }
 
+    /// Where the client writes.
+    pub(crate) fn destination(&self) -> &Destination {
+        &self.target.destination
+    }
+
     /// Writes `lines` (line protocol, one record a line) gzipped, and
     /// classifies the answer.
     pub(crate) async fn write(&self, lines: &[u8], precision: Precision) -> WriteAnswer {
@@ -264,7 +269,22 @@ impl Client {
 
     /// An InfluxQL statement through `/query` (v1), its first result.
     async fn influxql(&self, method: Method, statement: &str) -> Result<QueryResult, CallError> {
-        let query = [("q", statement)];
+        self.influxql_on(method, None, statement).await
+    }
+
+    /// An InfluxQL statement through `/query` on `database` (`db=`, which
+    /// 2.x maps to the bucket of that name), times as integers, its first
+    /// result. Every API version answers `/query`.
+    pub(super) async fn influxql_on(
+        &self,
+        method: Method,
+        database: Option<&str>,
+        statement: &str,
+    ) -> Result<QueryResult, CallError> {
+        let mut query = vec![("q", statement)];
+        if let Some(database) = database {
+            query.extend([("db", database), ("epoch", "ns")]);
+        }
         let answer = self.ok(method, "/query", &query, None).await?;
         let results: QueryResults = json(&answer.body)?;
         let Some(first) = results.results.into_iter().next() else {
@@ -282,7 +302,7 @@ impl Client {
     }
 
     /// A call whose answer must be a 2xx.
-    async fn ok(
+    pub(super) async fn ok(
         &self,
         method: Method,
         path: &str,
@@ -435,7 +455,7 @@ fn go_duration(text: &str) -> Option<Duration> {
 }
 
 /// `"e2e"` for InfluxQL, with `"` and `\` escaped.
-fn quote_identifier(name: &str) -> String {
+pub(super) fn quote_identifier(name: &str) -> String {
     let mut out = String::from("\"");
     for c in name.chars() {
         if matches!(c, '"' | '\\') {
@@ -470,7 +490,7 @@ fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CallError> {
+pub(super) fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CallError> {
     serde_json::from_slice(body).map_err(|e| {
         CallError::Failed(Failure::Unreadable {
             message: format!(
@@ -489,24 +509,26 @@ struct QueryResults {
 }
 
 #[derive(Deserialize)]
-struct QueryResult {
+pub(super) struct QueryResult {
     #[serde(default)]
-    series: Vec<QuerySeries>,
+    pub series: Vec<QuerySeries>,
     #[serde(default)]
     error: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct QuerySeries {
+pub(super) struct QuerySeries {
     #[serde(default)]
-    columns: Vec<String>,
+    pub tags: std::collections::BTreeMap<String, String>,
     #[serde(default)]
-    values: Vec<Vec<serde_json::Value>>,
+    pub columns: Vec<String>,
+    #[serde(default)]
+    pub values: Vec<Vec<serde_json::Value>>,
 }
 
 impl QueryResult {
     /// Column `i` of every row of every series, where it is a string.
-    fn column_values(&self, i: usize) -> impl Iterator<Item = &str> {
+    pub(super) fn column_values(&self, i: usize) -> impl Iterator<Item = &str> {
         self.series
             .iter()
             .flat_map(|s| s.values.iter())

@@ -519,7 +519,7 @@ fn check_value(value: &Value) -> Result<(), Problem> {
     }
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), Problem> {
+pub(super) fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), Problem> {
     check_value(value)?;
     match value {
         Value::Double(v) => {
@@ -545,7 +545,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), Problem> {
 }
 
 /// `text` escaped for `part`, or why it cannot be written.
-fn escaped(part: Part, text: &str) -> Result<Vec<u8>, Problem> {
+pub(super) fn escaped(part: Part, text: &str) -> Result<Vec<u8>, Problem> {
     if text.is_empty() {
         return Err(Problem::Empty { part });
     }

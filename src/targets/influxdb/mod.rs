@@ -7,6 +7,7 @@
 pub(crate) mod answer;
 pub(crate) mod client;
 pub(crate) mod line_protocol;
+pub(crate) mod marker;
 pub(crate) mod target;
 
 pub(crate) use target::Influxdb;

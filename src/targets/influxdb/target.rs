@@ -15,6 +15,7 @@ use std::time::Duration;
 use super::answer::{Failure, RetryReason, WriteAnswer};
 use super::client::{BuildError, CallError, Client, Retention};
 use super::line_protocol::{Encoded, Encoder, Limits, Precision, Problem};
+use super::marker::{self, Found, MARKER};
 use super::{Destination, InfluxTarget};
 use crate::compile::stream::Catalog;
 use crate::targets::{
@@ -29,6 +30,9 @@ pub(crate) struct Influxdb {
     timeout: Duration,
     client: Option<Client>,
     encoder: Option<Encoder>,
+    /// The measurements `describe` found without points: the apply makes
+    /// them, and marks them first ([`super::marker`]).
+    to_mark: Vec<String>,
 }
 
 impl Influxdb {
@@ -39,6 +43,7 @@ impl Influxdb {
             timeout,
             client: None,
             encoder: None,
+            to_mark: Vec::new(),
         }
     }
 
@@ -264,16 +269,65 @@ impl Target for Influxdb {
             )
         })?;
         let retention = self.retention(&client, create).await?;
-        if retention.is_some() {
-            self.token_may_write(&client).await?;
+        let Some(retention) = retention else {
+            self.client = Some(client);
+            return Ok(vec![TableState::Missing; tables.len()]);
+        };
+        self.token_may_write(&client).await?;
+        if tables.iter().any(|t| t == MARKER) {
+            return Err(format!(
+                "the scenario writes a table `{MARKER}`, the measurement that holds outatime's markers; rename the table"
+            ));
+        }
+        let destination = &self.target.destination;
+        let survey = client.survey().await.map_err(|e| {
+            format!(
+                "cannot read the measurements and outatime's markers (`{MARKER}`) in the {} `{}`: {}",
+                destination.noun(),
+                destination.name(),
+                call_words(&e)
+            )
+        })?;
+        let window = self.window(retention);
+        self.to_mark.clear();
+        let mut states = Vec::with_capacity(tables.len());
+        for table in tables {
+            let owner = match survey.found(table) {
+                Found::Missing => {
+                    self.to_mark.push(table.clone());
+                    Owner::Outatime
+                }
+                Found::Marked(_) => Owner::Outatime,
+                Found::Unmarked => Owner::Other,
+            };
+            states.push(TableState::Present(window.clone(), owner));
         }
         self.client = Some(client);
-        let state = match retention {
-            // No marker yet tells outatime's measurements from others'.
-            Some(retention) => TableState::Present(self.window(retention), Owner::Unchecked),
-            None => TableState::Missing,
+        Ok(states)
+    }
+
+    async fn mark_new(&self, mark: &Mark, now: i64) -> Result<(), String> {
+        if self.to_mark.is_empty() {
+            return Ok(());
+        }
+        let Some(client) = &self.client else {
+            return Err("the target was not described".into());
         };
-        Ok(vec![state; tables.len()])
+        let body = marker::lines(&self.to_mark, &mark.scenario, now.div_euclid(1_000_000_000))?;
+        let failed = |why: String| {
+            let tables: Vec<String> = self.to_mark.iter().map(|t| format!("`{t}`")).collect();
+            format!(
+                "cannot write outatime's marker (`{MARKER}`) for {}, so nothing was written: {why}",
+                tables.join(", ")
+            )
+        };
+        match client.write(&body, Precision::Seconds).await {
+            WriteAnswer::Written => Ok(()),
+            WriteAnswer::Failed(failure) => Err(failed(failure_words(&failure))),
+            WriteAnswer::Retry { reason, .. } => Err(failed(retry_words(&reason))),
+            WriteAnswer::TooLarge => Err(failed("413: the body is too large".into())),
+            WriteAnswer::Rejected { message, .. } => Err(failed(message)),
+        }
     }
 
     fn start(&mut self, catalog: &Catalog, _tables: &[TableSpec], _version: i64) {
@@ -403,7 +457,7 @@ fn fix(problem: &Problem) -> &'static str {
     }
 }
 
-fn call_words(error: &CallError) -> String {
+pub(crate) fn call_words(error: &CallError) -> String {
     match error {
         CallError::Unreachable(reason) => retry_words(reason),
         CallError::Failed(failure) => failure_words(failure),
