@@ -128,6 +128,27 @@ fn set_to_empty_removes_a_dimension() {
 }
 
 #[test]
+fn a_generated_series_with_an_empty_value_lacks_the_dimension() {
+    let run = Run::new("missing-dimension-generate").file(
+        "s.scenario",
+        r#"scenario "g"
+table telemetry
+generate into telemetry {
+  series device = "a", site = ""
+  series device = "b", site = "oslo"
+  from now - 3m to now every 1m
+  measure v double = noise(sigma: 1)
+}
+"#,
+    );
+    let got = records(&run);
+    assert_eq!(got.len(), 6, "{got:?}");
+    for (device, dims) in got {
+        assert_eq!(dims.contains_key("site"), device == "b", "{dims:?}");
+    }
+}
+
+#[test]
 fn the_strict_endpoint_stores_a_series_without_the_dimension_and_verify_finds_it() {
     let endpoint = StrictEndpoint::start();
     let config = format!(
