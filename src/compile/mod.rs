@@ -86,7 +86,10 @@ struct PreparedAnomaly {
 
 pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, CompileError> {
     let redactions = redact::Redactions::new(scenario, &|name| std::env::var(name).ok())?;
-    let redacted = redactions.as_ref().map(|r| r.scenario(scenario));
+    let redacted = redactions
+        .as_ref()
+        .map(|r| r.scenario(scenario))
+        .transpose()?;
     let scenario = redacted.as_ref().unwrap_or(scenario);
     let mut tables: Vec<&model::Table> = scenario.tables.values().collect();
     tables.sort_by(|a, b| a.target_name.cmp(&b.target_name).then(a.name.cmp(&b.name)));
