@@ -384,3 +384,84 @@ fn redaction_without_its_key_is_an_error_naming_the_variable() {
     );
     assert!(stderr.contains("export TEST_FLEET_SALT="), "{stderr}");
 }
+
+/// Two sources redact `device` under different keys and feed one table.
+fn two_keys(name: &str, condition: &str) -> Run {
+    let source = |name: &str, salt_env: &str| {
+        format!(
+            "source {name} csv \"{name}.csv\" {{\n  time ts\n  dimensions device\n  measures temp double\n  redact device salt env \"{salt_env}\"\n}}\n"
+        )
+    };
+    let scenario = format!(
+        "scenario \"two keys\"\nanchor align 1m\n{}{}table telemetry\nreplay a into telemetry {{\n  shift end to now\n}}\nreplay b into telemetry {{\n  shift end to now\n}}\nanomaly offset on telemetry.temp {{\n  where {condition}\n  at now - 10m for 20m\n  delta 100\n}}\n",
+        source("a", "SALT_A"),
+        source("b", "SALT_B"),
+    );
+    Run::new(&format!("redact-two-keys-{name}"))
+        .file("s.scenario", scenario)
+        .file(
+            "a.csv",
+            "ts,device,temp\n2024-03-12T00:00:00Z,fridge-7,1\n2024-03-12T00:00:00Z,fridge-8,2\n",
+        )
+        .file(
+            "b.csv",
+            "ts,device,temp\n2024-03-12T00:00:00Z,fridge-7,1\n2024-03-12T00:00:00Z,fridge-8,2\n",
+        )
+}
+
+const TWO_SALTS: [(&str, &str); 2] = [("SALT_A", "first-key"), ("SALT_B", "second-key")];
+
+#[test]
+fn an_anomaly_where_on_a_dimension_two_keys_redact_matches_each_sources_pseudonym() {
+    let run = two_keys("equals", "device == \"fridge-7\"");
+    let (code, records, stderr) = run
+        .again(&["records", "s.scenario", "--anchor", "2024-06-01T00:00:00Z"])
+        .run_with(&TWO_SALTS);
+    assert_eq!(code, 0, "{stderr}");
+    let mut temps: Vec<f64> = records
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["measures"]["temp"].as_f64().unwrap()
+        })
+        .collect();
+    temps.sort_by(f64::total_cmp);
+    // fridge-7 of both sources moved by 100; fridge-8 of neither.
+    assert_eq!(temps, [2.0, 2.0, 101.0, 101.0], "{records}");
+    assert!(!records.contains("fridge"), "{records}");
+    let (code, plan, stderr) = run.again(&["plan", "s.scenario"]).run_with(&TWO_SALTS);
+    assert_eq!(code, 0, "{stderr}");
+    // Labelled on both sources' fridge-7 series.
+    assert_eq!(
+        plan.matches("anomaly: offset on telemetry.temp").count(),
+        2,
+        "{plan}"
+    );
+    assert!(!plan.contains("fridge"), "{plan}");
+}
+
+#[test]
+fn an_anomaly_not_equal_on_a_dimension_two_keys_redact_names_both_sources() {
+    let run = two_keys("not-equals", "device != \"fridge-7\"");
+    let (code, _, stderr) = run
+        .again(&["records", "s.scenario", "--anchor", "2024-06-01T00:00:00Z"])
+        .run_with(&TWO_SALTS);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("outatime::compile::redact_keys_differ"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`a` and `b`"), "{stderr}");
+    // One key for both: the same pseudonyms (the sources' equal records
+    // fold into one), and `!=` is fine: only fridge-8 moves.
+    let (code, records, stderr) = run
+        .again(&["records", "s.scenario", "--anchor", "2024-06-01T00:00:00Z"])
+        .run_with(&[("SALT_A", "one-key"), ("SALT_B", "one-key")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(records.lines().count(), 2, "{records}");
+    assert!(
+        records.contains("\"temp\":1.0") || records.contains("\"temp\":1}"),
+        "{records}"
+    );
+    assert!(records.contains("102"), "{records}");
+}

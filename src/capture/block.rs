@@ -29,34 +29,7 @@ pub(crate) struct Captured<'a> {
     pub multi_names: &'a BTreeSet<String>,
 }
 
-/// Words the language reads as something else where it expects a column.
-const RESERVED: [&str; 6] = ["as", "false", "from", "now", "true", "value"];
-
-/// A column as the language names it: bare when it is an identifier, else
-/// quoted (`"measure_value::double"`, `"device-id"`).
-pub(crate) fn column_name(name: &str) -> String {
-    let mut chars = name.chars();
-    let identifier = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if identifier && !RESERVED.contains(&name) {
-        return name.to_string();
-    }
-    let mut quoted = String::from("\"");
-    for c in name.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            c if c.is_control() => quoted.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
+use crate::lang::names::{RESERVED, column_name};
 
 /// A source name from the file's name: `prod-day.csv` → `prod_day`.
 pub(crate) fn source_name(stem: &str) -> String {

@@ -44,6 +44,14 @@ pub enum CompileError {
         source: String,
         variable: String,
     },
+    /// An anomaly's `where` says `!=` on a dimension that two sources
+    /// feeding its table redact with different keys.
+    RedactKeysDiffer {
+        line: usize,
+        dimension: String,
+        first: String,
+        second: String,
+    },
     Io(std::io::Error),
 }
 
@@ -57,6 +65,7 @@ impl CompileErrorKind {
             CompileErrorKind::BadName => "outatime::compile::bad_name",
             CompileErrorKind::TimeOutOfRange => "outatime::compile::time_out_of_range",
             CompileErrorKind::RedactSalt => "outatime::compile::redact_salt",
+            CompileErrorKind::RedactKeysDiffer => "outatime::compile::redact_keys_differ",
             CompileErrorKind::Io => "outatime::io",
         }
     }
@@ -103,6 +112,9 @@ impl CompileError {
             CompileError::TimeOutOfRange { .. } => Some("move the step's times closer to the present".into()),
             CompileError::RedactSalt { variable, .. } => Some(format!(
                 "set the key, kept secret and the same wherever pseudonyms must match: `export {variable}=...`"
+            )),
+            CompileError::RedactKeysDiffer { dimension, .. } => Some(format!(
+                "give both sources one key (the same `salt env` variable), or say which values to keep with `{dimension} in [...]`"
             )),
             CompileError::Io(_) => None,
         }
@@ -174,6 +186,15 @@ impl fmt::Display for CompileError {
             CompileError::RedactSalt { source, variable } => write!(
                 f,
                 "source `{source}` redacts columns, and `{variable}`, the environment variable holding the pseudonyms' key, is not set"
+            ),
+            CompileError::RedactKeysDiffer {
+                line,
+                dimension,
+                first,
+                second,
+            } => write!(
+                f,
+                "the anomaly at line {line} says `{dimension} != ...`, and sources `{first}` and `{second}` feed its table with `{dimension}` redacted under different keys: a value has a different pseudonym in each"
             ),
             CompileError::Io(e) => write!(f, "cannot write the output: {e}"),
         }

@@ -86,7 +86,10 @@ struct PreparedAnomaly {
 
 pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, CompileError> {
     let redactions = redact::Redactions::new(scenario, &|name| std::env::var(name).ok())?;
-    let redacted = redactions.as_ref().map(|r| r.scenario(scenario));
+    let redacted = redactions
+        .as_ref()
+        .map(|r| r.scenario(scenario))
+        .transpose()?;
     let scenario = redacted.as_ref().unwrap_or(scenario);
     let mut tables: Vec<&model::Table> = scenario.tables.values().collect();
     tables.sort_by(|a, b| a.target_name.cmp(&b.target_name).then(a.name.cmp(&b.name)));
@@ -151,7 +154,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         match step {
             Step::Generate(g) => {
                 for s in &g.series {
-                    series_sets[t].insert(s.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+                    series_sets[t].insert(generated_dims(s));
                 }
                 for m in &g.measures {
                     measure_sets[t].insert(m.name.clone(), m.ty);
@@ -215,8 +218,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
                     .series
                     .iter()
                     .map(|s| {
-                        let dims: Vec<(String, String)> =
-                            s.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                        let dims = generated_dims(s);
                         let series_key = step_key.with_name(&series_text(&dims));
                         let evals = g
                             .measures
@@ -437,6 +439,16 @@ fn step_source(step: &Step) -> Option<&str> {
         Step::Extrapolate(e) => Some(&e.source),
         Step::Generate(_) => None,
     }
+}
+
+/// A `generate` series' dimensions; an empty value is a dimension the
+/// series lacks, as an empty source cell is (see `select`).
+fn generated_dims(series: &BTreeMap<String, String>) -> Dims {
+    series
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// `{device_id="fridge-7", site="oslo-1"}`: a series in messages.

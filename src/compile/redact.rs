@@ -121,10 +121,14 @@ impl Redactions {
 
     /// The scenario with every `where` literal on a hidden dimension
     /// pseudonymised: steps by the source they read, anomalies by the
-    /// sources that feed their table.
-    pub(super) fn scenario(&self, scenario: &Scenario) -> Scenario {
+    /// sources that feed their table. An anomaly's table may be fed by
+    /// sources with different keys: its literal then stands for each of
+    /// their pseudonyms (`==` becomes `in`), since a series does not say
+    /// which source it came from.
+    pub(super) fn scenario(&self, scenario: &Scenario) -> Result<Scenario, CompileError> {
         let mut out = scenario.clone();
-        let mut feeding: BTreeMap<String, Vec<&SourceRedaction>> = BTreeMap::new();
+        // The redacting sources that feed each table, each once, in step order.
+        let mut feeding: BTreeMap<String, Vec<(&str, &SourceRedaction)>> = BTreeMap::new();
         for step in &mut out.steps {
             let table = step.table().to_string();
             let (source, filter) = match step {
@@ -132,27 +136,61 @@ impl Redactions {
                 Step::Extrapolate(e) => (&e.source, &mut e.filter),
                 Step::Generate(_) => continue,
             };
-            if let Some(r) = self.by_source.get(source) {
+            if let Some((name, r)) = self.by_source.get_key_value(source) {
                 r.filter(filter);
-                feeding.entry(table).or_default().push(r);
-            }
-        }
-        for anomaly in &mut out.anomalies {
-            // The first source that hides a dimension the `where` names
-            // gives the pseudonyms (one key a table is the sane set-up).
-            for r in feeding.get(&anomaly.table).into_iter().flatten() {
-                let names = &r.dimension_names;
-                if anomaly
-                    .filter
-                    .conditions
-                    .iter()
-                    .any(|c| names.contains(&c.dimension))
-                {
-                    r.filter(&mut anomaly.filter);
-                    break;
+                let feeders = feeding.entry(table).or_default();
+                if !feeders.iter().any(|(n, _)| *n == name.as_str()) {
+                    feeders.push((name.as_str(), r));
                 }
             }
         }
-        out
+        for anomaly in &mut out.anomalies {
+            let feeders = feeding.get(&anomaly.table).map_or(&[][..], Vec::as_slice);
+            for condition in &mut anomaly.filter.conditions {
+                let hiders: Vec<(&str, &SourceRedaction)> = feeders
+                    .iter()
+                    .filter(|(_, r)| r.dimension_names.contains(&condition.dimension))
+                    .copied()
+                    .collect();
+                if hiders.is_empty() {
+                    continue;
+                }
+                // Each literal's pseudonyms, one a distinct key.
+                let pseudonyms = |v: &str| -> Vec<String> {
+                    let mut all: Vec<String> = Vec::new();
+                    for (_, r) in &hiders {
+                        let p = r.redactor.pseudonym(v);
+                        if !all.contains(&p) {
+                            all.push(p);
+                        }
+                    }
+                    all
+                };
+                condition.test = match &condition.test {
+                    ConditionTest::Equals(v) => match pseudonyms(v).as_slice() {
+                        [one] => ConditionTest::Equals(one.clone()),
+                        many => ConditionTest::In(many.to_vec()),
+                    },
+                    ConditionTest::In(list) => {
+                        ConditionTest::In(list.iter().flat_map(|v| pseudonyms(v)).collect())
+                    }
+                    ConditionTest::NotEquals(v) => match pseudonyms(v).as_slice() {
+                        [one] => ConditionTest::NotEquals(one.clone()),
+                        // `!=` of two pseudonyms would need a "not in" the
+                        // language does not have: refuse rather than
+                        // match every series.
+                        _ => {
+                            return Err(CompileError::RedactKeysDiffer {
+                                line: anomaly.line,
+                                dimension: condition.dimension.clone(),
+                                first: hiders[0].0.to_string(),
+                                second: hiders[1].0.to_string(),
+                            });
+                        }
+                    },
+                };
+            }
+        }
+        Ok(out)
     }
 }

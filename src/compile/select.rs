@@ -133,6 +133,10 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
             for (k, v) in set {
                 dims.insert(k.clone(), v.clone());
             }
+            // An empty cell is a dimension this series lacks (Timestream's
+            // series may have different dimension sets; `capture` writes
+            // them so): no target takes an empty dimension value.
+            dims.retain(|_, v| !v.is_empty());
             into.series.push(dims.into_iter().collect());
             let i = (into.series.len() - 1) as u32;
             into.by_values.insert(row.dimensions.clone(), i);

@@ -153,14 +153,16 @@ pub enum DiagnosticKind {
         measure: String,
         ty: MeasureType,
     },
-    /// `"\q"`
-    BadEscape { escape: String },
     /// `delimiter ";;"`, `escape "é"`: a CSV dialect takes one ASCII character.
     BadDialectCharacter { clause: Clause, written: String },
+    /// `"\q"`
+    BadEscape { escape: String },
     /// `time ts format "%Q"`
     BadTimeFormat { reason: String },
     /// `clamp 10 .. -10`
     ClampRange { low: f64, high: f64 },
+    /// `measure on boolean = bernoulli(p: 0.5) clamp 0 .. 1`
+    ClampType { ty: MeasureType },
     /// `dimensions "measure_value::double"`: a column whose name the table
     /// cannot take as it is.
     ColumnNameRefused {
@@ -169,10 +171,6 @@ pub enum DiagnosticKind {
         reason: String,
         suggestion: String,
     },
-    /// `delimiter ","` in a `jsonl` source.
-    DialectNotForJsonl { clause: Clause },
-    /// `measure on boolean = bernoulli(p: 0.5) clamp 0 .. 1`
-    ClampType { ty: MeasureType },
     /// `outatime.yaml` with `directry: out` (a YAML or shape problem).
     ConfigInvalid {
         message: String,
@@ -192,6 +190,8 @@ pub enum DiagnosticKind {
     },
     /// `directory: out/${RUN_ID}` with `RUN_ID` not set.
     ConfigUnsetVariable { name: String },
+    /// `delimiter ","` in a `jsonl` source.
+    DialectNotForJsonl { clause: Clause },
     /// `dimensions site` and `measures site double` in one table.
     DimensionIsMeasure {
         name: String,
@@ -224,13 +224,6 @@ pub enum DiagnosticKind {
     LocalTimeInGap { zone: String },
     /// `2024-13-01T00:00Z`
     MalformedTimestamp { reason: String },
-    /// `measures temperature` in a CSV source (no type, and no export
-    /// metadata to take it from); `measures t bigint` where the export says
-    /// DOUBLE.
-    SourceMeasureType {
-        column: String,
-        problem: MeasureTypeProblem,
-    },
     /// Two steps write `temperature` into one table, as double and as bigint.
     MeasureTypeConflict {
         measure: String,
@@ -294,10 +287,10 @@ pub enum DiagnosticKind {
     },
     /// `sine(24h)`
     PositionalArgument { term: String, example: String },
-    /// `window now - 1h .. now`
-    RelativeWindow { clause: Clause },
     /// `redact ts` (the time column), `redact temperature` (a double).
     RedactNotText { column: String, what: String },
+    /// `window now - 1h .. now`
+    RelativeWindow { clause: Clause },
     /// `measure ts_x double = ...`, a dimension named `time`.
     ReservedName {
         kind: NameKind,
@@ -312,6 +305,13 @@ pub enum DiagnosticKind {
     SharedTargetTable { target: String, first: Span },
     /// `source fleet csv "missing.csv" { ... }`
     SourceFileMissing { path: String, resolved: String },
+    /// `measures temperature` in a CSV source (no type, and no export
+    /// metadata to take it from); `measures t bigint` where the export says
+    /// DOUBLE.
+    SourceMeasureType {
+        column: String,
+        problem: MeasureTypeProblem,
+    },
     /// A syntax error: what was expected at this place.
     Syntax {
         expected: Vec<String>,
@@ -889,7 +889,6 @@ impl DiagnosticCode {
             DiagnosticCode::LearnedTermOutsideExtrapolate => "model::learned_term",
             DiagnosticCode::LocalTimeInGap => "time::in_gap",
             DiagnosticCode::MalformedTimestamp => "time::malformed",
-            DiagnosticCode::SourceMeasureType => "source::measure_type",
             DiagnosticCode::MeasureTypeConflict => "table::measure_type_conflict",
             DiagnosticCode::MissingClause => "clause::missing",
             DiagnosticCode::MissingComma => "syntax::missing_comma",
@@ -908,13 +907,14 @@ impl DiagnosticCode {
             DiagnosticCode::OverlappingAnomalies => "anomaly::overlap",
             DiagnosticCode::ParameterOutOfRange => "param::out_of_range",
             DiagnosticCode::PositionalArgument => "param::positional",
-            DiagnosticCode::RelativeWindow => "window::relative",
             DiagnosticCode::RedactNotText => "source::redact_not_text",
+            DiagnosticCode::RelativeWindow => "window::relative",
             DiagnosticCode::ReservedName => "name::reserved",
             DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
             DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
             DiagnosticCode::SharedTargetTable => "table::shared_target",
             DiagnosticCode::SourceFileMissing => "source::file_missing",
+            DiagnosticCode::SourceMeasureType => "source::measure_type",
             DiagnosticCode::Syntax => "syntax::unexpected",
             DiagnosticCode::TableUnused => "table::unused",
             DiagnosticCode::TermTypeMismatch => "model::type_mismatch",

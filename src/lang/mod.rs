@@ -7,4 +7,5 @@ mod ast_builder;
 mod chunks;
 mod grammar;
 pub(crate) mod literal;
+pub(crate) mod names;
 pub(crate) mod parser;

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use crate::compile::plan::{offset_words, point_words, schedule_words};
 use crate::lang::literal::Duration;
+use crate::lang::names::{column_name, renamed};
 use crate::validate::model::{
     Anomaly, AnomalyKind, ConditionTest, Filter, Layout, Scenario, Schedule, Shift, Source,
     SourceMeasures, Step, TimeFormat, TimePoint, Window,
@@ -88,7 +89,7 @@ fn describe_source(s: &Source) -> String {
     let measures = match &s.measures {
         SourceMeasures::Wide(defs) => defs
             .iter()
-            .map(|d| format!("{} {}", d.name, d.ty.name()))
+            .map(|d| format!("{} {}", renamed(&d.name, &d.table_name), d.ty.name()))
             .collect::<Vec<_>>()
             .join(", "),
         SourceMeasures::Long {
@@ -96,8 +97,10 @@ fn describe_source(s: &Source) -> String {
             value_column,
             ty,
         } => format!(
-            "named by column {name_column}, {} values in {value_column}",
-            ty.name()
+            "named by column {}, {} values in {}",
+            column_name(name_column),
+            ty.name(),
+            column_name(value_column)
         ),
     };
     format!(
@@ -105,11 +108,16 @@ fn describe_source(s: &Source) -> String {
         s.name,
         s.kind,
         s.path_written,
-        s.time_column,
+        column_name(&s.time_column),
         if s.dimensions.is_empty() {
             "(none)".into()
         } else {
-            s.dimensions.join(", ")
+            s.dimensions
+                .iter()
+                .zip(&s.dimension_names)
+                .map(|(column, name)| renamed(column, name))
+                .collect::<Vec<_>>()
+                .join(", ")
         },
     )
     .replace(": Csv file", ": csv file")
@@ -136,7 +144,8 @@ fn step_row(step: &Step) -> Row {
                 detail.push(format!("{}× speed", r.speed));
             }
             if let Some(m) = &r.measures {
-                detail.push(format!("measures {}", m.join(", ")));
+                let names: Vec<String> = m.iter().map(|n| column_name(n)).collect();
+                detail.push(format!("measures {}", names.join(", ")));
             }
             for (k, v) in &r.set {
                 detail.push(format!("set {k} = \"{v}\""));
@@ -150,7 +159,7 @@ fn step_row(step: &Step) -> Row {
             }
         }
         Step::Generate(g) => {
-            let measures: Vec<String> = g.measures.iter().map(|m| m.name.clone()).collect();
+            let measures: Vec<String> = g.measures.iter().map(|m| column_name(&m.name)).collect();
             Row {
                 line: g.line,
                 label: "generate".into(),
@@ -164,7 +173,7 @@ fn step_row(step: &Step) -> Row {
             detail.extend(filter_words(&e.filter));
             Row {
                 line: e.line,
-                label: format!("extrapolate {}.{}", e.source, e.measure),
+                label: format!("extrapolate {}.{}", e.source, column_name(&e.measure)),
                 when: schedule_words(&e.schedule),
                 detail: detail.join(", "),
                 span: schedule_span(&e.schedule),
@@ -178,7 +187,7 @@ fn anomaly_row(a: &Anomaly) -> Row {
     let target = a
         .measure
         .as_deref()
-        .map(|m| format!(" on {m}"))
+        .map(|m| format!(" on {}", column_name(m)))
         .unwrap_or_default();
     let (when, span) = match (a.at, a.length) {
         (TimePoint::Relative(at), Some(len)) => (
@@ -272,11 +281,11 @@ fn filter_words(f: &Filter) -> Vec<String> {
     f.conditions
         .iter()
         .map(|c| match &c.test {
-            ConditionTest::Equals(v) => format!("{} == \"{v}\"", c.dimension),
-            ConditionTest::NotEquals(v) => format!("{} != \"{v}\"", c.dimension),
+            ConditionTest::Equals(v) => format!("{} == \"{v}\"", column_name(&c.dimension)),
+            ConditionTest::NotEquals(v) => format!("{} != \"{v}\"", column_name(&c.dimension)),
             ConditionTest::In(list) => format!(
                 "{} in [{}]",
-                c.dimension,
+                column_name(&c.dimension),
                 list.iter()
                     .map(|v| format!("\"{v}\""))
                     .collect::<Vec<_>>()
