@@ -14,6 +14,7 @@
 
 mod csv;
 mod jsonl;
+mod lines;
 mod parquet;
 pub(crate) mod redact;
 mod time;

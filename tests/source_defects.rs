@@ -1,0 +1,120 @@
+//! Defects a new user hits reading sources (issue 11): the line a bad row
+//! is reported on in files with Windows line endings, a logger's repeated
+//! autumn hour in a local-time source, and a misspelt source column.
+
+mod common;
+
+use common::Run;
+
+/// A scenario replaying `file` (a CSV or JSONL source) into one table.
+fn scenario(kind: &str, file: &str, clauses: &str) -> String {
+    format!(
+        "scenario \"defects\"\n\
+         source logger {kind} \"{file}\" {{\n  time ts\n{clauses}  dimensions dev\n  measures v double\n}}\n\
+         table telemetry\n\
+         replay logger into telemetry {{\n  shift end to now\n}}\n"
+    )
+}
+
+/// `plan`'s first line of stderr for a source whose data is `data`.
+fn first_error(name: &str, kind: &str, clauses: &str, data: &str) -> String {
+    let file = format!("data.{kind}");
+    let (code, _, stderr) = Run::new(name)
+        .file("s.scenario", scenario(kind, &file, clauses))
+        .file(&file, data)
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    stderr.lines().next().unwrap_or_default().to_string()
+}
+
+/// Every kind of row error names the line the row is on, whatever the
+/// file's line endings: the csv crate counts the line where its read began,
+/// which in a CRLF file is the line before (the `\n` of the previous row is
+/// read with the next one).
+#[test]
+fn bad_rows_name_their_line_with_lf_and_crlf() {
+    let berlin = "  timezone \"Europe/Berlin\"\n  nonexistent error\n";
+    let cases = [
+        (
+            "number",
+            "",
+            "2025-01-01T00:00Z,a,BAD",
+            "column `v`: `BAD` is not a number",
+        ),
+        (
+            "time",
+            "",
+            "yesterday,a,1",
+            "column `ts`: `yesterday` is not an RFC 3339",
+        ),
+        (
+            "gap",
+            berlin,
+            "2025-03-30T02:30:00,a,1",
+            "falls in a daylight-saving gap",
+        ),
+        (
+            "missing",
+            "",
+            "2025-01-01T00:02Z,a",
+            "the row has 2 fields but the header has 3",
+        ),
+    ];
+    for (what, clauses, bad, reason) in cases {
+        for (ending, eol) in [("lf", "\n"), ("crlf", "\r\n")] {
+            let data = [
+                "ts,dev,v",
+                "2025-01-01T00:01Z,a,1",
+                bad,
+                "2025-01-01T00:03Z,a,2",
+            ]
+            .map(|row| format!("{row}{eol}"))
+            .concat();
+            let line = first_error(&format!("crlf-{what}-{ending}"), "csv", clauses, &data);
+            assert!(line.contains("data.csv:3"), "{what}, {ending}: {line}");
+            assert!(line.contains(reason), "{what}, {ending}: {line}");
+        }
+    }
+}
+
+/// The example of the issue: the first data row of a CRLF file is line 2,
+/// and like any row it may be skipped with `--max-bad-rows`.
+#[test]
+fn the_first_row_of_a_crlf_file_is_line_2() {
+    let (code, _, stderr) = Run::new("crlf-first")
+        .file("s.scenario", scenario("csv", "data.csv", ""))
+        .file("data.csv", "ts,dev,v\r\n2025-01-01T00:00Z,a,BAD\r\n")
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("data.csv:2, column `v`"), "{stderr}");
+    assert!(stderr.contains("--max-bad-rows N"), "{stderr}");
+}
+
+/// Blank lines are lines: a row after them is reported where it is.
+#[test]
+fn rows_after_blank_lines_name_their_line() {
+    for eol in ["\n", "\r\n"] {
+        let data =
+            format!("ts,dev,v{eol}{eol}2025-01-01T00:01Z,a,1{eol}{eol}{eol}yesterday,a,1{eol}");
+        let line = first_error("blank-lines", "csv", "", &data);
+        assert!(line.contains("data.csv:6, column `ts`"), "{eol:?}: {line}");
+    }
+}
+
+/// JSON lines count lines alike with either ending.
+#[test]
+fn jsonl_bad_rows_name_their_line_with_lf_and_crlf() {
+    for eol in ["\n", "\r\n"] {
+        let data = [
+            r#"{"ts": "2025-01-01T00:00Z", "dev": "a", "v": 1}"#,
+            "",
+            r#"{"ts": "2025-01-01T00:01Z", "dev": "a", "v": "BAD"}"#,
+        ]
+        .map(|row| format!("{row}{eol}"))
+        .concat();
+        let line = first_error("jsonl-lines", "jsonl", "", &data);
+        assert!(line.contains("data.jsonl:3, column `v`"), "{eol:?}: {line}");
+    }
+}
