@@ -118,3 +118,90 @@ fn jsonl_bad_rows_name_their_line_with_lf_and_crlf() {
         assert!(line.contains("data.jsonl:3, column `v`"), "{eol:?}: {line}");
     }
 }
+
+/// A replay of `kind` source `file` naming `dimensions device`, where the
+/// file has `device_id`, with a `where` on the file's real column.
+fn misspelt(kind: &str, file: &str, extra: &str) -> String {
+    format!(
+        "scenario \"misspelt\"\n\
+         source fleet {kind} \"{file}\" {{\n  time ts\n{extra}  dimensions device\n  measures temp double\n}}\n\
+         table telemetry\n\
+         replay fleet into telemetry {{\n  where device_id == \"a\"\n  shift end to now\n}}\n"
+    )
+}
+
+#[test]
+fn a_misspelt_csv_column_is_reported_at_the_source_with_the_header() {
+    let (code, stdout, stderr) = Run::new("misspelt-csv")
+        .file("s.scenario", misspelt("csv", "fleet.csv", ""))
+        .file(
+            "fleet.csv",
+            "ts,device_id,temp\r\n2025-01-01T00:00Z,a,1\r\n",
+        )
+        .args(&["check", "s.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("1 error, 0 warnings"), "{stdout}");
+    assert!(
+        stderr.contains("outatime::source::column_missing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("column `device` is not in the header of `fleet.csv`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("s.scenario:4:14"), "{stderr}");
+    assert!(stderr.contains("did you mean `device_id`?"), "{stderr}");
+    assert!(!stderr.contains("unknown dimension"), "{stderr}");
+}
+
+/// The header is read in the source's dialect; a column padded with
+/// spaces is found, as reading the data finds it.
+#[test]
+fn the_header_is_read_in_the_source_dialect() {
+    let text =
+        misspelt("csv", "fleet.csv", "  delimiter \";\"\n").replace("device\n", "device_id\n");
+    let (code, _, stderr) = Run::new("header-dialect")
+        .file("s.scenario", text)
+        .file("fleet.csv", "ts; device_id ;temp\n2025-01-01T00:00Z;a;1\n")
+        .args(&["check", "s.scenario"])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// A JSON lines file's fields come from its first objects: a field none of
+/// them has is a warning (a later object may have it), at the source.
+#[test]
+fn a_misspelt_jsonl_field_is_a_warning_at_the_source() {
+    let (code, stdout, stderr) = Run::new("misspelt-jsonl")
+        .file("s.scenario", misspelt("jsonl", "fleet.jsonl", ""))
+        .file(
+            "fleet.jsonl",
+            "{\"ts\": \"2025-01-01T00:00Z\", \"device_id\": \"a\", \"temp\": 1}\n",
+        )
+        .args(&["check", "s.scenario"])
+        .run();
+    assert!(
+        stderr.contains("outatime::source::column_missing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no object in the first 1 lines of `fleet.jsonl` has a field `device`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `device_id`?"), "{stderr}");
+    // The source stays usable, so the `where` is checked against it.
+    assert_eq!(code, 1, "{stdout}{stderr}");
+}
+
+/// A missing file keeps its own diagnostic, and nothing else about it.
+#[test]
+fn a_missing_file_keeps_todays_diagnostic() {
+    let (code, _, stderr) = Run::new("misspelt-missing")
+        .file("s.scenario", misspelt("csv", "nowhere.csv", ""))
+        .args(&["check", "s.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("source::file_missing"), "{stderr}");
+    assert!(!stderr.contains("column_missing"), "{stderr}");
+}

@@ -144,6 +144,34 @@ pub(super) fn read_file(
     Ok(())
 }
 
+/// A CSV file's first row, read in `dialect` as `read_file` reads it;
+/// `None` when the file is empty.
+pub(super) fn header(
+    path: &Path,
+    dialect: crate::validate::model::CsvDialect,
+) -> Result<Option<super::FileColumns>, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+    let mut reader = ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(dialect.delimiter)
+        .escape(dialect.escape)
+        .double_quote(dialect.escape.is_none())
+        .flexible(true)
+        .from_reader(file);
+    let mut first = ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut first)
+        .map_err(|e| csv_failure(path, false, e, 1))?
+    {
+        return Ok(None);
+    }
+    let names = first
+        .iter()
+        .map(|name| String::from_utf8_lossy(name).into_owned())
+        .collect();
+    Ok(Some(super::FileColumns::Header(names)))
+}
+
 /// A first row is taken for a header when any cell is the name the
 /// metadata gives its column: a data row holding its own column's name is
 /// not a case worth guessing about.

@@ -131,14 +131,30 @@ pub(crate) struct ExportColumn {
     pub partition: bool,
 }
 
-/// The columns an `unload` source's export declares, read cheaply (the
-/// metadata file only), so `check` can fill in and check measure types.
-/// `Ok(None)` when the source is not an export or the export has no
-/// metadata file.
-pub(crate) fn export_columns(source: &Source) -> Result<Option<Vec<ExportColumn>>, DataError> {
+/// The columns a source's file names, as `check` reads them cheaply.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FileColumns {
+    /// A CSV file's first row, read in the source's dialect.
+    Header(Vec<String>),
+    /// The fields of a JSON lines file's first objects (at most
+    /// `JSON_LINES_READ` lines), each once.
+    JsonFields { names: Vec<String>, lines: u64 },
+    /// What an export's metadata declares.
+    Export(Vec<ExportColumn>),
+}
+
+/// How many lines of a JSON lines file `check` reads for its fields.
+const JSON_LINES_READ: u64 = 100;
+
+/// The columns `source`'s file names, read cheaply: a CSV header, the
+/// fields of a JSON lines file's first objects, an export's metadata.
+/// `Ok(None)` when they cannot be known without reading the data (an
+/// export without metadata) or the file has none (it is empty).
+pub(crate) fn file_columns(source: &Source) -> Result<Option<FileColumns>, DataError> {
     match source.kind {
-        SourceKind::Unload => unload::export_columns(&source.path),
-        SourceKind::Csv | SourceKind::Jsonl => Ok(None),
+        SourceKind::Csv => csv::header(&source.path, source.dialect),
+        SourceKind::Jsonl => jsonl::fields(&source.path, JSON_LINES_READ),
+        SourceKind::Unload => Ok(unload::export_columns(&source.path)?.map(FileColumns::Export)),
     }
 }
 
