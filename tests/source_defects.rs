@@ -205,3 +205,90 @@ fn a_missing_file_keeps_todays_diagnostic() {
     assert!(stderr.contains("source::file_missing"), "{stderr}");
     assert!(!stderr.contains("column_missing"), "{stderr}");
 }
+
+/// A logger's export in Berlin local time through the autumn change: the
+/// hour 02:00–02:59 comes twice.
+const AUTUMN: &str = "ts,dev,v\n\
+    2024-10-27 01:30,a,1\n2024-10-27 02:00,a,2\n2024-10-27 02:30,a,3\n\
+    2024-10-27 02:00,b,7\n\
+    2024-10-27 02:00,a,4\n2024-10-27 02:30,a,5\n2024-10-27 03:00,a,6\n";
+
+fn autumn(ambiguous: &str, args: &[&str]) -> (i32, String, String) {
+    let text = format!(
+        "scenario \"autumn\"\n\
+         source logger csv \"autumn.csv\" {{\n  time ts format \"%Y-%m-%d %H:%M\"\n  \
+         timezone \"Europe/Berlin\"\n  ambiguous {ambiguous}\n  dimensions dev\n  measures v double\n}}\n\
+         table telemetry\n\
+         replay logger into telemetry {{\n  shift by 0s\n}}\n"
+    );
+    Run::new(&format!("autumn-{ambiguous}"))
+        .file("s.scenario", text)
+        .file("autumn.csv", AUTUMN)
+        .args(
+            &[
+                &["records", "--anchor", "2025-01-01T00:00:00Z"],
+                args,
+                &["s.scenario"],
+            ]
+            .concat(),
+        )
+        .run()
+}
+
+#[test]
+fn ambiguous_in_order_reads_the_repeated_hour_as_the_logger_wrote_it() {
+    let (code, stdout, stderr) = autumn("in_order", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let times: Vec<(&str, &str)> = stdout
+        .lines()
+        .map(|l| {
+            let time = l
+                .split("\"time\":\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let dev = l
+                .split("\"dev\":\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            (time, dev)
+        })
+        .collect();
+    assert_eq!(
+        times,
+        vec![
+            ("2024-10-26T23:30:00.000Z", "a"),
+            ("2024-10-27T00:00:00.000Z", "a"),
+            // Series `b` passes 02:00 once: the first pass, the earlier offset.
+            ("2024-10-27T00:00:00.000Z", "b"),
+            ("2024-10-27T00:30:00.000Z", "a"),
+            ("2024-10-27T01:00:00.000Z", "a"),
+            ("2024-10-27T01:30:00.000Z", "a"),
+            ("2024-10-27T02:00:00.000Z", "a"),
+        ]
+    );
+}
+
+#[test]
+fn ambiguous_earlier_collides_and_error_names_the_repeated_hour() {
+    let (code, _, stderr) = autumn("earlier", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::compile::conflict"), "{stderr}");
+    // Skipped rows say why they were skipped, and the error offers in_order.
+    let (code, _, stderr) = autumn("error", &["--max-bad-rows", "10"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "autumn.csv:3: column `ts`: `2024-10-27 02:00` occurs twice in Europe/Berlin"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = autumn("error", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("`ambiguous in_order`"), "{stderr}");
+}

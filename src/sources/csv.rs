@@ -382,6 +382,7 @@ impl<'a> Table<'a> {
             }
         }
         out.measures.truncate(kept);
+        decoder.settle(out);
         Ok(())
     }
 

@@ -153,11 +153,13 @@ fn decode(path: &Path, line: u64, text: &[u8], decoder: &Decoder) -> Result<Sour
             }
         }
     };
-    Ok(SourceRow {
+    let mut row = SourceRow {
         time,
         dimensions,
         measures,
-    })
+    };
+    decoder.settle(&mut row);
+    Ok(row)
 }
 
 /// A field that is present and not `null`.

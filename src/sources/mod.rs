@@ -24,12 +24,14 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::lang::literal::Instant;
-use crate::validate::model::{Scalar, Source, SourceKind};
+use crate::validate::model::{Scalar, Source, SourceKind, SourceMeasures};
 
 use self::time::TimeParser;
 
@@ -90,7 +92,11 @@ pub(crate) fn read_rows(
         reason: e.reason,
         help: e.help,
     })?;
-    let decoder = Decoder { source, time };
+    let decoder = Decoder {
+        source,
+        time,
+        last: RefCell::new(HashMap::new()),
+    };
     let mut hasher = blake3::Hasher::new();
     let mut rows = Rows {
         emit: row,
@@ -234,6 +240,31 @@ impl CellError {
 struct Decoder<'a> {
     source: &'a Source,
     time: TimeParser,
+    /// With `ambiguous in_order`: each series' last instant (a long row's
+    /// series includes its measure), only looked up, never iterated.
+    last: RefCell<HashMap<Vec<String>, Instant>>,
+}
+
+impl Decoder<'_> {
+    /// With `ambiguous in_order`, a repeated local time is the later
+    /// instant when its series has already reached the earlier one: the
+    /// logger is going through the repeated hour a second time.
+    fn settle(&self, row: &mut SourceRow) {
+        if !self.time.in_order() {
+            return;
+        }
+        let mut series = row.dimensions.clone();
+        if matches!(self.source.measures, SourceMeasures::Long { .. }) {
+            series.extend(row.measures.first().map(|(name, _)| name.clone()));
+        }
+        let mut last = self.last.borrow_mut();
+        if let Some(later) = self.time.repeat()
+            && last.get(&series).is_some_and(|&seen| row.time <= seen)
+        {
+            row.time = later;
+        }
+        last.insert(series, row.time);
+    }
 }
 
 /// Where rows go, and the tally of bad ones.

@@ -203,6 +203,7 @@ impl Validator<'_> {
                         ("earlier", Ambiguous::Earlier),
                         ("later", Ambiguous::Later),
                         ("error", Ambiguous::Error),
+                        ("in_order", Ambiguous::InOrder),
                     ];
                     match self.word(w, "`ambiguous` policy", &options) {
                         Some(a) => ambiguous = a,
