@@ -303,6 +303,16 @@ pub enum DiagnosticKind {
     SeedOutOfRange,
     /// Two tables whose target name is the same.
     SharedTargetTable { target: String, first: Span },
+    /// `dimensions device` where `fleet.csv`'s header names `device_id`.
+    SourceColumnMissing {
+        column: String,
+        /// The source's path as written.
+        file: String,
+        from: ColumnsFrom,
+        /// The file's columns, in its order.
+        columns: Vec<String>,
+        suggestion: Option<String>,
+    },
     /// `source fleet csv "missing.csv" { ... }`
     SourceFileMissing { path: String, resolved: String },
     /// `measures temperature` in a CSV source (no type, and no export
@@ -418,6 +428,11 @@ impl DiagnosticKind {
             OverlappingAnomalies { .. } | TableUnused { .. } | AnchorDependentAnomaly { .. } => {
                 Severity::Warning
             }
+            // Only the first lines were read: a later object may have it.
+            SourceColumnMissing {
+                from: ColumnsFrom::JsonFields { .. },
+                ..
+            } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -579,6 +594,21 @@ impl DiagnosticKind {
             SharedTargetTable { target, .. } => {
                 format!("two tables write into the target table `{target}`")
             }
+            SourceColumnMissing {
+                column, file, from, ..
+            } => match from {
+                ColumnsFrom::Header => {
+                    format!("column `{column}` is not in the header of `{file}`")
+                }
+                ColumnsFrom::ExportMetadata => {
+                    format!(
+                        "column `{column}` is not among the columns the export's metadata names"
+                    )
+                }
+                ColumnsFrom::JsonFields { lines } => format!(
+                    "no object in the first {lines} lines of `{file}` has a field `{column}`"
+                ),
+            },
             SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
             Syntax { expected, found } => {
                 format!("expected {}, found {found}", one_of(expected))
@@ -642,6 +672,7 @@ impl DiagnosticKind {
             OverlappingAnomalies { .. } => "this anomaly".into(),
             Syntax { expected, .. } => format!("expected {}", one_of(expected)),
             UnknownName { kind, .. } => format!("no {kind} has this name"),
+            SourceColumnMissing { .. } => "not a column of the file".into(),
             UnclosedBlock { .. } => "opened here".into(),
             UnterminatedString => "string starts here".into(),
             MissingComma { .. } => "a comma is missing before this".into(),
@@ -705,6 +736,26 @@ impl DiagnosticKind {
             } => format!("rename it in the table: `{column:?} as {suggestion}`"),
             DialectNotForJsonl { clause } => format!("remove `{clause}`"),
             SourceMeasureType { problem, .. } => problem.help(),
+            SourceColumnMissing {
+                columns,
+                suggestion,
+                ..
+            } => {
+                const LISTED: usize = 20;
+                let mut listed = columns
+                    .iter()
+                    .take(LISTED)
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if columns.len() > LISTED {
+                    listed.push_str(&format!(" and {} more", columns.len() - LISTED));
+                }
+                match suggestion {
+                    Some(near) => format!("did you mean `{near}`? the file's columns are {listed}"),
+                    None => format!("name one of the file's columns: {listed}"),
+                }
+            }
             RedactNotText { .. } => "redact dimension columns and varchar measure columns only: pseudonyms are text".into(),
             ClampType { .. } => "remove `clamp`: only double and bigint measures can be clamped".into(),
             ConfigInvalid { suggestion, .. } => return suggestion.clone(),
@@ -913,6 +964,7 @@ impl DiagnosticCode {
             DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
             DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
             DiagnosticCode::SharedTargetTable => "table::shared_target",
+            DiagnosticCode::SourceColumnMissing => "source::column_missing",
             DiagnosticCode::SourceFileMissing => "source::file_missing",
             DiagnosticCode::SourceMeasureType => "source::measure_type",
             DiagnosticCode::Syntax => "syntax::unexpected",
@@ -937,6 +989,17 @@ impl DiagnosticCode {
             DiagnosticCode::WrongParameterType => "param::wrong_type",
         }
     }
+}
+
+/// Where `check` read a source file's columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnsFrom {
+    /// A CSV file's first row.
+    Header,
+    /// An UNLOAD export's `*_metadata.json`.
+    ExportMetadata,
+    /// The fields of a JSON lines file's first objects.
+    JsonFields { lines: u64 },
 }
 
 /// Why a source's measure has no type, or a type that does not hold.

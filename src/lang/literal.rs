@@ -391,6 +391,10 @@ pub enum Ambiguous {
     Earlier,
     Later,
     Error,
+    /// A source's rows in file order: within a series, the first pass
+    /// through the repeated hour is earlier, a time read again is later
+    /// (`sources` decides; on its own it is `Earlier`).
+    InOrder,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -411,7 +415,7 @@ pub(crate) fn resolve_local(
     let offset_seconds = match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.offset().fix().local_minus_utc(),
         LocalResult::Ambiguous(earlier, later) => match ambiguous {
-            Ambiguous::Earlier => earlier.offset().fix().local_minus_utc(),
+            Ambiguous::Earlier | Ambiguous::InOrder => earlier.offset().fix().local_minus_utc(),
             Ambiguous::Later => later.offset().fix().local_minus_utc(),
             Ambiguous::Error => return Err(LocalTimeError::Ambiguous),
         },

@@ -6,9 +6,10 @@
 use std::io::Read;
 use std::path::Path;
 
-use ::csv::{ByteRecord, ErrorKind, ReaderBuilder, StringRecord};
+use ::csv::{ByteRecord, ErrorKind, Position, ReaderBuilder, StringRecord};
 use flate2::read::MultiGzDecoder;
 
+use super::lines::LineIndex;
 use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
 use crate::diagnostics::suggest;
 use crate::validate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
@@ -70,10 +71,22 @@ pub(super) fn read_file(
         // Field counts are checked here, to report them as bad rows.
         .flexible(true)
         .buffer_capacity(BUFFER_BYTES)
-        .from_reader(input);
-    let failure = |e: ::csv::Error| csv_failure(path, layout.gzip, e);
+        .from_reader(LineIndex::new(input));
+    // The line a record (or a failed read) starts on; the csv crate's own
+    // count is where its read began, before skipped line breaks.
+    let line_of = |reader: &mut ::csv::Reader<LineIndex<_>>, position: Option<&Position>| {
+        position.map_or(0, |p| reader.get_mut().line_at(p.byte()))
+    };
+    let failure = |e: ::csv::Error, line| csv_failure(path, layout.gzip, e, line);
     let mut first = ByteRecord::new();
-    let has_first = reader.read_byte_record(&mut first).map_err(failure)?;
+    let has_first = match reader.read_byte_record(&mut first) {
+        Ok(has_first) => has_first,
+        Err(e) => {
+            let line = line_of(&mut reader, e.position());
+            return Err(failure(e, line));
+        }
+    };
+    let first_line = line_of(&mut reader, first.position()).max(1);
     let lossy = |record: &ByteRecord| {
         record
             .iter()
@@ -104,28 +117,59 @@ pub(super) fn read_file(
     };
     if let Some(first) = pending {
         let decoded = match StringRecord::from_byte_record(first) {
-            Ok(first) => {
-                let line = first.position().map_or(1, |p| p.line());
-                table.decode(&first, line, decoder, &mut row)
-            }
-            Err(e) => Err(table.not_utf8_at(1, e.utf8_error().field())),
+            Ok(first) => table.decode(&first, first_line, decoder, &mut row),
+            Err(e) => Err(table.not_utf8_at(first_line, e.utf8_error().field())),
         };
         rows.take(decoded.map(|()| &row))?;
     }
     loop {
         let decoded = match reader.read_record(&mut record) {
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = line_of(&mut reader, record.position());
                 table.decode(&record, line, decoder, &mut row)
             }
             Ok(false) => break,
             // The reader has moved past the record: a bad row like any other.
-            Err(e) if matches!(e.kind(), ErrorKind::Utf8 { .. }) => Err(table.not_utf8(&e)),
-            Err(e) => return Err(failure(e)),
+            Err(e) if matches!(e.kind(), ErrorKind::Utf8 { .. }) => {
+                let line = line_of(&mut reader, e.position());
+                Err(table.not_utf8(&e, line))
+            }
+            Err(e) => {
+                let line = line_of(&mut reader, e.position());
+                return Err(failure(e, line));
+            }
         };
         rows.take(decoded.map(|()| &row))?;
     }
     Ok(())
+}
+
+/// A CSV file's first row, read in `dialect` as `read_file` reads it;
+/// `None` when the file is empty.
+pub(super) fn header(
+    path: &Path,
+    dialect: crate::validate::model::CsvDialect,
+) -> Result<Option<super::FileColumns>, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+    let mut reader = ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(dialect.delimiter)
+        .escape(dialect.escape)
+        .double_quote(dialect.escape.is_none())
+        .flexible(true)
+        .from_reader(file);
+    let mut first = ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut first)
+        .map_err(|e| csv_failure(path, false, e, 1))?
+    {
+        return Ok(None);
+    }
+    let names = first
+        .iter()
+        .map(|name| String::from_utf8_lossy(name).into_owned())
+        .collect();
+    Ok(Some(super::FileColumns::Header(names)))
 }
 
 /// A first row is taken for a header when any cell is the name the
@@ -338,12 +382,13 @@ impl<'a> Table<'a> {
             }
         }
         out.measures.truncate(kept);
+        decoder.settle(out);
         Ok(())
     }
 
-    /// A record with bytes that are not UTF-8, at the first such field.
-    fn not_utf8(&self, error: &::csv::Error) -> DataError {
-        let line = error.position().map_or(0, |p| p.line());
+    /// A record on `line` with bytes that are not UTF-8, at the first such
+    /// field.
+    fn not_utf8(&self, error: &::csv::Error, line: u64) -> DataError {
         match error.kind() {
             ErrorKind::Utf8 { err, .. } => self.not_utf8_at(line, err.field()),
             _ => self.not_utf8_at(line, usize::MAX),
@@ -473,8 +518,7 @@ fn header_help(kind: SourceKind) -> &'static str {
     }
 }
 
-fn csv_failure(path: &Path, gzip: bool, error: ::csv::Error) -> DataError {
-    let line = error.position().map_or(0, |p| p.line());
+fn csv_failure(path: &Path, gzip: bool, error: ::csv::Error, line: u64) -> DataError {
     match error.kind() {
         // flate2 reports a corrupt or cut stream as an I/O error.
         ::csv::ErrorKind::Io(e) if gzip => DataError {

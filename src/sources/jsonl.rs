@@ -42,6 +42,39 @@ pub(super) fn read_file(
     Ok(())
 }
 
+/// The fields of the objects on the first `lines` lines, each once (in
+/// each object's key order); lines that are not objects are passed over (reading
+/// the data reports them). `None` when no line holds an object.
+pub(super) fn fields(path: &Path, lines: u64) -> Result<Option<super::FileColumns>, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+    let mut reader = BufReader::new(file);
+    let mut buffer = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut read = 0;
+    let mut objects = 0;
+    while read < lines {
+        buffer.clear();
+        let n = reader
+            .read_until(b'\n', &mut buffer)
+            .map_err(|e| DataError::cannot_read(path, read + 1, &e))?;
+        if n == 0 {
+            break;
+        }
+        read += 1;
+        let text = buffer.trim_ascii();
+        let text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
+        if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(text) {
+            objects += 1;
+            for key in object.keys() {
+                if !names.contains(key) {
+                    names.push(key.clone());
+                }
+            }
+        }
+    }
+    Ok((objects > 0).then_some(super::FileColumns::JsonFields { names, lines: read }))
+}
+
 fn decode(path: &Path, line: u64, text: &[u8], decoder: &Decoder) -> Result<SourceRow, DataError> {
     let whole_line = |reason: String, help: &str| DataError {
         file: path.to_path_buf(),
@@ -120,11 +153,13 @@ fn decode(path: &Path, line: u64, text: &[u8], decoder: &Decoder) -> Result<Sour
             }
         }
     };
-    Ok(SourceRow {
+    let mut row = SourceRow {
         time,
         dimensions,
         measures,
-    })
+    };
+    decoder.settle(&mut row);
+    Ok(row)
 }
 
 /// A field that is present and not `null`.

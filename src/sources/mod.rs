@@ -14,6 +14,7 @@
 
 mod csv;
 mod jsonl;
+mod lines;
 mod parquet;
 pub(crate) mod redact;
 mod time;
@@ -23,12 +24,14 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::lang::literal::Instant;
-use crate::validate::model::{Scalar, Source, SourceKind};
+use crate::validate::model::{Scalar, Source, SourceKind, SourceMeasures};
 
 use self::time::TimeParser;
 
@@ -89,7 +92,11 @@ pub(crate) fn read_rows(
         reason: e.reason,
         help: e.help,
     })?;
-    let decoder = Decoder { source, time };
+    let decoder = Decoder {
+        source,
+        time,
+        last: RefCell::new(HashMap::new()),
+    };
     let mut hasher = blake3::Hasher::new();
     let mut rows = Rows {
         emit: row,
@@ -130,14 +137,30 @@ pub(crate) struct ExportColumn {
     pub partition: bool,
 }
 
-/// The columns an `unload` source's export declares, read cheaply (the
-/// metadata file only), so `check` can fill in and check measure types.
-/// `Ok(None)` when the source is not an export or the export has no
-/// metadata file.
-pub(crate) fn export_columns(source: &Source) -> Result<Option<Vec<ExportColumn>>, DataError> {
+/// The columns a source's file names, as `check` reads them cheaply.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FileColumns {
+    /// A CSV file's first row, read in the source's dialect.
+    Header(Vec<String>),
+    /// The fields of a JSON lines file's first objects (at most
+    /// `JSON_LINES_READ` lines), each once.
+    JsonFields { names: Vec<String>, lines: u64 },
+    /// What an export's metadata declares.
+    Export(Vec<ExportColumn>),
+}
+
+/// How many lines of a JSON lines file `check` reads for its fields.
+const JSON_LINES_READ: u64 = 100;
+
+/// The columns `source`'s file names, read cheaply: a CSV header, the
+/// fields of a JSON lines file's first objects, an export's metadata.
+/// `Ok(None)` when they cannot be known without reading the data (an
+/// export without metadata) or the file has none (it is empty).
+pub(crate) fn file_columns(source: &Source) -> Result<Option<FileColumns>, DataError> {
     match source.kind {
-        SourceKind::Unload => unload::export_columns(&source.path),
-        SourceKind::Csv | SourceKind::Jsonl => Ok(None),
+        SourceKind::Csv => csv::header(&source.path, source.dialect),
+        SourceKind::Jsonl => jsonl::fields(&source.path, JSON_LINES_READ),
+        SourceKind::Unload => Ok(unload::export_columns(&source.path)?.map(FileColumns::Export)),
     }
 }
 
@@ -217,6 +240,31 @@ impl CellError {
 struct Decoder<'a> {
     source: &'a Source,
     time: TimeParser,
+    /// With `ambiguous in_order`: each series' last instant (a long row's
+    /// series includes its measure), only looked up, never iterated.
+    last: RefCell<HashMap<Vec<String>, Instant>>,
+}
+
+impl Decoder<'_> {
+    /// With `ambiguous in_order`, a repeated local time is the later
+    /// instant when its series has already reached the earlier one: the
+    /// logger is going through the repeated hour a second time.
+    fn settle(&self, row: &mut SourceRow) {
+        if !self.time.in_order() {
+            return;
+        }
+        let mut series = row.dimensions.clone();
+        if matches!(self.source.measures, SourceMeasures::Long { .. }) {
+            series.extend(row.measures.first().map(|(name, _)| name.clone()));
+        }
+        let mut last = self.last.borrow_mut();
+        if let Some(later) = self.time.repeat()
+            && last.get(&series).is_some_and(|&seen| row.time <= seen)
+        {
+            row.time = later;
+        }
+        last.insert(series, row.time);
+    }
 }
 
 /// Where rows go, and the tally of bad ones.

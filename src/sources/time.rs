@@ -7,7 +7,9 @@
 //! policies.
 
 use chrono::format::{Item, Parsed, StrftimeItems};
-use chrono::{NaiveDate, NaiveDateTime};
+use std::cell::Cell;
+
+use chrono::{LocalResult, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde_json::Value;
 
@@ -22,6 +24,9 @@ pub(crate) struct TimeParser {
     zone: Tz,
     nonexistent: Nonexistent,
     ambiguous: Ambiguous,
+    /// With `ambiguous in_order`: the later instant of the last time parsed,
+    /// when it was a repeated local time (and so read as the earlier).
+    repeat: Cell<Option<Instant>>,
 }
 
 enum Format {
@@ -72,10 +77,22 @@ impl TimeParser {
             zone: source.timezone,
             nonexistent: source.nonexistent,
             ambiguous: source.ambiguous,
+            repeat: Cell::new(None),
         })
     }
 
+    /// With `ambiguous in_order`, the later instant of the last time parsed
+    /// when that was a local time the autumn change repeats.
+    pub(crate) fn repeat(&self) -> Option<Instant> {
+        self.repeat.get()
+    }
+
+    pub(crate) fn in_order(&self) -> bool {
+        self.ambiguous == Ambiguous::InOrder
+    }
+
     pub(crate) fn parse(&self, text: &str) -> Result<Instant, CellError> {
+        self.repeat.set(None);
         let trimmed = text.trim_ascii();
         match &self.format {
             Format::Rfc3339 => self.parse_rfc3339(trimmed),
@@ -160,6 +177,11 @@ impl TimeParser {
     }
 
     fn resolve_local(&self, text: &str, local: NaiveDateTime) -> Result<Instant, CellError> {
+        if self.ambiguous == Ambiguous::InOrder
+            && let LocalResult::Ambiguous(_, later) = self.zone.from_local_datetime(&local)
+        {
+            self.repeat.set(later.timestamp_nanos_opt().map(Instant));
+        }
         let zone = self.zone.name();
         resolve_local(&self.zone, local, self.nonexistent, self.ambiguous).map_err(|e| {
             match e {
@@ -175,7 +197,7 @@ impl TimeParser {
                         "{} occurs twice in {zone}: daylight saving ends then",
                         quoted(text)
                     ),
-                    "the source says `ambiguous error`; `ambiguous earlier` or `ambiguous later` picks one",
+                    "the source says `ambiguous error`; `ambiguous in_order` reads a logger's repeated hour (first pass earlier, second later), `ambiguous earlier` or `ambiguous later` picks one",
                 ),
                 LocalTimeError::OutOfRange => out_of_range(text),
             }

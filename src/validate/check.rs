@@ -22,16 +22,16 @@ impl Checked {
 }
 
 /// Parses and validates scenario text. `base_dir` is the folder that source
-/// paths are relative to (the scenario file's); `exports` answers what an
-/// UNLOAD export's metadata declares (`compile::check_text` asks the
-/// export; validation reads no source itself).
+/// paths are relative to (the scenario file's); `columns` answers what a
+/// source's file names as columns (`compile::check_text` reads the header
+/// or metadata; validation reads no source itself).
 pub(crate) fn check_text_with(
     text: &str,
     base_dir: &Path,
-    exports: super::source::ExportColumns<'_>,
+    columns: super::source::SourceColumns<'_>,
 ) -> Checked {
     let parsed = lang::parser::parse(text);
-    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, exports);
+    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, columns);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(validated.diagnostics);
     diagnostics::sort(&mut diagnostics);

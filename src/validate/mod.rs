@@ -44,11 +44,11 @@ pub(crate) fn validate(
     text: &str,
     base_dir: &Path,
     losses: &Losses,
-    exports: source::ExportColumns<'_>,
+    columns: source::SourceColumns<'_>,
 ) -> Validated {
     let mut v = Validator {
         base_dir,
-        exports,
+        columns,
         diagnostics: Vec::new(),
         unparsed: losses.names.iter().cloned().collect(),
         line_starts: std::iter::once(0)
@@ -113,8 +113,9 @@ pub(crate) struct Declared {
 
 pub(crate) struct Validator<'a> {
     base_dir: &'a Path,
-    /// Asked for an UNLOAD export's columns, to fill in measure types.
-    exports: source::ExportColumns<'a>,
+    /// Asked for a source file's columns: to report one it lacks at the
+    /// source, and to fill in an export's measure types.
+    columns: source::SourceColumns<'a>,
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,

@@ -37,14 +37,25 @@ pub(crate) struct ExportedColumn {
     pub timestream_type: String,
 }
 
-/// What the caller answers when validation asks for a source's exported
-/// columns: `Ok(None)` when it has none (not an export, or no metadata), an
-/// error's words when the metadata cannot be read. Given by the caller, so
-/// that validation itself reads no source.
-pub(crate) type ExportColumns<'a> =
-    &'a dyn Fn(&Source) -> Result<Option<Vec<ExportedColumn>>, UnreadableExport>;
+/// The columns a source's file names, as the caller read them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FileColumns {
+    /// A CSV file's first row.
+    Header(Vec<String>),
+    /// The fields of a JSON lines file's first `lines` lines.
+    JsonFields { names: Vec<String>, lines: u64 },
+    /// An UNLOAD export's metadata: names and types.
+    Export(Vec<ExportedColumn>),
+}
 
-/// Why an export's columns could not be read, and what to do about it, as
+/// What the caller answers when validation asks for a source's columns:
+/// `Ok(None)` when they cannot be known cheaply (an export without
+/// metadata), an error's words when the file cannot be read. Given by the
+/// caller, so that validation itself reads no source.
+pub(crate) type SourceColumns<'a> =
+    &'a dyn Fn(&Source) -> Result<Option<FileColumns>, UnreadableExport>;
+
+/// Why a source's columns could not be read, and what to do about it, as
 /// the reader words them.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct UnreadableExport {
@@ -109,6 +120,8 @@ impl Validator<'_> {
         let mut seen: BTreeMap<Clause, Span> = BTreeMap::new();
         let mut ok = kind.is_some();
         let mut previous_list: Option<(List, Span)> = None;
+        // Every column the source names, to look for in the file.
+        let mut named: Vec<&ast::Name> = Vec::new();
         for clause in &s.clauses {
             let list = match clause {
                 SourceClause::Dimensions(l) => l.last().map(|d| {
@@ -171,6 +184,7 @@ impl Validator<'_> {
                             .map(TimeFormat::Epoch),
                     };
                     ok &= format.is_some();
+                    named.push(column);
                     time = format.map(|f| (column.value.clone(), f));
                 }
                 SourceClause::Timezone(z) => match self.time_zone(z) {
@@ -189,6 +203,7 @@ impl Validator<'_> {
                         ("earlier", Ambiguous::Earlier),
                         ("later", Ambiguous::Later),
                         ("error", Ambiguous::Error),
+                        ("in_order", Ambiguous::InOrder),
                     ];
                     match self.word(w, "`ambiguous` policy", &options) {
                         Some(a) => ambiguous = a,
@@ -207,6 +222,7 @@ impl Validator<'_> {
                             continue;
                         }
                         self.column_name(NameKind::Dimension, &decl.column, decl.rename.as_ref());
+                        named.push(&decl.column);
                         dimensions.push(decl.column.value.clone());
                         dimension_names.push(name.value.clone());
                     }
@@ -224,6 +240,7 @@ impl Validator<'_> {
                             continue;
                         }
                         self.column_name(NameKind::Measure, &decl.name, decl.rename.as_ref());
+                        named.push(&decl.name);
                         let written = match &decl.ty {
                             Some(ty) => match self.word(ty, "type", MEASURE_TYPES) {
                                 Some(t) => Some((t, ty.span)),
@@ -259,6 +276,7 @@ impl Validator<'_> {
                         },
                         None => None,
                     };
+                    named.extend([name_column, value_column]);
                     long = Some((name_column, value_column, written, *span));
                 }
                 SourceClause::Delimiter(d) => match self.dialect_char(Clause::Delimiter, d, kind) {
@@ -313,11 +331,14 @@ impl Validator<'_> {
             .map(|d| d.written)
             .chain(long.map(|l| l.2));
         // A path already reported as not a manifest is not read as one.
-        let readable = exists && names_a_manifest;
-        let exported = if kind == SourceKind::Unload && readable && needs_types.count() > 0 {
-            match (self.exports)(&source) {
-                Ok(columns) => Some(columns),
-                Err(UnreadableExport { reason, help }) => {
+        let readable = exists && (kind != SourceKind::Unload || names_a_manifest);
+        let needs_types = kind == SourceKind::Unload && needs_types.count() > 0;
+        let columns = if readable {
+            match (self.columns)(&source) {
+                Ok(columns) => columns,
+                // Only an export's types need its metadata; otherwise reading
+                // the data reports what is wrong with the file.
+                Err(UnreadableExport { reason, help }) if needs_types => {
                     let kind = DiagnosticKind::SourceMeasureType {
                         column: String::new(),
                         problem: MeasureTypeProblem::MetadataUnreadable { reason, help },
@@ -325,16 +346,38 @@ impl Validator<'_> {
                     self.report(kind, s.path.span);
                     return None;
                 }
+                Err(_) => None,
             }
         } else {
             None
         };
-        let exported = exported.flatten();
-        let mut settle = |v: &mut Self, column: &ast::Name, written, at| {
-            let ty = v.measure_type(kind, exported.as_deref(), &column.value, written, at);
-            ok &= ty.is_some();
-            ty
+        // A column the file does not have is reported here, at the source,
+        // not where a step names the dimension it would have been.
+        let mut missing = Vec::new();
+        if let Some(columns) = &columns {
+            for name in named {
+                if self.column_missing(columns, &s.path.value, name) {
+                    missing.push(name.value.as_str());
+                }
+            }
+        }
+        if !missing.is_empty() && !matches!(columns, Some(FileColumns::JsonFields { .. })) {
+            ok = false;
+        }
+        let exported = match columns {
+            Some(FileColumns::Export(exported)) if kind == SourceKind::Unload => Some(exported),
+            _ => None,
         };
+        let mut settle =
+            |v: &mut Self, column: &ast::Name, written: Option<(MeasureType, Span)>, at| {
+                if missing.contains(&column.value.as_str()) && exported.is_some() {
+                    // Reported missing above; the metadata gives it no type.
+                    return written.map(|(ty, _)| ty);
+                }
+                let ty = v.measure_type(kind, exported.as_deref(), &column.value, written, at);
+                ok &= ty.is_some();
+                ty
+            };
         source.measures = match (wide, long) {
             (Some(defs), _) => SourceMeasures::Wide(
                 defs.into_iter()
@@ -362,6 +405,39 @@ impl Validator<'_> {
             ok &= source.redact.is_some();
         }
         ok.then_some(source)
+    }
+
+    /// Reports `name` when the file's columns do not hold it; a header
+    /// padded with spaces still holds it, as reading the data finds it.
+    fn column_missing(&mut self, columns: &FileColumns, file: &str, name: &ast::Name) -> bool {
+        use crate::diagnostics::kind::ColumnsFrom;
+        let (names, from): (Vec<&str>, ColumnsFrom) = match columns {
+            FileColumns::Header(names) => (
+                names.iter().map(String::as_str).collect(),
+                ColumnsFrom::Header,
+            ),
+            FileColumns::JsonFields { names, lines } => (
+                names.iter().map(String::as_str).collect(),
+                ColumnsFrom::JsonFields { lines: *lines },
+            ),
+            FileColumns::Export(exported) => (
+                exported.iter().map(|c| c.name.as_str()).collect(),
+                ColumnsFrom::ExportMetadata,
+            ),
+        };
+        let wanted = name.value.as_str();
+        if names.iter().any(|n| *n == wanted || n.trim() == wanted) {
+            return false;
+        }
+        let kind = DiagnosticKind::SourceColumnMissing {
+            column: wanted.to_string(),
+            file: file.to_string(),
+            from,
+            suggestion: closest(wanted, names.iter().map(|n| n.trim())),
+            columns: names.iter().map(|n| n.to_string()).collect(),
+        };
+        self.report(kind, name.span);
+        true
     }
 
     /// A strftime pattern that chrono can read.

@@ -1,0 +1,125 @@
+//! The line a CSV record starts on. The csv crate's `Position::line` is the
+//! line where reading a record *began*: before the `\n` a CRLF record left
+//! behind (it ends the record at `\r`) and before any blank lines it skips.
+//! So a row of a CRLF file was reported one line too early, and a row after
+//! blank lines as many too early as there were blanks. `LineIndex` sits
+//! between the (decompressed) bytes and the csv reader, notes where runs of
+//! line-break bytes lie, and turns a read's starting byte into the line of
+//! the record's first byte.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+
+/// A reader that remembers where the line breaks it passed on lie, for the
+/// window of bytes the csv reader has buffered but not yet parsed.
+pub(super) struct LineIndex<R> {
+    inner: R,
+    /// Bytes passed on so far.
+    offset: u64,
+    /// Offsets of `\n` bytes not yet counted into `newlines_before`.
+    newlines: VecDeque<u64>,
+    /// `\n` bytes before every offset still in `newlines`.
+    newlines_before: u64,
+    /// Runs of `\r`/`\n` bytes as `(start, end)`, end exclusive.
+    runs: VecDeque<(u64, u64)>,
+}
+
+impl<R: Read> LineIndex<R> {
+    pub(super) fn new(inner: R) -> LineIndex<R> {
+        LineIndex {
+            inner,
+            offset: 0,
+            newlines: VecDeque::new(),
+            newlines_before: 0,
+            runs: VecDeque::new(),
+        }
+    }
+
+    /// The 1-based line of the first record byte at or after `byte`, where a
+    /// read of the csv reader began (`Position::byte`). Calls must come in
+    /// non-decreasing `byte` order, each after the record was read (so the
+    /// bytes up to its start have passed through here); what lies before is
+    /// forgotten.
+    pub(super) fn line_at(&mut self, byte: u64) -> u64 {
+        while self.runs.front().is_some_and(|&(_, end)| end <= byte) {
+            self.runs.pop_front();
+        }
+        // The csv reader skips line breaks before a record: it starts where
+        // a run that holds `byte` ends.
+        let start = match self.runs.front() {
+            Some(&(run_start, end)) if run_start <= byte => end,
+            _ => byte,
+        };
+        while self.newlines.front().is_some_and(|&at| at < start) {
+            self.newlines.pop_front();
+            self.newlines_before += 1;
+        }
+        self.newlines_before + 1
+    }
+}
+
+impl<R: Read> Read for LineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let base = self.offset;
+        for at in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            let absolute = base + at as u64;
+            if buf[at] == b'\n' {
+                self.newlines.push_back(absolute);
+            }
+            match self.runs.back_mut() {
+                // The byte before was a break too: the run goes on.
+                Some((_, end)) if *end == absolute => *end = absolute + 1,
+                _ => self.runs.push_back((absolute, absolute + 1)),
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each record's line, as the csv reader and `LineIndex` read `text`.
+    fn lines(text: &str) -> Vec<(String, u64)> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(4)
+            .from_reader(LineIndex::new(text.as_bytes()));
+        let mut record = ::csv::StringRecord::new();
+        let mut out = Vec::new();
+        while reader.read_record(&mut record).unwrap() {
+            let byte = record.position().unwrap().byte();
+            let line = reader.get_mut().line_at(byte);
+            out.push((record.get(0).unwrap().to_string(), line));
+        }
+        out
+    }
+
+    fn expected(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
+        pairs.iter().map(|(s, l)| (s.to_string(), *l)).collect()
+    }
+
+    #[test]
+    fn lf_crlf_and_cr_files_count_alike() {
+        let want = expected(&[("h", 1), ("a", 2), ("b", 3)]);
+        assert_eq!(lines("h,x\na,1\nb,2\n"), want);
+        assert_eq!(lines("h,x\r\na,1\r\nb,2\r\n"), want);
+        assert_eq!(lines("h,x\r\na,1\r\nb,2"), want);
+    }
+
+    #[test]
+    fn blank_lines_and_quoted_breaks_are_lines() {
+        assert_eq!(
+            lines("\n\nh,x\n\n\na,1\r\n\r\nb,2\n"),
+            expected(&[("h", 3), ("a", 6), ("b", 8)])
+        );
+        assert_eq!(
+            lines("h,x\r\n\"a\r\nb\",1\r\nc,2\r\n"),
+            expected(&[("h", 1), ("a\r\nb", 2), ("c", 4)])
+        );
+    }
+}
