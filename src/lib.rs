@@ -25,6 +25,7 @@ mod cli;
 mod commands;
 mod compile;
 mod diagnostics;
+mod fmt;
 mod lang;
 mod measure_type;
 mod review;

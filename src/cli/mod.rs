@@ -16,12 +16,14 @@ use crate::validate::check::Checked;
 mod apply;
 mod capture;
 mod clean;
+mod fmt;
 mod input;
 mod verify;
 
 use apply::{ApplyArgs, apply};
 use capture::{CaptureArgs, capture};
 use clean::{CleanArgs, clean};
+use fmt::{FmtArgs, fmt};
 use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
 use verify::{VerifyArgs, verify};
 
@@ -87,6 +89,10 @@ enum Command {
     /// the `source` blocks that read it
     #[command(after_help = EXIT_CODES)]
     Capture(CaptureArgs),
+    /// Rewrite scenario files in the canonical layout (with --check: print
+    /// the diff of each file that is not, and exit 1)
+    #[command(after_help = EXIT_CODES)]
+    Fmt(FmtArgs),
 }
 
 #[derive(clap::Args)]
@@ -190,6 +196,7 @@ pub fn run() -> ExitCode {
         Command::Verify(args) => verify(&args),
         Command::Clean(args) => clean(&args),
         Command::Capture(args) => capture(&args),
+        Command::Fmt(args) => return ExitCode::from(fmt(&args)),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -4,8 +4,8 @@
 
 pub(crate) mod ast;
 mod ast_builder;
-mod chunks;
-mod grammar;
+pub(crate) mod chunks;
+pub(crate) mod grammar;
 pub(crate) mod literal;
 pub(crate) mod names;
 pub(crate) mod parser;
