@@ -515,8 +515,8 @@ extrapolate fleet.temperature into telemetry {
     assert_eq!(at("2026-11-27T18:00:00.000Z"), 1, "{stdout}");
     let last_replayed = fridge7
         .iter()
-        .filter(|l| l.contains("door_open"))
-        .last()
+        .rev()
+        .find(|l| l.contains("door_open"))
         .unwrap();
     assert!(
         last_replayed.contains("2026-11-27T17:45:00.000Z"),
