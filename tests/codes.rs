@@ -40,7 +40,9 @@ fn run_codes() -> BTreeSet<&'static str> {
         .collect()
 }
 
-/// Warnings that need a source's rows to be found.
+/// Warnings that need a source's rows to be found (`check` draws
+/// `anomaly::no_effect` alone only on tables `generate` writes): the
+/// fixtures are tests/warnings.rs's scenarios.
 const DATA_WARNINGS: [&str; 4] = [
     "anomaly::no_effect",
     "where::selects_nothing",

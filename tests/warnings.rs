@@ -272,3 +272,75 @@ fn no_shipped_scenario_or_valid_fixture_draws_them() {
         assert!(!plan.contains("\nwarnings:"), "{}: {plan}", file.display());
     }
 }
+
+const GENERATED: &str = r#"scenario "generated"
+seed 1
+
+table sim
+
+generate into sim {
+  series device = "sim-1"
+  series device = "sim-2"
+  from now for 1h every 1m
+  measure v double = constant(value: 1)
+}
+
+anomaly spike on sim.v {
+  where device == "sim-3"
+  at now + 10m for 5m
+  magnitude 3
+}
+
+anomaly dropout on sim {
+  where device == "sim-1"
+  at now + 2h for 5m
+}
+
+anomaly dropout on sim {
+  where device == "sim-2"
+  at now + 59m
+}
+"#;
+
+/// On a table only `generate` writes, `check` alone knows every series and
+/// instant, and warns; `plan` draws each once and lists it.
+#[test]
+fn check_warns_about_anomalies_on_generated_tables_alone() {
+    let run = Run::new("warn-generated").file("g.scenario", GENERATED);
+    let (code, stdout, stderr) = run.again(&["check", "g.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("2 warnings"), "{stdout}");
+    assert_eq!(
+        stderr.matches("outatime::anomaly::no_effect").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("matches no series of table `sim`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("outside every record of table `sim`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("where device == \"sim-3\""), "{stderr}");
+    assert!(stderr.contains("at now + 2h for 5m"), "{stderr}");
+    let (code, _, _) = run.again(&["check", "g.scenario", "--deny-warnings"]).run();
+    assert_eq!(code, 1);
+    let (code, plan, stderr) = run.again(&["plan", "g.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches("outatime::anomaly::no_effect").count(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(
+        plan.matches("code: outatime::anomaly::no_effect").count(),
+        2,
+        "{plan}"
+    );
+    assert!(
+        plan.contains("line: 13\n") && plan.contains("line: 19\n"),
+        "{plan}"
+    );
+}
