@@ -61,6 +61,22 @@ pub struct Loaded {
     pub prepared: Prepared,
     /// The stream digest, once known: a plan's, verified on loading.
     pub stream_digest: Option<String>,
+    /// Warnings drawn while loading (the scenario's and its data's), for
+    /// `--deny-warnings`.
+    pub warnings: usize,
+}
+
+impl Loaded {
+    /// `--deny-warnings`: any warning stops the command before it writes.
+    pub(crate) fn deny_warnings(&self, deny: bool) -> Result<(), Failure> {
+        if deny && self.warnings > 0 {
+            return Err(CompileError::DeniedWarnings {
+                count: self.warnings,
+            }
+            .into());
+        }
+        Ok(())
+    }
 }
 
 /// Reads, checks and prepares a scenario file; diagnostics go to stderr.
@@ -83,6 +99,14 @@ pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, F
         )));
     };
     let prepared = compile::prepare(&scenario, options)?;
+    let data_warnings = compile::warnings::unseen(&text, &checked.diagnostics, &prepared.warnings);
+    eprint!("{}", render::human(&shown, &text, &data_warnings, style));
+    let warnings = data_warnings.len()
+        + checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == crate::diagnostics::Severity::Warning)
+            .count();
     for (name, summary) in &prepared.sources {
         if summary.bad_rows == 0 {
             continue;
@@ -101,6 +125,7 @@ pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, F
         scenario,
         prepared,
         stream_digest: None,
+        warnings,
     })
 }
 

@@ -99,7 +99,7 @@ fn records_prints_the_stream_for_an_anchor_as_jsonl_or_csv() {
     let first = stdout.lines().next().unwrap();
     assert_eq!(
         first,
-        r#"{"table":"lambda","time":"2026-11-27T17:58:00.000Z","dimensions":{"device":"d1"},"measures":{"v":1.5}}"#
+        r#"{"table":"lambda","time":"2026-11-27T17:57:00.000Z","dimensions":{"device":"d1"},"measures":{"v":1.5}}"#
     );
     assert_eq!(stdout.lines().count(), 13);
     let (code, csv, _) = project("records-csv")
@@ -116,7 +116,7 @@ fn records_prints_the_stream_for_an_anchor_as_jsonl_or_csv() {
     assert_eq!(csv.lines().next().unwrap(), "table,time,device,v");
     assert_eq!(
         csv.lines().nth(1).unwrap(),
-        "lambda,2026-11-27T17:58:00.000Z,d1,1.5"
+        "lambda,2026-11-27T17:57:00.000Z,d1,1.5"
     );
 }
 
@@ -296,7 +296,7 @@ replay fleet into telemetry {
 
 anomaly spike on telemetry.temp {
   where device_id == "fridge-7"
-  at now - 1m
+  at now - 4m
   magnitude 5
 }
 "#;
@@ -464,4 +464,64 @@ fn an_anomaly_not_equal_on_a_dimension_two_keys_redact_names_both_sources() {
         "{records}"
     );
     assert!(records.contains("102"), "{records}");
+}
+
+/// The design example without its `window`: a whole-source window ends one
+/// sampling interval after the last record, so the replay shifted `end to
+/// now` stops one interval before `now` and the extrapolation `from now`
+/// takes over there, without a seam (this used to be a conflict at `now`).
+#[test]
+fn a_windowless_replay_ending_at_now_meets_an_extrapolation_from_now() {
+    let fleet = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/data/fleet.csv"
+    ))
+    .unwrap();
+    let scenario = r#"scenario "seam"
+seed 1
+
+source fleet csv "fleet.csv" {
+  time ts
+  dimensions device_id, site
+  measures temperature double, door_open boolean
+}
+
+table telemetry
+
+replay fleet into telemetry { shift end to now }
+
+extrapolate fleet.temperature into telemetry {
+  learn 2024-03-06T00:00Z .. 2024-03-13T00:00Z
+  from now for 6h every 1m
+  model seasonal(period: 24h) + trend
+}
+"#;
+    let run = Run::new("seam")
+        .file("s.scenario", scenario)
+        .file("fleet.csv", fleet)
+        .args(&["records", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"]);
+    let (code, stdout, stderr) = run.run();
+    assert_eq!(code, 0, "{stderr}");
+    let fridge7: Vec<&str> = stdout.lines().filter(|l| l.contains("fridge-7")).collect();
+    // The last recorded row (2024-03-12T23:45Z) lands one 15m interval
+    // before now; the first extrapolated instant is now itself.
+    let at = |time: &str| {
+        fridge7
+            .iter()
+            .filter(|l| l.contains(&format!("\"time\":\"{time}\"")))
+            .count()
+    };
+    assert_eq!(at("2026-11-27T17:45:00.000Z"), 1, "{stdout}");
+    assert_eq!(at("2026-11-27T18:00:00.000Z"), 1, "{stdout}");
+    let last_replayed = fridge7
+        .iter()
+        .rev()
+        .find(|l| l.contains("door_open"))
+        .unwrap();
+    assert!(
+        last_replayed.contains("2026-11-27T17:45:00.000Z"),
+        "{last_replayed}"
+    );
+    let (code, _, stderr) = run.again(&["plan", "s.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
 }

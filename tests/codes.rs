@@ -40,6 +40,16 @@ fn run_codes() -> BTreeSet<&'static str> {
         .collect()
 }
 
+/// Warnings that need a source's rows to be found (`check` draws
+/// `anomaly::no_effect` alone only on tables `generate` writes): the
+/// fixtures are tests/warnings.rs's scenarios.
+const DATA_WARNINGS: [&str; 4] = [
+    "anomaly::no_effect",
+    "where::selects_nothing",
+    "window::no_rows",
+    "set::no_effect",
+];
+
 #[test]
 fn no_two_kinds_share_a_code() {
     let codes = codes();
@@ -97,6 +107,11 @@ fn every_code_has_a_fixture_that_triggers_it_and_a_documented_entry() {
                 "{} draws {found:?}, not {full}",
                 fixture.display()
             );
+            continue;
+        }
+        // Found only with the data (`plan`, `records`, `apply`), never by
+        // `check` alone: tests/warnings.rs draws each through the binary.
+        if DATA_WARNINGS.contains(&code) {
             continue;
         }
         let fixture = root

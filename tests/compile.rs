@@ -262,7 +262,9 @@ fn shift_end_to_now_puts_the_window_end_at_now_and_speed_compresses_it() {
         time(fast.lines().nth(1).unwrap()),
         "2026-11-27T17:45:15.000Z"
     );
-    // Without a window: the last record lands on now.
+    // Without a window: the window ends one sampling interval (1m) after
+    // the last record, which lands one interval before now, as with a
+    // written window.
     let all = s
         .records(
             &base
@@ -273,7 +275,7 @@ fn shift_end_to_now_puts_the_window_end_at_now_and_speed_compresses_it() {
         .unwrap();
     assert_eq!(
         time(all.lines().last().unwrap()),
-        "2026-11-27T18:00:00.000Z"
+        "2026-11-27T17:59:00.000Z"
     );
 }
 

@@ -175,6 +175,7 @@ fn load_for_engine(
         read_options(&args.read),
         diagnostics_style(),
     )?;
+    loaded.deny_warnings(args.read.deny_warnings)?;
     let anchor = match &options.resume {
         Some(r) => r.header.anchor,
         None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,

@@ -14,6 +14,10 @@ pub(super) struct ReadArgs {
     /// Skip and count up to N bad source rows instead of failing on the first
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub(super) max_bad_rows: u64,
+    /// Treat warnings (of the scenario, and of what its data shows, such as
+    /// an anomaly that touches no record) as errors: exit 1, write nothing
+    #[arg(long)]
+    pub(super) deny_warnings: bool,
 }
 
 pub(super) fn diagnostics_style() -> Style {
@@ -38,6 +42,7 @@ pub(super) fn load_with_anchor(
     anchor: Option<&str>,
 ) -> Result<(commands::Loaded, i64), Failure> {
     let loaded = commands::load_scenario_or_plan(input, read_options(read), diagnostics_style())?;
+    loaded.deny_warnings(read.deny_warnings)?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align)?;
     Ok((loaded, anchor))
 }

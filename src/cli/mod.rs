@@ -168,6 +168,9 @@ struct CheckArgs {
     /// Also print what each valid scenario does, step by step
     #[arg(long)]
     explain: bool,
+    /// Treat warnings as errors: a file with any exits 1
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -213,6 +216,7 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         read_options(&args.read),
         diagnostics_style(),
     )?;
+    loaded.deny_warnings(args.read.deny_warnings)?;
     if args.check {
         let committed = args.committed.as_deref().unwrap_or(Path::new(""));
         commands::check_plan(&loaded, committed)?;
@@ -288,7 +292,12 @@ fn check(args: &CheckArgs) -> ExitCode {
             }
         };
         let (text, checked) = check_bytes(&bytes, path);
-        any_invalid |= checked.has_errors();
+        any_invalid |= checked.has_errors()
+            || (args.deny_warnings
+                && checked
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.severity() == crate::diagnostics::Severity::Warning));
         match args.format {
             Format::Human => {
                 eprint!(

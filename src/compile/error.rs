@@ -53,6 +53,10 @@ pub enum CompileError {
         second: String,
     },
     Io(std::io::Error),
+    /// `--deny-warnings`, and the scenario or its data drew warnings.
+    DeniedWarnings {
+        count: usize,
+    },
 }
 
 impl CompileErrorKind {
@@ -67,6 +71,7 @@ impl CompileErrorKind {
             CompileErrorKind::RedactSalt => "outatime::compile::redact_salt",
             CompileErrorKind::RedactKeysDiffer => "outatime::compile::redact_keys_differ",
             CompileErrorKind::Io => "outatime::io",
+            CompileErrorKind::DeniedWarnings => "outatime::compile::denied_warnings",
         }
     }
 }
@@ -117,6 +122,9 @@ impl CompileError {
                 "give both sources one key (the same `salt env` variable), or say which values to keep with `{dimension} in [...]`"
             )),
             CompileError::Io(_) => None,
+            CompileError::DeniedWarnings { .. } => Some(
+                "fix what the warnings above name, or run without --deny-warnings; nothing was written".into(),
+            ),
         }
     }
 }
@@ -197,6 +205,11 @@ impl fmt::Display for CompileError {
                 "the anomaly at line {line} says `{dimension} != ...`, and sources `{first}` and `{second}` feed its table with `{dimension}` redacted under different keys: a value has a different pseudonym in each"
             ),
             CompileError::Io(e) => write!(f, "cannot write the output: {e}"),
+            CompileError::DeniedWarnings { count } => write!(
+                f,
+                "{count} warning{} and --deny-warnings: warnings are errors",
+                if *count == 1 { "" } else { "s" }
+            ),
         }
     }
 }

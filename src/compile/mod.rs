@@ -20,6 +20,7 @@ pub(crate) mod record;
 mod redact;
 mod select;
 pub(crate) mod stream;
+pub(crate) mod warnings;
 
 pub use check::check_text;
 pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
@@ -52,6 +53,8 @@ pub struct Prepared {
     /// The scenario as compiled when a source redacts: its `where`
     /// literals on hidden dimensions are pseudonyms, which the plan shows.
     pub(crate) redacted: Option<Scenario>,
+    /// What the data shows does nothing, by line.
+    pub warnings: Vec<warnings::DataWarning>,
 }
 
 enum PreparedStep {
@@ -71,6 +74,14 @@ enum PreparedStep {
         items: Vec<ListedItem>,
         values: Vec<(u16, Value)>,
     },
+}
+
+impl PreparedStep {
+    fn table(&self) -> u16 {
+        match self {
+            PreparedStep::Grid { table, .. } | PreparedStep::Listed { table, .. } => *table,
+        }
+    }
 }
 
 struct PreparedAnomaly {
@@ -206,6 +217,13 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             .unwrap_or(0) as u16
     };
 
+    let mut found: Vec<warnings::DataWarning> = scenario
+        .steps
+        .iter()
+        .zip(&selected)
+        .flat_map(|(step, sel)| warnings::selection(step, sel))
+        .collect();
+
     let root = Key::new(scenario.seed);
     let mut steps = Vec::new();
     for (step, sel) in scenario.steps.iter().zip(selected) {
@@ -268,7 +286,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         }
     }
 
-    let anomalies = scenario
+    let anomalies: Vec<PreparedAnomaly> = scenario
         .anomalies
         .iter()
         .map(|a| {
@@ -298,6 +316,8 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             }
         })
         .collect();
+    found.extend(warnings::anomalies(&steps, &anomalies, &catalog));
+    found.sort_by_key(|w| w.line());
     Ok(Prepared {
         catalog,
         steps,
@@ -315,6 +335,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             .map(Step::line)
             .collect(),
         redacted,
+        warnings: found,
     })
 }
 

@@ -44,7 +44,11 @@ pub(super) fn prepare_replay(
         None => {
             let first = sel.rows.iter().map(|row| row.0).min().unwrap_or(0);
             let last = sel.rows.iter().map(|row| row.0).max().unwrap_or(0);
-            (first, last)
+            // End-exclusive like a written window: one sampling interval
+            // after the last record, so that `shift end to now` puts the
+            // last record one interval before `now`, where an extrapolation
+            // `from now` takes over without a seam.
+            (first, last.saturating_add(sampling_interval(&sel.rows)))
         }
     };
     // Saturating: a tiny `speed` stretches a window past what i64 holds.
@@ -83,6 +87,32 @@ pub(super) fn prepare_replay(
         items,
         values,
     })
+}
+
+/// A source's sampling interval: the most common gap between two
+/// consecutive instants of one series (the shortest among equally common
+/// ones), or 1ns when no series has two instants.
+fn sampling_interval(rows: &[super::stream::ListedItem]) -> i64 {
+    let mut by_series: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
+    for (time, series, _, _) in rows {
+        by_series.entry(*series).or_default().push(*time);
+    }
+    let mut gaps: BTreeMap<i64, u64> = BTreeMap::new();
+    for times in by_series.values_mut() {
+        times.sort_unstable();
+        times.dedup();
+        for pair in times.windows(2) {
+            *gaps.entry(pair[1].saturating_sub(pair[0])).or_default() += 1;
+        }
+    }
+    // Ascending gaps: the first of the most common wins a tie.
+    let mut best: Option<(i64, u64)> = None;
+    for (gap, n) in gaps {
+        if best.is_none_or(|(_, most)| n > most) {
+            best = Some((gap, n));
+        }
+    }
+    best.map_or(1, |(gap, _)| gap)
 }
 
 /// The same local wall time `days` calendar days later in `zone`.

@@ -30,6 +30,9 @@ pub struct Plan {
     pub tables: BTreeMap<String, TablePlan>,
     pub steps: Vec<StepPlan>,
     pub labels: Vec<LabelPlan>,
+    /// What the scenario's data shows does nothing; absent when nothing does.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<WarningPlan>,
     pub records: u64,
     /// blake3 of the canonical record stream (see `output::Digest`).
     pub stream_digest: String,
@@ -125,6 +128,14 @@ pub struct LabelPlan {
     pub series: BTreeMap<String, String>,
     pub from: String,
     pub to: String,
+}
+
+/// A warning in the plan: `outatime::anomaly::no_effect` at line 19.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct WarningPlan {
+    pub code: String,
+    pub line: usize,
+    pub message: String,
 }
 
 /// Summarises a run (at anchor 0) as it streams by.
@@ -356,6 +367,15 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
         tables,
         steps,
         labels,
+        warnings: prepared
+            .warnings
+            .iter()
+            .map(|w| WarningPlan {
+                code: format!("outatime::{}", w.code()),
+                line: w.line(),
+                message: w.message(),
+            })
+            .collect(),
         records: summary.records,
         stream_digest: inputs.stream_digest.clone(),
     }

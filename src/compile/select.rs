@@ -38,6 +38,13 @@ pub(super) struct Selected {
     /// Every row's (local measure, value), one after another: one buffer
     /// instead of one allocation a row.
     pub values: Vec<(u16, Value)>,
+    /// Rows inside the step's window (every row without one).
+    pub in_window: u64,
+    /// Rows inside the window that pass the `where`.
+    pub in_where: u64,
+    /// For each `set` assignment (in name order): whether some selected
+    /// series had another value before it.
+    pub set_changes: Vec<bool>,
 }
 
 /// A step's local series and measure numbers → its table's.
@@ -90,9 +97,11 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
     {
         return;
     }
+    into.in_window += 1;
     if !matches(filter, dim) {
         return;
     }
+    into.in_where += 1;
     let first = into.values.len();
     for (name, v) in &row.measures {
         let known = into.by_name.get(name.as_str()).copied();
@@ -130,7 +139,9 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
                 .cloned()
                 .zip(row.dimensions.iter().cloned())
                 .collect();
-            for (k, v) in set {
+            into.set_changes.resize(set.len(), false);
+            for (i, (k, v)) in set.iter().enumerate() {
+                into.set_changes[i] |= dims.get(k).map_or("", String::as_str) != v;
                 dims.insert(k.clone(), v.clone());
             }
             // An empty cell is a dimension this series lacks (Timestream's

@@ -418,6 +418,27 @@ pub enum DiagnosticKind {
         expected: String,
         found: String,
     },
+    // Warnings for what does nothing (issue 11): the scenario alone shows
+    // some (`check`), the data the rest (`plan`, `records`, `apply`).
+    /// `anomaly spike on t.v { where device == "nope" ... }`, or a window
+    /// outside every record of the table.
+    AnomalyNoEffect { table: String, cause: NoEffectCause },
+    /// `replay fleet into t { where site == "nowhere" }`: no row passes.
+    WhereSelectsNothing { step: String, source: String },
+    /// `replay fleet into t { window 1999-01-01T00:00Z .. 1999-01-02T00:00Z }`
+    WindowHoldsNoRows { source: String },
+    /// `replay fleet into t { where site == "oslo-1" set site = "oslo-1" }`:
+    /// every record already carries that value.
+    SetNoEffect { dimension: String, value: String },
+}
+
+/// Why an anomaly changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoEffectCause {
+    /// Its `where` matches no series of its table.
+    NoSeries,
+    /// Its window lies outside every record of its table.
+    OutsideRecords,
 }
 
 use DiagnosticKind::*;
@@ -425,9 +446,13 @@ use DiagnosticKind::*;
 impl DiagnosticKind {
     pub fn severity(&self) -> Severity {
         match self {
-            OverlappingAnomalies { .. } | TableUnused { .. } | AnchorDependentAnomaly { .. } => {
-                Severity::Warning
-            }
+            OverlappingAnomalies { .. }
+            | TableUnused { .. }
+            | AnchorDependentAnomaly { .. }
+            | AnomalyNoEffect { .. }
+            | WhereSelectsNothing { .. }
+            | WindowHoldsNoRows { .. }
+            | SetNoEffect { .. } => Severity::Warning,
             // Only the first lines were read: a later object may have it.
             SourceColumnMissing {
                 from: ColumnsFrom::JsonFields { .. },
@@ -614,6 +639,31 @@ impl DiagnosticKind {
                 format!("expected {}, found {found}", one_of(expected))
             }
             TableUnused { table } => format!("no step writes into table `{table}`"),
+            AnomalyNoEffect {
+                table,
+                cause: NoEffectCause::NoSeries,
+            } => format!(
+                "this anomaly does nothing: its `where` matches no series of table `{table}`"
+            ),
+            AnomalyNoEffect {
+                table,
+                cause: NoEffectCause::OutsideRecords,
+            } => format!(
+                "this anomaly does nothing: its window lies outside every record of table `{table}`"
+            ),
+            WhereSelectsNothing { step, source } => {
+                format!(
+                    "this `{step}` writes nothing: its `where` selects no row of source `{source}`"
+                )
+            }
+            WindowHoldsNoRows { source } => {
+                format!(
+                    "this `replay` writes nothing: its `window` holds no row of source `{source}`"
+                )
+            }
+            SetNoEffect { dimension, value } => format!(
+                "this `set` does nothing: every record of the step already has `{dimension}` = \"{value}\""
+            ),
             TermTypeMismatch { term, ty, .. } => {
                 format!("`{term}` does not fit a {} measure", ty.name())
             }
@@ -847,6 +897,17 @@ impl DiagnosticKind {
             ),
             Syntax { .. } => return None,
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
+            AnomalyNoEffect {
+                cause: NoEffectCause::NoSeries,
+                ..
+            } => "compare its `where` with the series the plan lists for the table (`outatime plan`); a test whose fault hits nothing passes for the wrong reason".into(),
+            AnomalyNoEffect {
+                cause: NoEffectCause::OutsideRecords,
+                ..
+            } => "move `at` into the time the table's records span (`outatime check --explain` draws both), or widen `for`".into(),
+            WhereSelectsNothing { .. } => "compare the `where` values with the source's (they are compared exactly, case included)".into(),
+            WindowHoldsNoRows { .. } => "move the window onto the source's recorded time, or drop it to replay every record".into(),
+            SetNoEffect { .. } => "drop the assignment, or set another value (to clone a series, give it a new one)".into(),
             TermTypeMismatch { fits, .. } => {
                 let fits: Vec<&str> = fits.iter().map(|t| t.name()).collect();
                 format!("this term fits {} measures", fits.join(", "))
@@ -987,6 +1048,10 @@ impl DiagnosticCode {
             DiagnosticCode::UnmatchedBrace => "syntax::unmatched_brace",
             DiagnosticCode::UnterminatedString => "syntax::unterminated_string",
             DiagnosticCode::WrongParameterType => "param::wrong_type",
+            DiagnosticCode::AnomalyNoEffect => "anomaly::no_effect",
+            DiagnosticCode::WhereSelectsNothing => "where::selects_nothing",
+            DiagnosticCode::WindowHoldsNoRows => "window::no_rows",
+            DiagnosticCode::SetNoEffect => "set::no_effect",
         }
     }
 }

@@ -164,6 +164,7 @@ fn formatting_keeps_the_plan_of_every_scenario() {
             scenario,
             prepared,
             stream_digest: None,
+            warnings: 0,
         };
         let Ok(plan) = compile_plan(&loaded, base) else {
             panic!("{} does not compile", path.display());

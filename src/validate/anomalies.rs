@@ -8,7 +8,7 @@ use strum::IntoEnumIterator;
 use super::params::Given;
 use super::{Declared, Validator, add, ordered};
 use crate::diagnostics::DiagnosticKind;
-use crate::diagnostics::kind::Clause;
+use crate::diagnostics::kind::{Clause, NoEffectCause};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::validate::model::{
@@ -299,6 +299,72 @@ impl Validator<'_> {
         }
     }
 
+    /// Warns about an anomaly that touches nothing, when the scenario alone
+    /// shows it: on a table only `generate` steps write (every series and
+    /// instant written out), its `where` matches none of their series, or
+    /// no instant of a matching series carrying its measure lies in its
+    /// window. Tables fed from sources are judged once the data is read
+    /// (`compile/warnings.rs`), at the same clause.
+    pub(super) fn no_effect(
+        &mut self,
+        file: &ast::File,
+        steps: &[Step],
+        anomalies: &[(Anomaly, Span)],
+    ) {
+        for (anomaly, header) in anomalies {
+            let writers: Vec<&crate::validate::model::Generate> = steps
+                .iter()
+                .filter(|s| s.table() == anomaly.table)
+                .filter_map(|s| match s {
+                    Step::Generate(g) => Some(g),
+                    _ => None,
+                })
+                .collect();
+            let all = steps.iter().filter(|s| s.table() == anomaly.table).count();
+            if writers.is_empty() || writers.len() != all {
+                continue;
+            }
+            let passes = |dims: &BTreeMap<String, String>| {
+                anomaly.filter.conditions.iter().all(|c| {
+                    c.test
+                        .allows(dims.get(&c.dimension).map_or("", String::as_str))
+                })
+            };
+            let matching: Vec<_> = writers
+                .iter()
+                .filter(|g| g.series.iter().any(passes))
+                .collect();
+            let cause = if matching.is_empty() {
+                NoEffectCause::NoSeries
+            } else {
+                let relative = anomaly.at.is_relative();
+                if writers.iter().any(|g| g.schedule.is_relative() != relative) {
+                    // `anomaly::anchor_dependent` says what that means.
+                    continue;
+                }
+                let touched = matching.iter().any(|g| {
+                    anomaly
+                        .measure
+                        .as_ref()
+                        .is_none_or(|m| g.measures.iter().any(|x| &x.name == m))
+                        && schedule_meets(&g.schedule, anomaly)
+                });
+                if touched {
+                    continue;
+                }
+                NoEffectCause::OutsideRecords
+            };
+            let span = anomaly_clause_span(file, *header, cause).unwrap_or(*header);
+            self.report(
+                DiagnosticKind::AnomalyNoEffect {
+                    table: anomaly.table.clone(),
+                    cause,
+                },
+                span,
+            );
+        }
+    }
+
     /// Warns about two anomalies that can touch the same record and measure.
     pub(super) fn overlaps(&mut self, anomalies: &[(Anomaly, Span)]) {
         for (j, (b, b_span)) in anomalies.iter().enumerate() {
@@ -386,4 +452,44 @@ fn filters_disjoint(a: &Filter, b: &Filter) -> bool {
         }
     }
     false
+}
+
+fn point(p: TimePoint) -> i64 {
+    match p {
+        TimePoint::Relative(d) => d.0,
+        TimePoint::Absolute(i) => i.0,
+    }
+}
+
+/// Whether an instant of the schedule lies in the anomaly's window (from
+/// `at` on, without `for`). Both are of one kind (relative or instants).
+fn schedule_meets(schedule: &crate::validate::model::Schedule, anomaly: &Anomaly) -> bool {
+    let (start, end, every) = (
+        point(schedule.start) as i128,
+        point(schedule.end) as i128,
+        schedule.every.0.max(1) as i128,
+    );
+    let from = point(anomaly.at) as i128;
+    let until = anomaly.length.map(|l| from + l.0 as i128);
+    // The first instant at or after `from`.
+    let k = ((from - start) + every - 1).div_euclid(every).max(0);
+    let t = start + k * every;
+    t < end && until.is_none_or(|u| t < u)
+}
+
+/// The anomaly's `where` (no series) or `at` (outside every record) clause,
+/// found in the statement whose header is at `header`.
+fn anomaly_clause_span(file: &ast::File, header: Span, cause: NoEffectCause) -> Option<Span> {
+    let statement = file
+        .statements
+        .iter()
+        .find(|s| s.span.start <= header.start && header.start < s.span.end)?;
+    let ast::StatementKind::Anomaly(a) = &statement.kind else {
+        return None;
+    };
+    a.clauses.iter().find_map(|c| match (c, cause) {
+        (AnomalyClause::Where(_, span), NoEffectCause::NoSeries)
+        | (AnomalyClause::At { span, .. }, NoEffectCause::OutsideRecords) => Some(*span),
+        _ => None,
+    })
 }

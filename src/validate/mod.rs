@@ -81,6 +81,12 @@ pub(crate) fn validate(
     v.anomaly_targets(file, &declared, &writers);
     v.overlaps(&anomalies);
     v.anchor_dependence(&steps, &anomalies);
+    // After an error, what a step writes is not all known (a lost
+    // `measure` line): an anomaly would be blamed for it.
+    let lost = !losses.writers.is_empty() || file.statements.iter().any(|s| s.recovered);
+    if !lost && !v.diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        v.no_effect(file, &steps, &anomalies);
+    }
     let has_errors = v
         .diagnostics
         .iter()

@@ -1,0 +1,270 @@
+//! Warnings for what does nothing, found once the sources are read: a
+//! replay's `window` or `where` that selects no row, a `set` that changes
+//! no value, an anomaly that touches no record. `check` finds what the
+//! scenario alone shows (`validate/anomalies.rs`); these need the data.
+//!
+//! They are found as data (a step's line, the clause, the kind) while
+//! preparing, and pointed at their clause in the text only when shown
+//! (`diagnostics`), so that the model stays free of spans.
+
+use super::select::Selected;
+use super::stream::{Catalog, ListedItem};
+use super::{PreparedAnomaly, PreparedStep, place};
+use crate::diagnostics::kind::NoEffectCause;
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
+use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
+use crate::validate::model::Step;
+
+/// Which clause a warning points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WarnedClause {
+    Where,
+    Window,
+    /// The assignment of this dimension in `set`.
+    Set(String),
+    /// An anomaly's `where`.
+    AnomalyWhere,
+    /// An anomaly's `at`.
+    AnomalyAt,
+}
+
+/// A warning found with the data: on the statement at `line`.
+#[derive(Clone, Debug)]
+pub struct DataWarning {
+    pub(crate) line: usize,
+    pub(crate) clause: WarnedClause,
+    pub(crate) kind: DiagnosticKind,
+}
+
+impl DataWarning {
+    /// `anomaly::no_effect`, without `outatime::`.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    pub fn message(&self) -> String {
+        self.kind.message()
+    }
+}
+
+/// What a replay's selection shows: a window or a `where` that holds no
+/// row, a `set` that changes no value. (An extrapolation that learns
+/// nothing is an error, `compile::nothing_learned`.)
+pub(super) fn selection(step: &Step, sel: &Selected) -> Vec<DataWarning> {
+    let Step::Replay(r) = step else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let warn = |clause, kind| DataWarning {
+        line: r.line,
+        clause,
+        kind,
+    };
+    if r.window.is_some() && sel.in_window == 0 {
+        out.push(warn(
+            WarnedClause::Window,
+            DiagnosticKind::WindowHoldsNoRows {
+                source: r.source.clone(),
+            },
+        ));
+    } else if !r.filter.conditions.is_empty() && sel.in_where == 0 {
+        out.push(warn(
+            WarnedClause::Where,
+            DiagnosticKind::WhereSelectsNothing {
+                step: "replay".into(),
+                source: r.source.clone(),
+            },
+        ));
+    }
+    // A `set` is judged only on series that were selected.
+    if !sel.series.is_empty() {
+        for (i, (dimension, value)) in r.set.iter().enumerate() {
+            if !sel.set_changes.get(i).copied().unwrap_or(false) {
+                out.push(warn(
+                    WarnedClause::Set(dimension.clone()),
+                    DiagnosticKind::SetNoEffect {
+                        dimension: dimension.clone(),
+                        value: value.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Anomalies that touch no record: their `where` matches no series of the
+/// table, or no matching series has a record (carrying the anomaly's
+/// measure) in the window. An anomaly placed relative to `now` on records
+/// at recorded instants, or the other way round, is left to
+/// `anomaly::anchor_dependent`: what it touches depends on the anchor.
+pub(super) fn anomalies(
+    steps: &[PreparedStep],
+    anomalies: &[PreparedAnomaly],
+    catalog: &Catalog,
+) -> Vec<DataWarning> {
+    let mut out = Vec::new();
+    for a in anomalies {
+        // A table no step writes is `table::unused` already.
+        if !steps.iter().any(|s| s.table() == a.table) {
+            continue;
+        }
+        let (clause, cause) = if !a.series.iter().any(|&m| m) {
+            (WarnedClause::AnomalyWhere, NoEffectCause::NoSeries)
+        } else {
+            match touches(steps, a) {
+                Some(false) => (WarnedClause::AnomalyAt, NoEffectCause::OutsideRecords),
+                Some(true) | None => continue,
+            }
+        };
+        out.push(DataWarning {
+            line: a.line,
+            clause,
+            kind: DiagnosticKind::AnomalyNoEffect {
+                table: catalog
+                    .tables
+                    .get(a.table as usize)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default(),
+                cause,
+            },
+        });
+    }
+    out
+}
+
+/// Whether some step's record falls under the anomaly; `None` when that
+/// depends on the anchor.
+fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Option<bool> {
+    let relative = a.at.is_relative();
+    let start = place::point(a.at);
+    let end = a.length.map(|l| start.saturating_add(l));
+    let inside = |t: i64| t >= start && end.is_none_or(|e| t < e);
+    let mut touched = false;
+    for step in steps {
+        match step {
+            PreparedStep::Grid {
+                table,
+                relative: r,
+                start: first,
+                every,
+                count,
+                series,
+                ..
+            } if *table == a.table => {
+                if *r != relative {
+                    return None;
+                }
+                let carries = series.iter().any(|(rank, evals)| {
+                    a.series.get(*rank as usize).copied().unwrap_or(false)
+                        && a.measure
+                            .is_none_or(|m| evals.iter().any(|e| e.measure == m))
+                });
+                if !carries || *count == 0 {
+                    continue;
+                }
+                // The first instant at or after `start`, and whether it is
+                // still on the schedule and inside the window.
+                let every = (*every).max(1) as i128;
+                let k = ((start as i128 - *first as i128) + every - 1).div_euclid(every);
+                let k = k.max(0);
+                let t = *first as i128 + k * every;
+                if k < *count as i128 && i64::try_from(t).is_ok_and(inside) {
+                    touched = true;
+                }
+            }
+            PreparedStep::Listed {
+                table,
+                relative: r,
+                items,
+                values,
+                ..
+            } if *table == a.table => {
+                if *r != relative {
+                    return None;
+                }
+                let from = items.partition_point(|item: &ListedItem| item.0 < start);
+                touched |= items[from..].iter().take_while(|item| inside(item.0)).any(
+                    |&(_, rank, first, count)| {
+                        a.series.get(rank as usize).copied().unwrap_or(false)
+                            && a.measure.is_none_or(|m| {
+                                values
+                                    .get(first as usize..first as usize + count as usize)
+                                    .is_some_and(|run| run.iter().any(|(id, _)| *id == m))
+                            })
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+    Some(touched)
+}
+
+/// The warnings as diagnostics pointing at their clauses in `text` (the
+/// scenario they were found in).
+pub(crate) fn diagnostics(text: &str, warnings: &[DataWarning]) -> Vec<Diagnostic> {
+    let parsed = crate::lang::parser::parse(text);
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    warnings
+        .iter()
+        .map(|w| {
+            let statement = parsed
+                .file
+                .statements
+                .iter()
+                .find(|s| line_of(s.span.start) == w.line);
+            let span = statement
+                .map(|s| clause_span(&s.kind, &w.clause).unwrap_or(s.keyword))
+                .unwrap_or_default();
+            Diagnostic::new(w.kind.clone(), span)
+        })
+        .collect()
+}
+
+fn clause_span(kind: &StatementKind, clause: &WarnedClause) -> Option<Span> {
+    let step_clauses = match kind {
+        StatementKind::Replay(r) => &r.clauses,
+        StatementKind::Extrapolate(e) => &e.clauses,
+        StatementKind::Anomaly(a) => {
+            return a.clauses.iter().find_map(|c| match (c, clause) {
+                (AnomalyClause::Where(_, span), WarnedClause::AnomalyWhere)
+                | (AnomalyClause::At { span, .. }, WarnedClause::AnomalyAt) => Some(*span),
+                _ => None,
+            });
+        }
+        _ => return None,
+    };
+    step_clauses.iter().find_map(|c| match (&c.value, clause) {
+        (StepClause::Where(..), WarnedClause::Where)
+        | (StepClause::Window(_), WarnedClause::Window) => Some(c.span),
+        (StepClause::Set(assignments, _), WarnedClause::Set(dimension)) => Some(
+            assignments
+                .iter()
+                .find(|a| &a.dimension.value == dimension)
+                .map_or(c.span, |a| a.dimension.span.to(a.value.span)),
+        ),
+        _ => None,
+    })
+}
+
+/// The data's warnings that `check` did not already draw (the same code on
+/// the same clause), as diagnostics pointing at their clauses.
+pub(crate) fn unseen(
+    text: &str,
+    checked: &[Diagnostic],
+    warnings: &[DataWarning],
+) -> Vec<Diagnostic> {
+    diagnostics(text, warnings)
+        .into_iter()
+        .filter(|d| {
+            !checked
+                .iter()
+                .any(|c| c.span == d.span && c.kind.code() == d.kind.code())
+        })
+        .collect()
+}
