@@ -65,6 +65,17 @@ pub struct Loaded {
 
 /// Reads, checks and prepares a scenario file; diagnostics go to stderr.
 pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, Failure> {
+    let budget = format!("--max-bad-rows {}", options.max_bad_rows);
+    load_reading(path, options, &budget, style)
+}
+
+/// [`load`], with the words that say where the bad-row budget came from.
+fn load_reading(
+    path: &Path,
+    options: ReadOptions,
+    budget: &str,
+    style: Style,
+) -> Result<Loaded, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
     let base = match path.parent() {
@@ -88,8 +99,8 @@ pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, F
             continue;
         }
         eprintln!(
-            "warning: source `{name}`: skipped {} bad row(s) (--max-bad-rows {}); the first:",
-            summary.bad_rows, options.max_bad_rows
+            "warning: source `{name}`: skipped {} bad row(s) ({budget}); the first:",
+            summary.bad_rows
         );
         for skipped in &summary.skipped {
             eprintln!("  - {skipped}");
@@ -154,23 +165,54 @@ fn relative_path(path: &Path, dir: &Path) -> String {
 
 /// A scenario, or a plan with the scenario it pins (checked against every
 /// digest in the plan before anything is written).
+///
+/// `max_bad_rows` is `--max-bad-rows` when given. Without it a scenario
+/// skips no bad row, and a plan skips the bad rows it pins: its sources'
+/// digests pin the very files, so the same rows are bad again. A budget
+/// given with a plan cannot change the stream either: a larger one reads
+/// the pinned files the same way, a smaller one could not read them and is
+/// refused before any source is read (exit 2).
 pub(crate) fn load_scenario_or_plan(
     path: &Path,
-    options: ReadOptions,
+    max_bad_rows: Option<u64>,
     style: Style,
 ) -> Result<Loaded, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
     if !looks_like_plan(&text) {
+        let options = ReadOptions {
+            max_bad_rows: max_bad_rows.unwrap_or(0),
+        };
         return load(path, options, style);
     }
     let pinned = read_plan(path, &text)?;
+    // The source that pins the most bad rows: the budget every source needs.
+    let most = pinned
+        .sources
+        .iter()
+        .max_by_key(|(_, source)| source.bad_rows)
+        .map(|(name, source)| (name.as_str(), source.bad_rows));
+    let (options, budget) = match (max_bad_rows, most) {
+        (Some(given), Some((name, pinned))) if given < pinned => {
+            return Err(Failure::usage(format!(
+                "error: --max-bad-rows {given} is fewer than the {pinned} bad row(s) the plan pins for source `{name}`\n  help: leave --max-bad-rows out: a plan skips the bad rows it pins\n"
+            )));
+        }
+        (Some(given), _) => (given, format!("--max-bad-rows {given}")),
+        (None, most) => (
+            most.map_or(0, |(_, pinned)| pinned),
+            "as the plan pins".to_string(),
+        ),
+    };
+    let options = ReadOptions {
+        max_bad_rows: options,
+    };
     let plan_dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let scenario_path = plan_dir.join(&pinned.scenario_file);
-    let mut loaded = load(&scenario_path, options, style)?;
+    let mut loaded = load_reading(&scenario_path, options, &budget, style)?;
     let fresh = compile_plan(&loaded, plan_dir)?;
     let mut changes = Vec::new();
     if fresh.scenario_digest != pinned.scenario_digest {

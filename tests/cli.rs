@@ -245,3 +245,86 @@ fn every_shipped_scenario_passes_check() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A scenario replaying a source with one bad row (line 3), and its plan,
+/// made with `--max-bad-rows 1`: the plan pins `bad_rows: 1`.
+fn planned_with_a_bad_row(name: &str) -> Run {
+    let scenario = "scenario \"bad row\"\nsource m csv \"m.csv\" {\n  time ts\n  dimensions device\n  measures v double\n}\ntable tel\nreplay m into tel {\n  shift end to now\n}\n";
+    let run = Run::new(name)
+        .file("s.scenario", scenario)
+        .file(
+            "m.csv",
+            "ts,device,v\n2024-03-12T00:00:00Z,d1,1.5\n2024-03-12T00:01:00Z,d1,warm\n2024-03-12T00:02:00Z,d1,3.5\n",
+        )
+        .args(&["plan", "s.scenario", "-o", "s.plan.yaml", "--max-bad-rows", "1"]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 0, "{stderr}");
+    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
+    assert!(plan.contains("bad_rows: 1"), "{plan}");
+    run
+}
+
+#[test]
+fn commands_given_a_plan_skip_the_bad_rows_it_pins() {
+    let run = planned_with_a_bad_row("plan-bad-rows");
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    let (code, stdout, stderr) = run
+        .again(&["records", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(
+        stderr.contains("skipped 1 bad row(s) (as the plan pins)"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run
+        .again(&["labels", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "[]\n");
+    let (code, _, stderr) = run
+        .again(&["apply", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run
+        .again(&["verify", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    // A larger budget reads the same pinned file the same way.
+    let (code, _, stderr) = run
+        .again(&[
+            "records",
+            "s.plan.yaml",
+            "--anchor",
+            ANCHOR,
+            "--max-bad-rows",
+            "5",
+        ])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    // A smaller one cannot read what the plan pins: said before reading.
+    let (code, stdout, stderr) = run
+        .again(&[
+            "records",
+            "s.plan.yaml",
+            "--anchor",
+            ANCHOR,
+            "--max-bad-rows",
+            "0",
+        ])
+        .run();
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains(
+            "error: --max-bad-rows 0 is fewer than the 1 bad row(s) the plan pins for source `m`"
+        ),
+        "{stderr}"
+    );
+    // A scenario has no pinned budget: 0, as before.
+    let (code, _, stderr) = run
+        .again(&["records", "s.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::data::bad_row"), "{stderr}");
+}

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
+use super::input::{ReadArgs, diagnostics_style, load_with_anchor};
 use crate::apply::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
@@ -170,11 +170,8 @@ fn load_for_engine(
     args: &ApplyArgs,
     options: &crate::apply::engine::Options,
 ) -> Result<(commands::Loaded, i64), Failure> {
-    let loaded = commands::load_scenario_or_plan(
-        &args.input,
-        read_options(&args.read),
-        diagnostics_style(),
-    )?;
+    let loaded =
+        commands::load_scenario_or_plan(&args.input, args.read.max_bad_rows, diagnostics_style())?;
     let anchor = match &options.resume {
         Some(r) => r.header.anchor,
         None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,

@@ -11,9 +11,10 @@ use crate::sources::ReadOptions;
 
 #[derive(clap::Args)]
 pub(super) struct ReadArgs {
-    /// Skip and count up to N bad source rows instead of failing on the first
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub(super) max_bad_rows: u64,
+    /// Skip and count up to N bad source rows instead of failing on the
+    /// first (default: 0 for a scenario; for a plan, the bad rows it pins)
+    #[arg(long, value_name = "N")]
+    pub(super) max_bad_rows: Option<u64>,
 }
 
 pub(super) fn diagnostics_style() -> Style {
@@ -26,7 +27,7 @@ pub(super) fn diagnostics_style() -> Style {
 
 pub(super) fn read_options(args: &ReadArgs) -> ReadOptions {
     ReadOptions {
-        max_bad_rows: args.max_bad_rows,
+        max_bad_rows: args.max_bad_rows.unwrap_or(0),
     }
 }
 
@@ -37,7 +38,7 @@ pub(super) fn load_with_anchor(
     read: &ReadArgs,
     anchor: Option<&str>,
 ) -> Result<(commands::Loaded, i64), Failure> {
-    let loaded = commands::load_scenario_or_plan(input, read_options(read), diagnostics_style())?;
+    let loaded = commands::load_scenario_or_plan(input, read.max_bad_rows, diagnostics_style())?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align)?;
     Ok((loaded, anchor))
 }
