@@ -266,34 +266,45 @@ pub(crate) fn looks_like_plan(text: &str) -> bool {
         .is_some_and(|l| l.starts_with("format: outatime-plan"))
 }
 
-/// `--anchor`, or the wall clock; aligned either way. Says which on stderr
-/// when it was the clock.
-pub(crate) fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
-    let raw = match given {
-        Some(text) => crate::lang::literal::parse_timestamp(text)
-            .map_err(|e| {
-                let looks_like_a_date = text.len() >= 10
-                    && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
-                    && text.as_bytes()[4] == b'-';
-                let reason = match e {
-                    crate::lang::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
-                        "it is not a date and time".into()
-                    }
-                    other => other.timestamp_reason(),
-                };
-                Failure::usage(format!(
-                    "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"
-                ))
-            })?
-            .0,
+/// `--anchor` read, not yet aligned (`None`: the wall clock, read once the
+/// scenario is loaded). Read before anything else, so that a malformed one
+/// is said (exit 2) before any source is read.
+pub(crate) fn parse_anchor(given: Option<&str>) -> Result<Option<i64>, Failure> {
+    let Some(text) = given else {
+        return Ok(None);
+    };
+    let instant = crate::lang::literal::parse_timestamp(text).map_err(|e| {
+        let looks_like_a_date = text.len() >= 10
+            && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && text.as_bytes()[4] == b'-';
+        let reason = match e {
+            crate::lang::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
+                "it is not a date and time".into()
+            }
+            other => other.timestamp_reason(),
+        };
+        Failure::usage(format!(
+            "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"
+        ))
+    })?;
+    Ok(Some(instant.0))
+}
+
+/// The anchor [`parse_anchor`] read, or the wall clock; aligned either way.
+/// Says which on stderr when it was the clock.
+pub(crate) fn anchor(given: Option<i64>, align: i64) -> i64 {
+    match given {
+        Some(raw) => compile::align(raw, align),
         None => {
             let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
             let aligned = compile::align(now, align);
-            eprintln!("anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)", crate::lang::literal::Instant(aligned));
-            return Ok(aligned);
+            eprintln!(
+                "anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)",
+                crate::lang::literal::Instant(aligned)
+            );
+            aligned
         }
-    };
-    Ok(compile::align(raw, align))
+    }
 }
 
 /// The record stream for `anchor` on stdout, in `format`.
@@ -341,14 +352,24 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     Ok(text + "\n")
 }
 
-/// `plan --check`: the committed plan against a fresh one.
-pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure> {
-    let committed = std::fs::read_to_string(committed_path).map_err(|e| {
+/// `plan --check`'s committed plan, read before the scenario is loaded:
+/// one that cannot be read is a usage error (exit 2) said at once.
+pub(crate) fn read_committed(committed_path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(committed_path).map_err(|e| {
         Failure::usage(format!(
             "error: cannot read `{}`: {e}\n",
             committed_path.display()
         ))
-    })?;
+    })
+}
+
+/// `plan --check`: the committed plan (`committed`, read from
+/// `committed_path`) against a fresh one.
+pub(crate) fn check_plan(
+    loaded: &Loaded,
+    committed_path: &Path,
+    committed: &str,
+) -> Result<(), Failure> {
     let dir = committed_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -357,7 +378,7 @@ pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), F
     if fresh == committed {
         return Ok(());
     }
-    let diff = match plan::from_yaml(&committed) {
+    let diff = match plan::from_yaml(committed) {
         Ok(old) => {
             // The fresh plan was made from this very text a moment ago.
             let new = read_plan(committed_path, &fresh)?;
@@ -371,6 +392,24 @@ pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), F
         diff,
     }
     .into())
+}
+
+/// For a file an option names to be written (`--report`, `--output`):
+/// its folder must exist, checked before any source is read, so that a
+/// long run does not end in a usage error.
+pub(crate) fn check_folder_of(option: &str, path: &Path) -> Result<(), Failure> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if folder.is_dir() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "error: cannot write {option} `{}`: the folder `{}` does not exist\n  help: create the folder first, or name a file in one that exists\n",
+        path.display(),
+        folder.display()
+    )))
 }
 
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {

@@ -328,3 +328,63 @@ fn commands_given_a_plan_skip_the_bad_rows_it_pins() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("outatime::data::bad_row"), "{stderr}");
 }
+
+/// Every command that reads sources checks its arguments first: given a
+/// source whose second row is bad, a malformed argument is the error said
+/// (exit 2), not the bad row.
+#[test]
+fn malformed_arguments_are_said_before_any_source_is_read() {
+    let run = planned_with_a_bad_row("arguments-first");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["records", "s.scenario", "--anchor", "yesterday"],
+            "error: --anchor `yesterday` is not an RFC 3339 time",
+        ),
+        (
+            &["labels", "s.scenario", "--anchor", "2026-13-01T00:00:00Z"],
+            "error: --anchor `2026-13-01T00:00:00Z` is not an RFC 3339 time",
+        ),
+        (
+            &["verify", "s.scenario", "--anchor", "soon"],
+            "error: --anchor `soon` is not an RFC 3339 time",
+        ),
+        (
+            &["apply", "s.scenario", "--anchor", "soon"],
+            "error: --anchor `soon` is not an RFC 3339 time",
+        ),
+        (&["apply", "s.scenario", "--shard", "3/2"], "error: --shard"),
+        (
+            &["apply", "s.scenario", "--report", "missing/r.json"],
+            "error: cannot write --report `missing/r.json`: the folder `missing` does not exist",
+        ),
+        (
+            &[
+                "verify",
+                "s.scenario",
+                "--anchor",
+                "2026-11-27T18:00:00Z",
+                "--report",
+                "missing/r.json",
+            ],
+            "error: cannot write --report `missing/r.json`: the folder `missing` does not exist",
+        ),
+        (
+            &["plan", "s.scenario", "-o", "missing/s.plan.yaml"],
+            "error: cannot write --output `missing/s.plan.yaml`: the folder `missing` does not exist",
+        ),
+        (
+            &["plan", "--check", "s.scenario", "missing.plan.yaml"],
+            "error: cannot read `missing.plan.yaml`",
+        ),
+    ];
+    for (args, said) in cases {
+        let (code, stdout, stderr) = run.again(args).run();
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("bad_row"),
+            "{args:?}: the source was read first: {stderr}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::input::{ReadArgs, diagnostics_style, load_with_anchor};
+use super::input::{ReadArgs, diagnostics_style};
 use crate::apply::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
@@ -79,16 +79,21 @@ enum PaceArg {
 pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     use crate::apply::config::Target;
 
+    // Arguments first: loading reads every source.
     let shard = shard(args)?;
+    let anchor = commands::parse_anchor(args.anchor.as_deref())?;
+    if let Some(report) = &args.report {
+        commands::check_folder_of("--report", report)?;
+    }
     let (target, policy) = choose_target(args)?;
     if policy.read_only {
         let target = args.target.clone().unwrap_or_default();
         return Err(crate::apply::error::ApplyError::ReadOnly { target }.into());
     }
     let applied = match &target {
-        Target::File { directory } => apply_to_files(args, directory, shard)?,
-        Target::Timestream(ts) => apply_to_timestream(args, ts, shard, policy)?,
-        Target::Influxdb(influx) => apply_to_influxdb(args, influx, shard, policy)?,
+        Target::File { directory } => apply_to_files(args, anchor, directory, shard)?,
+        Target::Timestream(ts) => apply_to_timestream(args, anchor, ts, shard, policy)?,
+        Target::Influxdb(influx) => apply_to_influxdb(args, anchor, influx, shard, policy)?,
     };
     print_summary(&applied);
     let unreported = args
@@ -140,6 +145,7 @@ fn choose_target(
 
 fn apply_to_files(
     args: &ApplyArgs,
+    anchor: Option<i64>,
     directory: &Path,
     shard: crate::apply::shard::Shard,
 ) -> Result<crate::apply::Applied, Failure> {
@@ -156,7 +162,9 @@ fn apply_to_files(
     if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
         return Err(ApplyUsage::OnlyForTimestream { flag }.into());
     }
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let loaded =
+        commands::load_scenario_or_plan(&args.input, args.read.max_bad_rows, diagnostics_style())?;
+    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     let report = crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
     Ok(crate::apply::Applied {
         report,
@@ -168,19 +176,21 @@ fn apply_to_files(
 /// `now` to the journaled anchor.
 fn load_for_engine(
     args: &ApplyArgs,
+    anchor: Option<i64>,
     options: &crate::apply::engine::Options,
 ) -> Result<(commands::Loaded, i64), Failure> {
     let loaded =
         commands::load_scenario_or_plan(&args.input, args.read.max_bad_rows, diagnostics_style())?;
     let anchor = match &options.resume {
         Some(r) => r.header.anchor,
-        None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
+        None => commands::anchor(anchor, loaded.prepared.anchor_align),
     };
     Ok((loaded, anchor))
 }
 
 fn apply_to_timestream(
     args: &ApplyArgs,
+    anchor: Option<i64>,
     target: &crate::targets::timestream::TimestreamTarget,
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
@@ -188,20 +198,21 @@ fn apply_to_timestream(
     // Arguments first: loading reads every source.
     let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
-    let (loaded, anchor) = load_for_engine(args, &options)?;
+    let (loaded, anchor) = load_for_engine(args, anchor, &options)?;
     let timestream = crate::targets::timestream::Timestream::new(target.clone(), request_timeout);
     crate::apply::engine::apply(&loaded, anchor, timestream, &options)
 }
 
 fn apply_to_influxdb(
     args: &ApplyArgs,
+    anchor: Option<i64>,
     target: &crate::targets::influxdb::InfluxTarget,
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     let options = engine_options(args, shard, INFLUXDB_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
-    let (loaded, anchor) = load_for_engine(args, &options)?;
+    let (loaded, anchor) = load_for_engine(args, anchor, &options)?;
     let influxdb = crate::targets::influxdb::Influxdb::new(target.clone(), request_timeout);
     crate::apply::engine::apply(&loaded, anchor, influxdb, &options)
 }

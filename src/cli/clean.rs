@@ -36,6 +36,9 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
     use crate::apply::config::Target;
+    if let Some(report) = &args.report {
+        commands::check_folder_of("--report", report)?;
+    }
     let named = super::apply::named_target(&args.config, &args.target)?;
     if named.policy.read_only {
         return Err(CleanError::ReadOnly {

@@ -32,14 +32,16 @@ pub(super) fn read_options(args: &ReadArgs) -> ReadOptions {
 }
 
 /// A scenario or plan, loaded, and `now` for it: what records, labels and
-/// apply all begin with.
+/// apply all begin with. `--anchor` is read first: a malformed one is said
+/// before any source is read.
 pub(super) fn load_with_anchor(
     input: &Path,
     read: &ReadArgs,
     anchor: Option<&str>,
 ) -> Result<(commands::Loaded, i64), Failure> {
+    let anchor = commands::parse_anchor(anchor)?;
     let loaded = commands::load_scenario_or_plan(input, read.max_bad_rows, diagnostics_style())?;
-    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align)?;
+    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     Ok((loaded, anchor))
 }
 

@@ -201,22 +201,29 @@ pub fn run() -> ExitCode {
 }
 
 fn plan(args: &PlanArgs) -> Result<u8, Failure> {
+    // Arguments first: loading reads every source.
+    let committed = match (&args.committed, args.check) {
+        (Some(path), true) => Some((path, commands::read_committed(path)?)),
+        (Some(extra), false) => {
+            return Err(Failure::usage(format!(
+                "error: unexpected `{}`: a second file goes with --check\n",
+                extra.display()
+            )));
+        }
+        (None, _) => None,
+    };
+    if let Some(output) = &args.output {
+        commands::check_folder_of("--output", output)?;
+    }
     let loaded = commands::load(
         &args.scenario,
         read_options(&args.read),
         diagnostics_style(),
     )?;
-    if args.check {
-        let committed = args.committed.as_deref().unwrap_or(Path::new(""));
-        commands::check_plan(&loaded, committed)?;
-        eprintln!("ok: `{}` is current", committed.display());
+    if let Some((path, text)) = committed {
+        commands::check_plan(&loaded, path, &text)?;
+        eprintln!("ok: `{}` is current", path.display());
         return Ok(0);
-    }
-    if let Some(extra) = &args.committed {
-        return Err(Failure::usage(format!(
-            "error: unexpected `{}`: a second file goes with --check\n",
-            extra.display()
-        )));
     }
     let dir = match args.output.as_deref().and_then(Path::parent) {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

@@ -56,6 +56,9 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
         Some(text) => wait(text)?,
         None => Duration::ZERO,
     };
+    if let Some(report) = &args.report {
+        commands::check_folder_of("--report", report)?;
+    }
     let source = choose_source(args)?;
     let (loaded, anchor) = load_with_anchor(&args.input, &args.read, Some(&args.anchor))?;
     let deadline = Instant::now() + wait;
