@@ -412,15 +412,26 @@ pub(crate) fn check_folder_of(option: &str, path: &Path) -> Result<(), Failure> 
     )))
 }
 
+/// `text` to the file `path`, or to stdout ([`print`]).
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
         Some(p) => std::fs::write(p, text)
             .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .map_err(|e| Failure::input(format!("error: cannot write the output: {e}\n")))
-        }
+        None => print(text),
+    }
+}
+
+/// `text` to stdout, for every command that writes there. A reader that
+/// went away (`| head`, a closed pipe) is not an error: it has what it
+/// wanted, and the command goes on to exit as it would have (0, or 1 for
+/// `diff`'s plans that differ), saying nothing. Any other failed write
+/// (`> /dev/full`) is one (exit 1).
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(format!(
+            "error: cannot write the output: {e}\n"
+        ))),
+        _ => Ok(()),
     }
 }

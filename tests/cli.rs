@@ -388,3 +388,52 @@ fn malformed_arguments_are_said_before_any_source_is_read() {
         );
     }
 }
+
+/// Runs `outatime` in `dir` with stdout a pipe whose reader has already
+/// gone away (`| head` that stopped reading): every write fails with
+/// EPIPE, deterministically.
+fn run_into_a_closed_pipe(dir: &Path, args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let run = planned_with_a_bad_row("closed-pipe");
+    let other = run.dir.join("other.plan.yaml");
+    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
+    std::fs::write(&other, plan.replace("bad_rows: 1", "bad_rows: 2")).unwrap();
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    let cases: &[(&[&str], i32)] = &[
+        // The plans differ: diff exits 1 as it would into a terminal.
+        (&["diff", "s.plan.yaml", "other.plan.yaml"], 1),
+        (&["diff", "s.plan.yaml", "s.plan.yaml"], 0),
+        (&["plan", "s.scenario", "--max-bad-rows", "1"], 0),
+        (&["labels", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (&["records", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (
+            &["apply", "s.plan.yaml", "--anchor", ANCHOR, "--dry-run"],
+            0,
+        ),
+        (&["apply", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (&["verify", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (&["check", "s.scenario"], 0),
+    ];
+    for (args, expected) in cases {
+        let (code, stderr) = run_into_a_closed_pipe(&run.dir, args);
+        assert_eq!(code, *expected, "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -28,7 +28,8 @@ use verify::{VerifyArgs, verify};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success: every file is valid (warnings allowed), the plan is current, the plans are equal,
-     everything was written
+     everything was written (a reader that closed the pipe early is no error: the command
+     exits with the code it would have had)
   1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ, a
      bad outatime.yaml; apply: a preflight refusal, a missing table without --create, a
      journal of another apply, a read-only target, a table outatime did not create (nothing
