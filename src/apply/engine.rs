@@ -424,12 +424,12 @@ impl ApplyRun<'_> {
             &self.tables,
             scan.tables.iter().map(|t| TableReport {
                 records: t.records,
-                batches: t.batches,
+                batches: Some(t.batches),
                 ..TableReport::default()
             }),
         );
         report.records = scan.tables.iter().map(|t| t.records).sum();
-        report.batches = scan.tables.iter().map(|t| t.batches).sum();
+        report.batches = Some(scan.tables.iter().map(|t| t.batches).sum());
         report.finish_timing();
         Applied { report, failure }
     }

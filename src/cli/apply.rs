@@ -286,7 +286,11 @@ fn print_summary(applied: &crate::apply::Applied) {
         if !t.table.is_empty() {
             eprintln!(
                 "wrote {:>10} records to `{}` in {} batches ({} rejected, {} retried)",
-                t.records, t.table, t.batches, t.rejected, t.retried
+                t.records,
+                t.table,
+                t.batches.unwrap_or(0),
+                t.rejected,
+                t.retried
             );
         } else if t.records == 0 {
             eprintln!("wrote          0 records of `{table}` (no file)");
