@@ -11,6 +11,7 @@ use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, PlanError, Prepared, SerializeError, StaleChange};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
+use crate::targets::NameRules;
 use crate::validate::model::{Scenario, TimePoint};
 
 /// Why a command stopped, already worded; `code` is the exit code.
@@ -66,14 +67,16 @@ pub struct Loaded {
 /// Reads, checks and prepares a scenario file; diagnostics go to stderr.
 pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, Failure> {
     let budget = format!("--max-bad-rows {}", options.max_bad_rows);
-    load_reading(path, options, &budget, style)
+    load_reading(path, options, &budget, crate::targets::DEFAULT_RULES, style)
 }
 
-/// [`load`], with the words that say where the bad-row budget came from.
+/// [`load`], with the words that say where the bad-row budget came from,
+/// and the names the target takes.
 fn load_reading(
     path: &Path,
     options: ReadOptions,
     budget: &str,
+    rules: &dyn NameRules,
     style: Style,
 ) -> Result<Loaded, Failure> {
     let text = std::fs::read_to_string(path)
@@ -82,7 +85,7 @@ fn load_reading(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let checked = crate::compile::check_text(&text, base);
+    let checked = crate::compile::check_text_for(&text, base, rules);
     let shown = path.display().to_string();
     eprint!(
         "{}",
@@ -172,9 +175,12 @@ fn relative_path(path: &Path, dir: &Path) -> String {
 /// given with a plan cannot change the stream either: a larger one reads
 /// the pinned files the same way, a smaller one could not read them and is
 /// refused before any source is read (exit 2).
+///
+/// `rules` are the names the target takes (Timestream's by default).
 pub(crate) fn load_scenario_or_plan(
     path: &Path,
     max_bad_rows: Option<u64>,
+    rules: &dyn NameRules,
     style: Style,
 ) -> Result<Loaded, Failure> {
     let text = std::fs::read_to_string(path)
@@ -183,7 +189,8 @@ pub(crate) fn load_scenario_or_plan(
         let options = ReadOptions {
             max_bad_rows: max_bad_rows.unwrap_or(0),
         };
-        return load(path, options, style);
+        let budget = format!("--max-bad-rows {}", options.max_bad_rows);
+        return load_reading(path, options, &budget, rules, style);
     }
     let pinned = read_plan(path, &text)?;
     // The source that pins the most bad rows: the budget every source needs.
@@ -212,7 +219,7 @@ pub(crate) fn load_scenario_or_plan(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let scenario_path = plan_dir.join(&pinned.scenario_file);
-    let mut loaded = load_reading(&scenario_path, options, &budget, style)?;
+    let mut loaded = load_reading(&scenario_path, options, &budget, rules, style)?;
     let fresh = compile_plan(&loaded, plan_dir)?;
     let mut changes = Vec::new();
     if fresh.scenario_digest != pinned.scenario_digest {

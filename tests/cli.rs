@@ -437,3 +437,110 @@ fn a_closed_pipe_is_not_an_error() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// Targets of every kind, for `check --target` (none is contacted).
+const TARGETS: &str = "targets:\n  files:\n    kind: file\n    directory: out\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://127.0.0.1:9\n    database: x\n  ts:\n    kind: timestream\n    region: us-east-1\n    database: db\n";
+
+#[test]
+fn check_holds_names_to_the_rules_of_the_target_it_is_told() {
+    // A table name Timestream refuses (under 3 characters) and a tag key
+    // InfluxDB refuses (it reserves a leading `_`).
+    let short_table = VALID
+        .replace("table tel", "table t")
+        .replace("into tel", "into t");
+    let underscore = VALID.replace("series d = ", "series _d = ");
+    let run = Run::new("check-target")
+        .file("short.scenario", &short_table)
+        .file("underscore.scenario", &underscore)
+        .file("outatime.yaml", TARGETS);
+    let check = |file: &str, target: Option<&str>| {
+        let mut args = vec!["check", file];
+        if let Some(target) = target {
+            args.extend(["--target", target]);
+        }
+        run.again(&args).run()
+    };
+    // Timestream's rules by default, and for a Timestream target.
+    for target in [None, Some("ts")] {
+        let (code, _, stderr) = check("short.scenario", target);
+        assert_eq!(code, 1, "{target:?}: {stderr}");
+        assert!(
+            stderr.contains("table name `t` is refused by Timestream"),
+            "{stderr}"
+        );
+        assert_eq!(check("underscore.scenario", target).0, 0);
+    }
+    // A file target: a table name is a file name, `t` is one.
+    let (code, _, stderr) = check("short.scenario", Some("files"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(check("underscore.scenario", Some("files")).0, 0);
+    // InfluxDB: `t` is a measurement, `_d` a reserved tag key.
+    assert_eq!(check("short.scenario", Some("influx")).0, 0);
+    let (code, _, stderr) = check("underscore.scenario", Some("influx"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("dimension name `_d` is refused by InfluxDB"),
+        "{stderr}"
+    );
+    // A target the configuration does not name; a configuration missing.
+    let (code, _, stderr) = check("short.scenario", Some("nope"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no target named `nope`"), "{stderr}");
+    let (code, _, stderr) = run
+        .again(&[
+            "check",
+            "short.scenario",
+            "--target",
+            "ts",
+            "--config",
+            "gone.yaml",
+        ])
+        .run();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot read `gone.yaml`"), "{stderr}");
+}
+
+#[test]
+fn apply_and_verify_hold_names_to_their_targets_rules() {
+    let short_table = VALID
+        .replace("table tel", "table t")
+        .replace("into tel", "into t");
+    let underscore = VALID.replace("series d = ", "series _d = ");
+    let run = Run::new("apply-target-rules")
+        .file("short.scenario", &short_table)
+        .file("underscore.scenario", &underscore)
+        .file("outatime.yaml", TARGETS);
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    // The embedded file target takes a table named `t` (in t.jsonl).
+    let (code, _, stderr) = run
+        .again(&["apply", "short.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(run.dir.join("outatime-out/t.jsonl").exists());
+    let (code, _, stderr) = run
+        .again(&["verify", "short.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    // InfluxDB refuses `_d` when the scenario is checked, before the
+    // target is contacted (nothing listens on port 9).
+    let (code, _, stderr) = run
+        .again(&[
+            "apply",
+            "underscore.scenario",
+            "--target",
+            "influx",
+            "--anchor",
+            ANCHOR,
+        ])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("dimension name `_d` is refused by InfluxDB"),
+        "{stderr}"
+    );
+    // What records and plan hold to is still Timestream's.
+    let (code, _, stderr) = run
+        .again(&["records", "short.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+}

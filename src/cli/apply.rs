@@ -7,6 +7,7 @@ use super::input::{ReadArgs, diagnostics_style};
 use crate::apply::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
+use crate::targets::NameRules;
 
 #[derive(clap::Args)]
 pub(super) struct ApplyArgs {
@@ -90,10 +91,12 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         let target = args.target.clone().unwrap_or_default();
         return Err(crate::apply::error::ApplyError::ReadOnly { target }.into());
     }
+    // The scenario is checked against the names this target takes.
+    let rules = target.name_rules();
     let applied = match &target {
-        Target::File { directory } => apply_to_files(args, anchor, directory, shard)?,
-        Target::Timestream(ts) => apply_to_timestream(args, anchor, ts, shard, policy)?,
-        Target::Influxdb(influx) => apply_to_influxdb(args, anchor, influx, shard, policy)?,
+        Target::File { directory } => apply_to_files(args, anchor, rules, directory, shard)?,
+        Target::Timestream(ts) => apply_to_timestream(args, anchor, rules, ts, shard, policy)?,
+        Target::Influxdb(influx) => apply_to_influxdb(args, anchor, rules, influx, shard, policy)?,
     };
     print_summary(&applied);
     let unreported = args
@@ -146,6 +149,7 @@ fn choose_target(
 fn apply_to_files(
     args: &ApplyArgs,
     anchor: Option<i64>,
+    rules: &dyn NameRules,
     directory: &Path,
     shard: crate::apply::shard::Shard,
 ) -> Result<crate::apply::Applied, Failure> {
@@ -162,8 +166,12 @@ fn apply_to_files(
     if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
         return Err(ApplyUsage::OnlyForTimestream { flag }.into());
     }
-    let loaded =
-        commands::load_scenario_or_plan(&args.input, args.read.max_bad_rows, diagnostics_style())?;
+    let loaded = commands::load_scenario_or_plan(
+        &args.input,
+        args.read.max_bad_rows,
+        rules,
+        diagnostics_style(),
+    )?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     let report = crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
     Ok(crate::apply::Applied {
@@ -177,10 +185,15 @@ fn apply_to_files(
 fn load_for_engine(
     args: &ApplyArgs,
     anchor: Option<i64>,
+    rules: &dyn NameRules,
     options: &crate::apply::engine::Options,
 ) -> Result<(commands::Loaded, i64), Failure> {
-    let loaded =
-        commands::load_scenario_or_plan(&args.input, args.read.max_bad_rows, diagnostics_style())?;
+    let loaded = commands::load_scenario_or_plan(
+        &args.input,
+        args.read.max_bad_rows,
+        rules,
+        diagnostics_style(),
+    )?;
     let anchor = match &options.resume {
         Some(r) => r.header.anchor,
         None => commands::anchor(anchor, loaded.prepared.anchor_align),
@@ -191,6 +204,7 @@ fn load_for_engine(
 fn apply_to_timestream(
     args: &ApplyArgs,
     anchor: Option<i64>,
+    rules: &dyn NameRules,
     target: &crate::targets::timestream::TimestreamTarget,
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
@@ -198,7 +212,7 @@ fn apply_to_timestream(
     // Arguments first: loading reads every source.
     let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
-    let (loaded, anchor) = load_for_engine(args, anchor, &options)?;
+    let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
     let timestream = crate::targets::timestream::Timestream::new(target.clone(), request_timeout);
     crate::apply::engine::apply(&loaded, anchor, timestream, &options)
 }
@@ -206,13 +220,14 @@ fn apply_to_timestream(
 fn apply_to_influxdb(
     args: &ApplyArgs,
     anchor: Option<i64>,
+    rules: &dyn NameRules,
     target: &crate::targets::influxdb::InfluxTarget,
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     let options = engine_options(args, shard, INFLUXDB_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
-    let (loaded, anchor) = load_for_engine(args, anchor, &options)?;
+    let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
     let influxdb = crate::targets::influxdb::Influxdb::new(target.clone(), request_timeout);
     crate::apply::engine::apply(&loaded, anchor, influxdb, &options)
 }

@@ -8,6 +8,7 @@ use crate::apply::config::{self, Target};
 use crate::commands::{self, Failure};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
+use crate::targets::NameRules;
 
 #[derive(clap::Args)]
 pub(super) struct ReadArgs {
@@ -32,15 +33,17 @@ pub(super) fn read_options(args: &ReadArgs) -> ReadOptions {
 }
 
 /// A scenario or plan, loaded, and `now` for it: what records, labels and
-/// apply all begin with. `--anchor` is read first: a malformed one is said
-/// before any source is read.
+/// verify all begin with. `--anchor` is read first: a malformed one is said
+/// before any source is read. `rules`: the names the target takes.
 pub(super) fn load_with_anchor(
     input: &Path,
     read: &ReadArgs,
     anchor: Option<&str>,
+    rules: &dyn NameRules,
 ) -> Result<(commands::Loaded, i64), Failure> {
     let anchor = commands::parse_anchor(anchor)?;
-    let loaded = commands::load_scenario_or_plan(input, read.max_bad_rows, diagnostics_style())?;
+    let loaded =
+        commands::load_scenario_or_plan(input, read.max_bad_rows, rules, diagnostics_style())?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     Ok((loaded, anchor))
 }

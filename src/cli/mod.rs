@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{self, Failure};
-use crate::compile::check_text;
+use crate::compile::check_text_for;
 use crate::diagnostics::Span;
 use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
@@ -163,6 +163,14 @@ struct CheckArgs {
     /// Also print what each valid scenario does, step by step
     #[arg(long)]
     explain: bool,
+    /// Hold names to the rules of this target named in the configuration
+    /// (its kind's: Timestream's, InfluxDB's, or a file target's) instead
+    /// of Timestream's, the default
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
+    /// The configuration that names targets
+    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
+    config: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -240,7 +248,12 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
 
 /// `outatime records`: the record stream at the anchor, as JSON lines or CSV.
 fn records(args: &RecordsArgs) -> Result<u8, Failure> {
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let (loaded, anchor) = load_with_anchor(
+        &args.input,
+        &args.read,
+        args.anchor.as_deref(),
+        crate::targets::DEFAULT_RULES,
+    )?;
     let format = match args.format {
         RecordsFormat::Jsonl => commands::RecordFormat::Jsonl,
         RecordsFormat::Csv => commands::RecordFormat::Csv,
@@ -250,7 +263,12 @@ fn records(args: &RecordsArgs) -> Result<u8, Failure> {
 }
 
 fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let (loaded, anchor) = load_with_anchor(
+        &args.input,
+        &args.read,
+        args.anchor.as_deref(),
+        crate::targets::DEFAULT_RULES,
+    )?;
     let text = commands::labels(&loaded, anchor)?;
     commands::write_output(None, &text)?;
     Ok(0)
@@ -274,6 +292,16 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    let rules = match &args.target {
+        None => crate::targets::DEFAULT_RULES,
+        Some(name) => match input::config_target(&args.config, name) {
+            Ok(target) => target.name_rules(),
+            Err(failure) => {
+                eprint!("{}", failure.text);
+                return ExitCode::from(failure.code);
+            }
+        },
+    };
     let style = diagnostics_style();
     let mut any_invalid = false;
     let mut unreadable = false;
@@ -288,7 +316,7 @@ fn check(args: &CheckArgs) -> ExitCode {
                 continue;
             }
         };
-        let (text, checked) = check_bytes(&bytes, path);
+        let (text, checked) = check_bytes(&bytes, path, rules);
         any_invalid |= checked.has_errors();
         match args.format {
             Format::Human => {
@@ -320,9 +348,13 @@ fn check(args: &CheckArgs) -> ExitCode {
     }
 }
 
-/// Checks a file's bytes; text that is not UTF-8 is one diagnostic at the
-/// first bad byte.
-fn check_bytes(bytes: &[u8], path: &Path) -> (String, Checked) {
+/// Checks a file's bytes against the target's naming `rules`; text that is
+/// not UTF-8 is one diagnostic at the first bad byte.
+fn check_bytes(
+    bytes: &[u8],
+    path: &Path,
+    rules: &dyn crate::targets::NameRules,
+) -> (String, Checked) {
     match std::str::from_utf8(bytes) {
         Ok(text) => {
             let base = path.parent().unwrap_or(Path::new("."));
@@ -331,7 +363,7 @@ fn check_bytes(bytes: &[u8], path: &Path) -> (String, Checked) {
             } else {
                 base
             };
-            (text.to_string(), check_text(text, base))
+            (text.to_string(), check_text_for(text, base, rules))
         }
         Err(e) => {
             let text = String::from_utf8_lossy(bytes).into_owned();

@@ -60,7 +60,12 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
         commands::check_folder_of("--report", report)?;
     }
     let source = choose_source(args)?;
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, Some(&args.anchor))?;
+    let (loaded, anchor) = load_with_anchor(
+        &args.input,
+        &args.read,
+        Some(&args.anchor),
+        source.name_rules(),
+    )?;
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_secs(1);
     let mut attempts = 0;
@@ -121,6 +126,18 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
                 report.counts.expected, report.anchor
             ))?;
             Ok(0)
+        }
+    }
+}
+
+impl Source {
+    /// The names the target takes: the scenario is checked as `apply` to
+    /// the same target checked it.
+    fn name_rules(&self) -> &'static dyn crate::targets::NameRules {
+        match self {
+            Source::Files(_) => &crate::targets::files::FileNames,
+            Source::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,
+            Source::InfluxDb(_) => &crate::targets::influxdb::names::InfluxNames,
         }
     }
 }

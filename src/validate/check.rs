@@ -24,14 +24,16 @@ impl Checked {
 /// Parses and validates scenario text. `base_dir` is the folder that source
 /// paths are relative to (the scenario file's); `exports` answers what an
 /// UNLOAD export's metadata declares (`compile::check_text` asks the
-/// export; validation reads no source itself).
+/// export; validation reads no source itself); `rules` are the names the
+/// target takes.
 pub(crate) fn check_text_with(
     text: &str,
     base_dir: &Path,
     exports: super::source::ExportColumns<'_>,
+    rules: &dyn crate::targets::NameRules,
 ) -> Checked {
     let parsed = lang::parser::parse(text);
-    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, exports);
+    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, exports, rules);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(validated.diagnostics);
     diagnostics::sort(&mut diagnostics);

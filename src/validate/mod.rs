@@ -45,10 +45,12 @@ pub(crate) fn validate(
     base_dir: &Path,
     losses: &Losses,
     exports: source::ExportColumns<'_>,
+    rules: &dyn crate::targets::NameRules,
 ) -> Validated {
     let mut v = Validator {
         base_dir,
         exports,
+        rules,
         diagnostics: Vec::new(),
         unparsed: losses.names.iter().cloned().collect(),
         line_starts: std::iter::once(0)
@@ -115,6 +117,8 @@ pub(crate) struct Validator<'a> {
     base_dir: &'a Path,
     /// Asked for an UNLOAD export's columns, to fill in measure types.
     exports: source::ExportColumns<'a>,
+    /// The names the target takes (Timestream's unless told the target).
+    rules: &'a dyn crate::targets::NameRules,
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,
