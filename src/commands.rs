@@ -11,6 +11,7 @@ use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, PlanError, Prepared, SerializeError, StaleChange};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
+use crate::targets::NameRules;
 use crate::validate::model::{Scenario, TimePoint};
 
 /// Why a command stopped, already worded; `code` is the exit code.
@@ -81,13 +82,26 @@ impl Loaded {
 
 /// Reads, checks and prepares a scenario file; diagnostics go to stderr.
 pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, Failure> {
+    let budget = format!("--max-bad-rows {}", options.max_bad_rows);
+    load_reading(path, options, &budget, crate::targets::DEFAULT_RULES, style)
+}
+
+/// [`load`], with the words that say where the bad-row budget came from,
+/// and the names the target takes.
+fn load_reading(
+    path: &Path,
+    options: ReadOptions,
+    budget: &str,
+    rules: &dyn NameRules,
+    style: Style,
+) -> Result<Loaded, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
     let base = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let checked = crate::compile::check_text(&text, base);
+    let checked = crate::compile::check_text_for(&text, base, rules);
     let shown = path.display().to_string();
     eprint!(
         "{}",
@@ -112,8 +126,8 @@ pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, F
             continue;
         }
         eprintln!(
-            "warning: source `{name}`: skipped {} bad row(s) (--max-bad-rows {}); the first:",
-            summary.bad_rows, options.max_bad_rows
+            "warning: source `{name}`: skipped {} bad row(s) ({budget}); the first:",
+            summary.bad_rows
         );
         for skipped in &summary.skipped {
             eprintln!("  - {skipped}");
@@ -179,23 +193,58 @@ fn relative_path(path: &Path, dir: &Path) -> String {
 
 /// A scenario, or a plan with the scenario it pins (checked against every
 /// digest in the plan before anything is written).
+///
+/// `max_bad_rows` is `--max-bad-rows` when given. Without it a scenario
+/// skips no bad row, and a plan skips the bad rows it pins: its sources'
+/// digests pin the very files, so the same rows are bad again. A budget
+/// given with a plan cannot change the stream either: a larger one reads
+/// the pinned files the same way, a smaller one could not read them and is
+/// refused before any source is read (exit 2).
+///
+/// `rules` are the names the target takes (Timestream's by default).
 pub(crate) fn load_scenario_or_plan(
     path: &Path,
-    options: ReadOptions,
+    max_bad_rows: Option<u64>,
+    rules: &dyn NameRules,
     style: Style,
 ) -> Result<Loaded, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
     if !looks_like_plan(&text) {
-        return load(path, options, style);
+        let options = ReadOptions {
+            max_bad_rows: max_bad_rows.unwrap_or(0),
+        };
+        let budget = format!("--max-bad-rows {}", options.max_bad_rows);
+        return load_reading(path, options, &budget, rules, style);
     }
     let pinned = read_plan(path, &text)?;
+    // The source that pins the most bad rows: the budget every source needs.
+    let most = pinned
+        .sources
+        .iter()
+        .max_by_key(|(_, source)| source.bad_rows)
+        .map(|(name, source)| (name.as_str(), source.bad_rows));
+    let (options, budget) = match (max_bad_rows, most) {
+        (Some(given), Some((name, pinned))) if given < pinned => {
+            return Err(Failure::usage(format!(
+                "error: --max-bad-rows {given} is fewer than the {pinned} bad row(s) the plan pins for source `{name}`\n  help: leave --max-bad-rows out: a plan skips the bad rows it pins\n"
+            )));
+        }
+        (Some(given), _) => (given, format!("--max-bad-rows {given}")),
+        (None, most) => (
+            most.map_or(0, |(_, pinned)| pinned),
+            "as the plan pins".to_string(),
+        ),
+    };
+    let options = ReadOptions {
+        max_bad_rows: options,
+    };
     let plan_dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let scenario_path = plan_dir.join(&pinned.scenario_file);
-    let mut loaded = load(&scenario_path, options, style)?;
+    let mut loaded = load_reading(&scenario_path, options, &budget, rules, style)?;
     let fresh = compile_plan(&loaded, plan_dir)?;
     let mut changes = Vec::new();
     if fresh.scenario_digest != pinned.scenario_digest {
@@ -249,34 +298,45 @@ pub(crate) fn looks_like_plan(text: &str) -> bool {
         .is_some_and(|l| l.starts_with("format: outatime-plan"))
 }
 
-/// `--anchor`, or the wall clock; aligned either way. Says which on stderr
-/// when it was the clock.
-pub(crate) fn anchor(given: Option<&str>, align: i64) -> Result<i64, Failure> {
-    let raw = match given {
-        Some(text) => crate::lang::literal::parse_timestamp(text)
-            .map_err(|e| {
-                let looks_like_a_date = text.len() >= 10
-                    && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
-                    && text.as_bytes()[4] == b'-';
-                let reason = match e {
-                    crate::lang::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
-                        "it is not a date and time".into()
-                    }
-                    other => other.timestamp_reason(),
-                };
-                Failure::usage(format!(
-                    "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"
-                ))
-            })?
-            .0,
+/// `--anchor` read, not yet aligned (`None`: the wall clock, read once the
+/// scenario is loaded). Read before anything else, so that a malformed one
+/// is said (exit 2) before any source is read.
+pub(crate) fn parse_anchor(given: Option<&str>) -> Result<Option<i64>, Failure> {
+    let Some(text) = given else {
+        return Ok(None);
+    };
+    let instant = crate::lang::literal::parse_timestamp(text).map_err(|e| {
+        let looks_like_a_date = text.len() >= 10
+            && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && text.as_bytes()[4] == b'-';
+        let reason = match e {
+            crate::lang::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
+                "it is not a date and time".into()
+            }
+            other => other.timestamp_reason(),
+        };
+        Failure::usage(format!(
+            "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"
+        ))
+    })?;
+    Ok(Some(instant.0))
+}
+
+/// The anchor [`parse_anchor`] read, or the wall clock; aligned either way.
+/// Says which on stderr when it was the clock.
+pub(crate) fn anchor(given: Option<i64>, align: i64) -> i64 {
+    match given {
+        Some(raw) => compile::align(raw, align),
         None => {
             let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
             let aligned = compile::align(now, align);
-            eprintln!("anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)", crate::lang::literal::Instant(aligned));
-            return Ok(aligned);
+            eprintln!(
+                "anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)",
+                crate::lang::literal::Instant(aligned)
+            );
+            aligned
         }
-    };
-    Ok(compile::align(raw, align))
+    }
 }
 
 /// The record stream for `anchor` on stdout, in `format`.
@@ -324,14 +384,24 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     Ok(text + "\n")
 }
 
-/// `plan --check`: the committed plan against a fresh one.
-pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), Failure> {
-    let committed = std::fs::read_to_string(committed_path).map_err(|e| {
+/// `plan --check`'s committed plan, read before the scenario is loaded:
+/// one that cannot be read is a usage error (exit 2) said at once.
+pub(crate) fn read_committed(committed_path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(committed_path).map_err(|e| {
         Failure::usage(format!(
             "error: cannot read `{}`: {e}\n",
             committed_path.display()
         ))
-    })?;
+    })
+}
+
+/// `plan --check`: the committed plan (`committed`, read from
+/// `committed_path`) against a fresh one.
+pub(crate) fn check_plan(
+    loaded: &Loaded,
+    committed_path: &Path,
+    committed: &str,
+) -> Result<(), Failure> {
     let dir = committed_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -340,7 +410,7 @@ pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), F
     if fresh == committed {
         return Ok(());
     }
-    let diff = match plan::from_yaml(&committed) {
+    let diff = match plan::from_yaml(committed) {
         Ok(old) => {
             // The fresh plan was made from this very text a moment ago.
             let new = read_plan(committed_path, &fresh)?;
@@ -356,15 +426,44 @@ pub(crate) fn check_plan(loaded: &Loaded, committed_path: &Path) -> Result<(), F
     .into())
 }
 
+/// For a file an option names to be written (`--report`, `--output`):
+/// its folder must exist, checked before any source is read, so that a
+/// long run does not end in a usage error.
+pub(crate) fn check_folder_of(option: &str, path: &Path) -> Result<(), Failure> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if folder.is_dir() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "error: cannot write {option} `{}`: the folder `{}` does not exist\n  help: create the folder first, or name a file in one that exists\n",
+        path.display(),
+        folder.display()
+    )))
+}
+
+/// `text` to the file `path`, or to stdout ([`print`]).
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
         Some(p) => std::fs::write(p, text)
             .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .map_err(|e| Failure::input(format!("error: cannot write the output: {e}\n")))
-        }
+        None => print(text),
+    }
+}
+
+/// `text` to stdout, for every command that writes there. A reader that
+/// went away (`| head`, a closed pipe) is not an error: it has what it
+/// wanted, and the command goes on to exit as it would have (0, or 1 for
+/// `diff`'s plans that differ), saying nothing. Any other failed write
+/// (`> /dev/full`) is one (exit 1).
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(format!(
+            "error: cannot write the output: {e}\n"
+        ))),
+        _ => Ok(()),
     }
 }

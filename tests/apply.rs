@@ -232,3 +232,35 @@ fn timestream_flags_with_a_file_target_are_usage_errors() {
         );
     }
 }
+
+/// A file target sends no write requests: its report has no `batches`,
+/// instead of a `batches: 0` that reads as "nothing was written".
+#[test]
+fn a_file_targets_report_says_what_it_wrote_and_no_batches() {
+    let run = Run::new("apply-report-batches")
+        .file("s.scenario", SCENARIO)
+        .args(&[
+            "apply",
+            "s.scenario",
+            "--anchor",
+            "2026-11-27T18:00:00Z",
+            "--report",
+            "report.json",
+        ]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["records"], 15);
+    assert!(report.get("batches").is_none(), "{report}");
+    for (table, records, file) in [
+        ("alpha", 10, "outatime-out/alpha.jsonl"),
+        ("e2e_bravo", 5, "outatime-out/e2e_bravo.jsonl"),
+    ] {
+        let t = &report["tables"][table];
+        assert_eq!(t["records"], records, "{report}");
+        assert_eq!(t["file"], file, "{report}");
+        assert!(t.get("batches").is_none(), "{report}");
+    }
+}

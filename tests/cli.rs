@@ -245,3 +245,302 @@ fn every_shipped_scenario_passes_check() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A scenario replaying a source with one bad row (line 3), and its plan,
+/// made with `--max-bad-rows 1`: the plan pins `bad_rows: 1`.
+fn planned_with_a_bad_row(name: &str) -> Run {
+    let scenario = "scenario \"bad row\"\nsource m csv \"m.csv\" {\n  time ts\n  dimensions device\n  measures v double\n}\ntable tel\nreplay m into tel {\n  shift end to now\n}\n";
+    let run = Run::new(name)
+        .file("s.scenario", scenario)
+        .file(
+            "m.csv",
+            "ts,device,v\n2024-03-12T00:00:00Z,d1,1.5\n2024-03-12T00:01:00Z,d1,warm\n2024-03-12T00:02:00Z,d1,3.5\n",
+        )
+        .args(&["plan", "s.scenario", "-o", "s.plan.yaml", "--max-bad-rows", "1"]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 0, "{stderr}");
+    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
+    assert!(plan.contains("bad_rows: 1"), "{plan}");
+    run
+}
+
+#[test]
+fn commands_given_a_plan_skip_the_bad_rows_it_pins() {
+    let run = planned_with_a_bad_row("plan-bad-rows");
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    let (code, stdout, stderr) = run
+        .again(&["records", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(
+        stderr.contains("skipped 1 bad row(s) (as the plan pins)"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run
+        .again(&["labels", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "[]\n");
+    let (code, _, stderr) = run
+        .again(&["apply", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run
+        .again(&["verify", "s.plan.yaml", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    // A larger budget reads the same pinned file the same way.
+    let (code, _, stderr) = run
+        .again(&[
+            "records",
+            "s.plan.yaml",
+            "--anchor",
+            ANCHOR,
+            "--max-bad-rows",
+            "5",
+        ])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    // A smaller one cannot read what the plan pins: said before reading.
+    let (code, stdout, stderr) = run
+        .again(&[
+            "records",
+            "s.plan.yaml",
+            "--anchor",
+            ANCHOR,
+            "--max-bad-rows",
+            "0",
+        ])
+        .run();
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains(
+            "error: --max-bad-rows 0 is fewer than the 1 bad row(s) the plan pins for source `m`"
+        ),
+        "{stderr}"
+    );
+    // A scenario has no pinned budget: 0, as before.
+    let (code, _, stderr) = run
+        .again(&["records", "s.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::data::bad_row"), "{stderr}");
+}
+
+/// Every command that reads sources checks its arguments first: given a
+/// source whose second row is bad, a malformed argument is the error said
+/// (exit 2), not the bad row.
+#[test]
+fn malformed_arguments_are_said_before_any_source_is_read() {
+    let run = planned_with_a_bad_row("arguments-first");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["records", "s.scenario", "--anchor", "yesterday"],
+            "error: --anchor `yesterday` is not an RFC 3339 time",
+        ),
+        (
+            &["labels", "s.scenario", "--anchor", "2026-13-01T00:00:00Z"],
+            "error: --anchor `2026-13-01T00:00:00Z` is not an RFC 3339 time",
+        ),
+        (
+            &["verify", "s.scenario", "--anchor", "soon"],
+            "error: --anchor `soon` is not an RFC 3339 time",
+        ),
+        (
+            &["apply", "s.scenario", "--anchor", "soon"],
+            "error: --anchor `soon` is not an RFC 3339 time",
+        ),
+        (&["apply", "s.scenario", "--shard", "3/2"], "error: --shard"),
+        (
+            &["apply", "s.scenario", "--report", "missing/r.json"],
+            "error: cannot write --report `missing/r.json`: the folder `missing` does not exist",
+        ),
+        (
+            &[
+                "verify",
+                "s.scenario",
+                "--anchor",
+                "2026-11-27T18:00:00Z",
+                "--report",
+                "missing/r.json",
+            ],
+            "error: cannot write --report `missing/r.json`: the folder `missing` does not exist",
+        ),
+        (
+            &["plan", "s.scenario", "-o", "missing/s.plan.yaml"],
+            "error: cannot write --output `missing/s.plan.yaml`: the folder `missing` does not exist",
+        ),
+        (
+            &["plan", "--check", "s.scenario", "missing.plan.yaml"],
+            "error: cannot read `missing.plan.yaml`",
+        ),
+    ];
+    for (args, said) in cases {
+        let (code, stdout, stderr) = run.again(args).run();
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("bad_row"),
+            "{args:?}: the source was read first: {stderr}"
+        );
+    }
+}
+
+/// Runs `outatime` in `dir` with stdout a pipe whose reader has already
+/// gone away (`| head` that stopped reading): every write fails with
+/// EPIPE, deterministically.
+fn run_into_a_closed_pipe(dir: &Path, args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let run = planned_with_a_bad_row("closed-pipe");
+    let other = run.dir.join("other.plan.yaml");
+    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
+    std::fs::write(&other, plan.replace("bad_rows: 1", "bad_rows: 2")).unwrap();
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    let cases: &[(&[&str], i32)] = &[
+        // The plans differ: diff exits 1 as it would into a terminal.
+        (&["diff", "s.plan.yaml", "other.plan.yaml"], 1),
+        (&["diff", "s.plan.yaml", "s.plan.yaml"], 0),
+        (&["plan", "s.scenario", "--max-bad-rows", "1"], 0),
+        (&["labels", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (&["records", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (
+            &["apply", "s.plan.yaml", "--anchor", ANCHOR, "--dry-run"],
+            0,
+        ),
+        (&["apply", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (&["verify", "s.plan.yaml", "--anchor", ANCHOR], 0),
+        (&["check", "s.scenario"], 0),
+    ];
+    for (args, expected) in cases {
+        let (code, stderr) = run_into_a_closed_pipe(&run.dir, args);
+        assert_eq!(code, *expected, "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// Targets of every kind, for `check --target` (none is contacted).
+const TARGETS: &str = "targets:\n  files:\n    kind: file\n    directory: out\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://127.0.0.1:9\n    database: x\n  ts:\n    kind: timestream\n    region: us-east-1\n    database: db\n";
+
+#[test]
+fn check_holds_names_to_the_rules_of_the_target_it_is_told() {
+    // A table name Timestream refuses (under 3 characters) and a tag key
+    // InfluxDB refuses (it reserves a leading `_`).
+    let short_table = VALID
+        .replace("table tel", "table t")
+        .replace("into tel", "into t");
+    let underscore = VALID.replace("series d = ", "series _d = ");
+    let run = Run::new("check-target")
+        .file("short.scenario", &short_table)
+        .file("underscore.scenario", &underscore)
+        .file("outatime.yaml", TARGETS);
+    let check = |file: &str, target: Option<&str>| {
+        let mut args = vec!["check", file];
+        if let Some(target) = target {
+            args.extend(["--target", target]);
+        }
+        run.again(&args).run()
+    };
+    // Timestream's rules by default, and for a Timestream target.
+    for target in [None, Some("ts")] {
+        let (code, _, stderr) = check("short.scenario", target);
+        assert_eq!(code, 1, "{target:?}: {stderr}");
+        assert!(
+            stderr.contains("table name `t` is refused by Timestream"),
+            "{stderr}"
+        );
+        assert_eq!(check("underscore.scenario", target).0, 0);
+    }
+    // A file target: a table name is a file name, `t` is one.
+    let (code, _, stderr) = check("short.scenario", Some("files"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(check("underscore.scenario", Some("files")).0, 0);
+    // InfluxDB: `t` is a measurement, `_d` a reserved tag key.
+    assert_eq!(check("short.scenario", Some("influx")).0, 0);
+    let (code, _, stderr) = check("underscore.scenario", Some("influx"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("dimension name `_d` is refused by InfluxDB"),
+        "{stderr}"
+    );
+    // A target the configuration does not name; a configuration missing.
+    let (code, _, stderr) = check("short.scenario", Some("nope"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no target named `nope`"), "{stderr}");
+    let (code, _, stderr) = run
+        .again(&[
+            "check",
+            "short.scenario",
+            "--target",
+            "ts",
+            "--config",
+            "gone.yaml",
+        ])
+        .run();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot read `gone.yaml`"), "{stderr}");
+}
+
+#[test]
+fn apply_and_verify_hold_names_to_their_targets_rules() {
+    let short_table = VALID
+        .replace("table tel", "table t")
+        .replace("into tel", "into t");
+    let underscore = VALID.replace("series d = ", "series _d = ");
+    let run = Run::new("apply-target-rules")
+        .file("short.scenario", &short_table)
+        .file("underscore.scenario", &underscore)
+        .file("outatime.yaml", TARGETS);
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    // The embedded file target takes a table named `t` (in t.jsonl).
+    let (code, _, stderr) = run
+        .again(&["apply", "short.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(run.dir.join("outatime-out/t.jsonl").exists());
+    let (code, _, stderr) = run
+        .again(&["verify", "short.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    // InfluxDB refuses `_d` when the scenario is checked, before the
+    // target is contacted (nothing listens on port 9).
+    let (code, _, stderr) = run
+        .again(&[
+            "apply",
+            "underscore.scenario",
+            "--target",
+            "influx",
+            "--anchor",
+            ANCHOR,
+        ])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("dimension name `_d` is refused by InfluxDB"),
+        "{stderr}"
+    );
+    // What records and plan hold to is still Timestream's.
+    let (code, _, stderr) = run
+        .again(&["records", "short.scenario", "--anchor", ANCHOR])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+}

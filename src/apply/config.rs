@@ -166,6 +166,18 @@ pub enum Target {
     Influxdb(InfluxTarget),
 }
 
+impl Target {
+    /// The names this kind of target takes: what `check --target` and
+    /// `apply` validate a scenario against.
+    pub(crate) fn name_rules(&self) -> &'static dyn crate::targets::NameRules {
+        match self {
+            Target::File { .. } => &crate::targets::files::FileNames,
+            Target::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,
+            Target::Influxdb(_) => &crate::targets::influxdb::names::InfluxNames,
+        }
+    }
+}
+
 /// A target and what it lets outatime do.
 #[derive(Debug)]
 pub(crate) struct Named {

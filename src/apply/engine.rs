@@ -405,6 +405,7 @@ impl ApplyRun<'_> {
 
     /// `--dry-run`: what each table would receive, printed and reported.
     fn dry_run(&self, mut report: ApplyReport, scan: &Scan) -> Applied {
+        let mut lines = String::new();
         for (t, qualified) in scan.tables.iter().zip(&self.tables.qualified) {
             let range = match (t.first, t.last) {
                 (Some(first), Some(last)) => {
@@ -412,27 +413,25 @@ impl ApplyRun<'_> {
                 }
                 _ => String::new(),
             };
-            println!(
-                "would write {:>10} records to `{qualified}` in {} batches{range}",
+            lines.push_str(&format!(
+                "would write {:>10} records to `{qualified}` in {} batches{range}\n",
                 t.records, t.batches
-            );
+            ));
         }
+        let failure = crate::commands::print(&lines).err();
         report.outcome = Outcome::DryRun;
         report.tables = table_reports(
             &self.tables,
             scan.tables.iter().map(|t| TableReport {
                 records: t.records,
-                batches: t.batches,
+                batches: Some(t.batches),
                 ..TableReport::default()
             }),
         );
         report.records = scan.tables.iter().map(|t| t.records).sum();
-        report.batches = scan.tables.iter().map(|t| t.batches).sum();
+        report.batches = Some(scan.tables.iter().map(|t| t.batches).sum());
         report.finish_timing();
-        Applied {
-            report,
-            failure: None,
-        }
+        Applied { report, failure }
     }
 
     /// The writes: the stream runs again on a thread of its own, cut into

@@ -143,9 +143,13 @@ pub(crate) fn apply_to_files(
             },
         )?;
         let mut tables = BTreeMap::new();
+        let mut lines = String::new();
         for (table, &records) in catalog.tables.iter().zip(&counts.0) {
             let file = files.file(&table.target);
-            println!("would write {records:>10} records to {}", file.display());
+            lines.push_str(&format!(
+                "would write {records:>10} records to {}\n",
+                file.display()
+            ));
             tables.insert(
                 table.target.clone(),
                 TableReport {
@@ -155,6 +159,7 @@ pub(crate) fn apply_to_files(
                 },
             );
         }
+        crate::commands::print(&lines)?;
         let mut report = report(tables);
         report.outcome = Outcome::DryRun;
         return Ok(report);

@@ -223,14 +223,15 @@ pub(super) fn finish(
             records: t.records,
             rejected: t.rejected,
             retried: t.retried,
-            batches: t.batches,
+            batches: Some(t.batches),
             ..TableReport::default()
         }),
     );
     report.records = tally.written();
     report.rejected = tally.tables.iter().map(|t| t.rejected).sum();
     report.retried = tally.tables.iter().map(|t| t.retried).sum();
-    report.batches = tally.tables.iter().map(|t| t.batches).sum();
+    let batches = tally.tables.iter().map(|t| t.batches).sum();
+    report.batches = Some(batches);
     report.resumed_records = skipped;
     report.journal = Some(journal.path.display().to_string());
     report.concurrency = Some(crate::apply::ConcurrencyReport {
@@ -260,7 +261,7 @@ pub(super) fn finish(
     let summary = Summary {
         records: report.records,
         rejected: report.rejected,
-        batches: report.batches,
+        batches,
         retried: report.retried,
         journal: journal.path.clone(),
     };

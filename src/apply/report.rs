@@ -86,7 +86,10 @@ pub(crate) struct ApplyReport {
     pub records: u64,
     pub rejected: u64,
     pub retried: u64,
-    pub batches: u64,
+    /// Write requests sent (targets that take batches); a file target
+    /// sends none and leaves the field out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<u64>,
     /// Records a resumed apply found journaled as written before.
     pub resumed_records: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,7 +128,7 @@ impl ApplyReport {
             tables,
             rejected: 0,
             retried: 0,
-            batches: 0,
+            batches: None,
             resumed_records: 0,
             journal: None,
             concurrency: None,
@@ -162,7 +165,9 @@ pub(crate) struct TableReport {
     pub records: u64,
     pub rejected: u64,
     pub retried: u64,
-    pub batches: u64,
+    /// Write requests (targets that take batches; left out for files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<u64>,
 }
 
 /// How the number of requests in flight went.

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
+use super::input::{ReadArgs, diagnostics_style};
 use crate::apply::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
+use crate::targets::NameRules;
 
 #[derive(clap::Args)]
 pub(super) struct ApplyArgs {
@@ -79,16 +80,23 @@ enum PaceArg {
 pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     use crate::apply::config::Target;
 
+    // Arguments first: loading reads every source.
     let shard = shard(args)?;
+    let anchor = commands::parse_anchor(args.anchor.as_deref())?;
+    if let Some(report) = &args.report {
+        commands::check_folder_of("--report", report)?;
+    }
     let (target, policy) = choose_target(args)?;
     if policy.read_only {
         let target = args.target.clone().unwrap_or_default();
         return Err(crate::apply::error::ApplyError::ReadOnly { target }.into());
     }
+    // The scenario is checked against the names this target takes.
+    let rules = target.name_rules();
     let applied = match &target {
-        Target::File { directory } => apply_to_files(args, directory, shard)?,
-        Target::Timestream(ts) => apply_to_timestream(args, ts, shard, policy)?,
-        Target::Influxdb(influx) => apply_to_influxdb(args, influx, shard, policy)?,
+        Target::File { directory } => apply_to_files(args, anchor, rules, directory, shard)?,
+        Target::Timestream(ts) => apply_to_timestream(args, anchor, rules, ts, shard, policy)?,
+        Target::Influxdb(influx) => apply_to_influxdb(args, anchor, rules, influx, shard, policy)?,
     };
     print_summary(&applied);
     let unreported = args
@@ -140,6 +148,8 @@ fn choose_target(
 
 fn apply_to_files(
     args: &ApplyArgs,
+    anchor: Option<i64>,
+    rules: &dyn NameRules,
     directory: &Path,
     shard: crate::apply::shard::Shard,
 ) -> Result<crate::apply::Applied, Failure> {
@@ -156,7 +166,14 @@ fn apply_to_files(
     if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
         return Err(ApplyUsage::OnlyForTimestream { flag }.into());
     }
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let loaded = commands::load_scenario_or_plan(
+        &args.input,
+        args.read.max_bad_rows,
+        rules,
+        diagnostics_style(),
+    )?;
+    loaded.deny_warnings(args.read.deny_warnings)?;
+    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     let report = crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
     Ok(crate::apply::Applied {
         report,
@@ -168,23 +185,28 @@ fn apply_to_files(
 /// `now` to the journaled anchor.
 fn load_for_engine(
     args: &ApplyArgs,
+    anchor: Option<i64>,
+    rules: &dyn NameRules,
     options: &crate::apply::engine::Options,
 ) -> Result<(commands::Loaded, i64), Failure> {
     let loaded = commands::load_scenario_or_plan(
         &args.input,
-        read_options(&args.read),
+        args.read.max_bad_rows,
+        rules,
         diagnostics_style(),
     )?;
     loaded.deny_warnings(args.read.deny_warnings)?;
     let anchor = match &options.resume {
         Some(r) => r.header.anchor,
-        None => commands::anchor(args.anchor.as_deref(), loaded.prepared.anchor_align)?,
+        None => commands::anchor(anchor, loaded.prepared.anchor_align),
     };
     Ok((loaded, anchor))
 }
 
 fn apply_to_timestream(
     args: &ApplyArgs,
+    anchor: Option<i64>,
+    rules: &dyn NameRules,
     target: &crate::targets::timestream::TimestreamTarget,
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
@@ -192,20 +214,22 @@ fn apply_to_timestream(
     // Arguments first: loading reads every source.
     let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
-    let (loaded, anchor) = load_for_engine(args, &options)?;
+    let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
     let timestream = crate::targets::timestream::Timestream::new(target.clone(), request_timeout);
     crate::apply::engine::apply(&loaded, anchor, timestream, &options)
 }
 
 fn apply_to_influxdb(
     args: &ApplyArgs,
+    anchor: Option<i64>,
+    rules: &dyn NameRules,
     target: &crate::targets::influxdb::InfluxTarget,
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     let options = engine_options(args, shard, INFLUXDB_CONCURRENCY, policy)?;
     let request_timeout = request_timeout(args)?;
-    let (loaded, anchor) = load_for_engine(args, &options)?;
+    let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
     let influxdb = crate::targets::influxdb::Influxdb::new(target.clone(), request_timeout);
     crate::apply::engine::apply(&loaded, anchor, influxdb, &options)
 }
@@ -279,7 +303,11 @@ fn print_summary(applied: &crate::apply::Applied) {
         if !t.table.is_empty() {
             eprintln!(
                 "wrote {:>10} records to `{}` in {} batches ({} rejected, {} retried)",
-                t.records, t.table, t.batches, t.rejected, t.retried
+                t.records,
+                t.table,
+                t.batches.unwrap_or(0),
+                t.rejected,
+                t.retried
             );
         } else if t.records == 0 {
             eprintln!("wrote          0 records of `{table}` (no file)");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::input::config_target;
 use crate::apply::config::Target;
 use crate::capture::{CaptureError, Request, SALT_ENV};
-use crate::commands::Failure;
+use crate::commands::{self, Failure};
 use crate::sources::redact::Redactor;
 
 #[derive(clap::Args)]
@@ -75,7 +75,7 @@ pub(super) fn capture(args: &CaptureArgs) -> Result<u8, Failure> {
         request.output.display(),
         summary.digest
     );
-    print!("{}", summary.blocks);
+    commands::print(&summary.blocks)?;
     Ok(0)
 }
 

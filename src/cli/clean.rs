@@ -36,6 +36,9 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
     use crate::apply::config::Target;
+    if let Some(report) = &args.report {
+        commands::check_folder_of("--report", report)?;
+    }
     let named = super::apply::named_target(&args.config, &args.target)?;
     if named.policy.read_only {
         return Err(CleanError::ReadOnly {
@@ -68,16 +71,23 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
             ));
         }
     };
-    for row in &survey.rows {
-        println!("{}", row.line(args.dry_run));
-    }
-    println!("tables the scenario does not name are not looked at; the database is never deleted");
+    // What would be deleted is said before anything is: output that
+    // cannot be written (other than to a reader gone away) stops the clean.
+    let mut lines: String = survey
+        .rows
+        .iter()
+        .map(|row| row.line(args.dry_run) + "\n")
+        .collect();
+    lines.push_str(
+        "tables the scenario does not name are not looked at; the database is never deleted\n",
+    );
+    commands::print(&lines)?;
     let to_delete = survey.to_delete();
     let mut result = Ok(0);
     if to_delete == 0 {
-        println!("nothing to delete");
+        commands::print("nothing to delete\n")?;
     } else if args.dry_run {
-        println!("dry run: nothing deleted");
+        commands::print("dry run: nothing deleted\n")?;
     } else {
         result = confirm(args.yes, to_delete).and_then(|()| survey.delete());
     }
@@ -103,7 +113,7 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
         (Ok(deleted), None) => deleted,
     };
     if deleted > 0 {
-        println!("deleted {deleted} table(s)");
+        commands::print(&format!("deleted {deleted} table(s)\n"))?;
     }
     Ok(0)
 }

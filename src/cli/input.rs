@@ -8,12 +8,14 @@ use crate::apply::config::{self, Target};
 use crate::commands::{self, Failure};
 use crate::diagnostics::render::{self, Style};
 use crate::sources::ReadOptions;
+use crate::targets::NameRules;
 
 #[derive(clap::Args)]
 pub(super) struct ReadArgs {
-    /// Skip and count up to N bad source rows instead of failing on the first
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub(super) max_bad_rows: u64,
+    /// Skip and count up to N bad source rows instead of failing on the
+    /// first (default: 0 for a scenario; for a plan, the bad rows it pins)
+    #[arg(long, value_name = "N")]
+    pub(super) max_bad_rows: Option<u64>,
     /// Treat warnings (of the scenario, and of what its data shows, such as
     /// an anomaly that touches no record) as errors: exit 1, write nothing
     #[arg(long)]
@@ -30,20 +32,24 @@ pub(super) fn diagnostics_style() -> Style {
 
 pub(super) fn read_options(args: &ReadArgs) -> ReadOptions {
     ReadOptions {
-        max_bad_rows: args.max_bad_rows,
+        max_bad_rows: args.max_bad_rows.unwrap_or(0),
     }
 }
 
 /// A scenario or plan, loaded, and `now` for it: what records, labels and
-/// apply all begin with.
+/// verify all begin with. `--anchor` is read first: a malformed one is said
+/// before any source is read. `rules`: the names the target takes.
 pub(super) fn load_with_anchor(
     input: &Path,
     read: &ReadArgs,
     anchor: Option<&str>,
+    rules: &dyn NameRules,
 ) -> Result<(commands::Loaded, i64), Failure> {
-    let loaded = commands::load_scenario_or_plan(input, read_options(read), diagnostics_style())?;
+    let anchor = commands::parse_anchor(anchor)?;
+    let loaded =
+        commands::load_scenario_or_plan(input, read.max_bad_rows, rules, diagnostics_style())?;
     loaded.deny_warnings(read.deny_warnings)?;
-    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align)?;
+    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     Ok((loaded, anchor))
 }
 

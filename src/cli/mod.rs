@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{self, Failure};
-use crate::compile::check_text;
+use crate::compile::check_text_for;
 use crate::diagnostics::Span;
 use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
@@ -30,7 +30,8 @@ use verify::{VerifyArgs, verify};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success: every file is valid (warnings allowed), the plan is current, the plans are equal,
-     everything was written
+     everything was written (a reader that closed the pipe early is no error: the command
+     exits with the code it would have had)
   1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ, a
      bad outatime.yaml; apply: a preflight refusal, a missing table without --create, a
      journal of another apply, a read-only target, a table outatime did not create (nothing
@@ -171,6 +172,14 @@ struct CheckArgs {
     /// Treat warnings as errors: a file with any exits 1
     #[arg(long)]
     deny_warnings: bool,
+    /// Hold names to the rules of this target named in the configuration
+    /// (its kind's: Timestream's, InfluxDB's, or a file target's) instead
+    /// of Timestream's, the default
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
+    /// The configuration that names targets
+    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
+    config: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -211,23 +220,30 @@ pub fn run() -> ExitCode {
 }
 
 fn plan(args: &PlanArgs) -> Result<u8, Failure> {
+    // Arguments first: loading reads every source.
+    let committed = match (&args.committed, args.check) {
+        (Some(path), true) => Some((path, commands::read_committed(path)?)),
+        (Some(extra), false) => {
+            return Err(Failure::usage(format!(
+                "error: unexpected `{}`: a second file goes with --check\n",
+                extra.display()
+            )));
+        }
+        (None, _) => None,
+    };
+    if let Some(output) = &args.output {
+        commands::check_folder_of("--output", output)?;
+    }
     let loaded = commands::load(
         &args.scenario,
         read_options(&args.read),
         diagnostics_style(),
     )?;
     loaded.deny_warnings(args.read.deny_warnings)?;
-    if args.check {
-        let committed = args.committed.as_deref().unwrap_or(Path::new(""));
-        commands::check_plan(&loaded, committed)?;
-        eprintln!("ok: `{}` is current", committed.display());
+    if let Some((path, text)) = committed {
+        commands::check_plan(&loaded, path, &text)?;
+        eprintln!("ok: `{}` is current", path.display());
         return Ok(0);
-    }
-    if let Some(extra) = &args.committed {
-        return Err(Failure::usage(format!(
-            "error: unexpected `{}`: a second file goes with --check\n",
-            extra.display()
-        )));
     }
     let dir = match args.output.as_deref().and_then(Path::parent) {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -243,7 +259,12 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
 
 /// `outatime records`: the record stream at the anchor, as JSON lines or CSV.
 fn records(args: &RecordsArgs) -> Result<u8, Failure> {
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let (loaded, anchor) = load_with_anchor(
+        &args.input,
+        &args.read,
+        args.anchor.as_deref(),
+        crate::targets::DEFAULT_RULES,
+    )?;
     let format = match args.format {
         RecordsFormat::Jsonl => commands::RecordFormat::Jsonl,
         RecordsFormat::Csv => commands::RecordFormat::Csv,
@@ -253,7 +274,12 @@ fn records(args: &RecordsArgs) -> Result<u8, Failure> {
 }
 
 fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, args.anchor.as_deref())?;
+    let (loaded, anchor) = load_with_anchor(
+        &args.input,
+        &args.read,
+        args.anchor.as_deref(),
+        crate::targets::DEFAULT_RULES,
+    )?;
     let text = commands::labels(&loaded, anchor)?;
     commands::write_output(None, &text)?;
     Ok(0)
@@ -277,6 +303,16 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    let rules = match &args.target {
+        None => crate::targets::DEFAULT_RULES,
+        Some(name) => match input::config_target(&args.config, name) {
+            Ok(target) => target.name_rules(),
+            Err(failure) => {
+                eprint!("{}", failure.text);
+                return ExitCode::from(failure.code);
+            }
+        },
+    };
     let style = diagnostics_style();
     let mut any_invalid = false;
     let mut unreadable = false;
@@ -291,7 +327,7 @@ fn check(args: &CheckArgs) -> ExitCode {
                 continue;
             }
         };
-        let (text, checked) = check_bytes(&bytes, path);
+        let (text, checked) = check_bytes(&bytes, path, rules);
         any_invalid |= checked.has_errors()
             || (args.deny_warnings
                 && checked
@@ -328,9 +364,13 @@ fn check(args: &CheckArgs) -> ExitCode {
     }
 }
 
-/// Checks a file's bytes; text that is not UTF-8 is one diagnostic at the
-/// first bad byte.
-fn check_bytes(bytes: &[u8], path: &Path) -> (String, Checked) {
+/// Checks a file's bytes against the target's naming `rules`; text that is
+/// not UTF-8 is one diagnostic at the first bad byte.
+fn check_bytes(
+    bytes: &[u8],
+    path: &Path,
+    rules: &dyn crate::targets::NameRules,
+) -> (String, Checked) {
     match std::str::from_utf8(bytes) {
         Ok(text) => {
             let base = path.parent().unwrap_or(Path::new("."));
@@ -339,7 +379,7 @@ fn check_bytes(bytes: &[u8], path: &Path) -> (String, Checked) {
             } else {
                 base
             };
-            (text.to_string(), check_text(text, base))
+            (text.to_string(), check_text_for(text, base, rules))
         }
         Err(e) => {
             let text = String::from_utf8_lossy(bytes).into_owned();

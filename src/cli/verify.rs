@@ -56,8 +56,16 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
         Some(text) => wait(text)?,
         None => Duration::ZERO,
     };
+    if let Some(report) = &args.report {
+        commands::check_folder_of("--report", report)?;
+    }
     let source = choose_source(args)?;
-    let (loaded, anchor) = load_with_anchor(&args.input, &args.read, Some(&args.anchor))?;
+    let (loaded, anchor) = load_with_anchor(
+        &args.input,
+        &args.read,
+        Some(&args.anchor),
+        source.name_rules(),
+    )?;
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_secs(1);
     let mut attempts = 0;
@@ -78,17 +86,27 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
     };
     let mut report = outcome?;
     report.attempts = attempts;
-    print!("{}", report.render());
+    let mut text = report.render();
     if attempts > 1 {
-        println!(
-            "after {attempts} attempts within --wait {}",
+        text.push_str(&format!(
+            "after {attempts} attempts within --wait {}\n",
             args.wait.as_deref().unwrap_or_default()
-        );
+        ));
     }
+    let unprinted = commands::print(&text).err();
     let unreported = args
         .report
         .as_ref()
         .and_then(|path| write_report(path, &report).err());
+    // Output that could not be written is said, never in the place of
+    // what the comparison found.
+    let unwritten = match (unprinted, unreported) {
+        (Some(unprinted), Some(unreported)) => {
+            eprint!("{}", unreported.text);
+            Some(unprinted)
+        }
+        (unprinted, unreported) => unprinted.or(unreported),
+    };
     let failure = (!report.matches()).then(|| {
         Failure::from(VerifyError::Differs {
             missing: report.counts.missing,
@@ -96,18 +114,30 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
             differing: report.counts.differing,
         })
     });
-    match (failure, unreported) {
-        (Some(failure), Some(unreported)) => {
-            eprint!("{}", unreported.text);
+    match (failure, unwritten) {
+        (Some(failure), Some(unwritten)) => {
+            eprint!("{}", unwritten.text);
             Err(failure)
         }
         (Some(failure), None) | (None, Some(failure)) => Err(failure),
         (None, None) => {
-            println!(
-                "ok: {} records match at anchor {}",
+            commands::print(&format!(
+                "ok: {} records match at anchor {}\n",
                 report.counts.expected, report.anchor
-            );
+            ))?;
             Ok(0)
+        }
+    }
+}
+
+impl Source {
+    /// The names the target takes: the scenario is checked as `apply` to
+    /// the same target checked it.
+    fn name_rules(&self) -> &'static dyn crate::targets::NameRules {
+        match self {
+            Source::Files(_) => &crate::targets::files::FileNames,
+            Source::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,
+            Source::InfluxDb(_) => &crate::targets::influxdb::names::InfluxNames,
         }
     }
 }

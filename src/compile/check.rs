@@ -12,9 +12,20 @@ use crate::validate::model::Source;
 use crate::validate::source::{ExportedColumn, FileColumns, UnreadableExport};
 
 /// Parses and validates scenario text. `base_dir` is the folder that source
-/// paths are relative to (the scenario file's).
+/// paths are relative to (the scenario file's). Names are held to
+/// Timestream's rules, the default.
 pub fn check_text(text: &str, base_dir: &Path) -> Checked {
-    check_text_with(text, base_dir, &file_columns)
+    check_text_for(text, base_dir, crate::targets::DEFAULT_RULES)
+}
+
+/// [`check_text`], with names held to `rules`: a target's (`check
+/// --target`, `apply --target`).
+pub(crate) fn check_text_for(
+    text: &str,
+    base_dir: &Path,
+    rules: &dyn crate::targets::NameRules,
+) -> Checked {
+    check_text_with(text, base_dir, &file_columns, rules)
 }
 
 /// The columns a source's file names, in validation's terms.

@@ -23,6 +23,7 @@ pub(crate) mod stream;
 pub(crate) mod warnings;
 
 pub use check::check_text;
+pub(crate) use check::check_text_for;
 pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
 use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};

@@ -256,12 +256,13 @@ pub enum DiagnosticKind {
     MixedRange,
     /// `measure x boolean = bernoulli(p: 0.1) + bernoulli(p: 0.2)`
     ModelNotSummable { ty: MeasureType },
-    /// A name longer than Timestream allows.
+    /// A name longer than the target (`by`, Timestream unless told) allows.
     NameTooLong {
         kind: NameKind,
         name: String,
         bytes: usize,
         max: usize,
+        by: &'static str,
     },
     /// `source s unload "export.csv" { ... }`
     NotAManifest,
@@ -296,6 +297,8 @@ pub enum DiagnosticKind {
         kind: NameKind,
         name: String,
         reason: String,
+        /// The target that refuses it: Timestream unless told.
+        by: &'static str,
     },
     /// `scenario "..."` after another statement.
     ScenarioNotFirst { first_statement: Span },
@@ -586,9 +589,10 @@ impl DiagnosticKind {
                 name,
                 bytes,
                 max,
+                by,
             } => {
                 let shown: String = name.chars().take(24).collect();
-                format!("{kind} name `{shown}...` is {bytes} bytes; Timestream allows {max}")
+                format!("{kind} name `{shown}...` is {bytes} bytes; {by} allows {max}")
             }
             NotAManifest => "an `unload` source names the export's `..._manifest.json` file".into(),
             NotPositive { what } => format!("`{what}` must be greater than zero"),
@@ -611,8 +615,13 @@ impl DiagnosticKind {
             RelativeWindow { clause } => {
                 format!("a `{clause}` range selects recorded data, so it takes absolute times")
             }
-            ReservedName { kind, name, reason } => {
-                format!("{kind} name `{name}` is refused by Timestream: {reason}")
+            ReservedName {
+                kind,
+                name,
+                reason,
+                by,
+            } => {
+                format!("{kind} name `{name}` is refused by {by}: {reason}")
             }
             ScenarioNotFirst { .. } => "`scenario` must be the first statement".into(),
             SeedOutOfRange => "seed must be a whole number from 0 to 18446744073709551615".into(),

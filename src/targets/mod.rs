@@ -8,6 +8,7 @@
 //! it, classify the answer. Batching, pacing, retries, the journal, the
 //! report and progress are the engine's, written once for every target.
 
+pub(crate) mod files;
 pub(crate) mod influxdb;
 pub(crate) mod timestream;
 
@@ -29,6 +30,10 @@ pub(crate) enum NameProblem {
 
 /// The names a kind of target accepts.
 pub(crate) trait NameRules {
+    /// The target the rules are of, as a diagnostic names it: "refused by
+    /// Timestream".
+    fn target(&self) -> &'static str;
+
     /// What the target would refuse about a dimension, measure or table
     /// name, if anything.
     fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem>;
@@ -45,8 +50,11 @@ pub(crate) trait NameRules {
     fn max_measure_names_per_table(&self, layout: Layout) -> Option<usize>;
 }
 
-/// The rules `check` and `plan` apply: Timestream's, the strictest of the
-/// targets, so that a scenario that checks can be written anywhere.
+/// The rules `check` and `plan` apply unless told the target: Timestream's,
+/// the strictest of the targets about lengths, characters and counts.
+/// (InfluxDB refuses some names Timestream takes, such as a tag key
+/// starting with `_`: `check --target` and `apply --target` ask the
+/// target's own rules.)
 pub(crate) const DEFAULT_RULES: &dyn NameRules = &timestream::names::TimestreamNames;
 
 /// One table of an apply as the target names it; indexed like the

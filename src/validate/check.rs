@@ -24,14 +24,16 @@ impl Checked {
 /// Parses and validates scenario text. `base_dir` is the folder that source
 /// paths are relative to (the scenario file's); `columns` answers what a
 /// source's file names as columns (`compile::check_text` reads the header
-/// or metadata; validation reads no source itself).
+/// or metadata; validation reads no source itself); `rules` are the names
+/// the target takes.
 pub(crate) fn check_text_with(
     text: &str,
     base_dir: &Path,
     columns: super::source::SourceColumns<'_>,
+    rules: &dyn crate::targets::NameRules,
 ) -> Checked {
     let parsed = lang::parser::parse(text);
-    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, columns);
+    let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, columns, rules);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(validated.diagnostics);
     diagnostics::sort(&mut diagnostics);

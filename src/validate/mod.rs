@@ -45,10 +45,12 @@ pub(crate) fn validate(
     base_dir: &Path,
     losses: &Losses,
     columns: source::SourceColumns<'_>,
+    rules: &dyn crate::targets::NameRules,
 ) -> Validated {
     let mut v = Validator {
         base_dir,
         columns,
+        rules,
         diagnostics: Vec::new(),
         unparsed: losses.names.iter().cloned().collect(),
         line_starts: std::iter::once(0)
@@ -84,7 +86,12 @@ pub(crate) fn validate(
     // After an error, what a step writes is not all known (a lost
     // `measure` line): an anomaly would be blamed for it.
     let lost = !losses.writers.is_empty() || file.statements.iter().any(|s| s.recovered);
-    if !lost && !v.diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+    if !lost
+        && !v
+            .diagnostics
+            .iter()
+            .any(|d| d.severity() == Severity::Error)
+    {
         v.no_effect(file, &steps, &anomalies);
     }
     let has_errors = v
@@ -122,6 +129,8 @@ pub(crate) struct Validator<'a> {
     /// Asked for a source file's columns: to report one it lacks at the
     /// source, and to fill in an export's measure types.
     columns: source::SourceColumns<'a>,
+    /// The names the target takes (Timestream's unless told the target).
+    rules: &'a dyn crate::targets::NameRules,
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,

@@ -485,7 +485,7 @@ impl Validator<'_> {
             self.target_name(kind, &rename.value, rename.span);
             return;
         }
-        let Some(problem) = DEFAULT_RULES.problem(kind, &column.value) else {
+        let Some(problem) = self.rules.problem(kind, &column.value) else {
             return;
         };
         let reason = match problem {

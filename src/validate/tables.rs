@@ -7,7 +7,7 @@ use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::kind::NameKind;
 use crate::lang::ast::{self, Span, StatementKind};
-use crate::targets::{DEFAULT_RULES, NameProblem};
+use crate::targets::NameProblem;
 use crate::validate::model::{Layout, MeasureType};
 
 /// What one step writes into its table, with where each name was written.
@@ -124,7 +124,7 @@ impl Validator<'_> {
                 self.target_name(NameKind::Measure, name, *span);
             }
         }
-        let max_dimensions = DEFAULT_RULES.max_dimensions_per_table();
+        let max_dimensions = self.rules.max_dimensions_per_table();
         if max_dimensions.is_some_and(|max| got.dimensions.len() > max) {
             let span = *got.dimensions.values().max().unwrap_or(&Span::default());
             self.report(
@@ -148,7 +148,8 @@ impl Validator<'_> {
                 .nth(max)
                 .map_or_else(Span::default, |(_, span)| *span)
         };
-        if let Some(max) = DEFAULT_RULES
+        if let Some(max) = self
+            .rules
             .max_measures_per_record(layout)
             .filter(|max| count > *max)
         {
@@ -158,7 +159,8 @@ impl Validator<'_> {
                 max,
             };
             self.report(kind, at(max));
-        } else if let Some(max) = DEFAULT_RULES
+        } else if let Some(max) = self
+            .rules
             .max_measure_names_per_table(layout)
             .filter(|max| count > *max)
         {
@@ -175,18 +177,21 @@ impl Validator<'_> {
     /// What the target would refuse about a table, dimension or measure
     /// name: length, characters, reserved words.
     pub(super) fn target_name(&mut self, kind: NameKind, name: &str, span: Span) {
-        let diagnostic = match DEFAULT_RULES.problem(kind, name) {
+        let by = self.rules.target();
+        let diagnostic = match self.rules.problem(kind, name) {
             None => return,
             Some(NameProblem::TooLong { bytes, max }) => DiagnosticKind::NameTooLong {
                 kind,
                 name: name.into(),
                 bytes,
                 max,
+                by,
             },
             Some(NameProblem::Refused(reason)) => DiagnosticKind::ReservedName {
                 kind,
                 name: name.into(),
                 reason,
+                by,
             },
         };
         self.report(diagnostic, span);

@@ -8,6 +8,7 @@ pub(crate) mod answer;
 pub(crate) mod client;
 pub(crate) mod line_protocol;
 pub(crate) mod marker;
+pub(crate) mod names;
 pub(crate) mod target;
 
 pub(crate) use target::Influxdb;

@@ -10,6 +10,10 @@ use crate::validate::model::Layout;
 pub(crate) struct TimestreamNames;
 
 impl NameRules for TimestreamNames {
+    fn target(&self) -> &'static str {
+        "Timestream"
+    }
+
     fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem> {
         match kind {
             NameKind::Table => table_problem(name),
