@@ -78,3 +78,23 @@ fn shipped_scenarios_explain_and_plan_themselves() {
     });
     assert!(seen >= 7, "the design's examples are all under scenarios/");
 }
+
+/// `check`'s summary line quotes the title as the scenario writes it: an
+/// apostrophe stays one, a double quote is escaped the language's way.
+#[test]
+fn check_summary_shows_the_title_as_written() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .args(["check", "tests/fixtures/ok/explain-as-written.scenario"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with(
+            "ok    tests/fixtures/ok/explain-as-written.scenario: \
+             \"UNLOAD's day, \\\"as written\\\"\" (1 source, 2 tables"
+        ),
+        "{stdout}"
+    );
+}
