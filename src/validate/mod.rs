@@ -60,7 +60,11 @@ pub(crate) fn validate(
     let mut steps = Vec::new();
     let mut shapes = Vec::new();
     let mut anomalies = Vec::new();
+    // Steps whose statement lost a line or drew an error: what they say
+    // about `now` is unknown, so anomalies are not warned about them.
+    let mut unsound = Vec::new();
     for statement in &file.statements {
+        let errors_before = v.error_count();
         let (step, shape) = match &statement.kind {
             StatementKind::Replay(r) => v.replay(r, statement, &declared),
             StatementKind::Generate(g) => v.generate(g, statement, &declared),
@@ -71,7 +75,10 @@ pub(crate) fn validate(
             }
             _ => continue,
         };
-        steps.extend(step);
+        if let Some(step) = step {
+            unsound.push(statement.recovered || v.error_count() > errors_before);
+            steps.push(step);
+        }
         shapes.push(shape);
     }
     for table in &losses.writers {
@@ -80,7 +87,17 @@ pub(crate) fn validate(
     let writers = v.tables(&declared, &shapes);
     v.anomaly_targets(file, &declared, &writers);
     v.overlaps(&anomalies);
-    v.anchor_dependence(&steps, &anomalies);
+    if unsound.contains(&true) {
+        let sound: Vec<model::Step> = steps
+            .iter()
+            .zip(&unsound)
+            .filter(|(_, unsound)| !**unsound)
+            .map(|(step, _)| step.clone())
+            .collect();
+        v.anchor_dependence(&sound, &anomalies);
+    } else {
+        v.anchor_dependence(&steps, &anomalies);
+    }
     let has_errors = v
         .diagnostics
         .iter()
@@ -123,6 +140,13 @@ pub(crate) struct Validator<'a> {
 impl Validator<'_> {
     fn report(&mut self, kind: DiagnosticKind, span: Span) {
         self.diagnostics.push(Diagnostic::new(kind, span));
+    }
+
+    fn error_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count()
     }
 
     /// The 1-based line of a byte offset.
