@@ -301,6 +301,12 @@ pub enum DiagnosticKind {
     ScenarioNotFirst { first_statement: Span },
     /// `seed -1`
     SeedOutOfRange,
+    /// `series device = "a", "b"`: a value after a comma with no dimension.
+    SeriesValueWithoutDimension {
+        dimension: String,
+        first: String,
+        values: Vec<String>,
+    },
     /// Two tables whose target name is the same.
     SharedTargetTable { target: String, first: Span },
     /// `source fleet csv "missing.csv" { ... }`
@@ -316,6 +322,8 @@ pub enum DiagnosticKind {
     Syntax {
         expected: Vec<String>,
         found: String,
+        /// What the writer probably meant, when it can be told.
+        hint: Option<SyntaxHint>,
     },
     /// A table with no step writing into it.
     TableUnused { table: String },
@@ -389,6 +397,8 @@ pub enum DiagnosticKind {
     UnknownTimeZone {
         zone: String,
         suggestion: Option<String>,
+        /// `CEST`: the IANA zones whose abbreviation it is (a few).
+        abbreviation_of: Vec<String>,
     },
     /// `layout multiple`, `measures t float`, `source s xml "..."`
     UnknownWord {
@@ -580,7 +590,13 @@ impl DiagnosticKind {
                 format!("two tables write into the target table `{target}`")
             }
             SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
-            Syntax { expected, found } => {
+            SeriesValueWithoutDimension { values, .. } => format!(
+                "a `series` clause gives each dimension one value; `{}` names no dimension",
+                values.last().map(String::as_str).unwrap_or_default()
+            ),
+            Syntax {
+                expected, found, ..
+            } => {
                 format!("expected {}, found {found}", one_of(expected))
             }
             TableUnused { table } => format!("no step writes into table `{table}`"),
@@ -794,7 +810,22 @@ impl DiagnosticKind {
             SourceFileMissing { resolved, .. } => format!(
                 "paths are relative to the scenario file; looked for `{resolved}`"
             ),
-            Syntax { .. } => return None,
+            SeriesValueWithoutDimension {
+                dimension,
+                first,
+                values,
+            } => {
+                let clauses: Vec<String> = std::iter::once(first)
+                    .chain(values)
+                    .map(|v| format!("`series {dimension} = {v}`"))
+                    .collect();
+                format!(
+                    "declare one series per clause: {}; numbered series fit one clause: `series {dimension} = \"sim-{{001..100}}\"`",
+                    clauses.join(", ")
+                )
+            }
+            Syntax { hint: None, .. } => return None,
+            Syntax { hint: Some(hint), .. } => hint.help(),
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
             TermTypeMismatch { fits, .. } => {
                 let fits: Vec<&str> = fits.iter().map(|t| t.name()).collect();
@@ -842,6 +873,14 @@ impl DiagnosticKind {
             UnknownTerm { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
                 "terms: `constant`, `ramp`, `sine`, `square`, `random_walk`, `noise`, `uniform`, `bernoulli`, `choice`, `seasonal`, `trend`, `last`, `mean`".into()
             }),
+            UnknownTimeZone {
+                zone,
+                abbreviation_of,
+                ..
+            } if !abbreviation_of.is_empty() => format!(
+                "`{zone}` is an abbreviation, not a zone; use the IANA zone of the place, such as {}",
+                backticked(abbreviation_of)
+            ),
             UnknownTimeZone { suggestion, .. } => did_you_mean(suggestion)
                 .unwrap_or_else(|| "use an IANA name such as `Europe/Oslo` or `UTC`".into()),
             UnknownWord {
@@ -912,6 +951,7 @@ impl DiagnosticCode {
             DiagnosticCode::ReservedName => "name::reserved",
             DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
             DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
+            DiagnosticCode::SeriesValueWithoutDimension => "generate::value_without_dimension",
             DiagnosticCode::SharedTargetTable => "table::shared_target",
             DiagnosticCode::SourceFileMissing => "source::file_missing",
             DiagnosticCode::SourceMeasureType => "source::measure_type",
@@ -935,6 +975,24 @@ impl DiagnosticCode {
             DiagnosticCode::UnmatchedBrace => "syntax::unmatched_brace",
             DiagnosticCode::UnterminatedString => "syntax::unterminated_string",
             DiagnosticCode::WrongParameterType => "param::wrong_type",
+        }
+    }
+}
+
+/// What a syntax error probably meant, told in its help.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyntaxHint {
+    /// `1min`, `2.5h`, `1 m`: a duration the language writes as `rewrite`
+    /// (`1m`, `2h30m`).
+    Duration { rewrite: String },
+}
+
+impl SyntaxHint {
+    fn help(&self) -> String {
+        match self {
+            SyntaxHint::Duration { rewrite } => format!(
+                "write `{rewrite}`: a duration is whole numbers with units `ms`, `s`, `m`, `h`, `d`, `w`, no spaces"
+            ),
         }
     }
 }

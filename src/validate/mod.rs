@@ -22,7 +22,7 @@ use std::path::Path;
 use chrono_tz::Tz;
 
 use crate::diagnostics::kind::{Clause, NameKind, Positive};
-use crate::diagnostics::suggest::{closest, closest_time_zone};
+use crate::diagnostics::suggest::{closest, closest_time_zone, zones_abbreviated};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
 use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
 use crate::lang::literal::{self, Duration, LiteralError, Number};
@@ -243,6 +243,7 @@ impl Validator<'_> {
             LiteralError::Malformed(reason) => DiagnosticKind::MalformedTimestamp { reason },
             LiteralError::UnknownZone(zone) => DiagnosticKind::UnknownTimeZone {
                 suggestion: closest_time_zone(&zone),
+                abbreviation_of: zones_abbreviated(&zone),
                 zone,
             },
             LiteralError::OffsetMismatch {
