@@ -98,3 +98,37 @@ fn check_summary_shows_the_title_as_written() {
         "{stdout}"
     );
 }
+
+/// A scenario too large for a plan snapshot: its explanation is
+/// snapshotted, and its plan checked below.
+#[test]
+fn a_2000_series_scenario_explains_itself_in_one_line() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/large/generate-2000-series.scenario");
+    let (text, checked) = check(&path);
+    let rendered = render::human(&shown(&path), &text, &checked.diagnostics, Style::PLAIN);
+    let Some(scenario) = &checked.scenario else {
+        panic!("{} does not pass check:\n{rendered}", path.display());
+    };
+    let mut explained = rendered;
+    explained.push_str(&outatime::explain(scenario));
+    insta::assert_snapshot!("explain@large__generate-2000-series.scenario", explained);
+}
+
+/// `series device_id = "sim-{0001..2000}"` declares 2,000 series, in order,
+/// each with 60 records.
+#[test]
+fn a_series_range_declares_one_series_per_number() {
+    let relative = Path::new("tests/fixtures/large/generate-2000-series.scenario");
+    let loaded = outatime::load(relative, Default::default(), Style::PLAIN)
+        .unwrap_or_else(|f| panic!("{}", f.text));
+    let plan =
+        outatime::compile_plan(&loaded, Path::new(".")).unwrap_or_else(|f| panic!("{}", f.text));
+    let yaml = outatime::to_yaml(&plan).unwrap();
+    assert!(yaml.contains("\nrecords: 120000\n"), "{}", &yaml[..2000]);
+    let first = yaml.find("device_id: sim-0001").unwrap();
+    let second = yaml.find("device_id: sim-0002").unwrap();
+    let last = yaml.find("device_id: sim-2000").unwrap();
+    assert!(first < second && second < last);
+    assert!(!yaml.contains("sim-2001") && !yaml.contains("sim-0000"));
+}

@@ -301,6 +301,8 @@ pub enum DiagnosticKind {
     ScenarioNotFirst { first_statement: Span },
     /// `seed -1`
     SeedOutOfRange,
+    /// `series device = "sim-{10..1}"`: a range that counts down.
+    SeriesRangeBackwards { range: String },
     /// `series device = "a", "b"`: a value after a comma with no dimension.
     SeriesValueWithoutDimension {
         dimension: String,
@@ -335,6 +337,9 @@ pub enum DiagnosticKind {
     },
     /// `2262-04-12T00:00Z`, `now + 300w * ...`
     TimestampOutOfRange,
+    /// `series device = "sim-{1..1000}", port = "{1..1000}"`: more series
+    /// than one clause may declare.
+    TooManySeries { count: u64, limit: u64 },
     /// More than 128 dimensions reach one table.
     TooManyDimensions { table: String, count: usize },
     /// A `layout single` table receiving more than 8,192 measure names, or
@@ -590,6 +595,9 @@ impl DiagnosticKind {
                 format!("two tables write into the target table `{target}`")
             }
             SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
+            SeriesRangeBackwards { range } => {
+                format!("the range `{range}` counts down")
+            }
             SeriesValueWithoutDimension { values, .. } => format!(
                 "a `series` clause gives each dimension one value; `{}` names no dimension",
                 values.last().map(String::as_str).unwrap_or_default()
@@ -598,6 +606,15 @@ impl DiagnosticKind {
                 expected, found, ..
             } => {
                 format!("expected {}, found {found}", one_of(expected))
+            }
+            TooManySeries { count, limit } => {
+                // The product saturates: u64::MAX means at least that many.
+                let count = if *count == u64::MAX {
+                    format!("at least {count}")
+                } else {
+                    count.to_string()
+                };
+                format!("this clause declares {count} series; one clause may declare up to {limit}")
             }
             TableUnused { table } => format!("no step writes into table `{table}`"),
             TermTypeMismatch { term, ty, .. } => {
@@ -810,6 +827,9 @@ impl DiagnosticKind {
             SourceFileMissing { resolved, .. } => format!(
                 "paths are relative to the scenario file; looked for `{resolved}`"
             ),
+            SeriesRangeBackwards { .. } => {
+                "write the smaller number first: `{1..10}`".into()
+            }
             SeriesValueWithoutDimension {
                 dimension,
                 first,
@@ -826,6 +846,9 @@ impl DiagnosticKind {
             }
             Syntax { hint: None, .. } => return None,
             Syntax { hint: Some(hint), .. } => hint.help(),
+            TooManySeries { limit, .. } => format!(
+                "split the ranges over several `series` clauses of at most {limit} series each"
+            ),
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
             TermTypeMismatch { fits, .. } => {
                 let fits: Vec<&str> = fits.iter().map(|t| t.name()).collect();
@@ -951,6 +974,7 @@ impl DiagnosticCode {
             DiagnosticCode::ReservedName => "name::reserved",
             DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
             DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
+            DiagnosticCode::SeriesRangeBackwards => "generate::range_backwards",
             DiagnosticCode::SeriesValueWithoutDimension => "generate::value_without_dimension",
             DiagnosticCode::SharedTargetTable => "table::shared_target",
             DiagnosticCode::SourceFileMissing => "source::file_missing",
@@ -960,6 +984,7 @@ impl DiagnosticCode {
             DiagnosticCode::TermTypeMismatch => "model::type_mismatch",
             DiagnosticCode::TimestampOutOfRange => "time::out_of_range",
             DiagnosticCode::TooManyDimensions => "name::too_many_dimensions",
+            DiagnosticCode::TooManySeries => "generate::too_many_series",
             DiagnosticCode::TooManyMeasureNames => "table::too_many_measure_names",
             DiagnosticCode::TooManyMeasuresPerRecord => "table::too_many_measures_per_record",
             DiagnosticCode::UnclosedBlock => "syntax::unclosed_block",

@@ -12,6 +12,7 @@ mod declarations;
 pub(crate) mod model;
 mod models;
 mod params;
+mod series;
 pub(crate) mod source;
 mod steps;
 mod tables;
