@@ -413,11 +413,17 @@ impl Builder<'_> {
     /// A `series` clause's assignments; a value with no dimension after a
     /// comma (`series device = "a", "b"`) is reported and left out.
     fn series(&mut self, pairs: Vec<Pair<'_, Rule>>) -> Vec<Assignment> {
+        // The assignment the stray values follow: the series they belong to.
+        let before_stray = pairs
+            .iter()
+            .take_while(|p| p.as_rule() != Rule::series_stray_value)
+            .count()
+            .saturating_sub(1);
         let (stray, assignments): (Vec<_>, Vec<_>) = pairs
             .into_iter()
             .partition(|p| p.as_rule() == Rule::series_stray_value);
         let assignments = self.assignments(&assignments);
-        if let (Some(last), Some(first)) = (stray.last(), assignments.last()) {
+        if let (Some(last), Some(first)) = (stray.last(), assignments.get(before_stray)) {
             let span = Span::new(self.span(&stray[0]).start, self.span(last).end);
             let kind = DiagnosticKind::SeriesValueWithoutDimension {
                 dimension: crate::lang::names::column_name(&first.dimension.value),
