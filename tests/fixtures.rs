@@ -78,3 +78,57 @@ fn shipped_scenarios_explain_and_plan_themselves() {
     });
     assert!(seen >= 7, "the design's examples are all under scenarios/");
 }
+
+/// `check`'s summary line quotes the title as the scenario writes it: an
+/// apostrophe stays one, a double quote is escaped the language's way.
+#[test]
+fn check_summary_shows_the_title_as_written() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .args(["check", "tests/fixtures/ok/explain-as-written.scenario"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with(
+            "ok    tests/fixtures/ok/explain-as-written.scenario: \
+             \"UNLOAD's day, \\\"as written\\\"\" (1 source, 2 tables"
+        ),
+        "{stdout}"
+    );
+}
+
+/// A scenario too large for a plan snapshot: its explanation is
+/// snapshotted, and its plan checked below.
+#[test]
+fn a_2000_series_scenario_explains_itself_in_one_line() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/large/generate-2000-series.scenario");
+    let (text, checked) = check(&path);
+    let rendered = render::human(&shown(&path), &text, &checked.diagnostics, Style::PLAIN);
+    let Some(scenario) = &checked.scenario else {
+        panic!("{} does not pass check:\n{rendered}", path.display());
+    };
+    let mut explained = rendered;
+    explained.push_str(&outatime::explain(scenario));
+    insta::assert_snapshot!("explain@large__generate-2000-series.scenario", explained);
+}
+
+/// `series device_id = "sim-{0001..2000}"` declares 2,000 series, in order,
+/// each with 60 records.
+#[test]
+fn a_series_range_declares_one_series_per_number() {
+    let relative = Path::new("tests/fixtures/large/generate-2000-series.scenario");
+    let loaded = outatime::load(relative, Default::default(), Style::PLAIN)
+        .unwrap_or_else(|f| panic!("{}", f.text));
+    let plan =
+        outatime::compile_plan(&loaded, Path::new(".")).unwrap_or_else(|f| panic!("{}", f.text));
+    let yaml = outatime::to_yaml(&plan).unwrap();
+    assert!(yaml.contains("\nrecords: 120000\n"), "{}", &yaml[..2000]);
+    let first = yaml.find("device_id: sim-0001").unwrap();
+    let second = yaml.find("device_id: sim-0002").unwrap();
+    let last = yaml.find("device_id: sim-2000").unwrap();
+    assert!(first < second && second < last);
+    assert!(!yaml.contains("sim-2001") && !yaml.contains("sim-0000"));
+}

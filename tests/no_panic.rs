@@ -69,6 +69,14 @@ const FRAGMENTS: &[&str] = &[
     "\u{0}",
     "\r\n",
     "\t",
+    "{0..9}",
+    "{10..1}",
+    "{01..12}",
+    "{99999999999999999999..1}",
+    "\", \"",
+    "1 m",
+    "2.5h",
+    "CEST",
 ];
 
 fn mutate(text: &str, edits: &[(usize, usize, usize)]) -> String {

@@ -409,8 +409,8 @@ fn summary(path: &str, checked: &Checked) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     match &checked.scenario {
         Some(s) => format!(
-            "ok    {path}: \"{}\" ({}, {}, {}, {}, {})",
-            s.title.escape_debug(),
+            "ok    {path}: {} ({}, {}, {}, {}, {})",
+            crate::lang::names::string_literal(&s.title),
             plural(s.sources.len(), "source"),
             plural(s.tables.len(), "table"),
             plural(s.steps.len(), "step"),

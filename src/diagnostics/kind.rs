@@ -304,6 +304,14 @@ pub enum DiagnosticKind {
     ScenarioNotFirst { first_statement: Span },
     /// `seed -1`
     SeedOutOfRange,
+    /// `series device = "sim-{10..1}"`: a range that counts down.
+    SeriesRangeBackwards { range: String },
+    /// `series device = "a", "b"`: a value after a comma with no dimension.
+    SeriesValueWithoutDimension {
+        dimension: String,
+        first: String,
+        values: Vec<String>,
+    },
     /// Two tables whose target name is the same.
     SharedTargetTable { target: String, first: Span },
     /// `dimensions device` where `fleet.csv`'s header names `device_id`.
@@ -329,6 +337,8 @@ pub enum DiagnosticKind {
     Syntax {
         expected: Vec<String>,
         found: String,
+        /// What the writer probably meant, when it can be told.
+        hint: Option<SyntaxHint>,
     },
     /// A table with no step writing into it.
     TableUnused { table: String },
@@ -340,6 +350,9 @@ pub enum DiagnosticKind {
     },
     /// `2262-04-12T00:00Z`, `now + 300w * ...`
     TimestampOutOfRange,
+    /// `series device = "sim-{1..1000}", port = "{1..1000}"`: more series
+    /// than one clause may declare.
+    TooManySeries { count: u64, limit: u64 },
     /// More than 128 dimensions reach one table.
     TooManyDimensions { table: String, count: usize },
     /// A `layout single` table receiving more than 8,192 measure names, or
@@ -402,6 +415,8 @@ pub enum DiagnosticKind {
     UnknownTimeZone {
         zone: String,
         suggestion: Option<String>,
+        /// `CEST`: the IANA zones whose abbreviation it is (a few).
+        abbreviation_of: Vec<String>,
     },
     /// `layout multiple`, `measures t float`, `source s xml "..."`
     UnknownWord {
@@ -644,8 +659,26 @@ impl DiagnosticKind {
                 ),
             },
             SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
-            Syntax { expected, found } => {
+            SeriesRangeBackwards { range } => {
+                format!("the range `{range}` counts down")
+            }
+            SeriesValueWithoutDimension { values, .. } => format!(
+                "a `series` clause gives each dimension one value; `{}` names no dimension",
+                values.last().map(String::as_str).unwrap_or_default()
+            ),
+            Syntax {
+                expected, found, ..
+            } => {
                 format!("expected {}, found {found}", one_of(expected))
+            }
+            TooManySeries { count, limit } => {
+                // The product saturates: u64::MAX means at least that many.
+                let count = if *count == u64::MAX {
+                    format!("at least {count}")
+                } else {
+                    count.to_string()
+                };
+                format!("this clause declares {count} series; one clause may declare up to {limit}")
             }
             TableUnused { table } => format!("no step writes into table `{table}`"),
             AnomalyNoEffect {
@@ -904,7 +937,28 @@ impl DiagnosticKind {
             SourceFileMissing { resolved, .. } => format!(
                 "paths are relative to the scenario file; looked for `{resolved}`"
             ),
-            Syntax { .. } => return None,
+            SeriesRangeBackwards { .. } => {
+                "write the smaller number first: `{1..10}`".into()
+            }
+            SeriesValueWithoutDimension {
+                dimension,
+                first,
+                values,
+            } => {
+                let clauses: Vec<String> = std::iter::once(first)
+                    .chain(values)
+                    .map(|v| format!("`series {dimension} = {v}`"))
+                    .collect();
+                format!(
+                    "declare one series per clause: {}; numbered series fit one clause: `series {dimension} = \"sim-{{001..100}}\"`",
+                    clauses.join(", ")
+                )
+            }
+            Syntax { hint: None, .. } => return None,
+            Syntax { hint: Some(hint), .. } => hint.help(),
+            TooManySeries { limit, .. } => format!(
+                "split the ranges over several `series` clauses of at most {limit} series each"
+            ),
             TableUnused { .. } => "add a `replay`, `generate` or `extrapolate` into it, or remove it".into(),
             AnomalyNoEffect {
                 cause: NoEffectCause::NoSeries,
@@ -963,6 +1017,14 @@ impl DiagnosticKind {
             UnknownTerm { suggestion, .. } => did_you_mean(suggestion).unwrap_or_else(|| {
                 "terms: `constant`, `ramp`, `sine`, `square`, `random_walk`, `noise`, `uniform`, `bernoulli`, `choice`, `seasonal`, `trend`, `last`, `mean`".into()
             }),
+            UnknownTimeZone {
+                zone,
+                abbreviation_of,
+                ..
+            } if !abbreviation_of.is_empty() => format!(
+                "`{zone}` is an abbreviation, not a zone; use the IANA zone of the place, such as {}",
+                backticked(abbreviation_of)
+            ),
             UnknownTimeZone { suggestion, .. } => did_you_mean(suggestion)
                 .unwrap_or_else(|| "use an IANA name such as `Europe/Oslo` or `UTC`".into()),
             UnknownWord {
@@ -1033,6 +1095,8 @@ impl DiagnosticCode {
             DiagnosticCode::ReservedName => "name::reserved",
             DiagnosticCode::ScenarioNotFirst => "scenario::not_first",
             DiagnosticCode::SeedOutOfRange => "seed::out_of_range",
+            DiagnosticCode::SeriesRangeBackwards => "generate::range_backwards",
+            DiagnosticCode::SeriesValueWithoutDimension => "generate::value_without_dimension",
             DiagnosticCode::SharedTargetTable => "table::shared_target",
             DiagnosticCode::SourceColumnMissing => "source::column_missing",
             DiagnosticCode::SourceFileMissing => "source::file_missing",
@@ -1042,6 +1106,7 @@ impl DiagnosticCode {
             DiagnosticCode::TermTypeMismatch => "model::type_mismatch",
             DiagnosticCode::TimestampOutOfRange => "time::out_of_range",
             DiagnosticCode::TooManyDimensions => "name::too_many_dimensions",
+            DiagnosticCode::TooManySeries => "generate::too_many_series",
             DiagnosticCode::TooManyMeasureNames => "table::too_many_measure_names",
             DiagnosticCode::TooManyMeasuresPerRecord => "table::too_many_measures_per_record",
             DiagnosticCode::UnclosedBlock => "syntax::unclosed_block",
@@ -1074,6 +1139,24 @@ pub enum ColumnsFrom {
     ExportMetadata,
     /// The fields of a JSON lines file's first objects.
     JsonFields { lines: u64 },
+}
+
+/// What a syntax error probably meant, told in its help.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyntaxHint {
+    /// `1min`, `2.5h`, `1 m`: a duration the language writes as `rewrite`
+    /// (`1m`, `2h30m`).
+    Duration { rewrite: String },
+}
+
+impl SyntaxHint {
+    fn help(&self) -> String {
+        match self {
+            SyntaxHint::Duration { rewrite } => format!(
+                "write `{rewrite}`: a duration is whole numbers with units `ms`, `s`, `m`, `h`, `d`, `w`, no spaces"
+            ),
+        }
+    }
 }
 
 /// Why a source's measure has no type, or a type that does not hold.

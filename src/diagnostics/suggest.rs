@@ -56,6 +56,69 @@ pub(crate) fn closest_time_zone(zone: &str) -> Option<String> {
         .map(|(_, name)| name.to_string())
 }
 
+/// Well-known zones, named first when several use one abbreviation.
+const FAMILIAR_ZONES: [&str; 16] = [
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Oslo",
+    "Europe/London",
+    "Europe/Helsinki",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+];
+
+/// How many zones a help names for one abbreviation.
+const ZONES_PER_ABBREVIATION: usize = 4;
+
+/// The IANA zones whose abbreviation `word` is (`CEST` → `Europe/Berlin`,
+/// `Europe/Paris`, ...), in winter or summer of a fixed year so the answer
+/// never depends on the clock: well-known zones first, then by name; a few.
+pub(crate) fn zones_abbreviated(word: &str) -> Vec<String> {
+    use chrono::TimeZone as _;
+    use chrono_tz::OffsetName as _;
+    if word.is_empty() || word.contains('/') {
+        return Vec::new();
+    }
+    let instants = [
+        chrono::NaiveDate::from_ymd_opt(2024, 1, 15),
+        chrono::NaiveDate::from_ymd_opt(2024, 7, 15),
+    ];
+    let mut zones: Vec<&str> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .filter(|tz| tz.name().contains('/') && !tz.name().starts_with("Etc/"))
+        .filter(|tz| {
+            instants.iter().flatten().any(|day| {
+                let utc = day.and_hms_opt(12, 0, 0).unwrap_or_default();
+                tz.offset_from_utc_datetime(&utc)
+                    .abbreviation()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(word))
+            })
+        })
+        .map(|tz| tz.name())
+        .collect();
+    let familiarity = |name: &str| {
+        FAMILIAR_ZONES
+            .iter()
+            .position(|f| *f == name)
+            .unwrap_or(FAMILIAR_ZONES.len())
+    };
+    zones.sort_by_key(|name| (familiarity(name), *name));
+    zones
+        .into_iter()
+        .take(ZONES_PER_ABBREVIATION)
+        .map(str::to_string)
+        .collect()
+}
+
 /// Damerau-Levenshtein distance (optimal string alignment), over chars.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     // Long inputs are never typos of keywords; bound the work.
@@ -108,5 +171,15 @@ mod tests {
         );
         assert_eq!(closest_time_zone("Oslo").as_deref(), Some("Europe/Oslo"));
         assert_eq!(closest_time_zone("Mars/Olympus_Mons"), None);
+    }
+
+    #[test]
+    fn an_abbreviation_names_the_zones_that_use_it() {
+        let cest = zones_abbreviated("CEST");
+        assert_eq!(cest[..3], ["Europe/Berlin", "Europe/Paris", "Europe/Oslo"]);
+        assert_eq!(cest.len(), ZONES_PER_ABBREVIATION);
+        assert_eq!(zones_abbreviated("pdt")[0], "America/Los_Angeles");
+        assert!(zones_abbreviated("Europe/Olso").is_empty());
+        assert!(zones_abbreviated("XYZT").is_empty());
     }
 }

@@ -337,7 +337,7 @@ impl Builder<'_> {
             Rule::speed_clause => StepClause::Speed(self.lit(&p[0])),
             Rule::measures_subset_clause => StepClause::Measures(self.ident_list(&p[0])),
             Rule::set_clause => StepClause::Set(self.assignments(&p), span),
-            Rule::series_clause => StepClause::Series(self.assignments(&p), span),
+            Rule::series_clause => StepClause::Series(self.series(p), span),
             Rule::range_clause => StepClause::Schedule(self.schedule(&p, span)),
             Rule::measure_clause => StepClause::Measure(GeneratedMeasure {
                 name: self.column(&p[0]),
@@ -408,6 +408,34 @@ impl Builder<'_> {
                 }
             })
             .collect()
+    }
+
+    /// A `series` clause's assignments; a value with no dimension after a
+    /// comma (`series device = "a", "b"`) is reported and left out.
+    fn series(&mut self, pairs: Vec<Pair<'_, Rule>>) -> Vec<Assignment> {
+        // The assignment the stray values follow: the series they belong to.
+        let before_stray = pairs
+            .iter()
+            .take_while(|p| p.as_rule() != Rule::series_stray_value)
+            .count()
+            .saturating_sub(1);
+        let (stray, assignments): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .partition(|p| p.as_rule() == Rule::series_stray_value);
+        let assignments = self.assignments(&assignments);
+        if let (Some(last), Some(first)) = (stray.last(), assignments.get(before_stray)) {
+            let span = Span::new(self.span(&stray[0]).start, self.span(last).end);
+            let kind = DiagnosticKind::SeriesValueWithoutDimension {
+                dimension: crate::lang::names::column_name(&first.dimension.value),
+                first: crate::lang::names::string_literal(&first.value.value),
+                values: stray
+                    .iter()
+                    .map(|p| p.as_str().trim().to_string())
+                    .collect(),
+            };
+            self.diagnostics.push(Diagnostic::new(kind, span));
+        }
+        assignments
     }
 
     fn shift(&mut self, pair: &Pair<'_, Rule>) -> Spanned<ShiftSyntax> {

@@ -141,6 +141,74 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, LiteralError> {
     Ok(Duration(if negative { -total } else { total }))
 }
 
+/// A duration as people write it but the language does not: `1min`,
+/// `2.5h`, `1 m`, `90 seconds`. Gives the duration and how many bytes of
+/// `text` it took, for a help that shows the exact rewrite (`1m`,
+/// `2h30m`); `None` unless it is whole milliseconds.
+pub(crate) fn loose_duration(text: &str) -> Option<(Duration, usize)> {
+    let (negative, mut at) = match text.as_bytes().first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let mut total: i128 = 0;
+    let mut used = 0;
+    loop {
+        // `1h 30min`: parts may stand apart; trailing spaces are not taken.
+        let gap = if used > 0 {
+            text[at..].bytes().take_while(|&b| b == b' ').count()
+        } else {
+            0
+        };
+        let rest = &text[at + gap..];
+        let whole = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if whole == 0 {
+            break;
+        }
+        let fraction = match rest[whole..].strip_prefix('.') {
+            Some(after) => after.bytes().take_while(u8::is_ascii_digit).count(),
+            None => 0,
+        };
+        let number_end = whole + if fraction > 0 { 1 + fraction } else { 0 };
+        let spaces = rest[number_end..]
+            .bytes()
+            .take_while(|&b| b == b' ')
+            .count();
+        let word_start = number_end + spaces;
+        let word_len = rest[word_start..]
+            .bytes()
+            .take_while(u8::is_ascii_alphabetic)
+            .count();
+        let unit: i128 = match rest[word_start..word_start + word_len]
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => NANOS_PER_MS.into(),
+            "s" | "sec" | "secs" | "second" | "seconds" => NANOS_PER_S.into(),
+            "m" | "min" | "mins" | "minute" | "minutes" => (60 * NANOS_PER_S).into(),
+            "h" | "hr" | "hrs" | "hour" | "hours" => (3_600 * NANOS_PER_S).into(),
+            "d" | "day" | "days" => (86_400 * NANOS_PER_S).into(),
+            "w" | "wk" | "wks" | "week" | "weeks" => (7 * 86_400 * NANOS_PER_S).into(),
+            _ => break,
+        };
+        let digits: String = rest[..number_end].chars().filter(|&c| c != '.').collect();
+        let scaled: i128 = digits.parse().ok()?;
+        let scale = 10i128.checked_pow(u32::try_from(fraction).ok()?)?;
+        let nanos = scaled.checked_mul(unit)?;
+        if nanos % scale != 0 {
+            return None;
+        }
+        total = total.checked_add(nanos / scale)?;
+        at += gap + word_start + word_len;
+        used = at;
+    }
+    if used == 0 || total % i128::from(NANOS_PER_MS) != 0 {
+        return None;
+    }
+    let total = i64::try_from(if negative { -total } else { total }).ok()?;
+    Some((Duration(total), used))
+}
+
 /// A number as written: `42`, `-3.5`, `1e-3`, `1_000_000`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Number {
@@ -497,5 +565,20 @@ mod tests {
         assert!(ts("2024-03-12T08:00").contains("no offset"));
         assert!(ts("2024-03-12T08:00[Europe/Olso]").starts_with("UnknownZone"));
         assert!(ts("2300-01-01T00:00Z").starts_with("TimestampOutOfRange"));
+    }
+
+    #[test]
+    fn a_loose_duration_reads_as_its_exact_rewrite() {
+        let rewrite = |t: &str| loose_duration(t).map(|(d, used)| (d.to_string(), used));
+        assert_eq!(rewrite("1min"), Some(("1m".into(), 4)));
+        assert_eq!(rewrite("2.5h"), Some(("2h30m".into(), 4)));
+        assert_eq!(rewrite("1 m\n  measure"), Some(("1m".into(), 3)));
+        assert_eq!(rewrite("90 seconds"), Some(("1m30s".into(), 10)));
+        assert_eq!(rewrite("1h 30min"), Some(("1h30m".into(), 8)));
+        assert_eq!(rewrite("-1.5d"), Some(("-1d12h".into(), 5)));
+        assert_eq!(rewrite("6 every 1m"), None);
+        assert_eq!(rewrite("0.0001s"), None);
+        assert_eq!(rewrite("1.5"), None);
+        assert_eq!(rewrite("abc"), None);
     }
 }

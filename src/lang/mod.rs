@@ -9,3 +9,4 @@ pub(crate) mod grammar;
 pub(crate) mod literal;
 pub(crate) mod names;
 pub(crate) mod parser;
+pub(crate) mod series_range;

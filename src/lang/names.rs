@@ -17,8 +17,15 @@ pub(crate) fn column_name(name: &str) -> String {
     if identifier && !RESERVED.contains(&name) {
         return name.to_string();
     }
+    string_literal(name)
+}
+
+/// Text as a string literal of the language: in double quotes, with only
+/// what must be escaped escaped (`"UNLOAD's day"`, `"say \"hi\""`), so
+/// that it reads as written and can be pasted back into a scenario.
+pub(crate) fn string_literal(text: &str) -> String {
     let mut quoted = String::from("\"");
-    for c in name.chars() {
+    for c in text.chars() {
         match c {
             '"' => quoted.push_str("\\\""),
             '\\' => quoted.push_str("\\\\"),
@@ -55,5 +62,13 @@ mod tests {
         );
         assert_eq!(renamed("t", "value (raw)"), "t as \"value (raw)\"");
         assert_eq!(renamed("from", "from"), "\"from\"");
+    }
+
+    #[test]
+    fn a_string_literal_escapes_only_what_the_language_must() {
+        assert_eq!(string_literal("UNLOAD's day"), "\"UNLOAD's day\"");
+        assert_eq!(string_literal("say \"hi\""), "\"say \\\"hi\\\"\"");
+        assert_eq!(string_literal("a\\b\tc"), "\"a\\\\b\\tc\"");
+        assert_eq!(string_literal("Zürich ☃"), "\"Zürich ☃\"");
     }
 }

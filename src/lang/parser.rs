@@ -8,12 +8,14 @@
 use pest::Parser as _;
 use pest::error::InputLocation;
 
+use crate::diagnostics::kind::SyntaxHint;
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::lang::ast::{self, Span};
 use crate::lang::ast_builder;
 use crate::lang::chunks::{self, STATEMENT_KEYWORDS};
 use crate::lang::grammar::{Rule, ScenarioParser};
+use crate::lang::literal;
 
 /// How many lines one statement may lose to recovery before the rest of it
 /// is given up.
@@ -222,9 +224,29 @@ fn syntax_diagnostic(
         };
         return Diagnostic::new(kind, Span::new(offset + at, offset + at + word.len()));
     }
-    let (found, width) = describe_found(rest);
+    let (mut found, mut width) = describe_found(rest);
+    let wants_duration = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .any(|r| matches!(r, Rule::duration | Rule::signed_duration)),
+        pest::error::ErrorVariant::CustomError { .. } => false,
+    };
+    let hint = match literal::loose_duration(rest) {
+        Some((duration, used)) if wants_duration => {
+            width = used;
+            found = format!("`{}`", &rest[..used]);
+            Some(SyntaxHint::Duration {
+                rewrite: duration.to_string(),
+            })
+        }
+        _ => None,
+    };
     Diagnostic::new(
-        DiagnosticKind::Syntax { expected, found },
+        DiagnosticKind::Syntax {
+            expected,
+            found,
+            hint,
+        },
         Span::new(offset + at, offset + at + width),
     )
 }
@@ -394,7 +416,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | table_clause | replay_clause | generate_clause | extrapolate_clause | anomaly_clause
         | statement_chunk | source_keyword | table_keyword | replay_keyword | generate_keyword
         | extrapolate_keyword | source_unknown | table_unknown | replay_unknown
-        | generate_unknown | extrapolate_unknown => return None,
+        | generate_unknown | extrapolate_unknown | series_stray_value => return None,
     })
 }
 

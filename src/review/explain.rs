@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::compile::plan::{offset_words, point_words, schedule_words};
 use crate::lang::literal::Duration;
-use crate::lang::names::{column_name, renamed};
+use crate::lang::names::{column_name, renamed, string_literal};
 use crate::validate::model::{
     Anomaly, AnomalyKind, ConditionTest, Filter, Layout, Scenario, Schedule, Shift, Source,
     SourceMeasures, Step, TimeFormat, TimePoint, Window,
@@ -26,7 +26,9 @@ pub fn explain(s: &Scenario) -> String {
     for source in s.sources.values() {
         let _ = writeln!(out, "  source {}", describe_source(source));
     }
-    for table in s.tables.values() {
+    let mut tables: Vec<_> = s.tables.values().collect();
+    tables.sort_by_key(|t| t.line);
+    for table in tables {
         let layout = match table.layout {
             Layout::Multi => format!("multi-measure records named \"{}\"", table.measure_name),
             Layout::Single => "one record per measure".to_string(),
@@ -148,7 +150,7 @@ fn step_row(step: &Step) -> Row {
                 detail.push(format!("measures {}", names.join(", ")));
             }
             for (k, v) in &r.set {
-                detail.push(format!("set {k} = \"{v}\""));
+                detail.push(format!("set {} = {}", column_name(k), string_literal(v)));
             }
             Row {
                 line: r.line,
@@ -211,7 +213,7 @@ fn anomaly_row(a: &Anomaly) -> Row {
         AnomalyKind::Offset { delta } => format!("level {delta:+}"),
         AnomalyKind::Scale { factor } => format!("×{factor}"),
         AnomalyKind::Drift { rate, per } => format!("{rate:+} per {per}"),
-        AnomalyKind::Flatline { value: Some(v) } => format!("held at {v:?}"),
+        AnomalyKind::Flatline { value: Some(v) } => format!("held at {v}"),
         AnomalyKind::Flatline { value: None } => "held at the window's first value".into(),
         AnomalyKind::Noise { sigma } => format!("noise σ {sigma}"),
         AnomalyKind::Clip { min, max } => format!(
@@ -261,7 +263,12 @@ fn shift_words(shift: &Shift) -> String {
         Shift::EndTo(p) => format!("ending at {}", point_words(*p)),
         Shift::By(d) => format!("moved by {d}"),
         Shift::CalendarDays { days, zone } => {
-            format!("moved by {days} calendar days in {}", zone.name())
+            let unit = if days.unsigned_abs() == 1 {
+                "day"
+            } else {
+                "days"
+            };
+            format!("moved by {days} calendar {unit} in {}", zone.name())
         }
     }
 }
@@ -281,13 +288,17 @@ fn filter_words(f: &Filter) -> Vec<String> {
     f.conditions
         .iter()
         .map(|c| match &c.test {
-            ConditionTest::Equals(v) => format!("{} == \"{v}\"", column_name(&c.dimension)),
-            ConditionTest::NotEquals(v) => format!("{} != \"{v}\"", column_name(&c.dimension)),
+            ConditionTest::Equals(v) => {
+                format!("{} == {}", column_name(&c.dimension), string_literal(v))
+            }
+            ConditionTest::NotEquals(v) => {
+                format!("{} != {}", column_name(&c.dimension), string_literal(v))
+            }
             ConditionTest::In(list) => format!(
                 "{} in [{}]",
                 column_name(&c.dimension),
                 list.iter()
-                    .map(|v| format!("\"{v}\""))
+                    .map(|v| string_literal(v))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

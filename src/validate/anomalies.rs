@@ -262,7 +262,7 @@ impl Validator<'_> {
                     DiagnosticKind::WrongParameterType {
                         owner: "flatline".into(),
                         name: "value".into(),
-                        expected: format!("a value of the measure's type ({})", ty.name()),
+                        expected: super::params::value_of_type(ty).into(),
                         found: match &p.value {
                             ValueSyntax::Number(_) => "a number",
                             ValueSyntax::Bool(_) => "a boolean",

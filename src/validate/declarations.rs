@@ -92,6 +92,7 @@ impl Validator<'_> {
     fn table(&mut self, t: &ast::Table) -> Table {
         let mut table = Table {
             name: t.name.value.clone(),
+            line: self.line(t.name.span.start),
             target_name: t.name.value.clone(),
             layout: Layout::Multi,
             measure_name: DEFAULT_MEASURE_NAME.into(),

@@ -12,6 +12,7 @@ mod declarations;
 pub(crate) mod model;
 mod models;
 mod params;
+mod series;
 pub(crate) mod source;
 mod steps;
 mod tables;
@@ -22,7 +23,7 @@ use std::path::Path;
 use chrono_tz::Tz;
 
 use crate::diagnostics::kind::{Clause, NameKind, Positive};
-use crate::diagnostics::suggest::{closest, closest_time_zone};
+use crate::diagnostics::suggest::{closest, closest_time_zone, zones_abbreviated};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
 use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
 use crate::lang::literal::{self, Duration, LiteralError, Number};
@@ -62,7 +63,11 @@ pub(crate) fn validate(
     let mut steps = Vec::new();
     let mut shapes = Vec::new();
     let mut anomalies = Vec::new();
+    // Steps whose statement lost a line or drew an error: what they say
+    // about `now` is unknown, so anomalies are not warned about them.
+    let mut unsound = Vec::new();
     for statement in &file.statements {
+        let errors_before = v.error_count();
         let (step, shape) = match &statement.kind {
             StatementKind::Replay(r) => v.replay(r, statement, &declared),
             StatementKind::Generate(g) => v.generate(g, statement, &declared),
@@ -73,7 +78,10 @@ pub(crate) fn validate(
             }
             _ => continue,
         };
-        steps.extend(step);
+        if let Some(step) = step {
+            unsound.push(statement.recovered || v.error_count() > errors_before);
+            steps.push(step);
+        }
         shapes.push(shape);
     }
     for table in &losses.writers {
@@ -82,7 +90,20 @@ pub(crate) fn validate(
     let writers = v.tables(&declared, &shapes);
     v.anomaly_targets(file, &declared, &writers);
     v.overlaps(&anomalies);
-    v.anchor_dependence(&steps, &anomalies);
+    // A step with an error of its own (or a lost line) says nothing sure
+    // about what the anomalies hit: anchor dependence is judged on the
+    // sound steps only.
+    if unsound.contains(&true) {
+        let sound: Vec<model::Step> = steps
+            .iter()
+            .zip(&unsound)
+            .filter(|(_, unsound)| !**unsound)
+            .map(|(step, _)| step.clone())
+            .collect();
+        v.anchor_dependence(&sound, &anomalies);
+    } else {
+        v.anchor_dependence(&steps, &anomalies);
+    }
     // After an error, what a step writes is not all known (a lost
     // `measure` line): an anomaly would be blamed for it.
     let lost = !losses.writers.is_empty() || file.statements.iter().any(|s| s.recovered);
@@ -139,6 +160,13 @@ pub(crate) struct Validator<'a> {
 impl Validator<'_> {
     fn report(&mut self, kind: DiagnosticKind, span: Span) {
         self.diagnostics.push(Diagnostic::new(kind, span));
+    }
+
+    fn error_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count()
     }
 
     /// The 1-based line of a byte offset.
@@ -235,6 +263,7 @@ impl Validator<'_> {
             LiteralError::Malformed(reason) => DiagnosticKind::MalformedTimestamp { reason },
             LiteralError::UnknownZone(zone) => DiagnosticKind::UnknownTimeZone {
                 suggestion: closest_time_zone(&zone),
+                abbreviation_of: zones_abbreviated(&zone),
                 zone,
             },
             LiteralError::OffsetMismatch {

@@ -168,6 +168,8 @@ pub enum Layout {
 #[derive(Clone, Debug)]
 pub struct Table {
     pub name: String,
+    /// The line of its `table` statement: tables are explained in file order.
+    pub line: usize,
     /// The table's name in the target (default: `name`).
     pub target_name: String,
     pub layout: Layout,
@@ -380,6 +382,18 @@ pub enum Scalar {
     Bigint(i64),
     Boolean(bool),
     Varchar(String),
+}
+
+/// The value as a scenario writes it: `-5`, `2.5`, `true`, `"open"`.
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Double(v) => write!(f, "{v}"),
+            Scalar::Bigint(v) => write!(f, "{v}"),
+            Scalar::Boolean(b) => write!(f, "{b}"),
+            Scalar::Varchar(v) => f.write_str(&crate::lang::names::string_literal(v)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -262,13 +262,7 @@ impl Validator<'_> {
                 Some(Scalar::Varchar(s.value.clone()))
             }
             (ty, other) => {
-                let expected = match ty {
-                    MeasureType::Double => "a number such as `4.5` (the measure is double)",
-                    MeasureType::Bigint => "a whole number such as `80` (the measure is bigint)",
-                    MeasureType::Boolean => "`true` or `false` (the measure is boolean)",
-                    MeasureType::Varchar => "a string such as `\"open\"` (the measure is varchar)",
-                };
-                self.wrong_type(p, name, expected, other);
+                self.wrong_type(p, name, value_of_type(ty), other);
                 return None;
             }
         };
@@ -308,5 +302,15 @@ impl Validator<'_> {
             span,
         );
         p.ok = false;
+    }
+}
+
+/// What a value of a measure's type looks like, for "`value` takes ...".
+pub(super) fn value_of_type(ty: MeasureType) -> &'static str {
+    match ty {
+        MeasureType::Double => "a number such as `4.5` (the measure is double)",
+        MeasureType::Bigint => "a whole number such as `80` (the measure is bigint)",
+        MeasureType::Boolean => "`true` or `false` (the measure is boolean)",
+        MeasureType::Varchar => "a string such as `\"open\"` (the measure is varchar)",
     }
 }

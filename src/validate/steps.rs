@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::models::ModelPlace;
+use super::series::DeclaredSeries;
 use super::tables::Shape;
 use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
@@ -178,8 +179,7 @@ impl Validator<'_> {
     ) -> (Option<Step>, Shape) {
         let mut ok = self.table_ref(&g.table, declared);
         let mut once = Vec::new();
-        let mut series: Vec<BTreeMap<String, String>> = Vec::new();
-        let mut series_spans: Vec<Span> = Vec::new();
+        let mut series = DeclaredSeries::default();
         let mut measures: Vec<GeneratedMeasure> = Vec::new();
         let mut measure_spans: BTreeMap<String, Span> = BTreeMap::new();
         let mut shape = Shape {
@@ -193,22 +193,12 @@ impl Validator<'_> {
             match &clause.value {
                 StepClause::Series(assignments, span) => {
                     let values = self.assignments(assignments, &mut ok);
-                    if let Some(i) = series.iter().position(|s| *s == values) {
-                        self.report(
-                            DiagnosticKind::DuplicateSeries {
-                                first: series_spans[i],
-                            },
-                            *span,
-                        );
-                        ok = false;
-                    }
+                    ok &= self.series_clause(&mut series, assignments, &values, *span);
                     for a in assignments {
                         shape
                             .dimensions
                             .push((a.dimension.value.clone(), a.dimension.span));
                     }
-                    series.push(values);
-                    series_spans.push(*span);
                 }
                 StepClause::Measure(m) => {
                     if !self.first_name(&mut measure_spans, NameKind::Measure, &m.name) {
@@ -247,7 +237,7 @@ impl Validator<'_> {
         let single = StepClauses::new(self.once(once.into_iter()));
         let schedule = single.schedule.and_then(|s| self.schedule(s));
         if !statement.recovered {
-            if series.is_empty()
+            if series.series.is_empty()
                 && !g
                     .clauses
                     .iter()
@@ -284,7 +274,7 @@ impl Validator<'_> {
         };
         let step = Step::Generate(Generate {
             table: g.table.value.clone(),
-            series,
+            series: series.series,
             schedule,
             measures,
             line: self.line(statement.span.start),
