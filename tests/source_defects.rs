@@ -292,3 +292,114 @@ fn ambiguous_earlier_collides_and_error_names_the_repeated_hour() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("`ambiguous in_order`"), "{stderr}");
 }
+
+/// `plan` of a Berlin local-time source; `clause` is the source's
+/// `ambiguous` line (or nothing), `steps` what follows the table.
+fn autumn_plan(name: &str, clause: &str, data: &str, extra: &str) -> (i32, String) {
+    let text = format!(
+        "scenario \"autumn\"\n\
+         source logger csv \"autumn.csv\" {{\n  time ts format \"%Y-%m-%d %H:%M\"\n  \
+         timezone \"Europe/Berlin\"\n{clause}  dimensions dev\n  measures v double\n}}\n\
+         table telemetry\n\
+         replay logger into telemetry {{\n  shift by 0s\n}}\n{extra}"
+    );
+    let (code, _, stderr) = Run::new(name)
+        .file("s.scenario", text)
+        .file("autumn.csv", data)
+        .file("other.csv", "ts,dev,v\n2024-10-27 02:00,a,9\n")
+        .args(&["plan", "s.scenario"])
+        .run();
+    (code, stderr)
+}
+
+const TODAYS_HELP: &str = "help: narrow one step's window or `where`, or write the steps into different series with `set`";
+
+/// The conflict `ambiguous earlier` or `later` makes of a logger's repeated
+/// hour names the two rows, the clause that chose, and `in_order`.
+#[test]
+fn a_conflict_in_the_repeated_hour_names_its_rows_and_the_ambiguous_clause() {
+    for policy in ["earlier", "later"] {
+        let clause = format!("  ambiguous {policy}\n");
+        let (code, stderr) = autumn_plan(&format!("repeated-{policy}"), &clause, AUTUMN, "");
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("outatime::compile::conflict"), "{stderr}");
+        assert!(
+            stderr.contains("lines 3 and 6 of `autumn.csv` hold one local time of the hour Europe/Berlin repeats when daylight saving ends"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("`ambiguous {policy}` (line 5) puts both passes")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("write `ambiguous in_order` there"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(TODAYS_HELP), "{stderr}");
+    }
+}
+
+/// Without an `ambiguous` clause the default chose: the help names the
+/// source statement instead.
+#[test]
+fn without_an_ambiguous_clause_the_help_names_the_source() {
+    let (code, stderr) = autumn_plan("repeated-default", "", AUTUMN, "");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("lines 3 and 6 of `autumn.csv`"), "{stderr}");
+    assert!(
+        stderr.contains("source `logger` (line 2) has no `ambiguous` clause, so `ambiguous earlier` puts both passes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("add `ambiguous in_order` to it"),
+        "{stderr}"
+    );
+}
+
+/// JSON lines count their lines from the first object (no header).
+#[test]
+fn a_json_lines_source_names_its_repeated_rows_too() {
+    let data = "{\"ts\":\"2024-10-27 02:00\",\"dev\":\"a\",\"v\":2}\n\
+                {\"ts\":\"2024-10-27 02:30\",\"dev\":\"a\",\"v\":3}\n\
+                {\"ts\":\"2024-10-27 02:00\",\"dev\":\"a\",\"v\":4}\n";
+    let text = "scenario \"autumn\"\n\
+         source logger jsonl \"autumn.jsonl\" {\n  time ts format \"%Y-%m-%d %H:%M\"\n  \
+         timezone \"Europe/Berlin\"\n  dimensions dev\n  measures v double\n}\n\
+         table telemetry\n\
+         replay logger into telemetry {\n  shift by 0s\n}\n";
+    let (code, _, stderr) = Run::new("repeated-jsonl")
+        .file("s.scenario", text)
+        .file("autumn.jsonl", data)
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("lines 1 and 3 of `autumn.jsonl`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`ambiguous in_order`"), "{stderr}");
+}
+
+/// A conflict the repeated hour does not explain keeps today's help: two
+/// rows at 01:30 (once in Berlin) in a file that also repeats 02:00, and
+/// two sources each giving one copy of 02:00 (each source's own order
+/// cannot part them).
+#[test]
+fn a_conflict_the_repeated_hour_does_not_explain_keeps_its_help() {
+    let data = "ts,dev,v\n2024-10-27 01:30,a,1\n2024-10-27 01:30,a,8\n\
+                2024-10-27 02:00,a,2\n2024-10-27 02:00,a,4\n";
+    let (code, stderr) = autumn_plan("repeated-not-cause", "  ambiguous earlier\n", data, "");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("as 1.0 and as 8.0"), "{stderr}");
+    assert!(stderr.contains(TODAYS_HELP), "{stderr}");
+    assert!(!stderr.contains("daylight saving"), "{stderr}");
+
+    let other = "source other csv \"other.csv\" {\n  time ts format \"%Y-%m-%d %H:%M\"\n  \
+                 timezone \"Europe/Berlin\"\n  dimensions dev\n  measures v double\n}\n\
+                 replay other into telemetry {\n  shift by 0s\n}\n";
+    let data = "ts,dev,v\n2024-10-27 02:00,a,2\n";
+    let (code, stderr) = autumn_plan("repeated-two-sources", "", data, other);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("as 2.0 and as 9.0"), "{stderr}");
+    assert!(stderr.contains(TODAYS_HELP), "{stderr}");
+}

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::lang::literal::Ambiguous;
 use crate::sources::DataError;
 
 /// What can go wrong between a valid scenario and its records.
@@ -100,6 +101,9 @@ impl CompileError {
                     Some(help) => format!("{help}; {skip}"),
                     None => format!("fix the row, {skip}"),
                 })
+            }
+            CompileError::Conflict(c) if c.repeated_hour.is_some() => {
+                c.repeated_hour.as_ref().map(RepeatedHour::help)
             }
             CompileError::Conflict(c) if c.calendar_shift => Some(
                 "a calendar shift across a daylight-saving change can put two recorded instants on one local time; narrow the window or shift by a duration".into(),
@@ -269,6 +273,64 @@ pub struct Conflict {
     pub second: String,
     /// A step at either line shifts by calendar days (DST can fold instants).
     pub calendar_shift: bool,
+    /// The two records are rows of one source whose local time the autumn
+    /// change repeats, read onto one instant by `ambiguous earlier`/`later`.
+    pub repeated_hour: Option<RepeatedHour>,
+}
+
+/// Rows of a local-time source that the autumn change repeats, on one
+/// instant: what a conflict's help names when they are its cause.
+#[derive(Debug)]
+pub struct RepeatedHour {
+    pub source: String,
+    /// The source's path as written in the scenario.
+    pub file: String,
+    /// The source's `timezone`.
+    pub zone: String,
+    /// The rows' lines in the file, ascending, at least two.
+    pub lines: Vec<u64>,
+    /// `Earlier` or `Later`: the policy that put them on one instant.
+    pub policy: Ambiguous,
+    /// The line of the source's `ambiguous` clause; `None` when the
+    /// default holds.
+    pub clause_line: Option<usize>,
+    /// The line of the `source` statement.
+    pub source_line: usize,
+}
+
+impl RepeatedHour {
+    /// The help: where the rows and the policy are, and the remedy.
+    fn help(&self) -> String {
+        let lines = and_list(&self.lines);
+        let policy = match self.policy {
+            Ambiguous::Later => "later",
+            Ambiguous::Earlier | Ambiguous::InOrder | Ambiguous::Error => "earlier",
+        };
+        let said = match self.clause_line {
+            Some(line) => format!(
+                "`ambiguous {policy}` (line {line}) puts both passes through that hour on one instant; write `ambiguous in_order` there"
+            ),
+            None => format!(
+                "source `{}` (line {}) has no `ambiguous` clause, so `ambiguous {policy}` puts both passes through that hour on one instant; add `ambiguous in_order` to it",
+                self.source, self.source_line
+            ),
+        };
+        format!(
+            "lines {lines} of `{}` hold one local time of the hour {} repeats when daylight saving ends, and {said}, which reads a series' first pass with the earlier offset and its second with the later",
+            self.file, self.zone
+        )
+    }
+}
+
+/// `3 and 6`, `3, 6 and 9`.
+fn and_list(lines: &[u64]) -> String {
+    match lines.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            let rest: Vec<String> = rest.iter().map(u64::to_string).collect();
+            format!("{} and {last}", rest.join(", "))
+        }
+        _ => lines.iter().map(u64::to_string).collect(),
+    }
 }
 
 /// A plan that cannot be used: not a plan, or no longer what it pins.

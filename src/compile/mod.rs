@@ -18,6 +18,7 @@ pub(crate) mod plan;
 pub(crate) mod random;
 pub(crate) mod record;
 mod redact;
+mod repeated;
 mod select;
 pub(crate) mod stream;
 pub(crate) mod warnings;
@@ -74,6 +75,8 @@ enum PreparedStep {
         relative: bool,
         items: Vec<ListedItem>,
         values: Vec<(u16, Value)>,
+        /// Rows the autumn change repeats, when the step read any.
+        repeated: Option<Box<repeated::RepeatedRows>>,
     },
 }
 
@@ -271,7 +274,8 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             }
             Step::Replay(r) => {
                 let numbering = numbering(&sel, t, &rank, &measure_id);
-                steps.push(prepare_replay(r, sel, &numbering, t)?)
+                let source = scenario.sources.get(&r.source);
+                steps.push(prepare_replay(r, source, sel, &numbering, t)?)
             }
             Step::Extrapolate(e) => {
                 let numbering = numbering(&sel, t, &rank, &measure_id);
@@ -387,6 +391,7 @@ impl Prepared {
                     relative,
                     items,
                     values,
+                    ..
                 } => Cursor::Listed(ListedCursor {
                     table: *table,
                     line: *line,
@@ -444,6 +449,21 @@ impl Prepared {
                     second: show(&conflict.second),
                     calendar_shift: self.calendar_lines.contains(&conflict.first_line)
                         || self.calendar_lines.contains(&conflict.second_line),
+                    repeated_hour: repeated::cause(
+                        &record,
+                        anchor,
+                        self.steps.iter().filter_map(|s| match s {
+                            PreparedStep::Listed {
+                                line,
+                                relative,
+                                repeated: Some(rows),
+                                ..
+                            } if *line == conflict.first_line || *line == conflict.second_line => {
+                                Some((&**rows, *relative))
+                            }
+                            _ => None,
+                        }),
+                    ),
                 }))
             }
         })

@@ -8,6 +8,7 @@ use chrono::TimeZone;
 use super::eval::{self, FitError, Learned, MeasureEval, TermEval};
 use super::random::Key;
 use super::record::Value;
+use super::repeated::RepeatedRows;
 use super::select::{Numbering, Selected};
 use super::{CompileError, PreparedStep, series_text};
 use crate::lang::literal::Instant;
@@ -35,6 +36,7 @@ pub(super) fn count(start: i64, end: i64, every: i64) -> u64 {
 
 pub(super) fn prepare_replay(
     r: &model::Replay,
+    source: Option<&model::Source>,
     sel: Selected,
     numbering: &Numbering,
     t: usize,
@@ -80,12 +82,20 @@ pub(super) fn prepare_replay(
     }
     // Stable: rows at one instant of one series keep their file order.
     items.sort_by_key(|item| (item.0, item.1));
+    let repeated = sel
+        .repeated
+        .iter()
+        .filter_map(|&(time, series, line)| {
+            Some((place(time)?, numbering.ranks[series as usize], line))
+        })
+        .collect();
     Ok(PreparedStep::Listed {
         table: t as u16,
         line: r.line,
         relative,
         items,
         values,
+        repeated: RepeatedRows::new(source, repeated),
     })
 }
 

@@ -35,6 +35,10 @@ pub(super) struct Selected {
     pub by_name: FxHashMap<String, Option<u16>>,
     /// (instant, local series, a run of `values`), numbered locally.
     pub rows: Vec<ListedItem>,
+    /// (instant, local series, line) of the rows whose local time the
+    /// autumn change repeats (`SourceRow::repeated_local`): rare, and for
+    /// a conflict's help.
+    pub repeated: Vec<(i64, u32, u64)>,
     /// Every row's (local measure, value), one after another: one buffer
     /// instead of one allocation a row.
     pub values: Vec<(u16, Value)>,
@@ -156,6 +160,9 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
     };
     into.rows
         .push((row.time.0, series, first as u32, count as u16));
+    if let Some(line) = row.repeated_local {
+        into.repeated.push((row.time.0, series, line));
+    }
 }
 
 /// Source rows on their way from the reading thread to the selecting one.
@@ -223,6 +230,7 @@ pub(super) fn read_alongside(
 /// `slot = row.clone()`, reusing the slot's strings.
 fn refill(slot: &mut sources::SourceRow, row: &sources::SourceRow) {
     slot.time = row.time;
+    slot.repeated_local = row.repeated_local;
     slot.dimensions.truncate(row.dimensions.len());
     for (i, d) in row.dimensions.iter().enumerate() {
         match slot.dimensions.get_mut(i) {

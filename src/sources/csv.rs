@@ -114,6 +114,7 @@ pub(super) fn read_file(
         time: crate::lang::literal::Instant(0),
         dimensions: Vec::new(),
         measures: Vec::new(),
+        repeated_local: None,
     };
     if let Some(first) = pending {
         let decoded = match StringRecord::from_byte_record(first) {
@@ -382,7 +383,7 @@ impl<'a> Table<'a> {
             }
         }
         out.measures.truncate(kept);
-        decoder.settle(out);
+        decoder.settle(out, line);
         Ok(())
     }
 

@@ -157,8 +157,9 @@ fn decode(path: &Path, line: u64, text: &[u8], decoder: &Decoder) -> Result<Sour
         time,
         dimensions,
         measures,
+        repeated_local: None,
     };
-    decoder.settle(&mut row);
+    decoder.settle(&mut row, line);
     Ok(row)
 }
 

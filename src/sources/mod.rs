@@ -44,6 +44,11 @@ pub(crate) struct SourceRow {
     /// `(measure name, value)`; a missing or empty cell is left out. Wide
     /// rows in declaration order; long rows give one measure a row.
     pub measures: Vec<(String, Scalar)>,
+    /// The row's line, when its time is a local time the autumn change
+    /// repeats and `ambiguous earlier` or `later` read it: both passes
+    /// through that hour land on one instant, and a conflict there names
+    /// this line. `None` for every other row (no allocation either way).
+    pub repeated_local: Option<u64>,
 }
 
 /// A row or file that could not be read, with its place.
@@ -249,7 +254,11 @@ impl Decoder<'_> {
     /// With `ambiguous in_order`, a repeated local time is the later
     /// instant when its series has already reached the earlier one: the
     /// logger is going through the repeated hour a second time.
-    fn settle(&self, row: &mut SourceRow) {
+    ///
+    /// With `ambiguous earlier` or `later`, a repeated local time is kept
+    /// with its `line`, for a conflict's help.
+    fn settle(&self, row: &mut SourceRow, line: u64) {
+        row.repeated_local = self.time.repeated().then_some(line);
         if !self.time.in_order() {
             return;
         }

@@ -51,6 +51,7 @@ pub(super) fn read_file(
         time: crate::lang::literal::Instant(0),
         dimensions: Vec::new(),
         measures: Vec::new(),
+        repeated_local: None,
     };
     let iter = reader
         .get_row_iter(None)

@@ -83,6 +83,8 @@ fn source(kind: SourceKind, path: &Path, dimensions: &[&str], measures: SourceMe
         timezone: Tz::UTC,
         nonexistent: Nonexistent::Shift,
         ambiguous: Ambiguous::Earlier,
+        line: 1,
+        ambiguous_line: None,
         dimensions: dimensions.iter().map(|d| d.to_string()).collect(),
         dimension_names: dimensions.iter().map(|d| d.to_string()).collect(),
         measures,
@@ -210,6 +212,7 @@ fn row(time: &str, dimensions: &[&str]) -> SourceRow {
         time: at(time),
         dimensions: dimensions.iter().map(|d| d.to_string()).collect(),
         measures: Vec::new(),
+        repeated_local: None,
     }
 }
 

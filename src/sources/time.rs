@@ -27,6 +27,9 @@ pub(crate) struct TimeParser {
     /// With `ambiguous in_order`: the later instant of the last time parsed,
     /// when it was a repeated local time (and so read as the earlier).
     repeat: Cell<Option<Instant>>,
+    /// With `ambiguous earlier` or `later`: the last time parsed was a
+    /// repeated local time, put on the one instant the policy picks.
+    repeated: Cell<bool>,
 }
 
 enum Format {
@@ -78,6 +81,7 @@ impl TimeParser {
             nonexistent: source.nonexistent,
             ambiguous: source.ambiguous,
             repeat: Cell::new(None),
+            repeated: Cell::new(false),
         })
     }
 
@@ -87,12 +91,19 @@ impl TimeParser {
         self.repeat.get()
     }
 
+    /// With `ambiguous earlier` or `later`, whether the last time parsed
+    /// was a local time the autumn change repeats.
+    pub(crate) fn repeated(&self) -> bool {
+        self.repeated.get()
+    }
+
     pub(crate) fn in_order(&self) -> bool {
         self.ambiguous == Ambiguous::InOrder
     }
 
     pub(crate) fn parse(&self, text: &str) -> Result<Instant, CellError> {
         self.repeat.set(None);
+        self.repeated.set(false);
         let trimmed = text.trim_ascii();
         match &self.format {
             Format::Rfc3339 => self.parse_rfc3339(trimmed),
@@ -177,10 +188,32 @@ impl TimeParser {
     }
 
     fn resolve_local(&self, text: &str, local: NaiveDateTime) -> Result<Instant, CellError> {
-        if self.ambiguous == Ambiguous::InOrder
-            && let LocalResult::Ambiguous(_, later) = self.zone.from_local_datetime(&local)
-        {
-            self.repeat.set(later.timestamp_nanos_opt().map(Instant));
+        // One zone lookup a row: a time that exists (once or twice) is
+        // settled here; a gap, and `ambiguous error`, go to `resolve_local`.
+        let chosen = match self.zone.from_local_datetime(&local) {
+            LocalResult::Single(t) => Some(t),
+            LocalResult::Ambiguous(earlier, later) => match self.ambiguous {
+                Ambiguous::Earlier => {
+                    self.repeated.set(true);
+                    Some(earlier)
+                }
+                Ambiguous::Later => {
+                    self.repeated.set(true);
+                    Some(later)
+                }
+                Ambiguous::InOrder => {
+                    self.repeat.set(later.timestamp_nanos_opt().map(Instant));
+                    Some(earlier)
+                }
+                Ambiguous::Error => None,
+            },
+            LocalResult::None => None,
+        };
+        if let Some(t) = chosen {
+            return t
+                .timestamp_nanos_opt()
+                .map(Instant)
+                .ok_or_else(|| out_of_range(text));
         }
         let zone = self.zone.name();
         resolve_local(&self.zone, local, self.nonexistent, self.ambiguous).map_err(|e| {
@@ -479,6 +512,8 @@ mod tests {
             timezone: zone,
             nonexistent,
             ambiguous,
+            line: 1,
+            ambiguous_line: None,
             dimensions: vec![],
             dimension_names: vec![],
             measures: SourceMeasures::Long {
@@ -640,6 +675,32 @@ mod tests {
             assert!(error.reason.contains("occurs twice in Europe/Oslo"));
             assert!(error.help.unwrap().contains("ambiguous earlier"));
         }
+    }
+
+    /// `earlier` and `later` mark a repeated local time (for a conflict's
+    /// help); `in_order` keeps its own record, and other times are unmarked.
+    #[test]
+    fn a_repeated_local_time_is_marked_under_earlier_and_later() {
+        for ambiguous in [Ambiguous::Earlier, Ambiguous::Later] {
+            let p = oslo(TimeFormat::Rfc3339, Nonexistent::Error, ambiguous);
+            assert!(p.parse("2024-10-27T02:30:00").is_ok());
+            assert!(p.repeated());
+            for once in [
+                "2024-10-27T01:30:00",
+                "2024-10-27T03:00:00",
+                "2024-10-27T02:30:00Z",
+            ] {
+                assert!(p.parse(once).is_ok());
+                assert!(!p.repeated(), "{once}");
+            }
+        }
+        let in_order = oslo(TimeFormat::Rfc3339, Nonexistent::Error, Ambiguous::InOrder);
+        assert_eq!(
+            in_order.parse("2024-10-27T02:30:00"),
+            Ok(at("2024-10-27T00:30:00Z"))
+        );
+        assert!(!in_order.repeated());
+        assert_eq!(in_order.repeat(), Some(at("2024-10-27T01:30:00Z")));
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub struct Source {
     pub timezone: Tz,
     pub nonexistent: Nonexistent,
     pub ambiguous: Ambiguous,
+    /// The source statement's line, and its `ambiguous` clause's when it
+    /// has one: what a conflict from the autumn's repeated hour points at.
+    pub line: usize,
+    pub ambiguous_line: Option<usize>,
     /// The dimension columns as the file names them (what readers look up).
     pub dimensions: Vec<String>,
     /// The same dimensions as the table names them (`as` renames), in the

@@ -111,6 +111,7 @@ impl Validator<'_> {
         let mut timezone = chrono_tz::UTC;
         let mut nonexistent = Nonexistent::Shift;
         let mut ambiguous = Ambiguous::Earlier;
+        let mut ambiguous_line = None;
         let mut dimensions: Vec<String> = Vec::new();
         let mut dimension_names: Vec<String> = Vec::new();
         let mut wide: Option<Vec<Declared>> = None;
@@ -206,7 +207,10 @@ impl Validator<'_> {
                         ("in_order", Ambiguous::InOrder),
                     ];
                     match self.word(w, "`ambiguous` policy", &options) {
-                        Some(a) => ambiguous = a,
+                        Some(a) => {
+                            ambiguous = a;
+                            ambiguous_line = Some(self.line(w.span.start));
+                        }
                         None => ok = false,
                     }
                 }
@@ -318,6 +322,8 @@ impl Validator<'_> {
             timezone,
             nonexistent,
             ambiguous,
+            line: self.line(statement.span.start),
+            ambiguous_line,
             dimensions,
             dimension_names,
             // Settled below, once the export's types are known.
