@@ -525,3 +525,103 @@ extrapolate fleet.temperature into telemetry {
     let (code, _, stderr) = run.again(&["plan", "s.scenario"]).run();
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// 200 generated series: 199 from one range clause, the last written out
+/// with its own model, so one series' generator can change alone.
+fn two_hundred_series(model: &str) -> String {
+    format!(
+        r#"scenario "at scale"
+seed 3
+anchor align 1m
+
+table fleet {{ name "fleet" }}
+
+generate into fleet {{
+  series device = "sim-{{001..199}}", site = "lab"
+  from now - 10m for 10m every 1m
+  measure v double = sine(period: 1h, amplitude: 2, mean: 20) + noise(sigma: 0.2)
+}}
+
+generate into fleet {{
+  series device = "sim-200", site = "lab"
+  from now - 10m for 10m every 1m
+  measure v double = {model}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_plan_at_scale_lists_range_clauses_as_written_and_one_line_a_series() {
+    let run = Run::new("scale-plan")
+        .file("s.scenario", two_hundred_series("noise(sigma: 1)"))
+        .args(&["plan", "s.scenario", "-o", "s.plan.yaml"]);
+    let (code, _, stderr) = run.run();
+    assert_eq!(code, 0, "{stderr}");
+    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
+    // The range clause as written, with its count; the explicit one as today.
+    assert!(
+        plan.contains(
+            "  series_ranges:\n  - clause: device = \"sim-{001..199}\", site = \"lab\"\n    series: 199\n"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("  series:\n  - device: sim-200\n    site: lab\n"),
+        "{plan}"
+    );
+    assert!(!plan.contains("  - device: sim-001\n"), "{plan}");
+    // 200 series (more than 100 in the table): one line each.
+    let lines: Vec<&str> = plan.lines().filter(|l| l.starts_with("    - {")).collect();
+    assert_eq!(lines.len(), 200, "{plan}");
+    assert!(
+        lines[0].starts_with(
+            "    - {dimensions: {device: \"sim-001\", site: \"lab\"}, records: 10, first: \"now-10m\", last: \"now-1m\", measures: {v: {count: 10, min: "
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(plan.lines().count() < 260, "{plan}");
+    // The plan reads back: `plan --check` compares it with a fresh one.
+    let (code, stdout, stderr) = run
+        .again(&["plan", "--check", "s.scenario", "s.plan.yaml"])
+        .run();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // A change to one series' generator is a one-line change in the plan,
+    // and `diff` names that series.
+    let changed = Run::new("scale-plan-2")
+        .file("s.scenario", two_hundred_series("noise(sigma: 3)"))
+        .args(&["plan", "s.scenario", "-o", "b.yaml"]);
+    assert_eq!(changed.run().0, 0);
+    let new = std::fs::read_to_string(changed.dir.join("b.yaml")).unwrap();
+    let series_lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("    - {"))
+            .map(str::to_string)
+            .collect()
+    };
+    let moved: Vec<(String, String)> = series_lines(&plan)
+        .into_iter()
+        .zip(series_lines(&new))
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert!(moved[0].0.contains("\"sim-200\""), "{moved:?}");
+    let (code, stdout, stderr) = Run::new("scale-diff")
+        .file("a.yaml", &plan)
+        .file("b.yaml", &new)
+        .args(&["diff", "a.yaml", "b.yaml"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("series\n  ~ fleet {device=\"sim-200\", site=\"lab\"}: v {\"count\":10"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sim-199"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "steps\n  ~ generate into fleet (#2): models {\"v\":\"double = noise(sigma: 1.0)\"} → {\"v\":\"double = noise(sigma: 3.0)\"}"
+        ),
+        "{stdout}"
+    );
+}

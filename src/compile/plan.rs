@@ -7,6 +7,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod yaml;
+
+pub(crate) use yaml::from_yaml;
+pub use yaml::to_yaml;
+
 use super::record::Value;
 use super::stream::{Catalog, Hit, Record, Sink};
 use crate::lang::literal::{Duration, Instant};
@@ -106,8 +111,13 @@ pub struct StepPlan {
     pub measures: Option<Vec<String>>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub set: BTreeMap<String, String>,
+    /// The series of explicit `series` clauses, one by one.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub series: Vec<BTreeMap<String, String>>,
+    /// The `series` clauses with a `{A..B}` range: as written, with how
+    /// many series each made (each one is in `tables[].series`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub series_ranges: Vec<SeriesRangePlan>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub schedule: Option<String>,
     /// Each measure's type and fully resolved model.
@@ -115,6 +125,13 @@ pub struct StepPlan {
     pub models: BTreeMap<String, String>,
     /// Records this step contributes to (after merging and anomalies).
     pub records: u64,
+}
+
+/// `clause: device = "sim-{0001..2000}", site = "lab"` and `series: 2000`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SeriesRangePlan {
+    pub clause: String,
+    pub series: usize,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -532,6 +549,15 @@ pub(crate) fn model_words(m: &Model) -> String {
     out
 }
 
+/// A `series` clause as the language writes it: `device = "sim-{0001..2000}"`.
+fn clause_words(written: &[(String, String)]) -> String {
+    written
+        .iter()
+        .map(|(dimension, value)| format!("{dimension} = {value:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
     let mut plan = StepPlan {
         step: step.title(),
@@ -544,6 +570,7 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
         measures: None,
         set: BTreeMap::new(),
         series: Vec::new(),
+        series_ranges: Vec::new(),
         schedule: None,
         models: BTreeMap::new(),
         records,
@@ -571,7 +598,20 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
             plan.set = r.set.clone();
         }
         Step::Generate(g) => {
-            plan.series = g.series.clone();
+            // Compact where the author was compact: a clause with a range
+            // is listed as written, an explicit one as its series.
+            let mut made = g.series.iter();
+            for clause in &g.series_clauses {
+                let series = made.by_ref().take(clause.count);
+                if clause.ranged {
+                    plan.series_ranges.push(SeriesRangePlan {
+                        clause: clause_words(&clause.written),
+                        series: series.count(),
+                    });
+                } else {
+                    plan.series.extend(series.cloned());
+                }
+            }
             plan.schedule = Some(schedule_words(&g.schedule));
             plan.models = g
                 .measures
@@ -597,19 +637,4 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
         }
     }
     plan
-}
-
-/// The plan as YAML text.
-pub fn to_yaml(plan: &Plan) -> Result<String, super::SerializeError> {
-    let mut out =
-        String::from("# outatime write plan: review it, commit it, diff it (outatime diff).\n");
-    let yaml = yaml_serde::to_string(plan).map_err(|e| super::SerializeError::Plan {
-        reason: e.to_string(),
-    })?;
-    out.push_str(&yaml);
-    Ok(out)
-}
-
-pub(crate) fn from_yaml(text: &str) -> Result<Plan, String> {
-    yaml_serde::from_str(text).map_err(|e| e.to_string())
 }

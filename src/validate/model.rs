@@ -345,9 +345,23 @@ pub struct Generate {
     pub table: String,
     /// Each series' dimension values.
     pub series: Vec<BTreeMap<String, String>>,
+    /// The `series` clauses that made `series`, in order: each made the
+    /// next `count` of them.
+    pub series_clauses: Vec<SeriesClause>,
     pub schedule: Schedule,
     pub measures: Vec<GeneratedMeasure>,
     pub line: usize,
+}
+
+/// One `series` clause as written: `device = "sim-{0001..2000}", site = "lab"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesClause {
+    /// Dimension and value as written (a range unexpanded), in written order.
+    pub written: Vec<(String, String)>,
+    /// Whether a value holds a `{A..B}` range.
+    pub ranged: bool,
+    /// How many series it made.
+    pub count: usize,
 }
 
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use super::Validator;
+use super::model::SeriesClause;
 use crate::diagnostics::DiagnosticKind;
 use crate::lang::ast::{Assignment, Span};
 use crate::lang::series_range::{self, MAX_SERIES_PER_CLAUSE, RangeProblem};
@@ -16,6 +17,8 @@ use crate::lang::series_range::{self, MAX_SERIES_PER_CLAUSE, RangeProblem};
 #[derive(Default)]
 pub(super) struct DeclaredSeries {
     pub series: Vec<BTreeMap<String, String>>,
+    /// The clauses that made them, as written.
+    pub clauses: Vec<SeriesClause>,
     declared_at: BTreeMap<BTreeMap<String, String>, Span>,
 }
 
@@ -39,8 +42,8 @@ impl Validator<'_> {
             }
         }
         let texts: Vec<&str> = dimensions.iter().map(|d| values[*d].as_str()).collect();
-        match series_range::count(texts.iter().copied()) {
-            Ok(_) => {}
+        let count = match series_range::count(texts.iter().copied()) {
+            Ok(count) => count,
             Err(RangeProblem::Backwards { written }) => {
                 let at = assignments
                     .iter()
@@ -57,7 +60,7 @@ impl Validator<'_> {
                 self.report(kind, span);
                 return false;
             }
-        }
+        };
         let mut ok = true;
         for row in series_range::expand(&texts) {
             let one: BTreeMap<String, String> =
@@ -77,6 +80,17 @@ impl Validator<'_> {
                     declared.series.push(one);
                 }
             }
+        }
+        if ok {
+            declared.clauses.push(SeriesClause {
+                written: dimensions
+                    .iter()
+                    .zip(&texts)
+                    .map(|(d, v)| (d.to_string(), v.to_string()))
+                    .collect(),
+                ranged: texts.iter().any(|v| !series_range::ranges(v).is_empty()),
+                count: usize::try_from(count).unwrap_or(usize::MAX),
+            });
         }
         ok
     }

@@ -275,6 +275,7 @@ impl Validator<'_> {
         let step = Step::Generate(Generate {
             table: g.table.value.clone(),
             series: series.series,
+            series_clauses: series.clauses,
             schedule,
             measures,
             line: self.line(statement.span.start),
