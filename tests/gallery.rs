@@ -11,7 +11,7 @@ fn scenarios_dir() -> PathBuf {
 }
 
 /// Every `*.scenario` directly in `scenarios/` (the design's snippets are in
-/// `snippets/`, the ones waiting for a language feature in `pending/`),
+/// `snippets/`),
 /// sorted so failures come in the same order everywhere.
 fn gallery() -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
