@@ -102,27 +102,48 @@ pub(super) fn prepare_replay(
 /// A source's sampling interval: the most common gap between two
 /// consecutive instants of one series (the shortest among equally common
 /// ones), or 1ns when no series has two instants.
+///
+/// Recorded data is almost always in time order per series, so one pass
+/// with each series' last instant finds the gaps; only when a series goes
+/// back in time are its instants gathered and sorted.
 fn sampling_interval(rows: &[super::stream::ListedItem]) -> i64 {
-    let mut by_series: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
-    for (time, series, _, _) in rows {
-        by_series.entry(*series).or_default().push(*time);
+    // Local series numbers are dense: 0, 1, 2, ... in order of appearance.
+    let series = rows.iter().map(|row| row.1 as usize + 1).max().unwrap_or(0);
+    let mut last: Vec<Option<i64>> = vec![None; series];
+    let mut gaps: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
+    let mut out_of_order = false;
+    for &(time, s, _, _) in rows {
+        let slot = &mut last[s as usize];
+        match *slot {
+            Some(before) if time < before => {
+                out_of_order = true;
+                break;
+            }
+            Some(before) if time > before => {
+                *gaps.entry(time.saturating_sub(before)).or_default() += 1
+            }
+            _ => {}
+        }
+        *slot = Some(time);
     }
-    let mut gaps: BTreeMap<i64, u64> = BTreeMap::new();
-    for times in by_series.values_mut() {
-        times.sort_unstable();
-        times.dedup();
-        for pair in times.windows(2) {
-            *gaps.entry(pair[1].saturating_sub(pair[0])).or_default() += 1;
+    if out_of_order {
+        gaps.clear();
+        let mut by_series: Vec<Vec<i64>> = vec![Vec::new(); series];
+        for &(time, s, _, _) in rows {
+            by_series[s as usize].push(time);
+        }
+        for times in &mut by_series {
+            times.sort_unstable();
+            times.dedup();
+            for pair in times.windows(2) {
+                *gaps.entry(pair[1].saturating_sub(pair[0])).or_default() += 1;
+            }
         }
     }
-    // Ascending gaps: the first of the most common wins a tie.
-    let mut best: Option<(i64, u64)> = None;
-    for (gap, n) in gaps {
-        if best.is_none_or(|(_, most)| n > most) {
-            best = Some((gap, n));
-        }
-    }
-    best.map_or(1, |(gap, _)| gap)
+    // The most common gap; the shortest of equally common ones.
+    gaps.into_iter()
+        .max_by_key(|&(gap, n)| (n, std::cmp::Reverse(gap)))
+        .map_or(1, |(gap, _)| gap)
 }
 
 /// The same local wall time `days` calendar days later in `zone`.
@@ -216,4 +237,33 @@ pub(super) fn prepare_extrapolate(
         count: count(start, end, e.schedule.every.0),
         series,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sampling_interval;
+
+    /// (time, local series, values run): only the first two matter here.
+    fn rows(times: &[(i64, u32)]) -> Vec<super::super::stream::ListedItem> {
+        times.iter().map(|&(t, s)| (t, s, 0, 0)).collect()
+    }
+
+    #[test]
+    fn the_most_common_gap_per_series_in_order_or_not() {
+        // Series 0 every 10, series 1 every 10 with one 30 gap and a
+        // duplicate instant: 10 is the most common.
+        let ordered = [(0, 0), (0, 1), (10, 0), (10, 1), (10, 1), (20, 0), (40, 1)];
+        assert_eq!(sampling_interval(&rows(&ordered)), 10);
+        let mut shuffled = ordered;
+        shuffled.reverse();
+        assert_eq!(sampling_interval(&rows(&shuffled)), 10);
+    }
+
+    #[test]
+    fn a_tie_goes_to_the_shorter_gap_and_no_gap_is_one_nanosecond() {
+        let tie = [(0, 0), (5, 0), (20, 0)];
+        assert_eq!(sampling_interval(&rows(&tie)), 5);
+        assert_eq!(sampling_interval(&rows(&[(7, 0), (9, 1)])), 1);
+        assert_eq!(sampling_interval(&[]), 1);
+    }
 }
