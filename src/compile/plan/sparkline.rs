@@ -11,7 +11,9 @@
 //! (a `dropout`, a pause between steps) is [`GAP`]. The arithmetic is the
 //! same sums in the same stream order on every machine, so the line is too.
 
-/// Columns of a sparkline (fewer when the series has fewer values).
+/// Columns of a sparkline (fewer when the series has fewer than two
+/// values a column: with one a column, a record a bucket's width off would
+/// leave its column empty and draw a gap that is not there).
 pub(crate) const WIDTH: usize = 24;
 
 /// A column the series has no value in.
@@ -21,8 +23,8 @@ pub(crate) const GAP: char = '·';
 const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// Buckets gathered per measure: after any doubling at least half are in
-/// the span, so each of the [`WIDTH`] columns gets two or more.
-const FINE: usize = 96;
+/// the span, so each of the [`WIDTH`] columns gets four or more.
+const FINE: usize = 192;
 
 /// Column means closer than this (relative to their size) draw as flat: a
 /// constant summed in a different order is still a constant.
@@ -71,7 +73,7 @@ impl Shape {
         if values == 0 {
             return String::new();
         }
-        let columns = (WIDTH as u64).min(values) as usize;
+        let columns = (WIDTH as u64).min(values / 2).max(1) as usize;
         let span = i128::from(span.max(0)) + 1;
         let mut sums = vec![(0.0, 0u64); columns];
         for (i, (sum, count)) in self.buckets.iter().enumerate() {
@@ -145,7 +147,18 @@ mod tests {
 
     #[test]
     fn few_values_make_a_short_line_and_none_an_empty_one() {
-        assert_eq!(drawn([(0, 1.0), (10, 2.0), (20, 3.0)], 20), "▁▅█");
+        let six = [
+            (0, 1.0),
+            (10, 1.0),
+            (20, 2.0),
+            (30, 2.0),
+            (40, 3.0),
+            (50, 3.0),
+        ];
+        assert_eq!(drawn(six, 50), "▁▅█");
+        // A minute apart over 19 minutes: ten columns, none empty.
+        let minutes = (0..20).map(|i| (i * 60_000_000_000, (i % 3) as f64));
+        assert!(!drawn(minutes, 19 * 60_000_000_000).contains(GAP));
         assert_eq!(drawn([(0, f64::NAN)], 0), "");
         assert_eq!(drawn([], 0), "");
     }
