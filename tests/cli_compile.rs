@@ -86,8 +86,10 @@ fn plan_check_passes_on_a_current_plan_and_fails_with_a_diff_on_a_stale_one() {
     let (code, _, stderr) = stale.run();
     assert_eq!(code, 1);
     assert!(stderr.contains("outatime::plan::stale"), "{stderr}");
-    assert!(stderr.contains("~ generate into lambda"), "{stderr}");
-    assert!(stderr.contains("records 10 → 20 (+10)"), "{stderr}");
+    assert!(
+        stderr.contains("scenario\n  ~ step generate into lambda\n      records: 10 → 20 (+10)\n"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -216,13 +218,25 @@ fn diff_says_what_changed_and_exits_1_only_when_something_did() {
     let run = Run::new("diff-2").file("a.yaml", &old).file("b.yaml", &new);
     let (code, stdout, _) = run.args(&["diff", "a.yaml", "b.yaml"]).run();
     assert_eq!(code, 1);
-    assert!(stdout.contains("labels\n  ~ spike on lambda.v {device=\"sim\"}: kind spike magnitude 5 → spike magnitude 7; window now+2m .. now+5m → now+4m .. now+7m"), "{stdout}");
+    // The scenario's change first, then what it did to the series.
+    assert!(
+        stdout.starts_with(
+            "scenario\n  ~ anomaly spike on lambda.v\n      kind: spike magnitude 5 → spike magnitude 7\n      window: now+2m .. now+5m → now+4m .. now+7m\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("series: 1 changed, 0 added, 0 removed (2 → 2 series)\n"),
+        "{stdout}"
+    );
     let run = Run::new("diff-3").file("a.yaml", &old).file("b.yaml", &new);
     let (_, markdown, _) = run
         .args(&["diff", "a.yaml", "b.yaml", "--format", "markdown"])
         .run();
     assert!(
-        markdown.contains("| ~ | labels | `spike on lambda.v {device=\"sim\"}` |"),
+        markdown.contains(
+            "- `~` anomaly `spike on lambda.v`\n  - kind: `spike magnitude 5` → `spike magnitude 7`\n"
+        ),
         "{markdown}"
     );
     let (code, _, stderr) = Run::new("diff-4")
@@ -614,13 +628,13 @@ fn a_plan_at_scale_lists_range_clauses_as_written_and_one_line_a_series() {
         .run();
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stdout.contains("series\n  ~ fleet {device=\"sim-200\", site=\"lab\"}: v {\"count\":10"),
+        stdout.contains("  ~ fleet {device=\"sim-200\", site=\"lab\"}\n      v: mean "),
         "{stdout}"
     );
     assert!(!stdout.contains("sim-199"), "{stdout}");
     assert!(
         stdout.contains(
-            "steps\n  ~ generate into fleet (#2): models {\"v\":\"double = noise(sigma: 1.0)\"} → {\"v\":\"double = noise(sigma: 3.0)\"}"
+            "scenario\n  ~ step generate into fleet (#2)\n      models.v: double = noise(sigma: 1.0) → double = noise(sigma: 3.0)\n"
         ),
         "{stdout}"
     );

@@ -149,6 +149,9 @@ struct DiffArgs {
     new: PathBuf,
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     format: DiffFormat,
+    /// Also write every change to FILE, nothing folded or shortened
+    #[arg(long, value_name = "FILE")]
+    full: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -298,6 +301,10 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
         DiffFormat::Text => d.render_text(),
         DiffFormat::Markdown => d.render_markdown(),
     };
+    if let Some(path) = &args.full {
+        let full = d.render_full(matches!(args.format, DiffFormat::Markdown));
+        commands::write_output(Some(path.as_path()), &full)?;
+    }
     commands::write_output(None, &text)?;
     Ok(if d.is_empty() { 0 } else { 1 })
 }

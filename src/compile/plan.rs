@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod sparkline;
 mod yaml;
 
 pub(crate) use yaml::from_yaml;
@@ -88,6 +89,10 @@ pub struct MeasureSummary {
     pub max: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub mean: Option<f64>,
+    /// For numbers: the shape over the series' time range, `▁▂▃▄▅▆▇█`, a
+    /// `·` where it has no record (see `sparkline`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sparkline: Option<String>,
     /// For booleans: how many are true.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub true_count: Option<u64>,
@@ -179,6 +184,7 @@ struct Stats {
     max: f64,
     sum: f64,
     trues: u64,
+    shape: sparkline::Shape,
 }
 
 impl Sink for Summary {
@@ -208,6 +214,7 @@ impl Sink for Summary {
                     st.max = x;
                 }
                 st.sum += x;
+                st.shape.add(record.time.saturating_sub(s.first.0), x);
             }
             if *v == Value::Boolean(true) {
                 st.trues += 1;
@@ -296,6 +303,8 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
                                 min: numeric.then_some(st.min),
                                 max: numeric.then_some(st.max),
                                 mean: numeric.then(|| st.sum / st.count.max(1) as f64),
+                                sparkline: numeric
+                                    .then(|| st.shape.draw(s.last.0.saturating_sub(s.first.0))),
                                 true_count: (*ty == crate::validate::model::MeasureType::Boolean)
                                     .then_some(st.trues),
                             };

@@ -1,12 +1,23 @@
-//! What changed between two plans, for review: steps, series, labels and
-//! sources added (+), removed (-) or changed (~ old → new), sorted and stable.
+//! What changed between two plans, for review, in the order a reviewer
+//! asks: first what changed in the scenario (steps, anomalies, sources,
+//! tables, the plan's header), then what that did to the series, in
+//! aggregate (how many changed, by how much) with a few examples, then
+//! every changed series. Rendering (`render`) keeps lines short and lists
+//! folded; the data here is complete.
 
 use std::collections::BTreeMap;
 
 use crate::compile::SerializeError;
-use crate::compile::plan::Plan;
+use crate::compile::plan::{LabelPlan, Plan};
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+mod render;
+mod series;
+mod words;
+
+pub(crate) use render::Limits;
+pub(crate) use series::{MeasureChange, SeriesChange, SeriesEffect};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Marker {
     Added,
     Removed,
@@ -14,7 +25,7 @@ pub(crate) enum Marker {
 }
 
 impl Marker {
-    fn sign(&self) -> char {
+    fn sign(self) -> char {
         match self {
             Marker::Added => '+',
             Marker::Removed => '-',
@@ -23,183 +34,217 @@ impl Marker {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Row {
-    pub section: &'static str,
-    pub key: String,
-    pub marker: Marker,
-    pub detail: String,
+/// What kind of statement or part of the plan a [`Change`] is about, in
+/// the order they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Part {
+    Step,
+    Anomaly,
+    Source,
+    Table,
+    Plan,
 }
 
-#[derive(Debug, Default)]
+impl Part {
+    fn word(self) -> &'static str {
+        match self {
+            Part::Step => "step",
+            Part::Anomaly => "anomaly",
+            Part::Source => "source",
+            Part::Table => "table",
+            Part::Plan => "plan",
+        }
+    }
+}
+
+/// One thing the scenario changed: `~ step generate into devices`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Change {
+    pub part: Part,
+    pub key: String,
+    pub marker: Marker,
+    /// For a changed entry, what changed; for an added or removed one,
+    /// what it is (an added step shows its schedule and models).
+    pub details: Vec<Detail>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Detail {
+    /// A field of an added or removed entry: `schedule: now-6h .. now every 1m`.
+    Field { name: String, value: String },
+    /// A field that changed: `models.temperature: A → B`.
+    Changed {
+        name: String,
+        old: String,
+        new: String,
+    },
+    /// A list field of an added or removed entry.
+    Items { name: String, items: Vec<String> },
+    /// A list field whose elements changed.
+    List {
+        name: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+}
+
+#[derive(Debug)]
 pub(crate) struct PlanDiff {
-    pub rows: Vec<Row>,
+    /// In [`Part`] order, then by key.
+    pub scenario: Vec<Change>,
+    pub series: SeriesEffect,
     pub records: (u64, u64),
 }
 
 impl PlanDiff {
     pub(crate) fn is_empty(&self) -> bool {
-        self.rows.is_empty() && self.records.0 == self.records.1
+        self.scenario.is_empty() && self.series.is_empty() && self.records.0 == self.records.1
     }
 
+    /// The text form, folded for a terminal and `plan --check`.
     pub(crate) fn render_text(&self) -> String {
-        if self.is_empty() {
-            return "no changes\n".into();
-        }
-        let mut out = String::new();
-        let mut section = "";
-        for row in &self.rows {
-            if row.section != section {
-                section = row.section;
-                out.push_str(&format!("{section}\n"));
-            }
-            out.push_str(&format!("  {} {}", row.marker.sign(), row.key));
-            if !row.detail.is_empty() {
-                out.push_str(&format!(": {}", row.detail));
-            }
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "records: {}\n",
-            count_change(self.records.0, self.records.1)
-        ));
-        out
+        render::text(self, &Limits::REVIEW)
     }
 
+    /// The markdown form, under 60,000 characters (a PR comment).
     pub(crate) fn render_markdown(&self) -> String {
-        if self.is_empty() {
-            return "**outatime plan**: no changes\n".into();
+        render::markdown(self, &Limits::REVIEW)
+    }
+
+    /// Every change, nothing folded or shortened (`--full FILE`).
+    pub(crate) fn render_full(&self, markdown: bool) -> String {
+        if markdown {
+            render::markdown(self, &Limits::FULL)
+        } else {
+            render::text(self, &Limits::FULL)
         }
-        let mut out = format!(
-            "**outatime plan**: records {}\n\n| | section | what | change |\n|---|---|---|---|\n",
-            count_change(self.records.0, self.records.1)
-        );
-        for row in &self.rows {
-            out.push_str(&format!(
-                "| {} | {} | `{}` | {} |\n",
-                row.marker.sign(),
-                row.section,
-                row.key.replace('|', "\\|"),
-                row.detail.replace('|', "\\|")
-            ));
-        }
-        out
     }
 }
 
-fn count_change(old: u64, new: u64) -> String {
-    if old == new {
-        format!("{new} (unchanged)")
-    } else {
-        format!("{old} → {new} ({:+})", new as i128 - old as i128)
-    }
-}
+/// An entry's fields as JSON values, by entry key.
+type Section = BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
 
-/// Fields of a section's entries, by entry: what `compare` compares.
-type Section = BTreeMap<String, BTreeMap<String, String>>;
-
-/// Compares two plans section by section.
+/// Compares two plans.
 pub(crate) fn diff(old: &Plan, new: &Plan) -> Result<PlanDiff, SerializeError> {
-    let mut rows = Vec::new();
-    let keyed = |plan: &Plan| -> Result<Section, SerializeError> {
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        plan.steps
-            .iter()
-            .map(|s| {
-                let n = seen.entry(s.step.clone()).or_default();
-                *n += 1;
-                let key = if *n == 1 {
-                    s.step.clone()
-                } else {
-                    format!("{} (#{n})", s.step)
-                };
-                Ok((key, fields(to_json("steps", s)?)))
-            })
-            .collect()
-    };
-    compare("steps", &keyed(old)?, &keyed(new)?, &mut rows);
-    let series = |plan: &Plan| -> Result<Section, SerializeError> {
-        let mut out = Section::new();
-        for (table, t) in &plan.tables {
-            for s in &t.series {
-                let dims: Vec<String> = s
-                    .dimensions
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v:?}"))
-                    .collect();
-                let key = format!("{table} {{{}}}", dims.join(", "));
-                let mut f = BTreeMap::new();
-                f.insert("records".to_string(), s.records.to_string());
-                f.insert("first".to_string(), s.first.clone());
-                f.insert("last".to_string(), s.last.clone());
-                for (m, st) in &s.measures {
-                    f.insert(m.to_string(), compact(&to_json("series", st)?));
-                }
-                out.insert(key, f);
-            }
-        }
-        Ok(out)
-    };
-    compare("series", &series(old)?, &series(new)?, &mut rows);
-    let labels = |plan: &Plan| -> Section {
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        plan.labels
-            .iter()
-            .map(|l| {
-                let dims: Vec<String> =
-                    l.series.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-                let base = format!("{} {{{}}}", l.anomaly, dims.join(", "));
-                // Two anomalies of one kind on one series stay apart.
-                let n = seen.entry(base.clone()).or_default();
-                *n += 1;
-                let key = if *n == 1 {
-                    base
-                } else {
-                    format!("{base} (#{n})")
-                };
-                let mut f = BTreeMap::new();
-                f.insert("kind".to_string(), l.kind.clone());
-                f.insert("window".to_string(), format!("{} .. {}", l.from, l.to));
-                (key, f)
-            })
-            .collect()
-    };
-    compare("labels", &labels(old), &labels(new), &mut rows);
+    let mut scenario = Vec::new();
+    compare(Part::Step, &steps(old)?, &steps(new)?, &mut scenario);
+    compare(
+        Part::Anomaly,
+        &anomalies(&old.labels),
+        &anomalies(&new.labels),
+        &mut scenario,
+    );
     let sources = |plan: &Plan| -> Result<Section, SerializeError> {
         plan.sources
             .iter()
-            .map(|(name, s)| Ok((name.clone(), fields(to_json("sources", s)?))))
+            .map(|(name, s)| Ok((name.clone(), object(to_json("sources", s)?))))
             .collect()
     };
-    compare("sources", &sources(old)?, &sources(new)?, &mut rows);
+    compare(Part::Source, &sources(old)?, &sources(new)?, &mut scenario);
     let tables = |plan: &Plan| -> Result<Section, SerializeError> {
         plan.tables
             .iter()
             .map(|(name, t)| {
-                let mut value = to_json("tables", t)?;
-                // Series have their own section.
-                if let Some(map) = value.as_object_mut() {
-                    map.remove("series");
-                }
-                Ok((name.clone(), fields(value)))
+                let mut fields = object(to_json("tables", t)?);
+                // Series have their own part, and records their own line.
+                fields.remove("series");
+                fields.remove("records");
+                Ok((name.clone(), fields))
             })
             .collect()
     };
-    compare("tables", &tables(old)?, &tables(new)?, &mut rows);
+    compare(Part::Table, &tables(old)?, &tables(new)?, &mut scenario);
     let header = |plan: &Plan| -> Result<Section, SerializeError> {
-        let mut value = to_json("header", plan)?;
-        if let Some(map) = value.as_object_mut() {
-            for section in ["sources", "tables", "steps", "labels", "records"] {
-                map.remove(section);
-            }
+        let mut fields = object(to_json("header", plan)?);
+        for section in ["sources", "tables", "steps", "labels", "records"] {
+            fields.remove(section);
         }
-        Ok(BTreeMap::from([("scenario".to_string(), fields(value))]))
+        Ok(BTreeMap::from([("header".to_string(), fields)]))
     };
-    compare("plan", &header(old)?, &header(new)?, &mut rows);
+    compare(Part::Plan, &header(old)?, &header(new)?, &mut scenario);
+    scenario.sort_by(|a, b| (a.part, &a.key).cmp(&(b.part, &b.key)));
     Ok(PlanDiff {
-        rows,
+        scenario,
+        series: series::effect(old, new),
         records: (old.records, new.records),
     })
+}
+
+/// Steps by title, a second of one title as `(#2)`.
+fn steps(plan: &Plan) -> Result<Section, SerializeError> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    plan.steps
+        .iter()
+        .map(|s| {
+            let n = seen.entry(s.step.clone()).or_default();
+            *n += 1;
+            let key = if *n == 1 {
+                s.step.clone()
+            } else {
+                format!("{} (#{n})", s.step)
+            };
+            let mut fields = object(to_json("steps", s)?);
+            // Moving a statement is no change.
+            fields.remove("line");
+            Ok((key, fields))
+        })
+        .collect()
+}
+
+/// The plan has labels, one an anomaly and series; a reviewer thinks in
+/// anomalies: `spike on devices.temperature` with its kind, its windows
+/// and the series it touches. Two anomalies of one name stay apart by the
+/// order of their lines.
+fn anomalies(labels: &[LabelPlan]) -> Section {
+    let mut lines: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for label in labels {
+        let seen = lines.entry(&label.anomaly).or_default();
+        if !seen.contains(&label.line) {
+            seen.push(label.line);
+        }
+    }
+    /// An anomaly's kinds, windows and series, each as text.
+    type Gathered = (Vec<String>, Vec<String>, Vec<String>);
+    let mut grouped: BTreeMap<String, Gathered> = BTreeMap::new();
+    for label in labels {
+        let rank = lines[label.anomaly.as_str()]
+            .iter()
+            .position(|l| *l == label.line)
+            .unwrap_or(0);
+        let key = if rank == 0 {
+            label.anomaly.clone()
+        } else {
+            format!("{} (#{})", label.anomaly, rank + 1)
+        };
+        let (kinds, windows, series) = grouped.entry(key).or_default();
+        for (list, value) in [
+            (&mut *kinds, label.kind.clone()),
+            (&mut *windows, format!("{} .. {}", label.from, label.to)),
+        ] {
+            if !list.contains(&value) {
+                list.push(value);
+            }
+        }
+        series.push(words::dimensions(&label.series));
+    }
+    grouped
+        .into_iter()
+        .map(|(key, (kinds, windows, series))| {
+            let mut fields = serde_json::Map::new();
+            fields.insert("kind".into(), one_or_list(kinds));
+            fields.insert("window".into(), one_or_list(windows));
+            fields.insert("series".into(), serde_json::Value::from(series));
+            (key, fields)
+        })
+        .collect()
+}
+
+fn one_or_list(mut values: Vec<String>) -> serde_json::Value {
+    if values.len() == 1 {
+        serde_json::Value::String(values.remove(0))
+    } else {
+        serde_json::Value::from(values)
+    }
 }
 
 fn to_json(
@@ -212,80 +257,144 @@ fn to_json(
     })
 }
 
-/// An entry's fields as text, but its line: moving a statement is no change.
-fn fields(v: serde_json::Value) -> BTreeMap<String, String> {
-    match v {
-        serde_json::Value::Object(map) => map
-            .into_iter()
-            .filter(|(k, _)| k != "line")
-            .map(|(k, v)| (k, compact(&v)))
-            .collect(),
-        other => BTreeMap::from([(String::new(), compact(&other))]),
+fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        other => serde_json::Map::from_iter([(String::new(), other)]),
     }
 }
 
-fn compact(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn compare(section: &'static str, old: &Section, new: &Section, rows: &mut Vec<Row>) {
-    for (key, fields) in old {
+fn compare(part: Part, old: &Section, new: &Section, out: &mut Vec<Change>) {
+    for (key, before) in old {
         match new.get(key) {
-            None => rows.push(Row {
-                section,
+            None => out.push(Change {
+                part,
                 key: key.clone(),
                 marker: Marker::Removed,
-                detail: fields
-                    .get("records")
-                    .map(|r| format!("{r} records"))
-                    .unwrap_or_default(),
+                details: described(before),
             }),
-            Some(now) if now != fields => {
-                let mut changes = Vec::new();
-                for (field, before) in fields {
-                    match now.get(field) {
-                        Some(after) if after == before => {}
-                        Some(after) if field == "records" => {
-                            let (b, a) = (
-                                before.parse::<i128>().unwrap_or(0),
-                                after.parse::<i128>().unwrap_or(0),
-                            );
-                            changes.push(format!("records {before} → {after} ({:+})", a - b));
-                        }
-                        Some(after) => changes.push(format!("{field} {before} → {after}")),
-                        None => changes.push(format!("{field} {before} → (none)")),
-                    }
-                }
-                for (field, after) in now {
-                    if !fields.contains_key(field) {
-                        changes.push(format!("{field} (none) → {after}"));
-                    }
-                }
-                rows.push(Row {
-                    section,
-                    key: key.clone(),
-                    marker: Marker::Changed,
-                    detail: changes.join("; "),
-                });
-            }
+            Some(after) if after != before => out.push(Change {
+                part,
+                key: key.clone(),
+                marker: Marker::Changed,
+                details: changes(before, after),
+            }),
             Some(_) => {}
         }
     }
-    for (key, fields) in new {
+    for (key, after) in new {
         if !old.contains_key(key) {
-            rows.push(Row {
-                section,
+            out.push(Change {
+                part,
                 key: key.clone(),
                 marker: Marker::Added,
-                detail: fields
-                    .get("records")
-                    .map(|r| format!("{r} records"))
-                    .unwrap_or_default(),
+                details: described(after),
             });
         }
     }
-    rows.sort_by(|a, b| (a.section, &a.key).cmp(&(b.section, &b.key)));
+}
+
+/// An added or removed entry, field by field; a mapping one line a key.
+fn described(fields: &serde_json::Map<String, serde_json::Value>) -> Vec<Detail> {
+    let mut out = Vec::new();
+    // A step's title is its key.
+    for (name, value) in fields.iter().filter(|(name, _)| *name != "step") {
+        match value {
+            serde_json::Value::Array(items) => out.push(Detail::Items {
+                name: name.clone(),
+                items: items.iter().map(words::json).collect(),
+            }),
+            serde_json::Value::Object(map) if !map.is_empty() => {
+                for (sub, v) in map {
+                    out.push(Detail::Field {
+                        name: format!("{name}.{sub}"),
+                        value: words::json(v),
+                    });
+                }
+            }
+            other => out.push(Detail::Field {
+                name: name.clone(),
+                value: words::json(other),
+            }),
+        }
+    }
+    out
+}
+
+/// What changed between two versions of an entry: a mapping key by key, a
+/// list element by element, anything else old → new.
+fn changes(
+    old: &serde_json::Map<String, serde_json::Value>,
+    new: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<Detail> {
+    let null = serde_json::Value::Null;
+    let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let (a, b) = (
+            old.get(name).unwrap_or(&null),
+            new.get(name).unwrap_or(&null),
+        );
+        if a == b {
+            continue;
+        }
+        match (a, b) {
+            (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+                for detail in changes(a, b) {
+                    out.push(match detail {
+                        Detail::Changed {
+                            name: sub,
+                            old,
+                            new,
+                        } => Detail::Changed {
+                            name: format!("{name}.{sub}"),
+                            old,
+                            new,
+                        },
+                        Detail::List {
+                            name: sub,
+                            added,
+                            removed,
+                        } => Detail::List {
+                            name: format!("{name}.{sub}"),
+                            added,
+                            removed,
+                        },
+                        other => other,
+                    });
+                }
+            }
+            (serde_json::Value::Array(_), _) | (_, serde_json::Value::Array(_)) => {
+                let items = |v: &serde_json::Value| -> Vec<String> {
+                    match v {
+                        serde_json::Value::Array(items) => items.iter().map(words::json).collect(),
+                        serde_json::Value::Null => Vec::new(),
+                        other => vec![words::json(other)],
+                    }
+                };
+                let (before, after) = (items(a), items(b));
+                out.push(Detail::List {
+                    name: name.clone(),
+                    added: after
+                        .iter()
+                        .filter(|x| !before.contains(x))
+                        .cloned()
+                        .collect(),
+                    removed: before
+                        .iter()
+                        .filter(|x| !after.contains(x))
+                        .cloned()
+                        .collect(),
+                });
+            }
+            _ => out.push(Detail::Changed {
+                name: name.clone(),
+                old: words::json(a),
+                new: words::json(b),
+            }),
+        }
+    }
+    out
 }

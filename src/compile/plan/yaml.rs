@@ -120,6 +120,7 @@ fn summary(measure: &MeasureSummary) -> String {
         min,
         max,
         mean,
+        sparkline,
         true_count,
     } = measure;
     let mut fields = vec![format!("count: {count}")];
@@ -127,6 +128,9 @@ fn summary(measure: &MeasureSummary) -> String {
         if let Some(v) = value {
             fields.push(format!("{name}: {}", Value::from(*v)));
         }
+    }
+    if let Some(line) = sparkline {
+        fields.push(format!("sparkline: {}", string(line)));
     }
     if let Some(n) = true_count {
         fields.push(format!("true_count: {n}"));
