@@ -212,13 +212,15 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
             y1: plot_bottom,
             fill,
         });
+        let label = format!("{} · line {}", step.kind, step.line);
+        let (x, align) = label_at(x0.max(LEFT) + 1, x1, &label);
         band.shapes.push(text(
-            x0.max(LEFT) + 3,
+            x,
             plot_bottom - 14 - 12 * (i as i32 % 2),
-            &format!("{} · line {}", step.kind, step.line),
+            &label,
             10.0,
             ink,
-            Align::Left,
+            align,
         ));
         steps.children.push(band);
     }
@@ -243,15 +245,22 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
             y1: plot_bottom,
             fill: ANOMALY,
         });
+        let label = format!("{} · line {}", window.kind, window.line);
+        let (x, align) = label_at(x0, x1, &label);
         band.shapes.push(text(
-            x0 + 2,
+            x,
             plot_top + 2 + 12 * (i as i32 % 3),
-            &format!("{} · line {}", window.kind, window.line),
+            &label,
             10.0,
             ANOMALY_INK,
-            Align::Left,
+            align,
         ));
         anomalies.children.push(band);
+    }
+    // Varchar bands are opaque: the windows go over them.
+    let bands = (panel.ty == MeasureType::Varchar).then(|| varchar_lanes(panel, time, plot_top));
+    if let Some(bands) = bands {
+        group.children.push(bands);
     }
     group.children.push(anomalies);
 
@@ -265,9 +274,7 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
         .children
         .push(axes(panel, time, &y, plot_top, plot_bottom, data));
 
-    if panel.ty == MeasureType::Varchar {
-        group.children.push(varchar_lanes(panel, time, plot_top));
-    } else {
+    if panel.ty != MeasureType::Varchar {
         if panel.rest_count > 0 {
             let mut envelope = Group::new("envelope").with("series", panel.rest_count.to_string());
             for (x, cell) in columns(&panel.rest, time) {
@@ -304,6 +311,18 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
     group.children.push(now);
     group.children.push(legend(panel, top));
     group
+}
+
+/// Where a band's label goes: from its left edge, or ending at its right
+/// edge when it would run past the plot (into the legend).
+fn label_at(x0: i32, x1: i32, label: &str) -> (i32, Align) {
+    // The compiled-in font is monospaced: 10 px text is 6 px a character.
+    let width = 6 * label.chars().count() as i32;
+    if x0 + 2 + width > RIGHT {
+        (x1.min(RIGHT) - 2, Align::Right)
+    } else {
+        (x0 + 2, Align::Left)
+    }
 }
 
 /// The panel's value range, padded; booleans from 0 to 1.
