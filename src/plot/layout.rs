@@ -358,7 +358,7 @@ fn axes(
 ) -> Group {
     let mut axes = Group::new("axes");
     let origin = if data.anchored { 0 } else { data.now };
-    for (t, label) in axis::time_ticks(data.from, data.to, origin, data.anchored, 8) {
+    for (t, label) in axis::time_ticks(data.from, data.to, origin, data.anchored, 10) {
         let x = time.x(t);
         axes.shapes.push(Shape::Line {
             points: vec![(x, plot_top), (x, plot_bottom)],
@@ -439,10 +439,14 @@ fn columns(bins: &Bins, time: &TimeAxis) -> Vec<(i32, Cell)> {
 }
 
 fn series_group(line: &Line, i: usize, ty: MeasureType, time: &TimeAxis, y: &ValueAxis) -> Group {
-    let (colour, width) = if line.named {
-        (PALETTE[i % PALETTE.len()], 2)
-    } else {
-        (THIN, 1)
+    let cols = columns(&line.bins, time);
+    // A dense line zigzags from column to column: drawn 2 px wide, its
+    // sharp joins would spike past the values (miter joins), so 1 px.
+    let dense = cols.len() > PLOT_WIDTH / 3;
+    let (colour, width) = match (line.named, dense) {
+        (true, false) => (PALETTE[i % PALETTE.len()], 2),
+        (true, true) => (PALETTE[i % PALETTE.len()], 1),
+        (false, _) => (THIN, 1),
     };
     let mut group = Group::new("series")
         .with("name", &line.name)
@@ -470,7 +474,7 @@ fn series_group(line: &Line, i: usize, ty: MeasureType, time: &TimeAxis, y: &Val
             });
         }
     };
-    for (x, cell) in columns(&line.bins, time) {
+    for (x, cell) in cols {
         if ty == MeasureType::Boolean {
             if let Some(p) = previous {
                 points.push((x, level(p)));
