@@ -28,6 +28,7 @@ mod diagnostics;
 mod fmt;
 mod lang;
 mod measure_type;
+mod plot;
 mod review;
 mod sources;
 mod targets;
@@ -66,5 +67,7 @@ pub use apply::error::ApplyErrorKind;
 /// The codes a capture fails with.
 pub use capture::error::CaptureErrorKind;
 pub use clean::error::CleanErrorKind;
+/// The codes a plot fails with.
+pub use plot::error::PlotErrorKind;
 /// The codes a verify fails with.
 pub use verify::error::VerifyErrorKind;

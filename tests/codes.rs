@@ -9,6 +9,7 @@ use outatime::ApplyErrorKind;
 use outatime::CaptureErrorKind;
 use outatime::CleanErrorKind;
 use outatime::DiagnosticCode;
+use outatime::PlotErrorKind;
 use outatime::VerifyErrorKind;
 use outatime::{CompileErrorKind, PlanErrorKind, SerializeError};
 use strum::IntoEnumIterator;
@@ -30,12 +31,14 @@ fn run_codes() -> BTreeSet<&'static str> {
     let verify = VerifyErrorKind::iter().map(VerifyErrorKind::code);
     let clean = CleanErrorKind::iter().map(CleanErrorKind::code);
     let capture = CaptureErrorKind::iter().map(CaptureErrorKind::code);
+    let plot = PlotErrorKind::iter().map(PlotErrorKind::code);
     compile
         .chain(capture)
         .chain(apply)
         .chain(clean)
         .chain(plan)
         .chain(verify)
+        .chain(plot)
         .chain([SerializeError::CODE])
         .collect()
 }

@@ -18,6 +18,7 @@ mod capture;
 mod clean;
 mod fmt;
 mod input;
+mod plot;
 mod verify;
 
 use apply::{ApplyArgs, apply};
@@ -25,6 +26,7 @@ use capture::{CaptureArgs, capture};
 use clean::{CleanArgs, clean};
 use fmt::{FmtArgs, fmt};
 use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
+use plot::{PlotArgs, plot};
 use verify::{VerifyArgs, verify};
 
 const EXIT_CODES: &str = "\
@@ -94,6 +96,10 @@ enum Command {
     /// the diff of each file that is not, and exit 1)
     #[command(after_help = EXIT_CODES)]
     Fmt(FmtArgs),
+    /// Draw the record stream of a scenario or plan: one panel per table
+    /// and measure, with steps, anomaly windows and `now` (SVG or PNG)
+    #[command(after_help = EXIT_CODES)]
+    Plot(PlotArgs),
 }
 
 #[derive(clap::Args)]
@@ -212,6 +218,7 @@ pub fn run() -> ExitCode {
         Command::Clean(args) => clean(&args),
         Command::Capture(args) => capture(&args),
         Command::Fmt(args) => return ExitCode::from(fmt(&args)),
+        Command::Plot(args) => plot(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,122 @@
+//! Every way `plot` stops, with its stable code and exit code;
+//! `docs/errors.md` lists the same codes.
+
+use std::fmt;
+
+use crate::commands::Failure;
+
+/// Why `plot` stopped. [`PlotErrorKind::iter`] lists every kind.
+#[derive(Debug, strum::EnumDiscriminants)]
+#[strum_discriminants(name(PlotErrorKind), derive(strum::EnumIter))]
+pub enum PlotError {
+    /// `--from`/`--to` neither RFC 3339 nor `now`, `now-6h`, `now+1d`:
+    /// `--from yesterday`.
+    BadTime {
+        option: &'static str,
+        text: String,
+        reason: String,
+    },
+    /// `--from` at or after `--to`.
+    EmptyWindow { from: String, to: String },
+    /// `--where` not `DIM=VALUE`: `--where host`.
+    BadWhere { text: String },
+    /// `-o` names no `.svg` or `.png` file: `-o out.jpg`.
+    UnknownFormat { path: String },
+    /// `--measure` names no measure of any table: `--measure cpu_usr`.
+    UnknownMeasure { name: String, known: Vec<String> },
+    /// `--where` names a dimension no table has: `--where hots=a`.
+    UnknownDimension { name: String, known: Vec<String> },
+    /// Nothing left to draw: no series matches `--where`, or no record
+    /// falls between `--from` and `--to`.
+    EmptySelection { what: String },
+    /// The drawing backend failed (the compiled-in font, the PNG encoder).
+    Draw { reason: String },
+}
+
+impl PlotErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            PlotErrorKind::BadTime => "outatime::plot::bad_time",
+            PlotErrorKind::EmptyWindow => "outatime::plot::empty_window",
+            PlotErrorKind::BadWhere => "outatime::plot::bad_where",
+            PlotErrorKind::UnknownFormat => "outatime::plot::unknown_format",
+            PlotErrorKind::UnknownMeasure => "outatime::plot::unknown_measure",
+            PlotErrorKind::UnknownDimension => "outatime::plot::unknown_dimension",
+            PlotErrorKind::EmptySelection => "outatime::plot::empty_selection",
+            PlotErrorKind::Draw => "outatime::plot::draw",
+        }
+    }
+}
+
+impl PlotError {
+    pub(crate) fn code(&self) -> &'static str {
+        PlotErrorKind::from(self).code()
+    }
+
+    /// 2 for arguments that cannot be read, 1 for a selection the
+    /// scenario cannot satisfy or a drawing that failed.
+    fn exit_code(&self) -> u8 {
+        match self {
+            PlotError::BadTime { .. }
+            | PlotError::EmptyWindow { .. }
+            | PlotError::BadWhere { .. }
+            | PlotError::UnknownFormat { .. } => 2,
+            PlotError::UnknownMeasure { .. }
+            | PlotError::UnknownDimension { .. }
+            | PlotError::EmptySelection { .. }
+            | PlotError::Draw { .. } => 1,
+        }
+    }
+}
+
+impl fmt::Display for PlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error[{}]: ", self.code())?;
+        match self {
+            PlotError::BadTime {
+                option,
+                text,
+                reason,
+            } => writeln!(
+                f,
+                "{option} `{text}` is not a time: {reason}\n  help: write an RFC 3339 time (2026-11-27T18:00:00Z) or one relative to now (now, now-6h, now+1d)"
+            ),
+            PlotError::EmptyWindow { from, to } => writeln!(
+                f,
+                "--from `{from}` is not before --to `{to}`: nothing to draw\n  help: swap them, or widen the window"
+            ),
+            PlotError::BadWhere { text } => writeln!(
+                f,
+                "--where `{text}` is not DIM=VALUE\n  help: name a dimension and its value, such as --where host=web-1 (repeat --where for more)"
+            ),
+            PlotError::UnknownFormat { path } => writeln!(
+                f,
+                "cannot tell what to draw `{path}` as: plot writes .svg and .png files\n  help: name the output FILE.svg or FILE.png"
+            ),
+            PlotError::UnknownMeasure { name, known } => writeln!(
+                f,
+                "no table has a measure `{name}`\n  help: the measures are: {}",
+                known.join(", ")
+            ),
+            PlotError::UnknownDimension { name, known } => writeln!(
+                f,
+                "no table has a dimension `{name}`\n  help: the dimensions are: {}",
+                known.join(", ")
+            ),
+            PlotError::EmptySelection { what } => writeln!(
+                f,
+                "nothing to draw: {what}\n  help: widen --from/--to, or loosen --where and --measure"
+            ),
+            PlotError::Draw { reason } => writeln!(f, "cannot draw the plot: {reason}"),
+        }
+    }
+}
+
+impl From<PlotError> for Failure {
+    fn from(e: PlotError) -> Failure {
+        Failure {
+            code: e.exit_code(),
+            text: e.to_string(),
+        }
+    }
+}
