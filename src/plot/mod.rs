@@ -145,6 +145,7 @@ pub(crate) fn plot(
         filters: request.filters.clone(),
         measures: request.measures.clone(),
         cells: layout::PLOT_WIDTH * 2,
+        only: None,
     };
     let catalog = &loaded.prepared.catalog;
     let (mut sink, left_out) = model::PanelSink::new(catalog, &selection)?;
