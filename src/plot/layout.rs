@@ -2,7 +2,10 @@
 //! bands, anomaly windows, axes, the series (lines, step lines or bands),
 //! the `now` marker and the legend, each a group of shapes.
 
+mod diff;
 mod series;
+
+pub(crate) use self::diff::{DiffPanel, layout_diff};
 
 use self::series::Pen;
 use super::axis;
@@ -59,6 +62,11 @@ const VALUE_COLOURS: [Colour; 13] = [
     Colour(127, 127, 127, 0.85),
 ];
 
+/// A varchar value's colour by its id; past the palette, "other values".
+fn value_colour(id: usize) -> Colour {
+    VALUE_COLOURS[id.min(VALUE_COLOURS.len() - 1)]
+}
+
 fn step_colour(kind: &str) -> (Colour, Colour) {
     match kind {
         "replay" => (Colour(70, 130, 180, 0.08), Colour(40, 90, 140, 1.0)),
@@ -110,17 +118,6 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
             "unanchored".to_string()
         },
     );
-    let mut header = Group::new("header");
-    header.shapes.push(Shape::Rect {
-        x0: 0,
-        y0: 0,
-        x1: WIDTH as i32,
-        y1: height,
-        fill: Colour(255, 255, 255, 1.0),
-    });
-    header
-        .shapes
-        .push(text(LEFT, 8, &data.title, 16.0, INK, Align::Left));
     let mut subtitle = if data.anchored {
         format!(
             "now = {} · times in UTC",
@@ -135,9 +132,7 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
             data.panels_left_out
         );
     }
-    header
-        .shapes
-        .push(text(LEFT, 28, &subtitle, 12.0, FAINT, Align::Left));
+    let header = header(&data.title, &subtitle, height);
     root.children.push(header);
     for (i, panel) in data.panels.iter().enumerate() {
         let top = HEADER + PANEL * i as i32;
@@ -148,6 +143,25 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
         height: height as u32,
         root,
     }
+}
+
+/// The white page, the title and a line under it.
+fn header(title: &str, subtitle: &str, height: i32) -> Group {
+    let mut header = Group::new("header");
+    header.shapes.push(Shape::Rect {
+        x0: 0,
+        y0: 0,
+        x1: WIDTH as i32,
+        y1: height,
+        fill: Colour(255, 255, 255, 1.0),
+    });
+    header
+        .shapes
+        .push(text(LEFT, 8, title, 16.0, INK, Align::Left));
+    header
+        .shapes
+        .push(text(LEFT, 28, subtitle, 12.0, FAINT, Align::Left));
+    header
 }
 
 fn text(x: i32, y: i32, s: &str, size: f64, colour: Colour, align: Align) -> Shape {
@@ -173,12 +187,13 @@ fn cut(s: &str, n: usize) -> String {
 
 fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Group {
     let plot_top = top + TITLE;
-    let mut group = panel_frame(panel, top, panel.lines.len() + panel.rest_count);
+    let caption = format!("{} series", panel.lines.len() + panel.rest_count);
+    let mut group = panel_frame(panel, top, &caption);
     group.children.push(steps(panel, time, plot_top));
     // Varchar bands are opaque: the windows go over them.
     if panel.ty == MeasureType::Varchar {
         let lines: Vec<_> = panel.lines.iter().map(|l| (l, None)).collect();
-        let colour = |id: usize| VALUE_COLOURS[id.min(VALUE_COLOURS.len() - 1)];
+        let colour = |_lane: usize, id: usize| value_colour(id);
         group
             .children
             .push(series::varchar_lanes(&lines, &colour, time, plot_top));
@@ -193,7 +208,11 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
         hi: values.1,
         top: plot_top,
     };
-    let lanes: Vec<&str> = panel.lines.iter().map(|l| l.name.as_str()).collect();
+    let lanes: Vec<String> = panel
+        .lines
+        .iter()
+        .map(|l| series::lane_label(&l.name))
+        .collect();
     group
         .children
         .push(axes(panel.ty, &lanes, time, &y, plot_top, data));
@@ -218,12 +237,14 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
                 Pen {
                     colour: PALETTE[i % PALETTE.len()],
                     width: 2,
+                    dense_width: 1,
                     lift: i,
                 }
             } else {
                 Pen {
                     colour: THIN,
                     width: 1,
+                    dense_width: 1,
                     lift: i,
                 }
             };
@@ -237,8 +258,8 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
     group
 }
 
-/// A panel's group with its title: table, measure, type, series count.
-fn panel_frame(panel: &Panel, top: i32, series_count: usize) -> Group {
+/// A panel's group with its title: table, measure, type, `caption`.
+fn panel_frame(panel: &Panel, top: i32, caption: &str) -> Group {
     let mut group = Group::new("panel")
         .with("table", &panel.table)
         .with("measure", &panel.measure)
@@ -248,11 +269,10 @@ fn panel_frame(panel: &Panel, top: i32, series_count: usize) -> Group {
         LEFT,
         top + 6,
         &format!(
-            "{} · {} ({}) · {} series",
+            "{} · {} ({}) · {caption}",
             panel.table,
             panel.measure,
             panel.ty.name(),
-            series_count
         ),
         13.0,
         INK,
@@ -446,7 +466,7 @@ fn value_range<'a>(
 /// and the plot's border.
 fn axes(
     ty: MeasureType,
-    lanes: &[&str],
+    lanes: &[String],
     time: &TimeAxis,
     y: &ValueAxis,
     plot_top: i32,
@@ -471,7 +491,7 @@ fn axes(
             axes.shapes.push(text(
                 LEFT - 4,
                 (lane_top + lane_bottom) / 2 - 5,
-                &cut(&series::lane_label(name), 10),
+                &cut(name, 10),
                 9.0,
                 FAINT,
                 Align::Right,
@@ -514,50 +534,65 @@ fn axes(
 }
 
 fn legend(panel: &Panel, top: i32) -> Group {
-    let mut legend = Group::new("legend");
-    let x = RIGHT + 14;
-    let mut y = top + TITLE;
-    let mut entry = |legend: &mut Group, swatch: Colour, label: &str| {
-        legend.shapes.push(Shape::Rect {
-            x0: x,
-            y0: y + 4,
-            x1: x + 16,
-            y1: y + 8,
-            fill: swatch,
-        });
-        legend
-            .shapes
-            .push(text(x + 22, y, &cut(label, 30), 10.0, INK, Align::Left));
-        y += 14;
-    };
+    let mut legend = Legend::new(top);
     if panel.ty == MeasureType::Varchar {
         for (id, value) in panel.values.iter().enumerate() {
-            entry(
-                &mut legend,
-                VALUE_COLOURS[id.min(VALUE_COLOURS.len() - 1)],
-                value,
-            );
+            legend.entry(value_colour(id), value);
         }
         let hidden = panel.rest_count;
         if hidden > 0 {
-            entry(&mut legend, THIN, &format!("+{hidden} series not drawn"));
+            legend.entry(THIN, &format!("+{hidden} series not drawn"));
         }
-        return legend;
+        return legend.group;
     }
     let named = panel.lines.iter().filter(|l| l.named).count();
     for (i, line) in panel.lines.iter().take(named).enumerate() {
-        entry(&mut legend, PALETTE[i % PALETTE.len()], &line.name);
+        legend.entry(PALETTE[i % PALETTE.len()], &line.name);
     }
     let thin = panel.lines.len() - named;
     if thin > 0 {
-        entry(&mut legend, THIN, &format!("+{thin} more (thin)"));
+        legend.entry(THIN, &format!("+{thin} more (thin)"));
     }
     if panel.rest_count > 0 {
-        entry(
-            &mut legend,
+        legend.entry(
             ENVELOPE,
             &format!("+{} more (band: min–max)", panel.rest_count),
         );
     }
-    legend
+    legend.group
+}
+
+/// A panel's legend, right of its plot: a swatch and a label a row.
+struct Legend {
+    group: Group,
+    y: i32,
+}
+
+impl Legend {
+    fn new(top: i32) -> Legend {
+        Legend {
+            group: Group::new("legend"),
+            y: top + TITLE,
+        }
+    }
+
+    fn entry(&mut self, swatch: Colour, label: &str) {
+        let x = RIGHT + 14;
+        self.group.shapes.push(Shape::Rect {
+            x0: x,
+            y0: self.y + 4,
+            x1: x + 16,
+            y1: self.y + 8,
+            fill: swatch,
+        });
+        self.group.shapes.push(text(
+            x + 22,
+            self.y,
+            &cut(label, 30),
+            10.0,
+            INK,
+            Align::Left,
+        ));
+        self.y += 14;
+    }
 }

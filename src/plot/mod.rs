@@ -10,6 +10,7 @@
 
 mod axis;
 mod bins;
+pub(crate) mod diff;
 pub(crate) mod error;
 mod layout;
 mod model;

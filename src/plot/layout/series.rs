@@ -8,12 +8,13 @@ use crate::plot::bins::{Bins, Cell};
 use crate::plot::model::Line;
 use crate::plot::scene::{Colour, Group, Shape};
 
-/// How a line is drawn: its colour, its width where it is sparse (a dense
-/// line is always 1 px), and how far a boolean is lifted off the others.
+/// How a line is drawn: its colour, its width where it is sparse and
+/// where it is dense, and how far a boolean is lifted off the others.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Pen {
     pub colour: Colour,
     pub width: u32,
+    pub dense_width: u32,
     pub lift: usize,
 }
 
@@ -40,9 +41,9 @@ pub(super) fn series_group(
 ) -> Group {
     let cols = columns(&line.bins, time);
     // A dense line zigzags from column to column: drawn wide, its sharp
-    // joins would spike past the values (miter joins), so 1 px.
+    // joins would spike past the values (miter joins), so its own width.
     let dense = cols.len() > PLOT_WIDTH / 3;
-    let (colour, width) = (pen.colour, if dense { 1 } else { pen.width });
+    let (colour, width) = (pen.colour, if dense { pen.dense_width } else { pen.width });
     let mut group = Group::new("series")
         .with("name", &line.name)
         .with("drawn", if line.named { "named" } else { "thin" });
@@ -118,7 +119,7 @@ pub(super) fn lane_label(name: &str) -> String {
 /// value changes; gaps left empty. `side` marks the lanes of a diff.
 pub(super) fn varchar_lanes(
     lines: &[(&Line, Option<&'static str>)],
-    colour: &dyn Fn(usize) -> Colour,
+    colour: &dyn Fn(usize, usize) -> Colour,
     time: &TimeAxis,
     plot_top: i32,
 ) -> Group {
@@ -157,7 +158,7 @@ pub(super) fn varchar_lanes(
                     y0,
                     x1: end.max(start + 1),
                     y1,
-                    fill: colour(value),
+                    fill: colour(i, value),
                 });
                 run = None;
             } else {
