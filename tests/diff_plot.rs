@@ -8,9 +8,12 @@ mod common;
 use common::Run;
 use roxmltree::{Document, Node};
 
-/// `devices` series a–h at their own levels; a spike on `a`; a mode.
+/// `devices` series a–h at their own levels; a spike on `a`; a mode. The
+/// table's name in the target differs from its name in the scenario, as
+/// panels and plans name tables differently.
 fn scenario(spike_at: &str, level_of_e_to_h: u32, extra: &str) -> String {
-    let mut text = String::from("scenario \"Diff plot\"\nseed 3\ntable lab\n\n");
+    let mut text =
+        String::from("scenario \"Diff plot\"\nseed 3\ntable lab { name \"lab_target\" }\n\n");
     for (i, device) in ["a", "b", "c", "d", "e", "f", "g", "h"].iter().enumerate() {
         let level = if i >= 4 {
             level_of_e_to_h
@@ -96,6 +99,8 @@ fn a_changed_series_is_drawn_old_and_new_and_the_unchanged_not_at_all() {
     assert!(err.contains("wrote `d.svg`"), "{err}");
     let text = std::fs::read_to_string(run.dir.join("d.svg")).unwrap();
     let doc = Document::parse(&text).unwrap();
+    let panel = class(doc.root_element(), "panel")[0];
+    assert_eq!(data(panel, "table"), "lab_target");
     // Only `a`'s temperature changed: one panel, `a` old then new; the
     // mode panel and the other seven series are not drawn.
     assert_eq!(

@@ -58,7 +58,13 @@ pub(crate) fn plot_diff(
                 name(&p.dims)
             })
             .collect();
-        shown.insert((table.clone(), measure.clone()), (names, rest));
+        // Panels carry the table's name in the target, the plans its name
+        // in the scenario.
+        let target = [new.plan, old.plan]
+            .iter()
+            .find_map(|plan| plan.tables.get(table))
+            .map_or_else(|| table.clone(), |t| t.target.clone());
+        shown.insert((target, measure.clone()), (names, rest));
     }
     let selection = Selection {
         cells: layout::PLOT_WIDTH * 2,
