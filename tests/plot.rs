@@ -411,3 +411,78 @@ fn bad_input_says_what_and_exits_non_zero() {
     );
     assert!(err.contains("mode, open, temperature"), "{err}");
 }
+
+/// The pictures docs/plot.md and the README show are drawn by
+/// scripts/plot-docs, exist, and (for the SVG, whose bytes do not depend
+/// on a rasteriser) are what the current binary draws with the script's
+/// own command.
+#[test]
+fn docs_pictures_come_from_the_script() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = std::fs::read_to_string(root.join("scripts/plot-docs")).unwrap();
+    let linked = |doc: &str, prefix: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        text.split("![")
+            .skip(1)
+            .filter_map(|rest| {
+                let target = rest.split_once("](")?.1.split_once(')')?.0;
+                target.strip_prefix(prefix).map(str::to_string)
+            })
+            .collect()
+    };
+    let docs = linked("docs/plot.md", "plot/");
+    let readme = linked("README.md", "docs/plot/");
+    assert!(docs.len() >= 3, "docs/plot.md shows {docs:?}");
+    assert_eq!(readme.len(), 1, "the README's tour shows one: {readme:?}");
+    for name in docs.iter().chain(&readme) {
+        assert!(
+            root.join("docs/plot").join(name).is_file(),
+            "docs/plot/{name} is linked but missing: run scripts/plot-docs"
+        );
+        assert!(
+            script.contains(&format!("\"$out/{name}\"")),
+            "docs/plot/{name} is linked but scripts/plot-docs does not draw it"
+        );
+    }
+    let anchor = script
+        .lines()
+        .find_map(|l| l.strip_prefix("anchor="))
+        .unwrap();
+    let svgs: Vec<&str> = script
+        .lines()
+        .filter(|l| l.starts_with("\"$bin\" plot ") && l.contains(".svg\""))
+        .collect();
+    assert!(!svgs.is_empty(), "the script draws no SVG to compare");
+    for line in svgs {
+        let out =
+            std::env::temp_dir().join(format!("outatime-plot-docs-{}.svg", std::process::id()));
+        let mut committed = None;
+        let args: Vec<String> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|word| {
+                let word = word.trim_matches('"');
+                if let Some(name) = word.strip_prefix("$out/") {
+                    committed = Some(root.join("docs/plot").join(name));
+                    out.display().to_string()
+                } else {
+                    word.replace("$anchor", anchor)
+                }
+            })
+            .collect();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_outatime"))
+            .args(&args)
+            .current_dir(root.join("scenarios"))
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{line}: {status:?}");
+        let committed = committed.unwrap();
+        let drawn = std::fs::read(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        assert!(
+            drawn == std::fs::read(&committed).unwrap(),
+            "{} is not what `{line}` draws now: run scripts/plot-docs",
+            committed.display()
+        );
+    }
+}

@@ -16,6 +16,7 @@ use crate::validate::check::Checked;
 mod apply;
 mod capture;
 mod clean;
+mod diff_plot;
 mod fmt;
 mod input;
 mod plot;
@@ -158,6 +159,17 @@ struct DiffArgs {
     /// Also write every change to FILE, nothing folded or shortened
     #[arg(long, value_name = "FILE")]
     full: Option<PathBuf>,
+    /// Also draw the changed series, old pale under new, to the file given
+    /// with -o (each plan's pinned scenario and sources are run)
+    #[arg(long, requires = "output")]
+    plot: bool,
+    /// The picture --plot writes: FILE.svg or FILE.png
+    #[arg(short, long, value_name = "FILE", requires = "plot")]
+    output: Option<PathBuf>,
+    /// What `now` is for --plot, RFC 3339: the time axis in UTC. Without
+    /// it, times are offsets from now, as in a plan
+    #[arg(long, value_name = "RFC3339", requires = "plot")]
+    anchor: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -296,6 +308,16 @@ fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
 }
 
 fn diff(args: &DiffArgs) -> Result<u8, Failure> {
+    // --plot's arguments first: plotting runs both plans' streams.
+    let picture = match &args.output {
+        Some(path) if args.plot => {
+            let format = crate::plot::Format::of(path)?;
+            commands::check_folder_of("--output", path)?;
+            let anchor = commands::parse_anchor(args.anchor.as_deref())?;
+            Some((path, format, anchor))
+        }
+        _ => None,
+    };
     let read = |path: &Path| -> Result<crate::compile::plan::Plan, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))
@@ -304,6 +326,9 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
     };
     let (old, new) = (read(&args.old)?, read(&args.new)?);
     let d = crate::review::diff::diff(&old, &new)?;
+    if let Some((path, format, anchor)) = picture {
+        diff_plot::plot_diff(&args.old, &args.new, (&old, &new), path, format, anchor)?;
+    }
     let text = match args.format {
         DiffFormat::Text => d.render_text(),
         DiffFormat::Markdown => d.render_markdown(),

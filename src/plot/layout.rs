@@ -2,9 +2,15 @@
 //! bands, anomaly windows, axes, the series (lines, step lines or bands),
 //! the `now` marker and the legend, each a group of shapes.
 
+mod diff;
+mod series;
+
+pub(crate) use self::diff::{DiffPanel, layout_diff};
+
+use self::series::Pen;
 use super::axis;
-use super::bins::{Bins, Cell};
-use super::model::{Line, Panel, PlotData};
+use super::bins::Bins;
+use super::model::{AnomalyWindow, Panel, PlotData};
 use super::scene::{Align, Colour, Group, Scene, Shape};
 use crate::measure_type::MeasureType;
 
@@ -55,6 +61,11 @@ const VALUE_COLOURS: [Colour; 13] = [
     Colour(197, 176, 213, 0.85),
     Colour(127, 127, 127, 0.85),
 ];
+
+/// A varchar value's colour by its id; past the palette, "other values".
+fn value_colour(id: usize) -> Colour {
+    VALUE_COLOURS[id.min(VALUE_COLOURS.len() - 1)]
+}
 
 fn step_colour(kind: &str) -> (Colour, Colour) {
     match kind {
@@ -107,17 +118,6 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
             "unanchored".to_string()
         },
     );
-    let mut header = Group::new("header");
-    header.shapes.push(Shape::Rect {
-        x0: 0,
-        y0: 0,
-        x1: WIDTH as i32,
-        y1: height,
-        fill: Colour(255, 255, 255, 1.0),
-    });
-    header
-        .shapes
-        .push(text(LEFT, 8, &data.title, 16.0, INK, Align::Left));
     let mut subtitle = if data.anchored {
         format!(
             "now = {} · times in UTC",
@@ -132,9 +132,7 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
             data.panels_left_out
         );
     }
-    header
-        .shapes
-        .push(text(LEFT, 28, &subtitle, 12.0, FAINT, Align::Left));
+    let header = header(&data.title, &subtitle, height);
     root.children.push(header);
     for (i, panel) in data.panels.iter().enumerate() {
         let top = HEADER + PANEL * i as i32;
@@ -145,6 +143,25 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
         height: height as u32,
         root,
     }
+}
+
+/// The white page, the title and a line under it.
+fn header(title: &str, subtitle: &str, height: i32) -> Group {
+    let mut header = Group::new("header");
+    header.shapes.push(Shape::Rect {
+        x0: 0,
+        y0: 0,
+        x1: WIDTH as i32,
+        y1: height,
+        fill: Colour(255, 255, 255, 1.0),
+    });
+    header
+        .shapes
+        .push(text(LEFT, 8, title, 16.0, INK, Align::Left));
+    header
+        .shapes
+        .push(text(LEFT, 28, subtitle, 12.0, FAINT, Align::Left));
+    header
 }
 
 fn text(x: i32, y: i32, s: &str, size: f64, colour: Colour, align: Align) -> Shape {
@@ -170,31 +187,107 @@ fn cut(s: &str, n: usize) -> String {
 
 fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Group {
     let plot_top = top + TITLE;
-    let plot_bottom = plot_top + PLOT;
+    let caption = format!("{} series", panel.lines.len() + panel.rest_count);
+    let mut group = panel_frame(panel, top, &caption);
+    group.children.push(steps(panel, time, plot_top));
+    // Varchar bands are opaque: the windows go over them.
+    if panel.ty == MeasureType::Varchar {
+        let lines: Vec<_> = panel.lines.iter().map(|l| (l, None)).collect();
+        let colour = |_lane: usize, id: usize| value_colour(id);
+        group
+            .children
+            .push(series::varchar_lanes(&lines, &colour, time, plot_top));
+    }
+    group
+        .children
+        .push(anomalies(&panel.anomalies, ANOMALY, time, plot_top, data));
+
+    let values = value_range(panel.ty, panel.lines.len(), panel_bins(panel));
+    let y = ValueAxis {
+        lo: values.0,
+        hi: values.1,
+        top: plot_top,
+    };
+    let lanes: Vec<String> = panel
+        .lines
+        .iter()
+        .map(|l| series::lane_label(&l.name))
+        .collect();
+    group
+        .children
+        .push(axes(panel.ty, &lanes, time, &y, plot_top, data));
+
+    if panel.ty != MeasureType::Varchar {
+        if panel.rest_count > 0 {
+            let mut envelope = Group::new("envelope").with("series", panel.rest_count.to_string());
+            for (x, cell) in series::columns(&panel.rest, time) {
+                envelope.shapes.push(Shape::Rect {
+                    x0: x,
+                    y0: y.y(cell.max),
+                    x1: x + 1,
+                    y1: y.y(cell.min) + 1,
+                    fill: ENVELOPE,
+                });
+            }
+            group.children.push(envelope);
+        }
+        // Thin ones first, so that the named are drawn over them.
+        for (i, line) in panel.lines.iter().enumerate().rev() {
+            let pen = if line.named {
+                Pen {
+                    colour: PALETTE[i % PALETTE.len()],
+                    width: 2,
+                    dense_width: 1,
+                    lift: i,
+                }
+            } else {
+                Pen {
+                    colour: THIN,
+                    width: 1,
+                    dense_width: 1,
+                    lift: i,
+                }
+            };
+            group
+                .children
+                .push(series::series_group(line, pen, panel.ty, time, &y));
+        }
+    }
+    group.children.push(now_marker(time, plot_top, data));
+    group.children.push(legend(panel, top));
+    group
+}
+
+/// A panel's group with its title: table, measure, type, `caption`.
+fn panel_frame(panel: &Panel, top: i32, caption: &str) -> Group {
     let mut group = Group::new("panel")
         .with("table", &panel.table)
         .with("measure", &panel.measure)
         .with("type", panel.ty.name());
-    let series_count = panel.lines.len() + panel.rest_count;
     let mut frame = Group::new("frame");
     frame.shapes.push(text(
         LEFT,
         top + 6,
         &format!(
-            "{} · {} ({}) · {} series",
+            "{} · {} ({}) · {caption}",
             panel.table,
             panel.measure,
             panel.ty.name(),
-            series_count
         ),
         13.0,
         INK,
         Align::Left,
     ));
     group.children.push(frame);
+    group
+}
 
+/// Each step's stretch a faint band, labelled with its kind and line.
+fn steps(panel: &Panel, time: &TimeAxis, plot_top: i32) -> Group {
+    let plot_bottom = plot_top + PLOT;
     let mut steps = Group::new("steps");
-    for (i, step) in panel.steps.iter().enumerate() {
+    let mut rows = LabelRows::default();
+    for step in &panel.steps {
         let (fill, ink) = step_colour(step.kind);
         let (x0, x1) = (
             time.x(step.from),
@@ -214,9 +307,10 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
         });
         let label = format!("{} · line {}", step.kind, step.line);
         let (x, align) = label_at(x0.max(LEFT) + 1, x1, &label);
+        let row = rows.place(x, align, &label, 2);
         band.shapes.push(text(
             x,
-            plot_bottom - 14 - 12 * (i as i32 % 2),
+            plot_bottom - 14 - 12 * row,
             &label,
             10.0,
             ink,
@@ -224,10 +318,21 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
         ));
         steps.children.push(band);
     }
-    group.children.push(steps);
+    steps
+}
 
+/// Anomaly windows within the axis, shaded in `fill` and labelled with
+/// their kind and line.
+fn anomalies(
+    windows: &[AnomalyWindow],
+    fill: Colour,
+    time: &TimeAxis,
+    plot_top: i32,
+    data: &PlotData,
+) -> Group {
     let mut anomalies = Group::new("anomalies");
-    for (i, window) in panel.anomalies.iter().enumerate() {
+    let mut rows = LabelRows::default();
+    for window in windows {
         if window.to < data.from || window.from > data.to {
             continue;
         }
@@ -242,14 +347,15 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
             x0,
             y0: plot_top,
             x1,
-            y1: plot_bottom,
-            fill: ANOMALY,
+            y1: plot_top + PLOT,
+            fill,
         });
         let label = format!("{} · line {}", window.kind, window.line);
         let (x, align) = label_at(x0, x1, &label);
+        let row = rows.place(x, align, &label, 3);
         band.shapes.push(text(
             x,
-            plot_top + 2 + 12 * (i as i32 % 3),
+            plot_top + 2 + 12 * row,
             &label,
             10.0,
             ANOMALY_INK,
@@ -257,67 +363,66 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
         ));
         anomalies.children.push(band);
     }
-    // Varchar bands are opaque: the windows go over them.
-    let bands = (panel.ty == MeasureType::Varchar).then(|| varchar_lanes(panel, time, plot_top));
-    if let Some(bands) = bands {
-        group.children.push(bands);
-    }
-    group.children.push(anomalies);
+    anomalies
+}
 
-    let values = value_range(panel);
-    let y = ValueAxis {
-        lo: values.0,
-        hi: values.1,
-        top: plot_top,
-    };
-    group
-        .children
-        .push(axes(panel, time, &y, plot_top, plot_bottom, data));
-
-    if panel.ty != MeasureType::Varchar {
-        if panel.rest_count > 0 {
-            let mut envelope = Group::new("envelope").with("series", panel.rest_count.to_string());
-            for (x, cell) in columns(&panel.rest, time) {
-                envelope.shapes.push(Shape::Rect {
-                    x0: x,
-                    y0: y.y(cell.max),
-                    x1: x + 1,
-                    y1: y.y(cell.min) + 1,
-                    fill: ENVELOPE,
-                });
-            }
-            group.children.push(envelope);
-        }
-        // Thin ones first, so that the named are drawn over them.
-        for (i, line) in panel.lines.iter().enumerate().rev() {
-            group
-                .children
-                .push(series_group(line, i, panel.ty, time, &y));
-        }
-    }
-
+/// The `now` marker, when `now` is on the axis.
+fn now_marker(time: &TimeAxis, plot_top: i32, data: &PlotData) -> Group {
     let mut now = Group::new("now");
     if data.now >= data.from && data.now <= data.to {
         let x = time.x(data.now);
         now = now.with("x", x.to_string());
         now.shapes.push(Shape::Line {
-            points: vec![(x, plot_top - 4), (x, plot_bottom)],
+            points: vec![(x, plot_top - 4), (x, plot_top + PLOT)],
             colour: NOW,
             width: 2,
         });
         now.shapes
             .push(text(x, plot_top - 16, "now", 11.0, NOW, Align::Centre));
     }
-    group.children.push(now);
-    group.children.push(legend(panel, top));
-    group
+    now
 }
+
+/// Rows for band labels: each label goes on the first row where it does
+/// not run into the one before it, so close windows' labels stay apart.
+#[derive(Default)]
+struct LabelRows {
+    /// Per row, where its last label ends.
+    ends: Vec<i32>,
+}
+
+impl LabelRows {
+    /// The row of a label drawn at `x` with `align`, among `most` rows
+    /// (past them, the row whose last label ends first).
+    fn place(&mut self, x: i32, align: Align, label: &str, most: usize) -> i32 {
+        let width = LABEL_CHAR * label.chars().count() as i32;
+        let (start, end) = match align {
+            Align::Right => (x - width, x),
+            Align::Centre => (x - width / 2, x + width / 2),
+            Align::Left => (x, x + width),
+        };
+        let row = match self.ends.iter().position(|e| *e + 4 <= start) {
+            Some(row) => row,
+            None if self.ends.len() < most => {
+                self.ends.push(i32::MIN);
+                self.ends.len() - 1
+            }
+            None => (0..self.ends.len())
+                .min_by_key(|r| self.ends[*r])
+                .unwrap_or(0),
+        };
+        self.ends[row] = end;
+        row as i32
+    }
+}
+
+/// The compiled-in font is monospaced: 10 px text is 6 px a character.
+const LABEL_CHAR: i32 = 6;
 
 /// Where a band's label goes: from its left edge, or ending at its right
 /// edge when it would run past the plot (into the legend).
 fn label_at(x0: i32, x1: i32, label: &str) -> (i32, Align) {
-    // The compiled-in font is monospaced: 10 px text is 6 px a character.
-    let width = 6 * label.chars().count() as i32;
+    let width = LABEL_CHAR * label.chars().count() as i32;
     if x0 + 2 + width > RIGHT {
         (x1.min(RIGHT) - 2, Align::Right)
     } else {
@@ -325,14 +430,23 @@ fn label_at(x0: i32, x1: i32, label: &str) -> (i32, Align) {
     }
 }
 
-/// The panel's value range, padded; booleans from 0 to 1.
-fn value_range(panel: &Panel) -> (f64, f64) {
-    if panel.ty == MeasureType::Boolean {
-        return (-0.1, 1.1 + 0.03 * panel.lines.len() as f64);
+/// A panel's series' cells and its envelope's.
+fn panel_bins(panel: &Panel) -> impl Iterator<Item = &Bins> {
+    panel.lines.iter().map(|l| &l.bins).chain([&panel.rest])
+}
+
+/// The value range of `bins`, padded; booleans from 0 to 1 (lifted
+/// `lines` apart).
+fn value_range<'a>(
+    ty: MeasureType,
+    lines: usize,
+    bins: impl Iterator<Item = &'a Bins>,
+) -> (f64, f64) {
+    if ty == MeasureType::Boolean {
+        return (-0.1, 1.1 + 0.03 * lines as f64);
     }
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    let all = panel.lines.iter().map(|l| &l.bins).chain([&panel.rest]);
-    for bins in all {
+    for bins in bins {
         for (_, _, cell) in bins.cells() {
             lo = lo.min(cell.min);
             hi = hi.max(cell.max);
@@ -348,14 +462,17 @@ fn value_range(panel: &Panel) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// The grid, the time and value ticks (for varchar, the lanes' names)
+/// and the plot's border.
 fn axes(
-    panel: &Panel,
+    ty: MeasureType,
+    lanes: &[String],
     time: &TimeAxis,
     y: &ValueAxis,
     plot_top: i32,
-    plot_bottom: i32,
     data: &PlotData,
 ) -> Group {
+    let plot_bottom = plot_top + PLOT;
     let mut axes = Group::new("axes");
     let origin = if data.anchored { 0 } else { data.now };
     for (t, label) in axis::time_ticks(data.from, data.to, origin, data.anchored, 10) {
@@ -368,20 +485,20 @@ fn axes(
         axes.shapes
             .push(text(x, plot_bottom + 4, &label, 10.0, FAINT, Align::Centre));
     }
-    if panel.ty == MeasureType::Varchar {
-        for (i, line) in panel.lines.iter().enumerate() {
-            let (lane_top, lane_bottom) = lane(panel, i, plot_top);
+    if ty == MeasureType::Varchar {
+        for (i, name) in lanes.iter().enumerate() {
+            let (lane_top, lane_bottom) = series::lane(i, lanes.len(), plot_top);
             axes.shapes.push(text(
                 LEFT - 4,
                 (lane_top + lane_bottom) / 2 - 5,
-                &cut(&lane_label(&line.name), 10),
+                &cut(name, 10),
                 9.0,
                 FAINT,
                 Align::Right,
             ));
         }
     } else {
-        let ticks = if panel.ty == MeasureType::Boolean {
+        let ticks = if ty == MeasureType::Boolean {
             vec![0.0, 1.0]
         } else {
             axis::value_ticks(y.lo, y.hi)
@@ -393,7 +510,7 @@ fn axes(
                 colour: GRID,
                 width: 1,
             });
-            let label = match panel.ty {
+            let label = match ty {
                 MeasureType::Boolean if v == 0.0 => "false".to_string(),
                 MeasureType::Boolean => "true".to_string(),
                 _ => axis::value_label(v),
@@ -416,192 +533,66 @@ fn axes(
     axes
 }
 
-/// A lane's label: the dimension values alone (`pump-a, ps-7`), the part
-/// that tells series apart in a narrow margin.
-fn lane_label(name: &str) -> String {
-    name.split(", ")
-        .map(|pair| pair.split_once('=').map_or(pair, |(_, v)| v))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// A series' cells merged per pixel column, in time order.
-fn columns(bins: &Bins, time: &TimeAxis) -> Vec<(i32, Cell)> {
-    let mut out: Vec<(i32, Cell)> = Vec::new();
-    for (from, to, cell) in bins.cells() {
-        let x = time.x(from + (to - from) / 2);
-        match out.last_mut() {
-            Some((last_x, last)) if *last_x == x => last.merge(cell),
-            _ => out.push((x, *cell)),
-        }
-    }
-    out
-}
-
-fn series_group(line: &Line, i: usize, ty: MeasureType, time: &TimeAxis, y: &ValueAxis) -> Group {
-    let cols = columns(&line.bins, time);
-    // A dense line zigzags from column to column: drawn 2 px wide, its
-    // sharp joins would spike past the values (miter joins), so 1 px.
-    let dense = cols.len() > PLOT_WIDTH / 3;
-    let (colour, width) = match (line.named, dense) {
-        (true, false) => (PALETTE[i % PALETTE.len()], 2),
-        (true, true) => (PALETTE[i % PALETTE.len()], 1),
-        (false, _) => (THIN, 1),
-    };
-    let mut group = Group::new("series")
-        .with("name", &line.name)
-        .with("drawn", if line.named { "named" } else { "thin" });
-    // Booleans of several series are lifted apart a little.
-    let lift = if ty == MeasureType::Boolean {
-        0.03 * i as f64
-    } else {
-        0.0
-    };
-    let level = |v: f64| y.y(v + lift);
-    let mut points: Vec<(i32, i32)> = Vec::new();
-    let mut previous: Option<f64> = None;
-    let flush = |points: &mut Vec<(i32, i32)>, group: &mut Group| {
-        if points.len() == 1 {
-            // A lone record: a dot's worth of line.
-            let (x, yy) = points[0];
-            points.push((x + 1, yy));
-        }
-        if !points.is_empty() {
-            group.shapes.push(Shape::Line {
-                points: std::mem::take(points),
-                colour,
-                width,
-            });
-        }
-    };
-    for (x, cell) in cols {
-        if ty == MeasureType::Boolean {
-            if let Some(p) = previous {
-                points.push((x, level(p)));
-            }
-            points.push((x, level(cell.min)));
-            points.push((x, level(cell.max)));
-            points.push((x, level(cell.last)));
-        } else if line.named {
-            points.push((x, level(cell.min)));
-            if cell.max > cell.min {
-                points.push((x, level(cell.max)));
-            }
-        } else {
-            points.push((x, level(cell.mean())));
-        }
-        previous = Some(cell.last);
-        if cell.gap_after {
-            flush(&mut points, &mut group);
-            previous = None;
-        }
-    }
-    flush(&mut points, &mut group);
-    group
-}
-
-/// The top and bottom of series `i`'s lane in a varchar panel.
-fn lane(panel: &Panel, i: usize, plot_top: i32) -> (i32, i32) {
-    let n = panel.lines.len().max(1) as i32;
-    let h = PLOT / n;
-    (
-        plot_top + h * i as i32 + 1,
-        plot_top + h * (i as i32 + 1) - 1,
-    )
-}
-
-/// Varchar: one lane a series, coloured by the value it holds, a new
-/// colour where the value changes; gaps left empty.
-fn varchar_lanes(panel: &Panel, time: &TimeAxis, plot_top: i32) -> Group {
-    let mut group = Group::new("bands");
-    for (i, line) in panel.lines.iter().enumerate() {
-        let (y0, y1) = lane(panel, i, plot_top);
-        let mut series = Group::new("series")
-            .with("name", &line.name)
-            .with("drawn", if line.named { "named" } else { "thin" });
-        let cols = columns(&line.bins, time);
-        let mut run: Option<(i32, usize)> = None;
-        for (k, (x, cell)) in cols.iter().enumerate() {
-            let value = cell.last as usize;
-            let next_x = cols.get(k + 1).map(|(nx, _)| *nx);
-            let start = match run {
-                Some((start, v)) if v == value => start,
-                _ => *x,
-            };
-            // The run goes on to the next record unless a gap or a new
-            // value comes first.
-            let ends = cell.gap_after
-                || next_x.is_none()
-                || cols
-                    .get(k + 1)
-                    .is_some_and(|(_, c)| c.last as usize != value);
-            if ends {
-                let end = match next_x {
-                    Some(nx) if !cell.gap_after => nx,
-                    _ => x + 1,
-                };
-                series.shapes.push(Shape::Rect {
-                    x0: start,
-                    y0,
-                    x1: end.max(start + 1),
-                    y1,
-                    fill: VALUE_COLOURS[value.min(VALUE_COLOURS.len() - 1)],
-                });
-                run = None;
-            } else {
-                run = Some((start, value));
-            }
-        }
-        group.children.push(series);
-    }
-    group
-}
-
 fn legend(panel: &Panel, top: i32) -> Group {
-    let mut legend = Group::new("legend");
-    let x = RIGHT + 14;
-    let mut y = top + TITLE;
-    let mut entry = |legend: &mut Group, swatch: Colour, label: &str| {
-        legend.shapes.push(Shape::Rect {
-            x0: x,
-            y0: y + 4,
-            x1: x + 16,
-            y1: y + 8,
-            fill: swatch,
-        });
-        legend
-            .shapes
-            .push(text(x + 22, y, &cut(label, 30), 10.0, INK, Align::Left));
-        y += 14;
-    };
+    let mut legend = Legend::new(top);
     if panel.ty == MeasureType::Varchar {
         for (id, value) in panel.values.iter().enumerate() {
-            entry(
-                &mut legend,
-                VALUE_COLOURS[id.min(VALUE_COLOURS.len() - 1)],
-                value,
-            );
+            legend.entry(value_colour(id), value);
         }
         let hidden = panel.rest_count;
         if hidden > 0 {
-            entry(&mut legend, THIN, &format!("+{hidden} series not drawn"));
+            legend.entry(THIN, &format!("+{hidden} series not drawn"));
         }
-        return legend;
+        return legend.group;
     }
     let named = panel.lines.iter().filter(|l| l.named).count();
     for (i, line) in panel.lines.iter().take(named).enumerate() {
-        entry(&mut legend, PALETTE[i % PALETTE.len()], &line.name);
+        legend.entry(PALETTE[i % PALETTE.len()], &line.name);
     }
     let thin = panel.lines.len() - named;
     if thin > 0 {
-        entry(&mut legend, THIN, &format!("+{thin} more (thin)"));
+        legend.entry(THIN, &format!("+{thin} more (thin)"));
     }
     if panel.rest_count > 0 {
-        entry(
-            &mut legend,
+        legend.entry(
             ENVELOPE,
             &format!("+{} more (band: min–max)", panel.rest_count),
         );
     }
-    legend
+    legend.group
+}
+
+/// A panel's legend, right of its plot: a swatch and a label a row.
+struct Legend {
+    group: Group,
+    y: i32,
+}
+
+impl Legend {
+    fn new(top: i32) -> Legend {
+        Legend {
+            group: Group::new("legend"),
+            y: top + TITLE,
+        }
+    }
+
+    fn entry(&mut self, swatch: Colour, label: &str) {
+        let x = RIGHT + 14;
+        self.group.shapes.push(Shape::Rect {
+            x0: x,
+            y0: self.y + 4,
+            x1: x + 16,
+            y1: self.y + 8,
+            fill: swatch,
+        });
+        self.group.shapes.push(text(
+            x + 22,
+            self.y,
+            &cut(label, 30),
+            10.0,
+            INK,
+            Align::Left,
+        ));
+        self.y += 14;
+    }
 }

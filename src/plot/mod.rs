@@ -10,6 +10,7 @@
 
 mod axis;
 mod bins;
+pub(crate) mod diff;
 pub(crate) mod error;
 mod layout;
 mod model;
@@ -145,6 +146,7 @@ pub(crate) fn plot(
         filters: request.filters.clone(),
         measures: request.measures.clone(),
         cells: layout::PLOT_WIDTH * 2,
+        only: None,
     };
     let catalog = &loaded.prepared.catalog;
     let (mut sink, left_out) = model::PanelSink::new(catalog, &selection)?;

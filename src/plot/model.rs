@@ -4,7 +4,7 @@
 //! the run's labels. Independent of any renderer; memory holds cells, not
 //! records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::bins::Bins;
 use super::error::PlotError;
@@ -21,6 +21,9 @@ pub(crate) const THIN: usize = 12;
 /// Distinct varchar values given their own colour; the rest share one.
 pub(crate) const VALUES: usize = 12;
 
+/// A series' dimensions, sorted by name, as the catalog holds them.
+pub(crate) type Dimensions = Vec<(String, String)>;
+
 /// What to draw: the window, the series and the measures.
 #[derive(Debug, Default)]
 pub(crate) struct Selection {
@@ -33,6 +36,9 @@ pub(crate) struct Selection {
     pub measures: Vec<String>,
     /// Cells per series (about the plot's width in pixels).
     pub cells: usize,
+    /// Only these series, each drawn by name: by table, their dimensions
+    /// (sorted by name). `diff --plot` picks the changed ones this way.
+    pub only: Option<BTreeMap<String, BTreeSet<Dimensions>>>,
 }
 
 /// How a series of a table is drawn in a panel.
@@ -196,14 +202,21 @@ impl<'a> PanelSink<'a> {
                     if !matches {
                         return None;
                     }
-                    if lines.len() < NAMED + THIN {
+                    let only = selection.only.as_ref().map(|only| {
+                        only.get(&table.name)
+                            .is_some_and(|dims| dims.contains(&series.dims))
+                    });
+                    if only == Some(false) {
+                        return None;
+                    }
+                    if only == Some(true) || lines.len() < NAMED + THIN {
                         let name = series
                             .dims
                             .iter()
                             .map(|(d, v)| format!("{d}={v}"))
                             .collect::<Vec<_>>()
                             .join(", ");
-                        lines.push((name, lines.len() < NAMED));
+                        lines.push((name, only.is_some() || lines.len() < NAMED));
                         Some(Slot::Line(lines.len() - 1))
                     } else {
                         rest_count += 1;

@@ -1,0 +1,53 @@
+//! `outatime diff OLD NEW --plot -o FILE`: the changed series drawn.
+
+use std::path::Path;
+
+use super::input::diagnostics_style;
+use crate::commands::{self, Failure};
+
+/// `diff --plot`: both plans loaded as `plot` loads one (stale ones
+/// refused), their changed series drawn; no file when none changed.
+pub(super) fn plot_diff(
+    old_path: &Path,
+    new_path: &Path,
+    plans: (&crate::compile::plan::Plan, &crate::compile::plan::Plan),
+    path: &Path,
+    format: crate::plot::Format,
+    anchor: Option<i64>,
+) -> Result<(), Failure> {
+    let load = |file: &Path| {
+        commands::load_scenario_or_plan(
+            file,
+            None,
+            crate::targets::DEFAULT_RULES,
+            diagnostics_style(),
+        )
+    };
+    let (old, new) = (load(old_path)?, load(new_path)?);
+    let now = anchor.map_or(0, |a| crate::compile::align(a, new.prepared.anchor_align));
+    let side = |file: &Path, plan, loaded| crate::plot::diff::Side {
+        file: file.display().to_string(),
+        plan,
+        loaded,
+    };
+    let picture = crate::plot::diff::plot_diff(
+        &side(old_path, plans.0, &old),
+        &side(new_path, plans.1, &new),
+        now,
+        anchor.is_some(),
+        format,
+    )?;
+    match picture {
+        None => eprintln!(
+            "no series changed between the plans: `{}` not written",
+            path.display()
+        ),
+        Some(bytes) => {
+            std::fs::write(path, &bytes).map_err(|e| {
+                Failure::usage(format!("error: cannot write `{}`: {e}\n", path.display()))
+            })?;
+            eprintln!("wrote `{}` ({} bytes)", path.display(), bytes.len());
+        }
+    }
+    Ok(())
+}
