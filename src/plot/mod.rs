@@ -11,6 +11,7 @@
 mod axis;
 mod bins;
 pub(crate) mod error;
+mod html;
 mod layout;
 mod model;
 mod scene;
@@ -27,6 +28,7 @@ use crate::commands::Loaded;
 pub(crate) enum Format {
     Svg,
     Png,
+    Html,
 }
 
 impl Format {
@@ -40,6 +42,7 @@ impl Format {
         {
             Some("svg") => Ok(Format::Svg),
             Some("png") => Ok(Format::Png),
+            Some("html") => Ok(Format::Html),
             _ => Err(PlotError::UnknownFormat {
                 path: path.display().to_string(),
             }),
@@ -150,10 +153,10 @@ pub(crate) fn plot(
     let (mut sink, left_out) = model::PanelSink::new(catalog, &selection)?;
     let hits = loaded.prepared.run(now, &mut sink)?;
     let data = sink.finish(&loaded.scenario, catalog, &hits, now, anchored, left_out)?;
-    let scene = layout::layout(&data);
     let bytes = match request.format {
-        Format::Svg => scene::to_svg(&scene)?.into_bytes(),
-        Format::Png => scene::to_png(&scene)?,
+        Format::Svg => scene::to_svg(&layout::layout(&data))?.into_bytes(),
+        Format::Png => scene::to_png(&layout::layout(&data))?,
+        Format::Html => html::to_html(&data)?.into_bytes(),
     };
     Ok(bytes)
 }
