@@ -10,7 +10,7 @@ use crate::plot::{self, Bound, Format, Request};
 pub(super) struct PlotArgs {
     /// A scenario, or a plan (its pinned sources and stream are verified first)
     input: PathBuf,
-    /// The picture to write: FILE.svg or FILE.png
+    /// The picture to write: FILE.svg, FILE.png or FILE.html (pans and zooms)
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
     /// What `now` is, RFC 3339: the time axis in UTC. Without it, times are

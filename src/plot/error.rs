@@ -20,7 +20,7 @@ pub enum PlotError {
     EmptyWindow { from: String, to: String },
     /// `--where` not `DIM=VALUE`: `--where host`.
     BadWhere { text: String },
-    /// `-o` names no `.svg` or `.png` file: `-o out.jpg`.
+    /// `-o` names no `.svg`, `.png` or `.html` file: `-o out.jpg`.
     UnknownFormat { path: String },
     /// `--measure` names no measure of any table: `--measure cpu_usr`.
     UnknownMeasure { name: String, known: Vec<String> },
@@ -91,7 +91,7 @@ impl fmt::Display for PlotError {
             ),
             PlotError::UnknownFormat { path } => writeln!(
                 f,
-                "cannot tell what to draw `{path}` as: plot writes .svg and .png files\n  help: name the output FILE.svg or FILE.png"
+                "cannot tell what to draw `{path}` as: plot writes .svg, .png and .html files\n  help: name the output FILE.svg, FILE.png or FILE.html"
             ),
             PlotError::UnknownMeasure { name, known } => writeln!(
                 f,

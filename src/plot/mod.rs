@@ -12,6 +12,7 @@ mod axis;
 mod bins;
 pub(crate) mod diff;
 pub(crate) mod error;
+mod html;
 mod layout;
 mod model;
 mod scene;
@@ -28,6 +29,7 @@ use crate::commands::Loaded;
 pub(crate) enum Format {
     Svg,
     Png,
+    Html,
 }
 
 impl Format {
@@ -41,6 +43,7 @@ impl Format {
         {
             Some("svg") => Ok(Format::Svg),
             Some("png") => Ok(Format::Png),
+            Some("html") => Ok(Format::Html),
             _ => Err(PlotError::UnknownFormat {
                 path: path.display().to_string(),
             }),
@@ -152,10 +155,10 @@ pub(crate) fn plot(
     let (mut sink, left_out) = model::PanelSink::new(catalog, &selection)?;
     let hits = loaded.prepared.run(now, &mut sink)?;
     let data = sink.finish(&loaded.scenario, catalog, &hits, now, anchored, left_out)?;
-    let scene = layout::layout(&data);
     let bytes = match request.format {
-        Format::Svg => scene::to_svg(&scene)?.into_bytes(),
-        Format::Png => scene::to_png(&scene)?,
+        Format::Svg => scene::to_svg(&layout::layout(&data))?.into_bytes(),
+        Format::Png => scene::to_png(&layout::layout(&data))?,
+        Format::Html => html::to_html(&data)?.into_bytes(),
     };
     Ok(bytes)
 }
