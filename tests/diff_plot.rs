@@ -261,6 +261,20 @@ fn bad_arguments_and_stale_plans_are_refused_without_a_picture() {
     let (code, _, err, run) = diff("bad", &old, &new, &["--plot", "-o", "d.gif"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("d.gif"), "{err}");
+    // A page is `plot`'s, not the diff's: exit 2, nothing written.
+    let (code, _, err) = run
+        .again(&[
+            "diff",
+            "old/lab.plan",
+            "new/lab.plan",
+            "--plot",
+            "-o",
+            "d.html",
+        ])
+        .run();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("outatime::plot::diff_not_html"), "{err}");
+    assert!(!run.dir.join("d.html").exists());
     // -o without --plot, --plot without -o: usage errors.
     let (code, _, err) = run
         .again(&["diff", "old/lab.plan", "new/lab.plan", "-o", "d.svg"])

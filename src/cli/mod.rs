@@ -312,6 +312,12 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
     let picture = match &args.output {
         Some(path) if args.plot => {
             let format = crate::plot::Format::of(path)?;
+            if format == crate::plot::Format::Html {
+                return Err(crate::plot::PlotError::DiffNotHtml {
+                    path: path.display().to_string(),
+                }
+                .into());
+            }
             commands::check_folder_of("--output", path)?;
             let anchor = commands::parse_anchor(args.anchor.as_deref())?;
             Some((path, format, anchor))

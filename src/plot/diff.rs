@@ -112,6 +112,13 @@ pub(crate) fn plot_diff(
     let bytes = match format {
         Format::Svg => scene::to_svg(&scene)?.into_bytes(),
         Format::Png => scene::to_png(&scene)?,
+        // Refused before any plan is read (`PlotError::DiffNotHtml`).
+        Format::Html => {
+            return Err(PlotError::DiffNotHtml {
+                path: "the output".into(),
+            }
+            .into());
+        }
     };
     Ok(Some(bytes))
 }

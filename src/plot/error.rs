@@ -22,6 +22,8 @@ pub enum PlotError {
     BadWhere { text: String },
     /// `-o` names no `.svg`, `.png` or `.html` file: `-o out.jpg`.
     UnknownFormat { path: String },
+    /// `diff --plot -o changes.html`: the diff is drawn as SVG or PNG only.
+    DiffNotHtml { path: String },
     /// `--measure` names no measure of any table: `--measure cpu_usr`.
     UnknownMeasure { name: String, known: Vec<String> },
     /// `--where` names a dimension no table has: `--where hots=a`.
@@ -40,6 +42,7 @@ impl PlotErrorKind {
             PlotErrorKind::EmptyWindow => "outatime::plot::empty_window",
             PlotErrorKind::BadWhere => "outatime::plot::bad_where",
             PlotErrorKind::UnknownFormat => "outatime::plot::unknown_format",
+            PlotErrorKind::DiffNotHtml => "outatime::plot::diff_not_html",
             PlotErrorKind::UnknownMeasure => "outatime::plot::unknown_measure",
             PlotErrorKind::UnknownDimension => "outatime::plot::unknown_dimension",
             PlotErrorKind::EmptySelection => "outatime::plot::empty_selection",
@@ -60,7 +63,8 @@ impl PlotError {
             PlotError::BadTime { .. }
             | PlotError::EmptyWindow { .. }
             | PlotError::BadWhere { .. }
-            | PlotError::UnknownFormat { .. } => 2,
+            | PlotError::UnknownFormat { .. }
+            | PlotError::DiffNotHtml { .. } => 2,
             PlotError::UnknownMeasure { .. }
             | PlotError::UnknownDimension { .. }
             | PlotError::EmptySelection { .. }
@@ -92,6 +96,10 @@ impl fmt::Display for PlotError {
             PlotError::UnknownFormat { path } => writeln!(
                 f,
                 "cannot tell what to draw `{path}` as: plot writes .svg, .png and .html files\n  help: name the output FILE.svg, FILE.png or FILE.html"
+            ),
+            PlotError::DiffNotHtml { path } => writeln!(
+                f,
+                "`diff --plot` draws SVG or PNG, not HTML: `{path}`\n  help: name the output FILE.svg or FILE.png; `outatime plot PLAN -o FILE.html` draws one plan as a page"
             ),
             PlotError::UnknownMeasure { name, known } => writeln!(
                 f,
