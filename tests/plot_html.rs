@@ -14,42 +14,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::Run;
+use common::{PLOT_LAB as SCENARIO, Run};
 use serde_json::Value;
-
-/// tests/plot.rs's scenario: two series on their own levels (a at 10, b at
-/// 20), a spike on a's temperature, a dropout of b's whole records.
-const SCENARIO: &str = r#"scenario "Plot test"
-seed 7
-table lab
-
-generate into lab {
-  series device = "a"
-  from now - 12h to now every 1m
-  measure temperature double = constant(value: 10)
-  measure open boolean = square(period: 2h, low: false, high: true)
-  measure mode varchar = choice("cooling", "idle")
-}
-
-generate into lab {
-  series device = "b"
-  from now - 12h to now every 1m
-  measure temperature double = constant(value: 20)
-  measure open boolean = square(period: 3h, low: false, high: true)
-  measure mode varchar = choice("cooling", "idle")
-}
-
-anomaly spike on lab.temperature {
-  where device == "a"
-  at now - 8h for 30m
-  magnitude 5
-}
-
-anomaly dropout on lab {
-  where device == "b"
-  at now - 4h for 1h
-}
-"#;
 
 const ANCHOR: &str = "2026-07-01T12:00:00Z";
 /// `ANCHOR` in seconds since the epoch.

@@ -211,12 +211,10 @@ fn apply_to_timestream(
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
-    // Arguments first: loading reads every source.
-    let options = engine_options(args, shard, TIMESTREAM_CONCURRENCY, policy)?;
-    let request_timeout = request_timeout(args)?;
-    let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
-    let timestream = crate::targets::timestream::Timestream::new(target.clone(), request_timeout);
-    crate::apply::engine::apply(&loaded, anchor, timestream, &options)
+    let engine = (shard, TIMESTREAM_CONCURRENCY, policy);
+    apply_with_engine(args, anchor, rules, engine, |timeout| {
+        crate::targets::timestream::Timestream::new(target.clone(), timeout)
+    })
 }
 
 fn apply_to_influxdb(
@@ -227,11 +225,30 @@ fn apply_to_influxdb(
     shard: crate::apply::shard::Shard,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
-    let options = engine_options(args, shard, INFLUXDB_CONCURRENCY, policy)?;
+    let engine = (shard, INFLUXDB_CONCURRENCY, policy);
+    apply_with_engine(args, anchor, rules, engine, |timeout| {
+        crate::targets::influxdb::Influxdb::new(target.clone(), timeout)
+    })
+}
+
+/// The engine's apply for any target: the arguments first (loading reads
+/// every source), then the scenario or plan, then the target `connect`
+/// makes with the request timeout.
+fn apply_with_engine<T: crate::targets::Target>(
+    args: &ApplyArgs,
+    anchor: Option<i64>,
+    rules: &dyn NameRules,
+    (shard, concurrency, policy): (
+        crate::apply::shard::Shard,
+        u16,
+        crate::apply::config::Policy,
+    ),
+    connect: impl FnOnce(std::time::Duration) -> T,
+) -> Result<crate::apply::Applied, Failure> {
+    let options = engine_options(args, shard, concurrency, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
-    let influxdb = crate::targets::influxdb::Influxdb::new(target.clone(), request_timeout);
-    crate::apply::engine::apply(&loaded, anchor, influxdb, &options)
+    crate::apply::engine::apply(&loaded, anchor, connect(request_timeout), &options)
 }
 
 /// `--concurrency` unless given: Timestream scales out; one InfluxDB

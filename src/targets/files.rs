@@ -6,7 +6,6 @@
 
 use crate::diagnostics::kind::NameKind;
 use crate::targets::{NameProblem, NameRules};
-use crate::validate::model::Layout;
 
 /// The file target's naming rules.
 pub(crate) struct FileNames;
@@ -45,18 +44,6 @@ impl NameRules for FileNames {
                     "{c:?} cannot be in a file name; use letters, digits, `_`, `-` and `.`"
                 ))
             })
-    }
-
-    fn max_dimensions_per_table(&self) -> Option<usize> {
-        None
-    }
-
-    fn max_measures_per_record(&self, _: Layout) -> Option<usize> {
-        None
-    }
-
-    fn max_measure_names_per_table(&self, _: Layout) -> Option<usize> {
-        None
     }
 }
 

@@ -39,15 +39,21 @@ pub(crate) trait NameRules {
     fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem>;
 
     /// How many dimensions one table may have, if the target limits them.
-    fn max_dimensions_per_table(&self) -> Option<usize>;
+    fn max_dimensions_per_table(&self) -> Option<usize> {
+        None
+    }
 
     /// How many measures one record of a table of this layout may hold, if
     /// the target limits them.
-    fn max_measures_per_record(&self, layout: Layout) -> Option<usize>;
+    fn max_measures_per_record(&self, _layout: Layout) -> Option<usize> {
+        None
+    }
 
     /// How many distinct measure names one table of this layout may hold,
     /// if the target limits them.
-    fn max_measure_names_per_table(&self, layout: Layout) -> Option<usize>;
+    fn max_measure_names_per_table(&self, _layout: Layout) -> Option<usize> {
+        None
+    }
 }
 
 /// The rules `check` and `plan` apply unless told the target: Timestream's,

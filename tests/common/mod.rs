@@ -154,3 +154,38 @@ pub fn bulk_scenario(
     text.push_str("}\n");
     text
 }
+
+/// What tests/plot.rs and tests/plot_html.rs draw: two series on their own
+/// levels (a at 10, b at 20), a spike on a's temperature (line 21) and a
+/// dropout of b's whole records (line 27).
+pub const PLOT_LAB: &str = r#"scenario "Plot test"
+seed 7
+table lab
+
+generate into lab {
+  series device = "a"
+  from now - 12h to now every 1m
+  measure temperature double = constant(value: 10)
+  measure open boolean = square(period: 2h, low: false, high: true)
+  measure mode varchar = choice("cooling", "idle")
+}
+
+generate into lab {
+  series device = "b"
+  from now - 12h to now every 1m
+  measure temperature double = constant(value: 20)
+  measure open boolean = square(period: 3h, low: false, high: true)
+  measure mode varchar = choice("cooling", "idle")
+}
+
+anomaly spike on lab.temperature {
+  where device == "a"
+  at now - 8h for 30m
+  magnitude 5
+}
+
+anomaly dropout on lab {
+  where device == "b"
+  at now - 4h for 1h
+}
+"#;

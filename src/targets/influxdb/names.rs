@@ -8,7 +8,6 @@
 use super::line_protocol::{Part, escaped};
 use crate::diagnostics::kind::NameKind;
 use crate::targets::{NameProblem, NameRules};
-use crate::validate::model::Layout;
 
 /// InfluxDB's naming rules (v1, v2 and v3 alike).
 pub(crate) struct InfluxNames;
@@ -29,18 +28,6 @@ impl NameRules for InfluxNames {
         escaped(part, name)
             .err()
             .map(|problem| NameProblem::Refused(problem.to_string()))
-    }
-
-    fn max_dimensions_per_table(&self) -> Option<usize> {
-        None
-    }
-
-    fn max_measures_per_record(&self, _: Layout) -> Option<usize> {
-        None
-    }
-
-    fn max_measure_names_per_table(&self, _: Layout) -> Option<usize> {
-        None
     }
 }
 
