@@ -10,7 +10,7 @@ use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, PlanError, Prepared, SerializeError, StaleChange};
 use crate::diagnostics::render::{self, Style};
-use crate::sources::ReadOptions;
+use crate::sources::{ReadOptions, SpillOptions};
 use crate::targets::NameRules;
 use crate::validate::model::{Scenario, TimePoint};
 
@@ -205,6 +205,7 @@ fn relative_path(path: &Path, dir: &Path) -> String {
 pub(crate) fn load_scenario_or_plan(
     path: &Path,
     max_bad_rows: Option<u64>,
+    spill: SpillOptions,
     rules: &dyn NameRules,
     style: Style,
 ) -> Result<Loaded, Failure> {
@@ -213,6 +214,7 @@ pub(crate) fn load_scenario_or_plan(
     if !looks_like_plan(&text) {
         let options = ReadOptions {
             max_bad_rows: max_bad_rows.unwrap_or(0),
+            spill,
         };
         let budget = format!("--max-bad-rows {}", options.max_bad_rows);
         return load_reading(path, options, &budget, rules, style);
@@ -238,6 +240,7 @@ pub(crate) fn load_scenario_or_plan(
     };
     let options = ReadOptions {
         max_bad_rows: options,
+        spill,
     };
     let plan_dir = path
         .parent()

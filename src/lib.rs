@@ -30,6 +30,7 @@ mod lang;
 mod measure_type;
 mod plot;
 mod review;
+mod scratch;
 mod sources;
 mod targets;
 mod validate;

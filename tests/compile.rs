@@ -612,7 +612,10 @@ fn bad_source_rows_are_errors_with_their_place_or_skipped_when_allowed() {
     assert!(err.contains("column `v`"), "{err}");
     assert!(err.contains("oops"), "{err}");
     s.file("s.scenario", scenario);
-    let options = outatime::ReadOptions { max_bad_rows: 1 };
+    let options = outatime::ReadOptions {
+        max_bad_rows: 1,
+        ..Default::default()
+    };
     let loaded = outatime::load(&s.dir.join("s.scenario"), options, Style::PLAIN)
         .map_err(|f| f.text)
         .unwrap();

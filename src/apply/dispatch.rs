@@ -565,10 +565,12 @@ impl<T: Target> Sending<'_, T> {
     }
 }
 
-/// SIGINT and SIGTERM.
+/// SIGINT and SIGTERM: apply stops gracefully, so scratch files (a
+/// replay's spilled rows) are dropped on the way out, not by the signal.
 struct Signals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
+    _handled: crate::scratch::SignalsHandled,
 }
 
 impl Signals {
@@ -577,6 +579,7 @@ impl Signals {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
+            _handled: crate::scratch::signals_handled(),
         })
     }
 

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_timestreamquery::Client;
 use aws_sdk_timestreamquery::operation::query::QueryOutput;
 
+use crate::scratch::Scratch;
 use crate::sources::redact::Redactor;
 use crate::targets::timestream::TimestreamTarget;
 use crate::verify::timestream::{identifier, query_client};
@@ -107,22 +108,15 @@ pub(crate) fn capture(
     let schema = Schema::from_description(&description).map_err(not_capturable)?;
     check_redact(&schema, &request.redact)?;
 
-    let partial = partial_path(&request.output);
-    let written = write(&mut session, &schema, request, &table_text, &partial);
-    let (rows, slices, cells, digest) = match written {
-        Ok(done) => done,
-        Err(error) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(error);
-        }
-    };
-    std::fs::rename(&partial, &request.output).map_err(|error| {
-        let _ = std::fs::remove_file(&partial);
-        CaptureError::Output {
-            file: request.output.clone(),
-            error,
-        }
+    // Removed on every way out but the rename, Ctrl-C included.
+    let partial = Scratch::file(partial_path(&request.output));
+    let (rows, slices, cells, digest) =
+        write(&mut session, &schema, request, &table_text, partial.path())?;
+    std::fs::rename(partial.path(), &request.output).map_err(|error| CaptureError::Output {
+        file: request.output.clone(),
+        error,
     })?;
+    partial.keep();
     let all = vec![true; schema.columns.len()];
     let stem = request
         .output

@@ -169,6 +169,7 @@ fn apply_to_files(
     let loaded = commands::load_scenario_or_plan(
         &args.input,
         args.read.max_bad_rows,
+        args.read.spill()?,
         rules,
         diagnostics_style(),
     )?;
@@ -192,6 +193,7 @@ fn load_for_engine(
     let loaded = commands::load_scenario_or_plan(
         &args.input,
         args.read.max_bad_rows,
+        args.read.spill()?,
         rules,
         diagnostics_style(),
     )?;

@@ -19,6 +19,7 @@ pub(super) fn plot_diff(
         commands::load_scenario_or_plan(
             file,
             None,
+            crate::sources::SpillOptions::default(),
             crate::targets::DEFAULT_RULES,
             diagnostics_style(),
         )

@@ -2,12 +2,12 @@
 //! input loaded with its anchor, and the style diagnostics are drawn in.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::apply::config::{self, Target};
 use crate::commands::{self, Failure};
 use crate::diagnostics::render::{self, Style};
-use crate::sources::ReadOptions;
+use crate::sources::{ReadOptions, SpillOptions};
 use crate::targets::NameRules;
 
 #[derive(clap::Args)]
@@ -20,6 +20,33 @@ pub(super) struct ReadArgs {
     /// an anomaly that touches no record) as errors: exit 1, write nothing
     #[arg(long)]
     pub(super) deny_warnings: bool,
+    /// Where a replay too large for memory keeps its rows, sorted, while it
+    /// runs (default: TMPDIR, else /tmp); removed on every exit, Ctrl-C too
+    #[arg(long, value_name = "DIR")]
+    pub(super) temp_dir: Option<PathBuf>,
+}
+
+impl ReadArgs {
+    /// How replays hold their rows; a `--temp-dir` that is not a folder
+    /// is a usage error before any source is read.
+    pub(super) fn spill(&self) -> Result<SpillOptions, Failure> {
+        if let Some(dir) = &self.temp_dir
+            && !dir.is_dir()
+        {
+            return Err(Failure::usage(format!(
+                "error: --temp-dir `{}` is not a folder\n  help: create it, or leave --temp-dir out to use TMPDIR (else /tmp)\n",
+                dir.display()
+            )));
+        }
+        Ok(SpillOptions {
+            // A command asks once: the options are copied into every step.
+            temp_dir: self
+                .temp_dir
+                .clone()
+                .map(|dir| &*Box::leak(dir.into_boxed_path())),
+            ..SpillOptions::default()
+        })
+    }
 }
 
 pub(super) fn diagnostics_style() -> Style {
@@ -30,10 +57,11 @@ pub(super) fn diagnostics_style() -> Style {
     }
 }
 
-pub(super) fn read_options(args: &ReadArgs) -> ReadOptions {
-    ReadOptions {
+pub(super) fn read_options(args: &ReadArgs) -> Result<ReadOptions, Failure> {
+    Ok(ReadOptions {
         max_bad_rows: args.max_bad_rows.unwrap_or(0),
-    }
+        spill: args.spill()?,
+    })
 }
 
 /// A scenario or plan, loaded, and `now` for it: what records, labels and
@@ -46,8 +74,13 @@ pub(super) fn load_with_anchor(
     rules: &dyn NameRules,
 ) -> Result<(commands::Loaded, i64), Failure> {
     let anchor = commands::parse_anchor(anchor)?;
-    let loaded =
-        commands::load_scenario_or_plan(input, read.max_bad_rows, rules, diagnostics_style())?;
+    let loaded = commands::load_scenario_or_plan(
+        input,
+        read.max_bad_rows,
+        read.spill()?,
+        rules,
+        diagnostics_style(),
+    )?;
     loaded.deny_warnings(read.deny_warnings)?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     Ok((loaded, anchor))

@@ -258,7 +258,7 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     }
     let loaded = commands::load(
         &args.scenario,
-        read_options(&args.read),
+        read_options(&args.read)?,
         diagnostics_style(),
     )?;
     loaded.deny_warnings(args.read.deny_warnings)?;

@@ -56,6 +56,7 @@ pub(super) fn plot(args: &PlotArgs) -> Result<u8, Failure> {
     let loaded = commands::load_scenario_or_plan(
         &args.input,
         args.read.max_bad_rows,
+        args.read.spill()?,
         crate::targets::DEFAULT_RULES,
         diagnostics_style(),
     )?;

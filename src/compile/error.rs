@@ -54,6 +54,12 @@ pub enum CompileError {
         second: String,
     },
     Io(std::io::Error),
+    /// A replay's rows could not be kept in, or read back from, the
+    /// temporary folder they spill to.
+    Spill {
+        folder: std::path::PathBuf,
+        error: std::io::Error,
+    },
     /// `--deny-warnings`, and the scenario or its data drew warnings.
     DeniedWarnings {
         count: usize,
@@ -72,6 +78,7 @@ impl CompileErrorKind {
             CompileErrorKind::RedactSalt => "outatime::compile::redact_salt",
             CompileErrorKind::RedactKeysDiffer => "outatime::compile::redact_keys_differ",
             CompileErrorKind::Io => "outatime::io",
+            CompileErrorKind::Spill => "outatime::compile::spill",
             CompileErrorKind::DeniedWarnings => "outatime::compile::denied_warnings",
         }
     }
@@ -126,6 +133,9 @@ impl CompileError {
                 "give both sources one key (the same `salt env` variable), or say which values to keep with `{dimension} in [...]`"
             )),
             CompileError::Io(_) => None,
+            CompileError::Spill { .. } => Some(
+                "give `--temp-dir` (or TMPDIR) a folder on a disk with room: a replay larger than memory keeps its rows there, sorted, while it runs".into(),
+            ),
             CompileError::DeniedWarnings { .. } => Some(
                 "fix what the warnings above name, or run without --deny-warnings; nothing was written".into(),
             ),
@@ -209,6 +219,11 @@ impl fmt::Display for CompileError {
                 "the anomaly at line {line} says `{dimension} != ...`, and sources `{first}` and `{second}` feed its table with `{dimension}` redacted under different keys: a value has a different pseudonym in each"
             ),
             CompileError::Io(e) => write!(f, "cannot write the output: {e}"),
+            CompileError::Spill { folder, error } => write!(
+                f,
+                "cannot keep a replay's rows in `{}`: {error}",
+                folder.display()
+            ),
             CompileError::DeniedWarnings { count } => write!(
                 f,
                 "{count} warning{} and --deny-warnings: warnings are errors",

@@ -20,13 +20,15 @@ pub(crate) mod record;
 mod redact;
 mod repeated;
 mod select;
+mod spill;
 pub(crate) mod stream;
+mod streamed;
 pub(crate) mod warnings;
 
 pub use check::check_text;
 pub(crate) use check::check_text_for;
 pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
-use place::{count, prepare_extrapolate, prepare_replay, schedule_bounds};
+use place::{count, prepare_extrapolate, prepare_replay, prepare_streamed, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,12 +80,15 @@ enum PreparedStep {
         /// Rows the autumn change repeats, when the step read any.
         repeated: Option<Box<repeated::RepeatedRows>>,
     },
+    /// A replay whose rows did not fit one chunk: read back from disk.
+    Streamed(Box<streamed::StreamedStep>),
 }
 
 impl PreparedStep {
     fn table(&self) -> u16 {
         match self {
             PreparedStep::Grid { table, .. } | PreparedStep::Listed { table, .. } => *table,
+            PreparedStep::Streamed(s) => s.table,
         }
     }
 }
@@ -114,8 +119,26 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         .map(|(i, t)| (t.name.as_str(), i as u16))
         .collect();
 
-    // Read each source once, handing each row to the steps that use it.
-    let mut selected: Vec<Selected> = scenario.steps.iter().map(|_| Selected::default()).collect();
+    // Read each source once, handing each row to the steps that use it. A
+    // replay keeps a chunk of rows in memory and spills the rest (`spill`),
+    // unless it is shifted by calendar days: a daylight-saving change can
+    // reorder its instants, which reading back in time order cannot.
+    let mut selected: Vec<Selected> = scenario
+        .steps
+        .iter()
+        .map(|step| Selected {
+            spill: match step {
+                Step::Replay(r)
+                    if !options.spill.in_memory
+                        && !matches!(r.shift, Shift::CalendarDays { .. }) =>
+                {
+                    Some(spill::Spill::new(options.spill, r.window.is_none()))
+                }
+                _ => None,
+            },
+            ..Selected::default()
+        })
+        .collect();
     let mut summaries = BTreeMap::new();
     for source in scenario.sources.values() {
         let users: Vec<usize> = scenario
@@ -150,6 +173,20 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         })?;
         summaries.insert(source.name.clone(), summary);
     }
+    let spilled = selected
+        .iter_mut()
+        .map(|sel| match sel.spill.take() {
+            Some(spill) => {
+                let folder = spill.folder_or_parent();
+                match spill.finish(&mut sel.rows, &mut sel.values) {
+                    Ok(spill::Finished::Spilled(rows)) => Ok(Some(rows)),
+                    Ok(spill::Finished::InMemory) => Ok(None),
+                    Err(error) => Err(CompileError::Spill { folder, error }),
+                }
+            }
+            None => Ok(None),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
 
     // Long rows name their measures in the data: hold those names to
     // Timestream's rules before anything is written.
@@ -230,7 +267,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
 
     let root = Key::new(scenario.seed);
     let mut steps = Vec::new();
-    for (step, sel) in scenario.steps.iter().zip(selected) {
+    for ((step, sel), spilled) in scenario.steps.iter().zip(selected).zip(spilled) {
         let t = table_index[step.table()] as usize;
         match step {
             Step::Generate(g) => {
@@ -275,7 +312,10 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             Step::Replay(r) => {
                 let numbering = numbering(&sel, t, &rank, &measure_id);
                 let source = scenario.sources.get(&r.source);
-                steps.push(prepare_replay(r, source, sel, &numbering, t)?)
+                steps.push(match spilled {
+                    Some(rows) => prepare_streamed(r, source, sel, rows, numbering, t)?,
+                    None => prepare_replay(r, source, sel, &numbering, t)?,
+                })
             }
             Step::Extrapolate(e) => {
                 let numbering = numbering(&sel, t, &rank, &measure_id);
@@ -321,7 +361,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
             }
         })
         .collect();
-    found.extend(warnings::anomalies(&steps, &anomalies, &catalog));
+    found.extend(warnings::anomalies(&steps, &anomalies, &catalog)?);
     found.sort_by_key(|w| w.line());
     Ok(Prepared {
         catalog,
@@ -359,49 +399,59 @@ impl Prepared {
         let cursors: Vec<Cursor<'_>> = self
             .steps
             .iter()
-            .map(|s| match s {
-                PreparedStep::Grid {
-                    table,
-                    line,
-                    relative,
-                    start,
-                    every,
-                    count,
-                    series,
-                } => Cursor::Grid(GridCursor {
-                    table: *table,
-                    line: *line,
-                    relative: *relative,
-                    start: *start,
-                    every: *every,
-                    count: *count,
-                    k: 0,
-                    series: series
-                        .iter()
-                        .map(|(rank, evals)| GridSeries {
-                            rank: *rank,
-                            measures: evals.clone(),
-                        })
-                        .collect(),
-                    si: 0,
-                }),
-                PreparedStep::Listed {
-                    table,
-                    line,
-                    relative,
-                    items,
-                    values,
-                    ..
-                } => Cursor::Listed(ListedCursor {
-                    table: *table,
-                    line: *line,
-                    relative: *relative,
-                    items,
-                    values,
-                    i: 0,
-                }),
+            .map(|s| {
+                Ok(match s {
+                    PreparedStep::Grid {
+                        table,
+                        line,
+                        relative,
+                        start,
+                        every,
+                        count,
+                        series,
+                    } => Cursor::Grid(GridCursor {
+                        table: *table,
+                        line: *line,
+                        relative: *relative,
+                        start: *start,
+                        every: *every,
+                        count: *count,
+                        k: 0,
+                        series: series
+                            .iter()
+                            .map(|(rank, evals)| GridSeries {
+                                rank: *rank,
+                                measures: evals.clone(),
+                            })
+                            .collect(),
+                        si: 0,
+                    }),
+                    PreparedStep::Listed {
+                        table,
+                        line,
+                        relative,
+                        items,
+                        values,
+                        ..
+                    } => Cursor::Listed(ListedCursor {
+                        table: *table,
+                        line: *line,
+                        relative: *relative,
+                        items,
+                        values,
+                        i: 0,
+                    }),
+                    PreparedStep::Streamed(step) => {
+                        Cursor::Streamed(streamed::StreamedCursor::open(step).map_err(|error| {
+                            CompileError::Spill {
+                                folder: step.rows.folder().to_path_buf(),
+                                error,
+                            }
+                        })?)
+                    }
+                })
             })
-            .collect();
+            .collect::<Result<_, CompileError>>()?;
         let anomalies: Vec<AnomalyRun> = self
             .anomalies
             .iter()
@@ -420,6 +470,7 @@ impl Prepared {
             .collect();
         stream::run(&self.catalog, cursors, &anomalies, anchor, sink).map_err(|e| match e {
             stream::StreamError::Io(e) => CompileError::Io(e),
+            stream::StreamError::Spill(folder, error) => CompileError::Spill { folder, error },
             stream::StreamError::Conflict(boxed) => {
                 let (record, conflict) = *boxed;
                 let table = &self.catalog.tables[record.table as usize];
@@ -452,16 +503,21 @@ impl Prepared {
                     repeated_hour: repeated::cause(
                         &record,
                         anchor,
-                        self.steps.iter().filter_map(|s| match s {
-                            PreparedStep::Listed {
-                                line,
-                                relative,
-                                repeated: Some(rows),
-                                ..
-                            } if *line == conflict.first_line || *line == conflict.second_line => {
-                                Some((&**rows, *relative))
-                            }
-                            _ => None,
+                        self.steps.iter().filter_map(|s| {
+                            let (line, relative, rows) = match s {
+                                PreparedStep::Listed {
+                                    line,
+                                    relative,
+                                    repeated: Some(rows),
+                                    ..
+                                } => (*line, *relative, rows),
+                                PreparedStep::Streamed(step) => {
+                                    (step.line, step.relative, step.repeated.as_ref()?)
+                                }
+                                _ => return None,
+                            };
+                            (line == conflict.first_line || line == conflict.second_line)
+                                .then_some((&**rows, relative))
                         }),
                     ),
                 }))

@@ -10,6 +10,8 @@ use super::random::Key;
 use super::record::Value;
 use super::repeated::RepeatedRows;
 use super::select::{Numbering, Selected};
+use super::spill::SortedRows;
+use super::streamed::StreamedStep;
 use super::{CompileError, PreparedStep, series_text};
 use crate::lang::literal::Instant;
 use crate::lang::literal::{Ambiguous, Nonexistent, resolve_local};
@@ -34,6 +36,70 @@ pub(super) fn count(start: i64, end: i64, every: i64) -> u64 {
     ((end as i128 - start as i128 + every as i128 - 1) / every as i128) as u64
 }
 
+/// Where a replay puts a recorded instant: sped up from its window's start,
+/// then shifted. Non-decreasing in the instant for every shift but one by
+/// calendar days (a daylight-saving change can fold or reorder instants).
+pub(crate) struct Placement {
+    start: i64,
+    /// The window's end, sped up.
+    end: i64,
+    speed: f64,
+    shift: Shift,
+}
+
+impl Placement {
+    /// For `r` over the window `[start, end)`: the written one, or the
+    /// one the rows span.
+    pub(super) fn new(r: &model::Replay, (start, end): (i64, i64)) -> Placement {
+        let mut placement = Placement {
+            start,
+            end,
+            speed: r.speed,
+            shift: r.shift.clone(),
+        };
+        placement.end = placement.sped(end);
+        placement
+    }
+
+    // Saturating: a tiny `speed` stretches a window past what i64 holds.
+    fn sped(&self, time: i64) -> i64 {
+        self.start.saturating_add(
+            ((time as i128 - self.start as i128) as f64 / self.speed).round() as i64,
+        )
+    }
+
+    /// The instant `time` is placed at; `None` past what i64 holds.
+    pub(super) fn place(&self, time: i64) -> Option<i64> {
+        let time = self.sped(time);
+        match &self.shift {
+            Shift::None => Some(time),
+            Shift::StartTo(p) => time
+                .checked_sub(self.start)
+                .and_then(|d| point(*p).checked_add(d)),
+            Shift::EndTo(p) => time
+                .checked_sub(self.end)
+                .and_then(|d| point(*p).checked_add(d)),
+            Shift::By(d) => time.checked_add(d.0),
+            Shift::CalendarDays { days, zone } => calendar_shift(time, *days, zone),
+        }
+    }
+}
+
+/// A replay's window: the written one, or without one from its first
+/// record to one sampling interval after its last, end-exclusive like a
+/// written window, so that `shift end to now` puts the last record one
+/// interval before `now`, where an extrapolation `from now` takes over
+/// without a seam.
+fn window(r: &model::Replay, span: impl FnOnce() -> (i64, i64, i64)) -> (i64, i64) {
+    match r.window {
+        Some(w) => (w.start.0, w.end.0),
+        None => {
+            let (first, last, interval) = span();
+            (first, last.saturating_add(interval))
+        }
+    }
+}
+
 pub(super) fn prepare_replay(
     r: &model::Replay,
     source: Option<&model::Source>,
@@ -41,38 +107,21 @@ pub(super) fn prepare_replay(
     numbering: &Numbering,
     t: usize,
 ) -> Result<PreparedStep, CompileError> {
-    let (ws, we) = match r.window {
-        Some(w) => (w.start.0, w.end.0),
-        None => {
+    let placement = Placement::new(
+        r,
+        window(r, || {
             let first = sel.rows.iter().map(|row| row.0).min().unwrap_or(0);
             let last = sel.rows.iter().map(|row| row.0).max().unwrap_or(0);
-            // End-exclusive like a written window: one sampling interval
-            // after the last record, so that `shift end to now` puts the
-            // last record one interval before `now`, where an extrapolation
-            // `from now` takes over without a seam.
-            (first, last.saturating_add(sampling_interval(&sel.rows)))
-        }
-    };
-    // Saturating: a tiny `speed` stretches a window past what i64 holds.
-    let sped = |time: i64| {
-        ws.saturating_add(((time as i128 - ws as i128) as f64 / r.speed).round() as i64)
-    };
-    let end = sped(we);
+            (first, last, sampling_interval(&sel.rows))
+        }),
+    );
     let relative = r.is_relative();
-    let place = |time: i64| -> Option<i64> {
-        let time = sped(time);
-        match &r.shift {
-            Shift::None => Some(time),
-            Shift::StartTo(p) => time.checked_sub(ws).and_then(|d| point(*p).checked_add(d)),
-            Shift::EndTo(p) => time.checked_sub(end).and_then(|d| point(*p).checked_add(d)),
-            Shift::By(d) => time.checked_add(d.0),
-            Shift::CalendarDays { days, zone } => calendar_shift(time, *days, zone),
-        }
-    };
     let mut values = sel.values;
     let mut items = Vec::with_capacity(sel.rows.len());
     for (time, series, first, count) in sel.rows {
-        let tau = place(time).ok_or(CompileError::TimeOutOfRange { line: r.line })?;
+        let tau = placement
+            .place(time)
+            .ok_or(CompileError::TimeOutOfRange { line: r.line })?;
         let run = &mut values[first as usize..first as usize + count as usize];
         for (m, _) in run.iter_mut() {
             *m = numbering.measures[*m as usize];
@@ -82,13 +131,7 @@ pub(super) fn prepare_replay(
     }
     // Stable: rows at one instant of one series keep their file order.
     items.sort_by_key(|item| (item.0, item.1));
-    let repeated = sel
-        .repeated
-        .iter()
-        .filter_map(|&(time, series, line)| {
-            Some((place(time)?, numbering.ranks[series as usize], line))
-        })
-        .collect();
+    let repeated = placed_repeats(&placement, &sel.repeated, numbering);
     Ok(PreparedStep::Listed {
         table: t as u16,
         line: r.line,
@@ -99,6 +142,53 @@ pub(super) fn prepare_replay(
     })
 }
 
+/// A replay whose rows were spilled (`spill`): read back while the stream
+/// runs (`streamed`).
+pub(super) fn prepare_streamed(
+    r: &model::Replay,
+    source: Option<&model::Source>,
+    sel: Selected,
+    rows: SortedRows,
+    numbering: Numbering,
+    t: usize,
+) -> Result<PreparedStep, CompileError> {
+    let placement = Placement::new(r, window(r, || (rows.first, rows.last, rows.interval)));
+    // Placing is non-decreasing in time (calendar shifts are never
+    // streamed), so the first and last rows bound every other.
+    if placement.place(rows.first).is_none() || placement.place(rows.last).is_none() {
+        return Err(CompileError::TimeOutOfRange { line: r.line });
+    }
+    let repeated = placed_repeats(&placement, &sel.repeated, &numbering);
+    Ok(PreparedStep::Streamed(Box::new(StreamedStep {
+        table: t as u16,
+        line: r.line,
+        relative: r.is_relative(),
+        rows,
+        placement,
+        ranks: numbering.ranks,
+        measures: numbering.measures,
+        repeated: RepeatedRows::new(source, repeated),
+    })))
+}
+
+/// The rows the autumn change repeats, placed: (τ, rank, line).
+fn placed_repeats(
+    placement: &Placement,
+    repeated: &[(i64, u32, u64)],
+    numbering: &Numbering,
+) -> Vec<(i64, u32, u64)> {
+    repeated
+        .iter()
+        .filter_map(|&(time, series, line)| {
+            Some((
+                placement.place(time)?,
+                numbering.ranks[series as usize],
+                line,
+            ))
+        })
+        .collect()
+}
+
 /// A source's sampling interval: the most common gap between two
 /// consecutive instants of one series (the shortest among equally common
 /// ones), or 1ns when no series has two instants.
@@ -107,43 +197,63 @@ pub(super) fn prepare_replay(
 /// with each series' last instant finds the gaps; only when a series goes
 /// back in time are its instants gathered and sorted.
 fn sampling_interval(rows: &[super::stream::ListedItem]) -> i64 {
+    let mut gaps = Gaps::default();
+    if rows.iter().all(|&(time, s, _, _)| gaps.add(time, s)) {
+        return gaps.interval();
+    }
     // Local series numbers are dense: 0, 1, 2, ... in order of appearance.
     let series = rows.iter().map(|row| row.1 as usize + 1).max().unwrap_or(0);
-    let mut last: Vec<Option<i64>> = vec![None; series];
-    let mut gaps: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
-    let mut out_of_order = false;
+    let mut by_series: Vec<Vec<i64>> = vec![Vec::new(); series];
     for &(time, s, _, _) in rows {
-        let slot = &mut last[s as usize];
-        match *slot {
-            Some(before) if time < before => {
-                out_of_order = true;
-                break;
-            }
+        by_series[s as usize].push(time);
+    }
+    let mut gaps = Gaps::default();
+    for (s, times) in by_series.iter_mut().enumerate() {
+        times.sort_unstable();
+        for &time in times.iter() {
+            gaps.add(time, s as u32);
+        }
+    }
+    gaps.interval()
+}
+
+/// How often each gap between consecutive instants of one series occurs,
+/// counted from instants given in time order per series (a repeated
+/// instant is no gap): what a sampling interval is read from.
+#[derive(Default)]
+pub(super) struct Gaps {
+    /// Each local series' latest instant.
+    last: Vec<Option<i64>>,
+    counts: rustc_hash::FxHashMap<i64, u64>,
+}
+
+impl Gaps {
+    /// Counts the gap from the series' latest instant to `time`; false,
+    /// counting nothing, when `time` is earlier (out of order).
+    pub(super) fn add(&mut self, time: i64, series: u32) -> bool {
+        let s = series as usize;
+        if s >= self.last.len() {
+            self.last.resize(s + 1, None);
+        }
+        match self.last[s] {
+            Some(before) if time < before => return false,
             Some(before) if time > before => {
-                *gaps.entry(time.saturating_sub(before)).or_default() += 1
+                *self.counts.entry(time.saturating_sub(before)).or_default() += 1
             }
             _ => {}
         }
-        *slot = Some(time);
+        self.last[s] = Some(time);
+        true
     }
-    if out_of_order {
-        gaps.clear();
-        let mut by_series: Vec<Vec<i64>> = vec![Vec::new(); series];
-        for &(time, s, _, _) in rows {
-            by_series[s as usize].push(time);
-        }
-        for times in &mut by_series {
-            times.sort_unstable();
-            times.dedup();
-            for pair in times.windows(2) {
-                *gaps.entry(pair[1].saturating_sub(pair[0])).or_default() += 1;
-            }
-        }
+
+    /// The most common gap; the shortest of equally common ones; 1ns when
+    /// there is none.
+    pub(super) fn interval(&self) -> i64 {
+        self.counts
+            .iter()
+            .max_by_key(|&(&gap, &n)| (n, std::cmp::Reverse(gap)))
+            .map_or(1, |(&gap, _)| gap)
     }
-    // The most common gap; the shortest of equally common ones.
-    gaps.into_iter()
-        .max_by_key(|&(gap, n)| (n, std::cmp::Reverse(gap)))
-        .map_or(1, |(gap, _)| gap)
 }
 
 /// The same local wall time `days` calendar days later in `zone`.

@@ -11,6 +11,7 @@ use super::CompileError;
 use super::eval;
 use super::pipeline::{Batch, pipeline};
 use super::record::Value;
+use super::spill::Spill;
 use super::stream::ListedItem;
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
 use crate::validate::model::{self, Filter, MeasureType, Source, Step};
@@ -49,6 +50,9 @@ pub(super) struct Selected {
     /// For each `set` assignment (in name order): whether some selected
     /// series had another value before it.
     pub set_changes: Vec<bool>,
+    /// Where `rows` and `values` go each time they fill a chunk, for a
+    /// replay that streams (`spill`); `None` keeps every row in memory.
+    pub spill: Option<Spill>,
 }
 
 /// A step's local series and measure numbers → its table's.
@@ -162,6 +166,11 @@ pub(super) fn select(step: &Step, source: &Source, row: &sources::SourceRow, int
         .push((row.time.0, series, first as u32, count as u16));
     if let Some(line) = row.repeated_local {
         into.repeated.push((row.time.0, series, line));
+    }
+    if let Some(spill) = &mut into.spill
+        && spill.is_full(&into.rows)
+    {
+        spill.spill(&mut into.rows, &mut into.values);
     }
 }
 

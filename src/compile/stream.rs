@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use super::eval::MeasureEval;
 use super::random::Key;
 use super::record::Value;
+use super::streamed::{SpillRead, StreamedCursor};
 use crate::validate::model::{AnomalyKind, MeasureType};
 
 /// The tables, series and measures of a compiled scenario, indexed so that
@@ -67,6 +68,8 @@ pub(crate) enum Cursor<'a> {
     Grid(GridCursor),
     /// Records prepared in stream order (`replay`).
     Listed(ListedCursor<'a>),
+    /// Records read back from a replay's spilled rows (`streamed`).
+    Streamed(StreamedCursor<'a>),
 }
 
 pub(crate) struct GridCursor {
@@ -116,11 +119,14 @@ impl Cursor<'_> {
                 .items
                 .get(l.i)
                 .map(|(tau, rank, _, _)| (l.table, at(*tau, l.relative, anchor), *rank)),
+            Cursor::Streamed(s) => s
+                .key()
+                .map(|(tau, rank)| (s.step.table, at(tau, s.step.relative, anchor), rank)),
         }
     }
 
     /// Adds the current record's measures to `into` and moves on.
-    fn take(&mut self, into: &mut Record) -> Result<(), Conflict> {
+    fn take(&mut self, into: &mut Record) -> Result<(), Taken> {
         match self {
             Cursor::Grid(g) => {
                 let tau = g.start + g.k as i64 * g.every;
@@ -138,25 +144,55 @@ impl Cursor<'_> {
                 }
             }
             Cursor::Listed(l) => {
-                into.relative = l.relative;
-                into.steps.push(l.line);
                 let (_, _, first, count) = l.items[l.i];
                 let run = &l.values[first as usize..first as usize + count as usize];
-                if into.measures.is_empty() {
-                    // The usual case: the record is this step's alone, and
-                    // its run is already sorted by measure id.
-                    into.measures.extend_from_slice(run);
-                    into.writers.resize(run.len(), l.line);
-                } else {
-                    for (m, v) in run {
-                        add_measure(into, *m, v.clone(), l.line)?;
-                    }
-                }
+                add_run(into, run, l.relative, l.line)?;
                 l.i += 1;
             }
+            Cursor::Streamed(s) => match s.take(into) {
+                Ok(added) => added?,
+                Err(SpillRead(error)) => {
+                    return Err(Taken::Spill(s.step.rows.folder().to_path_buf(), error));
+                }
+            },
         }
         Ok(())
     }
+}
+
+/// Why a cursor could not give its record.
+enum Taken {
+    Conflict(Conflict),
+    /// A replay's spilled rows (in this folder) could not be read back.
+    Spill(std::path::PathBuf, std::io::Error),
+}
+
+impl From<Conflict> for Taken {
+    fn from(conflict: Conflict) -> Taken {
+        Taken::Conflict(conflict)
+    }
+}
+
+/// Adds one step's measures of a record, already sorted by measure id, to
+/// `into`.
+pub(super) fn add_run(
+    into: &mut Record,
+    run: &[(u16, Value)],
+    relative: bool,
+    line: usize,
+) -> Result<(), Conflict> {
+    into.relative = relative;
+    into.steps.push(line);
+    if into.measures.is_empty() {
+        // The usual case: the record is this step's alone.
+        into.measures.extend_from_slice(run);
+        into.writers.resize(run.len(), line);
+    } else {
+        for (m, v) in run {
+            add_measure(into, *m, v.clone(), line)?;
+        }
+    }
+    Ok(())
 }
 
 fn at(tau: i64, relative: bool, anchor: i64) -> i64 {
@@ -236,6 +272,8 @@ impl<S: Sink + ?Sized> Sink for &mut S {
 pub(crate) enum StreamError {
     Conflict(Box<(Record, Conflict)>),
     Io(std::io::Error),
+    /// A replay's spilled rows (in this folder) could not be read back.
+    Spill(std::path::PathBuf, std::io::Error),
 }
 
 /// Runs every cursor to the end, in stream order, through the anomalies
@@ -300,9 +338,10 @@ pub(crate) fn run(
 }
 
 fn take(cursor: &mut Cursor<'_>, record: &mut Record) -> Result<(), StreamError> {
-    cursor
-        .take(record)
-        .map_err(|conflict| StreamError::Conflict(Box::new((record.clone(), conflict))))
+    cursor.take(record).map_err(|taken| match taken {
+        Taken::Conflict(conflict) => StreamError::Conflict(Box::new((record.clone(), conflict))),
+        Taken::Spill(folder, error) => StreamError::Spill(folder, error),
+    })
 }
 
 #[derive(Default)]

@@ -9,7 +9,7 @@
 
 use super::select::Selected;
 use super::stream::{Catalog, ListedItem};
-use super::{PreparedAnomaly, PreparedStep, place};
+use super::{CompileError, PreparedAnomaly, PreparedStep, place, streamed};
 use crate::diagnostics::kind::NoEffectCause;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
@@ -106,7 +106,7 @@ pub(super) fn anomalies(
     steps: &[PreparedStep],
     anomalies: &[PreparedAnomaly],
     catalog: &Catalog,
-) -> Vec<DataWarning> {
+) -> Result<Vec<DataWarning>, CompileError> {
     let mut out = Vec::new();
     for a in anomalies {
         // A table no step writes is `table::unused` already.
@@ -116,7 +116,7 @@ pub(super) fn anomalies(
         let (clause, cause) = if !a.series.iter().any(|&m| m) {
             (WarnedClause::AnomalyWhere, NoEffectCause::NoSeries)
         } else {
-            match touches(steps, a) {
+            match touches(steps, a)? {
                 Some(false) => (WarnedClause::AnomalyAt, NoEffectCause::OutsideRecords),
                 Some(true) | None => continue,
             }
@@ -134,12 +134,12 @@ pub(super) fn anomalies(
             },
         });
     }
-    out
+    Ok(out)
 }
 
 /// Whether some step's record falls under the anomaly; `None` when that
 /// depends on the anchor.
-fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Option<bool> {
+fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Result<Option<bool>, CompileError> {
     let relative = a.at.is_relative();
     let start = place::point(a.at);
     let end = a.length.map(|l| start.saturating_add(l));
@@ -157,7 +157,7 @@ fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Option<bool> {
                 ..
             } if *table == a.table => {
                 if *r != relative {
-                    return None;
+                    return Ok(None);
                 }
                 let carries = series.iter().any(|(rank, evals)| {
                     a.series.get(*rank as usize).copied().unwrap_or(false)
@@ -185,7 +185,7 @@ fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Option<bool> {
                 ..
             } if *table == a.table => {
                 if *r != relative {
-                    return None;
+                    return Ok(None);
                 }
                 let from = items.partition_point(|item: &ListedItem| item.0 < start);
                 touched |= items[from..].iter().take_while(|item| inside(item.0)).any(
@@ -199,10 +199,23 @@ fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Option<bool> {
                     },
                 );
             }
+            PreparedStep::Streamed(step) if step.table == a.table => {
+                if step.relative != relative {
+                    return Ok(None);
+                }
+                if !touched {
+                    touched = streamed::touches(step, start, end, &a.series, a.measure).map_err(
+                        |error| CompileError::Spill {
+                            folder: step.rows.folder().to_path_buf(),
+                            error,
+                        },
+                    )?;
+                }
+            }
             _ => {}
         }
     }
-    Some(touched)
+    Ok(Some(touched))
 }
 
 /// The warnings as diagnostics pointing at their clauses in `text` (the

@@ -68,6 +68,51 @@ pub struct DataError {
 pub struct ReadOptions {
     /// Bad rows to skip (and count) before reading fails; 0 fails on the first.
     pub max_bad_rows: u64,
+    /// Where a replay keeps the rows it selected (see `compile::spill`).
+    pub spill: SpillOptions,
+}
+
+/// How a replay holds its selected rows: in memory up to `chunk_rows`, then
+/// spilled to sorted files under `temp_dir` and merged back in time order.
+#[derive(Clone, Copy, Debug)]
+pub struct SpillOptions {
+    /// The folder spilled rows go in; `None`: the system's (`TMPDIR`).
+    pub temp_dir: Option<&'static Path>,
+    /// Rows a replay step holds before it sorts them and spills them.
+    pub chunk_rows: usize,
+    /// Every row in memory, as before spilling existed: kept so that tests
+    /// can show the spilled stream is the same, byte for byte.
+    pub in_memory: bool,
+}
+
+impl SpillOptions {
+    /// About 12 MB of rows a step (each ~90 bytes with two measures).
+    pub const CHUNK_ROWS: usize = 1 << 17;
+
+    /// `OUTATIME_SPILL_ROWS`, when set to a positive number: rows a replay
+    /// step holds before spilling. For tuning, and for the test command,
+    /// which runs the compiler's tests again with 3 to send every replay
+    /// through the spill.
+    fn chunk_rows_from_env() -> Option<usize> {
+        static ROWS: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+        *ROWS.get_or_init(|| {
+            std::env::var("OUTATIME_SPILL_ROWS")
+                .ok()?
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+        })
+    }
+}
+
+impl Default for SpillOptions {
+    fn default() -> SpillOptions {
+        SpillOptions {
+            temp_dir: None,
+            chunk_rows: SpillOptions::chunk_rows_from_env().unwrap_or(SpillOptions::CHUNK_ROWS),
+            in_memory: false,
+        }
+    }
 }
 
 /// What reading a source gave, besides the rows.

@@ -95,9 +95,14 @@ fn source(kind: SourceKind, path: &Path, dimensions: &[&str], measures: SourceMe
 
 fn read(source: &Source, max_bad_rows: u64) -> (Vec<SourceRow>, Result<ReadSummary, DataError>) {
     let mut rows = Vec::new();
-    let result = read_rows(source, ReadOptions { max_bad_rows }, &mut |row| {
-        rows.push(row.clone())
-    });
+    let result = read_rows(
+        source,
+        ReadOptions {
+            max_bad_rows,
+            ..Default::default()
+        },
+        &mut |row| rows.push(row.clone()),
+    );
     (rows, result)
 }
 

@@ -1,0 +1,171 @@
+//! A replay read back from its spilled rows (`spill`) while the stream runs:
+//! each row placed, and the rows of one output instant ordered by series
+//! rank, then file order, as the in-memory path's sort orders them.
+//!
+//! Spilled rows come in (source time, file order), and placing is
+//! non-decreasing in source time, so the rows of one output instant are
+//! consecutive: the cursor holds one instant's rows at a time (about one a
+//! series), never the replay.
+
+use std::io;
+
+use super::place::Placement;
+use super::record::Value;
+use super::repeated::RepeatedRows;
+use super::spill::{RowReader, SortedRows};
+use super::stream::{Record, add_run};
+
+/// A replay prepared to be read back from disk.
+pub(crate) struct StreamedStep {
+    pub table: u16,
+    pub line: usize,
+    pub relative: bool,
+    pub rows: SortedRows,
+    pub placement: Placement,
+    /// Local series → the table's rank.
+    pub ranks: Vec<u32>,
+    /// Local measure → the table's measure id.
+    pub measures: Vec<u16>,
+    /// Rows the autumn change repeats, when the step read any.
+    pub(super) repeated: Option<Box<RepeatedRows>>,
+}
+
+/// Why a streamed cursor stopped: the spilled rows could not be read.
+#[derive(Debug)]
+pub(crate) struct SpillRead(pub io::Error);
+
+/// A placed row: (τ, rank, seq).
+type Placed = (i64, u32, u64);
+
+pub(crate) struct StreamedCursor<'a> {
+    pub step: &'a StreamedStep,
+    reader: RowReader,
+    /// The current instant's rows, (rank, seq, start, count) in `values`,
+    /// sorted by (rank, seq).
+    group: Vec<(u32, u64, u32, u16)>,
+    values: Vec<(u16, Value)>,
+    tau: i64,
+    i: usize,
+    /// The first row of the next instant, read ahead, with its values.
+    ahead: Option<Placed>,
+    ahead_values: Vec<(u16, Value)>,
+}
+
+impl<'a> StreamedCursor<'a> {
+    pub(crate) fn open(step: &'a StreamedStep) -> io::Result<StreamedCursor<'a>> {
+        let mut cursor = StreamedCursor {
+            step,
+            reader: step.rows.reader()?,
+            group: Vec::new(),
+            values: Vec::new(),
+            tau: 0,
+            i: 0,
+            ahead: None,
+            ahead_values: Vec::new(),
+        };
+        cursor.ahead = cursor.read()?;
+        cursor.fill()?;
+        Ok(cursor)
+    }
+
+    /// The current record's (τ, rank).
+    pub(crate) fn key(&self) -> Option<(i64, u32)> {
+        self.group.get(self.i).map(|g| (self.tau, g.0))
+    }
+
+    /// Adds the current record's measures to `into` and moves on.
+    pub(crate) fn take(
+        &mut self,
+        into: &mut Record,
+    ) -> Result<Result<(), super::stream::Conflict>, SpillRead> {
+        let (_, _, start, count) = self.group[self.i];
+        let run = &self.values[start as usize..start as usize + count as usize];
+        let added = add_run(into, run, self.step.relative, self.step.line);
+        self.i += 1;
+        if self.i == self.group.len() {
+            self.fill().map_err(SpillRead)?;
+        }
+        Ok(added)
+    }
+
+    /// The next row, placed, its values in `ahead_values` numbered for the
+    /// table and sorted by measure id.
+    fn read(&mut self) -> io::Result<Option<Placed>> {
+        self.ahead_values.clear();
+        let Some(head) = self.reader.next(&mut self.ahead_values)? else {
+            return Ok(None);
+        };
+        let tau = self.step.placement.place(head.time).ok_or_else(|| {
+            // `prepare_streamed` placed the first and last rows.
+            io::Error::new(io::ErrorKind::InvalidData, "a spilled row's time left i64")
+        })?;
+        for (m, _) in &mut self.ahead_values {
+            *m = self.step.measures[*m as usize];
+        }
+        self.ahead_values.sort_by_key(|(m, _)| *m);
+        Ok(Some((tau, self.step.ranks[head.series as usize], head.seq)))
+    }
+
+    /// Moves to the next instant: its rows, sorted.
+    fn fill(&mut self) -> io::Result<()> {
+        self.group.clear();
+        self.values.clear();
+        self.i = 0;
+        let Some((tau, rank, seq)) = self.ahead.take() else {
+            return Ok(());
+        };
+        self.tau = tau;
+        self.push(rank, seq);
+        loop {
+            match self.read()? {
+                Some((t, rank, seq)) if t == tau => self.push(rank, seq),
+                next => {
+                    self.ahead = next;
+                    break;
+                }
+            }
+        }
+        self.group.sort_unstable_by_key(|g| (g.0, g.1));
+        Ok(())
+    }
+
+    fn push(&mut self, rank: u32, seq: u64) {
+        let start = self.values.len();
+        self.values.append(&mut self.ahead_values);
+        let count = self.values.len() - start;
+        self.group.push((rank, seq, start as u32, count as u16));
+    }
+}
+
+/// Whether a placed row inside `[start, end)` is of a series `series`
+/// holds and carries `measure` (any, for `None`): for the warning of an
+/// anomaly that touches nothing.
+pub(super) fn touches(
+    step: &StreamedStep,
+    start: i64,
+    end: Option<i64>,
+    series: &[bool],
+    measure: Option<u16>,
+) -> io::Result<bool> {
+    let mut reader = step.rows.reader()?;
+    let mut values = Vec::new();
+    while let Some(head) = reader.next(&mut values)? {
+        let tau = step.placement.place(head.time).unwrap_or(i64::MAX);
+        if end.is_some_and(|end| tau >= end) {
+            break;
+        }
+        let rank = step.ranks[head.series as usize] as usize;
+        if tau >= start
+            && series.get(rank).copied().unwrap_or(false)
+            && measure.is_none_or(|m| {
+                values
+                    .iter()
+                    .any(|(id, _)| step.measures[*id as usize] == m)
+            })
+        {
+            return Ok(true);
+        }
+        values.clear();
+    }
+    Ok(false)
+}
