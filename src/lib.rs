@@ -60,7 +60,7 @@ pub use compile::random::Key;
 pub use compile::record::write_time;
 pub use compile::stream::{Catalog, Record, Sink};
 pub use compile::{align, prepare};
-pub use sources::ReadOptions;
+pub use sources::{ReadOptions, SpillOptions};
 
 /// Targets: `outatime.yaml`, and the codes an apply fails with.
 pub use apply::config::target as target_from_config;
