@@ -1,19 +1,24 @@
 """The replay workload as a pandas user writes it (bench/peers/run, 1).
 
-Usage: replay_pandas.py IN.csv OUT.jsonl
+Usage: replay_pandas.py [--sort] IN.csv OUT.jsonl
 
 Shifts a recorded fleet by 7 days, adds a 12.5 spike to d-0007 for 30
 minutes, drops d-0042's rows for an hour, and writes JSON lines: the same
-work as the scenario bench/peers/run writes beside the CSV.
+work as the scenario bench/peers/run writes beside the CSV. --sort: the
+rows are not in time order, and come out sorted by time, then device (4).
 """
 
 import sys
 
 import pandas as pd
 
-source, out = sys.argv[1], sys.argv[2]
+args = sys.argv[1:]
+sort = args[:1] == ["--sort"]
+source, out = args[1:] if sort else args
 
 df = pd.read_csv(source, parse_dates=["ts"])
+if sort:
+    df = df.sort_values(["ts", "device_id"], kind="stable")
 df["ts"] = df["ts"] + pd.Timedelta(days=7)
 
 spike = (
