@@ -63,9 +63,14 @@ impl Placement {
 
     // Saturating: a tiny `speed` stretches a window past what i64 holds.
     fn sped(&self, time: i64) -> i64 {
-        self.start.saturating_add(
-            ((time as i128 - self.start as i128) as f64 / self.speed).round() as i64,
-        )
+        let since = time as i128 - self.start as i128;
+        // At speed 1, an offset a double holds exactly (up to 104 days) is
+        // what the division and rounding below give back unchanged.
+        if self.speed == 1.0 && since.unsigned_abs() <= 1 << f64::MANTISSA_DIGITS {
+            return time;
+        }
+        self.start
+            .saturating_add((since as f64 / self.speed).round() as i64)
     }
 
     /// The instant `time` is placed at; `None` past what i64 holds.

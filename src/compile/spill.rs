@@ -52,6 +52,7 @@ pub(super) struct Spill {
     /// Reused between chunks.
     order: Vec<u32>,
     encoded: Vec<u8>,
+    body: Vec<u8>,
 }
 
 /// What a step's rows became.
@@ -85,6 +86,7 @@ impl Spill {
             error: None,
             order: Vec::new(),
             encoded: Vec::new(),
+            body: Vec::new(),
         }
     }
 
@@ -145,9 +147,8 @@ impl Spill {
             self.encoded.clear();
             encode(
                 &mut self.encoded,
-                time,
-                self.spilled + u64::from(i),
-                series,
+                &mut self.body,
+                (time, self.spilled + u64::from(i), series),
                 run_values,
             );
             run.write(time, series, &self.encoded)?;
@@ -467,15 +468,20 @@ const FALSE: u8 = 2;
 const TRUE: u8 = 3;
 const VARCHAR: u8 = 4;
 
-/// Appends one row, its length first.
-fn encode(out: &mut Vec<u8>, time: i64, seq: u64, series: u32, values: &[(u16, Value)]) {
-    let mut body = Vec::with_capacity(16 + values.len() * 11);
+/// Appends one row to `out`, its length first; `body` is scratch space.
+fn encode(
+    out: &mut Vec<u8>,
+    body: &mut Vec<u8>,
+    (time, seq, series): (i64, u64, u32),
+    values: &[(u16, Value)],
+) {
+    body.clear();
     body.extend_from_slice(&time.to_le_bytes());
-    put_varint(&mut body, seq);
-    put_varint(&mut body, u64::from(series));
-    put_varint(&mut body, values.len() as u64);
+    put_varint(body, seq);
+    put_varint(body, u64::from(series));
+    put_varint(body, values.len() as u64);
     for (measure, value) in values {
-        put_varint(&mut body, u64::from(*measure));
+        put_varint(body, u64::from(*measure));
         match value {
             Value::Double(v) => {
                 body.push(DOUBLE);
@@ -488,13 +494,13 @@ fn encode(out: &mut Vec<u8>, time: i64, seq: u64, series: u32, values: &[(u16, V
             Value::Boolean(b) => body.push(if *b { TRUE } else { FALSE }),
             Value::Varchar(s) => {
                 body.push(VARCHAR);
-                put_varint(&mut body, s.len() as u64);
+                put_varint(body, s.len() as u64);
                 body.extend_from_slice(s.as_bytes());
             }
         }
     }
     put_varint(out, body.len() as u64);
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
 }
 
 fn decode_values(bytes: &[u8], values: &mut Vec<(u16, Value)>) -> io::Result<()> {
@@ -623,6 +629,7 @@ mod tests {
             };
             assert_eq!(value, &want);
         }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
@@ -654,6 +661,7 @@ mod tests {
         assert_eq!(folders_under(dir), 1, "a reader keeps the folder");
         drop(reader);
         assert_eq!(folders_under(dir), 0);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
@@ -668,6 +676,7 @@ mod tests {
         ));
         assert_eq!(items.len(), 1);
         assert_eq!(folders_under(dir), 0);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
@@ -697,5 +706,7 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 3);
+        drop((reader, sorted));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

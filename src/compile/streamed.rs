@@ -43,12 +43,14 @@ pub(crate) struct StreamedCursor<'a> {
     /// The current instant's rows, (rank, seq, start, count) in `values`,
     /// sorted by (rank, seq).
     group: Vec<(u32, u64, u32, u16)>,
+    /// The group's values, then those of the row read ahead (from
+    /// `ahead_start`): rows are decoded straight into it.
     values: Vec<(u16, Value)>,
     tau: i64,
     i: usize,
-    /// The first row of the next instant, read ahead, with its values.
+    /// The first row of the next instant, read ahead.
     ahead: Option<Placed>,
-    ahead_values: Vec<(u16, Value)>,
+    ahead_start: usize,
 }
 
 impl<'a> StreamedCursor<'a> {
@@ -61,7 +63,7 @@ impl<'a> StreamedCursor<'a> {
             tau: 0,
             i: 0,
             ahead: None,
-            ahead_values: Vec::new(),
+            ahead_start: 0,
         };
         cursor.ahead = cursor.read()?;
         cursor.fill()?;
@@ -88,52 +90,57 @@ impl<'a> StreamedCursor<'a> {
         Ok(added)
     }
 
-    /// The next row, placed, its values in `ahead_values` numbered for the
-    /// table and sorted by measure id.
+    /// Reads the next row, its values appended to `values`, numbered for
+    /// the table and sorted by measure id; placed.
     fn read(&mut self) -> io::Result<Option<Placed>> {
-        self.ahead_values.clear();
-        let Some(head) = self.reader.next(&mut self.ahead_values)? else {
+        let start = self.values.len();
+        let Some(head) = self.reader.next(&mut self.values)? else {
             return Ok(None);
         };
         let tau = self.step.placement.place(head.time).ok_or_else(|| {
             // `prepare_streamed` placed the first and last rows.
             io::Error::new(io::ErrorKind::InvalidData, "a spilled row's time left i64")
         })?;
-        for (m, _) in &mut self.ahead_values {
+        let run = &mut self.values[start..];
+        for (m, _) in run.iter_mut() {
             *m = self.step.measures[*m as usize];
         }
-        self.ahead_values.sort_by_key(|(m, _)| *m);
+        if run.len() > 1 {
+            run.sort_by_key(|(m, _)| *m);
+        }
         Ok(Some((tau, self.step.ranks[head.series as usize], head.seq)))
     }
 
     /// Moves to the next instant: its rows, sorted.
     fn fill(&mut self) -> io::Result<()> {
+        // Only the row read ahead stays.
+        self.values.drain(..self.ahead_start);
         self.group.clear();
-        self.values.clear();
         self.i = 0;
         let Some((tau, rank, seq)) = self.ahead.take() else {
+            self.values.clear();
             return Ok(());
         };
         self.tau = tau;
-        self.push(rank, seq);
+        self.group.push((rank, seq, 0, self.values.len() as u16));
         loop {
+            let start = self.values.len();
             match self.read()? {
-                Some((t, rank, seq)) if t == tau => self.push(rank, seq),
+                Some((t, rank, seq)) if t == tau => {
+                    let count = (self.values.len() - start) as u16;
+                    self.group.push((rank, seq, start as u32, count));
+                }
                 next => {
                     self.ahead = next;
+                    self.ahead_start = start;
                     break;
                 }
             }
         }
-        self.group.sort_unstable_by_key(|g| (g.0, g.1));
+        if !self.group.is_sorted_by_key(|g| (g.0, g.1)) {
+            self.group.sort_unstable_by_key(|g| (g.0, g.1));
+        }
         Ok(())
-    }
-
-    fn push(&mut self, rank: u32, seq: u64) {
-        let start = self.values.len();
-        self.values.append(&mut self.ahead_values);
-        let count = self.values.len() - start;
-        self.group.push((rank, seq, start as u32, count as u16));
     }
 }
 
