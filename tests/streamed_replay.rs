@@ -227,6 +227,58 @@ fn a_shuffled_copy_of_a_sorted_source_streams_to_the_sorted_source_records() {
     assert_eq!(entries(&spill_dir), Vec::<String>::new());
 }
 
+#[test]
+fn an_extrapolation_learns_from_its_spilled_rows_the_same_bits() {
+    let dir = folder("extrapolate");
+    let spill_dir = folder("extrapolate-spill");
+    sorted_and_shuffled(&dir, 20, 600);
+    let scenario = |file: &str, model: &str| {
+        format!(
+            r#"scenario "learned from the spill"
+seed 5
+source s csv "{file}" {{
+  time ts
+  dimensions device
+  measures temp double
+}}
+table t {{ name "e2e_learned" }}
+extrapolate s.temp into t {{
+  learn 2026-03-01T00:00Z .. 2026-03-01T10:00Z
+  from now for 2h every 1m
+  model {model}
+}}
+"#
+        )
+    };
+    let models = [
+        "seasonal(period: 1h) + trend + noise(sigma: 0.5)",
+        "trend + mean",
+        "seasonal(period: 7m) + last",
+    ];
+    for model in models {
+        for file in ["sorted.csv", "shuffled.csv"] {
+            std::fs::write(dir.join("x.scenario"), scenario(file, model)).unwrap();
+            let held = compiled(&dir.join("x.scenario"), in_memory()).unwrap();
+            // 12,000 learned rows in chunks of 500: the sorted file makes
+            // one run, the shuffled one 24, and every pass reads them back.
+            let streamed = compiled(&dir.join("x.scenario"), spilling(&spill_dir, 500)).unwrap();
+            assert!(held == streamed, "{model} on {file}");
+        }
+    }
+    // A series that cannot be fitted is the same error, naming it.
+    std::fs::write(
+        dir.join("one.csv"),
+        "ts,device,temp\n2026-03-01T00:00:00Z,dev-0,1\n2026-03-01T00:01:00Z,dev-1,2\n2026-03-01T00:02:00Z,dev-1,3\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("x.scenario"), scenario("one.csv", "trend")).unwrap();
+    let held = compiled(&dir.join("x.scenario"), in_memory()).unwrap_err();
+    let streamed = compiled(&dir.join("x.scenario"), spilling(&spill_dir, 1)).unwrap_err();
+    assert!(held.contains(r#"{device="dev-0"}"#), "{held}");
+    assert_eq!(held, streamed);
+    assert_eq!(entries(&spill_dir), Vec::<String>::new());
+}
+
 /// `outatime ARGS` in `dir`, spilling every 50 rows under `spill`.
 fn outatime(dir: &Path, spill: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_outatime"));

@@ -9,6 +9,7 @@
 mod check;
 pub(crate) mod error;
 pub(crate) mod eval;
+mod fit;
 pub(crate) mod labels;
 mod math;
 pub(crate) mod output;
@@ -120,20 +121,21 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         .collect();
 
     // Read each source once, handing each row to the steps that use it. A
-    // replay keeps a chunk of rows in memory and spills the rest (`spill`),
-    // unless it is shifted by calendar days: a daylight-saving change can
-    // reorder its instants, which reading back in time order cannot.
+    // replay or an extrapolation keeps a chunk of rows in memory and spills
+    // the rest (`spill`); not a replay shifted by calendar days: a
+    // daylight-saving change can reorder its instants, which reading back
+    // in time order cannot follow.
     let mut selected: Vec<Selected> = scenario
         .steps
         .iter()
         .map(|step| Selected {
             spill: match step {
-                Step::Replay(r)
-                    if !options.spill.in_memory
-                        && !matches!(r.shift, Shift::CalendarDays { .. }) =>
-                {
+                _ if options.spill.in_memory => None,
+                Step::Replay(r) if !matches!(r.shift, Shift::CalendarDays { .. }) => {
                     Some(spill::Spill::new(options.spill, r.window.is_none()))
                 }
+                // Learned points are fitted pass by pass from the spill.
+                Step::Extrapolate(_) => Some(spill::Spill::new(options.spill, false)),
                 _ => None,
             },
             ..Selected::default()
@@ -322,6 +324,7 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
                 steps.push(prepare_extrapolate(
                     e,
                     sel,
+                    spilled,
                     &numbering,
                     t,
                     root,

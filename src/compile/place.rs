@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::TimeZone;
 
-use super::eval::{self, FitError, Learned, MeasureEval, TermEval};
+use super::eval::{self, Learned, MeasureEval, TermEval};
+use super::fit::{self, FitError};
 use super::random::Key;
 use super::record::Value;
 use super::repeated::RepeatedRows;
@@ -276,22 +277,18 @@ pub(super) fn calendar_shift(time: i64, days: i64, zone: &chrono_tz::Tz) -> Opti
 pub(super) fn prepare_extrapolate(
     e: &model::Extrapolate,
     sel: Selected,
+    spilled: Option<SortedRows>,
     numbering: &Numbering,
     t: usize,
     root: Key,
     measure: u16,
 ) -> Result<PreparedStep, CompileError> {
-    if sel.rows.is_empty() {
+    if sel.rows.is_empty() && spilled.is_none() {
         return Err(CompileError::NothingLearned {
             line: e.line,
             source: e.source.clone(),
             measure: e.measure.clone(),
         });
-    }
-    let mut by_series: BTreeMap<u32, Vec<(i64, Value)>> = BTreeMap::new();
-    for (time, series, first, _) in sel.rows {
-        let value = sel.values[first as usize].1.clone();
-        by_series.entry(series).or_default().push((time, value));
     }
     let (relative, start, end) = schedule_bounds(&e.schedule);
     // Output instant τ reads the learned frame at τ + to_learned: the learned
@@ -305,26 +302,29 @@ pub(super) fn prepare_extrapolate(
         }
         Shift::None => e.learn.end.0.saturating_sub(start),
     };
+    let (origin, every) = (e.learn.end.0, e.schedule.every.0);
+    // Each series' learned terms, by local series, in local order.
+    let fitted =
+        match &spilled {
+            None => fit_in_memory(e, &sel, origin, every, to_learned),
+            Some(rows) => fit_streamed(e, rows, sel.series.len(), origin, every, to_learned)
+                .map_err(|error| CompileError::Spill {
+                    folder: rows.folder().to_path_buf(),
+                    error,
+                })?,
+        }
+        .map_err(|(local, FitError::TooFewPoints(n))| CompileError::Fit {
+            line: e.line,
+            series: series_text(&sel.series[local as usize]),
+            reason: format!("`trend` needs two instants, and {n} were learned"),
+        })?;
     let step_key = root.with_name(&format!(
         "extrapolate|{}.{}|{}",
         e.source, e.measure, e.table
     ));
     let mut series = Vec::new();
-    for (local, mut points) in by_series {
+    for (local, learned) in fitted {
         let dims = &sel.series[local as usize];
-        points.sort_by_key(|(time, _)| *time);
-        let learned: Option<Learned> = eval::fit(
-            &e.model,
-            &points,
-            e.learn.end.0,
-            e.schedule.every.0,
-            to_learned,
-        )
-        .map_err(|FitError::TooFewPoints(n)| CompileError::Fit {
-            line: e.line,
-            series: series_text(dims),
-            reason: format!("`trend` needs two instants, and {n} were learned"),
-        })?;
         let key = step_key.with_name(&series_text(dims)).with_name(&e.measure);
         let mut terms = eval::synthetic_terms(&e.model, key);
         if let Some(l) = learned {
@@ -352,6 +352,76 @@ pub(super) fn prepare_extrapolate(
         count: count(start, end, e.schedule.every.0),
         series,
     })
+}
+
+/// Learned terms by local series, or the first series that cannot be fitted.
+type Fitted = Result<Vec<(u32, Option<Learned>)>, (u32, FitError)>;
+
+/// Each series' points gathered and sorted by time (stable: file order at
+/// one instant), then fitted.
+fn fit_in_memory(
+    e: &model::Extrapolate,
+    sel: &Selected,
+    origin: i64,
+    every: i64,
+    to_learned: i64,
+) -> Fitted {
+    let mut by_series: BTreeMap<u32, Vec<(i64, Value)>> = BTreeMap::new();
+    for &(time, series, first, _) in &sel.rows {
+        let value = sel.values[first as usize].1.clone();
+        by_series.entry(series).or_default().push((time, value));
+    }
+    by_series
+        .into_iter()
+        .map(|(local, mut points)| {
+            points.sort_by_key(|(time, _)| *time);
+            fit::fit(&e.model, &points, origin, every, to_learned)
+                .map(|learned| (local, learned))
+                .map_err(|error| (local, error))
+        })
+        .collect()
+}
+
+/// Every series fitted at once, each pass one read of the spilled rows,
+/// which come in (time, file order): each series' points in the order
+/// `fit_in_memory` sorts them, so the same sums and the same bits.
+fn fit_streamed(
+    e: &model::Extrapolate,
+    rows: &SortedRows,
+    series: usize,
+    origin: i64,
+    every: i64,
+    to_learned: i64,
+) -> std::io::Result<Fitted> {
+    let mut fittings: Vec<Option<fit::Fitting>> = (0..series)
+        .map(|_| fit::Fitting::new(&e.model, origin, every, to_learned))
+        .collect();
+    while fittings.iter().flatten().any(|f| !f.is_done()) {
+        let mut reader = rows.reader()?;
+        let mut values = Vec::new();
+        while let Some(head) = reader.next(&mut values)? {
+            if let (Some(Some(fitting)), Some((_, value))) =
+                (fittings.get_mut(head.series as usize), values.first())
+                && !fitting.is_done()
+            {
+                fitting.add(head.time, value);
+            }
+            values.clear();
+        }
+        for (local, fitting) in fittings.iter_mut().enumerate() {
+            if let Some(fitting) = fitting
+                && !fitting.is_done()
+                && let Err(error) = fitting.end_pass()
+            {
+                return Ok(Err((local as u32, error)));
+            }
+        }
+    }
+    Ok(Ok(fittings
+        .into_iter()
+        .enumerate()
+        .map(|(local, f)| (local as u32, f.map(fit::Fitting::learned)))
+        .collect()))
 }
 
 #[cfg(test)]
