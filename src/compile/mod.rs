@@ -10,11 +10,13 @@ mod check;
 pub(crate) mod error;
 pub(crate) mod eval;
 mod fit;
+mod interval;
 pub(crate) mod labels;
 mod math;
 pub(crate) mod output;
 mod pipeline;
 mod place;
+mod placement;
 pub(crate) mod plan;
 pub(crate) mod random;
 pub(crate) mod record;
@@ -38,10 +40,9 @@ use crate::sources::{ReadOptions, ReadSummary};
 use crate::validate::model::{self, AnomalyKind, MeasureType, Scenario, Shift, Step, TimePoint};
 use eval::MeasureEval;
 use random::Key;
-use record::Value;
+use record::{ListedItem, Value};
 use stream::{
-    AnomalyRun, Catalog, Cursor, GridCursor, GridSeries, ListedCursor, ListedItem, SeriesInfo,
-    TableCatalog,
+    AnomalyRun, Catalog, Cursor, GridCursor, GridSeries, ListedCursor, SeriesInfo, TableCatalog,
 };
 
 /// A scenario with its sources read: everything a run needs but the anchor.
@@ -82,14 +83,18 @@ enum PreparedStep {
         repeated: Option<Box<repeated::RepeatedRows>>,
     },
     /// A replay whose rows did not fit one chunk: read back from disk.
-    Streamed(Box<streamed::StreamedStep>),
+    Streamed {
+        step: Box<streamed::StreamedStep>,
+        /// Rows the autumn change repeats, when the step read any.
+        repeated: Option<Box<repeated::RepeatedRows>>,
+    },
 }
 
 impl PreparedStep {
     fn table(&self) -> u16 {
         match self {
             PreparedStep::Grid { table, .. } | PreparedStep::Listed { table, .. } => *table,
-            PreparedStep::Streamed(s) => s.table,
+            PreparedStep::Streamed { step, .. } => step.table,
         }
     }
 }
@@ -444,7 +449,7 @@ impl Prepared {
                         values,
                         i: 0,
                     }),
-                    PreparedStep::Streamed(step) => {
+                    PreparedStep::Streamed { step, .. } => {
                         Cursor::Streamed(streamed::StreamedCursor::open(step).map_err(|error| {
                             CompileError::Spill {
                                 folder: step.rows.folder().to_path_buf(),
@@ -514,9 +519,10 @@ impl Prepared {
                                     repeated: Some(rows),
                                     ..
                                 } => (*line, *relative, rows),
-                                PreparedStep::Streamed(step) => {
-                                    (step.line, step.relative, step.repeated.as_ref()?)
-                                }
+                                PreparedStep::Streamed {
+                                    step,
+                                    repeated: Some(rows),
+                                } => (step.line, step.relative, rows),
                                 _ => return None,
                             };
                             (line == conflict.first_line || line == conflict.second_line)

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::TimeZone;
-
 use super::eval::{self, Learned, MeasureEval, TermEval};
 use super::fit::{self, FitError};
+use super::interval::sampling_interval;
+use super::placement::{Placement, point};
 use super::random::Key;
 use super::record::Value;
 use super::repeated::RepeatedRows;
@@ -14,19 +14,10 @@ use super::select::{Numbering, Selected};
 use super::spill::SortedRows;
 use super::streamed::StreamedStep;
 use super::{CompileError, PreparedStep, series_text};
-use crate::lang::literal::Instant;
-use crate::lang::literal::{Ambiguous, Nonexistent, resolve_local};
-use crate::validate::model::{self, Shift, TimePoint};
+use crate::validate::model::{self, Shift};
 
 pub(super) fn schedule_bounds(s: &model::Schedule) -> (bool, i64, i64) {
     (s.is_relative(), point(s.start), point(s.end))
-}
-
-pub(super) fn point(p: TimePoint) -> i64 {
-    match p {
-        TimePoint::Relative(d) => d.0,
-        TimePoint::Absolute(i) => i.0,
-    }
 }
 
 /// Instants of `[start, end)` every `every`.
@@ -35,60 +26,6 @@ pub(super) fn count(start: i64, end: i64, every: i64) -> u64 {
         return 0;
     }
     ((end as i128 - start as i128 + every as i128 - 1) / every as i128) as u64
-}
-
-/// Where a replay puts a recorded instant: sped up from its window's start,
-/// then shifted. Non-decreasing in the instant for every shift but one by
-/// calendar days (a daylight-saving change can fold or reorder instants).
-pub(crate) struct Placement {
-    start: i64,
-    /// The window's end, sped up.
-    end: i64,
-    speed: f64,
-    shift: Shift,
-}
-
-impl Placement {
-    /// For `r` over the window `[start, end)`: the written one, or the
-    /// one the rows span.
-    pub(super) fn new(r: &model::Replay, (start, end): (i64, i64)) -> Placement {
-        let mut placement = Placement {
-            start,
-            end,
-            speed: r.speed,
-            shift: r.shift.clone(),
-        };
-        placement.end = placement.sped(end);
-        placement
-    }
-
-    // Saturating: a tiny `speed` stretches a window past what i64 holds.
-    fn sped(&self, time: i64) -> i64 {
-        let since = time as i128 - self.start as i128;
-        // At speed 1, an offset a double holds exactly (up to 104 days) is
-        // what the division and rounding below give back unchanged.
-        if self.speed == 1.0 && since.unsigned_abs() <= 1 << f64::MANTISSA_DIGITS {
-            return time;
-        }
-        self.start
-            .saturating_add((since as f64 / self.speed).round() as i64)
-    }
-
-    /// The instant `time` is placed at; `None` past what i64 holds.
-    pub(super) fn place(&self, time: i64) -> Option<i64> {
-        let time = self.sped(time);
-        match &self.shift {
-            Shift::None => Some(time),
-            Shift::StartTo(p) => time
-                .checked_sub(self.start)
-                .and_then(|d| point(*p).checked_add(d)),
-            Shift::EndTo(p) => time
-                .checked_sub(self.end)
-                .and_then(|d| point(*p).checked_add(d)),
-            Shift::By(d) => time.checked_add(d.0),
-            Shift::CalendarDays { days, zone } => calendar_shift(time, *days, zone),
-        }
-    }
 }
 
 /// A replay's window: the written one, or without one from its first
@@ -165,16 +102,18 @@ pub(super) fn prepare_streamed(
         return Err(CompileError::TimeOutOfRange { line: r.line });
     }
     let repeated = placed_repeats(&placement, &sel.repeated, &numbering);
-    Ok(PreparedStep::Streamed(Box::new(StreamedStep {
-        table: t as u16,
-        line: r.line,
-        relative: r.is_relative(),
-        rows,
-        placement,
-        ranks: numbering.ranks,
-        measures: numbering.measures,
+    Ok(PreparedStep::Streamed {
+        step: Box::new(StreamedStep {
+            table: t as u16,
+            line: r.line,
+            relative: r.is_relative(),
+            rows,
+            placement,
+            ranks: numbering.ranks,
+            measures: numbering.measures,
+        }),
         repeated: RepeatedRows::new(source, repeated),
-    })))
+    })
 }
 
 /// The rows the autumn change repeats, placed: (τ, rank, line).
@@ -193,85 +132,6 @@ fn placed_repeats(
             ))
         })
         .collect()
-}
-
-/// A source's sampling interval: the most common gap between two
-/// consecutive instants of one series (the shortest among equally common
-/// ones), or 1ns when no series has two instants.
-///
-/// Recorded data is almost always in time order per series, so one pass
-/// with each series' last instant finds the gaps; only when a series goes
-/// back in time are its instants gathered and sorted.
-fn sampling_interval(rows: &[super::stream::ListedItem]) -> i64 {
-    let mut gaps = Gaps::default();
-    if rows.iter().all(|&(time, s, _, _)| gaps.add(time, s)) {
-        return gaps.interval();
-    }
-    // Local series numbers are dense: 0, 1, 2, ... in order of appearance.
-    let series = rows.iter().map(|row| row.1 as usize + 1).max().unwrap_or(0);
-    let mut by_series: Vec<Vec<i64>> = vec![Vec::new(); series];
-    for &(time, s, _, _) in rows {
-        by_series[s as usize].push(time);
-    }
-    let mut gaps = Gaps::default();
-    for (s, times) in by_series.iter_mut().enumerate() {
-        times.sort_unstable();
-        for &time in times.iter() {
-            gaps.add(time, s as u32);
-        }
-    }
-    gaps.interval()
-}
-
-/// How often each gap between consecutive instants of one series occurs,
-/// counted from instants given in time order per series (a repeated
-/// instant is no gap): what a sampling interval is read from.
-#[derive(Default)]
-pub(super) struct Gaps {
-    /// Each local series' latest instant.
-    last: Vec<Option<i64>>,
-    counts: rustc_hash::FxHashMap<i64, u64>,
-}
-
-impl Gaps {
-    /// Counts the gap from the series' latest instant to `time`; false,
-    /// counting nothing, when `time` is earlier (out of order).
-    pub(super) fn add(&mut self, time: i64, series: u32) -> bool {
-        let s = series as usize;
-        if s >= self.last.len() {
-            self.last.resize(s + 1, None);
-        }
-        match self.last[s] {
-            Some(before) if time < before => return false,
-            Some(before) if time > before => {
-                *self.counts.entry(time.saturating_sub(before)).or_default() += 1
-            }
-            _ => {}
-        }
-        self.last[s] = Some(time);
-        true
-    }
-
-    /// The most common gap; the shortest of equally common ones; 1ns when
-    /// there is none.
-    pub(super) fn interval(&self) -> i64 {
-        self.counts
-            .iter()
-            .max_by_key(|&(&gap, &n)| (n, std::cmp::Reverse(gap)))
-            .map_or(1, |(&gap, _)| gap)
-    }
-}
-
-/// The same local wall time `days` calendar days later in `zone`.
-pub(super) fn calendar_shift(time: i64, days: i64, zone: &chrono_tz::Tz) -> Option<i64> {
-    let local = zone.timestamp_nanos(time).naive_local();
-    let date = local
-        .date()
-        .checked_add_signed(chrono::TimeDelta::try_days(days)?)?;
-    let shifted = chrono::NaiveDateTime::new(date, local.time());
-    resolve_local(zone, shifted, Nonexistent::Shift, Ambiguous::Earlier)
-        .ok()
-        .map(|i: Instant| i.0)
 }
 
 pub(super) fn prepare_extrapolate(
@@ -422,33 +282,4 @@ fn fit_streamed(
         .enumerate()
         .map(|(local, f)| (local as u32, f.map(fit::Fitting::learned)))
         .collect()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sampling_interval;
-
-    /// (time, local series, values run): only the first two matter here.
-    fn rows(times: &[(i64, u32)]) -> Vec<super::super::stream::ListedItem> {
-        times.iter().map(|&(t, s)| (t, s, 0, 0)).collect()
-    }
-
-    #[test]
-    fn the_most_common_gap_per_series_in_order_or_not() {
-        // Series 0 every 10, series 1 every 10 with one 30 gap and a
-        // duplicate instant: 10 is the most common.
-        let ordered = [(0, 0), (0, 1), (10, 0), (10, 1), (10, 1), (20, 0), (40, 1)];
-        assert_eq!(sampling_interval(&rows(&ordered)), 10);
-        let mut shuffled = ordered;
-        shuffled.reverse();
-        assert_eq!(sampling_interval(&rows(&shuffled)), 10);
-    }
-
-    #[test]
-    fn a_tie_goes_to_the_shorter_gap_and_no_gap_is_one_nanosecond() {
-        let tie = [(0, 0), (5, 0), (20, 0)];
-        assert_eq!(sampling_interval(&rows(&tie)), 5);
-        assert_eq!(sampling_interval(&rows(&[(7, 0), (9, 1)])), 1);
-        assert_eq!(sampling_interval(&[]), 1);
-    }
 }

@@ -3,6 +3,11 @@
 
 use std::sync::Arc;
 
+/// A listed step's row: (time, series, start and length of its run of
+/// values). Selected rows carry source time and local series; prepared
+/// ones τ and the table's rank, their values sorted by measure id.
+pub(crate) type ListedItem = (i64, u32, u32, u16);
+
 /// A measure value in the record stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {

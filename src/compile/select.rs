@@ -10,9 +10,8 @@ use std::convert::Infallible;
 use super::CompileError;
 use super::eval;
 use super::pipeline::{Batch, pipeline};
-use super::record::Value;
+use super::record::{ListedItem, Value};
 use super::spill::Spill;
-use super::stream::ListedItem;
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
 use crate::validate::model::{self, Filter, MeasureType, Source, Step};
 

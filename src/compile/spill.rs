@@ -26,9 +26,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::place::Gaps;
-use super::record::Value;
-use super::stream::ListedItem;
+use super::interval::Gaps;
+use super::record::{ListedItem, Value};
 use crate::scratch::Scratch;
 use crate::sources::SpillOptions;
 
@@ -70,7 +69,7 @@ pub(crate) struct SortedRows {
     /// The earliest and latest source time.
     pub(super) first: i64,
     pub(super) last: i64,
-    /// The sampling interval (see `place::Gaps`), when it was wanted.
+    /// The sampling interval (see `interval::Gaps`), when it was wanted.
     pub(super) interval: i64,
 }
 

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use super::eval::MeasureEval;
 use super::random::Key;
-use super::record::Value;
-use super::streamed::{SpillRead, StreamedCursor};
+use super::record::{ListedItem, Value};
+use super::streamed::StreamedCursor;
 use crate::validate::model::{AnomalyKind, MeasureType};
 
 /// The tables, series and measures of a compiled scenario, indexed so that
@@ -90,10 +90,6 @@ pub(crate) struct GridSeries {
     pub measures: Vec<MeasureEval>,
 }
 
-/// (τ, series rank, measures sorted by id).
-/// (τ, series rank, start and length of its run in the cursor's values).
-pub(crate) type ListedItem = (i64, u32, u32, u16);
-
 pub(crate) struct ListedCursor<'a> {
     pub table: u16,
     pub line: usize,
@@ -149,12 +145,11 @@ impl Cursor<'_> {
                 add_run(into, run, l.relative, l.line)?;
                 l.i += 1;
             }
-            Cursor::Streamed(s) => match s.take(into) {
-                Ok(added) => added?,
-                Err(SpillRead(error)) => {
-                    return Err(Taken::Spill(s.step.rows.folder().to_path_buf(), error));
-                }
-            },
+            Cursor::Streamed(s) => {
+                add_run(into, s.current(), s.step.relative, s.step.line)?;
+                s.advance()
+                    .map_err(|error| Taken::Spill(s.step.rows.folder().to_path_buf(), error))?;
+            }
         }
         Ok(())
     }

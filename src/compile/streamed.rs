@@ -9,11 +9,9 @@
 
 use std::io;
 
-use super::place::Placement;
+use super::placement::Placement;
 use super::record::Value;
-use super::repeated::RepeatedRows;
 use super::spill::{RowReader, SortedRows};
-use super::stream::{Record, add_run};
 
 /// A replay prepared to be read back from disk.
 pub(crate) struct StreamedStep {
@@ -26,13 +24,7 @@ pub(crate) struct StreamedStep {
     pub ranks: Vec<u32>,
     /// Local measure → the table's measure id.
     pub measures: Vec<u16>,
-    /// Rows the autumn change repeats, when the step read any.
-    pub(super) repeated: Option<Box<RepeatedRows>>,
 }
-
-/// Why a streamed cursor stopped: the spilled rows could not be read.
-#[derive(Debug)]
-pub(crate) struct SpillRead(pub io::Error);
 
 /// A placed row: (τ, rank, seq).
 type Placed = (i64, u32, u64);
@@ -75,19 +67,20 @@ impl<'a> StreamedCursor<'a> {
         self.group.get(self.i).map(|g| (self.tau, g.0))
     }
 
-    /// Adds the current record's measures to `into` and moves on.
-    pub(crate) fn take(
-        &mut self,
-        into: &mut Record,
-    ) -> Result<Result<(), super::stream::Conflict>, SpillRead> {
+    /// The current record's values, sorted by measure id.
+    pub(crate) fn current(&self) -> &[(u16, Value)] {
         let (_, _, start, count) = self.group[self.i];
-        let run = &self.values[start as usize..start as usize + count as usize];
-        let added = add_run(into, run, self.step.relative, self.step.line);
+        &self.values[start as usize..start as usize + count as usize]
+    }
+
+    /// Moves to the next record, reading the next instant's rows when this
+    /// one's are taken.
+    pub(crate) fn advance(&mut self) -> io::Result<()> {
         self.i += 1;
         if self.i == self.group.len() {
-            self.fill().map_err(SpillRead)?;
+            self.fill()?;
         }
-        Ok(added)
+        Ok(())
     }
 
     /// Reads the next row, its values appended to `values`, numbered for

@@ -7,9 +7,10 @@
 //! preparing, and pointed at their clause in the text only when shown
 //! (`diagnostics`), so that the model stays free of spans.
 
+use super::record::ListedItem;
 use super::select::Selected;
-use super::stream::{Catalog, ListedItem};
-use super::{CompileError, PreparedAnomaly, PreparedStep, place, streamed};
+use super::stream::Catalog;
+use super::{CompileError, PreparedAnomaly, PreparedStep, placement, streamed};
 use crate::diagnostics::kind::NoEffectCause;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
@@ -141,7 +142,7 @@ pub(super) fn anomalies(
 /// depends on the anchor.
 fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Result<Option<bool>, CompileError> {
     let relative = a.at.is_relative();
-    let start = place::point(a.at);
+    let start = placement::point(a.at);
     let end = a.length.map(|l| start.saturating_add(l));
     let inside = |t: i64| t >= start && end.is_none_or(|e| t < e);
     let mut touched = false;
@@ -199,7 +200,7 @@ fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Result<Option<bool>, 
                     },
                 );
             }
-            PreparedStep::Streamed(step) if step.table == a.table => {
+            PreparedStep::Streamed { step, .. } if step.table == a.table => {
                 if step.relative != relative {
                     return Ok(None);
                 }
