@@ -435,3 +435,56 @@ fn bad_arguments_are_refused_before_any_query() {
         assert!(!live.run.dir.join("o.csv.partial").exists());
     }
 }
+
+#[test]
+fn ctrl_c_during_a_capture_leaves_neither_the_file_nor_its_partial() {
+    let live = live("sigint");
+    // Pages of 5 rows, each answered after 200 ms: the capture takes
+    // seconds, with FILE.partial open the whole time.
+    live.endpoint.set_query_page_size(5);
+    live.endpoint.set_faults(Faults {
+        latency: std::time::Duration::from_millis(200),
+        ..Faults::default()
+    });
+    let from = time(live.anchor_ns - 120 * MINUTE_NS);
+    let to = time(live.anchor_ns + MINUTE_NS);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_outatime"))
+        .args([
+            "capture",
+            "--target",
+            "ts",
+            "--table",
+            "live_multi",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "-o",
+            "cut.csv",
+        ])
+        .current_dir(&live.run.dir)
+        .envs(AWS_ENV)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let partial = live.run.dir.join("cut.csv.partial");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !partial.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(partial.exists(), "the capture never began writing");
+    // A page or two in.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(child.try_wait().unwrap(), None, "still capturing");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let ended = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(ended.signal(), Some(2), "ended by SIGINT");
+    assert!(!partial.exists(), "FILE.partial left behind");
+    assert!(!live.run.dir.join("cut.csv").exists());
+}
