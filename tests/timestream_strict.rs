@@ -1239,3 +1239,67 @@ fn records_at_the_limits_pass_every_check_and_are_stored() {
     assert_eq!(stats.records_rejected, 0);
     assert_rows(&rows_of(&work.stored()), &work.expected(applied.anchor()));
 }
+
+#[test]
+fn sigterm_during_a_streamed_replay_apply_leaves_no_spilled_rows() {
+    // 8,000 rows, spilled every 100: the apply reads them back from disk
+    // while it writes, and stops gracefully on SIGTERM.
+    let scenario = r#"scenario "streamed"
+source s csv "s.csv" {
+  time ts
+  dimensions device
+  measures temp double
+}
+table t { name "streamed" }
+replay s into t {
+  shift end to now
+}
+"#;
+    let work = Workspace::new("strict-spill-term", scenario, DAY);
+    let mut csv = String::from("ts,device,temp\n");
+    for minute in 0..800 {
+        for device in 0..10 {
+            csv.push_str(&format!(
+                "2026-03-01T{:02}:{:02}:00Z,d{device},{}.5\n",
+                minute / 60,
+                minute % 60,
+                minute % 9
+            ));
+        }
+    }
+    std::fs::write(work.dir.join("s.csv"), csv).unwrap();
+    std::fs::create_dir_all(work.dir.join("spill")).unwrap();
+    work.endpoint.set_faults(Faults {
+        latency: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let mut child = work
+        .command(&[&TWO_IN_FLIGHT[..], &["--create", "--temp-dir", "spill"]].concat())
+        .env("OUTATIME_SPILL_ROWS", "100")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    work.wait_for_ingested(1000, &mut child);
+    let spilled: Vec<_> = std::fs::read_dir(work.dir.join("spill")).unwrap().collect();
+    assert_eq!(
+        spilled.len(),
+        1,
+        "the rows are on disk while the apply runs"
+    );
+    work.endpoint.set_faults(Faults {
+        latency: Duration::from_secs(1),
+        ..Faults::default()
+    });
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let stopped = work.applied(output, Duration::ZERO);
+    assert_eq!(stopped.code, 143, "{}", stopped.stderr);
+    assert_eq!(stopped.report["outcome"], "interrupted by SIGTERM");
+    let left: Vec<_> = std::fs::read_dir(work.dir.join("spill")).unwrap().collect();
+    assert!(left.is_empty(), "spilled rows left behind: {left:?}");
+}
