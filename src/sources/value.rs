@@ -122,23 +122,27 @@ fn plain_decimal(text: &str) -> Option<f64> {
         [b'-', rest @ ..] => (true, rest),
         bytes => (false, bytes),
     };
-    let (whole, fraction) = match unsigned.iter().position(|&c| c == b'.') {
-        Some(dot) => (&unsigned[..dot], &unsigned[dot + 1..]),
-        None => (unsigned, &[][..]),
-    };
-    let places = fraction.len();
-    if whole.is_empty()
-        || (places == 0 && whole.len() < unsigned.len())
-        || whole.len() + places > 15
-    {
+    // 15 digits and a point at most: the digits cannot overflow below.
+    if unsigned.len() > 16 {
         return None;
     }
     let mut digits = 0u64;
-    for &c in whole.iter().chain(fraction) {
-        if !c.is_ascii_digit() {
-            return None;
+    let mut point = None;
+    for (at, &c) in unsigned.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => digits = digits * 10 + u64::from(c - b'0'),
+            b'.' if point.is_none() => point = Some(at),
+            _ => return None,
         }
-        digits = digits * 10 + u64::from(c - b'0');
+    }
+    let places = match point {
+        None if !unsigned.is_empty() => 0,
+        // Digits on both sides of the point.
+        Some(at) if at > 0 && at + 1 < unsigned.len() => unsigned.len() - at - 1,
+        _ => return None,
+    };
+    if unsigned.len() - usize::from(point.is_some()) > 15 {
+        return None;
     }
     let magnitude = digits as f64 / POWERS_OF_TEN[places];
     Some(if negative { -magnitude } else { magnitude })
