@@ -42,11 +42,71 @@ impl Value {
 /// Shortest round-trip form; the stream never holds NaN or infinities (the
 /// compiler refuses them), but JSON has no word for them, so `null`.
 pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
-    } else {
+    if !v.is_finite() {
         out.extend_from_slice(b"null");
+    } else if !write_short_decimal(out, v) {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
     }
+}
+
+/// The places a short decimal may have: 10^5.
+const SHORT_SCALE: f64 = 1e5;
+const SHORT_PLACES: usize = 5;
+
+/// Writes `v` as ryu would, when `v` is the double nearest a decimal of at
+/// most 15 significant digits and 5 places, from 0.00001 up (what recorded
+/// data mostly holds), and says whether it did.
+///
+/// Why the bytes are ryu's: two decimals of at most 15 significant digits
+/// never round to the same double (`f64::DIGITS`), so that decimal, without
+/// trailing zeros, is the only shortest one that reads back as `v`; and in
+/// this range ryu writes it in plain notation, `.0` after a whole number.
+/// `m / 10^5` is exact arithmetic rounded once, as reading the text is.
+fn write_short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
+    let magnitude = v.abs();
+    let scaled = magnitude * SHORT_SCALE;
+    // Below 0.00001 ryu may write an exponent; 10^15 keeps 15 digits.
+    if !(1.0..1e15).contains(&scaled) {
+        return false;
+    }
+    // Truncating `scaled + 0.5` is rounding: the candidate is checked below.
+    let mut digits = (scaled + 0.5) as u64;
+    if digits as f64 / SHORT_SCALE != magnitude {
+        return false;
+    }
+    let mut places = SHORT_PLACES;
+    while places > 0 && digits.is_multiple_of(10) {
+        digits /= 10;
+        places -= 1;
+    }
+    // Right to left: the fraction's digits (or `0`), the point, the whole
+    // number's, the sign. 15 digits, a point, a `0` and a sign fit.
+    let mut text = [0u8; 24];
+    let mut at = text.len();
+    let mut put = |byte: u8| {
+        at -= 1;
+        text[at] = byte;
+    };
+    if places == 0 {
+        put(b'0');
+    }
+    for _ in 0..places {
+        put(b'0' + (digits % 10) as u8);
+        digits /= 10;
+    }
+    put(b'.');
+    loop {
+        put(b'0' + (digits % 10) as u8);
+        digits /= 10;
+        if digits == 0 {
+            break;
+        }
+    }
+    if v < 0.0 {
+        put(b'-');
+    }
+    out.extend_from_slice(&text[at..]);
+    true
 }
 
 pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
@@ -87,67 +147,78 @@ pub(crate) fn time_string(nanos: i64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Writes times, remembering the last day's `YYYY-MM-DDT`: a stream's
-/// records mostly share their day.
+/// Writes times, remembering the last one written and its day's
+/// `YYYY-MM-DDT`: a stream's records mostly come in runs that share their
+/// instant (every series of one), and nearly always their day.
 #[derive(Default)]
 pub(crate) struct TimeWriter {
     day: Option<i64>,
     prefix: [u8; 11],
+    /// The instant `text` holds.
+    last: Option<i64>,
+    text: [u8; TIME_BYTES],
+    len: usize,
 }
+
+/// `YYYY-MM-DDTHH:MM:SS.` and nine digits and `Z`.
+const TIME_BYTES: usize = 30;
 
 impl TimeWriter {
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, nanos: i64) {
+        if self.last != Some(nanos) {
+            self.render(nanos);
+            self.last = Some(nanos);
+        }
+        out.extend_from_slice(&self.text[..self.len]);
+    }
+
+    fn render(&mut self, nanos: i64) {
         let secs = nanos.div_euclid(1_000_000_000);
         let sub = nanos.rem_euclid(1_000_000_000);
         let days = secs.div_euclid(86_400);
         let in_day = secs.rem_euclid(86_400);
         if self.day != Some(days) {
             let (y, m, d) = civil_from_days(days);
-            let mut p = Vec::with_capacity(11);
+            let p = &mut self.prefix;
             // i64 nanoseconds span 1677 to 2262: the year has four digits.
-            for divisor in [1000, 100, 10, 1] {
-                p.push(b'0' + ((y / divisor) % 10) as u8);
+            for (slot, divisor) in p.iter_mut().zip([1000, 100, 10, 1]) {
+                *slot = b'0' + ((y / divisor) % 10) as u8;
             }
-            p.push(b'-');
-            two(&mut p, m);
-            p.push(b'-');
-            two(&mut p, d);
-            p.push(b'T');
-            self.prefix.copy_from_slice(&p);
+            p[4] = b'-';
+            two(p, 5, m);
+            p[7] = b'-';
+            two(p, 8, d);
+            p[10] = b'T';
             self.day = Some(days);
         }
-        out.extend_from_slice(&self.prefix);
-        write_clock(out, in_day, sub);
+        let t = &mut self.text;
+        t[..11].copy_from_slice(&self.prefix);
+        two(t, 11, in_day / 3600);
+        t[13] = b':';
+        two(t, 14, (in_day / 60) % 60);
+        t[16] = b':';
+        two(t, 17, in_day % 60);
+        t[19] = b'.';
+        let (digits, mut value) = if sub % 1_000_000 == 0 {
+            (3, sub / 1_000_000)
+        } else if sub % 1_000 == 0 {
+            (6, sub / 1_000)
+        } else {
+            (9, sub)
+        };
+        for slot in t[20..20 + digits].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        t[20 + digits] = b'Z';
+        self.len = 21 + digits;
     }
 }
 
-fn write_clock(out: &mut Vec<u8>, in_day: i64, sub: i64) {
-    two(out, in_day / 3600);
-    out.push(b':');
-    two(out, (in_day / 60) % 60);
-    out.push(b':');
-    two(out, in_day % 60);
-    out.push(b'.');
-    let (digits, value) = if sub % 1_000_000 == 0 {
-        (3, sub / 1_000_000)
-    } else if sub % 1_000 == 0 {
-        (6, sub / 1_000)
-    } else {
-        (9, sub)
-    };
-    let mut frac = [b'0'; 9];
-    let mut v = value;
-    for i in (0..digits).rev() {
-        frac[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend_from_slice(&frac[..digits]);
-    out.push(b'Z');
-}
-
-fn two(out: &mut Vec<u8>, v: i64) {
-    out.push(b'0' + (v / 10) as u8);
-    out.push(b'0' + (v % 10) as u8);
+/// Two digits of `v` (0 to 99) at `at`.
+fn two(out: &mut [u8], at: usize, v: i64) {
+    out[at] = b'0' + (v / 10) as u8;
+    out[at + 1] = b'0' + (v % 10) as u8;
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian
@@ -199,6 +270,79 @@ mod tests {
         }
     }
 
+    /// One writer over a stream of instants (repeated, across days and
+    /// precisions) writes what a fresh writer writes for each.
+    #[test]
+    fn a_reused_writer_writes_each_time_as_a_fresh_one() {
+        let mut writer = TimeWriter::default();
+        let mut n = -86_400_000_000_123_i64;
+        for step in 0..5_000_i64 {
+            for _ in 0..(step % 3 + 1) {
+                let mut out = b"x".to_vec();
+                writer.write(&mut out, n);
+                assert_eq!(out[1..], *time(n).as_bytes(), "{n}");
+            }
+            n += [1, 999, 1_000_000, 3_599_999_999_999, 86_399_000_000_000][(step % 5) as usize];
+        }
+    }
+
+    /// The short-decimal path writes exactly what ryu writes, on decimals
+    /// of every length and place count around its limits, and on doubles
+    /// that are no short decimal at all.
+    #[test]
+    fn short_decimals_are_written_as_ryu_writes_them() {
+        let check = |v: f64| {
+            let mut ours = Vec::new();
+            write_f64(&mut ours, v);
+            let theirs = ryu::Buffer::new().format_finite(v).to_string();
+            assert_eq!(String::from_utf8(ours).unwrap(), theirs, "{v:e}");
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for places in 0..=9 {
+            for width in 1..=17u32 {
+                for _ in 0..300 {
+                    let m = next() % 10u64.pow(width);
+                    let v = m as f64 / 10f64.powi(places);
+                    check(v);
+                    check(-v);
+                    check(v * 1.000_000_000_1);
+                }
+            }
+        }
+        for _ in 0..100_000 {
+            check(f64::from_bits(next() >> 2));
+            check((next() % 2_000_000) as f64 / 100.0 - 10_000.0);
+        }
+        for v in [
+            0.0,
+            -0.0,
+            1e-5,
+            9.99999e-6,
+            1.5e-5,
+            0.1,
+            0.3,
+            1.0,
+            9_999_999_999.999_99,
+            1e10,
+            1e15,
+            123_456_789_012_345.0,
+            1e16,
+            0.1 + 0.2,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ] {
+            check(v);
+            check(-v);
+        }
+    }
+
     #[test]
     fn values_print_as_json() {
         let json = |v: Value| {
@@ -207,6 +351,8 @@ mod tests {
             String::from_utf8(out).unwrap()
         };
         assert_eq!(json(Value::Double(4.1)), "4.1");
+        assert_eq!(json(Value::Double(-10.0)), "-10.0");
+        assert_eq!(json(Value::Double(0.05)), "0.05");
         assert_eq!(json(Value::Double(0.1 + 0.2)), "0.30000000000000004");
         assert_eq!(json(Value::Bigint(-80)), "-80");
         assert_eq!(json(Value::Boolean(false)), "false");

@@ -352,7 +352,9 @@ impl<'a> Table<'a> {
             .parse(time_text)
             .map_err(|e| at(self.time, e))?;
         out.time = time;
-        out.dimensions.resize(self.dimensions.len(), String::new());
+        if out.dimensions.len() != self.dimensions.len() {
+            out.dimensions.resize(self.dimensions.len(), String::new());
+        }
         for (slot, &c) in out.dimensions.iter_mut().zip(&self.dimensions) {
             slot.clear();
             slot.push_str(text(c));

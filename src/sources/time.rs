@@ -7,7 +7,7 @@
 //! policies.
 
 use chrono::format::{Item, Parsed, StrftimeItems};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use chrono::{LocalResult, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
@@ -30,6 +30,17 @@ pub(crate) struct TimeParser {
     /// With `ambiguous earlier` or `later`: the last time parsed was a
     /// repeated local time, put on the one instant the policy picks.
     repeated: Cell<bool>,
+    /// The last text parsed well and what it gave. A source's rows mostly
+    /// come in runs that share a time (every series of one instant), and
+    /// parsing depends on nothing but the text, so a run parses once.
+    last: RefCell<LastParse>,
+}
+
+/// A text and what parsing it gave: its instant and the two flags above.
+#[derive(Default)]
+struct LastParse {
+    text: String,
+    parsed: Option<(Instant, Option<Instant>, bool)>,
 }
 
 enum Format {
@@ -82,6 +93,7 @@ impl TimeParser {
             ambiguous: source.ambiguous,
             repeat: Cell::new(None),
             repeated: Cell::new(false),
+            last: RefCell::new(LastParse::default()),
         })
     }
 
@@ -102,14 +114,29 @@ impl TimeParser {
     }
 
     pub(crate) fn parse(&self, text: &str) -> Result<Instant, CellError> {
+        let trimmed = text.trim_ascii();
+        let mut last = self.last.borrow_mut();
+        if let Some((instant, repeat, repeated)) = last.parsed
+            && last.text == trimmed
+        {
+            self.repeat.set(repeat);
+            self.repeated.set(repeated);
+            return Ok(instant);
+        }
         self.repeat.set(None);
         self.repeated.set(false);
-        let trimmed = text.trim_ascii();
-        match &self.format {
+        let parsed = match &self.format {
             Format::Rfc3339 => self.parse_rfc3339(trimmed),
             Format::Strftime { written, items } => self.parse_strftime(trimmed, written, items),
             Format::Epoch(unit) => parse_epoch(trimmed, *unit),
+        };
+        last.parsed = None;
+        if let Ok(instant) = parsed {
+            last.text.clear();
+            last.text.push_str(trimmed);
+            last.parsed = Some((instant, self.repeat.get(), self.repeated.get()));
         }
+        parsed
     }
 
     /// A JSON field: text as in a CSV cell, or a number (epoch formats
@@ -701,6 +728,38 @@ mod tests {
         );
         assert!(!in_order.repeated());
         assert_eq!(in_order.repeat(), Some(at("2024-10-27T01:30:00Z")));
+    }
+
+    /// A run of rows sharing a time is parsed once: each row of the run
+    /// still gets the instant and the marks, whatever came between runs,
+    /// and a bad text is reported every time.
+    #[test]
+    fn a_time_read_again_gives_the_same_instant_and_marks() {
+        let p = oslo(TimeFormat::Rfc3339, Nonexistent::Error, Ambiguous::InOrder);
+        for text in [
+            "2024-10-27T02:30:00",
+            " 2024-10-27T02:30:00",
+            "2024-10-27T03:30:00",
+            "2024-10-27T03:30:00",
+            "2024-10-27T02:30:00",
+            "2024-10-27T02:30:00",
+        ] {
+            let fresh = oslo(TimeFormat::Rfc3339, Nonexistent::Error, Ambiguous::InOrder);
+            assert_eq!(p.parse(text), fresh.parse(text), "{text}");
+            assert_eq!(p.repeat(), fresh.repeat(), "{text}");
+        }
+        let marked = oslo(TimeFormat::Rfc3339, Nonexistent::Error, Ambiguous::Later);
+        for text in [
+            "2024-10-27T02:30:00",
+            "2024-10-27T02:30:00",
+            "2024-10-27T04:00:00",
+        ] {
+            assert!(marked.parse(text).is_ok());
+            assert_eq!(marked.repeated(), text.contains("02:30"), "{text}");
+        }
+        for _ in 0..2 {
+            assert!(reason(p.parse("2024-13-01T00:00:00Z")).contains("month 13"));
+        }
     }
 
     #[test]
