@@ -898,10 +898,9 @@ fn an_apply_killed_midway_is_finished_by_resume_without_losing_a_record() {
     assert!(stored.iter().all(|s| s.record.writes <= 2));
 }
 
-#[test]
-fn sigterm_stops_after_the_requests_in_flight_and_resume_writes_the_rest_once() {
-    let work = interrupted_workspace("strict-term");
-    let child = start_and_slow_down(&work);
+/// Sends SIGTERM to a running apply and waits for it: it stops gracefully,
+/// with exit code 143.
+fn terminate(work: &Workspace, child: Child) -> Applied {
     let sent = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -910,6 +909,14 @@ fn sigterm_stops_after_the_requests_in_flight_and_resume_writes_the_rest_once() 
     let output = child.wait_with_output().unwrap();
     let stopped = work.applied(output, Duration::ZERO);
     assert_eq!(stopped.code, 143, "{}", stopped.stderr);
+    stopped
+}
+
+#[test]
+fn sigterm_stops_after_the_requests_in_flight_and_resume_writes_the_rest_once() {
+    let work = interrupted_workspace("strict-term");
+    let child = start_and_slow_down(&work);
+    let stopped = terminate(&work, child);
     assert!(stopped.stderr.contains("--resume"), "{}", stopped.stderr);
     assert_eq!(stopped.report["outcome"], "interrupted by SIGTERM");
     let written = stopped.number("records");
@@ -1291,14 +1298,7 @@ replay s into t {
         latency: Duration::from_secs(1),
         ..Faults::default()
     });
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = child.wait_with_output().unwrap();
-    let stopped = work.applied(output, Duration::ZERO);
-    assert_eq!(stopped.code, 143, "{}", stopped.stderr);
+    let stopped = terminate(&work, child);
     assert_eq!(stopped.report["outcome"], "interrupted by SIGTERM");
     let left: Vec<_> = std::fs::read_dir(work.dir.join("spill")).unwrap().collect();
     assert!(left.is_empty(), "spilled rows left behind: {left:?}");
