@@ -17,6 +17,7 @@ pub(crate) fn point(p: TimePoint) -> i64 {
 /// Where a replay puts a recorded instant: sped up from its window's start,
 /// then shifted. Non-decreasing in the instant for every shift but one by
 /// calendar days (a daylight-saving change can fold or reorder instants).
+#[derive(Clone)]
 pub(crate) struct Placement {
     start: i64,
     /// The window's end, sped up.
