@@ -4,8 +4,13 @@
 //!
 //! Spilled rows come in (source time, file order), and placing is
 //! non-decreasing in source time, so the rows of one output instant are
-//! consecutive: the cursor holds one instant's rows at a time (about one a
-//! series), never the replay.
+//! consecutive. A reading thread groups them a few thousand rows ahead of
+//! the merge; memory holds those batches, never the replay.
+//!
+//! ```text
+//! run file ─▶ Grouping (own thread): decode, place, number, group, sort
+//!   ─▶ Batch of whole instants (≤ 3 in flight, reused) ─▶ StreamedCursor ─▶ stream::run
+//! ```
 
 use std::io;
 use std::sync::mpsc;
