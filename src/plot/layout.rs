@@ -293,19 +293,7 @@ fn steps(panel: &Panel, time: &TimeAxis, plot_top: i32) -> Group {
             time.x(step.from),
             time.x(step.to).max(time.x(step.from) + 1),
         );
-        let mut band = Group::new("step")
-            .with("kind", step.kind)
-            .with("line", step.line.to_string())
-            .with("x0", x0.to_string())
-            .with("x1", x1.to_string());
-        band.shapes.push(Shape::Rect {
-            x0,
-            y0: plot_top,
-            x1,
-            y1: plot_bottom,
-            fill,
-        });
-        let label = format!("{} · line {}", step.kind, step.line);
+        let (mut band, label) = band("step", step.kind, step.line, (x0, x1), plot_top, fill);
         let (x, align) = label_at(x0.max(LEFT) + 1, x1, &label);
         let row = rows.place(x, align, &label, 2);
         band.shapes.push(text(
@@ -319,6 +307,31 @@ fn steps(panel: &Panel, time: &TimeAxis, plot_top: i32) -> Group {
         steps.children.push(band);
     }
     steps
+}
+
+/// A stretch of a statement (a step or an anomaly) over the plot's height,
+/// shaded in `fill`, and its label: `kind · line N`.
+fn band(
+    name: &'static str,
+    kind: &'static str,
+    line: usize,
+    (x0, x1): (i32, i32),
+    plot_top: i32,
+    fill: Colour,
+) -> (Group, String) {
+    let mut band = Group::new(name)
+        .with("kind", kind)
+        .with("line", line.to_string())
+        .with("x0", x0.to_string())
+        .with("x1", x1.to_string());
+    band.shapes.push(Shape::Rect {
+        x0,
+        y0: plot_top,
+        x1,
+        y1: plot_top + PLOT,
+        fill,
+    });
+    (band, format!("{kind} · line {line}"))
 }
 
 /// Anomaly windows within the axis, shaded in `fill` and labelled with
@@ -338,19 +351,14 @@ fn anomalies(
         }
         let x0 = time.x(window.from);
         let x1 = time.x(window.to).max(x0 + 2);
-        let mut band = Group::new("anomaly")
-            .with("kind", window.kind)
-            .with("line", window.line.to_string())
-            .with("x0", x0.to_string())
-            .with("x1", x1.to_string());
-        band.shapes.push(Shape::Rect {
-            x0,
-            y0: plot_top,
-            x1,
-            y1: plot_top + PLOT,
+        let (mut band, label) = band(
+            "anomaly",
+            window.kind,
+            window.line,
+            (x0, x1),
+            plot_top,
             fill,
-        });
-        let label = format!("{} · line {}", window.kind, window.line);
+        );
         let (x, align) = label_at(x0, x1, &label);
         let row = rows.place(x, align, &label, 3);
         band.shapes.push(text(
