@@ -62,14 +62,7 @@ pub(super) fn read_file(
         Box::new(hashed)
     };
     let dialect = decoder.source.dialect;
-    let mut reader = ReaderBuilder::new()
-        // The first row is read here: it may be a header or data.
-        .has_headers(false)
-        .delimiter(dialect.delimiter)
-        .escape(dialect.escape)
-        .double_quote(dialect.escape.is_none())
-        // Field counts are checked here, to report them as bad rows.
-        .flexible(true)
+    let mut reader = reader_for(dialect)
         .buffer_capacity(BUFFER_BYTES)
         .from_reader(LineIndex::new(input));
     // The line a record (or a failed read) starts on; the csv crate's own
@@ -147,18 +140,26 @@ pub(super) fn read_file(
 
 /// A CSV file's first row, read in `dialect` as `read_file` reads it;
 /// `None` when the file is empty.
+/// A CSV reader in the source's dialect. The first row is read as a row:
+/// it may be a header or data. Field counts are checked by the caller, to
+/// report them as bad rows.
+fn reader_for(dialect: crate::validate::model::CsvDialect) -> ReaderBuilder {
+    let mut builder = ReaderBuilder::new();
+    builder
+        .has_headers(false)
+        .delimiter(dialect.delimiter)
+        .escape(dialect.escape)
+        .double_quote(dialect.escape.is_none())
+        .flexible(true);
+    builder
+}
+
 pub(super) fn header(
     path: &Path,
     dialect: crate::validate::model::CsvDialect,
 ) -> Result<Option<super::FileColumns>, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .delimiter(dialect.delimiter)
-        .escape(dialect.escape)
-        .double_quote(dialect.escape.is_none())
-        .flexible(true)
-        .from_reader(file);
+    let mut reader = reader_for(dialect).from_reader(file);
     let mut first = ByteRecord::new();
     if !reader
         .read_byte_record(&mut first)
