@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::input::{ReadArgs, diagnostics_style};
+use super::input::{ReadArgs, diagnostics_style, load};
 use crate::apply::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
@@ -166,14 +166,7 @@ fn apply_to_files(
     if let Some((_, flag)) = only_timestream.iter().find(|(set, _)| *set) {
         return Err(ApplyUsage::OnlyForTimestream { flag }.into());
     }
-    let loaded = commands::load_scenario_or_plan(
-        &args.input,
-        args.read.max_bad_rows,
-        args.read.spill()?,
-        rules,
-        diagnostics_style(),
-    )?;
-    loaded.deny_warnings(args.read.deny_warnings)?;
+    let loaded = load(&args.input, &args.read, rules)?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     let report = crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
     Ok(crate::apply::Applied {
@@ -190,14 +183,7 @@ fn load_for_engine(
     rules: &dyn NameRules,
     options: &crate::apply::engine::Options,
 ) -> Result<(commands::Loaded, i64), Failure> {
-    let loaded = commands::load_scenario_or_plan(
-        &args.input,
-        args.read.max_bad_rows,
-        args.read.spill()?,
-        rules,
-        diagnostics_style(),
-    )?;
-    loaded.deny_warnings(args.read.deny_warnings)?;
+    let loaded = load(&args.input, &args.read, rules)?;
     let anchor = match &options.resume {
         Some(r) => r.header.anchor,
         None => commands::anchor(anchor, loaded.prepared.anchor_align),

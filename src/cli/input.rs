@@ -64,6 +64,24 @@ pub(super) fn read_options(args: &ReadArgs) -> Result<ReadOptions, Failure> {
     })
 }
 
+/// A scenario or plan loaded as `read` says, failing on its warnings when
+/// `--deny-warnings` asks. `rules`: the names the target takes.
+pub(super) fn load(
+    input: &Path,
+    read: &ReadArgs,
+    rules: &dyn NameRules,
+) -> Result<commands::Loaded, Failure> {
+    let loaded = commands::load_scenario_or_plan(
+        input,
+        read.max_bad_rows,
+        read.spill()?,
+        rules,
+        diagnostics_style(),
+    )?;
+    loaded.deny_warnings(read.deny_warnings)?;
+    Ok(loaded)
+}
+
 /// A scenario or plan, loaded, and `now` for it: what records, labels and
 /// verify all begin with. `--anchor` is read first: a malformed one is said
 /// before any source is read. `rules`: the names the target takes.
@@ -74,14 +92,7 @@ pub(super) fn load_with_anchor(
     rules: &dyn NameRules,
 ) -> Result<(commands::Loaded, i64), Failure> {
     let anchor = commands::parse_anchor(anchor)?;
-    let loaded = commands::load_scenario_or_plan(
-        input,
-        read.max_bad_rows,
-        read.spill()?,
-        rules,
-        diagnostics_style(),
-    )?;
-    loaded.deny_warnings(read.deny_warnings)?;
+    let loaded = load(input, read, rules)?;
     let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
     Ok((loaded, anchor))
 }

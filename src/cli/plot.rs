@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::input::{ReadArgs, diagnostics_style};
+use super::input::{ReadArgs, load};
 use crate::commands::{self, Failure};
 use crate::plot::{self, Bound, Format, Request};
 
@@ -53,14 +53,7 @@ pub(super) fn plot(args: &PlotArgs) -> Result<u8, Failure> {
     };
     commands::check_folder_of("--output", &args.output)?;
     let anchor = commands::parse_anchor(args.anchor.as_deref())?;
-    let loaded = commands::load_scenario_or_plan(
-        &args.input,
-        args.read.max_bad_rows,
-        args.read.spill()?,
-        crate::targets::DEFAULT_RULES,
-        diagnostics_style(),
-    )?;
-    loaded.deny_warnings(args.read.deny_warnings)?;
+    let loaded = load(&args.input, &args.read, crate::targets::DEFAULT_RULES)?;
     // Unanchored, `now` is the epoch, as in a plan: the axis says offsets.
     let now = anchor.map_or(0, |a| {
         crate::compile::align(a, loaded.prepared.anchor_align)
