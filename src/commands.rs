@@ -10,9 +10,10 @@ use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::{self, CompileError, PlanError, Prepared, SerializeError, StaleChange};
 use crate::diagnostics::render::{self, Style};
+use crate::model::NameRules;
+use crate::model::{Scenario, TimePoint};
 use crate::sources::{ReadOptions, SpillOptions};
-use crate::targets::NameRules;
-use crate::validate::model::{Scenario, TimePoint};
+use crate::validate::check::Checked;
 
 /// Why a command stopped, already worded; `code` is the exit code.
 pub struct Failure {
@@ -80,6 +81,19 @@ impl Loaded {
     }
 }
 
+/// Parses and validates scenario text. `base_dir` is the folder that source
+/// paths are relative to (the scenario file's). Names are held to
+/// Timestream's rules, the default.
+pub fn check_text(text: &str, base_dir: &Path) -> Checked {
+    crate::validate::check::check_text(text, base_dir, crate::targets::DEFAULT_RULES)
+}
+
+/// Prepares a valid scenario for the default target's names (Timestream's):
+/// its sources read, its models fitted.
+pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, CompileError> {
+    compile::prepare(scenario, options, crate::targets::DEFAULT_RULES)
+}
+
 /// Reads, checks and prepares a scenario file; diagnostics go to stderr.
 pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, Failure> {
     let budget = format!("--max-bad-rows {}", options.max_bad_rows);
@@ -101,7 +115,7 @@ fn load_reading(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let checked = crate::compile::check_text_for(&text, base, rules);
+    let checked = crate::validate::check::check_text(&text, base, rules);
     let shown = path.display().to_string();
     eprint!(
         "{}",
@@ -112,7 +126,7 @@ fn load_reading(
             "error: `{shown}` is not a valid scenario (see above)\n"
         )));
     };
-    let prepared = compile::prepare(&scenario, options)?;
+    let prepared = compile::prepare(&scenario, options, rules)?;
     let data_warnings = compile::warnings::unseen(&text, &checked.diagnostics, &prepared.warnings);
     eprint!("{}", render::human(&shown, &text, &data_warnings, style));
     let warnings = data_warnings.len()

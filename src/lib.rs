@@ -28,6 +28,7 @@ mod diagnostics;
 mod fmt;
 mod lang;
 mod measure_type;
+mod model;
 mod plot;
 mod review;
 mod scratch;
@@ -44,7 +45,7 @@ mod verify;
 pub use cli::run;
 
 /// Reading and checking scenario text, and showing what was found.
-pub use compile::check_text;
+pub use commands::check_text;
 pub use diagnostics::kind::DiagnosticCode;
 pub use diagnostics::render;
 pub use lang::literal::{Instant, parse_timestamp};
@@ -52,14 +53,14 @@ pub use review::explain::explain;
 pub use validate::check::Checked;
 
 /// Loading a scenario file with its sources, and compiling it.
-pub use commands::{Loaded, compile_plan, labels, load};
+pub use commands::{Loaded, compile_plan, labels, load, prepare};
+pub use compile::align;
 pub use compile::error::{CompileErrorKind, PlanErrorKind, SerializeError};
 pub use compile::output::{JsonLines, run_on_two_threads};
 pub use compile::plan::to_yaml;
 pub use compile::random::Key;
 pub use compile::record::write_time;
 pub use compile::stream::{Catalog, Record, Sink};
-pub use compile::{align, prepare};
 pub use sources::{ReadOptions, SpillOptions};
 
 /// Targets: `outatime.yaml`, and the codes an apply fails with.

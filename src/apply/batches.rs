@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::compile::stream::{Catalog, Record as StreamRecord, Sink};
+use crate::model::Layout;
 use crate::targets::{Batch, BatchLimits, Item, Origin, TableSpec};
-use crate::validate::model::Layout;
 
 const SECOND: i64 = 1_000_000_000;
 

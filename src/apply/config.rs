@@ -169,7 +169,7 @@ pub enum Target {
 impl Target {
     /// The names this kind of target takes: what `check --target` and
     /// `apply` validate a scenario against.
-    pub(crate) fn name_rules(&self) -> &'static dyn crate::targets::NameRules {
+    pub(crate) fn name_rules(&self) -> &'static dyn crate::model::NameRules {
         match self {
             Target::File { .. } => &crate::targets::files::FileNames,
             Target::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,

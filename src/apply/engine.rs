@@ -30,8 +30,8 @@ use super::shard::{Shard, Sharded};
 use super::{Applied, ApplyReport, Outcome, TableReport};
 use crate::commands::{Failure, Loaded};
 use crate::compile::record::time_string;
+use crate::model::Layout;
 use crate::targets::{Item, Mark, Owner, TableSpec, TableState, Target};
-use crate::validate::model::Layout;
 
 pub(crate) struct Options {
     /// The target's name in the configuration: the journal checks it.

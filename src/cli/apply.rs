@@ -7,7 +7,7 @@ use super::input::{ReadArgs, diagnostics_style, load};
 use crate::apply::dispatch::OnReject;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
-use crate::targets::NameRules;
+use crate::model::NameRules;
 
 #[derive(clap::Args)]
 pub(super) struct ApplyArgs {

@@ -170,7 +170,7 @@ fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
     } else {
         (input.to_path_buf(), text)
     };
-    let checked = crate::compile::check_text(&text, &folder(&path));
+    let checked = crate::commands::check_text(&text, &folder(&path));
     let shown = path.display().to_string();
     eprint!(
         "{}",

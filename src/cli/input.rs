@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::apply::config::{self, Target};
 use crate::commands::{self, Failure};
 use crate::diagnostics::render::{self, Style};
+use crate::model::NameRules;
 use crate::sources::{ReadOptions, SpillOptions};
-use crate::targets::NameRules;
 
 #[derive(clap::Args)]
 pub(super) struct ReadArgs {

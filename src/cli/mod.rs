@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{self, Failure};
-use crate::compile::check_text_for;
 use crate::diagnostics::Span;
 use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::validate::check::Checked;
+use crate::validate::check::check_text;
 
 mod apply;
 mod capture;
@@ -414,7 +414,7 @@ fn check(args: &CheckArgs) -> ExitCode {
 fn check_bytes(
     bytes: &[u8],
     path: &Path,
-    rules: &dyn crate::targets::NameRules,
+    rules: &dyn crate::model::NameRules,
 ) -> (String, Checked) {
     match std::str::from_utf8(bytes) {
         Ok(text) => {
@@ -424,7 +424,7 @@ fn check_bytes(
             } else {
                 base
             };
-            (text.to_string(), check_text_for(text, base, rules))
+            (text.to_string(), check_text(text, base, rules))
         }
         Err(e) => {
             let text = String::from_utf8_lossy(bytes).into_owned();

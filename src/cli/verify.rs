@@ -133,7 +133,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
 impl Source {
     /// The names the target takes: the scenario is checked as `apply` to
     /// the same target checked it.
-    fn name_rules(&self) -> &'static dyn crate::targets::NameRules {
+    fn name_rules(&self) -> &'static dyn crate::model::NameRules {
         match self {
             Source::Files(_) => &crate::targets::files::FileNames,
             Source::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::math;
 use super::random::Key;
 use super::record::Value;
-use crate::validate::model::{MeasureType, Model, Scalar, Term};
+use crate::model::{MeasureType, Model, Scalar, Term};
 
 /// A model bound to one series and measure: everything needed to produce
 /// its value at any instant of its schedule.

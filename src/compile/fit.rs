@@ -17,7 +17,7 @@
 
 use super::eval::{Learned, Seasonal};
 use super::record::Value;
-use crate::validate::model::{Model, Term};
+use crate::model::{Model, Term};
 
 /// Why a series could not be fitted.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@
 
 use super::stream::{Catalog, Hit, SeriesInfo, TableCatalog};
 use crate::lang::literal::{Duration, Instant};
-use crate::validate::model::{Anomaly, Scenario, TimePoint};
+use crate::model::{Anomaly, Scenario, TimePoint};
 
 /// One anomaly on one series.
 pub(crate) struct Label<'a> {

@@ -6,7 +6,6 @@
 //! the records, in order, through the anomalies into a sink. `plan.rs`
 //! summarises one run into the reviewable plan.
 
-mod check;
 pub(crate) mod error;
 pub(crate) mod eval;
 mod fit;
@@ -28,16 +27,15 @@ pub(crate) mod stream;
 mod streamed;
 pub(crate) mod warnings;
 
-pub use check::check_text;
-pub(crate) use check::check_text_for;
 pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
 use place::{count, prepare_extrapolate, prepare_replay, prepare_streamed, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::model::NameRules;
+use crate::model::{self, AnomalyKind, MeasureType, Scenario, Shift, Step, TimePoint};
 use crate::sources::{ReadOptions, ReadSummary};
-use crate::validate::model::{self, AnomalyKind, MeasureType, Scenario, Shift, Step, TimePoint};
 use eval::MeasureEval;
 use random::Key;
 use record::{ListedItem, Value};
@@ -110,7 +108,13 @@ struct PreparedAnomaly {
     series: Vec<bool>,
 }
 
-pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, CompileError> {
+/// `rules` are the names the target takes: measure names read from long
+/// rows are held to them.
+pub(crate) fn prepare(
+    scenario: &Scenario,
+    options: ReadOptions,
+    rules: &dyn NameRules,
+) -> Result<Prepared, CompileError> {
     let redactions = redact::Redactions::new(scenario, &|name| std::env::var(name).ok())?;
     let redacted = redactions
         .as_ref()
@@ -195,12 +199,12 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    // Long rows name their measures in the data: hold those names to
-    // Timestream's rules before anything is written.
+    // Long rows name their measures in the data: hold those names to the
+    // target's rules before anything is written.
     for (step, sel) in scenario.steps.iter().zip(&selected) {
         if let Step::Replay(r) = step {
             for (name, _) in &sel.measures {
-                check_measure_name(&r.source, name)?;
+                check_measure_name(&r.source, name, rules)?;
             }
         }
     }

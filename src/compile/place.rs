@@ -14,7 +14,7 @@ use super::select::{Numbering, Selected};
 use super::spill::SortedRows;
 use super::streamed::StreamedStep;
 use super::{CompileError, PreparedStep, series_text};
-use crate::validate::model::{self, Shift};
+use crate::model::{self, Shift};
 
 pub(super) fn schedule_bounds(s: &model::Schedule) -> (bool, i64, i64) {
     (s.is_relative(), point(s.start), point(s.end))

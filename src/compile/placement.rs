@@ -5,7 +5,7 @@
 use chrono::TimeZone;
 
 use crate::lang::literal::{Ambiguous, Instant, Nonexistent, resolve_local};
-use crate::validate::model::{self, Shift, TimePoint};
+use crate::model::{self, Shift, TimePoint};
 
 pub(crate) fn point(p: TimePoint) -> i64 {
     match p {

@@ -16,7 +16,7 @@ pub use yaml::to_yaml;
 use super::record::Value;
 use super::stream::{Catalog, Hit, Record, Sink};
 use crate::lang::literal::{Duration, Instant};
-use crate::validate::model::{
+use crate::model::{
     AnomalyKind, ConditionTest, Filter, Layout, Model, Scalar, Scenario, Schedule, Shift,
     SourceKind, Step, Term, TimePoint,
 };
@@ -305,7 +305,7 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
                                 mean: numeric.then(|| st.sum / st.count.max(1) as f64),
                                 sparkline: numeric
                                     .then(|| st.shape.draw(s.last.0.saturating_sub(s.first.0))),
-                                true_count: (*ty == crate::validate::model::MeasureType::Boolean)
+                                true_count: (*ty == crate::model::MeasureType::Boolean)
                                     .then_some(st.trues),
                             };
                             (name.clone(), summary)
@@ -596,10 +596,10 @@ fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {
             // Defaults explicit: without `measures`, every measure of the source.
             plan.measures = r.measures.clone().or_else(|| {
                 scenario.sources.get(&r.source).map(|s| match &s.measures {
-                    crate::validate::model::SourceMeasures::Wide(defs) => {
+                    crate::model::SourceMeasures::Wide(defs) => {
                         defs.iter().map(|d| d.table_name.clone()).collect()
                     }
-                    crate::validate::model::SourceMeasures::Long { .. } => {
+                    crate::model::SourceMeasures::Long { .. } => {
                         vec!["all (named by the data)".to_string()]
                     }
                 })

@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 
 use super::CompileError;
+use crate::model::{ConditionTest, Filter, Scenario, Source, SourceMeasures, Step};
 use crate::sources::SourceRow;
 use crate::sources::redact::Redactor;
-use crate::validate::model::{ConditionTest, Filter, Scenario, Source, SourceMeasures, Step};
 
 /// One source's redaction: its key and which of a row's values it hides.
 pub(super) struct SourceRedaction {
@@ -67,7 +67,7 @@ impl SourceRedaction {
         }
         for (name, value) in &mut row.measures {
             let hidden = self.long_values || self.measures.iter().any(|m| m == name);
-            if let (true, crate::validate::model::Scalar::Varchar(text)) = (hidden, &mut *value) {
+            if let (true, crate::model::Scalar::Varchar(text)) = (hidden, &mut *value) {
                 *text = self.redactor.pseudonym(text);
             }
         }

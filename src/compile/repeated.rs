@@ -9,7 +9,7 @@
 use super::error::RepeatedHour;
 use super::stream::Record;
 use crate::lang::literal::Ambiguous;
-use crate::validate::model::Source;
+use crate::model::Source;
 
 /// A replay's rows whose local time the autumn change repeats.
 pub(super) struct RepeatedRows {

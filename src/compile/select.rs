@@ -12,8 +12,8 @@ use super::eval;
 use super::pipeline::{Batch, pipeline};
 use super::record::{ListedItem, Value};
 use super::spill::Spill;
+use crate::model::{self, Filter, MeasureType, NameProblem, NameRules, Source, Step};
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
-use crate::validate::model::{self, Filter, MeasureType, Source, Step};
 
 /// A series' dimensions, sorted by name.
 pub(super) type Dims = Vec<(String, String)>;
@@ -271,10 +271,12 @@ pub(super) fn numbering(
     }
 }
 
-pub(super) fn check_measure_name(source: &str, name: &str) -> Result<(), CompileError> {
-    use crate::targets::{DEFAULT_RULES, NameProblem};
-    let Some(found) = DEFAULT_RULES.problem(crate::diagnostics::kind::NameKind::Measure, name)
-    else {
+pub(super) fn check_measure_name(
+    source: &str,
+    name: &str,
+    rules: &dyn NameRules,
+) -> Result<(), CompileError> {
+    let Some(found) = rules.problem(crate::diagnostics::kind::NameKind::Measure, name) else {
         return Ok(());
     };
     let reason = match found {

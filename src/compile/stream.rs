@@ -9,7 +9,7 @@ use super::eval::MeasureEval;
 use super::random::Key;
 use super::record::{ListedItem, Value};
 use super::streamed::StreamedCursor;
-use crate::validate::model::{AnomalyKind, MeasureType};
+use crate::model::{AnomalyKind, MeasureType};
 
 /// The tables, series and measures of a compiled scenario, indexed so that
 /// records carry small numbers instead of names.

@@ -14,7 +14,7 @@ use super::{CompileError, PreparedAnomaly, PreparedStep, placement, streamed};
 use crate::diagnostics::kind::NoEffectCause;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
-use crate::validate::model::Step;
+use crate::model::Step;
 
 /// Which clause a warning points at.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -155,9 +155,11 @@ fn formatting_keeps_the_plan_of_every_scenario() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let plan = |path: &std::path::Path, text: &str| -> String {
         let base = path.parent().unwrap();
-        let checked = crate::compile::check_text(text, base);
+        let checked = crate::commands::check_text(text, base);
         let scenario = checked.scenario.expect("valid");
-        let prepared = crate::compile::prepare(&scenario, Default::default()).unwrap();
+        let prepared =
+            crate::compile::prepare(&scenario, Default::default(), crate::targets::DEFAULT_RULES)
+                .unwrap();
         let loaded = Loaded {
             path: path.to_path_buf(),
             text: text.to_string(),
@@ -183,7 +185,7 @@ fn formatting_keeps_the_plan_of_every_scenario() {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            if crate::compile::check_text(&text, path.parent().unwrap()).has_errors() {
+            if crate::commands::check_text(&text, path.parent().unwrap()).has_errors() {
                 continue;
             }
             // A tab and a space: the same number of characters, so trailing
@@ -301,7 +303,7 @@ mod property {
 
     fn model(text: &str) -> Option<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let checked = crate::compile::check_text(text, &dir);
+        let checked = crate::commands::check_text(text, &dir);
         // A step's `line` names where it is written, which moves when blank
         // lines do; everything else is what the scenario means.
         checked.scenario.map(|s| {

@@ -12,7 +12,7 @@ use crate::compile::labels;
 use crate::compile::record::Value;
 use crate::compile::stream::{Catalog, Hit, Record, Sink};
 use crate::measure_type::MeasureType;
-use crate::validate::model::{Scenario, Step};
+use crate::model::{Scenario, Step};
 
 /// Series drawn by name, with their own colour and legend entry.
 pub(crate) const NAMED: usize = 6;

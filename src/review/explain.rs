@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use crate::compile::plan::{offset_words, point_words, schedule_words};
 use crate::lang::literal::Duration;
 use crate::lang::names::{column_name, renamed, string_literal};
-use crate::validate::model::{
+use crate::model::{
     Anomaly, AnomalyKind, ConditionTest, Filter, Layout, Scenario, Schedule, Shift, Source,
     SourceMeasures, Step, TimeFormat, TimePoint, Window,
 };

@@ -12,7 +12,7 @@ use flate2::read::MultiGzDecoder;
 use super::lines::LineIndex;
 use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
 use crate::diagnostics::suggest;
-use crate::validate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
+use crate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
 
 /// How a file's columns are named, besides what the source asks for.
 #[derive(Clone, Copy)]
@@ -143,7 +143,7 @@ pub(super) fn read_file(
 /// A CSV reader in the source's dialect. The first row is read as a row:
 /// it may be a header or data. Field counts are checked by the caller, to
 /// report them as bad rows.
-fn reader_for(dialect: crate::validate::model::CsvDialect) -> ReaderBuilder {
+fn reader_for(dialect: crate::model::CsvDialect) -> ReaderBuilder {
     let mut builder = ReaderBuilder::new();
     builder
         .has_headers(false)
@@ -156,7 +156,7 @@ fn reader_for(dialect: crate::validate::model::CsvDialect) -> ReaderBuilder {
 
 pub(super) fn header(
     path: &Path,
-    dialect: crate::validate::model::CsvDialect,
+    dialect: crate::model::CsvDialect,
 ) -> Result<Option<super::FileColumns>, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
     let mut reader = reader_for(dialect).from_reader(file);
@@ -434,7 +434,7 @@ pub(super) fn empty_measure_name() -> CellError {
 }
 
 /// Whether the source names `column` as its time, a dimension or a measure.
-fn wanted(source: &crate::validate::model::Source, column: &str) -> bool {
+fn wanted(source: &crate::model::Source, column: &str) -> bool {
     source.time_column == column
         || source.dimensions.iter().any(|d| d == column)
         || match &source.measures {

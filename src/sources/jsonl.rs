@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::csv::{empty_measure_name, empty_time};
 use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
-use crate::validate::model::SourceMeasures;
+use crate::model::SourceMeasures;
 
 pub(super) fn read_file(
     path: &Path,

@@ -31,7 +31,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::lang::literal::Instant;
-use crate::validate::model::{Scalar, Source, SourceKind, SourceMeasures};
+use crate::model::{Scalar, Source, SourceKind, SourceMeasures};
 
 use self::time::TimeParser;
 

@@ -12,10 +12,8 @@ use chrono_tz::Tz;
 use super::*;
 use crate::lang::literal::parse_timestamp;
 use crate::lang::literal::{Ambiguous, Nonexistent};
-use crate::validate::model::Scalar::{Bigint, Boolean, Double, Varchar};
-use crate::validate::model::{
-    CsvDialect, EpochUnit, MeasureDef, MeasureType, SourceMeasures, TimeFormat,
-};
+use crate::model::Scalar::{Bigint, Boolean, Double, Varchar};
+use crate::model::{CsvDialect, EpochUnit, MeasureDef, MeasureType, SourceMeasures, TimeFormat};
 
 /// A folder of its own under the temp dir, removed afterwards.
 struct Scratch(PathBuf);

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::{CellError, quoted};
 use crate::lang::literal::{self, Ambiguous, Instant, LocalTimeError, Nonexistent, resolve_local};
-use crate::validate::model::{EpochUnit, Source, TimeFormat};
+use crate::model::{EpochUnit, Source, TimeFormat};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
@@ -521,7 +521,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::validate::model::{CsvDialect, MeasureType, SourceKind, SourceMeasures};
+    use crate::model::{CsvDialect, MeasureType, SourceKind, SourceMeasures};
 
     fn source(
         format: TimeFormat,

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{CellError, quoted};
-use crate::validate::model::{MeasureType, Scalar};
+use crate::model::{MeasureType, Scalar};
 
 const DOUBLE_HELP: &str = "a double is a finite decimal number such as `4.1`, `-3` or `1e-3`";
 const BIGINT_HELP: &str =

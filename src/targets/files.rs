@@ -5,7 +5,7 @@
 //! keys, and any text is one.
 
 use crate::diagnostics::kind::NameKind;
-use crate::targets::{NameProblem, NameRules};
+use crate::model::{NameProblem, NameRules};
 
 /// The file target's naming rules.
 pub(crate) struct FileNames;

@@ -18,43 +18,7 @@ use std::time::Duration;
 
 use crate::compile::record::Value;
 use crate::compile::stream::Catalog;
-use crate::diagnostics::kind::NameKind;
-use crate::validate::model::Layout;
-
-/// Why a target would refuse a name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NameProblem {
-    TooLong { bytes: usize, max: usize },
-    Refused(String),
-}
-
-/// The names a kind of target accepts.
-pub(crate) trait NameRules {
-    /// The target the rules are of, as a diagnostic names it: "refused by
-    /// Timestream".
-    fn target(&self) -> &'static str;
-
-    /// What the target would refuse about a dimension, measure or table
-    /// name, if anything.
-    fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem>;
-
-    /// How many dimensions one table may have, if the target limits them.
-    fn max_dimensions_per_table(&self) -> Option<usize> {
-        None
-    }
-
-    /// How many measures one record of a table of this layout may hold, if
-    /// the target limits them.
-    fn max_measures_per_record(&self, _layout: Layout) -> Option<usize> {
-        None
-    }
-
-    /// How many distinct measure names one table of this layout may hold,
-    /// if the target limits them.
-    fn max_measure_names_per_table(&self, _layout: Layout) -> Option<usize> {
-        None
-    }
-}
+use crate::model::{Layout, NameRules};
 
 /// The rules `check` and `plan` apply unless told the target: Timestream's,
 /// the strictest of the targets about lengths, characters and counts.

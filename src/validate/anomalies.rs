@@ -11,7 +11,7 @@ use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::kind::{Clause, NoEffectCause};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
-use crate::validate::model::{
+use crate::model::{
     Anomaly, AnomalyKind, AnomalyWord, ConditionTest, Filter, MeasureType, Scalar, Step, TimePoint,
 };
 
@@ -312,7 +312,7 @@ impl Validator<'_> {
         anomalies: &[(Anomaly, Span)],
     ) {
         for (anomaly, header) in anomalies {
-            let writers: Vec<&crate::validate::model::Generate> = steps
+            let writers: Vec<&crate::model::Generate> = steps
                 .iter()
                 .filter(|s| s.table() == anomaly.table)
                 .filter_map(|s| match s {
@@ -463,7 +463,7 @@ fn point(p: TimePoint) -> i64 {
 
 /// Whether an instant of the schedule lies in the anomaly's window (from
 /// `at` on, without `for`). Both are of one kind (relative or instants).
-fn schedule_meets(schedule: &crate::validate::model::Schedule, anomaly: &Anomaly) -> bool {
+fn schedule_meets(schedule: &crate::model::Schedule, anomaly: &Anomaly) -> bool {
     let (start, end, every) = (
         point(schedule.start) as i128,
         point(schedule.end) as i128,

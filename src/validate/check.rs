@@ -1,5 +1,9 @@
 //! Scenario text → parsed → validated: everything `check` learns, the one
-//! call the commands make before anything else.
+//! call the commands make before anything else. Each source's columns are
+//! at hand (a CSV header, the fields of a JSON lines file's first objects,
+//! an UNLOAD export's `*_metadata.json`), so that a misspelt column is
+//! reported at the source and a measure may take its type from the export;
+//! the data itself is read later, by the compiler.
 
 use std::path::Path;
 
@@ -8,7 +12,7 @@ use crate::lang;
 
 /// Everything `check` learns about one scenario's text.
 pub struct Checked {
-    pub scenario: Option<super::model::Scenario>,
+    pub scenario: Option<crate::model::Scenario>,
     /// Sorted by position.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -22,15 +26,23 @@ impl Checked {
 }
 
 /// Parses and validates scenario text. `base_dir` is the folder that source
-/// paths are relative to (the scenario file's); `columns` answers what a
-/// source's file names as columns (`compile::check_text` reads the header
-/// or metadata; validation reads no source itself); `rules` are the names
-/// the target takes.
-pub(crate) fn check_text_with(
+/// paths are relative to (the scenario file's); `rules` are the names the
+/// target takes.
+pub(crate) fn check_text(
+    text: &str,
+    base_dir: &Path,
+    rules: &dyn crate::model::NameRules,
+) -> Checked {
+    check_text_with(text, base_dir, &crate::sources::file_columns, rules)
+}
+
+/// [`check_text`], with `columns` answering what a source's file names as
+/// columns.
+fn check_text_with(
     text: &str,
     base_dir: &Path,
     columns: super::source::SourceColumns<'_>,
-    rules: &dyn crate::targets::NameRules,
+    rules: &dyn crate::model::NameRules,
 ) -> Checked {
     let parsed = lang::parser::parse(text);
     let validated = super::validate(&parsed.file, text, base_dir, &parsed.losses, columns, rules);

@@ -7,7 +7,7 @@ use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::kind::{Clause, NameKind};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, Span, StatementKind, TableClause};
-use crate::validate::model::{Layout, MeasureType, Table};
+use crate::model::{Layout, MeasureType, Table};
 
 pub(crate) const MEASURE_TYPES: &[(&str, MeasureType)] = &[
     ("double", MeasureType::Double),
@@ -137,7 +137,7 @@ impl Validator<'_> {
 
     /// Two declarations that write to one target table would mix their data.
     fn distinct_target_names(&mut self, declared: &Declared) {
-        let mut in_file_order: Vec<(Span, &crate::validate::model::Table)> = declared
+        let mut in_file_order: Vec<(Span, &crate::model::Table)> = declared
             .tables
             .iter()
             .map(|(name, table)| (declared.table_spans[name.as_str()], table))

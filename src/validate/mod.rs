@@ -9,7 +9,6 @@
 mod anomalies;
 pub(crate) mod check;
 mod declarations;
-pub(crate) mod model;
 mod models;
 mod params;
 mod series;
@@ -28,7 +27,7 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
 use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
 use crate::lang::literal::{self, Duration, LiteralError, Number};
 use crate::lang::parser::Losses;
-use model::{Filter, Scenario, Schedule, TimePoint, Window};
+use crate::model::{self, Filter, Scenario, Schedule, TimePoint, Window};
 
 /// The result of validation: the scenario when nothing is wrong, and the
 /// diagnostics (warnings may come with a scenario).
@@ -46,7 +45,7 @@ pub(crate) fn validate(
     base_dir: &Path,
     losses: &Losses,
     columns: source::SourceColumns<'_>,
-    rules: &dyn crate::targets::NameRules,
+    rules: &dyn crate::model::NameRules,
 ) -> Validated {
     let mut v = Validator {
         base_dir,
@@ -151,7 +150,7 @@ pub(crate) struct Validator<'a> {
     /// source, and to fill in an export's measure types.
     columns: source::SourceColumns<'a>,
     /// The names the target takes (Timestream's unless told the target).
-    rules: &'a dyn crate::targets::NameRules,
+    rules: &'a dyn crate::model::NameRules,
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,

@@ -5,7 +5,7 @@ use super::params::Given;
 use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{ModelSyntax, TermSyntax, ValueSyntax};
-use crate::validate::model::{MeasureType, Model, Term};
+use crate::model::{MeasureType, Model, Term};
 
 /// Every term, the types it fits, and whether it is learned from data.
 const TERMS: &[(&str, &[MeasureType], bool)] = &[

@@ -9,7 +9,7 @@ use crate::diagnostics::kind::Positive;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{Lit, Name, Span, ValueSyntax};
 use crate::lang::literal::{self, Duration};
-use crate::validate::model::{MeasureType, Scalar};
+use crate::model::{MeasureType, Scalar};
 
 /// One parameter as written: `period: 24h`, `magnitude 12.5`, `rate 2 per 1h`.
 pub(super) struct Given<'a> {

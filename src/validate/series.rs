@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use super::Validator;
-use super::model::SeriesClause;
 use crate::diagnostics::DiagnosticKind;
 use crate::lang::ast::{Assignment, Span};
 use crate::lang::series_range::{self, MAX_SERIES_PER_CLAUSE, RangeProblem};
+use crate::model::SeriesClause;
 
 /// The series of one `generate`, in declaration order, and where each was
 /// declared.

@@ -11,11 +11,12 @@ use crate::diagnostics::kind::{Clause, List, MeasureTypeProblem, NameKind};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, SourceClause, Span, TimeFormatSyntax};
 use crate::lang::literal::{Ambiguous, Nonexistent};
-use crate::targets::{DEFAULT_RULES, NameProblem};
-use crate::validate::model::{
+use crate::model::{
     CsvDialect, DEFAULT_SALT_ENV, EpochUnit, MeasureDef, MeasureType, Redaction, Source,
     SourceKind, SourceMeasures, TimeFormat,
 };
+use crate::model::{NameProblem, NameRules};
+use crate::sources::{DataError, ExportColumn, FileColumns};
 
 const SOURCE_CLAUSES: &[Clause] = &[
     Clause::Time,
@@ -29,39 +30,12 @@ const SOURCE_CLAUSES: &[Clause] = &[
     Clause::Redact,
 ];
 
-/// A column an UNLOAD export's metadata declares: its name and Timestream's
-/// type word (`DOUBLE`, `VARCHAR`, `TIMESTAMP`, ...).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ExportedColumn {
-    pub name: String,
-    pub timestream_type: String,
-}
-
-/// The columns a source's file names, as the caller read them.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum FileColumns {
-    /// A CSV file's first row.
-    Header(Vec<String>),
-    /// The fields of a JSON lines file's first `lines` lines.
-    JsonFields { names: Vec<String>, lines: u64 },
-    /// An UNLOAD export's metadata: names and types.
-    Export(Vec<ExportedColumn>),
-}
-
-/// What the caller answers when validation asks for a source's columns:
-/// `Ok(None)` when they cannot be known cheaply (an export without
-/// metadata), an error's words when the file cannot be read. Given by the
-/// caller, so that validation itself reads no source.
-pub(crate) type SourceColumns<'a> =
-    &'a dyn Fn(&Source) -> Result<Option<FileColumns>, UnreadableExport>;
-
-/// Why a source's columns could not be read, and what to do about it, as
-/// the reader words them.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct UnreadableExport {
-    pub reason: String,
-    pub help: Option<String>,
-}
+/// What validation asks for a source's columns: `sources::file_columns`
+/// when a command checks a file (it reads a CSV header, a JSON lines
+/// file's first objects or an export's metadata, never the data), and
+/// what a test gives it otherwise. `Ok(None)` when they cannot be known
+/// cheaply (an export without metadata).
+pub(crate) type SourceColumns<'a> = &'a dyn Fn(&Source) -> Result<Option<FileColumns>, DataError>;
 
 /// A measure as declared, its type still to settle.
 struct Declared<'s> {
@@ -344,10 +318,13 @@ impl Validator<'_> {
                 Ok(columns) => columns,
                 // Only an export's types need its metadata; otherwise reading
                 // the data reports what is wrong with the file.
-                Err(UnreadableExport { reason, help }) if needs_types => {
+                Err(error) if needs_types => {
                     let kind = DiagnosticKind::SourceMeasureType {
                         column: String::new(),
-                        problem: MeasureTypeProblem::MetadataUnreadable { reason, help },
+                        problem: MeasureTypeProblem::MetadataUnreadable {
+                            reason: error.to_string(),
+                            help: error.help,
+                        },
                     };
                     self.report(kind, s.path.span);
                     return None;
@@ -504,7 +481,7 @@ impl Validator<'_> {
             kind,
             column: column.value.clone(),
             reason,
-            suggestion: acceptable_name(kind, &column.value),
+            suggestion: acceptable_name(self.rules, kind, &column.value),
         };
         self.report(kind, column.span);
     }
@@ -514,7 +491,7 @@ impl Validator<'_> {
     fn measure_type(
         &mut self,
         kind: SourceKind,
-        exported: Option<&[ExportedColumn]>,
+        exported: Option<&[ExportColumn]>,
         column: &str,
         written: Option<(MeasureType, Span)>,
         at: Span,
@@ -657,7 +634,7 @@ fn timestream_type(word: &str) -> Option<MeasureType> {
 
 /// A name the table takes, close to `column`: lower case, runs of other
 /// characters as one `_`, reserved starts dropped, cut to the limit.
-fn acceptable_name(kind: NameKind, column: &str) -> String {
+fn acceptable_name(rules: &dyn NameRules, kind: NameKind, column: &str) -> String {
     let mut name = String::new();
     for c in column.chars() {
         if c.is_ascii_alphanumeric() {
@@ -680,7 +657,7 @@ fn acceptable_name(kind: NameKind, column: &str) -> String {
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         name = format!("column_{name}");
     }
-    match DEFAULT_RULES.problem(kind, &name) {
+    match rules.problem(kind, &name) {
         None => name,
         Some(_) => format!("{name}_{kind}"),
     }
@@ -689,6 +666,7 @@ fn acceptable_name(kind: NameKind, column: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::targets::DEFAULT_RULES;
 
     #[test]
     fn suggested_names_are_names_the_table_takes() {
@@ -703,7 +681,7 @@ mod tests {
             &"x".repeat(300),
         ] {
             for kind in [NameKind::Dimension, NameKind::Measure] {
-                let name = acceptable_name(kind, column);
+                let name = acceptable_name(DEFAULT_RULES, kind, column);
                 assert_eq!(
                     DEFAULT_RULES.problem(kind, &name),
                     None,
@@ -712,9 +690,12 @@ mod tests {
             }
         }
         assert_eq!(
-            acceptable_name(NameKind::Measure, "measure_value::double"),
+            acceptable_name(DEFAULT_RULES, NameKind::Measure, "measure_value::double"),
             "value_double"
         );
-        assert_eq!(acceptable_name(NameKind::Measure, "Temp (C)"), "temp_c");
+        assert_eq!(
+            acceptable_name(DEFAULT_RULES, NameKind::Measure, "Temp (C)"),
+            "temp_c"
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::kind::{Clause, List, NameKind, Positive};
 use crate::lang::ast::{self, Assignment, ShiftSyntax, Span, Spanned, StepClause};
 use crate::lang::literal::Duration;
-use crate::validate::model::{
+use crate::model::{
     Extrapolate, Filter, Generate, GeneratedMeasure, MeasureType, Replay, Shift, Source,
     SourceMeasures, Step, Term,
 };
@@ -395,7 +395,7 @@ impl Validator<'_> {
     /// no learned value.
     fn season_fits(
         &mut self,
-        model: &crate::validate::model::Model,
+        model: &crate::model::Model,
         syntax: &ast::ModelSyntax,
         learned: i64,
         ok: &mut bool,
@@ -609,10 +609,7 @@ fn wide_measures(source: &Source) -> Option<Vec<(String, MeasureType)>> {
 
 /// Why an extrapolation's shift cannot place its learned window on its
 /// schedule: the two must be of one kind (relative to `now`, or instants).
-fn extrapolate_shift_problem(
-    shift: &Shift,
-    schedule: &crate::validate::model::Schedule,
-) -> Option<String> {
+fn extrapolate_shift_problem(shift: &Shift, schedule: &crate::model::Schedule) -> Option<String> {
     let relative = schedule.is_relative();
     match shift {
         Shift::CalendarDays { .. } => Some(

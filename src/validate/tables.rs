@@ -7,8 +7,8 @@ use super::{Declared, Validator};
 use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::kind::NameKind;
 use crate::lang::ast::{self, Span, StatementKind};
-use crate::targets::NameProblem;
-use crate::validate::model::{Layout, MeasureType};
+use crate::model::NameProblem;
+use crate::model::{Layout, MeasureType};
 
 /// What one step writes into its table, with where each name was written.
 #[derive(Clone, Debug, Default)]

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use super::{Found, Reader, TableSpec, VerifyError, value_from_text};
 use crate::apply::shard::Shard;
 use crate::compile::record::Value;
-use crate::validate::model::MeasureType;
+use crate::model::MeasureType;
 
 pub(crate) struct Files {
     directory: PathBuf,

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 
 use super::{Found, Reader, TableSpec, VerifyError};
 use crate::compile::record::Value;
-use crate::validate::model::MeasureType;
+use crate::model::MeasureType;
 
 /// Where and how to read: what the lead's `kind: influxdb` target resolves
 /// to.

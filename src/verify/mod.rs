@@ -29,7 +29,7 @@ use crate::apply::shard::{Shard, Sharded};
 use crate::commands::{Failure, Loaded};
 use crate::compile::record::Value;
 use crate::compile::stream::{Catalog, Record, Sink, TableCatalog};
-use crate::validate::model::MeasureType;
+use crate::model::MeasureType;
 pub(crate) use error::VerifyError;
 use report::{Difference, Listed, SeriesRecord, VerifyReport};
 

@@ -18,8 +18,8 @@ use aws_sdk_timestreamquery::types::{ColumnInfo, Row, ScalarType};
 
 use super::{Found, Reader, TableSpec, VerifyError, value_from_text};
 use crate::compile::record::Value;
+use crate::model::MeasureType;
 use crate::targets::timestream::TimestreamTarget;
-use crate::validate::model::MeasureType;
 
 pub(crate) struct Timestream {
     client: Client,

@@ -7,7 +7,7 @@
 
 use super::line_protocol::{Part, escaped};
 use crate::diagnostics::kind::NameKind;
-use crate::targets::{NameProblem, NameRules};
+use crate::model::{NameProblem, NameRules};
 
 /// InfluxDB's naming rules (v1, v2 and v3 alike).
 pub(crate) struct InfluxNames;

@@ -8,8 +8,8 @@ use aws_sdk_timestreamwrite::types::{Dimension, MeasureValue, MeasureValueType, 
 
 use crate::compile::record::Value;
 use crate::compile::stream::Catalog;
+use crate::model::{Layout, MeasureType};
 use crate::targets::{Item, TableSpec};
-use crate::validate::model::{Layout, MeasureType};
 
 /// What building requests needs from the catalogue and the scenario,
 /// owned, to share with the sending tasks.

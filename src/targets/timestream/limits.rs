@@ -8,8 +8,8 @@
 
 use super::encode::TableShape;
 use crate::compile::record::Value;
+use crate::model::Layout;
 use crate::targets::{Item, Refusal};
-use crate::validate::model::Layout;
 
 /// "Maximum record size": 2 KB.
 pub(crate) const MAX_RECORD_BYTES: usize = 2_048;

@@ -3,8 +3,8 @@
 //! in the scenario) and the compiler (measure names read from long rows).
 
 use crate::diagnostics::kind::NameKind;
-use crate::targets::{NameProblem, NameRules};
-use crate::validate::model::Layout;
+use crate::model::Layout;
+use crate::model::{NameProblem, NameRules};
 
 /// Timestream for LiveAnalytics's naming rules.
 pub(crate) struct TimestreamNames;

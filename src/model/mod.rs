@@ -11,6 +11,9 @@ use crate::lang::literal::{Duration, Instant};
 
 pub(crate) use crate::measure_type::MeasureType;
 
+mod names;
+pub(crate) use names::{NameProblem, NameRules};
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub title: String,
