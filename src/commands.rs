@@ -5,13 +5,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub(crate) use crate::compile::output::RecordFormat;
-use crate::compile::output::{Digest, RecordWriter, run_on_two_threads};
 use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
+use crate::compile::run_on_two_threads;
 use crate::compile::{self, CompileError, PlanError, Prepared, SerializeError, StaleChange};
 use crate::diagnostics::render::{self, Style};
 use crate::model::NameRules;
 use crate::model::{Scenario, TimePoint};
+pub(crate) use crate::record::output::RecordFormat;
+use crate::record::output::{Digest, RecordWriter};
 use crate::sources::{ReadOptions, SpillOptions};
 use crate::validate::check::Checked;
 
@@ -375,7 +376,7 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     let mut summary = Summary::default();
     let hits = loaded.prepared.run(anchor, &mut summary)?;
     let catalog = &loaded.prepared.catalog;
-    let time = |point: TimePoint| compile::record::time_string(point.at(anchor));
+    let time = |point: TimePoint| crate::record::time_string(point.at(anchor));
     let mut out: Vec<serde_json::Value> = compile::labels::labels(&loaded.scenario, catalog, &hits)
         .into_iter()
         .map(|label| {

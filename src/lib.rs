@@ -30,6 +30,7 @@ mod lang;
 mod measure_type;
 mod model;
 mod plot;
+mod record;
 mod review;
 mod scratch;
 mod sources;
@@ -56,11 +57,12 @@ pub use validate::check::Checked;
 pub use commands::{Loaded, compile_plan, labels, load, prepare};
 pub use compile::align;
 pub use compile::error::{CompileErrorKind, PlanErrorKind, SerializeError};
-pub use compile::output::{JsonLines, run_on_two_threads};
 pub use compile::plan::to_yaml;
 pub use compile::random::Key;
-pub use compile::record::write_time;
-pub use compile::stream::{Catalog, Record, Sink};
+pub use compile::run_on_two_threads;
+pub use record::output::JsonLines;
+pub use record::write_time;
+pub use record::{Catalog, Record, Sink};
 pub use sources::{ReadOptions, SpillOptions};
 
 /// Targets: `outatime.yaml`, and the codes an apply fails with.

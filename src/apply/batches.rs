@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::compile::stream::{Catalog, Record as StreamRecord, Sink};
 use crate::model::Layout;
+use crate::record::{Catalog, Record as StreamRecord, Sink};
 use crate::targets::{Batch, BatchLimits, Item, Origin, TableSpec};
 
 const SECOND: i64 = 1_000_000_000;
@@ -253,7 +253,7 @@ impl<F: FnMut(Batch) -> std::io::Result<()>> Sink for Batcher<'_, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::record::Value;
+    use crate::record::Value;
 
     fn record(time: i64, series: u32, measures: u16) -> StreamRecord {
         StreamRecord {

@@ -151,7 +151,7 @@ fn backoff(tries: u32, seed: u64) -> Duration {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos() as u64)
         .unwrap_or(0);
-    let z = crate::compile::random::mix(seed ^ clock ^ (u64::from(tries) << 48));
+    let z = crate::record::mix(seed ^ clock ^ (u64::from(tries) << 48));
     let fraction = (z >> 11) as f64 / (1u64 << 53) as f64;
     half + half.mul_f64(fraction)
 }
@@ -594,8 +594,8 @@ impl Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::record::Value;
-    use crate::compile::stream::Catalog;
+    use crate::record::Catalog;
+    use crate::record::Value;
     use crate::targets::{BatchLimits, Item, TableSpec, TableState, Window, Words};
     use std::sync::Mutex;
 

@@ -26,11 +26,11 @@ use super::journal::{FORMAT, Header, Journal, Resumed};
 use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_reports};
 use super::preflight::Scan;
 use super::progress::Progress;
-use super::shard::{Shard, Sharded};
 use super::{Applied, ApplyReport, Outcome, TableReport};
 use crate::commands::{Failure, Loaded};
-use crate::compile::record::time_string;
 use crate::model::Layout;
+use crate::record::shard::{Shard, Sharded};
+use crate::record::time_string;
 use crate::targets::{Item, Mark, Owner, TableSpec, TableState, Target};
 
 pub(crate) struct Options {

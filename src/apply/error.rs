@@ -10,7 +10,7 @@ use super::TARGET_FAILURE;
 use super::report::{RejectionReport, Signal};
 use crate::commands::Failure;
 use crate::compile::CompileError;
-use crate::compile::record::time_string;
+use crate::record::time_string;
 
 /// Exit code of an apply refused before it wrote anything: the input (plan,
 /// journal, arguments) does not fit the target.

@@ -25,17 +25,16 @@ mod outcome;
 pub(crate) mod preflight;
 pub(crate) mod progress;
 pub(crate) mod report;
-pub(crate) mod shard;
 
 pub(crate) use report::{
     Applied, ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport,
 };
 
 use crate::commands::{Failure, Loaded};
-use crate::compile::output::JsonLines;
-use crate::compile::stream::{Catalog, Record, Sink};
+use crate::record::output::JsonLines;
+use crate::record::shard::{Shard, Sharded};
+use crate::record::{Catalog, Record, Sink};
 use error::ApplyError;
-use shard::{Shard, Sharded};
 
 /// Where the embedded default target writes, relative to the working folder.
 pub(crate) const DEFAULT_DIRECTORY: &str = "outatime-out";
@@ -170,7 +169,7 @@ pub(crate) fn apply_to_files(
     })?;
     // Writing a file is the target's failure (exit 3), not the input's.
     // The merge runs on this thread, formatting and writing on a second.
-    let run = crate::compile::output::run_on_two_threads(
+    let run = crate::compile::run_on_two_threads(
         &loaded.prepared,
         anchor,
         Sharded {

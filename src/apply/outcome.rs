@@ -15,7 +15,7 @@ use crate::apply::error::{
 };
 use crate::apply::{ApplyReport, Outcome, RejectionReport, TableReport};
 use crate::commands::Loaded;
-use crate::compile::record::time_string;
+use crate::record::time_string;
 use crate::targets::{TableSpec, TableState};
 
 /// The tables of one apply as the target names them, indexed like the
@@ -184,7 +184,7 @@ pub(super) fn preflight_refusal(
             UnwritableRecord {
                 table: tables.qualified[u.table as usize].clone(),
                 time: u.origin.time,
-                series: crate::compile::series_text(&table.series[u.origin.series as usize].dims),
+                series: crate::record::series_text(&table.series[u.origin.series as usize].dims),
                 step: step_ref(loaded, u.origin.line as usize),
                 measure: u
                     .refusal
@@ -248,7 +248,7 @@ pub(super) fn finish(
             RejectionReport {
                 table: tables.specs[r.table as usize].name.clone(),
                 time: time_string(r.origin.time),
-                series: crate::compile::series_text(&table.series[r.origin.series as usize].dims),
+                series: crate::record::series_text(&table.series[r.origin.series as usize].dims),
                 step: step_ref(loaded, r.origin.line as usize).to_string(),
                 reason: r.reason.clone(),
                 existing_version: r.existing_version,

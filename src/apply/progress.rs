@@ -42,7 +42,7 @@ impl Progress {
             line.push_str(&format!(", about {left:.0} s left"));
         }
         if let Some(due) = next_due {
-            let due = crate::compile::record::time_string(due);
+            let due = crate::record::time_string(due);
             line.push_str(&format!(", next due {due}"));
         }
         line

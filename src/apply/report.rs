@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::shard::Shard;
 use crate::commands::Failure;
+use crate::record::shard::Shard;
 
 /// How an apply ended, as the report's `outcome` says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +118,7 @@ impl ApplyReport {
     ) -> ApplyReport {
         let mut report = ApplyReport {
             target,
-            anchor: crate::compile::record::time_string(anchor),
+            anchor: crate::record::time_string(anchor),
             stream_digest,
             outcome: Outcome::Written,
             version: None,

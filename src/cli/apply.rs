@@ -116,8 +116,8 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
 }
 
 /// `--shard K/N`, or the whole.
-fn shard(args: &ApplyArgs) -> Result<crate::apply::shard::Shard, Failure> {
-    use crate::apply::shard::Shard;
+fn shard(args: &ApplyArgs) -> Result<crate::record::shard::Shard, Failure> {
+    use crate::record::shard::Shard;
     match &args.shard {
         Some(text) => Shard::parse(text).map_err(|reason| ApplyUsage::BadShard { reason }.into()),
         None => Ok(Shard::WHOLE),
@@ -151,7 +151,7 @@ fn apply_to_files(
     anchor: Option<i64>,
     rules: &dyn NameRules,
     directory: &Path,
-    shard: crate::apply::shard::Shard,
+    shard: crate::record::shard::Shard,
 ) -> Result<crate::apply::Applied, Failure> {
     let only_timestream = [
         (args.resume, "--resume"),
@@ -196,7 +196,7 @@ fn apply_to_timestream(
     anchor: Option<i64>,
     rules: &dyn NameRules,
     target: &crate::targets::timestream::TimestreamTarget,
-    shard: crate::apply::shard::Shard,
+    shard: crate::record::shard::Shard,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     let engine = (shard, TIMESTREAM_CONCURRENCY, policy);
@@ -210,7 +210,7 @@ fn apply_to_influxdb(
     anchor: Option<i64>,
     rules: &dyn NameRules,
     target: &crate::targets::influxdb::InfluxTarget,
-    shard: crate::apply::shard::Shard,
+    shard: crate::record::shard::Shard,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     let engine = (shard, INFLUXDB_CONCURRENCY, policy);
@@ -227,7 +227,7 @@ fn apply_with_engine<T: crate::targets::Target>(
     anchor: Option<i64>,
     rules: &dyn NameRules,
     (shard, concurrency, policy): (
-        crate::apply::shard::Shard,
+        crate::record::shard::Shard,
         u16,
         crate::apply::config::Policy,
     ),
@@ -257,7 +257,7 @@ fn request_timeout(args: &ApplyArgs) -> Result<std::time::Duration, Failure> {
 /// for `--resume`.
 fn engine_options(
     args: &ApplyArgs,
-    shard: crate::apply::shard::Shard,
+    shard: crate::record::shard::Shard,
     default_concurrency: u16,
     policy: crate::apply::config::Policy,
 ) -> Result<crate::apply::engine::Options, Failure> {
@@ -438,7 +438,7 @@ fn lead(text: &str) -> Result<i64, Failure> {
 }
 
 /// `./outatime-out/journal/<input>.<target>[.shard-K-of-N].jsonl`.
-fn default_journal(input: &Path, target: &str, shard: crate::apply::shard::Shard) -> PathBuf {
+fn default_journal(input: &Path, target: &str, shard: crate::record::shard::Shard) -> PathBuf {
     let stem = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

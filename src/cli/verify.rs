@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::input::{ReadArgs, diagnostics_style, load_with_anchor};
-use crate::apply::shard::Shard;
 use crate::commands::{self, Failure};
 use crate::diagnostics::render;
+use crate::record::shard::Shard;
 use crate::verify::influxdb::{InfluxDb, InfluxSource};
 use crate::verify::report::VerifyReport;
 use crate::verify::{Reader, VerifyError};

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::math;
 use super::random::Key;
-use super::record::Value;
 use crate::model::{MeasureType, Model, Scalar, Term};
+use crate::record::Value;
 
 /// A model bound to one series and measure: everything needed to produce
 /// its value at any instant of its schedule.

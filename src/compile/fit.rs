@@ -16,8 +16,8 @@
 //! ```
 
 use super::eval::{Learned, Seasonal};
-use super::record::Value;
 use crate::model::{Model, Term};
+use crate::record::Value;
 
 /// Why a series could not be fitted.
 #[derive(Clone, Debug, PartialEq)]

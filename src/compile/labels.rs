@@ -2,9 +2,9 @@
 //! on, built once from a run's hits for the plan (offsets from `now`) and
 //! for the `labels` command (UTC instants at an anchor).
 
-use super::stream::{Catalog, Hit, SeriesInfo, TableCatalog};
 use crate::lang::literal::{Duration, Instant};
 use crate::model::{Anomaly, Scenario, TimePoint};
+use crate::record::{Catalog, Hit, SeriesInfo, TableCatalog};
 
 /// One anomaly on one series.
 pub(crate) struct Label<'a> {

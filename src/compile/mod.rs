@@ -12,36 +12,34 @@ mod fit;
 mod interval;
 pub(crate) mod labels;
 mod math;
-pub(crate) mod output;
 mod pipeline;
 mod place;
 mod placement;
 pub(crate) mod plan;
 pub(crate) mod random;
-pub(crate) mod record;
 mod redact;
 mod repeated;
 mod select;
 mod spill;
 pub(crate) mod stream;
 mod streamed;
+mod two_threads;
 pub(crate) mod warnings;
 
 pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
 use place::{count, prepare_extrapolate, prepare_replay, prepare_streamed, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
+pub use two_threads::run_on_two_threads;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::NameRules;
 use crate::model::{self, AnomalyKind, MeasureType, Scenario, Shift, Step, TimePoint};
+use crate::record::{self, Catalog, Hit, SeriesInfo, Sink, TableCatalog, Value, series_text};
 use crate::sources::{ReadOptions, ReadSummary};
 use eval::MeasureEval;
 use random::Key;
-use record::{ListedItem, Value};
-use stream::{
-    AnomalyRun, Catalog, Cursor, GridCursor, GridSeries, ListedCursor, SeriesInfo, TableCatalog,
-};
+use stream::{AnomalyRun, Cursor, GridCursor, GridSeries, ListedCursor, ListedItem};
 
 /// A scenario with its sources read: everything a run needs but the anchor.
 pub struct Prepared {
@@ -246,7 +244,7 @@ pub(crate) fn prepare(
                     .iter()
                     .map(|dims| SeriesInfo {
                         dims: dims.clone(),
-                        key: random::name_hash(&series_text(dims)),
+                        key: crate::record::series_key(dims),
                     })
                     .collect(),
                 measures: measure_sets[i]
@@ -403,11 +401,7 @@ pub fn align(anchor: i64, step: i64) -> i64 {
 
 impl Prepared {
     /// Streams every record for `anchor` (already aligned) into `sink`.
-    pub fn run(
-        &self,
-        anchor: i64,
-        sink: &mut dyn stream::Sink,
-    ) -> Result<Vec<stream::Hit>, CompileError> {
+    pub fn run(&self, anchor: i64, sink: &mut dyn Sink) -> Result<Vec<Hit>, CompileError> {
         let cursors: Vec<Cursor<'_>> = self
             .steps
             .iter()
@@ -560,10 +554,4 @@ fn generated_dims(series: &BTreeMap<String, String>) -> Dims {
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
-}
-
-/// `{device_id="fridge-7", site="oslo-1"}`: a series in messages.
-pub(crate) fn series_text(dims: &[(String, String)]) -> String {
-    let inner: Vec<String> = dims.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", inner.join(", "))
 }

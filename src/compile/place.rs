@@ -8,13 +8,14 @@ use super::fit::{self, FitError};
 use super::interval::sampling_interval;
 use super::placement::{Placement, point};
 use super::random::Key;
-use super::record::Value;
 use super::repeated::RepeatedRows;
 use super::select::{Numbering, Selected};
 use super::spill::SortedRows;
 use super::streamed::StreamedStep;
-use super::{CompileError, PreparedStep, series_text};
+use super::{CompileError, PreparedStep};
 use crate::model::{self, Shift};
+use crate::record::Value;
+use crate::record::series_text;
 
 pub(super) fn schedule_bounds(s: &model::Schedule) -> (bool, i64, i64) {
     (s.is_relative(), point(s.start), point(s.end))

@@ -13,13 +13,13 @@ mod yaml;
 pub(crate) use yaml::from_yaml;
 pub use yaml::to_yaml;
 
-use super::record::Value;
-use super::stream::{Catalog, Hit, Record, Sink};
 use crate::lang::literal::{Duration, Instant};
 use crate::model::{
     AnomalyKind, ConditionTest, Filter, Layout, Model, Scalar, Scenario, Schedule, Shift,
     SourceKind, Step, Term, TimePoint,
 };
+use crate::record::Value;
+use crate::record::{Catalog, Hit, Record, Sink};
 
 pub(crate) const FORMAT: &str = "outatime-plan/1";
 

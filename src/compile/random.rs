@@ -8,29 +8,13 @@
 //! for this use (statistical tests below) and costs a few nanoseconds.
 
 use super::math;
+use crate::record::{mix, name_hash};
 
 /// A keyed stream: everything but the instant and the lane, mixed once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Key(u64);
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// splitmix64's finaliser: every bit of `z` moves every bit of the result.
-pub(crate) fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// FNV-1a over bytes, for turning names into key parts.
-pub(crate) fn name_hash(text: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
 
 impl Key {
     pub fn new(seed: u64) -> Key {

@@ -7,9 +7,9 @@
 //! only marked rows are kept here, so the usual row costs nothing.
 
 use super::error::RepeatedHour;
-use super::stream::Record;
 use crate::lang::literal::Ambiguous;
 use crate::model::Source;
+use crate::record::Record;
 
 /// A replay's rows whose local time the autumn change repeats.
 pub(super) struct RepeatedRows {

@@ -10,9 +10,10 @@ use std::convert::Infallible;
 use super::CompileError;
 use super::eval;
 use super::pipeline::{Batch, pipeline};
-use super::record::{ListedItem, Value};
 use super::spill::Spill;
+use super::stream::ListedItem;
 use crate::model::{self, Filter, MeasureType, NameProblem, NameRules, Source, Step};
+use crate::record::Value;
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
 
 /// A series' dimensions, sorted by name.

@@ -27,7 +27,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::interval::Gaps;
-use super::record::{ListedItem, Value};
+use super::stream::ListedItem;
+use crate::record::Value;
 use crate::scratch::Scratch;
 use crate::sources::SpillOptions;
 

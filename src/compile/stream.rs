@@ -7,59 +7,14 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use super::eval::MeasureEval;
 use super::random::Key;
-use super::record::{ListedItem, Value};
 use super::streamed::StreamedCursor;
+use crate::record::{Catalog, Hit, Record, Sink, Value};
+
+/// A listed step's row: (time, series, start and length of its run of
+/// values). Selected rows carry source time and local series; prepared
+/// ones τ and the table's rank, their values sorted by measure id.
+pub(crate) type ListedItem = (i64, u32, u32, u16);
 use crate::model::{AnomalyKind, MeasureType};
-
-/// The tables, series and measures of a compiled scenario, indexed so that
-/// records carry small numbers instead of names.
-#[derive(Debug, Default)]
-pub struct Catalog {
-    /// Sorted by target name: the stream's first sort key.
-    pub tables: Vec<TableCatalog>,
-}
-
-#[derive(Debug)]
-pub struct TableCatalog {
-    /// The name in the scenario.
-    pub name: String,
-    /// The name in the target (`table t { name "..." }`): what records carry.
-    pub target: String,
-    /// Sorted by dimensions: index = rank, the stream's third sort key.
-    pub series: Vec<SeriesInfo>,
-    /// Sorted by name: index = measure id.
-    pub measures: Vec<(String, MeasureType)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SeriesInfo {
-    /// Sorted by dimension name.
-    pub dims: Vec<(String, String)>,
-    /// A hash of the dimensions: what randomness is keyed by, so that a
-    /// series' draws do not depend on which other series exist.
-    pub key: u64,
-}
-
-/// One record of the stream.
-#[derive(Debug, Clone, Default)]
-pub struct Record {
-    pub table: u16,
-    /// Nanoseconds since the epoch, anchor applied.
-    pub time: i64,
-    /// Placed relative to `now` (else at a recorded instant).
-    pub relative: bool,
-    pub series: u32,
-    /// Sorted by measure id.
-    pub measures: Vec<(u16, Value)>,
-    /// Lines of the steps that made it (for step summaries).
-    pub steps: Vec<usize>,
-    /// The line of the step that wrote each measure, in `measures` order
-    /// (for conflict messages).
-    pub writers: Vec<usize>,
-    /// Nanoseconds a `late` anomaly holds the record back: under live
-    /// pacing it is written this long after its time.
-    pub delay: i64,
-}
 
 /// Where a step's records come from.
 pub(crate) enum Cursor<'a> {
@@ -238,29 +193,6 @@ pub(crate) struct AnomalyRun {
     pub key: Key,
     /// The series of the table the anomaly's `where` matches, by rank.
     pub series: Vec<bool>,
-}
-
-/// Where an anomaly took effect on one series: for labels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
-    pub anomaly: usize,
-    pub table: u16,
-    pub series: u32,
-    pub first: i64,
-    pub last: i64,
-    pub relative: bool,
-}
-
-/// Receives the stream.
-pub trait Sink {
-    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()>;
-}
-
-/// A borrowed sink is a sink: wrappers can own or borrow what they wrap.
-impl<S: Sink + ?Sized> Sink for &mut S {
-    fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
-        (**self).record(record, catalog)
-    }
 }
 
 #[derive(Debug)]

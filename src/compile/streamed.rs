@@ -16,8 +16,8 @@ use std::io;
 use std::sync::mpsc;
 
 use super::placement::Placement;
-use super::record::Value;
 use super::spill::{RowReader, SortedRows};
+use crate::record::Value;
 
 /// A replay prepared to be read back from disk.
 pub(crate) struct StreamedStep {

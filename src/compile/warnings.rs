@@ -7,14 +7,14 @@
 //! preparing, and pointed at their clause in the text only when shown
 //! (`diagnostics`), so that the model stays free of spans.
 
-use super::record::ListedItem;
 use super::select::Selected;
-use super::stream::Catalog;
+use super::stream::ListedItem;
 use super::{CompileError, PreparedAnomaly, PreparedStep, placement, streamed};
 use crate::diagnostics::kind::NoEffectCause;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
 use crate::model::Step;
+use crate::record::Catalog;
 
 /// Which clause a warning points at.
 #[derive(Clone, Debug, PartialEq, Eq)]

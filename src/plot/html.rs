@@ -209,9 +209,7 @@ pub(crate) fn to_html(data: &PlotData) -> Result<String, PlotError> {
         title: &data.title,
         now: seconds(data.now),
         anchored: data.anchored,
-        now_text: data
-            .anchored
-            .then(|| crate::compile::record::time_string(data.now)),
+        now_text: data.anchored.then(|| crate::record::time_string(data.now)),
         from: seconds(data.from),
         to: seconds(data.to),
         columns: COLUMNS,

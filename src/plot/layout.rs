@@ -113,7 +113,7 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
     let mut root = Group::new("plot").with(
         "now",
         if data.anchored {
-            crate::compile::record::time_string(data.now)
+            crate::record::time_string(data.now)
         } else {
             "unanchored".to_string()
         },
@@ -121,7 +121,7 @@ pub(crate) fn layout(data: &PlotData) -> Scene {
     let mut subtitle = if data.anchored {
         format!(
             "now = {} · times in UTC",
-            crate::compile::record::time_string(data.now)
+            crate::record::time_string(data.now)
         )
     } else {
         "no --anchor: times are offsets from now".to_string()

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::bins::Bins;
 use super::error::PlotError;
 use crate::compile::labels;
-use crate::compile::record::Value;
-use crate::compile::stream::{Catalog, Hit, Record, Sink};
 use crate::measure_type::MeasureType;
 use crate::model::{Scenario, Step};
+use crate::record::Value;
+use crate::record::{Catalog, Hit, Record, Sink};
 
 /// Series drawn by name, with their own colour and legend entry.
 pub(crate) const NAMED: usize = 6;
@@ -159,7 +159,7 @@ impl<'a> PanelSink<'a> {
             }
         }
         for dim in selection.filters.keys() {
-            let has = |t: &crate::compile::stream::TableCatalog| {
+            let has = |t: &crate::record::TableCatalog| {
                 t.series
                     .iter()
                     .any(|s| s.dims.iter().any(|(d, _)| d == dim))

@@ -16,9 +16,9 @@ use std::future::Future;
 use std::ops::Range;
 use std::time::Duration;
 
-use crate::compile::record::Value;
-use crate::compile::stream::Catalog;
 use crate::model::{Layout, NameRules};
+use crate::record::Catalog;
+use crate::record::Value;
 
 /// The rules `check` and `plan` apply unless told the target: Timestream's,
 /// the strictest of the targets about lengths, characters and counts.

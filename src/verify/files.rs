@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Found, Reader, TableSpec, VerifyError, value_from_text};
-use crate::apply::shard::Shard;
-use crate::compile::record::Value;
 use crate::model::MeasureType;
+use crate::record::Value;
+use crate::record::shard::Shard;
 
 pub(crate) struct Files {
     directory: PathBuf,

@@ -21,8 +21,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Found, Reader, TableSpec, VerifyError};
-use crate::compile::record::Value;
 use crate::model::MeasureType;
+use crate::record::Value;
 
 /// Where and how to read: what the lead's `kind: influxdb` target resolves
 /// to.

@@ -25,11 +25,11 @@ pub(crate) mod timestream;
 
 use std::collections::HashMap;
 
-use crate::apply::shard::{Shard, Sharded};
 use crate::commands::{Failure, Loaded};
-use crate::compile::record::Value;
-use crate::compile::stream::{Catalog, Record, Sink, TableCatalog};
 use crate::model::MeasureType;
+use crate::record::Value;
+use crate::record::shard::{Shard, Sharded};
+use crate::record::{Catalog, Record, Sink, TableCatalog};
 pub(crate) use error::VerifyError;
 use report::{Difference, Listed, SeriesRecord, VerifyReport};
 
@@ -241,9 +241,7 @@ impl Comparer<'_> {
                 };
                 let key = match &id {
                     SeriesId::Known(i) => t.series[*i as usize].key,
-                    SeriesId::Other(dims) => {
-                        crate::compile::random::name_hash(&crate::compile::series_text(dims))
-                    }
+                    SeriesId::Other(dims) => crate::record::series_key(dims),
                 };
                 // Another shard's series is another job's to verify.
                 if !shard.takes(key) {

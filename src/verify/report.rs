@@ -7,9 +7,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::apply::shard::Shard;
-use crate::compile::record::{Value, time_string};
-use crate::compile::series_text;
+use crate::record::series_text;
+use crate::record::shard::Shard;
+use crate::record::{Value, time_string};
 
 /// How many records of each kind the summary shows.
 pub(crate) const SHOWN: usize = 10;

@@ -17,8 +17,8 @@ use aws_sdk_timestreamquery::Client;
 use aws_sdk_timestreamquery::types::{ColumnInfo, Row, ScalarType};
 
 use super::{Found, Reader, TableSpec, VerifyError, value_from_text};
-use crate::compile::record::Value;
 use crate::model::MeasureType;
+use crate::record::Value;
 use crate::targets::timestream::TimestreamTarget;
 
 pub(crate) struct Timestream {

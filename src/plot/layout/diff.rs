@@ -45,7 +45,7 @@ pub(crate) fn layout_diff(
         .with(
             "now",
             if data.anchored {
-                crate::compile::record::time_string(data.now)
+                crate::record::time_string(data.now)
             } else {
                 "unanchored".to_string()
             },
@@ -54,10 +54,7 @@ pub(crate) fn layout_diff(
         .with("new", files.1);
     let mut subtitle = format!("old {} pale · new {} solid · ", files.0, files.1);
     subtitle += &if data.anchored {
-        format!(
-            "now = {} (UTC)",
-            crate::compile::record::time_string(data.now)
-        )
+        format!("now = {} (UTC)", crate::record::time_string(data.now))
     } else {
         "offsets from now".to_string()
     };

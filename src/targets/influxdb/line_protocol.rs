@@ -20,10 +20,10 @@
 
 use std::fmt;
 
-use crate::compile::record::Value;
-use crate::compile::stream::Catalog;
+use crate::record::Catalog;
 #[cfg(test)]
-use crate::compile::stream::Record;
+use crate::record::Record;
+use crate::record::Value;
 use crate::targets::Item;
 
 /// InfluxDB's limit on one string field's value.
@@ -178,7 +178,7 @@ impl fmt::Display for Problem {
 impl fmt::Display for Unwritable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "record of `{}` at ", self.table)?;
-        f.write_str(&crate::compile::record::time_string(self.time))?;
+        f.write_str(&crate::record::time_string(self.time))?;
         let dims: Vec<String> = self
             .series
             .iter()

@@ -24,7 +24,7 @@ use http::Method;
 use super::Destination;
 use super::client::{CallError, Client, quote_identifier};
 use super::line_protocol::{Part, escaped, write_value};
-use crate::compile::record::Value;
+use crate::record::Value;
 
 /// The measurement that holds outatime's markers.
 pub(crate) const MARKER: &str = "outatime_managed";

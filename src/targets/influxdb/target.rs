@@ -17,7 +17,7 @@ use super::client::{BuildError, CallError, Client, Retention};
 use super::line_protocol::{Encoded, Encoder, Limits, Precision, Problem};
 use super::marker::{self, Found, MARKER};
 use super::{Destination, InfluxTarget};
-use crate::compile::stream::Catalog;
+use crate::record::Catalog;
 use crate::targets::{
     Answer, Batch, BatchLimits, Item, Kind, Mark, Owner, RecordRejection, Refusal, TableSpec,
     TableState, Target, Window, Words,

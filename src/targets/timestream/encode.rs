@@ -6,9 +6,9 @@
 
 use aws_sdk_timestreamwrite::types::{Dimension, MeasureValue, MeasureValueType, Record, TimeUnit};
 
-use crate::compile::record::Value;
-use crate::compile::stream::Catalog;
 use crate::model::{Layout, MeasureType};
+use crate::record::Catalog;
+use crate::record::Value;
 use crate::targets::{Item, TableSpec};
 
 /// What building requests needs from the catalogue and the scenario,

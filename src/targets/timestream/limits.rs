@@ -7,8 +7,8 @@
 //! a measure name.
 
 use super::encode::TableShape;
-use crate::compile::record::Value;
 use crate::model::Layout;
+use crate::record::Value;
 use crate::targets::{Item, Refusal};
 
 /// "Maximum record size": 2 KB.

@@ -21,7 +21,7 @@ use std::time::Duration;
 use aws_sdk_timestreamwrite::Client;
 use aws_sdk_timestreamwrite::types::Record;
 
-use crate::compile::stream::Catalog;
+use crate::record::Catalog;
 use crate::targets::{
     Answer, Batch, BatchLimits, Item, Mark, Refusal, TableSpec, TableState, Target, Window, Words,
 };

@@ -550,9 +550,9 @@ fn go_durations_as_influxdb_prints_them() {
 /// raw `/query` calls.
 #[tokio::test]
 async fn a_real_influxd_round_trips_what_the_client_writes() {
-    use crate::compile::record::Value;
-    use crate::compile::stream::{Catalog, Record, SeriesInfo, TableCatalog};
     use crate::measure_type::MeasureType;
+    use crate::record::Value;
+    use crate::record::{Catalog, Record, SeriesInfo, TableCatalog};
     use crate::targets::influxdb::line_protocol::Encoder;
 
     let Ok(url) = std::env::var("OUTATIME_INFLUXDB_URL") else {

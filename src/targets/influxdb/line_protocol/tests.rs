@@ -6,8 +6,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::*;
-use crate::compile::stream::{SeriesInfo, TableCatalog};
 use crate::measure_type::MeasureType;
+use crate::record::{SeriesInfo, TableCatalog};
 
 fn catalog(target: &str, dims: &[(&str, &str)], measures: &[(&str, MeasureType)]) -> Catalog {
     Catalog {

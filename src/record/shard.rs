@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::compile::stream::{Catalog, Record, Sink};
+use crate::record::{Catalog, Record, Sink};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Shard {
@@ -46,7 +46,7 @@ impl Shard {
         // The series key is an FNV-1a hash, whose low bits follow only the
         // low bits of each byte: unmixed, `key % 4` would put series that
         // differ in one letter into the same shard.
-        crate::compile::random::mix(key) % self.count == self.index
+        super::mix(key) % self.count == self.index
     }
 
     pub(crate) fn is_whole(self) -> bool {
@@ -112,9 +112,7 @@ mod tests {
         // FNV-1a keys of `site=a`, `site=c`, ... share their low bit.
         let keys: Vec<u64> = (b'a'..=b'z')
             .step_by(2)
-            .map(|letter| {
-                crate::compile::random::name_hash(&format!("{{site=\"{}\"}}", letter as char))
-            })
+            .map(|letter| crate::record::name_hash(&format!("{{site=\"{}\"}}", letter as char)))
             .collect();
         for count in [2u64, 4, 8] {
             let used = (0..count)
@@ -128,7 +126,7 @@ mod tests {
         let count = 4;
         let mut sizes = [0; 4];
         for i in 0..1000 {
-            let key = crate::compile::random::name_hash(&format!("{{device=\"d{i}\"}}"));
+            let key = crate::record::name_hash(&format!("{{device=\"d{i}\"}}"));
             let shard = (0..count)
                 .find(|&index| Shard { index, count }.takes(key))
                 .unwrap();

@@ -1,12 +1,7 @@
-//! The record stream's values and its two text forms (JSON lines, CSV),
-//! written straight into a byte buffer: this is the hot path.
+//! A record's values, and the text forms of values and times (JSON lines,
+//! CSV), written straight into a byte buffer: this is the hot path.
 
 use std::sync::Arc;
-
-/// A listed step's row: (time, series, start and length of its run of
-/// values). Selected rows carry source time and local series; prepared
-/// ones τ and the table's rank, their values sorted by measure id.
-pub(crate) type ListedItem = (i64, u32, u32, u16);
 
 /// A measure value in the record stream.
 #[derive(Clone, Debug, PartialEq)]
