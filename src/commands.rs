@@ -5,12 +5,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::compile::run_on_two_threads;
-use crate::compile::{self, CompileError, PlanError, Prepared, SerializeError, StaleChange};
+use crate::compile::{self, CompileError, Prepared};
 use crate::diagnostics::render::{self, Style};
 use crate::model::NameRules;
 use crate::model::{Scenario, TimePoint};
+use crate::plan::{self, Plan, PlanInputs, Summary, Tee};
+use crate::plan::{PlanError, SerializeError, StaleChange};
 pub(crate) use crate::record::output::RecordFormat;
 use crate::record::output::{Digest, RecordWriter};
 use crate::sources::{ReadOptions, SpillOptions};
@@ -377,7 +378,7 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     let hits = loaded.prepared.run(anchor, &mut summary)?;
     let catalog = &loaded.prepared.catalog;
     let time = |point: TimePoint| crate::record::time_string(point.at(anchor));
-    let mut out: Vec<serde_json::Value> = compile::labels::labels(&loaded.scenario, catalog, &hits)
+    let mut out: Vec<serde_json::Value> = crate::plan::labels::labels(&loaded.scenario, catalog, &hits)
         .into_iter()
         .map(|label| {
             let a = label.anomaly;

@@ -29,6 +29,7 @@ mod fmt;
 mod lang;
 mod measure_type;
 mod model;
+mod plan;
 mod plot;
 mod record;
 mod review;
@@ -53,13 +54,14 @@ pub use lang::literal::{Instant, parse_timestamp};
 pub use review::explain::explain;
 pub use validate::check::Checked;
 
+pub use crate::plan::to_yaml;
 /// Loading a scenario file with its sources, and compiling it.
 pub use commands::{Loaded, compile_plan, labels, load, prepare};
 pub use compile::align;
-pub use compile::error::{CompileErrorKind, PlanErrorKind, SerializeError};
-pub use compile::plan::to_yaml;
+pub use compile::error::CompileErrorKind;
 pub use compile::random::Key;
 pub use compile::run_on_two_threads;
+pub use plan::error::{PlanErrorKind, SerializeError};
 pub use record::output::JsonLines;
 pub use record::write_time;
 pub use record::{Catalog, Record, Sink};

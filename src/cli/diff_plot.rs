@@ -10,7 +10,7 @@ use crate::commands::{self, Failure};
 pub(super) fn plot_diff(
     old_path: &Path,
     new_path: &Path,
-    plans: (&crate::compile::plan::Plan, &crate::compile::plan::Plan),
+    plans: (&crate::plan::Plan, &crate::plan::Plan),
     path: &Path,
     format: crate::plot::Format,
     anchor: Option<i64>,

@@ -272,10 +272,7 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         _ => PathBuf::from("."),
     };
     let plan = commands::compile_plan(&loaded, &dir)?;
-    commands::write_output(
-        args.output.as_deref(),
-        &crate::compile::plan::to_yaml(&plan)?,
-    )?;
+    commands::write_output(args.output.as_deref(), &crate::plan::to_yaml(&plan)?)?;
     Ok(0)
 }
 
@@ -324,7 +321,7 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
         }
         _ => None,
     };
-    let read = |path: &Path| -> Result<crate::compile::plan::Plan, Failure> {
+    let read = |path: &Path| -> Result<crate::plan::Plan, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))
         })?;

@@ -10,12 +10,10 @@ pub(crate) mod error;
 pub(crate) mod eval;
 mod fit;
 mod interval;
-pub(crate) mod labels;
 mod math;
 mod pipeline;
 mod place;
 mod placement;
-pub(crate) mod plan;
 pub(crate) mod random;
 mod redact;
 mod repeated;
@@ -26,7 +24,7 @@ mod streamed;
 mod two_threads;
 pub(crate) mod warnings;
 
-pub(crate) use error::{CompileError, Conflict, PlanError, SerializeError, StaleChange};
+pub(crate) use error::{CompileError, Conflict};
 use place::{count, prepare_extrapolate, prepare_replay, prepare_streamed, schedule_bounds};
 use select::{Dims, Selected, check_measure_name, matches, numbering, read_alongside, select};
 pub use two_threads::run_on_two_threads;
@@ -484,9 +482,12 @@ impl Prepared {
                 // A plan is compiled with the epoch as anchor: say `now+2m`
                 // there, and the concrete time too once an anchor is bound.
                 let time = match (record.relative, anchor) {
-                    (true, 0) => plan::time_words(record.time, true),
+                    (true, 0) => crate::lang::literal::time_words(record.time, true),
                     (true, _) => {
-                        format!("{} ({utc})", plan::time_words(record.time - anchor, true))
+                        format!(
+                            "{} ({utc})",
+                            crate::lang::literal::time_words(record.time - anchor, true)
+                        )
                     }
                     (false, _) => utc,
                 };

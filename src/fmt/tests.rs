@@ -171,7 +171,7 @@ fn formatting_keeps_the_plan_of_every_scenario() {
         let Ok(plan) = compile_plan(&loaded, base) else {
             panic!("{} does not compile", path.display());
         };
-        let yaml = crate::compile::plan::to_yaml(&plan).unwrap();
+        let yaml = crate::plan::to_yaml(&plan).unwrap();
         yaml.lines()
             .filter(|l| !l.trim_start().starts_with("scenario_digest:"))
             .collect::<Vec<_>>()

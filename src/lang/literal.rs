@@ -505,6 +505,25 @@ pub(crate) fn resolve_local(
     Instant::from_naive_utc(utc).map_err(|_| LocalTimeError::OutOfRange)
 }
 
+/// A time as the language writes it: `now-1d`, `now`, `now+15m` for
+/// offsets from `now`; RFC 3339 for instants.
+pub(crate) fn time_words(time: i64, relative: bool) -> String {
+    if relative {
+        offset_words(time)
+    } else {
+        Instant(time).to_string()
+    }
+}
+
+/// An offset from `now` as the language writes it: `now`, `now+15m`, `now-1d`.
+pub(crate) fn offset_words(offset: i64) -> String {
+    match offset {
+        0 => "now".into(),
+        n if n > 0 => format!("now+{}", Duration(n)),
+        n => format!("now{}", Duration(n)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

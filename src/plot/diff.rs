@@ -10,7 +10,7 @@ use super::layout::{self, DiffPanel};
 use super::model::{self, Dimensions, Panel, PanelSink, PlotData, Selection};
 use super::{Format, PlotError, scene};
 use crate::commands::{Failure, Loaded};
-use crate::compile::plan::{Plan, SeriesPlan};
+use crate::plan::{Plan, SeriesPlan};
 
 /// Changed series drawn per panel, the largest changes first; the rest
 /// are counted in the legend.

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::bins::Bins;
 use super::error::PlotError;
-use crate::compile::labels;
 use crate::measure_type::MeasureType;
 use crate::model::{Scenario, Step};
+use crate::plan::labels;
 use crate::record::Value;
 use crate::record::{Catalog, Hit, Record, Sink};
 

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::compile::SerializeError;
-use crate::compile::plan::{LabelPlan, Plan};
+use crate::plan::SerializeError;
+use crate::plan::{LabelPlan, Plan};
 
 mod render;
 mod series;

@@ -5,13 +5,13 @@
 
 use std::fmt::Write as _;
 
-use crate::compile::plan::{offset_words, point_words, schedule_words};
 use crate::lang::literal::Duration;
 use crate::lang::names::{column_name, renamed, string_literal};
 use crate::model::{
     Anomaly, AnomalyKind, ConditionTest, Filter, Layout, Scenario, Schedule, Shift, Source,
     SourceMeasures, Step, TimeFormat, TimePoint, Window,
 };
+use crate::plan::words::{offset_words, point_words, schedule_words};
 
 /// Columns of the timeline bar.
 const TIMELINE_WIDTH: i64 = 60;

@@ -169,7 +169,7 @@ fn measure_lines(m: &MeasureChange) -> Vec<String> {
         parts.push("shape only".into());
     }
     let mut lines = vec![format!("{}: {}", m.name, parts.join(" · "))];
-    let line = |s: Option<&crate::compile::plan::MeasureSummary>| {
+    let line = |s: Option<&crate::plan::MeasureSummary>| {
         s.and_then(|s| s.sparkline.clone())
             .unwrap_or_else(|| "(none)".into())
     };

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::words;
-use crate::compile::plan::{MeasureSummary, Plan, SeriesPlan};
+use crate::plan::{MeasureSummary, Plan, SeriesPlan};
 
 /// Examples picked from the changed series.
 const EXAMPLES: usize = 5;

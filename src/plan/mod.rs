@@ -7,17 +7,21 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod error;
+pub(crate) mod labels;
 mod sparkline;
+pub(crate) mod words;
 mod yaml;
 
+pub(crate) use error::{PlanError, SerializeError, StaleChange};
+use words::{
+    clause_words, filter_words, kind_words, model_words, point_words, schedule_words, shift_words,
+    time_words,
+};
 pub(crate) use yaml::from_yaml;
 pub use yaml::to_yaml;
 
-use crate::lang::literal::{Duration, Instant};
-use crate::model::{
-    AnomalyKind, ConditionTest, Filter, Layout, Model, Scalar, Scenario, Schedule, Shift,
-    SourceKind, Step, Term, TimePoint,
-};
+use crate::model::{Layout, Scenario, SourceKind, Step};
 use crate::record::Value;
 use crate::record::{Catalog, Hit, Record, Sink};
 
@@ -240,7 +244,7 @@ pub(crate) struct PlanInputs<'a> {
     pub scenario: &'a Scenario,
     pub scenario_file: String,
     pub scenario_digest: String,
-    pub prepared: &'a super::Prepared,
+    pub prepared: &'a crate::compile::Prepared,
     pub summary: Summary,
     pub hits: Vec<Hit>,
     pub stream_digest: String,
@@ -352,7 +356,7 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
             )
         })
         .collect();
-    let labels = super::labels::labels(scenario, catalog, hits)
+    let labels = labels::labels(scenario, catalog, hits)
         .into_iter()
         .map(|label| {
             let a = label.anomaly;
@@ -405,166 +409,6 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
         records: summary.records,
         stream_digest: inputs.stream_digest.clone(),
     }
-}
-
-/// The kind with its parameters, defaults explicit: `spike magnitude 12.5`.
-fn kind_words(kind: &AnomalyKind) -> String {
-    match kind {
-        AnomalyKind::Spike { magnitude } => format!("spike magnitude {magnitude}"),
-        AnomalyKind::Offset { delta } => format!("offset delta {delta}"),
-        AnomalyKind::Scale { factor } => format!("scale factor {factor}"),
-        AnomalyKind::Drift { rate, per } => format!("drift rate {rate} per {per}"),
-        AnomalyKind::Flatline { value: None } => "flatline (first value)".into(),
-        AnomalyKind::Flatline { value: Some(v) } => format!("flatline value {}", scalar_words(v)),
-        AnomalyKind::Noise { sigma } => format!("noise sigma {sigma}"),
-        AnomalyKind::Clip { min, max } => format!(
-            "clip{}{}",
-            min.map(|m| format!(" min {m}")).unwrap_or_default(),
-            max.map(|m| format!(" max {m}")).unwrap_or_default()
-        ),
-        AnomalyKind::Outliers { rate, magnitude } => {
-            format!("outliers rate {rate} magnitude {magnitude}")
-        }
-        AnomalyKind::Dropout => "dropout".into(),
-        AnomalyKind::Late { delay } => format!("late delay {delay}"),
-    }
-}
-
-/// `now-1d`, `now`, `now+15m` for offsets; RFC 3339 for instants.
-pub(crate) fn time_words(time: i64, relative: bool) -> String {
-    if relative {
-        offset_words(time)
-    } else {
-        Instant(time).to_string()
-    }
-}
-
-pub(crate) fn offset_words(offset: i64) -> String {
-    match offset {
-        0 => "now".into(),
-        n if n > 0 => format!("now+{}", Duration(n)),
-        n => format!("now{}", Duration(n)),
-    }
-}
-
-pub(crate) fn point_words(p: TimePoint) -> String {
-    match p {
-        TimePoint::Relative(d) => offset_words(d.0),
-        TimePoint::Absolute(i) => i.to_string(),
-    }
-}
-
-fn filter_words(f: &Filter) -> Option<String> {
-    if f.conditions.is_empty() {
-        return None;
-    }
-    let parts: Vec<String> = f
-        .conditions
-        .iter()
-        .map(|c| match &c.test {
-            ConditionTest::Equals(v) => format!("{} == {v:?}", c.dimension),
-            ConditionTest::NotEquals(v) => format!("{} != {v:?}", c.dimension),
-            ConditionTest::In(list) => format!("{} in {list:?}", c.dimension),
-        })
-        .collect();
-    Some(parts.join(" and "))
-}
-
-fn shift_words(s: &Shift) -> Option<String> {
-    match s {
-        Shift::None => None,
-        Shift::StartTo(p) => Some(format!("start to {}", point_words(*p))),
-        Shift::EndTo(p) => Some(format!("end to {}", point_words(*p))),
-        Shift::By(d) => Some(format!("by {d}")),
-        Shift::CalendarDays { days, zone } => Some(format!("by {days} days in {:?}", zone.name())),
-    }
-}
-
-pub(crate) fn schedule_words(s: &Schedule) -> String {
-    format!(
-        "{} .. {} every {}",
-        point_words(s.start),
-        point_words(s.end),
-        s.every
-    )
-}
-
-fn scalar_words(s: &Scalar) -> String {
-    match s {
-        Scalar::Double(v) => format!("{v:?}"),
-        Scalar::Bigint(v) => v.to_string(),
-        Scalar::Boolean(b) => b.to_string(),
-        Scalar::Varchar(v) => format!("{v:?}"),
-    }
-}
-
-/// A model with every default written out.
-pub(crate) fn model_words(m: &Model) -> String {
-    let terms: Vec<String> = m
-        .terms
-        .iter()
-        .map(|t| match t {
-            Term::Constant(v) => format!("constant(value: {})", scalar_words(v)),
-            Term::Ramp { from, to } => format!("ramp(from: {from:?}, to: {to:?})"),
-            Term::Sine {
-                period,
-                amplitude,
-                mean,
-                phase,
-            } => format!(
-                "sine(period: {period}, amplitude: {amplitude:?}, mean: {mean:?}, phase: {phase})"
-            ),
-            Term::Square {
-                period,
-                low,
-                high,
-                duty,
-            } => format!(
-                "square(period: {period}, low: {}, high: {}, duty: {duty:?})",
-                scalar_words(low),
-                scalar_words(high)
-            ),
-            Term::RandomWalk {
-                start,
-                step,
-                min,
-                max,
-            } => format!(
-                "random_walk(start: {start:?}, step: {step:?}{}{})",
-                min.map(|v| format!(", min: {v:?}")).unwrap_or_default(),
-                max.map(|v| format!(", max: {v:?}")).unwrap_or_default()
-            ),
-            Term::Noise { sigma } => format!("noise(sigma: {sigma:?})"),
-            Term::Uniform { min, max } => format!("uniform(min: {min:?}, max: {max:?})"),
-            Term::Bernoulli { p } => format!("bernoulli(p: {p:?})"),
-            Term::Choice(values) => format!(
-                "choice({})",
-                values
-                    .iter()
-                    .map(|v| format!("{v:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Term::Seasonal { period } => format!("seasonal(period: {period})"),
-            Term::Trend => "trend".into(),
-            Term::Last => "last".into(),
-            Term::Mean => "mean".into(),
-        })
-        .collect();
-    let mut out = terms.join(" + ");
-    if let Some((lo, hi)) = m.clamp {
-        out.push_str(&format!(" clamp {lo:?} .. {hi:?}"));
-    }
-    out
-}
-
-/// A `series` clause as the language writes it: `device = "sim-{0001..2000}"`.
-fn clause_words(written: &[(String, String)]) -> String {
-    written
-        .iter()
-        .map(|(dimension, value)| format!("{dimension} = {value:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {

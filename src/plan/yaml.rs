@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
+use super::SerializeError;
 use super::{MeasureSummary, Plan, SeriesPlan};
-use crate::compile::SerializeError;
 
 /// Tables with more series than this write one line a series.
 pub(crate) const ONE_LINE_SERIES_ABOVE: usize = 100;
