@@ -18,11 +18,11 @@
 
 #![warn(unreachable_pub)]
 
+mod app;
 mod apply;
 mod capture;
 mod clean;
 mod cli;
-mod commands;
 mod compile;
 mod diagnostics;
 mod fmt;
@@ -47,7 +47,7 @@ mod verify;
 pub use cli::run;
 
 /// Reading and checking scenario text, and showing what was found.
-pub use commands::check_text;
+pub use app::check_text;
 pub use diagnostics::kind::DiagnosticCode;
 pub use diagnostics::render;
 pub use lang::literal::{Instant, parse_timestamp};
@@ -56,7 +56,8 @@ pub use validate::check::Checked;
 
 pub use crate::plan::to_yaml;
 /// Loading a scenario file with its sources, and compiling it.
-pub use commands::{Loaded, compile_plan, labels, load, prepare};
+pub use app::{Loaded, prepare};
+pub use cli::output::{Failure, compile_plan, labels, load};
 pub use compile::align;
 pub use compile::error::CompileErrorKind;
 pub use compile::random::Key;

@@ -27,7 +27,7 @@ use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_r
 use super::preflight::Scan;
 use super::progress::Progress;
 use super::{Applied, ApplyReport, Outcome, TableReport};
-use crate::commands::{Failure, Loaded};
+use crate::app::Loaded;
 use crate::model::Layout;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::time_string;
@@ -56,7 +56,7 @@ pub(crate) fn apply<T: Target>(
     anchor: i64,
     target: T,
     options: &Options,
-) -> Result<Applied, Failure> {
+) -> Result<Applied, ApplyError> {
     let catalog = &loaded.prepared.catalog;
     let specs: Vec<TableSpec> = catalog
         .tables
@@ -104,9 +104,9 @@ struct ApplyRun<'a> {
 static NO_BATCHES: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(HashSet::new);
 
 impl ApplyRun<'_> {
-    fn apply<T: Target>(&self, mut target: T) -> Result<Applied, Failure> {
+    fn apply<T: Target>(&self, mut target: T) -> Result<Applied, ApplyError> {
         let options = self.options;
-        let stream_digest = crate::commands::stream_digest(self.loaded)?;
+        let stream_digest = crate::app::stream_digest(self.loaded)?;
         let mut header = self.journal_header(&target, stream_digest);
         let mut report = ApplyReport::new(
             target.label(),
@@ -133,6 +133,7 @@ impl ApplyRun<'_> {
             return Ok(Applied {
                 report,
                 failure: None,
+                dry_run: String::new(),
             });
         }
 
@@ -159,7 +160,7 @@ impl ApplyRun<'_> {
         if !scan.faults.is_empty() || scan.unwritable_count > 0 {
             let refusal =
                 preflight_refusal(self.loaded, &scan, &states, &self.tables, options.pace);
-            return Err(refusal.into());
+            return Err(refusal);
         }
         if options.dry_run {
             return Ok(self.dry_run(report, &scan));
@@ -216,7 +217,8 @@ impl ApplyRun<'_> {
         );
         Ok(Applied {
             report,
-            failure: error.map(|e| e.of(target.kind()).into()),
+            failure: error.map(|e| e.of(target.kind())),
+            dry_run: String::new(),
         })
     }
 
@@ -264,7 +266,7 @@ impl ApplyRun<'_> {
         &self,
         runtime: &tokio::runtime::Runtime,
         target: &mut T,
-    ) -> Result<Vec<Option<TableState>>, Failure> {
+    ) -> Result<Vec<Option<TableState>>, ApplyError> {
         let options = self.options;
         let names = self.tables.names();
         let states = match runtime.block_on(target.describe(&names, None)) {
@@ -275,7 +277,7 @@ impl ApplyRun<'_> {
                 );
                 vec![None; names.len()]
             }
-            Err(reason) => return Err(ApplyError::Target { reason }.of(target.kind()).into()),
+            Err(reason) => return Err(ApplyError::Target { reason }.of(target.kind())),
         };
         let create = options.create && !options.dry_run;
         let missing = states
@@ -298,7 +300,7 @@ impl ApplyRun<'_> {
         &self,
         states: &[Option<TableState>],
         kind: crate::targets::Kind,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), ApplyError> {
         let untagged = super::preflight::untagged(
             states,
             &self.tables.qualified,
@@ -310,8 +312,7 @@ impl ApplyRun<'_> {
         Err(ApplyError::UntaggedTables {
             tables: untagged,
             mark: kind.into(),
-        }
-        .into())
+        })
     }
 
     /// A table that does not exist: with `--dry-run --create` it would be
@@ -322,7 +323,7 @@ impl ApplyRun<'_> {
         &self,
         states: Vec<Option<TableState>>,
         target: &T,
-    ) -> Result<Vec<Option<TableState>>, Failure> {
+    ) -> Result<Vec<Option<TableState>>, ApplyError> {
         let mut missing = Vec::new();
         let states: Vec<Option<TableState>> = states
             .into_iter()
@@ -340,7 +341,7 @@ impl ApplyRun<'_> {
             })
             .collect();
         if !missing.is_empty() {
-            return Err(ApplyError::MissingTables { tables: missing }.into());
+            return Err(ApplyError::MissingTables { tables: missing });
         }
         self.refuse_untagged(&states, target.kind())?;
         Ok(states)
@@ -369,7 +370,7 @@ impl ApplyRun<'_> {
         states: &'s [Option<TableState>],
         cutoff: i64,
         done: &'s HashSet<u64>,
-    ) -> Result<Scan<'s>, Failure> {
+    ) -> Result<Scan<'s>, ApplyError> {
         let options = self.options;
         let refusal = |table: u16, item: &Item| target.refusal(table, item);
         let mut scan = Scan::new(
@@ -396,14 +397,12 @@ impl ApplyRun<'_> {
                 inner: &mut batcher,
             },
         )?;
-        batcher
-            .finish()
-            .map_err(|e| Failure::from(crate::compile::CompileError::Io(e)))?;
+        batcher.finish().map_err(crate::compile::CompileError::Io)?;
         drop(batcher);
         Ok(scan)
     }
 
-    /// `--dry-run`: what each table would receive, printed and reported.
+    /// `--dry-run`: what each table would receive, in words and reported.
     fn dry_run(&self, mut report: ApplyReport, scan: &Scan) -> Applied {
         let mut lines = String::new();
         for (t, qualified) in scan.tables.iter().zip(&self.tables.qualified) {
@@ -418,7 +417,6 @@ impl ApplyRun<'_> {
                 t.records, t.batches
             ));
         }
-        let failure = crate::commands::print(&lines).err();
         report.outcome = Outcome::DryRun;
         report.tables = table_reports(
             &self.tables,
@@ -431,7 +429,11 @@ impl ApplyRun<'_> {
         report.records = scan.tables.iter().map(|t| t.records).sum();
         report.batches = Some(scan.tables.iter().map(|t| t.batches).sum());
         report.finish_timing();
-        Applied { report, failure }
+        Applied {
+            report,
+            failure: None,
+            dry_run: lines,
+        }
     }
 
     /// The writes: the stream runs again on a thread of its own, cut into

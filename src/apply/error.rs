@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use super::TARGET_FAILURE;
 use super::report::{RejectionReport, Signal};
-use crate::commands::Failure;
 use crate::compile::CompileError;
 use crate::record::time_string;
 
@@ -39,6 +38,11 @@ impl From<crate::targets::Kind> for OwnMark {
 #[derive(Debug, strum::EnumDiscriminants)]
 #[strum_discriminants(name(ApplyErrorKind), derive(strum::EnumIter))]
 pub enum ApplyError {
+    /// The record stream stopped (a conflict, a source read again, a
+    /// spill), as the compiling commands word it.
+    /// Its code is the compile error's own (not one of this list).
+    #[strum_discriminants(strum(disabled))]
+    Compile(CompileError),
     /// A file was written, but renaming it into place failed.
     FileNotRenamed {
         file: PathBuf,
@@ -123,6 +127,9 @@ pub(crate) const SHOWN: usize = 10;
 impl ApplyErrorKind {
     pub fn code(self) -> &'static str {
         match self {
+            // Not listed by `iter`: a compile error carries its own code, which
+            // the error's `code()` gives.
+            ApplyErrorKind::Compile => "outatime::compile",
             ApplyErrorKind::FileNotRenamed
             | ApplyErrorKind::FileNotRemoved
             | ApplyErrorKind::FileNotWritten
@@ -145,7 +152,10 @@ impl ApplyErrorKind {
 
 impl ApplyError {
     pub fn code(&self) -> &'static str {
-        ApplyErrorKind::from(self).code()
+        match self {
+            ApplyError::Compile(e) => e.code(),
+            _ => ApplyErrorKind::from(self).code(),
+        }
     }
 
     /// This failure as `kind` of target reports it: a target failure of an
@@ -168,7 +178,8 @@ impl ApplyError {
     /// the target failed, 128 + the signal's number on a signal.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ApplyError::JournalMismatch { .. }
+            ApplyError::Compile(_)
+            | ApplyError::JournalMismatch { .. }
             | ApplyError::MissingTables { .. }
             | ApplyError::Preflight(_)
             | ApplyError::ReadOnly { .. }
@@ -182,6 +193,7 @@ impl ApplyError {
     /// The first line, after `error[CODE]: `.
     fn message(&self) -> String {
         match self {
+            ApplyError::Compile(e) => e.to_string(),
             ApplyError::FileNotRenamed { file, error } => {
                 format!("cannot rename into `{}`: {error}", file.display())
             }
@@ -280,6 +292,7 @@ impl ApplyError {
     fn help(&self) -> Vec<String> {
         const FILES: &str = "files are renamed into place table by table once all are written; check the folder's permissions and free space";
         match self {
+            ApplyError::Compile(e) => e.help().into_iter().collect(),
             ApplyError::FileNotRenamed { .. }
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
@@ -334,12 +347,9 @@ impl fmt::Display for ApplyError {
     }
 }
 
-impl From<ApplyError> for Failure {
-    fn from(error: ApplyError) -> Failure {
-        Failure {
-            code: error.exit_code(),
-            text: error.to_string(),
-        }
+impl From<CompileError> for ApplyError {
+    fn from(e: CompileError) -> ApplyError {
+        ApplyError::Compile(e)
     }
 }
 
@@ -629,7 +639,7 @@ mod tests {
             tables: vec!["db.a".into(), "db.b".into()],
         };
         assert_eq!(
-            Failure::from(error).text,
+            error.to_string(),
             "error[outatime::apply::missing_table]: `db.a`, `db.b` does not exist; nothing was written\n  help: pass --create to create missing tables with the target's retention\n"
         );
     }

@@ -30,7 +30,7 @@ pub(crate) use report::{
     Applied, ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport,
 };
 
-use crate::commands::{Failure, Loaded};
+use crate::app::Loaded;
 use crate::record::output::JsonLines;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::{Catalog, Record, Sink};
@@ -104,16 +104,17 @@ impl Sink for Files {
 
 /// Writes the record stream for `anchor` to `directory`, one file a table;
 /// with `shard`, only that shard's series. A dry run counts and writes
-/// nothing.
+/// nothing, and says what it would write, a line a table (the second
+/// value; empty otherwise).
 pub(crate) fn apply_to_files(
     loaded: &Loaded,
     anchor: i64,
     directory: &Path,
     shard: Shard,
     dry_run: bool,
-) -> Result<ApplyReport, Failure> {
+) -> Result<(ApplyReport, String), ApplyError> {
     let started = std::time::Instant::now();
-    let stream_digest = crate::commands::stream_digest(loaded)?;
+    let stream_digest = crate::app::stream_digest(loaded)?;
     let catalog = &loaded.prepared.catalog;
     let report = |tables| {
         let mut report = ApplyReport::new(
@@ -158,10 +159,9 @@ pub(crate) fn apply_to_files(
                 },
             );
         }
-        crate::commands::print(&lines)?;
         let mut report = report(tables);
         report.outcome = Outcome::DryRun;
-        return Ok(report);
+        return Ok((report, lines));
     }
     std::fs::create_dir_all(directory).map_err(|error| ApplyError::FolderNotCreated {
         folder: directory.to_path_buf(),
@@ -179,11 +179,11 @@ pub(crate) fn apply_to_files(
     )
     .map(|_| ())
     .map_err(|e| match e {
-        crate::compile::CompileError::Io(error) => Failure::from(ApplyError::FileNotWritten {
+        crate::compile::CompileError::Io(error) => ApplyError::FileNotWritten {
             folder: directory.to_path_buf(),
             error,
-        }),
-        other => Failure::from(other),
+        },
+        other => ApplyError::Compile(other),
     });
     let closed = files.close();
     let cleanup = |files: &Files| {
@@ -203,15 +203,14 @@ pub(crate) fn apply_to_files(
         return Err(ApplyError::FileNotWritten {
             folder: directory.to_path_buf(),
             error,
-        }
-        .into());
+        });
     }
     let mut tables = BTreeMap::new();
     for (table, partial, records) in &files.written {
         let target = &catalog.tables[*table as usize].target;
         let file = files.file(target);
         if let Err(error) = std::fs::rename(partial, &file) {
-            return Err(ApplyError::FileNotRenamed { file, error }.into());
+            return Err(ApplyError::FileNotRenamed { file, error });
         }
         tables.insert(
             target.clone(),
@@ -232,9 +231,9 @@ pub(crate) fn apply_to_files(
         if stale.exists()
             && let Err(error) = std::fs::remove_file(&stale)
         {
-            return Err(ApplyError::FileNotRemoved { file: stale, error }.into());
+            return Err(ApplyError::FileNotRemoved { file: stale, error });
         }
         tables.insert(table.target.clone(), TableReport::default());
     }
-    Ok(report(tables))
+    Ok((report(tables), String::new()))
 }

@@ -9,12 +9,12 @@ use super::batches::Pace;
 use super::dispatch::{OnReject, Settings, Tally};
 use super::journal::{Header, Journal};
 use super::preflight::{Fault, Scan};
+use crate::app::Loaded;
 use crate::apply::error::{
     ApplyError, Difference, Pinned, PreflightRefusal, RefusedRange, RefusedTable, SHOWN, StepRef,
     Summary, UnwritableRecord,
 };
 use crate::apply::{ApplyReport, Outcome, RejectionReport, TableReport};
-use crate::commands::Loaded;
 use crate::record::time_string;
 use crate::targets::{TableSpec, TableState};
 

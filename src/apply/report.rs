@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use crate::commands::Failure;
+use super::error::ApplyError;
 use crate::record::shard::Shard;
 
 /// How an apply ended, as the report's `outcome` says it.
@@ -197,5 +197,7 @@ pub struct RejectionReport {
 /// either way, so a failed apply says exactly what it wrote.
 pub(crate) struct Applied {
     pub report: ApplyReport,
-    pub failure: Option<Failure>,
+    pub failure: Option<ApplyError>,
+    /// What a dry run would write, a line a table, for stdout.
+    pub dry_run: String,
 }

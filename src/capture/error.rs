@@ -4,8 +4,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::commands::Failure;
-
 /// Why `capture` wrote no file. [`CaptureErrorKind::iter`] lists every
 /// kind, and [`CaptureErrorKind::code`] its code.
 #[derive(Debug, strum::EnumDiscriminants)]
@@ -88,7 +86,7 @@ impl CaptureError {
         }
     }
 
-    fn help(&self) -> String {
+    pub(crate) fn help(&self) -> String {
         match self {
             CaptureError::EmptyWindow { .. } => {
                 "`--from` is the first instant captured and `--to` the end (not captured): give a later `--to`".into()
@@ -172,14 +170,5 @@ impl fmt::Display for CaptureError {
                 write!(f, "cannot query Timestream table `{table}`: {reason}")
             }
         }
-    }
-}
-
-impl From<CaptureError> for Failure {
-    fn from(error: CaptureError) -> Failure {
-        let code = error.exit_code();
-        let mut text = format!("error[{}]: {error}\n", error.code());
-        text.push_str(&format!("  help: {}\n", error.help()));
-        Failure { code, text }
     }
 }

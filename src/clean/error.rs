@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::commands::Failure;
-
 /// Why `clean` stopped. [`CleanErrorKind::iter`] lists every kind.
 #[derive(Debug, strum::EnumDiscriminants)]
 #[strum_discriminants(name(CleanErrorKind), derive(strum::EnumIter))]
@@ -86,15 +84,6 @@ impl fmt::Display for CleanError {
                     "  help: fix the cause and run clean again: it deletes what is left"
                 )
             }
-        }
-    }
-}
-
-impl From<CleanError> for Failure {
-    fn from(error: CleanError) -> Failure {
-        Failure {
-            code: error.exit_code(),
-            text: error.to_string(),
         }
     }
 }

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::input::{ReadArgs, diagnostics_style, load};
+use super::output::{self, Failure};
+use crate::app;
 use crate::apply::dispatch::OnReject;
-use crate::commands::{self, Failure};
 use crate::diagnostics::render;
 use crate::model::NameRules;
 
@@ -82,9 +83,9 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
 
     // Arguments first: loading reads every source.
     let shard = shard(args)?;
-    let anchor = commands::parse_anchor(args.anchor.as_deref())?;
+    let anchor = output::parse_anchor(args.anchor.as_deref())?;
     if let Some(report) = &args.report {
-        commands::check_folder_of("--report", report)?;
+        output::check_folder_of("--report", report)?;
     }
     let (target, policy) = choose_target(args)?;
     if policy.read_only {
@@ -98,14 +99,18 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         Target::Timestream(ts) => apply_to_timestream(args, anchor, rules, ts, shard, policy)?,
         Target::Influxdb(influx) => apply_to_influxdb(args, anchor, rules, influx, shard, policy)?,
     };
+    // A dry run says what it would write on stdout; a stdout that cannot
+    // take it is the command's failure, and the report is written still.
+    let unprinted = output::print(&applied.dry_run).err();
     print_summary(&applied);
+    let failure = applied.failure.map(Failure::from).or(unprinted);
     let unreported = args
         .report
         .as_ref()
         .and_then(|path| write_report(path, &applied.report).err());
     // The apply's own failure decides the exit code; a report that could
     // not be written is said too, never in its place.
-    match (applied.failure, unreported) {
+    match (failure, unreported) {
         (Some(failure), Some(unreported)) => {
             eprint!("{}", unreported.text);
             Err(failure)
@@ -167,11 +172,13 @@ fn apply_to_files(
         return Err(ApplyUsage::OnlyForTimestream { flag }.into());
     }
     let loaded = load(&args.input, &args.read, rules)?;
-    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
-    let report = crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
+    let anchor = output::anchor(anchor, loaded.prepared.anchor_align);
+    let (report, dry_run) =
+        crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
     Ok(crate::apply::Applied {
         report,
         failure: None,
+        dry_run,
     })
 }
 
@@ -182,11 +189,11 @@ fn load_for_engine(
     anchor: Option<i64>,
     rules: &dyn NameRules,
     options: &crate::apply::engine::Options,
-) -> Result<(commands::Loaded, i64), Failure> {
+) -> Result<(app::Loaded, i64), Failure> {
     let loaded = load(&args.input, &args.read, rules)?;
     let anchor = match &options.resume {
         Some(r) => r.header.anchor,
-        None => commands::anchor(anchor, loaded.prepared.anchor_align),
+        None => output::anchor(anchor, loaded.prepared.anchor_align),
     };
     Ok((loaded, anchor))
 }
@@ -236,7 +243,12 @@ fn apply_with_engine<T: crate::targets::Target>(
     let options = engine_options(args, shard, concurrency, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
-    crate::apply::engine::apply(&loaded, anchor, connect(request_timeout), &options)
+    Ok(crate::apply::engine::apply(
+        &loaded,
+        anchor,
+        connect(request_timeout),
+        &options,
+    )?)
 }
 
 /// `--concurrency` unless given: Timestream scales out; one InfluxDB
@@ -344,7 +356,7 @@ fn write_report(path: &Path, report: &crate::apply::ApplyReport) -> Result<(), F
         report: path.to_path_buf(),
         error,
     })?;
-    commands::write_output(Some(path), &(json + "\n"))
+    output::write_output(Some(path), &(json + "\n"))
 }
 
 /// Arguments of `apply` that do not fit: exit 2, before anything is

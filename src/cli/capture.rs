@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use super::input::config_target;
+use super::output::{self, Failure};
 use crate::apply::config::Target;
 use crate::capture::{CaptureError, Request, SALT_ENV};
-use crate::commands::{self, Failure};
 use crate::sources::redact::Redactor;
 
 #[derive(clap::Args)]
@@ -75,7 +75,7 @@ pub(super) fn capture(args: &CaptureArgs) -> Result<u8, Failure> {
         request.output.display(),
         summary.digest
     );
-    commands::print(&summary.blocks)?;
+    output::print(&summary.blocks)?;
     Ok(0)
 }
 

@@ -5,9 +5,10 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::input::diagnostics_style;
+use super::output::{self, Failure};
+use crate::app;
 use crate::clean::CleanReport;
 use crate::clean::error::CleanError;
-use crate::commands::{self, Failure};
 use crate::diagnostics::render;
 
 #[derive(clap::Args)]
@@ -37,7 +38,7 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
     use crate::apply::config::Target;
     if let Some(report) = &args.report {
-        commands::check_folder_of("--report", report)?;
+        output::check_folder_of("--report", report)?;
     }
     let named = super::apply::named_target(&args.config, &args.target)?;
     if named.policy.read_only {
@@ -81,13 +82,13 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
     lines.push_str(
         "tables the scenario does not name are not looked at; the database is never deleted\n",
     );
-    commands::print(&lines)?;
+    output::print(&lines)?;
     let to_delete = survey.to_delete();
     let mut result = Ok(0);
     if to_delete == 0 {
-        commands::print("nothing to delete\n")?;
+        output::print("nothing to delete\n")?;
     } else if args.dry_run {
-        commands::print("dry run: nothing deleted\n")?;
+        output::print("dry run: nothing deleted\n")?;
     } else {
         result = confirm(args.yes, to_delete).and_then(|()| survey.delete());
     }
@@ -113,7 +114,7 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
         (Ok(deleted), None) => deleted,
     };
     if deleted > 0 {
-        commands::print(&format!("deleted {deleted} table(s)\n"))?;
+        output::print(&format!("deleted {deleted} table(s)\n"))?;
     }
     Ok(0)
 }
@@ -162,15 +163,15 @@ fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
             .unwrap_or(Path::new("."))
             .to_path_buf()
     };
-    let (path, text) = if commands::looks_like_plan(&text) {
-        let plan = commands::read_plan(input, &text)?;
+    let (path, text) = if app::looks_like_plan(&text) {
+        let plan = app::read_plan(input, &text)?;
         let path = folder(input).join(&plan.scenario_file);
         let text = read(&path)?;
         (path, text)
     } else {
         (input.to_path_buf(), text)
     };
-    let checked = crate::commands::check_text(&text, &folder(&path));
+    let checked = app::check_text(&text, &folder(&path));
     let shown = path.display().to_string();
     eprint!(
         "{}",
@@ -191,7 +192,7 @@ fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
 fn write_report(path: &Path, report: &CleanReport) -> Result<(), Failure> {
     let json = serde_json::to_string_pretty(report)
         .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", path.display())))?;
-    commands::write_output(Some(path), &(json + "\n"))
+    output::write_output(Some(path), &(json + "\n"))
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use super::input::diagnostics_style;
-use crate::commands::{self, Failure};
+use super::output::{self, Failure};
 
 /// `diff --plot`: both plans loaded as `plot` loads one (stale ones
 /// refused), their changed series drawn; no file when none changed.
@@ -16,12 +15,11 @@ pub(super) fn plot_diff(
     anchor: Option<i64>,
 ) -> Result<(), Failure> {
     let load = |file: &Path| {
-        commands::load_scenario_or_plan(
+        output::load_scenario_or_plan(
             file,
             None,
             crate::sources::SpillOptions::default(),
             crate::targets::DEFAULT_RULES,
-            diagnostics_style(),
         )
     };
     let (old, new) = (load(old_path)?, load(new_path)?);

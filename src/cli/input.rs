@@ -4,8 +4,9 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use super::output::{self, Failure};
+use crate::app;
 use crate::apply::config::{self, Target};
-use crate::commands::{self, Failure};
 use crate::diagnostics::render::{self, Style};
 use crate::model::NameRules;
 use crate::sources::{ReadOptions, SpillOptions};
@@ -70,14 +71,8 @@ pub(super) fn load(
     input: &Path,
     read: &ReadArgs,
     rules: &dyn NameRules,
-) -> Result<commands::Loaded, Failure> {
-    let loaded = commands::load_scenario_or_plan(
-        input,
-        read.max_bad_rows,
-        read.spill()?,
-        rules,
-        diagnostics_style(),
-    )?;
+) -> Result<app::Loaded, Failure> {
+    let loaded = output::load_scenario_or_plan(input, read.max_bad_rows, read.spill()?, rules)?;
     loaded.deny_warnings(read.deny_warnings)?;
     Ok(loaded)
 }
@@ -90,10 +85,10 @@ pub(super) fn load_with_anchor(
     read: &ReadArgs,
     anchor: Option<&str>,
     rules: &dyn NameRules,
-) -> Result<(commands::Loaded, i64), Failure> {
-    let anchor = commands::parse_anchor(anchor)?;
+) -> Result<(app::Loaded, i64), Failure> {
+    let anchor = output::parse_anchor(anchor)?;
     let loaded = load(input, read, rules)?;
-    let anchor = commands::anchor(anchor, loaded.prepared.anchor_align);
+    let anchor = output::anchor(anchor, loaded.prepared.anchor_align);
     Ok((loaded, anchor))
 }
 

@@ -6,12 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{self, Failure};
+use crate::app;
 use crate::diagnostics::Span;
 use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::validate::check::Checked;
 use crate::validate::check::check_text;
+use output::Failure;
 
 mod apply;
 mod capture;
@@ -19,6 +20,7 @@ mod clean;
 mod diff_plot;
 mod fmt;
 mod input;
+pub(crate) mod output;
 mod plot;
 mod verify;
 
@@ -244,7 +246,7 @@ pub fn run() -> ExitCode {
 fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     // Arguments first: loading reads every source.
     let committed = match (&args.committed, args.check) {
-        (Some(path), true) => Some((path, commands::read_committed(path)?)),
+        (Some(path), true) => Some((path, output::read_committed(path)?)),
         (Some(extra), false) => {
             return Err(Failure::usage(format!(
                 "error: unexpected `{}`: a second file goes with --check\n",
@@ -254,16 +256,16 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         (None, _) => None,
     };
     if let Some(output) = &args.output {
-        commands::check_folder_of("--output", output)?;
+        output::check_folder_of("--output", output)?;
     }
-    let loaded = commands::load(
+    let loaded = output::load(
         &args.scenario,
         read_options(&args.read)?,
         diagnostics_style(),
     )?;
     loaded.deny_warnings(args.read.deny_warnings)?;
     if let Some((path, text)) = committed {
-        commands::check_plan(&loaded, path, &text)?;
+        app::check_plan(&loaded, path, &text)?;
         eprintln!("ok: `{}` is current", path.display());
         return Ok(0);
     }
@@ -271,8 +273,8 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let plan = commands::compile_plan(&loaded, &dir)?;
-    commands::write_output(args.output.as_deref(), &crate::plan::to_yaml(&plan)?)?;
+    let plan = app::compile_plan(&loaded, &dir)?;
+    output::write_output(args.output.as_deref(), &crate::plan::to_yaml(&plan)?)?;
     Ok(0)
 }
 
@@ -285,10 +287,10 @@ fn records(args: &RecordsArgs) -> Result<u8, Failure> {
         crate::targets::DEFAULT_RULES,
     )?;
     let format = match args.format {
-        RecordsFormat::Jsonl => commands::RecordFormat::Jsonl,
-        RecordsFormat::Csv => commands::RecordFormat::Csv,
+        RecordsFormat::Jsonl => crate::record::output::RecordFormat::Jsonl,
+        RecordsFormat::Csv => crate::record::output::RecordFormat::Csv,
     };
-    commands::records(&loaded, anchor, format)?;
+    output::records(&loaded, anchor, format)?;
     Ok(0)
 }
 
@@ -299,8 +301,8 @@ fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
         args.anchor.as_deref(),
         crate::targets::DEFAULT_RULES,
     )?;
-    let text = commands::labels(&loaded, anchor)?;
-    commands::write_output(None, &text)?;
+    let text = app::labels(&loaded, anchor)?;
+    output::write_output(None, &text)?;
     Ok(0)
 }
 
@@ -315,8 +317,8 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
                 }
                 .into());
             }
-            commands::check_folder_of("--output", path)?;
-            let anchor = commands::parse_anchor(args.anchor.as_deref())?;
+            output::check_folder_of("--output", path)?;
+            let anchor = output::parse_anchor(args.anchor.as_deref())?;
             Some((path, format, anchor))
         }
         _ => None,
@@ -325,7 +327,7 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))
         })?;
-        commands::read_plan(path, &text)
+        Ok(app::read_plan(path, &text)?)
     };
     let (old, new) = (read(&args.old)?, read(&args.new)?);
     let d = crate::review::diff::diff(&old, &new)?;
@@ -338,9 +340,9 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
     };
     if let Some(path) = &args.full {
         let full = d.render_full(matches!(args.format, DiffFormat::Markdown));
-        commands::write_output(Some(path.as_path()), &full)?;
+        output::write_output(Some(path.as_path()), &full)?;
     }
-    commands::write_output(None, &text)?;
+    output::write_output(None, &text)?;
     Ok(if d.is_empty() { 0 } else { 1 })
 }
 

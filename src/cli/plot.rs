@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::input::{ReadArgs, load};
-use crate::commands::{self, Failure};
+use super::output::{self, Failure};
 use crate::plot::{self, Bound, Format, Request};
 
 #[derive(clap::Args)]
@@ -51,8 +51,8 @@ pub(super) fn plot(args: &PlotArgs) -> Result<u8, Failure> {
         filters: plot::parse_where(&args.filters)?,
         measures: args.measures.clone(),
     };
-    commands::check_folder_of("--output", &args.output)?;
-    let anchor = commands::parse_anchor(args.anchor.as_deref())?;
+    output::check_folder_of("--output", &args.output)?;
+    let anchor = output::parse_anchor(args.anchor.as_deref())?;
     let loaded = load(&args.input, &args.read, crate::targets::DEFAULT_RULES)?;
     // Unanchored, `now` is the epoch, as in a plan: the axis says offsets.
     let now = anchor.map_or(0, |a| {

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::input::{ReadArgs, diagnostics_style, load_with_anchor};
-use crate::commands::{self, Failure};
+use super::output::{self, Failure};
+use crate::app;
 use crate::diagnostics::render;
 use crate::record::shard::Shard;
 use crate::verify::influxdb::{InfluxDb, InfluxSource};
@@ -57,7 +58,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
         None => Duration::ZERO,
     };
     if let Some(report) = &args.report {
-        commands::check_folder_of("--report", report)?;
+        output::check_folder_of("--report", report)?;
     }
     let source = choose_source(args)?;
     let (loaded, anchor) = load_with_anchor(
@@ -93,7 +94,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
             args.wait.as_deref().unwrap_or_default()
         ));
     }
-    let unprinted = commands::print(&text).err();
+    let unprinted = output::print(&text).err();
     let unreported = args
         .report
         .as_ref()
@@ -121,7 +122,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
         }
         (Some(failure), None) | (None, Some(failure)) => Err(failure),
         (None, None) => {
-            commands::print(&format!(
+            output::print(&format!(
                 "ok: {} records match at anchor {}\n",
                 report.counts.expected, report.anchor
             ))?;
@@ -145,7 +146,7 @@ impl Source {
 /// One comparison, with a fresh reader.
 fn attempt(
     source: &Source,
-    loaded: &commands::Loaded,
+    loaded: &app::Loaded,
     anchor: i64,
     shard: Shard,
     keep_all: bool,
@@ -157,7 +158,13 @@ fn attempt(
         }
         Source::InfluxDb(source) => Box::new(InfluxDb::new(source.clone())?),
     };
-    crate::verify::verify(loaded, anchor, shard, reader.as_mut(), keep_all)
+    Ok(crate::verify::verify(
+        loaded,
+        anchor,
+        shard,
+        reader.as_mut(),
+        keep_all,
+    )?)
 }
 
 /// `--target NAME` from the configuration, or the embedded file target.
@@ -206,7 +213,7 @@ fn write_report(path: &Path, report: &VerifyReport) -> Result<(), Failure> {
             report: path.to_path_buf(),
             error,
         })?;
-    commands::write_output(Some(path), &(json + "\n"))
+    output::write_output(Some(path), &(json + "\n"))
 }
 
 /// Arguments of `verify` that do not fit: exit 2, before anything is read.

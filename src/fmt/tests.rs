@@ -151,11 +151,11 @@ fn the_design_examples_and_the_fixtures_are_fixed_points() {
 /// plan as the original but for `scenario_digest`.
 #[test]
 fn formatting_keeps_the_plan_of_every_scenario() {
-    use crate::commands::{Loaded, compile_plan};
+    use crate::app::{Loaded, compile_plan};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let plan = |path: &std::path::Path, text: &str| -> String {
         let base = path.parent().unwrap();
-        let checked = crate::commands::check_text(text, base);
+        let checked = crate::app::check_text(text, base);
         let scenario = checked.scenario.expect("valid");
         let prepared =
             crate::compile::prepare(&scenario, Default::default(), crate::targets::DEFAULT_RULES)
@@ -185,7 +185,7 @@ fn formatting_keeps_the_plan_of_every_scenario() {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            if crate::commands::check_text(&text, path.parent().unwrap()).has_errors() {
+            if crate::app::check_text(&text, path.parent().unwrap()).has_errors() {
                 continue;
             }
             // A tab and a space: the same number of characters, so trailing
@@ -303,7 +303,7 @@ mod property {
 
     fn model(text: &str) -> Option<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let checked = crate::commands::check_text(text, &dir);
+        let checked = crate::app::check_text(text, &dir);
         // A step's `line` names where it is written, which moves when blank
         // lines do; everything else is what the scenario means.
         checked.scenario.map(|s| {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::layout::{self, DiffPanel};
 use super::model::{self, Dimensions, Panel, PanelSink, PlotData, Selection};
 use super::{Format, PlotError, scene};
-use crate::commands::{Failure, Loaded};
+use crate::app::Loaded;
 use crate::plan::{Plan, SeriesPlan};
 
 /// Changed series drawn per panel, the largest changes first; the rest
@@ -38,7 +38,7 @@ pub(crate) fn plot_diff(
     now: i64,
     anchored: bool,
     format: Format,
-) -> Result<Option<Vec<u8>>, Failure> {
+) -> Result<Option<Vec<u8>>, PlotError> {
     let mut picks = changed(old.plan, new.plan);
     if picks.is_empty() {
         return Ok(None);
@@ -116,8 +116,7 @@ pub(crate) fn plot_diff(
         Format::Html => {
             return Err(PlotError::DiffNotHtml {
                 path: "the output".into(),
-            }
-            .into());
+            });
         }
     };
     Ok(Some(bytes))
@@ -130,18 +129,18 @@ fn run(
     selection: &Selection,
     now: i64,
     anchored: bool,
-) -> Result<Option<PlotData>, Failure> {
+) -> Result<Option<PlotData>, PlotError> {
     let catalog = &loaded.prepared.catalog;
     let (mut sink, left_out) = match PanelSink::new(catalog, selection) {
         Ok(made) => made,
         Err(PlotError::EmptySelection { .. }) => return Ok(None),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     let hits = loaded.prepared.run(now, &mut sink)?;
     match sink.finish(&loaded.scenario, catalog, &hits, now, anchored, left_out) {
         Ok(data) => Ok(Some(data)),
         Err(PlotError::EmptySelection { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

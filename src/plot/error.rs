@@ -3,12 +3,17 @@
 
 use std::fmt;
 
-use crate::commands::Failure;
+use crate::compile::CompileError;
 
 /// Why `plot` stopped. [`PlotErrorKind::iter`] lists every kind.
 #[derive(Debug, strum::EnumDiscriminants)]
 #[strum_discriminants(name(PlotErrorKind), derive(strum::EnumIter))]
 pub enum PlotError {
+    /// The stream stopped (a conflict, a source read again), as the
+    /// compiling commands word it.
+    /// Its code is the compile error's own (not one of this list).
+    #[strum_discriminants(strum(disabled))]
+    Compile(CompileError),
     /// `--from`/`--to` neither RFC 3339 nor `now`, `now-6h`, `now+1d`:
     /// `--from yesterday`.
     BadTime {
@@ -38,6 +43,9 @@ pub enum PlotError {
 impl PlotErrorKind {
     pub fn code(self) -> &'static str {
         match self {
+            // Not listed by `iter`: a compile error carries its own code, which
+            // the error's `code()` gives.
+            PlotErrorKind::Compile => "outatime::compile",
             PlotErrorKind::BadTime => "outatime::plot::bad_time",
             PlotErrorKind::EmptyWindow => "outatime::plot::empty_window",
             PlotErrorKind::BadWhere => "outatime::plot::bad_where",
@@ -53,13 +61,17 @@ impl PlotErrorKind {
 
 impl PlotError {
     pub(crate) fn code(&self) -> &'static str {
-        PlotErrorKind::from(self).code()
+        match self {
+            PlotError::Compile(e) => e.code(),
+            _ => PlotErrorKind::from(self).code(),
+        }
     }
 
     /// 2 for arguments that cannot be read, 1 for a selection the
     /// scenario cannot satisfy or a drawing that failed.
-    fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
+            PlotError::Compile(_) => 1,
             PlotError::BadTime { .. }
             | PlotError::EmptyWindow { .. }
             | PlotError::BadWhere { .. }
@@ -75,8 +87,12 @@ impl PlotError {
 
 impl fmt::Display for PlotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let PlotError::Compile(e) = self {
+            return writeln!(f, "{}", e.worded());
+        }
         write!(f, "error[{}]: ", self.code())?;
         match self {
+            PlotError::Compile(_) => Ok(()),
             PlotError::BadTime {
                 option,
                 text,
@@ -120,11 +136,8 @@ impl fmt::Display for PlotError {
     }
 }
 
-impl From<PlotError> for Failure {
-    fn from(e: PlotError) -> Failure {
-        Failure {
-            code: e.exit_code(),
-            text: e.to_string(),
-        }
+impl From<CompileError> for PlotError {
+    fn from(e: CompileError) -> PlotError {
+        PlotError::Compile(e)
     }
 }

@@ -22,7 +22,7 @@ use std::path::Path;
 
 pub(crate) use error::PlotError;
 
-use crate::commands::Loaded;
+use crate::app::Loaded;
 
 /// What `-o` names.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -131,7 +131,7 @@ pub(crate) fn plot(
     now: i64,
     anchored: bool,
     request: &Request,
-) -> Result<Vec<u8>, crate::commands::Failure> {
+) -> Result<Vec<u8>, PlotError> {
     let from = request.from.map(|b| b.at(now));
     let to = request.to.map(|b| b.at(now));
     if let (Some(f), Some(t)) = (from, to)
@@ -140,8 +140,7 @@ pub(crate) fn plot(
         return Err(PlotError::EmptyWindow {
             from: format!("{:?}", request.from),
             to: format!("{:?}", request.to),
-        }
-        .into());
+        });
     }
     let selection = model::Selection {
         from,

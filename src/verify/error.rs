@@ -4,13 +4,18 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::commands::Failure;
+use crate::compile::CompileError;
 
 /// Why `verify` did not say "everything matches". [`VerifyErrorKind::iter`]
 /// lists every kind, and [`VerifyErrorKind::code`] its code.
 #[derive(Debug, strum::EnumDiscriminants)]
 #[strum_discriminants(name(VerifyErrorKind), derive(strum::EnumIter))]
 pub enum VerifyError {
+    /// The expected stream stopped (a conflict, a source read again), as
+    /// the compiling commands word it.
+    /// Its code is the compile error's own (not one of this list).
+    #[strum_discriminants(strum(disabled))]
+    Compile(CompileError),
     /// The target holds other records than the stream: the summary says
     /// which.
     Differs {
@@ -47,6 +52,9 @@ const UNREADABLE: u8 = 3;
 impl VerifyErrorKind {
     pub fn code(self) -> &'static str {
         match self {
+            // Not listed by `iter`: a compile error carries its own code, which
+            // the error's `code()` gives.
+            VerifyErrorKind::Compile => "outatime::compile",
             VerifyErrorKind::Differs => "outatime::verify::differs",
             VerifyErrorKind::FileNotRecords | VerifyErrorKind::FileUnreadable => {
                 "outatime::verify::file"
@@ -61,19 +69,24 @@ impl VerifyErrorKind {
 
 impl VerifyError {
     pub fn code(&self) -> &'static str {
-        VerifyErrorKind::from(self).code()
+        match self {
+            VerifyError::Compile(e) => e.code(),
+            _ => VerifyErrorKind::from(self).code(),
+        }
     }
 
-    /// 1 when the target differs, 3 when it cannot be read.
+    /// 1 when the target differs (or the stream stopped), 3 when it cannot
+    /// be read.
     pub fn exit_code(&self) -> u8 {
         match self {
-            VerifyError::Differs { .. } => DIFFERS,
+            VerifyError::Compile(_) | VerifyError::Differs { .. } => DIFFERS,
             _ => UNREADABLE,
         }
     }
 
-    fn help(&self) -> &'static str {
-        match self {
+    pub(crate) fn help(&self) -> Option<String> {
+        Some(match self {
+            VerifyError::Compile(e) => return e.help(),
             VerifyError::Differs { .. } => {
                 "the lines above name the records; `--report FILE.json` lists all of them. A store that is only eventually consistent may need `--wait 60s`"
             }
@@ -89,12 +102,14 @@ impl VerifyError {
                 "check the region, the credentials (timestream:Select and DescribeEndpoints) and that the table exists"
             }
         }
+        .into())
     }
 }
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            VerifyError::Compile(e) => write!(f, "{e}"),
             VerifyError::Differs {
                 missing,
                 unexpected,
@@ -122,11 +137,8 @@ impl fmt::Display for VerifyError {
     }
 }
 
-impl From<VerifyError> for Failure {
-    fn from(error: VerifyError) -> Failure {
-        let code = error.exit_code();
-        let mut text = format!("error[{}]: {error}\n", error.code());
-        text.push_str(&format!("  help: {}\n", error.help()));
-        Failure { code, text }
+impl From<CompileError> for VerifyError {
+    fn from(e: CompileError) -> VerifyError {
+        VerifyError::Compile(e)
     }
 }

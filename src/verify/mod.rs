@@ -25,7 +25,7 @@ pub(crate) mod timestream;
 
 use std::collections::HashMap;
 
-use crate::commands::{Failure, Loaded};
+use crate::app::Loaded;
 use crate::model::MeasureType;
 use crate::record::Value;
 use crate::record::shard::{Shard, Sharded};
@@ -99,7 +99,7 @@ pub(crate) fn verify(
     shard: Shard,
     reader: &mut dyn Reader,
     keep_all: bool,
-) -> Result<VerifyReport, Failure> {
+) -> Result<VerifyReport, VerifyError> {
     let catalog = &loaded.prepared.catalog;
     let mut report = VerifyReport::new(reader.describe(), anchor, shard, keep_all);
     for (index, table) in catalog.tables.iter().enumerate() {
@@ -125,7 +125,7 @@ pub(crate) fn verify(
         },
     );
     if let Some(error) = comparer.failed.take() {
-        return Err(error.into());
+        return Err(error);
     }
     run?;
     comparer.finish_table(catalog)?;

@@ -1,61 +1,20 @@
-//! The compiling commands: `plan`, `records`, `labels`, `diff`. Each loads
-//! a scenario (or a plan and the scenario it pins), runs the compiler and
-//! writes its artifact; errors come back as `Failure` for `cli` to print.
+//! What every command does before its own work: a scenario (or a plan and
+//! the scenario it pins) read, checked and prepared; the plan compiled; the
+//! stream's digest; the labels. Nothing here prints or picks an exit code:
+//! what loading shows goes to the caller as [`Shown`], what stops it comes
+//! back as an [`Error`], and `cli/` words both.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::run_on_two_threads;
 use crate::compile::{self, CompileError, Prepared};
-use crate::diagnostics::render::{self, Style};
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::model::NameRules;
 use crate::model::{Scenario, TimePoint};
 use crate::plan::{self, Plan, PlanInputs, Summary, Tee};
 use crate::plan::{PlanError, SerializeError, StaleChange};
-pub(crate) use crate::record::output::RecordFormat;
-use crate::record::output::{Digest, RecordWriter};
+use crate::record::output::Digest;
 use crate::sources::{ReadOptions, SpillOptions};
 use crate::validate::check::Checked;
-
-/// Why a command stopped, already worded; `code` is the exit code.
-pub struct Failure {
-    pub code: u8,
-    pub text: String,
-}
-
-impl Failure {
-    pub(crate) fn input(text: impl Into<String>) -> Failure {
-        Failure {
-            code: 1,
-            text: text.into(),
-        }
-    }
-
-    pub(crate) fn usage(text: impl Into<String>) -> Failure {
-        Failure {
-            code: 2,
-            text: text.into(),
-        }
-    }
-}
-
-impl From<CompileError> for Failure {
-    fn from(e: CompileError) -> Failure {
-        Failure::input(e.worded() + "\n")
-    }
-}
-
-impl From<PlanError> for Failure {
-    fn from(e: PlanError) -> Failure {
-        Failure::input(e.to_string())
-    }
-}
-
-impl From<SerializeError> for Failure {
-    fn from(e: SerializeError) -> Failure {
-        Failure::input(format!("error[{}]: {e}\n  help: {}\n", e.code(), e.help()))
-    }
-}
 
 /// A scenario checked and read, ready to run.
 pub struct Loaded {
@@ -72,7 +31,7 @@ pub struct Loaded {
 
 impl Loaded {
     /// `--deny-warnings`: any warning stops the command before it writes.
-    pub(crate) fn deny_warnings(&self, deny: bool) -> Result<(), Failure> {
+    pub(crate) fn deny_warnings(&self, deny: bool) -> Result<(), Error> {
         if deny && self.warnings > 0 {
             return Err(CompileError::DeniedWarnings {
                 count: self.warnings,
@@ -80,6 +39,67 @@ impl Loaded {
             .into());
         }
         Ok(())
+    }
+}
+
+/// What loading shows as it goes, in order, for the caller to draw: the
+/// scenario's diagnostics (or its data's warnings), and the bad rows a
+/// source skipped.
+pub(crate) enum Shown<'a> {
+    Diagnostics {
+        file: &'a str,
+        text: &'a str,
+        diagnostics: &'a [Diagnostic],
+    },
+    SkippedRows {
+        source: &'a str,
+        count: u64,
+        /// Where the bad-row budget came from: `--max-bad-rows N`, or "as
+        /// the plan pins".
+        budget: &'a str,
+        /// The first rows skipped.
+        first: &'a [crate::sources::DataError],
+    },
+}
+
+/// Why loading or compiling stopped.
+#[derive(Debug)]
+pub(crate) enum Error {
+    /// The scenario or plan file could not be read.
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The scenario has errors; its diagnostics were shown.
+    Invalid {
+        path: String,
+    },
+    /// `--max-bad-rows` below the bad rows a plan pins for a source.
+    BudgetBelowPinned {
+        given: u64,
+        pinned: u64,
+        source: String,
+    },
+    Compile(CompileError),
+    Plan(PlanError),
+    Serialize(SerializeError),
+}
+
+impl From<CompileError> for Error {
+    fn from(e: CompileError) -> Error {
+        Error::Compile(e)
+    }
+}
+
+impl From<PlanError> for Error {
+    fn from(e: PlanError) -> Error {
+        Error::Plan(e)
+    }
+}
+
+impl From<SerializeError> for Error {
+    fn from(e: SerializeError) -> Error {
+        Error::Serialize(e)
     }
 }
 
@@ -96,10 +116,15 @@ pub fn prepare(scenario: &Scenario, options: ReadOptions) -> Result<Prepared, Co
     compile::prepare(scenario, options, crate::targets::DEFAULT_RULES)
 }
 
-/// Reads, checks and prepares a scenario file; diagnostics go to stderr.
-pub fn load(path: &Path, options: ReadOptions, style: Style) -> Result<Loaded, Failure> {
+/// Reads, checks and prepares a scenario file for the default target's
+/// names; what it shows goes to `show`.
+pub(crate) fn load(
+    path: &Path,
+    options: ReadOptions,
+    show: &mut dyn FnMut(Shown),
+) -> Result<Loaded, Error> {
     let budget = format!("--max-bad-rows {}", options.max_bad_rows);
-    load_reading(path, options, &budget, crate::targets::DEFAULT_RULES, style)
+    load_reading(path, options, &budget, crate::targets::DEFAULT_RULES, show)
 }
 
 /// [`load`], with the words that say where the bad-row budget came from,
@@ -109,45 +134,46 @@ fn load_reading(
     options: ReadOptions,
     budget: &str,
     rules: &dyn NameRules,
-    style: Style,
-) -> Result<Loaded, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
+    show: &mut dyn FnMut(Shown),
+) -> Result<Loaded, Error> {
+    let text = read(path)?;
     let base = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let checked = crate::validate::check::check_text(&text, base, rules);
     let shown = path.display().to_string();
-    eprint!(
-        "{}",
-        render::human(&shown, &text, &checked.diagnostics, style)
-    );
+    show(Shown::Diagnostics {
+        file: &shown,
+        text: &text,
+        diagnostics: &checked.diagnostics,
+    });
     let Some(scenario) = checked.scenario else {
-        return Err(Failure::input(format!(
-            "error: `{shown}` is not a valid scenario (see above)\n"
-        )));
+        return Err(Error::Invalid { path: shown });
     };
     let prepared = compile::prepare(&scenario, options, rules)?;
     let data_warnings = compile::warnings::unseen(&text, &checked.diagnostics, &prepared.warnings);
-    eprint!("{}", render::human(&shown, &text, &data_warnings, style));
+    show(Shown::Diagnostics {
+        file: &shown,
+        text: &text,
+        diagnostics: &data_warnings,
+    });
     let warnings = data_warnings.len()
         + checked
             .diagnostics
             .iter()
-            .filter(|d| d.severity() == crate::diagnostics::Severity::Warning)
+            .filter(|d| d.severity() == Severity::Warning)
             .count();
     for (name, summary) in &prepared.sources {
         if summary.bad_rows == 0 {
             continue;
         }
-        eprintln!(
-            "warning: source `{name}`: skipped {} bad row(s) ({budget}); the first:",
-            summary.bad_rows
-        );
-        for skipped in &summary.skipped {
-            eprintln!("  - {skipped}");
-        }
+        show(Shown::SkippedRows {
+            source: name,
+            count: summary.bad_rows,
+            budget,
+            first: &summary.skipped,
+        });
     }
     Ok(Loaded {
         path: path.to_path_buf(),
@@ -160,7 +186,7 @@ fn load_reading(
 }
 
 /// Compiles the plan: one run at the epoch as anchor, summarised and digested.
-pub fn compile_plan(loaded: &Loaded, plan_dir: &Path) -> Result<Plan, Failure> {
+pub(crate) fn compile_plan(loaded: &Loaded, plan_dir: &Path) -> Result<Plan, Error> {
     let mut summary = Summary::default();
     let mut digest = Digest::new(&loaded.prepared.catalog);
     let hits = loaded
@@ -179,7 +205,7 @@ pub fn compile_plan(loaded: &Loaded, plan_dir: &Path) -> Result<Plan, Failure> {
 
 /// Which records these are, whatever the anchor: the plan's stream digest,
 /// from the verified plan or from one pass that only hashes (no summaries).
-pub(crate) fn stream_digest(loaded: &Loaded) -> Result<String, Failure> {
+pub(crate) fn stream_digest(loaded: &Loaded) -> Result<String, CompileError> {
     if let Some(digest) = &loaded.stream_digest {
         return Ok(digest.clone());
     }
@@ -223,17 +249,16 @@ pub(crate) fn load_scenario_or_plan(
     max_bad_rows: Option<u64>,
     spill: SpillOptions,
     rules: &dyn NameRules,
-    style: Style,
-) -> Result<Loaded, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))?;
+    show: &mut dyn FnMut(Shown),
+) -> Result<Loaded, Error> {
+    let text = read(path)?;
     if !looks_like_plan(&text) {
         let options = ReadOptions {
             max_bad_rows: max_bad_rows.unwrap_or(0),
             spill,
         };
         let budget = format!("--max-bad-rows {}", options.max_bad_rows);
-        return load_reading(path, options, &budget, rules, style);
+        return load_reading(path, options, &budget, rules, show);
     }
     let pinned = read_plan(path, &text)?;
     // The source that pins the most bad rows: the budget every source needs.
@@ -244,9 +269,11 @@ pub(crate) fn load_scenario_or_plan(
         .map(|(name, source)| (name.as_str(), source.bad_rows));
     let (options, budget) = match (max_bad_rows, most) {
         (Some(given), Some((name, pinned))) if given < pinned => {
-            return Err(Failure::usage(format!(
-                "error: --max-bad-rows {given} is fewer than the {pinned} bad row(s) the plan pins for source `{name}`\n  help: leave --max-bad-rows out: a plan skips the bad rows it pins\n"
-            )));
+            return Err(Error::BudgetBelowPinned {
+                given,
+                pinned,
+                source: name.to_string(),
+            });
         }
         (Some(given), _) => (given, format!("--max-bad-rows {given}")),
         (None, most) => (
@@ -263,7 +290,7 @@ pub(crate) fn load_scenario_or_plan(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let scenario_path = plan_dir.join(&pinned.scenario_file);
-    let mut loaded = load_reading(&scenario_path, options, &budget, rules, style)?;
+    let mut loaded = load_reading(&scenario_path, options, &budget, rules, show)?;
     let fresh = compile_plan(&loaded, plan_dir)?;
     let mut changes = Vec::new();
     if fresh.scenario_digest != pinned.scenario_digest {
@@ -301,13 +328,18 @@ pub(crate) fn load_scenario_or_plan(
 }
 
 /// A plan's text (read from `path`) as a plan, or `plan::invalid`.
-pub(crate) fn read_plan(path: &Path, text: &str) -> Result<Plan, Failure> {
-    plan::from_yaml(text).map_err(|reason| {
-        PlanError::Invalid {
-            path: path.to_path_buf(),
-            reason,
-        }
-        .into()
+pub(crate) fn read_plan(path: &Path, text: &str) -> Result<Plan, PlanError> {
+    plan::from_yaml(text).map_err(|reason| PlanError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// A scenario or plan file's text.
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|error| Error::Unreadable {
+        path: path.to_path_buf(),
+        error,
     })
 }
 
@@ -317,63 +349,8 @@ pub(crate) fn looks_like_plan(text: &str) -> bool {
         .is_some_and(|l| l.starts_with("format: outatime-plan"))
 }
 
-/// `--anchor` read, not yet aligned (`None`: the wall clock, read once the
-/// scenario is loaded). Read before anything else, so that a malformed one
-/// is said (exit 2) before any source is read.
-pub(crate) fn parse_anchor(given: Option<&str>) -> Result<Option<i64>, Failure> {
-    let Some(text) = given else {
-        return Ok(None);
-    };
-    let instant = crate::lang::literal::parse_timestamp(text).map_err(|e| {
-        let looks_like_a_date = text.len() >= 10
-            && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
-            && text.as_bytes()[4] == b'-';
-        let reason = match e {
-            crate::lang::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
-                "it is not a date and time".into()
-            }
-            other => other.timestamp_reason(),
-        };
-        Failure::usage(format!(
-            "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"
-        ))
-    })?;
-    Ok(Some(instant.0))
-}
-
-/// The anchor [`parse_anchor`] read, or the wall clock; aligned either way.
-/// Says which on stderr when it was the clock.
-pub(crate) fn anchor(given: Option<i64>, align: i64) -> i64 {
-    match given {
-        Some(raw) => compile::align(raw, align),
-        None => {
-            let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-            let aligned = compile::align(now, align);
-            eprintln!(
-                "anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)",
-                crate::lang::literal::Instant(aligned)
-            );
-            aligned
-        }
-    }
-}
-
-/// The record stream for `anchor` on stdout, in `format`.
-pub(crate) fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
-    let sink = RecordWriter::new(format, std::io::stdout(), &loaded.prepared.catalog);
-    let result = run_on_two_threads(&loaded.prepared, anchor, sink)
-        .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
-        .map(|_| ());
-    match result {
-        Ok(()) => Ok(()),
-        // The reader went away (`| head`): what it wanted was written.
-        Err(CompileError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Labels with concrete UTC windows for one anchor, as JSON.
-pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
+pub(crate) fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Error> {
     let mut summary = Summary::default();
     let hits = loaded.prepared.run(anchor, &mut summary)?;
     let catalog = &loaded.prepared.catalog;
@@ -403,24 +380,13 @@ pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
     Ok(text + "\n")
 }
 
-/// `plan --check`'s committed plan, read before the scenario is loaded:
-/// one that cannot be read is a usage error (exit 2) said at once.
-pub(crate) fn read_committed(committed_path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(committed_path).map_err(|e| {
-        Failure::usage(format!(
-            "error: cannot read `{}`: {e}\n",
-            committed_path.display()
-        ))
-    })
-}
-
 /// `plan --check`: the committed plan (`committed`, read from
 /// `committed_path`) against a fresh one.
 pub(crate) fn check_plan(
     loaded: &Loaded,
     committed_path: &Path,
     committed: &str,
-) -> Result<(), Failure> {
+) -> Result<(), Error> {
     let dir = committed_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -443,46 +409,4 @@ pub(crate) fn check_plan(
         diff,
     }
     .into())
-}
-
-/// For a file an option names to be written (`--report`, `--output`):
-/// its folder must exist, checked before any source is read, so that a
-/// long run does not end in a usage error.
-pub(crate) fn check_folder_of(option: &str, path: &Path) -> Result<(), Failure> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if folder.is_dir() {
-        return Ok(());
-    }
-    Err(Failure::usage(format!(
-        "error: cannot write {option} `{}`: the folder `{}` does not exist\n  help: create the folder first, or name a file in one that exists\n",
-        path.display(),
-        folder.display()
-    )))
-}
-
-/// `text` to the file `path`, or to stdout ([`print`]).
-pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
-    match path {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
-        None => print(text),
-    }
-}
-
-/// `text` to stdout, for every command that writes there. A reader that
-/// went away (`| head`, a closed pipe) is not an error: it has what it
-/// wanted, and the command goes on to exit as it would have (0, or 1 for
-/// `diff`'s plans that differ), saying nothing. Any other failed write
-/// (`> /dev/full`) is one (exit 1).
-pub(crate) fn print(text: &str) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(format!(
-            "error: cannot write the output: {e}\n"
-        ))),
-        _ => Ok(()),
-    }
 }

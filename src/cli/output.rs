@@ -1,0 +1,293 @@
+//! The command line's output: why a command stopped, worded, with its exit
+//! code ([`Failure`]); what loading shows, drawn on stderr; and the writes
+//! every command shares (stdout that may close early, `--output` files).
+
+use std::io::Write;
+use std::path::Path;
+
+use super::input::diagnostics_style;
+use crate::app::{self, Loaded, Shown};
+use crate::compile::{CompileError, run_on_two_threads};
+use crate::diagnostics::render::{self, Style};
+use crate::plan::{PlanError, SerializeError};
+use crate::record::output::{RecordFormat, RecordWriter};
+
+/// Why a command stopped, already worded; `code` is the exit code.
+pub struct Failure {
+    pub code: u8,
+    pub text: String,
+}
+
+impl Failure {
+    pub(crate) fn input(text: impl Into<String>) -> Failure {
+        Failure {
+            code: 1,
+            text: text.into(),
+        }
+    }
+
+    pub(crate) fn usage(text: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            text: text.into(),
+        }
+    }
+}
+
+impl From<CompileError> for Failure {
+    fn from(e: CompileError) -> Failure {
+        Failure::input(e.worded() + "\n")
+    }
+}
+
+impl From<PlanError> for Failure {
+    fn from(e: PlanError) -> Failure {
+        Failure::input(e.to_string())
+    }
+}
+
+impl From<SerializeError> for Failure {
+    fn from(e: SerializeError) -> Failure {
+        Failure::input(format!("error[{}]: {e}\n  help: {}\n", e.code(), e.help()))
+    }
+}
+
+impl From<crate::apply::error::ApplyError> for Failure {
+    fn from(error: crate::apply::error::ApplyError) -> Failure {
+        Failure {
+            code: error.exit_code(),
+            text: error.to_string(),
+        }
+    }
+}
+
+impl From<crate::verify::VerifyError> for Failure {
+    fn from(error: crate::verify::VerifyError) -> Failure {
+        let code = error.exit_code();
+        let mut text = format!("error[{}]: {error}\n", error.code());
+        if let Some(help) = error.help() {
+            text.push_str(&format!("  help: {help}\n"));
+        }
+        Failure { code, text }
+    }
+}
+
+impl From<crate::plot::error::PlotError> for Failure {
+    fn from(e: crate::plot::error::PlotError) -> Failure {
+        Failure {
+            code: e.exit_code(),
+            text: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::capture::error::CaptureError> for Failure {
+    fn from(error: crate::capture::error::CaptureError) -> Failure {
+        let code = error.exit_code();
+        let mut text = format!("error[{}]: {error}\n", error.code());
+        text.push_str(&format!("  help: {}\n", error.help()));
+        Failure { code, text }
+    }
+}
+
+impl From<crate::clean::error::CleanError> for Failure {
+    fn from(error: crate::clean::error::CleanError) -> Failure {
+        Failure {
+            code: error.exit_code(),
+            text: error.to_string(),
+        }
+    }
+}
+
+impl From<app::Error> for Failure {
+    fn from(e: app::Error) -> Failure {
+        match e {
+            app::Error::Unreadable { path, error } => Failure::usage(format!(
+                "error: cannot read `{}`: {error}\n",
+                path.display()
+            )),
+            app::Error::Invalid { path } => Failure::input(format!(
+                "error: `{path}` is not a valid scenario (see above)\n"
+            )),
+            app::Error::BudgetBelowPinned {
+                given,
+                pinned,
+                source,
+            } => Failure::usage(format!(
+                "error: --max-bad-rows {given} is fewer than the {pinned} bad row(s) the plan pins for source `{source}`\n  help: leave --max-bad-rows out: a plan skips the bad rows it pins\n"
+            )),
+            app::Error::Compile(e) => e.into(),
+            app::Error::Plan(e) => e.into(),
+            app::Error::Serialize(e) => e.into(),
+        }
+    }
+}
+
+/// What loading shows, drawn on stderr as it comes.
+pub(crate) fn shown_on_stderr(style: Style) -> impl FnMut(Shown) {
+    move |shown| match shown {
+        Shown::Diagnostics {
+            file,
+            text,
+            diagnostics,
+        } => eprint!("{}", render::human(file, text, diagnostics, style)),
+        Shown::SkippedRows {
+            source,
+            count,
+            budget,
+            first,
+        } => {
+            eprintln!(
+                "warning: source `{source}`: skipped {count} bad row(s) ({budget}); the first:"
+            );
+            for skipped in first {
+                eprintln!("  - {skipped}");
+            }
+        }
+    }
+}
+
+/// [`app::load`] with what it shows on stderr: the library's `load`.
+pub fn load(
+    path: &Path,
+    options: crate::sources::ReadOptions,
+    style: Style,
+) -> Result<Loaded, Failure> {
+    Ok(app::load(path, options, &mut shown_on_stderr(style))?)
+}
+
+/// [`app::compile_plan`], its errors worded.
+pub fn compile_plan(loaded: &Loaded, plan_dir: &Path) -> Result<crate::plan::Plan, Failure> {
+    Ok(app::compile_plan(loaded, plan_dir)?)
+}
+
+/// [`app::labels`], its errors worded.
+pub fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Failure> {
+    Ok(app::labels(loaded, anchor)?)
+}
+
+/// A scenario or plan loaded by [`app::load_scenario_or_plan`], with what
+/// it shows on stderr in the terminal's style.
+pub(crate) fn load_scenario_or_plan(
+    path: &Path,
+    max_bad_rows: Option<u64>,
+    spill: crate::sources::SpillOptions,
+    rules: &dyn crate::model::NameRules,
+) -> Result<Loaded, Failure> {
+    let mut show = shown_on_stderr(diagnostics_style());
+    Ok(app::load_scenario_or_plan(
+        path,
+        max_bad_rows,
+        spill,
+        rules,
+        &mut show,
+    )?)
+}
+
+/// `--anchor` read, not yet aligned (`None`: the wall clock, read once the
+/// scenario is loaded). Read before anything else, so that a malformed one
+/// is said (exit 2) before any source is read.
+pub(crate) fn parse_anchor(given: Option<&str>) -> Result<Option<i64>, Failure> {
+    let Some(text) = given else {
+        return Ok(None);
+    };
+    let instant = crate::lang::literal::parse_timestamp(text).map_err(|e| {
+        let looks_like_a_date = text.len() >= 10
+            && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && text.as_bytes()[4] == b'-';
+        let reason = match e {
+            crate::lang::literal::LiteralError::Malformed(_) if !looks_like_a_date => {
+                "it is not a date and time".into()
+            }
+            other => other.timestamp_reason(),
+        };
+        Failure::usage(format!(
+            "error: --anchor `{text}` is not an RFC 3339 time: {reason}\n  help: write it like 2026-11-27T18:00:00Z\n"
+        ))
+    })?;
+    Ok(Some(instant.0))
+}
+
+/// The anchor [`parse_anchor`] read, or the wall clock; aligned either way.
+/// Says which on stderr when it was the clock.
+pub(crate) fn anchor(given: Option<i64>, align: i64) -> i64 {
+    match given {
+        Some(raw) => crate::compile::align(raw, align),
+        None => {
+            let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+            let aligned = crate::compile::align(now, align);
+            eprintln!(
+                "anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)",
+                crate::lang::literal::Instant(aligned)
+            );
+            aligned
+        }
+    }
+}
+
+/// The record stream for `anchor` on stdout, in `format`.
+pub(crate) fn records(loaded: &Loaded, anchor: i64, format: RecordFormat) -> Result<(), Failure> {
+    let sink = RecordWriter::new(format, std::io::stdout(), &loaded.prepared.catalog);
+    let result = run_on_two_threads(&loaded.prepared, anchor, sink)
+        .and_then(|(sink, _)| sink.finish().map_err(CompileError::Io))
+        .map(|_| ());
+    match result {
+        Ok(()) => Ok(()),
+        // The reader went away (`| head`): what it wanted was written.
+        Err(CompileError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `plan --check`'s committed plan, read before the scenario is loaded:
+/// one that cannot be read is a usage error (exit 2) said at once.
+pub(crate) fn read_committed(committed_path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(committed_path).map_err(|e| {
+        Failure::usage(format!(
+            "error: cannot read `{}`: {e}\n",
+            committed_path.display()
+        ))
+    })
+}
+
+/// For a file an option names to be written (`--report`, `--output`):
+/// its folder must exist, checked before any source is read, so that a
+/// long run does not end in a usage error.
+pub(crate) fn check_folder_of(option: &str, path: &Path) -> Result<(), Failure> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if folder.is_dir() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "error: cannot write {option} `{}`: the folder `{}` does not exist\n  help: create the folder first, or name a file in one that exists\n",
+        path.display(),
+        folder.display()
+    )))
+}
+
+/// `text` to the file `path`, or to stdout ([`print`]).
+pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
+        None => print(text),
+    }
+}
+
+/// `text` to stdout, for every command that writes there. A reader that
+/// went away (`| head`, a closed pipe) is not an error: it has what it
+/// wanted, and the command goes on to exit as it would have (0, or 1 for
+/// `diff`'s plans that differ), saying nothing. Any other failed write
+/// (`> /dev/full`) is one (exit 1).
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(format!(
+            "error: cannot write the output: {e}\n"
+        ))),
+        _ => Ok(()),
+    }
+}
