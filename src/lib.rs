@@ -68,13 +68,13 @@ pub use record::write_time;
 pub use record::{Catalog, Record, Sink};
 pub use sources::{ReadOptions, SpillOptions};
 
-/// Targets: `outatime.yaml`, and the codes an apply fails with.
-pub use apply::config::target as target_from_config;
 pub use apply::error::ApplyErrorKind;
 /// The codes a capture fails with.
 pub use capture::error::CaptureErrorKind;
 pub use clean::error::CleanErrorKind;
 /// The codes a plot fails with.
 pub use plot::error::PlotErrorKind;
+/// Targets: `outatime.yaml`, and the codes an apply fails with.
+pub use targets::config::target as target_from_config;
 /// The codes a verify fails with.
 pub use verify::error::VerifyErrorKind;

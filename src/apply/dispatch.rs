@@ -28,7 +28,7 @@ use super::journal::Journal;
 use crate::apply::error::Problem;
 use crate::apply::progress::Progress;
 use crate::apply::report::Signal;
-use crate::targets::{Answer, Batch, Origin, RecordRejection, Target};
+use crate::targets::{Answer, Backend, Batch, Origin, RecordRejection};
 
 /// Attempts of one batch before the apply gives up on it.
 pub(crate) const MAX_TRIES: u32 = 8;
@@ -158,7 +158,7 @@ fn backoff(tries: u32, seed: u64) -> Duration {
 
 /// One attempt, on a sending task: the target encodes, sends and
 /// classifies.
-async fn attempt<T: Target>(target: &T, batch: &Batch, items: Range<usize>) -> Answer {
+async fn attempt<T: Backend>(target: &T, batch: &Batch, items: Range<usize>) -> Answer {
     let request = target.encode(batch, items);
     let response = target.send(request).await;
     target.classify(response)
@@ -171,7 +171,7 @@ pub(crate) fn wall_now() -> i64 {
 
 /// Sends what `receiver` hands over until it closes, or until a failure or
 /// a signal stops the apply.
-pub(crate) async fn dispatch<T: Target>(
+pub(crate) async fn dispatch<T: Backend>(
     target: Arc<T>,
     names: &[String],
     settings: &Settings,
@@ -293,7 +293,7 @@ struct Sending<'a, T> {
     started: Instant,
 }
 
-impl<T: Target> Sending<'_, T> {
+impl<T: Backend> Sending<'_, T> {
     async fn run(&mut self, mut signals: Signals) {
         let mut ticker = tokio::time::interval(Duration::from_millis(500));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -611,7 +611,7 @@ mod tests {
         sent: Mutex<Vec<(u64, Range<usize>, Instant)>>,
     }
 
-    impl Target for Fake {
+    impl Backend for Fake {
         type Request = (u64, Range<usize>);
         type Response = Answer;
 

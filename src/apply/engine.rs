@@ -31,7 +31,7 @@ use crate::app::Loaded;
 use crate::model::Layout;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::time_string;
-use crate::targets::{Item, Mark, Owner, TableSpec, TableState, Target};
+use crate::targets::{Backend, Item, Mark, Owner, TableSpec, TableState};
 
 pub(crate) struct Options {
     /// The target's name in the configuration: the journal checks it.
@@ -51,7 +51,7 @@ pub(crate) struct Options {
 }
 
 /// Applies the record stream for `anchor` to `target`.
-pub(crate) fn apply<T: Target>(
+pub(crate) fn apply<T: Backend>(
     loaded: &Loaded,
     anchor: i64,
     target: T,
@@ -104,7 +104,7 @@ struct ApplyRun<'a> {
 static NO_BATCHES: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(HashSet::new);
 
 impl ApplyRun<'_> {
-    fn apply<T: Target>(&self, mut target: T) -> Result<Applied, ApplyError> {
+    fn apply<T: Backend>(&self, mut target: T) -> Result<Applied, ApplyError> {
         let options = self.options;
         let stream_digest = crate::app::stream_digest(self.loaded)?;
         let mut header = self.journal_header(&target, stream_digest);
@@ -226,7 +226,7 @@ impl ApplyRun<'_> {
     /// stream, the anchor, the Version and the cut (both kept from the
     /// journal on `--resume`); the batches' digest is added after the
     /// preflight.
-    fn journal_header<T: Target>(&self, target: &T, stream_digest: String) -> Header {
+    fn journal_header<T: Backend>(&self, target: &T, stream_digest: String) -> Header {
         let options = self.options;
         Header {
             outatime_journal: FORMAT,
@@ -262,7 +262,7 @@ impl ApplyRun<'_> {
     /// preflight's time checks), and creates nothing; an apply stops. The
     /// tables are described before any is created, so that a table
     /// outatime did not create stops the apply before it makes anything.
-    fn describe<T: Target>(
+    fn describe<T: Backend>(
         &self,
         runtime: &tokio::runtime::Runtime,
         target: &mut T,
@@ -319,7 +319,7 @@ impl ApplyRun<'_> {
     /// created with the target's retention; otherwise the apply stops. So
     /// does one that exists without outatime's tag, unless the target
     /// allows it ([`super::preflight::untagged`]).
-    fn resolve_missing<T: Target>(
+    fn resolve_missing<T: Backend>(
         &self,
         states: Vec<Option<TableState>>,
         target: &T,
@@ -348,7 +348,7 @@ impl ApplyRun<'_> {
     }
 
     /// How this apply cuts the stream for `target`.
-    fn cut<'t, T: Target>(
+    fn cut<'t, T: Backend>(
         &self,
         target: &'t T,
         size: &'t (dyn Fn(u16, &Item) -> usize + Sync),
@@ -364,7 +364,7 @@ impl ApplyRun<'_> {
 
     /// The preflight's pass: the stream cut into the batches the writes
     /// will send, each checked against its table's time window.
-    fn scan<'s, T: Target>(
+    fn scan<'s, T: Backend>(
         &self,
         target: &T,
         states: &'s [Option<TableState>],
@@ -440,7 +440,7 @@ impl ApplyRun<'_> {
     /// the batches the preflight passed, which the dispatch loop sends.
     /// Returns the tally, the records skipped as already journaled, and
     /// how the stream ended.
-    fn write<T: Target>(
+    fn write<T: Backend>(
         &self,
         runtime: &tokio::runtime::Runtime,
         target: &Arc<T>,

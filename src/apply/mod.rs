@@ -1,7 +1,7 @@
 //! Plan → target: `outatime apply`.
 //!
 //! Two kinds of target: files ([`apply_to_files`]), written whole, and
-//! targets that take batches ([`crate::targets::Target`], such as
+//! targets that take batches ([`crate::targets::Backend`], such as
 //! Timestream for LiveAnalytics), which one engine drives ([`engine`]:
 //! [`batches`], [`preflight`], [`dispatch`], [`journal`], [`outcome`]).
 //! The embedded default is a file target: JSON lines, one file a table, in
@@ -16,7 +16,6 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 pub(crate) mod batches;
-pub(crate) mod config;
 pub(crate) mod dispatch;
 pub(crate) mod engine;
 pub(crate) mod error;

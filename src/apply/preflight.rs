@@ -3,7 +3,7 @@
 //! for their time, by the window the target gave each table: older than it
 //! keeps, or further ahead of the clock than it takes, when written; and
 //! records the target cannot take whatever their time
-//! ([`crate::targets::Target::refusal`]). Before that pass, [`untagged`]
+//! ([`crate::targets::Backend::refusal`]). Before that pass, [`untagged`]
 //! finds the existing tables outatime did not create.
 
 use std::collections::{BTreeMap, HashSet};

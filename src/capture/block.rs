@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use aws_sdk_timestreamquery::types::ScalarType;
 
 use super::columns::{Role, Schema};
-use crate::verify::timestream::measure_type;
+use crate::targets::timestream::query::measure_type;
 
 /// What the blocks are written from.
 pub(crate) struct Captured<'a> {

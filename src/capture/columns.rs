@@ -14,7 +14,7 @@ use aws_sdk_timestreamquery::types::ScalarType;
 
 use crate::lang::literal::Instant;
 use crate::sources::redact::Redactor;
-use crate::verify::timestream::parse_time;
+use crate::targets::timestream::query::parse_time;
 
 /// What a column is to Timestream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -28,7 +28,7 @@ use aws_sdk_timestreamquery::operation::query::QueryOutput;
 use crate::scratch::Scratch;
 use crate::sources::redact::Redactor;
 use crate::targets::timestream::TimestreamTarget;
-use crate::verify::timestream::{identifier, query_client};
+use crate::targets::timestream::query::{identifier, query_client};
 use columns::{Cells, PageLayout, Schema};
 pub(crate) use error::CaptureError;
 

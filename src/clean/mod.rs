@@ -17,7 +17,7 @@ pub(crate) mod influxdb;
 
 use serde::Serialize;
 
-use crate::targets::Target as _;
+use crate::targets::Backend as _;
 use crate::targets::timestream::client::{self, Deleted, Described};
 use crate::targets::timestream::{Timestream, TimestreamTarget};
 use crate::targets::{Kind, Owner};

@@ -25,7 +25,7 @@ pub(super) struct ApplyArgs {
     #[arg(long, value_name = "NAME")]
     target: Option<String>,
     /// The configuration that names targets
-    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
+    #[arg(long, value_name = "FILE", default_value = crate::targets::config::CONFIG_FILE, requires = "target")]
     config: PathBuf,
     /// Create what is missing: the Timestream database and tables, with the
     /// target's retention; the InfluxDB database (v1, v3) or bucket (v2)
@@ -79,7 +79,7 @@ enum PaceArg {
 }
 
 pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
-    use crate::apply::config::Target;
+    use crate::targets::config::Target;
 
     // Arguments first: loading reads every source.
     let shard = shard(args)?;
@@ -132,17 +132,23 @@ fn shard(args: &ApplyArgs) -> Result<crate::record::shard::Shard, Failure> {
 /// `--target NAME` from the configuration, or the embedded file target.
 fn choose_target(
     args: &ApplyArgs,
-) -> Result<(crate::apply::config::Target, crate::apply::config::Policy), Failure> {
+) -> Result<
+    (
+        crate::targets::config::Target,
+        crate::targets::config::Policy,
+    ),
+    Failure,
+> {
     match &args.target {
         None => {
             eprintln!(
                 "target: the embedded default, JSON lines in ./{}/ (one file a table)",
                 crate::apply::DEFAULT_DIRECTORY
             );
-            let target = crate::apply::config::Target::File {
+            let target = crate::targets::config::Target::File {
                 directory: PathBuf::from(crate::apply::DEFAULT_DIRECTORY),
             };
-            Ok((target, crate::apply::config::Policy::default()))
+            Ok((target, crate::targets::config::Policy::default()))
         }
         Some(name) => {
             let named = named_target(&args.config, name)?;
@@ -204,7 +210,7 @@ fn apply_to_timestream(
     rules: &dyn NameRules,
     target: &crate::targets::timestream::TimestreamTarget,
     shard: crate::record::shard::Shard,
-    policy: crate::apply::config::Policy,
+    policy: crate::targets::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     let engine = (shard, TIMESTREAM_CONCURRENCY, policy);
     apply_with_engine(args, anchor, rules, engine, |timeout| {
@@ -218,7 +224,7 @@ fn apply_to_influxdb(
     rules: &dyn NameRules,
     target: &crate::targets::influxdb::InfluxTarget,
     shard: crate::record::shard::Shard,
-    policy: crate::apply::config::Policy,
+    policy: crate::targets::config::Policy,
 ) -> Result<crate::apply::Applied, Failure> {
     let engine = (shard, INFLUXDB_CONCURRENCY, policy);
     apply_with_engine(args, anchor, rules, engine, |timeout| {
@@ -229,14 +235,14 @@ fn apply_to_influxdb(
 /// The engine's apply for any target: the arguments first (loading reads
 /// every source), then the scenario or plan, then the target `connect`
 /// makes with the request timeout.
-fn apply_with_engine<T: crate::targets::Target>(
+fn apply_with_engine<T: crate::targets::Backend>(
     args: &ApplyArgs,
     anchor: Option<i64>,
     rules: &dyn NameRules,
     (shard, concurrency, policy): (
         crate::record::shard::Shard,
         u16,
-        crate::apply::config::Policy,
+        crate::targets::config::Policy,
     ),
     connect: impl FnOnce(std::time::Duration) -> T,
 ) -> Result<crate::apply::Applied, Failure> {
@@ -271,7 +277,7 @@ fn engine_options(
     args: &ApplyArgs,
     shard: crate::record::shard::Shard,
     default_concurrency: u16,
-    policy: crate::apply::config::Policy,
+    policy: crate::targets::config::Policy,
 ) -> Result<crate::apply::engine::Options, Failure> {
     use crate::apply::batches::Pace;
 
@@ -398,7 +404,7 @@ impl std::fmt::Display for ApplyUsage {
                 f,
                 "error: cannot read `{}`: {error}\n  help: targets are named in `{}` (or the file given with --config)",
                 config.display(),
-                crate::apply::config::CONFIG_FILE
+                crate::targets::config::CONFIG_FILE
             ),
             ApplyUsage::Journal(unreadable) => writeln!(
                 f,
@@ -465,8 +471,8 @@ fn default_journal(input: &Path, target: &str, shard: crate::record::shard::Shar
 pub(super) fn named_target(
     config: &Path,
     name: &str,
-) -> Result<crate::apply::config::Named, Failure> {
-    use crate::apply::config::{self, Named, Target};
+) -> Result<crate::targets::config::Named, Failure> {
+    use crate::targets::config::{self, Named, Target};
     let text = std::fs::read_to_string(config).map_err(|error| ApplyUsage::ConfigUnreadable {
         config: config.to_path_buf(),
         error,

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use super::input::config_target;
 use super::output::{self, Failure};
-use crate::apply::config::Target;
 use crate::capture::{CaptureError, Request, SALT_ENV};
 use crate::sources::redact::Redactor;
+use crate::targets::config::Target;
 
 #[derive(clap::Args)]
 pub(super) struct CaptureArgs {
@@ -39,7 +39,7 @@ pub(super) struct CaptureArgs {
     #[arg(long, value_name = "NAME", default_value = SALT_ENV)]
     salt_env: String,
     /// The configuration that names targets
-    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE)]
+    #[arg(long, value_name = "FILE", default_value = crate::targets::config::CONFIG_FILE)]
     config: PathBuf,
     /// The CSV file to write (replaced only once the capture is complete)
     #[arg(short, long, value_name = "FILE.csv")]

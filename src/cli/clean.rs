@@ -19,7 +19,7 @@ pub(super) struct CleanArgs {
     #[arg(long, value_name = "NAME")]
     target: String,
     /// The configuration that names targets
-    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE)]
+    #[arg(long, value_name = "FILE", default_value = crate::targets::config::CONFIG_FILE)]
     config: PathBuf,
     /// Print what would be deleted and delete nothing
     #[arg(long)]
@@ -36,7 +36,7 @@ pub(super) struct CleanArgs {
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
-    use crate::apply::config::Target;
+    use crate::targets::config::Target;
     if let Some(report) = &args.report {
         output::check_folder_of("--report", report)?;
     }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::output::{self, Failure};
 use crate::app;
-use crate::apply::config::{self, Target};
 use crate::diagnostics::render::{self, Style};
 use crate::model::NameRules;
 use crate::sources::{ReadOptions, SpillOptions};
+use crate::targets::config::{self, Target};
 
 #[derive(clap::Args)]
 pub(super) struct ReadArgs {

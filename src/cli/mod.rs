@@ -201,7 +201,7 @@ struct CheckArgs {
     #[arg(long, value_name = "NAME")]
     target: Option<String>,
     /// The configuration that names targets
-    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
+    #[arg(long, value_name = "FILE", default_value = crate::targets::config::CONFIG_FILE, requires = "target")]
     config: PathBuf,
 }
 

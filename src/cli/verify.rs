@@ -9,9 +9,10 @@ use super::output::{self, Failure};
 use crate::app;
 use crate::diagnostics::render;
 use crate::record::shard::Shard;
-use crate::verify::influxdb::{InfluxDb, InfluxSource};
+use crate::targets::influxdb::query::{InfluxDb, InfluxSource};
+use crate::targets::read::Reader;
+use crate::verify::VerifyError;
 use crate::verify::report::VerifyReport;
-use crate::verify::{Reader, VerifyError};
 
 #[derive(clap::Args)]
 pub(super) struct VerifyArgs {
@@ -25,7 +26,7 @@ pub(super) struct VerifyArgs {
     #[arg(long, value_name = "NAME")]
     target: Option<String>,
     /// The configuration that names targets
-    #[arg(long, value_name = "FILE", default_value = crate::apply::config::CONFIG_FILE, requires = "target")]
+    #[arg(long, value_name = "FILE", default_value = crate::targets::config::CONFIG_FILE, requires = "target")]
     config: PathBuf,
     /// Verify only shard K of N (what `apply --shard K/N` wrote)
     #[arg(long, value_name = "K/N")]
@@ -152,11 +153,16 @@ fn attempt(
     keep_all: bool,
 ) -> Result<VerifyReport, Failure> {
     let mut reader: Box<dyn Reader> = match source {
-        Source::Files(directory) => Box::new(crate::verify::files::Files::new(directory, shard)),
-        Source::Timestream(target) => {
-            Box::new(crate::verify::timestream::Timestream::connect(target)?)
+        Source::Files(directory) => {
+            Box::new(crate::targets::files::read::Files::new(directory, shard))
         }
-        Source::InfluxDb(source) => Box::new(InfluxDb::new(source.clone())?),
+        Source::Timestream(target) => Box::new(
+            crate::targets::timestream::query::Timestream::connect(target)
+                .map_err(VerifyError::from)?,
+        ),
+        Source::InfluxDb(source) => {
+            Box::new(InfluxDb::new(source.clone()).map_err(VerifyError::from)?)
+        }
     };
     Ok(crate::verify::verify(
         loaded,
@@ -169,7 +175,7 @@ fn attempt(
 
 /// `--target NAME` from the configuration, or the embedded file target.
 fn choose_source(args: &VerifyArgs) -> Result<Source, Failure> {
-    use crate::apply::config::{self, Target};
+    use crate::targets::config::{self, Target};
     let Some(name) = &args.target else {
         eprintln!(
             "target: the embedded default, JSON lines in ./{}/",
@@ -243,7 +249,7 @@ impl std::fmt::Display for VerifyUsage {
                 f,
                 "error: cannot read `{}`: {error}\n  help: targets are named in `{}` (or the file given with --config)",
                 config.display(),
-                crate::apply::config::CONFIG_FILE
+                crate::targets::config::CONFIG_FILE
             ),
             VerifyUsage::ReportNotJson { report, error } => writeln!(
                 f,

@@ -2,14 +2,16 @@
 //!
 //! Two interfaces: [`NameRules`], so that validation refuses early what the
 //! target would refuse late (validation and the compiler ask the rules,
-//! never a target by name); and [`Target`], what `apply`'s one engine
+//! never a target by name); and [`Backend`], what `apply`'s one engine
 //! (`crate::apply::engine`) drives: describe the tables (the time window
 //! each accepts, with words for a refusal and its fix), encode a batch, send
 //! it, classify the answer. Batching, pacing, retries, the journal, the
 //! report and progress are the engine's, written once for every target.
 
+pub(crate) mod config;
 pub(crate) mod files;
 pub(crate) mod influxdb;
+pub(crate) mod read;
 pub(crate) mod timestream;
 
 use std::future::Future;
@@ -75,7 +77,7 @@ pub(crate) struct Batch {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BatchLimits {
     pub max_records: usize,
-    /// The body's cap, measured with [`Target::record_size`]; `None`: none.
+    /// The body's cap, measured with [`Backend::record_size`]; `None`: none.
     pub max_bytes: Option<usize>,
 }
 
@@ -203,10 +205,10 @@ impl Mark {
 }
 
 /// A kind of target, as the apply engine drives it. The engine calls
-/// [`Target::describe`], then [`Target::start`], then for every attempt
-/// [`Target::encode`], [`Target::send`] and [`Target::classify`], on the
+/// [`Backend::describe`], then [`Backend::start`], then for every attempt
+/// [`Backend::encode`], [`Backend::send`] and [`Backend::classify`], on the
 /// sending tasks.
-pub(crate) trait Target: Send + Sync + 'static {
+pub(crate) trait Backend: Send + Sync + 'static {
     /// A request ready to send.
     type Request: Send;
     /// What sending it gave back, before it is classified.
@@ -238,7 +240,7 @@ pub(crate) trait Target: Send + Sync + 'static {
 
     /// Why the target cannot take `item` of `table` whatever its time, if
     /// it cannot; the preflight asks for every record, after
-    /// [`Target::start`], so keep it cheap.
+    /// [`Backend::start`], so keep it cheap.
     fn refusal(&self, _table: u16, _item: &Item) -> Option<Refusal> {
         None
     }
@@ -249,7 +251,7 @@ pub(crate) trait Target: Send + Sync + 'static {
 
     /// Reaches the target, creates what is missing if `create` (marked as
     /// outatime's, with the mark), and says what each table (named as
-    /// [`Target::table_name`] gives) accepts and whose it is.
+    /// [`Backend::table_name`] gives) accepts and whose it is.
     fn describe(
         &mut self,
         tables: &[String],
@@ -260,7 +262,7 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// them (InfluxDB measurements, made by their first point), with the
     /// apply's wall clock `now` (ns): called after the preflight and before
     /// the first record, never in a dry run. Timestream tags its tables
-    /// when [`Target::describe`] creates them, so it has nothing to do.
+    /// when [`Backend::describe`] creates them, so it has nothing to do.
     fn mark_new(&self, _mark: &Mark, _now: i64) -> impl Future<Output = Result<(), String>> + Send {
         async { Ok(()) }
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::compile::CompileError;
+use crate::targets::read::ReadError;
 
 /// Why `verify` did not say "everything matches". [`VerifyErrorKind::iter`]
 /// lists every kind, and [`VerifyErrorKind::code`] its code.
@@ -133,6 +134,23 @@ impl fmt::Display for VerifyError {
             VerifyError::Timestream { table, reason } => {
                 write!(f, "cannot query Timestream table `{table}`: {reason}")
             }
+        }
+    }
+}
+
+/// A reader's failure is verify's, kind for kind: each keeps its code.
+impl From<ReadError> for VerifyError {
+    fn from(e: ReadError) -> VerifyError {
+        match e {
+            ReadError::FileNotRecords { file, line, reason } => {
+                VerifyError::FileNotRecords { file, line, reason }
+            }
+            ReadError::FileUnreadable { file, error } => {
+                VerifyError::FileUnreadable { file, error }
+            }
+            ReadError::InfluxDb { url, reason } => VerifyError::InfluxDb { url, reason },
+            ReadError::RuntimeNotStarted { error } => VerifyError::RuntimeNotStarted { error },
+            ReadError::Timestream { table, reason } => VerifyError::Timestream { table, reason },
         }
     }
 }

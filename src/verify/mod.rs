@@ -13,82 +13,26 @@
 //! that range is either expected or unexpected; records outside it are not
 //! looked at.
 //!
-//! A reader per kind of target: [`files`] (the JSON lines a file target
-//! wrote), [`timestream`] (the Query API) and [`influxdb`] (InfluxQL over
-//! `/query`).
+//! A reader per kind of target, beside the target's writer in `targets/`:
+//! the JSON lines a file target wrote, Timestream's Query API, InfluxQL
+//! over `/query`.
 
 pub(crate) mod error;
-pub(crate) mod files;
-pub(crate) mod influxdb;
 pub(crate) mod report;
-pub(crate) mod timestream;
 
 use std::collections::HashMap;
 
 use crate::app::Loaded;
-use crate::model::MeasureType;
 use crate::record::Value;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::{Catalog, Record, Sink, TableCatalog};
+use crate::targets::read::{ReadTable, Reader};
 pub(crate) use error::VerifyError;
 use report::{Difference, Listed, SeriesRecord, VerifyReport};
 
 /// How many expected records one slice holds (more when many records share
 /// the slice's last instant: a slice never splits an instant).
 pub(crate) const SLICE_RECORDS: usize = 10_000;
-
-/// A record as a target returns it: a series (dimensions sorted by name),
-/// a time, and some or all of its measures. Readers may hand the measures
-/// of one record over in several parts (one a row, for single-measure
-/// tables); the comparison joins them.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Found {
-    pub dims: Vec<(String, String)>,
-    pub time: i64,
-    pub measures: Vec<(String, Value)>,
-}
-
-/// What a reader needs to know of a table.
-pub(crate) struct TableSpec<'a> {
-    /// The index in the catalogue.
-    pub index: usize,
-    /// The table's name in the scenario's catalogue (`name "..."` applied).
-    pub target: &'a str,
-    /// The measures the scenario writes, sorted by name, with their types:
-    /// what a reader reads typed values by.
-    pub measures: &'a [(String, MeasureType)],
-}
-
-impl TableSpec<'_> {
-    /// The scenario's type of a measure, if the scenario has it.
-    pub(crate) fn measure_type(&self, name: &str) -> Option<MeasureType> {
-        self.measures
-            .binary_search_by(|(m, _)| m.as_str().cmp(name))
-            .ok()
-            .map(|i| self.measures[i].1)
-    }
-}
-
-/// A kind of target, read back.
-pub(crate) trait Reader {
-    /// What the target is, for messages: "files in out/", "Timestream
-    /// database `db`".
-    fn describe(&self) -> String;
-
-    /// The name `table` has in the target (a Timestream prefix applied, a
-    /// file's path): for messages and the report.
-    fn table_name(&self, table: &TableSpec) -> String;
-
-    /// Hands every record of `table` with `from <= time < to` to `each`.
-    /// Slices are asked for in increasing time order, table by table.
-    fn read(
-        &mut self,
-        table: &TableSpec,
-        from: i64,
-        to: i64,
-        each: &mut dyn FnMut(Found),
-    ) -> Result<(), VerifyError>;
-}
 
 /// Compares the stream of `loaded` at `anchor` (one shard of it) with what
 /// `reader` returns. `keep_all`: the report lists every difference (for
@@ -133,8 +77,8 @@ pub(crate) fn verify(
     Ok(comparer.report)
 }
 
-fn spec(index: usize, table: &TableCatalog) -> TableSpec<'_> {
-    TableSpec {
+fn spec(index: usize, table: &TableCatalog) -> ReadTable<'_> {
+    ReadTable {
         index,
         target: &table.target,
         measures: &table.measures,
@@ -310,21 +254,5 @@ impl Comparer<'_> {
             });
         }
         Ok(())
-    }
-}
-
-/// A value read from text as the scenario's type says (a target's text
-/// forms: JSON numbers, Timestream's scalar values); `None` when the text
-/// is not of that type.
-pub(crate) fn value_from_text(ty: MeasureType, text: &str) -> Option<Value> {
-    match ty {
-        MeasureType::Double => text.parse::<f64>().ok().map(Value::Double),
-        MeasureType::Bigint => text.parse::<i64>().ok().map(Value::Bigint),
-        MeasureType::Boolean => match text {
-            "true" => Some(Value::Boolean(true)),
-            "false" => Some(Value::Boolean(false)),
-            _ => None,
-        },
-        MeasureType::Varchar => Some(Value::Varchar(text.into())),
     }
 }

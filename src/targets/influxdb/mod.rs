@@ -1,7 +1,7 @@
 //! InfluxDB as a target: where the points go ([`InfluxTarget`]), how a
 //! batch of records becomes line protocol ([`line_protocol`]), the HTTP
 //! client that writes it and checks the database ([`client`]), what its
-//! answers mean ([`answer`]), and the [`crate::targets::Target`] the apply
+//! answers mean ([`answer`]), and the [`crate::targets::Backend`] the apply
 //! engine drives ([`target`]). Nothing here loops, paces or retries.
 
 pub(crate) mod answer;
@@ -9,6 +9,7 @@ pub(crate) mod client;
 pub(crate) mod line_protocol;
 pub(crate) mod marker;
 pub(crate) mod names;
+pub(crate) mod query;
 pub(crate) mod target;
 
 pub(crate) use target::Influxdb;

@@ -19,8 +19,8 @@ use super::marker::{self, Found, MARKER};
 use super::{Destination, InfluxTarget};
 use crate::record::Catalog;
 use crate::targets::{
-    Answer, Batch, BatchLimits, Item, Kind, Mark, Owner, RecordRejection, Refusal, TableSpec,
-    TableState, Target, Window, Words,
+    Answer, Backend, Batch, BatchLimits, Item, Kind, Mark, Owner, RecordRejection, Refusal,
+    TableSpec, TableState, Window, Words,
 };
 
 /// The InfluxDB target: where it writes, and once described and started,
@@ -168,7 +168,7 @@ pub(crate) enum Request {
 /// sent.
 pub(crate) type Response = Result<(WriteAnswer, usize), String>;
 
-impl Target for Influxdb {
+impl Backend for Influxdb {
     type Request = Request;
     type Response = Response;
 

@@ -14,6 +14,7 @@ pub(crate) mod client;
 mod encode;
 pub(crate) mod limits;
 pub(crate) mod names;
+pub(crate) mod query;
 
 use std::ops::Range;
 use std::time::Duration;
@@ -23,7 +24,7 @@ use aws_sdk_timestreamwrite::types::Record;
 
 use crate::record::Catalog;
 use crate::targets::{
-    Answer, Batch, BatchLimits, Item, Mark, Refusal, TableSpec, TableState, Target, Window, Words,
+    Answer, Backend, Batch, BatchLimits, Item, Mark, Refusal, TableSpec, TableState, Window, Words,
 };
 use client::Described;
 use encode::Shapes;
@@ -140,7 +141,7 @@ pub(crate) struct Request {
     records: Vec<Record>,
 }
 
-impl Target for Timestream {
+impl Backend for Timestream {
     type Request = Request;
     type Response = answer::Response;
 

@@ -4,6 +4,8 @@
 //! be one on every common file system; dimensions and measures are JSON
 //! keys, and any text is one.
 
+pub(crate) mod read;
+
 use crate::diagnostics::kind::NameKind;
 use crate::model::{NameProblem, NameRules};
 

@@ -20,9 +20,9 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Found, Reader, TableSpec, VerifyError};
 use crate::model::MeasureType;
 use crate::record::Value;
+use crate::targets::read::{Found, ReadError, ReadTable, Reader};
 
 /// Where and how to read: what the lead's `kind: influxdb` target resolves
 /// to.
@@ -72,14 +72,14 @@ pub(crate) struct InfluxDb {
 }
 
 impl InfluxDb {
-    pub(crate) fn new(source: InfluxSource) -> Result<InfluxDb, VerifyError> {
+    pub(crate) fn new(source: InfluxSource) -> Result<InfluxDb, ReadError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|error| VerifyError::RuntimeNotStarted { error })?;
+            .map_err(|error| ReadError::RuntimeNotStarted { error })?;
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
-            .map_err(|e| VerifyError::InfluxDb {
+            .map_err(|e| ReadError::InfluxDb {
                 url: source.url.clone(),
                 reason: format!("no TLS root certificates: {e}"),
             })?
@@ -110,14 +110,14 @@ impl InfluxDb {
         )
     }
 
-    fn get(&self, query: &str) -> Result<Vec<u8>, VerifyError> {
+    fn get(&self, query: &str) -> Result<Vec<u8>, ReadError> {
         let url = format!(
             "{}/query?db={}&epoch=ns&q={}",
             self.source.url.trim_end_matches('/'),
             encode(&self.source.database),
             encode(query)
         );
-        let fail = |reason: String| VerifyError::InfluxDb {
+        let fail = |reason: String| ReadError::InfluxDb {
             url: self.source.url.clone(),
             reason,
         };
@@ -191,7 +191,7 @@ struct Series<'a> {
 /// The found records of one answer.
 pub(crate) fn parse_answer(
     body: &[u8],
-    table: &TableSpec,
+    table: &ReadTable,
     each: &mut dyn FnMut(Found),
 ) -> Result<(), String> {
     let answer: Answer = serde_json::from_slice(body)
@@ -291,19 +291,19 @@ impl Reader for InfluxDb {
         )
     }
 
-    fn table_name(&self, table: &TableSpec) -> String {
+    fn table_name(&self, table: &ReadTable) -> String {
         table.target.to_string()
     }
 
     fn read(
         &mut self,
-        table: &TableSpec,
+        table: &ReadTable,
         from: i64,
         to: i64,
         each: &mut dyn FnMut(Found),
-    ) -> Result<(), VerifyError> {
+    ) -> Result<(), ReadError> {
         let body = self.get(&self.query(table.target, from, to))?;
-        parse_answer(&body, table, each).map_err(|reason| VerifyError::InfluxDb {
+        parse_answer(&body, table, each).map_err(|reason| ReadError::InfluxDb {
             url: self.source.url.clone(),
             reason,
         })
@@ -321,7 +321,7 @@ mod tests {
             ("on".to_string(), MeasureType::Boolean),
             ("v".to_string(), MeasureType::Double),
         ];
-        let table = TableSpec {
+        let table = ReadTable {
             index: 0,
             target: "m",
             measures: &measures,

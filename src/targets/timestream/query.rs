@@ -16,9 +16,9 @@
 use aws_sdk_timestreamquery::Client;
 use aws_sdk_timestreamquery::types::{ColumnInfo, Row, ScalarType};
 
-use super::{Found, Reader, TableSpec, VerifyError, value_from_text};
 use crate::model::MeasureType;
 use crate::record::Value;
+use crate::targets::read::{Found, ReadError, ReadTable, Reader, value_from_text};
 use crate::targets::timestream::TimestreamTarget;
 
 pub(crate) struct Timestream {
@@ -35,14 +35,14 @@ impl Timestream {
     /// The Query client: with `endpoint_url` (a local endpoint) the plain
     /// client; against AWS, endpoint discovery, whose reload task runs
     /// while the runtime does.
-    pub(crate) fn connect(target: &TimestreamTarget) -> Result<Timestream, VerifyError> {
+    pub(crate) fn connect(target: &TimestreamTarget) -> Result<Timestream, ReadError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|error| VerifyError::RuntimeNotStarted { error })?;
+            .map_err(|error| ReadError::RuntimeNotStarted { error })?;
         let client = runtime
             .block_on(query_client(target, None))
-            .map_err(|reason| VerifyError::Timestream {
+            .map_err(|reason| ReadError::Timestream {
                 table: target.database.clone(),
                 reason,
             })?;
@@ -106,7 +106,7 @@ enum Column {
     Other,
 }
 
-fn columns(info: &[ColumnInfo], table: &TableSpec) -> Vec<Column> {
+fn columns(info: &[ColumnInfo], table: &ReadTable) -> Vec<Column> {
     info.iter()
         .map(|c| {
             let name = c.name().unwrap_or_default();
@@ -161,7 +161,7 @@ fn scalar(scenario: Option<MeasureType>, column: Option<MeasureType>, text: &str
 }
 
 /// The found record of one row.
-fn row_record(row: &Row, columns: &[Column], table: &TableSpec) -> Result<Found, String> {
+fn row_record(row: &Row, columns: &[Column], table: &ReadTable) -> Result<Found, String> {
     let mut time = None;
     let mut measure_name = None;
     let mut single = None;
@@ -208,20 +208,20 @@ impl Reader for Timestream {
         )
     }
 
-    fn table_name(&self, table: &TableSpec) -> String {
+    fn table_name(&self, table: &ReadTable) -> String {
         format!("{}{}{}", self.prefix, table.target, self.suffix)
     }
 
     fn read(
         &mut self,
-        table: &TableSpec,
+        table: &ReadTable,
         from: i64,
         to: i64,
         each: &mut dyn FnMut(Found),
-    ) -> Result<(), VerifyError> {
+    ) -> Result<(), ReadError> {
         let name = self.table_name(table);
         let text = query(&self.database, &name, from, to);
-        let fail = |reason: String| VerifyError::Timestream {
+        let fail = |reason: String| ReadError::Timestream {
             table: name.clone(),
             reason,
         };
@@ -281,7 +281,7 @@ mod tests {
             ("on".to_string(), MeasureType::Boolean),
             ("v".to_string(), MeasureType::Double),
         ];
-        let table = TableSpec {
+        let table = ReadTable {
             index: 0,
             target: "t",
             measures: &measures,

@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Found, Reader, TableSpec, VerifyError, value_from_text};
 use crate::model::MeasureType;
 use crate::record::Value;
 use crate::record::shard::Shard;
+use crate::targets::read::{Found, ReadError, ReadTable, Reader, value_from_text};
 
 pub(crate) struct Files {
     directory: PathBuf,
@@ -58,7 +58,7 @@ impl Files {
     }
 
     /// The table's file, opened at its start when the table is new.
-    fn cursor(&mut self, table: &TableSpec) -> Result<&mut Cursor, VerifyError> {
+    fn cursor(&mut self, table: &ReadTable) -> Result<&mut Cursor, ReadError> {
         let open = match self.open.take() {
             Some((index, cursor)) if index == table.index => cursor,
             _ => self.open_file(table)?,
@@ -66,12 +66,12 @@ impl Files {
         Ok(&mut self.open.insert((table.index, open)).1)
     }
 
-    fn open_file(&self, table: &TableSpec) -> Result<Cursor, VerifyError> {
+    fn open_file(&self, table: &ReadTable) -> Result<Cursor, ReadError> {
         let path = self.path(table.target);
         let lines = match File::open(&path) {
             Ok(file) => Some(BufReader::with_capacity(1 << 16, file).lines()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(error) => return Err(VerifyError::FileUnreadable { file: path, error }),
+            Err(error) => return Err(ReadError::FileUnreadable { file: path, error }),
         };
         Ok(Cursor {
             path,
@@ -84,7 +84,7 @@ impl Files {
 }
 
 impl Cursor {
-    fn next(&mut self, table: &TableSpec) -> Result<Option<Found>, VerifyError> {
+    fn next(&mut self, table: &ReadTable) -> Result<Option<Found>, ReadError> {
         if let Some(found) = self.ahead.take() {
             return Ok(Some(found));
         }
@@ -96,14 +96,14 @@ impl Cursor {
                 return Ok(None);
             };
             self.line += 1;
-            let text = text.map_err(|error| VerifyError::FileUnreadable {
+            let text = text.map_err(|error| ReadError::FileUnreadable {
                 file: self.path.clone(),
                 error,
             })?;
             if text.trim().is_empty() {
                 continue;
             }
-            let bad = |reason: String| VerifyError::FileNotRecords {
+            let bad = |reason: String| ReadError::FileNotRecords {
                 file: self.path.clone(),
                 line: self.line,
                 reason,
@@ -125,7 +125,7 @@ impl Cursor {
                         .ok_or_else(|| bad(format!("measure `{name}`: `{}`", raw.get())))?;
                     Ok((name, value))
                 })
-                .collect::<Result<Vec<_>, VerifyError>>()?;
+                .collect::<Result<Vec<_>, ReadError>>()?;
             return Ok(Some(Found {
                 dims: line.dimensions.into_iter().collect(),
                 time,
@@ -165,17 +165,17 @@ impl Reader for Files {
         format!("file {}", self.directory.display())
     }
 
-    fn table_name(&self, table: &TableSpec) -> String {
+    fn table_name(&self, table: &ReadTable) -> String {
         self.path(table.target).display().to_string()
     }
 
     fn read(
         &mut self,
-        table: &TableSpec,
+        table: &ReadTable,
         from: i64,
         to: i64,
         each: &mut dyn FnMut(Found),
-    ) -> Result<(), VerifyError> {
+    ) -> Result<(), ReadError> {
         let cursor = self.cursor(table)?;
         while let Some(found) = cursor.next(table)? {
             if found.time >= to {
