@@ -25,15 +25,22 @@ pub(crate) mod preflight;
 pub(crate) mod progress;
 pub(crate) mod report;
 
-pub(crate) use report::{
-    Applied, ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport,
-};
+pub(crate) use report::{ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport};
 
 use crate::app::Loaded;
 use crate::record::output::JsonLines;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::{Catalog, Record, Sink};
 use error::ApplyError;
+
+/// An apply's report, and why it failed if it did: a report is written
+/// either way, so a failed apply says exactly what it wrote.
+pub(crate) struct Applied {
+    pub report: ApplyReport,
+    pub failure: Option<ApplyError>,
+    /// What a dry run would write, a line a table, for stdout.
+    pub dry_run: String,
+}
 
 /// Where the embedded default target writes, relative to the working folder.
 pub(crate) const DEFAULT_DIRECTORY: &str = "outatime-out";

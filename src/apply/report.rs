@@ -6,7 +6,6 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::error::ApplyError;
 use crate::record::shard::Shard;
 
 /// How an apply ended, as the report's `outcome` says it.
@@ -191,13 +190,4 @@ pub struct RejectionReport {
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_version: Option<i64>,
-}
-
-/// An apply's report, and why it failed if it did: a report is written
-/// either way, so a failed apply says exactly what it wrote.
-pub(crate) struct Applied {
-    pub report: ApplyReport,
-    pub failure: Option<ApplyError>,
-    /// What a dry run would write, a line a table, for stdout.
-    pub dry_run: String,
 }

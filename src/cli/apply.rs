@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::input::{ReadArgs, diagnostics_style, load};
+use super::input::{ReadArgs, load};
+use super::output::diagnostics_style;
 use super::output::{self, Failure};
 use crate::app;
 use crate::apply::dispatch::OnReject;

@@ -4,7 +4,7 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use super::input::diagnostics_style;
+use super::output::diagnostics_style;
 use super::output::{self, Failure};
 use crate::app;
 use crate::clean::CleanReport;

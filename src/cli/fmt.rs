@@ -4,7 +4,7 @@
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use super::input::diagnostics_style;
+use super::output::diagnostics_style;
 use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::fmt::{FmtError, format};

@@ -1,12 +1,11 @@
 //! What every command that reads a scenario shares: the read options, the
 //! input loaded with its anchor, and the style diagnostics are drawn in.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::output::{self, Failure};
+use super::output::{self, Failure, diagnostics_style};
 use crate::app;
-use crate::diagnostics::render::{self, Style};
+use crate::diagnostics::render;
 use crate::model::NameRules;
 use crate::sources::{ReadOptions, SpillOptions};
 use crate::targets::config::{self, Target};
@@ -47,14 +46,6 @@ impl ReadArgs {
                 .map(|dir| &*Box::leak(dir.into_boxed_path())),
             ..SpillOptions::default()
         })
-    }
-}
-
-pub(super) fn diagnostics_style() -> Style {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    Style {
-        color,
-        width: if color { terminal_width() } else { 100 },
     }
 }
 
@@ -112,16 +103,4 @@ pub(super) fn config_target(config: &Path, name: &str) -> Result<Target, Failure
             diagnostics_style(),
         ))
     })
-}
-
-/// `COLUMNS` when set, else the width of the terminal stderr draws on.
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or_else(|| {
-            terminal_size::terminal_size_of(std::io::stderr())
-                .map(|(terminal_size::Width(w), _)| usize::from(w))
-        })
-        .unwrap_or(100)
 }

@@ -28,7 +28,8 @@ use apply::{ApplyArgs, apply};
 use capture::{CaptureArgs, capture};
 use clean::{CleanArgs, clean};
 use fmt::{FmtArgs, fmt};
-use input::{ReadArgs, diagnostics_style, load_with_anchor, read_options};
+use input::{ReadArgs, load_with_anchor, read_options};
+use output::diagnostics_style;
 use plot::{PlotArgs, plot};
 use verify::{VerifyArgs, verify};
 

@@ -5,12 +5,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::input::diagnostics_style;
 use crate::app::{self, Loaded, Shown};
 use crate::compile::{CompileError, run_on_two_threads};
 use crate::diagnostics::render::{self, Style};
 use crate::plan::{PlanError, SerializeError};
 use crate::record::output::{RecordFormat, RecordWriter};
+use std::io::IsTerminal;
 
 /// Why a command stopped, already worded; `code` is the exit code.
 pub struct Failure {
@@ -290,4 +290,26 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// How diagnostics are drawn on stderr: in colour, to the terminal's
+/// width, when stderr is a terminal and NO_COLOR is not set.
+pub(crate) fn diagnostics_style() -> Style {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    Style {
+        color,
+        width: if color { terminal_width() } else { 100 },
+    }
+}
+
+/// `COLUMNS` when set, else the width of the terminal stderr draws on.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stderr())
+                .map(|(terminal_size::Width(w), _)| usize::from(w))
+        })
+        .unwrap_or(100)
 }

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::input::{ReadArgs, diagnostics_style, load_with_anchor};
+use super::input::{ReadArgs, load_with_anchor};
+use super::output::diagnostics_style;
 use super::output::{self, Failure};
 use crate::app;
 use crate::diagnostics::render;

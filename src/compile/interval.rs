@@ -3,7 +3,7 @@
 //! last record (`place`); a spilled one counts the gaps as its sorted rows
 //! are written (`spill`).
 
-use super::stream::ListedItem;
+use super::ListedItem;
 
 /// A source's sampling interval: the most common gap between two
 /// consecutive instants of one series (the shortest among equally common
@@ -77,7 +77,7 @@ mod tests {
     use super::sampling_interval;
 
     /// (time, local series, values run): only the first two matter here.
-    fn rows(times: &[(i64, u32)]) -> Vec<super::super::stream::ListedItem> {
+    fn rows(times: &[(i64, u32)]) -> Vec<super::super::ListedItem> {
         times.iter().map(|&(t, s)| (t, s, 0, 0)).collect()
     }
 

@@ -37,7 +37,12 @@ use crate::record::{self, Catalog, Hit, SeriesInfo, Sink, TableCatalog, Value, s
 use crate::sources::{ReadOptions, ReadSummary};
 use eval::MeasureEval;
 use random::Key;
-use stream::{AnomalyRun, Cursor, GridCursor, GridSeries, ListedCursor, ListedItem};
+use stream::{AnomalyRun, Cursor, GridCursor, GridSeries, ListedCursor};
+
+/// A listed step's row: (time, series, start and length of its run of
+/// values). Selected rows carry source time and local series; prepared
+/// ones τ and the table's rank, their values sorted by measure id.
+pub(crate) type ListedItem = (i64, u32, u32, u16);
 
 /// A scenario with its sources read: everything a run needs but the anchor.
 pub struct Prepared {

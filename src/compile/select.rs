@@ -8,10 +8,10 @@ use rustc_hash::FxHashMap;
 use std::convert::Infallible;
 
 use super::CompileError;
+use super::ListedItem;
 use super::eval;
 use super::pipeline::{Batch, pipeline};
 use super::spill::Spill;
-use super::stream::ListedItem;
 use crate::model::{self, Filter, MeasureType, NameProblem, NameRules, Source, Step};
 use crate::record::Value;
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};

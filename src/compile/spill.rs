@@ -26,8 +26,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::ListedItem;
 use super::interval::Gaps;
-use super::stream::ListedItem;
 use crate::record::Value;
 use crate::scratch::Scratch;
 use crate::sources::SpillOptions;

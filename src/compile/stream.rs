@@ -5,16 +5,12 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
+use super::ListedItem;
 use super::eval::MeasureEval;
 use super::random::Key;
 use super::streamed::StreamedCursor;
-use crate::record::{Catalog, Hit, Record, Sink, Value};
-
-/// A listed step's row: (time, series, start and length of its run of
-/// values). Selected rows carry source time and local series; prepared
-/// ones τ and the table's rank, their values sorted by measure id.
-pub(crate) type ListedItem = (i64, u32, u32, u16);
 use crate::model::{AnomalyKind, MeasureType};
+use crate::record::{Catalog, Hit, Record, Sink, Value};
 
 /// Where a step's records come from.
 pub(crate) enum Cursor<'a> {

@@ -7,8 +7,8 @@
 //! preparing, and pointed at their clause in the text only when shown
 //! (`diagnostics`), so that the model stays free of spans.
 
+use super::ListedItem;
 use super::select::Selected;
-use super::stream::ListedItem;
 use super::{CompileError, PreparedAnomaly, PreparedStep, placement, streamed};
 use crate::diagnostics::kind::NoEffectCause;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
