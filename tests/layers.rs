@@ -240,7 +240,7 @@ fn paths(tokens: &[Token]) -> Vec<Vec<String>> {
             let end = (i..tokens.len())
                 .find(|&k| tokens[k] == Token::Punct(';'))
                 .unwrap_or(tokens.len());
-            use_tree(&tokens[i + 1..end], &mut Vec::new(), &mut out);
+            use_tree(&tokens[i + 1..end], &[], &mut out);
             i = end + 1;
             continue;
         }
@@ -267,8 +267,8 @@ fn paths(tokens: &[Token]) -> Vec<Vec<String>> {
 }
 
 /// A `use` tree (`a::b::{c, d::e as f, self}`) into its full paths.
-fn use_tree(tokens: &[Token], prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    let mut path = prefix.clone();
+fn use_tree(tokens: &[Token], prefix: &[String], out: &mut Vec<Vec<String>>) {
+    let mut path = prefix.to_vec();
     let mut i = 0;
     while i < tokens.len() {
         match &tokens[i] {
@@ -290,14 +290,14 @@ fn use_tree(tokens: &[Token], prefix: &mut Vec<String>, out: &mut Vec<Vec<String
                         Token::Punct('}') if depth == 0 => break,
                         Token::Punct('}') => depth -= 1,
                         Token::Punct(',') if depth == 0 => {
-                            use_tree(&tokens[start..k], &mut path.clone(), out);
+                            use_tree(&tokens[start..k], &path, out);
                             start = k + 1;
                         }
                         _ => {}
                     }
                     k += 1;
                 }
-                use_tree(&tokens[start..k], &mut path.clone(), out);
+                use_tree(&tokens[start..k], &path, out);
                 return;
             }
             Token::Punct(_) => {}
