@@ -488,7 +488,7 @@ fn chromium_run(chromium: &Path, page: &Path, profile: &Path, port: u16, mode: &
         .arg(format!("file://{}", page.display()))
         .stdout(Stdio::piped())
         // Cargo's test environment points the loader at the build's own
-        // libraries (aws-lc's among them), which Chromium must not load.
+        // libraries (ring's among them), which Chromium must not load.
         .env_remove("LD_LIBRARY_PATH")
         .stdin(Stdio::null())
         .stderr(Stdio::null())

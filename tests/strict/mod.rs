@@ -209,7 +209,14 @@ impl StrictEndpoint {
         use aws_config::retry::RetryConfig;
         use aws_config::timeout::TimeoutConfig;
         use aws_sdk_timestreamwrite::config::{Credentials, Region};
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+        // outatime's HTTP client (src/targets/timestream/client.rs): the
+        // SDK has no default one in this build.
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
             .retry_config(RetryConfig::disabled());

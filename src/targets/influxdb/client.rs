@@ -76,7 +76,7 @@ pub(crate) struct Server {
 impl Client {
     /// A client for `target`, giving up on an attempt after `timeout`.
     pub(crate) fn new(target: InfluxTarget, timeout: Duration) -> Result<Client, BuildError> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = match hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider.clone())
         {

@@ -77,8 +77,9 @@ impl InfluxDb {
             .enable_all()
             .build()
             .map_err(|error| ReadError::RuntimeNotStarted { error })?;
+        let ring = std::sync::Arc::new(rustls::crypto::ring::default_provider());
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
+            .with_provider_and_native_roots(ring)
             .map_err(|e| ReadError::InfluxDb {
                 url: source.url.clone(),
                 reason: format!("no TLS root certificates: {e}"),

@@ -9,6 +9,7 @@ use aws_sdk_timestreamwrite::error::ProvideErrorMetadata;
 use aws_sdk_timestreamwrite::types::{
     MagneticStoreWriteProperties, RetentionProperties, TableStatus, Tag,
 };
+use aws_smithy_http_client::tls;
 
 use super::{Retention, TimestreamTarget};
 use crate::targets::{MANAGED_BY, Mark, OUTATIME, Owner, SCENARIO_TAG};
@@ -55,13 +56,28 @@ macro_rules! timestream_client {
 }
 pub(crate) use timestream_client;
 
+/// The shared config of every SDK client outatime makes, for `region`, on
+/// one HTTPS client: rustls with ring, trusting the system's root
+/// certificates (or `SSL_CERT_FILE`/`SSL_CERT_DIR` when set). aws-config
+/// builds its own clients (STS for assume-role and web identity, SSO,
+/// SSO-OIDC) and its ECS and IMDS calls on this config's HTTP client too.
+pub(crate) fn sdk_config(region: &str) -> aws_config::ConfigLoader {
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .http_client(https)
+}
+
 /// With `endpoint_url` (a local emulator) the plain client; against AWS,
 /// endpoint discovery, whose reload task runs for the apply's lifetime.
 /// Every attempt times out after `timeout`; outatime retries batches itself
 /// (and counts the retries), so the SDK's own retries are off.
 pub(crate) async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Client, String> {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(target.region.clone()))
+    let shared = sdk_config(&target.region)
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()

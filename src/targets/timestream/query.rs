@@ -66,8 +66,7 @@ pub(crate) async fn query_client(
     target: &TimestreamTarget,
     retry: Option<aws_config::retry::RetryConfig>,
 ) -> Result<Client, String> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(target.region.clone()));
+    let mut loader = crate::targets::timestream::client::sdk_config(&target.region);
     if let Some(retry) = retry {
         loader = loader.retry_config(retry);
     }
