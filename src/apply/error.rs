@@ -6,14 +6,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::TARGET_FAILURE;
 use super::report::{RejectionReport, Signal};
 use crate::compile::CompileError;
 use crate::record::time_string;
-
-/// Exit code of an apply refused before it wrote anything: the input (plan,
-/// journal, arguments) does not fit the target.
-const REFUSED: u8 = 1;
 
 /// How a target marks what outatime made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,22 +166,6 @@ impl ApplyError {
                 | ApplyError::Target { .. },
             ) => ApplyError::Influxdb(Box::new(self)),
             _ => self,
-        }
-    }
-
-    /// 1 when nothing was written because the input does not fit, 3 when
-    /// the target failed, 128 + the signal's number on a signal.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            ApplyError::Compile(_)
-            | ApplyError::JournalMismatch { .. }
-            | ApplyError::MissingTables { .. }
-            | ApplyError::Preflight(_)
-            | ApplyError::ReadOnly { .. }
-            | ApplyError::UntaggedTables { .. } => REFUSED,
-            ApplyError::Interrupted { signal, .. } => signal.exit_code(),
-            ApplyError::Influxdb(inner) => inner.exit_code(),
-            _ => TARGET_FAILURE,
         }
     }
 

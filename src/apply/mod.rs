@@ -45,9 +45,6 @@ pub(crate) struct Applied {
 /// Where the embedded default target writes, relative to the working folder.
 pub(crate) const DEFAULT_DIRECTORY: &str = "outatime-out";
 
-/// Exit code for a target that failed (a file that could not be written).
-pub(crate) const TARGET_FAILURE: u8 = 3;
-
 /// One JSON-lines file a table, switched as the sorted stream moves on.
 struct Files {
     directory: PathBuf,

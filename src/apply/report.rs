@@ -48,16 +48,6 @@ pub enum Signal {
     Terminate,
 }
 
-impl Signal {
-    /// 128 + the signal's number, as a shell reports a process it stopped.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Signal::Interrupt => 130,
-            Signal::Terminate => 143,
-        }
-    }
-}
-
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -48,11 +48,6 @@ pub enum CaptureError {
     Timestream { table: String, reason: String },
 }
 
-/// Exit code of arguments that do not fit.
-const USAGE: u8 = 2;
-/// Exit code of a target that cannot be read.
-const UNREADABLE: u8 = 3;
-
 impl CaptureErrorKind {
     pub fn code(self) -> &'static str {
         match self {
@@ -73,17 +68,6 @@ impl CaptureErrorKind {
 impl CaptureError {
     pub fn code(&self) -> &'static str {
         CaptureErrorKind::from(self).code()
-    }
-
-    /// 3 when the table cannot be read, else 2: nothing was asked of it,
-    /// or what was asked cannot be written.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CaptureError::RuntimeNotStarted { .. }
-            | CaptureError::Table { .. }
-            | CaptureError::Timestream { .. } => UNREADABLE,
-            _ => USAGE,
-        }
     }
 
     pub(crate) fn help(&self) -> String {

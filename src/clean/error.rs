@@ -44,17 +44,6 @@ impl CleanError {
     pub fn code(&self) -> &'static str {
         CleanErrorKind::from(self).code()
     }
-
-    /// 1 refused, 2 a usage error (no `--yes`), 3 the target failed.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CleanError::Declined
-            | CleanError::NotSupported { .. }
-            | CleanError::ReadOnly { .. } => 1,
-            CleanError::NeedsYes { .. } => 2,
-            CleanError::Target { .. } => 3,
-        }
-    }
 }
 
 impl fmt::Display for CleanError {

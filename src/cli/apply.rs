@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::exit::Exit;
 use super::input::{ReadArgs, load};
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
@@ -79,7 +80,7 @@ enum PaceArg {
     Live,
 }
 
-pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
+pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     use crate::targets::config::Target;
 
     // Arguments first: loading reads every source.
@@ -117,7 +118,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
             Err(failure)
         }
         (Some(failure), None) | (None, Some(failure)) => Err(failure),
-        (None, None) => Ok(0),
+        (None, None) => Ok(Exit::Success),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::exit::Exit;
 use super::input::config_target;
 use super::output::{self, Failure};
 use crate::capture::{CaptureError, Request, SALT_ENV};
@@ -46,7 +47,7 @@ pub(super) struct CaptureArgs {
     output: PathBuf,
 }
 
-pub(super) fn capture(args: &CaptureArgs) -> Result<u8, Failure> {
+pub(super) fn capture(args: &CaptureArgs) -> Result<Exit, Failure> {
     let request = request(args)?;
     let target = match config_target(&args.config, &args.target)? {
         Target::Timestream(ts) => ts,
@@ -76,7 +77,7 @@ pub(super) fn capture(args: &CaptureArgs) -> Result<u8, Failure> {
         summary.digest
     );
     output::print(&summary.blocks)?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 fn not_timestream(args: &CaptureArgs, kind: &'static str) -> CaptureError {

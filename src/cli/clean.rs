@@ -4,6 +4,7 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
+use super::exit::Exit;
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
 use crate::app;
@@ -35,7 +36,7 @@ pub(super) struct CleanArgs {
 /// How long one request may take.
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
-pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
+pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
     use crate::targets::config::Target;
     if let Some(report) = &args.report {
         output::check_folder_of("--report", report)?;
@@ -116,7 +117,7 @@ pub(super) fn clean(args: &CleanArgs) -> Result<u8, Failure> {
     if deleted > 0 {
         output::print(&format!("deleted {deleted} table(s)\n"))?;
     }
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 fn not_supported(args: &CleanArgs, kind: &'static str, fix: &'static str) -> Failure {

@@ -4,6 +4,7 @@
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
+use super::exit::Exit;
 use super::output::diagnostics_style;
 use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
@@ -32,7 +33,7 @@ enum Outcome {
     Unusable,
 }
 
-pub(super) fn fmt(args: &FmtArgs) -> u8 {
+pub(super) fn fmt(args: &FmtArgs) -> Exit {
     let mut outcomes = Vec::new();
     for path in &args.paths {
         if path.as_os_str() == "-" {
@@ -53,10 +54,10 @@ pub(super) fn fmt(args: &FmtArgs) -> u8 {
         eprintln!("{changed} file{s} not in the canonical layout: run `outatime fmt` on them");
     }
     match outcomes.iter().max() {
-        Some(Outcome::Unusable) => 2,
-        Some(Outcome::Refused) => 1,
-        Some(Outcome::Changed) if args.check => 1,
-        _ => 0,
+        Some(Outcome::Unusable) => Exit::Usage,
+        Some(Outcome::Refused) => Exit::Failed,
+        Some(Outcome::Changed) if args.check => Exit::Failed,
+        _ => Exit::Success,
     }
 }
 

@@ -12,12 +12,14 @@ use crate::diagnostics::render;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::validate::check::Checked;
 use crate::validate::check::check_text;
+use exit::Exit;
 use output::Failure;
 
 mod apply;
 mod capture;
 mod clean;
 mod diff_plot;
+pub(crate) mod exit;
 mod fmt;
 mod input;
 pub(crate) mod output;
@@ -33,28 +35,12 @@ use output::diagnostics_style;
 use plot::{PlotArgs, plot};
 use verify::{VerifyArgs, verify};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success: every file is valid (warnings allowed), the plan is current, the plans are equal,
-     everything was written (a reader that closed the pipe early is no error: the command
-     exits with the code it would have had)
-  1  invalid input: a scenario with errors, bad source data, a stale plan, plans that differ, a
-     bad outatime.yaml; apply: a preflight refusal, a missing table without --create, a
-     journal of another apply, a read-only target, a table outatime did not create (nothing
-     written); clean: a read-only or unsupported target, a declined confirmation
-  2  usage error: bad arguments, or an input or output file (such as --report) that cannot be
-     read or written; clean without --yes when stdin is not a terminal
-  3  target failure: the target could not be written or rejected records (the summary and
-     --report say exactly what was written); clean could not describe or delete a table
-  130, 143  apply stopped by SIGINT or SIGTERM after the requests in flight finished
-     (`apply --resume` finishes the job)";
-
 #[derive(Parser)]
 #[command(
     name = "outatime",
     version,
     about = "Time-series test data on purpose: replay, shift, synthesise and break data for end-to-end tests",
-    after_help = EXIT_CODES
+    after_help = exit::EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,45 +50,45 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check scenario files and report every problem in them
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Check(CheckArgs),
     /// Compile a scenario into its write plan (YAML, for review and diffs)
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Plan(PlanArgs),
     /// Print the record stream of a scenario or plan for one anchor
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Records(RecordsArgs),
     /// Print the anomaly labels with concrete UTC windows, as JSON
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Labels(LabelsArgs),
     /// Show what changes between two plans
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Diff(DiffArgs),
     /// Write the record stream of a scenario or plan to a target: Timestream
     /// (named in outatime.yaml), or by default JSON lines, one file a table,
     /// in ./outatime-out/
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Apply(ApplyArgs),
     /// Read back what the stream for an anchor should have written and say
     /// what is missing, unexpected or different (exit 1), or that the
     /// target cannot be read (exit 3)
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Verify(VerifyArgs),
     /// Delete the tables a scenario wrote on a target, only those outatime
     /// created (tagged `managed-by=outatime`); never the database
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Clean(CleanArgs),
     /// Write a window of a live Timestream table to a CSV file, and print
     /// the `source` blocks that read it
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Capture(CaptureArgs),
     /// Rewrite scenario files in the canonical layout (with --check: print
     /// the diff of each file that is not, and exit 1)
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Fmt(FmtArgs),
     /// Draw the record stream of a scenario or plan: one panel per table
     /// and measure, with steps, anomaly windows and `now` (SVG or PNG)
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::EXIT_CODES)]
     Plot(PlotArgs),
 }
 
@@ -219,7 +205,12 @@ pub fn run() -> ExitCode {
         Err(e) => {
             // clap exits 2 on usage errors and 0 for --help/--version.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            let exit = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Success
+            };
+            return ExitCode::from(exit.code());
         }
     };
     let result = match cli.command {
@@ -232,11 +223,11 @@ pub fn run() -> ExitCode {
         Command::Verify(args) => verify(&args),
         Command::Clean(args) => clean(&args),
         Command::Capture(args) => capture(&args),
-        Command::Fmt(args) => return ExitCode::from(fmt(&args)),
+        Command::Fmt(args) => return ExitCode::from(fmt(&args).code()),
         Command::Plot(args) => plot(&args),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(exit) => ExitCode::from(exit.code()),
         Err(failure) => {
             eprint!("{}", failure.text);
             ExitCode::from(failure.code)
@@ -244,7 +235,7 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn plan(args: &PlanArgs) -> Result<u8, Failure> {
+fn plan(args: &PlanArgs) -> Result<Exit, Failure> {
     // Arguments first: loading reads every source.
     let committed = match (&args.committed, args.check) {
         (Some(path), true) => Some((path, output::read_committed(path)?)),
@@ -268,7 +259,7 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     if let Some((path, text)) = committed {
         app::check_plan(&loaded, path, &text)?;
         eprintln!("ok: `{}` is current", path.display());
-        return Ok(0);
+        return Ok(Exit::Success);
     }
     let dir = match args.output.as_deref().and_then(Path::parent) {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -276,11 +267,11 @@ fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     };
     let plan = app::compile_plan(&loaded, &dir)?;
     output::write_output(args.output.as_deref(), &crate::plan::to_yaml(&plan)?)?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// `outatime records`: the record stream at the anchor, as JSON lines or CSV.
-fn records(args: &RecordsArgs) -> Result<u8, Failure> {
+fn records(args: &RecordsArgs) -> Result<Exit, Failure> {
     let (loaded, anchor) = load_with_anchor(
         &args.input,
         &args.read,
@@ -292,10 +283,10 @@ fn records(args: &RecordsArgs) -> Result<u8, Failure> {
         RecordsFormat::Csv => crate::record::output::RecordFormat::Csv,
     };
     output::records(&loaded, anchor, format)?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
+fn labels(args: &LabelsArgs) -> Result<Exit, Failure> {
     let (loaded, anchor) = load_with_anchor(
         &args.input,
         &args.read,
@@ -304,10 +295,10 @@ fn labels(args: &LabelsArgs) -> Result<u8, Failure> {
     )?;
     let text = app::labels(&loaded, anchor)?;
     output::write_output(None, &text)?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn diff(args: &DiffArgs) -> Result<u8, Failure> {
+fn diff(args: &DiffArgs) -> Result<Exit, Failure> {
     // --plot's arguments first: plotting runs both plans' streams.
     let picture = match &args.output {
         Some(path) if args.plot => {
@@ -344,7 +335,11 @@ fn diff(args: &DiffArgs) -> Result<u8, Failure> {
         output::write_output(Some(path.as_path()), &full)?;
     }
     output::write_output(None, &text)?;
-    Ok(if d.is_empty() { 0 } else { 1 })
+    Ok(if d.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Failed
+    })
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
@@ -400,13 +395,14 @@ fn check(args: &CheckArgs) -> ExitCode {
             }
         }
     }
-    if unreadable {
-        ExitCode::from(2)
+    let exit = if unreadable {
+        Exit::Usage
     } else if any_invalid {
-        ExitCode::from(1)
+        Exit::Failed
     } else {
-        ExitCode::SUCCESS
-    }
+        Exit::Success
+    };
+    ExitCode::from(exit.code())
 }
 
 /// Checks a file's bytes against the target's naming `rules`; text that is

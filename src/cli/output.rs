@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::exit::Exit;
 use crate::app::{self, Loaded, Shown};
 use crate::compile::{CompileError, run_on_two_threads};
 use crate::diagnostics::render::{self, Style};
@@ -20,15 +21,16 @@ pub struct Failure {
 
 impl Failure {
     pub(crate) fn input(text: impl Into<String>) -> Failure {
-        Failure {
-            code: 1,
-            text: text.into(),
-        }
+        Failure::new(Exit::Failed, text)
     }
 
     pub(crate) fn usage(text: impl Into<String>) -> Failure {
+        Failure::new(Exit::Usage, text)
+    }
+
+    pub(crate) fn new(exit: Exit, text: impl Into<String>) -> Failure {
         Failure {
-            code: 2,
+            code: exit.code(),
             text: text.into(),
         }
     }
@@ -55,7 +57,7 @@ impl From<SerializeError> for Failure {
 impl From<crate::apply::error::ApplyError> for Failure {
     fn from(error: crate::apply::error::ApplyError) -> Failure {
         Failure {
-            code: error.exit_code(),
+            code: Exit::from(&error).code(),
             text: error.to_string(),
         }
     }
@@ -63,7 +65,7 @@ impl From<crate::apply::error::ApplyError> for Failure {
 
 impl From<crate::verify::VerifyError> for Failure {
     fn from(error: crate::verify::VerifyError) -> Failure {
-        let code = error.exit_code();
+        let code = Exit::from(&error).code();
         let mut text = format!("error[{}]: {error}\n", error.code());
         if let Some(help) = error.help() {
             text.push_str(&format!("  help: {help}\n"));
@@ -75,7 +77,7 @@ impl From<crate::verify::VerifyError> for Failure {
 impl From<crate::plot::error::PlotError> for Failure {
     fn from(e: crate::plot::error::PlotError) -> Failure {
         Failure {
-            code: e.exit_code(),
+            code: Exit::from(&e).code(),
             text: e.to_string(),
         }
     }
@@ -83,7 +85,7 @@ impl From<crate::plot::error::PlotError> for Failure {
 
 impl From<crate::capture::error::CaptureError> for Failure {
     fn from(error: crate::capture::error::CaptureError) -> Failure {
-        let code = error.exit_code();
+        let code = Exit::from(&error).code();
         let mut text = format!("error[{}]: {error}\n", error.code());
         text.push_str(&format!("  help: {}\n", error.help()));
         Failure { code, text }
@@ -93,7 +95,7 @@ impl From<crate::capture::error::CaptureError> for Failure {
 impl From<crate::clean::error::CleanError> for Failure {
     fn from(error: crate::clean::error::CleanError) -> Failure {
         Failure {
-            code: error.exit_code(),
+            code: Exit::from(&error).code(),
             text: error.to_string(),
         }
     }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::exit::Exit;
 use super::input::{ReadArgs, load};
 use super::output::{self, Failure};
 use crate::plot::{self, Bound, Format, Request};
@@ -34,7 +35,7 @@ pub(super) struct PlotArgs {
     read: ReadArgs,
 }
 
-pub(super) fn plot(args: &PlotArgs) -> Result<u8, Failure> {
+pub(super) fn plot(args: &PlotArgs) -> Result<Exit, Failure> {
     // Arguments first: loading reads every source.
     let request = Request {
         format: Format::of(&args.output)?,
@@ -66,5 +67,5 @@ pub(super) fn plot(args: &PlotArgs) -> Result<u8, Failure> {
         ))
     })?;
     eprintln!("wrote `{}` ({} bytes)", args.output.display(), bytes.len());
-    Ok(0)
+    Ok(Exit::Success)
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::exit::Exit;
 use super::input::{ReadArgs, load_with_anchor};
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
@@ -50,7 +51,7 @@ enum Source {
     InfluxDb(InfluxSource),
 }
 
-pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
+pub(super) fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
     let shard = match &args.shard {
         Some(text) => Shard::parse(text).map_err(|reason| VerifyUsage::BadShard { reason })?,
         None => Shard::WHOLE,
@@ -78,7 +79,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
         let settled = match &outcome {
             Ok(report) => report.matches(),
             // The target could not be read: it may answer later.
-            Err(failure) => failure.code != crate::apply::TARGET_FAILURE,
+            Err(failure) => failure.code != super::exit::Exit::Target.code(),
         };
         let now = Instant::now();
         if settled || now >= deadline {
@@ -128,7 +129,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
                 "ok: {} records match at anchor {}\n",
                 report.counts.expected, report.anchor
             ))?;
-            Ok(0)
+            Ok(Exit::Success)
         }
     }
 }

@@ -66,23 +66,6 @@ impl PlotError {
             _ => PlotErrorKind::from(self).code(),
         }
     }
-
-    /// 2 for arguments that cannot be read, 1 for a selection the
-    /// scenario cannot satisfy or a drawing that failed.
-    pub(crate) fn exit_code(&self) -> u8 {
-        match self {
-            PlotError::Compile(_) => 1,
-            PlotError::BadTime { .. }
-            | PlotError::EmptyWindow { .. }
-            | PlotError::BadWhere { .. }
-            | PlotError::UnknownFormat { .. }
-            | PlotError::DiffNotHtml { .. } => 2,
-            PlotError::UnknownMeasure { .. }
-            | PlotError::UnknownDimension { .. }
-            | PlotError::EmptySelection { .. }
-            | PlotError::Draw { .. } => 1,
-        }
-    }
 }
 
 impl fmt::Display for PlotError {

@@ -45,11 +45,6 @@ pub enum VerifyError {
     Timestream { table: String, reason: String },
 }
 
-/// Exit code of a target that holds other records than expected.
-const DIFFERS: u8 = 1;
-/// Exit code of a target that cannot be read.
-const UNREADABLE: u8 = 3;
-
 impl VerifyErrorKind {
     pub fn code(self) -> &'static str {
         match self {
@@ -73,15 +68,6 @@ impl VerifyError {
         match self {
             VerifyError::Compile(e) => e.code(),
             _ => VerifyErrorKind::from(self).code(),
-        }
-    }
-
-    /// 1 when the target differs (or the stream stopped), 3 when it cannot
-    /// be read.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            VerifyError::Compile(_) | VerifyError::Differs { .. } => DIFFERS,
-            _ => UNREADABLE,
         }
     }
 
