@@ -62,27 +62,60 @@ pub(crate) enum Shown<'a> {
     },
 }
 
-/// Why loading or compiling stopped.
-#[derive(Debug)]
+/// Why loading or compiling stopped. A wrapped error keeps its own code
+/// and help; the others have none (they name a file or an option).
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
     /// The scenario or plan file could not be read.
+    #[error("cannot read `{}`: {error}", path.display())]
     Unreadable {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// The scenario has errors; its diagnostics were shown.
-    Invalid {
-        path: String,
-    },
+    #[error("`{path}` is not a valid scenario (see above)")]
+    Invalid { path: String },
     /// `--max-bad-rows` below the bad rows a plan pins for a source.
+    #[error(
+        "--max-bad-rows {given} is fewer than the {pinned} bad row(s) the plan pins for source `{source_name}`"
+    )]
     BudgetBelowPinned {
         given: u64,
         pinned: u64,
-        source: String,
+        source_name: String,
     },
+    #[error(transparent)]
     Compile(CompileError),
+    #[error(transparent)]
     Plan(PlanError),
+    #[error(transparent)]
     Serialize(SerializeError),
+}
+
+impl miette::Diagnostic for Error {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            Error::Compile(e) => miette::Diagnostic::code(e),
+            Error::Plan(e) => miette::Diagnostic::code(e),
+            Error::Serialize(e) => miette::Diagnostic::code(e),
+            Error::Unreadable { .. } | Error::Invalid { .. } | Error::BudgetBelowPinned { .. } => {
+                None
+            }
+        }
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            Error::Compile(e) => miette::Diagnostic::help(e),
+            Error::Plan(e) => miette::Diagnostic::help(e),
+            Error::Serialize(e) => miette::Diagnostic::help(e),
+            Error::BudgetBelowPinned { .. } => Some(Box::new(
+                "leave --max-bad-rows out: a plan skips the bad rows it pins",
+            )),
+            Error::Unreadable { .. } | Error::Invalid { .. } => None,
+        }
+    }
 }
 
 impl From<CompileError> for Error {
@@ -272,7 +305,7 @@ pub(crate) fn load_scenario_or_plan(
             return Err(Error::BudgetBelowPinned {
                 given,
                 pinned,
-                source: name.to_string(),
+                source_name: name.to_string(),
             });
         }
         (Some(given), _) => (given, format!("--max-bad-rows {given}")),
@@ -329,9 +362,9 @@ pub(crate) fn load_scenario_or_plan(
 
 /// A plan's text (read from `path`) as a plan, or `plan::invalid`.
 pub(crate) fn read_plan(path: &Path, text: &str) -> Result<Plan, PlanError> {
-    plan::from_yaml(text).map_err(|reason| PlanError::Invalid {
+    plan::from_yaml(text).map_err(|error| PlanError::Invalid {
         path: path.to_path_buf(),
-        reason,
+        error,
     })
 }
 
@@ -374,9 +407,7 @@ pub(crate) fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Error> {
     // it differs from the plan's (by dimensions) only where a value holds a
     // character that sorts below `"`, such as a space.
     out.sort_by_key(|v| (v["line"].as_u64(), v["series"].to_string()));
-    let text = serde_json::to_string_pretty(&out).map_err(|e| SerializeError::Labels {
-        reason: e.to_string(),
-    })?;
+    let text = serde_json::to_string_pretty(&out).map_err(SerializeError::Labels)?;
     Ok(text + "\n")
 }
 

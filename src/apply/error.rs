@@ -602,7 +602,9 @@ impl fmt::Display for Problem {
             ),
             Problem::SignalsNotWatched { error } => write!(f, "cannot watch for signals: {error}"),
             // As the compiling commands word it, on one line with its help.
-            Problem::Stream { error } => f.write_str(&error.worded()),
+            Problem::Stream { error } => {
+                f.write_str(&crate::diagnostics::render::error_text(error))
+            }
             Problem::TaskFailed { error } => write!(f, "a write task failed: {error}"),
         }
     }

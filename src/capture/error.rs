@@ -1,42 +1,58 @@
-//! Every way a capture fails, with its stable code and exit code; worded
-//! only in [`std::fmt::Display`]. `docs/errors.md` lists the same codes.
+//! Every way a capture fails: its message (`#[error]`), its stable code
+//! ([`CaptureErrorKind::code`]) and its help; `cli/exit.rs` gives its exit
+//! code. `docs/errors.md` lists the same codes.
 
 use std::fmt;
 use std::path::PathBuf;
 
 /// Why `capture` wrote no file. [`CaptureErrorKind::iter`] lists every
 /// kind, and [`CaptureErrorKind::code`] its code.
-#[derive(Debug, strum::EnumDiscriminants)]
+#[derive(Debug, thiserror::Error, strum::EnumDiscriminants)]
 #[strum_discriminants(name(CaptureErrorKind), derive(strum::EnumIter))]
 pub enum CaptureError {
     /// `--from 2026-11-28T20:00Z --to 2026-11-28T19:00Z`
+    #[error("the window is empty: --from {from} is not before --to {to}")]
     EmptyWindow { from: String, to: String },
     /// The output file could not be written or renamed into place.
+    #[error("cannot write `{}`: {error}", file.display())]
     Output {
         file: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// `--redact rack` on a table without that column, or on a column
     /// that is not VARCHAR (a pseudonym is text).
+    #[error("cannot redact `{column}`: {reason}")]
     Redact {
         column: String,
         reason: String,
         columns: Vec<String>,
     },
     /// The async runtime could not start (no threads left).
-    RuntimeNotStarted { error: std::io::Error },
+    #[error("cannot start the async runtime: {error}")]
+    RuntimeNotStarted {
+        #[source]
+        error: std::io::Error,
+    },
     /// `--redact` without the salt in the environment.
+    #[error(
+        "--redact needs a salt, and the environment variable `{env}` is not set (nothing was queried)"
+    )]
     SaltUnset { env: String },
     /// `--slice 0s`, `--slice soon`
+    #[error("--slice {slice}: not a positive duration")]
     SliceNotADuration { slice: String },
     /// The table holds a column capture cannot write: a type the Query API
     /// gives that is not a scalar, or a column the table's description
     /// does not list (its schema changed during the capture).
+    #[error("cannot capture Timestream table `{table}`: {reason}")]
     Table { table: String, reason: String },
     /// `--target influx` names an InfluxDB or file target (`kind`: "an
     /// InfluxDB", "a file").
+    #[error("target `{target}` is {kind} target, not a Timestream one")]
     TargetNotTimestream { target: String, kind: &'static str },
     /// `--from yesterday`
+    #[error("{flag} {text}: not an RFC 3339 time: {reason}")]
     TimeNotRfc3339 {
         flag: &'static str,
         text: String,
@@ -45,6 +61,7 @@ pub enum CaptureError {
     /// Timestream's Query API could not be asked or said no (endpoint
     /// discovery, a missing table, credentials, a predicate it refuses,
     /// throttling past the retries).
+    #[error("cannot query Timestream table `{table}`: {reason}")]
     Timestream { table: String, reason: String },
 }
 
@@ -113,46 +130,12 @@ impl CaptureError {
     }
 }
 
-impl fmt::Display for CaptureError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CaptureError::EmptyWindow { from, to } => {
-                write!(
-                    f,
-                    "the window is empty: --from {from} is not before --to {to}"
-                )
-            }
-            CaptureError::Output { file, error } => {
-                write!(f, "cannot write `{}`: {error}", file.display())
-            }
-            CaptureError::Redact { column, reason, .. } => {
-                write!(f, "cannot redact `{column}`: {reason}")
-            }
-            CaptureError::RuntimeNotStarted { error } => {
-                write!(f, "cannot start the async runtime: {error}")
-            }
-            CaptureError::SaltUnset { env } => write!(
-                f,
-                "--redact needs a salt, and the environment variable `{env}` is not set (nothing was queried)"
-            ),
-            CaptureError::SliceNotADuration { slice } => {
-                write!(f, "--slice {slice}: not a positive duration")
-            }
-            CaptureError::Table { table, reason } => {
-                write!(f, "cannot capture Timestream table `{table}`: {reason}")
-            }
-            CaptureError::TargetNotTimestream { target, kind } => {
-                write!(
-                    f,
-                    "target `{target}` is {kind} target, not a Timestream one"
-                )
-            }
-            CaptureError::TimeNotRfc3339 { flag, text, reason } => {
-                write!(f, "{flag} {text}: not an RFC 3339 time: {reason}")
-            }
-            CaptureError::Timestream { table, reason } => {
-                write!(f, "cannot query Timestream table `{table}`: {reason}")
-            }
-        }
+impl miette::Diagnostic for CaptureError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(CaptureError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(CaptureError::help(self)))
     }
 }

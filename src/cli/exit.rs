@@ -2,6 +2,7 @@
 //! one place the stages' errors become numbers, and the list `--help`
 //! prints.
 
+use crate::app;
 use crate::apply::error::ApplyError;
 use crate::apply::report::Signal;
 use crate::capture::error::CaptureError;
@@ -52,6 +53,18 @@ impl Exit {
             Exit::Target => 3,
             Exit::Signal(Signal::Interrupt) => 130,
             Exit::Signal(Signal::Terminate) => 143,
+        }
+    }
+}
+
+impl From<&app::Error> for Exit {
+    fn from(error: &app::Error) -> Exit {
+        match error {
+            app::Error::Unreadable { .. } | app::Error::BudgetBelowPinned { .. } => Exit::Usage,
+            app::Error::Invalid { .. }
+            | app::Error::Compile(_)
+            | app::Error::Plan(_)
+            | app::Error::Serialize(_) => Exit::Failed,
         }
     }
 }

@@ -38,19 +38,19 @@ impl Failure {
 
 impl From<CompileError> for Failure {
     fn from(e: CompileError) -> Failure {
-        Failure::input(e.worded() + "\n")
+        Failure::input(render::error_text(&e) + "\n")
     }
 }
 
 impl From<PlanError> for Failure {
     fn from(e: PlanError) -> Failure {
-        Failure::input(e.to_string())
+        Failure::input(render::error_text(&e) + "\n")
     }
 }
 
 impl From<SerializeError> for Failure {
     fn from(e: SerializeError) -> Failure {
-        Failure::input(format!("error[{}]: {e}\n  help: {}\n", e.code(), e.help()))
+        Failure::input(render::error_text(&e) + "\n")
     }
 }
 
@@ -65,63 +65,46 @@ impl From<crate::apply::error::ApplyError> for Failure {
 
 impl From<crate::verify::VerifyError> for Failure {
     fn from(error: crate::verify::VerifyError) -> Failure {
-        let code = Exit::from(&error).code();
-        let mut text = format!("error[{}]: {error}\n", error.code());
-        if let Some(help) = error.help() {
-            text.push_str(&format!("  help: {help}\n"));
-        }
-        Failure { code, text }
+        Failure::new(Exit::from(&error), render::error_text(&error) + "\n")
     }
 }
 
 impl From<crate::plot::error::PlotError> for Failure {
-    fn from(e: crate::plot::error::PlotError) -> Failure {
-        Failure {
-            code: Exit::from(&e).code(),
-            text: e.to_string(),
-        }
+    fn from(error: crate::plot::error::PlotError) -> Failure {
+        Failure::new(
+            Exit::from(&error),
+            render::error_text(&error)
+                + "
+",
+        )
     }
 }
 
 impl From<crate::capture::error::CaptureError> for Failure {
     fn from(error: crate::capture::error::CaptureError) -> Failure {
-        let code = Exit::from(&error).code();
-        let mut text = format!("error[{}]: {error}\n", error.code());
-        text.push_str(&format!("  help: {}\n", error.help()));
-        Failure { code, text }
+        Failure::new(
+            Exit::from(&error),
+            render::error_text(&error)
+                + "
+",
+        )
     }
 }
 
 impl From<crate::clean::error::CleanError> for Failure {
     fn from(error: crate::clean::error::CleanError) -> Failure {
-        Failure {
-            code: Exit::from(&error).code(),
-            text: error.to_string(),
-        }
+        Failure::new(
+            Exit::from(&error),
+            render::error_text(&error)
+                + "
+",
+        )
     }
 }
 
 impl From<app::Error> for Failure {
-    fn from(e: app::Error) -> Failure {
-        match e {
-            app::Error::Unreadable { path, error } => Failure::usage(format!(
-                "error: cannot read `{}`: {error}\n",
-                path.display()
-            )),
-            app::Error::Invalid { path } => Failure::input(format!(
-                "error: `{path}` is not a valid scenario (see above)\n"
-            )),
-            app::Error::BudgetBelowPinned {
-                given,
-                pinned,
-                source,
-            } => Failure::usage(format!(
-                "error: --max-bad-rows {given} is fewer than the {pinned} bad row(s) the plan pins for source `{source}`\n  help: leave --max-bad-rows out: a plan skips the bad rows it pins\n"
-            )),
-            app::Error::Compile(e) => e.into(),
-            app::Error::Plan(e) => e.into(),
-            app::Error::Serialize(e) => e.into(),
-        }
+    fn from(error: app::Error) -> Failure {
+        Failure::new(Exit::from(&error), render::error_text(&error) + "\n")
     }
 }
 

@@ -3,67 +3,95 @@
 use std::fmt;
 
 use crate::lang::literal::Ambiguous;
+use crate::model::NameProblem;
 use crate::sources::DataError;
 
-/// What can go wrong between a valid scenario and its records.
-#[derive(Debug, strum::EnumDiscriminants)]
+/// What can go wrong between a valid scenario and its records. Each
+/// variant's message is its `#[error]`; its code is [`CompileErrorKind::code`]
+/// and its help [`CompileError::help`] (the error protocol: docs/architecture.md).
+#[derive(Debug, thiserror::Error, strum::EnumDiscriminants)]
 #[strum_discriminants(name(CompileErrorKind), derive(strum::EnumIter))]
 #[strum_discriminants(doc = "A compile error without its fields: what a stable code names.")]
 pub enum CompileError {
     /// A source file or row could not be read.
+    #[error("source `{source_name}`: {}", data_words(error))]
     Data {
-        source: String,
+        source_name: String,
+        #[source]
         error: Box<DataError>,
     },
     /// Two steps give one measure of one series at one instant different values.
+    #[error("{}", conflict_words(.0))]
     Conflict(Box<Conflict>),
     /// An extrapolation found no recorded data to learn from.
+    #[error(
+        "the extrapolation at line {line} found no `{measure}` in `{source_name}` to learn from"
+    )]
     NothingLearned {
         line: usize,
-        source: String,
+        source_name: String,
         measure: String,
     },
-    /// A series had too little data for its model.
+    /// A series had too little data for its model: `trend` needs two
+    /// distinct instants.
+    #[error(
+        "the extrapolation at line {line} cannot fit {series}: `trend` needs two instants, and {learned} were learned"
+    )]
     Fit {
         line: usize,
         series: String,
-        reason: String,
+        learned: usize,
     },
-    /// A measure name read from a long-row source that Timestream refuses.
+    /// A measure name read from a long-row source that the target refuses.
+    #[error(
+        "source `{source_name}` has a measure named `{name}`, which Timestream refuses: {}",
+        problem_words(problem)
+    )]
     BadName {
-        source: String,
+        source_name: String,
         name: String,
-        reason: String,
+        problem: NameProblem,
     },
     /// A time left the range i64 nanoseconds hold (years 1678 to 2261).
-    TimeOutOfRange {
-        line: usize,
-    },
+    #[error("the step at line {line} reaches a time outside the years 1678 to 2261")]
+    TimeOutOfRange { line: usize },
     /// A source `redact`s columns, and the environment variable holding the
     /// pseudonyms' key is not set (or empty).
+    #[error(
+        "source `{source_name}` redacts columns, and `{variable}`, the environment variable holding the pseudonyms' key, is not set"
+    )]
     RedactSalt {
-        source: String,
+        source_name: String,
         variable: String,
     },
     /// An anomaly's `where` says `!=` on a dimension that two sources
     /// feeding its table redact with different keys.
+    #[error(
+        "the anomaly at line {line} says `{dimension} != ...`, and sources `{first}` and `{second}` feed its table with `{dimension}` redacted under different keys: a value has a different pseudonym in each"
+    )]
     RedactKeysDiffer {
         line: usize,
         dimension: String,
         first: String,
         second: String,
     },
-    Io(std::io::Error),
+    /// The records could not be written where they go.
+    #[error("cannot write the output: {0}")]
+    Io(#[source] std::io::Error),
     /// A replay's rows could not be kept in, or read back from, the
     /// temporary folder they spill to.
+    #[error("cannot keep a replay's rows in `{}`: {error}", folder.display())]
     Spill {
         folder: std::path::PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// `--deny-warnings`, and the scenario or its data drew warnings.
-    DeniedWarnings {
-        count: usize,
-    },
+    #[error(
+        "{count} warning{} and --deny-warnings: warnings are errors",
+        if *count == 1 { "" } else { "s" }
+    )]
+    DeniedWarnings { count: usize },
 }
 
 impl CompileErrorKind {
@@ -89,15 +117,7 @@ impl CompileError {
         CompileErrorKind::from(self).code()
     }
 
-    /// `error[CODE]: MESSAGE`, and `  help: ...` on a line of its own when
-    /// there is help: how a compile error reads wherever it is shown.
-    pub(crate) fn worded(&self) -> String {
-        match self.help() {
-            Some(help) => format!("error[{}]: {self}\n  help: {help}", self.code()),
-            None => format!("error[{}]: {self}", self.code()),
-        }
-    }
-
+    /// What to do about it.
     pub fn help(&self) -> Option<String> {
         match self {
             // A file-level problem (line 0 or the header) cannot be skipped.
@@ -143,93 +163,50 @@ impl CompileError {
     }
 }
 
-impl fmt::Display for CompileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CompileError::Data { source, error } => {
-                write!(f, "source `{source}`: {}", error.file.display())?;
-                if error.line > 0 {
-                    write!(f, ":{}", error.line)?;
-                }
-                if let Some(column) = &error.column {
-                    write!(f, ", column `{column}`")?;
-                }
-                write!(f, ": {}", error.reason)
-            }
-            CompileError::Conflict(c) if c.first_line == c.second_line => write!(
-                f,
-                "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} and as {}",
-                c.first_line, c.measure, c.series, c.table, c.time, c.first, c.second
-            ),
-            CompileError::Conflict(c) => write!(
-                f,
-                "the steps at lines {} and {} both write `{}` of {} in table `{}` at {}, as {} and as {}",
-                c.first_line,
-                c.second_line,
-                c.measure,
-                c.series,
-                c.table,
-                c.time,
-                c.first,
-                c.second
-            ),
-            CompileError::NothingLearned {
-                line,
-                source,
-                measure,
-            } => write!(
-                f,
-                "the extrapolation at line {line} found no `{measure}` in `{source}` to learn from"
-            ),
-            CompileError::Fit {
-                line,
-                series,
-                reason,
-            } => {
-                write!(
-                    f,
-                    "the extrapolation at line {line} cannot fit {series}: {reason}"
-                )
-            }
-            CompileError::BadName {
-                source,
-                name,
-                reason,
-            } => write!(
-                f,
-                "source `{source}` has a measure named `{name}`, which Timestream refuses: {reason}"
-            ),
-            CompileError::TimeOutOfRange { line } => {
-                write!(
-                    f,
-                    "the step at line {line} reaches a time outside the years 1678 to 2261"
-                )
-            }
-            CompileError::RedactSalt { source, variable } => write!(
-                f,
-                "source `{source}` redacts columns, and `{variable}`, the environment variable holding the pseudonyms' key, is not set"
-            ),
-            CompileError::RedactKeysDiffer {
-                line,
-                dimension,
-                first,
-                second,
-            } => write!(
-                f,
-                "the anomaly at line {line} says `{dimension} != ...`, and sources `{first}` and `{second}` feed its table with `{dimension}` redacted under different keys: a value has a different pseudonym in each"
-            ),
-            CompileError::Io(e) => write!(f, "cannot write the output: {e}"),
-            CompileError::Spill { folder, error } => write!(
-                f,
-                "cannot keep a replay's rows in `{}`: {error}",
-                folder.display()
-            ),
-            CompileError::DeniedWarnings { count } => write!(
-                f,
-                "{count} warning{} and --deny-warnings: warnings are errors",
-                if *count == 1 { "" } else { "s" }
-            ),
+impl miette::Diagnostic for CompileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(CompileError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        CompileError::help(self).map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+}
+
+/// `data.csv:12, column `v`: not a number`: where in the file, and why.
+fn data_words(error: &DataError) -> String {
+    let mut out = error.file.display().to_string();
+    if error.line > 0 {
+        out.push_str(&format!(":{}", error.line));
+    }
+    if let Some(column) = &error.column {
+        out.push_str(&format!(", column `{column}`"));
+    }
+    out.push_str(&format!(": {}", error.reason));
+    out
+}
+
+fn conflict_words(c: &Conflict) -> String {
+    if c.first_line == c.second_line {
+        format!(
+            "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} and as {}",
+            c.first_line, c.measure, c.series, c.table, c.time, c.first, c.second
+        )
+    } else {
+        format!(
+            "the steps at lines {} and {} both write `{}` of {} in table `{}` at {}, as {} and as {}",
+            c.first_line, c.second_line, c.measure, c.series, c.table, c.time, c.first, c.second
+        )
+    }
+}
+
+/// Why a target refuses a name, as the message says it.
+fn problem_words(problem: &NameProblem) -> String {
+    match problem {
+        NameProblem::TooLong { bytes, max } => {
+            format!("it is {bytes} bytes, and {max} are allowed")
         }
+        NameProblem::Refused(reason) => reason.clone(),
     }
 }
 

@@ -180,7 +180,7 @@ pub(crate) fn prepare(
             }
         })
         .map_err(|error| CompileError::Data {
-            source: source.name.clone(),
+            source_name: source.name.clone(),
             error: Box::new(error),
         })?;
         summaries.insert(source.name.clone(), summary);

@@ -147,7 +147,7 @@ pub(super) fn prepare_extrapolate(
     if sel.rows.is_empty() && spilled.is_none() {
         return Err(CompileError::NothingLearned {
             line: e.line,
-            source: e.source.clone(),
+            source_name: e.source.clone(),
             measure: e.measure.clone(),
         });
     }
@@ -177,7 +177,7 @@ pub(super) fn prepare_extrapolate(
         .map_err(|(local, FitError::TooFewPoints(n))| CompileError::Fit {
             line: e.line,
             series: series_text(&sel.series[local as usize]),
-            reason: format!("`trend` needs two instants, and {n} were learned"),
+            learned: n,
         })?;
     let step_key = root.with_name(&format!(
         "extrapolate|{}.{}|{}",

@@ -109,7 +109,7 @@ impl Redactions {
             let salt = env(&redact.salt_env)
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| CompileError::RedactSalt {
-                    source: source.name.clone(),
+                    source_name: source.name.clone(),
                     variable: redact.salt_env.clone(),
                 })?;
             if let Some(r) = SourceRedaction::new(source, &salt) {

@@ -12,7 +12,7 @@ use super::ListedItem;
 use super::eval;
 use super::pipeline::{Batch, pipeline};
 use super::spill::Spill;
-use crate::model::{self, Filter, MeasureType, NameProblem, NameRules, Source, Step};
+use crate::model::{self, Filter, MeasureType, NameRules, Source, Step};
 use crate::record::Value;
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
 
@@ -277,18 +277,12 @@ pub(super) fn check_measure_name(
     name: &str,
     rules: &dyn NameRules,
 ) -> Result<(), CompileError> {
-    let Some(found) = rules.problem(crate::diagnostics::kind::NameKind::Measure, name) else {
+    let Some(problem) = rules.problem(crate::diagnostics::kind::NameKind::Measure, name) else {
         return Ok(());
     };
-    let reason = match found {
-        NameProblem::TooLong { bytes, max } => {
-            format!("it is {bytes} bytes, and {max} are allowed")
-        }
-        NameProblem::Refused(reason) => reason,
-    };
     Err(CompileError::BadName {
-        source: source.to_string(),
+        source_name: source.to_string(),
         name: name.to_string(),
-        reason,
+        problem,
     })
 }

@@ -190,3 +190,21 @@ pub fn json_lines(path: &str, text: &str, diagnostics: &[Diagnostic]) -> String 
     }
     out
 }
+
+/// A run-time error as every command words it: `error[CODE]: MESSAGE` (or
+/// `error: MESSAGE` without a code), then each line of its help as
+/// `  help: LINE`. No trailing newline. The one wording of every error
+/// type (the error protocol: each implements `miette::Diagnostic`).
+pub(crate) fn error_text(error: &dyn miette::Diagnostic) -> String {
+    let mut out = match error.code() {
+        Some(code) => format!("error[{code}]: {error}"),
+        None => format!("error: {error}"),
+    };
+    if let Some(help) = error.help() {
+        for line in help.to_string().lines() {
+            out.push_str("\n  help: ");
+            out.push_str(line);
+        }
+    }
+    out
+}

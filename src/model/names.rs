@@ -8,7 +8,7 @@ use crate::diagnostics::kind::NameKind;
 
 /// Why a target would refuse a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NameProblem {
+pub enum NameProblem {
     TooLong { bytes: usize, max: usize },
     Refused(String),
 }

@@ -4,29 +4,48 @@
 
 use std::fmt;
 
-/// A plan that cannot be used: not a plan, or no longer what it pins.
-#[derive(Debug, strum::EnumDiscriminants)]
+/// A plan that cannot be used: not a plan, or no longer what it pins. Each
+/// variant's message (with its detail lines) is its `#[error]`; its code is
+/// [`PlanErrorKind::code`], its help [`PlanError::help`].
+#[derive(Debug, thiserror::Error, strum::EnumDiscriminants)]
 #[strum_discriminants(name(PlanErrorKind), derive(strum::EnumIter))]
 #[strum_discriminants(doc = "A plan error without its fields: what a stable code names.")]
 pub enum PlanError {
     /// A file given as a plan does not read as one.
+    #[error("`{}` is not a readable plan: {error}", path.display())]
     Invalid {
         path: std::path::PathBuf,
-        reason: String,
+        #[source]
+        error: yaml_serde::Error,
     },
     /// `records`, `labels`, `apply` given a plan whose scenario, sources or
     /// stream changed since it was made.
+    #[error("`{}` no longer matches what it pins:{}", path.display(), listed(changes))]
     Stale {
         path: std::path::PathBuf,
         changes: Vec<StaleChange>,
     },
     /// `plan --check`: the committed plan is not what the scenario compiles
     /// to now; `diff` says how, when the committed file reads as a plan.
+    #[error(
+        "`{}` is not what `{}` compiles to now\n{}",
+        path.display(),
+        scenario.display(),
+        match diff {
+            Some(diff) => diff.trim_end_matches('\n'),
+            None => "  (the committed file is not a readable plan)",
+        }
+    )]
     Outdated {
         path: std::path::PathBuf,
         scenario: std::path::PathBuf,
         diff: Option<String>,
     },
+}
+
+/// The changes, a `  - ` line each.
+fn listed(changes: &[StaleChange]) -> String {
+    changes.iter().map(|c| format!("\n  - {c}")).collect()
 }
 
 /// One thing a plan pins that changed.
@@ -63,6 +82,29 @@ impl PlanError {
     pub fn code(&self) -> &'static str {
         PlanErrorKind::from(self).code()
     }
+
+    /// What to do; an unreadable plan has said all it can.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            PlanError::Invalid { .. } => None,
+            PlanError::Stale { .. } => {
+                Some("make the plan again with `outatime plan`, review the diff, and commit it")
+            }
+            PlanError::Outdated { .. } => {
+                Some("run `outatime plan` again, review the change, and commit it")
+            }
+        }
+    }
+}
+
+impl miette::Diagnostic for PlanError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(PlanError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        PlanError::help(self).map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
 }
 
 impl fmt::Display for StaleChange {
@@ -91,67 +133,23 @@ impl fmt::Display for StaleChange {
     }
 }
 
-impl fmt::Display for PlanError {
-    /// The whole message: `error[CODE]: ...`, details, help; one line each.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let code = self.code();
-        match self {
-            PlanError::Invalid { path, reason } => writeln!(
-                f,
-                "error[{code}]: `{}` is not a readable plan: {reason}",
-                path.display()
-            ),
-            PlanError::Stale { path, changes } => {
-                writeln!(
-                    f,
-                    "error[{code}]: `{}` no longer matches what it pins:",
-                    path.display()
-                )?;
-                for change in changes {
-                    writeln!(f, "  - {change}")?;
-                }
-                writeln!(
-                    f,
-                    "  help: make the plan again with `outatime plan`, review the diff, and commit it"
-                )
-            }
-            PlanError::Outdated {
-                path,
-                scenario,
-                diff,
-            } => {
-                writeln!(
-                    f,
-                    "error[{code}]: `{}` is not what `{}` compiles to now",
-                    path.display(),
-                    scenario.display()
-                )?;
-                match diff {
-                    Some(diff) => f.write_str(diff)?,
-                    None => writeln!(f, "  (the committed file is not a readable plan)")?,
-                }
-                writeln!(
-                    f,
-                    "  help: run `outatime plan` again, review the change, and commit it"
-                )
-            }
-        }
-    }
-}
-
 /// An artifact could not be turned into text. Every field of a plan, a
 /// label or a diff is a string, a number or a map of strings, so this is a
 /// bug in outatime: it is said, not written as an empty output.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SerializeError {
     /// The plan as YAML.
-    Plan { reason: String },
+    #[error("cannot write the plan as YAML: {0}")]
+    Plan(#[source] yaml_serde::Error),
     /// The labels as JSON.
-    Labels { reason: String },
+    #[error("cannot write the labels as JSON: {0}")]
+    Labels(#[source] serde_json::Error),
     /// A section of a plan as JSON values, to compare two plans.
+    #[error("cannot compare the plans' {section}: {error}")]
     Diff {
         section: &'static str,
-        reason: String,
+        #[source]
+        error: serde_json::Error,
     },
 }
 
@@ -167,16 +165,12 @@ impl SerializeError {
     }
 }
 
-impl fmt::Display for SerializeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SerializeError::Plan { reason } => write!(f, "cannot write the plan as YAML: {reason}"),
-            SerializeError::Labels { reason } => {
-                write!(f, "cannot write the labels as JSON: {reason}")
-            }
-            SerializeError::Diff { section, reason } => {
-                write!(f, "cannot compare the plans' {section}: {reason}")
-            }
-        }
+impl miette::Diagnostic for SerializeError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(Self::CODE))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(SerializeError::help(self)))
     }
 }

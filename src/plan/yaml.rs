@@ -69,14 +69,12 @@ pub fn to_yaml(plan: &Plan) -> Result<String, SerializeError> {
     Ok(out)
 }
 
-pub(crate) fn from_yaml(text: &str) -> Result<Plan, String> {
-    yaml_serde::from_str(text).map_err(|e| e.to_string())
+pub(crate) fn from_yaml(text: &str) -> Result<Plan, yaml_serde::Error> {
+    yaml_serde::from_str(text)
 }
 
 fn block(plan: &Plan) -> Result<String, SerializeError> {
-    let yaml = yaml_serde::to_string(plan).map_err(|e| SerializeError::Plan {
-        reason: e.to_string(),
-    })?;
+    let yaml = yaml_serde::to_string(plan).map_err(SerializeError::Plan)?;
     Ok(format!("{HEADER}{yaml}"))
 }
 

@@ -251,10 +251,7 @@ fn to_json(
     section: &'static str,
     value: &impl serde::Serialize,
 ) -> Result<serde_json::Value, SerializeError> {
-    serde_json::to_value(value).map_err(|e| SerializeError::Diff {
-        section,
-        reason: e.to_string(),
-    })
+    serde_json::to_value(value).map_err(|error| SerializeError::Diff { section, error })
 }
 
 fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {

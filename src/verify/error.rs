@@ -1,5 +1,6 @@
-//! Every way a verify fails, with its stable code and exit code; worded
-//! only in [`std::fmt::Display`]. `docs/errors.md` lists the same codes.
+//! Every way a verify fails: its message (`#[error]`), its stable code
+//! ([`VerifyErrorKind::code`]) and its help; `cli/exit.rs` gives its exit
+//! code. `docs/errors.md` lists the same codes.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -9,39 +10,52 @@ use crate::targets::read::ReadError;
 
 /// Why `verify` did not say "everything matches". [`VerifyErrorKind::iter`]
 /// lists every kind, and [`VerifyErrorKind::code`] its code.
-#[derive(Debug, strum::EnumDiscriminants)]
+#[derive(Debug, thiserror::Error, strum::EnumDiscriminants)]
 #[strum_discriminants(name(VerifyErrorKind), derive(strum::EnumIter))]
 pub enum VerifyError {
     /// The expected stream stopped (a conflict, a source read again), as
     /// the compiling commands word it.
     /// Its code is the compile error's own (not one of this list).
     #[strum_discriminants(strum(disabled))]
-    Compile(CompileError),
+    #[error("{0}")]
+    Compile(#[source] CompileError),
     /// The target holds other records than the stream: the summary says
     /// which.
+    #[error(
+        "the target differs from the stream: {missing} missing, {unexpected} unexpected, {differing} differing records"
+    )]
     Differs {
         missing: u64,
         unexpected: u64,
         differing: u64,
     },
     /// A file of a file target is not the JSON lines `apply` writes.
+    #[error("`{}` line {line}: {reason}", file.display())]
     FileNotRecords {
         file: PathBuf,
         line: u64,
         reason: String,
     },
     /// A file target's file exists and cannot be read.
+    #[error("cannot read `{}`: {error}", file.display())]
     FileUnreadable {
         file: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// An InfluxDB server could not be asked or said no (unreachable, a
     /// missing database, a refused token, an answer cut short).
+    #[error("cannot read InfluxDB at {url}: {reason}")]
     InfluxDb { url: String, reason: String },
     /// The async runtime could not start (no threads left).
-    RuntimeNotStarted { error: std::io::Error },
+    #[error("cannot start the async runtime: {error}")]
+    RuntimeNotStarted {
+        #[source]
+        error: std::io::Error,
+    },
     /// Timestream's Query API could not be asked or said no (endpoint
     /// discovery, a missing table, credentials).
+    #[error("cannot query Timestream table `{table}`: {reason}")]
     Timestream { table: String, reason: String },
 }
 
@@ -93,34 +107,13 @@ impl VerifyError {
     }
 }
 
-impl fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VerifyError::Compile(e) => write!(f, "{e}"),
-            VerifyError::Differs {
-                missing,
-                unexpected,
-                differing,
-            } => write!(
-                f,
-                "the target differs from the stream: {missing} missing, {unexpected} unexpected, {differing} differing records"
-            ),
-            VerifyError::FileNotRecords { file, line, reason } => {
-                write!(f, "`{}` line {line}: {reason}", file.display())
-            }
-            VerifyError::FileUnreadable { file, error } => {
-                write!(f, "cannot read `{}`: {error}", file.display())
-            }
-            VerifyError::InfluxDb { url, reason } => {
-                write!(f, "cannot read InfluxDB at {url}: {reason}")
-            }
-            VerifyError::RuntimeNotStarted { error } => {
-                write!(f, "cannot start the async runtime: {error}")
-            }
-            VerifyError::Timestream { table, reason } => {
-                write!(f, "cannot query Timestream table `{table}`: {reason}")
-            }
-        }
+impl miette::Diagnostic for VerifyError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(VerifyError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        VerifyError::help(self).map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 }
 
