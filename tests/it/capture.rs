@@ -445,8 +445,9 @@ fn ctrl_c_during_a_capture_leaves_neither_the_file_nor_its_partial() {
     });
     let from = time(live.anchor_ns - 120 * MINUTE_NS);
     let to = time(live.anchor_ns + MINUTE_NS);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .args([
+    let mut child = live
+        .run
+        .again(&[
             "capture",
             "--target",
             "ts",
@@ -459,8 +460,8 @@ fn ctrl_c_during_a_capture_leaves_neither_the_file_nor_its_partial() {
             "-o",
             "cut.csv",
         ])
-        .current_dir(&live.run.dir)
         .envs(AWS_ENV)
+        .command()
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -9,11 +9,12 @@
 //! `outatime.yaml` written here.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use yaml_serde::Value;
 
+use crate::common::{Run, binary_dir, scratch};
 use crate::fakes::strict::StrictEndpoint;
 
 const WORKFLOW: &str = include_str!("../../docs/examples/github-actions.yml");
@@ -78,14 +79,14 @@ fn repository(dir: &Path, endpoint: &StrictEndpoint) {
         text.replace("at now - 2h for 40m", "at now - 2h for 50m"),
     )
     .unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .args([
+    let status = Run::in_dir(dir.join("scenarios"))
+        .args(&[
             "plan",
             "fleet-door-fault.scenario",
             "-o",
             "fleet-door-fault.plan.yaml",
         ])
-        .current_dir(dir.join("scenarios"))
+        .command()
         .status()
         .unwrap();
     assert!(status.success());
@@ -146,17 +147,15 @@ fn every_outatime_command_of_the_workflow_runs_as_written() {
     assert!(!WORKFLOW.contains("secrets."), "no secret in the recipe");
 
     let endpoint = StrictEndpoint::start();
-    let dir = std::env::temp_dir().join(format!("outatime-ci-recipe-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    repository(&dir, &endpoint);
+    let folder = scratch("ci-recipe");
+    let dir = folder.path();
+    repository(dir, &endpoint);
 
     let now = chrono::Utc::now();
     let anchor = now.format("%Y-%m-%dT%H:%M:00Z").to_string();
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_outatime"));
     let path = format!(
         "{}:{}",
-        binary.parent().unwrap().display(),
+        binary_dir().display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let global_env = env_of(&workflow);
@@ -198,7 +197,7 @@ fn every_outatime_command_of_the_workflow_runs_as_written() {
                 let output = Command::new("bash")
                     .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
                     .arg(fill(script, &values))
-                    .current_dir(&dir)
+                    .current_dir(dir)
                     .env("PATH", &path)
                     .env("NO_COLOR", "1")
                     .envs(AWS_ENV)
@@ -251,5 +250,4 @@ fn every_outatime_command_of_the_workflow_runs_as_written() {
         .unwrap();
     assert_eq!(written, planned, "the shards together write the plan");
     assert!(!endpoint.has_table("outatime_e2e", "ci_e2e_cold_chain"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

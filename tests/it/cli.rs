@@ -1,7 +1,6 @@
 //! The real binary, end to end: exit codes, where output goes, JSON lines.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::common::Run;
 
@@ -226,11 +225,7 @@ fn every_shipped_scenario_passes_check() {
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "scenario")),
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .arg("check")
-        .args(&files)
-        .output()
-        .unwrap();
+    let output = Run::in_dir(root).args(&["check"]).args_os(files).output();
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -382,19 +377,13 @@ fn malformed_arguments_are_said_before_any_source_is_read() {
     }
 }
 
-/// Runs `outatime` in `dir` with stdout a pipe whose reader has already
+/// Runs `outatime ARGS` in `run`'s folder with stdout a pipe whose reader has already
 /// gone away (`| head` that stopped reading): every write fails with
 /// EPIPE, deterministically.
-fn run_into_a_closed_pipe(dir: &Path, args: &[&str]) -> (i32, String) {
+fn run_into_a_closed_pipe(run: &Run, args: &[&str]) -> (i32, String) {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdout(writer)
-        .output()
-        .unwrap();
+    let output = run.again(args).command().stdout(writer).output().unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -424,7 +413,7 @@ fn a_closed_pipe_is_not_an_error() {
         (&["check", "s.scenario"], 0),
     ];
     for (args, expected) in cases {
-        let (code, stderr) = run_into_a_closed_pipe(&run.dir, args);
+        let (code, stderr) = run_into_a_closed_pipe(&run, args);
         assert_eq!(code, *expected, "{args:?}: {stderr}");
         assert!(!stderr.contains("error"), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");

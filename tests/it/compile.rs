@@ -6,19 +6,24 @@ use std::path::{Path, PathBuf};
 use outatime::JsonLines;
 use outatime::render::Style;
 use proptest::prelude::*;
+use tempfile::TempDir;
 
-/// A scratch folder with a scenario and its data files.
+use crate::common::scratch;
+
+/// A scratch folder with a scenario and its data files, removed when
+/// dropped.
 struct Scratch {
     dir: PathBuf,
+    _folder: TempDir,
 }
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("outatime-compile-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch { dir }
+        let folder = scratch(&format!("compile-{name}"));
+        Scratch {
+            dir: folder.path().to_path_buf(),
+            _folder: folder,
+        }
     }
 
     fn file(&self, name: &str, text: &str) -> &Scratch {
@@ -231,7 +236,6 @@ proptest! {
             let t = outatime::parse_timestamp(&time(line)).unwrap().0;
             prop_assert_eq!(t, start.0 + (i as i64 + shift_minutes) * 60_000_000_000);
         }
-        let _ = std::fs::remove_dir_all(&s.dir);
     }
 }
 
@@ -740,8 +744,8 @@ fn a_point_anomaly_label_contains_the_record_it_changed_and_no_other() {
 /// `*_metadata.json`, and one that disagrees with it.
 #[test]
 fn unload_measure_types_come_from_the_export_metadata() {
-    let dir = std::env::temp_dir().join(format!("outatime-types-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let folder = scratch("types");
+    let dir = folder.path();
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ok/data");
     let untyped = r#"scenario "types"
 source pumps unload "PATH/pumps_manifest.json" {
@@ -753,11 +757,10 @@ table pumps_out
 replay pumps into pumps_out { shift end to now }
 "#
     .replace("PATH", &fixtures.display().to_string());
-    let checked = outatime::check_text(&untyped, &dir);
+    let checked = outatime::check_text(&untyped, dir);
     assert!(checked.scenario.is_some(), "{:#?}", checked.diagnostics);
     let disagreeing = untyped.replace("value measure_value", "value measure_value bigint");
-    let checked = outatime::check_text(&disagreeing, &dir);
+    let checked = outatime::check_text(&disagreeing, dir);
     let codes: Vec<String> = checked.diagnostics.iter().map(|d| d.code()).collect();
     assert_eq!(codes, ["outatime::source::measure_type"]);
-    std::fs::remove_dir_all(&dir).ok();
 }

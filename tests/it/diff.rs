@@ -25,13 +25,12 @@ fn plan(name: &str, scenario: &str) -> String {
     ]);
     let (code, _, stderr) = run.run();
     assert_eq!(code, 0, "{stderr}");
-    let plan = std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap();
-    let _ = std::fs::remove_dir_all(&run.dir);
-    plan
+    std::fs::read_to_string(run.dir.join("s.plan.yaml")).unwrap()
 }
 
-/// `diff old new` with `args`: (exit code, stdout, the scratch folder).
-fn diff(name: &str, old: &str, new: &str, args: &[&str]) -> (i32, String, std::path::PathBuf) {
+/// `diff old new` with `args`: (exit code, stdout, the run, whose scratch
+/// folder lives as long as it).
+fn diff(name: &str, old: &str, new: &str, args: &[&str]) -> (i32, String, Run) {
     let run = Run::new(name)
         .file("old.yaml", old)
         .file("new.yaml", new)
@@ -39,7 +38,7 @@ fn diff(name: &str, old: &str, new: &str, args: &[&str]) -> (i32, String, std::p
         .args(args);
     let (code, stdout, stderr) = run.run();
     assert!(stderr.is_empty(), "{stderr}");
-    (code, stdout, run.dir)
+    (code, stdout, run)
 }
 
 fn assert_reviewable(text: &str) {
@@ -55,7 +54,7 @@ fn a_model_change_for_2000_series_is_one_scenario_line_then_an_aggregate() {
         "dash-amplitude",
         &dashboard().replace("amplitude: 3", "amplitude: 4"),
     );
-    let (code, markdown, dir) = diff("dash-md", &old, &new, &["--format", "markdown"]);
+    let (code, markdown, _) = diff("dash-md", &old, &new, &["--format", "markdown"]);
     assert_eq!(code, 1);
     assert_reviewable(&markdown);
     assert!(
@@ -93,14 +92,13 @@ fn a_model_change_for_2000_series_is_one_scenario_line_then_an_aggregate() {
         "{text}"
     );
     assert!(text.contains("… 1995 more changed series"), "{text}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn full_writes_every_changed_series_beside_the_short_form() {
     let old = plan("full-old", &dashboard());
     let new = plan("full-new", &dashboard().replace("sigma: 0.3", "sigma: 0.4"));
-    let (code, markdown, dir) = diff(
+    let (code, markdown, run) = diff(
         "full",
         &old,
         &new,
@@ -108,14 +106,13 @@ fn full_writes_every_changed_series_beside_the_short_form() {
     );
     assert_eq!(code, 1);
     assert_reviewable(&markdown);
-    let full = std::fs::read_to_string(dir.join("full.md")).unwrap();
+    let full = std::fs::read_to_string(run.dir.join("full.md")).unwrap();
     assert!(full.len() > markdown.len());
     for n in [1, 1000, 2000] {
         let key = format!("~ devices {{device=\"sim-{n:04}\", site=\"lab\"}}");
         assert!(full.contains(&key), "{key}");
     }
     assert!(!full.contains("more changed series"));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -126,7 +123,7 @@ fn editing_one_series_of_2000_names_it_and_an_added_step_shows_its_model() {
         "\ngenerate into devices {\n  series device = \"sim-2000\", site = \"lab\"\n  from now - 6h to now + 1h every 1m\n  measure temperature double = sine(period: 24h, amplitude: 3, mean: 9)\n}\n",
     );
     let new = plan("one-new", &edited);
-    let (code, text, dir) = diff("one", &old, &new, &[]);
+    let (code, text, _) = diff("one", &old, &new, &[]);
     assert_eq!(code, 1);
     assert_reviewable(&text);
     assert!(text.len() < 3_000, "{text}");
@@ -145,7 +142,6 @@ fn editing_one_series_of_2000_names_it_and_an_added_step_shows_its_model() {
         "{text}"
     );
     assert!(!text.contains("sim-1999\""), "{text}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -156,7 +152,7 @@ fn an_anomaly_on_2000_series_is_one_anomaly_with_its_series_folded() {
         "\nanomaly offset on devices.temperature {\n  at now - 1h for 30m\n  delta 2\n}\n",
     );
     let new = plan("anomaly-new", &edited);
-    let (_, markdown, dir) = diff("anomaly", &old, &new, &["--format", "markdown"]);
+    let (_, markdown, _) = diff("anomaly", &old, &new, &["--format", "markdown"]);
     assert_reviewable(&markdown);
     assert!(
         markdown.contains(
@@ -169,7 +165,6 @@ fn an_anomaly_on_2000_series_is_one_anomaly_with_its_series_folded() {
         markdown.contains("  - window: `now-1h .. now-30m`\n"),
         "{markdown}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A small scenario: two series, a spike; the change moves the spike,
@@ -217,12 +212,10 @@ generate into lab {
 fn the_small_diff_in_markdown_and_text() {
     let old = plan("small-old", SMALL);
     let new = plan("small-new", &small_changed());
-    let (code, markdown, dir) = diff("small-md", &old, &new, &["--format", "markdown"]);
+    let (code, markdown, _) = diff("small-md", &old, &new, &["--format", "markdown"]);
     assert_eq!(code, 1);
-    let _ = std::fs::remove_dir_all(dir);
     insta::assert_snapshot!("small_markdown", markdown);
-    let (_, text, dir) = diff("small-text", &old, &new, &[]);
-    let _ = std::fs::remove_dir_all(dir);
+    let (_, text, _) = diff("small-text", &old, &new, &[]);
     insta::assert_snapshot!("small_text", text);
 }
 

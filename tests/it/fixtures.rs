@@ -7,6 +7,8 @@ use std::path::Path;
 
 use outatime::render::{self, Style};
 
+use crate::common::Run;
+
 fn check(path: &Path) -> (String, outatime::Checked) {
     let bytes = std::fs::read(path).unwrap();
     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -105,11 +107,9 @@ fn shipped_scenarios_explain_and_plan_themselves() {
 /// apostrophe stays one, a double quote is escaped the language's way.
 #[test]
 fn check_summary_shows_the_title_as_written() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .args(["check", "tests/fixtures/ok/explain-as-written.scenario"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let output = Run::in_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&["check", "tests/fixtures/ok/explain-as-written.scenario"])
+        .output();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(

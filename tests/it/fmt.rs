@@ -1,34 +1,24 @@
 //! `outatime fmt` end to end: files rewritten in place, folders, `--check`
 //! with its diff and exit code, stdin to stdout, syntax errors left alone.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
+
+use crate::common::{Run, scratch};
 
 const MESSY: &str = "scenario   \"t\"\ntable t\n{\n      name \"a\"  # the name\n}\n";
 // The comment keeps the column it was written at (14).
 const TIDY: &str = "scenario \"t\"\n\ntable t {\n  name \"a\"      # the name\n}\n";
 
+/// `outatime ARGS` in the crate's folder (the tests' working folder),
+/// reading `stdin`.
 fn outatime(args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-/// A fresh folder for one test.
-fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("outatime-fmt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    let run = Run::in_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+    match stdin {
+        Some(text) => run.stdin(text),
+        None => run,
+    }
+    .output()
 }
 
 fn text(out: &[u8]) -> String {
@@ -37,7 +27,8 @@ fn text(out: &[u8]) -> String {
 
 #[test]
 fn a_file_is_rewritten_in_place_and_named() {
-    let dir = folder("in-place");
+    let folder = scratch("fmt-in-place");
+    let dir = folder.path();
     let file = dir.join("a.scenario");
     std::fs::write(&file, MESSY).unwrap();
     let out = outatime(&["fmt", file.to_str().unwrap()], None);
@@ -49,16 +40,16 @@ fn a_file_is_rewritten_in_place_and_named() {
         text(&out.stdout)
     );
     // Nothing left beside it, and a second run changes nothing.
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
     let again = outatime(&["fmt", file.to_str().unwrap()], None);
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(text(&again.stdout), "");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn check_prints_a_diff_writes_nothing_and_exits_1() {
-    let dir = folder("check");
+    let folder = scratch("fmt-check");
+    let dir = folder.path();
     let file = dir.join("a.scenario");
     std::fs::write(&file, MESSY).unwrap();
     let out = outatime(&["fmt", "--check", file.to_str().unwrap()], None);
@@ -73,12 +64,12 @@ fn check_prints_a_diff_writes_nothing_and_exits_1() {
     let clean = outatime(&["fmt", "--check", file.to_str().unwrap()], None);
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stdout));
     assert_eq!(text(&clean.stdout), "");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_folder_means_every_scenario_under_it_sorted() {
-    let dir = folder("folder");
+    let folder = scratch("fmt-folder");
+    let dir = folder.path();
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::write(dir.join("b.scenario"), MESSY).unwrap();
     std::fs::write(dir.join("sub/a.scenario"), MESSY).unwrap();
@@ -98,12 +89,12 @@ fn a_folder_means_every_scenario_under_it_sorted() {
         std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
         MESSY
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_file_with_syntax_errors_is_left_untouched_with_its_diagnostics() {
-    let dir = folder("syntax");
+    let folder = scratch("fmt-syntax");
+    let dir = folder.path();
     let broken = dir.join("broken.scenario");
     let good = dir.join("good.scenario");
     let text_broken = "scenario  \"t\"\ntable t {\n   name \"a\"\n";
@@ -117,7 +108,6 @@ fn a_file_with_syntax_errors_is_left_untouched_with_its_diagnostics() {
     assert_eq!(std::fs::read_to_string(&broken).unwrap(), text_broken);
     // The other file is still formatted.
     assert_eq!(std::fs::read_to_string(&good).unwrap(), TIDY);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

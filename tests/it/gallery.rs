@@ -3,7 +3,8 @@
 //! committed plan beside one passes `plan --check`, through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::common::Run;
 
 /// The folder of the gallery, in the repository.
 fn scenarios_dir() -> PathBuf {
@@ -25,17 +26,7 @@ fn gallery() -> Vec<PathBuf> {
 
 /// `outatime ARGS` run in `scenarios/`, as the README tells a reader to.
 fn outatime(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .args(args)
-        .current_dir(scenarios_dir())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    Run::in_dir(scenarios_dir()).args(args).run()
 }
 
 fn name(path: &Path) -> String {

@@ -517,9 +517,8 @@ impl Endpointed {
     }
 
     fn command(&self, extra: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_outatime"));
-        command
-            .args([
+        self.run
+            .again(&[
                 "apply",
                 "s.scenario",
                 "--target",
@@ -528,10 +527,8 @@ impl Endpointed {
                 "r.json",
             ])
             .args(extra)
-            .current_dir(&self.run.dir)
-            .env("NO_COLOR", "1")
-            .env("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN);
-        command
+            .env("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)
+            .command()
     }
 
     fn apply(&self, extra: &[&str]) -> (i32, String, Json) {

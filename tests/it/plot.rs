@@ -5,7 +5,7 @@
 
 use roxmltree::{Document, Node};
 
-use crate::common::{PLOT_LAB as SCENARIO, Run};
+use crate::common::{PLOT_LAB as SCENARIO, Run, scratch};
 
 const SPIKE_LINE: &str = "21";
 const DROPOUT_LINE: &str = "27";
@@ -418,9 +418,9 @@ fn docs_pictures_come_from_the_script() {
         .filter(|l| l.starts_with("\"$bin\" plot ") && l.contains(".svg\""))
         .collect();
     assert!(!svgs.is_empty(), "the script draws no SVG to compare");
+    let folder = scratch("plot-docs");
     for line in svgs {
-        let out =
-            std::env::temp_dir().join(format!("outatime-plot-docs-{}.svg", std::process::id()));
+        let out = folder.path().join("drawn.svg");
         let mut committed = None;
         let args: Vec<String> = line
             .split_whitespace()
@@ -435,11 +435,7 @@ fn docs_pictures_come_from_the_script() {
                 }
             })
             .collect();
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_outatime"))
-            .args(&args)
-            .current_dir(root.join("scenarios"))
-            .output()
-            .unwrap();
+        let status = Run::in_dir(root.join("scenarios")).args_os(args).output();
         assert!(status.status.success(), "{line}: {status:?}");
         let committed = committed.unwrap();
         let drawn = std::fs::read(&out).unwrap();

@@ -12,6 +12,9 @@ use std::process::{Command, Stdio};
 
 use outatime::render::Style;
 use outatime::{JsonLines, ReadOptions, SpillOptions};
+use tempfile::TempDir;
+
+use crate::common::{Run, scratch};
 
 const ANCHOR: &str = "2026-11-28T12:00:00Z";
 
@@ -19,27 +22,19 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// A fresh, empty folder for this test, removed when dropped.
-struct Folder(PathBuf);
+/// A fresh, empty folder for this test, removed when dropped; a `Path`
+/// where one is asked for.
+struct Folder(TempDir);
 
 impl std::ops::Deref for Folder {
     type Target = Path;
     fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
 fn folder(name: &str) -> Folder {
-    let dir = std::env::temp_dir().join(format!("outatime-streamed-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Folder(dir)
+    Folder(scratch(&format!("streamed-{name}")))
 }
 
 fn leak(path: &Path) -> &'static Path {
@@ -281,15 +276,11 @@ extrapolate s.temp into t {{
 
 /// `outatime ARGS` in `dir`, spilling every 50 rows under `spill`.
 fn outatime(dir: &Path, spill: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_outatime"));
-    command
+    Run::in_dir(dir)
         .args(args)
-        .arg("--temp-dir")
-        .arg(spill)
-        .current_dir(dir)
+        .args_os(["--temp-dir".as_ref(), spill.as_os_str()])
         .env("OUTATIME_SPILL_ROWS", "50")
-        .env("NO_COLOR", "1");
-    command
+        .command()
 }
 
 #[test]

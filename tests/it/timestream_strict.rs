@@ -5,7 +5,6 @@
 //! the apply reports. Everything stays on 127.0.0.1.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -213,7 +212,7 @@ impl Applied {
 struct Workspace {
     endpoint: StrictEndpoint,
     name: String,
-    dir: PathBuf,
+    run: Run,
 }
 
 impl Workspace {
@@ -232,16 +231,16 @@ impl Workspace {
         Workspace {
             endpoint,
             name: name.to_owned(),
-            dir: run.dir,
+            run,
         }
     }
 
     fn scenario(&self) -> String {
-        std::fs::read_to_string(self.dir.join("s.scenario")).unwrap()
+        std::fs::read_to_string(self.run.dir.join("s.scenario")).unwrap()
     }
 
     fn set_scenario(&self, text: &str) {
-        std::fs::write(self.dir.join("s.scenario"), text).unwrap();
+        std::fs::write(self.run.dir.join("s.scenario"), text).unwrap();
     }
 
     /// The scenario's tables, by the names it gives them.
@@ -254,10 +253,9 @@ impl Workspace {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let _ = std::fs::remove_file(self.dir.join("report.json"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_outatime"));
-        command
-            .args([
+        let _ = std::fs::remove_file(self.run.dir.join("report.json"));
+        self.run
+            .again(&[
                 "apply",
                 "s.scenario",
                 "--target",
@@ -266,10 +264,8 @@ impl Workspace {
                 "report.json",
             ])
             .args(args)
-            .current_dir(&self.dir)
-            .env("NO_COLOR", "1")
-            .envs(ENV);
-        command
+            .envs(ENV)
+            .command()
     }
 
     /// `outatime apply s.scenario --target strict --report report.json ARGS`.
@@ -289,7 +285,7 @@ impl Workspace {
     }
 
     fn applied(&self, output: Output, took: Duration) -> Applied {
-        let report = std::fs::read(self.dir.join("report.json"))
+        let report = std::fs::read(self.run.dir.join("report.json"))
             .map(|bytes| serde_json::from_slice(&bytes).unwrap())
             .unwrap_or(Json::Null);
         Applied {
@@ -527,7 +523,7 @@ fn a_failed_apply_whose_report_cannot_be_written_says_both_and_exits_as_the_appl
         HUGE_VERSION,
     );
     // A folder where the report file should go.
-    std::fs::create_dir_all(work.dir.join("report.json")).unwrap();
+    std::fs::create_dir_all(work.run.dir.join("report.json")).unwrap();
     let applied = work.apply(&["--anchor", &anchor, "--on-reject", "continue"]);
     assert_eq!(applied.code, 3, "{}", applied.stderr);
     assert!(
@@ -1082,7 +1078,7 @@ fn resuming_with_other_late_delays_is_refused_as_another_cut() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     // As if the first apply had stopped before its last batch: without its
     // `complete` line the journal is one to resume.
-    let journal = work.dir.join("outatime-out/journal/s.strict.jsonl");
+    let journal = work.run.dir.join("outatime-out/journal/s.strict.jsonl");
     let text = std::fs::read_to_string(&journal).unwrap();
     assert!(text.ends_with("{\"complete\":true}\n"), "{text}");
     std::fs::write(&journal, text.replace("{\"complete\":true}\n", "")).unwrap();
@@ -1140,12 +1136,7 @@ fn a_table_of_300_measures_fails_check_with_the_measures_per_record_code() {
         .collect();
     let scenario = one_series("wide", "table wide", &measures);
     let work = Workspace::new("strict-300-measures", &scenario, DAY);
-    let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
-        .args(["check", "s.scenario"])
-        .current_dir(&work.dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let output = work.run.again(&["check", "s.scenario"]).output();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -1272,8 +1263,8 @@ replay s into t {
             ));
         }
     }
-    std::fs::write(work.dir.join("s.csv"), csv).unwrap();
-    std::fs::create_dir_all(work.dir.join("spill")).unwrap();
+    std::fs::write(work.run.dir.join("s.csv"), csv).unwrap();
+    std::fs::create_dir_all(work.run.dir.join("spill")).unwrap();
     work.endpoint.set_faults(Faults {
         latency: Duration::from_millis(50),
         ..Faults::default()
@@ -1286,7 +1277,9 @@ replay s into t {
         .spawn()
         .unwrap();
     work.wait_for_ingested(1000, &mut child);
-    let spilled: Vec<_> = std::fs::read_dir(work.dir.join("spill")).unwrap().collect();
+    let spilled: Vec<_> = std::fs::read_dir(work.run.dir.join("spill"))
+        .unwrap()
+        .collect();
     assert_eq!(
         spilled.len(),
         1,
@@ -1298,6 +1291,8 @@ replay s into t {
     });
     let stopped = terminate(&work, child);
     assert_eq!(stopped.report["outcome"], "interrupted by SIGTERM");
-    let left: Vec<_> = std::fs::read_dir(work.dir.join("spill")).unwrap().collect();
+    let left: Vec<_> = std::fs::read_dir(work.run.dir.join("spill"))
+        .unwrap()
+        .collect();
     assert!(left.is_empty(), "spilled rows left behind: {left:?}");
 }

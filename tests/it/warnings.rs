@@ -4,7 +4,6 @@
 //! shipped scenario or valid fixture draws any.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::common::Run;
 
@@ -257,11 +256,10 @@ fn no_shipped_scenario_or_valid_fixture_draws_them() {
     files.sort();
     assert!(files.len() > 10, "{files:?}");
     for file in files {
-        let output = Command::new(env!("CARGO_BIN_EXE_outatime"))
-            .args(["plan".as_ref(), file.as_os_str()])
+        let output = Run::in_dir(root)
+            .args_os(["plan".as_ref(), file.as_os_str()])
             .env("OUTATIME_REDACT_SALT", "test-salt")
-            .output()
-            .unwrap();
+            .output();
         let stderr = String::from_utf8_lossy(&output.stderr);
         for code in CODES {
             assert!(!stderr.contains(code), "{}: {stderr}", file.display());

@@ -2,24 +2,61 @@
 
 pub mod http;
 
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 
-/// A run of `outatime` in a scratch folder holding the given files.
+use tempfile::TempDir;
+
+/// A new, empty folder for one test, its name starting with
+/// `outatime-NAME-` and unique, removed with what it holds when dropped.
+pub fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("outatime-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
+/// A run of `outatime`, the one way the tests launch it: its arguments,
+/// its environment (`NO_COLOR=1`, and what the test adds), its stdin, and
+/// where it runs: a scratch folder of its own holding the given files, or
+/// a folder the test names.
+#[derive(Clone)]
 pub struct Run {
     pub dir: PathBuf,
-    args: Vec<String>,
+    /// The scratch folder `dir` is, shared by the runs [`Run::again`]
+    /// makes: removed when the last of them is dropped. `None` for a folder
+    /// the run does not own.
+    scratch: Option<Arc<TempDir>>,
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    stdin: Option<Vec<u8>>,
 }
 
 impl Run {
+    /// A run in a new scratch folder (see [`scratch`]).
     pub fn new(name: &str) -> Run {
-        let dir = std::env::temp_dir().join(format!("outatime-bin-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = scratch(name);
         Run {
-            dir,
+            dir: scratch.path().to_path_buf(),
+            scratch: Some(Arc::new(scratch)),
             args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+        }
+    }
+
+    /// A run in `dir`, which it neither makes nor removes (the
+    /// repository's `scenarios/`, say).
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Run {
+        Run {
+            dir: dir.into(),
+            scratch: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
         }
     }
 
@@ -30,42 +67,106 @@ impl Run {
         self
     }
 
-    /// Another run in the same folder (its files kept), with other arguments.
+    /// Another run in the same folder (its files kept), with other
+    /// arguments, and no environment or stdin of its own yet.
     pub fn again(&self, args: &[&str]) -> Run {
         Run {
             dir: self.dir.clone(),
-            args: args.iter().map(|a| a.to_string()).collect(),
+            scratch: self.scratch.clone(),
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
         }
+        .args(args)
     }
 
-    pub fn args(mut self, args: &[&str]) -> Run {
-        self.args.extend(args.iter().map(|a| a.to_string()));
+    pub fn args(self, args: &[&str]) -> Run {
+        self.args_os(args)
+    }
+
+    /// Arguments that are paths, or strings the test made.
+    pub fn args_os(mut self, args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Run {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
 
-    pub fn run(&self) -> (i32, String, String) {
-        self.run_with(&[])
+    pub fn env(self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Run {
+        self.envs([(name, value)])
     }
 
-    /// Runs with extra environment variables.
-    pub fn run_with(&self, env: &[(&str, &str)]) -> (i32, String, String) {
+    pub fn envs(
+        mut self,
+        vars: impl IntoIterator<Item = (impl AsRef<OsStr>, impl AsRef<OsStr>)>,
+    ) -> Run {
+        self.env.extend(
+            vars.into_iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned())),
+        );
+        self
+    }
+
+    /// What the process reads on stdin (otherwise nothing: stdin is closed).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Run {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// The command, for a test that sets its own stdout or stderr, or
+    /// spawns it to signal it while it runs. Stdin is not set here: see
+    /// [`Run::output`].
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_outatime"));
+        command
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// Runs to the end, with the stdin given.
+    pub fn output(&self) -> Output {
+        let Some(stdin) = &self.stdin else {
+            return self.command().output().unwrap();
+        };
+        let mut child = self
+            .command()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin).unwrap();
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    /// (exit code, stdout, stderr); -1 for a process ended by a signal.
+    pub fn run(&self) -> (i32, String, String) {
         let Output {
             status,
             stdout,
             stderr,
-        } = Command::new(env!("CARGO_BIN_EXE_outatime"))
-            .args(&self.args)
-            .current_dir(&self.dir)
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
+        } = self.output();
         (
             status.code().unwrap_or(-1),
             String::from_utf8_lossy(&stdout).into_owned(),
             String::from_utf8_lossy(&stderr).into_owned(),
         )
     }
+
+    /// Runs with extra environment variables.
+    pub fn run_with(&self, env: &[(&str, &str)]) -> (i32, String, String) {
+        self.clone().envs(env.iter().copied()).run()
+    }
+}
+
+/// The folder of the binary under test, for a test whose script finds
+/// `outatime` on PATH as a user's would.
+pub fn binary_dir() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_outatime")).parent().unwrap()
 }
 
 /// Whether every test must run: `./scripts/test` sets
