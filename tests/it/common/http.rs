@@ -6,6 +6,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 /// An answer as the server sent it; the body is de-chunked.
 #[derive(Debug)]
 pub struct Response {
@@ -120,16 +122,15 @@ fn dechunk(mut bytes: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// Percent-escapes a query parameter's value (RFC 3986 unreserved kept).
+/// What [`escape`] escapes: everything but RFC 3986's unreserved
+/// characters.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-escapes a query parameter's value, `%XX` in upper case.
 pub fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(value, RESERVED).to_string()
 }

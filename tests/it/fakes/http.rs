@@ -344,6 +344,9 @@ pub(super) fn response(
     out
 }
 
+/// Strict where `percent_encoding`'s decoder is lenient: a `%` not
+/// followed by two hex digits is an error, so that a client's broken
+/// escape shows.
 fn percent_decode(text: &str, plus_is_space: bool) -> io::Result<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
