@@ -1,4 +1,4 @@
-//! `apply` against the strict Timestream endpoint (tests/strict/) with
+//! `apply` against the strict Timestream endpoint (tests/it/fakes/strict/) with
 //! added latency per request: end-to-end records per second and CPU per
 //! record, by `--concurrency`. `cargo bench --bench apply_throughput`;
 //! results and what bounds them are in docs/performance.md. Nothing here
@@ -9,15 +9,19 @@
 //! time is the endpoint's, the reaped children's is outatime's.
 
 mod common;
-#[path = "../tests/strict/mod.rs"]
-mod strict;
+#[allow(dead_code)] // the bench runs part of the fake
+#[path = "../tests/it/fakes"]
+mod fakes {
+    mod http;
+    pub mod strict;
+}
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{env_levels, env_number, stat_cpu, telemetry_scenario};
-use strict::{Faults, StrictEndpoint};
+use fakes::strict::{Faults, StrictEndpoint};
 
 /// Series × points per series = records (multi layout: one record each).
 const SERIES: usize = 50;

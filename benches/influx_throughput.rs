@@ -1,6 +1,6 @@
 //! `apply` to InfluxDB: end-to-end records per second and CPU per record,
 //! by `--concurrency`, into
-//! - the in-test v2 endpoint (tests/influx/) with 20 ms added before every
+//! - the in-test v2 endpoint (tests/it/fakes/influx/) with 20 ms added before every
 //!   reply, gzip bodies, every line parsed and checked, points not kept;
 //! - a real local influxd (1.x, the v1 API): `OUTATIME_INFLUXDB_URL` when
 //!   set, else one started here on a free 127.0.0.1 port in a temporary
@@ -20,11 +20,15 @@
 //! (8,16; empty to skip influxd), OUTATIME_BENCH_BIN (another `outatime`
 //! to run, e.g. an older build for a before/after).
 
-// Its `pub use` of the org id serves the tests, not this bench.
 mod common;
-#[allow(unused_imports)]
-#[path = "../tests/influx/mod.rs"]
-mod influx;
+// The bench runs part of the fake; its `pub use` of the org id serves the
+// tests.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/fakes"]
+mod fakes {
+    mod http;
+    pub mod influx;
+}
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -33,7 +37,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{env_levels, env_number, stat_cpu, telemetry_scenario};
-use influx::{Config, Faults, InfluxEndpoint, TOKEN};
+use fakes::influx::{Config, Faults, InfluxEndpoint, TOKEN};
 
 /// Series × points per series = records (one line each, two fields).
 const SERIES: usize = 100;

@@ -1,4 +1,4 @@
-//! The strict Timestream endpoint (tests/strict/) as a process of its own,
+//! The strict Timestream endpoint (tests/it/fakes/strict/) as a process of its own,
 //! for bench/peers/run's writer workload: boto3 and `outatime apply` write
 //! to it in turn, and it says what each stored.
 //!
@@ -9,13 +9,17 @@
 //! numbers re-printed from their parsed value so that two writers' float
 //! formatting does not count. It exits when stdin closes.
 
-#[path = "../../tests/strict/mod.rs"]
-mod strict;
+#[allow(dead_code)] // the example runs part of the fake
+#[path = "../../tests/it/fakes"]
+mod fakes {
+    mod http;
+    pub mod strict;
+}
 
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use strict::{Faults, Stored, StoredValue, StrictEndpoint, ValueKind};
+use fakes::strict::{Faults, Stored, StoredValue, StrictEndpoint, ValueKind};
 
 fn main() {
     let latency_ms = std::env::args()
