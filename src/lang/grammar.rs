@@ -3,5 +3,5 @@
 //! reads the pairs it yields.
 
 #[derive(pest_derive::Parser)]
-#[grammar = "../grammar/scenario.pest"]
+#[grammar = "grammar/scenario.pest"]
 pub(crate) struct ScenarioParser;
