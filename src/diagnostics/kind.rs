@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::diagnostics::Severity;
-use crate::diagnostics::Span;
+use crate::diagnostics::span::Span;
 use crate::measure_type::MeasureType;
 
 /// What kind of name a message is about.

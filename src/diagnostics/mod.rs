@@ -2,37 +2,12 @@
 //! Wording lives in `kind.rs`, rendering in `render.rs`.
 
 pub(crate) use kind::DiagnosticKind;
+pub(crate) use span::Span;
 
 pub(crate) mod kind;
 pub mod render;
+mod span;
 pub(crate) mod suggest;
-
-/// A byte range `[start, end)` into the whole file a diagnostic is about (a
-/// scenario, or `outatime.yaml`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-
-    pub fn len(self) -> usize {
-        self.end - self.start
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.start == self.end
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
