@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::exit::Exit;
 use super::output::diagnostics_style;
 use crate::diagnostics::render;
-use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
+use crate::diagnostics::{Diagnostic, Span, kind};
 use crate::fmt::{FmtError, format};
 
 #[derive(clap::Args)]
@@ -164,7 +164,7 @@ fn utf8<'a>(shown: &str, bytes: &'a [u8]) -> Option<&'a str> {
         Err(e) => {
             let lossy = String::from_utf8_lossy(bytes);
             let at = e.valid_up_to();
-            let d = Diagnostic::new(DiagnosticKind::NotUtf8, Span::new(at, at));
+            let d = Diagnostic::new(kind::NotUtf8, Span::new(at, at));
             eprint!(
                 "{}",
                 render::human(shown, &lossy, &[d], diagnostics_style())

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::app;
 use crate::diagnostics::Span;
 use crate::diagnostics::render;
-use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::diagnostics::{Diagnostic, kind};
 use crate::validate::check::Checked;
 use crate::validate::check::check_text;
 use exit::Exit;
@@ -425,7 +425,7 @@ fn check_bytes(
         Err(e) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let at = e.valid_up_to();
-            let diagnostic = Diagnostic::new(DiagnosticKind::NotUtf8, Span::new(at, at));
+            let diagnostic = Diagnostic::new(kind::NotUtf8, Span::new(at, at));
             (
                 text,
                 Checked {

@@ -11,7 +11,7 @@ use super::ListedItem;
 use super::select::Selected;
 use super::{CompileError, PreparedAnomaly, PreparedStep, placement, streamed};
 use crate::diagnostics::kind::NoEffectCause;
-use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Span, kind};
 use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
 use crate::model::Step;
 use crate::record::Catalog;
@@ -68,17 +68,19 @@ pub(super) fn selection(step: &Step, sel: &Selected) -> Vec<DataWarning> {
     if r.window.is_some() && sel.in_window == 0 {
         out.push(warn(
             WarnedClause::Window,
-            DiagnosticKind::WindowHoldsNoRows {
+            kind::WindowHoldsNoRows {
                 source: r.source.clone(),
-            },
+            }
+            .into(),
         ));
     } else if !r.filter.conditions.is_empty() && sel.in_where == 0 {
         out.push(warn(
             WarnedClause::Where,
-            DiagnosticKind::WhereSelectsNothing {
+            kind::WhereSelectsNothing {
                 step: "replay".into(),
                 source: r.source.clone(),
-            },
+            }
+            .into(),
         ));
     }
     // A `set` is judged only on series that were selected.
@@ -87,10 +89,11 @@ pub(super) fn selection(step: &Step, sel: &Selected) -> Vec<DataWarning> {
             if !sel.set_changes.get(i).copied().unwrap_or(false) {
                 out.push(warn(
                     WarnedClause::Set(dimension.clone()),
-                    DiagnosticKind::SetNoEffect {
+                    kind::SetNoEffect {
                         dimension: dimension.clone(),
                         value: value.clone(),
-                    },
+                    }
+                    .into(),
                 ));
             }
         }
@@ -125,14 +128,15 @@ pub(super) fn anomalies(
         out.push(DataWarning {
             line: a.line,
             clause,
-            kind: DiagnosticKind::AnomalyNoEffect {
+            kind: kind::AnomalyNoEffect {
                 table: catalog
                     .tables
                     .get(a.table as usize)
                     .map(|t| t.name.clone())
                     .unwrap_or_default(),
                 cause,
-            },
+            }
+            .into(),
         });
     }
     Ok(out)

@@ -1,28 +1,14 @@
 //! A diagnostic is data: what is wrong (`DiagnosticKind`) and where (`Span`).
-//! Wording lives in `kind.rs`, rendering in `render.rs`.
+//! Each kind's code and wording live beside it in `kind/`, rendering in
+//! `render.rs`.
 
-pub(crate) use kind::DiagnosticKind;
+pub(crate) use kind::{DiagnosticKind, Severity};
 pub(crate) use span::Span;
 
 pub(crate) mod kind;
 pub mod render;
 mod span;
 pub(crate) mod suggest;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
@@ -32,8 +18,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn new(kind: DiagnosticKind, span: Span) -> Self {
-        Diagnostic { kind, span }
+    pub(crate) fn new(kind: impl Into<DiagnosticKind>, span: Span) -> Self {
+        Diagnostic {
+            kind: kind.into(),
+            span,
+        }
     }
 
     pub fn severity(&self) -> Severity {

@@ -4,7 +4,7 @@
 
 use pest::iterators::Pair;
 
-use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::diagnostics::{Diagnostic, kind};
 use crate::lang::ast::*;
 use crate::lang::chunks::first_word;
 use crate::lang::grammar::Rule;
@@ -425,7 +425,7 @@ impl Builder<'_> {
         let assignments = self.assignments(&assignments);
         if let (Some(last), Some(first)) = (stray.last(), assignments.get(before_stray)) {
             let span = Span::new(self.span(&stray[0]).start, self.span(last).end);
-            let kind = DiagnosticKind::SeriesValueWithoutDimension {
+            let kind = kind::SeriesValueWithoutDimension {
                 dimension: crate::lang::names::column_name(&first.dimension.value),
                 first: crate::lang::names::string_literal(&first.value.value),
                 values: stray
@@ -573,7 +573,7 @@ impl Builder<'_> {
                 None => {
                     let start = span.start + 1 + i;
                     self.diagnostics.push(Diagnostic::new(
-                        DiagnosticKind::BadEscape {
+                        kind::BadEscape {
                             escape: escape.to_string(),
                         },
                         Span::new(start, start + escape.len()),

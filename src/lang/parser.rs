@@ -10,7 +10,7 @@ use pest::error::InputLocation;
 
 use crate::diagnostics::kind::SyntaxHint;
 use crate::diagnostics::suggest::closest;
-use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::diagnostics::{Diagnostic, kind};
 use crate::lang::ast::{self, Span};
 use crate::lang::ast_builder;
 use crate::lang::chunks::{self, STATEMENT_KEYWORDS};
@@ -65,12 +65,12 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) -> bool {
         let span = Span::new(chunk.start, chunk.start + 1);
         parsed
             .diagnostics
-            .push(Diagnostic::new(DiagnosticKind::UnmatchedBrace, span));
+            .push(Diagnostic::new(kind::UnmatchedBrace, span));
         return false;
     }
     if !word.is_empty() && !STATEMENT_KEYWORDS.contains(&word) {
         let span = Span::new(chunk.start, chunk.start + word.len());
-        let kind = DiagnosticKind::UnknownStatement {
+        let kind = kind::UnknownStatement {
             word: word.to_string(),
             suggestion: closest(word, STATEMENT_KEYWORDS.iter().copied()),
         };
@@ -101,7 +101,7 @@ fn parse_statement(text: &str, chunk: Span, parsed: &mut Parsed) -> bool {
             let span = Span::new(chunk.start + header_end, chunk.start + header_end);
             parsed
                 .diagnostics
-                .push(Diagnostic::new(DiagnosticKind::MissingOpenBrace, span));
+                .push(Diagnostic::new(kind::MissingOpenBrace, span));
             parsed.losses.names.extend(declared_name(original));
             parsed.losses.writers.extend(written_table(original));
             return true;
@@ -194,7 +194,7 @@ fn syntax_diagnostic(
     let rest = &buffer[at..];
     if rest.starts_with('"') && !closes_string(rest) {
         return Diagnostic::new(
-            DiagnosticKind::UnterminatedString,
+            kind::UnterminatedString,
             Span::new(offset + at, offset + at + 1),
         );
     }
@@ -207,7 +207,7 @@ fn syntax_diagnostic(
         && let Some(open) = first_open_brace(buffer)
     {
         let span = Span::new(offset + open, offset + open + 1);
-        return Diagnostic::new(DiagnosticKind::UnclosedBlock { open: span }, span);
+        return Diagnostic::new(kind::UnclosedBlock { open: span }, span);
     }
     let word = chunks::first_word(rest);
     let at_line_start = buffer[..at]
@@ -218,7 +218,7 @@ fn syntax_diagnostic(
         && !word.is_empty()
         && let Some(suggestion) = closest(word, STATEMENT_KEYWORDS.iter().copied())
     {
-        let kind = DiagnosticKind::UnknownStatement {
+        let kind = kind::UnknownStatement {
             word: word.to_string(),
             suggestion: Some(suggestion),
         };
@@ -242,7 +242,7 @@ fn syntax_diagnostic(
         _ => None,
     };
     Diagnostic::new(
-        DiagnosticKind::Syntax {
+        kind::Syntax {
             expected,
             found,
             hint,
@@ -423,6 +423,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::DiagnosticKind;
 
     #[test]
     fn every_rule_reachable_in_errors_is_described_or_hidden_on_purpose() {
@@ -450,7 +451,7 @@ mod tests {
         let parsed = parse(text);
         assert_eq!(parsed.diagnostics.len(), 1);
         let d = &parsed.diagnostics[0];
-        assert!(matches!(d.kind, DiagnosticKind::UnclosedBlock { .. }));
+        assert!(matches!(d.kind, DiagnosticKind::UnclosedBlock(_)));
         assert_eq!(&text[d.span.start..d.span.end], "{");
         assert_eq!(parsed.losses.names, ["t"]);
     }

@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use crate::diagnostics::Span;
 use crate::diagnostics::suggest::closest;
-use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::diagnostics::{Diagnostic, kind};
 use crate::targets::influxdb::{Destination, InfluxTarget, Token};
 use crate::targets::timestream::TimestreamTarget;
 
@@ -204,7 +204,7 @@ pub(crate) fn named(
     let config: Config = yaml_serde::from_str(text).map_err(|e| vec![parse_error(text, &e)])?;
     let Some(target) = config.targets.get(name) else {
         let span = find(text, "targets").unwrap_or_default();
-        let kind = DiagnosticKind::ConfigInvalid {
+        let kind = kind::ConfigInvalid {
             message: format!("no target named `{name}`"),
             suggestion: closest(name, config.targets.keys().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))
@@ -308,7 +308,7 @@ fn influx_target(
     let at_key = |key: &str| key_span(text, name, key).unwrap_or_else(|| target_span(text, name));
     let missing = |key: &str, example: &str, problems: &mut Vec<Diagnostic>| {
         problems.push(Diagnostic::new(
-            DiagnosticKind::ConfigMissingKey {
+            kind::ConfigMissingKey {
                 key: key.into(),
                 api: api.name().into(),
                 example: example.into(),
@@ -318,7 +318,7 @@ fn influx_target(
     };
     let not_for_api = |key: &str, instead: &str, problems: &mut Vec<Diagnostic>| {
         problems.push(Diagnostic::new(
-            DiagnosticKind::ConfigKeyNotForApi {
+            kind::ConfigKeyNotForApi {
                 key: key.into(),
                 api: api.name().into(),
                 instead: instead.into(),
@@ -376,7 +376,7 @@ fn influx_target(
     let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
     if !scheme_ok || url.parse::<http::Uri>().is_err() {
         problems.push(Diagnostic::new(
-            DiagnosticKind::ConfigInvalid {
+            kind::ConfigInvalid {
                 message: format!("`{url}` is not an http:// or https:// URL"),
                 suggestion: Some(
                     "write the server's address with its scheme, such as `http://127.0.0.1:8086`"
@@ -392,7 +392,7 @@ fn influx_target(
             Some(secret) => Some(Token::new(secret)),
             None => {
                 problems.push(Diagnostic::new(
-                    DiagnosticKind::ConfigUnsetVariable {
+                    kind::ConfigUnsetVariable {
                         name: variable.to_string(),
                     },
                     key_span(text, name, "token_env").unwrap_or_else(|| target_span(text, name)),
@@ -506,7 +506,7 @@ fn expand(
                 let written = format!("${{{name}}}");
                 let span = find(text, &written).unwrap_or_default();
                 problems.push(Diagnostic::new(
-                    DiagnosticKind::ConfigUnsetVariable {
+                    kind::ConfigUnsetVariable {
                         name: name.to_string(),
                     },
                     span,
@@ -543,7 +543,7 @@ fn parse_error(text: &str, error: &yaml_serde::Error) -> Diagnostic {
         });
     if let Some((start, len)) = unknown {
         return Diagnostic::new(
-            DiagnosticKind::ConfigInvalid {
+            kind::ConfigInvalid {
                 message,
                 suggestion,
             },
@@ -562,7 +562,7 @@ fn parse_error(text: &str, error: &yaml_serde::Error) -> Diagnostic {
         })
         .unwrap_or_default();
     Diagnostic::new(
-        DiagnosticKind::ConfigInvalid {
+        kind::ConfigInvalid {
             message,
             suggestion,
         },

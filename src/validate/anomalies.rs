@@ -7,7 +7,7 @@ use strum::IntoEnumIterator;
 
 use super::params::Given;
 use super::{Declared, Validator, add, ordered};
-use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind;
 use crate::diagnostics::kind::{Clause, NoEffectCause};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
@@ -31,7 +31,7 @@ impl Validator<'_> {
         let mut ok = true;
         if word.is_none() {
             self.report(
-                DiagnosticKind::UnknownAnomalyKind {
+                kind::UnknownAnomalyKind {
                     kind: written.into(),
                     suggestion: closest(written, AnomalyWord::iter().map(<&str>::from)),
                 },
@@ -48,7 +48,7 @@ impl Validator<'_> {
         match (&a.measure, word) {
             (None, Some(w)) if w.needs_measure() => {
                 self.report(
-                    DiagnosticKind::AnomalyNeedsMeasure {
+                    kind::AnomalyNeedsMeasure {
                         kind: written.into(),
                     },
                     a.table.span,
@@ -57,7 +57,7 @@ impl Validator<'_> {
             }
             (Some(m), Some(AnomalyWord::Late)) => {
                 self.report(
-                    DiagnosticKind::AnomalyOnWholeRecords {
+                    kind::AnomalyOnWholeRecords {
                         kind: written.into(),
                         measure: m.value.clone(),
                     },
@@ -172,7 +172,7 @@ impl Validator<'_> {
                 let max = self.opt_number(&mut p, "max");
                 if min.is_none() && max.is_none() && p.ok {
                     self.report(
-                        DiagnosticKind::MissingParameter {
+                        kind::MissingParameter {
                             owner: "clip".into(),
                             name: "min` or `max".into(),
                             example: "min -5, max 30".into(),
@@ -232,7 +232,7 @@ impl Validator<'_> {
         };
         if word.changes_numbers() && !ty.is_numeric() {
             self.report(
-                DiagnosticKind::AnomalyTypeMismatch {
+                kind::AnomalyTypeMismatch {
                     kind: a.kind.value.clone(),
                     measure: measure.value.clone(),
                     ty,
@@ -259,7 +259,7 @@ impl Validator<'_> {
             };
             if p.name.value == "value" && !fits {
                 self.report(
-                    DiagnosticKind::WrongParameterType {
+                    kind::WrongParameterType {
                         owner: "flatline".into(),
                         name: "value".into(),
                         expected: super::params::value_of_type(ty).into(),
@@ -290,7 +290,7 @@ impl Validator<'_> {
                     && may_reach(&anomaly.filter, s)
             });
             if let Some(step) = other {
-                let kind = DiagnosticKind::AnchorDependentAnomaly {
+                let kind = kind::AnchorDependentAnomaly {
                     relative,
                     step_line: step.line(),
                 };
@@ -356,7 +356,7 @@ impl Validator<'_> {
             };
             let span = anomaly_clause_span(file, *header, cause).unwrap_or(*header);
             self.report(
-                DiagnosticKind::AnomalyNoEffect {
+                kind::AnomalyNoEffect {
                     table: anomaly.table.clone(),
                     cause,
                 },
@@ -378,10 +378,7 @@ impl Validator<'_> {
                     && windows_overlap(a, b)
                     && !filters_disjoint(&a.filter, &b.filter)
                 {
-                    self.report(
-                        DiagnosticKind::OverlappingAnomalies { other: *a_span },
-                        *b_span,
-                    );
+                    self.report(kind::OverlappingAnomalies { other: *a_span }, *b_span);
                     break;
                 }
             }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Declared, Validator};
-use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind;
 use crate::diagnostics::kind::{Clause, NameKind};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, Span, StatementKind, TableClause};
@@ -67,7 +67,7 @@ impl Validator<'_> {
         at: Span,
     ) {
         self.report(
-            DiagnosticKind::MissingClause {
+            kind::MissingClause {
                 statement: statement.into(),
                 clause,
                 example: example.into(),
@@ -79,7 +79,7 @@ impl Validator<'_> {
     pub(super) fn unknown_clause(&mut self, statement: &str, name: &ast::Name, allowed: &[Clause]) {
         let allowed: Vec<String> = allowed.iter().map(Clause::to_string).collect();
         self.report(
-            DiagnosticKind::UnknownClause {
+            kind::UnknownClause {
                 statement: statement.into(),
                 clause: name.value.clone(),
                 suggestion: closest(&name.value, allowed.iter().map(String::as_str)),
@@ -146,7 +146,7 @@ impl Validator<'_> {
         let mut by_target: BTreeMap<&str, Span> = BTreeMap::new();
         for (span, table) in in_file_order {
             if let Some(&first) = by_target.get(table.target_name.as_str()) {
-                let kind = DiagnosticKind::SharedTargetTable {
+                let kind = kind::SharedTargetTable {
                     target: table.target_name.clone(),
                     first,
                 };

@@ -23,7 +23,7 @@ use chrono_tz::Tz;
 
 use crate::diagnostics::kind::{Clause, NameKind, Positive};
 use crate::diagnostics::suggest::{closest, closest_time_zone, zones_abbreviated};
-use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Severity, kind};
 use crate::lang::ast::{self, Lit, Span, Spanned, StatementKind, TimeBase, TimeExpr};
 use crate::lang::literal::{self, Duration, LiteralError, Number};
 use crate::lang::parser::Losses;
@@ -157,7 +157,7 @@ pub(crate) struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn report(&mut self, kind: DiagnosticKind, span: Span) {
+    fn report(&mut self, kind: impl Into<DiagnosticKind>, span: Span) {
         self.diagnostics.push(Diagnostic::new(kind, span));
     }
 
@@ -192,7 +192,7 @@ impl Validator<'_> {
                     }
                     if index > 0 {
                         self.report(
-                            DiagnosticKind::ScenarioNotFirst {
+                            kind::ScenarioNotFirst {
                                 first_statement: file.statements[0].keyword,
                             },
                             statement.span,
@@ -209,7 +209,7 @@ impl Validator<'_> {
                         Ok(n) => seed = Some((n, statement.span)),
                         Err(_) => {
                             ok = false;
-                            self.report(DiagnosticKind::SeedOutOfRange, lit.span);
+                            self.report(kind::SeedOutOfRange, lit.span);
                         }
                     }
                 }
@@ -232,7 +232,7 @@ impl Validator<'_> {
                 .first()
                 .map(|s| Span::new(s.keyword.start, s.keyword.start))
                 .unwrap_or_default();
-            self.report(DiagnosticKind::MissingScenario, span);
+            self.report(kind::MissingScenario, span);
         }
         let title = title?.value;
         ok.then(|| {
@@ -246,7 +246,7 @@ impl Validator<'_> {
 
     fn duplicate_statement(&mut self, statement: &str, span: Span, first: Span) {
         self.report(
-            DiagnosticKind::DuplicateStatement {
+            kind::DuplicateStatement {
                 statement: statement.into(),
                 first,
             },
@@ -255,26 +255,28 @@ impl Validator<'_> {
     }
 
     fn literal_error(&mut self, error: LiteralError, span: Span) {
-        let kind = match error {
-            LiteralError::DurationOutOfRange => DiagnosticKind::DurationOutOfRange,
-            LiteralError::NumberOutOfRange => DiagnosticKind::NumberOutOfRange,
-            LiteralError::TimestampOutOfRange => DiagnosticKind::TimestampOutOfRange,
-            LiteralError::Malformed(reason) => DiagnosticKind::MalformedTimestamp { reason },
-            LiteralError::UnknownZone(zone) => DiagnosticKind::UnknownTimeZone {
+        let kind: DiagnosticKind = match error {
+            LiteralError::DurationOutOfRange => kind::DurationOutOfRange.into(),
+            LiteralError::NumberOutOfRange => kind::NumberOutOfRange.into(),
+            LiteralError::TimestampOutOfRange => kind::TimestampOutOfRange.into(),
+            LiteralError::Malformed(reason) => kind::MalformedTimestamp { reason }.into(),
+            LiteralError::UnknownZone(zone) => kind::UnknownTimeZone {
                 suggestion: closest_time_zone(&zone),
                 abbreviation_of: zones_abbreviated(&zone),
                 zone,
-            },
+            }
+            .into(),
             LiteralError::OffsetMismatch {
                 zone,
                 given,
                 expected,
-            } => DiagnosticKind::OffsetDisagreesWithZone {
+            } => kind::OffsetDisagreesWithZone {
                 zone,
                 given,
                 expected,
-            },
-            LiteralError::InGap(zone) => DiagnosticKind::LocalTimeInGap { zone },
+            }
+            .into(),
+            LiteralError::InGap(zone) => kind::LocalTimeInGap { zone }.into(),
         };
         self.report(kind, span);
     }
@@ -289,7 +291,7 @@ impl Validator<'_> {
         let d = self.duration(lit)?;
         if !d.is_positive() {
             self.report(
-                DiagnosticKind::NotPositive {
+                kind::NotPositive {
                     what: Positive::Clause(what),
                 },
                 lit.span,
@@ -333,7 +335,7 @@ impl Validator<'_> {
                 match instant.checked_add(offset) {
                     Some(i) => Some(TimePoint::Absolute(i)),
                     None => {
-                        self.report(DiagnosticKind::TimestampOutOfRange, expr.span);
+                        self.report(kind::TimestampOutOfRange, expr.span);
                         None
                     }
                 }
@@ -348,13 +350,13 @@ impl Validator<'_> {
         match (start?, end?) {
             (TimePoint::Absolute(start), TimePoint::Absolute(end)) => {
                 if end <= start {
-                    self.report(DiagnosticKind::EmptyWindow { clause }, range.span);
+                    self.report(kind::EmptyWindow { clause }, range.span);
                     return None;
                 }
                 Some(Window { start, end })
             }
             _ => {
-                self.report(DiagnosticKind::RelativeWindow { clause }, range.span);
+                self.report(kind::RelativeWindow { clause }, range.span);
                 None
             }
         }
@@ -372,7 +374,7 @@ impl Validator<'_> {
                     (Some(start), Some(length)) => {
                         let end = add(start, length);
                         if end.is_none() {
-                            self.report(DiagnosticKind::TimestampOutOfRange, s.span);
+                            self.report(kind::TimestampOutOfRange, s.span);
                         }
                         end
                     }
@@ -385,13 +387,13 @@ impl Validator<'_> {
             (TimePoint::Relative(a), TimePoint::Relative(b)) => a < b,
             (TimePoint::Absolute(a), TimePoint::Absolute(b)) => a < b,
             _ => {
-                self.report(DiagnosticKind::MixedRange, s.span);
+                self.report(kind::MixedRange, s.span);
                 return None;
             }
         };
         if !ordered {
             self.report(
-                DiagnosticKind::EmptyWindow {
+                kind::EmptyWindow {
                     clause: Clause::From,
                 },
                 s.span,
@@ -408,7 +410,7 @@ impl Validator<'_> {
         }
         let words: Vec<&str> = options.iter().map(|(w, _)| *w).collect();
         self.report(
-            DiagnosticKind::UnknownWord {
+            kind::UnknownWord {
                 what: what.into(),
                 word: name.value.clone(),
                 suggestion: closest(&name.value, words.iter().copied()),
@@ -460,7 +462,7 @@ impl Validator<'_> {
         listed.sort();
         listed.dedup();
         self.report(
-            DiagnosticKind::UnknownName {
+            kind::UnknownName {
                 kind,
                 name: name.value.clone(),
                 suggestion: closest(&name.value, known),
@@ -491,7 +493,7 @@ impl Validator<'_> {
         span: Span,
     ) -> bool {
         if let Some(&first) = seen.get(&clause) {
-            self.report(DiagnosticKind::DuplicateClause { clause, first }, span);
+            self.report(kind::DuplicateClause { clause, first }, span);
             return false;
         }
         seen.insert(clause, span);
@@ -507,7 +509,7 @@ impl Validator<'_> {
         name: &ast::Name,
     ) -> bool {
         if let Some(&first) = seen.get(&name.value) {
-            let kind = DiagnosticKind::DuplicateName {
+            let kind = kind::DuplicateName {
                 kind,
                 name: name.value.clone(),
                 first,

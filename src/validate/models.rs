@@ -2,7 +2,7 @@
 
 use super::Validator;
 use super::params::Given;
-use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{ModelSyntax, TermSyntax, ValueSyntax};
 use crate::model::{MeasureType, Model, Term};
@@ -63,19 +63,19 @@ impl Validator<'_> {
             }
         }
         if !ty.is_numeric() && m.terms.len() > 1 {
-            self.report(DiagnosticKind::ModelNotSummable { ty }, m.terms[1].span);
+            self.report(kind::ModelNotSummable { ty }, m.terms[1].span);
             ok = false;
         }
         let mut clamp = None;
         if let Some((low, high, span)) = &m.clamp {
             if !ty.is_numeric() {
-                self.report(DiagnosticKind::ClampType { ty }, *span);
+                self.report(kind::ClampType { ty }, *span);
                 ok = false;
             }
             match (self.number(low), self.number(high)) {
                 (Some(l), Some(h)) if l.value > h.value => {
                     self.report(
-                        DiagnosticKind::ClampRange {
+                        kind::ClampRange {
                             low: l.value,
                             high: h.value,
                         },
@@ -94,7 +94,7 @@ impl Validator<'_> {
         let name = t.name.value.as_str();
         let Some(&(_, fits, learned)) = TERMS.iter().find(|(n, _, _)| *n == name) else {
             self.report(
-                DiagnosticKind::UnknownTerm {
+                kind::UnknownTerm {
                     term: name.into(),
                     suggestion: closest(name, TERMS.iter().map(|(n, _, _)| *n)),
                 },
@@ -104,14 +104,14 @@ impl Validator<'_> {
         };
         if learned && place != ModelPlace::Extrapolate {
             self.report(
-                DiagnosticKind::LearnedTermOutsideExtrapolate { term: name.into() },
+                kind::LearnedTermOutsideExtrapolate { term: name.into() },
                 t.name.span,
             );
             return None;
         }
         if !fits.contains(&ty) {
             self.report(
-                DiagnosticKind::TermTypeMismatch {
+                kind::TermTypeMismatch {
                     term: name.into(),
                     ty,
                     fits: fits.to_vec(),
@@ -134,7 +134,7 @@ impl Validator<'_> {
                 }),
                 None => {
                     self.report(
-                        DiagnosticKind::PositionalArgument {
+                        kind::PositionalArgument {
                             term: name.into(),
                             example: example(name).into(),
                         },
@@ -258,7 +258,7 @@ impl Validator<'_> {
         let args = t.args.as_deref().unwrap_or(&[]);
         if args.is_empty() {
             self.report(
-                DiagnosticKind::MissingParameter {
+                kind::MissingParameter {
                     owner: "choice".into(),
                     name: "values".into(),
                     example: example("choice").into(),
@@ -273,7 +273,7 @@ impl Validator<'_> {
                 (None, ValueSyntax::String(s)) => values.push(s.value.clone()),
                 _ => {
                     self.report(
-                        DiagnosticKind::WrongParameterType {
+                        kind::WrongParameterType {
                             owner: "choice".into(),
                             name: arg
                                 .name

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::Validator;
-use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind;
 use crate::diagnostics::kind::Positive;
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{Lit, Name, Span, ValueSyntax};
@@ -61,7 +61,7 @@ impl Validator<'_> {
                 let suggestion = closest(&g.name.value, allowed.iter().copied());
                 params.misspelt.extend(suggestion.clone());
                 self.report(
-                    DiagnosticKind::UnknownParameter {
+                    kind::UnknownParameter {
                         owner: owner.into(),
                         name: g.name.value.clone(),
                         suggestion,
@@ -74,7 +74,7 @@ impl Validator<'_> {
             }
             if let Some(first) = params.given.get(g.name.value.as_str()) {
                 self.report(
-                    DiagnosticKind::DuplicateParameter {
+                    kind::DuplicateParameter {
                         name: g.name.value.clone(),
                         first: first.name.span,
                     },
@@ -94,7 +94,7 @@ impl Validator<'_> {
             return;
         }
         self.report(
-            DiagnosticKind::MissingParameter {
+            kind::MissingParameter {
                 owner: p.owner.clone(),
                 name: name.into(),
                 example: example.into(),
@@ -113,7 +113,7 @@ impl Validator<'_> {
             ValueSyntax::Bool(_) => "a boolean",
         };
         self.report(
-            DiagnosticKind::WrongParameterType {
+            kind::WrongParameterType {
                 owner: p.owner.clone(),
                 name: name.into(),
                 expected: expected.into(),
@@ -132,7 +132,7 @@ impl Validator<'_> {
             .filter_map(|g| g.per.map(|per| (g.name.value.clone(), per.span)))
             .collect();
         for (name, span) in stray {
-            self.report(DiagnosticKind::UnexpectedPer { name }, span);
+            self.report(kind::UnexpectedPer { name }, span);
             p.ok = false;
         }
     }
@@ -193,7 +193,7 @@ impl Validator<'_> {
             Some(d) if d.is_positive() => d,
             Some(_) => {
                 self.report(
-                    DiagnosticKind::NotPositive {
+                    kind::NotPositive {
                         what: Positive::Param(name.into()),
                     },
                     span,
@@ -212,7 +212,7 @@ impl Validator<'_> {
         };
         let Some(lit) = per else {
             let span = p.given[name].value.span();
-            self.report(DiagnosticKind::MissingPer, span);
+            self.report(kind::MissingPer, span);
             p.ok = false;
             return Duration::ZERO;
         };
@@ -247,7 +247,7 @@ impl Validator<'_> {
                     Some(Scalar::Bigint(n.value as i64))
                 }
                 Some(n) if n.value.fract() == 0.0 => {
-                    self.report(DiagnosticKind::NumberOutOfRange, lit.span);
+                    self.report(kind::NumberOutOfRange, lit.span);
                     p.ok = false;
                     None
                 }
@@ -294,7 +294,7 @@ impl Validator<'_> {
     ) {
         let span = p.given.get(name).map_or(p.at, |g| g.value.span());
         self.report(
-            DiagnosticKind::ParameterOutOfRange {
+            kind::ParameterOutOfRange {
                 name: name.into(),
                 value: value.to_string(),
                 constraint: constraint.into(),

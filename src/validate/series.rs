@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use super::Validator;
-use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind;
 use crate::lang::ast::{Assignment, Span};
 use crate::lang::series_range::{self, MAX_SERIES_PER_CLAUSE, RangeProblem};
 use crate::model::SeriesClause;
@@ -49,11 +49,11 @@ impl Validator<'_> {
                     .iter()
                     .find(|a| a.value.value.contains(&written))
                     .map_or(span, |a| a.value.span);
-                self.report(DiagnosticKind::SeriesRangeBackwards { range: written }, at);
+                self.report(kind::SeriesRangeBackwards { range: written }, at);
                 return false;
             }
             Err(RangeProblem::TooMany { count }) => {
-                let kind = DiagnosticKind::TooManySeries {
+                let kind = kind::TooManySeries {
                     count,
                     limit: MAX_SERIES_PER_CLAUSE,
                 };
@@ -68,7 +68,7 @@ impl Validator<'_> {
             match declared.declared_at.entry(one.clone()) {
                 Entry::Occupied(first) => {
                     if ok {
-                        let kind = DiagnosticKind::DuplicateSeries {
+                        let kind = kind::DuplicateSeries {
                             first: *first.get(),
                         };
                         self.report(kind, span);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Validator;
 use super::declarations::MEASURE_TYPES;
-use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind;
 use crate::diagnostics::kind::{Clause, List, MeasureTypeProblem, NameKind};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, SourceClause, Span, TimeFormatSyntax};
@@ -70,7 +70,7 @@ impl Validator<'_> {
         let exists = path.is_file();
         if !exists {
             self.report(
-                DiagnosticKind::SourceFileMissing {
+                kind::SourceFileMissing {
                     path: s.path.value.clone(),
                     resolved: path.display().to_string(),
                 },
@@ -79,7 +79,7 @@ impl Validator<'_> {
         }
         let names_a_manifest = s.path.value.ends_with("manifest.json");
         if kind == Some(SourceKind::Unload) && !names_a_manifest {
-            self.report(DiagnosticKind::NotAManifest, s.path.span);
+            self.report(kind::NotAManifest, s.path.span);
         }
         let mut time = None;
         let mut timezone = chrono_tz::UTC;
@@ -123,7 +123,7 @@ impl Validator<'_> {
                 SourceClause::Unknown(name) => {
                     match after_list {
                         Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
-                            self.report(DiagnosticKind::MissingComma { list }, name.span);
+                            self.report(kind::MissingComma { list }, name.span);
                             ok = false;
                             // Read it as the comma were there, so later steps do
                             // not call the name unknown.
@@ -319,7 +319,7 @@ impl Validator<'_> {
                 // Only an export's types need its metadata; otherwise reading
                 // the data reports what is wrong with the file.
                 Err(error) if needs_types => {
-                    let kind = DiagnosticKind::SourceMeasureType {
+                    let kind = kind::SourceMeasureType {
                         column: String::new(),
                         problem: MeasureTypeProblem::MetadataUnreadable {
                             reason: error.to_string(),
@@ -412,7 +412,7 @@ impl Validator<'_> {
         if names.iter().any(|n| *n == wanted || n.trim() == wanted) {
             return false;
         }
-        let kind = DiagnosticKind::SourceColumnMissing {
+        let kind = kind::SourceColumnMissing {
             column: wanted.to_string(),
             file: file.to_string(),
             from,
@@ -427,7 +427,7 @@ impl Validator<'_> {
     fn strftime(&mut self, format: &ast::Spanned<String>) -> Option<TimeFormat> {
         use chrono::format::{Item, StrftimeItems};
         if StrftimeItems::new(&format.value).any(|item| matches!(item, Item::Error)) {
-            let kind = DiagnosticKind::BadTimeFormat {
+            let kind = kind::BadTimeFormat {
                 reason: "it has an unknown or incomplete `%` directive".into(),
             };
             self.report(kind, format.span);
@@ -445,13 +445,13 @@ impl Validator<'_> {
         kind: Option<SourceKind>,
     ) -> Option<u8> {
         if kind == Some(SourceKind::Jsonl) {
-            self.report(DiagnosticKind::DialectNotForJsonl { clause }, written.span);
+            self.report(kind::DialectNotForJsonl { clause }, written.span);
             return None;
         }
         match written.value.as_bytes() {
             [c] if c.is_ascii() && !matches!(c, b'\n' | b'\r' | b'"') => Some(*c),
             _ => {
-                let kind = DiagnosticKind::BadDialectCharacter {
+                let kind = kind::BadDialectCharacter {
                     clause,
                     written: written.value.clone(),
                 };
@@ -477,7 +477,7 @@ impl Validator<'_> {
             }
             NameProblem::Refused(reason) => reason,
         };
-        let kind = DiagnosticKind::ColumnNameRefused {
+        let kind = kind::ColumnNameRefused {
             kind,
             column: column.value.clone(),
             reason,
@@ -525,7 +525,7 @@ impl Validator<'_> {
         problem: MeasureTypeProblem,
         at: Span,
     ) -> Option<MeasureType> {
-        let kind = DiagnosticKind::SourceMeasureType {
+        let kind = kind::SourceMeasureType {
             column: column.into(),
             problem,
         };
@@ -588,7 +588,7 @@ impl Validator<'_> {
             };
             match what {
                 Some(what) => self.report(
-                    DiagnosticKind::RedactNotText {
+                    kind::RedactNotText {
                         column: column.value.clone(),
                         what,
                     },
@@ -598,7 +598,7 @@ impl Validator<'_> {
                     let mut known = text_columns.clone();
                     known.sort_unstable();
                     self.report(
-                        DiagnosticKind::UnknownName {
+                        kind::UnknownName {
                             kind: NameKind::Column,
                             name: column.value.clone(),
                             suggestion: closest(&column.value, known.iter().copied()),

@@ -6,7 +6,7 @@ use super::models::ModelPlace;
 use super::series::DeclaredSeries;
 use super::tables::Shape;
 use super::{Declared, Validator};
-use crate::diagnostics::DiagnosticKind;
+use crate::diagnostics::kind;
 use crate::diagnostics::kind::{Clause, List, NameKind, Positive};
 use crate::lang::ast::{self, Assignment, ShiftSyntax, Span, Spanned, StepClause};
 use crate::lang::literal::Duration;
@@ -101,7 +101,7 @@ impl Validator<'_> {
                 Some(n) if n.value > 0.0 => n.value,
                 Some(_) => {
                     self.report(
-                        DiagnosticKind::NotPositive {
+                        kind::NotPositive {
                             what: Positive::Speed,
                         },
                         lit.span,
@@ -329,7 +329,7 @@ impl Validator<'_> {
         if let (Some(schedule), Some(written)) = (&schedule, clauses.shift)
             && let Some(reason) = extrapolate_shift_problem(&shift, schedule)
         {
-            self.report(DiagnosticKind::ExtrapolateShift { reason }, written.span);
+            self.report(kind::ExtrapolateShift { reason }, written.span);
             ok = false;
         }
         let set = self.set_clause(&clauses, &mut ok);
@@ -405,7 +405,7 @@ impl Validator<'_> {
                 && period.0 > learned
             {
                 self.report(
-                    DiagnosticKind::ParameterOutOfRange {
+                    kind::ParameterOutOfRange {
                         name: "period".into(),
                         value: period.to_string(),
                         constraint: format!("at most the learned window ({})", Duration(learned)),
@@ -491,7 +491,7 @@ impl Validator<'_> {
         };
         match list_end {
             Some((list, end)) if self.line(end.end) == self.line(name.span.start) => {
-                let kind = DiagnosticKind::MissingComma { list };
+                let kind = kind::MissingComma { list };
                 self.report(kind, name.span);
                 true
             }
@@ -521,7 +521,7 @@ impl Validator<'_> {
                 let n = match days.value.parse::<i64>() {
                     Ok(n) if n.unsigned_abs() <= MAX_CALENDAR_DAYS => Some(n),
                     _ => {
-                        let kind = DiagnosticKind::ParameterOutOfRange {
+                        let kind = kind::ParameterOutOfRange {
                             name: "days".into(),
                             value: days.value.clone(),
                             constraint: format!("at most {MAX_CALENDAR_DAYS} either way"),

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Declared, Validator};
-use crate::diagnostics::DiagnosticKind;
 use crate::diagnostics::kind::NameKind;
+use crate::diagnostics::{DiagnosticKind, kind};
 use crate::lang::ast::{self, Span, StatementKind};
 use crate::model::NameProblem;
 use crate::model::{Layout, MeasureType};
@@ -68,7 +68,7 @@ impl Validator<'_> {
             for (name, ty, span) in &shape.measures {
                 match table.measures.get(name) {
                     Some((first_ty, first)) if first_ty != ty => {
-                        let kind = DiagnosticKind::MeasureTypeConflict {
+                        let kind = kind::MeasureTypeConflict {
                             measure: name.clone(),
                             table: shape.table.clone(),
                             ty: *ty,
@@ -90,7 +90,7 @@ impl Validator<'_> {
         for name in declared.tables.keys() {
             let Some(got) = received.get(name) else {
                 self.report(
-                    DiagnosticKind::TableUnused {
+                    kind::TableUnused {
                         table: name.clone(),
                     },
                     declared.table_spans[name],
@@ -110,7 +110,7 @@ impl Validator<'_> {
             }
             if let Some((_, measure)) = got.measures.get(name) {
                 self.report(
-                    DiagnosticKind::DimensionIsMeasure {
+                    kind::DimensionIsMeasure {
                         name: name.clone(),
                         table: table.into(),
                         measure: *measure,
@@ -128,7 +128,7 @@ impl Validator<'_> {
         if max_dimensions.is_some_and(|max| got.dimensions.len() > max) {
             let span = *got.dimensions.values().max().unwrap_or(&Span::default());
             self.report(
-                DiagnosticKind::TooManyDimensions {
+                kind::TooManyDimensions {
                     table: table.into(),
                     count: got.dimensions.len(),
                 },
@@ -153,7 +153,7 @@ impl Validator<'_> {
             .max_measures_per_record(layout)
             .filter(|max| count > *max)
         {
-            let kind = DiagnosticKind::TooManyMeasuresPerRecord {
+            let kind = kind::TooManyMeasuresPerRecord {
                 table: table.into(),
                 count,
                 max,
@@ -164,7 +164,7 @@ impl Validator<'_> {
             .max_measure_names_per_table(layout)
             .filter(|max| count > *max)
         {
-            let kind = DiagnosticKind::TooManyMeasureNames {
+            let kind = kind::TooManyMeasureNames {
                 table: table.into(),
                 count,
                 max,
@@ -178,21 +178,23 @@ impl Validator<'_> {
     /// name: length, characters, reserved words.
     pub(super) fn target_name(&mut self, kind: NameKind, name: &str, span: Span) {
         let by = self.rules.target();
-        let diagnostic = match self.rules.problem(kind, name) {
+        let diagnostic: DiagnosticKind = match self.rules.problem(kind, name) {
             None => return,
-            Some(NameProblem::TooLong { bytes, max }) => DiagnosticKind::NameTooLong {
+            Some(NameProblem::TooLong { bytes, max }) => kind::NameTooLong {
                 kind,
                 name: name.into(),
                 bytes,
                 max,
                 by,
-            },
-            Some(NameProblem::Refused(reason)) => DiagnosticKind::ReservedName {
+            }
+            .into(),
+            Some(NameProblem::Refused(reason)) => kind::ReservedName {
                 kind,
                 name: name.into(),
                 reason,
                 by,
-            },
+            }
+            .into(),
         };
         self.report(diagnostic, span);
     }
