@@ -28,7 +28,7 @@ use super::journal::Journal;
 use crate::apply::error::Problem;
 use crate::apply::progress::Progress;
 use crate::apply::report::Signal;
-use crate::targets::{Answer, Backend, Batch, Origin, RecordRejection};
+use crate::targets::{Answer, Backend, Batch, MAX_RETRY_AFTER, Origin, RecordRejection};
 
 /// Attempts of one batch before the apply gives up on it.
 pub(crate) const MAX_TRIES: u32 = 8;
@@ -154,6 +154,14 @@ fn backoff(tries: u32, seed: u64) -> Duration {
     let z = crate::record::mix(seed ^ clock ^ (u64::from(tries) << 48));
     let fraction = (z >> 11) as f64 / (1u64 << 53) as f64;
     half + half.mul_f64(fraction)
+}
+
+/// How long a retry waits: the backoff, or what the target asked for if
+/// longer, up to [`MAX_RETRY_AFTER`] (a server's `Retry-After: 2^64-1`
+/// would overflow the instant).
+fn retry_wait(tries: u32, seed: u64, after: Option<Duration>) -> Duration {
+    let wait = backoff(tries, seed);
+    after.map_or(wait, |after| after.min(MAX_RETRY_AFTER).max(wait))
 }
 
 /// One attempt, on a sending task: the target encodes, sends and
@@ -510,9 +518,7 @@ impl<T: Backend> Sending<'_, T> {
             });
         } else {
             self.tally.tables[batch.table as usize].retried += 1;
-            let wait = backoff(tries, batch.index);
-            let wait = after.map_or(wait, |after| after.max(wait));
-            let at = Instant::now() + wait;
+            let at = Instant::now() + retry_wait(tries, batch.index, after);
             self.waiting.park(
                 at,
                 Queued {
@@ -913,6 +919,15 @@ mod tests {
             limit.succeeded();
         }
         assert_eq!(limit.current, 16, "never above --concurrency");
+    }
+
+    #[test]
+    fn a_target_asking_to_wait_forever_waits_the_bound() {
+        let wait = retry_wait(1, 0, Some(Duration::MAX));
+        assert_eq!(wait, MAX_RETRY_AFTER);
+        assert!(Instant::now().checked_add(wait).is_some());
+        // A shorter wait than the backoff's is the backoff's.
+        assert!(retry_wait(3, 0, Some(Duration::ZERO)) >= BACKOFF_BASE * 2);
     }
 
     #[test]

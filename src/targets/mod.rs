@@ -90,6 +90,11 @@ pub(crate) struct RecordRejection {
     pub existing_version: Option<i64>,
 }
 
+/// The longest wait a target's answer may ask for before a retry (an HTTP
+/// `Retry-After`): a server asking for more is asked again after this
+/// long, and the batch still gets no more than its tries.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+
 /// How the target answered one request, as the engine acts on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Answer {

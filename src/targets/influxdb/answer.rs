@@ -4,6 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
+pub(crate) use crate::targets::MAX_RETRY_AFTER;
+
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{HeaderMap, RETRY_AFTER};
@@ -233,15 +235,20 @@ fn numbered_lines(message: &str) -> Vec<RejectedLine> {
     found
 }
 
-/// `Retry-After`: seconds, or an HTTP date (how long from `now`).
+/// `Retry-After`: seconds, or an HTTP date (how long from `now`); at most
+/// [`MAX_RETRY_AFTER`], so that a server's `2^64-1` seconds cannot
+/// overflow the wait.
 fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let at = SystemTime::from(at.with_timezone(&chrono::Utc));
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+            let at = SystemTime::from(at.with_timezone(&chrono::Utc));
+            at.duration_since(now).unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]

@@ -422,7 +422,9 @@ fn v1_retention(policies: &QueryResult, name: Option<&str>) -> Result<Retention,
     }
 }
 
-/// Go's duration text as InfluxDB 1.x prints it: `168h0m0s`, `0s`, `1h30m`.
+/// Go's duration text as InfluxDB 1.x prints it: `168h0m0s`, `0s`, `1h30m`;
+/// `None` for anything else, and for a sum longer than a [`Duration`]
+/// holds (a hostile server's `4000000000000000h` four times).
 fn go_duration(text: &str) -> Option<Duration> {
     if text.is_empty() {
         return None;
@@ -449,7 +451,7 @@ fn go_duration(text: &str) -> Option<Duration> {
             _ => return None,
         };
         rest = &rest[unit_len..];
-        total += Duration::try_from_secs_f64(number * seconds).ok()?;
+        total = total.checked_add(Duration::try_from_secs_f64(number * seconds).ok()?)?;
     }
     Some(total)
 }

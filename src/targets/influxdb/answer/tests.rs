@@ -92,3 +92,18 @@ fn long_messages_are_cut_and_plain_text_is_kept() {
         "database not found: \"x\""
     );
 }
+
+#[test]
+fn a_retry_after_beyond_the_bound_waits_the_bound() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+    // A hostile server's u64::MAX seconds, and a date in the year 9999.
+    assert_eq!(
+        retry_after("18446744073709551615", now),
+        Some(MAX_RETRY_AFTER)
+    );
+    assert_eq!(
+        retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+        Some(MAX_RETRY_AFTER)
+    );
+    assert_eq!(retry_after("300", now), Some(Duration::from_secs(300)));
+}

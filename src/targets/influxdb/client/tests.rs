@@ -687,3 +687,15 @@ async fn a_real_influxd_round_trips_what_the_client_writes() {
     let dropped = query(&format!("DROP DATABASE {database}")).await;
     assert!(dropped["results"][0].get("error").is_none(), "{dropped}");
 }
+
+#[test]
+fn a_go_duration_whose_sum_overflows_is_not_read() {
+    // One part fits a Duration (u64::MAX seconds, about 5e15 hours); four
+    // such parts, as a hostile server may send, do not.
+    assert!(go_duration("4000000000000000h").is_some());
+    assert_eq!(
+        go_duration("4000000000000000h4000000000000000h4000000000000000h4000000000000000h"),
+        None
+    );
+    assert_eq!(go_duration("99999999999999999999h"), None);
+}
