@@ -662,7 +662,7 @@ mod tests {
             &mut self,
             _: &[String],
             _: Option<&crate::targets::Mark>,
-        ) -> Result<Vec<TableState>, String> {
+        ) -> Result<Vec<TableState>, crate::targets::TargetError> {
             Ok(Vec::new())
         }
         fn start(&mut self, _: &Catalog, _: &[TableSpec], _: i64) {}

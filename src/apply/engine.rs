@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::batches::{Batcher, Cut, Pace};
 use super::dispatch::{self, OnReject, Settings, wall_now};
-use super::error::{ApplyError, Problem};
+use super::error::{ApplyError, Problem, TargetFailure};
 use super::journal::{FORMAT, Header, Journal, Resumed};
 use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_reports};
 use super::preflight::Scan;
@@ -141,7 +141,9 @@ impl ApplyRun<'_> {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|error| ApplyError::RuntimeNotStarted { error }.of(target.kind()))?;
+            .map_err(|error| {
+                ApplyError::target(target.kind(), TargetFailure::RuntimeNotStarted { error })
+            })?;
         let states = self.describe(&runtime, &mut target)?;
         target.start(
             &self.loaded.prepared.catalog,
@@ -170,7 +172,7 @@ impl ApplyRun<'_> {
         let mark = Mark::for_scenario(&self.loaded.scenario.title);
         runtime
             .block_on(target.mark_new(&mark, self.now))
-            .map_err(|reason| ApplyError::Target { reason }.of(target.kind()))?;
+            .map_err(|error| ApplyError::target(target.kind(), error))?;
 
         let total: u64 = scan.tables.iter().map(|t| t.records).sum();
         let mut journal = match &options.resume {
@@ -178,11 +180,11 @@ impl ApplyRun<'_> {
             None => Journal::create(&options.journal, &header),
         }
         .map_err(|error| {
-            ApplyError::JournalNotWritten {
-                journal: options.journal.clone(),
-                error,
-            }
-            .of(target.kind())
+            let journal = options.journal.clone();
+            ApplyError::target(
+                target.kind(),
+                TargetFailure::JournalNotWritten { journal, error },
+            )
         })?;
         let mut progress = Progress::new(total);
         let target = Arc::new(target);
@@ -206,18 +208,20 @@ impl ApplyRun<'_> {
             tally.problems.push(Problem::Stream { error });
         }
         self.close_journal(&mut journal, &mut tally);
+        // Records journaled by an earlier apply were skipped, not sent.
+        report.resumed_records = skipped;
         let (report, error) = finish(
             self.loaded,
             report,
             &self.tables,
             &self.settings,
             tally,
-            skipped,
             &journal,
+            target.kind(),
         );
         Ok(Applied {
             report,
-            failure: error.map(|e| e.of(target.kind())),
+            failure: error,
             dry_run: String::new(),
         })
     }
@@ -277,7 +281,7 @@ impl ApplyRun<'_> {
                 );
                 vec![None; names.len()]
             }
-            Err(reason) => return Err(ApplyError::Target { reason }.of(target.kind())),
+            Err(error) => return Err(ApplyError::target(target.kind(), error)),
         };
         let create = options.create && !options.dry_run;
         let missing = states
@@ -290,7 +294,7 @@ impl ApplyRun<'_> {
         let mark = Mark::for_scenario(&self.loaded.scenario.title);
         let states = runtime
             .block_on(target.describe(&names, Some(&mark)))
-            .map_err(|reason| ApplyError::Target { reason }.of(target.kind()))?;
+            .map_err(|error| ApplyError::target(target.kind(), error))?;
         self.resolve_missing(states.into_iter().map(Some).collect(), target)
     }
 

@@ -1,7 +1,8 @@
-//! Every way an apply stops, with its stable code, its exit code and its
-//! wording. Variants are alphabetised and each says what triggers it;
-//! `docs/errors.md` lists the same codes. The apply hands these over as
-//! data; only [`fmt::Display`] words them.
+//! Every way an apply stops, with its stable code, its wording and its
+//! help. Variants are alphabetised and each says what triggers it;
+//! `docs/errors.md` lists the same codes, and `crate::cli::exit` says which
+//! exit code each ends with. The apply hands these over as data; the
+//! command line renders them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -9,78 +10,101 @@ use std::path::PathBuf;
 use super::report::{RejectionReport, Signal};
 use crate::compile::CompileError;
 use crate::record::time_string;
+use crate::targets::{Kind, TargetError};
 
 /// How a target marks what outatime made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnMark {
+pub(crate) enum OwnMark {
     /// A Timestream table's `managed-by=outatime` tag.
     Tag,
     /// An InfluxDB measurement's point in `outatime_managed`.
     Marker,
 }
 
-impl From<crate::targets::Kind> for OwnMark {
-    fn from(kind: crate::targets::Kind) -> OwnMark {
+impl From<Kind> for OwnMark {
+    fn from(kind: Kind) -> OwnMark {
         match kind {
-            crate::targets::Kind::Timestream => OwnMark::Tag,
-            crate::targets::Kind::Influxdb => OwnMark::Marker,
+            Kind::Timestream => OwnMark::Tag,
+            Kind::Influxdb => OwnMark::Marker,
         }
     }
 }
 
 /// Why an apply stopped. [`ApplyErrorKind::iter`] lists every kind, and
-/// [`ApplyErrorKind::code`] its code.
-#[derive(Debug, strum::EnumDiscriminants)]
-#[strum_discriminants(name(ApplyErrorKind), derive(strum::EnumIter))]
-pub enum ApplyError {
+/// [`ApplyErrorKind::code`] its code. Each variant's message is the text
+/// after `error[CODE]: `, with its detail lines where it has some; the
+/// help is [`ApplyError::help`]'s.
+#[derive(Debug, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(name(ApplyErrorKind), vis(pub), derive(strum::EnumIter))]
+pub(crate) enum ApplyError {
     /// The record stream stopped (a conflict, a source read again, a
     /// spill), as the compiling commands word it.
     /// Its code is the compile error's own (not one of this list).
     #[strum_discriminants(strum(disabled))]
+    #[error("{0}")]
     Compile(CompileError),
     /// A file was written, but renaming it into place failed.
+    #[error("cannot rename into `{}`: {error}", file.display())]
     FileNotRenamed {
         file: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// A file of an earlier apply, for a table that got no records now,
     /// could not be removed.
+    #[error("cannot remove `{}`: {error}", file.display())]
     FileNotRemoved {
         file: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// A file target's file could not be written (a full disk).
+    #[error("cannot write into `{}`: {error}", folder.display())]
     FileNotWritten {
         folder: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// A file target's folder could not be created (no permission).
+    #[error("cannot create `{}`: {error}", folder.display())]
     FolderNotCreated {
         folder: PathBuf,
+        #[source]
         error: std::io::Error,
     },
+    /// A failure of an InfluxDB target: coded as InfluxDB's.
+    #[error(transparent)]
+    Influxdb(TargetFailure),
     /// SIGINT or SIGTERM during the writes; the requests in flight finished.
+    #[error("stopped by {signal}: {summary}")]
     Interrupted { signal: Signal, summary: Summary },
     /// `--resume` with a journal that pins another apply.
+    #[error(
+        "the journal `{}` is of another apply; nothing was written{}",
+        journal.display(),
+        lines(differences.iter().map(|d| format!("  {d}")))
+    )]
     JournalMismatch {
         journal: PathBuf,
         differences: Vec<Difference>,
     },
-    /// The journal could not be started (a folder without permission).
-    JournalNotWritten {
-        journal: PathBuf,
-        error: std::io::Error,
-    },
     /// Tables (`database.table`) that do not exist, without `--create`.
+    #[error("{} does not exist; nothing was written", quoted(tables))]
     MissingTables { tables: Vec<String> },
-    /// A failure of an InfluxDB target, worded as the same failure of any
-    /// target (`Target`, `Stopped`, `JournalNotWritten`,
-    /// `RuntimeNotStarted`), with InfluxDB's code.
-    Influxdb(Box<ApplyError>),
     /// Records a table would reject for their time, or that the target
     /// cannot take at all, found before any write.
+    #[error("{0}")]
     Preflight(Box<PreflightRefusal>),
     /// The target rejected records (`--on-reject`).
+    #[error(
+        "the target rejected {rejected} records{}: {summary}{}",
+        if *stopped_at_first {
+            "; no batch was started after the first rejection (--on-reject fail)"
+        } else {
+            ""
+        },
+        rejection_lines(first, *more)
+    )]
     Rejected {
         /// Records the target rejected.
         rejected: u64,
@@ -93,27 +117,63 @@ pub enum ApplyError {
         summary: Summary,
     },
     /// `read_only: true` on the target in `outatime.yaml`.
+    #[error("the target `{target}` is read-only; nothing was written")]
     ReadOnly { target: String },
-    /// The async runtime could not start (no threads left).
-    RuntimeNotStarted { error: std::io::Error },
-    /// The writes stopped on problems (retries exhausted, a refused request,
-    /// the journal); what was written is journaled.
-    Stopped {
-        summary: Summary,
-        problems: Vec<Problem>,
-    },
-    /// The target could not be reached, or refused to create or describe
-    /// its tables, in the client's words.
-    Target { reason: String },
+    /// A failure of a Timestream target: coded as Timestream's.
+    #[error(transparent)]
+    Timestream(TargetFailure),
     /// Tables (`database.table`) that exist without outatime's tag (a
     /// Timestream table without `managed-by=outatime`, an InfluxDB database
     /// without outatime's marker), and the target does not say
     /// `allow_untagged_tables: true`.
+    #[error(
+        "{} {} not created by outatime ({}); nothing was written",
+        quoted(tables),
+        if tables.len() == 1 { "was" } else { "were" },
+        match mark {
+            OwnMark::Tag => "no `managed-by=outatime` tag",
+            OwnMark::Marker => "it has points and no marker in `outatime_managed`",
+        }
+    )]
     UntaggedTables {
         tables: Vec<String>,
         /// What outatime's mark is on this target.
         mark: OwnMark,
     },
+}
+
+/// How a target the engine drives failed (exit 3). The same failures of
+/// any such target, coded by its kind ([`ApplyError::target`]).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TargetFailure {
+    /// The journal could not be started (a folder without permission).
+    #[error("{}", journal_not_written(journal, error))]
+    JournalNotWritten {
+        journal: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    /// The async runtime could not start (no threads left).
+    #[error("cannot start the async runtime: {error}")]
+    RuntimeNotStarted {
+        #[source]
+        error: std::io::Error,
+    },
+    /// The writes stopped on problems (retries exhausted, a refused request,
+    /// the journal); what was written is journaled. The first [`SHOWN`]
+    /// problems are listed.
+    #[error(
+        "the apply stopped: {summary}{}",
+        lines(problems.iter().take(SHOWN).map(|p| format!("  - {p}")))
+    )]
+    Stopped {
+        summary: Summary,
+        problems: Vec<Problem>,
+    },
+    /// The target could not be reached, or refused to create, describe or
+    /// mark its tables.
+    #[error(transparent)]
+    Unusable(#[from] TargetError),
 }
 
 /// Rejections and problems an error shows; `--report` has all of them.
@@ -136,193 +196,78 @@ impl ApplyErrorKind {
             ApplyErrorKind::Preflight => "outatime::apply::preflight",
             ApplyErrorKind::ReadOnly => "outatime::target::read_only",
             ApplyErrorKind::Rejected => "outatime::target::rejected",
+            ApplyErrorKind::Timestream => "outatime::target::timestream",
             ApplyErrorKind::UntaggedTables => "outatime::apply::untagged_table",
-            ApplyErrorKind::JournalNotWritten
-            | ApplyErrorKind::RuntimeNotStarted
-            | ApplyErrorKind::Stopped
-            | ApplyErrorKind::Target => "outatime::target::timestream",
         }
     }
 }
 
 impl ApplyError {
-    pub fn code(&self) -> &'static str {
+    /// `failure` of a target of `kind`, coded as that kind's.
+    pub(crate) fn target(kind: Kind, failure: impl Into<TargetFailure>) -> ApplyError {
+        match kind {
+            Kind::Influxdb => ApplyError::Influxdb(failure.into()),
+            Kind::Timestream => ApplyError::Timestream(failure.into()),
+        }
+    }
+
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             ApplyError::Compile(e) => e.code(),
             _ => ApplyErrorKind::from(self).code(),
         }
     }
 
-    /// This failure as `kind` of target reports it: a target failure of an
-    /// InfluxDB target carries InfluxDB's code; everything else is as it
-    /// is.
-    pub(crate) fn of(self, kind: crate::targets::Kind) -> ApplyError {
-        match (kind, &self) {
-            (
-                crate::targets::Kind::Influxdb,
-                ApplyError::JournalNotWritten { .. }
-                | ApplyError::RuntimeNotStarted { .. }
-                | ApplyError::Stopped { .. }
-                | ApplyError::Target { .. },
-            ) => ApplyError::Influxdb(Box::new(self)),
-            _ => self,
-        }
-    }
-
-    /// The first line, after `error[CODE]: `.
-    fn message(&self) -> String {
-        match self {
-            ApplyError::Compile(e) => e.to_string(),
-            ApplyError::FileNotRenamed { file, error } => {
-                format!("cannot rename into `{}`: {error}", file.display())
-            }
-            ApplyError::FileNotRemoved { file, error } => {
-                format!("cannot remove `{}`: {error}", file.display())
-            }
-            ApplyError::FileNotWritten { folder, error } => {
-                format!("cannot write into `{}`: {error}", folder.display())
-            }
-            ApplyError::FolderNotCreated { folder, error } => {
-                format!("cannot create `{}`: {error}", folder.display())
-            }
-            ApplyError::Influxdb(inner) => inner.message(),
-            ApplyError::Interrupted { signal, summary } => {
-                format!("stopped by {signal}: {summary}")
-            }
-            ApplyError::JournalMismatch { journal, .. } => format!(
-                "the journal `{}` is of another apply; nothing was written",
-                journal.display()
-            ),
-            ApplyError::JournalNotWritten { journal, error } => journal_not_written(journal, error),
-            ApplyError::MissingTables { tables } => {
-                let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
-                format!("{} does not exist; nothing was written", tables.join(", "))
-            }
-            ApplyError::Preflight(refusal) => refusal.message(),
-            ApplyError::ReadOnly { target } => {
-                format!("the target `{target}` is read-only; nothing was written")
-            }
-            ApplyError::UntaggedTables { tables, mark } => {
-                let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
-                format!(
-                    "{} {} not created by outatime ({}); nothing was written",
-                    tables.join(", "),
-                    if tables.len() == 1 { "was" } else { "were" },
-                    match mark {
-                        OwnMark::Tag => "no `managed-by=outatime` tag",
-                        OwnMark::Marker => "it has points and no marker in `outatime_managed`",
-                    }
-                )
-            }
-            ApplyError::Rejected {
-                rejected,
-                stopped_at_first,
-                summary,
-                ..
-            } => format!(
-                "the target rejected {rejected} records{}: {summary}",
-                if *stopped_at_first {
-                    "; no batch was started after the first rejection (--on-reject fail)"
-                } else {
-                    ""
-                }
-            ),
-            ApplyError::RuntimeNotStarted { error } => {
-                format!("cannot start the async runtime: {error}")
-            }
-            ApplyError::Stopped { summary, .. } => format!("the apply stopped: {summary}"),
-            ApplyError::Target { reason } => reason.clone(),
-        }
-    }
-
-    /// Lines between the message and the help, indented.
-    fn details(&self) -> Vec<String> {
-        match self {
-            ApplyError::Influxdb(inner) => inner.details(),
-            ApplyError::JournalMismatch { differences, .. } => {
-                differences.iter().map(|d| format!("  {d}")).collect()
-            }
-            ApplyError::Preflight(refusal) => refusal.lines(),
-            ApplyError::Rejected { first, more, .. } => {
-                let mut lines: Vec<String> = first
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "  - `{}` {} {} ({}): {}",
-                            r.table, r.time, r.series, r.step, r.reason
-                        )
-                    })
-                    .collect();
-                if *more > 0 {
-                    lines.push(format!("  ... and {more} more (see --report)"));
-                }
-                lines
-            }
-            ApplyError::Stopped { problems, .. } => problems
-                .iter()
-                .take(SHOWN)
-                .map(|p| format!("  - {p}"))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// What to do, one `help:` line each.
-    fn help(&self) -> Vec<String> {
+    /// What to do, a line each.
+    fn help(&self) -> Option<String> {
         const FILES: &str = "files are renamed into place table by table once all are written; check the folder's permissions and free space";
-        match self {
-            ApplyError::Compile(e) => e.help().into_iter().collect(),
+        let help = match self {
+            ApplyError::Compile(e) => return e.help(),
             ApplyError::FileNotRenamed { .. }
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
-            | ApplyError::FolderNotCreated { .. } => vec![FILES.into()],
-            ApplyError::Influxdb(inner) => inner.help(),
+            | ApplyError::FolderNotCreated { .. } => FILES,
             ApplyError::Interrupted { .. } => {
-                vec!["`outatime apply --resume` with the same arguments finishes the job".into()]
+                "`outatime apply --resume` with the same arguments finishes the job"
             }
-            ApplyError::JournalMismatch { .. } => vec![
-                "resume with the same plan, target (and ${ENV} in its names), --shard and --pace; or apply without --resume to start over".into(),
-            ],
+            ApplyError::JournalMismatch { .. } => {
+                "resume with the same plan, target (and ${ENV} in its names), --shard and --pace; or apply without --resume to start over"
+            }
             ApplyError::MissingTables { .. } => {
-                vec!["pass --create to create missing tables with the target's retention".into()]
+                "pass --create to create missing tables with the target's retention"
             }
-            ApplyError::Preflight(refusal) => refusal.fixes.clone(),
-            ApplyError::ReadOnly { .. } => vec![
-                "`read_only: true` in outatime.yaml keeps simulated data out of this target (production); apply to an E2E target instead".into(),
-            ],
+            ApplyError::Preflight(refusal) => return Some(refusal.fixes.join("\n")),
+            ApplyError::ReadOnly { .. } => {
+                "`read_only: true` in outatime.yaml keeps simulated data out of this target (production); apply to an E2E target instead"
+            }
             ApplyError::UntaggedTables {
                 mark: OwnMark::Marker,
                 ..
-            } => vec![
-                "outatime writes only into measurements it made, so that production stays clean: apply to an E2E database or bucket (--create makes it), where outatime marks each measurement before its first point".into(),
-                "or, if these measurements are meant for test data, set `allow_untagged_tables: true` on the target in outatime.yaml".into(),
-            ],
-            ApplyError::UntaggedTables { .. } => vec![
-                "outatime writes only into tables it created, so that production stays clean: apply with --create to an E2E database, where outatime creates and tags its tables".into(),
-                "or, if these tables are meant for test data, set `allow_untagged_tables: true` on the target in outatime.yaml".into(),
-            ],
-            ApplyError::Stopped { .. } => vec![
-                "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing".into(),
-            ],
-            ApplyError::JournalNotWritten { .. }
-            | ApplyError::Rejected { .. }
-            | ApplyError::RuntimeNotStarted { .. }
-            | ApplyError::Target { .. } => Vec::new(),
-        }
+            } => {
+                "outatime writes only into measurements it made, so that production stays clean: apply to an E2E database or bucket (--create makes it), where outatime marks each measurement before its first point\nor, if these measurements are meant for test data, set `allow_untagged_tables: true` on the target in outatime.yaml"
+            }
+            ApplyError::UntaggedTables { .. } => {
+                "outatime writes only into tables it created, so that production stays clean: apply with --create to an E2E database, where outatime creates and tags its tables\nor, if these tables are meant for test data, set `allow_untagged_tables: true` on the target in outatime.yaml"
+            }
+            ApplyError::Influxdb(TargetFailure::Stopped { .. })
+            | ApplyError::Timestream(TargetFailure::Stopped { .. }) => {
+                "fix the cause, then `outatime apply --resume` with the same arguments sends what is missing"
+            }
+            ApplyError::Influxdb(_) | ApplyError::Rejected { .. } | ApplyError::Timestream(_) => {
+                return None;
+            }
+        };
+        Some(help.into())
     }
 }
 
-/// `error[CODE]: message`, the details, then the help; a line each.
-impl fmt::Display for ApplyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error[{}]: {}", self.code(), self.message())?;
-        for line in self.details() {
-            writeln!(f, "{line}")?;
-        }
-        for help in self.help() {
-            writeln!(f, "  help: {help}")?;
-        }
-        Ok(())
+impl miette::Diagnostic for ApplyError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(ApplyError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        ApplyError::help(self).map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }
 }
 
@@ -336,9 +281,32 @@ fn journal_not_written(journal: &std::path::Path, error: &std::io::Error) -> Str
     format!("cannot write the journal `{}`: {error}", journal.display())
 }
 
+/// `` `a`, `b` ``.
+fn quoted(tables: &[String]) -> String {
+    let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
+    tables.join(", ")
+}
+
+/// Detail lines under a message: each after a line break.
+fn lines(lines: impl Iterator<Item = String>) -> String {
+    lines.map(|line| format!("\n{line}")).collect()
+}
+
+/// The rejections shown, and how many more the report has.
+fn rejection_lines(first: &[RejectionReport], more: usize) -> String {
+    let shown = first.iter().map(|r| {
+        format!(
+            "  - `{}` {} {} ({}): {}",
+            r.table, r.time, r.series, r.step, r.reason
+        )
+    });
+    let more = (more > 0).then(|| format!("  ... and {more} more (see --report)"));
+    lines(shown.chain(more))
+}
+
 /// What the writes did before they stopped.
 #[derive(Debug)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub records: u64,
     pub rejected: u64,
     pub batches: u64,
@@ -362,7 +330,7 @@ impl fmt::Display for Summary {
 
 /// What a journal pins about its apply, in the order a mismatch lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pinned {
+pub(crate) enum Pinned {
     Target,
     /// A part of the target's identity, by its key: `region`, `database`.
     Identity(String),
@@ -389,7 +357,7 @@ impl fmt::Display for Pinned {
 
 /// One pinned value a resume would change.
 #[derive(Debug)]
-pub struct Difference {
+pub(crate) struct Difference {
     pub pinned: Pinned,
     pub journaled: String,
     pub now: String,
@@ -408,7 +376,7 @@ impl fmt::Display for Difference {
 /// A step of the scenario, by line and title: "line 12 `replay plant into
 /// telemetry`". A plan's step may be missing from the scenario read now.
 #[derive(Debug, Clone)]
-pub struct StepRef {
+pub(crate) struct StepRef {
     pub line: usize,
     pub title: Option<String>,
 }
@@ -424,7 +392,7 @@ impl fmt::Display for StepRef {
 
 /// What the preflight found, by table, in the target's words.
 #[derive(Debug)]
-pub struct PreflightRefusal {
+pub(crate) struct PreflightRefusal {
     pub tables: Vec<RefusedTable>,
     /// The first records the target cannot take whatever their time.
     pub unwritable: Vec<UnwritableRecord>,
@@ -437,7 +405,7 @@ pub struct PreflightRefusal {
 /// A record the target cannot take: `cpu` at a time in a series, from a
 /// step, the measure at fault, and why.
 #[derive(Debug)]
-pub struct UnwritableRecord {
+pub(crate) struct UnwritableRecord {
     /// As the target shows it: `database.table`.
     pub table: String,
     pub time: i64,
@@ -449,7 +417,7 @@ pub struct UnwritableRecord {
 }
 
 #[derive(Debug)]
-pub struct RefusedTable {
+pub(crate) struct RefusedTable {
     /// As the target shows it: `database.table`.
     pub name: String,
     /// The table's retention in words, when the target described it.
@@ -459,7 +427,7 @@ pub struct RefusedTable {
 
 /// The records of one step a table would refuse for one reason.
 #[derive(Debug)]
-pub struct RefusedRange {
+pub(crate) struct RefusedRange {
     pub step: StepRef,
     /// Why, in the target's words: "older than the memory store keeps".
     pub why: String,
@@ -536,28 +504,43 @@ impl PreflightRefusal {
     }
 }
 
+/// The message, then the records and tables refused, a line each.
+impl fmt::Display for PreflightRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())?;
+        f.write_str(&lines(self.lines().into_iter()))
+    }
+}
+
 /// Why batches were not written, found while sending; listed in the
-/// report's `problems` and under [`ApplyError::Stopped`].
-#[derive(Debug)]
-pub enum Problem {
+/// report's `problems` and under [`TargetFailure::Stopped`].
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Problem {
     /// The journal could not take an acknowledged batch (a full disk).
+    #[error("{}", journal_not_written(journal, error))]
     JournalNotWritten {
         journal: PathBuf,
+        #[source]
         error: std::io::Error,
     },
-    /// A request was refused for good (validation, authorization).
+    /// A request was refused for good (validation, authorization), in the
+    /// target's words.
+    #[error("table `{table}`: batch {batch} was refused: {reason}")]
     Refused {
         table: String,
         batch: u64,
         reason: String,
     },
     /// A rejection names a record the batch does not have.
+    #[error("the target rejected record {index} of a batch of {count}: {reason}")]
     RejectedUnknownRecord {
         index: usize,
         count: u64,
         reason: String,
     },
-    /// Throttling or server errors on every try.
+    /// Throttling or server errors on every try; `last` in the target's
+    /// words.
+    #[error("table `{table}`: batch {batch} failed {tries} times, last: {last}")]
     RetriesExhausted {
         table: String,
         batch: u64,
@@ -565,49 +548,21 @@ pub enum Problem {
         last: String,
     },
     /// SIGINT and SIGTERM could not be watched.
-    SignalsNotWatched { error: std::io::Error },
-    /// The record stream failed while the writes ran.
+    #[error("cannot watch for signals: {error}")]
+    SignalsNotWatched {
+        #[source]
+        error: std::io::Error,
+    },
+    /// The record stream failed while the writes ran: as the compiling
+    /// commands word it, on one line with its help.
+    #[error("{}", crate::diagnostics::render::error_text(error))]
     Stream { error: CompileError },
     /// A task sending a request panicked or was cancelled.
-    TaskFailed { error: tokio::task::JoinError },
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::JournalNotWritten { journal, error } => {
-                f.write_str(&journal_not_written(journal, error))
-            }
-            Problem::Refused {
-                table,
-                batch,
-                reason,
-            } => write!(f, "table `{table}`: batch {batch} was refused: {reason}"),
-            Problem::RejectedUnknownRecord {
-                index,
-                count,
-                reason,
-            } => write!(
-                f,
-                "the target rejected record {index} of a batch of {count}: {reason}"
-            ),
-            Problem::RetriesExhausted {
-                table,
-                batch,
-                tries,
-                last,
-            } => write!(
-                f,
-                "table `{table}`: batch {batch} failed {tries} times, last: {last}"
-            ),
-            Problem::SignalsNotWatched { error } => write!(f, "cannot watch for signals: {error}"),
-            // As the compiling commands word it, on one line with its help.
-            Problem::Stream { error } => {
-                f.write_str(&crate::diagnostics::render::error_text(error))
-            }
-            Problem::TaskFailed { error } => write!(f, "a write task failed: {error}"),
-        }
-    }
+    #[error("a write task failed: {error}")]
+    TaskFailed {
+        #[source]
+        error: tokio::task::JoinError,
+    },
 }
 
 #[cfg(test)]
@@ -615,13 +570,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_apply_error_is_worded_as_code_message_details_and_help() {
+    fn an_apply_error_has_a_message_a_code_and_a_help() {
+        use miette::Diagnostic;
         let error = ApplyError::MissingTables {
             tables: vec!["db.a".into(), "db.b".into()],
         };
         assert_eq!(
             error.to_string(),
-            "error[outatime::apply::missing_table]: `db.a`, `db.b` does not exist; nothing was written\n  help: pass --create to create missing tables with the target's retention\n"
+            "`db.a`, `db.b` does not exist; nothing was written"
+        );
+        assert_eq!(
+            Diagnostic::code(&error).map(|c| c.to_string()).as_deref(),
+            Some("outatime::apply::missing_table")
+        );
+        assert_eq!(
+            Diagnostic::help(&error).map(|h| h.to_string()).as_deref(),
+            Some("pass --create to create missing tables with the target's retention")
+        );
+    }
+
+    #[test]
+    fn a_target_failure_carries_the_code_of_its_kind() {
+        let failure = |kind| {
+            ApplyError::target(
+                kind,
+                TargetFailure::RuntimeNotStarted {
+                    error: std::io::Error::other("no threads"),
+                },
+            )
+        };
+        assert_eq!(failure(Kind::Influxdb).code(), "outatime::target::influxdb");
+        assert_eq!(
+            failure(Kind::Timestream).code(),
+            "outatime::target::timestream"
+        );
+        assert_eq!(
+            failure(Kind::Influxdb).to_string(),
+            "cannot start the async runtime: no threads"
         );
     }
 }

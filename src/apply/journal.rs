@@ -11,7 +11,6 @@
 //! line of a file cut mid-line is ignored.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -68,37 +67,27 @@ pub(crate) struct Resumed {
 }
 
 /// Why `--resume` cannot read a journal.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum Unreadable {
     /// The file cannot be read: it does not exist, or no permission.
+    #[error("cannot read the journal `{}`: {error}", path.display())]
     Io {
         path: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// The first line is not a journal header: another file.
+    #[error(
+        "`{}` is not an outatime journal (its first line is not a journal header)",
+        path.display()
+    )]
     NotAJournal { path: PathBuf },
     /// A journal in a format this outatime does not read.
+    #[error(
+        "the journal `{}` is in format {format}, written by another version of outatime, which reads format {FORMAT}; apply without --resume to start over",
+        path.display()
+    )]
     OtherFormat { path: PathBuf, format: u64 },
-}
-
-impl fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Unreadable::Io { path, error } => {
-                write!(f, "cannot read the journal `{}`: {error}", path.display())
-            }
-            Unreadable::NotAJournal { path } => write!(
-                f,
-                "`{}` is not an outatime journal (its first line is not a journal header)",
-                path.display()
-            ),
-            Unreadable::OtherFormat { path, format } => write!(
-                f,
-                "the journal `{}` is in format {format}, written by another version of outatime, which reads format {FORMAT}; apply without --resume to start over",
-                path.display()
-            ),
-        }
-    }
 }
 
 /// Reads a journal.

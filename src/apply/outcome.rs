@@ -12,11 +12,11 @@ use super::preflight::{Fault, Scan};
 use crate::app::Loaded;
 use crate::apply::error::{
     ApplyError, Difference, Pinned, PreflightRefusal, RefusedRange, RefusedTable, SHOWN, StepRef,
-    Summary, UnwritableRecord,
+    Summary, TargetFailure, UnwritableRecord,
 };
 use crate::apply::{ApplyReport, Outcome, RejectionReport, TableReport};
 use crate::record::time_string;
-use crate::targets::{TableSpec, TableState};
+use crate::targets::{Kind, TableSpec, TableState};
 
 /// The tables of one apply as the target names them, indexed like the
 /// catalogue's tables.
@@ -206,15 +206,16 @@ pub(super) fn preflight_refusal(
     }))
 }
 
-/// The report of the writes, and the error that stopped them if any.
+/// The report of the writes, and the error that stopped them if any (a
+/// target of `kind` failed, or rejected records, or a signal).
 pub(super) fn finish(
     loaded: &Loaded,
     mut report: ApplyReport,
     tables: &Tables,
     settings: &Settings,
     tally: Tally,
-    skipped: u64,
     journal: &Journal,
+    kind: Kind,
 ) -> (ApplyReport, Option<ApplyError>) {
     let catalog = &loaded.prepared.catalog;
     report.tables = table_reports(
@@ -232,7 +233,6 @@ pub(super) fn finish(
     report.retried = tally.tables.iter().map(|t| t.retried).sum();
     let batches = tally.tables.iter().map(|t| t.batches).sum();
     report.batches = Some(batches);
-    report.resumed_records = skipped;
     report.journal = Some(journal.path.display().to_string());
     report.concurrency = Some(crate::apply::ConcurrencyReport {
         max: settings.concurrency,
@@ -268,10 +268,11 @@ pub(super) fn finish(
     // A failure outranks the signal that came after it.
     let error = if !tally.problems.is_empty() {
         report.outcome = Outcome::Failed;
-        Some(ApplyError::Stopped {
-            summary,
-            problems: tally.problems,
-        })
+        let problems = tally.problems;
+        Some(ApplyError::target(
+            kind,
+            TargetFailure::Stopped { summary, problems },
+        ))
     } else if let Some(signal) = tally.interrupted {
         report.outcome = Outcome::Interrupted(signal);
         Some(ApplyError::Interrupted { signal, summary })

@@ -43,7 +43,7 @@ impl Serialize for Outcome {
 
 /// A signal that stops an apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     Interrupt,
     Terminate,
 }
@@ -172,7 +172,7 @@ pub(crate) struct ConcurrencyReport {
 
 /// A record the target rejected, traced back to the plan.
 #[derive(Serialize, Debug, Clone)]
-pub struct RejectionReport {
+pub(crate) struct RejectionReport {
     pub table: String,
     pub time: String,
     pub series: String,

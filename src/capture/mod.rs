@@ -87,7 +87,7 @@ pub(crate) fn capture(
         .with_initial_backoff(Duration::from_millis(500));
     let client = runtime
         .block_on(query_client(target, Some(retry)))
-        .map_err(fail)?;
+        .map_err(|e| fail(e.to_string()))?;
     let mut session = Session {
         client,
         runtime,

@@ -10,7 +10,6 @@ use super::{Action, Backend, Row, Survey, runtime};
 use crate::targets::Kind;
 use crate::targets::influxdb::client::{BuildError, Client};
 use crate::targets::influxdb::marker::Found;
-use crate::targets::influxdb::target::call_words;
 use crate::targets::influxdb::{Destination, InfluxTarget};
 
 /// Describes each measurement `target_names` (the scenario's) names.
@@ -33,25 +32,21 @@ pub(crate) fn survey(
         )),
     })?;
     let survey = runtime.block_on(async {
-        client.ping().await.map_err(|e| {
-            format!(
-                "InfluxDB at {} does not answer: {}",
-                settings.url,
-                call_words(&e)
-            )
-        })?;
+        client
+            .ping()
+            .await
+            .map_err(|e| format!("InfluxDB at {} does not answer: {e}", settings.url))?;
         let exists = client
             .database()
             .await
-            .map_err(|e| format!("cannot look up the {noun} `{name}`: {}", call_words(&e)))?
+            .map_err(|e| format!("cannot look up the {noun} `{name}`: {e}"))?
             .is_some();
         if !exists {
             return Ok(None);
         }
         client.survey().await.map(Some).map_err(|e| {
             format!(
-                "cannot read the measurements and outatime's markers in the {noun} `{name}`: {}",
-                call_words(&e)
+                "cannot read the measurements and outatime's markers in the {noun} `{name}`: {e}"
             )
         })
     });

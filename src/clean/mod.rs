@@ -139,9 +139,9 @@ pub(crate) fn survey_timestream(
         .block_on(async {
             let client = client::client(settings, timeout).await?;
             let described = client::describe(&client, &settings.database, &tables).await?;
-            Ok::<_, String>((client, described))
+            Ok::<_, client::TimestreamError>((client, described))
         })
-        .map_err(failed)?;
+        .map_err(|e| failed(e.to_string()))?;
     let rows = tables
         .iter()
         .zip(described)
@@ -200,17 +200,11 @@ impl Survey {
                 Backend::Timestream { client, database } => self
                     .runtime
                     .block_on(client::delete(client, database, &row.name))
-                    .map_err(failed)?,
+                    .map_err(|e| failed(e.to_string()))?,
                 Backend::Influxdb(client) => {
                     self.runtime
                         .block_on(client.drop_measurement(&row.name))
-                        .map_err(|e| {
-                            failed(format!(
-                                "cannot drop `{}`: {}",
-                                row.table,
-                                crate::targets::influxdb::target::call_words(&e)
-                            ))
-                        })?;
+                        .map_err(|e| failed(format!("cannot drop `{}`: {e}", row.table)))?;
                     Deleted::Deleted
                 }
             };

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::apply_usage::ApplyUsage;
 use super::exit::Exit;
 use super::input::{ReadArgs, load};
 use super::output::diagnostics_style;
@@ -367,83 +368,9 @@ fn write_report(path: &Path, report: &crate::apply::ApplyReport) -> Result<(), F
     output::write_output(Some(path), &(json + "\n"))
 }
 
-/// Arguments of `apply` that do not fit: exit 2, before anything is
-/// loaded or sent. Worded here, as `error: ...` without a code.
-#[derive(Debug)]
-enum ApplyUsage {
-    /// `--shard 0/2`; the reason says what is wrong.
-    BadShard { reason: String },
-    /// `--target e2e --config missing.yaml`
-    ConfigUnreadable {
-        config: PathBuf,
-        error: std::io::Error,
-    },
-    /// `--resume` and a journal that is missing or not a journal.
-    Journal(crate::apply::journal::Unreadable),
-    /// `--lead soon`
-    LeadNotADuration { lead: String },
-    /// `--lead 20m`
-    LeadOutOfRange { lead: String },
-    /// `--lead 5m` without `--pace live`.
-    LeadWithoutLive,
-    /// `--create` (or another flag of the targets the engine drives) with a
-    /// file target.
-    OnlyForTimestream { flag: &'static str },
-    /// The report could not be serialised (see [`write_report`]).
-    ReportNotJson {
-        report: PathBuf,
-        error: serde_json::Error,
-    },
-    /// `--request-timeout 0`
-    RequestTimeoutNotPositive,
-}
-
-impl std::fmt::Display for ApplyUsage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ApplyUsage::BadShard { reason } => writeln!(f, "error: --shard {reason}"),
-            ApplyUsage::ConfigUnreadable { config, error } => writeln!(
-                f,
-                "error: cannot read `{}`: {error}\n  help: targets are named in `{}` (or the file given with --config)",
-                config.display(),
-                crate::targets::config::CONFIG_FILE
-            ),
-            ApplyUsage::Journal(unreadable) => writeln!(
-                f,
-                "error: {unreadable}\n  help: --resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere"
-            ),
-            ApplyUsage::LeadNotADuration { lead } => writeln!(
-                f,
-                "error: --lead {lead}: not a duration (write e.g. `10m` or `90s`)"
-            ),
-            ApplyUsage::LeadOutOfRange { lead } => writeln!(
-                f,
-                "error: --lead {lead}: must be more than 0 and at most 15m (Timestream rejects records more than 15 minutes ahead)"
-            ),
-            ApplyUsage::LeadWithoutLive => writeln!(
-                f,
-                "error: --lead is for --pace live (burst writes everything now)"
-            ),
-            ApplyUsage::OnlyForTimestream { flag } => writeln!(
-                f,
-                "error: {flag} is for Timestream targets (and InfluxDB ones); a file target is written whole, at once, and does not take it\n  help: name a `kind: timestream` or `kind: influxdb` target with --target"
-            ),
-            ApplyUsage::ReportNotJson { report, error } => writeln!(
-                f,
-                "error: cannot write `{}`: the report is not JSON: {error}",
-                report.display()
-            ),
-            ApplyUsage::RequestTimeoutNotPositive => writeln!(
-                f,
-                "error: --request-timeout must be a positive number of seconds"
-            ),
-        }
-    }
-}
-
 impl From<ApplyUsage> for Failure {
     fn from(usage: ApplyUsage) -> Failure {
-        Failure::usage(usage.to_string())
+        Failure::new(Exit::from(&usage), output::worded(&usage))
     }
 }
 

@@ -2,6 +2,7 @@
 //! one place the stages' errors become numbers, and the list `--help`
 //! prints.
 
+use super::apply_usage::ApplyUsage;
 use crate::app;
 use crate::apply::error::ApplyError;
 use crate::apply::report::Signal;
@@ -79,17 +80,21 @@ impl From<&ApplyError> for Exit {
             | ApplyError::ReadOnly { .. }
             | ApplyError::UntaggedTables { .. } => Exit::Failed,
             ApplyError::Interrupted { signal, .. } => Exit::Signal(*signal),
-            ApplyError::Influxdb(inner) => Exit::from(&**inner),
             ApplyError::FileNotRenamed { .. }
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
             | ApplyError::FolderNotCreated { .. }
-            | ApplyError::JournalNotWritten { .. }
+            | ApplyError::Influxdb(_)
             | ApplyError::Rejected { .. }
-            | ApplyError::RuntimeNotStarted { .. }
-            | ApplyError::Stopped { .. }
-            | ApplyError::Target { .. } => Exit::Target,
+            | ApplyError::Timestream(_) => Exit::Target,
         }
+    }
+}
+
+impl From<&ApplyUsage> for Exit {
+    /// Arguments that do not fit: nothing was loaded or sent.
+    fn from(_: &ApplyUsage) -> Exit {
+        Exit::Usage
     }
 }
 

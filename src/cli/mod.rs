@@ -16,6 +16,7 @@ use exit::Exit;
 use output::Failure;
 
 mod apply;
+mod apply_usage;
 mod capture;
 mod clean;
 mod diff_plot;

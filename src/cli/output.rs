@@ -36,6 +36,25 @@ impl Failure {
     }
 }
 
+/// A stage's error as the command line shows it: `error[CODE]: MESSAGE`
+/// (`error: MESSAGE` without a code), then `  help: LINE` for each line of
+/// its help. The one place a typed error becomes text; its exit code is
+/// [`Exit::from`]'s.
+pub(crate) fn worded(error: &dyn miette::Diagnostic) -> String {
+    let mut text = match error.code() {
+        Some(code) => format!("error[{code}]: {error}\n"),
+        None => format!("error: {error}\n"),
+    };
+    if let Some(help) = error.help() {
+        for line in help.to_string().lines() {
+            text.push_str("  help: ");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
+}
+
 impl From<CompileError> for Failure {
     fn from(e: CompileError) -> Failure {
         Failure::input(render::error_text(&e) + "\n")
@@ -56,10 +75,7 @@ impl From<SerializeError> for Failure {
 
 impl From<crate::apply::error::ApplyError> for Failure {
     fn from(error: crate::apply::error::ApplyError) -> Failure {
-        Failure {
-            code: Exit::from(&error).code(),
-            text: error.to_string(),
-        }
+        Failure::new(Exit::from(&error), worded(&error))
     }
 }
 
@@ -297,4 +313,32 @@ fn terminal_width() -> usize {
                 .map(|(terminal_size::Width(w), _)| usize::from(w))
         })
         .unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::error::ApplyError;
+
+    #[test]
+    fn an_error_is_worded_as_code_message_details_and_help() {
+        let error = ApplyError::MissingTables {
+            tables: vec!["db.a".into(), "db.b".into()],
+        };
+        assert_eq!(
+            worded(&error),
+            "error[outatime::apply::missing_table]: `db.a`, `db.b` does not exist; nothing was written\n  help: pass --create to create missing tables with the target's retention\n"
+        );
+        // Several lines of help are a `help:` line each.
+        let error = ApplyError::UntaggedTables {
+            tables: vec!["db.a".into()],
+            mark: crate::apply::error::OwnMark::Tag,
+        };
+        let text = worded(&error);
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("  help: ")).count(),
+            2,
+            "{text}"
+        );
+    }
 }

@@ -142,6 +142,16 @@ pub(crate) struct Window {
     pub too_new: Words,
 }
 
+/// Why a target cannot be written before any record is sent: it could
+/// not be reached, or refused to describe, create or mark its tables.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TargetError {
+    #[error(transparent)]
+    Influxdb(#[from] influxdb::target::InfluxError),
+    #[error(transparent)]
+    Timestream(#[from] timestream::client::TimestreamError),
+}
+
 /// Which kind of target an apply writes to: what its failures are coded
 /// as (`outatime::target::timestream`, `outatime::target::influxdb`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,14 +271,18 @@ pub(crate) trait Backend: Send + Sync + 'static {
         &mut self,
         tables: &[String],
         create: Option<&Mark>,
-    ) -> impl Future<Output = Result<Vec<TableState>, String>> + Send;
+    ) -> impl Future<Output = Result<Vec<TableState>, TargetError>> + Send;
 
     /// Marks as outatime's the tables this apply makes by writing into
     /// them (InfluxDB measurements, made by their first point), with the
     /// apply's wall clock `now` (ns): called after the preflight and before
     /// the first record, never in a dry run. Timestream tags its tables
     /// when [`Backend::describe`] creates them, so it has nothing to do.
-    fn mark_new(&self, _mark: &Mark, _now: i64) -> impl Future<Output = Result<(), String>> + Send {
+    fn mark_new(
+        &self,
+        _mark: &Mark,
+        _now: i64,
+    ) -> impl Future<Output = Result<(), TargetError>> + Send {
         async { Ok(()) }
     }
 

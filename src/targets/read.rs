@@ -4,11 +4,12 @@
 //! has its reader beside its writer ([`super::files::read`],
 //! [`super::timestream::query`], [`super::influxdb::query`]).
 
-use std::fmt;
 use std::path::PathBuf;
 
 use crate::model::MeasureType;
 use crate::record::Value;
+use crate::targets::influxdb::client::ExchangeError;
+use crate::targets::timestream::client::{SdkFailure, TimestreamError};
 
 /// A record as a target returns it: a series (dimensions sorted by name),
 /// a time, and some or all of its measures. Readers may hand the measures
@@ -80,47 +81,118 @@ pub(crate) fn value_from_text(ty: MeasureType, text: &str) -> Option<Value> {
 }
 
 /// Why a target could not be read back.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum ReadError {
     /// A file of a file target is not the JSON lines `apply` writes.
+    #[error("`{}` line {line}: {problem}", file.display())]
     FileNotRecords {
         file: PathBuf,
         line: u64,
-        reason: String,
+        #[source]
+        problem: NotRecords,
     },
     /// A file target's file exists and cannot be read.
+    #[error("cannot read `{}`: {error}", file.display())]
     FileUnreadable {
         file: PathBuf,
+        #[source]
         error: std::io::Error,
     },
     /// An InfluxDB server could not be asked or said no (unreachable, a
     /// missing database, a refused token, an answer cut short).
-    InfluxDb { url: String, reason: String },
+    #[error("cannot read InfluxDB at {url}: {error}")]
+    InfluxDb {
+        url: String,
+        #[source]
+        error: InfluxReadError,
+    },
     /// The async runtime could not start (no threads left).
-    RuntimeNotStarted { error: std::io::Error },
+    #[error("cannot start the async runtime: {error}")]
+    RuntimeNotStarted {
+        #[source]
+        error: std::io::Error,
+    },
     /// Timestream's Query API could not be asked or said no (endpoint
     /// discovery, a missing table, credentials).
-    Timestream { table: String, reason: String },
+    #[error("cannot query Timestream table `{table}`: {error}")]
+    Timestream {
+        table: String,
+        #[source]
+        error: TimestreamReadError,
+    },
 }
 
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::FileNotRecords { file, line, reason } => {
-                write!(f, "`{}` line {line}: {reason}", file.display())
-            }
-            ReadError::FileUnreadable { file, error } => {
-                write!(f, "cannot read `{}`: {error}", file.display())
-            }
-            ReadError::InfluxDb { url, reason } => {
-                write!(f, "cannot read InfluxDB at {url}: {reason}")
-            }
-            ReadError::RuntimeNotStarted { error } => {
-                write!(f, "cannot start the async runtime: {error}")
-            }
-            ReadError::Timestream { table, reason } => {
-                write!(f, "cannot query Timestream table `{table}`: {reason}")
-            }
-        }
-    }
+/// Why a line of a file target's file is not a record `apply` wrote.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NotRecords {
+    /// Not a JSON object of `time`, `dimensions` and `measures`.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("`{0}` is not an RFC 3339 time")]
+    Time(String),
+    #[error("the lines are not in time order")]
+    OutOfOrder,
+    /// A measure whose JSON value is no value the scenario writes.
+    #[error("measure `{name}`: `{value}`")]
+    Measure { name: String, value: String },
+}
+
+/// Why an InfluxDB server's answer to `verify`'s InfluxQL is not the
+/// records ([`super::influxdb::query`]).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InfluxReadError {
+    /// An `https://` URL on a machine without root certificates.
+    #[error("no TLS root certificates: {0}")]
+    NoRootCertificates(#[source] std::io::Error),
+    /// No answer within the reader's timeout.
+    #[error("no answer within {} s", .0.as_secs())]
+    Timeout(std::time::Duration),
+    /// The answer is longer than a slice's answer may be.
+    #[error(
+        "the answer is longer than {} MiB, the most `verify` reads for one slice",
+        limit.div_ceil(1 << 20)
+    )]
+    TooLong { limit: usize },
+    /// No answer: the server could not be reached, or dropped the
+    /// connection.
+    #[error(transparent)]
+    Exchange(ExchangeError),
+    /// Not a success; the body is the server's.
+    #[error("HTTP {status}: {body}")]
+    Status {
+        status: http::StatusCode,
+        body: String,
+    },
+    #[error("the answer is not InfluxQL JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// The answer's `error`, in the server's words.
+    #[error("{0}")]
+    Server(String),
+    /// `partial`: the server cut the answer short.
+    #[error("the server cut the answer short (`partial`): raise its `max-row-limit`")]
+    Partial,
+    #[error("a series without a `time` column")]
+    NoTimeColumn,
+    #[error("a row without an integer time (is `epoch=ns` ignored?)")]
+    NoIntegerTime,
+    /// A field whose JSON value is no value the scenario writes.
+    #[error("field `{name}`: `{value}`")]
+    Field { name: String, value: String },
+}
+
+/// Why a Timestream table could not be read back
+/// ([`super::timestream::query`]).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TimestreamReadError {
+    /// The Query client could not be made (endpoint discovery).
+    #[error(transparent)]
+    Client(#[from] TimestreamError),
+    /// A Query call failed.
+    #[error(transparent)]
+    Query(SdkFailure),
+    /// A row's time is not the Query API's TIMESTAMP text.
+    #[error("time `{0}`")]
+    BadTime(String),
+    #[error("a row without a time")]
+    NoTime,
 }

@@ -121,15 +121,27 @@ impl miette::Diagnostic for VerifyError {
 impl From<ReadError> for VerifyError {
     fn from(e: ReadError) -> VerifyError {
         match e {
-            ReadError::FileNotRecords { file, line, reason } => {
-                VerifyError::FileNotRecords { file, line, reason }
-            }
+            ReadError::FileNotRecords {
+                file,
+                line,
+                problem,
+            } => VerifyError::FileNotRecords {
+                file,
+                line,
+                reason: problem.to_string(),
+            },
             ReadError::FileUnreadable { file, error } => {
                 VerifyError::FileUnreadable { file, error }
             }
-            ReadError::InfluxDb { url, reason } => VerifyError::InfluxDb { url, reason },
+            ReadError::InfluxDb { url, error } => VerifyError::InfluxDb {
+                url,
+                reason: error.to_string(),
+            },
             ReadError::RuntimeNotStarted { error } => VerifyError::RuntimeNotStarted { error },
-            ReadError::Timestream { table, reason } => VerifyError::Timestream { table, reason },
+            ReadError::Timestream { table, error } => VerifyError::Timestream {
+                table,
+                reason: error.to_string(),
+            },
         }
     }
 }

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use crate::model::MeasureType;
 use crate::record::Value;
 use crate::record::shard::Shard;
-use crate::targets::read::{Found, ReadError, ReadTable, Reader, value_from_text};
+use crate::targets::read::{Found, NotRecords, ReadError, ReadTable, Reader, value_from_text};
 
 pub(crate) struct Files {
     directory: PathBuf,
@@ -103,26 +103,31 @@ impl Cursor {
             if text.trim().is_empty() {
                 continue;
             }
-            let bad = |reason: String| ReadError::FileNotRecords {
+            let bad = |problem: NotRecords| ReadError::FileNotRecords {
                 file: self.path.clone(),
                 line: self.line,
-                reason,
+                problem,
             };
-            let line: Line = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+            let line: Line = serde_json::from_str(&text).map_err(|e| bad(e.into()))?;
             let time = chrono::DateTime::parse_from_rfc3339(line.time)
                 .ok()
                 .and_then(|t| t.timestamp_nanos_opt())
-                .ok_or_else(|| bad(format!("`{}` is not an RFC 3339 time", line.time)))?;
+                .ok_or_else(|| bad(NotRecords::Time(line.time.to_string())))?;
             if time < self.last_time {
-                return Err(bad("the lines are not in time order".into()));
+                return Err(bad(NotRecords::OutOfOrder));
             }
             self.last_time = time;
             let measures = line
                 .measures
                 .into_iter()
                 .map(|(name, raw)| {
-                    let value = json_value(table.measure_type(&name), raw.get())
-                        .ok_or_else(|| bad(format!("measure `{name}`: `{}`", raw.get())))?;
+                    let value =
+                        json_value(table.measure_type(&name), raw.get()).ok_or_else(|| {
+                            bad(NotRecords::Measure {
+                                name: name.clone(),
+                                value: raw.get().to_string(),
+                            })
+                        })?;
                     Ok((name, value))
                 })
                 .collect::<Result<Vec<_>, ReadError>>()?;

@@ -48,31 +48,39 @@ pub(crate) struct RejectedLine {
     pub reason: String,
 }
 
-/// Why a request may be sent again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a request may be sent again, in the words the engine reports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum RetryReason {
     /// 429, 500, 502, 503, 504, with the answer's message.
+    #[error("{status}: {message}")]
     Status { status: u16, message: String },
     /// No answer within the client's timeout.
+    #[error("no answer within --request-timeout")]
     Timeout,
-    /// The connection could not be made or was dropped.
+    /// The connection could not be made or was dropped, or the answer was
+    /// cut off: the client's exchange error, worded. A retry reason is a
+    /// value the engine compares and reports, so it keeps the words.
+    #[error("{0}")]
     Connection(String),
 }
 
-/// Why a request failed for good.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a request failed for good: what the server answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Failure {
     /// 401 or 403: the token is missing, wrong, or may not do this.
+    #[error("{status}: the token was refused: {message}")]
     Unauthorized { status: u16, message: String },
     /// 404: the database, bucket or organisation does not exist (or the
     /// URL is not InfluxDB's).
+    #[error("404: {message}")]
     NotFound { message: String },
     /// Any other answer that retrying would not change.
+    #[error("{status}: {message}")]
     Status { status: u16, message: String },
-    /// The answer was not what the API documents.
+    /// The answer was not what the API documents; `message` says what it
+    /// lacked.
+    #[error("an answer that is not InfluxDB's: {message}")]
     Unreadable { message: String },
-    /// The body could not be compressed (nothing was sent).
-    Gzip { message: String },
 }
 
 /// An answer read whole.

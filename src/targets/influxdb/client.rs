@@ -1,7 +1,9 @@
-//! InfluxDB's HTTP API: writing a batch of line protocol (gzip), whose
-//! answer [`super::answer`] classifies, and the preflight calls (ping, database or
-//! bucket, its retention, creating it). One attempt per call: the engine
-//! decides what to retry and when.
+//! InfluxDB's HTTP API, the one client for every call outatime makes:
+//! writing a batch of line protocol (gzip), whose answer [`super::answer`]
+//! classifies; the preflight calls (ping, database or bucket, its
+//! retention, creating it); and `GET /query` for the readers ([`super::query`]
+//! for `verify`, [`super::marker`]). One attempt per call: the engine decides
+//! what to retry and when.
 //!
 //! | API | write | database |
 //! | --- | --- | --- |
@@ -14,12 +16,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue,
+    InvalidHeaderValue,
+};
 use http::{Method, Request};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::answer::{Answer, Failure, RetryReason, WriteAnswer, classify_status, classify_write};
@@ -27,8 +33,17 @@ use super::line_protocol::Precision;
 use super::{Destination, InfluxTarget};
 use crate::diagnostics::error_chain;
 
-/// The most bytes of an answer read: InfluxDB's answers are small JSON.
+/// The most bytes of an answer to a write or a preflight call: InfluxDB's
+/// answers to them are small JSON.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// A query parameter's bytes sent as they are: RFC 3986's unreserved
+/// characters (letters, digits, `-._~`); every other byte as `%XX`.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -39,19 +54,74 @@ pub(crate) struct Client {
     timeout: Duration,
 }
 
-/// Why a preflight call failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a request got no answer. The message is what the engine retries
+/// for, and what a failed call says.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ExchangeError {
+    /// The target's URL and the call's path and parameters are not a
+    /// request (the configuration checks the URL first).
+    #[error("bad request for {uri}: {error}")]
+    Request {
+        uri: String,
+        #[source]
+        error: http::Error,
+    },
+    /// The token holds a byte a header cannot carry (a line break).
+    #[error("the token is not a header value")]
+    Token(#[source] InvalidHeaderValue),
+    /// The connection could not be made or was dropped.
+    #[error("{}", error_chain(.0))]
+    Connection(#[source] hyper_util::client::legacy::Error),
+    /// The answer's body was cut off.
+    #[error("answer cut off: {0}")]
+    CutOff(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The answer is longer than the call reads (`limit` bytes).
+    #[error("answer cut off: it is longer than {limit} bytes")]
+    TooLong { limit: usize },
+    /// No answer within the client's timeout.
+    #[error("no answer within --request-timeout")]
+    Timeout,
+}
+
+/// A write that got no answer is sent again: the engine reports why.
+impl From<ExchangeError> for RetryReason {
+    fn from(error: ExchangeError) -> RetryReason {
+        match error {
+            ExchangeError::Timeout => RetryReason::Timeout,
+            other => RetryReason::Connection(other.to_string()),
+        }
+    }
+}
+
+/// Why a preflight call failed: its message is what the apply and `clean`
+/// say after what they were doing.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum CallError {
-    /// The server did not answer in time, or could not be reached.
-    Unreachable(RetryReason),
-    Failed(Failure),
+    /// The server could not be reached, or did not answer in time.
+    #[error(transparent)]
+    Unreachable(#[from] ExchangeError),
+    /// Throttled or unavailable (429, 5xx): the call may work later.
+    #[error("{status}: {message}")]
+    Unavailable { status: u16, message: String },
+    /// The server refused, or answered what retrying would not change.
+    #[error(transparent)]
+    Failed(#[from] Failure),
+    /// The answer is not the JSON the API documents; `excerpt` is its
+    /// start.
+    #[error("an answer that is not InfluxDB's: {error}: {excerpt}")]
+    NotJson {
+        #[source]
+        error: serde_json::Error,
+        excerpt: String,
+    },
 }
 
 /// The client could not be built.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum BuildError {
     /// `https://` and the system has no root certificates.
-    NoRootCertificates(std::io::Error),
+    #[error("no root certificates: {0}")]
+    NoRootCertificates(#[source] std::io::Error),
 }
 
 /// How long the database keeps points.
@@ -112,14 +182,7 @@ impl Client {
     /// Writes `lines` (line protocol, one record a line) gzipped, and
     /// classifies the answer.
     pub(crate) async fn write(&self, lines: &[u8], precision: Precision) -> WriteAnswer {
-        let body = match gzip(lines) {
-            Ok(body) => body,
-            Err(error) => {
-                return WriteAnswer::Failed(Failure::Gzip {
-                    message: error.to_string(),
-                });
-            }
-        };
+        let body = gzip(lines);
         let (path, query) = match &self.target.destination {
             Destination::V1 {
                 database,
@@ -154,14 +217,12 @@ impl Client {
             CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        match self
-            .call(Method::POST, path, &query, headers, Bytes::from(body))
-            .await
-        {
+        let call = self.call(Method::POST, path, &query, headers, Bytes::from(body));
+        match call.await {
             Ok(answer) => classify_write(&answer, lines),
-            Err(reason) => WriteAnswer::Retry {
+            Err(error) => WriteAnswer::Retry {
                 after: None,
-                reason,
+                reason: error.into(),
             },
         }
     }
@@ -267,6 +328,28 @@ impl Client {
         }
     }
 
+    /// `GET /query` of `statement` on `database`, times as integers (ns):
+    /// the answer as the server gave it, whatever its status, read up to
+    /// `limit` bytes. For a reader that parses the answer itself
+    /// ([`super::query`]); every API version answers `/query`.
+    pub(crate) async fn query(
+        &self,
+        database: &str,
+        statement: &str,
+        limit: usize,
+    ) -> Result<Answer, ExchangeError> {
+        let query = [("db", database), ("epoch", "ns"), ("q", statement)];
+        self.call_limited(
+            Method::GET,
+            "/query",
+            &query,
+            HeaderMap::new(),
+            Bytes::new(),
+            limit,
+        )
+        .await
+    }
+
     /// An InfluxQL statement through `/query` (v1), its first result.
     async fn influxql(&self, method: Method, statement: &str) -> Result<QueryResult, CallError> {
         self.influxql_on(method, None, statement).await
@@ -317,15 +400,15 @@ impl Client {
             }
             None => Bytes::new(),
         };
-        let answer = self
-            .call(method, path, query, headers, body)
-            .await
-            .map_err(CallError::Unreachable)?;
+        let answer = self.call(method, path, query, headers, body).await?;
         if answer.status.is_success() {
             return Ok(answer);
         }
         match classify_status(&answer) {
-            WriteAnswer::Retry { reason, .. } => Err(CallError::Unreachable(reason)),
+            WriteAnswer::Retry { .. } => Err(CallError::Unavailable {
+                status: answer.status.as_u16(),
+                message: answer.message(),
+            }),
             WriteAnswer::Failed(failure) => Err(CallError::Failed(failure)),
             _ => Err(CallError::Failed(Failure::Status {
                 status: answer.status.as_u16(),
@@ -334,45 +417,58 @@ impl Client {
         }
     }
 
-    /// One request, its answer read whole, within the timeout.
+    /// One request, its answer read whole (up to [`MAX_ANSWER_BYTES`]),
+    /// within the timeout.
     async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Answer, ExchangeError> {
+        self.call_limited(method, path, query, headers, body, MAX_ANSWER_BYTES)
+            .await
+    }
+
+    /// One request, its answer read whole up to `limit` bytes, within the
+    /// timeout.
+    async fn call_limited(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
         mut headers: HeaderMap,
         body: Bytes,
-    ) -> Result<Answer, RetryReason> {
-        let mut uri = format!("{}{path}", self.target.url);
-        for (i, (key, value)) in query.iter().enumerate() {
-            uri.push(if i == 0 { '?' } else { '&' });
-            uri.push_str(key);
-            uri.push('=');
-            percent_encode(&mut uri, value);
-        }
+        limit: usize,
+    ) -> Result<Answer, ExchangeError> {
+        let uri = uri(&self.target.url, path, query);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(token) = &self.target.token {
-            let value = HeaderValue::from_str(&token.header_value())
-                .map_err(|_| RetryReason::Connection("the token is not a header value".into()))?;
+            let value =
+                HeaderValue::from_str(&token.header_value()).map_err(ExchangeError::Token)?;
             headers.insert(AUTHORIZATION, value);
         }
         let mut request = Request::builder()
             .method(method)
             .uri(&uri)
             .body(Full::new(body))
-            .map_err(|e| RetryReason::Connection(format!("bad request for {uri}: {e}")))?;
+            .map_err(|error| ExchangeError::Request { uri, error })?;
         *request.headers_mut() = headers;
         let exchange = async {
             let response = self
                 .http
                 .request(request)
                 .await
-                .map_err(|e| RetryReason::Connection(error_chain(&e)))?;
+                .map_err(ExchangeError::Connection)?;
             let (parts, body) = response.into_parts();
-            let body = Limited::new(body, MAX_ANSWER_BYTES)
+            let body = Limited::new(body, limit)
                 .collect()
                 .await
-                .map_err(|e| RetryReason::Connection(format!("answer cut off: {e}")))?
+                .map_err(|error| match error.downcast::<LengthLimitError>() {
+                    Ok(_) => ExchangeError::TooLong { limit },
+                    Err(error) => ExchangeError::CutOff(error),
+                })?
                 .to_bytes();
             Ok(Answer {
                 status: parts.status,
@@ -382,8 +478,20 @@ impl Client {
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
-            .unwrap_or(Err(RetryReason::Timeout))
+            .unwrap_or(Err(ExchangeError::Timeout))
     }
+}
+
+/// `url` + `path`, and the query's parameters percent-encoded.
+fn uri(url: &str, path: &str, query: &[(&str, &str)]) -> String {
+    let mut uri = format!("{url}{path}");
+    for (i, (key, value)) in query.iter().enumerate() {
+        uri.push(if i == 0 { '?' } else { '&' });
+        uri.push_str(key);
+        uri.push('=');
+        uri.extend(utf8_percent_encode(value, QUERY_VALUE));
+    }
+    uri
 }
 
 /// A v1 retention policy's duration: the named one, or the default.
@@ -469,37 +577,24 @@ pub(super) fn quote_identifier(name: &str) -> String {
     out
 }
 
-/// RFC 3986: letters, digits and `-._~` as they are, every other byte as
-/// `%XX`.
-fn percent_encode(out: &mut String, value: &str) {
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-}
-
 /// `body` gzipped at the fastest level: the body shrinks about tenfold
 /// either way, and the CPU goes to the records.
-fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+fn gzip(body: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4 + 64),
         flate2::Compression::fast(),
     );
-    encoder.write_all(body)?;
-    encoder.finish()
+    // Compressing into a Vec cannot fail: a Vec takes every write.
+    encoder
+        .write_all(body)
+        .and_then(|()| encoder.finish())
+        .expect("gzip into a Vec")
 }
 
 pub(super) fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CallError> {
-    serde_json::from_slice(body).map_err(|e| {
-        CallError::Failed(Failure::Unreadable {
-            message: format!(
-                "{e}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(200)])
-            ),
-        })
+    serde_json::from_slice(body).map_err(|error| CallError::NotJson {
+        error,
+        excerpt: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
     })
 }
 

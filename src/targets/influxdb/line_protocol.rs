@@ -110,21 +110,28 @@ impl fmt::Display for Part {
 }
 
 /// What line protocol cannot carry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub(crate) enum Problem {
     /// An empty measurement, key or tag value (`site=""`).
+    #[error("an empty {part} cannot be written")]
     Empty { part: Part },
     /// `\n` or `\r` in a name, a tag value or a string.
+    #[error("the {} {text:?} has a line break", part.map_or("string".to_string(), |p| p.to_string()))]
     Newline { part: Option<Part>, text: String },
     /// A tag or field key `_measurement`, `_field`, `time`.
+    #[error("the {part} `{name}` is reserved by InfluxDB")]
     Reserved { part: Part, name: String },
     /// `a\` or `a\,b`: a parser would read the backslash as an escape.
+    #[error("the {part} {text:?} has a `\\` that InfluxDB would read as an escape")]
     Backslash { part: Part, text: String },
     /// A string value longer than [`MAX_STRING_FIELD_BYTES`].
+    #[error("a string of {bytes} bytes is over InfluxDB's {MAX_STRING_FIELD_BYTES}")]
     StringTooLong { bytes: usize },
     /// NaN or an infinity.
+    #[error("{value} cannot be written")]
     NotFinite { value: f64 },
     /// A record without measures: a point needs a field.
+    #[error("a record without measures cannot be written")]
     NoFields,
 }
 
@@ -144,34 +151,6 @@ pub(crate) struct Unwritable {
     pub step: Option<usize>,
     pub measure: Option<String>,
     pub problem: Problem,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::Empty { part } => write!(f, "an empty {part} cannot be written"),
-            Problem::Newline {
-                part: Some(part),
-                text,
-            } => write!(f, "the {part} {text:?} has a line break"),
-            Problem::Newline { part: None, text } => {
-                write!(f, "the string {text:?} has a line break")
-            }
-            Problem::Reserved { part, name } => {
-                write!(f, "the {part} `{name}` is reserved by InfluxDB")
-            }
-            Problem::Backslash { part, text } => write!(
-                f,
-                "the {part} {text:?} has a `\\` that InfluxDB would read as an escape"
-            ),
-            Problem::StringTooLong { bytes } => write!(
-                f,
-                "a string of {bytes} bytes is over InfluxDB's {MAX_STRING_FIELD_BYTES}"
-            ),
-            Problem::NotFinite { value } => write!(f, "{value} cannot be written"),
-            Problem::NoFields => f.write_str("a record without measures cannot be written"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use http::Method;
 
 use super::Destination;
 use super::client::{CallError, Client, quote_identifier};
-use super::line_protocol::{Part, escaped, write_value};
+use super::line_protocol::{Part, Problem, escaped, write_value};
 use crate::record::Value;
 
 /// The measurement that holds outatime's markers.
@@ -70,19 +70,34 @@ impl Survey {
     }
 }
 
+/// Why the marker lines cannot be written: line protocol cannot carry the
+/// scenario's title or a measurement's name as a tag value.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LinesError {
+    #[error("cannot write the scenario's title as a marker: {0}")]
+    Title(#[source] Problem),
+    #[error("cannot mark the measurement `{table}`: {problem}")]
+    Table {
+        table: String,
+        #[source]
+        problem: Problem,
+    },
+}
+
 /// The marker lines for `tables`, at `now_seconds`.
 pub(crate) fn lines(
     tables: &[String],
     scenario: &str,
     now_seconds: i64,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, LinesError> {
     let mut body = Vec::new();
     let mut field = Vec::new();
-    write_value(&mut field, &Value::Varchar(scenario.into()))
-        .map_err(|problem| format!("cannot write the scenario's title as a marker: {problem}"))?;
+    write_value(&mut field, &Value::Varchar(scenario.into())).map_err(LinesError::Title)?;
     for table in tables {
-        let tag = escaped(Part::TagValue, table)
-            .map_err(|problem| format!("cannot mark the measurement `{table}`: {problem}"))?;
+        let tag = escaped(Part::TagValue, table).map_err(|problem| LinesError::Table {
+            table: table.clone(),
+            problem,
+        })?;
         body.extend_from_slice(MARKER.as_bytes());
         body.push(b',');
         body.extend_from_slice(MARKER_TAG.as_bytes());

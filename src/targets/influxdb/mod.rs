@@ -65,6 +65,28 @@ impl Destination {
             _ => "database",
         }
     }
+
+    /// The database or bucket, as messages name it.
+    pub(crate) fn store(&self) -> Store {
+        Store {
+            noun: self.noun(),
+            name: self.name().to_string(),
+        }
+    }
+}
+
+/// A database or bucket as a message names it: ``bucket `e2e` ``.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Store {
+    /// `database` or `bucket`.
+    pub noun: &'static str,
+    pub name: String,
+}
+
+impl fmt::Display for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.noun, self.name)
+    }
 }
 
 /// An API token: its `Debug` never shows it.

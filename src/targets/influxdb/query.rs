@@ -13,62 +13,62 @@
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::client::{BuildError, Client, ExchangeError};
+use super::{Destination, InfluxTarget};
 use crate::model::MeasureType;
 use crate::record::Value;
-use crate::targets::read::{Found, ReadError, ReadTable, Reader};
+use crate::targets::read::{Found, InfluxReadError, ReadError, ReadTable, Reader};
 
-/// Where and how to read: what the lead's `kind: influxdb` target resolves
-/// to.
+/// How long one query may take before `verify` gives up.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most bytes of one answer `verify` reads. A slice holds about
+/// 10,000 expected records (`crate::verify::SLICE_RECORDS`), a few MiB of
+/// InfluxQL JSON; the bound leaves room for a target that holds many
+/// records the stream does not, and stops a server that answers without
+/// end before it takes the machine's memory.
+pub(crate) const MAX_ANSWER_BYTES: usize = 256 << 20;
+
+/// Where and how to read: the database (1.x, 3.x) or bucket (2.x, through
+/// its v1 mapping) of a `kind: influxdb` target, and its retention policy.
 #[derive(Debug, Clone)]
 pub(crate) struct InfluxSource {
-    /// `http://127.0.0.1:8086`, without a path.
-    pub url: String,
-    /// The database (1.x, 3.x) or bucket (2.x, through its v1 mapping).
+    pub target: InfluxTarget,
     pub database: String,
     pub retention_policy: Option<String>,
-    /// Sent as `Authorization: Token ...` when set.
-    pub token: Option<crate::targets::influxdb::Token>,
 }
 
-impl From<crate::targets::influxdb::InfluxTarget> for InfluxSource {
+impl From<InfluxTarget> for InfluxSource {
     /// Reads go through InfluxQL's `/query`, which every API version
     /// answers (2.x maps a bucket to a database of the same name).
-    fn from(target: crate::targets::influxdb::InfluxTarget) -> InfluxSource {
-        use crate::targets::influxdb::Destination;
-        let (database, retention_policy) = match target.destination {
+    fn from(target: InfluxTarget) -> InfluxSource {
+        let (database, retention_policy) = match &target.destination {
             Destination::V1 {
                 database,
                 retention_policy,
-            } => (database, retention_policy),
-            Destination::V2 { bucket, .. } => (bucket, None),
-            Destination::V3 { database } => (database, None),
+            } => (database.clone(), retention_policy.clone()),
+            Destination::V2 { bucket, .. } => (bucket.clone(), None),
+            Destination::V3 { database } => (database.clone(), None),
         };
         InfluxSource {
-            url: target.url,
+            target,
             database,
             retention_policy,
-            token: target.token,
         }
     }
 }
 
-type HttpClient = Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Empty<Bytes>,
->;
-
+/// An InfluxDB target read back through the one InfluxDB client
+/// ([`Client::query`]).
 pub(crate) struct InfluxDb {
     source: InfluxSource,
-    client: HttpClient,
+    client: Client,
     runtime: tokio::runtime::Runtime,
-    timeout: Duration,
+    /// The most bytes of one answer read: [`MAX_ANSWER_BYTES`].
+    limit: usize,
 }
 
 impl InfluxDb {
@@ -77,22 +77,18 @@ impl InfluxDb {
             .enable_all()
             .build()
             .map_err(|error| ReadError::RuntimeNotStarted { error })?;
-        let ring = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(ring)
-            .map_err(|e| ReadError::InfluxDb {
-                url: source.url.clone(),
-                reason: format!("no TLS root certificates: {e}"),
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(https);
+        let client = Client::new(source.target.clone(), TIMEOUT).map_err(|error| {
+            let BuildError::NoRootCertificates(error) = error;
+            ReadError::InfluxDb {
+                url: source.target.url.clone(),
+                error: InfluxReadError::NoRootCertificates(error),
+            }
+        })?;
         Ok(InfluxDb {
             source,
             client,
             runtime,
-            timeout: Duration::from_secs(60),
+            limit: MAX_ANSWER_BYTES,
         })
     }
 
@@ -111,49 +107,21 @@ impl InfluxDb {
         )
     }
 
-    fn get(&self, query: &str) -> Result<Vec<u8>, ReadError> {
-        let url = format!(
-            "{}/query?db={}&epoch=ns&q={}",
-            self.source.url.trim_end_matches('/'),
-            encode(&self.source.database),
-            encode(query)
-        );
-        let fail = |reason: String| ReadError::InfluxDb {
-            url: self.source.url.clone(),
-            reason,
-        };
-        let uri: hyper::Uri = url
-            .parse()
-            .map_err(|e| fail(format!("`{}` is not a URL: {e}", self.source.url)))?;
-        let mut request = hyper::Request::get(uri);
-        if let Some(token) = &self.source.token {
-            request = request.header("Authorization", token.header_value());
-        }
-        let request = request
-            .body(Empty::new())
-            .map_err(|e| fail(e.to_string()))?;
-        let (status, body) = self.runtime.block_on(async {
-            let answer = tokio::time::timeout(self.timeout, async {
-                let response = self.client.request(request).await?;
-                let status = response.status();
-                let body = response.into_body().collect().await?.to_bytes();
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, body))
-            })
-            .await;
-            match answer {
-                Ok(Ok(answer)) => Ok(answer),
-                Ok(Err(e)) => Err(fail(crate::diagnostics::error_chain(e.as_ref()))),
-                Err(_) => Err(fail(format!(
-                    "no answer within {} s",
-                    self.timeout.as_secs()
-                ))),
-            }
+    /// The answer's body to `query`, a success read whole.
+    fn get(&self, query: &str) -> Result<Vec<u8>, InfluxReadError> {
+        let call = self.client.query(&self.source.database, query, self.limit);
+        let answer = self.runtime.block_on(call).map_err(|error| match error {
+            ExchangeError::Timeout => InfluxReadError::Timeout(TIMEOUT),
+            ExchangeError::TooLong { limit } => InfluxReadError::TooLong { limit },
+            other => InfluxReadError::Exchange(other),
         })?;
-        if !status.is_success() {
-            let text = String::from_utf8_lossy(&body);
-            return Err(fail(format!("HTTP {status}: {}", text.trim())));
+        if !answer.status.is_success() {
+            return Err(InfluxReadError::Status {
+                status: answer.status,
+                body: String::from_utf8_lossy(&answer.body).trim().to_string(),
+            });
         }
-        Ok(body.to_vec())
+        Ok(answer.body.to_vec())
     }
 }
 
@@ -194,24 +162,21 @@ pub(crate) fn parse_answer(
     body: &[u8],
     table: &ReadTable,
     each: &mut dyn FnMut(Found),
-) -> Result<(), String> {
-    let answer: Answer = serde_json::from_slice(body)
-        .map_err(|e| format!("the answer is not InfluxQL JSON: {e}"))?;
+) -> Result<(), InfluxReadError> {
+    let answer: Answer = serde_json::from_slice(body).map_err(InfluxReadError::NotJson)?;
     if let Some(error) = answer.error {
-        return Err(error);
+        return Err(InfluxReadError::Server(error));
     }
     for result in answer.results {
         if let Some(error) = result.error {
-            return Err(error);
+            return Err(InfluxReadError::Server(error));
         }
         if result.partial || result.series.iter().any(|s| s.partial) {
-            return Err(
-                "the server cut the answer short (`partial`): raise its `max-row-limit`".into(),
-            );
+            return Err(InfluxReadError::Partial);
         }
         for series in result.series {
             let Some(time_column) = series.columns.iter().position(|c| c == "time") else {
-                return Err("a series without a `time` column".into());
+                return Err(InfluxReadError::NoTimeColumn);
             };
             let dims: Vec<(String, String)> = series
                 .tags
@@ -222,7 +187,7 @@ pub(crate) fn parse_answer(
                 let time = row
                     .get(time_column)
                     .and_then(|t| t.get().parse::<i64>().ok())
-                    .ok_or("a row without an integer time (is `epoch=ns` ignored?)")?;
+                    .ok_or(InfluxReadError::NoIntegerTime)?;
                 let measures = series
                     .columns
                     .iter()
@@ -231,9 +196,12 @@ pub(crate) fn parse_answer(
                     .map(|(name, value)| {
                         field(table.measure_type(name), value.get())
                             .map(|v| (name.clone(), v))
-                            .ok_or_else(|| format!("field `{name}`: `{}`", value.get()))
+                            .ok_or_else(|| InfluxReadError::Field {
+                                name: name.clone(),
+                                value: value.get().to_string(),
+                            })
                     })
-                    .collect::<Result<_, String>>()?;
+                    .collect::<Result<_, InfluxReadError>>()?;
                 each(Found {
                     dims: dims.clone(),
                     time,
@@ -271,24 +239,11 @@ fn identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Percent-encoding for a query parameter.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 impl Reader for InfluxDb {
     fn describe(&self) -> String {
         format!(
             "InfluxDB database `{}` at {}",
-            self.source.database, self.source.url
+            self.source.database, self.source.target.url
         )
     }
 
@@ -303,11 +258,15 @@ impl Reader for InfluxDb {
         to: i64,
         each: &mut dyn FnMut(Found),
     ) -> Result<(), ReadError> {
-        let body = self.get(&self.query(table.target, from, to))?;
-        parse_answer(&body, table, each).map_err(|reason| ReadError::InfluxDb {
-            url: self.source.url.clone(),
-            reason,
-        })
+        let url = &self.source.target.url;
+        let fail = |error| ReadError::InfluxDb {
+            url: url.clone(),
+            error,
+        };
+        let body = self
+            .get(&self.query(table.target, from, to))
+            .map_err(fail)?;
+        parse_answer(&body, table, each).map_err(fail)
     }
 }
 
@@ -349,14 +308,62 @@ mod tests {
         );
         let error = br#"{"results":[{"statement_id":0,"error":"database not found: e2e"}]}"#;
         assert_eq!(
-            parse_answer(error, &table, &mut |_| {}).unwrap_err(),
+            parse_answer(error, &table, &mut |_| {})
+                .unwrap_err()
+                .to_string(),
             "database not found: e2e"
         );
     }
 
     #[test]
-    fn identifiers_are_quoted_and_parameters_encoded() {
+    fn an_answer_longer_than_the_bound_is_not_read() {
+        use std::io::{Read, Write};
+        // A server that answers any request with 64 KiB.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0; 1];
+            while !request.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap() == 1 {
+                request.push(byte[0]);
+            }
+            let body = vec![b' '; 64 << 10];
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            let _ = socket.write_all(head.as_bytes());
+            let _ = socket.write_all(&body);
+        });
+        let target = InfluxTarget {
+            url,
+            destination: Destination::V1 {
+                database: "e2e".into(),
+                retention_policy: None,
+            },
+            token: None,
+        };
+        let mut reader = InfluxDb::new(InfluxSource::from(target)).unwrap();
+        reader.limit = 1 << 10;
+        let table = ReadTable {
+            index: 0,
+            target: "m",
+            measures: &[],
+        };
+        let error = reader.read(&table, 0, 1, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ReadError::InfluxDb {
+                    error: InfluxReadError::TooLong { limit: 1024 },
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
         assert_eq!(identifier(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(encode("a b&c=d"), "a%20b%26c%3Dd");
     }
 }

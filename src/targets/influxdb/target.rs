@@ -15,13 +15,129 @@ use std::time::Duration;
 use super::answer::{Failure, RetryReason, WriteAnswer};
 use super::client::{BuildError, CallError, Client, Retention};
 use super::line_protocol::{Encoded, Encoder, Limits, Precision, Problem};
-use super::marker::{self, Found, MARKER};
-use super::{Destination, InfluxTarget};
+use super::marker::{self, Found, LinesError, MARKER};
+use super::{Destination, InfluxTarget, Store};
 use crate::record::Catalog;
 use crate::targets::{
     Answer, Backend, Batch, BatchLimits, Item, Kind, Mark, Owner, RecordRejection, Refusal,
-    TableSpec, TableState, Window, Words,
+    TableSpec, TableState, TargetError, Window, Words,
 };
+
+/// Why an InfluxDB target cannot be written before any record is sent:
+/// the server, the database or bucket, the token, or outatime's markers.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InfluxError {
+    /// An `https://` URL on a machine without root certificates.
+    #[error("cannot reach {url} over https: {error}")]
+    NoClient {
+        url: String,
+        #[source]
+        error: BuildError,
+    },
+    /// The ping (`/ping`, `/health`) got no answer, or a refusal.
+    #[error("InfluxDB at {url} does not answer: {error}")]
+    NoAnswer {
+        url: String,
+        #[source]
+        error: CallError,
+    },
+    /// Whether the database or bucket exists could not be asked.
+    #[error("cannot look up the {store}: {error}")]
+    NotLookedUp {
+        store: Store,
+        #[source]
+        error: CallError,
+    },
+    /// `--create`, and the token may not create the database or bucket.
+    #[error(
+        "the token may not create the {store} ({status}: {message}); create it, or give a token that may"
+    )]
+    MayNotCreate {
+        store: Store,
+        status: u16,
+        message: String,
+    },
+    /// `--create`, and creating the database or bucket failed otherwise.
+    #[error("cannot create the {store}: {error}")]
+    NotCreated {
+        store: Store,
+        #[source]
+        error: CallError,
+    },
+    /// The database or bucket was created, and the server does not list it.
+    #[error("the {store} was created but is not listed")]
+    CreatedNotListed { store: Store },
+    /// The database or bucket was created, and could not be asked for.
+    #[error("cannot look up the {store} after creating it: {error}")]
+    NotLookedUpAfterCreating {
+        store: Store,
+        #[source]
+        error: CallError,
+    },
+    /// An empty write was refused: the token may not write.
+    #[error(
+        "the token may not write to the {store} ({status}: {message}); give a token with write permission for it"
+    )]
+    MayNotWrite {
+        store: Store,
+        status: u16,
+        message: String,
+    },
+    /// The scenario names a table as outatime's markers' measurement.
+    #[error(
+        "the scenario writes a table `{}`, the measurement that holds outatime's markers; rename the table",
+        MARKER
+    )]
+    MarkerTable,
+    /// The measurements and markers could not be read.
+    #[error(
+        "cannot read the measurements and outatime's markers (`{}`) in the {store}: {error}",
+        MARKER
+    )]
+    NotSurveyed {
+        store: Store,
+        #[source]
+        error: CallError,
+    },
+    /// Asked to mark before describing: a bug of the engine's order.
+    #[error("the target was not described")]
+    NotDescribed,
+    /// The markers of new measurements cannot be written as line protocol.
+    #[error(transparent)]
+    MarkerLines(#[from] LinesError),
+    /// Writing the markers failed: nothing else was written.
+    #[error(
+        "cannot write outatime's marker (`{}`) for {}, so nothing was written: {error}",
+        MARKER,
+        quoted(tables)
+    )]
+    MarkerNotWritten {
+        tables: Vec<String>,
+        #[source]
+        error: WriteError,
+    },
+}
+
+/// Why a write was not stored, as one error: what the server answered, or
+/// why it did not.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WriteError {
+    #[error(transparent)]
+    Refused(Failure),
+    #[error(transparent)]
+    Unanswered(RetryReason),
+    #[error("413: the body is too large")]
+    TooLarge,
+    /// A partial write: the server's message.
+    #[error("{message}")]
+    Rejected { message: String },
+}
+
+/// `` `a`, `b` ``.
+fn quoted(tables: &[String]) -> String {
+    let tables: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
+    tables.join(", ")
+}
 
 /// The InfluxDB target: where it writes, and once described and started,
 /// its client and the catalogue's line protocol fragments.
@@ -105,30 +221,34 @@ impl Influxdb {
     }
 
     /// The database or bucket's retention: made first with `--create`.
-    async fn retention(&self, client: &Client, create: bool) -> Result<Option<Retention>, String> {
-        let destination = &self.target.destination;
-        let noun = destination.noun();
-        let name = destination.name();
-        let found = client
-            .database()
-            .await
-            .map_err(|e| format!("cannot look up the {noun} `{name}`: {}", call_words(&e)))?;
+    async fn retention(
+        &self,
+        client: &Client,
+        create: bool,
+    ) -> Result<Option<Retention>, InfluxError> {
+        let store = self.target.destination.store();
+        let found = match client.database().await {
+            Ok(found) => found,
+            Err(error) => return Err(InfluxError::NotLookedUp { store, error }),
+        };
         if found.is_some() || !create {
             return Ok(found);
         }
-        client.create_database().await.map_err(|e| match e {
-            CallError::Failed(Failure::Unauthorized { status, message }) => format!(
-                "the token may not create the {noun} `{name}` ({status}: {message}); create it, or give a token that may"
-            ),
-            other => format!("cannot create the {noun} `{name}`: {}", call_words(&other)),
-        })?;
+        match client.create_database().await {
+            Ok(()) => {}
+            Err(CallError::Failed(Failure::Unauthorized { status, message })) => {
+                return Err(InfluxError::MayNotCreate {
+                    store,
+                    status,
+                    message,
+                });
+            }
+            Err(error) => return Err(InfluxError::NotCreated { store, error }),
+        }
         match client.database().await {
             Ok(Some(retention)) => Ok(Some(retention)),
-            Ok(None) => Err(format!("the {noun} `{name}` was created but is not listed")),
-            Err(e) => Err(format!(
-                "cannot look up the {noun} `{name}` after creating it: {}",
-                call_words(&e)
-            )),
+            Ok(None) => Err(InfluxError::CreatedNotListed { store }),
+            Err(error) => Err(InfluxError::NotLookedUpAfterCreating { store, error }),
         }
     }
 
@@ -139,18 +259,17 @@ impl Influxdb {
     /// 3 does not document its answer to an empty write, so a v3 token is
     /// judged by the first write. Any answer but a refusal lets the apply go
     /// on: the probe must not stop a server that merely answers it oddly.
-    async fn token_may_write(&self, client: &Client) -> Result<(), String> {
+    async fn token_may_write(&self, client: &Client) -> Result<(), InfluxError> {
         if matches!(self.target.destination, Destination::V3 { .. }) {
             return Ok(());
         }
         match client.write(b"", Precision::Seconds).await {
             WriteAnswer::Failed(Failure::Unauthorized { status, message }) => {
-                let destination = &self.target.destination;
-                Err(format!(
-                    "the token may not write to the {} `{}` ({status}: {message}); give a token with write permission for it",
-                    destination.noun(),
-                    destination.name()
-                ))
+                Err(InfluxError::MayNotWrite {
+                    store: self.target.destination.store(),
+                    status,
+                    message,
+                })
             }
             _ => Ok(()),
         }
@@ -161,12 +280,30 @@ impl Influxdb {
 /// not be encoded (the preflight refuses such records first).
 pub(crate) enum Request {
     Lines(Encoded),
-    Unwritable(String),
+    Unwritable(Unsent),
+}
+
+/// Why a batch was not sent.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Unsent {
+    /// Asked to encode before the catalogue was known: the engine's order.
+    #[error("the target was not started")]
+    NotStarted,
+    /// Asked to send before the tables were described: the engine's order.
+    #[error("the target was not described")]
+    NotDescribed,
+    /// A record of the batch that line protocol cannot carry.
+    #[error("record {index} of the batch cannot be written: {problem}")]
+    Unwritable {
+        index: usize,
+        #[source]
+        problem: Problem,
+    },
 }
 
 /// The write's answer and how many lines it carried, or why nothing was
 /// sent.
-pub(crate) type Response = Result<(WriteAnswer, usize), String>;
+pub(crate) type Response = Result<(WriteAnswer, usize), Unsent>;
 
 impl Backend for Influxdb {
     type Request = Request;
@@ -251,22 +388,18 @@ impl Backend for Influxdb {
         &mut self,
         tables: &[String],
         create: Option<&Mark>,
-    ) -> Result<Vec<TableState>, String> {
+    ) -> Result<Vec<TableState>, TargetError> {
         let create = create.is_some();
-        let client = Client::new(self.target.clone(), self.timeout).map_err(|e| match e {
-            BuildError::NoRootCertificates(error) => {
-                format!(
-                    "cannot reach {} over https: no root certificates: {error}",
-                    self.target.url
-                )
+        let url = &self.target.url;
+        let client = Client::new(self.target.clone(), self.timeout).map_err(|error| {
+            InfluxError::NoClient {
+                url: url.clone(),
+                error,
             }
         })?;
-        client.ping().await.map_err(|e| {
-            format!(
-                "InfluxDB at {} does not answer: {}",
-                self.target.url,
-                call_words(&e)
-            )
+        client.ping().await.map_err(|error| InfluxError::NoAnswer {
+            url: url.clone(),
+            error,
         })?;
         let retention = self.retention(&client, create).await?;
         let Some(retention) = retention else {
@@ -275,19 +408,15 @@ impl Backend for Influxdb {
         };
         self.token_may_write(&client).await?;
         if tables.iter().any(|t| t == MARKER) {
-            return Err(format!(
-                "the scenario writes a table `{MARKER}`, the measurement that holds outatime's markers; rename the table"
-            ));
+            return Err(InfluxError::MarkerTable.into());
         }
-        let destination = &self.target.destination;
-        let survey = client.survey().await.map_err(|e| {
-            format!(
-                "cannot read the measurements and outatime's markers (`{MARKER}`) in the {} `{}`: {}",
-                destination.noun(),
-                destination.name(),
-                call_words(&e)
-            )
-        })?;
+        let survey = client
+            .survey()
+            .await
+            .map_err(|error| InfluxError::NotSurveyed {
+                store: self.target.destination.store(),
+                error,
+            })?;
         let window = self.window(retention);
         self.to_mark.clear();
         let mut states = Vec::with_capacity(tables.len());
@@ -306,28 +435,27 @@ impl Backend for Influxdb {
         Ok(states)
     }
 
-    async fn mark_new(&self, mark: &Mark, now: i64) -> Result<(), String> {
+    async fn mark_new(&self, mark: &Mark, now: i64) -> Result<(), TargetError> {
         if self.to_mark.is_empty() {
             return Ok(());
         }
         let Some(client) = &self.client else {
-            return Err("the target was not described".into());
+            return Err(InfluxError::NotDescribed.into());
         };
-        let body = marker::lines(&self.to_mark, &mark.scenario, now.div_euclid(1_000_000_000))?;
-        let failed = |why: String| {
-            let tables: Vec<String> = self.to_mark.iter().map(|t| format!("`{t}`")).collect();
-            format!(
-                "cannot write outatime's marker (`{MARKER}`) for {}, so nothing was written: {why}",
-                tables.join(", ")
-            )
+        let body = marker::lines(&self.to_mark, &mark.scenario, now.div_euclid(1_000_000_000))
+            .map_err(InfluxError::from)?;
+        let error = match client.write(&body, Precision::Seconds).await {
+            WriteAnswer::Written => return Ok(()),
+            WriteAnswer::Failed(failure) => WriteError::Refused(failure),
+            WriteAnswer::Retry { reason, .. } => WriteError::Unanswered(reason),
+            WriteAnswer::TooLarge => WriteError::TooLarge,
+            WriteAnswer::Rejected { message, .. } => WriteError::Rejected { message },
         };
-        match client.write(&body, Precision::Seconds).await {
-            WriteAnswer::Written => Ok(()),
-            WriteAnswer::Failed(failure) => Err(failed(failure_words(&failure))),
-            WriteAnswer::Retry { reason, .. } => Err(failed(retry_words(&reason))),
-            WriteAnswer::TooLarge => Err(failed("413: the body is too large".into())),
-            WriteAnswer::Rejected { message, .. } => Err(failed(message)),
+        Err(InfluxError::MarkerNotWritten {
+            tables: self.to_mark.clone(),
+            error,
         }
+        .into())
     }
 
     fn start(&mut self, catalog: &Catalog, _tables: &[TableSpec], _version: i64) {
@@ -336,35 +464,35 @@ impl Backend for Influxdb {
 
     fn encode(&self, batch: &Batch, items: Range<usize>) -> Request {
         let Some(encoder) = &self.encoder else {
-            return Request::Unwritable("the target was not started".into());
+            return Request::Unwritable(Unsent::NotStarted);
         };
         let items = &batch.items[items];
         match encoder.encode_items(batch.table, items) {
             Ok(encoded) => Request::Lines(encoded),
-            Err(refused) => Request::Unwritable(format!(
-                "record {} of the batch cannot be written: {}",
-                refused.index, refused.problem
-            )),
+            Err(refused) => Request::Unwritable(Unsent::Unwritable {
+                index: refused.index,
+                problem: refused.problem,
+            }),
         }
     }
 
     async fn send(&self, request: Request) -> Response {
         let Some(client) = &self.client else {
-            return Err("the target was not described".into());
+            return Err(Unsent::NotDescribed);
         };
         match request {
             Request::Lines(encoded) => Ok((
                 client.write(&encoded.body, encoded.precision).await,
                 encoded.lines,
             )),
-            Request::Unwritable(reason) => Err(reason),
+            Request::Unwritable(unsent) => Err(unsent),
         }
     }
 
     fn classify(&self, response: Response) -> Answer {
         let (answer, sent) = match response {
             Ok(answer) => answer,
-            Err(reason) => return Answer::Failed(reason),
+            Err(unsent) => return Answer::Failed(unsent.to_string()),
         };
         match answer {
             WriteAnswer::Written => Answer::Written,
@@ -418,10 +546,10 @@ impl Backend for Influxdb {
             },
             WriteAnswer::Retry { after, reason } => Answer::Retry {
                 after,
-                reason: retry_words(&reason),
+                reason: reason.to_string(),
             },
             WriteAnswer::TooLarge => Answer::TooLarge,
-            WriteAnswer::Failed(failure) => Answer::Failed(failure_words(&failure)),
+            WriteAnswer::Failed(failure) => Answer::Failed(failure.to_string()),
         }
     }
 }
@@ -454,33 +582,6 @@ fn fix(problem: &Problem) -> &'static str {
         Problem::StringTooLong { .. } => "keep varchar values written to InfluxDB under 64 KiB",
         Problem::NotFinite { .. } => "keep doubles finite: InfluxDB stores no NaN or infinity",
         Problem::NoFields => "give every record at least one measure",
-    }
-}
-
-pub(crate) fn call_words(error: &CallError) -> String {
-    match error {
-        CallError::Unreachable(reason) => retry_words(reason),
-        CallError::Failed(failure) => failure_words(failure),
-    }
-}
-
-fn retry_words(reason: &RetryReason) -> String {
-    match reason {
-        RetryReason::Status { status, message } => format!("{status}: {message}"),
-        RetryReason::Timeout => "no answer within --request-timeout".into(),
-        RetryReason::Connection(message) => message.clone(),
-    }
-}
-
-fn failure_words(failure: &Failure) -> String {
-    match failure {
-        Failure::Unauthorized { status, message } => {
-            format!("{status}: the token was refused: {message}")
-        }
-        Failure::NotFound { message } => format!("404: {message}"),
-        Failure::Status { status, message } => format!("{status}: {message}"),
-        Failure::Unreadable { message } => format!("an answer that is not InfluxDB's: {message}"),
-        Failure::Gzip { message } => format!("cannot gzip the body: {message}"),
     }
 }
 

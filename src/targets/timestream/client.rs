@@ -12,7 +12,99 @@ use aws_sdk_timestreamwrite::types::{
 use aws_smithy_http_client::tls;
 
 use super::{Retention, TimestreamTarget};
+use crate::diagnostics::error_chain;
 use crate::targets::{MANAGED_BY, Mark, OUTATIME, Owner, SCENARIO_TAG};
+
+/// Why a Timestream call before or after the writes failed (endpoint
+/// discovery, creating, describing or deleting a table).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TimestreamError {
+    /// DescribeEndpoints failed: credentials, region, or no network.
+    #[error("endpoint discovery failed: {}", error_chain(.0.as_ref()))]
+    EndpointDiscovery(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A tag `--create` puts on a table cannot be built.
+    #[error("tag `{key}`: {error}")]
+    Tag {
+        key: &'static str,
+        #[source]
+        error: aws_sdk_timestreamwrite::error::BuildError,
+    },
+    /// The target's `retention` cannot be built into a request.
+    #[error("retention: {0}")]
+    Retention(#[source] aws_sdk_timestreamwrite::error::BuildError),
+    /// The target's `magnetic_writes` cannot be built into a request.
+    #[error("magnetic writes: {0}")]
+    MagneticWrites(#[source] aws_sdk_timestreamwrite::error::BuildError),
+    #[error("cannot create database `{database}`: {error}")]
+    DatabaseNotCreated {
+        database: String,
+        #[source]
+        error: SdkFailure,
+    },
+    #[error("cannot create table `{table}`: {error}")]
+    TableNotCreated {
+        table: String,
+        #[source]
+        error: SdkFailure,
+    },
+    /// A table just created could not be described while waiting for it.
+    #[error("cannot describe table `{table}`: {error}")]
+    NewTableNotDescribed {
+        table: String,
+        #[source]
+        error: SdkFailure,
+    },
+    #[error("table `{table}` did not become ACTIVE within a minute")]
+    NotActive { table: String },
+    #[error("cannot describe table `{table}` in `{database}`: {error}")]
+    NotDescribed {
+        table: String,
+        database: String,
+        #[source]
+        error: SdkFailure,
+    },
+    #[error(
+        "cannot read the tags of table `{table}` in `{database}`: DescribeTable did not give the table's ARN"
+    )]
+    NoArn { table: String, database: String },
+    #[error("cannot read the tags of table `{table}` in `{database}`: {error}")]
+    TagsNotRead {
+        table: String,
+        database: String,
+        #[source]
+        error: SdkFailure,
+    },
+    #[error("cannot delete table `{table}` in `{database}`: {error}")]
+    NotDeleted {
+        table: String,
+        database: String,
+        #[source]
+        error: SdkFailure,
+    },
+}
+
+/// An SDK call's failure, kept whole, worded as the service's code and
+/// message (or, without a code, the chain of causes): each operation has
+/// an error type of its own, so the error is boxed.
+#[derive(Debug, thiserror::Error)]
+#[error("{words}")]
+pub(crate) struct SdkFailure {
+    words: String,
+    #[source]
+    error: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl SdkFailure {
+    pub(crate) fn new<E>(error: E) -> SdkFailure
+    where
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    {
+        SdkFailure {
+            words: error_text(&error),
+            error: Box::new(error),
+        }
+    }
+}
 
 /// A table as DescribeTable and ListTagsForResource tell it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,10 +138,9 @@ macro_rules! timestream_client {
                     tokio::spawn(reload.reload_task());
                     Ok(client)
                 }
-                Err(e) => Err(format!(
-                    "endpoint discovery failed: {}",
-                    crate::diagnostics::error_chain(e.as_ref())
-                )),
+                Err(e) => {
+                    Err($crate::targets::timestream::client::TimestreamError::EndpointDiscovery(e))
+                }
             },
         }
     };
@@ -76,7 +167,10 @@ pub(crate) fn sdk_config(region: &str) -> aws_config::ConfigLoader {
 /// endpoint discovery, whose reload task runs for the apply's lifetime.
 /// Every attempt times out after `timeout`; outatime retries batches itself
 /// (and counts the retries), so the SDK's own retries are off.
-pub(crate) async fn client(target: &TimestreamTarget, timeout: Duration) -> Result<Client, String> {
+pub(crate) async fn client(
+    target: &TimestreamTarget,
+    timeout: Duration,
+) -> Result<Client, TimestreamError> {
     let shared = sdk_config(&target.region)
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .timeout_config(
@@ -99,7 +193,7 @@ pub(crate) fn error_text<E: std::error::Error + ProvideErrorMetadata>(error: &E)
 }
 
 /// The tags a table `--create` makes carries.
-fn tags(mark: &Mark) -> Result<Vec<Tag>, String> {
+fn tags(mark: &Mark) -> Result<Vec<Tag>, TimestreamError> {
     [
         (MANAGED_BY, OUTATIME),
         (SCENARIO_TAG, mark.scenario.as_str()),
@@ -110,7 +204,7 @@ fn tags(mark: &Mark) -> Result<Vec<Tag>, String> {
             .key(key)
             .value(value)
             .build()
-            .map_err(|e| format!("tag `{key}`: {e}"))
+            .map_err(|error| TimestreamError::Tag { key, error })
     })
     .collect()
 }
@@ -123,7 +217,7 @@ pub(crate) async fn create(
     target: &TimestreamTarget,
     tables: &[String],
     mark: &Mark,
-) -> Result<(), String> {
+) -> Result<(), TimestreamError> {
     let tags = tags(mark)?;
     if let Err(e) = client
         .create_database()
@@ -132,11 +226,10 @@ pub(crate) async fn create(
         .await
         && e.code() != Some("ConflictException")
     {
-        return Err(format!(
-            "cannot create database `{}`: {}",
-            target.database,
-            error_text(&e)
-        ));
+        return Err(TimestreamError::DatabaseNotCreated {
+            database: target.database.clone(),
+            error: SdkFailure::new(e),
+        });
     }
     for table in tables {
         let mut request = client
@@ -149,11 +242,11 @@ pub(crate) async fn create(
                 .memory_store_retention_period_in_hours(r.memory_hours)
                 .magnetic_store_retention_period_in_days(r.magnetic_days)
                 .build()
-                .map_err(|e| format!("retention: {e}"))?;
+                .map_err(TimestreamError::Retention)?;
             let magnetic = MagneticStoreWriteProperties::builder()
                 .enable_magnetic_store_writes(r.magnetic_writes)
                 .build()
-                .map_err(|e| format!("magnetic writes: {e}"))?;
+                .map_err(TimestreamError::MagneticWrites)?;
             request = request
                 .retention_properties(retention)
                 .magnetic_store_write_properties(magnetic);
@@ -161,7 +254,10 @@ pub(crate) async fn create(
         if let Err(e) = request.send().await
             && e.code() != Some("ConflictException")
         {
-            return Err(format!("cannot create table `{table}`: {}", error_text(&e)));
+            return Err(TimestreamError::TableNotCreated {
+                table: table.clone(),
+                error: SdkFailure::new(e),
+            });
         }
     }
     for table in tables {
@@ -171,7 +267,7 @@ pub(crate) async fn create(
 }
 
 /// A new table is CREATING for a moment; writes need it ACTIVE.
-async fn wait_active(client: &Client, database: &str, table: &str) -> Result<(), String> {
+async fn wait_active(client: &Client, database: &str, table: &str) -> Result<(), TimestreamError> {
     for _ in 0..120 {
         let described = client
             .describe_table()
@@ -179,7 +275,10 @@ async fn wait_active(client: &Client, database: &str, table: &str) -> Result<(),
             .table_name(table)
             .send()
             .await
-            .map_err(|e| format!("cannot describe table `{table}`: {}", error_text(&e)))?;
+            .map_err(|e| TimestreamError::NewTableNotDescribed {
+                table: table.to_string(),
+                error: SdkFailure::new(e),
+            })?;
         let status = described.table().and_then(|t| t.table_status());
         // moto leaves the status out: a table it describes is usable.
         if matches!(status, None | Some(TableStatus::Active)) {
@@ -187,9 +286,9 @@ async fn wait_active(client: &Client, database: &str, table: &str) -> Result<(),
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    Err(format!(
-        "table `{table}` did not become ACTIVE within a minute"
-    ))
+    Err(TimestreamError::NotActive {
+        table: table.to_string(),
+    })
 }
 
 /// What each table accepts and whose it is (its tags); a table that does
@@ -198,7 +297,7 @@ pub(crate) async fn describe(
     client: &Client,
     database: &str,
     tables: &[String],
-) -> Result<Vec<Described>, String> {
+) -> Result<Vec<Described>, TimestreamError> {
     let mut states = Vec::with_capacity(tables.len());
     for table in tables {
         let described = client
@@ -212,9 +311,7 @@ pub(crate) async fn describe(
                 let t = output.table();
                 let retention = t.and_then(|t| t.retention_properties());
                 let arn = t.and_then(|t| t.arn()).unwrap_or_default();
-                let (owner, scenario) = owner(client, arn).await.map_err(|e| {
-                    format!("cannot read the tags of table `{table}` in `{database}`: {e}")
-                })?;
+                let (owner, scenario) = owner(client, database, table, arn).await?;
                 let retention = Retention {
                     // Timestream's defaults when a table says nothing.
                     memory_hours: retention
@@ -235,10 +332,11 @@ pub(crate) async fn describe(
             }
             Err(e) if e.code() == Some("ResourceNotFoundException") => Described::Missing,
             Err(e) => {
-                return Err(format!(
-                    "cannot describe table `{table}` in `{database}`: {}",
-                    error_text(&e)
-                ));
+                return Err(TimestreamError::NotDescribed {
+                    table: table.clone(),
+                    database: database.to_string(),
+                    error: SdkFailure::new(e),
+                });
             }
         };
         states.push(state);
@@ -246,17 +344,29 @@ pub(crate) async fn describe(
     Ok(states)
 }
 
-/// Whose the table of `arn` is, by its tags, and the scenario that made it.
-async fn owner(client: &Client, arn: &str) -> Result<(Owner, Option<String>), String> {
+/// Whose `table` (of `arn`) is, by its tags, and the scenario that made it.
+async fn owner(
+    client: &Client,
+    database: &str,
+    table: &str,
+    arn: &str,
+) -> Result<(Owner, Option<String>), TimestreamError> {
     if arn.is_empty() {
-        return Err("DescribeTable did not give the table's ARN".into());
+        return Err(TimestreamError::NoArn {
+            table: table.to_string(),
+            database: database.to_string(),
+        });
     }
     let listed = client
         .list_tags_for_resource()
         .resource_arn(arn)
         .send()
         .await
-        .map_err(|e| error_text(&e))?;
+        .map_err(|e| TimestreamError::TagsNotRead {
+            table: table.to_string(),
+            database: database.to_string(),
+            error: SdkFailure::new(e),
+        })?;
     let tag = |key: &str| {
         listed
             .tags()
@@ -285,7 +395,7 @@ pub(crate) async fn delete(
     client: &Client,
     database: &str,
     table: &str,
-) -> Result<Deleted, String> {
+) -> Result<Deleted, TimestreamError> {
     match client
         .delete_table()
         .database_name(database)
@@ -295,9 +405,10 @@ pub(crate) async fn delete(
     {
         Ok(_) => Ok(Deleted::Deleted),
         Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(Deleted::Missing),
-        Err(e) => Err(format!(
-            "cannot delete table `{table}` in `{database}`: {}",
-            error_text(&e)
-        )),
+        Err(e) => Err(TimestreamError::NotDeleted {
+            table: table.to_string(),
+            database: database.to_string(),
+            error: SdkFailure::new(e),
+        }),
     }
 }

@@ -24,7 +24,8 @@ use aws_sdk_timestreamwrite::types::Record;
 
 use crate::record::Catalog;
 use crate::targets::{
-    Answer, Backend, Batch, BatchLimits, Item, Mark, Refusal, TableSpec, TableState, Window, Words,
+    Answer, Backend, Batch, BatchLimits, Item, Mark, Refusal, TableSpec, TableState, TargetError,
+    Window, Words,
 };
 use client::Described;
 use encode::Shapes;
@@ -202,7 +203,7 @@ impl Backend for Timestream {
         &mut self,
         tables: &[String],
         create: Option<&Mark>,
-    ) -> Result<Vec<TableState>, String> {
+    ) -> Result<Vec<TableState>, TargetError> {
         let client = client::client(&self.settings, self.request_timeout).await?;
         if let Some(mark) = create {
             client::create(&client, &self.settings, tables, mark).await?;

@@ -18,8 +18,11 @@ use aws_sdk_timestreamquery::types::{ColumnInfo, Row, ScalarType};
 
 use crate::model::MeasureType;
 use crate::record::Value;
-use crate::targets::read::{Found, ReadError, ReadTable, Reader, value_from_text};
+use crate::targets::read::{
+    Found, ReadError, ReadTable, Reader, TimestreamReadError as QueryError, value_from_text,
+};
 use crate::targets::timestream::TimestreamTarget;
+use crate::targets::timestream::client::{SdkFailure, TimestreamError};
 
 pub(crate) struct Timestream {
     client: Client,
@@ -42,9 +45,9 @@ impl Timestream {
             .map_err(|error| ReadError::RuntimeNotStarted { error })?;
         let client = runtime
             .block_on(query_client(target, None))
-            .map_err(|reason| ReadError::Timestream {
+            .map_err(|error| ReadError::Timestream {
                 table: target.database.clone(),
-                reason,
+                error: error.into(),
             })?;
         Ok(Timestream {
             client,
@@ -65,7 +68,7 @@ impl Timestream {
 pub(crate) async fn query_client(
     target: &TimestreamTarget,
     retry: Option<aws_config::retry::RetryConfig>,
-) -> Result<Client, String> {
+) -> Result<Client, TimestreamError> {
     let mut loader = crate::targets::timestream::client::sdk_config(&target.region);
     if let Some(retry) = retry {
         loader = loader.retry_config(retry);
@@ -160,7 +163,7 @@ fn scalar(scenario: Option<MeasureType>, column: Option<MeasureType>, text: &str
 }
 
 /// The found record of one row.
-fn row_record(row: &Row, columns: &[Column], table: &ReadTable) -> Result<Found, String> {
+fn row_record(row: &Row, columns: &[Column], table: &ReadTable) -> Result<Found, QueryError> {
     let mut time = None;
     let mut measure_name = None;
     let mut single = None;
@@ -172,7 +175,7 @@ fn row_record(row: &Row, columns: &[Column], table: &ReadTable) -> Result<Found,
         };
         match column {
             Column::Time => {
-                time = Some(parse_time(text).ok_or_else(|| format!("time `{text}`"))?);
+                time = Some(parse_time(text).ok_or_else(|| QueryError::BadTime(text.into()))?);
             }
             Column::MeasureName => measure_name = Some(text),
             Column::SingleValue(ty) => single = Some((*ty, text)),
@@ -189,7 +192,7 @@ fn row_record(row: &Row, columns: &[Column], table: &ReadTable) -> Result<Found,
     dims.sort();
     Ok(Found {
         dims,
-        time: time.ok_or("a row without a time")?,
+        time: time.ok_or(QueryError::NoTime)?,
         measures,
     })
 }
@@ -220,9 +223,9 @@ impl Reader for Timestream {
     ) -> Result<(), ReadError> {
         let name = self.table_name(table);
         let text = query(&self.database, &name, from, to);
-        let fail = |reason: String| ReadError::Timestream {
+        let fail = |error: QueryError| ReadError::Timestream {
             table: name.clone(),
-            reason,
+            error,
         };
         let mut next_token: Option<String> = None;
         loop {
@@ -234,7 +237,7 @@ impl Reader for Timestream {
             let page = self
                 .runtime
                 .block_on(request.send())
-                .map_err(|e| fail(crate::targets::timestream::client::error_text(&e)))?;
+                .map_err(|e| fail(QueryError::Query(SdkFailure::new(e))))?;
             let columns = columns(page.column_info(), table);
             for row in page.rows() {
                 each(row_record(row, &columns, table).map_err(&fail)?);
