@@ -1,5 +1,7 @@
 //! `outatime.yaml`: named targets. Read with `yaml_serde`; a problem is a
-//! diagnostic pointing into the file, like the scenario's own.
+//! diagnostic pointing into the file, like the scenario's own: the file's
+//! shape is checked in [`shape`], an InfluxDB target's keys in [`influx`],
+//! and places in the text are found in [`spans`].
 //!
 //! ```yaml
 //! targets:
@@ -25,16 +27,21 @@
 //! `allow_untagged_tables` (default false: `apply` refuses to write into a
 //! table outatime did not create; see docs/apply.md).
 
+mod influx;
+mod shape;
+mod spans;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::diagnostics::Span;
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, kind};
-use crate::targets::influxdb::{Destination, InfluxTarget, Token};
+use crate::targets::influxdb::InfluxTarget;
 use crate::targets::timestream::TimestreamTarget;
+use influx::{InfluxKeys, influx_target};
+use spans::find;
 
 /// The file `apply` looks for in the working folder.
 pub(crate) const CONFIG_FILE: &str = "outatime.yaml";
@@ -201,7 +208,7 @@ pub(crate) fn named(
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Named, Vec<Diagnostic>> {
-    let config: Config = yaml_serde::from_str(text).map_err(|e| vec![parse_error(text, &e)])?;
+    let config = shape::parse(text)?;
     let Some(target) = config.targets.get(name) else {
         let span = find(text, "targets").unwrap_or_default();
         let kind = kind::ConfigInvalid {
@@ -280,209 +287,6 @@ pub(crate) fn named(
     }
 }
 
-/// Keys and their values, if written.
-type KeyList<'a> = &'a [(&'a str, Option<&'a str>)];
-
-/// An InfluxDB target's keys as written.
-struct InfluxKeys<'a> {
-    api: InfluxApi,
-    url: &'a str,
-    database: Option<&'a str>,
-    retention_policy: Option<&'a str>,
-    org: Option<&'a str>,
-    bucket: Option<&'a str>,
-    token_env: Option<&'a str>,
-}
-
-/// The keys `api` needs and refuses, checked all at once; the URL's form;
-/// the token read from the variable `token_env` names.
-fn influx_target(
-    text: &str,
-    name: &str,
-    keys: &InfluxKeys<'_>,
-    env: &dyn Fn(&str) -> Option<String>,
-    expand: &mut dyn FnMut(&str) -> String,
-) -> Result<InfluxTarget, Vec<Diagnostic>> {
-    let api = keys.api;
-    let mut problems = Vec::new();
-    let at_key = |key: &str| key_span(text, name, key).unwrap_or_else(|| target_span(text, name));
-    let missing = |key: &str, example: &str, problems: &mut Vec<Diagnostic>| {
-        problems.push(Diagnostic::new(
-            kind::ConfigMissingKey {
-                key: key.into(),
-                api: api.name().into(),
-                example: example.into(),
-            },
-            at_key("api"),
-        ));
-    };
-    let not_for_api = |key: &str, instead: &str, problems: &mut Vec<Diagnostic>| {
-        problems.push(Diagnostic::new(
-            kind::ConfigKeyNotForApi {
-                key: key.into(),
-                api: api.name().into(),
-                instead: instead.into(),
-            },
-            at_key(key),
-        ));
-    };
-    let (needed, refused): (KeyList<'_>, KeyList<'_>) = match api {
-        InfluxApi::V1 => (
-            &[("database", keys.database)],
-            &[("org", keys.org), ("bucket", keys.bucket)],
-        ),
-        InfluxApi::V2 => (
-            &[
-                ("org", keys.org),
-                ("bucket", keys.bucket),
-                ("token_env", keys.token_env),
-            ],
-            &[
-                ("database", keys.database),
-                ("retention_policy", keys.retention_policy),
-            ],
-        ),
-        InfluxApi::V3 => (
-            &[("database", keys.database)],
-            &[
-                ("retention_policy", keys.retention_policy),
-                ("org", keys.org),
-                ("bucket", keys.bucket),
-            ],
-        ),
-    };
-    let instead = match api {
-        InfluxApi::V1 => "api v1 writes to `database` (and `retention_policy`)",
-        InfluxApi::V2 => "api v2 writes to `bucket` of `org`, with the bucket's own retention",
-        InfluxApi::V3 => "api v3 writes to `database`",
-    };
-    for (key, value) in needed {
-        if value.is_none() {
-            let example = match *key {
-                "token_env" => "INFLUX_TOKEN",
-                "org" => "qa",
-                _ => "e2e",
-            };
-            missing(key, example, &mut problems);
-        }
-    }
-    for (key, value) in refused {
-        if value.is_some() {
-            not_for_api(key, instead, &mut problems);
-        }
-    }
-    let url = expand(keys.url);
-    let url = url.trim_end_matches('/').to_string();
-    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
-    if !scheme_ok || url.parse::<http::Uri>().is_err() {
-        problems.push(Diagnostic::new(
-            kind::ConfigInvalid {
-                message: format!("`{url}` is not an http:// or https:// URL"),
-                suggestion: Some(
-                    "write the server's address with its scheme, such as `http://127.0.0.1:8086`"
-                        .into(),
-                ),
-            },
-            at_key("url"),
-        ));
-    }
-    let token = match keys.token_env {
-        None => None,
-        Some(variable) => match env(variable) {
-            Some(secret) => Some(Token::new(secret)),
-            None => {
-                problems.push(Diagnostic::new(
-                    kind::ConfigUnsetVariable {
-                        name: variable.to_string(),
-                    },
-                    key_span(text, name, "token_env").unwrap_or_else(|| target_span(text, name)),
-                ));
-                None
-            }
-        },
-    };
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let mut value = |v: Option<&str>| v.map(&mut *expand).unwrap_or_default();
-    let destination = match api {
-        InfluxApi::V1 => Destination::V1 {
-            database: value(keys.database),
-            retention_policy: keys.retention_policy.map(&mut *expand),
-        },
-        InfluxApi::V2 => Destination::V2 {
-            org: value(keys.org),
-            bucket: value(keys.bucket),
-        },
-        InfluxApi::V3 => Destination::V3 {
-            database: value(keys.database),
-        },
-    };
-    Ok(InfluxTarget {
-        url,
-        destination,
-        token,
-    })
-}
-
-/// The target's own key in `targets:` (`influx:`), or the file's start.
-fn target_span(text: &str, name: &str) -> Span {
-    target_block(text, name)
-        .map(|(start, _)| {
-            let line = &text[start..];
-            let indent = line.len() - line.trim_start().len();
-            Span::new(start + indent, start + indent + name.len())
-        })
-        .unwrap_or_default()
-}
-
-/// `key` among the target's keys, where the target's block of lines has it.
-fn key_span(text: &str, name: &str, key: &str) -> Option<Span> {
-    let (start, end) = target_block(text, name)?;
-    let mut at = start;
-    for line in text[start..end].split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with(&format!("{key}:")) {
-            let from = at + line.len() - trimmed.len();
-            return Some(Span::new(from, from + key.len()));
-        }
-        at += line.len();
-    }
-    None
-}
-
-/// The byte range of the lines that define target `name`: its own line
-/// under `targets:` and the more indented lines after it.
-fn target_block(text: &str, name: &str) -> Option<(usize, usize)> {
-    let targets = text.find("targets:")?;
-    let mut at = targets;
-    let mut block: Option<(usize, usize)> = None;
-    for line in text[targets..].split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        let blank = trimmed.trim().is_empty() || trimmed.starts_with('#');
-        match block {
-            None => {
-                // `influx:`, `"influx":` or `'influx':`
-                let key = trimmed.trim_start_matches(['"', '\'']);
-                let after = key.strip_prefix(name).unwrap_or("");
-                let named = key.len() > after.len()
-                    && after.trim_start_matches(['"', '\'']).starts_with(':');
-                if indent > 0 && named {
-                    block = Some((at, indent));
-                }
-            }
-            Some((start, own)) => {
-                if !blank && indent <= own {
-                    return Some((start, at));
-                }
-            }
-        }
-        at += line.len();
-    }
-    block.map(|(start, _)| (start, text.len()))
-}
-
 /// `${NAME}` → the variable's value; an unset one is a diagnostic at its
 /// first place in the file.
 fn expand(
@@ -519,79 +323,10 @@ fn expand(
     out
 }
 
-fn find(text: &str, needle: &str) -> Option<Span> {
-    text.find(needle).map(|i| Span::new(i, i + needle.len()))
-}
-
-/// A YAML or shape error at its place; unknown keys get a suggestion.
-fn parse_error(text: &str, error: &yaml_serde::Error) -> Diagnostic {
-    let raw = error.to_string();
-    // "…: unknown field `directry`, expected `directory` at line 4 column 5"
-    let message = raw.split(" at line ").next().unwrap_or(&raw).to_string();
-    let suggestion = unknown_field_suggestion(&message);
-    let from = error.location().map_or(0, |l| l.index().min(text.len()));
-    // An unknown key: point at the key itself, which serde places at the
-    // start of its map for tagged targets.
-    let unknown = message
-        .split("unknown field `")
-        .nth(1)
-        .and_then(|rest| rest.split('`').next())
-        .and_then(|field| {
-            text[from..]
-                .find(&format!("{field}:"))
-                .map(|i| (from + i, field.len()))
-        });
-    if let Some((start, len)) = unknown {
-        return Diagnostic::new(
-            kind::ConfigInvalid {
-                message,
-                suggestion,
-            },
-            Span::new(start, start + len),
-        );
-    }
-    let span = error
-        .location()
-        .map(|l| {
-            let start = l.index().min(text.len());
-            let end = text[start..]
-                .find([':', '\n'])
-                .map_or(text.len(), |i| start + i)
-                .max(start);
-            Span::new(start, end)
-        })
-        .unwrap_or_default();
-    Diagnostic::new(
-        kind::ConfigInvalid {
-            message,
-            suggestion,
-        },
-        span,
-    )
-}
-
-/// From serde's "unknown field `x`, expected one of `a`, `b`".
-fn unknown_field_suggestion(message: &str) -> Option<String> {
-    let rest = message.split("unknown field `").nth(1)?;
-    let (field, expected) = rest.split_once('`')?;
-    let options: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    closest(field, options.iter().copied())
-        .map(|s| format!("did you mean `{s}`?"))
-        .or_else(|| {
-            Some(format!(
-                "keys here: {}",
-                options
-                    .iter()
-                    .map(|o| format!("`{o}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::targets::influxdb::{Destination, Token};
 
     fn env(name: &str) -> Option<String> {
         (name == "RUN_ID").then(|| "42".to_string())
