@@ -1,8 +1,8 @@
 //! The apply engine: one for every target that takes batches (Timestream,
-//! and any [`Target`]).
+//! InfluxDB, any [`Backend`]).
 //!
 //! An apply runs in this order, and writes nothing before the last step:
-//! 1. describe the tables ([`Target::describe`]), creating them first if
+//! 1. describe the tables ([`Backend::describe`]), creating them first if
 //!    asked (`--create`): what time window each accepts;
 //! 2. the preflight: one pass over the records, cut into the batches the
 //!    writes will send, that counts them and refuses (exit 1) when any

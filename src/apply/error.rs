@@ -30,7 +30,7 @@ impl From<Kind> for OwnMark {
     }
 }
 
-/// Why an apply stopped. [`ApplyErrorKind::iter`] lists every kind, and
+/// Why an apply stopped. `ApplyErrorKind::iter()` lists every kind, and
 /// [`ApplyErrorKind::code`] its code. Each variant's message is the text
 /// after `error[CODE]: `, with its detail lines where it has some; the
 /// help is [`ApplyError::help`]'s.

@@ -15,9 +15,15 @@
 //! - Under live pacing a batch waits until it is due.
 //! - On SIGINT or SIGTERM nothing new is launched, the attempts in flight
 //!   finish and are journaled; a second signal stops at once.
+//!
+//! The loop is here; the limit and the retries' waits are [`retry`]'s, the
+//! batches waiting for a time [`waiting`]'s, the signals [`signals`]'.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+mod retry;
+mod signals;
+mod waiting;
+
+use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,13 +34,10 @@ use super::journal::Journal;
 use crate::apply::error::Problem;
 use crate::apply::progress::Progress;
 use crate::apply::report::Signal;
-use crate::targets::{Answer, Backend, Batch, MAX_RETRY_AFTER, Origin, RecordRejection};
-
-/// Attempts of one batch before the apply gives up on it.
-pub(crate) const MAX_TRIES: u32 = 8;
-/// The first retry waits up to this long; each next one up to twice that.
-const BACKOFF_BASE: Duration = Duration::from_millis(100);
-const BACKOFF_CAP: Duration = Duration::from_secs(5);
+use crate::targets::{Answer, Backend, Batch, Origin, RecordRejection};
+use retry::{Limit, MAX_TRIES, retry_wait};
+use signals::Signals;
+use waiting::Waiting;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum OnReject {
@@ -92,37 +95,6 @@ impl Tally {
     }
 }
 
-/// Additive increase, multiplicative decrease.
-struct Limit {
-    current: usize,
-    max: usize,
-    lowest: usize,
-    /// Acknowledged batches since the limit last grew.
-    streak: usize,
-    /// Bumped at each cut: a throttled attempt launched before the last
-    /// cut does not cut again.
-    epoch: u64,
-}
-
-impl Limit {
-    fn throttled(&mut self, launched_in: u64) {
-        if launched_in == self.epoch && self.current > 1 {
-            self.current /= 2;
-            self.lowest = self.lowest.min(self.current);
-            self.epoch += 1;
-            self.streak = 0;
-        }
-    }
-
-    fn succeeded(&mut self) {
-        self.streak += 1;
-        if self.streak >= self.current && self.current < self.max {
-            self.current += 1;
-            self.streak = 0;
-        }
-    }
-}
-
 /// A batch, or part of one after a split, and its attempts so far.
 struct Queued {
     batch: Arc<Batch>,
@@ -137,31 +109,6 @@ struct Queued {
 struct Parts {
     left: usize,
     rejected: bool,
-}
-
-/// A retry's wait: exponential, and the upper half random so that
-/// batches throttled together do not come back together.
-fn backoff(tries: u32, seed: u64) -> Duration {
-    let ceiling = BACKOFF_BASE
-        .saturating_mul(1 << tries.saturating_sub(1).min(16))
-        .min(BACKOFF_CAP);
-    let half = ceiling / 2;
-    // The batch and try, mixed with the clock.
-    let clock = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0);
-    let z = crate::record::mix(seed ^ clock ^ (u64::from(tries) << 48));
-    let fraction = (z >> 11) as f64 / (1u64 << 53) as f64;
-    half + half.mul_f64(fraction)
-}
-
-/// How long a retry waits: the backoff, or what the target asked for if
-/// longer, up to [`MAX_RETRY_AFTER`] (a server's `Retry-After: 2^64-1`
-/// would overflow the instant).
-fn retry_wait(tries: u32, seed: u64, after: Option<Duration>) -> Duration {
-    let wait = backoff(tries, seed);
-    after.map_or(wait, |after| after.min(MAX_RETRY_AFTER).max(wait))
 }
 
 /// One attempt, on a sending task: the target encodes, sends and
@@ -206,13 +153,7 @@ pub(crate) async fn dispatch<T: Backend>(
         journal,
         progress,
         tally,
-        limit: Limit {
-            current: concurrency,
-            max: concurrency,
-            lowest: concurrency,
-            streak: 0,
-            epoch: 0,
-        },
+        limit: Limit::new(concurrency),
         intake: Some(receiver),
         ready: VecDeque::new(),
         waiting: Waiting::default(),
@@ -232,50 +173,6 @@ pub(crate) async fn dispatch<T: Backend>(
 /// What one attempt's task hands back: the batch, the limit's epoch when
 /// it was launched, and how it went.
 type Finished = (Queued, u64, Answer);
-
-/// Batches waiting for a time: not yet due (live pacing), or a retry
-/// waiting out its backoff.
-#[derive(Default)]
-struct Waiting {
-    /// By the instant each is due, then batch number and first record.
-    schedule: BinaryHeap<Reverse<(Instant, u64, usize)>>,
-    batches: HashMap<(u64, usize), Queued>,
-}
-
-impl Waiting {
-    fn park(&mut self, at: Instant, queued: Queued) {
-        let key = (queued.batch.index, queued.items.start);
-        self.schedule.push(Reverse((at, key.0, key.1)));
-        self.batches.insert(key, queued);
-    }
-
-    /// When the next one is due.
-    fn next(&self) -> Option<Instant> {
-        self.schedule.peek().map(|Reverse((at, _, _))| *at)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.schedule.is_empty()
-    }
-
-    fn clear(&mut self) {
-        self.schedule.clear();
-        self.batches.clear();
-    }
-
-    /// Moves what is due by `now` to the end of `ready`.
-    fn release(&mut self, now: Instant, ready: &mut VecDeque<Queued>) {
-        while let Some(Reverse((at, index, first))) = self.schedule.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.schedule.pop();
-            if let Some(queued) = self.batches.remove(&(index, first)) {
-                ready.push_back(queued);
-            }
-        }
-    }
-}
 
 /// The state of one dispatch: the schedule, the attempts in flight and
 /// the tally. [`Sending::run`] is the loop; each event has a method.
@@ -571,32 +468,6 @@ impl<T: Backend> Sending<'_, T> {
     }
 }
 
-/// SIGINT and SIGTERM: apply stops gracefully, so scratch files (a
-/// replay's spilled rows) are dropped on the way out, not by the signal.
-struct Signals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-    _handled: crate::scratch::SignalsHandled,
-}
-
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Signals {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-            _handled: crate::scratch::signals_handled(),
-        })
-    }
-
-    async fn next(&mut self) -> Signal {
-        tokio::select! {
-            _ = self.interrupt.recv() => Signal::Interrupt,
-            _ = self.terminate.recv() => Signal::Terminate,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -885,61 +756,5 @@ mod tests {
         let resumed = crate::apply::journal::read(&path).unwrap();
         assert_eq!(resumed.done, std::collections::HashSet::from([1]));
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn the_limit_halves_once_per_round_of_throttling_and_grows_back() {
-        let mut limit = Limit {
-            current: 16,
-            max: 16,
-            lowest: 16,
-            streak: 0,
-            epoch: 0,
-        };
-        // Sixteen attempts launched at limit 16 all throttled: one cut.
-        for _ in 0..16 {
-            limit.throttled(0);
-        }
-        assert_eq!((limit.current, limit.lowest), (8, 8));
-        // One launched after the cut is throttled too: another cut.
-        limit.throttled(1);
-        assert_eq!(limit.current, 4);
-        limit.throttled(2);
-        limit.throttled(3);
-        limit.throttled(4);
-        assert_eq!((limit.current, limit.lowest), (1, 1));
-        limit.throttled(5);
-        assert_eq!(limit.current, 1, "never below one");
-        // Growing back: one more per `current` acknowledged batches.
-        for _ in 0..1 + 2 + 3 {
-            limit.succeeded();
-        }
-        assert_eq!(limit.current, 4);
-        for _ in 0..1000 {
-            limit.succeeded();
-        }
-        assert_eq!(limit.current, 16, "never above --concurrency");
-    }
-
-    #[test]
-    fn a_target_asking_to_wait_forever_waits_the_bound() {
-        let wait = retry_wait(1, 0, Some(Duration::MAX));
-        assert_eq!(wait, MAX_RETRY_AFTER);
-        assert!(Instant::now().checked_add(wait).is_some());
-        // A shorter wait than the backoff's is the backoff's.
-        assert!(retry_wait(3, 0, Some(Duration::ZERO)) >= BACKOFF_BASE * 2);
-    }
-
-    #[test]
-    fn backoff_grows_exponentially_with_jitter_in_its_upper_half() {
-        for tries in 1..12 {
-            let ceiling = (BACKOFF_BASE * (1 << (tries - 1))).min(BACKOFF_CAP);
-            let waits: Vec<Duration> = (0..50).map(|seed| backoff(tries, seed)).collect();
-            assert!(
-                waits.iter().all(|w| *w >= ceiling / 2 && *w <= ceiling),
-                "{tries}"
-            );
-            assert!(waits.iter().any(|w| *w != waits[0]), "jittered at {tries}");
-        }
     }
 }
