@@ -22,7 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use http::Method;
 
 use super::Destination;
-use super::client::{CallError, Client, quote_identifier};
+use super::client::{CallError, Client};
+use super::database::quote_identifier;
 use super::line_protocol::{Part, Problem, escaped, write_value};
 use crate::record::Value;
 

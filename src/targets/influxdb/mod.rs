@@ -1,11 +1,13 @@
 //! InfluxDB as a target: where the points go ([`InfluxTarget`]), how a
-//! batch of records becomes line protocol ([`line_protocol`]), the HTTP
-//! client that writes it and checks the database ([`client`]), what its
-//! answers mean ([`answer`]), and the [`crate::targets::Backend`] the apply
+//! batch of records becomes line protocol ([`line_protocol`]), the one HTTP
+//! client that writes it ([`client`]) and asks about the database
+//! ([`database`]), what its answers mean ([`answer`]), verify's reader
+//! ([`query`]), and the [`crate::targets::Backend`] the apply
 //! engine drives ([`target`]). Nothing here loops, paces or retries.
 
 pub(crate) mod answer;
 pub(crate) mod client;
+pub(crate) mod database;
 pub(crate) mod line_protocol;
 pub(crate) mod marker;
 pub(crate) mod names;

@@ -13,7 +13,8 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::answer::{Failure, RetryReason, WriteAnswer};
-use super::client::{BuildError, CallError, Client, Retention};
+use super::client::{BuildError, CallError, Client};
+use super::database::Retention;
 use super::line_protocol::{Encoded, Encoder, Limits, Precision, Problem};
 use super::marker::{self, Found, LinesError, MARKER};
 use super::{Destination, InfluxTarget, Store};

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use super::*;
 use crate::targets::influxdb::Token;
 use crate::targets::influxdb::answer::RejectedLine;
+use crate::targets::influxdb::database::{Retention, Server};
 
 /// What the server does with the next request.
 enum Reply {
@@ -537,16 +538,6 @@ async fn v3_preflight_lists_and_creates_databases() {
     assert_eq!(seen[3].body, r#"{"db":"e2e"}"#);
 }
 
-#[test]
-fn go_durations_as_influxdb_prints_them() {
-    assert_eq!(go_duration("0s"), Some(Duration::ZERO));
-    assert_eq!(go_duration("168h0m0s"), Some(Duration::from_secs(604_800)));
-    assert_eq!(go_duration("1h30m"), Some(Duration::from_secs(5400)));
-    assert_eq!(go_duration("1.5s"), Some(Duration::from_millis(1500)));
-    assert_eq!(go_duration(""), None);
-    assert_eq!(go_duration("7d"), None);
-}
-
 /// A real influxd 1.x at `OUTATIME_INFLUXDB_URL`: create a database, write
 /// records with commas, spaces, equals signs, quotes, backslashes and
 /// non-ASCII text, encoded and sent by this module, and read them back with
@@ -692,18 +683,6 @@ async fn a_real_influxd_round_trips_what_the_client_writes() {
     assert_eq!(written["results"][0]["series"][0]["values"][0][1], 2);
     let dropped = query(&format!("DROP DATABASE {database}")).await;
     assert!(dropped["results"][0].get("error").is_none(), "{dropped}");
-}
-
-#[test]
-fn a_go_duration_whose_sum_overflows_is_not_read() {
-    // One part fits a Duration (u64::MAX seconds, about 5e15 hours); four
-    // such parts, as a hostile server may send, do not.
-    assert!(go_duration("4000000000000000h").is_some());
-    assert_eq!(
-        go_duration("4000000000000000h4000000000000000h4000000000000000h4000000000000000h"),
-        None
-    );
-    assert_eq!(go_duration("99999999999999999999h"), None);
 }
 
 #[test]
