@@ -36,40 +36,28 @@ impl Failure {
     }
 }
 
-/// A stage's error as the command line shows it: `error[CODE]: MESSAGE`
-/// (`error: MESSAGE` without a code), then `  help: LINE` for each line of
-/// its help. The one place a typed error becomes text; its exit code is
-/// [`Exit::from`]'s.
+/// A stage's error as the command line shows it, on lines of its own:
+/// [`render::error_text`] (the one wording of every error), then a line
+/// break. Its exit code is [`Exit::from`]'s.
 pub(crate) fn worded(error: &dyn miette::Diagnostic) -> String {
-    let mut text = match error.code() {
-        Some(code) => format!("error[{code}]: {error}\n"),
-        None => format!("error: {error}\n"),
-    };
-    if let Some(help) = error.help() {
-        for line in help.to_string().lines() {
-            text.push_str("  help: ");
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    text
+    render::error_text(error) + "\n"
 }
 
 impl From<CompileError> for Failure {
     fn from(e: CompileError) -> Failure {
-        Failure::input(render::error_text(&e) + "\n")
+        Failure::input(worded(&e))
     }
 }
 
 impl From<PlanError> for Failure {
     fn from(e: PlanError) -> Failure {
-        Failure::input(render::error_text(&e) + "\n")
+        Failure::input(worded(&e))
     }
 }
 
 impl From<SerializeError> for Failure {
     fn from(e: SerializeError) -> Failure {
-        Failure::input(render::error_text(&e) + "\n")
+        Failure::input(worded(&e))
     }
 }
 
@@ -81,46 +69,31 @@ impl From<crate::apply::error::ApplyError> for Failure {
 
 impl From<crate::verify::VerifyError> for Failure {
     fn from(error: crate::verify::VerifyError) -> Failure {
-        Failure::new(Exit::from(&error), render::error_text(&error) + "\n")
+        Failure::new(Exit::from(&error), worded(&error))
     }
 }
 
 impl From<crate::plot::error::PlotError> for Failure {
     fn from(error: crate::plot::error::PlotError) -> Failure {
-        Failure::new(
-            Exit::from(&error),
-            render::error_text(&error)
-                + "
-",
-        )
+        Failure::new(Exit::from(&error), worded(&error))
     }
 }
 
 impl From<crate::capture::error::CaptureError> for Failure {
     fn from(error: crate::capture::error::CaptureError) -> Failure {
-        Failure::new(
-            Exit::from(&error),
-            render::error_text(&error)
-                + "
-",
-        )
+        Failure::new(Exit::from(&error), worded(&error))
     }
 }
 
 impl From<crate::clean::error::CleanError> for Failure {
     fn from(error: crate::clean::error::CleanError) -> Failure {
-        Failure::new(
-            Exit::from(&error),
-            render::error_text(&error)
-                + "
-",
-        )
+        Failure::new(Exit::from(&error), worded(&error))
     }
 }
 
 impl From<app::Error> for Failure {
     fn from(error: app::Error) -> Failure {
-        Failure::new(Exit::from(&error), render::error_text(&error) + "\n")
+        Failure::new(Exit::from(&error), worded(&error))
     }
 }
 
