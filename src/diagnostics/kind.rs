@@ -324,6 +324,15 @@ pub enum DiagnosticKind {
         columns: Vec<String>,
         suggestion: Option<String>,
     },
+    /// An export `check` reads for its columns that outatime will not
+    /// follow: a result file URL `s3://b/p/results/../../etc/passwd`, a
+    /// metadata file that is a link out of the export or a FIFO, a manifest
+    /// listing more files than the limit. `reason` and `help` are the
+    /// reader's (`sources::DataError`).
+    SourceExportRefused {
+        reason: String,
+        help: Option<String>,
+    },
     /// `source fleet csv "missing.csv" { ... }`
     SourceFileMissing { path: String, resolved: String },
     /// `measures temperature` in a CSV source (no type, and no export
@@ -658,6 +667,9 @@ impl DiagnosticKind {
                     "no object in the first {lines} lines of `{file}` has a field `{column}`"
                 ),
             },
+            SourceExportRefused { reason, .. } => {
+                format!("outatime will not read this export: {reason}")
+            }
             SourceFileMissing { path, .. } => format!("source file `{path}` does not exist"),
             SeriesRangeBackwards { range } => {
                 format!("the range `{range}` counts down")
@@ -934,6 +946,9 @@ impl DiagnosticKind {
             SharedTargetTable { .. } => {
                 "give each table its own target name, or write both steps into one table".into()
             }
+            SourceExportRefused { help, .. } => help
+                .clone()
+                .unwrap_or_else(|| "export the data again".into()),
             SourceFileMissing { resolved, .. } => format!(
                 "paths are relative to the scenario file; looked for `{resolved}`"
             ),
@@ -1099,6 +1114,7 @@ impl DiagnosticCode {
             DiagnosticCode::SeriesValueWithoutDimension => "generate::value_without_dimension",
             DiagnosticCode::SharedTargetTable => "table::shared_target",
             DiagnosticCode::SourceColumnMissing => "source::column_missing",
+            DiagnosticCode::SourceExportRefused => "source::export_refused",
             DiagnosticCode::SourceFileMissing => "source::file_missing",
             DiagnosticCode::SourceMeasureType => "source::measure_type",
             DiagnosticCode::Syntax => "syntax::unexpected",

@@ -408,6 +408,7 @@ fn csv_bad_value_has_exact_line_and_column() {
                 "a bigint is a whole number such as `42`; declare the measure `double` if it has fractions"
                     .into()
             ),
+            refused: false,
         }
     );
     assert_eq!(
