@@ -187,6 +187,55 @@ mod tests {
         assert_eq!(lines("h,x\r\na,1\r\nb,2"), want);
     }
 
+    /// A reader of `total` bytes of `x`, counting what was read of it.
+    struct Endless {
+        total: u64,
+        read: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let left = self.total - self.read.get();
+            let n = (buf.len() as u64).min(left) as usize;
+            buf[..n].fill(b'x');
+            self.read.set(self.read.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    /// A record of a gigabyte is refused once the limit and one buffer
+    /// are read past the last record, not read whole.
+    #[test]
+    fn a_long_record_stops_the_read_past_the_limit() {
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let head: &[u8] = b"h\n\n\nx,";
+        let endless = Endless {
+            total: 1 << 30,
+            read: read.clone(),
+        };
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(BUFFER_BYTES)
+            .from_reader(LineIndex::new(head.chain(endless)));
+        let mut record = ::csv::ByteRecord::new();
+        assert!(reader.read_byte_record(&mut record).unwrap());
+        let end = reader.position().byte();
+        reader.get_mut().record_ended(end);
+        let error = reader.read_byte_record(&mut record).unwrap_err();
+        let ::csv::ErrorKind::Io(error) = error.kind() else {
+            panic!("{error}");
+        };
+        assert!(RecordTooLong::is(error), "{error}");
+        assert!(
+            read.get() <= MAX_RECORD_BYTES + 2 * BUFFER_BYTES as u64,
+            "{} bytes read",
+            read.get()
+        );
+        // The blank lines before it are not its bytes, nor its line.
+        assert_eq!(reader.get_mut().line_being_read(), 4);
+    }
+
     #[test]
     fn blank_lines_and_quoted_breaks_are_lines() {
         assert_eq!(

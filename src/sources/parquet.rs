@@ -263,54 +263,59 @@ struct BoundedPages {
     place: PagePlace,
 }
 
-impl BoundedPages {
-    fn too_large(&self) -> ParquetError {
-        ParquetError::External(Box::new(PageTooLarge(self.place.clone())))
-    }
-
-    /// `stored`, decompressed: no more than the limit is ever made.
-    fn decompress(&self, stored: Bytes) -> ::parquet::errors::Result<Bytes> {
-        let limit = MAX_PARQUET_PAGE_BYTES;
-        let stored = match self.codec {
-            Compression::UNCOMPRESSED => return self.within_limit(stored),
-            _ => &stored[..],
-        };
-        let out = match self.codec {
-            Compression::GZIP(_) => {
-                let mut out = Vec::new();
-                flate2::read::MultiGzDecoder::new(stored)
-                    .take(limit as u64 + 1)
-                    .read_to_end(&mut out)?;
-                out
+/// A page `stored` in a chunk compressed with `codec`, decompressed: no
+/// more than `MAX_PARQUET_PAGE_BYTES` is ever made.
+fn decompress(
+    codec: Compression,
+    place: &PagePlace,
+    stored: Bytes,
+) -> ::parquet::errors::Result<Bytes> {
+    let limit = MAX_PARQUET_PAGE_BYTES;
+    let too_large = || ParquetError::External(Box::new(PageTooLarge(place.clone())));
+    let out = match codec {
+        Compression::UNCOMPRESSED => {
+            // Stored as it is: no larger than the file, but the limit is
+            // one for every page.
+            if stored.len() > limit {
+                return Err(too_large());
             }
-            Compression::SNAPPY => {
-                // Snappy states its length first: checked before it is made.
-                let length = snap::raw::decompress_len(stored)
-                    .map_err(|e| ParquetError::External(Box::new(e)))?;
-                if length > limit {
-                    return Err(self.too_large());
-                }
-                snap::raw::Decoder::new()
-                    .decompress_vec(stored)
-                    .map_err(|e| ParquetError::External(Box::new(e)))?
-            }
-            // `check_metadata` let no other codec through.
-            other @ (Compression::UNCOMPRESSED
-            | Compression::LZO
-            | Compression::BROTLI(_)
-            | Compression::LZ4
-            | Compression::ZSTD(_)
-            | Compression::LZ4_RAW) => {
-                return Err(ParquetError::General(format!(
-                    "{} is not built in",
-                    codec_name(other)
-                )));
-            }
-        };
-        if out.len() > limit {
-            return Err(self.too_large());
+            return Ok(stored);
         }
-        Ok(Bytes::from(out))
+        Compression::GZIP(_) => {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(&stored[..])
+                .take(limit as u64 + 1)
+                .read_to_end(&mut out)?;
+            out
+        }
+        Compression::SNAPPY => {
+            // Snappy states its length first: checked before it is made.
+            let length = snap::raw::decompress_len(&stored)
+                .map_err(|e| ParquetError::External(Box::new(e)))?;
+            if length > limit {
+                return Err(too_large());
+            }
+            snap::raw::Decoder::new()
+                .decompress_vec(&stored)
+                .map_err(|e| ParquetError::External(Box::new(e)))?
+        }
+        // `check_metadata` let no other codec through.
+        other => {
+            return Err(ParquetError::General(format!(
+                "{} is not built in",
+                codec_name(other)
+            )));
+        }
+    };
+    if out.len() > limit {
+        return Err(too_large());
+    }
+    Ok(Bytes::from(out))
+}
+
+impl BoundedPages {
+    fn decompress(&self, stored: Bytes) -> ::parquet::errors::Result<Bytes> {
+        decompress(self.codec, &self.place, stored)
     }
 
     /// `page` as the column reader wants it: decompressed.
@@ -357,7 +362,7 @@ impl BoundedPages {
                     whole.extend_from_slice(&values);
                     Bytes::from(whole)
                 } else {
-                    self.within_limit(buf)?
+                    decompress(Compression::UNCOMPRESSED, &self.place, buf)?
                 };
                 Page::DataPageV2 {
                     buf,
@@ -383,15 +388,6 @@ impl BoundedPages {
                 is_sorted,
             },
         })
-    }
-
-    /// A page stored uncompressed: kept as it is, within the limit (it is
-    /// no larger than the file, but the limit is one for every page).
-    fn within_limit(&self, buf: Bytes) -> ::parquet::errors::Result<Bytes> {
-        if buf.len() > MAX_PARQUET_PAGE_BYTES {
-            return Err(self.too_large());
-        }
-        Ok(buf)
     }
 }
 
@@ -520,4 +516,52 @@ fn not_parquet_help() -> Option<String> {
          download it again (`aws s3 sync`)"
             .into(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn place() -> PagePlace {
+        PagePlace {
+            column: "time".into(),
+            row_group: 3,
+        }
+    }
+
+    fn too_large(result: ::parquet::errors::Result<Bytes>) -> bool {
+        matches!(result, Err(ParquetError::External(e)) if e.downcast_ref::<PageTooLarge>().is_some())
+    }
+
+    /// A page of the limit decompresses; one byte more does not, with
+    /// every codec built in, whatever a header would say.
+    #[test]
+    fn a_page_decompresses_to_the_limit_and_no_further() {
+        for size in [MAX_PARQUET_PAGE_BYTES, MAX_PARQUET_PAGE_BYTES + 1] {
+            let page = vec![7u8; size];
+            let snappy = snap::raw::Encoder::new().compress_vec(&page).unwrap();
+            let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gzip.write_all(&page).unwrap();
+            let gzip = gzip.finish().unwrap();
+            assert!(snappy.len() < page.len() / 10 && gzip.len() < page.len() / 100);
+            for (codec, stored) in [
+                (Compression::UNCOMPRESSED, page.clone()),
+                (Compression::SNAPPY, snappy),
+                (Compression::GZIP(Default::default()), gzip),
+            ] {
+                let result = decompress(codec, &place(), Bytes::from(stored));
+                if size > MAX_PARQUET_PAGE_BYTES {
+                    assert!(too_large(result), "{codec:?}");
+                } else {
+                    assert_eq!(result.unwrap(), page, "{codec:?}");
+                }
+            }
+        }
+        assert_eq!(
+            PageTooLarge(place()).to_string(),
+            "a page of column `time` in row group 3 holds more than 16 MiB once decompressed"
+        );
+    }
 }

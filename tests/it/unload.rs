@@ -573,6 +573,17 @@ fn a_gzip_result_line_longer_than_the_limit_is_refused() {
 /// column chunk one page (written a batch at a time, so that the test holds
 /// no more than a batch and a page).
 fn parquet_of(rows: usize, group_rows: usize, compression: parquet::basic::Compression) -> Vec<u8> {
+    parquet_of_device(b"fridge-7", rows, group_rows, compression)
+}
+
+/// [`parquet_of`] with `device` as every row's `device_id` (which may be
+/// bytes that are not UTF-8).
+fn parquet_of_device(
+    device: &[u8],
+    rows: usize,
+    group_rows: usize,
+    compression: parquet::basic::Compression,
+) -> Vec<u8> {
     use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
@@ -595,7 +606,7 @@ fn parquet_of(rows: usize, group_rows: usize, compression: parquet::basic::Compr
         .set_data_page_size_limit(usize::MAX)
         .set_data_page_row_count_limit(usize::MAX)
         .build();
-    let devices = vec![ByteArray::from("fridge-7"); BATCH.min(group_rows)];
+    let devices = vec![ByteArray::from(device.to_vec()); BATCH.min(group_rows)];
     let names = vec![ByteArray::from("temperature"); BATCH.min(group_rows)];
     // 2024-02-01 05:33:50
     let times = vec![1_706_765_630_000_000_000_i64; BATCH.min(group_rows)];
@@ -813,4 +824,39 @@ fn a_refused_url_is_not_reported_as_a_measure_type() {
         stderr.contains("has the segment `..`, which would lead outside the export folder"),
         "{stderr}"
     );
+}
+
+/// A Parquet row the crate cannot read (a string that is not UTF-8) in a
+/// redacted column: the crate's words quote its bytes, and are not shown.
+#[test]
+fn a_bad_parquet_row_never_shows_a_redacted_original() {
+    use parquet::basic::Compression;
+    let secret = b"SECRETDEV\xff";
+    let bytes = parquet_of_device(secret, 3, 3, Compression::UNCOMPRESSED);
+    let text = scenario("unload", "export/Q_manifest.json").replace(
+        "measures from measure_name value measure_value double\n",
+        "measures from measure_name value measure_value double\n  redact device_id\n",
+    );
+    let run = parquet_export("unload-parquet-redacted", bytes).file("export.scenario", text);
+    // The bytes as the crate's `{:?}` of a byte slice writes them.
+    let listed = format!("{:?}", &secret[..6]);
+    let listed = listed.trim_matches(['[', ']']);
+    for budget in ["0", "5"] {
+        let (code, stdout, stderr) = run
+            .again(&[
+                "records",
+                "export.scenario",
+                "--anchor",
+                ANCHOR,
+                "--max-bad-rows",
+                budget,
+            ])
+            .env("OUTATIME_REDACT_SALT", "k")
+            .run();
+        assert!(stderr.contains("Q_a.parquet"), "{stderr}");
+        for text in [&stdout, &stderr] {
+            assert!(!text.contains("SECRETDEV"), "{text}");
+            assert!(!text.contains(listed), "{code}: {text}");
+        }
+    }
 }
