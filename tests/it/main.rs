@@ -29,6 +29,7 @@ mod no_panic;
 mod plot;
 mod plot_html;
 mod source_defects;
+mod source_fuzz;
 mod streamed_replay;
 mod strict_endpoint;
 mod timestream_moto;
