@@ -9,8 +9,12 @@ use std::path::Path;
 use ::csv::{ByteRecord, ErrorKind, Position, ReaderBuilder, StringRecord};
 use flate2::read::MultiGzDecoder;
 
-use super::lines::LineIndex;
-use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
+use super::limits::MAX_RECORD_BYTES;
+use super::lines::{LineIndex, RecordTooLong};
+use super::{
+    BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, open_regular, quoted,
+    value,
+};
 use crate::diagnostics::suggest;
 use crate::model::{MeasureDef, MeasureType, Scalar, SourceKind, SourceMeasures};
 
@@ -35,6 +39,10 @@ pub(super) struct Layout<'a> {
     pub columns: Columns<'a>,
     pub constants: &'a [(String, String)],
     pub gzip: bool,
+    /// Where the file is opened when it is not the path its errors name:
+    /// an export's result file, resolved and checked to lie inside the
+    /// export (`unload::locate`).
+    pub opened: Option<&'a Path>,
 }
 
 impl Layout<'_> {
@@ -43,6 +51,7 @@ impl Layout<'_> {
         columns: Columns::Header,
         constants: &[],
         gzip: false,
+        opened: None,
     };
 }
 
@@ -55,7 +64,7 @@ pub(super) fn read_file(
     hasher: &mut blake3::Hasher,
     rows: &mut Rows,
 ) -> Result<(), DataError> {
-    let hashed = Hashed::open(path, hasher)?;
+    let hashed = Hashed::open(path, layout.opened, hasher)?;
     let input: Box<dyn Read + '_> = if layout.gzip {
         Box::new(MultiGzDecoder::new(hashed))
     } else {
@@ -65,21 +74,12 @@ pub(super) fn read_file(
     let mut reader = reader_for(dialect)
         .buffer_capacity(BUFFER_BYTES)
         .from_reader(LineIndex::new(input));
-    // The line a record (or a failed read) starts on; the csv crate's own
-    // count is where its read began, before skipped line breaks.
-    let line_of = |reader: &mut ::csv::Reader<LineIndex<_>>, position: Option<&Position>| {
-        position.map_or(0, |p| reader.get_mut().line_at(p.byte()))
-    };
-    let failure = |e: ::csv::Error, line| csv_failure(path, layout.gzip, e, line);
     let mut first = ByteRecord::new();
     let has_first = match reader.read_byte_record(&mut first) {
         Ok(has_first) => has_first,
-        Err(e) => {
-            let line = line_of(&mut reader, e.position());
-            return Err(failure(e, line));
-        }
+        Err(e) => return Err(failure(path, layout.gzip, &mut reader, e)),
     };
-    let first_line = line_of(&mut reader, first.position()).max(1);
+    let first_line = settled(path, &mut reader, first.position())?.max(1);
     let lossy = |record: &ByteRecord| {
         record
             .iter()
@@ -93,7 +93,7 @@ pub(super) fn read_file(
         Columns::Metadata { names, file } => {
             let cells = lossy(&first);
             if has_first && looks_like_header(&cells, names) {
-                check_header(path, &cells, names, file)?;
+                check_header(path, &cells, names, file, decoder)?;
             } else if has_first {
                 pending = Some(first);
             }
@@ -119,23 +119,63 @@ pub(super) fn read_file(
     loop {
         let decoded = match reader.read_record(&mut record) {
             Ok(true) => {
-                let line = line_of(&mut reader, record.position());
+                let line = settled(path, &mut reader, record.position())?;
                 table.decode(&record, line, decoder, &mut row)
             }
             Ok(false) => break,
             // The reader has moved past the record: a bad row like any other.
             Err(e) if matches!(e.kind(), ErrorKind::Utf8 { .. }) => {
-                let line = line_of(&mut reader, e.position());
+                let line = settled(path, &mut reader, e.position())?;
                 Err(table.not_utf8(&e, line))
             }
-            Err(e) => {
-                let line = line_of(&mut reader, e.position());
-                return Err(failure(e, line));
-            }
+            Err(e) => return Err(failure(path, layout.gzip, &mut reader, e)),
         };
         rows.take(decoded.map(|()| &row))?;
     }
     Ok(())
+}
+
+/// After a read that began at `position` (a record's, or a failed read's):
+/// the line the record starts on (the csv crate's own count is where its
+/// read began, before skipped line breaks), once its bytes are found within
+/// `MAX_RECORD_BYTES`.
+fn settled<R: Read>(
+    path: &Path,
+    reader: &mut ::csv::Reader<LineIndex<R>>,
+    position: Option<&Position>,
+) -> Result<u64, DataError> {
+    let end = reader.position().byte();
+    let index = reader.get_mut();
+    let Some(position) = position else {
+        index.record_ended(end);
+        return Ok(0);
+    };
+    let line = index.line_at(position.byte());
+    let long = index.record_bytes(end) > MAX_RECORD_BYTES;
+    index.record_ended(end);
+    if long {
+        return Err(DataError::too_long(path, line));
+    }
+    Ok(line)
+}
+
+/// A read that failed: a record past `MAX_RECORD_BYTES` (`LineIndex`
+/// stopped it), or what the csv crate says.
+fn failure<R: Read>(
+    path: &Path,
+    gzip: bool,
+    reader: &mut ::csv::Reader<LineIndex<R>>,
+    error: ::csv::Error,
+) -> DataError {
+    if let ::csv::ErrorKind::Io(e) = error.kind()
+        && RecordTooLong::is(e)
+    {
+        return DataError::too_long(path, reader.get_mut().line_being_read());
+    }
+    let line = error
+        .position()
+        .map_or(0, |p| reader.get_mut().line_at(p.byte()));
+    csv_failure(path, gzip, error, line)
 }
 
 /// A CSV file's first row, read in `dialect` as `read_file` reads it;
@@ -158,15 +198,14 @@ pub(super) fn header(
     path: &Path,
     dialect: crate::model::CsvDialect,
 ) -> Result<Option<super::FileColumns>, DataError> {
-    let file = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
-    let mut reader = reader_for(dialect).from_reader(file);
+    let file = open_regular(path, false)?;
+    let mut reader = reader_for(dialect).from_reader(LineIndex::new(file));
     let mut first = ByteRecord::new();
-    if !reader
-        .read_byte_record(&mut first)
-        .map_err(|e| csv_failure(path, false, e, 1))?
-    {
-        return Ok(None);
-    }
+    match reader.read_byte_record(&mut first) {
+        Ok(true) => settled(path, &mut reader, first.position())?,
+        Ok(false) => return Ok(None),
+        Err(e) => return Err(failure(path, false, &mut reader, e)),
+    };
     let names = first
         .iter()
         .map(|name| String::from_utf8_lossy(name).into_owned())
@@ -190,6 +229,7 @@ pub(super) fn check_header(
     cells: &[String],
     names: &[String],
     metadata: &Path,
+    decoder: &Decoder,
 ) -> Result<(), DataError> {
     let metadata_name = metadata.file_name().map_or_else(
         || metadata.display().to_string(),
@@ -209,12 +249,24 @@ pub(super) fn check_header(
             file: path.to_path_buf(),
             line: 1,
             column: Some(name.clone()),
-            reason: format!(
-                "the header's column {} is {} but the export's metadata names it `{name}`",
-                index + 1,
-                quoted(cell)
-            ),
+            // A first row is taken for a header when one cell is its
+            // column's name: the others may be data, and a redacted
+            // column's is not shown.
+            reason: if decoder.redacts(name) {
+                format!(
+                    "the header's column {} is not `{name}`, the name the export's metadata \
+                     gives it (the cell is not shown: the column is redacted)",
+                    index + 1
+                )
+            } else {
+                format!(
+                    "the header's column {} is {} but the export's metadata names it `{name}`",
+                    index + 1,
+                    quoted(cell)
+                )
+            },
             help,
+            refused: false,
         });
     }
     if cells.len() != names.len() {
@@ -228,6 +280,7 @@ pub(super) fn check_header(
                 names.len()
             ),
             help,
+            refused: false,
         });
     }
     Ok(())
@@ -335,10 +388,11 @@ impl<'a> Table<'a> {
                     "every row needs one field per header column; quote fields that contain a comma"
                         .into(),
                 ),
+                refused: false,
             });
         }
         let at = |column: usize, e: CellError| {
-            DataError::in_cell(self.path, line, &self.header[column], e)
+            decoder.cell_error(self.path, line, &self.header[column], e)
         };
         let text = |column: usize| match column.checked_sub(self.file_columns) {
             None => record.get(column).unwrap_or_default(),
@@ -407,6 +461,7 @@ impl<'a> Table<'a> {
             column: self.header.get(field).cloned(),
             reason: "the cell is not UTF-8 text".into(),
             help: Some("save the file as UTF-8".into()),
+            refused: false,
         }
     }
 }
@@ -509,6 +564,7 @@ fn missing_columns(
         column: Some(first.clone()),
         reason,
         help: Some(help),
+        refused: false,
     }
 }
 
@@ -536,6 +592,7 @@ fn csv_failure(path: &Path, gzip: bool, error: ::csv::Error, line: u64) -> DataE
                  from its name"
                     .into(),
             ),
+            refused: false,
         },
         ::csv::ErrorKind::Io(e) => DataError::cannot_read(path, line, e),
         _ => DataError {
@@ -544,6 +601,7 @@ fn csv_failure(path: &Path, gzip: bool, error: ::csv::Error, line: u64) -> DataE
             column: None,
             reason: format!("the file is not readable CSV: {error}"),
             help: None,
+            refused: false,
         },
     }
 }

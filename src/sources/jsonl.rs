@@ -1,13 +1,39 @@
-//! JSON lines: one object a line, columns are its top-level fields.
+//! JSON lines: one object a line, columns are its top-level fields. A line
+//! is read up to `MAX_RECORD_BYTES` and no further.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
 use super::csv::{empty_measure_name, empty_time};
-use super::{BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, quoted, value};
+use super::limits::MAX_RECORD_BYTES;
+use super::{
+    BUFFER_BYTES, CellError, DataError, Decoder, Hashed, Rows, SourceRow, open_regular, quoted,
+    value,
+};
 use crate::model::SourceMeasures;
+
+/// Reads the next line into `buffer` (emptied first), its line break
+/// included: `Ok(false)` at the end of the file, `Err` (naming `line`, the
+/// line's number) for a line longer than `MAX_RECORD_BYTES`, of which no
+/// more than the limit is read.
+fn next_line(
+    reader: &mut impl BufRead,
+    buffer: &mut Vec<u8>,
+    path: &Path,
+    line: u64,
+) -> Result<bool, DataError> {
+    buffer.clear();
+    let n = reader
+        .take(MAX_RECORD_BYTES + 1)
+        .read_until(b'\n', buffer)
+        .map_err(|e| DataError::cannot_read(path, line, &e))?;
+    if n as u64 > MAX_RECORD_BYTES {
+        return Err(DataError::too_long(path, line));
+    }
+    Ok(n > 0)
+}
 
 pub(super) fn read_file(
     path: &Path,
@@ -15,17 +41,10 @@ pub(super) fn read_file(
     hasher: &mut blake3::Hasher,
     rows: &mut Rows,
 ) -> Result<(), DataError> {
-    let mut reader = BufReader::with_capacity(BUFFER_BYTES, Hashed::open(path, hasher)?);
+    let mut reader = BufReader::with_capacity(BUFFER_BYTES, Hashed::open(path, None, hasher)?);
     let mut buffer = Vec::new();
     let mut line = 0;
-    loop {
-        buffer.clear();
-        let n = reader
-            .read_until(b'\n', &mut buffer)
-            .map_err(|e| DataError::cannot_read(path, line + 1, &e))?;
-        if n == 0 {
-            break;
-        }
+    while next_line(&mut reader, &mut buffer, path, line + 1)? {
         line += 1;
         let mut text = buffer.trim_ascii();
         if line == 1 {
@@ -46,20 +65,12 @@ pub(super) fn read_file(
 /// each object's key order); lines that are not objects are passed over (reading
 /// the data reports them). `None` when no line holds an object.
 pub(super) fn fields(path: &Path, lines: u64) -> Result<Option<super::FileColumns>, DataError> {
-    let file = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
-    let mut reader = BufReader::new(file);
+    let mut reader = BufReader::new(open_regular(path, false)?);
     let mut buffer = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut read = 0;
     let mut objects = 0;
-    while read < lines {
-        buffer.clear();
-        let n = reader
-            .read_until(b'\n', &mut buffer)
-            .map_err(|e| DataError::cannot_read(path, read + 1, &e))?;
-        if n == 0 {
-            break;
-        }
+    while read < lines && next_line(&mut reader, &mut buffer, path, read + 1)? {
         read += 1;
         let text = buffer.trim_ascii();
         let text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
@@ -82,6 +93,7 @@ fn decode(path: &Path, line: u64, text: &[u8], decoder: &Decoder) -> Result<Sour
         column: None,
         reason,
         help: Some(help.to_string()),
+        refused: false,
     };
     let object = match serde_json::from_slice::<Value>(text) {
         Ok(Value::Object(object)) => object,
@@ -95,17 +107,27 @@ fn decode(path: &Path, line: u64, text: &[u8], decoder: &Decoder) -> Result<Sour
             ));
         }
         Err(e) => {
-            return Err(whole_line(
+            // serde's words name a place, never the text; the line itself
+            // is quoted only when it holds no redacted value.
+            let reason = if decoder.redacts_any() {
+                format!(
+                    "the line is not valid JSON ({e}; the line is not shown: the source \
+                     redacts columns)"
+                )
+            } else {
                 format!(
                     "the line is not valid JSON ({e}): {}",
                     quoted(&String::from_utf8_lossy(text))
-                ),
+                )
+            };
+            return Err(whole_line(
+                reason,
                 "each line holds one complete JSON object; a value may not span lines",
             ));
         }
     };
     let source = decoder.source;
-    let at = |column: &str, e: CellError| DataError::in_cell(path, line, column, e);
+    let at = |column: &str, e: CellError| decoder.cell_error(path, line, column, e);
     let time = match field(&object, &source.time_column) {
         None => return Err(at(&source.time_column, empty_time())),
         Some(value) => decoder

@@ -14,6 +14,7 @@
 
 mod csv;
 mod jsonl;
+mod limits;
 mod lines;
 mod parquet;
 pub(crate) mod redact;
@@ -62,6 +63,10 @@ pub struct DataError {
     pub reason: String,
     /// What to do about it.
     pub help: Option<String>,
+    /// An export outatime will not follow, rather than a file it cannot
+    /// read: a URL or link leading outside it, a file listed twice, more
+    /// than a limit allows, a file that is not a regular file.
+    pub refused: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -141,6 +146,7 @@ pub(crate) fn read_rows(
         column: Some(source.time_column.clone()),
         reason: e.reason,
         help: e.help,
+        refused: false,
     })?;
     let decoder = Decoder {
         source,
@@ -238,16 +244,37 @@ impl DataError {
             column: None,
             reason,
             help,
+            refused: false,
         }
     }
 
-    fn in_cell(file: &Path, line: u64, column: &str, cell: CellError) -> DataError {
+    /// A file of an export that outatime will not read (see `refused`).
+    fn refusal(file: &Path, reason: String, help: String) -> DataError {
+        DataError {
+            refused: true,
+            ..DataError::file_level(file, reason, Some(help))
+        }
+    }
+
+    /// A line (or CSV record) past `limits::MAX_RECORD_BYTES`: not read
+    /// further, and not a bad row to skip (the rest of it would have to be
+    /// read to find the next one).
+    fn too_long(file: &Path, line: u64) -> DataError {
         DataError {
             file: file.to_path_buf(),
             line,
-            column: Some(column.to_string()),
-            reason: cell.reason,
-            help: cell.help,
+            column: None,
+            reason: format!(
+                "the line is longer than {}, the most outatime reads of one line",
+                limits::mib(limits::MAX_RECORD_BYTES)
+            ),
+            help: Some(format!(
+                "a line holds one row, and a row of a megabyte is no data a target takes \
+                 (a Timestream record holds at most 2 KB): is this the file you meant? \
+                 ({})",
+                limits::LIMITS_DOC
+            )),
+            refused: false,
         }
     }
 
@@ -266,14 +293,87 @@ impl DataError {
             column: None,
             reason: format!("reading the file failed: {error}"),
             help: None,
+            refused: false,
         }
     }
+
+    /// `file` is there but is not a regular file (`what` it is instead).
+    fn not_regular(file: &Path, what: &str) -> DataError {
+        DataError::refusal(
+            file,
+            format!("the file is {what}, not a regular file"),
+            "outatime reads source files and exports as files on disk, never from a pipe, \
+             a socket or a device"
+                .into(),
+        )
+    }
+}
+
+/// Opens a source file to read, when it is a regular file. A FIFO is
+/// opened without waiting for a writer (`O_NONBLOCK`), then refused like a
+/// socket, a device or a folder: nothing here ever blocks on one. With
+/// `no_link`, a link as the last component is refused too (`O_NOFOLLOW`):
+/// for a path already resolved and checked (an export's result file).
+fn open_regular(path: &Path, no_link: bool) -> Result<std::fs::File, DataError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let follow = if no_link { libc::O_NOFOLLOW } else { 0 };
+        options.custom_flags(libc::O_NONBLOCK | follow);
+    }
+    #[cfg(not(unix))]
+    let _ = no_link;
+    // A socket cannot be opened at all: its type is told from its metadata.
+    if let Ok(metadata) = std::fs::metadata(path)
+        && !metadata.is_file()
+    {
+        return Err(DataError::not_regular(path, file_kind(&metadata)));
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| DataError::cannot_open(path, &e))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| DataError::cannot_open(path, &e))?;
+    if !metadata.is_file() {
+        return Err(DataError::not_regular(path, file_kind(&metadata)));
+    }
+    Ok(file)
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    "something else"
 }
 
 /// Why one cell could not be read; the caller knows where it is.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct CellError {
     pub reason: String,
+    /// The reason without the cell's text (`the value is an object, not
+    /// text`), for a redacted column, whose values no message may show.
+    /// `None`: the reason has no such form, and a redacted column's error
+    /// says only that its value cannot be read.
+    pub without_value: Option<String>,
     pub help: Option<String>,
 }
 
@@ -281,6 +381,17 @@ impl CellError {
     fn new(reason: String, help: &str) -> CellError {
         CellError {
             reason,
+            without_value: None,
+            help: Some(help.to_string()),
+        }
+    }
+
+    /// `` `TEXT` is PREDICATE ``, which a redacted column words as `the
+    /// value is PREDICATE`.
+    fn quoting(text: &str, predicate: &str, help: &str) -> CellError {
+        CellError {
+            reason: format!("{} {predicate}", quoted(text)),
+            without_value: Some(format!("the value {predicate}")),
             help: Some(help.to_string()),
         }
     }
@@ -296,6 +407,41 @@ struct Decoder<'a> {
 }
 
 impl Decoder<'_> {
+    /// Whether `column` (as the file names it) is redacted: its values are
+    /// never shown, in errors neither.
+    fn redacts(&self, column: &str) -> bool {
+        self.source
+            .redact
+            .as_ref()
+            .is_some_and(|r| r.columns.iter().any(|c| c == column))
+    }
+
+    /// Whether the source redacts any column: a whole line is then never
+    /// quoted in an error, since it holds the redacted values too.
+    fn redacts_any(&self) -> bool {
+        self.source.redact.is_some()
+    }
+
+    /// A bad cell's error; a redacted column's without the cell's text.
+    fn cell_error(&self, file: &Path, line: u64, column: &str, cell: CellError) -> DataError {
+        let reason = if self.redacts(column) {
+            let reason = cell
+                .without_value
+                .unwrap_or_else(|| "the value cannot be read".into());
+            format!("{reason} (the value is not shown: the column is redacted)")
+        } else {
+            cell.reason
+        };
+        DataError {
+            file: file.to_path_buf(),
+            line,
+            column: Some(column.to_string()),
+            reason,
+            help: cell.help,
+            refused: false,
+        }
+    }
+
     /// With `ambiguous in_order`, a repeated local time is the later
     /// instant when its series has already reached the earlier one: the
     /// logger is going through the repeated hour a second time.
@@ -363,10 +509,28 @@ struct Hashed<'h, R> {
 }
 
 impl<'h> Hashed<'h, std::fs::File> {
-    /// Opens a source file whose every byte read goes to `hasher`.
-    fn open(path: &Path, hasher: &'h mut blake3::Hasher) -> Result<Self, DataError> {
-        let inner = std::fs::File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+    /// Opens a source file (see `open_source`) whose every byte read goes
+    /// to `hasher`.
+    fn open(
+        path: &Path,
+        resolved: Option<&Path>,
+        hasher: &'h mut blake3::Hasher,
+    ) -> Result<Self, DataError> {
+        let inner = open_source(path, resolved)?;
         Ok(Hashed { inner, hasher })
+    }
+}
+
+/// Opens `path` to read (see `open_regular`); or, for a file found inside
+/// an export (`unload::locate`), `resolved`, its real path checked to lie
+/// inside the export, without following a link. Errors name `path`.
+fn open_source(path: &Path, resolved: Option<&Path>) -> Result<std::fs::File, DataError> {
+    match resolved {
+        None => open_regular(path, false),
+        Some(real) => open_regular(real, true).map_err(|e| DataError {
+            file: path.to_path_buf(),
+            ..e
+        }),
     }
 }
 

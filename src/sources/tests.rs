@@ -408,6 +408,7 @@ fn csv_bad_value_has_exact_line_and_column() {
                 "a bigint is a whole number such as `42`; declare the measure `double` if it has fractions"
                     .into()
             ),
+            refused: false,
         }
     );
     assert_eq!(
@@ -1209,4 +1210,79 @@ fn a_url_without_results_names_a_file_beside_the_manifest() {
     export.write("Q_1448466917_sz.gz", gzip(UNLOAD_PART_2));
     let (rows, _) = export.rows(0);
     assert_eq!(rows[0].dimensions, vec!["fridge-8"]);
+}
+
+/// A record of `bytes` bytes, its line break counted, in `fleet.csv`'s
+/// shape: the padding is a quoted `site` holding line breaks.
+fn fleet_record(bytes: usize) -> String {
+    let head = "2024-03-12T08:00:00Z,\"";
+    let tail = "\",4.1,false,97\n";
+    let padding = bytes - head.len() - tail.len();
+    format!(
+        "{head}{}{tail}",
+        "ab\n".repeat(padding / 3) + &"a".repeat(padding % 3)
+    )
+}
+
+#[test]
+fn a_csv_record_of_the_limit_reads_and_one_byte_more_is_refused() {
+    let limit = limits::MAX_RECORD_BYTES as usize;
+    let header = "ts,site,temperature,door_open,battery\n";
+    let good = Fixture::csv(
+        "csv-record-limit",
+        format!("{header}{}", fleet_record(limit)),
+        &["site"],
+    );
+    assert_eq!(good.rows(0).0.len(), 1);
+    for text in [
+        format!("{header}{}", fleet_record(limit + 1)),
+        // CRLF and blank lines before the record: its own bytes count.
+        format!("{header}\r\n\r\n{}", fleet_record(limit + 1)),
+    ] {
+        let bad = Fixture::csv("csv-record-past-limit", text.as_str(), &["site"]);
+        let error = bad.error(100);
+        let line = if text.contains('\r') { 4 } else { 2 };
+        assert_eq!(
+            place(&error),
+            (
+                line,
+                None,
+                "the line is longer than 1 MiB, the most outatime reads of one line"
+            )
+        );
+    }
+    // Blank lines alone are no record.
+    let blank = format!("{header}{}{}", "\n".repeat(3 << 20), fleet_record(64));
+    assert_eq!(
+        Fixture::csv("csv-blank-lines", blank.as_str(), &["site"])
+            .rows(0)
+            .0
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_json_line_of_the_limit_reads_and_one_byte_more_is_refused() {
+    let limit = limits::MAX_RECORD_BYTES as usize;
+    let line = |bytes: usize| {
+        let head = r#"{"ts":"2024-03-12T08:00:00Z","temperature":4.1,"site":""#;
+        let tail = "\"}\n";
+        format!(
+            "{head}{}{tail}",
+            "s".repeat(bytes - head.len() - tail.len())
+        )
+    };
+    let good = Fixture::jsonl("jsonl-line-limit", &line(limit), &["site"]);
+    assert_eq!(good.rows(0).0.len(), 1);
+    let bad = Fixture::jsonl("jsonl-line-past-limit", &line(limit + 1), &["site"]);
+    // Not a bad row to skip: the rest of the line would have to be read.
+    assert_eq!(
+        place(&bad.error(100)),
+        (
+            1,
+            None,
+            "the line is longer than 1 MiB, the most outatime reads of one line"
+        )
+    );
 }

@@ -13,17 +13,21 @@
 //!
 //! The export root on disk is the manifest's folder; a URL's path from its
 //! `results` segment on is where the file lies under it. A manifest is data
-//! from elsewhere, so a URL that would lead outside the root is refused.
+//! from elsewhere: a URL that would lead outside the root is refused, and so
+//! is a file whose real path (links resolved) lies outside it, a file that
+//! is not a regular file, a file listed twice, and more files or larger
+//! JSON than `limits` allows.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::csv::{self, Columns, Layout};
+use super::limits::{self, MAX_EXPORT_JSON_BYTES, MAX_RESULT_FILES};
 use super::parquet;
-use super::{DataError, Decoder, ExportColumn, Hashed, Rows, quoted};
+use super::{DataError, Decoder, ExportColumn, Hashed, Rows, open_regular, quoted};
 
 #[derive(Deserialize)]
 struct Manifest {
@@ -90,7 +94,10 @@ struct ResultPath {
 
 /// A result file found on disk, and how to read it.
 struct Located {
+    /// Under the manifest's folder as the URL names it: what errors say.
     path: PathBuf,
+    /// Its real path (links resolved), inside the export: what is opened.
+    real: PathBuf,
     partitions: Vec<(String, String)>,
     encoding: Encoding,
 }
@@ -134,11 +141,26 @@ pub(super) fn read_export(
         None => None,
     };
     // Every file is found before any is read, so a missing one fails early.
+    let root = export_root(manifest_path)?;
     let files = paths
         .iter()
         .zip(&manifest.result_files)
-        .map(|(path, file)| locate(manifest_path, &file.url, path, parquet))
+        .map(|(path, file)| locate(manifest_path, &root, &file.url, path, parquet))
         .collect::<Result<Vec<_>, _>>()?;
+    // UNLOAD lists each file once. A file listed twice (under one URL or
+    // two that lead to it) would be read twice, its rows doubled: refused,
+    // naming the cause, rather than read once and the manifest trusted.
+    let mut seen = BTreeMap::new();
+    for (file, entry) in files.iter().zip(&manifest.result_files) {
+        if let Some(first) = seen.insert(&file.real, &entry.url) {
+            let twice = if *first == entry.url {
+                "is listed twice".to_string()
+            } else {
+                format!("names the file {} names too", quoted(first))
+            };
+            return Err(refused(manifest_path, &entry.url, &twice));
+        }
+    }
     for file in &files {
         let columns = match &file_columns {
             Some(known) => Columns::Metadata {
@@ -153,6 +175,7 @@ pub(super) fn read_export(
             columns,
             constants: &file.partitions,
             gzip: file.encoding == Encoding::GzipCsv,
+            opened: Some(&file.real),
         };
         match file.encoding {
             Encoding::Csv | Encoding::GzipCsv => {
@@ -200,10 +223,11 @@ fn metadata_path(manifest: &Path) -> PathBuf {
     manifest.with_file_name(format!("{stem}metadata.json"))
 }
 
-/// A small JSON file, every byte hashed.
+/// A small JSON file, every byte hashed; one larger than
+/// `MAX_EXPORT_JSON_BYTES` is refused, read no further than the limit.
 fn read_json_bytes(
     path: &Path,
-    file: File,
+    file: std::fs::File,
     hasher: &mut blake3::Hasher,
 ) -> Result<Vec<u8>, DataError> {
     let mut bytes = Vec::new();
@@ -211,14 +235,30 @@ fn read_json_bytes(
         inner: file,
         hasher,
     }
+    .take(MAX_EXPORT_JSON_BYTES + 1)
     .read_to_end(&mut bytes)
     .map_err(|e| DataError::cannot_read(path, 0, &e))?;
+    if bytes.len() as u64 > MAX_EXPORT_JSON_BYTES {
+        return Err(DataError::refusal(
+            path,
+            format!(
+                "the file is larger than {}, the most outatime reads of an export's manifest \
+                 or metadata",
+                limits::mib(MAX_EXPORT_JSON_BYTES)
+            ),
+            format!(
+                "UNLOAD writes a few hundred bytes a result file: is this the file you meant? \
+                 ({})",
+                limits::LIMITS_DOC
+            ),
+        ));
+    }
     Ok(bytes)
 }
 
 fn read_manifest(path: &Path, hasher: &mut blake3::Hasher) -> Result<Manifest, DataError> {
     // A manifest is small: a few hundred bytes per result file.
-    let file = File::open(path).map_err(|e| DataError::cannot_open(path, &e))?;
+    let file = open_regular(path, false)?;
     let bytes = read_json_bytes(path, file, hasher)?;
     let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| DataError {
         file: path.to_path_buf(),
@@ -230,6 +270,7 @@ fn read_manifest(path: &Path, hasher: &mut blake3::Hasher) -> Result<Manifest, D
              with its `result_files`"
                 .into(),
         ),
+        refused: false,
     })?;
     if let Some(format) = manifest
         .query_metadata
@@ -246,13 +287,34 @@ fn read_manifest(path: &Path, hasher: &mut blake3::Hasher) -> Result<Manifest, D
     Ok(manifest)
 }
 
-/// The metadata beside the manifest, or `None` when there is none.
+/// The metadata beside the manifest, or `None` when there is none. It is
+/// part of the export: a link leading outside the export is refused.
 fn read_metadata(path: &Path, hasher: &mut blake3::Hasher) -> Result<Option<Metadata>, DataError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+    let real = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(DataError::cannot_open(path, &e)),
     };
+    let root = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let root = export_root_of(&root)?;
+    if !real.starts_with(&root) {
+        return Err(DataError::refusal(
+            path,
+            format!(
+                "the metadata file is a symbolic link that leads outside the export folder \
+                 (to `{}`)",
+                real.display()
+            ),
+            "an export's files lie in its folder; this one was changed: export the data again"
+                .into(),
+        ));
+    }
+    let file = open_regular(&real, true).map_err(|e| DataError {
+        file: path.to_path_buf(),
+        ..e
+    })?;
     let bytes = read_json_bytes(path, file, hasher)?;
     let metadata = serde_json::from_slice(&bytes).map_err(|e| DataError {
         file: path.to_path_buf(),
@@ -264,6 +326,7 @@ fn read_metadata(path: &Path, hasher: &mut blake3::Hasher) -> Result<Option<Meta
              `ColumnInfo`, as UNLOAD wrote it"
                 .into(),
         ),
+        refused: false,
     })?;
     Ok(Some(metadata))
 }
@@ -271,6 +334,21 @@ fn read_metadata(path: &Path, hasher: &mut blake3::Hasher) -> Result<Option<Meta
 /// Every result file's place under the export root; all must share one root
 /// and one set of partition columns.
 fn result_paths(manifest_path: &Path, manifest: &Manifest) -> Result<Vec<ResultPath>, DataError> {
+    if manifest.result_files.len() > MAX_RESULT_FILES {
+        return Err(DataError::refusal(
+            manifest_path,
+            format!(
+                "the manifest lists {} result files; outatime reads at most {MAX_RESULT_FILES}",
+                manifest.result_files.len()
+            ),
+            format!(
+                "UNLOAD writes files of up to `max_file_size` (78 GB by default): a manifest \
+                 listing this many was not written by it, or the export is larger than a \
+                 scenario should replay; export a shorter window ({})",
+                limits::LIMITS_DOC
+            ),
+        ));
+    }
     let paths = manifest
         .result_files
         .iter()
@@ -428,15 +506,29 @@ fn parse_url(manifest: &Path, url: &str) -> Result<ResultPath, DataError> {
 
 /// A URL the manifest names that outatime will not follow.
 fn refused(manifest: &Path, url: &str, why: &str) -> DataError {
-    DataError::file_level(
+    DataError::refusal(
         manifest,
         format!("the result file URL {} {why}", quoted(url)),
-        Some(
-            "a manifest names files under its own export's `results/` folder; this one was \
-             changed or is not UNLOAD's: export the data again"
-                .into(),
-        ),
+        "a manifest names files under its own export's `results/` folder; this one was \
+         changed or is not UNLOAD's: export the data again"
+            .into(),
     )
+}
+
+/// The export's folder (the manifest's), its links resolved: every file
+/// read from the export must lie under it.
+fn export_root(manifest: &Path) -> Result<PathBuf, DataError> {
+    let folder = manifest.parent().unwrap_or(Path::new(""));
+    export_root_of(folder)
+}
+
+fn export_root_of(folder: &Path) -> Result<PathBuf, DataError> {
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    std::fs::canonicalize(folder).map_err(|e| DataError::cannot_open(folder, &e))
 }
 
 /// Hive's escaping of partition values, as S3 keys carry it: `%XX` is a byte.
@@ -468,6 +560,7 @@ fn percent_decode(text: &str) -> String {
 /// `x`) is read as it is.
 fn locate(
     manifest: &Path,
+    real_root: &Path,
     url: &str,
     place: &ResultPath,
     parquet: bool,
@@ -498,12 +591,55 @@ fn locate(
         Some(e) if e == "gz" => Encoding::GzipCsv,
         _ => Encoding::Csv,
     };
-    for candidate in &candidates {
-        if candidate.is_file() {
-            return Ok(found(candidate, place, encoding(candidate)));
+    let shown = place.segments.join("/");
+    // The URL's text was checked (`parse_url`); what it names on disk is
+    // checked too: its real path, links resolved, must lie in the export,
+    // and it must be a regular file.
+    let check = |candidate: &Path| -> Result<Option<Located>, DataError> {
+        let Ok(metadata) = std::fs::metadata(candidate) else {
+            // Not there (or a link to nothing): the next candidate.
+            return Ok(None);
+        };
+        let real =
+            std::fs::canonicalize(candidate).map_err(|e| DataError::cannot_open(candidate, &e))?;
+        if !real.starts_with(real_root) {
+            return Err(refused(
+                manifest,
+                url,
+                &format!(
+                    "names `{shown}`, a symbolic link that leads outside the export folder \
+                     (to `{}`)",
+                    real.display()
+                ),
+            ));
         }
-        if let Some(unpacked) = plain(candidate).filter(|p| p.is_file()) {
-            return Ok(found(&unpacked, place, encoding(&unpacked)));
+        if !metadata.is_file() {
+            return Err(DataError::refusal(
+                manifest,
+                format!(
+                    "result file `{shown}` (from `{url}`) is {}, not a regular file",
+                    super::file_kind(&metadata)
+                ),
+                "an export's result files are files UNLOAD wrote and `aws s3 sync` copied: \
+                 sync the export again"
+                    .into(),
+            ));
+        }
+        Ok(Some(Located {
+            path: candidate.to_path_buf(),
+            real,
+            partitions: place.partitions.clone(),
+            encoding: encoding(candidate),
+        }))
+    };
+    for candidate in &candidates {
+        if let Some(located) = check(candidate)? {
+            return Ok(located);
+        }
+        if let Some(unpacked) = plain(candidate)
+            && let Some(located) = check(&unpacked)?
+        {
+            return Ok(located);
         }
     }
     let looked = candidates
@@ -513,22 +649,11 @@ fn locate(
         .join(", ");
     Err(DataError::file_level(
         manifest,
-        format!(
-            "result file `{}` (from `{url}`) is not on disk",
-            place.segments.join("/")
-        ),
+        format!("result file `{shown}` (from `{url}`) is not on disk"),
         Some(format!(
             "sync the whole export folder (`aws s3 sync s3://{}/ DIR`) so that `results/` \
              lies beside the manifest; looked for {looked}",
             place.root
         )),
     ))
-}
-
-fn found(path: &Path, place: &ResultPath, encoding: Encoding) -> Located {
-    Located {
-        path: path.to_path_buf(),
-        partitions: place.partitions.clone(),
-        encoding,
-    }
 }

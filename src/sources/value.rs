@@ -79,12 +79,9 @@ pub(crate) fn json_text(value: &Value) -> Result<Option<String>, CellError> {
         Value::Null => Ok(None),
         Value::String(text) => Ok(Some(text.clone())),
         Value::Number(_) | Value::Bool(_) => Ok(Some(value.to_string())),
-        Value::Array(_) | Value::Object(_) => Err(CellError::new(
-            format!(
-                "{} is {}, not text",
-                quoted(&value.to_string()),
-                json_kind(value)
-            ),
+        Value::Array(_) | Value::Object(_) => Err(CellError::quoting(
+            &value.to_string(),
+            &format!("is {}, not text", json_kind(value)),
             "dimensions and varchar measures take a string, number or boolean",
         )),
     }

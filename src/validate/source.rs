@@ -316,6 +316,16 @@ impl Validator<'_> {
         let columns = if readable {
             match (self.columns)(&source) {
                 Ok(columns) => columns,
+                // An export outatime will not follow is that, whether or
+                // not its types were needed from it.
+                Err(error) if error.refused && kind == SourceKind::Unload => {
+                    let kind = kind::SourceExportRefused {
+                        reason: error.to_string(),
+                        help: error.help,
+                    };
+                    self.report(kind, s.path.span);
+                    return None;
+                }
                 // Only an export's types need its metadata; otherwise reading
                 // the data reports what is wrong with the file.
                 Err(error) if needs_types => {

@@ -30,6 +30,7 @@ mod outside_checkout;
 mod plot;
 mod plot_html;
 mod source_defects;
+mod source_fuzz;
 mod streamed_replay;
 mod strict_endpoint;
 mod timestream_moto;

@@ -401,3 +401,135 @@ fn a_conflict_the_repeated_hour_does_not_explain_keeps_its_help() {
     assert!(stderr.contains("as 2.0 and as 9.0"), "{stderr}");
     assert!(stderr.contains(TODAYS_HELP), "{stderr}");
 }
+
+// Issue 18, item 12: no error or warning shows a redacted column's
+// original value, however the row is broken.
+
+/// A JSON lines source redacting `device_id`, whose rows hold `SECRETDEV…`
+/// originals: line 2 is not JSON, line 3 gives the dimension as an object.
+const REDACTED_JSONL: &str = concat!(
+    r#"{"device_id":"SECRETDEVALPHA","ts":"2024-01-01T00:00:00Z","v":1.0}"#,
+    "\n",
+    r#"{"device_id":"SECRETDEVALPHA","ts":"2024-01-01T00:01:00Z","v":oops}"#,
+    "\n",
+    r#"{"device_id":{"id":"SECRETDEVBRAVO"},"ts":"2024-01-01T00:02:00Z","v":2.0}"#,
+    "\n",
+    r#"{"device_id":"SECRETDEVALPHA","ts":"2024-01-01T00:03:00Z","v":3.0}"#,
+    "\n",
+);
+
+fn redacted_jsonl(name: &str) -> Run {
+    Run::new(name)
+        .file(
+            "s.scenario",
+            "scenario \"redacted\"\n\
+             source s jsonl \"d.jsonl\" {\n  time ts\n  dimensions device_id\n  \
+             measures v double\n  redact device_id\n}\n\
+             table telemetry\n\
+             replay s into telemetry {\n  shift end to now\n}\n",
+        )
+        .file("d.jsonl", REDACTED_JSONL)
+        .env("OUTATIME_REDACT_SALT", "k")
+}
+
+#[test]
+fn a_bad_jsonl_row_never_shows_a_redacted_original() {
+    let anchor = ["--anchor", "2026-01-01T00:00:00Z"];
+    let commands: [&[&str]; 3] = [
+        &["plan", "s.scenario"],
+        &["records", "s.scenario", anchor[0], anchor[1]],
+        &["apply", "s.scenario", anchor[0], anchor[1]],
+    ];
+    for command in commands {
+        for budget in [None, Some("5")] {
+            let mut args = command.to_vec();
+            if let Some(budget) = budget {
+                args.extend(["--max-bad-rows", budget]);
+            }
+            let run = redacted_jsonl("redacted-jsonl");
+            let (code, stdout, stderr) = run.clone().args(&args).run();
+            let expected = if budget.is_some() { 0 } else { 1 };
+            assert_eq!(code, expected, "{args:?}: {stderr}");
+            assert!(stderr.contains("d.jsonl:2"), "{args:?}: {stderr}");
+            if budget.is_some() {
+                // Both bad rows are listed in the warning.
+                assert!(stderr.contains("d.jsonl:3"), "{args:?}: {stderr}");
+                assert!(
+                    stderr.contains("column `device_id`: the value is an object, not text"),
+                    "{args:?}: {stderr}"
+                );
+            }
+            for text in [&stdout, &stderr] {
+                assert!(!text.contains("SECRETDEV"), "{args:?}: {text}");
+            }
+            let written = run.dir.join("outatime-out/telemetry.jsonl");
+            if let Ok(records) = std::fs::read_to_string(written) {
+                assert!(!records.contains("SECRETDEV"), "{records}");
+            }
+        }
+    }
+}
+
+/// Without `redact`, the bad line is still quoted: it helps find it.
+#[test]
+fn a_bad_jsonl_row_of_a_source_without_redaction_is_quoted() {
+    let (code, _, stderr) = Run::new("unredacted-jsonl")
+        .file(
+            "s.scenario",
+            scenario("jsonl", "d.jsonl", "").replace("dimensions dev", "dimensions device_id"),
+        )
+        .file("d.jsonl", REDACTED_JSONL)
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("d.jsonl:2"), "{stderr}");
+    assert!(stderr.contains("the line is not valid JSON"), "{stderr}");
+    assert!(
+        stderr.contains("`{\"device_id\":\"SECRETDEVALPHA\""),
+        "{stderr}"
+    );
+}
+
+// Issue 18, item 13: one line or cell is bounded; a longer one is refused
+// naming its file and line, before it is read whole.
+
+#[test]
+fn a_jsonl_line_longer_than_the_limit_is_refused() {
+    let mut data = String::from("{\"ts\": \"2025-01-01T00:00Z\", \"dev\": \"a\", \"v\": 1}\n");
+    data.push_str(&format!(
+        "{{\"ts\": \"2025-01-01T00:01Z\", \"dev\": \"{}\", \"v\": 2}}\n",
+        "x".repeat(2 << 20)
+    ));
+    for budget in ["0", "5"] {
+        let (code, _, stderr) = Run::new("jsonl-long-line")
+            .file("s.scenario", scenario("jsonl", "data.jsonl", ""))
+            .file("data.jsonl", &data)
+            .args(&["plan", "s.scenario", "--max-bad-rows", budget])
+            .run();
+        assert_eq!(code, 1, "{stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.contains("data.jsonl:2"), "{first}");
+        assert!(first.contains("the line is longer than 1 MiB"), "{first}");
+        assert!(stderr.contains("docs/limits.md"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_csv_record_longer_than_the_limit_is_refused() {
+    // A cell of 2 MiB, quoted, with line breaks in it: one record.
+    let cell = "y\n".repeat(1 << 20);
+    let data = format!("ts,dev,v\n2025-01-01T00:00Z,a,1\n2025-01-01T00:01Z,\"{cell}\",2\n");
+    let line = first_error("csv-long-cell", "csv", "", &data);
+    assert!(line.contains("data.csv:3"), "{line}");
+    assert!(line.contains("the line is longer than 1 MiB"), "{line}");
+    // A header as long is refused as well, by `check` too.
+    let data = format!("ts,dev,v,{}\n2025-01-01T00:00Z,a,1,\n", "h".repeat(2 << 20));
+    let (code, _, stderr) = Run::new("csv-long-header")
+        .file("s.scenario", scenario("csv", "data.csv", ""))
+        .file("data.csv", &data)
+        .args(&["plan", "s.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("data.csv:1"), "{stderr}");
+    assert!(stderr.contains("the line is longer than 1 MiB"), "{stderr}");
+}

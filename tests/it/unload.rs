@@ -389,3 +389,474 @@ fn a_url_leading_outside_the_export_is_refused() {
         "export the data again",
     );
 }
+
+// Issue 18: an export is data from elsewhere. Links, FIFOs, repeated or
+// countless entries, huge lines and codecs that are not built in are
+// refused naming the file, before anything of them is read.
+
+/// Runs `records` on `export.scenario`, killing it if it has not ended
+/// within a minute (a FIFO opened for reading waits for a writer forever).
+fn records_within_a_minute(run: &Run) -> (i32, String, String) {
+    use std::io::Read;
+    let mut child = run
+        .again(&["records", "export.scenario", "--anchor", ANCHOR])
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`records` still runs after a minute: it blocks");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code().unwrap_or(-1), stdout, unwrapped(&stderr))
+}
+
+#[test]
+fn a_result_file_that_links_outside_the_export_is_refused() {
+    let private = "fridge-9,temperature,2024-02-01 05:40:00.000000000,99.5\n";
+    let run = default_export("unload-link-out").file("outside/private.gz", gzip(private));
+    let link = run.dir.join("export/results/site=oslo-1/Q_b.gz");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../../../outside/private.gz", &link).unwrap();
+    let (code, stdout, stderr) = records(&run, "export.scenario");
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(!stdout.contains("fridge-9"), "{stdout}");
+    let stderr = unwrapped(&stderr);
+    for words in [
+        "export/Q_manifest.json",
+        "results/site=oslo-1/Q_b.gz",
+        "a symbolic link that leads outside the export folder",
+        "export the data again",
+    ] {
+        assert!(stderr.contains(words), "no `{words}` in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_result_file_that_links_inside_the_export_is_read() {
+    let run = default_export("unload-link-in");
+    let file = run.dir.join("export/results/site=oslo-1/Q_b.gz");
+    std::fs::create_dir_all(run.dir.join("export/store")).unwrap();
+    std::fs::rename(&file, run.dir.join("export/store/Q_b.gz")).unwrap();
+    std::os::unix::fs::symlink("../../store/Q_b.gz", &file).unwrap();
+    let (code, exported, stderr) = records(&run, "export.scenario");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(exported, records(&run, "plain.scenario").1);
+}
+
+/// `mkfifo PATH`.
+fn fifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let _ = std::fs::remove_file(path);
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn a_result_file_that_is_a_fifo_is_named_for_what_it_is() {
+    let run = default_export("unload-fifo");
+    fifo(&run.dir.join("export/results/site=oslo-1/Q_b.gz"));
+    let (code, stdout, stderr) = records_within_a_minute(&run);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("`results/site=oslo-1/Q_b.gz`"), "{stderr}");
+    assert!(stderr.contains("is a FIFO, not a regular file"), "{stderr}");
+    assert!(!stderr.contains("not on disk"), "{stderr}");
+}
+
+#[test]
+fn a_metadata_file_that_is_a_fifo_does_not_block() {
+    let run = default_export("unload-fifo-metadata");
+    fifo(&run.dir.join("export/Q_metadata.json"));
+    let (code, stdout, stderr) = records_within_a_minute(&run);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("export/Q_metadata.json"), "{stderr}");
+    assert!(stderr.contains("is a FIFO, not a regular file"), "{stderr}");
+}
+
+#[test]
+fn a_manifest_listing_a_file_twice_is_refused() {
+    let run = default_export("unload-twice").file(
+        "export/Q_manifest.json",
+        manifest(
+            "CSV",
+            &[
+                "results/site=oslo-1/Q_a.gz",
+                "results/site=oslo-1/Q_b.gz",
+                "results/site=oslo-1/Q_a.gz",
+            ],
+        ),
+    );
+    fails(
+        &run,
+        "export/Q_manifest.json",
+        "is listed twice",
+        "export the data again",
+    );
+}
+
+#[test]
+fn a_manifest_listing_more_files_than_the_limit_is_refused() {
+    let names: Vec<String> = (0..=100_000)
+        .map(|i| format!("results/site=oslo-1/Q_{i}.gz"))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let run =
+        default_export("unload-countless").file("export/Q_manifest.json", manifest("CSV", &names));
+    fails(
+        &run,
+        "export/Q_manifest.json",
+        "lists 100001 result files; outatime reads at most 100000",
+        "docs/limits.md",
+    );
+}
+
+#[test]
+fn a_manifest_or_metadata_larger_than_the_limit_is_refused_unread() {
+    // 33 MiB of spaces before the JSON: valid JSON, and too large.
+    let padding = " ".repeat(33 << 20);
+    for file in ["export/Q_manifest.json", "export/Q_metadata.json"] {
+        let run = default_export("unload-huge-json");
+        let text = std::fs::read_to_string(run.dir.join(file)).unwrap();
+        let run = run.file(file, format!("{padding}{text}"));
+        fails(
+            &run,
+            file,
+            "is larger than 32 MiB, the most outatime reads of an export's manifest or metadata",
+            // A diagnostic's help may be wrapped at the `/`.
+            "limits.md",
+        );
+    }
+}
+
+#[test]
+fn a_gzip_result_line_longer_than_the_limit_is_refused() {
+    // One 3 MiB cell in the second file's first line: a few KB gzipped.
+    let long = format!(
+        "fridge-7,temperature,2024-02-01 05:34:50.000000000,{}\n",
+        "9".repeat(3 << 20)
+    );
+    let run =
+        default_export("unload-long-line").file("export/results/site=oslo-1/Q_b.gz", gzip(&long));
+    fails(
+        &run,
+        "export/results/site=oslo-1/Q_b.gz:1",
+        "the line is longer than 1 MiB",
+        "docs/limits.md",
+    );
+}
+
+/// A Parquet file of `rows` rows of UNLOAD's four columns (every row alike),
+/// compressed with `compression`, `group_rows` rows a row group, each
+/// column chunk one page (written a batch at a time, so that the test holds
+/// no more than a batch and a page).
+fn parquet_of(rows: usize, group_rows: usize, compression: parquet::basic::Compression) -> Vec<u8> {
+    parquet_of_device(b"fridge-7", rows, group_rows, compression)
+}
+
+/// [`parquet_of`] with `device` as every row's `device_id` (which may be
+/// bytes that are not UTF-8).
+fn parquet_of_device(
+    device: &[u8],
+    rows: usize,
+    group_rows: usize,
+    compression: parquet::basic::Compression,
+) -> Vec<u8> {
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    const BATCH: usize = 100_000;
+    let schema = parse_message_type(
+        "message schema {
+           REQUIRED BYTE_ARRAY device_id (STRING);
+           REQUIRED BYTE_ARRAY measure_name (STRING);
+           REQUIRED INT64 time (TIMESTAMP(NANOS, true));
+           REQUIRED DOUBLE measure_value;
+         }",
+    )
+    .unwrap();
+    let properties = WriterProperties::builder()
+        .set_compression(compression)
+        .set_dictionary_enabled(false)
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::None)
+        .set_data_page_size_limit(usize::MAX)
+        .set_data_page_row_count_limit(usize::MAX)
+        .build();
+    let devices = vec![ByteArray::from(device.to_vec()); BATCH.min(group_rows)];
+    let names = vec![ByteArray::from("temperature"); BATCH.min(group_rows)];
+    // 2024-02-01 05:33:50
+    let times = vec![1_706_765_630_000_000_000_i64; BATCH.min(group_rows)];
+    let values = vec![4.1; BATCH.min(group_rows)];
+    let mut bytes = Vec::new();
+    let mut writer =
+        SerializedFileWriter::new(&mut bytes, Arc::new(schema), Arc::new(properties)).unwrap();
+    let mut left = rows;
+    while left > 0 {
+        let in_group = left.min(group_rows);
+        left -= in_group;
+        let mut group = writer.next_row_group().unwrap();
+        let mut index = 0;
+        while let Some(mut column) = group.next_column().unwrap() {
+            let mut written = 0;
+            while written < in_group {
+                let n = (in_group - written).min(BATCH);
+                written += n;
+                match index {
+                    0 => column
+                        .typed::<ByteArrayType>()
+                        .write_batch(&devices[..n], None, None),
+                    1 => column
+                        .typed::<ByteArrayType>()
+                        .write_batch(&names[..n], None, None),
+                    2 => column
+                        .typed::<Int64Type>()
+                        .write_batch(&times[..n], None, None),
+                    _ => column
+                        .typed::<DoubleType>()
+                        .write_batch(&values[..n], None, None),
+                }
+                .unwrap();
+            }
+            column.close().unwrap();
+            index += 1;
+        }
+        group.close().unwrap();
+    }
+    writer.close().unwrap();
+    bytes
+}
+
+/// A Parquet file of one BOOLEAN column and `rows` rows in one row group:
+/// what a row count is checked on, before any column is looked at.
+fn parquet_of_booleans(rows: usize) -> Vec<u8> {
+    use parquet::data_type::BoolType;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    let schema = parse_message_type("message schema { REQUIRED BOOLEAN flag; }").unwrap();
+    let properties = WriterProperties::builder()
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::None)
+        .build();
+    let flags = vec![true; 1 << 20];
+    let mut bytes = Vec::new();
+    let mut writer =
+        SerializedFileWriter::new(&mut bytes, Arc::new(schema), Arc::new(properties)).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let mut column = group.next_column().unwrap().unwrap();
+    let mut left = rows;
+    while left > 0 {
+        let n = left.min(flags.len());
+        left -= n;
+        column
+            .typed::<BoolType>()
+            .write_batch(&flags[..n], None, None)
+            .unwrap();
+    }
+    column.close().unwrap();
+    group.close().unwrap();
+    writer.close().unwrap();
+    bytes
+}
+
+/// `export.scenario` reading one Parquet result file `bytes`.
+fn parquet_export(name: &str, bytes: Vec<u8>) -> Run {
+    default_export(name)
+        .file(
+            "export/Q_manifest.json",
+            manifest("PARQUET", &["results/site=oslo-1/Q_a.parquet"]),
+        )
+        .file("export/results/site=oslo-1/Q_a.parquet", bytes)
+}
+
+#[test]
+fn a_parquet_page_that_decompresses_past_the_limit_is_refused() {
+    use parquet::basic::{Compression, GzipLevel};
+    // 2.2 M rows in one page a column: 17.6 MB of `time` once gunzipped,
+    // a few dozen KB as stored.
+    let bytes = parquet_of(
+        2_200_000,
+        2_200_000,
+        Compression::GZIP(GzipLevel::default()),
+    );
+    assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+    let run = parquet_export("unload-parquet-page", bytes);
+    fails(
+        &run,
+        "export/results/site=oslo-1/Q_a.parquet",
+        // The first column read is the first one past the limit.
+        "a page of column `device_id` in row group 0 holds more than 16 MiB once decompressed",
+        "limits.md",
+    );
+}
+
+#[test]
+fn a_parquet_row_group_of_more_rows_than_the_limit_is_refused_before_reading() {
+    let bytes = parquet_of_booleans(10_000_001);
+    let run = parquet_export("unload-parquet-rows", bytes);
+    fails(
+        &run,
+        "export/results/site=oslo-1/Q_a.parquet",
+        "row group 0 holds 10000001 rows; outatime reads at most 10000000 rows a row group",
+        "docs/limits.md",
+    );
+}
+
+#[test]
+fn small_parquet_pages_and_row_groups_read_as_before() {
+    use parquet::basic::{Compression, GzipLevel};
+    let bytes = parquet_of(5_000, 1_000, Compression::GZIP(GzipLevel::default()));
+    let run = parquet_export("unload-parquet-small", bytes);
+    let (code, stdout, stderr) = records(&run, "export.scenario");
+    assert_eq!(code, 0, "{stderr}");
+    // Every row is one record: fridge-7's temperature at 05:33:50.
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+/// `bytes` (a Parquet file) with every column chunk's codec in the footer
+/// said to be `codec`; the pages are left as they are.
+fn with_codec(bytes: &[u8], codec: parquet::basic::Compression) -> Vec<u8> {
+    use parquet::file::metadata::{ParquetMetaDataReader, ParquetMetaDataWriter, RowGroupMetaData};
+    let data = bytes::Bytes::copy_from_slice(bytes);
+    let metadata = ParquetMetaDataReader::new()
+        .parse_and_finish(&data)
+        .unwrap();
+    let footer = u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap());
+    let start = bytes.len() - 8 - footer as usize;
+    let groups: Vec<RowGroupMetaData> = metadata
+        .row_groups()
+        .iter()
+        .map(|group| {
+            let columns = group
+                .columns()
+                .iter()
+                .map(|c| {
+                    c.clone()
+                        .into_builder()
+                        .set_compression(codec)
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            group
+                .clone()
+                .into_builder()
+                .set_column_metadata(columns)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let metadata = metadata.into_builder().set_row_groups(groups).build();
+    let mut out = bytes[..start].to_vec();
+    ParquetMetaDataWriter::new(&mut out, &metadata)
+        .finish()
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_parquet_codec_that_is_not_built_in_is_named() {
+    use parquet::basic::{Compression, ZstdLevel};
+    let bytes = with_codec(
+        &parquet_of(10, 10, Compression::UNCOMPRESSED),
+        Compression::ZSTD(ZstdLevel::default()),
+    );
+    let run = parquet_export("unload-parquet-zstd", bytes);
+    let (code, stdout, stderr) = records(&run, "export.scenario");
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let stderr = unwrapped(&stderr);
+    for words in [
+        "export/results/site=oslo-1/Q_a.parquet",
+        "column `device_id` is compressed with ZSTD, a codec this outatime does not build in \
+         (it reads uncompressed, GZIP and Snappy Parquet)",
+        "compression = 'GZIP'",
+    ] {
+        assert!(stderr.contains(words), "no `{words}` in:\n{stderr}");
+    }
+    assert!(!stderr.contains("download it again"), "{stderr}");
+}
+
+/// `check` of an export whose types come from its metadata, with a URL
+/// that leads outside it: the refusal has a code of its own.
+#[test]
+fn a_refused_url_is_not_reported_as_a_measure_type() {
+    let text = scenario("unload", "export/Q_manifest.json")
+        .replace("measure_value double", "measure_value");
+    let run = default_export("unload-refused-check")
+        .file("export.scenario", text)
+        .file(
+            "export/Q_manifest.json",
+            manifest("CSV", &["results/site=oslo-1/../../../plain.csv"]),
+        );
+    let (code, stdout, stderr) = run.again(&["check", "export.scenario"]).run();
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("outatime::source::export_refused"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("source::measure_type"), "{stderr}");
+    let stderr = unwrapped(&stderr);
+    assert!(
+        stderr.contains("has the segment `..`, which would lead outside the export folder"),
+        "{stderr}"
+    );
+}
+
+/// A Parquet row the crate cannot read (a string that is not UTF-8) in a
+/// redacted column: the crate's words quote its bytes, and are not shown.
+#[test]
+fn a_bad_parquet_row_never_shows_a_redacted_original() {
+    use parquet::basic::Compression;
+    let secret = b"SECRETDEV\xff";
+    let bytes = parquet_of_device(secret, 3, 3, Compression::UNCOMPRESSED);
+    let text = scenario("unload", "export/Q_manifest.json").replace(
+        "measures from measure_name value measure_value double\n",
+        "measures from measure_name value measure_value double\n  redact device_id\n",
+    );
+    let run = parquet_export("unload-parquet-redacted", bytes).file("export.scenario", text);
+    // The bytes as the crate's `{:?}` of a byte slice writes them.
+    let listed = format!("{:?}", &secret[..6]);
+    let listed = listed.trim_matches(['[', ']']);
+    for budget in ["0", "5"] {
+        let (code, stdout, stderr) = run
+            .again(&[
+                "records",
+                "export.scenario",
+                "--anchor",
+                ANCHOR,
+                "--max-bad-rows",
+                budget,
+            ])
+            .env("OUTATIME_REDACT_SALT", "k")
+            .run();
+        assert!(stderr.contains("Q_a.parquet"), "{stderr}");
+        for text in [&stdout, &stderr] {
+            assert!(!text.contains("SECRETDEV"), "{text}");
+            assert!(!text.contains(listed), "{code}: {text}");
+        }
+    }
+}

@@ -165,6 +165,7 @@ catalogue! {
     sources::NotAManifest,
     sources::RedactNotText,
     sources::SourceColumnMissing,
+    sources::SourceExportRefused,
     sources::SourceFileMissing,
     sources::SourceMeasureType,
     steps::DuplicateSeries,

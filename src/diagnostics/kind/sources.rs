@@ -27,6 +27,33 @@ impl Facts for SourceFileMissing {
     }
 }
 
+/// An export `check` reads for its columns that outatime will not follow:
+/// a result file URL `s3://b/p/results/../../etc/passwd`, a metadata file
+/// that is a link out of the export or a FIFO, a manifest listing more
+/// files than the limit. `reason` and `help` are the reader's
+/// (`sources::DataError`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceExportRefused {
+    pub reason: String,
+    pub help: Option<String>,
+}
+
+impl Facts for SourceExportRefused {
+    const CODE: &'static str = "source::export_refused";
+
+    fn message(&self) -> String {
+        format!("outatime will not read this export: {}", self.reason)
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(
+            self.help
+                .clone()
+                .unwrap_or_else(|| "export the data again".into()),
+        )
+    }
+}
+
 /// `source s unload "export.csv" { ... }`
 #[derive(Clone, Debug, PartialEq)]
 pub struct NotAManifest;
