@@ -20,7 +20,8 @@ pub enum CompileError {
         #[source]
         error: Box<DataError>,
     },
-    /// Two steps give one measure of one series at one instant different values.
+    /// Two steps give one measure of one series at one instant different
+    /// values, or one step gives it twice.
     #[error("{}", conflict_words(.0))]
     Conflict(Box<Conflict>),
     /// An extrapolation found no recorded data to learn from.
@@ -187,7 +188,12 @@ fn data_words(error: &DataError) -> String {
 }
 
 fn conflict_words(c: &Conflict) -> String {
-    if c.first_line == c.second_line {
+    if c.first_line == c.second_line && c.first == c.second {
+        format!(
+            "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} both times: two rows of one series at one instant are never merged",
+            c.first_line, c.measure, c.series, c.table, c.time, c.first
+        )
+    } else if c.first_line == c.second_line {
         format!(
             "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} and as {}",
             c.first_line, c.measure, c.series, c.table, c.time, c.first, c.second
@@ -224,7 +230,8 @@ pub struct Conflict {
     /// A step at either line shifts by calendar days (DST can fold instants).
     pub calendar_shift: bool,
     /// The two records are rows of one source whose local time the autumn
-    /// change repeats, read onto one instant by `ambiguous earlier`/`later`.
+    /// change repeats, read onto one instant by `ambiguous earlier`/`later`,
+    /// or by `in_order` from a file whose passes interleave.
     pub repeated_hour: Option<RepeatedHour>,
 }
 
@@ -239,7 +246,8 @@ pub struct RepeatedHour {
     pub zone: String,
     /// The rows' lines in the file, ascending, at least two.
     pub lines: Vec<u64>,
-    /// `Earlier` or `Later`: the policy that put them on one instant.
+    /// `Earlier`, `Later` or `InOrder`: the policy that put them on one
+    /// instant.
     pub policy: Ambiguous,
     /// The line of the source's `ambiguous` clause; `None` when the
     /// default holds.
@@ -252,6 +260,16 @@ impl RepeatedHour {
     /// The help: where the rows and the policy are, and the remedy.
     fn help(&self) -> String {
         let lines = and_list(&self.lines);
+        if self.policy == Ambiguous::InOrder {
+            let clause = self
+                .clause_line
+                .map(|line| format!(" (line {line})"))
+                .unwrap_or_default();
+            return format!(
+                "lines {lines} of `{}` hold one local time of the hour {} repeats when daylight saving ends, and `ambiguous in_order`{clause} reads each series' passes through that hour in file order, but this file interleaves them (it is sorted by local time): sort each series' rows by when they were logged, or give the time column its UTC offset",
+                self.file, self.zone
+            );
+        }
         let policy = match self.policy {
             Ambiguous::Later => "later",
             Ambiguous::Earlier | Ambiguous::InOrder | Ambiguous::Error => "earlier",

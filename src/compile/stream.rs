@@ -149,7 +149,8 @@ fn at(tau: i64, relative: bool, anchor: i64) -> i64 {
     }
 }
 
-/// Two steps gave one measure of one series at one instant different values.
+/// Two steps gave one measure of one series at one instant different
+/// values, or one step gave it twice (whatever the values).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Conflict {
     pub measure: u16,
@@ -159,9 +160,12 @@ pub(crate) struct Conflict {
     pub second: Value,
 }
 
+/// Adds one measure to `into`. The same value from another step is kept
+/// once; from the same step (two rows of one series landing on one
+/// instant) it is a conflict, whatever the values: a row never vanishes.
 fn add_measure(into: &mut Record, m: u16, v: Value, line: usize) -> Result<(), Conflict> {
     match into.measures.binary_search_by_key(&m, |(id, _)| *id) {
-        Ok(i) if into.measures[i].1 == v => Ok(()),
+        Ok(i) if into.measures[i].1 == v && into.writers[i] != line => Ok(()),
         Ok(i) => Err(Conflict {
             measure: m,
             first_line: into.writers[i],
