@@ -274,7 +274,10 @@ pub(crate) fn prepare(
         .steps
         .iter()
         .zip(&selected)
-        .flat_map(|(step, sel)| warnings::selection(step, sel))
+        .flat_map(|(step, sel)| {
+            let read = step_source(step).and_then(|source| summaries.get(source));
+            warnings::selection(step, sel, read)
+        })
         .collect();
 
     let root = Key::new(scenario.seed);

@@ -15,10 +15,13 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
 use crate::model::Step;
 use crate::record::Catalog;
+use crate::sources::ReadSummary;
 
 /// Which clause a warning points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum WarnedClause {
+    /// The statement's keyword.
+    Statement,
     Where,
     Window,
     /// The assignment of this dimension in `set`.
@@ -52,10 +55,15 @@ impl DataWarning {
     }
 }
 
-/// What a replay's selection shows: a window or a `where` that holds no
-/// row, a `set` that changes no value. (An extrapolation that learns
-/// nothing is an error, `compile::nothing_learned`.)
-pub(super) fn selection(step: &Step, sel: &Selected) -> Vec<DataWarning> {
+/// What a replay's selection shows: a source with no row, a window or a
+/// `where` that holds no row, a `set` that changes no value. `read` is the
+/// source's summary. (An extrapolation that learns nothing is an error,
+/// `compile::nothing_learned`.)
+pub(super) fn selection(
+    step: &Step,
+    sel: &Selected,
+    read: Option<&ReadSummary>,
+) -> Vec<DataWarning> {
     let Step::Replay(r) = step else {
         return Vec::new();
     };
@@ -65,7 +73,18 @@ pub(super) fn selection(step: &Step, sel: &Selected) -> Vec<DataWarning> {
         clause,
         kind,
     };
-    if r.window.is_some() && sel.in_window == 0 {
+    if let Some(read) = read
+        && read.rows == 0
+    {
+        // Nothing to select from: the source, not the window, is empty.
+        out.push(warn(
+            WarnedClause::Statement,
+            DiagnosticKind::SourceHoldsNoRows {
+                source: r.source.clone(),
+                bad_rows: read.bad_rows,
+            },
+        ));
+    } else if r.window.is_some() && sel.in_window == 0 {
         out.push(warn(
             WarnedClause::Window,
             DiagnosticKind::WindowHoldsNoRows {

@@ -326,6 +326,9 @@ pub enum DiagnosticKind {
     },
     /// `source fleet csv "missing.csv" { ... }`
     SourceFileMissing { path: String, resolved: String },
+    /// A replay of a source with no row: a CSV with only its header, an
+    /// UNLOAD manifest whose `result_files` is `[]` (found with the data).
+    SourceHoldsNoRows { source: String, bad_rows: u64 },
     /// `measures temperature` in a CSV source (no type, and no export
     /// metadata to take it from); `measures t bigint` where the export says
     /// DOUBLE.
@@ -470,6 +473,7 @@ impl DiagnosticKind {
             | AnomalyNoEffect { .. }
             | WhereSelectsNothing { .. }
             | WindowHoldsNoRows { .. }
+            | SourceHoldsNoRows { .. }
             | SetNoEffect { .. } => Severity::Warning,
             // Only the first lines were read: a later object may have it.
             SourceColumnMissing {
@@ -703,6 +707,13 @@ impl DiagnosticKind {
                     "this `replay` writes nothing: its `window` holds no row of source `{source}`"
                 )
             }
+            SourceHoldsNoRows {
+                source,
+                bad_rows: 0,
+            } => format!("this `replay` writes nothing: source `{source}` holds no row"),
+            SourceHoldsNoRows { source, bad_rows } => format!(
+                "this `replay` writes nothing: source `{source}` holds no good row ({bad_rows} bad skipped)"
+            ),
             SetNoEffect { dimension, value } => format!(
                 "this `set` does nothing: every record of the step already has `{dimension}` = \"{value}\""
             ),
@@ -970,6 +981,8 @@ impl DiagnosticKind {
             } => "move `at` into the time the table's records span (`outatime check --explain` draws both), or widen `for`".into(),
             WhereSelectsNothing { .. } => "compare the `where` values with the source's (they are compared exactly, case included)".into(),
             WindowHoldsNoRows { .. } => "move the window onto the source's recorded time, or drop it to replay every record".into(),
+            SourceHoldsNoRows { bad_rows: 0, .. } => "give the source rows (a CSV with only its header, or an UNLOAD manifest listing no result file, holds none), or drop the replay".into(),
+            SourceHoldsNoRows { .. } => "fix the source's rows: `--max-bad-rows` skipped every one".into(),
             SetNoEffect { .. } => "drop the assignment, or set another value (to clone a series, give it a new one)".into(),
             TermTypeMismatch { fits, .. } => {
                 let fits: Vec<&str> = fits.iter().map(|t| t.name()).collect();
@@ -1100,6 +1113,7 @@ impl DiagnosticCode {
             DiagnosticCode::SharedTargetTable => "table::shared_target",
             DiagnosticCode::SourceColumnMissing => "source::column_missing",
             DiagnosticCode::SourceFileMissing => "source::file_missing",
+            DiagnosticCode::SourceHoldsNoRows => "source::no_rows",
             DiagnosticCode::SourceMeasureType => "source::measure_type",
             DiagnosticCode::Syntax => "syntax::unexpected",
             DiagnosticCode::TableUnused => "table::unused",
