@@ -55,13 +55,8 @@ pub(super) fn cause<'a>(
 ) -> Option<RepeatedHour> {
     let mut found: Option<(&RepeatedRows, Vec<u64>)> = None;
     for (rows, relative) in steps {
-        let at = |tau: i64| {
-            if relative {
-                tau.saturating_add(anchor)
-            } else {
-                tau
-            }
-        };
+        // The rows are the step's own, which the run has bound to `anchor`.
+        let at = |tau: i64| super::anchor::at(tau, relative, anchor);
         let lines: Vec<u64> = rows
             .rows
             .iter()

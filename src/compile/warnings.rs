@@ -162,8 +162,9 @@ pub(super) fn anomalies(
 fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Result<Option<bool>, CompileError> {
     let relative = a.at.is_relative();
     let start = placement::point(a.at);
-    let end = a.length.map(|l| start.saturating_add(l));
-    let inside = |t: i64| t >= start && end.is_none_or(|e| t < e);
+    // i128: `at + for` may pass i64 before an anchor brings it back.
+    let end = a.length.map(|l| i128::from(start) + i128::from(l));
+    let inside = |t: i64| t >= start && end.is_none_or(|e| i128::from(t) < e);
     let mut touched = false;
     for step in steps {
         match step {

@@ -196,11 +196,12 @@ impl TimePoint {
         matches!(self, TimePoint::Relative(_))
     }
 
-    /// The instant it names once `now` is bound to `anchor`.
-    pub fn at(self, anchor: i64) -> i64 {
+    /// The instant it names once `now` is bound to `anchor`; `None` past
+    /// what i64 nanoseconds hold (never a saturated instant).
+    pub fn at(self, anchor: i64) -> Option<i64> {
         match self {
-            TimePoint::Relative(d) => anchor.saturating_add(d.0),
-            TimePoint::Absolute(i) => i.0,
+            TimePoint::Relative(d) => anchor.checked_add(d.0),
+            TimePoint::Absolute(i) => Some(i.0),
         }
     }
 }
