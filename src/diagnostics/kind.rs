@@ -351,6 +351,9 @@ pub enum DiagnosticKind {
         ty: MeasureType,
         fits: Vec<MeasureType>,
     },
+    /// `from now + 100000d for 1h every 1m`: a time relative to `now` more
+    /// than 100 years from it (`written`: `now+100000d`).
+    TimeTooFarFromNow { written: String },
     /// `2262-04-12T00:00Z`, `now + 300w * ...`
     TimestampOutOfRange,
     /// `series device = "sim-{1..1000}", port = "{1..1000}"`: more series
@@ -720,6 +723,9 @@ impl DiagnosticKind {
             TermTypeMismatch { term, ty, .. } => {
                 format!("`{term}` does not fit a {} measure", ty.name())
             }
+            TimeTooFarFromNow { written } => {
+                format!("`{written}` is more than 100 years (36525d) from `now`")
+            }
             TimestampOutOfRange => "time is out of range (years 1678 to 2261)".into(),
             TooManyDimensions { table, count } => {
                 format!("table `{table}` gets {count} dimensions; Timestream allows 128")
@@ -988,6 +994,7 @@ impl DiagnosticKind {
                 let fits: Vec<&str> = fits.iter().map(|t| t.name()).collect();
                 format!("this term fits {} measures", fits.join(", "))
             }
+            TimeTooFarFromNow { .. } => "bring it within 100 years of `now` (every anchor from 1778 to 2161 then places it: instants end in 2262 and begin in 1677), or write an instant such as `2200-01-01T00:00Z`".into(),
             TimestampOutOfRange => "use a time between 1678 and 2261".into(),
             TooManyDimensions { .. } => "write fewer dimensions into this table".into(),
             TooManyMeasureNames { multi: true, .. } => "use `layout single` in the table's declaration (up to 8192 measure names), write fewer measures into this table, or split it into several tables".into(),
@@ -1118,6 +1125,7 @@ impl DiagnosticCode {
             DiagnosticCode::Syntax => "syntax::unexpected",
             DiagnosticCode::TableUnused => "table::unused",
             DiagnosticCode::TermTypeMismatch => "model::type_mismatch",
+            DiagnosticCode::TimeTooFarFromNow => "time::too_far_from_now",
             DiagnosticCode::TimestampOutOfRange => "time::out_of_range",
             DiagnosticCode::TooManyDimensions => "name::too_many_dimensions",
             DiagnosticCode::TooManySeries => "generate::too_many_series",

@@ -720,6 +720,87 @@ fn an_anomaly_past_2262_is_an_error_naming_it() {
     );
 }
 
+/// `check` refuses what the scenario alone shows: a time relative to `now`
+/// more than 100 years from it (`from now + 100000d` is 274 years), at the
+/// schedule and at an anomaly, and the end a `for` reaches.
+#[test]
+fn check_refuses_a_time_a_century_or_more_from_now() {
+    let (code, _, stderr) = one_series(
+        "range-check",
+        "from now + 100000d for 1h every 1m",
+        "constant(value: 1)",
+        "anomaly spike on t.v {\n  at now + 36500d for 30d\n  magnitude 3\n}\n",
+    )
+    .args(&["check", "s.scenario"])
+    .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("outatime::time::too_far_from_now"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`now+100000d` is more than 100 years (36525d) from `now`"),
+        "{stderr}"
+    );
+    // The anomaly starts inside the horizon and ends past it.
+    assert!(
+        stderr.contains("`now+36530d` is more than 100 years"),
+        "{stderr}"
+    );
+    // A century is fine.
+    let (code, _, stderr) = one_series(
+        "range-century",
+        "from now - 36525d for 1h every 1m",
+        "constant(value: 1)",
+        "",
+    )
+    .args(&["check", "s.scenario"])
+    .run();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// A tiny `speed` stretches a replay's window past 2262: refused at
+/// `check` when the window is written, and an error naming the step (not
+/// a false `compile::conflict`) when the data gives the window.
+#[test]
+fn a_tiny_speed_is_refused_not_a_false_conflict() {
+    let replay = |name: &str, window: &str| {
+        Run::new(name)
+            .file(
+                "s.scenario",
+                format!(
+                    "scenario \"slow\"\nsource s csv \"d.csv\" {{\n  time ts\n  dimensions device\n  measures v double\n}}\ntable t {{ name \"tbl\" }}\nreplay s into t {{\n{window}  speed 1e-300\n}}\n"
+                ),
+            )
+            .file(
+                "d.csv",
+                "ts,device,v\n2024-01-01T00:00:00Z,a,1\n2024-01-01T00:10:00Z,a,2\n2024-01-01T00:20:00Z,a,3\n",
+            )
+    };
+    let (code, _, stderr) = replay(
+        "slow-window",
+        "  window 2024-01-01T00:00Z .. 2024-01-01T01:00Z\n",
+    )
+    .args(&["check", "s.scenario"])
+    .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::param::out_of_range"), "{stderr}");
+    assert!(
+        stderr.contains("`speed` is 1e-300, but it must be at least 1.96e-7"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = replay("slow-data", "")
+        .args(&["records", "s.scenario", "--anchor", "2026-01-01T00:00:00Z"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("error[outatime::compile::time_out_of_range]: the step at line 8"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("conflict"), "{stderr}");
+}
+
 /// A `ramp` over more centuries than i64 nanoseconds span stays between
 /// its ends (its span was computed wrapped: ±8e20).
 #[test]
