@@ -387,22 +387,33 @@ pub(crate) fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Error> {
     let mut summary = Summary::default();
     let hits = loaded.prepared.run(anchor, &mut summary)?;
     let catalog = &loaded.prepared.catalog;
-    let time = |point: TimePoint| crate::record::time_string(point.at(anchor));
+    // The run bound every anomaly's window at `anchor`, and its records;
+    // a label past them is an error all the same, never a saturated time.
+    let time = |point: TimePoint, line: usize| {
+        point
+            .at(anchor)
+            .map(crate::record::time_string)
+            .ok_or(CompileError::TimeOutOfRange {
+                statement: crate::compile::error::Statement::Anomaly,
+                line,
+                reached: None,
+            })
+    };
     let mut out: Vec<serde_json::Value> = crate::plan::labels::labels(&loaded.scenario, catalog, &hits)
         .into_iter()
         .map(|label| {
             let a = label.anomaly;
-            serde_json::json!({
+            Ok(serde_json::json!({
                 "line": a.line,
                 "kind": a.kind.name(),
                 "table": label.table.target,
                 "measure": a.measure,
                 "series": label.series.dims.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                "from": time(label.from),
-                "to": time(label.to),
-            })
+                "from": time(label.from, a.line)?,
+                "to": time(label.to, a.line)?,
+            }))
         })
-        .collect();
+        .collect::<Result<_, CompileError>>()?;
     // By the series' JSON text, the order this command has always written:
     // it differs from the plan's (by dimensions) only where a value holds a
     // character that sorts below `"`, such as a space.

@@ -20,7 +20,8 @@ pub enum CompileError {
         #[source]
         error: Box<DataError>,
     },
-    /// Two steps give one measure of one series at one instant different values.
+    /// Two steps give one measure of one series at one instant different
+    /// values, or one step gives it twice.
     #[error("{}", conflict_words(.0))]
     Conflict(Box<Conflict>),
     /// An extrapolation found no recorded data to learn from.
@@ -52,9 +53,23 @@ pub enum CompileError {
         name: String,
         problem: NameProblem,
     },
-    /// A time left the range i64 nanoseconds hold (years 1678 to 2261).
-    #[error("the step at line {line} reaches a time outside the years 1678 to 2261")]
-    TimeOutOfRange { line: usize },
+    /// A time left the range i64 nanoseconds hold (years 1678 to 2261):
+    /// `from now + 3y` at `--anchor 2260-01-01T00:00Z`, `speed 1e-300`.
+    #[error(
+        "the {statement} at line {line} reaches a time outside the years 1678 to 2261{}",
+        reached.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+    )]
+    TimeOutOfRange {
+        statement: Statement,
+        line: usize,
+        /// What it reaches, when known.
+        reached: Option<Reached>,
+    },
+    /// A model or an anomaly computed a value its measure cannot hold:
+    /// `constant(value: 1e308) + constant(value: 1e308)` (an infinity), or
+    /// a bigint past ±9.2e18.
+    #[error("{}", value_words(.0))]
+    ValueOutOfRange(Box<ValueOutOfRange>),
     /// A source `redact`s columns, and the environment variable holding the
     /// pseudonyms' key is not set (or empty).
     #[error(
@@ -103,6 +118,7 @@ impl CompileErrorKind {
             CompileErrorKind::Fit => "outatime::compile::fit",
             CompileErrorKind::BadName => "outatime::compile::bad_name",
             CompileErrorKind::TimeOutOfRange => "outatime::compile::time_out_of_range",
+            CompileErrorKind::ValueOutOfRange => "outatime::compile::value_out_of_range",
             CompileErrorKind::RedactSalt => "outatime::compile::redact_salt",
             CompileErrorKind::RedactKeysDiffer => "outatime::compile::redact_keys_differ",
             CompileErrorKind::Io => "outatime::io",
@@ -145,7 +161,25 @@ impl CompileError {
             CompileError::BadName { .. } => Some(
                 "rename the measure in the data, or leave it out with `measures` on the replay".into(),
             ),
-            CompileError::TimeOutOfRange { .. } => Some("move the step's times closer to the present".into()),
+            CompileError::TimeOutOfRange {
+                statement,
+                reached: Some(Reached::FromNow { .. }),
+                ..
+            } => Some(format!(
+                "give an anchor nearer the present (`--anchor`), or bring the {statement}'s times closer to `now`"
+            )),
+            CompileError::TimeOutOfRange { statement, .. } => {
+                Some(format!("move the {statement}'s times closer to the present"))
+            }
+            CompileError::ValueOutOfRange(v) if v.value.is_nan() => Some(
+                "NaN comes of an infinity in the terms (such as a `ramp` between -1e308 and 1e308): keep each term within ±1.7e308".into(),
+            ),
+            CompileError::ValueOutOfRange(v) if v.bigint => Some(
+                "keep the sum within ±9.2e18, the range of a bigint: smaller terms, or `clamp LO .. HI` on the model".into(),
+            ),
+            CompileError::ValueOutOfRange(_) => Some(
+                "keep the sum within ±1.7e308, the range of a double: smaller terms, or `clamp LO .. HI` on the model".into(),
+            ),
             CompileError::RedactSalt { variable, .. } => Some(format!(
                 "set the key, kept secret and the same wherever pseudonyms must match: `export {variable}=...`"
             )),
@@ -187,7 +221,12 @@ fn data_words(error: &DataError) -> String {
 }
 
 fn conflict_words(c: &Conflict) -> String {
-    if c.first_line == c.second_line {
+    if c.first_line == c.second_line && c.first == c.second {
+        format!(
+            "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} both times: two rows of one series at one instant are never merged",
+            c.first_line, c.measure, c.series, c.table, c.time, c.first
+        )
+    } else if c.first_line == c.second_line {
         format!(
             "the step at line {} writes `{}` of {} in table `{}` at {} twice, as {} and as {}",
             c.first_line, c.measure, c.series, c.table, c.time, c.first, c.second
@@ -198,6 +237,107 @@ fn conflict_words(c: &Conflict) -> String {
             c.first_line, c.second_line, c.measure, c.series, c.table, c.time, c.first, c.second
         )
     }
+}
+
+fn value_words(v: &ValueOutOfRange) -> String {
+    let what = if v.value.is_nan() {
+        "NaN, not a number".to_string()
+    } else if v.value.is_infinite() {
+        let sign = if v.value < 0.0 { "minus " } else { "" };
+        format!("{sign}infinity, past the largest double")
+    } else {
+        // Only a bigint refuses a finite number.
+        format!(
+            "{:e}, past what a bigint holds (±9223372036854775807)",
+            v.value
+        )
+    };
+    let (who, does, into) = if v.anomaly {
+        ("anomaly", "turns", "into")
+    } else {
+        ("step", "computes", "as")
+    };
+    format!(
+        "the {who} at line {} {does} `{}` of {} in table `{}` at {} {into} {what}",
+        v.line, v.measure, v.series, v.table, v.time
+    )
+}
+
+/// Which statement a run-time error names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statement {
+    Step,
+    Anomaly,
+}
+
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Statement::Step => "step",
+            Statement::Anomaly => "anomaly",
+        })
+    }
+}
+
+/// The time a step or an anomaly reaches past the range i64 nanoseconds
+/// hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reached {
+    /// An offset from `now` (ns), placed at an anchor.
+    FromNow { offset: i64, anchor: i64 },
+    /// An instant (ns since the epoch) computed past the range.
+    Instant(i128),
+    /// A recorded instant (ns) that the step's speed and shift cannot place.
+    Placing(i64),
+}
+
+impl fmt::Display for Reached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Reached::FromNow { offset, anchor } => write!(
+                f,
+                "{} at anchor {} is {}",
+                crate::lang::literal::time_words(offset, true),
+                crate::record::time_string(anchor),
+                date_words(i128::from(anchor) + i128::from(offset))
+            ),
+            Reached::Instant(nanos) => f.write_str(&date_words(nanos)),
+            Reached::Placing(nanos) => write!(
+                f,
+                "it cannot place its row at {}",
+                crate::record::time_string(nanos)
+            ),
+        }
+    }
+}
+
+/// An instant past what i64 nanoseconds hold, to the second:
+/// `2262-12-31T00:00:00Z`.
+fn date_words(nanos: i128) -> String {
+    let seconds = nanos.div_euclid(1_000_000_000);
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or_else(
+            || format!("{seconds}s from 1970"),
+            |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+}
+
+/// A value its measure cannot hold, where it was made: the message's facts.
+#[derive(Debug)]
+pub struct ValueOutOfRange {
+    /// The step's line, or the anomaly's when `anomaly`.
+    pub line: usize,
+    pub anomaly: bool,
+    pub table: String,
+    pub series: String,
+    /// As a conflict says it: `now+2m (2026-...)`, or the instant.
+    pub time: String,
+    pub measure: String,
+    /// What was computed: not finite, or (a bigint) past i64.
+    pub value: f64,
+    pub bigint: bool,
 }
 
 /// Why a target refuses a name, as the message says it.
@@ -224,7 +364,8 @@ pub struct Conflict {
     /// A step at either line shifts by calendar days (DST can fold instants).
     pub calendar_shift: bool,
     /// The two records are rows of one source whose local time the autumn
-    /// change repeats, read onto one instant by `ambiguous earlier`/`later`.
+    /// change repeats, read onto one instant by `ambiguous earlier`/`later`,
+    /// or by `in_order` from a file whose passes interleave.
     pub repeated_hour: Option<RepeatedHour>,
 }
 
@@ -239,7 +380,8 @@ pub struct RepeatedHour {
     pub zone: String,
     /// The rows' lines in the file, ascending, at least two.
     pub lines: Vec<u64>,
-    /// `Earlier` or `Later`: the policy that put them on one instant.
+    /// `Earlier`, `Later` or `InOrder`: the policy that put them on one
+    /// instant.
     pub policy: Ambiguous,
     /// The line of the source's `ambiguous` clause; `None` when the
     /// default holds.
@@ -252,6 +394,16 @@ impl RepeatedHour {
     /// The help: where the rows and the policy are, and the remedy.
     fn help(&self) -> String {
         let lines = and_list(&self.lines);
+        if self.policy == Ambiguous::InOrder {
+            let clause = self
+                .clause_line
+                .map(|line| format!(" (line {line})"))
+                .unwrap_or_default();
+            return format!(
+                "lines {lines} of `{}` hold one local time of the hour {} repeats when daylight saving ends, and `ambiguous in_order`{clause} reads each series' passes through that hour in file order, but this file interleaves them (it is sorted by local time): sort each series' rows by when they were logged, or give the time column its UTC offset",
+                self.file, self.zone
+            );
+        }
         let policy = match self.policy {
             Ambiguous::Later => "later",
             Ambiguous::Earlier | Ambiguous::InOrder | Ambiguous::Error => "earlier",

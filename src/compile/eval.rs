@@ -7,6 +7,7 @@ use super::math;
 use super::random::Key;
 use crate::model::{MeasureType, Model, Scalar, Term};
 use crate::record::Value;
+use crate::record::value::Unrepresentable;
 
 /// A model bound to one series and measure: everything needed to produce
 /// its value at any instant of its schedule.
@@ -36,7 +37,9 @@ pub(crate) enum TermEval {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Learned {
-    pub to_learned: i64,
+    /// i128: an output frame relative to `now` and a learned frame of
+    /// instants can lie further apart than i64 holds.
+    pub to_learned: i128,
     /// The learned window's end: trend and season are measured from it.
     pub origin: i64,
     /// `a + b·x`, x in seconds from `origin`.
@@ -56,16 +59,18 @@ pub(crate) struct Seasonal {
 }
 
 impl Seasonal {
-    fn at(&self, since_origin: i64) -> f64 {
-        let phase = since_origin.rem_euclid(self.period);
-        let i = (phase / self.bucket) as usize;
+    fn at(&self, since_origin: i128) -> f64 {
+        let phase = since_origin.rem_euclid(i128::from(self.period));
+        let i = (phase / i128::from(self.bucket)) as usize;
         self.means[i.min(self.means.len() - 1)]
     }
 }
 
 impl MeasureEval {
-    /// The value at τ (an offset from `now` or an instant, in ns).
-    pub(crate) fn value(&mut self, tau: i64) -> Value {
+    /// The value at τ (an offset from `now` or an instant, in ns); an error
+    /// when the sum is not a number the measure holds (an infinity, NaN, a
+    /// bigint past i64).
+    pub(crate) fn value(&mut self, tau: i64) -> Result<Value, Unrepresentable> {
         match self.ty {
             MeasureType::Double | MeasureType::Bigint => {
                 let mut sum = 0.0;
@@ -75,26 +80,23 @@ impl MeasureEval {
                 if let Some((lo, hi)) = self.clamp {
                     sum = sum.clamp(lo, hi);
                 }
-                if self.ty == MeasureType::Bigint {
-                    Value::Bigint(sum.round() as i64)
-                } else {
-                    Value::Double(sum)
-                }
+                Value::from_f64(self.ty, sum)
             }
             // Validation allows exactly one term for these types.
-            MeasureType::Boolean | MeasureType::Varchar => match self.terms.first_mut() {
+            MeasureType::Boolean | MeasureType::Varchar => Ok(match self.terms.first_mut() {
                 Some(term) => categorical(term, tau),
                 None => Value::Boolean(false),
-            },
+            }),
         }
     }
 }
 
+/// Time arithmetic here is i128: an offset less another, or a frame moved
+/// onto another, can pass what i64 holds, and must not wrap or saturate.
 fn numeric(term: &mut TermEval, tau: i64, start: i64, end: i64) -> f64 {
     match term {
         TermEval::Learned(l) => {
-            let t = tau.saturating_add(l.to_learned);
-            let since = t.saturating_sub(l.origin);
+            let since = i128::from(tau) + l.to_learned - i128::from(l.origin);
             let mut v = l.level;
             if let Some((a, b)) = l.trend {
                 v += a + b * (since as f64 / 1e9);
@@ -107,8 +109,8 @@ fn numeric(term: &mut TermEval, tau: i64, start: i64, end: i64) -> f64 {
         TermEval::Synthetic { term, key, walk } => match &*term {
             Term::Constant(s) => scalar_f64(s),
             Term::Ramp { from, to } => {
-                let span = (end - start).max(1) as f64;
-                from + (*to - from) * ((tau - start) as f64 / span)
+                let span = (i128::from(end) - i128::from(start)).max(1) as f64;
+                from + (*to - from) * ((i128::from(tau) - i128::from(start)) as f64 / span)
             }
             Term::Sine {
                 period,
@@ -116,8 +118,8 @@ fn numeric(term: &mut TermEval, tau: i64, start: i64, end: i64) -> f64 {
                 mean,
                 phase,
             } => {
-                let p = period.0.max(1);
-                let x = tau.saturating_sub(phase.0).rem_euclid(p) as f64 / p as f64;
+                let p = i128::from(period.0.max(1));
+                let x = (i128::from(tau) - i128::from(phase.0)).rem_euclid(p) as f64 / p as f64;
                 mean + amplitude * math::sin(std::f64::consts::TAU * x)
             }
             Term::Square {
@@ -270,7 +272,7 @@ mod tests {
         for h in 0..24 {
             let t = origin + h * H;
             let got = match eval.value(t) {
-                Value::Double(v) => v,
+                Ok(Value::Double(v)) => v,
                 other => panic!("{other:?}"),
             };
             assert!(
@@ -305,10 +307,81 @@ mod tests {
             start: 0,
             end: 24 * H,
         };
-        let Value::Double(got) = eval.value(5 * H) else {
+        let Ok(Value::Double(got)) = eval.value(5 * H) else {
             panic!("a double measure gives doubles")
         };
         assert_eq!(got.to_bits(), 0x401B_9752_FABB_47A8, "{got:e}");
+    }
+
+    /// A ramp over more than i64 holds of its schedule (1700 to 2250)
+    /// stays between its ends: its span and offsets are not wrapped.
+    #[test]
+    fn a_ramp_over_centuries_stays_between_its_ends() {
+        let (start, end) = (-8_520_336_000_000_000_000, 8_835_955_200_000_000_000);
+        let mut eval = MeasureEval {
+            measure: 0,
+            ty: MeasureType::Double,
+            terms: synthetic_terms(
+                &Model {
+                    terms: vec![Term::Ramp {
+                        from: 0.0,
+                        to: 100.0,
+                    }],
+                    clamp: None,
+                },
+                Key::new(1),
+            ),
+            clamp: None,
+            start,
+            end,
+        };
+        for tau in [start, start / 2, 0, end / 2, end - 1] {
+            let Ok(Value::Double(v)) = eval.value(tau) else {
+                panic!("a double measure gives doubles")
+            };
+            assert!((0.0..=100.0).contains(&v), "{tau}: {v}");
+        }
+    }
+
+    /// A sum past the largest double, or a bigint past i64, is an error,
+    /// never `inf` or a saturated bigint.
+    #[test]
+    fn a_sum_out_of_its_type_is_refused() {
+        let constant = |value: f64, ty: MeasureType| MeasureEval {
+            measure: 0,
+            ty,
+            terms: synthetic_terms(
+                &Model {
+                    terms: vec![Term::Constant(Scalar::Double(value)); 2],
+                    clamp: None,
+                },
+                Key::new(1),
+            ),
+            clamp: None,
+            start: 0,
+            end: H,
+        };
+        let sum = |value, ty| constant(value, ty).value(0);
+        assert_eq!(
+            sum(1e308, MeasureType::Double),
+            Err(Unrepresentable(f64::INFINITY))
+        );
+        assert_eq!(
+            sum(-1e308, MeasureType::Double),
+            Err(Unrepresentable(f64::NEG_INFINITY))
+        );
+        assert_eq!(
+            sum(9.2e18, MeasureType::Bigint),
+            Err(Unrepresentable(1.84e19))
+        );
+        assert_eq!(
+            sum(4.5e18, MeasureType::Bigint),
+            Ok(Value::Bigint(9_000_000_000_000_000_000))
+        );
+        // `clamp` brings an infinity back into range.
+        let mut clamped = constant(1e308, MeasureType::Double);
+        clamped.clamp = Some((0.0, 5.0));
+        assert_eq!(clamped.value(0), Ok(Value::Double(5.0)));
     }
 
     #[test]

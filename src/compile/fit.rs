@@ -33,7 +33,7 @@ pub(crate) fn fit(
     points: &[(i64, Value)],
     origin: i64,
     every: i64,
-    to_learned: i64,
+    to_learned: i128,
 ) -> Result<Option<Learned>, FitError> {
     let Some(mut fitting) = Fitting::new(model, origin, every, to_learned) else {
         return Ok(None);
@@ -85,7 +85,7 @@ pub(crate) struct Fitting {
 
 impl Fitting {
     /// `None` when `model` has no learned term.
-    pub(crate) fn new(model: &Model, origin: i64, every: i64, to_learned: i64) -> Option<Fitting> {
+    pub(crate) fn new(model: &Model, origin: i64, every: i64, to_learned: i128) -> Option<Fitting> {
         let has = |f: fn(&Term) -> bool| model.terms.iter().any(f);
         let wants_trend = has(|t| matches!(t, Term::Trend));
         let season = model.terms.iter().find_map(|t| match t {
@@ -149,7 +149,8 @@ impl Fitting {
             }
             return;
         };
-        let x = (time - self.origin) as f64 / 1e9;
+        // i128: a learned window can span more than i64 holds.
+        let x = (i128::from(time) - i128::from(self.origin)) as f64 / 1e9;
         match pass {
             Pass::Moments => {
                 self.n += 1;
@@ -188,7 +189,8 @@ impl Fitting {
 
     fn bucket(&self, time: i64) -> usize {
         let (period, bucket) = self.season.unwrap_or((1, 1));
-        let i = ((time - self.origin).rem_euclid(period) / bucket) as usize;
+        let since = i128::from(time) - i128::from(self.origin);
+        let i = (since.rem_euclid(i128::from(period)) / i128::from(bucket)) as usize;
         i.min(self.sums.len().saturating_sub(1))
     }
 

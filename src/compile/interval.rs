@@ -54,7 +54,11 @@ impl Gaps {
         match self.last[s] {
             Some(before) if time < before => return false,
             Some(before) if time > before => {
-                *self.counts.entry(time.saturating_sub(before)).or_default() += 1
+                // A gap past what i64 holds (rows 292 years apart) is no
+                // sampling interval: not counted, never saturated.
+                if let Some(gap) = time.checked_sub(before) {
+                    *self.counts.entry(gap).or_default() += 1
+                }
             }
             _ => {}
         }

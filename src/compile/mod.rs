@@ -6,6 +6,7 @@
 //! the records, in order, through the anomalies into a sink. `plan.rs`
 //! summarises one run into the reviewable plan.
 
+mod anchor;
 pub(crate) mod error;
 pub(crate) mod eval;
 mod fit;
@@ -94,6 +95,42 @@ impl PreparedStep {
         match self {
             PreparedStep::Grid { table, .. } | PreparedStep::Listed { table, .. } => *table,
             PreparedStep::Streamed { step, .. } => step.table,
+        }
+    }
+
+    /// Checks that every τ of the step is an instant at `anchor`: its
+    /// first and last bound the others.
+    fn bind(&self, anchor: i64) -> Result<(), CompileError> {
+        let (line, relative, span) = match self {
+            PreparedStep::Grid {
+                line,
+                relative,
+                start,
+                every,
+                count,
+                ..
+            } => {
+                let last =
+                    i128::from(*start) + i128::from(count.saturating_sub(1)) * i128::from(*every);
+                // Below the schedule's end, which is an i64.
+                let last = i64::try_from(last).unwrap_or(i64::MAX);
+                (*line, *relative, (*count > 0).then_some((*start, last)))
+            }
+            PreparedStep::Listed {
+                line,
+                relative,
+                items,
+                ..
+            } => (
+                *line,
+                *relative,
+                items.first().zip(items.last()).map(|(a, b)| (a.0, b.0)),
+            ),
+            PreparedStep::Streamed { step, .. } => (step.line, step.relative, Some(step.span)),
+        };
+        match span {
+            Some(span) => anchor::step(line, relative, span, anchor),
+            None => Ok(()),
         }
     }
 }
@@ -274,7 +311,10 @@ pub(crate) fn prepare(
         .steps
         .iter()
         .zip(&selected)
-        .flat_map(|(step, sel)| warnings::selection(step, sel))
+        .flat_map(|(step, sel)| {
+            let read = step_source(step).and_then(|source| summaries.get(source));
+            warnings::selection(step, sel, read)
+        })
         .collect();
 
     let root = Key::new(scenario.seed);
@@ -404,7 +444,29 @@ pub fn align(anchor: i64, step: i64) -> i64 {
 
 impl Prepared {
     /// Streams every record for `anchor` (already aligned) into `sink`.
+    /// Every step and anomaly is bound to the anchor first: a time past
+    /// what i64 nanoseconds hold stops the run before any record.
     pub fn run(&self, anchor: i64, sink: &mut dyn Sink) -> Result<Vec<Hit>, CompileError> {
+        for step in &self.steps {
+            step.bind(anchor)?;
+        }
+        let anomalies: Vec<AnomalyRun> = self
+            .anomalies
+            .iter()
+            .map(|a| {
+                let (start, end) = anchor::anomaly(a.line, a.at, a.length, anchor)?;
+                Ok(AnomalyRun {
+                    kind: a.kind.clone(),
+                    line: a.line,
+                    table: a.table,
+                    measure: a.measure,
+                    start,
+                    end,
+                    key: a.key,
+                    series: a.series.clone(),
+                })
+            })
+            .collect::<Result<_, CompileError>>()?;
         let cursors: Vec<Cursor<'_>> = self
             .steps
             .iter()
@@ -461,41 +523,28 @@ impl Prepared {
                 })
             })
             .collect::<Result<_, CompileError>>()?;
-        let anomalies: Vec<AnomalyRun> = self
-            .anomalies
-            .iter()
-            .map(|a| {
-                let start = a.at.at(anchor);
-                AnomalyRun {
-                    kind: a.kind.clone(),
-                    table: a.table,
-                    measure: a.measure,
-                    start,
-                    end: a.length.map(|l| start.saturating_add(l)),
-                    key: a.key,
-                    series: a.series.clone(),
-                }
-            })
-            .collect();
         stream::run(&self.catalog, cursors, &anomalies, anchor, sink).map_err(|e| match e {
             stream::StreamError::Io(e) => CompileError::Io(e),
             stream::StreamError::Spill(folder, error) => CompileError::Spill { folder, error },
+            stream::StreamError::Value(boxed) => {
+                let (record, bad) = *boxed;
+                let table = &self.catalog.tables[record.table as usize];
+                let (measure, ty) = &table.measures[bad.measure as usize];
+                CompileError::ValueOutOfRange(Box::new(error::ValueOutOfRange {
+                    line: bad.line,
+                    anomaly: bad.anomaly,
+                    table: table.target.clone(),
+                    series: series_text(&table.series[record.series as usize].dims),
+                    time: time_words(&record, anchor),
+                    measure: measure.clone(),
+                    value: bad.value,
+                    bigint: *ty == MeasureType::Bigint,
+                }))
+            }
             stream::StreamError::Conflict(boxed) => {
                 let (record, conflict) = *boxed;
                 let table = &self.catalog.tables[record.table as usize];
-                let utc = record::time_string(record.time);
-                // A plan is compiled with the epoch as anchor: say `now+2m`
-                // there, and the concrete time too once an anchor is bound.
-                let time = match (record.relative, anchor) {
-                    (true, 0) => crate::lang::literal::time_words(record.time, true),
-                    (true, _) => {
-                        format!(
-                            "{} ({utc})",
-                            crate::lang::literal::time_words(record.time - anchor, true)
-                        )
-                    }
-                    (false, _) => utc,
-                };
+                let time = time_words(&record, anchor);
                 let show = |v: &Value| {
                     let mut out = Vec::new();
                     v.write_json(&mut out);
@@ -541,6 +590,21 @@ impl Prepared {
     /// The anomalies' lines, in file order, for labels.
     pub fn anomaly_lines(&self) -> Vec<usize> {
         self.anomalies.iter().map(|a| a.line).collect()
+    }
+}
+
+/// A record's time in messages. A plan is compiled with the epoch as
+/// anchor: say `now+2m` there, and the concrete time too once an anchor is
+/// bound.
+fn time_words(record: &record::Record, anchor: i64) -> String {
+    let utc = record::time_string(record.time);
+    match (record.relative, anchor) {
+        (true, 0) => crate::lang::literal::time_words(record.time, true),
+        (true, _) => format!(
+            "{} ({utc})",
+            crate::lang::literal::time_words(record.time - anchor, true)
+        ),
+        (false, _) => utc,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::error::{Reached, Statement};
 use super::eval::{self, Learned, MeasureEval, TermEval};
 use super::fit::{self, FitError};
 use super::interval::sampling_interval;
@@ -34,13 +35,37 @@ pub(super) fn count(start: i64, end: i64, every: i64) -> u64 {
 /// written window, so that `shift end to now` puts the last record one
 /// interval before `now`, where an extrapolation `from now` takes over
 /// without a seam.
-fn window(r: &model::Replay, span: impl FnOnce() -> (i64, i64, i64)) -> (i64, i64) {
+fn window(r: &model::Replay, span: impl FnOnce() -> (i64, i64, i64)) -> Option<(i64, i64)> {
     match r.window {
-        Some(w) => (w.start.0, w.end.0),
+        Some(w) => Some((w.start.0, w.end.0)),
         None => {
             let (first, last, interval) = span();
-            (first, last.saturating_add(interval))
+            Some((first, last.checked_add(interval)?))
         }
+    }
+}
+
+/// The replay's placement over its window; an error when the window sped
+/// up or closed after its last row leaves what i64 holds.
+fn placement(
+    r: &model::Replay,
+    span: impl FnOnce() -> (i64, i64, i64),
+) -> Result<Placement, CompileError> {
+    window(r, span)
+        .and_then(|window| Placement::new(r, window))
+        .ok_or(CompileError::TimeOutOfRange {
+            statement: Statement::Step,
+            line: r.line,
+            reached: None,
+        })
+}
+
+/// A row at `time` that the replay at `line` cannot place.
+fn unplaceable(line: usize, time: i64) -> CompileError {
+    CompileError::TimeOutOfRange {
+        statement: Statement::Step,
+        line,
+        reached: Some(Reached::Placing(time)),
     }
 }
 
@@ -51,21 +76,18 @@ pub(super) fn prepare_replay(
     numbering: &Numbering,
     t: usize,
 ) -> Result<PreparedStep, CompileError> {
-    let placement = Placement::new(
-        r,
-        window(r, || {
-            let first = sel.rows.iter().map(|row| row.0).min().unwrap_or(0);
-            let last = sel.rows.iter().map(|row| row.0).max().unwrap_or(0);
-            (first, last, sampling_interval(&sel.rows))
-        }),
-    );
+    let placement = placement(r, || {
+        let first = sel.rows.iter().map(|row| row.0).min().unwrap_or(0);
+        let last = sel.rows.iter().map(|row| row.0).max().unwrap_or(0);
+        (first, last, sampling_interval(&sel.rows))
+    })?;
     let relative = r.is_relative();
     let mut values = sel.values;
     let mut items = Vec::with_capacity(sel.rows.len());
     for (time, series, first, count) in sel.rows {
         let tau = placement
             .place(time)
-            .ok_or(CompileError::TimeOutOfRange { line: r.line })?;
+            .ok_or_else(|| unplaceable(r.line, time))?;
         let run = &mut values[first as usize..first as usize + count as usize];
         for (m, _) in run.iter_mut() {
             *m = numbering.measures[*m as usize];
@@ -96,18 +118,22 @@ pub(super) fn prepare_streamed(
     numbering: Numbering,
     t: usize,
 ) -> Result<PreparedStep, CompileError> {
-    let placement = Placement::new(r, window(r, || (rows.first, rows.last, rows.interval)));
+    let placement = placement(r, || (rows.first, rows.last, rows.interval))?;
     // Placing is non-decreasing in time (calendar shifts are never
     // streamed), so the first and last rows bound every other.
-    if placement.place(rows.first).is_none() || placement.place(rows.last).is_none() {
-        return Err(CompileError::TimeOutOfRange { line: r.line });
-    }
+    let first = placement
+        .place(rows.first)
+        .ok_or_else(|| unplaceable(r.line, rows.first))?;
+    let last = placement
+        .place(rows.last)
+        .ok_or_else(|| unplaceable(r.line, rows.last))?;
     let repeated = placed_repeats(&placement, &sel.repeated, &numbering);
     Ok(PreparedStep::Streamed {
         step: Box::new(StreamedStep {
             table: t as u16,
             line: r.line,
             relative: r.is_relative(),
+            span: (first, last),
             rows,
             placement,
             ranks: numbering.ranks,
@@ -154,14 +180,15 @@ pub(super) fn prepare_extrapolate(
     let (relative, start, end) = schedule_bounds(&e.schedule);
     // Output instant τ reads the learned frame at τ + to_learned: the learned
     // window's end maps to the schedule's start unless a shift says otherwise.
+    // In i128: the two frames (one may be relative to `now`) can lie
+    // further apart than i64 holds; only differences of them are used.
+    let wide = |t: i64| i128::from(t);
     let to_learned = match &e.shift {
-        Shift::StartTo(p) => e.learn.start.0.saturating_sub(point(*p)),
-        Shift::EndTo(p) => e.learn.end.0.saturating_sub(point(*p)),
-        Shift::By(d) => d.0.saturating_neg(),
-        Shift::CalendarDays { days, .. } => {
-            days.saturating_mul(86_400_000_000_000).saturating_neg()
-        }
-        Shift::None => e.learn.end.0.saturating_sub(start),
+        Shift::StartTo(p) => wide(e.learn.start.0) - wide(point(*p)),
+        Shift::EndTo(p) => wide(e.learn.end.0) - wide(point(*p)),
+        Shift::By(d) => -wide(d.0),
+        Shift::CalendarDays { days, .. } => -wide(*days) * 86_400_000_000_000,
+        Shift::None => wide(e.learn.end.0) - wide(start),
     };
     let (origin, every) = (e.learn.end.0, e.schedule.every.0);
     // Each series' learned terms, by local series, in local order.
@@ -225,7 +252,7 @@ fn fit_in_memory(
     sel: &Selected,
     origin: i64,
     every: i64,
-    to_learned: i64,
+    to_learned: i128,
 ) -> Fitted {
     let mut by_series: BTreeMap<u32, Vec<(i64, Value)>> = BTreeMap::new();
     for &(time, series, first, _) in &sel.rows {
@@ -252,7 +279,7 @@ fn fit_streamed(
     series: usize,
     origin: i64,
     every: i64,
-    to_learned: i64,
+    to_learned: i128,
 ) -> std::io::Result<Fitted> {
     let mut fittings: Vec<Option<fit::Fitting>> = (0..series)
         .map(|_| fit::Fitting::new(&e.model, origin, every, to_learned))

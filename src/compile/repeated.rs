@@ -1,7 +1,9 @@
 //! The autumn's repeated hour behind a conflict: a local-time source read
 //! with `ambiguous earlier` or `later` puts both passes through the hour
-//! daylight saving repeats on one instant, and when two such rows of one
-//! series collide, the conflict's help says so (lines, clause, remedy).
+//! daylight saving repeats on one instant (and `in_order` does, on a file
+//! sorted by local time, whose passes interleave), and when two such rows
+//! of one series collide, the conflict's help says so (lines, clause,
+//! remedy).
 //!
 //! Sources mark those rows with their line (`SourceRow::repeated_local`);
 //! only marked rows are kept here, so the usual row costs nothing.
@@ -53,13 +55,8 @@ pub(super) fn cause<'a>(
 ) -> Option<RepeatedHour> {
     let mut found: Option<(&RepeatedRows, Vec<u64>)> = None;
     for (rows, relative) in steps {
-        let at = |tau: i64| {
-            if relative {
-                tau.saturating_add(anchor)
-            } else {
-                tau
-            }
-        };
+        // The rows are the step's own, which the run has bound to `anchor`.
+        let at = |tau: i64| super::anchor::at(tau, relative, anchor);
         let lines: Vec<u64> = rows
             .rows
             .iter()

@@ -6,10 +6,12 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use super::ListedItem;
+use super::anchor::at;
 use super::eval::MeasureEval;
 use super::random::Key;
 use super::streamed::StreamedCursor;
 use crate::model::{AnomalyKind, MeasureType};
+use crate::record::value::Unrepresentable;
 use crate::record::{Catalog, Hit, Record, Sink, Value};
 
 /// Where a step's records come from.
@@ -36,6 +38,17 @@ pub(crate) struct GridCursor {
     pub si: usize,
 }
 
+impl GridCursor {
+    /// The current instant. In i128: `k · every` can pass i64 on a long
+    /// schedule (1678 to 2261 every day) although every instant, below the
+    /// schedule's end, fits.
+    fn tau(&self) -> i64 {
+        let tau = i128::from(self.start) + i128::from(self.k) * i128::from(self.every);
+        debug_assert!(i64::try_from(tau).is_ok(), "an instant below the end");
+        tau as i64
+    }
+}
+
 pub(crate) struct GridSeries {
     pub rank: u32,
     pub measures: Vec<MeasureEval>,
@@ -59,7 +72,7 @@ impl Cursor<'_> {
                 if g.k >= g.count || g.series.is_empty() {
                     return None;
                 }
-                let tau = g.start + g.k as i64 * g.every;
+                let tau = g.tau();
                 Some((g.table, at(tau, g.relative, anchor), g.series[g.si].rank))
             }
             Cursor::Listed(l) => l
@@ -76,12 +89,19 @@ impl Cursor<'_> {
     fn take(&mut self, into: &mut Record) -> Result<(), Taken> {
         match self {
             Cursor::Grid(g) => {
-                let tau = g.start + g.k as i64 * g.every;
+                let tau = g.tau();
                 into.relative = g.relative;
                 into.steps.push(g.line);
                 let series = &mut g.series[g.si];
                 for eval in &mut series.measures {
-                    let value = eval.value(tau);
+                    let value = eval.value(tau).map_err(|bad| {
+                        Taken::Value(BadValue {
+                            measure: eval.measure,
+                            value: bad.0,
+                            line: g.line,
+                            anomaly: false,
+                        })
+                    })?;
                     add_measure(into, eval.measure, value, g.line)?;
                 }
                 g.si += 1;
@@ -109,6 +129,7 @@ impl Cursor<'_> {
 /// Why a cursor could not give its record.
 enum Taken {
     Conflict(Conflict),
+    Value(BadValue),
     /// A replay's spilled rows (in this folder) could not be read back.
     Spill(std::path::PathBuf, std::io::Error),
 }
@@ -141,15 +162,8 @@ pub(super) fn add_run(
     Ok(())
 }
 
-fn at(tau: i64, relative: bool, anchor: i64) -> i64 {
-    if relative {
-        tau.saturating_add(anchor)
-    } else {
-        tau
-    }
-}
-
-/// Two steps gave one measure of one series at one instant different values.
+/// Two steps gave one measure of one series at one instant different
+/// values, or one step gave it twice (whatever the values).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Conflict {
     pub measure: u16,
@@ -159,9 +173,12 @@ pub(crate) struct Conflict {
     pub second: Value,
 }
 
+/// Adds one measure to `into`. The same value from another step is kept
+/// once; from the same step (two rows of one series landing on one
+/// instant) it is a conflict, whatever the values: a row never vanishes.
 fn add_measure(into: &mut Record, m: u16, v: Value, line: usize) -> Result<(), Conflict> {
     match into.measures.binary_search_by_key(&m, |(id, _)| *id) {
-        Ok(i) if into.measures[i].1 == v => Ok(()),
+        Ok(i) if into.measures[i].1 == v && into.writers[i] != line => Ok(()),
         Ok(i) => Err(Conflict {
             measure: m,
             first_line: into.writers[i],
@@ -177,9 +194,21 @@ fn add_measure(into: &mut Record, m: u16, v: Value, line: usize) -> Result<(), C
     }
 }
 
+/// A step's model or an anomaly computed a number its measure cannot hold
+/// (see [`Value::from_f64`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BadValue {
+    pub measure: u16,
+    pub value: f64,
+    /// The line of the step, or of the anomaly when `anomaly`.
+    pub line: usize,
+    pub anomaly: bool,
+}
+
 /// An anomaly bound to an anchor and resolved to catalogue indices.
 pub(crate) struct AnomalyRun {
     pub kind: AnomalyKind,
+    pub line: usize,
     pub table: u16,
     /// `None`: the whole record.
     pub measure: Option<u16>,
@@ -194,6 +223,8 @@ pub(crate) struct AnomalyRun {
 #[derive(Debug)]
 pub(crate) enum StreamError {
     Conflict(Box<(Record, Conflict)>),
+    /// The record (its table, series and time) a value could not be made for.
+    Value(Box<(Record, BadValue)>),
     Io(std::io::Error),
     /// A replay's spilled rows (in this folder) could not be read back.
     Spill(std::path::PathBuf, std::io::Error),
@@ -252,8 +283,12 @@ pub(crate) fn run(
             }
         }
         let active = &by_series[record.table as usize][record.series as usize];
-        if !active.is_empty() && !state.apply(active, anomalies, &mut record, catalog, anchor) {
-            continue;
+        if !active.is_empty() {
+            match state.apply(active, anomalies, &mut record, catalog, anchor) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(bad) => return Err(StreamError::Value(Box::new((record, bad)))),
+            }
         }
         sink.record(&record, catalog).map_err(StreamError::Io)?;
     }
@@ -263,6 +298,7 @@ pub(crate) fn run(
 fn take(cursor: &mut Cursor<'_>, record: &mut Record) -> Result<(), StreamError> {
     cursor.take(record).map_err(|taken| match taken {
         Taken::Conflict(conflict) => StreamError::Conflict(Box::new((record.clone(), conflict))),
+        Taken::Value(bad) => StreamError::Value(Box::new((record.clone(), bad))),
         Taken::Spill(folder, error) => StreamError::Spill(folder, error),
     })
 }
@@ -277,7 +313,9 @@ struct AnomalyState {
 }
 
 impl AnomalyState {
-    /// Applies the anomalies in file order; false when the record is dropped.
+    /// Applies the anomalies in file order; false when the record is
+    /// dropped, an error when an anomaly makes a value its measure cannot
+    /// hold.
     fn apply(
         &mut self,
         active: &[usize],
@@ -285,7 +323,7 @@ impl AnomalyState {
         record: &mut Record,
         catalog: &Catalog,
         anchor: i64,
-    ) -> bool {
+    ) -> Result<bool, BadValue> {
         let tau = if record.relative {
             record.time - anchor
         } else {
@@ -326,12 +364,12 @@ impl AnomalyState {
                 .key
                 .with(catalog.tables[record.table as usize].series[record.series as usize].key);
             match (&a.kind, measure_index) {
-                (AnomalyKind::Dropout, None) => return false,
+                (AnomalyKind::Dropout, None) => return Ok(false),
                 (AnomalyKind::Dropout, Some(index)) => {
                     record.measures.remove(index);
                     record.writers.remove(index);
                     if record.measures.is_empty() {
-                        return false;
+                        return Ok(false);
                     }
                 }
                 (AnomalyKind::Late { delay }, _) => record.delay = record.delay.max(delay.0),
@@ -345,7 +383,13 @@ impl AnomalyState {
                             None => record.measures[index].1.clone(),
                         })
                         .clone();
-                    record.measures[index].1 = fit_type(held, &record.measures[index].1);
+                    record.measures[index].1 =
+                        fit_type(held, &record.measures[index].1).map_err(|bad| BadValue {
+                            measure: record.measures[index].0,
+                            value: bad.0,
+                            line: a.line,
+                            anomaly: true,
+                        })?;
                 }
                 (kind, Some(index)) => {
                     let ty = catalog.tables[record.table as usize].measures
@@ -359,7 +403,9 @@ impl AnomalyState {
                         AnomalyKind::Offset { delta } => v + delta,
                         AnomalyKind::Scale { factor } => v * factor,
                         AnomalyKind::Drift { rate, per } => {
-                            v + rate * ((record.time - a.start) as f64 / per.0.max(1) as f64)
+                            // i128: an instant less another can pass i64.
+                            let since = i128::from(record.time) - i128::from(a.start);
+                            v + rate * (since as f64 / per.0.max(1) as f64)
                         }
                         AnomalyKind::Noise { sigma } => v + sigma * series_key.normal(tau, 0),
                         AnomalyKind::Clip { min, max } => {
@@ -379,23 +425,25 @@ impl AnomalyState {
                         }
                         _ => v,
                     };
-                    record.measures[index].1 = if ty == MeasureType::Bigint {
-                        Value::Bigint(changed.round() as i64)
-                    } else {
-                        Value::Double(changed)
-                    };
+                    record.measures[index].1 =
+                        Value::from_f64(ty, changed).map_err(|bad| BadValue {
+                            measure: record.measures[index].0,
+                            value: bad.0,
+                            line: a.line,
+                            anomaly: true,
+                        })?;
                 }
             }
         }
-        true
+        Ok(true)
     }
 }
 
 /// A held flatline value written as the measure's own type.
-fn fit_type(held: Value, current: &Value) -> Value {
+fn fit_type(held: Value, current: &Value) -> Result<Value, Unrepresentable> {
     match (current, &held) {
-        (Value::Bigint(_), Value::Double(v)) => Value::Bigint(v.round() as i64),
-        (Value::Double(_), Value::Bigint(v)) => Value::Double(*v as f64),
-        _ => held,
+        (Value::Bigint(_), Value::Double(v)) => Value::from_f64(MeasureType::Bigint, *v),
+        (Value::Double(_), Value::Bigint(v)) => Ok(Value::Double(*v as f64)),
+        _ => Ok(held),
     }
 }

@@ -24,6 +24,8 @@ pub(crate) struct StreamedStep {
     pub table: u16,
     pub line: usize,
     pub relative: bool,
+    /// The first and last row's τ, placed: they bound every other row's.
+    pub span: (i64, i64),
     pub rows: SortedRows,
     pub placement: Placement,
     /// Local series → the table's rank.
@@ -259,15 +261,19 @@ impl Grouping {
 pub(super) fn touches(
     step: &StreamedStep,
     start: i64,
-    end: Option<i64>,
+    end: Option<i128>,
     series: &[bool],
     measure: Option<u16>,
 ) -> io::Result<bool> {
     let mut reader = step.rows.reader()?;
     let mut values = Vec::new();
     while let Some(head) = reader.next(&mut values)? {
-        let tau = step.placement.place(head.time).unwrap_or(i64::MAX);
-        if end.is_some_and(|end| tau >= end) {
+        // `prepare_streamed` placed the first and last rows, which bound
+        // the others.
+        let Some(tau) = step.placement.place(head.time) else {
+            break;
+        };
+        if end.is_some_and(|end| i128::from(tau) >= end) {
             break;
         }
         let rank = step.ranks[head.series as usize] as usize;

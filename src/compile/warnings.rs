@@ -15,10 +15,13 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind, Span, kind};
 use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
 use crate::model::Step;
 use crate::record::Catalog;
+use crate::sources::ReadSummary;
 
 /// Which clause a warning points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum WarnedClause {
+    /// The statement's keyword.
+    Statement,
     Where,
     Window,
     /// The assignment of this dimension in `set`.
@@ -52,10 +55,15 @@ impl DataWarning {
     }
 }
 
-/// What a replay's selection shows: a window or a `where` that holds no
-/// row, a `set` that changes no value. (An extrapolation that learns
-/// nothing is an error, `compile::nothing_learned`.)
-pub(super) fn selection(step: &Step, sel: &Selected) -> Vec<DataWarning> {
+/// What a replay's selection shows: a source with no row, a window or a
+/// `where` that holds no row, a `set` that changes no value. `read` is the
+/// source's summary. (An extrapolation that learns nothing is an error,
+/// `compile::nothing_learned`.)
+pub(super) fn selection(
+    step: &Step,
+    sel: &Selected,
+    read: Option<&ReadSummary>,
+) -> Vec<DataWarning> {
     let Step::Replay(r) = step else {
         return Vec::new();
     };
@@ -65,7 +73,19 @@ pub(super) fn selection(step: &Step, sel: &Selected) -> Vec<DataWarning> {
         clause,
         kind,
     };
-    if r.window.is_some() && sel.in_window == 0 {
+    if let Some(read) = read
+        && read.rows == 0
+    {
+        // Nothing to select from: the source, not the window, is empty.
+        out.push(warn(
+            WarnedClause::Statement,
+            kind::SourceHoldsNoRows {
+                source: r.source.clone(),
+                bad_rows: read.bad_rows,
+            }
+            .into(),
+        ));
+    } else if r.window.is_some() && sel.in_window == 0 {
         out.push(warn(
             WarnedClause::Window,
             kind::WindowHoldsNoRows {
@@ -147,8 +167,9 @@ pub(super) fn anomalies(
 fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Result<Option<bool>, CompileError> {
     let relative = a.at.is_relative();
     let start = placement::point(a.at);
-    let end = a.length.map(|l| start.saturating_add(l));
-    let inside = |t: i64| t >= start && end.is_none_or(|e| t < e);
+    // i128: `at + for` may pass i64 before an anchor brings it back.
+    let end = a.length.map(|l| i128::from(start) + i128::from(l));
+    let inside = |t: i64| t >= start && end.is_none_or(|e| i128::from(t) < e);
     let mut touched = false;
     for step in steps {
         match step {

@@ -184,6 +184,11 @@ pub struct Table {
     pub measure_name: String,
 }
 
+/// How far from `now` a time relative to it may lie: 100 years (36,525
+/// days), in nanoseconds. Instants end in 2262 and begin in 1677, so
+/// every anchor from 1778 to 2161 places such a time.
+pub(crate) const MAX_FROM_NOW: i64 = 36_525 * 86_400 * 1_000_000_000;
+
 /// A point in time: an offset from the symbolic `now`, or a recorded instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimePoint {
@@ -196,11 +201,12 @@ impl TimePoint {
         matches!(self, TimePoint::Relative(_))
     }
 
-    /// The instant it names once `now` is bound to `anchor`.
-    pub fn at(self, anchor: i64) -> i64 {
+    /// The instant it names once `now` is bound to `anchor`; `None` past
+    /// what i64 nanoseconds hold (never a saturated instant).
+    pub fn at(self, anchor: i64) -> Option<i64> {
         match self {
-            TimePoint::Relative(d) => anchor.saturating_add(d.0),
-            TimePoint::Absolute(i) => i.0,
+            TimePoint::Relative(d) => anchor.checked_add(d.0),
+            TimePoint::Absolute(i) => Some(i.0),
         }
     }
 }

@@ -57,9 +57,16 @@ pub(crate) fn labels<'a>(
     labels
 }
 
+/// `p + d`. Never past i64: validation holds `at + for` to the range
+/// (relative points to 100 years from `now`), and a run's records lie
+/// below `i64::MAX`, so a hit's `t + 1ns` fits.
 fn add(p: TimePoint, d: Duration) -> TimePoint {
+    let sum = |n: i64| {
+        n.checked_add(d.0)
+            .expect("validation and the run bound every label's end")
+    };
     match p {
-        TimePoint::Relative(o) => TimePoint::Relative(Duration(o.0.saturating_add(d.0))),
-        TimePoint::Absolute(i) => TimePoint::Absolute(Instant(i.0.saturating_add(d.0))),
+        TimePoint::Relative(o) => TimePoint::Relative(Duration(sum(o.0))),
+        TimePoint::Absolute(i) => TimePoint::Absolute(Instant(sum(i.0))),
     }
 }

@@ -218,7 +218,8 @@ impl Sink for Summary {
                     st.max = x;
                 }
                 st.sum += x;
-                st.shape.add(record.time.saturating_sub(s.first.0), x);
+                st.shape
+                    .add(i128::from(record.time) - i128::from(s.first.0), x);
             }
             if *v == Value::Boolean(true) {
                 st.trues += 1;
@@ -307,8 +308,9 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
                                 min: numeric.then_some(st.min),
                                 max: numeric.then_some(st.max),
                                 mean: numeric.then(|| st.sum / st.count.max(1) as f64),
-                                sparkline: numeric
-                                    .then(|| st.shape.draw(s.last.0.saturating_sub(s.first.0))),
+                                sparkline: numeric.then(|| {
+                                    st.shape.draw(i128::from(s.last.0) - i128::from(s.first.0))
+                                }),
                                 true_count: (*ty == crate::model::MeasureType::Boolean)
                                     .then_some(st.trues),
                             };

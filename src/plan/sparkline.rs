@@ -42,11 +42,12 @@ pub(crate) struct Shape {
 impl Shape {
     /// Adds a value `offset` nanoseconds after the series' first record.
     /// Values that are not finite are left out (they have no height).
-    pub(crate) fn add(&mut self, offset: i64, value: f64) {
+    pub(crate) fn add(&mut self, offset: i128, value: f64) {
         if !value.is_finite() {
             return;
         }
-        let offset = i128::from(offset.max(0));
+        // i128: a series' records can lie further apart than i64 holds.
+        let offset = offset.max(0);
         if self.width == 0 {
             self.width = 1;
             self.buckets = vec![(0.0, 0); FINE];
@@ -68,13 +69,13 @@ impl Shape {
 
     /// The line over `span` nanoseconds (the series' last record minus its
     /// first); empty when no value was added.
-    pub(crate) fn draw(&self, span: i64) -> String {
+    pub(crate) fn draw(&self, span: i128) -> String {
         let values: u64 = self.buckets.iter().map(|b| b.1).sum();
         if values == 0 {
             return String::new();
         }
         let columns = (WIDTH as u64).min(values / 2).max(1) as usize;
-        let span = i128::from(span.max(0)) + 1;
+        let span = span.max(0) + 1;
         let mut sums = vec![(0.0, 0u64); columns];
         for (i, (sum, count)) in self.buckets.iter().enumerate() {
             if *count == 0 {
@@ -118,9 +119,9 @@ mod tests {
     fn drawn(values: impl IntoIterator<Item = (i64, f64)>, span: i64) -> String {
         let mut shape = Shape::default();
         for (t, v) in values {
-            shape.add(t, v);
+            shape.add(t.into(), v);
         }
-        shape.draw(span)
+        shape.draw(span.into())
     }
 
     #[test]
@@ -166,7 +167,7 @@ mod tests {
     #[test]
     fn values_past_any_span_fold_into_fixed_memory() {
         let mut shape = Shape::default();
-        for i in 0..100_000i64 {
+        for i in 0..100_000i128 {
             shape.add(i * 1_000_000_007, (i % 7) as f64);
         }
         assert_eq!(shape.buckets.len(), FINE);

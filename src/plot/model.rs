@@ -343,7 +343,11 @@ impl<'a> PanelSink<'a> {
             if self.slots[t][rank].is_none() {
                 continue;
             }
-            let (from, to) = (label.from.at(now), label.to.at(now));
+            // The run that made the hits bound every anomaly's window and
+            // record at `now`.
+            let (Some(from), Some(to)) = (label.from.at(now), label.to.at(now)) else {
+                continue;
+            };
             for (m, panel) in self.panel_of[t].iter().enumerate() {
                 let Some(p) = panel else { continue };
                 let measure = &label.table.measures[m].0;

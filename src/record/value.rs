@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::model::MeasureType;
+
 /// A measure value in the record stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -12,7 +14,35 @@ pub enum Value {
     Varchar(Arc<str>),
 }
 
+/// A number a model or an anomaly computed that its measure cannot hold:
+/// an infinity or NaN, or for a bigint a number past ±9.2e18.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Unrepresentable(pub f64);
+
+/// 2^63, exactly a double: a bigint is below it and at least its negation.
+const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+
 impl Value {
+    /// The one way from a computed number to a stream value: a `bigint`
+    /// is the number rounded (halves away from zero), and must fit i64;
+    /// any other `ty` makes a double, which must be finite. Nothing saturates: the stream never holds an
+    /// infinity, NaN or a clipped bigint.
+    pub(crate) fn from_f64(ty: MeasureType, x: f64) -> Result<Value, Unrepresentable> {
+        if ty == MeasureType::Bigint {
+            let whole = x.round();
+            // False for NaN too.
+            if (-TWO_TO_63..TWO_TO_63).contains(&whole) {
+                Ok(Value::Bigint(whole as i64))
+            } else {
+                Err(Unrepresentable(x))
+            }
+        } else if x.is_finite() {
+            Ok(Value::Double(x))
+        } else {
+            Err(Unrepresentable(x))
+        }
+    }
+
     /// The number behind a numeric value (for summaries and anomalies).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
@@ -34,8 +64,9 @@ impl Value {
     }
 }
 
-/// Shortest round-trip form; the stream never holds NaN or infinities (the
-/// compiler refuses them), but JSON has no word for them, so `null`.
+/// Shortest round-trip form. The stream never holds NaN or infinities
+/// ([`Value::from_f64`] refuses them); JSON has no word for them, so a
+/// value made elsewhere (a test's) would be `null`.
 pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
     if !v.is_finite() {
         out.extend_from_slice(b"null");
@@ -234,6 +265,35 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one constructor refuses what a measure cannot hold, and rounds
+    /// a bigint halves away from zero.
+    #[test]
+    fn a_computed_number_is_a_value_only_when_its_type_holds_it() {
+        let make = Value::from_f64;
+        assert_eq!(make(MeasureType::Double, 1.5), Ok(Value::Double(1.5)));
+        for x in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            assert!(make(MeasureType::Double, x).is_err(), "{x}");
+            assert!(make(MeasureType::Bigint, x).is_err(), "{x}");
+        }
+        assert_eq!(make(MeasureType::Bigint, 2.5), Ok(Value::Bigint(3)));
+        assert_eq!(make(MeasureType::Bigint, -2.5), Ok(Value::Bigint(-3)));
+        // i64 holds [-2^63, 2^63): 2^63 and beyond are refused, not clipped.
+        assert_eq!(
+            make(MeasureType::Bigint, -TWO_TO_63),
+            Ok(Value::Bigint(i64::MIN))
+        );
+        assert_eq!(
+            make(MeasureType::Bigint, TWO_TO_63),
+            Err(Unrepresentable(TWO_TO_63))
+        );
+        assert!(make(MeasureType::Bigint, -TWO_TO_63 * 1.01).is_err());
+        let below = f64::from_bits(TWO_TO_63.to_bits() - 1);
+        assert_eq!(
+            make(MeasureType::Bigint, below),
+            Ok(Value::Bigint(below as i64))
+        );
+    }
 
     fn time(n: i64) -> String {
         let mut out = Vec::new();

@@ -46,9 +46,10 @@ pub(crate) struct SourceRow {
     /// rows in declaration order; long rows give one measure a row.
     pub measures: Vec<(String, Scalar)>,
     /// The row's line, when its time is a local time the autumn change
-    /// repeats and `ambiguous earlier` or `later` read it: both passes
-    /// through that hour land on one instant, and a conflict there names
-    /// this line. `None` for every other row (no allocation either way).
+    /// repeats: `ambiguous earlier` or `later` put both passes through that
+    /// hour on one instant (as `in_order` does on a file whose passes
+    /// interleave), and a conflict there names this line. `None` for every
+    /// other row (no allocation either way).
     pub repeated_local: Option<u64>,
 }
 
@@ -446,10 +447,11 @@ impl Decoder<'_> {
     /// instant when its series has already reached the earlier one: the
     /// logger is going through the repeated hour a second time.
     ///
-    /// With `ambiguous earlier` or `later`, a repeated local time is kept
-    /// with its `line`, for a conflict's help.
+    /// A repeated local time is kept with its `line`, for a conflict's
+    /// help: under `earlier` and `later`, and under `in_order` too, whose
+    /// passes interleave in a file sorted by local time.
     fn settle(&self, row: &mut SourceRow, line: u64) {
-        row.repeated_local = self.time.repeated().then_some(line);
+        row.repeated_local = (self.time.repeated() || self.time.repeat().is_some()).then_some(line);
         if !self.time.in_order() {
             return;
         }

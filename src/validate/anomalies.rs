@@ -96,6 +96,8 @@ impl Validator<'_> {
                         None => Some(None),
                     };
                     match (point, length) {
+                        // The window's end must be a time outatime writes.
+                        (Some(p), Some(Some(l))) if !self.reachable(add(p, l), *span) => ok = false,
                         (Some(p), Some(l)) => at = Some((p, l)),
                         _ => ok = false,
                     }

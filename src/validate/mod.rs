@@ -11,6 +11,7 @@ pub(crate) mod check;
 mod declarations;
 mod models;
 mod params;
+mod reach;
 mod series;
 pub(crate) mod source;
 mod steps;
@@ -327,7 +328,9 @@ impl Validator<'_> {
             }
         };
         match &expr.base {
-            TimeBase::Now => Some(TimePoint::Relative(offset)),
+            TimeBase::Now => self
+                .near_now(i128::from(offset.0), expr.span)
+                .then_some(TimePoint::Relative(offset)),
             TimeBase::Timestamp(lit) => {
                 let instant = literal::parse_timestamp(&lit.value)
                     .map_err(|e| self.literal_error(e, lit.span))
@@ -373,10 +376,11 @@ impl Validator<'_> {
                 match (start, length) {
                     (Some(start), Some(length)) => {
                         let end = add(start, length);
-                        if end.is_none() {
-                            self.report(kind::TimestampOutOfRange, s.span);
+                        if self.reachable(end, s.span) {
+                            end
+                        } else {
+                            None
                         }
-                        end
                     }
                     _ => None,
                 }

@@ -116,6 +116,10 @@ impl Validator<'_> {
             },
             None => 1.0,
         };
+        if let (Some(window), Some(range)) = (window, clauses.window) {
+            let blame = clauses.shift.map_or(range.span, |s| s.span);
+            ok &= self.replay_lands(window, &shift, speed, clauses.speed, blame);
+        }
         let all_measures = source.and_then(wide_measures);
         let measures = match clauses.measures {
             Some(names) => {

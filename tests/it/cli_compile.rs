@@ -637,3 +637,253 @@ fn a_plan_at_scale_lists_range_clauses_as_written_and_one_line_a_series() {
         "{stdout}"
     );
 }
+
+/// A scenario of one generated series whose model and anomaly are given.
+fn one_series(name: &str, schedule: &str, model: &str, anomaly: &str) -> Run {
+    Run::new(name).file(
+        "s.scenario",
+        format!(
+            "scenario \"range\"\ntable t {{ name \"tbl\" }}\ngenerate into t {{\n  series device = \"d1\"\n  {schedule}\n  measure v double = {model}\n}}\n{anomaly}"
+        ),
+    )
+}
+
+/// Times past 2262 (or before 1677) stop `records` and `labels` with an
+/// error naming the step and the time it reaches at the anchor: never one
+/// record at 2262-04-11T23:47:16.854775807Z, never `[]`, never a conflict
+/// of records folded onto that instant.
+#[test]
+fn times_past_2262_are_an_error_naming_the_step_and_the_instant() {
+    for model in ["constant(value: 1)", "noise(sigma: 1)"] {
+        let run = one_series(
+            "range-late",
+            "from now + 1095d for 1h every 1m",
+            model,
+            "anomaly spike on t.v {\n  at now + 1095d for 5m\n  magnitude 3\n}\n",
+        );
+        let (code, _, stderr) = run.again(&["check", "s.scenario"]).run();
+        assert_eq!(code, 0, "{stderr}");
+        for command in ["records", "labels"] {
+            let (code, stdout, stderr) = run
+                .again(&[command, "s.scenario", "--anchor", "2260-01-01T00:00:00Z"])
+                .run();
+            assert_eq!(code, 1, "{command}: {stderr}");
+            assert!(stdout.is_empty(), "{command}: {stdout}");
+            assert!(
+                stderr.contains(
+                    "error[outatime::compile::time_out_of_range]: the step at line 3 reaches a time outside the years 1678 to 2261: now+1095d at anchor 2260-01-01T00:00:00.000Z is 2262-12-31T00:00:00Z"
+                ),
+                "{command}: {stderr}"
+            );
+            assert!(!stderr.contains("conflict"), "{command}: {stderr}");
+        }
+        // At a nearer anchor, the same scenario writes its 60 records.
+        let (code, stdout, stderr) = run
+            .again(&["records", "s.scenario", "--anchor", "2026-01-01T00:00:00Z"])
+            .run();
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout.lines().count(), 60, "{stdout}");
+    }
+    // The low end.
+    let (code, stdout, stderr) = one_series(
+        "range-early",
+        "from now - 1095d for 1h every 1m",
+        "constant(value: 1)",
+        "",
+    )
+    .args(&["records", "s.scenario", "--anchor", "1678-06-01T00:00:00Z"])
+    .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("now-1095d at anchor 1678-06-01T00:00:00.000Z is 1675-06-02T00:00:00Z"),
+        "{stderr}"
+    );
+}
+
+/// An anomaly's window past the range is an error too, naming the anomaly.
+#[test]
+fn an_anomaly_past_2262_is_an_error_naming_it() {
+    let (code, stdout, stderr) = one_series(
+        "range-anomaly",
+        "from now - 1h for 1h every 1m",
+        "constant(value: 1)",
+        "anomaly spike on t.v {\n  at now + 36135d for 5m\n  magnitude 3\n}\n",
+    )
+    .args(&["labels", "s.scenario", "--anchor", "2200-01-01T00:00:00Z"])
+    .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("the anomaly at line 8 reaches a time outside the years 1678 to 2261: now+36135d at anchor 2200-01-01T00:00:00.000Z"),
+        "{stderr}"
+    );
+}
+
+/// `check` refuses what the scenario alone shows: a time relative to `now`
+/// more than 100 years from it (`from now + 100000d` is 274 years), at the
+/// schedule and at an anomaly, and the end a `for` reaches.
+#[test]
+fn check_refuses_a_time_a_century_or_more_from_now() {
+    let (code, _, stderr) = one_series(
+        "range-check",
+        "from now + 100000d for 1h every 1m",
+        "constant(value: 1)",
+        "anomaly spike on t.v {\n  at now + 36500d for 30d\n  magnitude 3\n}\n",
+    )
+    .args(&["check", "s.scenario"])
+    .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("outatime::time::too_far_from_now"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`now+100000d` is more than 100 years (36525d) from `now`"),
+        "{stderr}"
+    );
+    // The anomaly starts inside the horizon and ends past it.
+    assert!(
+        stderr.contains("`now+36530d` is more than 100 years"),
+        "{stderr}"
+    );
+    // A century is fine.
+    let (code, _, stderr) = one_series(
+        "range-century",
+        "from now - 36525d for 1h every 1m",
+        "constant(value: 1)",
+        "",
+    )
+    .args(&["check", "s.scenario"])
+    .run();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// A tiny `speed` stretches a replay's window past 2262: refused at
+/// `check` when the window is written, and an error naming the step (not
+/// a false `compile::conflict`) when the data gives the window.
+#[test]
+fn a_tiny_speed_is_refused_not_a_false_conflict() {
+    let replay = |name: &str, window: &str| {
+        Run::new(name)
+            .file(
+                "s.scenario",
+                format!(
+                    "scenario \"slow\"\nsource s csv \"d.csv\" {{\n  time ts\n  dimensions device\n  measures v double\n}}\ntable t {{ name \"tbl\" }}\nreplay s into t {{\n{window}  speed 1e-300\n}}\n"
+                ),
+            )
+            .file(
+                "d.csv",
+                "ts,device,v\n2024-01-01T00:00:00Z,a,1\n2024-01-01T00:10:00Z,a,2\n2024-01-01T00:20:00Z,a,3\n",
+            )
+    };
+    let (code, _, stderr) = replay(
+        "slow-window",
+        "  window 2024-01-01T00:00Z .. 2024-01-01T01:00Z\n",
+    )
+    .args(&["check", "s.scenario"])
+    .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::param::out_of_range"), "{stderr}");
+    assert!(
+        stderr.contains("`speed` is 1e-300, but it must be at least 1.96e-7"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = replay("slow-data", "")
+        .args(&["records", "s.scenario", "--anchor", "2026-01-01T00:00:00Z"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("error[outatime::compile::time_out_of_range]: the step at line 8"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("conflict"), "{stderr}");
+}
+
+/// A `ramp` over more centuries than i64 nanoseconds span stays between
+/// its ends (its span was computed wrapped: ±8e20).
+#[test]
+fn a_ramp_over_centuries_stays_between_its_ends() {
+    let (code, stdout, stderr) = one_series(
+        "ramp-centuries",
+        "from 1700-01-01T00:00Z to 2250-01-01T00:00Z every 10000d",
+        "ramp(from: 0, to: 100)",
+        "",
+    )
+    .args(&["records", "s.scenario", "--anchor", "2026-01-01T00:00:00Z"])
+    .run();
+    assert_eq!(code, 0, "{stderr}");
+    let values: Vec<f64> = stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["measures"]["v"].as_f64().unwrap()
+        })
+        .collect();
+    assert_eq!(values.len(), 21, "{stdout}");
+    assert_eq!(values[0], 0.0);
+    assert!(
+        values.iter().all(|v| (0.0..100.0).contains(v)),
+        "{values:?}"
+    );
+    assert!(values.windows(2).all(|w| w[0] < w[1]), "{values:?}");
+}
+
+/// A value no target can hold never reaches one: a sum past the largest
+/// double (`1e308 + 1e308`, written `null` before), a bigint sum past i64
+/// (saturated before), an anomaly pushing a value past it. Each is an
+/// error naming the step or anomaly, the series, the time and the
+/// measure, before anything is written.
+#[test]
+fn a_value_past_its_type_is_an_error_naming_where_it_was_made() {
+    let infinite = |name: &str, measure: &str, anomaly: &str| {
+        Run::new(name).file(
+            "s.scenario",
+            format!(
+                "scenario \"infinite\"\nanchor align 1m\ntable t {{ name \"tbl\" }}\ngenerate into t {{\n  series device = \"d1\"\n  from now - 3m to now every 1m\n  {measure}\n}}\n{anomaly}"
+            ),
+        )
+    };
+    let cases = [
+        (
+            "inf-double",
+            "measure v double = constant(value: 1e308) + constant(value: 1e308)",
+            "",
+            "the step at line 4 computes `v` of {device=\"d1\"} in table `tbl` at now-3m (2026-01-01T23:57:00.000Z) as infinity, past the largest double",
+        ),
+        (
+            "inf-bigint",
+            "measure n bigint = constant(value: 9000000000000000000) + constant(value: 9000000000000000000)",
+            "",
+            "the step at line 4 computes `n` of {device=\"d1\"} in table `tbl` at now-3m (2026-01-01T23:57:00.000Z) as 1.8e19, past what a bigint holds",
+        ),
+        (
+            "inf-spike",
+            "measure v double = constant(value: 1e308)",
+            "anomaly spike on t.v {\n  at now - 2m\n  magnitude 1e308\n}\n",
+            "the anomaly at line 9 turns `v` of {device=\"d1\"} in table `tbl` at now-2m (2026-01-01T23:58:00.000Z) into infinity, past the largest double",
+        ),
+    ];
+    for (name, measure, anomaly, message) in cases {
+        let run = infinite(name, measure, anomaly);
+        let (code, _, stderr) = run.again(&["check", "s.scenario"]).run();
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let (code, stdout, stderr) = run
+            .again(&["records", "s.scenario", "--anchor", "2026-01-02T00:00:00Z"])
+            .run();
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+        assert!(
+            stderr.contains("error[outatime::compile::value_out_of_range]"),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains(message), "{name}: {stderr}");
+        // The file target gets nothing either: no `null`, no clipped bigint.
+        let (code, _, stderr) = run
+            .again(&["apply", "s.scenario", "--anchor", "2026-01-02T00:00:00Z"])
+            .run();
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert!(!run.dir.join("outatime-out/tbl.jsonl").exists(), "{name}");
+    }
+}

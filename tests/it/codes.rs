@@ -46,11 +46,12 @@ fn run_codes() -> BTreeSet<&'static str> {
 /// Warnings that need a source's rows to be found (`check` draws
 /// `anomaly::no_effect` alone only on tables `generate` writes): the
 /// fixtures are tests/it/warnings.rs's scenarios.
-const DATA_WARNINGS: [&str; 4] = [
+const DATA_WARNINGS: [&str; 5] = [
     "anomaly::no_effect",
     "where::selects_nothing",
     "window::no_rows",
     "set::no_effect",
+    "source::no_rows",
 ];
 
 #[test]

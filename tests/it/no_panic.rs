@@ -252,3 +252,76 @@ fn mutated_valid_scenarios_compile_without_panicking() {
         compiled.get()
     );
 }
+
+/// Whatever the anchor, a mutated valid scenario's stream holds no
+/// saturated time (2262-04-11T23:47:16.854775807Z, or its twin at the low
+/// end) and no value a target cannot hold (an infinity, NaN): the run
+/// ends in `compile::time_out_of_range` or `compile::value_out_of_range`
+/// instead.
+#[test]
+fn a_stream_never_holds_a_saturated_time_or_a_value_out_of_range() {
+    use outatime::{Catalog, Record, Sink};
+    struct Checked(u64);
+    impl Sink for Checked {
+        fn record(&mut self, record: &Record, _: &Catalog) -> std::io::Result<()> {
+            assert!(
+                record.time != i64::MAX && record.time != i64::MIN,
+                "a saturated time: {record:?}"
+            );
+            let values = format!("{:?}", record.measures);
+            assert!(
+                !values.contains("inf") && !values.contains("NaN"),
+                "a value out of range: {record:?}"
+            );
+            self.0 += 1;
+            if self.0 > 20_000 {
+                return Err(std::io::Error::other("enough"));
+            }
+            Ok(())
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 600,
+        ..ProptestConfig::default()
+    });
+    let strategy = (
+        0..SEEDS.len(),
+        proptest::collection::vec((0usize..4, 0usize..10_000, 0usize..1_000), 1..3),
+        // 7ns off the hour: a time placed exactly at i64::MIN would be a
+        // true instant, not a saturated one.
+        prop_oneof![
+            Just(i64::MAX - 3_600_000_000_000),
+            Just(i64::MIN + 3_600_000_000_007),
+            any::<i64>()
+        ],
+    );
+    // Refused (`true`) or run clean; the sink panics on what it must not see.
+    let run = |text: &str, anchor: i64| -> bool {
+        let checked = outatime::check_text(text, &dir);
+        if let Some(scenario) = checked.scenario
+            && let Ok(prepared) = outatime::prepare(&scenario, Default::default())
+            && let Err(error) = prepared.run(anchor, &mut Checked(0))
+        {
+            return outatime::CompileErrorKind::from(&error)
+                .code()
+                .ends_with("_out_of_range");
+        }
+        false
+    };
+    // The seeds themselves at both ends of time: the relative ones are
+    // refused, never saturated.
+    let mut refused = 0;
+    for text in SEEDS {
+        for anchor in [i64::MAX - 3_600_000_000_000, i64::MIN + 3_600_000_000_007] {
+            refused += usize::from(run(text, anchor));
+        }
+    }
+    assert!(refused >= 2, "only {refused} runs refused");
+    runner
+        .run(&strategy, |(seed, edits, anchor)| {
+            run(&mutate(SEEDS[seed], &edits), anchor);
+            Ok(())
+        })
+        .unwrap();
+}

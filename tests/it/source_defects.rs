@@ -533,3 +533,78 @@ fn a_csv_record_longer_than_the_limit_is_refused() {
     assert!(stderr.contains("data.csv:1"), "{stderr}");
     assert!(stderr.contains("the line is longer than 1 MiB"), "{stderr}");
 }
+
+/// Two rows of one series on one instant never vanish, whatever their
+/// values: the repeated hour read with the default `ambiguous earlier`,
+/// every value equal (a stuck sensor), is the conflict it is with
+/// different values, not 12 records of 18 rows.
+#[test]
+fn equal_values_in_the_repeated_hour_are_a_conflict_not_a_silent_merge() {
+    let data = "ts,dev,v\n\
+                2024-10-27 01:30,a,-18.0\n2024-10-27 02:00,a,-18.0\n2024-10-27 02:30,a,-18.0\n\
+                2024-10-27 02:00,a,-18.0\n2024-10-27 02:30,a,-18.0\n2024-10-27 03:00,a,-18.0\n";
+    let (code, stderr) = autumn_plan("repeated-equal", "", data, "");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::compile::conflict"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "twice, as -18.0 both times: two rows of one series at one instant are never merged"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "lines 3 and 5 of `autumn.csv` hold one local time of the hour Europe/Berlin repeats"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("add `ambiguous in_order` to it"),
+        "{stderr}"
+    );
+}
+
+/// An exact duplicate row of one series is a conflict too, not one record.
+#[test]
+fn an_exact_duplicate_row_is_a_conflict() {
+    let (code, _, stderr) = Run::new("duplicate-row")
+        .file(
+            "s.scenario",
+            "scenario \"dup\"\nsource m csv \"m.csv\" {\n  time ts\n  dimensions dev\n  measures v double\n}\ntable telemetry\nreplay m into telemetry {\n}\n",
+        )
+        .file(
+            "m.csv",
+            "ts,dev,v\n2024-03-12T00:00:00Z,a,1.5\n2024-03-12T00:01:00Z,a,2\n2024-03-12T00:01:00Z,a,2\n",
+        )
+        .args(&["records", "s.scenario", "--anchor", "2025-01-01T00:00:00Z"])
+        .run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "the step at line 8 writes `v` of {dev=\"a\"} in table `telemetry` at 2024-03-12T00:01:00.000Z twice, as 2.0 both times"
+        ),
+        "{stderr}"
+    );
+}
+
+/// A vendor export sorted by local time interleaves the two passes through
+/// the repeated hour; `ambiguous in_order` cannot part them, and the
+/// conflict's help says why instead of today's generic one.
+#[test]
+fn an_export_sorted_by_local_time_gets_the_in_order_help() {
+    let data = "ts,dev,v\n\
+                2024-10-27 01:30,a,1\n2024-10-27 02:00,a,2\n2024-10-27 02:00,a,4\n\
+                2024-10-27 02:30,a,3\n2024-10-27 02:30,a,5\n2024-10-27 03:00,a,6\n";
+    let (code, stderr) = autumn_plan("repeated-sorted", "  ambiguous in_order\n", data, "");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("outatime::compile::conflict"), "{stderr}");
+    assert!(!stderr.contains(TODAYS_HELP), "{stderr}");
+    assert!(
+        stderr.contains("lines 5 and 6 of `autumn.csv` hold one local time of the hour Europe/Berlin repeats when daylight saving ends"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`ambiguous in_order` (line 5) reads each series' passes through that hour in file order, but this file interleaves them (it is sorted by local time)"),
+        "{stderr}"
+    );
+}

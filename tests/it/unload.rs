@@ -573,16 +573,19 @@ fn a_gzip_result_line_longer_than_the_limit_is_refused() {
 /// column chunk one page (written a batch at a time, so that the test holds
 /// no more than a batch and a page).
 fn parquet_of(rows: usize, group_rows: usize, compression: parquet::basic::Compression) -> Vec<u8> {
-    parquet_of_device(b"fridge-7", rows, group_rows, compression)
+    parquet_of_device(b"fridge-7", rows, group_rows, compression, 0)
 }
 
 /// [`parquet_of`] with `device` as every row's `device_id` (which may be
-/// bytes that are not UTF-8).
+/// bytes that are not UTF-8), and row k at 05:33:50 + k × `step` ns (0:
+/// every row at one instant, which compresses to nothing and is refused
+/// as a conflict should it ever be read).
 fn parquet_of_device(
     device: &[u8],
     rows: usize,
     group_rows: usize,
     compression: parquet::basic::Compression,
+    step: i64,
 ) -> Vec<u8> {
     use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
     use parquet::file::properties::WriterProperties;
@@ -609,7 +612,7 @@ fn parquet_of_device(
     let devices = vec![ByteArray::from(device.to_vec()); BATCH.min(group_rows)];
     let names = vec![ByteArray::from("temperature"); BATCH.min(group_rows)];
     // 2024-02-01 05:33:50
-    let times = vec![1_706_765_630_000_000_000_i64; BATCH.min(group_rows)];
+    let time = |row: usize| 1_706_765_630_000_000_000_i64 + row as i64 * step;
     let values = vec![4.1; BATCH.min(group_rows)];
     let mut bytes = Vec::new();
     let mut writer =
@@ -617,6 +620,7 @@ fn parquet_of_device(
     let mut left = rows;
     while left > 0 {
         let in_group = left.min(group_rows);
+        let group_start = rows - left;
         left -= in_group;
         let mut group = writer.next_row_group().unwrap();
         let mut index = 0;
@@ -624,6 +628,7 @@ fn parquet_of_device(
             let mut written = 0;
             while written < in_group {
                 let n = (in_group - written).min(BATCH);
+                let first = group_start + written;
                 written += n;
                 match index {
                     0 => column
@@ -632,9 +637,11 @@ fn parquet_of_device(
                     1 => column
                         .typed::<ByteArrayType>()
                         .write_batch(&names[..n], None, None),
-                    2 => column
-                        .typed::<Int64Type>()
-                        .write_batch(&times[..n], None, None),
+                    2 => column.typed::<Int64Type>().write_batch(
+                        &(first..first + n).map(time).collect::<Vec<_>>(),
+                        None,
+                        None,
+                    ),
                     _ => column
                         .typed::<DoubleType>()
                         .write_batch(&values[..n], None, None),
@@ -729,12 +736,19 @@ fn a_parquet_row_group_of_more_rows_than_the_limit_is_refused_before_reading() {
 #[test]
 fn small_parquet_pages_and_row_groups_read_as_before() {
     use parquet::basic::{Compression, GzipLevel};
-    let bytes = parquet_of(5_000, 1_000, Compression::GZIP(GzipLevel::default()));
+    // A tenth of a second apart, inside the replay's window.
+    let bytes = parquet_of_device(
+        b"fridge-7",
+        5_000,
+        1_000,
+        Compression::GZIP(GzipLevel::default()),
+        100_000_000,
+    );
     let run = parquet_export("unload-parquet-small", bytes);
     let (code, stdout, stderr) = records(&run, "export.scenario");
     assert_eq!(code, 0, "{stderr}");
-    // Every row is one record: fridge-7's temperature at 05:33:50.
-    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    // Every row is a record: fridge-7's temperature.
+    assert_eq!(stdout.lines().count(), 5_000, "{stdout}");
 }
 
 /// `bytes` (a Parquet file) with every column chunk's codec in the footer
@@ -832,7 +846,7 @@ fn a_refused_url_is_not_reported_as_a_measure_type() {
 fn a_bad_parquet_row_never_shows_a_redacted_original() {
     use parquet::basic::Compression;
     let secret = b"SECRETDEV\xff";
-    let bytes = parquet_of_device(secret, 3, 3, Compression::UNCOMPRESSED);
+    let bytes = parquet_of_device(secret, 3, 3, Compression::UNCOMPRESSED, 0);
     let text = scenario("unload", "export/Q_manifest.json").replace(
         "measures from measure_name value measure_value double\n",
         "measures from measure_name value measure_value double\n  redact device_id\n",

@@ -7,11 +7,12 @@ use std::path::Path;
 
 use crate::common::Run;
 
-const CODES: [&str; 4] = [
+const CODES: [&str; 5] = [
     "outatime::anomaly::no_effect",
     "outatime::where::selects_nothing",
     "outatime::window::no_rows",
     "outatime::set::no_effect",
+    "outatime::source::no_rows",
 ];
 
 const HEADER: &str = r#"scenario "does nothing"
@@ -339,4 +340,93 @@ fn check_warns_about_anomalies_on_generated_tables_alone() {
         plan.contains("line: 13\n") && plan.contains("line: 19\n"),
         "{plan}"
     );
+}
+
+/// A replay of `source` (its block's body given) into `t`, with `window`
+/// or without, and the files it reads.
+fn empty_source(name: &str, kind: &str, body: &str, window: &str) -> Run {
+    let path = match kind {
+        "csv" => "empty.csv",
+        "jsonl" => "empty.jsonl",
+        _ => "exp/Q_manifest.json",
+    };
+    Run::new(&format!("warn-empty-{name}"))
+        .file(
+            "s.scenario",
+            format!(
+                "scenario \"empty\"\nsource s {kind} \"{path}\" {{\n{body}}}\ntable t {{ name \"tbl\" }}\nreplay s into t {{\n{window}}}\n"
+            ),
+        )
+        .file("empty.csv", "ts,device,v\n")
+        .file("empty.jsonl", "")
+        .file(
+            "exp/Q_manifest.json",
+            r#"{"query_metadata":{"result_format":"CSV"},"result_files":[]}"#,
+        )
+        .file(
+            "exp/Q_metadata.json",
+            r#"{"ColumnInfo":[{"Name":"device","Type":{"ScalarType":"VARCHAR"}},{"Name":"ts","Type":{"ScalarType":"TIMESTAMP"}},{"Name":"v","Type":{"ScalarType":"DOUBLE"}}]}"#,
+        )
+}
+
+/// A source with no row (a CSV with only its header, an empty JSON lines
+/// file, an UNLOAD manifest listing no result file) replays nothing: a
+/// warning, with a `window` or without, so `--deny-warnings` fails and
+/// nothing is written.
+#[test]
+fn an_empty_source_replays_nothing_and_says_so() {
+    let body = "  time ts\n  dimensions device\n  measures v double\n";
+    for (kind, window) in [
+        ("csv", ""),
+        ("csv", "  window 2024-03-12T00:00Z .. 2024-03-13T00:00Z\n"),
+        ("jsonl", ""),
+        ("unload", ""),
+    ] {
+        let run = empty_source(&format!("{kind}-{}", window.len()), kind, body, window);
+        let (code, plan, stderr) = run.again(&["plan", "s.scenario"]).run();
+        assert_eq!(code, 0, "{kind}: {stderr}");
+        assert!(
+            stderr.contains("outatime::source::no_rows"),
+            "{kind}: {stderr}"
+        );
+        assert!(
+            stderr.contains("this `replay` writes nothing: source `s` holds no row"),
+            "{kind}: {stderr}"
+        );
+        // The source, not the window, is what holds nothing.
+        assert!(
+            !stderr.contains("outatime::window::no_rows"),
+            "{kind}: {stderr}"
+        );
+        assert!(
+            plan.contains("code: outatime::source::no_rows"),
+            "{kind}: {plan}"
+        );
+        let (code, stdout, stderr) = run
+            .again(&[
+                "records",
+                "s.scenario",
+                "--deny-warnings",
+                "--anchor",
+                "2026-11-27T18:00:00Z",
+            ])
+            .run();
+        assert_eq!(code, 1, "{kind}: {stderr}");
+        assert!(stdout.is_empty(), "{kind}: {stdout}");
+        assert!(
+            stderr.contains("outatime::compile::denied_warnings"),
+            "{kind}: {stderr}"
+        );
+        let (code, _, stderr) = run
+            .again(&[
+                "apply",
+                "s.scenario",
+                "--deny-warnings",
+                "--anchor",
+                "2026-11-27T18:00:00Z",
+            ])
+            .run();
+        assert_eq!(code, 1, "{kind}: {stderr}");
+        assert!(!run.dir.join("outatime-out").exists(), "{kind}");
+    }
 }

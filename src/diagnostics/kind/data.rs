@@ -102,6 +102,42 @@ impl Facts for WindowHoldsNoRows {
     }
 }
 
+/// A replay of a source with no row: a CSV with only its header, an UNLOAD
+/// manifest whose `result_files` is `[]`; `bad_rows`: rows skipped as bad.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceHoldsNoRows {
+    pub source: String,
+    pub bad_rows: u64,
+}
+
+impl Facts for SourceHoldsNoRows {
+    const CODE: &'static str = "source::no_rows";
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn message(&self) -> String {
+        match self.bad_rows {
+            0 => format!(
+                "this `replay` writes nothing: source `{}` holds no row",
+                self.source
+            ),
+            bad => format!(
+                "this `replay` writes nothing: source `{}` holds no good row ({bad} bad skipped)",
+                self.source
+            ),
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(match self.bad_rows {
+            0 => "give the source rows (a CSV with only its header, or an UNLOAD manifest listing no result file, holds none), or drop the replay".into(),
+            _ => "fix the source's rows: `--max-bad-rows` skipped every one".into(),
+        })
+    }
+}
+
 /// `replay fleet into t { where site == "oslo-1" set site = "oslo-1" }`:
 /// every record already carries that value.
 #[derive(Clone, Debug, PartialEq)]

@@ -76,6 +76,28 @@ impl Facts for MalformedTimestamp {
     }
 }
 
+/// `from now + 100000d for 1h every 1m`: a time relative to `now` more
+/// than 100 years from it (`written`: `now+100000d`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeTooFarFromNow {
+    pub written: String,
+}
+
+impl Facts for TimeTooFarFromNow {
+    const CODE: &'static str = "time::too_far_from_now";
+
+    fn message(&self) -> String {
+        format!(
+            "`{}` is more than 100 years (36525d) from `now`",
+            self.written
+        )
+    }
+
+    fn help(&self) -> Option<String> {
+        Some("bring it within 100 years of `now` (every anchor from 1778 to 2161 then places it: instants end in 2262 and begin in 1677), or write an instant such as `2200-01-01T00:00Z`".into())
+    }
+}
+
 /// `2262-04-12T00:00Z`, `now + 300w * ...`
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimestampOutOfRange;

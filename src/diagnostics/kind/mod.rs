@@ -157,6 +157,7 @@ catalogue! {
     literals::NumberOutOfRange,
     literals::OffsetDisagreesWithZone,
     literals::RelativeWindow,
+    literals::TimeTooFarFromNow,
     literals::TimestampOutOfRange,
     literals::UnknownTimeZone,
     sources::BadDialectCharacter,
@@ -211,6 +212,7 @@ catalogue! {
     config::ConfigUnsetVariable,
     data::AnomalyNoEffect,
     data::SetNoEffect,
+    data::SourceHoldsNoRows,
     data::WhereSelectsNothing,
     data::WindowHoldsNoRows,
 }
