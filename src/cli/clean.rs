@@ -48,8 +48,12 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
         }
         .into());
     }
+    // The scenario's names are held to this target's rules, as `check
+    // --target`, `apply` and `verify` hold them.
+    let rules = named.target.name_rules();
     let tables = |survey: &dyn Fn(&[String]) -> Result<crate::clean::Survey, CleanError>| {
-        scenario_tables(&args.input).and_then(|tables| survey(&tables).map_err(Failure::from))
+        scenario_tables(&args.input, rules)
+            .and_then(|tables| survey(&tables).map_err(Failure::from))
     };
     let mut survey = match named.target {
         Target::Timestream(settings) => {
@@ -150,9 +154,13 @@ fn confirm(yes: bool, tables: usize) -> Result<(), CleanError> {
     }
 }
 
-/// The target names of the scenario's tables: a scenario checked (its
-/// sources are not read), or the scenario a plan names.
-fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
+/// The target names of the scenario's tables: a scenario checked against
+/// the target's naming `rules` (its sources are not read), or the scenario
+/// a plan names.
+fn scenario_tables(
+    input: &Path,
+    rules: &dyn crate::model::NameRules,
+) -> Result<Vec<String>, Failure> {
     let read = |path: &Path| {
         std::fs::read_to_string(path)
             .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))
@@ -172,7 +180,7 @@ fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
     } else {
         (input.to_path_buf(), text)
     };
-    let checked = app::check_text(&text, &folder(&path));
+    let checked = crate::validate::check::check_text(&text, &folder(&path), rules);
     let shown = path.display().to_string();
     eprint!(
         "{}",
