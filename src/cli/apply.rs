@@ -8,6 +8,7 @@ use super::exit::Exit;
 use super::input::{ReadArgs, load};
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
+use super::output::{say, sayln};
 use crate::app;
 use crate::apply::dispatch::OnReject;
 use crate::diagnostics::render;
@@ -115,7 +116,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     // not be written is said too, never in its place.
     match (failure, unreported) {
         (Some(failure), Some(unreported)) => {
-            eprint!("{}", unreported.text);
+            say!("{}", unreported.text);
             Err(failure)
         }
         (Some(failure), None) | (None, Some(failure)) => Err(failure),
@@ -144,7 +145,7 @@ fn choose_target(
 > {
     match &args.target {
         None => {
-            eprintln!(
+            sayln!(
                 "target: the embedded default, JSON lines in ./{}/ (one file a table)",
                 crate::apply::DEFAULT_DIRECTORY
             );
@@ -327,7 +328,7 @@ fn print_summary(applied: &crate::apply::Applied) {
     }
     for (table, t) in &report.tables {
         if !t.table.is_empty() {
-            eprintln!(
+            sayln!(
                 "wrote {:>10} records to `{}` in {} batches ({} rejected, {} retried)",
                 t.records,
                 t.table,
@@ -336,12 +337,12 @@ fn print_summary(applied: &crate::apply::Applied) {
                 t.retried
             );
         } else if t.records == 0 {
-            eprintln!("wrote          0 records of `{table}` (no file)");
+            sayln!("wrote          0 records of `{table}` (no file)");
         } else {
-            eprintln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
+            sayln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
         }
     }
-    eprintln!(
+    sayln!(
         "{}: {} records at anchor {} in {:.2} s",
         if applied.failure.is_none() {
             "done"
@@ -412,14 +413,14 @@ pub(super) fn named_target(
     let read_only = if policy.read_only { " (read-only)" } else { "" };
     let target = match named.map(|n| n.target) {
         Ok(Target::File { directory }) => {
-            eprintln!(
+            sayln!(
                 "target `{name}`{read_only}: JSON lines in {}/ (one file a table)",
                 directory.display()
             );
             Ok(Target::File { directory })
         }
         Ok(Target::Timestream(ts)) => {
-            eprintln!(
+            sayln!(
                 "target `{name}`{read_only}: Timestream database `{}` in {}{}",
                 ts.database,
                 ts.region,
@@ -431,7 +432,7 @@ pub(super) fn named_target(
             Ok(Target::Timestream(ts))
         }
         Ok(Target::Influxdb(influx)) => {
-            eprintln!(
+            sayln!(
                 "target `{name}`{read_only}: InfluxDB {} `{}` at {}",
                 influx.destination.noun(),
                 influx.destination.name(),

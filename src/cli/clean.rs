@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::exit::Exit;
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
+use super::output::{say, sayln};
 use crate::app;
 use crate::clean::CleanReport;
 use crate::clean::error::CleanError;
@@ -95,7 +96,8 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
     } else if args.dry_run {
         output::print("dry run: nothing deleted\n")?;
     } else {
-        result = confirm(args.yes, to_delete).and_then(|()| survey.delete());
+        result = confirm(args.yes, to_delete)
+            .and_then(|()| survey.delete(&mut |line: &str| sayln!("{line}")));
     }
     let report = CleanReport {
         target: args.target.clone(),
@@ -111,7 +113,7 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
     // not be written is said too, never in its place.
     let deleted = match (result, unreported) {
         (Err(error), Some(unreported)) => {
-            eprint!("{}", unreported.text);
+            say!("{}", unreported.text);
             return Err(error.into());
         }
         (Err(error), None) => return Err(error.into()),
@@ -142,7 +144,7 @@ fn confirm(yes: bool, tables: usize) -> Result<(), CleanError> {
     if !stdin.is_terminal() {
         return Err(CleanError::NeedsYes { tables });
     }
-    eprint!("delete {tables} table(s)? [y/N] ");
+    say!("delete {tables} table(s)? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     if stdin.lock().read_line(&mut answer).is_err() {
@@ -182,7 +184,7 @@ fn scenario_tables(
     };
     let checked = crate::validate::check::check_text(&text, &folder(&path), rules);
     let shown = path.display().to_string();
-    eprint!(
+    say!(
         "{}",
         render::human(&shown, &text, &checked.diagnostics, diagnostics_style())
     );

@@ -13,7 +13,7 @@ use crate::diagnostics::{Diagnostic, kind};
 use crate::validate::check::Checked;
 use crate::validate::check::check_text;
 use exit::Exit;
-use output::Failure;
+use output::{Failure, say, sayln};
 
 mod apply;
 mod apply_usage;
@@ -230,7 +230,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(failure) => {
-            eprint!("{}", failure.text);
+            say!("{}", failure.text);
             ExitCode::from(failure.code)
         }
     }
@@ -259,7 +259,7 @@ fn plan(args: &PlanArgs) -> Result<Exit, Failure> {
     loaded.deny_warnings(args.read.deny_warnings)?;
     if let Some((path, text)) = committed {
         app::check_plan(&loaded, path, &text)?;
-        eprintln!("ok: `{}` is current", path.display());
+        sayln!("ok: `{}` is current", path.display());
         return Ok(Exit::Success);
     }
     let dir = match args.output.as_deref().and_then(Path::parent) {
@@ -349,7 +349,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         Some(name) => match input::config_target(&args.config, name) {
             Ok(target) => target.name_rules(),
             Err(failure) => {
-                eprint!("{}", failure.text);
+                say!("{}", failure.text);
                 return ExitCode::from(failure.code);
             }
         },
@@ -363,7 +363,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("error: cannot read `{shown}`: {e}");
+                sayln!("error: cannot read `{shown}`: {e}");
                 unreadable = true;
                 continue;
             }
@@ -377,7 +377,7 @@ fn check(args: &CheckArgs) -> ExitCode {
                     .any(|d| d.severity() == crate::diagnostics::Severity::Warning));
         match args.format {
             Format::Human => {
-                eprint!(
+                say!(
                     "{}",
                     render::human(&shown, &text, &checked.diagnostics, style)
                 );

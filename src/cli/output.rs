@@ -104,18 +104,16 @@ pub(crate) fn shown_on_stderr(style: Style) -> impl FnMut(Shown) {
             file,
             text,
             diagnostics,
-        } => eprint!("{}", render::human(file, text, diagnostics, style)),
+        } => say!("{}", render::human(file, text, diagnostics, style)),
         Shown::SkippedRows {
             source,
             count,
             budget,
             first,
         } => {
-            eprintln!(
-                "warning: source `{source}`: skipped {count} bad row(s) ({budget}); the first:"
-            );
+            sayln!("warning: source `{source}`: skipped {count} bad row(s) ({budget}); the first:");
             for skipped in first {
-                eprintln!("  - {skipped}");
+                sayln!("  - {skipped}");
             }
         }
     }
@@ -190,7 +188,7 @@ pub(crate) fn anchor(given: Option<i64>, align: i64) -> i64 {
         None => {
             let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
             let aligned = crate::compile::align(now, align);
-            eprintln!(
+            sayln!(
                 "anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)",
                 crate::lang::literal::Instant(aligned)
             );
@@ -249,6 +247,33 @@ pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failur
             .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
         None => print(text),
     }
+}
+
+/// What the command line says on stderr, as `eprint!` would, through
+/// [`stderr`]: never a panic when stderr is closed or its reader went away.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::stderr(format_args!($($arg)*))
+    };
+}
+
+/// [`say!`] and a line break.
+macro_rules! sayln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {say, sayln};
+
+/// `text` to stderr, for everything the command line says there (through
+/// [`say!`] and [`sayln!`]). A stderr that is closed, full, or whose reader
+/// went away (`2>&1 | head`) is not a reason to stop, let alone to panic
+/// as `eprint!` does: there is nowhere left to say anything, so the command
+/// goes on and exits as it would have.
+pub(crate) fn stderr(text: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(text).and_then(|()| err.flush());
 }
 
 /// `text` to stdout, for every command that writes there. A reader that

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::exit::Exit;
 use super::input::{ReadArgs, load};
+use super::output::sayln;
 use super::output::{self, Failure};
 use crate::plot::{self, Bound, Format, Request};
 
@@ -66,6 +67,6 @@ pub(super) fn plot(args: &PlotArgs) -> Result<Exit, Failure> {
             args.output.display()
         ))
     })?;
-    eprintln!("wrote `{}` ({} bytes)", args.output.display(), bytes.len());
+    sayln!("wrote `{}` ({} bytes)", args.output.display(), bytes.len());
     Ok(Exit::Success)
 }

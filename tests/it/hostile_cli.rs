@@ -7,6 +7,9 @@
 use crate::common::Run;
 use crate::fakes::influx;
 
+/// A process that panicked exits 101; the tests below never accept it.
+const PANICKED: i32 = 101;
+
 /// `clean` holds the scenario's names to its target's rules, as `check
 /// --target`, `apply` and `verify` do: a table `t` is too short for
 /// Timestream and fine for InfluxDB.
@@ -41,4 +44,130 @@ fn clean_holds_names_to_the_rules_of_its_targets_kind() {
         .filter(|p| p.measurement == "t")
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A scenario whose `check` draws a warning for each of `n` anomalies
+/// (each lies an hour before the records): `n` big enough makes more
+/// stderr than a pipe holds.
+fn many_warnings(n: usize) -> String {
+    let mut text = String::from(
+        "scenario \"warned\"\ntable tel\ngenerate into tel {\n  series device = \"d\"\n  from now - 1h to now every 1m\n  measure v double = constant(value: 1)\n}\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "anomaly spike on tel.v {{\n  at now - {}s for 1s\n  magnitude 1\n}}\n",
+            7200 + i
+        ));
+    }
+    text
+}
+
+/// Runs `outatime ARGS` in `run`'s folder with stderr a pipe whose reader
+/// has already gone away (`2>&1 | head` that stopped reading): every write
+/// to stderr fails with EPIPE, deterministically. Exit code and stdout.
+fn run_with_stderr_gone(run: &Run, args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = run.again(args).command().stderr(writer).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_stderr_whose_reader_went_away_is_not_a_panic() {
+    let run = Run::new("stderr-gone").file("w.scenario", many_warnings(300));
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    let cases: &[(&[&str], i32)] = &[
+        // 300 warnings: far more than a pipe holds, all said on stderr.
+        (&["check", "w.scenario"], 0),
+        (&["check", "w.scenario", "--deny-warnings"], 1),
+        (&["plan", "w.scenario"], 0),
+        (&["records", "w.scenario", "--anchor", ANCHOR], 0),
+        // Says which target, what it wrote, and that it is done.
+        (&["apply", "w.scenario", "--anchor", ANCHOR], 0),
+        (&["verify", "w.scenario", "--anchor", ANCHOR], 0),
+        // A usage error said to nobody is still a usage error.
+        (&["apply", "w.scenario", "--shard", "3/2"], 2),
+        (&["check", "missing.scenario"], 2),
+    ];
+    for (args, expected) in cases {
+        let (code, stdout) = run_with_stderr_gone(&run, args);
+        assert_ne!(code, PANICKED, "{args:?}");
+        assert_eq!(code, *expected, "{args:?}: {stdout}");
+    }
+    // What went to stdout is whole: the apply's records were written.
+    let (_, stdout) = run_with_stderr_gone(&run, &["check", "w.scenario"]);
+    assert!(stdout.starts_with("ok    w.scenario"), "{stdout}");
+    assert!(run.dir.join("outatime-out/tel.jsonl").is_file());
+}
+
+#[test]
+fn a_full_stderr_is_not_a_panic() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        crate::common::skip_unless_required("/dev/full");
+        return;
+    };
+    let run = Run::new("stderr-full").file("w.scenario", many_warnings(3));
+    let output = run
+        .again(&["check", "w.scenario"])
+        .command()
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}
+
+/// No `eprint!`, `eprintln!`, `print!` or `println!` outside tests: they
+/// panic when the stream is closed or full. The command line writes
+/// through `cli::output` (`say!`, `print`), and the layers below it hand
+/// what they have to say up to it. The apply engine's own lines are the
+/// one exception left, to go the same way.
+#[test]
+fn nothing_prints_with_a_macro_that_panics() {
+    let pending = ["src/apply/engine.rs", "src/apply/progress.rs"];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    let mut folders = vec![root.join("src")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if path.extension().is_none_or(|e| e != "rs")
+                || path.file_name().is_some_and(|n| n == "tests.rs")
+                || pending.contains(&relative.as_str())
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Unit tests come last in a file, after `#[cfg(test)]`.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (n, line) in code.lines().enumerate() {
+                let line = line.trim_start();
+                if line.starts_with("//") {
+                    continue;
+                }
+                for mac in ["eprint!(", "eprintln!(", "print!(", "println!("] {
+                    // The macro itself, not the end of a longer name
+                    // (`eprint!(` holds `print!(`).
+                    let whole = line.find(mac).is_some_and(|i| {
+                        !line[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                    });
+                    if whole {
+                        found.push(format!("{relative}:{}: {line}", n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }
