@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::apply_usage::ApplyUsage;
+use super::apply_usage::{ApplyUsage, MAX_REQUEST_TIMEOUT_SECONDS};
 use super::exit::Exit;
 use super::input::{ReadArgs, load};
 use super::output::diagnostics_style;
@@ -266,13 +266,18 @@ fn apply_with_engine<T: crate::targets::Backend>(
 const TIMESTREAM_CONCURRENCY: u16 = 64;
 const INFLUXDB_CONCURRENCY: u16 = 8;
 
-/// `--request-timeout`, default 20 s: a positive number of seconds.
+/// `--request-timeout`, default 20 s: a positive number of seconds, at most
+/// [`MAX_REQUEST_TIMEOUT_SECONDS`].
 fn request_timeout(args: &ApplyArgs) -> Result<std::time::Duration, Failure> {
     let seconds = args.request_timeout.unwrap_or(20.0);
     if !(seconds > 0.0 && seconds.is_finite()) {
         return Err(ApplyUsage::RequestTimeoutNotPositive.into());
     }
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    if seconds > MAX_REQUEST_TIMEOUT_SECONDS {
+        return Err(ApplyUsage::RequestTimeoutTooLong.into());
+    }
+    std::time::Duration::try_from_secs_f64(seconds)
+        .map_err(|_| ApplyUsage::RequestTimeoutTooLong.into())
 }
 
 /// The engine's options from the arguments, and the journal read back

@@ -119,6 +119,48 @@ fn a_full_stderr_is_not_a_panic() {
     assert_eq!(output.status.code(), Some(0));
 }
 
+/// Targets the engine drives, which no test here contacts: the arguments
+/// are refused before.
+const UNREACHABLE_TARGETS: &str = "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://127.0.0.1:9\n    database: x\n  ts:\n    kind: timestream\n    region: us-east-1\n    database: db\n    endpoint_url: http://127.0.0.1:9\n";
+
+#[test]
+fn a_request_timeout_too_long_for_a_duration_is_a_usage_error() {
+    let run = Run::new("huge-timeout")
+        .file("w.scenario", many_warnings(0))
+        .file("outatime.yaml", UNREACHABLE_TARGETS);
+    for target in ["influx", "ts"] {
+        for timeout in ["1e20", "1e300", "3601"] {
+            let args = [
+                "apply",
+                "w.scenario",
+                "--target",
+                target,
+                "--request-timeout",
+                timeout,
+            ];
+            let (code, stdout, stderr) = run.again(&args).run();
+            assert_eq!(code, 2, "{args:?}: {stderr}");
+            assert_eq!(stdout, "");
+            assert!(
+                stderr.contains("error: --request-timeout must be at most 3600 seconds (an hour)"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    // An hour is still taken: the target is then asked, and does not answer.
+    let args = [
+        "apply",
+        "w.scenario",
+        "--target",
+        "influx",
+        "--request-timeout",
+        "3600",
+    ];
+    let (code, _, stderr) = run.again(&args).run();
+    assert_ne!(code, 2, "{stderr}");
+    assert_ne!(code, PANICKED, "{stderr}");
+}
+
 /// No `eprint!`, `eprintln!`, `print!` or `println!` outside tests: they
 /// panic when the stream is closed or full. The command line writes
 /// through `cli::output` (`say!`, `print`), and the layers below it hand
