@@ -89,7 +89,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     let shard = shard(args)?;
     let anchor = output::parse_anchor(args.anchor.as_deref())?;
     if let Some(report) = &args.report {
-        output::check_folder_of("--report", report)?;
+        output::check_writable("--report", report)?;
     }
     let (target, policy) = choose_target(args)?;
     if policy.read_only {

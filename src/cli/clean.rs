@@ -40,7 +40,7 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
     use crate::targets::config::Target;
     if let Some(report) = &args.report {
-        output::check_folder_of("--report", report)?;
+        output::check_writable("--report", report)?;
     }
     let named = super::apply::named_target(&args.config, &args.target)?;
     if named.policy.read_only {

@@ -249,7 +249,7 @@ fn plan(args: &PlanArgs) -> Result<Exit, Failure> {
         (None, _) => None,
     };
     if let Some(output) = &args.output {
-        output::check_folder_of("--output", output)?;
+        output::check_writable("--output", output)?;
     }
     let loaded = output::load(
         &args.scenario,
@@ -310,12 +310,15 @@ fn diff(args: &DiffArgs) -> Result<Exit, Failure> {
                 }
                 .into());
             }
-            output::check_folder_of("--output", path)?;
+            output::check_writable("--output", path)?;
             let anchor = output::parse_anchor(args.anchor.as_deref())?;
             Some((path, format, anchor))
         }
         _ => None,
     };
+    if let Some(full) = &args.full {
+        output::check_writable("--full", full)?;
+    }
     let read = |path: &Path| -> Result<crate::plan::Plan, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))

@@ -53,7 +53,7 @@ pub(super) fn plot(args: &PlotArgs) -> Result<Exit, Failure> {
         filters: plot::parse_where(&args.filters)?,
         measures: args.measures.clone(),
     };
-    output::check_folder_of("--output", &args.output)?;
+    output::check_writable("--output", &args.output)?;
     let anchor = output::parse_anchor(args.anchor.as_deref())?;
     let loaded = load(&args.input, &args.read, crate::targets::DEFAULT_RULES)?;
     // Unanchored, `now` is the epoch, as in a plan: the axis says offsets.

@@ -62,7 +62,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
         None => Duration::ZERO,
     };
     if let Some(report) = &args.report {
-        output::check_folder_of("--report", report)?;
+        output::check_writable("--report", report)?;
     }
     let source = choose_source(args)?;
     let (loaded, anchor) = load_with_anchor(

@@ -161,6 +161,98 @@ fn a_request_timeout_too_long_for_a_duration_is_a_usage_error() {
     assert_ne!(code, PANICKED, "{stderr}");
 }
 
+/// Every output option naming a folder, or a file in a folder no file can
+/// be made in, is refused before anything is read or written: exit 2, and
+/// no records written.
+#[test]
+fn an_output_that_cannot_be_written_is_refused_before_the_first_write() {
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    let run = Run::new("unwritable-output")
+        .file("s.scenario", many_warnings(0))
+        .file("taken.svg/keep", "");
+    // A plan for diff, made before: `plan` itself is one of the cases.
+    let (code, _, stderr) = run
+        .again(&["plan", "s.scenario", "-o", "s.plan.yaml"])
+        .run();
+    assert_eq!(code, 0, "{stderr}");
+    // `.svg`, for `plot` to take the name as a picture's.
+    let mut unwritable = vec!["taken.svg".to_string()];
+    if std::path::Path::new("/proc/self").is_dir() {
+        // A folder that exists and takes no new file, even for root.
+        unwritable.push("/proc/r.svg".to_string());
+    }
+    for path in &unwritable {
+        let cases: Vec<Vec<&str>> = vec![
+            vec!["apply", "s.scenario", "--anchor", ANCHOR, "--report", path],
+            vec!["verify", "s.scenario", "--anchor", ANCHOR, "--report", path],
+            vec![
+                "clean",
+                "s.scenario",
+                "--target",
+                "nowhere",
+                "--report",
+                path,
+            ],
+            vec!["plot", "s.scenario", "-o", path],
+            vec!["plan", "s.scenario", "-o", path],
+            vec!["diff", "s.plan.yaml", "s.plan.yaml", "--full", path],
+        ];
+        for args in cases {
+            let (code, stdout, stderr) = run.again(&args).run();
+            assert_eq!(code, 2, "{args:?}: {stderr}");
+            assert_eq!(stdout, "", "{args:?}");
+            assert!(
+                stderr.contains("cannot write --") && stderr.contains(path.as_str()),
+                "{args:?}: {stderr}"
+            );
+            assert!(!run.dir.join("outatime-out").exists(), "{args:?}: {stderr}");
+        }
+    }
+    let (_, _, stderr) = run
+        .again(&[
+            "apply",
+            "s.scenario",
+            "--anchor",
+            ANCHOR,
+            "--report",
+            "taken.svg",
+        ])
+        .run();
+    assert!(
+        stderr.contains("error: cannot write --report `taken.svg`: it is a folder"),
+        "{stderr}"
+    );
+    // Nothing was left in the folders that were tried.
+    let left: Vec<_> = std::fs::read_dir(&run.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("probe"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_report_that_can_be_written_still_is() {
+    const ANCHOR: &str = "2026-11-27T18:00:00Z";
+    let run = Run::new("writable-report")
+        .file("s.scenario", many_warnings(0))
+        .file("old.json", "old");
+    for report in ["new.json", "old.json"] {
+        let args = [
+            "apply",
+            "s.scenario",
+            "--anchor",
+            ANCHOR,
+            "--report",
+            report,
+        ];
+        let (code, _, stderr) = run.again(&args).run();
+        assert_eq!(code, 0, "{stderr}");
+        let written = std::fs::read_to_string(run.dir.join(report)).unwrap();
+        assert!(written.starts_with('{'), "{written}");
+    }
+}
+
 /// No `eprint!`, `eprintln!`, `print!` or `println!` outside tests: they
 /// panic when the stream is closed or full. The command line writes
 /// through `cli::output` (`say!`, `print`), and the layers below it hand
