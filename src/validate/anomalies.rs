@@ -6,13 +6,13 @@ use std::str::FromStr;
 use strum::IntoEnumIterator;
 
 use super::params::Given;
-use super::{Declared, Validator, add, ordered};
+use super::{Declared, Validator};
 use crate::diagnostics::kind;
 use crate::diagnostics::kind::{Clause, NoEffectCause};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::model::{
-    Anomaly, AnomalyKind, AnomalyWord, ConditionTest, Filter, MeasureType, Scalar, Step, TimePoint,
+    Anomaly, AnomalyKind, AnomalyWord, Filter, MeasureType, Scalar, Step, TimePoint,
 };
 
 impl Validator<'_> {
@@ -365,22 +365,20 @@ impl Validator<'_> {
         }
     }
 
-    /// Warns about two anomalies that can touch the same record and measure.
+    /// Warns about two anomalies that can touch the same record and
+    /// measure: each at its header, naming the first before it in the file
+    /// that it meets (`overlaps.rs`).
     pub(super) fn overlaps(&mut self, anomalies: &[(Anomaly, Span)]) {
-        for (j, (b, b_span)) in anomalies.iter().enumerate() {
-            for (a, a_span) in &anomalies[..j] {
-                let same_measure = match (&a.measure, &b.measure) {
-                    (Some(x), Some(y)) => x == y,
-                    _ => true,
-                };
-                if a.table == b.table
-                    && same_measure
-                    && windows_overlap(a, b)
-                    && !filters_disjoint(&a.filter, &b.filter)
-                {
-                    self.report(kind::OverlappingAnomalies { other: *a_span }, *b_span);
-                    break;
-                }
+        let only: Vec<&Anomaly> = anomalies.iter().map(|(a, _)| a).collect();
+        let first = super::overlaps::first_overlaps(&only);
+        for ((_, b_span), a) in anomalies.iter().zip(first) {
+            if let Some(a) = a {
+                self.report(
+                    kind::OverlappingAnomalies {
+                        other: anomalies[a].1,
+                    },
+                    *b_span,
+                );
             }
         }
     }
@@ -403,52 +401,6 @@ fn may_reach(filter: &Filter, step: &Step) -> bool {
         Step::Replay(r) => passes(&r.set),
         Step::Extrapolate(e) => passes(&e.set),
     }
-}
-
-/// `[at, at + length)`, or the single instant `at` without a length.
-fn windows_overlap(a: &Anomaly, b: &Anomaly) -> bool {
-    let end = |x: &Anomaly| x.length.and_then(|l| add(x.at, l));
-    if ordered(a.at, b.at).is_none() {
-        // One relative to `now`, one absolute: that depends on the anchor.
-        return false;
-    }
-    let before = |p: TimePoint, q: TimePoint| ordered(p, q) == Some(std::cmp::Ordering::Less);
-    let a_end = end(a);
-    let b_end = end(b);
-    let a_starts_before_b_ends = match b_end {
-        Some(e) => before(a.at, e),
-        None => !before(b.at, a.at),
-    };
-    let b_starts_before_a_ends = match a_end {
-        Some(e) => before(b.at, e),
-        None => !before(a.at, b.at),
-    };
-    a_starts_before_b_ends && b_starts_before_a_ends
-}
-
-/// Whether no series can match both filters, judged from `==`, `!=` and
-/// `in` on a shared dimension.
-fn filters_disjoint(a: &Filter, b: &Filter) -> bool {
-    let values = |test: &ConditionTest| -> Option<Vec<String>> {
-        match test {
-            ConditionTest::Equals(x) => Some(vec![x.clone()]),
-            ConditionTest::In(list) => Some(list.clone()),
-            ConditionTest::NotEquals(_) => None,
-        }
-    };
-    for ca in &a.conditions {
-        for cb in b.conditions.iter().filter(|c| c.dimension == ca.dimension) {
-            let disjoint = match (values(&ca.test), values(&cb.test)) {
-                (Some(va), _) => va.iter().all(|v| !cb.test.allows(v)),
-                (None, Some(vb)) => vb.iter().all(|v| !ca.test.allows(v)),
-                (None, None) => false,
-            };
-            if disjoint {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 fn point(p: TimePoint) -> i64 {
@@ -477,10 +429,14 @@ fn schedule_meets(schedule: &crate::model::Schedule, anomaly: &Anomaly) -> bool 
 /// The anomaly's `where` (no series) or `at` (outside every record) clause,
 /// found in the statement whose header is at `header`.
 fn anomaly_clause_span(file: &ast::File, header: Span, cause: NoEffectCause) -> Option<Span> {
-    let statement = file
+    // Statements are in file order and apart: found by halving, not by
+    // reading them all for each warning.
+    let after = file
         .statements
-        .iter()
-        .find(|s| s.span.start <= header.start && header.start < s.span.end)?;
+        .partition_point(|s| s.span.start <= header.start);
+    let statement = file.statements[..after]
+        .last()
+        .filter(|s| header.start < s.span.end)?;
     let ast::StatementKind::Anomaly(a) = &statement.kind else {
         return None;
     };

@@ -10,6 +10,7 @@ mod anomalies;
 pub(crate) mod check;
 mod declarations;
 mod models;
+mod overlaps;
 mod params;
 mod series;
 pub(crate) mod source;
