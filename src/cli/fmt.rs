@@ -8,7 +8,7 @@ use super::exit::Exit;
 use super::output::diagnostics_style;
 use super::output::{say, sayln};
 use crate::diagnostics::render;
-use crate::diagnostics::{Diagnostic, Span, kind};
+use crate::diagnostics::{BYTE_ORDER_MARK, Diagnostic, Span, kind};
 use crate::fmt::{FmtError, format};
 
 #[derive(clap::Args)]
@@ -179,7 +179,12 @@ fn utf8<'a>(shown: &str, bytes: &'a [u8]) -> Option<&'a str> {
 }
 
 /// The canonical layout of `text`, or the outcome after saying why not.
+/// A byte-order mark at the start is kept, as line endings are: the
+/// layout is fmt's to choose, the encoding details are the editor's.
 fn formatted(shown: &str, text: &str) -> Result<String, Outcome> {
+    if let Some(rest) = text.strip_prefix(BYTE_ORDER_MARK) {
+        return formatted(shown, rest).map(|f| format!("{BYTE_ORDER_MARK}{f}"));
+    }
     match format(text) {
         Ok(f) => Ok(f),
         Err(FmtError::Syntax { diagnostics }) => {

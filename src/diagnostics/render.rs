@@ -13,7 +13,7 @@ use miette::{
 };
 use serde::Serialize;
 
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{BYTE_ORDER_MARK, Diagnostic, Severity};
 
 /// A line longer than this is not drawn: the report gives its position only.
 const MAX_DRAWN_LINE: usize = 400;
@@ -191,7 +191,8 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset; a
+    /// byte-order mark at the start of the file is not a column.
     fn line_column(&self, offset: usize) -> (usize, usize) {
         let text = self.text;
         let mut offset = offset.min(text.len());
@@ -199,7 +200,10 @@ impl<'a> Lines<'a> {
             offset -= 1;
         }
         let line = self.counted.partition_point(|&s| s <= offset);
-        let line_start = self.counted[line - 1];
+        let mut line_start = self.counted[line - 1];
+        if line_start == 0 && text.starts_with(BYTE_ORDER_MARK) {
+            line_start = BYTE_ORDER_MARK.len_utf8().min(offset);
+        }
         let column = text[line_start..offset].chars().count() + 1;
         (line, column)
     }
@@ -371,5 +375,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn columns_count_characters_after_a_byte_order_mark() {
+        let lines = Lines::new("f", "\u{feff}ab\né x\n");
+        assert_eq!(lines.line_column(0), (1, 1));
+        assert_eq!(lines.line_column(3), (1, 1));
+        assert_eq!(lines.line_column(4), (1, 2));
+        assert_eq!(lines.line_column(6), (2, 1));
+        assert_eq!(lines.line_column(9), (2, 3));
+        assert_eq!(lines.line_column(99), (3, 1));
     }
 }

@@ -253,6 +253,36 @@ fn a_report_that_can_be_written_still_is() {
     }
 }
 
+#[test]
+fn a_byte_order_mark_before_the_scenario_is_read_as_nothing_and_kept_by_fmt() {
+    let canonical = "scenario \"bom\"\ntable tel\n\ngenerate into tel {\n  series device = \"d\"\n  from now - 5m to now every 1m\n  measure v double = constant(value: 1)\n}\n";
+    let run = Run::new("bom")
+        .file("bom.scenario", format!("\u{feff}{canonical}"))
+        .file(
+            "loose.scenario",
+            format!("\u{feff}{}", canonical.replace("\n\n", "\n")),
+        );
+    let (code, stdout, stderr) = run.again(&["check", "bom.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("ok    bom.scenario"), "{stdout}");
+    let (code, _, stderr) = run.again(&["plan", "bom.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
+    // fmt keeps the mark, as it keeps line endings.
+    let (code, stdout, stderr) = run.again(&["fmt", "--check", "bom.scenario"]).run();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, _, stderr) = run.again(&["fmt", "loose.scenario"]).run();
+    assert_eq!(code, 0, "{stderr}");
+    let formatted = std::fs::read_to_string(run.dir.join("loose.scenario")).unwrap();
+    assert_eq!(formatted, format!("\u{feff}{canonical}"));
+    // A diagnostic on the first line counts columns after the mark.
+    let run = run.file("typo.scenario", "\u{feff}scenari \"bom\"\n");
+    let (code, stdout, _) = run
+        .again(&["check", "--format", "json", "typo.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("\"line\":1,\"column\":1,"), "{stdout}");
+}
+
 /// No `eprint!`, `eprintln!`, `print!` or `println!` outside tests: they
 /// panic when the stream is closed or full. The command line writes
 /// through `cli::output` (`say!`, `print`), and the layers below it hand
