@@ -254,6 +254,52 @@ fn a_report_that_can_be_written_still_is() {
 }
 
 #[test]
+fn series_are_limited_for_the_whole_scenario_before_any_range_is_expanded() {
+    let clause = |n: usize| format!("  series a = \"x{n}-{{0..59999}}\"\n");
+    let scenario = |clauses: usize| {
+        let mut text = String::from("scenario \"many series\"\ntable tel\ngenerate into tel {\n");
+        for n in 0..clauses {
+            text.push_str(&clause(n));
+        }
+        text.push_str(
+            "  from now - 1m to now every 1m\n  measure v double = constant(value: 1)\n}\n",
+        );
+        text
+    };
+    // Two clauses of 60,000: each within a clause's limit, together past
+    // the scenario's. Said at the second, which crosses it.
+    let run = Run::new("series-limit").file("two.scenario", scenario(2));
+    let (code, stdout, _) = run
+        .again(&["check", "--format", "json", "two.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(lines[0].contains("\"line\":5,"), "{stdout}");
+    assert!(
+        lines[0].contains("outatime::generate::too_many_series"),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].contains(
+            "this clause brings the scenario to 120000 series; a scenario may declare up to 100000"
+        ),
+        "{stdout}"
+    );
+    // The 1 KB file of 30 such clauses (it took gigabytes): one
+    // error, at the clause that crosses the limit, and no more.
+    let run = run.file("thirty.scenario", scenario(30));
+    let (code, stdout, _) = run
+        .again(&["check", "--format", "json", "thirty.scenario"])
+        .run();
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let (code, _, stderr) = run.again(&["plan", "thirty.scenario"]).run();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("generate::too_many_series"), "{stderr}");
+}
+
+#[test]
 fn a_byte_order_mark_before_the_scenario_is_read_as_nothing_and_kept_by_fmt() {
     let canonical = "scenario \"bom\"\ntable tel\n\ngenerate into tel {\n  series device = \"d\"\n  from now - 5m to now every 1m\n  measure v double = constant(value: 1)\n}\n";
     let run = Run::new("bom")
