@@ -1,6 +1,6 @@
 //! `anomaly KIND on TABLE[.MEASURE] { ... }`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use strum::IntoEnumIterator;
@@ -12,7 +12,7 @@ use crate::diagnostics::kind::{Clause, NoEffectCause};
 use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, AnomalyClause, Span, ValueSyntax};
 use crate::model::{
-    Anomaly, AnomalyKind, AnomalyWord, Filter, MeasureType, Scalar, Step, TimePoint,
+    Anomaly, AnomalyKind, AnomalyWord, ConditionTest, Filter, MeasureType, Scalar, Step, TimePoint,
 };
 
 impl Validator<'_> {
@@ -282,14 +282,15 @@ impl Validator<'_> {
     /// records it touches then depends on the anchor, and the plan (made
     /// with no anchor) cannot show it.
     pub(super) fn anchor_dependence(&mut self, steps: &[Step], anomalies: &[(Anomaly, Span)]) {
+        let series = series_by_value(steps);
         for (anomaly, span) in anomalies {
             let relative = anomaly.at.is_relative();
-            let other = steps.iter().find(|s| {
+            let other = steps.iter().zip(&series).find(|(s, series)| {
                 s.table() == anomaly.table
                     && s.is_relative() != relative
-                    && may_reach(&anomaly.filter, s)
+                    && may_reach(&anomaly.filter, s, series.as_ref())
             });
-            if let Some(step) = other {
+            if let Some((step, _)) = other {
                 let kind = kind::AnchorDependentAnomaly {
                     relative,
                     step_line: step.line(),
@@ -311,12 +312,14 @@ impl Validator<'_> {
         steps: &[Step],
         anomalies: &[(Anomaly, Span)],
     ) {
+        let series = series_by_value(steps);
         for (anomaly, header) in anomalies {
-            let writers: Vec<&crate::model::Generate> = steps
+            let writers: Vec<(&crate::model::Generate, &SeriesByValue<'_>)> = steps
                 .iter()
-                .filter(|s| s.table() == anomaly.table)
-                .filter_map(|s| match s {
-                    Step::Generate(g) => Some(g),
+                .zip(&series)
+                .filter(|(s, _)| s.table() == anomaly.table)
+                .filter_map(|(s, series)| match (s, series) {
+                    (Step::Generate(g), Some(series)) => Some((g, series)),
                     _ => None,
                 })
                 .collect();
@@ -332,13 +335,17 @@ impl Validator<'_> {
             };
             let matching: Vec<_> = writers
                 .iter()
-                .filter(|g| g.series.iter().any(passes))
+                .filter(|(_, series)| series.any(&anomaly.filter, passes))
+                .map(|(g, _)| g)
                 .collect();
             let cause = if matching.is_empty() {
                 NoEffectCause::NoSeries
             } else {
                 let relative = anomaly.at.is_relative();
-                if writers.iter().any(|g| g.schedule.is_relative() != relative) {
+                if writers
+                    .iter()
+                    .any(|(g, _)| g.schedule.is_relative() != relative)
+                {
                     // `anomaly::anchor_dependent` says what that means.
                     continue;
                 }
@@ -385,8 +392,9 @@ impl Validator<'_> {
 }
 
 /// Whether the anomaly's `where` can match a series the step writes: known
-/// for generated series; for others, only the dimensions `set` fixes count.
-fn may_reach(filter: &Filter, step: &Step) -> bool {
+/// for generated series (`series`, the step's by value); for others, only
+/// the dimensions `set` fixes count.
+fn may_reach(filter: &Filter, step: &Step, series: Option<&SeriesByValue<'_>>) -> bool {
     let passes = |dims: &std::collections::BTreeMap<String, String>| {
         filter
             .conditions
@@ -396,10 +404,86 @@ fn may_reach(filter: &Filter, step: &Step) -> bool {
                 Some(v) => c.test.allows(v),
             })
     };
-    match step {
-        Step::Generate(g) => g.series.iter().any(passes),
-        Step::Replay(r) => passes(&r.set),
-        Step::Extrapolate(e) => passes(&e.set),
+    match (step, series) {
+        (Step::Generate(_), Some(series)) => series.any(filter, passes),
+        (Step::Generate(g), None) => g.series.iter().any(passes),
+        (Step::Replay(r), _) => passes(&r.set),
+        (Step::Extrapolate(e), _) => passes(&e.set),
+    }
+}
+
+/// Each `generate`'s series by value ([`SeriesByValue`]), by step.
+fn series_by_value(steps: &[Step]) -> Vec<Option<SeriesByValue<'_>>> {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Generate(g) => Some(SeriesByValue::new(&g.series)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A `generate`'s series by dimension value: whether an anomaly's `where`
+/// matches one of them is then found by lookup, not by reading up to
+/// 100,000 series for each of thousands of anomalies.
+struct SeriesByValue<'a> {
+    series: &'a [BTreeMap<String, String>],
+    by_value: BTreeMap<(&'a str, &'a str), Vec<usize>>,
+    /// For each dimension some series has, the series without it.
+    lacking: BTreeMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> SeriesByValue<'a> {
+    fn new(series: &'a [BTreeMap<String, String>]) -> SeriesByValue<'a> {
+        let mut by_value: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        for (i, dims) in series.iter().enumerate() {
+            for (d, v) in dims {
+                by_value
+                    .entry((d.as_str(), v.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let dimensions: BTreeSet<&str> = by_value.keys().map(|(d, _)| *d).collect();
+        let lacking = dimensions
+            .into_iter()
+            .map(|d| {
+                let without = (0..series.len())
+                    .filter(|&i| !series[i].contains_key(d))
+                    .collect();
+                (d, without)
+            })
+            .collect();
+        SeriesByValue {
+            series,
+            by_value,
+            lacking,
+        }
+    }
+
+    /// Whether `passes` holds for a series, asking only those the first
+    /// `==` or `in` of `filter` lets through, and those without its
+    /// dimension (`passes` decides what a missing dimension means): a
+    /// series any other would be asked about fails that condition.
+    fn any(&self, filter: &Filter, passes: impl Fn(&BTreeMap<String, String>) -> bool) -> bool {
+        let keyed = filter.conditions.iter().find_map(|c| match &c.test {
+            ConditionTest::Equals(x) => Some((c.dimension.as_str(), std::slice::from_ref(x))),
+            ConditionTest::In(list) => Some((c.dimension.as_str(), list.as_slice())),
+            ConditionTest::NotEquals(_) => None,
+        });
+        let Some((dimension, values)) = keyed else {
+            return self.series.iter().any(passes);
+        };
+        let Some(lacking) = self.lacking.get(dimension) else {
+            // No series has the dimension.
+            return self.series.iter().any(passes);
+        };
+        values
+            .iter()
+            .filter_map(|v| self.by_value.get(&(dimension, v.as_str())))
+            .flatten()
+            .chain(lacking)
+            .any(|&i| passes(&self.series[i]))
     }
 }
 
