@@ -331,7 +331,9 @@ impl<W: Write> Write for Hashing<W> {
 }
 
 /// Progress on stderr: a line redrawn in place on a terminal, a plain
-/// line every ten seconds otherwise (CI logs), as `apply` does.
+/// line every ten seconds otherwise (CI logs), as `apply` does. A write
+/// that fails (stderr closed, its reader gone) is dropped: the progress
+/// is not worth stopping, let alone panicking, as `eprint!` would.
 struct Progress {
     slices: u64,
     terminal: bool,
@@ -368,18 +370,18 @@ impl Progress {
             crate::lang::literal::Instant(from)
         );
         if self.terminal {
-            eprint!("\r\x1b[2K{line}");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
             let _ = std::io::stderr().flush();
             self.drawn = true;
         } else if self.last_line.elapsed() >= LOG_EVERY {
-            eprintln!("progress: {line}");
+            let _ = writeln!(std::io::stderr(), "progress: {line}");
             self.last_line = Instant::now();
         }
     }
 
     fn clear(&mut self) {
         if self.drawn {
-            eprint!("\r\x1b[2K");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
             self.drawn = false;
         }
     }

@@ -184,9 +184,10 @@ impl Survey {
             .count()
     }
 
-    /// Deletes the tables marked [`Action::Delete`], one by one, printing
-    /// each; stops at the first failure with what was deleted before.
-    pub(crate) fn delete(&mut self) -> Result<usize, CleanError> {
+    /// Deletes the tables marked [`Action::Delete`], one by one, telling
+    /// `said` a line about each as it goes (the command line prints it);
+    /// stops at the first failure with what was deleted before.
+    pub(crate) fn delete(&mut self, said: &mut dyn FnMut(&str)) -> Result<usize, CleanError> {
         let mut deleted = Vec::new();
         for row in &mut self.rows {
             if row.action != Action::Delete {
@@ -209,10 +210,10 @@ impl Survey {
                 }
             };
             row.deleted = true;
-            match done {
-                Deleted::Deleted => eprintln!("deleted `{}`", row.table),
-                Deleted::Missing => eprintln!("`{}` was gone already", row.table),
-            }
+            said(&match done {
+                Deleted::Deleted => format!("deleted `{}`", row.table),
+                Deleted::Missing => format!("`{}` was gone already", row.table),
+            });
             deleted.push(row.table.clone());
         }
         Ok(deleted.len())

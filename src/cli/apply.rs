@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::apply_usage::ApplyUsage;
+use super::apply_usage::{ApplyUsage, MAX_REQUEST_TIMEOUT_SECONDS};
 use super::exit::Exit;
 use super::input::{ReadArgs, load};
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
+use super::output::{say, sayln};
 use crate::app;
 use crate::apply::dispatch::OnReject;
 use crate::diagnostics::render;
@@ -88,7 +89,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     let shard = shard(args)?;
     let anchor = output::parse_anchor(args.anchor.as_deref())?;
     if let Some(report) = &args.report {
-        output::check_folder_of("--report", report)?;
+        output::check_writable("--report", report)?;
     }
     let (target, policy) = choose_target(args)?;
     if policy.read_only {
@@ -115,7 +116,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     // not be written is said too, never in its place.
     match (failure, unreported) {
         (Some(failure), Some(unreported)) => {
-            eprint!("{}", unreported.text);
+            say!("{}", unreported.text);
             Err(failure)
         }
         (Some(failure), None) | (None, Some(failure)) => Err(failure),
@@ -144,7 +145,7 @@ fn choose_target(
 > {
     match &args.target {
         None => {
-            eprintln!(
+            sayln!(
                 "target: the embedded default, JSON lines in ./{}/ (one file a table)",
                 crate::apply::DEFAULT_DIRECTORY
             );
@@ -265,13 +266,18 @@ fn apply_with_engine<T: crate::targets::Backend>(
 const TIMESTREAM_CONCURRENCY: u16 = 64;
 const INFLUXDB_CONCURRENCY: u16 = 8;
 
-/// `--request-timeout`, default 20 s: a positive number of seconds.
+/// `--request-timeout`, default 20 s: a positive number of seconds, at most
+/// [`MAX_REQUEST_TIMEOUT_SECONDS`].
 fn request_timeout(args: &ApplyArgs) -> Result<std::time::Duration, Failure> {
     let seconds = args.request_timeout.unwrap_or(20.0);
     if !(seconds > 0.0 && seconds.is_finite()) {
         return Err(ApplyUsage::RequestTimeoutNotPositive.into());
     }
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    if seconds > MAX_REQUEST_TIMEOUT_SECONDS {
+        return Err(ApplyUsage::RequestTimeoutTooLong.into());
+    }
+    std::time::Duration::try_from_secs_f64(seconds)
+        .map_err(|_| ApplyUsage::RequestTimeoutTooLong.into())
 }
 
 /// The engine's options from the arguments, and the journal read back
@@ -327,7 +333,7 @@ fn print_summary(applied: &crate::apply::Applied) {
     }
     for (table, t) in &report.tables {
         if !t.table.is_empty() {
-            eprintln!(
+            sayln!(
                 "wrote {:>10} records to `{}` in {} batches ({} rejected, {} retried)",
                 t.records,
                 t.table,
@@ -336,12 +342,12 @@ fn print_summary(applied: &crate::apply::Applied) {
                 t.retried
             );
         } else if t.records == 0 {
-            eprintln!("wrote          0 records of `{table}` (no file)");
+            sayln!("wrote          0 records of `{table}` (no file)");
         } else {
-            eprintln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
+            sayln!("wrote {:>10} records of `{table}` to {}", t.records, t.file);
         }
     }
-    eprintln!(
+    sayln!(
         "{}: {} records at anchor {} in {:.2} s",
         if applied.failure.is_none() {
             "done"
@@ -412,14 +418,14 @@ pub(super) fn named_target(
     let read_only = if policy.read_only { " (read-only)" } else { "" };
     let target = match named.map(|n| n.target) {
         Ok(Target::File { directory }) => {
-            eprintln!(
+            sayln!(
                 "target `{name}`{read_only}: JSON lines in {}/ (one file a table)",
                 directory.display()
             );
             Ok(Target::File { directory })
         }
         Ok(Target::Timestream(ts)) => {
-            eprintln!(
+            sayln!(
                 "target `{name}`{read_only}: Timestream database `{}` in {}{}",
                 ts.database,
                 ts.region,
@@ -431,7 +437,7 @@ pub(super) fn named_target(
             Ok(Target::Timestream(ts))
         }
         Ok(Target::Influxdb(influx)) => {
-            eprintln!(
+            sayln!(
                 "target `{name}`{read_only}: InfluxDB {} `{}` at {}",
                 influx.destination.noun(),
                 influx.destination.name(),

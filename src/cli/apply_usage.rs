@@ -6,6 +6,11 @@ use std::path::PathBuf;
 use crate::apply::journal::Unreadable;
 use crate::targets::config::CONFIG_FILE;
 
+/// The longest `--request-timeout`: an hour. An attempt that hangs longer
+/// is better given up and retried, and past about 1.8e19 s no `Duration`
+/// can hold the number (converting it panicked).
+pub(super) const MAX_REQUEST_TIMEOUT_SECONDS: f64 = 3600.0;
+
 /// Arguments of `apply` that do not fit.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum ApplyUsage {
@@ -49,6 +54,12 @@ pub(super) enum ApplyUsage {
     /// `--request-timeout 0`
     #[error("--request-timeout must be a positive number of seconds")]
     RequestTimeoutNotPositive,
+    /// `--request-timeout 1e20`
+    #[error(
+        "--request-timeout must be at most {} seconds (an hour)",
+        MAX_REQUEST_TIMEOUT_SECONDS
+    )]
+    RequestTimeoutTooLong,
 }
 
 impl ApplyUsage {
@@ -69,7 +80,8 @@ impl ApplyUsage {
             | ApplyUsage::LeadOutOfRange { .. }
             | ApplyUsage::LeadWithoutLive
             | ApplyUsage::ReportNotJson { .. }
-            | ApplyUsage::RequestTimeoutNotPositive => return None,
+            | ApplyUsage::RequestTimeoutNotPositive
+            | ApplyUsage::RequestTimeoutTooLong => return None,
         })
     }
 }

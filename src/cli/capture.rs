@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::exit::Exit;
 use super::input::config_target;
+use super::output::sayln;
 use super::output::{self, Failure};
 use crate::capture::{CaptureError, Request, SALT_ENV};
 use crate::sources::redact::Redactor;
@@ -54,7 +55,7 @@ pub(super) fn capture(args: &CaptureArgs) -> Result<Exit, Failure> {
         Target::File { .. } => return Err(not_timestream(args, "a file").into()),
         Target::Influxdb(_) => return Err(not_timestream(args, "an InfluxDB").into()),
     };
-    eprintln!(
+    sayln!(
         "capturing `{}` of Timestream database `{}` in {}{}, {} .. {}",
         request.table,
         target.database,
@@ -68,7 +69,7 @@ pub(super) fn capture(args: &CaptureArgs) -> Result<Exit, Failure> {
         args.to
     );
     let summary = crate::capture::capture(&target, &request)?;
-    eprintln!(
+    sayln!(
         "captured {} rows in {} slices ({} pages) into {} ({})",
         summary.rows,
         summary.slices,

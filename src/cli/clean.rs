@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::exit::Exit;
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
+use super::output::{say, sayln};
 use crate::app;
 use crate::clean::CleanReport;
 use crate::clean::error::CleanError;
@@ -39,7 +40,7 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
     use crate::targets::config::Target;
     if let Some(report) = &args.report {
-        output::check_folder_of("--report", report)?;
+        output::check_writable("--report", report)?;
     }
     let named = super::apply::named_target(&args.config, &args.target)?;
     if named.policy.read_only {
@@ -48,8 +49,12 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
         }
         .into());
     }
+    // The scenario's names are held to this target's rules, as `check
+    // --target`, `apply` and `verify` hold them.
+    let rules = named.target.name_rules();
     let tables = |survey: &dyn Fn(&[String]) -> Result<crate::clean::Survey, CleanError>| {
-        scenario_tables(&args.input).and_then(|tables| survey(&tables).map_err(Failure::from))
+        scenario_tables(&args.input, rules)
+            .and_then(|tables| survey(&tables).map_err(Failure::from))
     };
     let mut survey = match named.target {
         Target::Timestream(settings) => {
@@ -91,7 +96,8 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
     } else if args.dry_run {
         output::print("dry run: nothing deleted\n")?;
     } else {
-        result = confirm(args.yes, to_delete).and_then(|()| survey.delete());
+        result = confirm(args.yes, to_delete)
+            .and_then(|()| survey.delete(&mut |line: &str| sayln!("{line}")));
     }
     let report = CleanReport {
         target: args.target.clone(),
@@ -107,7 +113,7 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Exit, Failure> {
     // not be written is said too, never in its place.
     let deleted = match (result, unreported) {
         (Err(error), Some(unreported)) => {
-            eprint!("{}", unreported.text);
+            say!("{}", unreported.text);
             return Err(error.into());
         }
         (Err(error), None) => return Err(error.into()),
@@ -138,7 +144,7 @@ fn confirm(yes: bool, tables: usize) -> Result<(), CleanError> {
     if !stdin.is_terminal() {
         return Err(CleanError::NeedsYes { tables });
     }
-    eprint!("delete {tables} table(s)? [y/N] ");
+    say!("delete {tables} table(s)? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     if stdin.lock().read_line(&mut answer).is_err() {
@@ -150,9 +156,13 @@ fn confirm(yes: bool, tables: usize) -> Result<(), CleanError> {
     }
 }
 
-/// The target names of the scenario's tables: a scenario checked (its
-/// sources are not read), or the scenario a plan names.
-fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
+/// The target names of the scenario's tables: a scenario checked against
+/// the target's naming `rules` (its sources are not read), or the scenario
+/// a plan names.
+fn scenario_tables(
+    input: &Path,
+    rules: &dyn crate::model::NameRules,
+) -> Result<Vec<String>, Failure> {
     let read = |path: &Path| {
         std::fs::read_to_string(path)
             .map_err(|e| Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display())))
@@ -172,9 +182,9 @@ fn scenario_tables(input: &Path) -> Result<Vec<String>, Failure> {
     } else {
         (input.to_path_buf(), text)
     };
-    let checked = app::check_text(&text, &folder(&path));
+    let checked = crate::validate::check::check_text(&text, &folder(&path), rules);
     let shown = path.display().to_string();
-    eprint!(
+    say!(
         "{}",
         render::human(&shown, &text, &checked.diagnostics, diagnostics_style())
     );

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::output::sayln;
 use super::output::{self, Failure};
 
 /// `diff --plot`: both plans loaded as `plot` loads one (stale ones
@@ -37,7 +38,7 @@ pub(super) fn plot_diff(
         format,
     )?;
     match picture {
-        None => eprintln!(
+        None => sayln!(
             "no series changed between the plans: `{}` not written",
             path.display()
         ),
@@ -45,7 +46,7 @@ pub(super) fn plot_diff(
             std::fs::write(path, &bytes).map_err(|e| {
                 Failure::usage(format!("error: cannot write `{}`: {e}\n", path.display()))
             })?;
-            eprintln!("wrote `{}` ({} bytes)", path.display(), bytes.len());
+            sayln!("wrote `{}` ({} bytes)", path.display(), bytes.len());
         }
     }
     Ok(())

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use super::exit::Exit;
 use super::output::diagnostics_style;
+use super::output::{say, sayln};
 use crate::diagnostics::render;
-use crate::diagnostics::{Diagnostic, Span, kind};
+use crate::diagnostics::{BYTE_ORDER_MARK, Diagnostic, Span, kind};
 use crate::fmt::{FmtError, format};
 
 #[derive(clap::Args)]
@@ -43,7 +44,7 @@ pub(super) fn fmt(args: &FmtArgs) -> Exit {
         match scenario_files(path) {
             Ok(files) => outcomes.extend(files.iter().map(|f| file(f, args.check))),
             Err(message) => {
-                eprintln!("{message}");
+                sayln!("{message}");
                 outcomes.push(Outcome::Unusable);
             }
         }
@@ -51,7 +52,7 @@ pub(super) fn fmt(args: &FmtArgs) -> Exit {
     let changed = outcomes.iter().filter(|&&o| o == Outcome::Changed).count();
     if args.check && changed > 0 {
         let s = if changed == 1 { "" } else { "s" };
-        eprintln!("{changed} file{s} not in the canonical layout: run `outatime fmt` on them");
+        sayln!("{changed} file{s} not in the canonical layout: run `outatime fmt` on them");
     }
     match outcomes.iter().max() {
         Some(Outcome::Unusable) => Exit::Usage,
@@ -95,7 +96,7 @@ fn file(path: &Path, check: bool) -> Outcome {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: cannot read `{shown}`: {e}");
+            sayln!("error: cannot read `{shown}`: {e}");
             return Outcome::Unusable;
         }
     };
@@ -114,12 +115,15 @@ fn file(path: &Path, check: bool) -> Outcome {
         return Outcome::Changed;
     }
     match write_atomically(path, &formatted) {
-        Ok(()) => {
-            println!("formatted {shown}");
-            Outcome::Changed
-        }
+        Ok(()) => match super::output::print(&format!("formatted {shown}\n")) {
+            Ok(()) => Outcome::Changed,
+            Err(failure) => {
+                say!("{}", failure.text);
+                Outcome::Unusable
+            }
+        },
         Err(e) => {
-            eprintln!("error: cannot write `{shown}`: {e}");
+            sayln!("error: cannot write `{shown}`: {e}");
             Outcome::Unusable
         }
     }
@@ -129,7 +133,7 @@ fn stdin(check: bool) -> Outcome {
     let shown = "<stdin>";
     let mut bytes = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-        eprintln!("error: cannot read stdin: {e}");
+        sayln!("error: cannot read stdin: {e}");
         return Outcome::Unusable;
     }
     let Some(text) = utf8(shown, &bytes) else {
@@ -147,7 +151,7 @@ fn stdin(check: bool) -> Outcome {
     } else if let Err(e) = std::io::stdout().lock().write_all(formatted.as_bytes())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("error: cannot write the output: {e}");
+        sayln!("error: cannot write the output: {e}");
         return Outcome::Unusable;
     }
     if changed {
@@ -165,7 +169,7 @@ fn utf8<'a>(shown: &str, bytes: &'a [u8]) -> Option<&'a str> {
             let lossy = String::from_utf8_lossy(bytes);
             let at = e.valid_up_to();
             let d = Diagnostic::new(kind::NotUtf8, Span::new(at, at));
-            eprint!(
+            say!(
                 "{}",
                 render::human(shown, &lossy, &[d], diagnostics_style())
             );
@@ -175,15 +179,20 @@ fn utf8<'a>(shown: &str, bytes: &'a [u8]) -> Option<&'a str> {
 }
 
 /// The canonical layout of `text`, or the outcome after saying why not.
+/// A byte-order mark at the start is kept, as line endings are: the
+/// layout is fmt's to choose, the encoding details are the editor's.
 fn formatted(shown: &str, text: &str) -> Result<String, Outcome> {
+    if let Some(rest) = text.strip_prefix(BYTE_ORDER_MARK) {
+        return formatted(shown, rest).map(|f| format!("{BYTE_ORDER_MARK}{f}"));
+    }
     match format(text) {
         Ok(f) => Ok(f),
         Err(FmtError::Syntax { diagnostics }) => {
-            eprint!(
+            say!(
                 "{}",
                 render::human(shown, text, &diagnostics, diagnostics_style())
             );
-            eprintln!("error: `{shown}` has syntax errors and was left as it is");
+            sayln!("error: `{shown}` has syntax errors and was left as it is");
             Err(Outcome::Refused)
         }
         Err(e @ FmtError::NotPreserved { .. }) => {
@@ -191,7 +200,7 @@ fn formatted(shown: &str, text: &str) -> Result<String, Outcome> {
                 FmtError::NotPreserved { detail } => detail.as_str(),
                 FmtError::Syntax { .. } => "",
             };
-            eprintln!(
+            sayln!(
                 "error[{}]: `{shown}` was left as it is: its layout would not read back the same ({detail}); please report this",
                 e.code()
             );

@@ -13,7 +13,7 @@ use crate::diagnostics::{Diagnostic, kind};
 use crate::validate::check::Checked;
 use crate::validate::check::check_text;
 use exit::Exit;
-use output::Failure;
+use output::{Failure, say, sayln};
 
 mod apply;
 mod apply_usage;
@@ -230,7 +230,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(failure) => {
-            eprint!("{}", failure.text);
+            say!("{}", failure.text);
             ExitCode::from(failure.code)
         }
     }
@@ -249,7 +249,7 @@ fn plan(args: &PlanArgs) -> Result<Exit, Failure> {
         (None, _) => None,
     };
     if let Some(output) = &args.output {
-        output::check_folder_of("--output", output)?;
+        output::check_writable("--output", output)?;
     }
     let loaded = output::load(
         &args.scenario,
@@ -259,7 +259,7 @@ fn plan(args: &PlanArgs) -> Result<Exit, Failure> {
     loaded.deny_warnings(args.read.deny_warnings)?;
     if let Some((path, text)) = committed {
         app::check_plan(&loaded, path, &text)?;
-        eprintln!("ok: `{}` is current", path.display());
+        sayln!("ok: `{}` is current", path.display());
         return Ok(Exit::Success);
     }
     let dir = match args.output.as_deref().and_then(Path::parent) {
@@ -310,12 +310,15 @@ fn diff(args: &DiffArgs) -> Result<Exit, Failure> {
                 }
                 .into());
             }
-            output::check_folder_of("--output", path)?;
+            output::check_writable("--output", path)?;
             let anchor = output::parse_anchor(args.anchor.as_deref())?;
             Some((path, format, anchor))
         }
         _ => None,
     };
+    if let Some(full) = &args.full {
+        output::check_writable("--full", full)?;
+    }
     let read = |path: &Path| -> Result<crate::plan::Plan, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::usage(format!("error: cannot read `{}`: {e}\n", path.display()))
@@ -349,7 +352,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         Some(name) => match input::config_target(&args.config, name) {
             Ok(target) => target.name_rules(),
             Err(failure) => {
-                eprint!("{}", failure.text);
+                say!("{}", failure.text);
                 return ExitCode::from(failure.code);
             }
         },
@@ -363,7 +366,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("error: cannot read `{shown}`: {e}");
+                sayln!("error: cannot read `{shown}`: {e}");
                 unreadable = true;
                 continue;
             }
@@ -377,7 +380,7 @@ fn check(args: &CheckArgs) -> ExitCode {
                     .any(|d| d.severity() == crate::diagnostics::Severity::Warning));
         match args.format {
             Format::Human => {
-                eprint!(
+                say!(
                     "{}",
                     render::human(&shown, &text, &checked.diagnostics, style)
                 );

@@ -104,18 +104,16 @@ pub(crate) fn shown_on_stderr(style: Style) -> impl FnMut(Shown) {
             file,
             text,
             diagnostics,
-        } => eprint!("{}", render::human(file, text, diagnostics, style)),
+        } => say!("{}", render::human(file, text, diagnostics, style)),
         Shown::SkippedRows {
             source,
             count,
             budget,
             first,
         } => {
-            eprintln!(
-                "warning: source `{source}`: skipped {count} bad row(s) ({budget}); the first:"
-            );
+            sayln!("warning: source `{source}`: skipped {count} bad row(s) ({budget}); the first:");
             for skipped in first {
-                eprintln!("  - {skipped}");
+                sayln!("  - {skipped}");
             }
         }
     }
@@ -190,7 +188,7 @@ pub(crate) fn anchor(given: Option<i64>, align: i64) -> i64 {
         None => {
             let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
             let aligned = crate::compile::align(now, align);
-            eprintln!(
+            sayln!(
                 "anchor: now = {} (the wall clock, rounded down to the scenario's anchor align)",
                 crate::lang::literal::Instant(aligned)
             );
@@ -224,22 +222,78 @@ pub(crate) fn read_committed(committed_path: &Path) -> Result<String, Failure> {
     })
 }
 
-/// For a file an option names to be written (`--report`, `--output`):
-/// its folder must exist, checked before any source is read, so that a
-/// long run does not end in a usage error.
-pub(crate) fn check_folder_of(option: &str, path: &Path) -> Result<(), Failure> {
+/// For a file an option names to be written (`--report`, `--output`,
+/// `--full`): checked before any source is read or anything is written,
+/// so that a long run, or one that already wrote records, does not end in
+/// a usage error. Its folder must exist and take a new file (one is made
+/// and removed at once, with a name nobody else's and without following
+/// a link); the path must not be a folder; a file already there must be
+/// open to writing. Nothing is left behind, and a file already there is
+/// not changed.
+pub(crate) fn check_writable(option: &str, path: &Path) -> Result<(), Failure> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    if folder.is_dir() {
-        return Ok(());
+    let refused = |why: String| {
+        Failure::usage(format!(
+            "error: cannot write {option} `{}`: {why}\n",
+            path.display()
+        ))
+    };
+    if !folder.is_dir() {
+        return Err(Failure::usage(format!(
+            "error: cannot write {option} `{}`: the folder `{}` does not exist\n  help: create the folder first, or name a file in one that exists\n",
+            path.display(),
+            folder.display()
+        )));
     }
-    Err(Failure::usage(format!(
-        "error: cannot write {option} `{}`: the folder `{}` does not exist\n  help: create the folder first, or name a file in one that exists\n",
-        path.display(),
-        folder.display()
-    )))
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(refused(
+                "it is a folder\n  help: name a file to write, in that folder or elsewhere".into(),
+            ));
+        }
+        // Opened to append, which changes nothing; only a regular file, as
+        // opening a FIFO would wait for a reader.
+        Ok(meta) if meta.is_file() => {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(|e| refused(e.to_string()))?;
+        }
+        _ => {}
+    }
+    probe_folder(folder).map_err(|e| {
+        refused(format!(
+            "no file can be made in `{}`: {e}",
+            folder.display()
+        ))
+    })
+}
+
+/// Makes a new file in `folder` and removes it: whether the folder takes
+/// one. `create_new` (`O_EXCL`) never opens what is already there, a link
+/// included.
+fn probe_folder(folder: &Path) -> std::io::Result<()> {
+    let mut attempt = 0u32;
+    loop {
+        let probe = folder.join(format!(".outatime-probe-{}-{attempt}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+        {
+            Ok(file) => {
+                drop(file);
+                return std::fs::remove_file(&probe);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// `text` to the file `path`, or to stdout ([`print`]).
@@ -249,6 +303,33 @@ pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failur
             .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
         None => print(text),
     }
+}
+
+/// What the command line says on stderr, as `eprint!` would, through
+/// [`stderr`]: never a panic when stderr is closed or its reader went away.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::stderr(format_args!($($arg)*))
+    };
+}
+
+/// [`say!`] and a line break.
+macro_rules! sayln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {say, sayln};
+
+/// `text` to stderr, for everything the command line says there (through
+/// [`say!`] and [`sayln!`]). A stderr that is closed, full, or whose reader
+/// went away (`2>&1 | head`) is not a reason to stop, let alone to panic
+/// as `eprint!` does: there is nowhere left to say anything, so the command
+/// goes on and exits as it would have.
+pub(crate) fn stderr(text: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(text).and_then(|()| err.flush());
 }
 
 /// `text` to stdout, for every command that writes there. A reader that

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::exit::Exit;
 use super::input::{ReadArgs, load};
+use super::output::sayln;
 use super::output::{self, Failure};
 use crate::plot::{self, Bound, Format, Request};
 
@@ -52,7 +53,7 @@ pub(super) fn plot(args: &PlotArgs) -> Result<Exit, Failure> {
         filters: plot::parse_where(&args.filters)?,
         measures: args.measures.clone(),
     };
-    output::check_folder_of("--output", &args.output)?;
+    output::check_writable("--output", &args.output)?;
     let anchor = output::parse_anchor(args.anchor.as_deref())?;
     let loaded = load(&args.input, &args.read, crate::targets::DEFAULT_RULES)?;
     // Unanchored, `now` is the epoch, as in a plan: the axis says offsets.
@@ -66,6 +67,6 @@ pub(super) fn plot(args: &PlotArgs) -> Result<Exit, Failure> {
             args.output.display()
         ))
     })?;
-    eprintln!("wrote `{}` ({} bytes)", args.output.display(), bytes.len());
+    sayln!("wrote `{}` ({} bytes)", args.output.display(), bytes.len());
     Ok(Exit::Success)
 }

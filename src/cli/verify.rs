@@ -8,6 +8,7 @@ use super::exit::Exit;
 use super::input::{ReadArgs, load_with_anchor};
 use super::output::diagnostics_style;
 use super::output::{self, Failure};
+use super::output::{say, sayln};
 use crate::app;
 use crate::diagnostics::render;
 use crate::record::shard::Shard;
@@ -61,7 +62,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
         None => Duration::ZERO,
     };
     if let Some(report) = &args.report {
-        output::check_folder_of("--report", report)?;
+        output::check_writable("--report", report)?;
     }
     let source = choose_source(args)?;
     let (loaded, anchor) = load_with_anchor(
@@ -106,7 +107,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
     // what the comparison found.
     let unwritten = match (unprinted, unreported) {
         (Some(unprinted), Some(unreported)) => {
-            eprint!("{}", unreported.text);
+            say!("{}", unreported.text);
             Some(unprinted)
         }
         (unprinted, unreported) => unprinted.or(unreported),
@@ -120,7 +121,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
     });
     match (failure, unwritten) {
         (Some(failure), Some(unwritten)) => {
-            eprint!("{}", unwritten.text);
+            say!("{}", unwritten.text);
             Err(failure)
         }
         (Some(failure), None) | (None, Some(failure)) => Err(failure),
@@ -179,7 +180,7 @@ fn attempt(
 fn choose_source(args: &VerifyArgs) -> Result<Source, Failure> {
     use crate::targets::config::{self, Target};
     let Some(name) = &args.target else {
-        eprintln!(
+        sayln!(
             "target: the embedded default, JSON lines in ./{}/",
             crate::apply::DEFAULT_DIRECTORY
         );

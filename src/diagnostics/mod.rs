@@ -3,7 +3,7 @@
 //! `render.rs`.
 
 pub(crate) use kind::{DiagnosticKind, Severity};
-pub(crate) use span::Span;
+pub(crate) use span::{BYTE_ORDER_MARK, Span};
 
 pub(crate) mod kind;
 pub mod render;

@@ -1,5 +1,11 @@
 //! Where a diagnostic points.
 
+/// A UTF-8 byte-order mark, which some editors write at the start of a
+/// file: the language reads it as nothing and a column does not count it,
+/// but it stays in the text, so a span is still a byte offset into the
+/// file as it is.
+pub(crate) const BYTE_ORDER_MARK: char = '\u{feff}';
+
 /// A byte range `[start, end)` into the whole file a diagnostic is about (a
 /// scenario, or `outatime.yaml`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -8,6 +8,7 @@
 //! with a statement keyword starts a statement (the usual shape of a
 //! missing `}`).
 
+use crate::diagnostics::BYTE_ORDER_MARK;
 use crate::lang::ast::Span;
 
 /// The keywords that start a statement.
@@ -28,8 +29,13 @@ pub(crate) const STATEMENT_KEYWORDS: &[&str] = &[
 pub(crate) fn statement_chunks(text: &str) -> Vec<Span> {
     let mut starts = Vec::new();
     let mut depth: usize = 0;
-    let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
+    // A byte-order mark that an editor put first is read as nothing.
+    let mut line_start = if text.starts_with(BYTE_ORDER_MARK) {
+        BYTE_ORDER_MARK.len_utf8()
+    } else {
+        0
+    };
+    for line in text[line_start..].split_inclusive('\n') {
         let indent = line.len() - line.trim_start().len();
         let first = line[indent..].chars().next();
         let opens_statement = match first {

@@ -1,12 +1,12 @@
 //! `anomaly KIND on TABLE[.MEASURE] { ... }`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use strum::IntoEnumIterator;
 
 use super::params::Given;
-use super::{Declared, Validator, add, ordered};
+use super::{Declared, Validator, add};
 use crate::diagnostics::kind;
 use crate::diagnostics::kind::{Clause, NoEffectCause};
 use crate::diagnostics::suggest::closest;
@@ -284,14 +284,15 @@ impl Validator<'_> {
     /// records it touches then depends on the anchor, and the plan (made
     /// with no anchor) cannot show it.
     pub(super) fn anchor_dependence(&mut self, steps: &[Step], anomalies: &[(Anomaly, Span)]) {
+        let series = series_by_value(steps);
         for (anomaly, span) in anomalies {
             let relative = anomaly.at.is_relative();
-            let other = steps.iter().find(|s| {
+            let other = steps.iter().zip(&series).find(|(s, series)| {
                 s.table() == anomaly.table
                     && s.is_relative() != relative
-                    && may_reach(&anomaly.filter, s)
+                    && may_reach(&anomaly.filter, s, series.as_ref())
             });
-            if let Some(step) = other {
+            if let Some((step, _)) = other {
                 let kind = kind::AnchorDependentAnomaly {
                     relative,
                     step_line: step.line(),
@@ -313,12 +314,14 @@ impl Validator<'_> {
         steps: &[Step],
         anomalies: &[(Anomaly, Span)],
     ) {
+        let series = series_by_value(steps);
         for (anomaly, header) in anomalies {
-            let writers: Vec<&crate::model::Generate> = steps
+            let writers: Vec<(&crate::model::Generate, &SeriesByValue<'_>)> = steps
                 .iter()
-                .filter(|s| s.table() == anomaly.table)
-                .filter_map(|s| match s {
-                    Step::Generate(g) => Some(g),
+                .zip(&series)
+                .filter(|(s, _)| s.table() == anomaly.table)
+                .filter_map(|(s, series)| match (s, series) {
+                    (Step::Generate(g), Some(series)) => Some((g, series)),
                     _ => None,
                 })
                 .collect();
@@ -334,13 +337,17 @@ impl Validator<'_> {
             };
             let matching: Vec<_> = writers
                 .iter()
-                .filter(|g| g.series.iter().any(passes))
+                .filter(|(_, series)| series.any(&anomaly.filter, passes))
+                .map(|(g, _)| g)
                 .collect();
             let cause = if matching.is_empty() {
                 NoEffectCause::NoSeries
             } else {
                 let relative = anomaly.at.is_relative();
-                if writers.iter().any(|g| g.schedule.is_relative() != relative) {
+                if writers
+                    .iter()
+                    .any(|(g, _)| g.schedule.is_relative() != relative)
+                {
                     // `anomaly::anchor_dependent` says what that means.
                     continue;
                 }
@@ -367,30 +374,29 @@ impl Validator<'_> {
         }
     }
 
-    /// Warns about two anomalies that can touch the same record and measure.
+    /// Warns about two anomalies that can touch the same record and
+    /// measure: each at its header, naming the first before it in the file
+    /// that it meets (`overlaps.rs`).
     pub(super) fn overlaps(&mut self, anomalies: &[(Anomaly, Span)]) {
-        for (j, (b, b_span)) in anomalies.iter().enumerate() {
-            for (a, a_span) in &anomalies[..j] {
-                let same_measure = match (&a.measure, &b.measure) {
-                    (Some(x), Some(y)) => x == y,
-                    _ => true,
-                };
-                if a.table == b.table
-                    && same_measure
-                    && windows_overlap(a, b)
-                    && !filters_disjoint(&a.filter, &b.filter)
-                {
-                    self.report(kind::OverlappingAnomalies { other: *a_span }, *b_span);
-                    break;
-                }
+        let only: Vec<&Anomaly> = anomalies.iter().map(|(a, _)| a).collect();
+        let first = super::overlaps::first_overlaps(&only);
+        for ((_, b_span), a) in anomalies.iter().zip(first) {
+            if let Some(a) = a {
+                self.report(
+                    kind::OverlappingAnomalies {
+                        other: anomalies[a].1,
+                    },
+                    *b_span,
+                );
             }
         }
     }
 }
 
 /// Whether the anomaly's `where` can match a series the step writes: known
-/// for generated series; for others, only the dimensions `set` fixes count.
-fn may_reach(filter: &Filter, step: &Step) -> bool {
+/// for generated series (`series`, the step's by value); for others, only
+/// the dimensions `set` fixes count.
+fn may_reach(filter: &Filter, step: &Step, series: Option<&SeriesByValue<'_>>) -> bool {
     let passes = |dims: &std::collections::BTreeMap<String, String>| {
         filter
             .conditions
@@ -400,57 +406,87 @@ fn may_reach(filter: &Filter, step: &Step) -> bool {
                 Some(v) => c.test.allows(v),
             })
     };
-    match step {
-        Step::Generate(g) => g.series.iter().any(passes),
-        Step::Replay(r) => passes(&r.set),
-        Step::Extrapolate(e) => passes(&e.set),
+    match (step, series) {
+        (Step::Generate(_), Some(series)) => series.any(filter, passes),
+        (Step::Generate(g), None) => g.series.iter().any(passes),
+        (Step::Replay(r), _) => passes(&r.set),
+        (Step::Extrapolate(e), _) => passes(&e.set),
     }
 }
 
-/// `[at, at + length)`, or the single instant `at` without a length.
-fn windows_overlap(a: &Anomaly, b: &Anomaly) -> bool {
-    let end = |x: &Anomaly| x.length.and_then(|l| add(x.at, l));
-    if ordered(a.at, b.at).is_none() {
-        // One relative to `now`, one absolute: that depends on the anchor.
-        return false;
-    }
-    let before = |p: TimePoint, q: TimePoint| ordered(p, q) == Some(std::cmp::Ordering::Less);
-    let a_end = end(a);
-    let b_end = end(b);
-    let a_starts_before_b_ends = match b_end {
-        Some(e) => before(a.at, e),
-        None => !before(b.at, a.at),
-    };
-    let b_starts_before_a_ends = match a_end {
-        Some(e) => before(b.at, e),
-        None => !before(a.at, b.at),
-    };
-    a_starts_before_b_ends && b_starts_before_a_ends
+/// Each `generate`'s series by value ([`SeriesByValue`]), by step.
+fn series_by_value(steps: &[Step]) -> Vec<Option<SeriesByValue<'_>>> {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Generate(g) => Some(SeriesByValue::new(&g.series)),
+            _ => None,
+        })
+        .collect()
 }
 
-/// Whether no series can match both filters, judged from `==`, `!=` and
-/// `in` on a shared dimension.
-fn filters_disjoint(a: &Filter, b: &Filter) -> bool {
-    let values = |test: &ConditionTest| -> Option<Vec<String>> {
-        match test {
-            ConditionTest::Equals(x) => Some(vec![x.clone()]),
-            ConditionTest::In(list) => Some(list.clone()),
-            ConditionTest::NotEquals(_) => None,
-        }
-    };
-    for ca in &a.conditions {
-        for cb in b.conditions.iter().filter(|c| c.dimension == ca.dimension) {
-            let disjoint = match (values(&ca.test), values(&cb.test)) {
-                (Some(va), _) => va.iter().all(|v| !cb.test.allows(v)),
-                (None, Some(vb)) => vb.iter().all(|v| !ca.test.allows(v)),
-                (None, None) => false,
-            };
-            if disjoint {
-                return true;
+/// A `generate`'s series by dimension value: whether an anomaly's `where`
+/// matches one of them is then found by lookup, not by reading up to
+/// 100,000 series for each of thousands of anomalies.
+struct SeriesByValue<'a> {
+    series: &'a [BTreeMap<String, String>],
+    by_value: BTreeMap<(&'a str, &'a str), Vec<usize>>,
+    /// For each dimension some series has, the series without it.
+    lacking: BTreeMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> SeriesByValue<'a> {
+    fn new(series: &'a [BTreeMap<String, String>]) -> SeriesByValue<'a> {
+        let mut by_value: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        for (i, dims) in series.iter().enumerate() {
+            for (d, v) in dims {
+                by_value
+                    .entry((d.as_str(), v.as_str()))
+                    .or_default()
+                    .push(i);
             }
         }
+        let dimensions: BTreeSet<&str> = by_value.keys().map(|(d, _)| *d).collect();
+        let lacking = dimensions
+            .into_iter()
+            .map(|d| {
+                let without = (0..series.len())
+                    .filter(|&i| !series[i].contains_key(d))
+                    .collect();
+                (d, without)
+            })
+            .collect();
+        SeriesByValue {
+            series,
+            by_value,
+            lacking,
+        }
     }
-    false
+
+    /// Whether `passes` holds for a series, asking only those the first
+    /// `==` or `in` of `filter` lets through, and those without its
+    /// dimension (`passes` decides what a missing dimension means): a
+    /// series any other would be asked about fails that condition.
+    fn any(&self, filter: &Filter, passes: impl Fn(&BTreeMap<String, String>) -> bool) -> bool {
+        let keyed = filter.conditions.iter().find_map(|c| match &c.test {
+            ConditionTest::Equals(x) => Some((c.dimension.as_str(), std::slice::from_ref(x))),
+            ConditionTest::In(list) => Some((c.dimension.as_str(), list.as_slice())),
+            ConditionTest::NotEquals(_) => None,
+        });
+        let Some((dimension, values)) = keyed else {
+            return self.series.iter().any(passes);
+        };
+        let Some(lacking) = self.lacking.get(dimension) else {
+            // No series has the dimension.
+            return self.series.iter().any(passes);
+        };
+        values
+            .iter()
+            .filter_map(|v| self.by_value.get(&(dimension, v.as_str())))
+            .flatten()
+            .chain(lacking)
+            .any(|&i| passes(&self.series[i]))
+    }
 }
 
 fn point(p: TimePoint) -> i64 {
@@ -479,10 +515,14 @@ fn schedule_meets(schedule: &crate::model::Schedule, anomaly: &Anomaly) -> bool 
 /// The anomaly's `where` (no series) or `at` (outside every record) clause,
 /// found in the statement whose header is at `header`.
 fn anomaly_clause_span(file: &ast::File, header: Span, cause: NoEffectCause) -> Option<Span> {
-    let statement = file
+    // Statements are in file order and apart: found by halving, not by
+    // reading them all for each warning.
+    let after = file
         .statements
-        .iter()
-        .find(|s| s.span.start <= header.start && header.start < s.span.end)?;
+        .partition_point(|s| s.span.start <= header.start);
+    let statement = file.statements[..after]
+        .last()
+        .filter(|s| header.start < s.span.end)?;
     let ast::StatementKind::Anomaly(a) = &statement.kind else {
         return None;
     };

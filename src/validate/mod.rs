@@ -10,6 +10,7 @@ mod anomalies;
 pub(crate) mod check;
 mod declarations;
 mod models;
+mod overlaps;
 mod params;
 mod reach;
 mod series;
@@ -57,6 +58,7 @@ pub(crate) fn validate(
         line_starts: std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect(),
+        series_declared: 0,
     };
     let header = v.header(file, losses.scenario);
     let declared = v.declarations(file);
@@ -155,6 +157,9 @@ pub(crate) struct Validator<'a> {
     diagnostics: Vec<Diagnostic>,
     unparsed: BTreeSet<String>,
     line_starts: Vec<usize>,
+    /// The series the `series` clauses so far declare, counted before
+    /// they are expanded (`series.rs`).
+    series_declared: u64,
 }
 
 impl Validator<'_> {

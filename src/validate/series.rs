@@ -1,7 +1,8 @@
 //! A `generate`'s `series` clauses → the series they declare: `{A..B}`
 //! ranges expanded (`lang::series_range`), each series kept once, a series
 //! declared twice reported once per clause. Found by lookup, not by scanning,
-//! so 100,000 series cost no more than reading them.
+//! so 100,000 series cost no more than reading them. A clause is counted
+//! before it is expanded, against its own limit and the scenario's.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -11,6 +12,11 @@ use crate::diagnostics::kind;
 use crate::lang::ast::{Assignment, Span};
 use crate::lang::series_range::{self, MAX_SERIES_PER_CLAUSE, RangeProblem};
 use crate::model::SeriesClause;
+
+/// How many series the `generate` steps of one scenario may declare
+/// together: `check` and the compiler hold each in memory (about 1 KB
+/// each), so 30 clauses of 100,000 would take gigabytes.
+pub(crate) const MAX_SERIES_PER_SCENARIO: u64 = 100_000;
 
 /// The series of one `generate`, in declaration order, and where each was
 /// declared.
@@ -56,11 +62,28 @@ impl Validator<'_> {
                 let kind = kind::TooManySeries {
                     count,
                     limit: MAX_SERIES_PER_CLAUSE,
+                    scope: kind::SeriesScope::Clause,
                 };
                 self.report(kind, span);
                 return false;
             }
         };
+        // Counted before anything is expanded: past the limit, this clause
+        // is refused (and said, when it is the one that crosses it), and
+        // every later one is refused too, without a word more.
+        let before = self.series_declared;
+        self.series_declared = before.saturating_add(count);
+        if self.series_declared > MAX_SERIES_PER_SCENARIO {
+            if before <= MAX_SERIES_PER_SCENARIO {
+                let kind = kind::TooManySeries {
+                    count,
+                    limit: MAX_SERIES_PER_SCENARIO,
+                    scope: kind::SeriesScope::Scenario { before },
+                };
+                self.report(kind, span);
+            }
+            return false;
+        }
         let mut ok = true;
         for row in series_range::expand(&texts) {
             let one: BTreeMap<String, String> =

@@ -20,6 +20,7 @@ mod diff_plot;
 mod fixtures;
 mod fmt;
 mod gallery;
+mod hostile_cli;
 mod influx_endpoint;
 mod influxdb_apply;
 mod influxdb_server;

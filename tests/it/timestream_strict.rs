@@ -522,9 +522,24 @@ fn a_failed_apply_whose_report_cannot_be_written_says_both_and_exits_as_the_appl
         anchor_ns - 90 * MINUTE_NS,
         HUGE_VERSION,
     );
-    // A folder where the report file should go.
+    // A folder where the report file should go, made once the apply has
+    // checked the report's path and is writing: a report that cannot be
+    // written at the end (a disk that filled up meanwhile).
+    work.endpoint.hold_writes();
+    let before = work.endpoint.stats().write_requests;
+    let started = Instant::now();
+    let child = work.spawn(&["--anchor", &anchor, "--on-reject", "continue"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while work.endpoint.stats().write_requests == before {
+        assert!(
+            Instant::now() < deadline,
+            "no write arrived within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     std::fs::create_dir_all(work.run.dir.join("report.json")).unwrap();
-    let applied = work.apply(&["--anchor", &anchor, "--on-reject", "continue"]);
+    work.endpoint.release_writes();
+    let applied = work.applied(child.wait_with_output().unwrap(), started.elapsed());
     assert_eq!(applied.code, 3, "{}", applied.stderr);
     assert!(
         applied.stderr.contains("error[outatime::target::rejected]"),

@@ -84,32 +84,63 @@ impl Facts for SeriesValueWithoutDimension {
 }
 
 /// `series device = "sim-{1..1000}", port = "{1..1000}"`: more series than
-/// one clause may declare.
+/// one clause may declare; or 30 clauses of `series a = "x{0..99999}"`:
+/// more than a scenario may declare, found at the clause that crosses the
+/// limit, before its ranges are expanded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TooManySeries {
     pub count: u64,
     pub limit: u64,
+    pub scope: SeriesScope,
+}
+
+/// Which limit a `series` clause goes past.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SeriesScope {
+    /// One clause's own.
+    Clause,
+    /// The whole scenario's: `before` series were declared by the clauses
+    /// above this one.
+    Scenario { before: u64 },
 }
 
 impl Facts for TooManySeries {
     const CODE: &'static str = "generate::too_many_series";
 
     fn message(&self) -> String {
-        let TooManySeries { count, limit } = self;
-        // The product saturates: u64::MAX means at least that many.
-        let count = if *count == u64::MAX {
-            format!("at least {count}")
-        } else {
-            count.to_string()
-        };
-        format!("this clause declares {count} series; one clause may declare up to {limit}")
+        let TooManySeries {
+            count,
+            limit,
+            scope,
+        } = *self;
+        match scope {
+            SeriesScope::Clause => {
+                // The product saturates: u64::MAX means at least that many.
+                let count = if count == u64::MAX {
+                    format!("at least {count}")
+                } else {
+                    count.to_string()
+                };
+                format!("this clause declares {count} series; one clause may declare up to {limit}")
+            }
+            SeriesScope::Scenario { before } => format!(
+                "this clause brings the scenario to {} series; a scenario may declare up to {limit}",
+                before.saturating_add(count)
+            ),
+        }
     }
 
     fn help(&self) -> Option<String> {
-        Some(format!(
-            "split the ranges over several `series` clauses of at most {} series each",
-            self.limit
-        ))
+        Some(match self.scope {
+            SeriesScope::Clause => format!(
+                "split the ranges over several `series` clauses of at most {} series each",
+                self.limit
+            ),
+            SeriesScope::Scenario { before } => format!(
+                "the clauses above declare {before} series and this one {}: declare fewer, or split the steps over several scenarios, each applied on its own",
+                self.count
+            ),
+        })
     }
 }
 
