@@ -31,7 +31,7 @@ use crate::app::Loaded;
 use crate::model::Layout;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::time_string;
-use crate::targets::{Backend, Item, Mark, Owner, TableSpec, TableState};
+use crate::targets::{Backend, Item, Made, Mark, Owner, TableSpec, TableState};
 
 pub(crate) struct Options {
     /// The target's name in the configuration: the journal checks it.
@@ -336,6 +336,7 @@ impl ApplyRun<'_> {
                 Some(TableState::Missing) if self.options.create => Some(TableState::Present(
                     target.created_window(),
                     Owner::Outatime,
+                    Made::Unknown,
                 )),
                 Some(TableState::Missing) => {
                     missing.push(qualified.clone());
