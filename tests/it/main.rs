@@ -23,6 +23,8 @@ mod gallery;
 mod influx_endpoint;
 mod influxdb_apply;
 mod influxdb_server;
+mod journal;
+mod kill_resume;
 mod layers;
 mod missing_dimension;
 mod no_panic;
