@@ -309,14 +309,15 @@ fn engine_options(
         .journal
         .clone()
         .unwrap_or_else(|| default_journal(&args.input, &target_name, shard));
-    let lock = match Lock::take(&journal, crate::apply::dispatch::wall_now()) {
-        _ if args.dry_run => None,
-        Ok(lock) => Some(lock),
-        Err(LockError::Held(holder)) => {
+    let taken = (!args.dry_run).then(|| Lock::take(&journal, crate::apply::dispatch::wall_now()));
+    let lock = match taken {
+        None => None,
+        Some(Ok(lock)) => Some(lock),
+        Some(Err(LockError::Held(holder))) => {
             let journal = journal.clone();
             return Err(crate::apply::error::ApplyError::JournalLocked { journal, holder }.into());
         }
-        Err(LockError::Io { lock, error }) => {
+        Some(Err(LockError::Io { lock, error })) => {
             let journal = journal.clone();
             return Err(ApplyUsage::JournalNotLocked {
                 journal,

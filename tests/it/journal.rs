@@ -36,7 +36,7 @@ fn a_second_apply_on_a_journal_in_use_is_refused_naming_the_holder_and_the_first
     // The first apply, one request at a time, slow enough to be running
     // while the second starts; the second could write all at once.
     work.endpoint.set_faults(Faults {
-        latency: Duration::from_millis(30),
+        latency: Duration::from_millis(80),
         ..Faults::default()
     });
     let mut a = work.spawn(&["--create", "--anchor", &first, "--concurrency", "1"]);
@@ -66,6 +66,9 @@ fn a_second_apply_on_a_journal_in_use_is_refused_naming_the_holder_and_the_first
     assert!(stderr.contains(&format!("pid {}", a.id())), "{stderr}");
     assert!(stderr.contains("on host "), "{stderr}");
     assert!(stderr.contains("started 20"), "{stderr}");
+    // A dry run writes no journal and takes no lock: it is not refused.
+    let (code, stderr) = work.apply(&["--dry-run", "--anchor", &second]);
+    assert_eq!(code, 0, "{stderr}");
     assert!(a.try_wait().unwrap().is_none(), "the first apply ended");
     a.kill().unwrap();
     a.wait().unwrap();
