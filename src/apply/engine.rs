@@ -22,16 +22,17 @@ use std::sync::Arc;
 use super::batches::{Batcher, Cut, Pace};
 use super::dispatch::{self, OnReject, Settings, wall_now};
 use super::error::{ApplyError, Problem, TargetFailure};
-use super::journal::{FORMAT, Header, Journal, Resumed};
+use super::journal::{self, FORMAT, Header, Journal, Resumed};
 use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_reports};
 use super::preflight::Scan;
 use super::progress::Progress;
+use super::resume::sent_again;
 use super::{Applied, ApplyReport, Outcome, TableReport};
 use crate::app::Loaded;
 use crate::model::Layout;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::time_string;
-use crate::targets::{Backend, Item, Mark, Owner, TableSpec, TableState};
+use crate::targets::{Backend, Item, Made, Mark, Owner, TableSpec, TableState};
 
 pub(crate) struct Options {
     /// The target's name in the configuration: the journal checks it.
@@ -45,6 +46,8 @@ pub(crate) struct Options {
     pub pace: Pace,
     pub shard: Shard,
     pub dry_run: bool,
+    /// The journal, whose lock the caller holds for the apply's lifetime
+    /// ([`journal::Lock`]; a dry run writes none and takes none).
     pub journal: PathBuf,
     /// `--resume`: the journal as read.
     pub resume: Option<Resumed>,
@@ -100,6 +103,10 @@ struct ApplyRun<'a> {
     now: i64,
 }
 
+/// Each table's state, by table; `None` where a dry run could not reach
+/// the target.
+type States = Vec<Option<TableState>>;
+
 /// The empty set of batches a new apply has written.
 static NO_BATCHES: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(HashSet::new);
 
@@ -122,19 +129,13 @@ impl ApplyRun<'_> {
         // journal of another apply must not pass as "already complete".
         if let Some(resumed) = &options.resume {
             check_resumable(&resumed.header, &header, &options.journal, false)?;
-        }
-        if let Some(resumed) = options.resume.as_ref().filter(|r| r.complete) {
-            report.outcome = Outcome::AlreadyComplete;
-            report.resumed_records = resumed.records;
-            eprintln!(
-                "the journal `{}` says this apply is complete: nothing to do",
-                options.journal.display()
-            );
-            return Ok(Applied {
-                report,
-                failure: None,
-                dry_run: String::new(),
-            });
+            if resumed.foreign > 0 {
+                eprintln!(
+                    "warning: the journal `{}` holds {} lines of another apply: they are not counted, and the batches they name are sent again",
+                    options.journal.display(),
+                    resumed.foreign
+                );
+            }
         }
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -144,18 +145,47 @@ impl ApplyRun<'_> {
             .map_err(|error| {
                 ApplyError::target(target.kind(), TargetFailure::RuntimeNotStarted { error })
             })?;
-        let states = self.describe(&runtime, &mut target)?;
+        let (seen, states) = self.describe(&runtime, &mut target)?;
         target.start(
             &self.loaded.prepared.catalog,
             &self.tables.specs,
             header.version,
         );
+        // A resume skips only what the target still holds, as it was
+        // before anything was created now; the rest is sent again.
+        let again = match &options.resume {
+            Some(resumed) => sent_again(resumed, &seen, &self.tables.qualified),
+            None => Vec::new(),
+        };
+        if let Some(resumed) = options.resume.as_ref().filter(|r| r.complete)
+            && again.iter().all(|(_, again)| again.batches == 0)
+        {
+            report.outcome = Outcome::AlreadyComplete;
+            report.resumed_records = resumed.records();
+            eprintln!(
+                "the journal `{}` says the apply at anchor {} (Version {}) is complete: nothing to do",
+                options.journal.display(),
+                time_string(resumed.header.anchor),
+                resumed.header.version
+            );
+            return Ok(Applied {
+                report,
+                failure: None,
+                dry_run: String::new(),
+            });
+        }
+        for (_, again) in again.iter().filter(|(_, again)| again.batches > 0) {
+            eprintln!("warning: {again}");
+        }
+        let tables_again: Vec<u16> = again.iter().map(|(table, _)| *table).collect();
 
         // The preflight: the batches the writes will cut, checked before
         // any is sent; a resume checks only those it has not written.
-        let done = options.resume.as_ref().map_or(&*NO_BATCHES, |r| &r.done);
+        let skipped = options.resume.as_ref().map(|r| r.skipped(&tables_again));
+        let done = skipped.as_ref().unwrap_or(&NO_BATCHES);
         let scan = self.scan(&target, &states, header.cutoff, done)?;
         header.batches = scan.batches_digest();
+        header.run = header.run_id();
         if let Some(resumed) = &options.resume {
             check_resumable(&resumed.header, &header, &options.journal, true)?;
         }
@@ -175,9 +205,21 @@ impl ApplyRun<'_> {
             .map_err(|error| ApplyError::target(target.kind(), error))?;
 
         let total: u64 = scan.tables.iter().map(|t| t.records).sum();
+        let made = self.made(&target, &states);
         let mut journal = match &options.resume {
-            Some(_) => Journal::append(&options.journal),
-            None => Journal::create(&options.journal, &header),
+            Some(resumed) => {
+                Journal::append(&options.journal, &resumed.header).and_then(|mut j| {
+                    // From here the journal speaks of the tables as they are.
+                    for &table in &tables_again {
+                        j.made(table, made[table as usize])?;
+                    }
+                    Ok(j)
+                })
+            }
+            None => {
+                self.warn_unfinished();
+                Journal::create(&options.journal, &header, &made)
+            }
         }
         .map_err(|error| {
             let journal = options.journal.clone();
@@ -226,6 +268,34 @@ impl ApplyRun<'_> {
         })
     }
 
+    /// When each table was made, as the target will say once this apply
+    /// has written into it: what the journal keeps (`None`: the target
+    /// does not say).
+    fn made<T: Backend>(&self, target: &T, states: &[Option<TableState>]) -> Vec<Option<i64>> {
+        let marked = target.marked_at(self.now);
+        states
+            .iter()
+            .map(|state| match state {
+                Some(TableState::Present(_, _, made)) => made.once_written(marked),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A new apply replaces the journal at its path: if that journal's
+    /// apply did not finish, it can no longer be resumed, which is said.
+    fn warn_unfinished(&self) {
+        let path = &self.options.journal;
+        if let Some(earlier) = journal::unfinished(path) {
+            eprintln!(
+                "warning: the journal `{}` of an unfinished apply at anchor {} (Version {}) is replaced: that apply can no longer be resumed",
+                path.display(),
+                time_string(earlier.anchor),
+                earlier.version
+            );
+        }
+    }
+
     /// What the journal pins: the target, the tables as resolved, the
     /// stream, the anchor, the Version and the cut (both kept from the
     /// journal on `--resume`); the batches' digest is added after the
@@ -234,6 +304,8 @@ impl ApplyRun<'_> {
         let options = self.options;
         Header {
             outatime_journal: FORMAT,
+            // Sealed once the batches are known.
+            run: String::new(),
             target: options.target_name.clone(),
             identity: target.identity(),
             tables: self
@@ -261,19 +333,20 @@ impl ApplyRun<'_> {
         }
     }
 
-    /// Each table's state, the tables created first if asked. A dry run
-    /// goes on without a target it cannot reach (and then without the
-    /// preflight's time checks), and creates nothing; an apply stops. The
-    /// tables are described before any is created, so that a table
-    /// outatime did not create stops the apply before it makes anything.
+    /// Each table's state as first seen, and as it is once the tables are
+    /// created if asked. A dry run goes on without a target it cannot reach
+    /// (and then without the preflight's time checks), and creates
+    /// nothing; an apply stops. The tables are described before any is
+    /// created, so that a table outatime did not create stops the apply
+    /// before it makes anything, and a resume knows which it had to make.
     fn describe<T: Backend>(
         &self,
         runtime: &tokio::runtime::Runtime,
         target: &mut T,
-    ) -> Result<Vec<Option<TableState>>, ApplyError> {
+    ) -> Result<(States, States), ApplyError> {
         let options = self.options;
         let names = self.tables.names();
-        let states = match runtime.block_on(target.describe(&names, None)) {
+        let seen: Vec<Option<TableState>> = match runtime.block_on(target.describe(&names, None)) {
             Ok(states) => states.into_iter().map(Some).collect(),
             Err(e) if options.dry_run => {
                 eprintln!(
@@ -284,18 +357,20 @@ impl ApplyRun<'_> {
             Err(error) => return Err(ApplyError::target(target.kind(), error)),
         };
         let create = options.create && !options.dry_run;
-        let missing = states
+        let missing = seen
             .iter()
             .any(|s: &Option<TableState>| matches!(s, Some(TableState::Missing)));
         if !(create && missing) {
-            return self.resolve_missing(states, target);
+            let states = self.resolve_missing(seen.clone(), target)?;
+            return Ok((seen, states));
         }
-        self.refuse_untagged(&states, target.kind())?;
+        self.refuse_untagged(&seen, target.kind())?;
         let mark = Mark::for_scenario(&self.loaded.scenario.title);
         let states = runtime
             .block_on(target.describe(&names, Some(&mark)))
             .map_err(|error| ApplyError::target(target.kind(), error))?;
-        self.resolve_missing(states.into_iter().map(Some).collect(), target)
+        let states = self.resolve_missing(states.into_iter().map(Some).collect(), target)?;
+        Ok((seen, states))
     }
 
     /// Stops at tables outatime did not create, unless the target allows
@@ -336,6 +411,7 @@ impl ApplyRun<'_> {
                 Some(TableState::Missing) if self.options.create => Some(TableState::Present(
                     target.created_window(),
                     Owner::Outatime,
+                    Made::Unknown,
                 )),
                 Some(TableState::Missing) => {
                     missing.push(qualified.clone());
@@ -345,7 +421,10 @@ impl ApplyRun<'_> {
             })
             .collect();
         if !missing.is_empty() {
-            return Err(ApplyError::MissingTables { tables: missing });
+            return Err(ApplyError::MissingTables {
+                tables: missing,
+                resume: self.options.resume.is_some(),
+            });
         }
         self.refuse_untagged(&states, target.kind())?;
         Ok(states)

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::journal::Holder;
 use super::report::{RejectionReport, Signal};
 use crate::compile::CompileError;
 use crate::record::time_string;
@@ -78,6 +79,17 @@ pub(crate) enum ApplyError {
     /// SIGINT or SIGTERM during the writes; the requests in flight finished.
     #[error("stopped by {signal}: {summary}")]
     Interrupted { signal: Signal, summary: Summary },
+    /// Another apply holds the journal's lock (`journal::Lock`): two
+    /// applies with one `--journal` (or the same default one) at once.
+    #[error(
+        "the journal `{}` is in use by another apply ({}); nothing was written",
+        journal.display(),
+        holder.as_ref().map_or_else(|| "which has not said who it is yet".to_string(), ToString::to_string)
+    )]
+    JournalLocked {
+        journal: PathBuf,
+        holder: Option<Holder>,
+    },
     /// `--resume` with a journal that pins another apply.
     #[error(
         "the journal `{}` is of another apply; nothing was written{}",
@@ -90,7 +102,11 @@ pub(crate) enum ApplyError {
     },
     /// Tables (`database.table`) that do not exist, without `--create`.
     #[error("{} does not exist; nothing was written", quoted(tables))]
-    MissingTables { tables: Vec<String> },
+    MissingTables {
+        tables: Vec<String>,
+        /// A resume: the journal's batches of those tables are void.
+        resume: bool,
+    },
     /// Records a table would reject for their time, or that the target
     /// cannot take at all, found before any write.
     #[error("{0}")]
@@ -191,6 +207,7 @@ impl ApplyErrorKind {
             | ApplyErrorKind::FolderNotCreated => "outatime::target::file",
             ApplyErrorKind::Influxdb => "outatime::target::influxdb",
             ApplyErrorKind::Interrupted => "outatime::apply::interrupted",
+            ApplyErrorKind::JournalLocked => "outatime::apply::journal_locked",
             ApplyErrorKind::JournalMismatch => "outatime::apply::journal_mismatch",
             ApplyErrorKind::MissingTables => "outatime::apply::missing_table",
             ApplyErrorKind::Preflight => "outatime::apply::preflight",
@@ -230,11 +247,17 @@ impl ApplyError {
             ApplyError::Interrupted { .. } => {
                 "`outatime apply --resume` with the same arguments finishes the job"
             }
+            ApplyError::JournalLocked { .. } => {
+                "wait for that apply to end (or stop it), then `--resume` finishes whichever apply the journal holds; or give this apply a journal of its own with --journal"
+            }
             ApplyError::JournalMismatch { .. } => {
                 "resume with the same plan, target (and ${ENV} in its names), --shard and --pace; or apply without --resume to start over"
             }
-            ApplyError::MissingTables { .. } => {
+            ApplyError::MissingTables { resume: false, .. } => {
                 "pass --create to create missing tables with the target's retention"
+            }
+            ApplyError::MissingTables { resume: true, .. } => {
+                "pass --create to create missing tables with the target's retention; the journal's batches of a table made now are sent again"
             }
             ApplyError::Preflight(refusal) => return Some(refusal.fixes.join("\n")),
             ApplyError::ReadOnly { .. } => {
@@ -574,6 +597,7 @@ mod tests {
         use miette::Diagnostic;
         let error = ApplyError::MissingTables {
             tables: vec!["db.a".into(), "db.b".into()],
+            resume: false,
         };
         assert_eq!(
             error.to_string(),

@@ -24,6 +24,7 @@ mod outcome;
 pub(crate) mod preflight;
 pub(crate) mod progress;
 pub(crate) mod report;
+mod resume;
 
 pub(crate) use report::{ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport};
 

@@ -135,7 +135,7 @@ pub(super) fn preflight_refusal(
     let mut fixes: BTreeSet<(Fault, String)> = BTreeSet::new();
     let mut last_table = None;
     for (&(table, line, fault), range) in &scan.faults {
-        let Some(Some(TableState::Present(window, _))) = states.get(table as usize) else {
+        let Some(Some(TableState::Present(window, _, _))) = states.get(table as usize) else {
             continue;
         };
         if last_table != Some(table) {

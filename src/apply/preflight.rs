@@ -33,7 +33,7 @@ pub(crate) fn untagged(
     states
         .iter()
         .zip(qualified)
-        .filter(|(state, _)| matches!(state, Some(TableState::Present(_, Owner::Other))))
+        .filter(|(state, _)| matches!(state, Some(TableState::Present(_, Owner::Other, _))))
         .map(|(_, name)| name.clone())
         .collect()
 }
@@ -179,7 +179,7 @@ impl<'a> Scan<'a> {
                 }
             }
         }
-        let Some(Some(TableState::Present(window, _))) = self.windows.get(batch.table as usize)
+        let Some(Some(TableState::Present(window, _, _))) = self.windows.get(batch.table as usize)
         else {
             return;
         };

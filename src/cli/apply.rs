@@ -250,7 +250,8 @@ fn apply_with_engine<T: crate::targets::Backend>(
     ),
     connect: impl FnOnce(std::time::Duration) -> T,
 ) -> Result<crate::apply::Applied, Failure> {
-    let options = engine_options(args, shard, concurrency, policy)?;
+    // The journal's lock is held until the apply has returned.
+    let (options, _lock) = engine_options(args, shard, concurrency, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
     Ok(crate::apply::engine::apply(
@@ -281,14 +282,22 @@ fn request_timeout(args: &ApplyArgs) -> Result<std::time::Duration, Failure> {
 }
 
 /// The engine's options from the arguments, and the journal read back
-/// for `--resume`.
+/// for `--resume`; and the journal's lock, taken before it is read (a dry
+/// run writes no journal and takes none).
 fn engine_options(
     args: &ApplyArgs,
     shard: crate::record::shard::Shard,
     default_concurrency: u16,
     policy: crate::targets::config::Policy,
-) -> Result<crate::apply::engine::Options, Failure> {
+) -> Result<
+    (
+        crate::apply::engine::Options,
+        Option<crate::apply::journal::Lock>,
+    ),
+    Failure,
+> {
     use crate::apply::batches::Pace;
+    use crate::apply::journal::{Lock, LockError};
 
     // A target the engine drives is always a named one.
     let target_name = args.target.clone().unwrap_or_default();
@@ -306,12 +315,30 @@ fn engine_options(
         .journal
         .clone()
         .unwrap_or_else(|| default_journal(&args.input, &target_name, shard));
+    let taken = (!args.dry_run).then(|| Lock::take(&journal, crate::apply::dispatch::wall_now()));
+    let lock = match taken {
+        None => None,
+        Some(Ok(lock)) => Some(lock),
+        Some(Err(LockError::Held(holder))) => {
+            let journal = journal.clone();
+            return Err(crate::apply::error::ApplyError::JournalLocked { journal, holder }.into());
+        }
+        Some(Err(LockError::Io { lock, error })) => {
+            let journal = journal.clone();
+            return Err(ApplyUsage::JournalNotLocked {
+                journal,
+                lock,
+                error,
+            }
+            .into());
+        }
+    };
     let resume = if args.resume {
         Some(crate::apply::journal::read(&journal).map_err(ApplyUsage::Journal)?)
     } else {
         None
     };
-    Ok(crate::apply::engine::Options {
+    let options = crate::apply::engine::Options {
         target_name,
         create: args.create,
         allow_untagged_tables: policy.allow_untagged_tables,
@@ -322,7 +349,8 @@ fn engine_options(
         dry_run: args.dry_run,
         journal,
         resume,
-    })
+    };
+    Ok((options, lock))
 }
 
 /// What was written, table by table, on stderr; a dry run printed its own.

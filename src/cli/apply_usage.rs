@@ -27,6 +27,15 @@ pub(super) enum ApplyUsage {
     /// `--resume` and a journal that is missing or not a journal.
     #[error(transparent)]
     Journal(#[from] Unreadable),
+    /// The journal's lock file cannot be opened or locked: a link planted
+    /// at its path (never followed), or no permission.
+    #[error("cannot lock the journal `{}` with `{}`: {error}", journal.display(), lock.display())]
+    JournalNotLocked {
+        journal: PathBuf,
+        lock: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
     /// `--lead soon`
     #[error("--lead {lead}: not a duration (write e.g. `10m` or `90s`)")]
     LeadNotADuration { lead: String },
@@ -71,6 +80,9 @@ impl ApplyUsage {
             ),
             ApplyUsage::Journal(_) => {
                 "--resume continues the apply that wrote this journal; give its path with --journal if it is elsewhere".into()
+            }
+            ApplyUsage::JournalNotLocked { .. } => {
+                "outatime takes the lock file only as a file of its own, never through a link; remove what is at its path, or give the apply another --journal".into()
             }
             ApplyUsage::OnlyForTimestream { .. } => {
                 "name a `kind: timestream` or `kind: influxdb` target with --target".into()

@@ -74,6 +74,7 @@ impl From<&ApplyError> for Exit {
     fn from(error: &ApplyError) -> Exit {
         match error {
             ApplyError::Compile(_)
+            | ApplyError::JournalLocked { .. }
             | ApplyError::JournalMismatch { .. }
             | ApplyError::MissingTables { .. }
             | ApplyError::Preflight(_)

@@ -378,6 +378,7 @@ mod tests {
     fn an_error_is_worded_as_code_message_details_and_help() {
         let error = ApplyError::MissingTables {
             tables: vec!["db.a".into(), "db.b".into()],
+            resume: false,
         };
         assert_eq!(
             worded(&error),

@@ -176,7 +176,38 @@ pub(crate) struct Refusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TableState {
     Missing,
-    Present(Window, Owner),
+    Present(Window, Owner, Made),
+}
+
+/// When a table was made, as the target keeps it. A table deleted and made
+/// again under its name is another table: it holds none of what a journal
+/// says was written into the first, and a resume must send that again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Made {
+    /// At this instant, ns: a Timestream table's CreationTime; for an
+    /// InfluxDB measurement with points, the time of its latest marker.
+    At(i64),
+    /// It holds nothing (an InfluxDB measurement without points, which the
+    /// apply's first write makes): nothing journaled is in it. Written
+    /// into, it reads back as [`Made::At`] the time of its marker: the one
+    /// it has (`marker`), or the one [`Backend::mark_new`] writes.
+    Empty { marker: Option<i64> },
+    /// The target does not say (moto's tables; an InfluxDB measurement
+    /// with points and no marker).
+    Unknown,
+}
+
+impl Made {
+    /// What a describe will say once this apply has written into the table
+    /// (marked by [`Backend::mark_new`] at `marked`, if it had no marker):
+    /// what the journal keeps. `None`: the target will not say.
+    pub(crate) fn once_written(self, marked: i64) -> Option<i64> {
+        match self {
+            Made::At(at) | Made::Empty { marker: Some(at) } => Some(at),
+            Made::Empty { marker: None } => Some(marked),
+            Made::Unknown => None,
+        }
+    }
 }
 
 /// Whether outatime made a table: a Timestream table tagged
@@ -284,6 +315,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
         _now: i64,
     ) -> impl Future<Output = Result<(), TargetError>> + Send {
         async { Ok(()) }
+    }
+
+    /// The time [`Backend::mark_new`] with `now` gives the marks it writes,
+    /// as a describe reads it back ([`Made::Empty`]).
+    fn marked_at(&self, now: i64) -> i64 {
+        now
     }
 
     /// What encoding needs from the catalogue, kept for the writes; every

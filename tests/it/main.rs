@@ -24,6 +24,8 @@ mod hostile_cli;
 mod influx_endpoint;
 mod influxdb_apply;
 mod influxdb_server;
+mod journal;
+mod kill_resume;
 mod layers;
 mod missing_dimension;
 mod no_panic;

@@ -23,7 +23,7 @@ fn moto_url() -> Option<String> {
 /// behind its dashboard), not an AWS one. Its layout may change with any
 /// moto release (scripts/requirements-test.txt pins the version); this is
 /// the only place that knows it.
-fn moto_records(url: &str) -> BTreeMap<String, Vec<serde_json::Value>> {
+pub(crate) fn moto_records(url: &str) -> BTreeMap<String, Vec<serde_json::Value>> {
     // Plain HTTP/1.0 with the standard library: moto is on loopback.
     let address = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();

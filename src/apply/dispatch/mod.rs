@@ -331,7 +331,7 @@ impl<T: Backend> Sending<'_, T> {
         }
         let count = batch.items.len() as u64;
         if let Some(journal) = self.journal.as_deref_mut()
-            && let Err(error) = journal.done(batch.index, count)
+            && let Err(error) = journal.done(batch.index, batch.table, count)
         {
             let journal = journal.path.clone();
             self.stop(Problem::JournalNotWritten { journal, error });
@@ -617,7 +617,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("outatime-split-{}", std::process::id()));
         let path = dir.join("j.jsonl");
         let header = crate::apply::journal::tests::header();
-        let mut journal = Journal::create(&path, &header).unwrap();
+        let mut journal = Journal::create(&path, &header, &[]).unwrap();
         // More than two records is too large.
         let (tally, sent) = run(
             vec![batch(0, 7), batch(1, 2)],
@@ -643,8 +643,11 @@ mod tests {
         assert!(sent.iter().any(|(b, i, _)| *b == 0 && *i == (0..3)));
         drop(journal);
         let resumed = crate::apply::journal::read(&path).unwrap();
-        assert_eq!(resumed.done, std::collections::HashSet::from([0, 1]));
-        assert_eq!(resumed.records, 9);
+        assert_eq!(
+            resumed.skipped(&[]),
+            std::collections::HashSet::from([0, 1])
+        );
+        assert_eq!(resumed.records(), 9);
         std::fs::remove_dir_all(&dir).unwrap();
 
         // One record too large cannot be split: the apply stops.
@@ -721,7 +724,8 @@ mod tests {
     fn rejections_are_reported_by_their_index_in_the_request() {
         let dir = std::env::temp_dir().join(format!("outatime-reject-{}", std::process::id()));
         let path = dir.join("j.jsonl");
-        let mut journal = Journal::create(&path, &crate::apply::journal::tests::header()).unwrap();
+        let header = crate::apply::journal::tests::header();
+        let mut journal = Journal::create(&path, &header, &[]).unwrap();
         // Split in two; the second half rejects its record 1: the batch's 3.
         let (tally, _) = run(
             vec![batch(0, 4), batch(1, 1)],
@@ -754,7 +758,7 @@ mod tests {
         drop(journal);
         // A batch with a rejection is not journaled: a resume sends it again.
         let resumed = crate::apply::journal::read(&path).unwrap();
-        assert_eq!(resumed.done, std::collections::HashSet::from([1]));
+        assert_eq!(resumed.skipped(&[]), std::collections::HashSet::from([1]));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -45,6 +45,10 @@ pub(crate) struct Survey {
     pub measurements: BTreeSet<String>,
     /// The marked measurements, with the scenario their marker names.
     pub marked: BTreeMap<String, String>,
+    /// The time of each marked measurement's latest marker, ns: when
+    /// outatime last found it without points and marked it, which a
+    /// journal keeps to know the measurement again.
+    pub marked_at: BTreeMap<String, i64>,
 }
 
 /// What a measurement is to outatime.
@@ -139,10 +143,23 @@ impl Client {
             .influxql_on(Method::GET, Some(&database), &select)
             .await?;
         let mut marked = BTreeMap::new();
+        let mut marked_at = BTreeMap::new();
         for series in &markers.series {
             let Some(table) = series.tags.get(MARKER_TAG).filter(|t| !t.is_empty()) else {
                 continue;
             };
+            // `epoch=ns`: times are integers.
+            let time = series.columns.iter().position(|c| c == "time");
+            let latest = time.and_then(|time| {
+                series
+                    .values
+                    .iter()
+                    .filter_map(|row| row.get(time).and_then(|v| v.as_i64()))
+                    .max()
+            });
+            if let Some(latest) = latest {
+                marked_at.insert(table.clone(), latest);
+            }
             let at = series.columns.iter().position(|c| c == MARKER_FIELD);
             // Rows come in time order: the last names the latest apply.
             let scenario = at
@@ -159,6 +176,7 @@ impl Client {
         Ok(Survey {
             measurements,
             marked,
+            marked_at,
         })
     }
 
@@ -247,6 +265,7 @@ mod tests {
         let survey = Survey {
             measurements: ["mine".into(), "theirs".into()].into(),
             marked: [("mine".into(), "demo".into())].into(),
+            marked_at: [("mine".into(), 1)].into(),
         };
         assert_eq!(survey.found("mine"), Found::Marked("demo".into()));
         assert_eq!(survey.found("theirs"), Found::Unmarked);

@@ -20,7 +20,7 @@ use super::marker::{self, Found, LinesError, MARKER};
 use super::{Destination, InfluxTarget, Store};
 use crate::record::Catalog;
 use crate::targets::{
-    Answer, Backend, Batch, BatchLimits, Item, Kind, Mark, Owner, RecordRejection, Refusal,
+    Answer, Backend, Batch, BatchLimits, Item, Kind, Made, Mark, Owner, RecordRejection, Refusal,
     TableSpec, TableState, TargetError, Window, Words,
 };
 
@@ -430,7 +430,16 @@ impl Backend for Influxdb {
                 Found::Marked(_) => Owner::Outatime,
                 Found::Unmarked => Owner::Other,
             };
-            states.push(TableState::Present(window.clone(), owner));
+            // A measurement is made by its first point, and deleted with
+            // its last: one without points holds nothing journaled, even
+            // when a marker (which DROP MEASUREMENT keeps) names it.
+            let marker = survey.marked_at.get(table).copied();
+            let made = match (survey.measurements.contains(table), marker) {
+                (false, marker) => Made::Empty { marker },
+                (true, Some(at)) => Made::At(at),
+                (true, None) => Made::Unknown,
+            };
+            states.push(TableState::Present(window.clone(), owner, made));
         }
         self.client = Some(client);
         Ok(states)
@@ -457,6 +466,11 @@ impl Backend for Influxdb {
             error,
         }
         .into())
+    }
+
+    fn marked_at(&self, now: i64) -> i64 {
+        // The marker's time is written in whole seconds.
+        now.div_euclid(1_000_000_000) * 1_000_000_000
     }
 
     fn start(&mut self, catalog: &Catalog, _tables: &[TableSpec], _version: i64) {

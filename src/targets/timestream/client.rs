@@ -115,6 +115,9 @@ pub(crate) enum Described {
         owner: Owner,
         /// The `outatime-scenario` tag, when there is one.
         scenario: Option<String>,
+        /// The table's CreationTime, ns; `None` when the endpoint leaves it
+        /// out (moto does).
+        created: Option<i64>,
     },
 }
 
@@ -328,6 +331,7 @@ pub(crate) async fn describe(
                     retention,
                     owner,
                     scenario,
+                    created: t.and_then(|t| t.creation_time()).and_then(nanos),
                 }
             }
             Err(e) if e.code() == Some("ResourceNotFoundException") => Described::Missing,
@@ -342,6 +346,13 @@ pub(crate) async fn describe(
         states.push(state);
     }
     Ok(states)
+}
+
+/// A time the SDK read, in ns since the epoch; `None` past 2262.
+fn nanos(time: &aws_sdk_timestreamwrite::primitives::DateTime) -> Option<i64> {
+    time.secs()
+        .checked_mul(1_000_000_000)?
+        .checked_add(i64::from(time.subsec_nanos()))
 }
 
 /// Whose `table` (of `arn`) is, by its tags, and the scenario that made it.

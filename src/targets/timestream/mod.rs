@@ -24,8 +24,8 @@ use aws_sdk_timestreamwrite::types::Record;
 
 use crate::record::Catalog;
 use crate::targets::{
-    Answer, Backend, Batch, BatchLimits, Item, Mark, Refusal, TableSpec, TableState, TargetError,
-    Window, Words,
+    Answer, Backend, Batch, BatchLimits, Item, Made, Mark, Refusal, TableSpec, TableState,
+    TargetError, Window, Words,
 };
 use client::Described;
 use encode::Shapes;
@@ -215,8 +215,15 @@ impl Backend for Timestream {
             .map(|d| match d {
                 Described::Missing => TableState::Missing,
                 Described::Present {
-                    retention, owner, ..
-                } => TableState::Present(retention.window(), owner),
+                    retention,
+                    owner,
+                    created,
+                    ..
+                } => TableState::Present(
+                    retention.window(),
+                    owner,
+                    created.map_or(Made::Unknown, Made::At),
+                ),
             })
             .collect())
     }

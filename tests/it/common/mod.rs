@@ -1,6 +1,7 @@
 //! Shared by the tests that drive the real binary.
 
 pub mod http;
+pub mod kill;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;

@@ -308,6 +308,16 @@ impl StrictEndpoint {
             .seed_table(database, table, retention, tags, now_seconds());
     }
 
+    /// Deletes a table and its records without a request, as someone else
+    /// (or a restarted service) would; false when there was none.
+    pub fn delete_table(&self, database: &str, table: &str) -> bool {
+        self.shared
+            .lock()
+            .store
+            .delete_table(database, table)
+            .is_ok()
+    }
+
     /// Whether the table exists.
     pub fn has_table(&self, database: &str, table: &str) -> bool {
         self.shared.lock().store.stored(database, table).is_some()
