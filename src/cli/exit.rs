@@ -83,6 +83,7 @@ impl From<&ApplyError> for Exit {
             ApplyError::FileNotRenamed { .. }
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
+            | ApplyError::FolderIsLink { .. }
             | ApplyError::FolderNotCreated { .. }
             | ApplyError::Influxdb(_)
             | ApplyError::Rejected { .. }

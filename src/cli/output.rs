@@ -242,10 +242,11 @@ pub(crate) fn check_folder_of(option: &str, path: &Path) -> Result<(), Failure> 
     )))
 }
 
-/// `text` to the file `path`, or to stdout ([`print`]).
+/// `text` to the file `path` (made as every output file is:
+/// [`crate::output_file`]), or to stdout ([`print`]).
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
-        Some(p) => std::fs::write(p, text)
+        Some(p) => crate::output_file::write(p, text.as_bytes())
             .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
         None => print(text),
     }

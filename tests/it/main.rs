@@ -26,6 +26,7 @@ mod influxdb_server;
 mod layers;
 mod missing_dimension;
 mod no_panic;
+mod output_files;
 mod outside_checkout;
 mod plot;
 mod plot_html;
