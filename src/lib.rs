@@ -29,6 +29,7 @@ mod fmt;
 mod lang;
 mod measure_type;
 mod model;
+mod output_file;
 mod plan;
 mod plot;
 mod record;

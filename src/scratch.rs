@@ -1,5 +1,7 @@
 //! Files the process makes for itself and must not leave behind: a
-//! replay's spilled rows, `capture`'s `FILE.partial`.
+//! replay's spilled rows, and every output file's temporary file until it
+//! is renamed into place (`output_file.rs`). Only what this process made
+//! is ever listed, so only that is removed.
 //!
 //! A `Scratch` is removed when it is dropped, which covers returning and
 //! failing. Ctrl-C and `kill` do not run destructors, so every live scratch
@@ -11,7 +13,7 @@
 //! `signals_handled`, and the thread then leaves the signal to it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Paths of the live scratches, removed on a signal.
@@ -19,7 +21,6 @@ static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static LISTENING: Once = Once::new();
 /// Set while a command handles SIGINT and SIGTERM itself.
 static HANDLED: AtomicBool = AtomicBool::new(false);
-static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// A scratch file or folder: removed (with what it holds) when dropped,
 /// and on SIGINT or SIGTERM.
@@ -30,16 +31,28 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    /// A new, empty folder under `parent`: `outatime-<what>-<pid>-<n>`.
+    /// A new, empty folder under `parent`: `outatime-<what>-XXXXXX`, with
+    /// a random name, made exclusively (another name is tried while one
+    /// exists), and readable only by its owner. The name does not trust
+    /// the pid, which another run in another PID namespace (a container
+    /// sharing the temp dir) can share; and only a folder this call made is
+    /// ever listed, so none that another run made is removed.
     pub(crate) fn folder(parent: &Path, what: &str) -> std::io::Result<Scratch> {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = parent.join(format!("outatime-{what}-{}-{n}", std::process::id()));
-        let scratch = Scratch::listed(path);
-        std::fs::create_dir(&scratch.path)?;
-        Ok(scratch)
+        use std::os::unix::fs::DirBuilderExt;
+        // `make_in`: the errors are the system's own, without the random
+        // name (see output_file.rs).
+        let ((), path) = tempfile::Builder::new()
+            .prefix(&format!("outatime-{what}-"))
+            .make_in(parent, |path| {
+                std::fs::DirBuilder::new().mode(0o700).create(path)
+            })?
+            .keep()
+            .map_err(|e| e.error)?;
+        Ok(Scratch::listed(path))
     }
 
-    /// `path`, which the caller is about to create, as a scratch file.
+    /// `path`, a file this process has just created exclusively (so it is
+    /// its own to remove), as a scratch file.
     pub(crate) fn file(path: PathBuf) -> Scratch {
         Scratch::listed(path)
     }
@@ -75,8 +88,10 @@ impl Drop for Scratch {
     }
 }
 
+/// Removes `path`; a link there is removed, never what it points at.
 fn remove(path: &Path) {
-    if path.is_dir() {
+    let is_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir());
+    if is_dir {
         let _ = std::fs::remove_dir_all(path);
     } else {
         let _ = std::fs::remove_file(path);
@@ -165,10 +180,46 @@ mod tests {
         assert!(!LIVE.lock().unwrap().contains(&path));
 
         let file = std::env::temp_dir().join(format!("outatime-kept-{}", std::process::id()));
-        let scratch = Scratch::file(file.clone());
         std::fs::write(&file, b"done").unwrap();
+        let scratch = Scratch::file(file.clone());
         scratch.keep();
         assert!(file.exists());
         std::fs::remove_file(&file).unwrap();
+    }
+
+    #[test]
+    fn a_folder_another_run_made_under_a_name_this_one_might_pick_is_left_alone() {
+        // Another run in another PID namespace (a container sharing
+        // `--temp-dir`) can have this process's pid: it made folders under
+        // every name `outatime-collide-<pid>-<n>` this one might choose.
+        let parent = std::env::temp_dir().join(format!(
+            "outatime-scratch-collide-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&parent);
+        std::fs::create_dir_all(&parent).unwrap();
+        let theirs: Vec<PathBuf> = (0..256)
+            .map(|n| {
+                let folder = parent.join(format!("outatime-collide-{}-{n}", std::process::id()));
+                std::fs::create_dir(&folder).unwrap();
+                std::fs::write(folder.join("live"), b"another run's rows").unwrap();
+                folder
+            })
+            .collect();
+        let ours = Scratch::folder(&parent, "collide");
+        for folder in &theirs {
+            assert!(
+                folder.join("live").exists(),
+                "{} was removed, and it was not ours",
+                folder.display()
+            );
+        }
+        let ours = ours.expect("a name of its own, whatever the pid");
+        assert!(!theirs.contains(&ours.path().to_path_buf()));
+        assert!(ours.path().is_dir());
+        drop(ours);
+        assert_eq!(std::fs::read_dir(&parent).unwrap().count(), theirs.len());
+        std::fs::remove_dir_all(&parent).unwrap();
     }
 }

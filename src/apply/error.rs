@@ -66,6 +66,15 @@ pub(crate) enum ApplyError {
         #[source]
         error: std::io::Error,
     },
+    /// A file target's folder is a symbolic link: a cloned repository or
+    /// another user can plant one, and files written through it land
+    /// where the link leads ("links-folder").
+    #[error(
+        "`{}` is a symbolic link (to `{}`); a file target writes only into a folder, never through a link it did not make",
+        folder.display(),
+        to.display()
+    )]
+    FolderIsLink { folder: PathBuf, to: PathBuf },
     /// A file target's folder could not be created (no permission).
     #[error("cannot create `{}`: {error}", folder.display())]
     FolderNotCreated {
@@ -204,6 +213,7 @@ impl ApplyErrorKind {
             ApplyErrorKind::FileNotRenamed
             | ApplyErrorKind::FileNotRemoved
             | ApplyErrorKind::FileNotWritten
+            | ApplyErrorKind::FolderIsLink
             | ApplyErrorKind::FolderNotCreated => "outatime::target::file",
             ApplyErrorKind::Influxdb => "outatime::target::influxdb",
             ApplyErrorKind::Interrupted => "outatime::apply::interrupted",
@@ -244,6 +254,9 @@ impl ApplyError {
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
             | ApplyError::FolderNotCreated { .. } => FILES,
+            ApplyError::FolderIsLink { .. } => {
+                "name the folder itself as the target's `directory` in outatime.yaml, or remove the link"
+            }
             ApplyError::Interrupted { .. } => {
                 "`outatime apply --resume` with the same arguments finishes the job"
             }

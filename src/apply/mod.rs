@@ -6,12 +6,12 @@
 //! [`batches`], [`preflight`], [`dispatch`], [`journal`], [`outcome`]).
 //! The embedded default is a file target: JSON lines, one file a table, in
 //! `./outatime-out/`. Files are written
-//! under a temporary name and renamed once complete, so a failed apply
-//! leaves the previous files (or none) and the report says exactly what was
-//! written.
+//! under a temporary name and renamed once complete
+//! ([`crate::output_file`]: a link planted in the folder is never written
+//! through), so a failed apply leaves the previous files (or none) and the
+//! report says exactly what was written.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,7 @@ mod resume;
 pub(crate) use report::{ApplyReport, ConcurrencyReport, Outcome, RejectionReport, TableReport};
 
 use crate::app::Loaded;
+use crate::output_file::{Complete, OutputFile};
 use crate::record::output::JsonLines;
 use crate::record::shard::{Shard, Sharded};
 use crate::record::{Catalog, Record, Sink};
@@ -47,37 +48,31 @@ pub(crate) struct Applied {
 pub(crate) const DEFAULT_DIRECTORY: &str = "outatime-out";
 
 /// One JSON-lines file a table, switched as the sorted stream moves on.
+/// Each is written under a temporary name of its own; dropped, the files
+/// not yet renamed into place are removed.
 struct Files {
     directory: PathBuf,
     /// `.shard-K-of-N` with `--shard`, so shards can share a folder.
     suffix: String,
-    current: Option<(u16, JsonLines<BufWriter<File>>, PathBuf)>,
-    written: Vec<(u16, PathBuf, u64)>,
+    current: Option<(u16, JsonLines<BufWriter<OutputFile>>)>,
+    /// Complete and synced, renamed once every table's file is.
+    written: Vec<(u16, Complete, u64)>,
 }
 
 impl Files {
-    fn partial(&self, target: &str) -> PathBuf {
-        self.directory
-            .join(format!(".{target}{}.jsonl.partial", self.suffix))
-    }
-
     fn file(&self, target: &str) -> PathBuf {
         self.directory
             .join(format!("{target}{}.jsonl", self.suffix))
     }
 
     fn close(&mut self) -> std::io::Result<()> {
-        if let Some((table, sink, path)) = self.current.take() {
+        if let Some((table, sink)) = self.current.take() {
             let records = sink.records;
-            let synced = sink
+            let complete = sink
                 .finish()
                 .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-                .and_then(|file| file.sync_all());
-            if let Err(e) = synced {
-                let _ = std::fs::remove_file(&path);
-                return Err(e);
-            }
-            self.written.push((table, path, records));
+                .and_then(OutputFile::finish)?;
+            self.written.push((table, complete, records));
         }
         Ok(())
     }
@@ -95,13 +90,13 @@ impl Sink for Counts {
 
 impl Sink for Files {
     fn record(&mut self, record: &Record, catalog: &Catalog) -> std::io::Result<()> {
-        if self.current.as_ref().map(|(t, _, _)| *t) != Some(record.table) {
+        if self.current.as_ref().map(|(t, _)| *t) != Some(record.table) {
             self.close()?;
-            let path = self.partial(&catalog.tables[record.table as usize].target);
-            let file = BufWriter::with_capacity(1 << 16, File::create(&path)?);
-            self.current = Some((record.table, JsonLines::new(file, catalog), path));
+            let path = self.file(&catalog.tables[record.table as usize].target);
+            let file = BufWriter::with_capacity(1 << 16, OutputFile::create(&path)?);
+            self.current = Some((record.table, JsonLines::new(file, catalog)));
         }
-        let (_, sink, _) = self.current.as_mut().expect("opened above");
+        let (_, sink) = self.current.as_mut().expect("opened above");
         sink.record(record, catalog)
     }
 }
@@ -167,6 +162,16 @@ pub(crate) fn apply_to_files(
         report.outcome = Outcome::DryRun;
         return Ok((report, lines));
     }
+    // The folder's own name is checked too: written through a planted
+    // link, the files (and the removal of stale ones) would land where it
+    // leads. `components` leaves out a trailing `/`, which would follow it.
+    let own_name: PathBuf = directory.components().collect();
+    if let Ok(to) = std::fs::read_link(&own_name) {
+        return Err(ApplyError::FolderIsLink {
+            folder: directory.to_path_buf(),
+            to,
+        });
+    }
     std::fs::create_dir_all(directory).map_err(|error| ApplyError::FolderNotCreated {
         folder: directory.to_path_buf(),
         error,
@@ -189,38 +194,28 @@ pub(crate) fn apply_to_files(
         },
         other => ApplyError::Compile(other),
     });
+    // On a failure, `files` is dropped on the way out, and with it every
+    // temporary file.
     let closed = files.close();
-    let cleanup = |files: &Files| {
-        for (_, path, _) in &files.written {
-            let _ = std::fs::remove_file(path);
-        }
-        if let Some((_, _, path)) = &files.current {
-            let _ = std::fs::remove_file(path);
-        }
-    };
-    if let Err(failure) = run {
-        cleanup(&files);
-        return Err(failure);
-    }
-    if let Err(error) = closed {
-        cleanup(&files);
-        return Err(ApplyError::FileNotWritten {
-            folder: directory.to_path_buf(),
-            error,
-        });
-    }
+    run?;
+    closed.map_err(|error| ApplyError::FileNotWritten {
+        folder: directory.to_path_buf(),
+        error,
+    })?;
     let mut tables = BTreeMap::new();
-    for (table, partial, records) in &files.written {
-        let target = &catalog.tables[*table as usize].target;
+    let written = std::mem::take(&mut files.written);
+    let made: Vec<u16> = written.iter().map(|(table, _, _)| *table).collect();
+    for (table, complete, records) in written {
+        let target = &catalog.tables[table as usize].target;
         let file = files.file(target);
-        if let Err(error) = std::fs::rename(partial, &file) {
+        if let Err(error) = complete.commit() {
             return Err(ApplyError::FileNotRenamed { file, error });
         }
         tables.insert(
             target.clone(),
             TableReport {
                 file: file.display().to_string(),
-                records: *records,
+                records,
                 ..TableReport::default()
             },
         );
@@ -228,11 +223,12 @@ pub(crate) fn apply_to_files(
     // A table that got no records this time keeps no file from an earlier
     // apply: the folder says what this apply wrote, and nothing else.
     for (i, table) in catalog.tables.iter().enumerate() {
-        if files.written.iter().any(|(t, _, _)| *t as usize == i) {
+        if made.iter().any(|t| *t as usize == i) {
             continue;
         }
+        // A link at the name is removed as a link, never what it points at.
         let stale = files.file(&table.target);
-        if stale.exists()
+        if std::fs::symlink_metadata(&stale).is_ok()
             && let Err(error) = std::fs::remove_file(&stale)
         {
             return Err(ApplyError::FileNotRemoved { file: stale, error });

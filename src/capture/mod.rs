@@ -6,8 +6,8 @@
 //! for each slice [a, b) of --from .. --to:
 //!   SELECT * FROM "db"."t" WHERE time >= from_nanoseconds(a)
 //!     AND time < from_nanoseconds(b) [AND (--where)] ORDER BY time
-//!   page by page (NextToken) → rows → CSV cells (redacted) → FILE.partial
-//! rename FILE.partial → FILE; print the source blocks (block.rs)
+//!   page by page (NextToken) → rows → CSV cells (redacted) → .FILE.XXXXXX.partial
+//! rename .FILE.XXXXXX.partial → FILE; print the source blocks (block.rs)
 //! ```
 //!
 //! Nothing holds more than one page. Throttling and server errors are
@@ -19,13 +19,13 @@ mod columns;
 pub(crate) mod error;
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aws_sdk_timestreamquery::Client;
 use aws_sdk_timestreamquery::operation::query::QueryOutput;
 
-use crate::scratch::Scratch;
+use crate::output_file::{Complete, OutputFile};
 use crate::sources::redact::Redactor;
 use crate::targets::timestream::TimestreamTarget;
 use crate::targets::timestream::query::{identifier, query_client};
@@ -108,15 +108,24 @@ pub(crate) fn capture(
     let schema = Schema::from_description(&description).map_err(not_capturable)?;
     check_redact(&schema, &request.redact)?;
 
-    // Removed on every way out but the rename, Ctrl-C included.
-    let partial = Scratch::file(partial_path(&request.output));
-    let (rows, slices, cells, digest) =
-        write(&mut session, &schema, request, &table_text, partial.path())?;
-    std::fs::rename(partial.path(), &request.output).map_err(|error| CaptureError::Output {
+    let output_error = |error: std::io::Error| CaptureError::Output {
         file: request.output.clone(),
         error,
-    })?;
-    partial.keep();
+    };
+    if let Some(folder) = request
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(folder).map_err(output_error)?;
+    }
+    // A temporary file beside the output, removed on every way out but
+    // the rename, Ctrl-C included; a link at either name is never
+    // written through.
+    let file = OutputFile::create(&request.output).map_err(output_error)?;
+    let (rows, slices, cells, digest, complete) =
+        write(&mut session, &schema, request, &table_text, file)?;
+    complete.commit().map_err(output_error)?;
     let all = vec![true; schema.columns.len()];
     let stem = request
         .output
@@ -162,12 +171,6 @@ fn check_redact(schema: &Schema, redact: &[String]) -> Result<(), CaptureError> 
 
 /// `data/day.csv` → `data/day.csv.partial`: the file is renamed into place
 /// only once complete.
-fn partial_path(output: &Path) -> PathBuf {
-    let mut name = output.as_os_str().to_owned();
-    name.push(".partial");
-    PathBuf::from(name)
-}
-
 /// The client and the pages it was answered.
 struct Session {
     client: Client,
@@ -229,23 +232,19 @@ fn select(table: &str, from: i64, to: i64, predicate: Option<&str>) -> String {
     query
 }
 
-/// Writes every slice to `partial`: the rows, the slices, the cells' tally
-/// and the file's digest.
+/// Writes every slice to `file`: the rows, the slices, the cells' tally,
+/// the file's digest, and the file complete, to be renamed into place.
 fn write(
     session: &mut Session,
     schema: &Schema,
     request: &Request,
     table_text: &str,
-    partial: &Path,
-) -> Result<(u64, u64, Cells, String), CaptureError> {
+    file: OutputFile,
+) -> Result<(u64, u64, Cells, String, Complete), CaptureError> {
     let output_error = |error: std::io::Error| CaptureError::Output {
         file: request.output.clone(),
         error,
     };
-    if let Some(folder) = partial.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(output_error)?;
-    }
-    let file = std::fs::File::create(partial).map_err(output_error)?;
     let hashed = Hashing {
         inner: std::io::BufWriter::with_capacity(1 << 16, file),
         hasher: blake3::Hasher::new(),
@@ -303,12 +302,13 @@ fn write(
     let file = inner
         .into_inner()
         .map_err(|e| output_error(std::io::Error::other(e.to_string())))?;
-    file.sync_all().map_err(output_error)?;
+    let complete = file.finish().map_err(output_error)?;
     Ok((
         rows,
         slices,
         cells,
         format!("blake3:{}", hasher.finalize().to_hex()),
+        complete,
     ))
 }
 
@@ -400,10 +400,6 @@ mod tests {
         assert_eq!(
             select("\"db\".\"t\"", 10, 20, None),
             "SELECT * FROM \"db\".\"t\" WHERE time >= from_nanoseconds(10) AND time < from_nanoseconds(20) ORDER BY time"
-        );
-        assert_eq!(
-            partial_path(Path::new("data/day.csv")),
-            PathBuf::from("data/day.csv.partial")
         );
     }
 }

@@ -43,7 +43,7 @@ pub(super) fn plot_diff(
             path.display()
         ),
         Some(bytes) => {
-            std::fs::write(path, &bytes).map_err(|e| {
+            crate::output_file::write(path, &bytes).map_err(|e| {
                 Failure::usage(format!("error: cannot write `{}`: {e}\n", path.display()))
             })?;
             sayln!("wrote `{}` ({} bytes)", path.display(), bytes.len());

@@ -84,6 +84,7 @@ impl From<&ApplyError> for Exit {
             ApplyError::FileNotRenamed { .. }
             | ApplyError::FileNotRemoved { .. }
             | ApplyError::FileNotWritten { .. }
+            | ApplyError::FolderIsLink { .. }
             | ApplyError::FolderNotCreated { .. }
             | ApplyError::Influxdb(_)
             | ApplyError::Rejected { .. }

@@ -221,24 +221,13 @@ fn print_diff(shown: &str, old: &str, new: &str) {
 }
 
 /// Writes `text` to a file beside `path`, with its permissions, and renames
-/// it over `path`: a reader sees the old file or the new one, never half.
+/// it over `path`: a reader sees the old file or the new one, never half
+/// ([`crate::output_file`]).
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.fmt-{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&temporary)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, meta.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+    let mut file = crate::output_file::OutputFile::create(path)?;
+    file.write_all(text.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        file.set_permissions(meta.permissions())?;
     }
-    written
+    file.commit()
 }

@@ -254,14 +254,8 @@ pub(crate) fn check_writable(option: &str, path: &Path) -> Result<(), Failure> {
                 "it is a folder\n  help: name a file to write, in that folder or elsewhere".into(),
             ));
         }
-        // Opened to append, which changes nothing; only a regular file, as
-        // opening a FIFO would wait for a reader.
-        Ok(meta) if meta.is_file() => {
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(path)
-                .map_err(|e| refused(e.to_string()))?;
-        }
+        // A file already there is replaced by a rename (output_file), which
+        // needs only the folder to take a new file: checked next.
         _ => {}
     }
     probe_folder(folder).map_err(|e| {
@@ -296,10 +290,11 @@ fn probe_folder(folder: &Path) -> std::io::Result<()> {
     }
 }
 
-/// `text` to the file `path`, or to stdout ([`print`]).
+/// `text` to the file `path` (made as every output file is:
+/// [`crate::output_file`]), or to stdout ([`print`]).
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
-        Some(p) => std::fs::write(p, text)
+        Some(p) => crate::output_file::write(p, text.as_bytes())
             .map_err(|e| Failure::usage(format!("error: cannot write `{}`: {e}\n", p.display()))),
         None => print(text),
     }

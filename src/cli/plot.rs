@@ -61,7 +61,7 @@ pub(super) fn plot(args: &PlotArgs) -> Result<Exit, Failure> {
         crate::compile::align(a, loaded.prepared.anchor_align)
     });
     let bytes = plot::plot(&loaded, now, anchor.is_some(), &request)?;
-    std::fs::write(&args.output, &bytes).map_err(|e| {
+    crate::output_file::write(&args.output, &bytes).map_err(|e| {
         Failure::usage(format!(
             "error: cannot write `{}`: {e}\n",
             args.output.display()

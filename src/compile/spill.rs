@@ -225,7 +225,8 @@ struct RunWriter {
 impl RunWriter {
     fn create(path: PathBuf, want_gaps: bool) -> io::Result<RunWriter> {
         Ok(RunWriter {
-            out: BufWriter::with_capacity(BUFFER, File::create(&path)?),
+            // In a folder of its own (`Scratch::folder`), under a new name.
+            out: BufWriter::with_capacity(BUFFER, File::create_new(&path)?),
             path,
             first: None,
             last: None,

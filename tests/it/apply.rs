@@ -104,16 +104,39 @@ fn a_target_that_cannot_be_written_exits_3() {
 
 #[test]
 fn a_file_that_cannot_be_written_mid_run_exits_3_and_leaves_no_partial() {
+    use std::os::unix::process::CommandExt;
     let run = Run::new("apply-blocked-file")
         .file("s.scenario", SCENARIO)
         .args(&["apply", "s.scenario", "--anchor", "2026-11-27T18:00:00Z"]);
-    // A folder where bravo's temporary file would go.
-    std::fs::create_dir_all(run.dir.join("outatime-out/.e2e_bravo.jsonl.partial")).unwrap();
-    let (code, _, stderr) = run.run();
-    assert_eq!(code, 3, "{stderr}");
+    // Files may not grow past 100 bytes (the first table's file holds
+    // more), and the write that would is refused (EFBIG), as on a full
+    // disk, instead of ending the process.
+    let mut command = run.command();
+    // SAFETY: setrlimit and signal are async-signal-safe and allocate
+    // nothing.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 100,
+                rlim_max: 100,
+            };
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let done = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("outatime::target::file"), "{stderr}");
-    assert!(!run.dir.join("outatime-out/alpha.jsonl").exists());
-    assert!(!run.dir.join("outatime-out/.alpha.jsonl.partial").exists());
+    assert!(stderr.contains("File too large"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(run.dir.join("outatime-out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "no file, partial or complete: {left:?}");
 }
 
 #[test]

@@ -190,7 +190,10 @@ fn a_multi_measure_table_is_captured_across_pages_slices_and_a_throttled_page_an
         stderr.contains("captured 180 rows in 5 slices (12 pages)"),
         "{stderr}"
     );
-    assert!(!live.run.dir.join("cap/multi.csv.partial").exists());
+    assert_eq!(
+        partials(&live.run.dir.join("cap"), "multi.csv"),
+        Vec::<String>::new()
+    );
     let file = lines(&live.run, "cap/multi.csv");
     assert_eq!(file[0], "time,device,site,measure_name,n,on,v,z");
     assert_eq!(file.len(), 181);
@@ -429,7 +432,7 @@ fn bad_arguments_are_refused_before_any_query() {
         assert!(stderr.contains("ValidationException"), "{stderr}");
         assert!(stderr.contains(answer), "{stderr}");
         assert!(!live.run.dir.join("o.csv").exists());
-        assert!(!live.run.dir.join("o.csv.partial").exists());
+        assert_eq!(partials(&live.run.dir, "o.csv"), Vec::<String>::new());
     }
 }
 
@@ -437,7 +440,7 @@ fn bad_arguments_are_refused_before_any_query() {
 fn ctrl_c_during_a_capture_leaves_neither_the_file_nor_its_partial() {
     let live = live("sigint");
     // Pages of 5 rows, each answered after 200 ms: the capture takes
-    // seconds, with FILE.partial open the whole time.
+    // seconds, with its temporary file open the whole time.
     live.endpoint.set_query_page_size(5);
     live.endpoint.set_faults(Faults {
         latency: std::time::Duration::from_millis(200),
@@ -466,12 +469,13 @@ fn ctrl_c_during_a_capture_leaves_neither_the_file_nor_its_partial() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let partial = live.run.dir.join("cut.csv.partial");
+    // The temporary file, `.cut.csv.XXXXXX.partial` beside the output.
+    let partial = || partials(&live.run.dir, "cut.csv");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !partial.exists() && std::time::Instant::now() < deadline {
+    while partial().is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(partial.exists(), "the capture never began writing");
+    assert_eq!(partial().len(), 1, "the capture never began writing");
     // A page or two in.
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(child.try_wait().unwrap(), None, "still capturing");
@@ -483,6 +487,57 @@ fn ctrl_c_during_a_capture_leaves_neither_the_file_nor_its_partial() {
     let ended = child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(ended.signal(), Some(2), "ended by SIGINT");
-    assert!(!partial.exists(), "FILE.partial left behind");
+    assert_eq!(
+        partial(),
+        Vec::<String>::new(),
+        "a partial file left behind"
+    );
     assert!(!live.run.dir.join("cut.csv").exists());
+}
+
+/// The temporary files of the output `name` in `folder`.
+fn partials(folder: &std::path::Path, name: &str) -> Vec<String> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!(".{name}.")) && n.ends_with(".partial"))
+        .filter(|n| !folder.join(n).is_symlink())
+        .collect()
+}
+
+#[test]
+fn a_capture_never_writes_through_a_link_at_its_temporary_or_final_name() {
+    let live = live("links");
+    const PRECIOUS: &str = "precious: not outatime's to write\n";
+    let elsewhere = live.run.dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(live.run.dir.join("cap")).unwrap();
+    // The temporary name outatime once used, a guess at a hidden one,
+    // and the final name.
+    let links = [
+        "cap/multi.csv.partial",
+        "cap/.multi.csv.partial",
+        "cap/multi.csv",
+    ];
+    for (i, link) in links.iter().enumerate() {
+        let victim = elsewhere.join(format!("victim-{i}.txt"));
+        std::fs::write(&victim, PRECIOUS).unwrap();
+        std::os::unix::fs::symlink(&victim, live.run.dir.join(link)).unwrap();
+    }
+    let (code, _, stderr) = live.capture("live_multi", &["-o", "cap/multi.csv"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    for (i, link) in links.iter().enumerate() {
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.join(format!("victim-{i}.txt"))).unwrap(),
+            PRECIOUS,
+            "written through the link at {link}"
+        );
+    }
+    let captured = live.run.dir.join("cap/multi.csv");
+    assert!(std::fs::symlink_metadata(&captured).unwrap().is_file());
+    assert_eq!(lines(&live.run, "cap/multi.csv").len(), 181);
+    assert_eq!(
+        partials(&live.run.dir.join("cap"), "multi.csv"),
+        Vec::<String>::new()
+    );
 }

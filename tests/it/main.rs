@@ -29,6 +29,7 @@ mod kill_resume;
 mod layers;
 mod missing_dimension;
 mod no_panic;
+mod output_files;
 mod outside_checkout;
 mod plot;
 mod plot_html;

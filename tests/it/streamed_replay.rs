@@ -376,3 +376,103 @@ fn ctrl_c_while_a_replay_streams_removes_the_spill_folder() {
     );
     assert_eq!(entries(&spill), Vec::<String>::new());
 }
+
+/// `command` starts by making, in `spill`, the folder another run with
+/// its pid (in another PID namespace: a container sharing the temp dir)
+/// would have made first: `outatime-spill-PID-0`, holding a file. The
+/// name is the one outatime once gave its first spill folder.
+fn after_a_run_with_the_same_pid(command: &mut Command, spill: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::process::CommandExt;
+    let parent = spill.as_os_str().as_bytes().to_vec();
+    // SAFETY: between fork and exec only getpid, mkdir, open and close
+    // run, on a path built in a buffer on the stack: nothing allocates.
+    unsafe {
+        command.pre_exec(move || {
+            fn push(path: &mut [u8; 4096], len: &mut usize, bytes: &[u8]) {
+                path[*len..*len + bytes.len()].copy_from_slice(bytes);
+                *len += bytes.len();
+            }
+            let mut path = [0u8; 4096];
+            let mut len = 0;
+            push(&mut path, &mut len, &parent);
+            push(&mut path, &mut len, b"/outatime-spill-");
+            let mut digits = [0u8; 20];
+            let mut pid = libc::getpid() as u64;
+            let mut n = 0;
+            loop {
+                digits[19 - n] = b'0' + (pid % 10) as u8;
+                n += 1;
+                pid /= 10;
+                if pid == 0 {
+                    break;
+                }
+            }
+            push(&mut path, &mut len, &digits[20 - n..]);
+            push(&mut path, &mut len, b"-0\0");
+            if libc::mkdir(path.as_ptr().cast(), 0o755) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            len -= 1;
+            push(&mut path, &mut len, b"/live\0");
+            let fd = libc::open(
+                path.as_ptr().cast(),
+                libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY,
+                0o644,
+            );
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::close(fd);
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn runs_sharing_a_temp_dir_whose_pids_collide_both_succeed_and_keep_each_others_folder() {
+    let dir = folder("collide");
+    let spill = folder("collide-spill");
+    sorted_and_shuffled(&dir, 5, 100);
+    std::fs::write(dir.join("ok.scenario"), replay_of("shuffled.csv")).unwrap();
+    // Two runs at once in one temp dir, each after a run with its pid.
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            let mut command = outatime(
+                &dir,
+                &spill,
+                &["records", "ok.scenario", "--anchor", ANCHOR],
+            );
+            after_a_run_with_the_same_pid(&mut command, &spill);
+            command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut planted = Vec::new();
+    for child in children {
+        let pid = child.id();
+        let done = child.wait_with_output().unwrap();
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&done.stdout).lines().count(),
+            500 - 2 * 30
+        );
+        planted.push(format!("outatime-spill-{pid}-0"));
+    }
+    // Each removed its own folder, and only its own.
+    planted.sort();
+    let mut left = entries(&spill);
+    left.sort();
+    assert_eq!(left, planted);
+    for folder in &planted {
+        assert_eq!(entries(&spill.join(folder)), vec!["live".to_string()]);
+    }
+}
