@@ -55,8 +55,10 @@ fn the_checkout_its_own_creations_and_the_tools_probes_pass() {
             "102 mkdir(\"/x/tmpdir-1\", 0700) = 0\n",
             "102 openat(AT_FDCWD</x/co>, \"/x/tmpdir-1/f\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 4</x/tmpdir-1/f>\n",
             "104 execve(\"/usr/bin/cat\", [\"cat\"], 0x7ffd /* 20 vars */) = 0\n",
+            // The gate's stdout, redirected to a file beside the checkout.
+            "105 newfstatat(1</x/logs/gate.log>, \"\", {st_mode=S_IFREG|0644, st_size=0}, AT_EMPTY_PATH) = 0\n",
         ),
-        &["co"],
+        &["co", "logs"],
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
