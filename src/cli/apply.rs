@@ -458,7 +458,7 @@ pub(super) fn named_target(
                 ts.database,
                 ts.region,
                 ts.endpoint_url
-                    .as_deref()
+                    .as_ref()
                     .map(|u| format!(" at {u}"))
                     .unwrap_or_default()
             );
@@ -473,10 +473,10 @@ pub(super) fn named_target(
             );
             Ok(Target::Influxdb(influx))
         }
-        Err(diagnostics) => Err(Failure::input(render::human(
+        Err(problems) => Err(Failure::input(render::human(
             &config.display().to_string(),
-            &text,
-            &diagnostics,
+            &problems.shown,
+            &problems.diagnostics,
             diagnostics_style(),
         ))),
     }?;
