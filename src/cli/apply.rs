@@ -254,11 +254,13 @@ fn apply_with_engine<T: crate::targets::Backend>(
     let (options, _lock) = engine_options(args, shard, concurrency, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
+    let mut drawing = super::progress::Drawing::new();
     Ok(crate::apply::engine::apply(
         &loaded,
         anchor,
         connect(request_timeout),
         &options,
+        &mut |said| drawing.show(said),
     )?)
 }
 
