@@ -25,7 +25,7 @@ use super::error::{ApplyError, Problem, TargetFailure};
 use super::journal::{self, FORMAT, Header, Journal, Resumed};
 use super::outcome::{Tables, check_resumable, finish, preflight_refusal, table_reports};
 use super::preflight::Scan;
-use super::progress::Progress;
+use super::progress::{Notice, Said, Say, Teller};
 use super::resume::sent_again;
 use super::{Applied, ApplyReport, Outcome, TableReport};
 use crate::app::Loaded;
@@ -53,12 +53,14 @@ pub(crate) struct Options {
     pub resume: Option<Resumed>,
 }
 
-/// Applies the record stream for `anchor` to `target`.
+/// Applies the record stream for `anchor` to `target`, saying how it goes
+/// through `say` (the engine prints nothing).
 pub(crate) fn apply<T: Backend>(
     loaded: &Loaded,
     anchor: i64,
     target: T,
     options: &Options,
+    say: Say<'_>,
 ) -> Result<Applied, ApplyError> {
     let catalog = &loaded.prepared.catalog;
     let specs: Vec<TableSpec> = catalog
@@ -87,7 +89,7 @@ pub(crate) fn apply<T: Backend>(
         started: std::time::Instant::now(),
         now: wall_now(),
     };
-    run.apply(target)
+    run.apply(target, say)
 }
 
 /// One apply: what it writes, how, and to which tables.
@@ -111,7 +113,7 @@ type States = Vec<Option<TableState>>;
 static NO_BATCHES: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(HashSet::new);
 
 impl ApplyRun<'_> {
-    fn apply<T: Backend>(&self, mut target: T) -> Result<Applied, ApplyError> {
+    fn apply<T: Backend>(&self, mut target: T, say: Say<'_>) -> Result<Applied, ApplyError> {
         let options = self.options;
         let stream_digest = crate::app::stream_digest(self.loaded)?;
         let mut header = self.journal_header(&target, stream_digest);
@@ -130,11 +132,10 @@ impl ApplyRun<'_> {
         if let Some(resumed) = &options.resume {
             check_resumable(&resumed.header, &header, &options.journal, false)?;
             if resumed.foreign > 0 {
-                eprintln!(
-                    "warning: the journal `{}` holds {} lines of another apply: they are not counted, and the batches they name are sent again",
-                    options.journal.display(),
-                    resumed.foreign
-                );
+                say(Said::Notice(Notice::ForeignLines {
+                    journal: &options.journal,
+                    lines: resumed.foreign,
+                }));
             }
         }
 
@@ -145,7 +146,7 @@ impl ApplyRun<'_> {
             .map_err(|error| {
                 ApplyError::target(target.kind(), TargetFailure::RuntimeNotStarted { error })
             })?;
-        let (seen, states) = self.describe(&runtime, &mut target)?;
+        let (seen, states) = self.describe(&runtime, &mut target, say)?;
         target.start(
             &self.loaded.prepared.catalog,
             &self.tables.specs,
@@ -162,12 +163,11 @@ impl ApplyRun<'_> {
         {
             report.outcome = Outcome::AlreadyComplete;
             report.resumed_records = resumed.records();
-            eprintln!(
-                "the journal `{}` says the apply at anchor {} (Version {}) is complete: nothing to do",
-                options.journal.display(),
-                time_string(resumed.header.anchor),
-                resumed.header.version
-            );
+            say(Said::Notice(Notice::AlreadyComplete {
+                journal: &options.journal,
+                anchor: resumed.header.anchor,
+                version: resumed.header.version,
+            }));
             return Ok(Applied {
                 report,
                 failure: None,
@@ -175,7 +175,7 @@ impl ApplyRun<'_> {
             });
         }
         for (_, again) in again.iter().filter(|(_, again)| again.batches > 0) {
-            eprintln!("warning: {again}");
+            say(Said::Notice(Notice::SentAgain(again)));
         }
         let tables_again: Vec<u16> = again.iter().map(|(table, _)| *table).collect();
 
@@ -217,7 +217,7 @@ impl ApplyRun<'_> {
                 })
             }
             None => {
-                self.warn_unfinished();
+                self.warn_unfinished(say);
                 Journal::create(&options.journal, &header, &made)
             }
         }
@@ -228,17 +228,11 @@ impl ApplyRun<'_> {
                 TargetFailure::JournalNotWritten { journal, error },
             )
         })?;
-        let mut progress = Progress::new(total);
+        let mut teller = Teller::new(total, say);
         let target = Arc::new(target);
-        let (mut tally, skipped, produced) = self.write(
-            &runtime,
-            &target,
-            &header,
-            done,
-            &mut journal,
-            &mut progress,
-        );
-        progress.clear();
+        let (mut tally, skipped, produced) =
+            self.write(&runtime, &target, &header, done, &mut journal, &mut teller);
+        teller.done();
         // The producer stops with a broken pipe when the writes stop first:
         // on a signal, a failure, or a rejection under `--on-reject fail`.
         let stopped_early = tally.interrupted.is_some()
@@ -284,15 +278,14 @@ impl ApplyRun<'_> {
 
     /// A new apply replaces the journal at its path: if that journal's
     /// apply did not finish, it can no longer be resumed, which is said.
-    fn warn_unfinished(&self) {
+    fn warn_unfinished(&self, say: Say<'_>) {
         let path = &self.options.journal;
         if let Some(earlier) = journal::unfinished(path) {
-            eprintln!(
-                "warning: the journal `{}` of an unfinished apply at anchor {} (Version {}) is replaced: that apply can no longer be resumed",
-                path.display(),
-                time_string(earlier.anchor),
-                earlier.version
-            );
+            say(Said::Notice(Notice::UnfinishedReplaced {
+                journal: path,
+                anchor: earlier.anchor,
+                version: earlier.version,
+            }));
         }
     }
 
@@ -343,15 +336,14 @@ impl ApplyRun<'_> {
         &self,
         runtime: &tokio::runtime::Runtime,
         target: &mut T,
+        say: Say<'_>,
     ) -> Result<(States, States), ApplyError> {
         let options = self.options;
         let names = self.tables.names();
         let seen: Vec<Option<TableState>> = match runtime.block_on(target.describe(&names, None)) {
             Ok(states) => states.into_iter().map(Some).collect(),
             Err(e) if options.dry_run => {
-                eprintln!(
-                    "warning: {e}\n  the dry run goes on without the preflight's time checks"
-                );
+                say(Said::Notice(Notice::DescribeFailed(&e)));
                 vec![None; names.len()]
             }
             Err(error) => return Err(ApplyError::target(target.kind(), error)),
@@ -530,7 +522,7 @@ impl ApplyRun<'_> {
         header: &Header,
         done: &HashSet<u64>,
         journal: &mut Journal,
-        progress: &mut Progress,
+        teller: &mut Teller<'_>,
     ) -> (
         dispatch::Tally,
         u64,
@@ -575,7 +567,7 @@ impl ApplyRun<'_> {
                 &self.settings,
                 receiver,
                 Some(journal),
-                progress,
+                teller,
             ));
             let (skipped, produced) = producer
                 .join()

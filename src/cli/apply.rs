@@ -254,11 +254,13 @@ fn apply_with_engine<T: crate::targets::Backend>(
     let (options, _lock) = engine_options(args, shard, concurrency, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
+    let mut drawing = super::progress::Drawing::new();
     Ok(crate::apply::engine::apply(
         &loaded,
         anchor,
         connect(request_timeout),
         &options,
+        &mut |said| drawing.show(said),
     )?)
 }
 
@@ -458,7 +460,7 @@ pub(super) fn named_target(
                 ts.database,
                 ts.region,
                 ts.endpoint_url
-                    .as_deref()
+                    .as_ref()
                     .map(|u| format!(" at {u}"))
                     .unwrap_or_default()
             );
@@ -473,10 +475,10 @@ pub(super) fn named_target(
             );
             Ok(Target::Influxdb(influx))
         }
-        Err(diagnostics) => Err(Failure::input(render::human(
+        Err(problems) => Err(Failure::input(render::human(
             &config.display().to_string(),
-            &text,
-            &diagnostics,
+            &problems.shown,
+            &problems.diagnostics,
             diagnostics_style(),
         ))),
     }?;

@@ -62,7 +62,7 @@ pub(super) fn capture(args: &CaptureArgs) -> Result<Exit, Failure> {
         target.region,
         target
             .endpoint_url
-            .as_deref()
+            .as_ref()
             .map(|u| format!(" at {u}"))
             .unwrap_or_default(),
         args.from,

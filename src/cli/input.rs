@@ -95,11 +95,11 @@ pub(super) fn config_target(config: &Path, name: &str) -> Result<Target, Failure
         ))
     })?;
     let env = |name: &str| std::env::var(name).ok();
-    config::target(&text, name, &env).map_err(|diagnostics| {
+    config::target(&text, name, &env).map_err(|problems| {
         Failure::input(render::human(
             &config.display().to_string(),
-            &text,
-            &diagnostics,
+            &problems.shown,
+            &problems.diagnostics,
             diagnostics_style(),
         ))
     })

@@ -25,6 +25,7 @@ mod fmt;
 mod input;
 pub(crate) mod output;
 mod plot;
+mod progress;
 mod verify;
 
 use apply::{ApplyArgs, apply};

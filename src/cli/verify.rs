@@ -198,10 +198,10 @@ fn choose_source(args: &VerifyArgs) -> Result<Source, Failure> {
         Ok(Target::File { directory }) => Ok(Source::Files(directory)),
         Ok(Target::Timestream(ts)) => Ok(Source::Timestream(ts)),
         Ok(Target::Influxdb(influx)) => Ok(Source::InfluxDb(InfluxSource::from(influx))),
-        Err(diagnostics) => Err(Failure::input(render::human(
+        Err(problems) => Err(Failure::input(render::human(
             &args.config.display().to_string(),
-            &text,
-            &diagnostics,
+            &problems.shown,
+            &problems.diagnostics,
             diagnostics_style(),
         ))),
     }

@@ -7,12 +7,14 @@
 //! preparing, and pointed at their clause in the text only when shown
 //! (`diagnostics`), so that the model stays free of spans.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::ListedItem;
 use super::select::Selected;
 use super::{CompileError, PreparedAnomaly, PreparedStep, placement, streamed};
 use crate::diagnostics::kind::NoEffectCause;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span, kind};
-use crate::lang::ast::{AnomalyClause, StatementKind, StepClause};
+use crate::lang::ast::{AnomalyClause, Statement, StatementKind, StepClause};
 use crate::model::Step;
 use crate::record::Catalog;
 use crate::sources::ReadSummary;
@@ -248,21 +250,45 @@ fn touches(steps: &[PreparedStep], a: &PreparedAnomaly) -> Result<Option<bool>, 
 /// scenario they were found in).
 pub(crate) fn diagnostics(text: &str, warnings: &[DataWarning]) -> Vec<Diagnostic> {
     let parsed = crate::lang::parser::parse(text);
-    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let statements = StatementLines::new(text, &parsed.file.statements);
     warnings
         .iter()
         .map(|w| {
-            let statement = parsed
-                .file
-                .statements
-                .iter()
-                .find(|s| line_of(s.span.start) == w.line);
-            let span = statement
+            let span = statements
+                .first_on(w.line)
                 .map(|s| clause_span(&s.kind, &w.clause).unwrap_or(s.keyword))
                 .unwrap_or_default();
             Diagnostic::new(w.kind.clone(), span)
         })
         .collect()
+}
+
+/// The first statement that starts on each line of a file: found once,
+/// so that thousands of warnings are pointed at their statements without
+/// counting the file's lines again for each (which took minutes).
+struct StatementLines<'a> {
+    first: BTreeMap<usize, &'a Statement>,
+}
+
+impl<'a> StatementLines<'a> {
+    fn new(text: &str, statements: &'a [Statement]) -> StatementLines<'a> {
+        // The offset each line starts at: line n (from 1) at `starts[n - 1]`.
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let mut first = BTreeMap::new();
+        for statement in statements {
+            // The lines that start at or before the statement: its line.
+            let line = starts.partition_point(|&start| start <= statement.span.start);
+            first.entry(line).or_insert(statement);
+        }
+        StatementLines { first }
+    }
+
+    /// The first statement starting on `line` (from 1).
+    fn first_on(&self, line: usize) -> Option<&'a Statement> {
+        self.first.get(&line).copied()
+    }
 }
 
 fn clause_span(kind: &StatementKind, clause: &WarnedClause) -> Option<Span> {
@@ -298,12 +324,79 @@ pub(crate) fn unseen(
     checked: &[Diagnostic],
     warnings: &[DataWarning],
 ) -> Vec<Diagnostic> {
+    let drawn: BTreeSet<(Span, &str)> = checked.iter().map(|c| (c.span, c.kind.code())).collect();
     diagnostics(text, warnings)
         .into_iter()
-        .filter(|d| {
-            !checked
-                .iter()
-                .any(|c| c.span == d.span && c.kind.code() == d.kind.code())
-        })
+        .filter(|d| !drawn.contains(&(d.span, d.kind.code())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `diagnostics` did before it had an index: for each warning,
+    /// every statement's line counted from the file's start.
+    fn counted_each_time(text: &str, warnings: &[DataWarning]) -> Vec<Diagnostic> {
+        let parsed = crate::lang::parser::parse(text);
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        warnings
+            .iter()
+            .map(|w| {
+                let statement = parsed
+                    .file
+                    .statements
+                    .iter()
+                    .find(|s| line_of(s.span.start) == w.line);
+                let span = statement
+                    .map(|s| clause_span(&s.kind, &w.clause).unwrap_or(s.keyword))
+                    .unwrap_or_default();
+                Diagnostic::new(w.kind.clone(), span)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn warnings_point_where_counting_every_line_each_time_pointed() {
+        let mut text = String::from(
+            "scenario \"w\"\r\ntable t\n\ngenerate into t {\n  series device = \"d-{0..9}\"\n  from now - 1h to now every 1m\n  measure v double = constant(value: 1)\n}\n",
+        );
+        for i in 0..40 {
+            text.push_str(&format!(
+                "anomaly spike on t.v {{\n  where device == \"d-{}\"\n  at now - {}s for 1s\n  magnitude 1\n}}\n{}",
+                i % 10,
+                7200 + i,
+                if i % 7 == 0 { "\n# a comment\n" } else { "" }
+            ));
+        }
+        let clauses = [
+            WarnedClause::Statement,
+            WarnedClause::AnomalyWhere,
+            WarnedClause::AnomalyAt,
+            WarnedClause::Where,
+        ];
+        let lines = text.lines().count() + 2;
+        let warnings: Vec<DataWarning> = (0..lines * clauses.len())
+            .map(|i| DataWarning {
+                line: i % lines,
+                clause: clauses[i / lines].clone(),
+                kind: kind::AnomalyNoEffect {
+                    table: "t".into(),
+                    cause: NoEffectCause::OutsideRecords,
+                }
+                .into(),
+            })
+            .collect();
+        let spans = |diagnostics: Vec<Diagnostic>| -> Vec<Span> {
+            diagnostics.iter().map(|d| d.span).collect()
+        };
+        let found = spans(diagnostics(&text, &warnings));
+        assert_eq!(found, spans(counted_each_time(&text, &warnings)));
+        // Most warnings found their statement, and some lines have none.
+        let pointed = found.iter().filter(|s| **s != Span::default()).count();
+        assert!(
+            pointed > 40 * clauses.len() && pointed < warnings.len(),
+            "{pointed}"
+        );
+    }
 }

@@ -9,6 +9,7 @@
 //! report and progress are the engine's, written once for every target.
 
 pub(crate) mod config;
+pub(crate) mod endpoint;
 pub(crate) mod files;
 pub(crate) mod influxdb;
 pub(crate) mod read;

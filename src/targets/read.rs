@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::model::MeasureType;
 use crate::record::Value;
+use crate::targets::endpoint::Endpoint;
 use crate::targets::influxdb::client::ExchangeError;
 use crate::targets::timestream::client::{SdkFailure, TimestreamError};
 
@@ -102,7 +103,7 @@ pub(crate) enum ReadError {
     /// missing database, a refused token, an answer cut short).
     #[error("cannot read InfluxDB at {url}: {error}")]
     InfluxDb {
-        url: String,
+        url: Endpoint,
         #[source]
         error: InfluxReadError,
     },

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::compile::CompileError;
+use crate::targets::endpoint::Endpoint;
 use crate::targets::read::ReadError;
 
 /// Why `verify` did not say "everything matches". [`VerifyErrorKind::iter`]
@@ -46,7 +47,7 @@ pub enum VerifyError {
     /// An InfluxDB server could not be asked or said no (unreachable, a
     /// missing database, a refused token, an answer cut short).
     #[error("cannot read InfluxDB at {url}: {reason}")]
-    InfluxDb { url: String, reason: String },
+    InfluxDb { url: Endpoint, reason: String },
     /// The async runtime could not start (no threads left).
     #[error("cannot start the async runtime: {error}")]
     RuntimeNotStarted {

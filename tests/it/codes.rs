@@ -103,6 +103,7 @@ fn every_code_has_a_fixture_that_triggers_it_and_a_documented_entry() {
                 .unwrap_or_else(|_| panic!("no fixture {}", fixture.display()));
             let found: Vec<String> = outatime::target_from_config(&text, "local", &|_| None)
                 .unwrap_err()
+                .diagnostics
                 .iter()
                 .map(|d| d.code())
                 .collect();

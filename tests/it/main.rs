@@ -33,6 +33,7 @@ mod output_files;
 mod outside_checkout;
 mod plot;
 mod plot_html;
+mod secrets;
 mod source_defects;
 mod source_fuzz;
 mod streamed_replay;

@@ -32,7 +32,7 @@ use tokio::time::Instant;
 
 use super::journal::Journal;
 use crate::apply::error::Problem;
-use crate::apply::progress::Progress;
+use crate::apply::progress::{Notice, Teller};
 use crate::apply::report::Signal;
 use crate::targets::{Answer, Backend, Batch, Origin, RecordRejection};
 use retry::{Limit, MAX_TRIES, retry_wait};
@@ -132,7 +132,7 @@ pub(crate) async fn dispatch<T: Backend>(
     settings: &Settings,
     receiver: tokio::sync::mpsc::Receiver<Batch>,
     journal: Option<&mut Journal>,
-    progress: &mut Progress,
+    teller: &mut Teller<'_>,
 ) -> Tally {
     let mut tally = Tally {
         tables: vec![TableTally::default(); names.len()],
@@ -151,7 +151,7 @@ pub(crate) async fn dispatch<T: Backend>(
         names,
         settings,
         journal,
-        progress,
+        teller,
         tally,
         limit: Limit::new(concurrency),
         intake: Some(receiver),
@@ -176,12 +176,12 @@ type Finished = (Queued, u64, Answer);
 
 /// The state of one dispatch: the schedule, the attempts in flight and
 /// the tally. [`Sending::run`] is the loop; each event has a method.
-struct Sending<'a, T> {
+struct Sending<'a, 'b, T> {
     target: Arc<T>,
     names: &'a [String],
     settings: &'a Settings,
     journal: Option<&'a mut Journal>,
-    progress: &'a mut Progress,
+    teller: &'a mut Teller<'b>,
     tally: Tally,
     limit: Limit,
     /// Closed once the producer is done, or to stop it.
@@ -198,7 +198,7 @@ struct Sending<'a, T> {
     started: Instant,
 }
 
-impl<T: Backend> Sending<'_, T> {
+impl<T: Backend> Sending<'_, '_, T> {
     async fn run(&mut self, mut signals: Signals) {
         let mut ticker = tokio::time::interval(Duration::from_millis(500));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -443,10 +443,10 @@ impl<T: Backend> Sending<'_, T> {
         }
         self.tally.interrupted = Some(signal);
         self.stopping = true;
-        self.progress.note(&format!(
-            "{signal}: finishing the {} request(s) in flight, then stopping (again to stop at once)",
-            self.tasks.len()
-        ));
+        self.teller.notice(Notice::Stopping {
+            signal,
+            in_flight: self.tasks.len(),
+        });
         false
     }
 
@@ -460,9 +460,10 @@ impl<T: Backend> Sending<'_, T> {
             .map(|at| {
                 self.started_wall + at.saturating_duration_since(self.started).as_nanos() as i64
             });
-        self.progress.update(
+        self.teller.progress(
             self.tally.written(),
             self.tally.tables.iter().map(|t| t.batches).sum(),
+            self.started.elapsed(),
             next_due,
         );
     }
@@ -599,14 +600,15 @@ mod tests {
             on_reject: OnReject::Continue,
             live: false,
         };
-        let mut progress = Progress::new(0);
+        let mut say = |_: crate::apply::progress::Said<'_>| {};
+        let mut teller = Teller::new(0, &mut say);
         let tally = runtime.block_on(dispatch(
             Arc::clone(&fake),
             &["t".to_string()],
             &settings,
             receiver,
             journal,
-            &mut progress,
+            &mut teller,
         ));
         let sent = fake.sent.lock().unwrap().clone();
         (tally, sent)

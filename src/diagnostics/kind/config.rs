@@ -99,3 +99,52 @@ impl Facts for ConfigUnsetVariable {
         ))
     }
 }
+
+/// `token_env: "abcTOKENVALUEpasted=="`: not the name of a variable, and
+/// perhaps the token itself. Its value is not repeated: not in the
+/// message, and not in the lines drawn (`targets::config` masks it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigTokenEnvNotAName;
+
+impl Facts for ConfigTokenEnvNotAName {
+    const CODE: &'static str = "config::token_env_not_a_name";
+
+    fn message(&self) -> String {
+        "`token_env` takes the name of the environment variable that holds the token, and this value is not a name (not shown: it may be the token itself)".into()
+    }
+
+    fn label(&self) -> String {
+        "not a variable's name".into()
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(
+            "put the token in an environment variable and name that here, such as `token_env: INFLUX_TOKEN`; if this was the token, revoke it: it is in the file's history"
+                .into(),
+        )
+    }
+}
+
+/// `token_env: INFLUX_TOKEN` with `INFLUX_TOKEN` not set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigTokenEnvUnset {
+    pub name: String,
+}
+
+impl Facts for ConfigTokenEnvUnset {
+    const CODE: &'static str = "config::token_env_unset";
+
+    fn message(&self) -> String {
+        format!(
+            "environment variable `{}` (the target's `token_env`) is not set",
+            self.name
+        )
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(format!(
+            "set it to the token (`export {}=...`); the token is read from the environment only, never from this file",
+            self.name
+        ))
+    }
+}

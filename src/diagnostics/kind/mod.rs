@@ -209,6 +209,8 @@ catalogue! {
     config::ConfigInvalid,
     config::ConfigKeyNotForApi,
     config::ConfigMissingKey,
+    config::ConfigTokenEnvNotAName,
+    config::ConfigTokenEnvUnset,
     config::ConfigUnsetVariable,
     data::AnomalyNoEffect,
     data::SetNoEffect,

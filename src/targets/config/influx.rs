@@ -2,8 +2,10 @@
 //! the URL's form, and the token read from the variable `token_env` names.
 
 use super::InfluxApi;
+use super::secrets::is_variable_name;
 use super::spans::{key_span, target_span};
 use crate::diagnostics::{Diagnostic, kind};
+use crate::targets::endpoint::Endpoint;
 use crate::targets::influxdb::{Destination, InfluxTarget, Token};
 
 /// Keys and their values, if written.
@@ -98,30 +100,27 @@ pub(super) fn influx_target(
         }
     }
     let url = expand(keys.url);
-    let url = url.trim_end_matches('/').to_string();
-    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
-    if !scheme_ok || url.parse::<http::Uri>().is_err() {
-        problems.push(Diagnostic::new(
-            kind::ConfigInvalid {
-                message: format!("`{url}` is not an http:// or https:// URL"),
-                suggestion: Some(
-                    "write the server's address with its scheme, such as `http://127.0.0.1:8086`"
-                        .into(),
-                ),
-            },
-            at_key("url"),
-        ));
+    let url = Endpoint::new(url.trim_end_matches('/').to_string());
+    if let Some(problem) = url_problem(&url) {
+        problems.push(Diagnostic::new(problem, at_key("url")));
     }
     let token = match keys.token_env {
         None => None,
+        Some(variable) if !is_variable_name(variable) => {
+            problems.push(Diagnostic::new(
+                kind::ConfigTokenEnvNotAName,
+                at_key("token_env"),
+            ));
+            None
+        }
         Some(variable) => match env(variable) {
             Some(secret) => Some(Token::new(secret)),
             None => {
                 problems.push(Diagnostic::new(
-                    kind::ConfigUnsetVariable {
+                    kind::ConfigTokenEnvUnset {
                         name: variable.to_string(),
                     },
-                    key_span(text, name, "token_env").unwrap_or_else(|| target_span(text, name)),
+                    at_key("token_env"),
                 ));
                 None
             }
@@ -148,5 +147,31 @@ pub(super) fn influx_target(
         url,
         destination,
         token,
+    })
+}
+
+/// What is wrong with an InfluxDB target's URL, said without its secrets:
+/// not `http://` or `https://`, or with a query or fragment, which the
+/// calls' own paths and parameters would garble (`…/?p=x/write?db=…`).
+fn url_problem(url: &Endpoint) -> Option<kind::ConfigInvalid> {
+    if url.is_http() && !url.has_query_or_fragment() {
+        return None;
+    }
+    Some(if url.has_query_or_fragment() {
+        kind::ConfigInvalid {
+            message: format!("`{url}`: an InfluxDB `url` takes no query or fragment"),
+            suggestion: Some(
+                "write the server's address alone, such as `http://127.0.0.1:8086`: each call adds its own path and parameters; credentials go in the variable `token_env` names"
+                    .into(),
+            ),
+        }
+    } else {
+        kind::ConfigInvalid {
+            message: format!("`{url}` is not an http:// or https:// URL"),
+            suggestion: Some(
+                "write the server's address with its scheme, such as `http://127.0.0.1:8086`"
+                    .into(),
+            ),
+        }
     })
 }

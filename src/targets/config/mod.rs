@@ -1,7 +1,8 @@
 //! `outatime.yaml`: named targets. Read with `yaml_serde`; a problem is a
 //! diagnostic pointing into the file, like the scenario's own: the file's
 //! shape is checked in [`shape`], an InfluxDB target's keys in [`influx`],
-//! and places in the text are found in [`spans`].
+//! and places in the text are found in [`spans`]. The diagnostics are
+//! drawn over the text with its secrets masked ([`secrets`]).
 //!
 //! ```yaml
 //! targets:
@@ -28,6 +29,7 @@
 //! table outatime did not create; see docs/apply.md).
 
 mod influx;
+mod secrets;
 mod shape;
 mod spans;
 
@@ -38,6 +40,7 @@ use serde::Deserialize;
 
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, kind};
+use crate::targets::endpoint::Endpoint;
 use crate::targets::influxdb::InfluxTarget;
 use crate::targets::timestream::TimestreamTarget;
 use influx::{InfluxKeys, influx_target};
@@ -192,18 +195,58 @@ pub(crate) struct Named {
     pub policy: Policy,
 }
 
+/// What is wrong with `outatime.yaml`, and the text to draw it over.
+#[derive(Debug)]
+pub struct Problems {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The file's text with its secrets masked, byte for byte
+    /// ([`secrets`]): what the diagnostics are drawn over, never the text
+    /// as read.
+    pub shown: String,
+}
+
+#[cfg(test)]
+impl From<Problems> for Vec<Diagnostic> {
+    fn from(problems: Problems) -> Vec<Diagnostic> {
+        problems.diagnostics
+    }
+}
+
 /// Reads `text` (the file's contents) and picks the target `name`.
 /// `env` looks variables up (the process environment, or a test's map).
 pub fn target(
     text: &str,
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Target, Vec<Diagnostic>> {
+) -> Result<Target, Problems> {
     named(text, name, env).map(|named| named.target)
 }
 
 /// [`target`] with the target's [`Policy`]: what `apply` and `clean` use.
 pub(crate) fn named(
+    text: &str,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Named, Problems> {
+    resolve(text, name, env).map_err(|diagnostics| Problems {
+        diagnostics: diagnostics.into_iter().map(masked_words).collect(),
+        shown: secrets::masked(text),
+    })
+}
+
+/// A diagnostic whose words may quote a value of the file (a value that
+/// does not fit its key, in serde's words: ``invalid type: string
+/// "http://admin:PASS@h", expected a boolean``), with its secrets masked
+/// as the text is.
+fn masked_words(mut diagnostic: Diagnostic) -> Diagnostic {
+    if let crate::diagnostics::DiagnosticKind::ConfigInvalid(invalid) = &mut diagnostic.kind {
+        invalid.message = secrets::masked(&invalid.message);
+        invalid.suggestion = invalid.suggestion.as_deref().map(secrets::masked);
+    }
+    diagnostic
+}
+
+fn resolve(
     text: &str,
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
@@ -240,7 +283,7 @@ pub(crate) fn named(
         } => Target::Timestream(TimestreamTarget {
             region: expand(region),
             database: expand(database),
-            endpoint_url: endpoint_url.as_deref().map(&mut expand),
+            endpoint_url: endpoint_url.as_deref().map(&mut expand).map(Endpoint::new),
             table_prefix: expand(table_prefix),
             table_suffix: expand(table_suffix),
             retention: retention.map(|r| crate::targets::timestream::Retention {
@@ -332,9 +375,9 @@ mod tests {
         (name == "RUN_ID").then(|| "42".to_string())
     }
 
-    fn codes(result: Result<Target, Vec<Diagnostic>>) -> Vec<(String, String)> {
-        result
-            .unwrap_err()
+    fn codes(result: Result<Target, impl Into<Vec<Diagnostic>>>) -> Vec<(String, String)> {
+        let diagnostics: Vec<Diagnostic> = result.map_err(Into::into).unwrap_err();
+        diagnostics
             .iter()
             .map(|d| (d.code(), d.help().unwrap_or_default()))
             .collect()
@@ -356,7 +399,7 @@ mod tests {
         assert_eq!(found[0].0, "outatime::config::invalid");
         assert_eq!(found[0].1, "did you mean `directory`?");
         let text = "targets:\n  local:\n    kind: file\n    directory: out/${NOPE}\n";
-        let err = target(text, "local", &env).unwrap_err();
+        let err = target(text, "local", &env).unwrap_err().diagnostics;
         assert_eq!(err[0].code(), "outatime::config::unset_variable");
         assert_eq!(&text[err[0].span.start..err[0].span.end], "${NOPE}");
         let text = "targets:\n  local:\n    kind: file\n    directory: out\n";
@@ -399,7 +442,7 @@ mod tests {
     }
 
     fn influx(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Target, Vec<Diagnostic>> {
-        target(text, "influx", env)
+        target(text, "influx", env).map_err(|problems| problems.diagnostics)
     }
 
     fn token_env(name: &str) -> Option<String> {
@@ -416,7 +459,7 @@ mod tests {
         let Target::Influxdb(t) = influx(text, &env).unwrap() else {
             panic!("not influx")
         };
-        assert_eq!(t.url, "http://127.0.0.1:8086");
+        assert_eq!(t.url.to_string(), "http://127.0.0.1:8086");
         assert_eq!(
             t.destination,
             Destination::V1 {
@@ -483,7 +526,7 @@ mod tests {
         let err = influx(text, &env).unwrap_err();
         assert_eq!(err[0].code(), "outatime::config::invalid");
         assert_eq!(&text[err[0].span.start..err[0].span.end], "url");
-        assert_eq!(err[1].code(), "outatime::config::unset_variable");
+        assert_eq!(err[1].code(), "outatime::config::token_env_unset");
         assert_eq!(&text[err[1].span.start..err[1].span.end], "token_env");
         // Unknown keys and APIs get suggestions like any target's.
         let text = "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://h:8086\n    databse: e2e\n";
@@ -502,5 +545,83 @@ mod tests {
             "{}",
             err[0].message()
         );
+    }
+
+    #[test]
+    fn a_token_where_its_variables_name_belongs_is_neither_read_nor_repeated() {
+        let text = "targets:\n  influx:\n    kind: influxdb\n    api: v2\n    url: http://h:8086\n    org: qa\n    bucket: b\n    token_env: \"abcTOKENVALUEpasted==\"\n";
+        let looked_up = std::cell::RefCell::new(Vec::new());
+        let env = |name: &str| {
+            looked_up.borrow_mut().push(name.to_string());
+            Some("value".to_string())
+        };
+        let problems = target(text, "influx", &env).unwrap_err();
+        assert!(looked_up.borrow().is_empty(), "{looked_up:?}");
+        let d = &problems.diagnostics[0];
+        assert_eq!(d.code(), "outatime::config::token_env_not_a_name");
+        assert_eq!(&text[d.span.start..d.span.end], "token_env");
+        for said in [
+            d.message(),
+            d.help().unwrap_or_default(),
+            problems.shown.clone(),
+        ] {
+            assert!(!said.contains("TOKENVALUE"), "{said}");
+            assert!(!said.contains("into the file"), "{said}");
+        }
+        assert_eq!(problems.shown.len(), text.len());
+        // A name whose variable is unset: named, and no advice to write
+        // the token into the file.
+        let text = text.replace("\"abcTOKENVALUEpasted==\"", "INFLUX_TOKEN");
+        let problems = target(&text, "influx", &|_| None).unwrap_err();
+        let d = &problems.diagnostics[0];
+        assert_eq!(d.code(), "outatime::config::token_env_unset");
+        assert!(d.message().contains("`INFLUX_TOKEN`"), "{}", d.message());
+        let help = d.help().unwrap_or_default();
+        assert!(help.contains("never from this file"), "{help}");
+    }
+
+    #[test]
+    fn urls_are_shown_redacted_and_an_influxdb_url_takes_no_query() {
+        let text = "targets:\n  ts:\n    kind: timestream\n    region: eu-west-1\n    database: d\n    endpoint_url: http://admin:PASS@127.0.0.1:5077/?p=SECRETQ\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://admin:PASS@h:8086/\n    database: e2e\n  query:\n    kind: influxdb\n    api: v1\n    url: http://h:8086/?p=SECRETQ\n    database: e2e\n  bare:\n    kind: influxdb\n    api: v1\n    url: admin:PASS@h:8086\n    database: e2e\n";
+        let Target::Timestream(ts) = target(text, "ts", &env).unwrap() else {
+            panic!("not timestream")
+        };
+        let endpoint = ts.endpoint_url.unwrap();
+        assert_eq!(
+            endpoint.to_string(),
+            "http://admin:***@127.0.0.1:5077/?p=***"
+        );
+        assert_eq!(
+            endpoint.expose(),
+            "http://admin:PASS@127.0.0.1:5077/?p=SECRETQ"
+        );
+        let Target::Influxdb(influx) = target(text, "influx", &env).unwrap() else {
+            panic!("not influx")
+        };
+        assert_eq!(influx.url.to_string(), "http://admin:***@h:8086");
+        assert!(!format!("{influx:?}").contains("PASS"));
+        for (name, message) in [
+            (
+                "query",
+                "`http://h:8086/?p=***`: an InfluxDB `url` takes no query or fragment",
+            ),
+            (
+                "bare",
+                "`admin:***@h:8086` is not an http:// or https:// URL",
+            ),
+        ] {
+            let problems = target(text, name, &env).unwrap_err();
+            let d = &problems.diagnostics[0];
+            assert_eq!(d.code(), "outatime::config::invalid");
+            assert_eq!(d.message(), message);
+            assert!(!problems.shown.contains("PASS"), "{}", problems.shown);
+            assert!(!problems.shown.contains("SECRETQ"), "{}", problems.shown);
+        }
+        // A URL under a key that takes no text is quoted by serde's words,
+        // masked.
+        let text = "targets:\n  misplaced:\n    kind: file\n    directory: out\n    read_only: http://admin:PASS@h\n";
+        let problems = target(text, "misplaced", &env).unwrap_err();
+        let message = problems.diagnostics[0].message();
+        assert!(message.contains("http://admin:****@h"), "{message}");
     }
 }

@@ -31,6 +31,7 @@ use super::answer::{Answer, Failure, RetryReason, WriteAnswer, classify_status, 
 use super::line_protocol::Precision;
 use super::{Destination, InfluxTarget};
 use crate::diagnostics::error_chain;
+use crate::targets::endpoint::Endpoint;
 
 /// The most bytes of an answer to a write or a preflight call: InfluxDB's
 /// answers to them are small JSON.
@@ -59,9 +60,10 @@ pub(crate) struct Client {
 pub(crate) enum ExchangeError {
     /// The target's URL and the call's path and parameters are not a
     /// request (the configuration checks the URL first).
-    #[error("bad request for {uri}: {error}")]
+    #[error("bad request for {url}{path}: {error}")]
     Request {
-        uri: String,
+        url: Endpoint,
+        path: String,
         #[source]
         error: http::Error,
     },
@@ -131,7 +133,7 @@ impl Client {
             .with_provider_and_native_roots(provider.clone())
         {
             Ok(builder) => builder,
-            Err(error) if target.url.starts_with("https://") => {
+            Err(error) if target.url.is_https() => {
                 return Err(BuildError::NoRootCertificates(error));
             }
             // Plain HTTP needs no roots: a machine without them still
@@ -287,7 +289,7 @@ impl Client {
         body: Bytes,
         limit: usize,
     ) -> Result<Answer, ExchangeError> {
-        let uri = uri(&self.target.url, path, query);
+        let uri = uri(self.target.url.expose(), path, query);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(token) = &self.target.token {
             let value =
@@ -298,7 +300,11 @@ impl Client {
             .method(method)
             .uri(&uri)
             .body(Full::new(body))
-            .map_err(|error| ExchangeError::Request { uri, error })?;
+            .map_err(|error| ExchangeError::Request {
+                url: self.target.url.clone(),
+                path: path.to_string(),
+                error,
+            })?;
         *request.headers_mut() = headers;
         let exchange = async {
             let response = self

@@ -18,6 +18,8 @@ pub(crate) use target::Influxdb;
 
 use std::fmt;
 
+use crate::targets::endpoint::Endpoint;
+
 /// The most lines one write request carries.
 pub(crate) const MAX_LINES_PER_BATCH: usize = 5_000;
 
@@ -30,8 +32,8 @@ pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// plain data that the client reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfluxTarget {
-    /// `http://127.0.0.1:8086`, without a trailing `/`.
-    pub url: String,
+    /// `http://127.0.0.1:8086`, without a trailing `/`; shown redacted.
+    pub url: Endpoint,
     pub destination: Destination,
     /// From the variable `token_env` names; `None` without `token_env`.
     pub token: Option<Token>,

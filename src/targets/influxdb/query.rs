@@ -334,7 +334,7 @@ mod tests {
             let _ = socket.write_all(&body);
         });
         let target = InfluxTarget {
-            url,
+            url: url.into(),
             destination: Destination::V1 {
                 database: "e2e".into(),
                 retention_policy: None,

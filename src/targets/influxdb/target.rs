@@ -19,6 +19,7 @@ use super::line_protocol::{Encoded, Encoder, Limits, Precision, Problem};
 use super::marker::{self, Found, LinesError, MARKER};
 use super::{Destination, InfluxTarget, Store};
 use crate::record::Catalog;
+use crate::targets::endpoint::Endpoint;
 use crate::targets::{
     Answer, Backend, Batch, BatchLimits, Item, Kind, Made, Mark, Owner, RecordRejection, Refusal,
     TableSpec, TableState, TargetError, Window, Words,
@@ -31,14 +32,14 @@ pub(crate) enum InfluxError {
     /// An `https://` URL on a machine without root certificates.
     #[error("cannot reach {url} over https: {error}")]
     NoClient {
-        url: String,
+        url: Endpoint,
         #[source]
         error: BuildError,
     },
     /// The ping (`/ping`, `/health`) got no answer, or a refusal.
     #[error("InfluxDB at {url} does not answer: {error}")]
     NoAnswer {
-        url: String,
+        url: Endpoint,
         #[source]
         error: CallError,
     },
@@ -319,7 +320,9 @@ impl Backend for Influxdb {
     }
 
     fn identity(&self) -> Vec<(String, String)> {
-        let mut identity = vec![("url".to_string(), self.target.url.clone())];
+        // Redacted: a journal is a file anyone may read, and a password
+        // changed between an apply and its resume is the same target.
+        let mut identity = vec![("url".to_string(), self.target.url.to_string())];
         match &self.target.destination {
             Destination::V1 {
                 database,

@@ -130,7 +130,7 @@ macro_rules! timestream_client {
         match $endpoint_url {
             Some(url) => Ok($sdk::Client::from_conf(
                 $sdk::config::Builder::from($shared)
-                    .endpoint_url(url.clone())
+                    .endpoint_url(url.expose())
                     .build(),
             )),
             None => match $sdk::Client::new($shared)

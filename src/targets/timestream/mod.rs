@@ -23,6 +23,7 @@ use aws_sdk_timestreamwrite::Client;
 use aws_sdk_timestreamwrite::types::Record;
 
 use crate::record::Catalog;
+use crate::targets::endpoint::Endpoint;
 use crate::targets::{
     Answer, Backend, Batch, BatchLimits, Item, Made, Mark, Refusal, TableSpec, TableState,
     TargetError, Window, Words,
@@ -101,7 +102,7 @@ pub struct TimestreamTarget {
     pub(crate) region: String,
     pub(crate) database: String,
     /// A local emulator; `None`: endpoint discovery.
-    pub(crate) endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<Endpoint>,
     pub(crate) table_prefix: String,
     pub(crate) table_suffix: String,
     /// For tables `--create` makes; `None`: Timestream's default.
@@ -157,9 +158,16 @@ impl Backend for Timestream {
     fn identity(&self) -> Vec<(String, String)> {
         vec![
             ("region".into(), self.settings.region.clone()),
+            // Redacted: a journal is a file anyone may read, and a
+            // password changed between an apply and its resume is the
+            // same target.
             (
                 "endpoint_url".into(),
-                self.settings.endpoint_url.clone().unwrap_or_default(),
+                self.settings
+                    .endpoint_url
+                    .as_ref()
+                    .map(Endpoint::to_string)
+                    .unwrap_or_default(),
             ),
             ("database".into(), self.settings.database.clone()),
         ]

@@ -18,6 +18,7 @@ use aws_sdk_timestreamquery::types::{ColumnInfo, Row, ScalarType};
 
 use crate::model::MeasureType;
 use crate::record::Value;
+use crate::targets::endpoint::Endpoint;
 use crate::targets::read::{
     Found, ReadError, ReadTable, Reader, TimestreamReadError as QueryError, value_from_text,
 };
@@ -31,7 +32,7 @@ pub(crate) struct Timestream {
     prefix: String,
     suffix: String,
     region: String,
-    endpoint_url: Option<String>,
+    endpoint_url: Option<Endpoint>,
 }
 
 impl Timestream {
@@ -204,7 +205,7 @@ impl Reader for Timestream {
             self.database,
             self.region,
             self.endpoint_url
-                .as_deref()
+                .as_ref()
                 .map(|u| format!(" at {u}"))
                 .unwrap_or_default()
         )

@@ -613,7 +613,7 @@ async fn a_real_influxd_round_trips_what_the_client_writes() {
     );
     let query = |q: &str| {
         let uri = uri(
-            &c.target.url,
+            c.target.url.expose(),
             "/query",
             &[("db", &database), ("epoch", "ns"), ("q", q)],
         );
