@@ -453,7 +453,12 @@ fn only_the_output_file_module_creates_files_for_the_user() {
     // O_EXCL itself (docs/security.md, "Journals and locks").
     // The journal (and its lock) is written in place, a line at a time,
     // opened without following a link: its own module.
-    const ALLOWED: [&str; 4] = ["output_file.rs", "scratch.rs", "apply/journal.rs", "apply/journal/"];
+    const ALLOWED: [&str; 4] = [
+        "output_file.rs",
+        "scratch.rs",
+        "apply/journal.rs",
+        "apply/journal/",
+    ];
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
     let mut stack = vec![src.clone()];
