@@ -116,10 +116,10 @@ fn selections(scenario: &Scenario, options: &SpillOptions) -> Vec<Selected> {
             spill: match step {
                 _ if options.in_memory => None,
                 Step::Replay(r) if !matches!(r.shift, Shift::CalendarDays { .. }) => {
-                    Some(spill::Spill::new(*options, r.window.is_none()))
+                    Some(spill::Spill::new(options.clone(), r.window.is_none()))
                 }
                 // Learned points are fitted pass by pass from the spill.
-                Step::Extrapolate(_) => Some(spill::Spill::new(*options, false)),
+                Step::Extrapolate(_) => Some(spill::Spill::new(options.clone(), false)),
                 _ => None,
             },
             ..Selected::default()

@@ -219,7 +219,7 @@ pub(super) fn read_alongside(
 ) -> Result<ReadSummary, DataError> {
     let (summary, selected) = pipeline::<RowBatch, _, Infallible>(
         |handover| {
-            sources::read_rows(source, *options, &mut |row| {
+            sources::read_rows(source, options, &mut |row| {
                 // Selecting never fails: it stops early only by panicking,
                 // and `pipeline` carries the panic on.
                 let _ = handover.add(|batch| batch.push(row));
