@@ -2,6 +2,7 @@
 //! input loaded with its anchor, and the style diagnostics are drawn in.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::output::{self, Failure, diagnostics_style};
 use crate::app;
@@ -24,6 +25,12 @@ pub(super) struct ReadArgs {
     /// runs (default: TMPDIR, else /tmp); removed on every exit, Ctrl-C too
     #[arg(long, value_name = "DIR")]
     pub(super) temp_dir: Option<PathBuf>,
+    /// Rows a replay step holds in memory before it sorts them and spills
+    /// them to the temporary folder: lower uses less memory and more disk
+    /// (default: 131072, about 12 MB a step)
+    #[arg(long, value_name = "ROWS", env = "OUTATIME_SPILL_ROWS",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub(super) spill_rows: Option<usize>,
 }
 
 impl ReadArgs {
@@ -39,11 +46,8 @@ impl ReadArgs {
             )));
         }
         Ok(SpillOptions {
-            // A command asks once: the options are copied into every step.
-            temp_dir: self
-                .temp_dir
-                .clone()
-                .map(|dir| &*Box::leak(dir.into_boxed_path())),
+            temp_dir: self.temp_dir.as_deref().map(Arc::from),
+            chunk_rows: self.spill_rows.unwrap_or(SpillOptions::CHUNK_ROWS),
             ..SpillOptions::default()
         })
     }

@@ -13,7 +13,7 @@ use super::eval;
 use super::pipeline::{Batch, pipeline};
 use super::spill::Spill;
 use crate::model::{self, Filter, MeasureType, NameRules, Source, Step};
-use crate::record::Value;
+use crate::record::{Catalog, Value};
 use crate::sources::{self, DataError, ReadOptions, ReadSummary};
 
 /// A series' dimensions, sorted by name.
@@ -214,7 +214,7 @@ impl RowBatch {
 /// one (see `pipeline`): the same as a plain read, only sooner.
 pub(super) fn read_alongside(
     source: &Source,
-    options: ReadOptions,
+    options: &ReadOptions,
     mut each: impl FnMut(&sources::SourceRow) + Send,
 ) -> Result<ReadSummary, DataError> {
     let (summary, selected) = pipeline::<RowBatch, _, Infallible>(
@@ -260,16 +260,43 @@ fn refill(slot: &mut sources::SourceRow, row: &sources::SourceRow) {
 }
 
 /// The table's numbers for a step's local series and measures.
-pub(super) fn numbering(
-    sel: &Selected,
-    t: usize,
-    rank: &dyn Fn(usize, &Dims) -> u32,
-    measure_id: &dyn Fn(usize, &str) -> u16,
-) -> Numbering {
+pub(super) fn numbering(sel: &Selected, t: usize, catalog: &Catalog) -> Numbering {
     Numbering {
-        ranks: sel.series.iter().map(|d| rank(t, d)).collect(),
-        measures: sel.measures.iter().map(|(n, _)| measure_id(t, n)).collect(),
+        ranks: sel.series.iter().map(|d| rank(catalog, t, d)).collect(),
+        measures: sel
+            .measures
+            .iter()
+            .map(|(n, _)| measure_id(catalog, t, n))
+            .collect(),
     }
+}
+
+/// A series' rank in table `t` of the catalogue, whose series are sorted
+/// by their dimensions.
+pub(super) fn rank(catalog: &Catalog, t: usize, dims: &Dims) -> u32 {
+    catalog.tables[t]
+        .series
+        .binary_search_by(|s| s.dims.cmp(dims))
+        .unwrap_or(0) as u32
+}
+
+/// A measure's number in table `t` of the catalogue, whose measures are
+/// sorted by name.
+pub(super) fn measure_id(catalog: &Catalog, t: usize, name: &str) -> u16 {
+    catalog.tables[t]
+        .measures
+        .binary_search_by(|(n, _)| n.as_str().cmp(name))
+        .unwrap_or(0) as u16
+}
+
+/// A `generate` series' dimensions; an empty value is a dimension the
+/// series lacks, as an empty source cell is (see `select`).
+pub(super) fn generated_dims(series: &BTreeMap<String, String>) -> Dims {
+    series
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 pub(super) fn check_measure_name(

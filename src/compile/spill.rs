@@ -93,7 +93,7 @@ impl Spill {
     /// Where the rows go: the scratch folder once made, else the folder it
     /// would be made in.
     pub(super) fn folder_or_parent(&self) -> PathBuf {
-        match (&self.folder, self.options.temp_dir) {
+        match (&self.folder, &self.options.temp_dir) {
             (Some(folder), _) => folder.path().to_path_buf(),
             (None, Some(dir)) => dir.to_path_buf(),
             (None, None) => std::env::temp_dir(),
@@ -161,7 +161,7 @@ impl Spill {
         let folder = match &self.folder {
             Some(folder) => folder,
             None => {
-                let parent = match self.options.temp_dir {
+                let parent = match &self.options.temp_dir {
                     Some(dir) => dir.to_path_buf(),
                     None => std::env::temp_dir(),
                 };
@@ -554,29 +554,25 @@ fn folders_under(dir: &Path) -> usize {
 mod tests {
     use super::*;
 
-    fn options(dir: &'static Path, chunk_rows: usize) -> SpillOptions {
+    fn options(dir: &Path, chunk_rows: usize) -> SpillOptions {
         SpillOptions {
-            temp_dir: Some(dir),
+            temp_dir: Some(Arc::from(dir)),
             chunk_rows,
             in_memory: false,
         }
     }
 
-    fn scratch_dir(name: &str) -> &'static Path {
+    fn scratch_dir(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("outatime-spill-test-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        Box::leak(dir.into_boxed_path())
+        dir
     }
 
     /// Spills `rows` (time, series) with one value each, chunk by chunk,
     /// and reads them back: (time, seq, series, value).
-    fn round_trip(
-        dir: &'static Path,
-        chunk: usize,
-        rows: &[(i64, u32)],
-    ) -> Vec<(i64, u64, u32, Value)> {
+    fn round_trip(dir: &Path, chunk: usize, rows: &[(i64, u32)]) -> Vec<(i64, u64, u32, Value)> {
         let mut spill = Spill::new(options(dir, chunk), true);
         let mut items = Vec::new();
         let mut values = Vec::new();
@@ -607,7 +603,7 @@ mod tests {
 
     #[test]
     fn shuffled_rows_come_back_in_time_then_file_order() {
-        let dir = scratch_dir("shuffled");
+        let dir = &scratch_dir("shuffled");
         // A permutation of times 0..500 with duplicates (time / 2).
         let rows: Vec<(i64, u32)> = (0..1000u64)
             .map(|i| (((i * 7919) % 1000 / 2) as i64, (i % 5) as u32))
@@ -635,7 +631,7 @@ mod tests {
 
     #[test]
     fn sorted_rows_make_one_run_and_the_folder_goes_with_the_last_reader() {
-        let dir = scratch_dir("sorted");
+        let dir = &scratch_dir("sorted");
         let rows: Vec<(i64, u32)> = (0..100).map(|i| (i / 2, (i % 2) as u32)).collect();
         let mut spill = Spill::new(options(dir, 10), true);
         let mut items = Vec::new();
@@ -667,7 +663,7 @@ mod tests {
 
     #[test]
     fn a_chunk_that_never_fills_stays_in_memory_and_makes_no_folder() {
-        let dir = scratch_dir("memory");
+        let dir = &scratch_dir("memory");
         let spill = Spill::new(options(dir, 10), false);
         let mut items = vec![(5, 0, 0, 1)];
         let mut values = vec![(0, Value::Boolean(true))];
@@ -682,7 +678,7 @@ mod tests {
 
     #[test]
     fn a_long_varchar_crosses_the_read_buffer() {
-        let dir = scratch_dir("long");
+        let dir = &scratch_dir("long");
         let long: String = "x".repeat(BUFFER * 2 + 17);
         let mut spill = Spill::new(options(dir, 1), false);
         let mut items = Vec::new();

@@ -251,6 +251,8 @@ pub(crate) struct PlanInputs<'a> {
     pub stream_digest: String,
 }
 
+/// The plan of one run at the epoch: the scenario's sources, tables (each
+/// series summed up), steps, labels and warnings.
 pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
     let PlanInputs {
         scenario,
@@ -262,7 +264,54 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
     // With redaction, the scenario as compiled: `where` shows pseudonyms.
     let scenario = &prepared.redacted.as_ref().unwrap_or(scenario);
     let catalog = &prepared.catalog;
-    let sources = scenario
+    Plan {
+        format: FORMAT.into(),
+        scenario: scenario.title.clone(),
+        scenario_file: inputs.scenario_file.clone(),
+        scenario_digest: inputs.scenario_digest.clone(),
+        seed: scenario.seed,
+        anchor: AnchorPolicy {
+            align: scenario.anchor_align.to_string(),
+            now: format!(
+                "bound when records are produced (--anchor, or the wall clock at apply), rounded down to a multiple of {} since the epoch",
+                scenario.anchor_align
+            ),
+        },
+        sources: source_plans(scenario, prepared),
+        tables: table_plans(scenario, catalog, summary),
+        steps: scenario
+            .steps
+            .iter()
+            .map(|s| {
+                step_plan(
+                    s,
+                    summary.by_step.get(&s.line()).copied().unwrap_or(0),
+                    scenario,
+                )
+            })
+            .collect(),
+        labels: label_plans(scenario, catalog, hits),
+        warnings: prepared
+            .warnings
+            .iter()
+            .map(|w| WarningPlan {
+                code: format!("outatime::{}", w.code()),
+                line: w.line(),
+                message: w.message(),
+            })
+            .collect(),
+        records: summary.records,
+        stream_digest: inputs.stream_digest.clone(),
+    }
+}
+
+/// Every source: its kind, path, and what reading it gave (the digest
+/// that pins its files, rows, bad rows).
+fn source_plans(
+    scenario: &Scenario,
+    prepared: &crate::compile::Prepared,
+) -> BTreeMap<String, SourcePlan> {
+    scenario
         .sources
         .values()
         .map(|s| {
@@ -282,43 +331,23 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
             };
             (s.name.clone(), plan)
         })
-        .collect();
+        .collect()
+}
+
+/// Every table of the catalogue: its layout, measures and dimensions,
+/// and each series as the run summed it up.
+fn table_plans(
+    scenario: &Scenario,
+    catalog: &Catalog,
+    summary: &Summary,
+) -> BTreeMap<String, TablePlan> {
     let mut tables = BTreeMap::new();
     for (t, cat) in catalog.tables.iter().enumerate() {
         let model = &scenario.tables[&cat.name];
-        let mut records = 0;
         let series: Vec<SeriesPlan> = summary
             .series
             .range((t as u16, 0)..=(t as u16, u32::MAX))
-            .map(|((_, rank), s)| {
-                records += s.records;
-                SeriesPlan {
-                    dimensions: cat.series[*rank as usize].dims.iter().cloned().collect(),
-                    records: s.records,
-                    first: time_words(s.first.0, s.first.1),
-                    last: time_words(s.last.0, s.last.1),
-                    measures: s
-                        .measures
-                        .iter()
-                        .map(|(m, st)| {
-                            let (name, ty) = &cat.measures[*m as usize];
-                            let numeric = ty.is_numeric();
-                            let summary = MeasureSummary {
-                                count: st.count,
-                                min: numeric.then_some(st.min),
-                                max: numeric.then_some(st.max),
-                                mean: numeric.then(|| st.sum / st.count.max(1) as f64),
-                                sparkline: numeric.then(|| {
-                                    st.shape.draw(i128::from(s.last.0) - i128::from(s.first.0))
-                                }),
-                                true_count: (*ty == crate::model::MeasureType::Boolean)
-                                    .then_some(st.trues),
-                            };
-                            (name.clone(), summary)
-                        })
-                        .collect(),
-                }
-            })
+            .map(|((_, rank), s)| series_plan(cat, *rank, s))
             .collect();
         let mut dimensions: Vec<String> = cat
             .series
@@ -342,23 +371,46 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
                     .map(|(n, ty)| (n.clone(), ty.name().to_string()))
                     .collect(),
                 dimensions,
-                records,
+                records: series.iter().map(|s| s.records).sum(),
                 series,
             },
         );
     }
-    let steps = scenario
-        .steps
-        .iter()
-        .map(|s| {
-            step_plan(
-                s,
-                summary.by_step.get(&s.line()).copied().unwrap_or(0),
-                scenario,
-            )
-        })
-        .collect();
-    let labels = labels::labels(scenario, catalog, hits)
+    tables
+}
+
+/// One series of a table: its records, first and last times, and each
+/// measure's count, range, mean and shape.
+fn series_plan(cat: &crate::record::TableCatalog, rank: u32, s: &SeriesStats) -> SeriesPlan {
+    SeriesPlan {
+        dimensions: cat.series[rank as usize].dims.iter().cloned().collect(),
+        records: s.records,
+        first: time_words(s.first.0, s.first.1),
+        last: time_words(s.last.0, s.last.1),
+        measures: s
+            .measures
+            .iter()
+            .map(|(m, st)| {
+                let (name, ty) = &cat.measures[*m as usize];
+                let numeric = ty.is_numeric();
+                let summary = MeasureSummary {
+                    count: st.count,
+                    min: numeric.then_some(st.min),
+                    max: numeric.then_some(st.max),
+                    mean: numeric.then(|| st.sum / st.count.max(1) as f64),
+                    sparkline: numeric
+                        .then(|| st.shape.draw(i128::from(s.last.0) - i128::from(s.first.0))),
+                    true_count: (*ty == crate::model::MeasureType::Boolean).then_some(st.trues),
+                };
+                (name.clone(), summary)
+            })
+            .collect(),
+    }
+}
+
+/// Every anomaly's window on each series it touched.
+fn label_plans(scenario: &Scenario, catalog: &Catalog, hits: &[Hit]) -> Vec<LabelPlan> {
+    labels::labels(scenario, catalog, hits)
         .into_iter()
         .map(|label| {
             let a = label.anomaly;
@@ -381,36 +433,7 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
                 to: point_words(label.to),
             }
         })
-        .collect();
-    Plan {
-        format: FORMAT.into(),
-        scenario: scenario.title.clone(),
-        scenario_file: inputs.scenario_file.clone(),
-        scenario_digest: inputs.scenario_digest.clone(),
-        seed: scenario.seed,
-        anchor: AnchorPolicy {
-            align: scenario.anchor_align.to_string(),
-            now: format!(
-                "bound when records are produced (--anchor, or the wall clock at apply), rounded down to a multiple of {} since the epoch",
-                scenario.anchor_align
-            ),
-        },
-        sources,
-        tables,
-        steps,
-        labels,
-        warnings: prepared
-            .warnings
-            .iter()
-            .map(|w| WarningPlan {
-                code: format!("outatime::{}", w.code()),
-                line: w.line(),
-                message: w.message(),
-            })
-            .collect(),
-        records: summary.records,
-        stream_digest: inputs.stream_digest.clone(),
-    }
+        .collect()
 }
 
 fn step_plan(step: &Step, records: u64, scenario: &Scenario) -> StepPlan {

@@ -12,7 +12,7 @@ use crate::measure_type::MeasureType;
 use crate::model::{Scenario, Step};
 use crate::plan::labels;
 use crate::record::Value;
-use crate::record::{Catalog, Hit, Record, Sink};
+use crate::record::{Catalog, Hit, Record, Sink, TableCatalog};
 
 /// Series drawn by name, with their own colour and legend entry.
 pub(crate) const NAMED: usize = 6;
@@ -99,6 +99,39 @@ pub(crate) struct Panel {
     pub records: u64,
 }
 
+impl Panel {
+    /// An empty panel of `table`'s `measure`: a line for each of `lines`
+    /// (name, drawn by name), and the rest's envelope of `rest_count`
+    /// series, each `cells` wide.
+    fn new(
+        table: &TableCatalog,
+        (measure, ty): (&str, MeasureType),
+        lines: &[(String, bool)],
+        rest_count: usize,
+        cells: usize,
+    ) -> Panel {
+        Panel {
+            table: table.target.clone(),
+            measure: measure.to_string(),
+            ty,
+            lines: lines
+                .iter()
+                .map(|(name, named)| Line {
+                    name: name.clone(),
+                    bins: Bins::new(cells, true),
+                    named: *named,
+                })
+                .collect(),
+            rest: Bins::new(cells, false),
+            rest_count,
+            values: Vec::new(),
+            steps: Vec::new(),
+            anomalies: Vec::new(),
+            records: 0,
+        }
+    }
+}
+
 /// What a plot shows.
 #[derive(Debug)]
 pub(crate) struct PlotData {
@@ -139,91 +172,13 @@ impl<'a> PanelSink<'a> {
         catalog: &Catalog,
         selection: &'a Selection,
     ) -> Result<(PanelSink<'a>, usize), PlotError> {
-        for name in &selection.measures {
-            if !catalog
-                .tables
-                .iter()
-                .any(|t| t.measures.iter().any(|(m, _)| m == name))
-            {
-                let mut known: Vec<String> = catalog
-                    .tables
-                    .iter()
-                    .flat_map(|t| t.measures.iter().map(|(m, _)| m.clone()))
-                    .collect();
-                known.sort();
-                known.dedup();
-                return Err(PlotError::UnknownMeasure {
-                    name: name.clone(),
-                    known,
-                });
-            }
-        }
-        for dim in selection.filters.keys() {
-            let has = |t: &crate::record::TableCatalog| {
-                t.series
-                    .iter()
-                    .any(|s| s.dims.iter().any(|(d, _)| d == dim))
-            };
-            if !catalog.tables.iter().any(has) {
-                let mut known: Vec<String> = catalog
-                    .tables
-                    .iter()
-                    .flat_map(|t| {
-                        t.series
-                            .iter()
-                            .flat_map(|s| s.dims.iter().map(|(d, _)| d.clone()))
-                    })
-                    .collect();
-                known.sort();
-                known.dedup();
-                return Err(PlotError::UnknownDimension {
-                    name: dim.clone(),
-                    known,
-                });
-            }
-        }
+        check_selection(catalog, selection)?;
         let mut slots = Vec::with_capacity(catalog.tables.len());
         let mut panel_of = Vec::with_capacity(catalog.tables.len());
         let mut panels = Vec::new();
         let mut left_out = 0;
         for table in &catalog.tables {
-            let mut lines = Vec::new();
-            let mut rest_count = 0;
-            let table_slots: Vec<Option<Slot>> = table
-                .series
-                .iter()
-                .map(|series| {
-                    let matches = selection.filters.iter().all(|(dim, values)| {
-                        series
-                            .dims
-                            .iter()
-                            .any(|(d, v)| d == dim && values.contains(v))
-                    });
-                    if !matches {
-                        return None;
-                    }
-                    let only = selection.only.as_ref().map(|only| {
-                        only.get(&table.name)
-                            .is_some_and(|dims| dims.contains(&series.dims))
-                    });
-                    if only == Some(false) {
-                        return None;
-                    }
-                    if only == Some(true) || lines.len() < NAMED + THIN {
-                        let name = series
-                            .dims
-                            .iter()
-                            .map(|(d, v)| format!("{d}={v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        lines.push((name, only.is_some() || lines.len() < NAMED));
-                        Some(Slot::Line(lines.len() - 1))
-                    } else {
-                        rest_count += 1;
-                        Some(Slot::Rest)
-                    }
-                })
-                .collect();
+            let (table_slots, lines, rest_count) = series_slots(table, selection);
             let any_series = table_slots.iter().any(Option::is_some);
             let mut table_panels = Vec::with_capacity(table.measures.len());
             for (measure, ty) in &table.measures {
@@ -238,25 +193,13 @@ impl<'a> PanelSink<'a> {
                     continue;
                 }
                 table_panels.push(Some(panels.len()));
-                panels.push(Panel {
-                    table: table.target.clone(),
-                    measure: measure.clone(),
-                    ty: *ty,
-                    lines: lines
-                        .iter()
-                        .map(|(name, named)| Line {
-                            name: name.clone(),
-                            bins: Bins::new(selection.cells, true),
-                            named: *named,
-                        })
-                        .collect(),
-                    rest: Bins::new(selection.cells, false),
+                panels.push(Panel::new(
+                    table,
+                    (measure, *ty),
+                    &lines,
                     rest_count,
-                    values: Vec::new(),
-                    steps: Vec::new(),
-                    anomalies: Vec::new(),
-                    records: 0,
-                });
+                    selection.cells,
+                ));
             }
             slots.push(table_slots);
             panel_of.push(table_panels);
@@ -443,6 +386,102 @@ impl Sink for PanelSink<'_> {
         }
         Ok(())
     }
+}
+
+/// Each `--measure` names a measure, and each `--where` a dimension,
+/// that some table has.
+fn check_selection(catalog: &Catalog, selection: &Selection) -> Result<(), PlotError> {
+    for name in &selection.measures {
+        if !catalog
+            .tables
+            .iter()
+            .any(|t| t.measures.iter().any(|(m, _)| m == name))
+        {
+            let mut known: Vec<String> = catalog
+                .tables
+                .iter()
+                .flat_map(|t| t.measures.iter().map(|(m, _)| m.clone()))
+                .collect();
+            known.sort();
+            known.dedup();
+            return Err(PlotError::UnknownMeasure {
+                name: name.clone(),
+                known,
+            });
+        }
+    }
+    for dim in selection.filters.keys() {
+        let has = |t: &TableCatalog| {
+            t.series
+                .iter()
+                .any(|s| s.dims.iter().any(|(d, _)| d == dim))
+        };
+        if !catalog.tables.iter().any(has) {
+            let mut known: Vec<String> = catalog
+                .tables
+                .iter()
+                .flat_map(|t| {
+                    t.series
+                        .iter()
+                        .flat_map(|s| s.dims.iter().map(|(d, _)| d.clone()))
+                })
+                .collect();
+            known.sort();
+            known.dedup();
+            return Err(PlotError::UnknownDimension {
+                name: dim.clone(),
+                known,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// How each series of `table` is drawn, by rank (`None`: not selected);
+/// the lines its panels draw by name or thin, as (name, drawn by name);
+/// and how many series the rest's envelope holds.
+fn series_slots(
+    table: &TableCatalog,
+    selection: &Selection,
+) -> (Vec<Option<Slot>>, Vec<(String, bool)>, usize) {
+    let mut lines = Vec::new();
+    let mut rest_count = 0;
+    let slots = table
+        .series
+        .iter()
+        .map(|series| {
+            let matches = selection.filters.iter().all(|(dim, values)| {
+                series
+                    .dims
+                    .iter()
+                    .any(|(d, v)| d == dim && values.contains(v))
+            });
+            if !matches {
+                return None;
+            }
+            let only = selection.only.as_ref().map(|only| {
+                only.get(&table.name)
+                    .is_some_and(|dims| dims.contains(&series.dims))
+            });
+            if only == Some(false) {
+                return None;
+            }
+            if only == Some(true) || lines.len() < NAMED + THIN {
+                let name = series
+                    .dims
+                    .iter()
+                    .map(|(d, v)| format!("{d}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                lines.push((name, only.is_some() || lines.len() < NAMED));
+                Some(Slot::Line(lines.len() - 1))
+            } else {
+                rest_count += 1;
+                Some(Slot::Rest)
+            }
+        })
+        .collect();
+    (slots, lines, rest_count)
 }
 
 /// The id of a varchar value, interned; past [`VALUES`] distinct values

@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::lang::literal::Instant;
 use crate::model::{Scalar, Source, SourceKind, SourceMeasures};
@@ -70,7 +71,7 @@ pub struct DataError {
     pub refused: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
     /// Bad rows to skip (and count) before reading fails; 0 fails on the first.
     pub max_bad_rows: u64,
@@ -80,11 +81,15 @@ pub struct ReadOptions {
 
 /// How a replay holds its selected rows: in memory up to `chunk_rows`, then
 /// spilled to sorted files under `temp_dir` and merged back in time order.
-#[derive(Clone, Copy, Debug)]
+/// Every step that may spill holds a copy: the folder is shared, not
+/// copied.
+#[derive(Clone, Debug)]
 pub struct SpillOptions {
     /// The folder spilled rows go in; `None`: the system's (`TMPDIR`).
-    pub temp_dir: Option<&'static Path>,
-    /// Rows a replay step holds before it sorts them and spills them.
+    pub temp_dir: Option<Arc<Path>>,
+    /// Rows a replay step holds before it sorts them and spills them
+    /// (`CHUNK_ROWS` unless the caller says otherwise: the command line
+    /// takes it from `--spill-rows`, or `OUTATIME_SPILL_ROWS`).
     pub chunk_rows: usize,
     /// Every row in memory, as before spilling existed: kept so that tests
     /// can show the spilled stream is the same, byte for byte.
@@ -94,28 +99,13 @@ pub struct SpillOptions {
 impl SpillOptions {
     /// About 12 MB of rows a step (each ~90 bytes with two measures).
     pub const CHUNK_ROWS: usize = 1 << 17;
-
-    /// `OUTATIME_SPILL_ROWS`, when set to a positive number: rows a replay
-    /// step holds before spilling. For tuning, and for the test command,
-    /// which runs the compiler's tests again with 3 to send every replay
-    /// through the spill.
-    fn chunk_rows_from_env() -> Option<usize> {
-        static ROWS: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
-        *ROWS.get_or_init(|| {
-            std::env::var("OUTATIME_SPILL_ROWS")
-                .ok()?
-                .parse()
-                .ok()
-                .filter(|&n| n > 0)
-        })
-    }
 }
 
 impl Default for SpillOptions {
     fn default() -> SpillOptions {
         SpillOptions {
             temp_dir: None,
-            chunk_rows: SpillOptions::chunk_rows_from_env().unwrap_or(SpillOptions::CHUNK_ROWS),
+            chunk_rows: SpillOptions::CHUNK_ROWS,
             in_memory: false,
         }
     }
@@ -138,7 +128,7 @@ pub struct ReadSummary {
 /// given: readers refill one buffer, so a steady read allocates nothing.
 pub(crate) fn read_rows(
     source: &Source,
-    options: ReadOptions,
+    options: &ReadOptions,
     row: &mut dyn FnMut(&SourceRow),
 ) -> Result<ReadSummary, DataError> {
     let time = TimeParser::new(source).map_err(|e| DataError {

@@ -95,7 +95,7 @@ fn read(source: &Source, max_bad_rows: u64) -> (Vec<SourceRow>, Result<ReadSumma
     let mut rows = Vec::new();
     let result = read_rows(
         source,
-        ReadOptions {
+        &ReadOptions {
             max_bad_rows,
             ..Default::default()
         },
@@ -1013,7 +1013,7 @@ fn a_large_file_streams() {
     let file = Fixture::csv("large", fleet_rows(200_000, 0), &["device_id", "site"]);
     let mut count = 0u64;
     let mut last = Instant(i64::MIN);
-    let summary = read_rows(&file.source, ReadOptions::default(), &mut |row| {
+    let summary = read_rows(&file.source, &ReadOptions::default(), &mut |row| {
         assert!(row.time > last);
         last = row.time;
         assert_eq!(row.measures.len(), 3);
@@ -1033,7 +1033,7 @@ fn bench_csv_rows_per_second() {
     for _ in 0..3 {
         let started = std::time::Instant::now();
         let mut measures = 0usize;
-        let summary = read_rows(&file.source, ReadOptions::default(), &mut |row| {
+        let summary = read_rows(&file.source, &ReadOptions::default(), &mut |row| {
             measures += row.measures.len();
         })
         .unwrap();

@@ -4,7 +4,7 @@ use super::Validator;
 use super::params::Given;
 use crate::diagnostics::kind;
 use crate::diagnostics::suggest::closest;
-use crate::lang::ast::{ModelSyntax, TermSyntax, ValueSyntax};
+use crate::lang::ast::{ModelSyntax, Span, TermSyntax, ValueSyntax};
 use crate::model::{MeasureType, Model, Term};
 
 /// Every term, the types it fits, and whether it is learned from data.
@@ -90,7 +90,25 @@ impl Validator<'_> {
         ok.then_some(Model { terms, clamp })
     }
 
+    /// One term: a known one, fitting the measure's type and its place,
+    /// its parameters named and read.
     fn term(&mut self, t: &TermSyntax, ty: MeasureType, place: ModelPlace) -> Option<Term> {
+        let name = self.term_name(t, ty, place)?;
+        if name == "choice" {
+            return self.choice(t);
+        }
+        let given = self.named_arguments(t)?;
+        self.term_parameters(name, t.span, given, ty)
+    }
+
+    /// The term's name, when it is one of `TERMS` that fits `ty` and may
+    /// stand at `place`; otherwise reported.
+    fn term_name<'t>(
+        &mut self,
+        t: &'t TermSyntax,
+        ty: MeasureType,
+        place: ModelPlace,
+    ) -> Option<&'t str> {
         let name = t.name.value.as_str();
         let Some(&(_, fits, learned)) = TERMS.iter().find(|(n, _, _)| *n == name) else {
             self.report(
@@ -120,12 +138,15 @@ impl Validator<'_> {
             );
             return None;
         }
-        let args = t.args.as_deref().unwrap_or(&[]);
-        if name == "choice" {
-            return self.choice(t);
-        }
+        Some(name)
+    }
+
+    /// The term's arguments, every one named (all but `choice`'s are): a
+    /// positional one is reported with an example.
+    fn named_arguments<'t>(&mut self, t: &'t TermSyntax) -> Option<Vec<Given<'t>>> {
+        let name = t.name.value.as_str();
         let mut given = Vec::new();
-        for arg in args {
+        for arg in t.args.as_deref().unwrap_or(&[]) {
             match &arg.name {
                 Some(n) => given.push(Given {
                     name: n,
@@ -144,7 +165,20 @@ impl Validator<'_> {
                 }
             }
         }
-        let at = t.span;
+        Some(given)
+    }
+
+    /// A term's parameters read and checked, by name. One arm a term: each
+    /// is the whole of what that term accepts (its parameters, defaults
+    /// and ranges), so they stay side by side in one match rather than
+    /// spread over a function each.
+    fn term_parameters(
+        &mut self,
+        name: &str,
+        at: Span,
+        given: Vec<Given<'_>>,
+        ty: MeasureType,
+    ) -> Option<Term> {
         match name {
             "constant" => {
                 let mut p = self.params(name, at, given, &["value"]);

@@ -8,7 +8,7 @@ use outatime::render::Style;
 use proptest::prelude::*;
 use tempfile::TempDir;
 
-use crate::common::scratch;
+use crate::common::{read_options, scratch};
 
 /// A scratch folder with a scenario and its data files, removed when
 /// dropped.
@@ -33,12 +33,8 @@ impl Scratch {
 
     fn load(&self, scenario: &str) -> Result<outatime::Loaded, String> {
         self.file("s.scenario", scenario);
-        outatime::load(
-            &self.dir.join("s.scenario"),
-            Default::default(),
-            Style::PLAIN,
-        )
-        .map_err(|f| f.text)
+        outatime::load(&self.dir.join("s.scenario"), read_options(), Style::PLAIN)
+            .map_err(|f| f.text)
     }
 
     /// The record stream at `anchor`, as JSON lines.
@@ -618,7 +614,7 @@ fn bad_source_rows_are_errors_with_their_place_or_skipped_when_allowed() {
     s.file("s.scenario", scenario);
     let options = outatime::ReadOptions {
         max_bad_rows: 1,
-        ..Default::default()
+        ..read_options()
     };
     let loaded = outatime::load(&s.dir.join("s.scenario"), options, Style::PLAIN)
         .map_err(|f| f.text)

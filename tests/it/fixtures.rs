@@ -7,7 +7,7 @@ use std::path::Path;
 
 use outatime::render::{self, Style};
 
-use crate::common::Run;
+use crate::common::{Run, read_options};
 
 fn check(path: &Path) -> (String, outatime::Checked) {
     let bytes = std::fs::read(path).unwrap();
@@ -59,7 +59,7 @@ fn snapshot_valid(path: &Path) {
     explained.push_str(&outatime::explain(scenario));
     insta::assert_snapshot!("explain", explained);
     let relative = Path::new(&shown(path)).to_path_buf();
-    let loaded = outatime::load(&relative, Default::default(), Style::PLAIN)
+    let loaded = outatime::load(&relative, read_options(), Style::PLAIN)
         .unwrap_or_else(|f| panic!("{}", f.text));
     let plan =
         outatime::compile_plan(&loaded, Path::new(".")).unwrap_or_else(|f| panic!("{}", f.text));
@@ -142,7 +142,7 @@ fn a_2000_series_scenario_explains_itself_in_one_line() {
 #[test]
 fn a_series_range_declares_one_series_per_number() {
     let relative = Path::new("tests/fixtures/large/generate-2000-series.scenario");
-    let loaded = outatime::load(relative, Default::default(), Style::PLAIN)
+    let loaded = outatime::load(relative, read_options(), Style::PLAIN)
         .unwrap_or_else(|f| panic!("{}", f.text));
     let plan =
         outatime::compile_plan(&loaded, Path::new(".")).unwrap_or_else(|f| panic!("{}", f.text));

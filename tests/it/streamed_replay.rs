@@ -5,10 +5,12 @@
 //! folder is gone after success, after a bad row and after Ctrl-C.
 //!
 //! (The test command also runs the compiler's own test suites with
-//! `OUTATIME_SPILL_ROWS=3`, so every scenario they compile streams too.)
+//! `OUTATIME_SPILL_ROWS=3`, the environment form of `--spill-rows`, so
+//! every scenario they compile streams too.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use outatime::render::Style;
 use outatime::{JsonLines, ReadOptions, SpillOptions};
@@ -37,10 +39,6 @@ fn folder(name: &str) -> Folder {
     Folder(scratch(&format!("streamed-{name}")))
 }
 
-fn leak(path: &Path) -> &'static Path {
-    Box::leak(path.to_path_buf().into_boxed_path())
-}
-
 fn in_memory() -> ReadOptions {
     ReadOptions {
         spill: SpillOptions {
@@ -55,7 +53,7 @@ fn in_memory() -> ReadOptions {
 fn spilling(dir: &Path, rows: usize) -> ReadOptions {
     ReadOptions {
         spill: SpillOptions {
-            temp_dir: Some(leak(dir)),
+            temp_dir: Some(Arc::from(dir)),
             chunk_rows: rows,
             in_memory: false,
         },
@@ -279,8 +277,43 @@ fn outatime(dir: &Path, spill: &Path, args: &[&str]) -> Command {
     Run::in_dir(dir)
         .args(args)
         .args_os(["--temp-dir".as_ref(), spill.as_os_str()])
+        .args(&["--spill-rows", "50"])
+        .command()
+}
+
+#[test]
+fn spill_rows_are_a_positive_number_from_the_flag_or_the_environment() {
+    let dir = folder("spill-rows");
+    let spill = folder("spill-rows-spill");
+    sorted_and_shuffled(&dir, 5, 100);
+    std::fs::write(dir.join("ok.scenario"), replay_of("shuffled.csv")).unwrap();
+    let records = ["records", "ok.scenario", "--anchor", ANCHOR];
+    // The environment's number is used as the flag's: 50 rows spill.
+    let spilled = folder("spill-rows-env");
+    let by_env = Run::in_dir(&*dir)
+        .args(&records)
+        .args_os(["--temp-dir".as_ref(), spilled.as_os_str()])
         .env("OUTATIME_SPILL_ROWS", "50")
         .command()
+        .output()
+        .unwrap();
+    let by_flag = outatime(&dir, &spill, &records).output().unwrap();
+    assert_eq!(by_env.status.code(), Some(0));
+    assert_eq!(by_env.stdout, by_flag.stdout);
+    for (flag, env) in [(Some("0"), None), (None, Some("0")), (None, Some("many"))] {
+        let mut run = Run::in_dir(&*dir).args(&records);
+        if let Some(rows) = flag {
+            run = run.args(&["--spill-rows", rows]);
+        }
+        if let Some(rows) = env {
+            run = run.env("OUTATIME_SPILL_ROWS", rows);
+        }
+        let refused = run.command().output().unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{flag:?} {env:?}: {stderr}");
+        assert!(stderr.contains("--spill-rows"), "{stderr}");
+        assert!(refused.stdout.is_empty());
+    }
 }
 
 #[test]

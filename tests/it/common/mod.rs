@@ -11,6 +11,23 @@ use std::sync::Arc;
 
 use tempfile::TempDir;
 
+/// The read options the compiler's suites load scenarios with, through
+/// the library: the defaults, but with `OUTATIME_SPILL_ROWS` set (the
+/// test command sets 3) a replay holds that many rows before it spills,
+/// as the binary does, so that every scenario they compile also streams
+/// from disk.
+pub fn read_options() -> outatime::ReadOptions {
+    let mut options = outatime::ReadOptions::default();
+    if let Some(rows) = std::env::var("OUTATIME_SPILL_ROWS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n: &usize| n > 0)
+    {
+        options.spill.chunk_rows = rows;
+    }
+    options
+}
+
 /// A new, empty folder for one test, its name starting with
 /// `outatime-NAME-` and unique, removed with what it holds when dropped.
 pub fn scratch(name: &str) -> TempDir {
