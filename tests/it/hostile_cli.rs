@@ -396,43 +396,21 @@ fn a_byte_order_mark_before_the_scenario_is_read_as_nothing_and_kept_by_fmt() {
 /// command line gives it).
 #[test]
 fn nothing_prints_with_a_macro_that_panics() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
-    let mut folders = vec![root.join("src")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
+    for (file, text) in crate::common::crate_files() {
+        for (n, line) in crate::common::before_unit_tests(&text).lines().enumerate() {
+            let line = line.trim_start();
+            if line.starts_with("//") {
                 continue;
             }
-            let relative = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if path.extension().is_none_or(|e| e != "rs")
-                || path.file_name().is_some_and(|n| n == "tests.rs")
-            {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            // Unit tests come last in a file, after `#[cfg(test)]`.
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for (n, line) in code.lines().enumerate() {
-                let line = line.trim_start();
-                if line.starts_with("//") {
-                    continue;
-                }
-                for mac in ["eprint!(", "eprintln!(", "print!(", "println!("] {
-                    // The macro itself, not the end of a longer name
-                    // (`eprint!(` holds `print!(`).
-                    let whole = line.find(mac).is_some_and(|i| {
-                        !line[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-                    });
-                    if whole {
-                        found.push(format!("{relative}:{}: {line}", n + 1));
-                    }
+            for mac in ["eprint!(", "eprintln!(", "print!(", "println!("] {
+                // The macro itself, not the end of a longer name
+                // (`eprint!(` holds `print!(`).
+                let whole = line.find(mac).is_some_and(|i| {
+                    !line[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if whole {
+                    found.push(format!("{file}:{}: {line}", n + 1));
                 }
             }
         }

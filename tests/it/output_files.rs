@@ -459,40 +459,28 @@ fn only_the_output_file_module_creates_files_for_the_user() {
         "apply/journal.rs",
         "apply/journal/",
     ];
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let relative = path.strip_prefix(&src).unwrap().display().to_string();
-            if path.extension().is_none_or(|e| e != "rs")
-                || relative.ends_with("tests.rs")
-                || relative.contains("/tests/")
-                || ALLOWED
-                    .iter()
-                    .any(|a| relative == *a || (a.ends_with('/') && relative.starts_with(a)))
-            {
-                continue;
-            }
-            let code = code_of(&std::fs::read_to_string(&path).unwrap());
-            for (n, line) in code.lines().enumerate() {
-                // `File::create(`, but not `OutputFile::create(`.
-                let at_a_word = |way: &&str| {
-                    line.match_indices(*way).any(|(i, _)| {
-                        !line[..i]
-                            .chars()
-                            .next_back()
-                            .is_some_and(|c| c.is_alphanumeric() || c == '_')
-                    })
-                };
-                if let Some(way) = CREATING.iter().find(|w| at_a_word(w)) {
-                    found.push(format!("src/{relative}:{}: {way}", n + 1));
-                }
+    for (file, text) in crate::common::crate_files() {
+        let relative = file.strip_prefix("src/").unwrap();
+        if ALLOWED
+            .iter()
+            .any(|a| relative == *a || (a.ends_with('/') && relative.starts_with(a)))
+        {
+            continue;
+        }
+        let code = code_of(&text);
+        for (n, line) in code.lines().enumerate() {
+            // `File::create(`, but not `OutputFile::create(`.
+            let at_a_word = |way: &&str| {
+                line.match_indices(*way).any(|(i, _)| {
+                    !line[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                })
+            };
+            if let Some(way) = CREATING.iter().find(|w| at_a_word(w)) {
+                found.push(format!("{file}:{}: {way}", n + 1));
             }
         }
     }

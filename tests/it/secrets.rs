@@ -321,34 +321,14 @@ fn only_the_clients_read_a_url_as_written() {
         "src/targets/influxdb/client.rs",
         "src/targets/timestream/client.rs",
     ];
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
-    let mut folders = vec![root.join("src")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-                continue;
-            }
-            let relative = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if path.extension().is_none_or(|e| e != "rs")
-                || path.file_name().is_some_and(|n| n == "tests.rs")
-                || allowed.contains(&relative.as_str())
-            {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            // Unit tests come last in a file, after `#[cfg(test)]`.
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for (n, line) in code.lines().enumerate() {
-                if line.contains(".expose()") {
-                    found.push(format!("{relative}:{}: {}", n + 1, line.trim()));
-                }
+    for (file, text) in crate::common::crate_files() {
+        if allowed.contains(&file.as_str()) {
+            continue;
+        }
+        for (n, line) in crate::common::before_unit_tests(&text).lines().enumerate() {
+            if line.contains(".expose()") {
+                found.push(format!("{file}:{}: {}", n + 1, line.trim()));
             }
         }
     }

@@ -28,6 +28,40 @@ pub fn read_options() -> outatime::ReadOptions {
     options
 }
 
+/// Every Rust file of the crate under `src/` that is not a test file
+/// (`tests.rs`, or a file in a `tests/` folder): its path from the
+/// checkout (`src/…`) and its text, in path order. For the tests that
+/// hold the crate's own code to a rule by reading it.
+pub fn crate_files() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut folders = vec![root.join("src")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().is_none_or(|n| n != "tests") {
+                    folders.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && path.file_name().is_some_and(|n| n != "tests.rs")
+            {
+                let relative = path.strip_prefix(root).unwrap();
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.push((relative.to_string_lossy().into_owned(), text));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A file's code before its unit tests, which come last, after
+/// `#[cfg(test)]`.
+pub fn before_unit_tests(text: &str) -> &str {
+    text.split("#[cfg(test)]").next().unwrap_or_default()
+}
+
 /// A new, empty folder for one test, its name starting with
 /// `outatime-NAME-` and unique, removed with what it holds when dropped.
 pub fn scratch(name: &str) -> TempDir {
