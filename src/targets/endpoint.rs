@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// What a secret is shown as.
 const HIDDEN: &str = "***";
@@ -22,40 +23,44 @@ const HIDDEN: &str = "***";
 /// A target's URL: connects with what was written, shows only what is safe
 /// to show. It has no `Deref`, `AsRef` or `Serialize`: its text reaches
 /// the outside through `Display` (redacted) or [`Endpoint::expose`].
+/// Shared, so that the errors that name a target stay small.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Endpoint {
+pub struct Endpoint(Arc<Forms>);
+
+#[derive(PartialEq, Eq)]
+struct Forms {
     written: String,
     shown: String,
 }
 
 impl Endpoint {
     pub(crate) fn new(written: String) -> Endpoint {
-        Endpoint {
+        Endpoint(Arc::new(Forms {
             shown: redacted(&written),
             written,
-        }
+        }))
     }
 
     /// The URL as written, credentials and all: only to connect with.
     pub(crate) fn expose(&self) -> &str {
-        &self.written
+        &self.0.written
     }
 
     /// Whether the URL says `https://`.
     pub(crate) fn is_https(&self) -> bool {
-        self.written.starts_with("https://")
+        self.0.written.starts_with("https://")
     }
 
     /// Whether the URL is an `http://` or `https://` one that parses.
     pub(crate) fn is_http(&self) -> bool {
-        (self.written.starts_with("http://") || self.is_https())
-            && self.written.parse::<http::Uri>().is_ok()
+        (self.0.written.starts_with("http://") || self.is_https())
+            && self.0.written.parse::<http::Uri>().is_ok()
     }
 
     /// Whether a `?` or `#` follows the host.
     pub(crate) fn has_query_or_fragment(&self) -> bool {
-        let authority = self.written.find("://").map_or(0, |i| i + 3);
-        self.written[authority..].contains(['?', '#'])
+        let authority = self.0.written.find("://").map_or(0, |i| i + 3);
+        self.0.written[authority..].contains(['?', '#'])
     }
 }
 
@@ -75,13 +80,13 @@ impl From<String> for Endpoint {
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.shown)
+        f.write_str(&self.0.shown)
     }
 }
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Endpoint").field(&self.shown).finish()
+        f.debug_tuple("Endpoint").field(&self.0.shown).finish()
     }
 }
 
