@@ -115,9 +115,28 @@ fn mutate(text: &str, edits: &[(usize, usize, usize)]) -> String {
     }
 }
 
+/// The folder mutated scenarios are checked in: `scenarios/data/fleet.csv`
+/// (the one file the seeds name) copied ten folders below the checkout,
+/// under Cargo's temporary folder for tests, so that a mutated relative
+/// path (`../../data/fleet.csv`, a copied `../`) still looks inside the
+/// checkout. From `scenarios/` itself it looked beside it, which a fresh
+/// clone does not have and the gate's trace refuses.
+fn scenarios_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-panic/1/2/3/4/5/6/scenarios");
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/data/fleet.csv"),
+            dir.join("data/fleet.csv"),
+        )
+        .unwrap();
+        dir
+    })
+}
+
 fn check_everything(text: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let checked = outatime::check_text(text, &dir);
+    let checked = outatime::check_text(text, scenarios_dir());
     let _ = outatime::render::human(
         "x.scenario",
         text,
@@ -216,7 +235,7 @@ fn mutated_valid_scenarios_compile_without_panicking() {
             Ok(())
         }
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = scenarios_dir();
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 600,
         ..ProptestConfig::default()
@@ -235,7 +254,7 @@ fn mutated_valid_scenarios_compile_without_panicking() {
     runner
         .run(&strategy, |(seed, edits, anchor)| {
             let text = mutate(SEEDS[seed], &edits);
-            let checked = outatime::check_text(&text, &dir);
+            let checked = outatime::check_text(&text, dir);
             if let Some(scenario) = checked.scenario
                 && let Ok(prepared) = outatime::prepare(&scenario, Default::default())
             {
@@ -280,7 +299,7 @@ fn a_stream_never_holds_a_saturated_time_or_a_value_out_of_range() {
             Ok(())
         }
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = scenarios_dir();
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 600,
         ..ProptestConfig::default()
@@ -298,7 +317,7 @@ fn a_stream_never_holds_a_saturated_time_or_a_value_out_of_range() {
     );
     // Refused (`true`) or run clean; the sink panics on what it must not see.
     let run = |text: &str, anchor: i64| -> bool {
-        let checked = outatime::check_text(text, &dir);
+        let checked = outatime::check_text(text, dir);
         if let Some(scenario) = checked.scenario
             && let Ok(prepared) = outatime::prepare(&scenario, Default::default())
             && let Err(error) = prepared.run(anchor, &mut Checked(0))
