@@ -34,6 +34,7 @@ mod outside_checkout;
 mod plot;
 mod plot_html;
 mod secrets;
+mod security_docs;
 mod source_defects;
 mod source_fuzz;
 mod streamed_replay;
