@@ -110,24 +110,57 @@ pub(crate) fn redacted(url: &str) -> String {
 /// the text, so that a URL that does not parse is redacted too: without
 /// `scheme://`, the text up to the first `/`, `?` or `#` is taken for the
 /// host and its user information.
+///
+/// A password may hold `/`, `?` or `#` unescaped (generated passwords and
+/// base64 tokens do), which ends the host for a URL parser: so the text
+/// up to the last `@` is also taken for user information, and what either
+/// reading finds secret is hidden. Too much hidden costs a message some
+/// clarity; too little, a password.
 pub(crate) fn secret_ranges(url: &str) -> Vec<Range<usize>> {
-    let mut ranges = Vec::new();
-    let authority = match url.find("://") {
+    let mut ranges = as_parsed(url);
+    let authority = authority_start(url);
+    if let Some(at) = url[authority..].rfind('@') {
+        ranges.push(password(url, authority..authority + at));
+    }
+    ranges.retain(|r| !r.is_empty());
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+/// Where the host (and its user information) starts: after `scheme://`.
+fn authority_start(url: &str) -> usize {
+    match url.find("://") {
         Some(i) if is_scheme(&url[..i]) => i + 3,
         _ => 0,
-    };
+    }
+}
+
+/// The secret part of the user information `url[userinfo]`: what follows
+/// its first `:`, or all of it (a token alone).
+fn password(url: &str, userinfo: Range<usize>) -> Range<usize> {
+    match url[userinfo.clone()].find(':') {
+        Some(colon) => userinfo.start + colon + 1..userinfo.end,
+        None => userinfo,
+    }
+}
+
+/// The secrets a URL parser would find: the host ends at the first `/`,
+/// `?` or `#`.
+fn as_parsed(url: &str) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    let authority = authority_start(url);
     let path = url[authority..]
         .find(['/', '?', '#'])
         .map_or(url.len(), |i| authority + i);
     if let Some(at) = url[authority..path].rfind('@') {
-        let userinfo = authority..authority + at;
-        let secret = match url[userinfo.clone()].find(':') {
-            Some(colon) => userinfo.start + colon + 1..userinfo.end,
-            None => userinfo,
-        };
-        if !secret.is_empty() {
-            ranges.push(secret);
-        }
+        ranges.push(password(url, authority..authority + at));
     }
     let fragment = url[path..].find('#').map(|i| path + i);
     let query = url[path..fragment.unwrap_or(url.len())]
@@ -155,7 +188,8 @@ fn parameters(url: &str, within: Range<usize>, ranges: &mut Vec<Range<usize>>) {
     let mut start = within.start;
     for parameter in url[within].split(['&', ';']) {
         let value = match parameter.split_once('=') {
-            Some((name, value)) if secret_name(name) => {
+            // `?=VALUE`: no name to say it is not a secret.
+            Some((name, value)) if name.is_empty() || secret_name(name) => {
                 let from = start + name.len() + 1;
                 from..from + value.len()
             }
@@ -236,7 +270,22 @@ mod tests {
             ("http://h:8086/?p=", "http://h:8086/?p="),
             // No scheme: the host and its user information come first.
             ("admin:PASS@h:8086", "admin:***@h:8086"),
-            ("h:8086/path@x?p=1", "h:8086/path@x?p=***"),
+            // An `@` past the host may end a password holding `/`: hidden
+            // too, at the cost of some of the path.
+            ("h:8086/path@x?p=1", "h:***@x?p=***"),
+            ("http://admin:pa/ss@h:8086", "http://admin:***@h:8086"),
+            ("http://admin:p?x=1@h:8086", "http://admin:***@h:8086"),
+            ("http://admin:pa#ss@h:8086", "http://admin:***"),
+            ("https://abc/def==@h", "https://***@h"),
+            ("//admin:PASS@h", "//admin:***@h"),
+            ("admin:x://y@h:8086", "admin:***@h:8086"),
+            // An address in a query does not unhide a later password.
+            (
+                "http://h:8086/?u=me@x.org&p=PASS",
+                "http://h:***@x.org&p=***",
+            ),
+            ("http://h/?=SECRET&db=x", "http://h/?=***&db=x"),
+            ("http://u:p@[::1]:8086/", "http://u:***@[::1]:8086/"),
             // A scheme-like text inside the query is not the scheme.
             ("u:PASS@h?next=http://x", "u:***@h?next=http://x"),
         ];

@@ -10,11 +10,16 @@
 //!   or a quote: its [`secret_ranges`];
 //! - the value of every `url:` and `endpoint_url:` key, which may lack the
 //!   scheme (`admin:PASS@host:8086`): its [`secret_ranges`];
-//! - the value of every `token_env:` key that is not a variable's name.
+//! - the value of every `token_env:` key that is not a variable's name;
+//! - the value of every key whose name looks secret (`token:`,
+//!   `password:`: not keys outatime reads, but where a token is pasted by
+//!   mistake, and an unknown key's error draws its line);
+//! - for each of these keys, a value on the lines below the key
+//!   (`url:\n  admin:PASS@host`), not only on its own line.
 
 use std::ops::Range;
 
-use crate::targets::endpoint::secret_ranges;
+use crate::targets::endpoint::{secret_name, secret_ranges};
 
 /// `text` with every secret's bytes as `*`.
 pub(super) fn masked(text: &str) -> String {
@@ -28,6 +33,17 @@ pub(super) fn masked(text: &str) -> String {
         }
     }
     ranges.extend(values_of(text, "token_env").filter(|v| !is_variable_name(&text[v.clone()])));
+    for (key, value) in block_values(text) {
+        match key {
+            "url" | "endpoint_url" => {
+                ranges.extend(shifted(secret_ranges(&text[value.clone()]), value.start));
+            }
+            "token_env" if is_variable_name(&text[value.clone()]) => {}
+            "token_env" => ranges.push(value),
+            _ if secret_name(key) => ranges.push(value),
+            _ => {}
+        }
+    }
     let mut bytes = text.as_bytes().to_vec();
     for range in ranges {
         bytes[range].fill(b'*');
@@ -96,6 +112,72 @@ fn values_of<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = Range<usiz
     })
 }
 
+/// Each block mapping's key (`  key: value`, `- key: value`, quoted or
+/// not) with its value: on the key's line, or when nothing but a comment
+/// follows the key there, each more indented line below it (a plain
+/// scalar continued: `key:\n  value`).
+fn block_values(text: &str) -> Vec<(&str, Range<usize>)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((start, line));
+        start += line.len();
+    }
+    let indent = |line: &str| line.len() - line.trim_start_matches([' ', '-']).len();
+    let blank = |line: &str| {
+        let t = line.trim();
+        t.is_empty() || t.starts_with('#')
+    };
+    let mut found = Vec::new();
+    for (n, &(offset, line)) in lines.iter().enumerate() {
+        let body = line.trim_start_matches([' ', '-', '\t']);
+        let (key, rest) = match body.strip_prefix(['"', '\'']) {
+            Some(quoted) => match quoted.find(['"', '\'']) {
+                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                None => continue,
+            },
+            None => match body.find(':') {
+                Some(end) => (&body[..end], &body[end..]),
+                None => continue,
+            },
+        };
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            continue;
+        }
+        let Some(after) = rest.trim_start_matches([' ', '\t']).strip_prefix(':') else {
+            continue;
+        };
+        if !(after.is_empty() || after.starts_with(char::is_whitespace)) {
+            continue;
+        }
+        let value = after.trim_start_matches([' ', '\t']);
+        let value_at = offset + line.len() - value.len();
+        let own = scalar(value, false);
+        if !own.is_empty() {
+            found.push((key, value_at + own.start..value_at + own.end));
+            continue;
+        }
+        let key_indent = indent(line);
+        for &(below_at, below) in &lines[n + 1..] {
+            if blank(below) {
+                continue;
+            }
+            if indent(below) <= key_indent {
+                break;
+            }
+            let content = below.trim_start_matches([' ', '\t']);
+            let content_at = below_at + below.len() - content.len();
+            let inner = scalar(content, false);
+            found.push((key, content_at + inner.start..content_at + inner.end));
+        }
+    }
+    found
+}
+
 /// The range of a scalar at the start of `value` (the rest of its line):
 /// inside its quotes when quoted, else to the line's end, a comment, or in
 /// a flow mapping a `,` or `}`; trailing blanks left out.
@@ -136,6 +218,20 @@ fn scalar(value: &str, flow: bool) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_keys_and_values_below_their_key_are_masked() {
+        let text = "targets:\n  influx:\n    kind: influxdb\n    token: abcSECRET==\n    \"password\": hunter2\n    url:\n      admin:PASSBELOW@h:8086\n    token_env:\n      abcPASTED==\n  other:\n    token_env:\n      INFLUX_TOKEN\n    database: kept\n";
+        let shown = masked(text);
+        assert_eq!(shown.len(), text.len());
+        for secret in ["abcSECRET==", "hunter2", "PASSBELOW", "abcPASTED=="] {
+            assert!(!shown.contains(secret), "{secret} in\n{shown}");
+        }
+        assert!(shown.contains("      admin:*********@h:8086\n"), "{shown}");
+        assert!(shown.contains("      INFLUX_TOKEN\n"), "{shown}");
+        assert!(shown.contains("database: kept"), "{shown}");
+        assert!(shown.contains("    kind: influxdb\n"), "{shown}");
+    }
 
     #[test]
     fn passwords_secret_parameters_and_pasted_tokens_are_masked_in_place() {
