@@ -346,6 +346,9 @@ mod property {
         let dir = seeds_folder(scratch.path());
         let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
             cases: 800,
+            // Failures saved and replayed from proptest-regressions/, as
+            // the proptest! macro did.
+            source_file: Some(file!()),
             ..ProptestConfig::default()
         });
         let strategy = (

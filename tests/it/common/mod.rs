@@ -56,10 +56,13 @@ pub fn crate_files() -> Vec<(String, String)> {
     files
 }
 
-/// A file's code before its unit tests, which come last, after
-/// `#[cfg(test)]`.
+/// A file's code before its unit tests, which come last: `#[cfg(test)]`
+/// then `mod tests`. Not at the first `#[cfg(test)]`, which may mark one
+/// test-only item in the middle of the code.
 pub fn before_unit_tests(text: &str) -> &str {
-    text.split("#[cfg(test)]").next().unwrap_or_default()
+    text.split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default()
 }
 
 /// A new, empty folder for one test, its name starting with
