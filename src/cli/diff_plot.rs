@@ -14,14 +14,10 @@ pub(super) fn plot_diff(
     path: &Path,
     format: crate::plot::Format,
     anchor: Option<i64>,
+    spill: &crate::sources::SpillOptions,
 ) -> Result<(), Failure> {
     let load = |file: &Path| {
-        output::load_scenario_or_plan(
-            file,
-            None,
-            crate::sources::SpillOptions::default(),
-            crate::targets::DEFAULT_RULES,
-        )
+        output::load_scenario_or_plan(file, None, spill.clone(), crate::targets::DEFAULT_RULES)
     };
     let (old, new) = (load(old_path)?, load(new_path)?);
     let now = anchor.map_or(0, |a| crate::compile::align(a, new.prepared.anchor_align));

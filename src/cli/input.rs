@@ -21,6 +21,14 @@ pub(super) struct ReadArgs {
     /// an anomaly that touches no record) as errors: exit 1, write nothing
     #[arg(long)]
     pub(super) deny_warnings: bool,
+    #[command(flatten)]
+    pub(super) spill: SpillArgs,
+}
+
+/// Where and when a replay too large for memory spills its rows: every
+/// command that runs a scenario's stream takes these.
+#[derive(clap::Args)]
+pub(super) struct SpillArgs {
     /// Where a replay too large for memory keeps its rows, sorted, while it
     /// runs (default: TMPDIR, else /tmp); removed on every exit, Ctrl-C too
     #[arg(long, value_name = "DIR")]
@@ -33,10 +41,10 @@ pub(super) struct ReadArgs {
     pub(super) spill_rows: Option<usize>,
 }
 
-impl ReadArgs {
+impl SpillArgs {
     /// How replays hold their rows; a `--temp-dir` that is not a folder
     /// is a usage error before any source is read.
-    pub(super) fn spill(&self) -> Result<SpillOptions, Failure> {
+    pub(super) fn options(&self) -> Result<SpillOptions, Failure> {
         if let Some(dir) = &self.temp_dir
             && !dir.is_dir()
         {
@@ -50,6 +58,13 @@ impl ReadArgs {
             chunk_rows: self.spill_rows.unwrap_or(SpillOptions::CHUNK_ROWS),
             ..SpillOptions::default()
         })
+    }
+}
+
+impl ReadArgs {
+    /// How replays hold their rows (`SpillArgs::options`).
+    pub(super) fn spill(&self) -> Result<SpillOptions, Failure> {
+        self.spill.options()
     }
 }
 

@@ -161,6 +161,9 @@ struct DiffArgs {
     /// it, times are offsets from now, as in a plan
     #[arg(long, value_name = "RFC3339", requires = "plot")]
     anchor: Option<String>,
+    /// For --plot, which runs both plans' streams
+    #[command(flatten)]
+    spill: input::SpillArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -329,7 +332,16 @@ fn diff(args: &DiffArgs) -> Result<Exit, Failure> {
     let (old, new) = (read(&args.old)?, read(&args.new)?);
     let d = crate::review::diff::diff(&old, &new)?;
     if let Some((path, format, anchor)) = picture {
-        diff_plot::plot_diff(&args.old, &args.new, (&old, &new), path, format, anchor)?;
+        let spill = args.spill.options()?;
+        diff_plot::plot_diff(
+            &args.old,
+            &args.new,
+            (&old, &new),
+            path,
+            format,
+            anchor,
+            &spill,
+        )?;
     }
     let text = match args.format {
         DiffFormat::Text => d.render_text(),
