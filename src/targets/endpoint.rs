@@ -206,7 +206,8 @@ fn parameters(url: &str, within: Range<usize>, ranges: &mut Vec<Range<usize>>) {
 
 /// Whether a parameter's name looks like it names a secret: `p` (InfluxDB
 /// 1.x's password), or a name holding `pass`, `pwd`, `secret`, `token`,
-/// `key`, `auth`, `sig`, `credential`, `session` or `private`, whatever
+/// `key`, `auth`, `sig`, `credential`, `session`, `private`, `jwt` or
+/// `bearer` (or `pw` alone), whatever
 /// its case, `-`, `_` and percent-encoding (`X-Amz-Signature`, `apiKey`,
 /// `access_token`, `%70`). A name that does not look secret may still be
 /// one; a name that looks secret and is not costs only its value in a
@@ -219,6 +220,7 @@ pub(crate) fn secret_name(name: &str) -> bool {
         .flat_map(char::to_lowercase)
         .collect();
     folded == "p"
+        || folded == "pw"
         || [
             "pass",
             "pwd",
@@ -230,6 +232,8 @@ pub(crate) fn secret_name(name: &str) -> bool {
             "credential",
             "session",
             "private",
+            "jwt",
+            "bearer",
         ]
         .iter()
         .any(|word| folded.contains(word))
@@ -315,10 +319,24 @@ mod tests {
             "client_secret",
             "sessionid",
             "%74oken",
+            "pw",
+            "PW",
+            "jwt",
+            "id_jwt",
+            "bearer",
         ] {
             assert!(secret_name(name), "{name}");
         }
-        for name in ["u", "db", "region", "org", "bucket", "precision", "rp"] {
+        for name in [
+            "u",
+            "db",
+            "region",
+            "org",
+            "bucket",
+            "precision",
+            "rp",
+            "pws",
+        ] {
             assert!(!secret_name(name), "{name}");
         }
     }
