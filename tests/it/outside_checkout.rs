@@ -32,13 +32,13 @@ fn read(trace: &str, existed: &[&str]) -> (i32, String) {
 fn a_read_beside_the_checkout_fails_the_gate_whether_or_not_the_file_is_there() {
     let (code, stderr) = read(
         concat!(
-            "101 openat(AT_FDCWD</x/co/tests>, \"../../shared/design.md\", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)\n",
+            "101 openat(AT_FDCWD</x/co/tests>, \"../../notes/design.md\", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)\n",
             "103 newfstatat(3</x>, \"neighbour/notes.txt\", {st_mode=S_IFREG|0644, st_size=1}, 0) = 0\n",
         ),
         &["co", "neighbour"],
     );
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("/x/shared/design.md"), "{stderr}");
+    assert!(stderr.contains("/x/notes/design.md"), "{stderr}");
     assert!(stderr.contains("/x/neighbour/notes.txt"), "{stderr}");
     assert!(stderr.contains("2 path(s)"), "{stderr}");
 }
