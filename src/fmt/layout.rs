@@ -257,7 +257,13 @@ fn tokens(
 fn spacing(before: Kind, after: Kind) -> &'static str {
     let tight_after = matches!(
         after,
-        Kind::Comma | Kind::Colon | Kind::Dot | Kind::LParen | Kind::RParen | Kind::RBracket
+        Kind::Comma
+            | Kind::Colon
+            | Kind::Dot
+            | Kind::LParen
+            | Kind::RParen
+            | Kind::RBracket
+            | Kind::Percent
     );
     let tight_before = matches!(before, Kind::LParen | Kind::LBracket | Kind::Dot);
     if tight_after || tight_before { "" } else { " " }

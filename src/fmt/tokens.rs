@@ -26,6 +26,8 @@ pub(super) enum Kind {
     Comma,
     Colon,
     Dot,
+    /// `%` after a number (`rel 3%`): no space before it.
+    Percent,
     /// An unknown clause, kept as written up to the end of its line.
     Raw,
 }
@@ -175,11 +177,13 @@ fn leaf(text: &str, base: usize, pair: &Pair<'_, Rule>) -> Tok {
         Rule::comma => Kind::Comma,
         Rule::colon => Kind::Colon,
         Rule::dot => Kind::Dot,
+        Rule::percent => Kind::Percent,
         Rule::source_unknown
         | Rule::table_unknown
         | Rule::replay_unknown
         | Rule::generate_unknown
-        | Rule::extrapolate_unknown => Kind::Raw,
+        | Rule::extrapolate_unknown
+        | Rule::expect_unknown => Kind::Raw,
         _ => Kind::Word,
     };
     // An unknown clause runs to the end of its line: its trailing spaces

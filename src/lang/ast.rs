@@ -87,6 +87,7 @@ pub(crate) enum StatementKind {
     Generate(Generate),
     Extrapolate(Extrapolate),
     Anomaly(Anomaly),
+    Expect(Expect),
 }
 
 #[derive(Clone, Debug)]
@@ -341,6 +342,8 @@ pub(crate) struct Arg {
 #[derive(Clone, Debug)]
 pub(crate) struct Anomaly {
     pub kind: Name,
+    /// `as door_warmup`.
+    pub name: Option<Name>,
     pub table: Name,
     pub measure: Option<Name>,
     pub clauses: Vec<AnomalyClause>,
@@ -368,4 +371,58 @@ pub(crate) struct AnomalyParam {
         reason = "every node keeps its span, for the diagnostics and rewrites that will point at it"
     )]
     pub span: Span,
+}
+
+/// `expect "title" { ... }`, or `expect alert "AlertName" { ... }`.
+#[derive(Clone, Debug)]
+pub(crate) struct Expect {
+    /// `expect alert`: about alerts received, not a query.
+    pub alert: Option<Span>,
+    pub title: Spanned<String>,
+    pub clauses: Vec<Spanned<ExpectClause>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum ExpectClause {
+    /// `query influxql "SELECT ..."`.
+    Query {
+        dialect: Name,
+        text: Spanned<String>,
+    },
+    /// `window now - 1h .. now + 30m`.
+    Window(TimeRange),
+    /// `window anomaly door_warmup`, `window anomaly door_warmup .. + 10m`.
+    AnomalyWindow {
+        anomaly: Name,
+        /// `+` (true) or `-` (false) and the duration the end moves by.
+        extend: Option<(bool, Lit)>,
+    },
+    Value(Comparison),
+    Rows(Comparison),
+    Empty,
+    /// `within 5m every 10s`.
+    Within {
+        limit: Lit,
+        every: Option<Lit>,
+    },
+    Hold(Lit),
+    Never,
+    Labels(Vec<Condition>),
+    /// `firing within 5m of anomaly door_warmup`.
+    Status {
+        resolved: bool,
+        within: Lit,
+        anomaly: Option<Name>,
+    },
+    Count(Comparison),
+    Unknown(Name),
+}
+
+/// `>= 1`, `between 2 and 4`, `approx 5 rel 3%`, `approx 5 abs 0.5`.
+#[derive(Clone, Debug)]
+pub(crate) enum Comparison {
+    Compare { op: Spanned<String>, value: Lit },
+    Between(Lit, Lit),
+    ApproxRelative(Lit, Lit),
+    ApproxAbsolute(Lit, Lit),
 }

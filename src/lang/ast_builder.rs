@@ -158,19 +158,45 @@ impl Builder<'_> {
                 clauses: self.step_clauses(&p[3..]),
             }),
             Rule::anomaly_stmt => {
-                let has_measure = p.get(2).is_some_and(|x| x.as_rule() == Rule::column);
-                let first_clause = if has_measure { 3 } else { 2 };
+                let name = p
+                    .get(1)
+                    .filter(|x| x.as_rule() == Rule::anomaly_name)
+                    .map(|x| self.name(&parts(x.clone())[0]));
+                let table = if name.is_some() { 2 } else { 1 };
+                let has_measure = p
+                    .get(table + 1)
+                    .is_some_and(|x| x.as_rule() == Rule::column);
+                let first_clause = table + 1 + usize::from(has_measure);
                 StatementKind::Anomaly(Anomaly {
                     kind: self.name(&p[0]),
-                    table: self.name(&p[1]),
+                    name,
+                    table: self.name(&p[table]),
                     measure: if has_measure {
-                        Some(self.column(&p[2]))
+                        Some(self.column(&p[table + 1]))
                     } else {
                         None
                     },
                     clauses: p[first_clause..]
                         .iter()
                         .map(|c| self.anomaly_clause(c.clone()))
+                        .collect(),
+                })
+            }
+            Rule::expect_stmt => {
+                let alert = p
+                    .first()
+                    .filter(|x| x.as_rule() == Rule::expect_alert)
+                    .map(|x| self.span(x));
+                let title = usize::from(alert.is_some());
+                StatementKind::Expect(Expect {
+                    alert,
+                    title: self.string(&p[title]),
+                    clauses: p[title + 1..]
+                        .iter()
+                        .map(|c| {
+                            let span = self.span(c);
+                            Spanned::new(self.expect_clause(c.clone()), span)
+                        })
                         .collect(),
                 })
             }
@@ -368,6 +394,68 @@ impl Builder<'_> {
                 span,
             }),
             other => unreachable!("anomaly clause {other:?}"),
+        }
+    }
+
+    fn expect_clause(&mut self, pair: Pair<'_, Rule>) -> ExpectClause {
+        let rule = pair.as_rule();
+        if rule == Rule::expect_unknown {
+            return ExpectClause::Unknown(self.unknown(&pair));
+        }
+        let p = parts(pair);
+        match rule {
+            Rule::query_clause => ExpectClause::Query {
+                dialect: self.name(&p[0]),
+                text: self.string(&p[1]),
+            },
+            Rule::expect_window => {
+                let inner = &p[0];
+                if inner.as_rule() == Rule::time_range {
+                    ExpectClause::Window(self.time_range(inner))
+                } else {
+                    let w = parts(inner.clone());
+                    ExpectClause::AnomalyWindow {
+                        anomaly: self.name(&w[0]),
+                        extend: w.get(1).map(|op| (op.as_str() == "+", self.lit(&w[2]))),
+                    }
+                }
+            }
+            Rule::value_clause => ExpectClause::Value(self.comparison(&p[0])),
+            Rule::rows_clause => ExpectClause::Rows(self.comparison(&p[0])),
+            Rule::count_clause => ExpectClause::Count(self.comparison(&p[0])),
+            Rule::empty_clause => ExpectClause::Empty,
+            Rule::never_clause => ExpectClause::Never,
+            Rule::within_clause => ExpectClause::Within {
+                limit: self.lit(&p[0]),
+                every: p.get(1).map(|d| self.lit(d)),
+            },
+            Rule::hold_clause => ExpectClause::Hold(self.lit(&p[0])),
+            Rule::labels_clause => ExpectClause::Labels(self.conditions(p)),
+            Rule::status_clause => ExpectClause::Status {
+                resolved: p[0].as_str().starts_with("resolved"),
+                within: self.lit(&p[1]),
+                anomaly: p.get(2).map(|a| self.name(a)),
+            },
+            other => unreachable!("expect clause {other:?}"),
+        }
+    }
+
+    fn comparison(&mut self, pair: &Pair<'_, Rule>) -> Comparison {
+        let p = parts(pair.clone());
+        match p[0].as_rule() {
+            Rule::compare_op => Comparison::Compare {
+                op: self.name(&p[0]),
+                value: self.lit(&p[1]),
+            },
+            Rule::approx => {
+                let a = parts(p[0].clone());
+                if a.len() == 3 {
+                    Comparison::ApproxRelative(self.lit(&a[0]), self.lit(&a[1]))
+                } else {
+                    Comparison::ApproxAbsolute(self.lit(&a[0]), self.lit(&a[1]))
+                }
+            }
+            _ => Comparison::Between(self.lit(&p[0]), self.lit(&p[1])),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::lang::ast::Span;
 pub(crate) const STATEMENT_KEYWORDS: &[&str] = &[
     "anchor",
     "anomaly",
+    "expect",
     "extrapolate",
     "generate",
     "replay",

@@ -411,12 +411,38 @@ fn describe(rule: Rule) -> Option<&'static str> {
         dot => "`.`",
         comma => "`,`",
         anomaly_param => "a parameter such as `magnitude 12.5`",
+        anomaly_name => "`as` and a name, such as `as door_warmup`",
+        kw_expect | expect_stmt => "`expect`",
+        kw_alert | expect_alert => "`alert`",
+        kw_query | query_clause => "`query`",
+        kw_rows | rows_clause => "`rows`",
+        kw_empty | empty_clause => "`empty`",
+        kw_between => "`between`",
+        kw_approx | approx => "`approx`",
+        kw_rel => "`rel`",
+        kw_abs => "`abs`",
+        kw_within | within_clause => "`within`",
+        kw_hold | hold_clause => "`hold`",
+        kw_never | never_clause => "`never`",
+        kw_labels | labels_clause => "`labels`",
+        kw_firing => "`firing`",
+        kw_resolved => "`resolved`",
+        alert_status | status_clause => "`firing` or `resolved`",
+        kw_of => "`of`",
+        kw_count | count_clause => "`count`",
+        expect_window => "`window`",
+        anomaly_window => "`anomaly NAME`",
+        compare_op => "a comparison such as `>=`",
+        comparison => "a comparison such as `>= 1`, `between 2 and 4` or `approx 5 rel 3%`",
+        percent => "`%`",
+        value_clause => "`value`",
         EOI => "the end of the statement",
         WHITESPACE | COMMENT | ident_char | digits | duration_part | statement | source_clause
         | table_clause | replay_clause | generate_clause | extrapolate_clause | anomaly_clause
         | statement_chunk | source_keyword | table_keyword | replay_keyword | generate_keyword
         | extrapolate_keyword | source_unknown | table_unknown | replay_unknown
-        | generate_unknown | extrapolate_unknown | series_stray_value => return None,
+        | generate_unknown | extrapolate_unknown | series_stray_value | expect_clause
+        | expect_keyword | expect_unknown => return None,
     })
 }
 

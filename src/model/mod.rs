@@ -11,7 +11,12 @@ use crate::lang::literal::{Duration, Instant};
 
 pub(crate) use crate::measure_type::MeasureType;
 
+mod expect;
 mod names;
+pub(crate) use expect::{
+    AlertCheck, AlertStatus, Check, Condition as ExpectCondition, Dialect, ExpectWindow,
+    Expectation, Op, QueryCheck, Test, Timing,
+};
 pub(crate) use names::{NameProblem, NameRules};
 
 #[derive(Clone, Debug)]
@@ -26,6 +31,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Anomalies in file order; they apply after all steps.
     pub anomalies: Vec<Anomaly>,
+    /// `expect` blocks in file order: checked on the target after the writes.
+    pub expectations: Vec<Expectation>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -528,6 +535,8 @@ impl AnomalyWord {
 #[derive(Clone, Debug)]
 pub struct Anomaly {
     pub kind: AnomalyKind,
+    /// `as NAME`.
+    pub name: Option<String>,
     pub table: String,
     /// `None`: whole records.
     pub measure: Option<String>,

@@ -39,4 +39,8 @@ pub(crate) trait NameRules {
     fn max_measure_names_per_table(&self, _layout: Layout) -> Option<usize> {
         None
     }
+
+    /// The query dialects the target runs, for `expect` blocks; `None`
+    /// when no target is named (any dialect passes).
+    fn dialects(&self) -> Option<&'static [crate::model::Dialect]>;
 }

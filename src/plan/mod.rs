@@ -40,6 +40,9 @@ pub struct Plan {
     pub tables: BTreeMap<String, TablePlan>,
     pub steps: Vec<StepPlan>,
     pub labels: Vec<LabelPlan>,
+    /// The `expect` blocks, in words; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub expectations: Vec<ExpectationPlan>,
     /// What the scenario's data shows does nothing; absent when nothing does.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub warnings: Vec<WarningPlan>,
@@ -146,6 +149,9 @@ pub struct SeriesRangePlan {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct LabelPlan {
     pub anomaly: String,
+    /// `as NAME`; absent for an unnamed anomaly.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
     pub line: usize,
     pub kind: String,
     pub table: String,
@@ -154,6 +160,24 @@ pub struct LabelPlan {
     pub series: BTreeMap<String, String>,
     pub from: String,
     pub to: String,
+}
+
+/// An `expect` block in words: `query: influxql SELECT ...`, `window: now-1h .. now+30m`,
+/// `condition: value >= 1`, `timing: within 5m every 10s`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ExpectationPlan {
+    pub expect: String,
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub window: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub alert: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub labels: Option<String>,
+    pub condition: String,
+    pub timing: String,
 }
 
 /// A warning in the plan: `outatime::anomaly::no_effect` at line 19.
@@ -291,6 +315,11 @@ pub(crate) fn build(inputs: PlanInputs<'_>) -> Plan {
             })
             .collect(),
         labels: label_plans(scenario, catalog, hits),
+        expectations: scenario
+            .expectations
+            .iter()
+            .map(words::expectation_plan)
+            .collect(),
         warnings: prepared
             .warnings
             .iter()
@@ -424,6 +453,7 @@ fn label_plans(scenario: &Scenario, catalog: &Catalog, hits: &[Hit]) -> Vec<Labe
                         .map(|m| format!(".{m}"))
                         .unwrap_or_default()
                 ),
+                name: a.name.clone(),
                 line: a.line,
                 kind: kind_words(&a.kind),
                 table: label.table.target.clone(),

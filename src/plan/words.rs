@@ -4,8 +4,10 @@
 
 pub(crate) use crate::lang::literal::{offset_words, time_words};
 use crate::model::{
-    AnomalyKind, ConditionTest, Filter, Model, Scalar, Schedule, Shift, Term, TimePoint,
+    AnomalyKind, Check, ConditionTest, ExpectCondition, ExpectWindow, Expectation, Filter, Model,
+    Scalar, Schedule, Shift, Term, TimePoint, Timing,
 };
+use crate::plan::ExpectationPlan;
 
 /// The kind with its parameters, defaults explicit: `spike magnitude 12.5`.
 pub(crate) fn kind_words(kind: &AnomalyKind) -> String {
@@ -148,4 +150,86 @@ pub(crate) fn clause_words(written: &[(String, String)]) -> String {
         .map(|(dimension, value)| format!("{dimension} = {value:?}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An `expect` block as the plan words it.
+pub(crate) fn expectation_plan(e: &Expectation) -> ExpectationPlan {
+    let mut plan = ExpectationPlan {
+        expect: e.title.clone(),
+        line: e.line,
+        query: None,
+        window: None,
+        alert: None,
+        labels: None,
+        condition: String::new(),
+        timing: timing_words(&e.timing),
+    };
+    match &e.check {
+        Check::Query(q) => {
+            plan.query = Some(format!("{} {}", q.dialect.word(), q.text));
+            plan.window = q.window.as_ref().map(window_words);
+            plan.condition = match q.condition {
+                ExpectCondition::Value(t) => format!("value {}", t.words()),
+                ExpectCondition::Rows(t) => format!("rows {}", t.words()),
+                ExpectCondition::Empty => "empty".into(),
+            };
+        }
+        Check::Alert(a) => {
+            plan.alert = Some(a.alertname.clone());
+            plan.labels = filter_words(&Filter {
+                conditions: a
+                    .labels
+                    .iter()
+                    .map(|(name, test)| crate::model::Condition {
+                        dimension: name.clone(),
+                        test: test.clone(),
+                    })
+                    .collect(),
+            })
+            .map(|w| w.replace(" and ", ", "));
+            let of = a
+                .anomaly
+                .as_ref()
+                .map(|n| format!(" of anomaly {n}"))
+                .unwrap_or_else(|| " of the writes".into());
+            plan.condition = format!("{} within {}{of}", a.status.word(), a.within);
+            if let Some(count) = a.count {
+                plan.condition.push_str(&format!(", count {}", count.words()));
+            }
+            plan.timing = if e.timing.never {
+                "never, watched until the deadline".into()
+            } else {
+                "as soon as received, until the deadline".into()
+            };
+        }
+    }
+    plan
+}
+
+/// `now-1h .. now+30m`, `anomaly door_warmup`, `anomaly door_warmup .. end+10m`.
+pub(crate) fn window_words(w: &ExpectWindow) -> String {
+    match w {
+        ExpectWindow::Times { from, to } => format!("{} .. {}", point_words(*from), point_words(*to)),
+        ExpectWindow::Anomaly { name, extend } if extend.0 == 0 => format!("anomaly {name}"),
+        ExpectWindow::Anomaly { name, extend } if extend.0 > 0 => {
+            format!("anomaly {name} .. end+{extend}")
+        }
+        ExpectWindow::Anomaly { name, extend } => format!("anomaly {name} .. end{extend}"),
+    }
+}
+
+/// `once`, `within 5m every 10s`, `within 5m every 10s, hold 1m`, `never, within 10m every 1s`.
+fn timing_words(t: &Timing) -> String {
+    let mut parts = Vec::new();
+    if t.never {
+        parts.push("never".to_string());
+    }
+    match t.within {
+        Some(w) => parts.push(format!("within {w} every {}", t.every)),
+        None => parts.push("once, after the writes".into()),
+    }
+    if let Some(h) = t.hold {
+        parts.push(format!("hold {h} every {}", t.every));
+    }
+    parts.join(", ")
 }

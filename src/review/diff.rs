@@ -40,6 +40,7 @@ impl Marker {
 pub(crate) enum Part {
     Step,
     Anomaly,
+    Expectation,
     Source,
     Table,
     Plan,
@@ -50,6 +51,7 @@ impl Part {
         match self {
             Part::Step => "step",
             Part::Anomaly => "anomaly",
+            Part::Expectation => "expect",
             Part::Source => "source",
             Part::Table => "table",
             Part::Plan => "plan",
@@ -134,6 +136,24 @@ pub(crate) fn diff(old: &Plan, new: &Plan) -> Result<PlanDiff, SerializeError> {
         &anomalies(&new.labels),
         &mut scenario,
     );
+    let expectations = |plan: &Plan| -> Result<Section, SerializeError> {
+        plan.expectations
+            .iter()
+            .map(|e| {
+                let mut fields = object(to_json("expectations", e)?);
+                // Moving a statement is no change; the title is the key.
+                fields.remove("line");
+                fields.remove("expect");
+                Ok((e.expect.clone(), fields))
+            })
+            .collect()
+    };
+    compare(
+        Part::Expectation,
+        &expectations(old)?,
+        &expectations(new)?,
+        &mut scenario,
+    );
     let sources = |plan: &Plan| -> Result<Section, SerializeError> {
         plan.sources
             .iter()
@@ -156,7 +176,14 @@ pub(crate) fn diff(old: &Plan, new: &Plan) -> Result<PlanDiff, SerializeError> {
     compare(Part::Table, &tables(old)?, &tables(new)?, &mut scenario);
     let header = |plan: &Plan| -> Result<Section, SerializeError> {
         let mut fields = object(to_json("header", plan)?);
-        for section in ["sources", "tables", "steps", "labels", "records"] {
+        for section in [
+            "sources",
+            "tables",
+            "steps",
+            "labels",
+            "expectations",
+            "records",
+        ] {
             fields.remove(section);
         }
         Ok(BTreeMap::from([("header".to_string(), fields)]))
@@ -204,7 +231,7 @@ fn anomalies(labels: &[LabelPlan]) -> Section {
         }
     }
     /// An anomaly's kinds, windows and series, each as text.
-    type Gathered = (Vec<String>, Vec<String>, Vec<String>);
+    type Gathered = (Vec<String>, Vec<String>, Vec<String>, Option<String>);
     let mut grouped: BTreeMap<String, Gathered> = BTreeMap::new();
     for label in labels {
         let rank = lines[label.anomaly.as_str()]
@@ -216,7 +243,8 @@ fn anomalies(labels: &[LabelPlan]) -> Section {
         } else {
             format!("{} (#{})", label.anomaly, rank + 1)
         };
-        let (kinds, windows, series) = grouped.entry(key).or_default();
+        let (kinds, windows, series, name) = grouped.entry(key).or_default();
+        name.clone_from(&label.name);
         for (list, value) in [
             (&mut *kinds, label.kind.clone()),
             (&mut *windows, format!("{} .. {}", label.from, label.to)),
@@ -229,8 +257,11 @@ fn anomalies(labels: &[LabelPlan]) -> Section {
     }
     grouped
         .into_iter()
-        .map(|(key, (kinds, windows, series))| {
+        .map(|(key, (kinds, windows, series, name))| {
             let mut fields = serde_json::Map::new();
+            if let Some(name) = name {
+                fields.insert("name".into(), serde_json::Value::String(name));
+            }
             fields.insert("kind".into(), one_or_list(kinds));
             fields.insert("window".into(), one_or_list(windows));
             fields.insert("series".into(), serde_json::Value::from(series));

@@ -122,6 +122,7 @@ impl Validator<'_> {
         let (at, length) = at?;
         let anomaly = Anomaly {
             kind: parsed?,
+            name: a.name.as_ref().map(|n| n.value.clone()),
             table: a.table.value.clone(),
             measure: a.measure.as_ref().map(|m| m.value.clone()),
             filter,

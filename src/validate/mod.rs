@@ -9,6 +9,7 @@
 mod anomalies;
 pub(crate) mod check;
 mod declarations;
+mod expect;
 mod models;
 mod overlaps;
 mod params;
@@ -92,6 +93,7 @@ pub(crate) fn validate(
     let writers = v.tables(&declared, &shapes);
     v.anomaly_targets(file, &declared, &writers);
     v.overlaps(&anomalies);
+    let expectations = v.expectations(file);
     // A step with an error of its own (or a lost line) says nothing sure
     // about what the anomalies hit: anchor dependence is judged on the
     // sound steps only.
@@ -130,6 +132,7 @@ pub(crate) fn validate(
             tables: declared.tables,
             steps,
             anomalies: anomalies.into_iter().map(|(a, _)| a).collect(),
+            expectations,
         }),
         _ => None,
     };

@@ -27,6 +27,7 @@
 mod anomalies;
 mod config;
 mod data;
+mod expect;
 mod facts;
 mod literals;
 mod models;
@@ -41,6 +42,7 @@ mod words;
 pub(crate) use anomalies::*;
 pub(crate) use config::*;
 pub(crate) use data::*;
+pub(crate) use expect::*;
 pub(crate) use facts::Severity;
 pub(crate) use literals::*;
 pub(crate) use models::*;
@@ -194,6 +196,16 @@ catalogue! {
     anomalies::AnomalyTypeMismatch,
     anomalies::OverlappingAnomalies,
     anomalies::UnknownAnomalyKind,
+    expect::BetweenBackwards,
+    expect::ClauseNotForExpectation,
+    expect::DialectNotForTarget,
+    expect::EveryPastWithin,
+    expect::NeverAndHold,
+    expect::PlaceholderWithoutWindow,
+    expect::TwoConditions,
+    expect::UnknownAnomalyName,
+    expect::UnknownDialect,
+    expect::UnknownPlaceholder,
     tables::ColumnNameRefused,
     tables::DimensionIsMeasure,
     tables::DuplicateName,

@@ -12,6 +12,8 @@ pub enum NameKind {
     Measure,
     Source,
     Table,
+    Anomaly,
+    Expectation,
 }
 
 impl fmt::Display for NameKind {
@@ -22,6 +24,8 @@ impl fmt::Display for NameKind {
             NameKind::Measure => "measure",
             NameKind::Source => "source",
             NameKind::Table => "table",
+            NameKind::Anomaly => "anomaly",
+            NameKind::Expectation => "expectation",
         })
     }
 }
@@ -52,6 +56,17 @@ pub enum Clause {
     Timezone,
     Where,
     Window,
+    Query,
+    Value,
+    Rows,
+    Empty,
+    Within,
+    Hold,
+    Never,
+    Labels,
+    Firing,
+    Resolved,
+    Count,
 }
 
 impl fmt::Display for Clause {
@@ -80,6 +95,17 @@ impl fmt::Display for Clause {
             Clause::Timezone => "timezone",
             Clause::Where => "where",
             Clause::Window => "window",
+            Clause::Query => "query",
+            Clause::Value => "value",
+            Clause::Rows => "rows",
+            Clause::Empty => "empty",
+            Clause::Within => "within",
+            Clause::Hold => "hold",
+            Clause::Never => "never",
+            Clause::Labels => "labels",
+            Clause::Firing => "firing",
+            Clause::Resolved => "resolved",
+            Clause::Count => "count",
         })
     }
 }

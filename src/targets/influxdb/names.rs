@@ -13,6 +13,10 @@ use crate::model::{NameProblem, NameRules};
 pub(crate) struct InfluxNames;
 
 impl NameRules for InfluxNames {
+    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
+        Some(&[crate::model::Dialect::Influxql])
+    }
+
     fn target(&self) -> &'static str {
         "InfluxDB"
     }
@@ -23,7 +27,9 @@ impl NameRules for InfluxNames {
             NameKind::Dimension => Part::TagKey,
             NameKind::Measure => Part::FieldKey,
             // Columns and sources are not written under their own names.
-            NameKind::Column | NameKind::Source => return None,
+            NameKind::Column | NameKind::Source | NameKind::Anomaly | NameKind::Expectation => {
+                return None;
+            }
         };
         escaped(part, name)
             .err()
