@@ -25,6 +25,7 @@ mod clean;
 mod cli;
 mod compile;
 mod diagnostics;
+mod expect;
 mod fmt;
 mod lang;
 mod measure_type;

@@ -83,26 +83,11 @@ enum PaceArg {
 }
 
 pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
-    use crate::targets::config::Target;
-
-    // Arguments first: loading reads every source.
-    let shard = shard(args)?;
-    let anchor = output::parse_anchor(args.anchor.as_deref())?;
     if let Some(report) = &args.report {
         output::check_writable("--report", report)?;
     }
-    let (target, policy) = choose_target(args)?;
-    if policy.read_only {
-        let target = args.target.clone().unwrap_or_default();
-        return Err(crate::apply::error::ApplyError::ReadOnly { target }.into());
-    }
-    // The scenario is checked against the names this target takes.
-    let rules = target.name_rules();
-    let applied = match &target {
-        Target::File { directory } => apply_to_files(args, anchor, rules, directory, shard)?,
-        Target::Timestream(ts) => apply_to_timestream(args, anchor, rules, ts, shard, policy)?,
-        Target::Influxdb(influx) => apply_to_influxdb(args, anchor, rules, influx, shard, policy)?,
-    };
+    let ran = run(args)?;
+    let applied = ran.applied;
     // A dry run says what it would write on stdout; a stdout that cannot
     // take it is the command's failure, and the report is written still.
     let unprinted = output::print(&applied.dry_run).err();
@@ -123,6 +108,68 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
         (None, None) => Ok(Exit::Success),
     }
 }
+
+/// An apply that ran: what it wrote, the scenario it wrote, at which
+/// anchor, to which target.
+pub(super) struct Ran {
+    pub applied: crate::apply::Applied,
+    pub scenario: crate::model::Scenario,
+    pub anchor: i64,
+    pub target: crate::targets::config::Target,
+}
+
+/// Everything `apply` does but print and report: `outatime test` runs it
+/// too.
+pub(super) fn run(args: &ApplyArgs) -> Result<Ran, Failure> {
+    use crate::targets::config::Target;
+
+    // Arguments first: loading reads every source.
+    let shard = shard(args)?;
+    let anchor = output::parse_anchor(args.anchor.as_deref())?;
+    let (target, policy) = choose_target(args)?;
+    if policy.read_only {
+        let target = args.target.clone().unwrap_or_default();
+        return Err(crate::apply::error::ApplyError::ReadOnly { target }.into());
+    }
+    // The scenario is checked against the names this target takes.
+    let rules = target.name_rules();
+    let (applied, scenario, anchor) = match &target {
+        Target::File { directory } => apply_to_files(args, anchor, rules, directory, shard)?,
+        Target::Timestream(ts) => apply_to_timestream(args, anchor, rules, ts, shard, policy)?,
+        Target::Influxdb(influx) => apply_to_influxdb(args, anchor, rules, influx, shard, policy)?,
+    };
+    Ok(Ran {
+        applied,
+        scenario,
+        anchor,
+        target,
+    })
+}
+
+impl ApplyArgs {
+    pub(super) fn input(&self) -> &Path {
+        &self.input
+    }
+
+    pub(super) fn target_name(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    pub(super) fn config(&self) -> &Path {
+        &self.config
+    }
+
+    pub(super) fn report(&self) -> Option<&Path> {
+        self.report.as_deref()
+    }
+
+    pub(super) fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+}
+
+/// What an apply's result is, with the scenario and anchor it ran with.
+type Done = (crate::apply::Applied, crate::model::Scenario, i64);
 
 /// `--shard K/N`, or the whole.
 fn shard(args: &ApplyArgs) -> Result<crate::record::shard::Shard, Failure> {
@@ -167,7 +214,7 @@ fn apply_to_files(
     rules: &dyn NameRules,
     directory: &Path,
     shard: crate::record::shard::Shard,
-) -> Result<crate::apply::Applied, Failure> {
+) -> Result<Done, Failure> {
     let only_timestream = [
         (args.resume, "--resume"),
         (args.journal.is_some(), "--journal"),
@@ -185,11 +232,12 @@ fn apply_to_files(
     let anchor = output::anchor(anchor, loaded.prepared.anchor_align);
     let (report, dry_run) =
         crate::apply::apply_to_files(&loaded, anchor, directory, shard, args.dry_run)?;
-    Ok(crate::apply::Applied {
+    let applied = crate::apply::Applied {
         report,
         failure: None,
         dry_run,
-    })
+    };
+    Ok((applied, loaded.scenario, anchor))
 }
 
 /// The scenario or plan and its anchor for the engine: a resume binds
@@ -215,7 +263,7 @@ fn apply_to_timestream(
     target: &crate::targets::timestream::TimestreamTarget,
     shard: crate::record::shard::Shard,
     policy: crate::targets::config::Policy,
-) -> Result<crate::apply::Applied, Failure> {
+) -> Result<Done, Failure> {
     let engine = (shard, TIMESTREAM_CONCURRENCY, policy);
     apply_with_engine(args, anchor, rules, engine, |timeout| {
         crate::targets::timestream::Timestream::new(target.clone(), timeout)
@@ -229,7 +277,7 @@ fn apply_to_influxdb(
     target: &crate::targets::influxdb::InfluxTarget,
     shard: crate::record::shard::Shard,
     policy: crate::targets::config::Policy,
-) -> Result<crate::apply::Applied, Failure> {
+) -> Result<Done, Failure> {
     let engine = (shard, INFLUXDB_CONCURRENCY, policy);
     apply_with_engine(args, anchor, rules, engine, |timeout| {
         crate::targets::influxdb::Influxdb::new(target.clone(), timeout)
@@ -249,19 +297,20 @@ fn apply_with_engine<T: crate::targets::Backend>(
         crate::targets::config::Policy,
     ),
     connect: impl FnOnce(std::time::Duration) -> T,
-) -> Result<crate::apply::Applied, Failure> {
+) -> Result<Done, Failure> {
     // The journal's lock is held until the apply has returned.
     let (options, _lock) = engine_options(args, shard, concurrency, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
     let mut drawing = super::progress::Drawing::new();
-    Ok(crate::apply::engine::apply(
+    let applied = crate::apply::engine::apply(
         &loaded,
         anchor,
         connect(request_timeout),
         &options,
         &mut |said| drawing.show(said),
-    )?)
+    )?;
+    Ok((applied, loaded.scenario, anchor))
 }
 
 /// `--concurrency` unless given: Timestream scales out; one InfluxDB
@@ -356,7 +405,7 @@ fn engine_options(
 }
 
 /// What was written, table by table, on stderr; a dry run printed its own.
-fn print_summary(applied: &crate::apply::Applied) {
+pub(super) fn print_summary(applied: &crate::apply::Applied) {
     let report = &applied.report;
     if report.outcome == crate::apply::Outcome::DryRun {
         return;

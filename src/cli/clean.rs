@@ -34,6 +34,21 @@ pub(super) struct CleanArgs {
     report: Option<PathBuf>,
 }
 
+impl CleanArgs {
+    /// `outatime test --clean`: the scenario's tables on the target, with
+    /// no question asked.
+    pub(super) fn after_test(input: &Path, target: &str, config: &Path) -> CleanArgs {
+        CleanArgs {
+            input: input.to_path_buf(),
+            target: target.to_string(),
+            config: config.to_path_buf(),
+            dry_run: false,
+            yes: true,
+            report: None,
+        }
+    }
+}
+
 /// How long one request may take.
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 

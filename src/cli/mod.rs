@@ -26,6 +26,7 @@ mod input;
 pub(crate) mod output;
 mod plot;
 mod progress;
+mod test;
 mod verify;
 
 use apply::{ApplyArgs, apply};
@@ -76,6 +77,16 @@ enum Command {
     /// target cannot be read (exit 3)
     #[command(after_help = exit::EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Apply a scenario or plan to a target, then evaluate its `expect`
+    /// blocks against it (and the alerts received with --listen): exit 0
+    /// when all pass, 1 when one fails, 3 when the target cannot be read
+    /// or written
+    #[command(after_help = exit::EXIT_CODES)]
+    Test(test::TestArgs),
+    /// Evaluate a scenario's `expect` blocks against a target written
+    /// earlier (by `apply`, or by shards of it) at an anchor
+    #[command(after_help = exit::EXIT_CODES)]
+    Expect(test::ExpectArgs),
     /// Delete the tables a scenario wrote on a target, only those outatime
     /// created (tagged `managed-by=outatime`); never the database
     #[command(after_help = exit::EXIT_CODES)]
@@ -227,6 +238,8 @@ pub fn run() -> ExitCode {
         Command::Apply(args) => apply(&args),
         Command::Verify(args) => verify(&args),
         Command::Clean(args) => clean(&args),
+        Command::Test(args) => test::test(&args),
+        Command::Expect(args) => test::expect(&args),
         Command::Capture(args) => capture(&args),
         Command::Fmt(args) => return ExitCode::from(fmt(&args).code()),
         Command::Plot(args) => plot(&args),

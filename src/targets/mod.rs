@@ -8,6 +8,7 @@
 //! it, classify the answer. Batching, pacing, retries, the journal, the
 //! report and progress are the engine's, written once for every target.
 
+pub(crate) mod ask;
 pub(crate) mod config;
 pub(crate) mod endpoint;
 pub(crate) mod files;

@@ -20,6 +20,7 @@ use super::client::{BuildError, Client, ExchangeError};
 use super::{Destination, InfluxTarget};
 use crate::model::MeasureType;
 use crate::record::Value;
+use crate::targets::ask::{AskError, Asked, Cell};
 use crate::targets::read::{Found, InfluxReadError, ReadError, ReadTable, Reader};
 
 /// How long one query may take before `verify` gives up.
@@ -107,6 +108,33 @@ impl InfluxDb {
         )
     }
 
+    /// An expectation's query: the rows of every series of the first
+    /// statement's answer, tags as text columns after the series' own.
+    pub(crate) fn ask(&self, statement: &str) -> Result<Asked, AskError> {
+        let call = self.client.query(&self.source.database, statement, self.limit);
+        let answer = self
+            .runtime
+            .block_on(call)
+            .map_err(|error| AskError::Unreachable(error.to_string()))?;
+        let body = String::from_utf8_lossy(&answer.body);
+        if answer.status.as_u16() == 400 {
+            // InfluxQL's parse errors: `{"error":"error parsing query: ..."}`.
+            let message = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_string))
+                .unwrap_or_else(|| body.trim().to_string());
+            return Err(AskError::Refused(message));
+        }
+        if !answer.status.is_success() {
+            return Err(AskError::Unreachable(format!(
+                "{}: {}",
+                answer.status,
+                body.trim()
+            )));
+        }
+        asked(&body)
+    }
+
     /// The answer's body to `query`, a success read whole.
     fn get(&self, query: &str) -> Result<Vec<u8>, InfluxReadError> {
         let call = self.client.query(&self.source.database, query, self.limit);
@@ -123,6 +151,56 @@ impl InfluxDb {
         }
         Ok(answer.body.to_vec())
     }
+}
+
+/// The first statement's series of an answer, as one table.
+fn asked(body: &str) -> Result<Asked, AskError> {
+    let answer: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| AskError::Unreachable(format!("not InfluxQL's JSON: {e}")))?;
+    if let Some(error) = answer["error"].as_str() {
+        return Err(AskError::Refused(error.to_string()));
+    }
+    let first = &answer["results"][0];
+    if let Some(error) = first["error"].as_str() {
+        return Err(AskError::Refused(error.to_string()));
+    }
+    let mut out = Asked::default();
+    for series in first["series"].as_array().into_iter().flatten() {
+        let columns: Vec<String> = series["columns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c.as_str().unwrap_or_default().to_string())
+            .collect();
+        let tags: Vec<(String, String)> = series["tags"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+        if out.columns.is_empty() {
+            out.columns = columns.clone();
+            out.columns.extend(tags.iter().map(|(k, _)| k.clone()));
+        }
+        for row in series["values"].as_array().into_iter().flatten() {
+            let mut cells: Vec<Cell> = row
+                .as_array()
+                .into_iter()
+                .flatten()
+                .zip(&columns)
+                .map(|(v, column)| match v {
+                    _ if column == "time" => Cell::Time(v.to_string()),
+                    serde_json::Value::Number(n) => n.as_f64().map_or(Cell::Null, Cell::Number),
+                    serde_json::Value::String(s) => Cell::Text(s.clone()),
+                    serde_json::Value::Bool(b) => Cell::Bool(*b),
+                    _ => Cell::Null,
+                })
+                .collect();
+            cells.extend(tags.iter().map(|(_, v)| Cell::Text(v.clone())));
+            out.rows.push(cells);
+        }
+    }
+    Ok(out)
 }
 
 /// `/query`'s answer.

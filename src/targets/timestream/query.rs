@@ -18,6 +18,7 @@ use aws_sdk_timestreamquery::types::{ColumnInfo, Row, ScalarType};
 
 use crate::model::MeasureType;
 use crate::record::Value;
+use crate::targets::ask::{AskError, Asked, Cell};
 use crate::targets::endpoint::Endpoint;
 use crate::targets::read::{
     Found, ReadError, ReadTable, Reader, TimestreamReadError as QueryError, value_from_text,
@@ -196,6 +197,64 @@ fn row_record(row: &Row, columns: &[Column], table: &ReadTable) -> Result<Found,
         time: time.ok_or(QueryError::NoTime)?,
         measures,
     })
+}
+
+impl Timestream {
+    /// An expectation's query, every page of it.
+    pub(crate) fn ask(&self, statement: &str) -> Result<Asked, AskError> {
+        let mut out = Asked::default();
+        let mut next_token: Option<String> = None;
+        loop {
+            let request = self
+                .client
+                .query()
+                .query_string(statement)
+                .set_next_token(next_token.take());
+            let page = self.runtime.block_on(request.send()).map_err(|e| {
+                use aws_sdk_timestreamquery::error::ProvideErrorMetadata;
+                let refused = e.code() == Some("ValidationException");
+                let words = SdkFailure::new(e).to_string();
+                if refused {
+                    AskError::Refused(words)
+                } else {
+                    AskError::Unreachable(words)
+                }
+            })?;
+            let info = page.column_info();
+            if out.columns.is_empty() {
+                out.columns = info
+                    .iter()
+                    .map(|c| c.name().unwrap_or_default().to_string())
+                    .collect();
+            }
+            for row in page.rows() {
+                let cells = info
+                    .iter()
+                    .zip(row.data())
+                    .map(|(column, datum)| {
+                        let scalar = column.r#type().and_then(|t| t.scalar_type());
+                        match (datum.scalar_value(), scalar) {
+                            (None, _) => Cell::Null,
+                            (Some(text), Some(ScalarType::Timestamp)) => Cell::Time(text.into()),
+                            (Some(text), Some(ScalarType::Boolean)) => Cell::Bool(text == "true"),
+                            (
+                                Some(text),
+                                Some(ScalarType::Double | ScalarType::Bigint | ScalarType::Integer),
+                            ) => text
+                                .parse::<f64>()
+                                .map_or_else(|_| Cell::Text(text.into()), Cell::Number),
+                            (Some(text), _) => Cell::Text(text.into()),
+                        }
+                    })
+                    .collect();
+                out.rows.push(cells);
+            }
+            match page.next_token() {
+                Some(token) => next_token = Some(token.to_string()),
+                None => return Ok(out),
+            }
+        }
+    }
 }
 
 impl Reader for Timestream {

@@ -1,0 +1,298 @@
+//! `outatime test` (apply, then evaluate every expectation, then clean
+//! when asked) and `outatime expect` (evaluate only): their arguments, the
+//! listener for alerts, the line an expectation, JUnit and the report.
+
+use std::path::{Path, PathBuf};
+
+use super::apply::ApplyArgs;
+use super::exit::Exit;
+use super::input::{ReadArgs, load_with_anchor};
+use super::output::{self, Failure};
+use super::output::{say, sayln};
+use crate::expect::receiver::{self, Listener};
+use crate::expect::report;
+use crate::expect::{Ask, Outcome, Verdict};
+use crate::targets::config::Target;
+
+#[derive(clap::Args)]
+pub(super) struct TestArgs {
+    #[command(flatten)]
+    apply: ApplyArgs,
+    #[command(flatten)]
+    outputs: Outputs,
+    /// After the expectations, delete the tables the scenario wrote (as
+    /// `outatime clean --yes`; only tables outatime created)
+    #[arg(long)]
+    clean: bool,
+}
+
+#[derive(clap::Args)]
+pub(super) struct ExpectArgs {
+    /// A scenario, or a plan
+    input: PathBuf,
+    /// The anchor the apply wrote with, RFC 3339 (rounded down to `anchor align`)
+    #[arg(long, value_name = "RFC3339")]
+    anchor: String,
+    /// The target named in the configuration the expectations query
+    #[arg(long, value_name = "NAME")]
+    target: String,
+    /// The configuration that names targets
+    #[arg(long, value_name = "FILE", default_value = crate::targets::config::CONFIG_FILE)]
+    config: PathBuf,
+    /// Also write a JSON report (every expectation, every notification) here
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    #[command(flatten)]
+    outputs: Outputs,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+/// What both commands share.
+#[derive(clap::Args)]
+struct Outputs {
+    /// Receive Alertmanager's and Grafana's webhook notifications here, for
+    /// `expect alert` (`127.0.0.1:9095`, or `:9095` on every interface)
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Also write the verdicts as JUnit XML here (one test case an expectation)
+    #[arg(long, value_name = "FILE.xml")]
+    junit: Option<PathBuf>,
+}
+
+pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
+    for (flag, path) in [
+        ("--report", args.apply.report()),
+        ("--junit", args.outputs.junit.as_deref()),
+    ] {
+        if let Some(path) = path {
+            output::check_writable(flag, path)?;
+        }
+    }
+    if args.apply.dry_run() {
+        return Err(Failure::usage(
+            "error: `outatime test` evaluates what it wrote: --dry-run has nothing to evaluate\n  help: run `outatime apply --dry-run` to see what would be written\n",
+        ));
+    }
+    if args.apply.target_name().is_none() {
+        return Err(no_database());
+    }
+    if args.clean && args.apply.target_name().is_none() {
+        return Err(Failure::usage("error: --clean needs --target\n"));
+    }
+    let alerts = needs_listener(args.apply.input())?;
+    let listener = listener(&args.outputs, alerts)?;
+    let ran = super::apply::run(&args.apply)?;
+    super::apply::print_summary(&ran.applied);
+    if let Some(failure) = ran.applied.failure {
+        // What was written is in the summary; nothing is evaluated on a
+        // target that did not take the stream.
+        let apply = serde_json::to_value(&ran.applied.report).ok();
+        if let Some(path) = args.apply.report() {
+            let json = report::json(&ran.applied.report.anchor, apply, &[], &[]);
+            write_json(path, &json)?;
+        }
+        return Err(Failure::from(failure));
+    }
+    let writes_done = crate::expect::wall_now();
+    let apply = serde_json::to_value(&ran.applied.report).ok();
+    let verdict = evaluate(
+        &ran.scenario,
+        ran.anchor,
+        writes_done,
+        &ran.target,
+        listener.as_ref(),
+        (args.apply.input(), &args.outputs, args.apply.report(), apply),
+    );
+    if args.clean {
+        let target = args.apply.target_name().unwrap_or_default();
+        let clean =
+            super::clean::CleanArgs::after_test(args.apply.input(), target, args.apply.config());
+        if let Err(failure) = super::clean::clean(&clean) {
+            say!("{}", failure.text);
+            return verdict.and(Err(failure));
+        }
+    }
+    verdict
+}
+
+pub(super) fn expect(args: &ExpectArgs) -> Result<Exit, Failure> {
+    for (flag, path) in [
+        ("--report", args.report.as_deref()),
+        ("--junit", args.outputs.junit.as_deref()),
+    ] {
+        if let Some(path) = path {
+            output::check_writable(flag, path)?;
+        }
+    }
+    let alerts = needs_listener(&args.input)?;
+    let listener = listener(&args.outputs, alerts)?;
+    let named = super::apply::named_target(&args.config, &args.target)?;
+    let (loaded, anchor) = load_with_anchor(
+        &args.input,
+        &args.read,
+        Some(&args.anchor),
+        named.target.name_rules(),
+    )?;
+    evaluate(
+        &loaded.scenario,
+        anchor,
+        crate::expect::wall_now(),
+        &named.target,
+        listener.as_ref(),
+        (&args.input, &args.outputs, args.report.as_deref(), None),
+    )
+}
+
+fn no_database() -> Failure {
+    Failure::usage(
+        "error: expectations query a database: the embedded file target cannot answer them\n  help: give `--target NAME`, an InfluxDB or Timestream target of outatime.yaml\n",
+    )
+}
+
+/// Whether the scenario (or the plan's) has an `expect alert` block: read
+/// before anything is written, so that a missing `--listen` stops the
+/// command first.
+fn needs_listener(input: &Path) -> Result<bool, Failure> {
+    let text = std::fs::read_to_string(input).map_err(|error| {
+        Failure::usage(format!(
+            "error: cannot read `{}`: {error}\n",
+            input.display()
+        ))
+    })?;
+    if crate::app::looks_like_plan(&text) {
+        let plan = crate::app::read_plan(input, &text)?;
+        return Ok(plan.expectations.iter().any(|e| e.alert.is_some()));
+    }
+    Ok(crate::lang::parser::parse(&text)
+        .file
+        .statements
+        .iter()
+        .any(|s| matches!(&s.kind, crate::lang::ast::StatementKind::Expect(e) if e.alert.is_some())))
+}
+
+fn listener(outputs: &Outputs, alerts: bool) -> Result<Option<Listener>, Failure> {
+    let Some(address) = &outputs.listen else {
+        if alerts {
+            return Err(Failure::usage(
+                "error: the scenario expects alerts, and nothing listens for them\n  help: give `--listen 127.0.0.1:9095` and point the Alertmanager's (or Grafana's) webhook at http://127.0.0.1:9095/\n",
+            ));
+        }
+        return Ok(None);
+    };
+    let listener = receiver::listen(address)
+        .map_err(|e| Failure::usage(words(&e.to_string(), None)))?;
+    sayln!(
+        "listening for Alertmanager and Grafana webhooks on http://{}/",
+        listener.address
+    );
+    Ok(Some(listener))
+}
+
+/// Evaluates, prints a line a verdict, writes JUnit and the report; exit 1
+/// when an expectation failed, 3 when the target could not be read.
+fn evaluate(
+    scenario: &crate::model::Scenario,
+    anchor: i64,
+    writes_done: i64,
+    target: &Target,
+    listener: Option<&Listener>,
+    (input, outputs, report_path, apply): (
+        &Path,
+        &Outputs,
+        Option<&Path>,
+        Option<serde_json::Value>,
+    ),
+) -> Result<Exit, Failure> {
+    if scenario.expectations.is_empty() {
+        output::print("no expectations: the scenario has no `expect` block\n")?;
+        return Ok(Exit::Success);
+    }
+    let mut asker: Box<dyn Ask> = match target {
+        Target::File { .. } => return Err(no_database()),
+        Target::Influxdb(influx) => Box::new(
+            crate::targets::influxdb::query::InfluxDb::new(
+                crate::targets::influxdb::query::InfluxSource::from(influx.clone()),
+            )
+            .map_err(crate::verify::VerifyError::from)?,
+        ),
+        Target::Timestream(ts) => Box::new(
+            crate::targets::timestream::query::Timestream::connect(ts)
+                .map_err(crate::verify::VerifyError::from)?,
+        ),
+    };
+    sayln!(
+        "evaluating {} expectation(s) at anchor {}",
+        scenario.expectations.len(),
+        crate::record::time_string(anchor)
+    );
+    let inbox = listener.map(|l| l.inbox.clone());
+    let outcomes = crate::expect::evaluate(
+        scenario,
+        anchor,
+        writes_done,
+        asker.as_mut(),
+        inbox.as_ref(),
+        &mut |o| {
+            let _ = output::print(&report::line(o));
+        },
+    )
+    .map_err(|e| Failure::input(words(&e.to_string(), e.help())))?;
+    let file = input.display().to_string();
+    if let Some(path) = &outputs.junit {
+        let xml = report::junit(&scenario.title, &file, &outcomes);
+        crate::output_file::write(path, xml.as_bytes())
+            .map_err(|e| Failure::usage(format!("error: cannot write --junit `{}`: {e}\n", path.display())))?;
+    }
+    if let Some(path) = report_path {
+        let received = inbox.map(|i| i.snapshot()).unwrap_or_default();
+        let json = report::json(&crate::record::time_string(anchor), apply, &outcomes, &received);
+        write_json(path, &json)?;
+    }
+    summary(&outcomes)
+}
+
+fn write_json(path: &Path, json: &serde_json::Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(json).unwrap_or_default() + "\n";
+    crate::output_file::write(path, text.as_bytes()).map_err(|e| {
+        Failure::usage(format!(
+            "error: cannot write --report `{}`: {e}\n",
+            path.display()
+        ))
+    })
+}
+
+fn summary(outcomes: &[Outcome]) -> Result<Exit, Failure> {
+    let count = |v: Verdict| outcomes.iter().filter(|o| o.verdict == v).count();
+    let (passed, failed, unreadable) = (
+        count(Verdict::Pass),
+        count(Verdict::Fail),
+        count(Verdict::Unreadable),
+    );
+    let line = format!(
+        "{passed} passed, {failed} failed{} of {} expectation(s)\n",
+        if unreadable > 0 {
+            format!(", {unreadable} could not read the target")
+        } else {
+            String::new()
+        },
+        outcomes.len()
+    );
+    if unreadable > 0 {
+        Err(Failure::new(Exit::Target, format!("error: {line}")))
+    } else if failed > 0 {
+        Err(Failure::input(format!("error: {line}")))
+    } else {
+        output::print(&format!("ok: {line}"))?;
+        Ok(Exit::Success)
+    }
+}
+
+/// `error: MESSAGE` and a `  help:` line.
+fn words(message: &str, help: Option<String>) -> String {
+    let mut text = format!("error: {message}\n");
+    if let Some(help) = help {
+        text.push_str(&format!("  help: {help}\n"));
+    }
+    text
+}
