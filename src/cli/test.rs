@@ -102,7 +102,12 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
         writes_done,
         &ran.target,
         listener.as_ref(),
-        (args.apply.input(), &args.outputs, args.apply.report(), apply),
+        (
+            args.apply.input(),
+            &args.outputs,
+            args.apply.report(),
+            apply,
+        ),
     );
     if args.clean {
         let target = args.apply.target_name().unwrap_or_default();
@@ -168,7 +173,9 @@ fn needs_listener(input: &Path) -> Result<bool, Failure> {
         .file
         .statements
         .iter()
-        .any(|s| matches!(&s.kind, crate::lang::ast::StatementKind::Expect(e) if e.alert.is_some())))
+        .any(
+            |s| matches!(&s.kind, crate::lang::ast::StatementKind::Expect(e) if e.alert.is_some()),
+        ))
 }
 
 fn listener(outputs: &Outputs, alerts: bool) -> Result<Option<Listener>, Failure> {
@@ -180,8 +187,8 @@ fn listener(outputs: &Outputs, alerts: bool) -> Result<Option<Listener>, Failure
         }
         return Ok(None);
     };
-    let listener = receiver::listen(address)
-        .map_err(|e| Failure::usage(words(&e.to_string(), None)))?;
+    let listener =
+        receiver::listen(address).map_err(|e| Failure::usage(words(&e.to_string(), None)))?;
     sayln!(
         "listening for Alertmanager and Grafana webhooks on http://{}/",
         listener.address
@@ -241,12 +248,21 @@ fn evaluate(
     let file = input.display().to_string();
     if let Some(path) = &outputs.junit {
         let xml = report::junit(&scenario.title, &file, &outcomes);
-        crate::output_file::write(path, xml.as_bytes())
-            .map_err(|e| Failure::usage(format!("error: cannot write --junit `{}`: {e}\n", path.display())))?;
+        crate::output_file::write(path, xml.as_bytes()).map_err(|e| {
+            Failure::usage(format!(
+                "error: cannot write --junit `{}`: {e}\n",
+                path.display()
+            ))
+        })?;
     }
     if let Some(path) = report_path {
         let received = inbox.map(|i| i.snapshot()).unwrap_or_default();
-        let json = report::json(&crate::record::time_string(anchor), apply, &outcomes, &received);
+        let json = report::json(
+            &crate::record::time_string(anchor),
+            apply,
+            &outcomes,
+            &received,
+        );
         write_json(path, &json)?;
     }
     summary(&outcomes)

@@ -53,9 +53,7 @@ impl Ask for crate::targets::timestream::query::Timestream {
 
 /// The wall clock, in nanoseconds since the epoch.
 pub(crate) fn wall_now() -> i64 {
-    chrono::Utc::now()
-        .timestamp_nanos_opt()
-        .unwrap_or(i64::MAX)
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
 /// How an expectation ended.
@@ -96,7 +94,9 @@ pub(crate) struct Outcome {
 /// Why expectations cannot be evaluated at all.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ExpectError {
-    #[error("expectation `{title}` (line {line}): its window ends past the times outatime can write")]
+    #[error(
+        "expectation `{title}` (line {line}): its window ends past the times outatime can write"
+    )]
     OutOfRange { title: String, line: usize },
     #[error(
         "expectation `{title}` (line {line}) is about alerts received, and nothing listens for them"
@@ -158,9 +158,10 @@ fn bind<'a>(
                 Check::Query(q) => {
                     let window = match &q.window {
                         None => None,
-                        Some(ExpectWindow::Times { from, to }) => {
-                            Some((from.at(anchor).ok_or_else(out_of_range)?, to.at(anchor).ok_or_else(out_of_range)?))
-                        }
+                        Some(ExpectWindow::Times { from, to }) => Some((
+                            from.at(anchor).ok_or_else(out_of_range)?,
+                            to.at(anchor).ok_or_else(out_of_range)?,
+                        )),
                         Some(ExpectWindow::Anomaly { name, extend }) => {
                             let (start, end) = anomaly_window(name).ok_or_else(out_of_range)?;
                             Some((start, end.checked_add(extend.0).ok_or_else(out_of_range)?))
@@ -314,7 +315,10 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
                     r.unreachable = None;
                     Ok(condition(&q.condition, &asked))
                 }
-                Err(AskError::Refused(reason)) => Err((Verdict::Fail, format!("the target refused the query: {reason}"))),
+                Err(AskError::Refused(reason)) => Err((
+                    Verdict::Fail,
+                    format!("the target refused the query: {reason}"),
+                )),
                 Err(AskError::Unreachable(reason)) => {
                     r.unreachable = Some(reason);
                     Ok(Seen {
@@ -350,9 +354,8 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
     } else if let Some(hold) = timing.hold {
         if seen.holds {
             let since = *r.true_since.get_or_insert(now);
-            (now - since >= hold.0).then(|| {
-                (Verdict::Pass, format!("held for {hold}: {}", seen.words))
-            })
+            (now - since >= hold.0)
+                .then(|| (Verdict::Pass, format!("held for {hold}: {}", seen.words)))
         } else {
             r.true_since = None;
             past_deadline.then(|| (Verdict::Fail, seen.words.clone()))
@@ -366,13 +369,22 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
     match verdict {
         Some((Verdict::Fail, _)) if r.unreachable.is_some() => {
             let reason = r.unreachable.clone().unwrap_or_default();
-            r.outcome = Some(outcome(r, Verdict::Unreadable, format!("the target could not be read: {reason}"), now));
+            r.outcome = Some(outcome(
+                r,
+                Verdict::Unreadable,
+                format!("the target could not be read: {reason}"),
+                now,
+            ));
         }
         Some((verdict, message)) => r.outcome = Some(outcome(r, verdict, message, now)),
         None => {
             let next = r.next.saturating_add(every).max(now);
             // The last question is asked at the deadline itself.
-            r.next = if r.true_since.is_none() && !timing.never && next > r.bound.deadline && now < r.bound.deadline {
+            r.next = if r.true_since.is_none()
+                && !timing.never
+                && next > r.bound.deadline
+                && now < r.bound.deadline
+            {
                 r.bound.deadline
             } else if timing.never && next > r.bound.deadline {
                 r.bound.deadline.max(now)
@@ -386,10 +398,7 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
 /// `count >= N` and `count > N` (and no count, which is `>= 1`) pass as
 /// soon as enough notifications are in; other counts wait for the deadline.
 fn counts_early(a: &AlertCheck) -> bool {
-    matches!(
-        a.count,
-        None | Some(Test::Compare(Op::Ge | Op::Gt, _))
-    )
+    matches!(a.count, None | Some(Test::Compare(Op::Ge | Op::Gt, _)))
 }
 
 fn outcome(r: &Running, verdict: Verdict, message: String, now: i64) -> Outcome {
@@ -461,9 +470,9 @@ fn alerts(a: &AlertCheck, received: Vec<Notification>) -> Seen {
         .filter(|alert| {
             alert.status == a.status.word()
                 && alert.labels.get("alertname").map(String::as_str) == Some(a.alertname.as_str())
-                && a.labels.iter().all(|(name, test)| {
-                    alert.labels.get(name).is_some_and(|v| test.allows(v))
-                })
+                && a.labels
+                    .iter()
+                    .all(|(name, test)| alert.labels.get(name).is_some_and(|v| test.allows(v)))
         })
         .count();
     let test = a.count.unwrap_or(Test::Compare(Op::Ge, 1.0));
@@ -488,7 +497,11 @@ mod tests {
     fn placeholders_become_each_dialects_time_literals() {
         let w = Some((1_000_000_000, 2_500_000_000));
         assert_eq!(
-            fill("time >= $from AND time < $to AND x = '$$5'", Dialect::Influxql, w),
+            fill(
+                "time >= $from AND time < $to AND x = '$$5'",
+                Dialect::Influxql,
+                w
+            ),
             "time >= '1970-01-01T00:00:01Z' AND time < '1970-01-01T00:00:02.5Z' AND x = '$5'"
         );
         assert_eq!(

@@ -132,7 +132,11 @@ fn read_request(stream: TcpStream) -> Result<Request, String> {
     reader
         .read_line(&mut line)
         .map_err(|e| format!("cannot read the request: {e}"))?;
-    let method = line.split_whitespace().next().unwrap_or_default().to_string();
+    let method = line
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let mut length = None;
     let mut chunked = false;
     loop {
@@ -239,7 +243,10 @@ mod tests {
         assert_eq!(n.alerts[0].status, "firing");
         let grafana = br#"{"orgId":1,"version":"1","status":"resolved","alerts":[{"labels":{"alertname":"B"}}]}"#;
         let n = notification(grafana).unwrap();
-        assert_eq!((n.sender, n.alerts[0].status.as_str()), ("grafana", "resolved"));
+        assert_eq!(
+            (n.sender, n.alerts[0].status.as_str()),
+            ("grafana", "resolved")
+        );
         assert!(notification(b"{}").unwrap_err().contains("no `alerts`"));
         assert!(notification(b"nope").unwrap_err().starts_with("not JSON"));
     }
@@ -259,7 +266,10 @@ mod tests {
             s.read_to_string(&mut answer).unwrap();
             answer
         };
-        assert!(post(r#"{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"}}]}"#).starts_with("HTTP/1.1 200"));
+        assert!(
+            post(r#"{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"}}]}"#)
+                .starts_with("HTTP/1.1 200")
+        );
         assert!(post("[1]").starts_with("HTTP/1.1 400"));
         let got = listener.inbox.snapshot();
         assert_eq!(got.len(), 1);

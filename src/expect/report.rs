@@ -145,6 +145,9 @@ mod tests {
 
     #[test]
     fn junit_escapes_what_xml_cannot_hold() {
-        assert_eq!(escape("a<b & \"c\"\n\u{1}"), "a&lt;b &amp; &quot;c&quot;&#10;");
+        assert_eq!(
+            escape("a<b & \"c\"\n\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;&#10;"
+        );
     }
 }

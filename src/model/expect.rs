@@ -58,10 +58,16 @@ impl Dialect {
 /// `window A .. B` or `window anomaly NAME [.. + D]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExpectWindow {
-    Times { from: TimePoint, to: TimePoint },
+    Times {
+        from: TimePoint,
+        to: TimePoint,
+    },
     /// The named anomaly's window (`[at, at + for)`, or the instant `at`
     /// without `for`), its end moved by `extend`.
-    Anomaly { name: String, extend: Duration },
+    Anomaly {
+        name: String,
+        extend: Duration,
+    },
 }
 
 /// What the answer must show.

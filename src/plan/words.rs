@@ -194,7 +194,8 @@ pub(crate) fn expectation_plan(e: &Expectation) -> ExpectationPlan {
                 .unwrap_or_else(|| " of the writes".into());
             plan.condition = format!("{} within {}{of}", a.status.word(), a.within);
             if let Some(count) = a.count {
-                plan.condition.push_str(&format!(", count {}", count.words()));
+                plan.condition
+                    .push_str(&format!(", count {}", count.words()));
             }
             plan.timing = if e.timing.never {
                 "never, watched until the deadline".into()
@@ -209,7 +210,9 @@ pub(crate) fn expectation_plan(e: &Expectation) -> ExpectationPlan {
 /// `now-1h .. now+30m`, `anomaly door_warmup`, `anomaly door_warmup .. end+10m`.
 pub(crate) fn window_words(w: &ExpectWindow) -> String {
     match w {
-        ExpectWindow::Times { from, to } => format!("{} .. {}", point_words(*from), point_words(*to)),
+        ExpectWindow::Times { from, to } => {
+            format!("{} .. {}", point_words(*from), point_words(*to))
+        }
         ExpectWindow::Anomaly { name, extend } if extend.0 == 0 => format!("anomaly {name}"),
         ExpectWindow::Anomaly { name, extend } if extend.0 > 0 => {
             format!("anomaly {name} .. end+{extend}")

@@ -38,8 +38,14 @@ impl Validator<'_> {
             let StatementKind::Expect(e) = &statement.kind else {
                 continue;
             };
-            let title_ok = self.first_name(&mut titles, NameKind::Expectation, &e.title);
             let expectation = self.expectation(e, statement, &named);
+            // An alert's block is named by the alert, its status and its
+            // labels: several blocks may expect one alert of other series.
+            let title = match &expectation {
+                Some(Expectation { title, .. }) => Spanned::new(title.clone(), e.title.span),
+                None => e.title.clone(),
+            };
+            let title_ok = self.first_name(&mut titles, NameKind::Expectation, &title);
             if let (Some(expectation), true) = (expectation, title_ok) {
                 out.push(expectation);
             }
@@ -66,7 +72,11 @@ impl Validator<'_> {
         let mut labels = Vec::new();
         let mut status = None;
         let mut count = None;
-        for Spanned { value: clause, span } in &e.clauses {
+        for Spanned {
+            value: clause,
+            span,
+        } in &e.clauses
+        {
             let span = *span;
             let Some(which) = clause_of(clause) else {
                 if let ExpectClause::Unknown(word) = clause {
@@ -160,10 +170,12 @@ impl Validator<'_> {
                 }
                 ExpectClause::Empty => condition = Some((ExpectCondition::Empty, span)),
                 ExpectClause::Within { limit, every: e } => {
-                    within = self.positive_duration(limit, "within").map(|d| (d, limit.span));
-                    every = e.as_ref().and_then(|e| {
-                        self.positive_duration(e, "every").map(|d| (d, e.span))
-                    });
+                    within = self
+                        .positive_duration(limit, "within")
+                        .map(|d| (d, limit.span));
+                    every = e
+                        .as_ref()
+                        .and_then(|e| self.positive_duration(e, "every").map(|d| (d, e.span)));
                 }
                 ExpectClause::Hold(lit) => hold = self.positive_duration(lit, "hold"),
                 ExpectClause::Never => never = Some(span),
@@ -217,7 +229,11 @@ impl Validator<'_> {
         };
         let check = if alert {
             if status.is_none() && !seen.contains_key(&Clause::Firing) {
-                missing(self, Clause::Firing, "firing within 5m of anomaly door_warmup");
+                missing(
+                    self,
+                    Clause::Firing,
+                    "firing within 5m of anomaly door_warmup",
+                );
             }
             let (status, within, anomaly) = status?;
             Check::Alert(AlertCheck {
@@ -253,8 +269,12 @@ impl Validator<'_> {
             Some((w, _)) if Duration(w.0 / 10) < DEFAULT_EVERY => Duration((w.0 / 10).max(1)),
             _ => DEFAULT_EVERY,
         });
+        let title = match &check {
+            Check::Query(_) => e.title.value.clone(),
+            Check::Alert(a) => alert_title(a, never.is_some()),
+        };
         (self.error_count() == errors).then(|| Expectation {
-            title: e.title.value.clone(),
+            title,
             line: self.line(statement.span.start),
             check,
             timing: Timing {
@@ -394,7 +414,11 @@ impl Validator<'_> {
                 let (lo, hi) = (self.number(a), self.number(b));
                 let (lo, hi) = (lo?.value, hi?.value);
                 if lo > hi {
-                    self.report(kind::BetweenBackwards, a.span.to(b.span));
+                    let ends = kind::BetweenBackwards {
+                        low: a.value.clone(),
+                        high: b.value.clone(),
+                    };
+                    self.report(ends, a.span.to(b.span));
                     return None;
                 }
                 Test::Between(lo, hi)
@@ -431,6 +455,30 @@ impl Validator<'_> {
     }
 }
 
+/// `CargoTooWarm firing {truck == "truck-12"}`, `CargoTooWarm never firing`.
+fn alert_title(a: &AlertCheck, never: bool) -> String {
+    let labels: Vec<String> = a
+        .labels
+        .iter()
+        .map(|(name, test)| match test {
+            ConditionTest::Equals(v) => format!("{name} == {v:?}"),
+            ConditionTest::NotEquals(v) => format!("{name} != {v:?}"),
+            ConditionTest::In(list) => format!("{name} in {list:?}"),
+        })
+        .collect();
+    format!(
+        "{}{} {}{}",
+        a.alertname,
+        if never { " never" } else { "" },
+        a.status.word(),
+        if labels.is_empty() {
+            String::new()
+        } else {
+            format!(" {{{}}}", labels.join(", "))
+        }
+    )
+}
+
 /// Which clause an `expect` block's clause is; `None` for an unknown one.
 fn clause_of(clause: &ExpectClause) -> Option<Clause> {
     Some(match clause {
@@ -443,7 +491,9 @@ fn clause_of(clause: &ExpectClause) -> Option<Clause> {
         ExpectClause::Hold(_) => Clause::Hold,
         ExpectClause::Never => Clause::Never,
         ExpectClause::Labels(_) => Clause::Labels,
-        ExpectClause::Status { resolved: false, .. } => Clause::Firing,
+        ExpectClause::Status {
+            resolved: false, ..
+        } => Clause::Firing,
         ExpectClause::Status { resolved: true, .. } => Clause::Resolved,
         ExpectClause::Count(_) => Clause::Count,
         ExpectClause::Unknown(_) => return None,

@@ -17,6 +17,7 @@ mod codes;
 mod compile;
 mod diff;
 mod diff_plot;
+mod expect;
 mod fixtures;
 mod fmt;
 mod gallery;

@@ -227,7 +227,11 @@ impl Facts for EveryPastWithin {
 
 /// `value between 5 and 2`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BetweenBackwards;
+pub struct BetweenBackwards {
+    /// The ends as written.
+    pub low: String,
+    pub high: String,
+}
 
 impl Facts for BetweenBackwards {
     const CODE: &'static str = "expect::between_backwards";
@@ -237,6 +241,9 @@ impl Facts for BetweenBackwards {
     }
 
     fn help(&self) -> Option<String> {
-        Some("write the lower number first: `between 2 and 5`".into())
+        Some(format!(
+            "write the lower number first: `between {} and {}`",
+            self.high, self.low
+        ))
     }
 }

@@ -111,7 +111,9 @@ impl InfluxDb {
     /// An expectation's query: the rows of every series of the first
     /// statement's answer, tags as text columns after the series' own.
     pub(crate) fn ask(&self, statement: &str) -> Result<Asked, AskError> {
-        let call = self.client.query(&self.source.database, statement, self.limit);
+        let call = self
+            .client
+            .query(&self.source.database, statement, self.limit);
         let answer = self
             .runtime
             .block_on(call)

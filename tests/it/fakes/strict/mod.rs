@@ -280,6 +280,34 @@ impl StrictEndpoint {
         });
     }
 
+    /// Answers the Query `statement` (exactly this text) with these columns
+    /// (name, scalar type: `BIGINT`, `DOUBLE`, `VARCHAR`, `TIMESTAMP`) and
+    /// rows, page by page, whatever the tables hold: the statements of the
+    /// system under test's tables, which outatime does not write.
+    pub fn register_query(
+        &self,
+        statement: &str,
+        columns: &[(&str, &str)],
+        rows: Vec<Vec<Option<String>>>,
+    ) {
+        let registered = query::Registered {
+            columns: columns
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+            rows,
+        };
+        self.shared
+            .lock()
+            .registered
+            .insert(statement.to_string(), registered);
+    }
+
+    /// The Query statements received, in order.
+    pub fn queries(&self) -> Vec<String> {
+        self.shared.lock().queries.clone()
+    }
+
     /// At most this many rows a Query page (default 1,000, the service's
     /// own bound being the page's size in bytes).
     pub fn set_query_page_size(&self, rows: usize) {
@@ -386,6 +414,9 @@ struct State {
     store: Store,
     in_flight: usize,
     query_page_size: usize,
+    /// Statements answered as registered (`register_query`).
+    registered: BTreeMap<String, query::Registered>,
+    queries: Vec<String>,
 }
 
 impl Default for State {
@@ -396,6 +427,8 @@ impl Default for State {
             store: Store::default(),
             in_flight: 0,
             query_page_size: 1000,
+            registered: BTreeMap::new(),
+            queries: Vec::new(),
         }
     }
 }
@@ -672,6 +705,14 @@ impl Shared {
 
     /// One page of a Query's answer.
     fn query(&self, request: &query::QueryRequest, id: u64) -> Result<Vec<u8>, ApiError> {
+        {
+            let mut state = self.lock();
+            state.queries.push(request.query_string.clone());
+            if let Some(registered) = state.registered.get(&request.query_string) {
+                let page_size = state.query_page_size;
+                return query::registered_answer(request, registered, page_size, id);
+            }
+        }
         let parsed = query::parse(&request.query_string)?;
         let (database, table) = parsed.table();
         let (stored, page_size) = {

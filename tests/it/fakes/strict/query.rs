@@ -293,6 +293,54 @@ pub(super) fn answer(
     Ok(render(query_number, next_token, rows, column_info))
 }
 
+/// A statement a test registered, answered as given whatever the tables
+/// hold: the columns (name, scalar type such as `BIGINT`) and rows (`None`
+/// for a null).
+#[derive(Clone, Debug)]
+pub struct Registered {
+    pub columns: Vec<(String, String)>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// One page of a registered statement's answer, paged like any other.
+pub(super) fn registered_answer(
+    request: &QueryRequest,
+    registered: &Registered,
+    page_size: usize,
+    query_number: u64,
+) -> Result<Vec<u8>, ApiError> {
+    let offset = match &request.next_token {
+        None => 0,
+        Some(given) => given
+            .split_once('.')
+            .and_then(|(offset, _)| offset.parse::<usize>().ok())
+            .filter(|offset| token(&request.query_string, *offset) == *given)
+            .ok_or_else(|| ApiError::validation("Invalid pagination token."))?,
+    };
+    let size = page_size.min(request.max_rows.unwrap_or(usize::MAX)).max(1);
+    let end = (offset + size).min(registered.rows.len());
+    let rows = registered.rows[offset.min(end)..end]
+        .iter()
+        .map(|cells| {
+            let data: Vec<Json> = cells
+                .iter()
+                .map(|c| match c {
+                    Some(text) => json!({"ScalarValue": text}),
+                    None => json!({"NullValue": true}),
+                })
+                .collect();
+            json!({ "Data": data })
+        })
+        .collect();
+    let column_info = registered
+        .columns
+        .iter()
+        .map(|(name, ty)| json!({"Name": name, "Type": {"ScalarType": ty}}))
+        .collect();
+    let next_token = (end < registered.rows.len()).then(|| token(&request.query_string, end));
+    Ok(render(query_number, next_token, rows, column_info))
+}
+
 /// The answer to `DESCRIBE`: one row a column of the table.
 pub(super) fn describe_answer(stored: &[Stored], query_number: u64) -> Vec<u8> {
     let rows = table_columns(stored)

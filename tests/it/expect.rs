@@ -1,0 +1,690 @@
+//! `expect` blocks evaluated for real: `outatime test` against the influxd
+//! 1.x the test command starts, with a small system under test written
+//! here (a thread that watches the written measurement and writes an
+//! `alerts` point when the cargo gets too warm); `expect alert` through
+//! Debian's `prometheus-alertmanager` and its real webhook; `sql` through
+//! the strict Timestream endpoint's Query API, paginated; and `check
+//! --target` refusing a dialect the target cannot run.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::common::http::{escape, request};
+use crate::common::{Run, influxdb_url, skip_unless_required};
+use crate::fakes::strict::StrictEndpoint;
+
+/// Two trucks for two hours up to `now`; truck-12's cargo drifts from 4
+/// degrees to above 10 during `door_warmup`. EXPECTATIONS follow.
+const SCENARIO: &str = r#"scenario "cold chain under test"
+seed 7
+
+table telemetry { name "e2e_cold_chain" }
+
+generate into telemetry {
+  series truck = "truck-11"
+  series truck = "truck-12"
+  from now - 2h to now every 1m
+  measure cargo_temp_c double = sine(period: 24h, amplitude: 0.5, mean: 4) + noise(sigma: 0.1)
+}
+
+anomaly drift as door_warmup on telemetry.cargo_temp_c {
+  where truck == "truck-12"
+  at now - 1h for 25m
+  rate 0.3 per 1m
+}
+"#;
+
+/// What the system under test must do, in the three timings.
+const EXPECTATIONS: &str = r#"
+expect "cargo too warm alert for truck-12" {
+  query influxql "SELECT count(value) FROM alerts WHERE truck = 'truck-12' AND time >= $from AND time < $to"
+  window now - 1h .. now + 30m
+  value >= 1
+  within 8s every 250ms
+}
+
+expect "no alert for truck-11" {
+  query influxql "SELECT count(value) FROM alerts WHERE truck = 'truck-11' AND time >= $from AND time < $to"
+  window now - 1h .. now + 30m
+  rows >= 1
+  within 3s every 250ms
+  never
+}
+
+expect "the drift reached the database" {
+  query influxql "SELECT max(cargo_temp_c) FROM e2e_cold_chain WHERE truck = 'truck-12' AND time >= $from AND time < $to"
+  window anomaly door_warmup
+  value between 10 and 13
+}
+"#;
+
+/// The system under test: every 100 ms it reads the hottest cargo of each
+/// truck in the last three hours and, `delay` after it first sees one above
+/// 8 degrees, writes one `alerts` point for that truck; `everyone` alerts
+/// for every truck (a system that misfires).
+struct SystemUnderTest {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SystemUnderTest {
+    fn start(url: &str, database: &str, delay: Duration, everyone: bool) -> SystemUnderTest {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (url, database, stopped) = (url.to_string(), database.to_string(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut seen: std::collections::BTreeMap<String, Instant> = Default::default();
+            let mut alerted = std::collections::BTreeSet::new();
+            while !stopped.load(Ordering::Relaxed) {
+                let answer = influx(
+                    &url,
+                    &database,
+                    "SELECT max(cargo_temp_c) FROM e2e_cold_chain WHERE time > now() - 3h GROUP BY truck",
+                );
+                for series in answer["results"][0]["series"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    let truck = series["tags"]["truck"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let max = series["values"][0][1].as_f64().unwrap_or_default();
+                    if max > 8.0 || everyone {
+                        seen.entry(truck).or_insert_with(Instant::now);
+                    }
+                }
+                for (truck, since) in &seen {
+                    if since.elapsed() >= delay && alerted.insert(truck.clone()) {
+                        let line = format!("alerts,truck={truck} value=1");
+                        let target = format!("/write?db={}", escape(&database));
+                        request(&url, "POST", &target, &[], line.as_bytes()).unwrap();
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        SystemUnderTest {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for SystemUnderTest {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn influx(url: &str, database: &str, influxql: &str) -> serde_json::Value {
+    let target = format!("/query?db={}&q={}", escape(database), escape(influxql));
+    request(url, "POST", &target, &[], b"").unwrap().json()
+}
+
+/// A scratch folder with the scenario and an `outatime.yaml` whose target
+/// `influx` is a database of this test's own on the test influxd.
+fn influx_run(name: &str, url: &str, scenario: &str) -> (Run, String) {
+    let database = format!("expect_{name}_{}", std::process::id());
+    influx(url, &database, &format!("DROP DATABASE \"{database}\""));
+    let config = format!(
+        "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: {url}\n    database: {database}\n"
+    );
+    let run = Run::new(name)
+        .file("outatime.yaml", config)
+        .file("t.scenario", scenario);
+    (run, database)
+}
+
+fn junit(run: &Run) -> (usize, usize, Vec<(String, Option<String>)>) {
+    let text = std::fs::read_to_string(run.dir.join("j.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("the JUnit file is XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .expect("a testsuite");
+    let count = |name: &str| suite.attribute(name).unwrap().parse::<usize>().unwrap();
+    let cases = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|case| {
+            let failure = case
+                .children()
+                .find(|n| n.has_tag_name("failure") || n.has_tag_name("error"))
+                .map(|f| {
+                    format!(
+                        "{}\n{}",
+                        f.attribute("message").unwrap(),
+                        f.text().unwrap_or_default()
+                    )
+                });
+            (case.attribute("name").unwrap().to_string(), failure)
+        })
+        .collect();
+    (count("tests"), count("failures"), cases)
+}
+
+fn report(run: &Run) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(run.dir.join("r.json")).unwrap()).unwrap()
+}
+
+fn outcome<'a>(report: &'a serde_json::Value, title: &str) -> &'a serde_json::Value {
+    report["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["title"] == title)
+        .unwrap_or_else(|| panic!("no outcome for {title}: {report:#}"))
+}
+
+const TEST_ARGS: [&str; 9] = [
+    "test",
+    "t.scenario",
+    "--target",
+    "influx",
+    "--create",
+    "--junit",
+    "j.xml",
+    "--report",
+    "r.json",
+];
+
+#[test]
+fn expectations_pass_when_the_system_under_test_reacts_and_within_measures_its_latency() {
+    let Some(url) = influxdb_url() else { return };
+    let (run, database) = influx_run("expect_pass", &url, &format!("{SCENARIO}{EXPECTATIONS}"));
+    let _sut = SystemUnderTest::start(&url, &database, Duration::from_millis(1500), false);
+    let (code, out, err) = run.again(&TEST_ARGS).run();
+    assert_eq!(code, 0, "{out}{err}");
+    for title in [
+        "cargo too warm alert for truck-12",
+        "no alert for truck-11",
+        "the drift reached the database",
+    ] {
+        assert!(out.contains(&format!("pass  {title}")), "{out}");
+    }
+    assert!(
+        out.contains("ok: 3 passed, 0 failed of 3 expectation(s)"),
+        "{out}"
+    );
+    let report = report(&run);
+    // The system waited 1.5 s after it first saw the warm cargo: the
+    // alert cannot have been found sooner, and the deadline is 8 s.
+    let alert = outcome(&report, "cargo too warm alert for truck-12");
+    let seconds = alert["seconds"].as_f64().unwrap();
+    assert!((1.4..8.0).contains(&seconds), "{alert}");
+    assert!(alert["attempts"].as_u64().unwrap() > 1, "{alert}");
+    assert_eq!(alert["observed"], "1");
+    // `never` passes at its deadline, not before.
+    let quiet = outcome(&report, "no alert for truck-11");
+    assert!(quiet["seconds"].as_f64().unwrap() >= 2.9, "{quiet}");
+    let drift = outcome(&report, "the drift reached the database");
+    let max: f64 = drift["observed"].as_str().unwrap().parse().unwrap();
+    assert!((10.0..=13.0).contains(&max), "{drift}");
+    assert_eq!(report["apply"]["records"], 240);
+    let (tests, failures, cases) = junit(&run);
+    assert_eq!((tests, failures), (3, 0));
+    assert!(
+        cases.iter().all(|(_, failure)| failure.is_none()),
+        "{cases:?}"
+    );
+
+    // `outatime expect` evaluates again at the anchor the apply used, as a
+    // job after sharded applies would.
+    let anchor = report["anchor"].as_str().unwrap().to_string();
+    let (code, out, err) = run
+        .again(&[
+            "expect",
+            "t.scenario",
+            "--target",
+            "influx",
+            "--anchor",
+            &anchor,
+        ])
+        .run();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok: 3 passed"), "{out}");
+}
+
+#[test]
+fn without_the_system_under_test_each_expectation_fails_by_name_with_its_query_window_and_value() {
+    let Some(url) = influxdb_url() else { return };
+    let broken = r#"
+expect "a query with a typo" {
+  query influxql "SELEC count(value) FROM alerts"
+  value >= 1
+}
+
+expect "a tag is not a number" {
+  query influxql "SHOW TAG VALUES FROM e2e_cold_chain WITH KEY = truck"
+  value >= 1
+}
+"#;
+    let (run, _database) = influx_run(
+        "expect_fail",
+        &url,
+        &format!("{SCENARIO}{EXPECTATIONS}{broken}"),
+    );
+    let (code, out, err) = run.again(&TEST_ARGS).run();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("error: 2 passed, 3 failed of 5 expectation(s)"),
+        "{err}"
+    );
+    assert!(
+        out.contains(
+            "FAIL  cargo too warm alert for truck-12 (line 19): no rows, expected a value >= 1"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("pass  no alert for truck-11"), "{out}");
+    assert!(out.contains("FAIL  a query with a typo"), "{out}");
+    assert!(
+        out.contains("the target refused the query: error parsing query"),
+        "{out}"
+    );
+    assert!(out.contains("FAIL  a tag is not a number"), "{out}");
+    assert!(
+        out.contains("the first row has no number (columns: key, value)"),
+        "{out}"
+    );
+    let (tests, failures, cases) = junit(&run);
+    assert_eq!((tests, failures), (5, 3));
+    let alert = cases
+        .iter()
+        .find(|(name, _)| name == "cargo too warm alert for truck-12")
+        .and_then(|(_, failure)| failure.clone())
+        .expect("its failure");
+    assert!(
+        alert.starts_with("no rows, expected a value >= 1"),
+        "{alert}"
+    );
+    assert!(
+        alert.contains(
+            "query: SELECT count(value) FROM alerts WHERE truck = 'truck-12' AND time >= '"
+        ),
+        "{alert}"
+    );
+    assert!(alert.contains("window: "), "{alert}");
+    let report = report(&run);
+    let failed = outcome(&report, "cargo too warm alert for truck-12");
+    assert_eq!(failed["verdict"], "fail");
+    // Asked until the deadline, 8 s after the writes.
+    assert!(failed["seconds"].as_f64().unwrap() >= 7.9, "{failed}");
+}
+
+#[test]
+fn never_catches_an_alert_that_should_not_fire() {
+    let Some(url) = influxdb_url() else { return };
+    let (run, database) = influx_run("expect_never", &url, &format!("{SCENARIO}{EXPECTATIONS}"));
+    let _sut = SystemUnderTest::start(&url, &database, Duration::ZERO, true);
+    let (code, out, err) = run.again(&TEST_ARGS).run();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("pass  cargo too warm alert for truck-12"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAIL  no alert for truck-11 (line 26): became true: rows 1, expected >= 1"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_refuses_a_dialect_the_target_cannot_run() {
+    let fixture = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/target/expect-dialect_not_for_target.scenario"),
+    )
+    .unwrap();
+    let run = Run::new("expect_dialect")
+        .file(
+            "outatime.yaml",
+            "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://127.0.0.1:9\n    database: e2e\n  ts:\n    kind: timestream\n    region: us-east-1\n    database: e2e\n",
+        )
+        .file("d.scenario", &fixture);
+    let (code, out, err) = run
+        .again(&["check", "d.scenario", "--target", "influx"])
+        .run();
+    assert_eq!(code, 1, "{out}{err}");
+    insta::assert_snapshot!(err);
+    // Timestream runs it; without a target, any dialect passes.
+    for args in [
+        &["check", "d.scenario", "--target", "ts"][..],
+        &["check", "d.scenario"][..],
+    ] {
+        let (code, out, err) = run.again(args).run();
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+    }
+}
+
+#[test]
+fn test_refuses_the_file_target_and_expect_alert_without_a_listener_before_writing() {
+    let alert = r#"
+expect alert "CargoTooWarm" {
+  labels truck == "truck-12"
+  firing within 5m of anomaly door_warmup
+}
+"#;
+    let run = Run::new("expect_refusals").file("t.scenario", format!("{SCENARIO}{alert}"));
+    let (code, _, err) = run.again(&["test", "t.scenario"]).run();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the embedded file target cannot answer them"),
+        "{err}"
+    );
+    let run = run.file(
+        "outatime.yaml",
+        "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://127.0.0.1:9\n    database: e2e\n",
+    );
+    let (code, _, err) = run
+        .again(&["test", "t.scenario", "--target", "influx"])
+        .run();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the scenario expects alerts, and nothing listens for them"),
+        "{err}"
+    );
+    // Nothing was written: not even the journal.
+    assert!(!run.dir.join("outatime-out").exists());
+}
+
+/// Debian's Alertmanager, on 127.0.0.1, its webhook receiver pointed at
+/// `listen`; stopped when dropped.
+struct Alertmanager {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Alertmanager {
+    fn start(listen: u16) -> Option<Alertmanager> {
+        let binary = ["/usr/bin/prometheus-alertmanager", "/usr/bin/alertmanager"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let Some(binary) = binary else {
+            skip_unless_required("Debian's prometheus-alertmanager");
+            return None;
+        };
+        let dir = crate::common::scratch("alertmanager");
+        let config = format!(
+            "route:\n  receiver: outatime\n  group_by: ['alertname', 'truck']\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: outatime\n    webhook_configs:\n      - url: http://127.0.0.1:{listen}/alerts\n        send_resolved: true\n"
+        );
+        std::fs::write(dir.path().join("alertmanager.yml"), config).unwrap();
+        let port = free_port();
+        let child = std::process::Command::new(binary)
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("alertmanager.yml").display()
+            ))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("log")).unwrap())
+            .spawn()
+            .unwrap();
+        let am = Alertmanager {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if request(&am.url, "GET", "/-/ready", &[], b"").is_ok_and(|a| a.status == 200) {
+                return Some(am);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Alertmanager did not become ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Posts one firing alert to Alertmanager's API, as Prometheus would.
+    fn fire(&self, labels: serde_json::Value) {
+        let body = serde_json::json!([{
+            "labels": labels,
+            "annotations": {"summary": "cargo above 8 degrees"},
+            "generatorURL": "http://system-under-test/",
+        }]);
+        let answer = request(
+            &self.url,
+            "POST",
+            "/api/v2/alerts",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `outatime test --listen` while `fire` posts alerts to Alertmanager
+/// once the listener answers; returns its exit code and output.
+fn test_with_alertmanager(
+    name: &str,
+    url: &str,
+    fire: &dyn Fn(&Alertmanager),
+) -> Option<(i32, String, String, Run)> {
+    let alerts = r#"
+expect alert "CargoTooWarm" {
+  labels truck == "truck-12", severity == "page"
+  firing within 20s of anomaly door_warmup
+}
+
+expect alert "CargoTooWarm" {
+  labels truck == "truck-11"
+  firing within 4s
+  never
+}
+"#;
+    let listen = free_port();
+    let am = Alertmanager::start(listen)?;
+    let (run, _) = influx_run(name, url, &format!("{SCENARIO}{alerts}"));
+    let listen_arg = format!("127.0.0.1:{listen}");
+    let mut args = TEST_ARGS.to_vec();
+    args.extend(["--listen", &listen_arg]);
+    let child = run
+        .again(&args)
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err() {
+        assert!(Instant::now() < deadline, "outatime never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    fire(&am);
+    let output = child.wait_with_output().unwrap();
+    Some((
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        run,
+    ))
+}
+
+#[test]
+fn an_alert_through_alertmanagers_webhook_satisfies_expect_alert() {
+    let Some(url) = influxdb_url() else { return };
+    let fired = |am: &Alertmanager| {
+        am.fire(serde_json::json!({"alertname": "CargoTooWarm", "truck": "truck-12", "severity": "page"}));
+    };
+    let Some((code, out, err, run)) = test_with_alertmanager("expect_am_pass", &url, &fired) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("pass  CargoTooWarm firing {truck == \"truck-12\", severity == \"page\"}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pass  CargoTooWarm never firing {truck == \"truck-11\"}"),
+        "{out}"
+    );
+    let report = report(&run);
+    let received = report["received"].as_array().unwrap();
+    assert!(!received.is_empty(), "{report:#}");
+    assert_eq!(received[0]["sender"], "alertmanager");
+    assert_eq!(received[0]["payload"]["version"], "4");
+    assert_eq!(
+        received[0]["payload"]["alerts"][0]["labels"]["truck"],
+        "truck-12"
+    );
+}
+
+#[test]
+fn an_alert_with_other_labels_fails_expect_alert_and_one_for_the_wrong_truck_fails_never() {
+    let Some(url) = influxdb_url() else { return };
+    let fired = |am: &Alertmanager| {
+        // The right alert at the wrong severity, and one for the truck
+        // that must stay quiet.
+        am.fire(serde_json::json!({"alertname": "CargoTooWarm", "truck": "truck-12", "severity": "ticket"}));
+        am.fire(serde_json::json!({"alertname": "CargoTooWarm", "truck": "truck-11", "severity": "page"}));
+    };
+    let Some((code, out, err, run)) = test_with_alertmanager("expect_am_fail", &url, &fired) else {
+        return;
+    };
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("FAIL  CargoTooWarm firing {truck == \"truck-12\", severity == \"page\"}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("0 matching `CargoTooWarm` firing notifications"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAIL  CargoTooWarm never firing {truck == \"truck-11\"}"),
+        "{out}"
+    );
+    let (tests, failures, _) = junit(&run);
+    assert_eq!((tests, failures), (2, 2));
+}
+
+#[test]
+fn sql_expectations_read_every_page_of_the_query_api() {
+    let endpoint = StrictEndpoint::start();
+    endpoint.set_query_page_size(2);
+    // The anchor is fixed, so the statement outatime sends is known.
+    let from = 1_796_083_200_000_000_000_i64 - 3 * 3_600_000_000_000;
+    let to = 1_796_083_200_000_000_000_i64;
+    let statement = format!(
+        "SELECT hour, avg_temp FROM \"e2e\".\"rollup\" WHERE hour >= from_nanoseconds({from}) AND hour < from_nanoseconds({to}) ORDER BY hour"
+    );
+    let rows = ["3.9", "4.2", "4.4"]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            vec![
+                Some(format!("2026-11-30 2{i}:00:00.000000000")),
+                Some(v.to_string()),
+            ]
+        })
+        .collect();
+    endpoint.register_query(
+        &statement,
+        &[("hour", "TIMESTAMP"), ("avg_temp", "DOUBLE")],
+        rows,
+    );
+    let scenario = r#"scenario "rollups"
+table telemetry
+generate into telemetry {
+  series device = "d1"
+  from now - 3h to now every 1m
+  measure temperature double = sine(period: 24h, amplitude: 0.5, mean: 4)
+}
+
+expect "three hourly rollups" {
+  query sql "SELECT hour, avg_temp FROM \"e2e\".\"rollup\" WHERE hour >= $from AND hour < $to ORDER BY hour"
+  window now - 3h .. now
+  rows == 3
+}
+
+expect "the first hour's average" {
+  query sql "SELECT hour, avg_temp FROM \"e2e\".\"rollup\" WHERE hour >= $from AND hour < $to ORDER BY hour"
+  window now - 3h .. now
+  value approx 4 rel 3%
+}
+
+expect "a table the endpoint does not have" {
+  query sql "SELECT count(*) FROM \"e2e\".\"nothing\""
+  value == 0
+}
+"#;
+    let config = format!(
+        "targets:\n  strict:\n    kind: timestream\n    region: us-east-1\n    database: e2e\n    endpoint_url: {}\n",
+        endpoint.url()
+    );
+    let run = Run::new("expect_sql")
+        .file("outatime.yaml", config)
+        .file("s.scenario", scenario);
+    let (code, out, err) = run
+        .again(&[
+            "expect",
+            "s.scenario",
+            "--target",
+            "strict",
+            "--anchor",
+            "2026-12-01T00:00:00Z",
+            "--junit",
+            "j.xml",
+        ])
+        .run_with(&[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("pass  three hourly rollups (line 9): rows 3, expected == 3"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "pass  the first hour's average (line 15): value 3.9, expected approx 4 rel 3%"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "FAIL  a table the endpoint does not have (line 21): the target refused the query"
+        ),
+        "{out}"
+    );
+    // Two pages for each of the two registered questions.
+    let asked = endpoint.queries();
+    assert_eq!(
+        asked.iter().filter(|q| **q == statement).count(),
+        4,
+        "{asked:#?}"
+    );
+    let (tests, failures, _) = junit(&run);
+    assert_eq!((tests, failures), (3, 1));
+}
