@@ -403,7 +403,7 @@ pub(crate) fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Error> {
         .into_iter()
         .map(|label| {
             let a = label.anomaly;
-            Ok(serde_json::json!({
+            let mut json = serde_json::json!({
                 "line": a.line,
                 "kind": a.kind.name(),
                 "table": label.table.target,
@@ -411,7 +411,13 @@ pub(crate) fn labels(loaded: &Loaded, anchor: i64) -> Result<String, Error> {
                 "series": label.series.dims.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
                 "from": time(label.from, a.line)?,
                 "to": time(label.to, a.line)?,
-            }))
+            });
+            // A named anomaly's label carries its name; an unnamed one's
+            // stays as it always was.
+            if let Some(name) = &a.name {
+                json["name"] = serde_json::Value::String(name.clone());
+            }
+            Ok(json)
         })
         .collect::<Result<_, CompileError>>()?;
     // By the series' JSON text, the order this command has always written:

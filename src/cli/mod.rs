@@ -480,12 +480,18 @@ fn summary(path: &str, checked: &Checked) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     match &checked.scenario {
         Some(s) => format!(
-            "ok    {path}: {} ({}, {}, {}, {}, {})",
+            "ok    {path}: {} ({}, {}, {}, {}, {}{})",
             crate::lang::names::string_literal(&s.title),
             plural(s.sources.len(), "source"),
             plural(s.tables.len(), "table"),
             plural(s.steps.len(), "step"),
             plural(s.anomalies.len(), "anomaly").replace("anomalys", "anomalies"),
+            // Said only when there are some: the line stays as it was for
+            // a scenario without `expect`.
+            match s.expectations.len() {
+                0 => String::new(),
+                n => plural(n, "expectation") + ", ",
+            },
             plural(warnings, "warning"),
         ),
         None => format!(

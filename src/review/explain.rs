@@ -70,6 +70,24 @@ pub fn explain(s: &Scenario) -> String {
         }
         out.push_str(&timeline(&rows, label_width));
     }
+    if !s.expectations.is_empty() {
+        out.push_str("\n  expect, once the records are written\n");
+    }
+    for e in &s.expectations {
+        let words = crate::plan::words::expectation_plan(e);
+        let _ = writeln!(out, "    line {:<4} {}", e.line, words.expect);
+        let alert = words.alert.as_deref().unwrap_or_default();
+        let what = match (&words.query, &words.labels) {
+            (Some(query), _) => query.clone(),
+            (None, Some(labels)) => format!("alert {alert} with {labels}"),
+            (None, None) => format!("alert {alert}"),
+        };
+        let _ = writeln!(out, "              {what}");
+        let mut when: Vec<String> = words.window.iter().map(|w| format!("window {w}")).collect();
+        when.push(words.condition);
+        when.push(words.timing);
+        let _ = writeln!(out, "              {}", when.join(" · "));
+    }
     out
 }
 
@@ -227,7 +245,10 @@ fn anomaly_row(a: &Anomaly) -> Row {
     });
     Row {
         line: a.line,
-        label: format!("{kind}{target}"),
+        label: match &a.name {
+            Some(name) => format!("{name}: {kind}{target}"),
+            None => format!("{kind}{target}"),
+        },
         when,
         detail: detail.join(", "),
         span,

@@ -153,6 +153,25 @@ fn every_outatime_command_of_the_workflow_runs_as_written() {
 
     let now = chrono::Utc::now();
     let anchor = now.format("%Y-%m-%dT%H:%M:00Z").to_string();
+    // The system under test's alerts table holds one CargoTooWarm alert
+    // for truck-12: the strict endpoint answers the scenario's `expect`
+    // query with it. The query's window is the warm-up's (the anchor, to
+    // the scenario's 5 minutes, less 1h) to an hour past its end.
+    let minute = now.timestamp() / 60 * 60;
+    let anchored = (minute - minute % 300) * 1_000_000_000;
+    let hour = 3_600_000_000_000_i64;
+    let (from, to) = (
+        anchored - hour,
+        anchored - hour + 25 * 60_000_000_000 + hour,
+    );
+    let statement = format!(
+        "SELECT count(*) AS alerts FROM \"alerts\".\"fired\" WHERE alertname = 'CargoTooWarm' AND truck = 'truck-12' AND time >= from_nanoseconds({from}) AND time < from_nanoseconds({to})"
+    );
+    endpoint.register_query(
+        &statement,
+        &[("alerts", "BIGINT")],
+        vec![vec![Some("1".into())]],
+    );
     let path = format!(
         "{}:{}",
         binary_dir().display(),
@@ -215,7 +234,9 @@ fn every_outatime_command_of_the_workflow_runs_as_written() {
         }
     }
 
-    for expected in ["fmt", "check", "plan", "diff", "apply", "verify", "clean"] {
+    for expected in [
+        "fmt", "check", "plan", "diff", "apply", "verify", "expect", "clean",
+    ] {
         assert!(
             ran.iter().any(|c| c == expected),
             "the workflow never ran `outatime {expected}`: {ran:?}"
@@ -250,4 +271,21 @@ fn every_outatime_command_of_the_workflow_runs_as_written() {
         .unwrap();
     assert_eq!(written, planned, "the shards together write the plan");
     assert!(!endpoint.has_table("outatime_e2e", "ci_e2e_cold_chain"));
+    // The expectations job asked the alerts table, and its JUnit passed.
+    assert!(
+        endpoint.queries().contains(&statement),
+        "{:#?}",
+        endpoint.queries()
+    );
+    let junit = std::fs::read_to_string(dir.join("expectations.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(
+        (suite.attribute("tests"), suite.attribute("failures")),
+        (Some("1"), Some("0")),
+        "{junit}"
+    );
 }

@@ -60,9 +60,10 @@ expect "the drift reached the database" {
 "#;
 
 /// The system under test: every 100 ms it reads the hottest cargo of each
-/// truck in the last three hours and, `delay` after it first sees one above
-/// 8 degrees, writes one `alerts` point for that truck; `everyone` alerts
-/// for every truck (a system that misfires).
+/// truck in the last 13 hours and, `delay` after it first sees one above
+/// 8 degrees, writes one `alerts` point for that truck and, given an
+/// Alertmanager, posts it a `CargoTooWarm` alert; `everyone` alerts for
+/// every truck (a system that misfires).
 struct SystemUnderTest {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -70,6 +71,16 @@ struct SystemUnderTest {
 
 impl SystemUnderTest {
     fn start(url: &str, database: &str, delay: Duration, everyone: bool) -> SystemUnderTest {
+        SystemUnderTest::paging(url, database, delay, everyone, None)
+    }
+
+    fn paging(
+        url: &str,
+        database: &str,
+        delay: Duration,
+        everyone: bool,
+        alertmanager: Option<String>,
+    ) -> SystemUnderTest {
         let stop = Arc::new(AtomicBool::new(false));
         let (url, database, stopped) = (url.to_string(), database.to_string(), stop.clone());
         let thread = std::thread::spawn(move || {
@@ -79,7 +90,7 @@ impl SystemUnderTest {
                 let answer = influx(
                     &url,
                     &database,
-                    "SELECT max(cargo_temp_c) FROM e2e_cold_chain WHERE time > now() - 3h GROUP BY truck",
+                    "SELECT max(cargo_temp_c) FROM e2e_cold_chain WHERE time > now() - 13h GROUP BY truck",
                 );
                 for series in answer["results"][0]["series"]
                     .as_array()
@@ -100,6 +111,10 @@ impl SystemUnderTest {
                         let line = format!("alerts,truck={truck} value=1");
                         let target = format!("/write?db={}", escape(&database));
                         request(&url, "POST", &target, &[], line.as_bytes()).unwrap();
+                        if let Some(am) = &alertmanager {
+                            let labels = serde_json::json!({"alertname": "CargoTooWarm", "truck": truck, "severity": "page"});
+                            post_alert(am, &labels);
+                        }
                     }
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -403,9 +418,15 @@ struct Alertmanager {
 
 impl Alertmanager {
     fn start(listen: u16) -> Option<Alertmanager> {
-        let binary = ["/usr/bin/prometheus-alertmanager", "/usr/bin/alertmanager"]
+        // Debian names it prometheus-alertmanager; upstream, alertmanager.
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let binary = ["prometheus-alertmanager", "alertmanager"]
             .into_iter()
-            .find(|p| std::path::Path::new(p).exists());
+            .find_map(|name| {
+                std::env::split_paths(&path)
+                    .map(|dir| dir.join(name))
+                    .find(|candidate| candidate.is_file())
+            });
         let Some(binary) = binary else {
             skip_unless_required("Debian's prometheus-alertmanager");
             return None;
@@ -449,23 +470,27 @@ impl Alertmanager {
         }
     }
 
-    /// Posts one firing alert to Alertmanager's API, as Prometheus would.
     fn fire(&self, labels: serde_json::Value) {
-        let body = serde_json::json!([{
-            "labels": labels,
-            "annotations": {"summary": "cargo above 8 degrees"},
-            "generatorURL": "http://system-under-test/",
-        }]);
-        let answer = request(
-            &self.url,
-            "POST",
-            "/api/v2/alerts",
-            &[("Content-Type", "application/json")],
-            body.to_string().as_bytes(),
-        )
-        .unwrap();
-        assert_eq!(answer.status, 200, "{}", answer.text());
+        post_alert(&self.url, &labels);
     }
+}
+
+/// Posts one firing alert to Alertmanager's API, as Prometheus would.
+fn post_alert(alertmanager: &str, labels: &serde_json::Value) {
+    let body = serde_json::json!([{
+        "labels": labels,
+        "annotations": {"summary": "cargo above 8 degrees"},
+        "generatorURL": "http://system-under-test/",
+    }]);
+    let answer = request(
+        alertmanager,
+        "POST",
+        "/api/v2/alerts",
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text());
 }
 
 impl Drop for Alertmanager {
@@ -586,6 +611,84 @@ fn an_alert_with_other_labels_fails_expect_alert_and_one_for_the_wrong_truck_fai
     );
     let (tests, failures, _) = junit(&run);
     assert_eq!((tests, failures), (2, 2));
+}
+
+/// The gallery's cold-chain-alerts.scenario as written, with its data, in
+/// a scratch folder whose `influx` target is a database of its own; and
+/// `outatime test` on it, listening for an Alertmanager started here,
+/// while the system under test runs when `reacts`.
+fn gallery(name: &str, url: &str, reacts: bool) -> Option<(i32, String, String, Run)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let scenario = std::fs::read_to_string(root.join("cold-chain-alerts.scenario")).unwrap();
+    let data = std::fs::read(root.join("data/cold-chain-trucks.csv")).unwrap();
+    let listen = free_port();
+    let am = Alertmanager::start(listen)?;
+    let (run, database) = influx_run(name, url, &scenario);
+    let run = run.file("data/cold-chain-trucks.csv", data);
+    let _sut = reacts.then(|| {
+        SystemUnderTest::paging(
+            url,
+            &database,
+            Duration::from_millis(500),
+            false,
+            Some(am.url.clone()),
+        )
+    });
+    let listen_arg = format!("127.0.0.1:{listen}");
+    let mut args = TEST_ARGS.to_vec();
+    args.extend(["--listen", &listen_arg, "--clean"]);
+    let (code, out, err) = run.again(&args).run();
+    Some((code, out, err, run))
+}
+
+#[test]
+fn the_gallery_scenario_passes_end_to_end_when_the_system_reacts() {
+    let Some(url) = influxdb_url() else { return };
+    let Some((code, out, err, run)) = gallery("expect_gallery_pass", &url, true) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok: 4 passed, 0 failed of 4 expectation(s)"),
+        "{out}"
+    );
+    let (tests, failures, _) = junit(&run);
+    assert_eq!((tests, failures), (4, 0));
+    // --clean dropped what outatime wrote, and only that.
+    assert!(out.contains("deleted 1 table(s)"), "{out}{err}");
+}
+
+#[test]
+fn the_gallery_scenario_fails_with_a_clear_junit_failure_when_the_system_does_not_react() {
+    let Some(url) = influxdb_url() else { return };
+    let Some((code, out, err, run)) = gallery("expect_gallery_fail", &url, false) else {
+        return;
+    };
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("2 passed, 2 failed of 4 expectation(s)"),
+        "{err}"
+    );
+    let (tests, failures, cases) = junit(&run);
+    assert_eq!((tests, failures), (4, 2));
+    let failure = |name: &str| {
+        cases
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, f)| f.clone())
+            .unwrap_or_else(|| panic!("{name} did not fail: {cases:?}"))
+    };
+    let page = failure("CargoTooWarm firing {truck == \"truck-12\", severity == \"page\"}");
+    assert!(
+        page.starts_with("0 matching `CargoTooWarm` firing notifications of 0 alerts received, expected count >= 1"),
+        "{page}"
+    );
+    let kept = failure("the alert is kept in the alerts measurement");
+    assert!(kept.starts_with("no rows, expected a value >= 1"), "{kept}");
+    assert!(
+        kept.contains("query: SELECT count(value) FROM alerts WHERE truck = 'truck-12'"),
+        "{kept}"
+    );
 }
 
 #[test]
