@@ -141,18 +141,7 @@ fn bind<'a>(
                 title: e.title.clone(),
                 line: e.line,
             };
-            let anomaly_window = |name: &str| -> Option<(i64, i64)> {
-                let a = scenario
-                    .anomalies
-                    .iter()
-                    .find(|a| a.name.as_deref() == Some(name))?;
-                let start = a.at.at(anchor)?;
-                let end = match a.length {
-                    Some(l) => start.checked_add(l.0)?,
-                    None => start.checked_add(1)?,
-                };
-                Some((start, end))
-            };
+            let anomaly_window = |name: &str| scenario.anomaly_window(name, anchor);
             let within = e.timing.within.map_or(0, |d| d.0);
             match &e.check {
                 Check::Query(q) => {

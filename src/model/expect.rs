@@ -4,7 +4,7 @@
 //! `expect` verb evaluates them against a target.
 
 use crate::lang::literal::Duration;
-use crate::model::{ConditionTest, TimePoint};
+use crate::model::{ConditionTest, Scenario, TimePoint};
 
 /// One `expect` block.
 #[derive(Clone, Debug, PartialEq)]
@@ -192,4 +192,46 @@ pub struct Timing {
     pub hold: Option<Duration>,
     /// `never`: it must not become true before the deadline.
     pub never: bool,
+}
+
+impl Scenario {
+    /// The window `[start, end)` of the anomaly named `name` at `anchor`:
+    /// `[at, at + for)`, or the instant `at` (one nanosecond) without `for`.
+    /// `None` for no such anomaly, or past what i64 nanoseconds hold.
+    pub fn anomaly_window(&self, name: &str, anchor: i64) -> Option<(i64, i64)> {
+        let a = self
+            .anomalies
+            .iter()
+            .find(|a| a.name.as_deref() == Some(name))?;
+        let start = a.at.at(anchor)?;
+        let end = start.checked_add(a.length.map_or(1, |l| l.0))?;
+        Some((start, end))
+    }
+}
+
+impl Expectation {
+    /// The stretch of time the expectation is about at `anchor`: a query's
+    /// window, or the time an alert may take after its anomaly's start
+    /// (`firing`) or end (`resolved`). `None` when it has none (a query
+    /// without `window`, an alert timed from the end of the writes) or it
+    /// lies past what i64 nanoseconds hold.
+    pub fn window_at(&self, scenario: &Scenario, anchor: i64) -> Option<(i64, i64)> {
+        match &self.check {
+            Check::Query(q) => match q.window.as_ref()? {
+                ExpectWindow::Times { from, to } => Some((from.at(anchor)?, to.at(anchor)?)),
+                ExpectWindow::Anomaly { name, extend } => {
+                    let (start, end) = scenario.anomaly_window(name, anchor)?;
+                    Some((start, end.checked_add(extend.0)?))
+                }
+            },
+            Check::Alert(a) => {
+                let (start, end) = scenario.anomaly_window(a.anomaly.as_deref()?, anchor)?;
+                let from = match a.status {
+                    AlertStatus::Firing => start,
+                    AlertStatus::Resolved => end,
+                };
+                Some((from, from.checked_add(a.within.0)?))
+            }
+        }
+    }
 }

@@ -40,6 +40,8 @@ struct Blob<'a> {
     columns: usize,
     panels_left_out: usize,
     panels: Vec<PanelBlob<'a>>,
+    /// The `expect` blocks' stretches of time, drawn on every panel.
+    expectations: Vec<Window>,
 }
 
 #[derive(Serialize)]
@@ -215,6 +217,17 @@ pub(crate) fn to_html(data: &PlotData) -> Result<String, PlotError> {
         columns: COLUMNS,
         panels_left_out: data.panels_left_out,
         panels: data.panels.iter().map(|p| panel_blob(p, data)).collect(),
+        expectations: data
+            .expectations
+            .iter()
+            .filter(|e| e.to >= data.from && e.from <= data.to)
+            .map(|e| Window {
+                kind: "expect",
+                line: e.line,
+                from: seconds(e.from),
+                to: seconds(e.to),
+            })
+            .collect(),
     };
     let json = script_json(&blob)?;
     let licence = UPLOT_LICENSE.replace("*/", "* /");

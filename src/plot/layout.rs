@@ -33,6 +33,8 @@ const ENVELOPE: Colour = Colour(170, 170, 170, 0.45);
 /// Anomaly windows: red, a fifth opaque.
 pub(crate) const ANOMALY: Colour = Colour(214, 39, 40, 0.2);
 const ANOMALY_INK: Colour = Colour(160, 20, 20, 1.0);
+/// An expectation's bracket on the time axis, and its label.
+pub(crate) const EXPECT: Colour = Colour(31, 95, 160, 1.0);
 const NOW: Colour = Colour(20, 20, 20, 1.0);
 
 /// Named series, in legend order (Tableau 10, without red and grey).
@@ -201,6 +203,9 @@ fn panel_group(panel: &Panel, top: i32, time: &TimeAxis, data: &PlotData) -> Gro
     group
         .children
         .push(anomalies(&panel.anomalies, ANOMALY, time, plot_top, data));
+    if !data.expectations.is_empty() {
+        group.children.push(expectations(time, plot_top, data));
+    }
 
     let values = value_range(panel.ty, panel.lines.len(), panel_bins(panel));
     let y = ValueAxis {
@@ -372,6 +377,86 @@ fn anomalies(
         anomalies.children.push(band);
     }
     anomalies
+}
+
+/// Each expectation's stretch of time as a bracket along the bottom of the
+/// plot (a bar with a tick at each end), brackets that meet stacked in
+/// lanes; expectations starting at one pixel share a label,
+/// `expect · line 50, 59`, placed above the steps' labels.
+fn expectations(time: &TimeAxis, plot_top: i32, data: &PlotData) -> Group {
+    /// Lanes of brackets: past them, brackets share the last.
+    const LANES: usize = 4;
+    let mut group = Group::new("expectations");
+    let bottom = plot_top + PLOT;
+    let mut spans: Vec<(i32, i32, usize)> = data
+        .expectations
+        .iter()
+        .filter(|span| span.to >= data.from && span.from <= data.to)
+        .map(|span| {
+            let x0 = time.x(span.from.max(data.from));
+            (x0, time.x(span.to.min(data.to)).max(x0 + 2), span.line)
+        })
+        .collect();
+    spans.sort();
+    let mut lane_ends: Vec<i32> = Vec::new();
+    for &(x0, x1, line) in &spans {
+        let lane = match lane_ends.iter().position(|end| *end + 2 <= x0) {
+            Some(lane) => lane,
+            None if lane_ends.len() < LANES => {
+                lane_ends.push(i32::MIN);
+                lane_ends.len() - 1
+            }
+            None => LANES - 1,
+        };
+        lane_ends[lane] = x1;
+        let y = bottom - 4 * lane as i32;
+        let mut bracket = Group::new("expect")
+            .with("line", line.to_string())
+            .with("x0", x0.to_string())
+            .with("x1", x1.to_string());
+        bracket.shapes.push(Shape::Rect {
+            x0,
+            y0: y - 3,
+            x1,
+            y1: y,
+            fill: EXPECT,
+        });
+        for x in [x0, x1 - 2] {
+            bracket.shapes.push(Shape::Rect {
+                x0: x,
+                y0: y - 9,
+                x1: x + 2,
+                y1: y,
+                fill: EXPECT,
+            });
+        }
+        group.children.push(bracket);
+    }
+    let mut rows = LabelRows::default();
+    let mut at = 0;
+    while at < spans.len() {
+        let x0 = spans[at].0;
+        let mut same: Vec<usize> = spans[at..]
+            .iter()
+            .take_while(|s| s.0 == x0)
+            .map(|s| s.2)
+            .collect();
+        let x1 = spans[at..at + same.len()]
+            .iter()
+            .map(|s| s.1)
+            .max()
+            .unwrap_or(x0);
+        at += same.len();
+        same.sort_unstable();
+        let lines: Vec<String> = same.iter().map(usize::to_string).collect();
+        let label = format!("expect · line {}", lines.join(", "));
+        let (x, align) = label_at(x0, x1, &label);
+        let row = rows.place(x, align, &label, 2);
+        group
+            .shapes
+            .push(text(x, bottom - 44 - 12 * row, &label, 10.0, EXPECT, align));
+    }
+    group
 }
 
 /// The `now` marker, when `now` is on the axis.

@@ -80,6 +80,15 @@ pub(crate) struct AnomalyWindow {
     pub to: i64,
 }
 
+/// An expectation's stretch of time (its query's window, or the time its
+/// alert may take), marked on the time axis of every panel.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ExpectSpan {
+    pub line: usize,
+    pub from: i64,
+    pub to: i64,
+}
+
 /// One table × measure.
 #[derive(Debug)]
 pub(crate) struct Panel {
@@ -146,6 +155,8 @@ pub(crate) struct PlotData {
     pub panels: Vec<Panel>,
     /// Panels the selection left out beyond the most drawn at once.
     pub panels_left_out: usize,
+    /// The `expect` blocks that have a stretch of time, in file order.
+    pub expectations: Vec<ExpectSpan>,
 }
 
 /// Most panels drawn in one image: past that, `--measure` picks.
@@ -332,6 +343,18 @@ impl<'a> PanelSink<'a> {
                 (lo, hi.max(lo.saturating_add(1)))
             }
         };
+        let expectations = scenario
+            .expectations
+            .iter()
+            .filter_map(|e| {
+                let (from, to) = e.window_at(scenario, now)?;
+                Some(ExpectSpan {
+                    line: e.line,
+                    from,
+                    to,
+                })
+            })
+            .collect();
         Ok(PlotData {
             title: scenario.title.clone(),
             now,
@@ -340,6 +363,7 @@ impl<'a> PanelSink<'a> {
             to,
             panels: self.panels,
             panels_left_out,
+            expectations,
         })
     }
 }

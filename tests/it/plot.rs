@@ -447,3 +447,65 @@ fn docs_pictures_come_from_the_script() {
         );
     }
 }
+
+#[test]
+fn expectations_are_brackets_on_the_time_axis_of_every_panel() {
+    let scenario = SCENARIO.replace("anomaly spike on", "anomaly spike as hot on")
+        + r#"
+expect "the spike was seen" {
+  query influxql "SELECT max(temperature) FROM lab WHERE time >= $from AND time < $to"
+  window anomaly hot .. + 30m
+  value > 12
+}
+
+expect alert "TooHot" {
+  firing within 15m of anomaly hot
+}
+
+expect "no window, no bracket" {
+  query influxql "SELECT count(*) FROM alerts"
+  empty
+}
+"#;
+    let run = Run::new("plot_expect")
+        .file("lab.scenario", &scenario)
+        .args(&["plot", "lab.scenario", "-o", "out.svg"]);
+    let (code, _, err) = run.run();
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(run.dir.join("out.svg")).unwrap();
+    let doc = Document::parse(&text).unwrap();
+    for measure in ["mode", "open", "temperature"] {
+        let p = panel(&doc, measure);
+        let brackets: Vec<(String, i32, i32)> = class(p, "expect")
+            .iter()
+            .map(|b| {
+                (
+                    data(*b, "line").to_string(),
+                    data(*b, "x0").parse().unwrap(),
+                    data(*b, "x1").parse().unwrap(),
+                )
+            })
+            .collect();
+        // The query's window is the spike's 30m and 30m more; the alert's
+        // the 15m after the spike starts; the last block has none.
+        assert_eq!(brackets.len(), 2, "{measure}: {brackets:?}");
+        let of = |line: &str| brackets.iter().find(|b| b.0 == line).expect(line);
+        let (_, q0, q1) = of("32");
+        let (_, a0, a1) = of("38");
+        assert!((q0 - a0).abs() <= 1, "{brackets:?}");
+        assert!(((q1 - q0) - 4 * (a1 - a0)).abs() <= 3, "{brackets:?}");
+        let label = texts(class(p, "expectations")[0]);
+        assert!(
+            label.contains(&"expect · line 32, 38".to_string()),
+            "{label:?}"
+        );
+    }
+    // The spike's window starts where the brackets do.
+    let (s0, _, _, _) = window(panel(&doc, "temperature"), "spike");
+    let q0: i32 = class(panel(&doc, "temperature"), "expect")
+        .iter()
+        .map(|b| data(*b, "x0").parse::<i32>().unwrap())
+        .min()
+        .unwrap();
+    assert!((s0 - q0).abs() <= 1, "{s0} {q0}");
+}

@@ -624,7 +624,16 @@ fn the_page_renders_in_headless_chromium_and_requests_nothing() {
         common::skip_unless_required("chromium (Debian's package; OUTATIME_CHROMIUM names it)");
         return;
     };
-    let (run, _) = page("html-chromium", SCENARIO, &["--anchor", ANCHOR]);
+    // With an expectation, whose bracket the page draws on every panel.
+    let scenario = format!(
+        "{SCENARIO}\nexpect \"seen\" {{\n  query influxql \"SELECT count(*) FROM lab WHERE time >= $from AND time < $to\"\n  window now - 6h .. now - 5h\n  rows >= 1\n}}\n"
+    );
+    let (run, _) = page("html-chromium", &scenario, &["--anchor", ANCHOR]);
+    let html = std::fs::read_to_string(run.dir.join("out.html")).unwrap();
+    assert!(
+        html.contains(r#""expectations":[{"kind":"expect","line":32"#),
+        "no expectation in the page's data"
+    );
     let profile = run.dir.join("profile");
 
     // A control page that does load something: the proxy must see it, or

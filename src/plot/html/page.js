@@ -29,6 +29,7 @@
   };
   const ANOMALY = "rgba(214,39,40,0.2)";
   const ANOMALY_INK = "rgb(160,20,20)";
+  const EXPECT = "rgb(31,95,160)";
   const LEGEND_WIDTH = 250;
   const PLOT_HEIGHT = 200;
 
@@ -242,6 +243,15 @@
         ctx.fillStyle = ANOMALY;
         ctx.fillRect(x0, b.top, x1 - x0, b.height);
       }
+      // Expectations: a bracket along the bottom, as in the SVG.
+      data.expectations.forEach(function (w, i) {
+        const x0 = x(u, w.from), x1 = Math.max(x(u, w.to), x0 + 2 * pr);
+        const y = b.top + b.height - 4 * (i % 4) * pr;
+        ctx.fillStyle = EXPECT;
+        ctx.fillRect(x0, y - 3 * pr, x1 - x0, 3 * pr);
+        ctx.fillRect(x0, y - 9 * pr, 2 * pr, 9 * pr);
+        ctx.fillRect(x1 - 2 * pr, y - 9 * pr, 2 * pr, 9 * pr);
+      });
       ctx.restore();
     }
 
@@ -259,6 +269,10 @@
       panel.anomalies.forEach(function (w, i) {
         label(ctx, w.kind + " · line " + w.line, Math.max(x(u, w.from), b.left),
           b.top + (2 + 12 * (i % 3)) * pr, ANOMALY_INK, right, pr);
+      });
+      data.expectations.forEach(function (w, i) {
+        label(ctx, "expect · line " + w.line, Math.max(x(u, w.from), b.left),
+          b.top + b.height - (44 + 12 * (i % 3)) * pr, EXPECT, right, pr);
       });
       ctx.restore();
       if (varchar) {
