@@ -484,18 +484,18 @@ mod tests {
 
     #[test]
     fn placeholders_become_each_dialects_time_literals() {
-        let w = Some((1_000_000_000, 2_500_000_000));
+        let w = Some((1_000_000_000, 2_500_000_001));
         assert_eq!(
             fill(
                 "time >= $from AND time < $to AND x = '$$5'",
                 Dialect::Influxql,
                 w
             ),
-            "time >= '1970-01-01T00:00:01Z' AND time < '1970-01-01T00:00:02.5Z' AND x = '$5'"
+            "time >= '1970-01-01T00:00:01.000Z' AND time < '1970-01-01T00:00:02.500000001Z' AND x = '$5'"
         );
         assert_eq!(
             fill("time BETWEEN $from AND $to", Dialect::Sql, w),
-            "time BETWEEN from_nanoseconds(1000000000) AND from_nanoseconds(2500000000)"
+            "time BETWEEN from_nanoseconds(1000000000) AND from_nanoseconds(2500000001)"
         );
     }
 

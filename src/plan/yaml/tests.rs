@@ -68,6 +68,7 @@ fn plan(tables: Vec<(&str, TablePlan)>) -> Plan {
             .map(|(n, t)| (n.to_string(), t))
             .collect(),
         steps: vec![],
+        expectations: vec![],
         labels: vec![],
         warnings: vec![],
         records: 0,

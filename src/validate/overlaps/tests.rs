@@ -13,6 +13,7 @@ fn anomaly(
 ) -> Anomaly {
     Anomaly {
         kind: AnomalyKind::Dropout,
+        name: None,
         table: table.into(),
         measure: measure.map(str::to_string),
         filter: Filter { conditions },
