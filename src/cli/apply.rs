@@ -109,18 +109,26 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     }
 }
 
-/// An apply that ran: what it wrote, the scenario it wrote, at which
-/// anchor, to which target.
+/// An apply that ran: what it wrote.
 pub(super) struct Ran {
     pub applied: crate::apply::Applied,
-    pub scenario: crate::model::Scenario,
-    pub anchor: i64,
-    pub target: crate::targets::config::Target,
 }
 
-/// Everything `apply` does but print and report: `outatime test` runs it
-/// too.
+/// What `outatime test` hears from an apply it runs: the scenario, its
+/// anchor and the target once loaded (before any write), and each report
+/// of the writes' progress.
+pub(super) struct Hooks<'h> {
+    pub loaded: &'h mut dyn FnMut(&crate::model::Scenario, i64, &crate::targets::config::Target),
+    pub progress: &'h mut dyn FnMut(&crate::apply::progress::Progress),
+}
+
+/// Everything `apply` does but print and report.
 pub(super) fn run(args: &ApplyArgs) -> Result<Ran, Failure> {
+    run_with(args, None)
+}
+
+/// [`run`], telling `hooks` (`outatime test`) what it does.
+pub(super) fn run_with(args: &ApplyArgs, hooks: Option<&mut Hooks<'_>>) -> Result<Ran, Failure> {
     use crate::targets::config::Target;
 
     // Arguments first: loading reads every source.
@@ -133,17 +141,22 @@ pub(super) fn run(args: &ApplyArgs) -> Result<Ran, Failure> {
     }
     // The scenario is checked against the names this target takes.
     let rules = target.name_rules();
-    let (applied, scenario, anchor) = match &target {
+    let applied = match &target {
         Target::File { directory } => apply_to_files(args, anchor, rules, directory, shard)?,
-        Target::Timestream(ts) => apply_to_timestream(args, anchor, rules, ts, shard, policy)?,
-        Target::Influxdb(influx) => apply_to_influxdb(args, anchor, rules, influx, shard, policy)?,
+        Target::Timestream(ts) => {
+            let engine = (shard, TIMESTREAM_CONCURRENCY, policy);
+            apply_with_engine(args, anchor, rules, engine, (&target, hooks), |timeout| {
+                crate::targets::timestream::Timestream::new(ts.clone(), timeout)
+            })?
+        }
+        Target::Influxdb(influx) => {
+            let engine = (shard, INFLUXDB_CONCURRENCY, policy);
+            apply_with_engine(args, anchor, rules, engine, (&target, hooks), |timeout| {
+                crate::targets::influxdb::Influxdb::new(influx.clone(), timeout)
+            })?
+        }
     };
-    Ok(Ran {
-        applied,
-        scenario,
-        anchor,
-        target,
-    })
+    Ok(Ran { applied })
 }
 
 impl ApplyArgs {
@@ -168,8 +181,8 @@ impl ApplyArgs {
     }
 }
 
-/// What an apply's result is, with the scenario and anchor it ran with.
-type Done = (crate::apply::Applied, crate::model::Scenario, i64);
+/// What an apply's result is.
+type Done = crate::apply::Applied;
 
 /// `--shard K/N`, or the whole.
 fn shard(args: &ApplyArgs) -> Result<crate::record::shard::Shard, Failure> {
@@ -237,7 +250,7 @@ fn apply_to_files(
         failure: None,
         dry_run,
     };
-    Ok((applied, loaded.scenario, anchor))
+    Ok(applied)
 }
 
 /// The scenario or plan and its anchor for the engine: a resume binds
@@ -256,34 +269,6 @@ fn load_for_engine(
     Ok((loaded, anchor))
 }
 
-fn apply_to_timestream(
-    args: &ApplyArgs,
-    anchor: Option<i64>,
-    rules: &dyn NameRules,
-    target: &crate::targets::timestream::TimestreamTarget,
-    shard: crate::record::shard::Shard,
-    policy: crate::targets::config::Policy,
-) -> Result<Done, Failure> {
-    let engine = (shard, TIMESTREAM_CONCURRENCY, policy);
-    apply_with_engine(args, anchor, rules, engine, |timeout| {
-        crate::targets::timestream::Timestream::new(target.clone(), timeout)
-    })
-}
-
-fn apply_to_influxdb(
-    args: &ApplyArgs,
-    anchor: Option<i64>,
-    rules: &dyn NameRules,
-    target: &crate::targets::influxdb::InfluxTarget,
-    shard: crate::record::shard::Shard,
-    policy: crate::targets::config::Policy,
-) -> Result<Done, Failure> {
-    let engine = (shard, INFLUXDB_CONCURRENCY, policy);
-    apply_with_engine(args, anchor, rules, engine, |timeout| {
-        crate::targets::influxdb::Influxdb::new(target.clone(), timeout)
-    })
-}
-
 /// The engine's apply for any target: the arguments first (loading reads
 /// every source), then the scenario or plan, then the target `connect`
 /// makes with the request timeout.
@@ -296,21 +281,32 @@ fn apply_with_engine<T: crate::targets::Backend>(
         u16,
         crate::targets::config::Policy,
     ),
+    (target, mut hooks): (&crate::targets::config::Target, Option<&mut Hooks<'_>>),
     connect: impl FnOnce(std::time::Duration) -> T,
 ) -> Result<Done, Failure> {
     // The journal's lock is held until the apply has returned.
     let (options, _lock) = engine_options(args, shard, concurrency, policy)?;
     let request_timeout = request_timeout(args)?;
     let (loaded, anchor) = load_for_engine(args, anchor, rules, &options)?;
+    if let Some(hooks) = hooks.as_mut() {
+        (hooks.loaded)(&loaded.scenario, anchor, target);
+    }
     let mut drawing = super::progress::Drawing::new();
     let applied = crate::apply::engine::apply(
         &loaded,
         anchor,
         connect(request_timeout),
         &options,
-        &mut |said| drawing.show(said),
+        &mut |said| {
+            if let (crate::apply::progress::Said::Progress(progress), Some(hooks)) =
+                (&said, hooks.as_mut())
+            {
+                (hooks.progress)(progress);
+            }
+            drawing.show(said)
+        },
     )?;
-    Ok((applied, loaded.scenario, anchor))
+    Ok(applied)
 }
 
 /// `--concurrency` unless given: Timestream scales out; one InfluxDB

@@ -9,9 +9,13 @@ use super::exit::Exit;
 use super::input::{ReadArgs, load_with_anchor};
 use super::output::{self, Failure};
 use super::output::{say, sayln};
-use crate::expect::receiver::{self, Listener};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::apply::Hooks;
+use crate::expect::receiver::{self, Inbox, Listener};
 use crate::expect::report;
-use crate::expect::{Ask, Outcome, Verdict};
+use crate::expect::{Ask, Outcome, Ready, Verdict};
+use crate::model::Scenario;
 use crate::targets::config::Target;
 
 #[derive(clap::Args)]
@@ -77,38 +81,79 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
     if args.apply.target_name().is_none() {
         return Err(no_database());
     }
-    if args.clean && args.apply.target_name().is_none() {
-        return Err(Failure::usage("error: --clean needs --target\n"));
+    let name = args.apply.target_name().unwrap_or_default();
+    if let Target::File { .. } = super::input::config_target(args.apply.config(), name)? {
+        return Err(no_database());
     }
     let alerts = needs_listener(args.apply.input())?;
     let listener = listener(&args.outputs, alerts)?;
-    let ran = super::apply::run(&args.apply)?;
+    let inbox = listener.as_ref().map(|l| l.inbox.clone());
+    let ready = Ready::default();
+    let cancel = AtomicBool::new(false);
+    // The expectations are asked on a thread of their own from the moment
+    // the scenario is loaded: they start once the writes have caught up,
+    // which under `--pace live` is long before the apply ends.
+    let (ran, asked) = std::thread::scope(|scope| {
+        let mut evaluation = None;
+        let ran = {
+            let mut loaded = |scenario: &Scenario, anchor: i64, target: &Target| {
+                let (scenario, target) = (scenario.clone(), target.clone());
+                let (ready, cancel, inbox) = (&ready, &cancel, inbox.clone());
+                evaluation = Some(scope.spawn(move || {
+                    let outcomes = ask(&scenario, anchor, ready, &target, inbox.as_ref(), cancel);
+                    (outcomes, scenario, anchor)
+                }));
+            };
+            let mut progress = |p: &crate::apply::progress::Progress| {
+                // Waiting for records not yet due: everything due is written.
+                if p.next_due.is_some() {
+                    ready.set(crate::expect::wall_now());
+                }
+            };
+            let mut hooks = Hooks {
+                loaded: &mut loaded,
+                progress: &mut progress,
+            };
+            super::apply::run_with(&args.apply, Some(&mut hooks))
+        };
+        match &ran {
+            Ok(ran) if ran.applied.failure.is_none() => ready.set(crate::expect::wall_now()),
+            _ => cancel.store(true, Ordering::SeqCst),
+        }
+        let asked = evaluation.map(|handle| handle.join());
+        (ran, asked)
+    });
+    let ran = ran?;
     super::apply::print_summary(&ran.applied);
+    let apply = serde_json::to_value(&ran.applied.report).ok();
     if let Some(failure) = ran.applied.failure {
-        // What was written is in the summary; nothing is evaluated on a
-        // target that did not take the stream.
-        let apply = serde_json::to_value(&ran.applied.report).ok();
+        // What was written is in the summary; the verdicts of a target
+        // that did not take the stream would mean nothing.
         if let Some(path) = args.apply.report() {
             let json = report::json(&ran.applied.report.anchor, apply, &[], &[]);
             write_json(path, &json)?;
         }
         return Err(Failure::from(failure));
     }
-    let writes_done = crate::expect::wall_now();
-    let apply = serde_json::to_value(&ran.applied.report).ok();
-    let verdict = evaluate(
-        &ran.scenario,
-        ran.anchor,
-        writes_done,
-        &ran.target,
-        listener.as_ref(),
-        (
-            args.apply.input(),
-            &args.outputs,
-            args.apply.report(),
-            apply,
+    let verdict = match asked {
+        Some(Ok((outcomes, scenario, anchor))) => conclude(
+            &scenario,
+            anchor,
+            outcomes,
+            inbox.as_ref(),
+            (
+                args.apply.input(),
+                &args.outputs,
+                args.apply.report(),
+                apply,
+            ),
         ),
-    );
+        Some(Err(_)) => Err(Failure::new(
+            Exit::Target,
+            "error: the expectations' thread stopped unexpectedly\n",
+        )),
+        None => Err(no_database()),
+    };
     if args.clean {
         let target = args.apply.target_name().unwrap_or_default();
         let clean =
@@ -139,12 +184,22 @@ pub(super) fn expect(args: &ExpectArgs) -> Result<Exit, Failure> {
         Some(&args.anchor),
         named.target.name_rules(),
     )?;
-    evaluate(
+    let ready = Ready::default();
+    ready.set(crate::expect::wall_now());
+    let inbox = listener.as_ref().map(|l| l.inbox.clone());
+    let outcomes = ask(
         &loaded.scenario,
         anchor,
-        crate::expect::wall_now(),
+        &ready,
         &named.target,
-        listener.as_ref(),
+        inbox.as_ref(),
+        &AtomicBool::new(false),
+    );
+    conclude(
+        &loaded.scenario,
+        anchor,
+        outcomes,
+        inbox.as_ref(),
         (&args.input, &args.outputs, args.report.as_deref(), None),
     )
 }
@@ -196,24 +251,18 @@ fn listener(outputs: &Outputs, alerts: bool) -> Result<Option<Listener>, Failure
     Ok(Some(listener))
 }
 
-/// Evaluates, prints a line a verdict, writes JUnit and the report; exit 1
-/// when an expectation failed, 3 when the target could not be read.
-fn evaluate(
-    scenario: &crate::model::Scenario,
+/// Asks every expectation of `scenario` once `ready`, printing a line a
+/// verdict as it comes.
+fn ask(
+    scenario: &Scenario,
     anchor: i64,
-    writes_done: i64,
+    ready: &Ready,
     target: &Target,
-    listener: Option<&Listener>,
-    (input, outputs, report_path, apply): (
-        &Path,
-        &Outputs,
-        Option<&Path>,
-        Option<serde_json::Value>,
-    ),
-) -> Result<Exit, Failure> {
+    inbox: Option<&Inbox>,
+    cancel: &AtomicBool,
+) -> Result<Vec<Outcome>, Failure> {
     if scenario.expectations.is_empty() {
-        output::print("no expectations: the scenario has no `expect` block\n")?;
-        return Ok(Exit::Success);
+        return Ok(Vec::new());
     }
     let mut asker: Box<dyn Ask> = match target {
         Target::File { .. } => return Err(no_database()),
@@ -228,23 +277,39 @@ fn evaluate(
                 .map_err(crate::verify::VerifyError::from)?,
         ),
     };
-    sayln!(
-        "evaluating {} expectation(s) at anchor {}",
-        scenario.expectations.len(),
-        crate::record::time_string(anchor)
-    );
-    let inbox = listener.map(|l| l.inbox.clone());
-    let outcomes = crate::expect::evaluate(
+    crate::expect::evaluate(
         scenario,
         anchor,
-        writes_done,
+        ready,
         asker.as_mut(),
-        inbox.as_ref(),
+        inbox,
         &mut |o| {
             let _ = output::print(&report::line(o));
         },
+        cancel,
     )
-    .map_err(|e| Failure::input(words(&e.to_string(), e.help())))?;
+    .map_err(|e| Failure::input(words(&e.to_string(), e.help())))
+}
+
+/// Writes JUnit and the report, and sums the verdicts up: exit 1 when an
+/// expectation failed, 3 when the target could not be read.
+fn conclude(
+    scenario: &Scenario,
+    anchor: i64,
+    outcomes: Result<Vec<Outcome>, Failure>,
+    inbox: Option<&Inbox>,
+    (input, outputs, report_path, apply): (
+        &Path,
+        &Outputs,
+        Option<&Path>,
+        Option<serde_json::Value>,
+    ),
+) -> Result<Exit, Failure> {
+    if scenario.expectations.is_empty() {
+        output::print("no expectations: the scenario has no `expect` block\n")?;
+        return Ok(Exit::Success);
+    }
+    let outcomes = outcomes?;
     let file = input.display().to_string();
     if let Some(path) = &outputs.junit {
         let xml = report::junit(&scenario.title, &file, &outcomes);
@@ -256,7 +321,7 @@ fn evaluate(
         })?;
     }
     if let Some(path) = report_path {
-        let received = inbox.map(|i| i.snapshot()).unwrap_or_default();
+        let received = inbox.map(Inbox::snapshot).unwrap_or_default();
         let json = report::json(
             &crate::record::time_string(anchor),
             apply,

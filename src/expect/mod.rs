@@ -15,7 +15,8 @@
 pub(crate) mod receiver;
 pub(crate) mod report;
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
 
 use crate::model::{
     AlertCheck, Check, Dialect, ExpectCondition, ExpectWindow, Expectation, Op, Scenario, Test,
@@ -89,6 +90,8 @@ pub(crate) struct Outcome {
     /// When its clock started, RFC 3339.
     pub reference: String,
     pub deadline: String,
+    /// When the verdict was reached, RFC 3339.
+    pub decided_at: String,
 }
 
 /// Why expectations cannot be evaluated at all.
@@ -123,6 +126,10 @@ struct Bound<'a> {
     window: Option<(i64, i64)>,
     reference: i64,
     deadline: i64,
+    /// For an alert about an anomaly: notifications count from its start
+    /// (`firing`) or end (`resolved`); an alert raised before the fault is
+    /// not its alert.
+    since: Option<i64>,
 }
 
 /// Binds every expectation at `anchor`, the writes having ended at
@@ -163,6 +170,7 @@ fn bind<'a>(
                         window,
                         reference,
                         deadline: reference.saturating_add(within),
+                        since: None,
                     })
                 }
                 Check::Alert(a) => {
@@ -188,6 +196,7 @@ fn bind<'a>(
                         window: anomaly,
                         reference,
                         deadline: reference.saturating_add(a.within.0),
+                        since: anomaly.map(|_| start),
                     })
                 }
             }
@@ -239,22 +248,77 @@ struct Running<'a> {
     attempts: u32,
     true_since: Option<i64>,
     last: Option<Seen>,
+    /// Why the last question got no answer, if it got none.
     unreachable: Option<String>,
+    /// Questions that got no answer.
+    unanswered: u32,
     outcome: Option<Outcome>,
 }
 
-/// Evaluates every expectation of `scenario` at `anchor`; `writes_done` is
-/// when the last record was written (ns since the epoch). `inbox` holds
-/// the notifications a listener received, when one runs. `say` hears each
-/// verdict as it is reached.
+/// When the writes had caught up: set once, by whoever knows first (the
+/// end of a burst apply; under live pacing, the first moment it waits for
+/// records not yet due, everything due so far being written).
+#[derive(Default)]
+pub(crate) struct Ready(AtomicI64);
+
+impl Ready {
+    /// The writes caught up at `at` (ns since the epoch); a later call
+    /// changes nothing.
+    pub(crate) fn set(&self, at: i64) {
+        let _ = self
+            .0
+            .compare_exchange(0, at.max(1), Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    fn get(&self) -> Option<i64> {
+        match self.0.load(Ordering::SeqCst) {
+            0 => None,
+            at => Some(at),
+        }
+    }
+}
+
+/// The longest sleep between looks at `cancel`.
+const NAP: Duration = Duration::from_millis(100);
+
+/// Sleeps until `until` (ns since the epoch) or `cancel` is set; whether
+/// it was cancelled.
+fn sleep_until(until: i64, cancel: &AtomicBool) -> bool {
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            return true;
+        }
+        let wait = until - wall_now();
+        if wait <= 0 {
+            return false;
+        }
+        std::thread::sleep(Duration::from_nanos(wait as u64).min(NAP));
+    }
+}
+
+/// Evaluates every expectation of `scenario` at `anchor`, once `ready`
+/// says the writes have caught up (it may be set while an apply goes on
+/// writing later records). `inbox` holds the notifications a listener
+/// received, when one runs. `say` hears each verdict as it is reached.
+/// `cancel` stops it between questions: the outcomes so far are returned.
 pub(crate) fn evaluate(
     scenario: &Scenario,
     anchor: i64,
-    writes_done: i64,
+    ready: &Ready,
     target: &mut dyn Ask,
     inbox: Option<&Inbox>,
     say: &mut dyn FnMut(&Outcome),
+    cancel: &AtomicBool,
 ) -> Result<Vec<Outcome>, ExpectError> {
+    let writes_done = loop {
+        if let Some(at) = ready.get() {
+            break at;
+        }
+        if cancel.load(Ordering::SeqCst) {
+            return Ok(Vec::new());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let bound = bind(scenario, anchor, writes_done, inbox.is_some())?;
     let mut running: Vec<Running> = bound
         .into_iter()
@@ -265,29 +329,22 @@ pub(crate) fn evaluate(
             true_since: None,
             last: None,
             unreachable: None,
+            unanswered: 0,
             outcome: None,
         })
         .collect();
-    loop {
-        let Some(due) = running
-            .iter_mut()
-            .filter(|r| r.outcome.is_none())
-            .min_by_key(|r| r.next)
-        else {
+    while let Some(due) = running
+        .iter_mut()
+        .filter(|r| r.outcome.is_none())
+        .min_by_key(|r| r.next)
+    {
+        if sleep_until(due.next, cancel) {
             break;
-        };
-        let wait = due.next - wall_now();
-        if wait > 0 {
-            std::thread::sleep(Duration::from_nanos(wait as u64));
         }
-        let asked_at = Instant::now();
         step(due, target, inbox);
         if let Some(outcome) = &due.outcome {
             say(outcome);
         }
-        // A question that took longer than the period is asked again at
-        // once, never twice at the same instant.
-        let _ = asked_at;
     }
     Ok(running.into_iter().filter_map(|r| r.outcome).collect())
 }
@@ -310,6 +367,7 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
                 )),
                 Err(AskError::Unreachable(reason)) => {
                     r.unreachable = Some(reason);
+                    r.unanswered += 1;
                     Ok(Seen {
                         holds: false,
                         observed: None,
@@ -318,7 +376,11 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
                 }
             }
         }
-        Check::Alert(a) => Ok(alerts(a, inbox.map(Inbox::snapshot).unwrap_or_default())),
+        Check::Alert(a) => Ok(alerts(
+            a,
+            r.bound.since,
+            inbox.map(Inbox::snapshot).unwrap_or_default(),
+        )),
     };
     let now = wall_now();
     let seen = match seen {
@@ -349,13 +411,15 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
             r.true_since = None;
             past_deadline.then(|| (Verdict::Fail, seen.words.clone()))
         }
-    } else if seen.holds && !(alert_waits_for_deadline && !past_deadline) {
+    } else if seen.holds && (past_deadline || !alert_waits_for_deadline) {
         Some((Verdict::Pass, seen.words.clone()))
     } else {
         past_deadline.then(|| (Verdict::Fail, seen.words.clone()))
     };
     r.last = Some(seen);
     match verdict {
+        // A failure seen through an unanswered question is not the
+        // system's: the target could not be read.
         Some((Verdict::Fail, _)) if r.unreachable.is_some() => {
             let reason = r.unreachable.clone().unwrap_or_default();
             r.outcome = Some(outcome(
@@ -365,18 +429,23 @@ fn step(r: &mut Running, target: &mut dyn Ask, inbox: Option<&Inbox>) {
                 now,
             ));
         }
+        // Nor is `never` vouched for while some questions got no answer.
+        Some((Verdict::Pass, _)) if timing.never && r.unanswered > 0 => {
+            let message = format!(
+                "{} of {} questions got no answer, so `never` cannot be vouched for: {}",
+                r.unanswered,
+                r.attempts,
+                r.unreachable.clone().unwrap_or_default()
+            );
+            r.outcome = Some(outcome(r, Verdict::Unreadable, message, now));
+        }
         Some((verdict, message)) => r.outcome = Some(outcome(r, verdict, message, now)),
         None => {
+            // The next question, and the last one at the deadline itself
+            // (a `hold` under way goes on past it).
             let next = r.next.saturating_add(every).max(now);
-            // The last question is asked at the deadline itself.
-            r.next = if r.true_since.is_none()
-                && !timing.never
-                && next > r.bound.deadline
-                && now < r.bound.deadline
-            {
-                r.bound.deadline
-            } else if timing.never && next > r.bound.deadline {
-                r.bound.deadline.max(now)
+            r.next = if r.true_since.is_none() && now < r.bound.deadline {
+                next.min(r.bound.deadline)
             } else {
                 next
             };
@@ -411,6 +480,7 @@ fn outcome(r: &Running, verdict: Verdict, message: String, now: i64) -> Outcome 
             .map(|(from, to)| [time_string(from), time_string(to)]),
         reference: time_string(r.bound.reference),
         deadline: time_string(r.bound.deadline),
+        decided_at: time_string(now),
     }
 }
 
@@ -451,10 +521,12 @@ fn condition(c: &ExpectCondition, asked: &Asked) -> Seen {
     }
 }
 
-/// The notifications that match an alert expectation.
-fn alerts(a: &AlertCheck, received: Vec<Notification>) -> Seen {
+/// The notifications that match an alert expectation, received `since`
+/// (ns since the epoch) when given.
+fn alerts(a: &AlertCheck, since: Option<i64>, received: Vec<Notification>) -> Seen {
     let matching = received
         .iter()
+        .filter(|n| since.is_none_or(|since| n.received_at >= since))
         .flat_map(|n| n.alerts.iter())
         .filter(|alert| {
             alert.status == a.status.word()
@@ -497,6 +569,109 @@ mod tests {
             fill("time BETWEEN $from AND $to", Dialect::Sql, w),
             "time BETWEEN from_nanoseconds(1000000000) AND from_nanoseconds(2500000001)"
         );
+    }
+
+    /// A target answering from a script, one answer a question (the last
+    /// one again once the script is spent): `Some(n)` a row holding `n`,
+    /// `None` no answer at all.
+    struct Scripted {
+        answers: Vec<Option<f64>>,
+        asked: usize,
+    }
+
+    impl Ask for Scripted {
+        fn ask(&mut self, _: Dialect, text: &str) -> Result<Asked, AskError> {
+            if text.contains("SELEC ") {
+                return Err(AskError::Refused("error parsing query".into()));
+            }
+            let answer = self.answers[self.asked.min(self.answers.len() - 1)];
+            self.asked += 1;
+            match answer {
+                Some(x) => Ok(Asked {
+                    columns: vec!["time".into(), "v".into()],
+                    rows: vec![vec![
+                        crate::targets::ask::Cell::Time("0".into()),
+                        crate::targets::ask::Cell::Number(x),
+                    ]],
+                }),
+                None => Err(AskError::Unreachable("connection refused".into())),
+            }
+        }
+    }
+
+    /// The one expectation of a scenario whose block is `block`, asked of
+    /// `answers`.
+    fn verdict(block: &str, answers: &[Option<f64>]) -> Outcome {
+        let text = format!(
+            "scenario \"s\"\ntable lab\ngenerate into lab {{\n  series d = \"a\"\n  from now - 1h to now every 1m\n  measure v double = constant(value: 1)\n}}\n{block}"
+        );
+        let checked = crate::validate::check::check_text(
+            &text,
+            std::path::Path::new("."),
+            crate::targets::DEFAULT_RULES,
+        );
+        let scenario = checked.scenario.expect("a valid scenario");
+        let ready = Ready::default();
+        ready.set(wall_now());
+        let mut target = Scripted {
+            answers: answers.to_vec(),
+            asked: 0,
+        };
+        let mut outcomes = evaluate(
+            &scenario,
+            wall_now(),
+            &ready,
+            &mut target,
+            None,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(outcomes.len(), 1);
+        outcomes.remove(0)
+    }
+
+    #[test]
+    fn hold_starts_again_when_the_condition_breaks() {
+        let o = verdict(
+            "expect \"h\" {\n  query influxql \"SELECT v FROM t\"\n  value >= 1\n  within 2s every 20ms\n  hold 60ms\n}\n",
+            &[Some(1.0), Some(1.0), Some(0.0), Some(1.0)],
+        );
+        assert_eq!(o.verdict, Verdict::Pass, "{o:?}");
+        assert!(o.message.starts_with("held for 60ms"), "{o:?}");
+        // Two true, one false, then true long enough: at least 3 + 4.
+        assert!(o.attempts >= 7, "{o:?}");
+    }
+
+    #[test]
+    fn never_is_not_vouched_for_through_questions_without_an_answer() {
+        let o = verdict(
+            "expect \"n\" {\n  query influxql \"SELECT v FROM t\"\n  value >= 5\n  within 200ms every 20ms\n  never\n}\n",
+            &[Some(0.0), None, Some(0.0)],
+        );
+        assert_eq!(o.verdict, Verdict::Unreadable, "{o:?}");
+        assert!(o.message.contains("cannot be vouched for"), "{o:?}");
+        let o = verdict(
+            "expect \"n\" {\n  query influxql \"SELECT v FROM t\"\n  value >= 5\n  within 200ms every 20ms\n  never\n}\n",
+            &[Some(0.0)],
+        );
+        assert_eq!(o.verdict, Verdict::Pass, "{o:?}");
+        assert!(o.seconds >= 0.2, "{o:?}");
+    }
+
+    #[test]
+    fn a_target_that_never_answers_is_unreadable_not_failed_and_a_refused_query_fails_at_once() {
+        let o = verdict(
+            "expect \"u\" {\n  query influxql \"SELECT v FROM t\"\n  value >= 1\n  within 100ms every 20ms\n}\n",
+            &[None],
+        );
+        assert_eq!(o.verdict, Verdict::Unreadable, "{o:?}");
+        assert!(o.message.contains("connection refused"), "{o:?}");
+        let o = verdict(
+            "expect \"r\" {\n  query influxql \"SELEC v FROM t\"\n  value >= 1\n  within 5s every 20ms\n}\n",
+            &[Some(1.0)],
+        );
+        assert_eq!((o.verdict, o.attempts), (Verdict::Fail, 1), "{o:?}");
     }
 
     #[test]

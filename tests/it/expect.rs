@@ -350,6 +350,63 @@ fn never_catches_an_alert_that_should_not_fire() {
 }
 
 #[test]
+fn under_live_pacing_an_expectation_about_a_fault_to_come_waits_for_it_while_the_apply_goes_on() {
+    let Some(url) = influxdb_url() else { return };
+    let scenario = r#"scenario "a fault still to come"
+table telemetry { name "e2e_live" }
+
+generate into telemetry {
+  series truck = "truck-12"
+  from now - 10m to now + 16s every 1s
+  measure cargo_temp_c double = constant(value: 4)
+}
+
+anomaly offset as soon on telemetry.cargo_temp_c {
+  at now + 6s for 4s
+  delta 10
+}
+
+expect "the fault is seen when it comes" {
+  query influxql "SELECT max(cargo_temp_c) FROM e2e_live WHERE time >= $from AND time < $to"
+  window anomaly soon
+  value >= 14
+  within 6s every 250ms
+}
+"#;
+    let (run, _) = influx_run("expect_live", &url, scenario);
+    let (code, out, err) = run
+        .again(&[
+            "test",
+            "t.scenario",
+            "--target",
+            "influx",
+            "--create",
+            "--pace",
+            "live",
+            "--lead",
+            "1s",
+            "--report",
+            "r.json",
+        ])
+        .run();
+    assert_eq!(code, 0, "{out}{err}");
+    let report = report(&run);
+    let time = |text: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(text.as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    let anchor = time(&report["anchor"]);
+    let outcome = outcome(&report, "the fault is seen when it comes");
+    let decided = time(&outcome["decided_at"]);
+    // Not before the fault's first record was due, and long before the
+    // apply wrote its last record (due at now + 15s with a 1s lead).
+    assert!(decided >= anchor + 6_000, "{outcome}");
+    assert!(decided < anchor + 13_000, "{outcome}");
+    assert_eq!(time(&outcome["reference"]), anchor + 6_000, "{outcome}");
+}
+
+#[test]
 fn check_refuses_a_dialect_the_target_cannot_run() {
     let fixture = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -169,7 +169,7 @@ pub(crate) struct Retention {
 }
 
 /// A target ready to use: `${ENV}` expanded.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Target {
     File { directory: PathBuf },
     Timestream(TimestreamTarget),
