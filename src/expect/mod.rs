@@ -486,7 +486,7 @@ fn outcome(r: &Running, verdict: Verdict, message: String, now: i64) -> Outcome 
 
 /// The condition on one answer.
 fn condition(c: &ExpectCondition, asked: &Asked) -> Seen {
-    let rows = asked.rows.len();
+    let rows = asked.rows;
     match c {
         ExpectCondition::Empty => Seen {
             holds: rows == 0,
@@ -589,10 +589,11 @@ mod tests {
             match answer {
                 Some(x) => Ok(Asked {
                     columns: vec!["time".into(), "v".into()],
-                    rows: vec![vec![
+                    first: Some(vec![
                         crate::targets::ask::Cell::Time("0".into()),
                         crate::targets::ask::Cell::Number(x),
-                    ]],
+                    ]),
+                    rows: 1,
                 }),
                 None => Err(AskError::Unreachable("connection refused".into())),
             }
@@ -682,10 +683,11 @@ mod tests {
         assert!(none.words.starts_with("no rows"), "{}", none.words);
         let text = Asked {
             columns: vec!["time".into(), "truck".into()],
-            rows: vec![vec![
+            first: Some(vec![
                 crate::targets::ask::Cell::Time("1".into()),
                 crate::targets::ask::Cell::Text("t".into()),
-            ]],
+            ]),
+            rows: 1,
         };
         let words = condition(&test, &text).words;
         assert!(words.contains("no number"), "{words}");

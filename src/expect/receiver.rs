@@ -8,11 +8,20 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The largest notification taken: Alertmanager's are a few KiB an alert.
-const MAX_BODY: usize = 16 << 20;
+pub(crate) const MAX_BODY: usize = 16 << 20;
+
+/// The most notification bytes kept for one run; past it, a notification
+/// is answered 507 and not kept (a sender that floods the listener cannot
+/// take the machine's memory).
+pub(crate) const MAX_KEPT: usize = 64 << 20;
+
+/// Connections served at once; past them, a connection is closed unread.
+pub(crate) const MAX_CONNECTIONS: usize = 64;
 
 /// One notification received.
 #[derive(Clone, Debug)]
@@ -33,19 +42,26 @@ pub(crate) struct ReceivedAlert {
     pub labels: BTreeMap<String, String>,
 }
 
-/// What the listener has received so far.
+/// What the listener has received so far, and the bytes it holds.
 #[derive(Clone, Default)]
-pub(crate) struct Inbox(Arc<Mutex<Vec<Notification>>>);
+pub(crate) struct Inbox(Arc<Mutex<(Vec<Notification>, usize)>>);
 
 impl Inbox {
     pub(crate) fn snapshot(&self) -> Vec<Notification> {
-        self.0.lock().map(|n| n.clone()).unwrap_or_default()
+        self.0.lock().map(|n| n.0.clone()).unwrap_or_default()
     }
 
-    fn push(&self, n: Notification) {
-        if let Ok(mut all) = self.0.lock() {
-            all.push(n);
+    /// Keeps `n`, of `bytes` bytes, unless that would pass [`MAX_KEPT`].
+    fn push(&self, n: Notification, bytes: usize) -> bool {
+        let Ok(mut all) = self.0.lock() else {
+            return false;
+        };
+        if all.1 + bytes > MAX_KEPT {
+            return false;
         }
+        all.1 += bytes;
+        all.0.push(n);
+        true
     }
 }
 
@@ -78,16 +94,30 @@ pub(crate) fn listen(address: &str) -> Result<Listener, ListenError> {
     let bound = listener.local_addr().map_err(fail)?;
     let inbox = Inbox::default();
     let taken = inbox.clone();
+    let open = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("outatime-listener".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                let inbox = taken.clone();
+                if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    open.fetch_sub(1, Ordering::SeqCst);
+                    drop(stream);
+                    continue;
+                }
+                let (inbox, open) = (taken.clone(), open.clone());
                 // One thread a connection: a slow client never holds up
                 // the next notification.
-                let _ = std::thread::Builder::new()
+                let spawned = std::thread::Builder::new()
                     .name("outatime-notification".into())
-                    .spawn(move || serve(stream, &inbox));
+                    .spawn(move || {
+                        serve(stream, &inbox);
+                        open.fetch_sub(1, Ordering::SeqCst);
+                    });
+                if spawned.is_err() {
+                    // The thread was not made: its count is given back by
+                    // no one else.
+                    continue;
+                }
             }
         })
         .map_err(fail)?;
@@ -106,13 +136,23 @@ fn serve(stream: TcpStream, inbox: &Inbox) {
     let (status, text) = match read_request(stream) {
         Ok(Request::Notification(body)) => match notification(&body) {
             Ok(n) => {
-                inbox.push(n);
-                ("200 OK", "received\n".to_string())
+                if inbox.push(n, body.len()) {
+                    ("200 OK", "received\n".to_string())
+                } else {
+                    (
+                        "507 Insufficient Storage",
+                        format!("outatime keeps at most {MAX_KEPT} bytes of notifications a run\n"),
+                    )
+                }
             }
             Err(reason) => ("400 Bad Request", format!("{reason}\n")),
         },
         Ok(Request::Other) => ("200 OK", "outatime test: POST notifications here\n".into()),
-        Err(reason) => ("400 Bad Request", format!("{reason}\n")),
+        Err(Refusal::TooLarge) => (
+            "413 Payload Too Large",
+            format!("a notification is at most {MAX_BODY} bytes\n"),
+        ),
+        Err(Refusal::Bad(reason)) => ("400 Bad Request", format!("{reason}\n")),
     };
     let _ = write!(
         writer,
@@ -126,7 +166,25 @@ enum Request {
     Other,
 }
 
-fn read_request(stream: TcpStream) -> Result<Request, String> {
+/// Why a request is not taken.
+enum Refusal {
+    TooLarge,
+    Bad(String),
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Refusal {
+        Refusal::Bad(reason)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Refusal {
+        Refusal::Bad(reason.to_string())
+    }
+}
+
+fn read_request(stream: TcpStream) -> Result<Request, Refusal> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader
@@ -171,7 +229,7 @@ fn read_request(stream: TcpStream) -> Result<Request, String> {
                 break;
             }
             if body.len() + size > MAX_BODY {
-                return Err(format!("the body is longer than {MAX_BODY} bytes"));
+                return Err(Refusal::TooLarge);
             }
             let mut chunk = vec![0; size + 2];
             reader.read_exact(&mut chunk).map_err(|e| e.to_string())?;
@@ -180,7 +238,7 @@ fn read_request(stream: TcpStream) -> Result<Request, String> {
     } else {
         let length = length.ok_or("a POST without Content-Length")?;
         if length > MAX_BODY {
-            return Err(format!("the body is longer than {MAX_BODY} bytes"));
+            return Err(Refusal::TooLarge);
         }
         body.resize(length, 0);
         reader
@@ -252,6 +310,16 @@ mod tests {
     }
 
     #[test]
+    fn the_inbox_keeps_no_more_than_its_bound() {
+        let inbox = Inbox::default();
+        let n = notification(br#"{"version":"4","alerts":[]}"#).unwrap();
+        assert!(inbox.push(n.clone(), MAX_KEPT - 10));
+        assert!(!inbox.push(n.clone(), 11));
+        assert!(inbox.push(n, 10));
+        assert_eq!(inbox.snapshot().len(), 2);
+    }
+
+    #[test]
     fn a_posted_notification_reaches_the_inbox_and_a_bad_one_gets_400() {
         let listener = listen("127.0.0.1:0").unwrap();
         let post = |body: &str| {
@@ -271,6 +339,17 @@ mod tests {
                 .starts_with("HTTP/1.1 200")
         );
         assert!(post("[1]").starts_with("HTTP/1.1 400"));
+        // A body past the limit is refused from its Content-Length, unread.
+        let mut s = TcpStream::connect(listener.address).unwrap();
+        write!(
+            s,
+            "POST /alerts HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY + 1
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         let got = listener.inbox.snapshot();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].alerts[0].labels["alertname"], "A");

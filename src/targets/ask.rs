@@ -2,11 +2,14 @@
 //! answer as a table: columns, and rows of cells. Each backend asks in its
 //! own dialect (`influxdb/query.rs`, `timestream/query.rs`).
 
-/// A query's answer: every row of every series, in the order given.
+/// A query's answer: its columns, its first row, and how many rows it
+/// has (every row of every series, in the order given). Only the first row
+/// is kept: an answer of millions of rows costs a count, not their cells.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Asked {
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
+    pub first: Option<Vec<Cell>>,
+    pub rows: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -22,10 +25,18 @@ pub(crate) enum Cell {
 impl Asked {
     /// The first number of the first row, its time column left out.
     pub(crate) fn first_number(&self) -> Option<f64> {
-        self.rows.first()?.iter().find_map(|cell| match cell {
+        self.first.as_ref()?.iter().find_map(|cell| match cell {
             Cell::Number(x) => Some(*x),
             _ => None,
         })
+    }
+
+    /// Counts a row, keeping it if it is the first.
+    pub(crate) fn push(&mut self, row: impl FnOnce() -> Vec<Cell>) {
+        if self.first.is_none() {
+            self.first = Some(row());
+        }
+        self.rows += 1;
     }
 }
 

@@ -185,21 +185,23 @@ fn asked(body: &str) -> Result<Asked, AskError> {
             out.columns.extend(tags.iter().map(|(k, _)| k.clone()));
         }
         for row in series["values"].as_array().into_iter().flatten() {
-            let mut cells: Vec<Cell> = row
-                .as_array()
-                .into_iter()
-                .flatten()
-                .zip(&columns)
-                .map(|(v, column)| match v {
-                    _ if column == "time" => Cell::Time(v.to_string()),
-                    serde_json::Value::Number(n) => n.as_f64().map_or(Cell::Null, Cell::Number),
-                    serde_json::Value::String(s) => Cell::Text(s.clone()),
-                    serde_json::Value::Bool(b) => Cell::Bool(*b),
-                    _ => Cell::Null,
-                })
-                .collect();
-            cells.extend(tags.iter().map(|(_, v)| Cell::Text(v.clone())));
-            out.rows.push(cells);
+            out.push(|| {
+                let mut cells: Vec<Cell> = row
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .zip(&columns)
+                    .map(|(v, column)| match v {
+                        _ if column == "time" => Cell::Time(v.to_string()),
+                        serde_json::Value::Number(n) => n.as_f64().map_or(Cell::Null, Cell::Number),
+                        serde_json::Value::String(s) => Cell::Text(s.clone()),
+                        serde_json::Value::Bool(b) => Cell::Bool(*b),
+                        _ => Cell::Null,
+                    })
+                    .collect();
+                cells.extend(tags.iter().map(|(_, v)| Cell::Text(v.clone())));
+                cells
+            });
         }
     }
     Ok(out)

@@ -228,26 +228,34 @@ impl Timestream {
                     .collect();
             }
             for row in page.rows() {
-                let cells = info
-                    .iter()
-                    .zip(row.data())
-                    .map(|(column, datum)| {
-                        let scalar = column.r#type().and_then(|t| t.scalar_type());
-                        match (datum.scalar_value(), scalar) {
-                            (None, _) => Cell::Null,
-                            (Some(text), Some(ScalarType::Timestamp)) => Cell::Time(text.into()),
-                            (Some(text), Some(ScalarType::Boolean)) => Cell::Bool(text == "true"),
-                            (
-                                Some(text),
-                                Some(ScalarType::Double | ScalarType::Bigint | ScalarType::Integer),
-                            ) => text
-                                .parse::<f64>()
-                                .map_or_else(|_| Cell::Text(text.into()), Cell::Number),
-                            (Some(text), _) => Cell::Text(text.into()),
-                        }
-                    })
-                    .collect();
-                out.rows.push(cells);
+                out.push(|| {
+                    info.iter()
+                        .zip(row.data())
+                        .map(|(column, datum)| {
+                            let scalar = column.r#type().and_then(|t| t.scalar_type());
+                            match (datum.scalar_value(), scalar) {
+                                (None, _) => Cell::Null,
+                                (Some(text), Some(ScalarType::Timestamp)) => {
+                                    Cell::Time(text.into())
+                                }
+                                (Some(text), Some(ScalarType::Boolean)) => {
+                                    Cell::Bool(text == "true")
+                                }
+                                (
+                                    Some(text),
+                                    Some(
+                                        ScalarType::Double
+                                        | ScalarType::Bigint
+                                        | ScalarType::Integer,
+                                    ),
+                                ) => text
+                                    .parse::<f64>()
+                                    .map_or_else(|_| Cell::Text(text.into()), Cell::Number),
+                                (Some(text), _) => Cell::Text(text.into()),
+                            }
+                        })
+                        .collect()
+                });
             }
             match page.next_token() {
                 Some(token) => next_token = Some(token.to_string()),
