@@ -263,6 +263,28 @@ fn expectations_pass_when_the_system_under_test_reacts_and_within_measures_its_l
         .run();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ok: 3 passed"), "{out}");
+    // And from the committed plan, which carries the expectations.
+    let (code, _, err) = run
+        .again(&["plan", "t.scenario", "-o", "t.plan.yaml"])
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let plan = std::fs::read_to_string(run.dir.join("t.plan.yaml")).unwrap();
+    assert!(
+        plan.contains("expectations:\n- expect: cargo too warm alert for truck-12"),
+        "{plan}"
+    );
+    let (code, out, err) = run
+        .again(&[
+            "expect",
+            "t.plan.yaml",
+            "--target",
+            "influx",
+            "--anchor",
+            &anchor,
+        ])
+        .run();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok: 3 passed"), "{out}");
 }
 
 #[test]
@@ -404,6 +426,71 @@ expect "the fault is seen when it comes" {
     assert!(decided >= anchor + 6_000, "{outcome}");
     assert!(decided < anchor + 13_000, "{outcome}");
     assert_eq!(time(&outcome["reference"]), anchor + 6_000, "{outcome}");
+}
+
+#[test]
+fn labels_carry_an_anomalys_name_and_an_unnamed_ones_are_as_before() {
+    let named = format!("{SCENARIO}{EXPECTATIONS}");
+    let unnamed = SCENARIO.replace("anomaly drift as door_warmup on", "anomaly drift on");
+    let run = Run::new("expect_labels")
+        .file("named.scenario", &named)
+        .file("unnamed.scenario", &unnamed);
+    let labels = |file: &str| {
+        let (code, out, err) = run
+            .again(&["labels", file, "--anchor", "2026-12-08T10:00:00Z"])
+            .run();
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let (named, unnamed) = (labels("named.scenario"), labels("unnamed.scenario"));
+    assert!(named.contains("\"name\": \"door_warmup\""), "{named}");
+    assert!(!unnamed.contains("\"name\""), "{unnamed}");
+    // The name is the one difference.
+    assert_eq!(
+        named.replace("    \"name\": \"door_warmup\",\n", ""),
+        unnamed
+    );
+}
+
+#[test]
+fn a_target_that_cannot_be_read_is_exit_3_and_a_junit_error_not_a_failure() {
+    // Nothing listens on port 9 of 127.0.0.1 (discard, never served).
+    let config = "targets:\n  influx:\n    kind: influxdb\n    api: v1\n    url: http://127.0.0.1:9\n    database: e2e\n";
+    let scenario = format!(
+        "{SCENARIO}\nexpect \"gone\" {{\n  query influxql \"SELECT count(value) FROM alerts\"\n  value >= 1\n  within 1s every 200ms\n}}\n"
+    );
+    let run = Run::new("expect_unreadable")
+        .file("outatime.yaml", config)
+        .file("t.scenario", &scenario);
+    let (code, out, err) = run
+        .again(&[
+            "expect",
+            "t.scenario",
+            "--target",
+            "influx",
+            "--anchor",
+            "2026-12-08T10:00:00Z",
+            "--junit",
+            "j.xml",
+        ])
+        .run();
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        out.contains("ERROR gone (line 19): the target could not be read"),
+        "{out}"
+    );
+    assert!(
+        err.contains("0 passed, 0 failed, 1 could not read the target"),
+        "{err}"
+    );
+    let xml = std::fs::read_to_string(run.dir.join("j.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("errors"), Some("1"));
+    assert_eq!(suite.attribute("failures"), Some("0"));
 }
 
 #[test]

@@ -146,3 +146,14 @@ fn the_design_examples_pass_check() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn expect_blocks_and_anomaly_names_take_the_canonical_layout() {
+    let messy = "scenario \"t\"\nanomaly spike   as  hot on lab.v {\n at now - 1h for 5m\n magnitude 2 }\nexpect   alert \"Hot\"{labels  d==\"a\" , s != \"b\"\n   firing within 5m of anomaly hot\nnever}\nexpect \"q\" {\n     query influxql \"SELECT 1\"\n  window anomaly hot ..+10m\nvalue approx 5 rel 3 %\n  within 5m   every 10s }\n";
+    let tidy = "scenario \"t\"\n\nanomaly spike as hot on lab.v {\n  at now - 1h for 5m\n  magnitude 2\n}\n\nexpect alert \"Hot\" {\n  labels d == \"a\", s != \"b\"\n  firing within 5m of anomaly hot\n  never\n}\n\nexpect \"q\" {\n  query influxql \"SELECT 1\"\n  window anomaly hot .. + 10m\n  value approx 5 rel 3%\n  within 5m every 10s\n}\n";
+    let out = outatime(&["fmt", "-"], Some(messy));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), tidy);
+    let again = outatime(&["fmt", "--check", "-"], Some(tidy));
+    assert_eq!(again.status.code(), Some(0));
+}
