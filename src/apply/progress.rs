@@ -39,6 +39,9 @@ pub(crate) struct Progress {
     pub elapsed: Duration,
     /// Under live pacing, when the next batch is due (ns).
     pub next_due: Option<i64>,
+    /// Under live pacing: every batch due so far is written, and the next
+    /// waits for its time (`outatime test` starts its expectations then).
+    pub caught_up: bool,
 }
 
 impl Progress {
@@ -155,7 +158,7 @@ impl<'s> Teller<'s> {
         written: u64,
         batches: u64,
         elapsed: Duration,
-        next_due: Option<i64>,
+        (next_due, caught_up): (Option<i64>, bool),
     ) {
         (self.say)(Said::Progress(Progress {
             total: self.total,
@@ -163,6 +166,7 @@ impl<'s> Teller<'s> {
             batches,
             elapsed,
             next_due,
+            caught_up,
         }));
     }
 
@@ -188,6 +192,7 @@ mod tests {
             batches: 3,
             elapsed: Duration::from_secs(3),
             next_due: None,
+            caught_up: false,
         };
         assert_eq!(
             progress.to_string(),
@@ -196,6 +201,7 @@ mod tests {
         assert_eq!(progress.percent(), 20);
         let live = Progress {
             next_due: Some(0),
+            caught_up: true,
             ..progress
         };
         assert_eq!(

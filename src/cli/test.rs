@@ -106,7 +106,7 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
             };
             let mut progress = |p: &crate::apply::progress::Progress| {
                 // Waiting for records not yet due: everything due is written.
-                if p.next_due.is_some() {
+                if p.caught_up {
                     ready.set(crate::expect::wall_now());
                 }
             };

@@ -460,11 +460,16 @@ impl<T: Backend> Sending<'_, '_, T> {
             .map(|at| {
                 self.started_wall + at.saturating_duration_since(self.started).as_nanos() as i64
             });
+        // Nothing in flight or ready, and a batch waiting for its time:
+        // the producer has reached the future (batches come in time order),
+        // so everything due is written. (A retry waiting out its backoff
+        // looks the same, briefly.)
+        let caught_up = next_due.is_some() && self.tasks.is_empty() && self.ready.is_empty();
         self.teller.progress(
             self.tally.written(),
             self.tally.tables.iter().map(|t| t.batches).sum(),
             self.started.elapsed(),
-            next_due,
+            (next_due, caught_up),
         );
     }
 }
