@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::apply::Hooks;
 use crate::expect::receiver::{self, Inbox, Listener};
 use crate::expect::report;
-use crate::expect::{Ask, Outcome, Ready, Verdict};
+use crate::expect::{Ask, Outcome, Ready, Said, Verdict};
 use crate::model::Scenario;
 use crate::targets::config::Target;
 
@@ -283,8 +283,14 @@ fn ask(
         ready,
         asker.as_mut(),
         inbox,
-        &mut |o| {
-            let _ = output::print(&report::line(o));
+        &mut |said| match said {
+            Said::Verdict(o) => {
+                let _ = output::print(&report::line(o));
+            }
+            Said::Waits { title, line, until } => sayln!(
+                "{title} (line {line}) waits until {}, when its window starts",
+                crate::record::time_string(*until)
+            ),
         },
         cancel,
     )

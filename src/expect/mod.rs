@@ -278,6 +278,21 @@ impl Ready {
     }
 }
 
+/// What an evaluation says as it goes.
+pub(crate) enum Said<'a> {
+    /// An expectation's clock starts later than the writes ended: at its
+    /// window's start (ns since the epoch).
+    Waits {
+        title: &'a str,
+        line: usize,
+        until: i64,
+    },
+    Verdict(&'a Outcome),
+}
+
+/// How far ahead a first question must be to be said.
+const WAIT_WORTH_SAYING: i64 = 5_000_000_000;
+
 /// The longest sleep between looks at `cancel`.
 const NAP: Duration = Duration::from_millis(100);
 
@@ -307,7 +322,7 @@ pub(crate) fn evaluate(
     ready: &Ready,
     target: &mut dyn Ask,
     inbox: Option<&Inbox>,
-    say: &mut dyn FnMut(&Outcome),
+    say: &mut dyn FnMut(&Said<'_>),
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome>, ExpectError> {
     let writes_done = loop {
@@ -320,6 +335,17 @@ pub(crate) fn evaluate(
         std::thread::sleep(Duration::from_millis(20));
     };
     let bound = bind(scenario, anchor, writes_done, inbox.is_some())?;
+    // An expectation about a later stretch of time waits for it: said, so
+    // that a command that seems idle is not taken for a hung one.
+    for b in &bound {
+        if b.reference - writes_done > WAIT_WORTH_SAYING {
+            say(&Said::Waits {
+                title: &b.e.title,
+                line: b.e.line,
+                until: b.reference,
+            });
+        }
+    }
     let mut running: Vec<Running> = bound
         .into_iter()
         .map(|bound| Running {
@@ -343,7 +369,7 @@ pub(crate) fn evaluate(
         }
         step(due, target, inbox);
         if let Some(outcome) = &due.outcome {
-            say(outcome);
+            say(&Said::Verdict(outcome));
         }
     }
     Ok(running.into_iter().filter_map(|r| r.outcome).collect())
@@ -624,7 +650,7 @@ mod tests {
             &ready,
             &mut target,
             None,
-            &mut |_| {},
+            &mut |_: &Said<'_>| {},
             &AtomicBool::new(false),
         )
         .unwrap();

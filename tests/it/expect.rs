@@ -412,6 +412,11 @@ expect "the fault is seen when it comes" {
         ])
         .run();
     assert_eq!(code, 0, "{out}{err}");
+    // It said why it waited.
+    assert!(
+        err.contains("the fault is seen when it comes (line 15) waits until"),
+        "{err}"
+    );
     let report = report(&run);
     let time = |text: &serde_json::Value| {
         chrono::DateTime::parse_from_rfc3339(text.as_str().unwrap())
@@ -491,6 +496,71 @@ fn a_target_that_cannot_be_read_is_exit_3_and_a_junit_error_not_a_failure() {
         .unwrap();
     assert_eq!(suite.attribute("errors"), Some("1"));
     assert_eq!(suite.attribute("failures"), Some("0"));
+}
+
+/// InfluxQL through the v1-compatible `/query` of InfluxDB 2 (a bucket,
+/// a token) and 3 (a database, a token): the in-test endpoint answers
+/// `SELECT * ... GROUP BY *` over what the apply wrote.
+fn influxql_through_the_v1_endpoint_of(api: &str) {
+    use crate::fakes::influx::{self, Config, InfluxEndpoint};
+    let endpoint = InfluxEndpoint::start(Config::default());
+    let expectations = r#"
+expect "every record of the last two hours" {
+  query influxql "SELECT * FROM e2e_cold_chain WHERE time >= $from AND time < $to GROUP BY *"
+  window now - 2h .. now + 1m
+  rows == 240
+}
+
+expect "the warm-up's records" {
+  query influxql "SELECT * FROM e2e_cold_chain WHERE time >= $from AND time < $to GROUP BY *"
+  window anomaly door_warmup
+  rows == 50
+}
+"#;
+    let run = Run::new(&format!("expect_{api}"))
+        .file("t.scenario", format!("{SCENARIO}{expectations}"))
+        .file(
+            "outatime.yaml",
+            endpoint.outatime_yaml(api, "OUTATIME_TEST_INFLUX_TOKEN"),
+        );
+    let (code, out, err) = run
+        .again(&["test", "t.scenario", "--target", "influx", "--create"])
+        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok: 2 passed, 0 failed of 2 expectation(s)"),
+        "{out}"
+    );
+    let asked = endpoint
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/query")
+        .count();
+    assert!(asked >= 2, "{asked} queries");
+    // A wrong token reads nothing: the target cannot be read, exit 3 (at a
+    // past anchor: the windows have begun, nothing waits).
+    let (code, out, err) = run
+        .again(&[
+            "expect",
+            "t.scenario",
+            "--target",
+            "influx",
+            "--anchor",
+            "2026-12-01T10:00:00Z",
+        ])
+        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", "wrong")]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("the target could not be read: 401"), "{out}");
+}
+
+#[test]
+fn influxql_through_influxdb_2s_v1_endpoint() {
+    influxql_through_the_v1_endpoint_of("v2");
+}
+
+#[test]
+fn influxql_through_influxdb_3s_v1_endpoint() {
+    influxql_through_the_v1_endpoint_of("v3");
 }
 
 #[test]

@@ -6,6 +6,9 @@
 //! GET /query?db=DB&epoch=ns&q=SELECT * FROM "db".."m" WHERE time >= F AND time < T GROUP BY *
 //! ```
 //!
+//! F and T are nanoseconds, or RFC 3339 times in single quotes (as an
+//! `expect` block's `$from` and `$to` are written).
+//!
 //! The statement is parsed strictly (keywords in any case, identifiers
 //! bare or double-quoted, the measurement as `m`, `rp.m`, `db..m` or
 //! `db.rp.m`, an optional `;`); any other statement is answered 400
@@ -315,6 +318,27 @@ fn tokens(text: &str) -> Result<Vec<(Token, usize)>, String> {
             match digits.parse() {
                 Ok(n) => Token::Integer(n),
                 Err(_) => return Err(format!("unable to parse integer at line 1, char {place}")),
+            }
+        } else if c == '\'' {
+            // A time as a string, `'2026-11-28T20:00:00.000Z'`: InfluxQL
+            // compares `time` with RFC 3339 text as with nanoseconds.
+            at += 1;
+            let start = at;
+            while chars.get(at).is_some_and(|c| *c != '\'') {
+                at += 1;
+            }
+            let text: String = chars[start..at.min(chars.len())].iter().collect();
+            at += 1;
+            match chrono::DateTime::parse_from_rfc3339(&text)
+                .ok()
+                .and_then(|t| t.timestamp_nanos_opt())
+            {
+                Some(n) => Token::Integer(n),
+                None => {
+                    return Err(format!(
+                        "invalid operation: time and *influxql.StringLiteral are not compatible at line 1, char {place}"
+                    ));
+                }
             }
         } else if c == '>' && chars.get(at + 1) == Some(&'=') {
             at += 2;
