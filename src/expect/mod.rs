@@ -579,6 +579,7 @@ fn alerts(a: &AlertCheck, since: Option<i64>, received: Vec<Notification>) -> Se
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ConditionTest;
 
     #[test]
     fn placeholders_become_each_dialects_time_literals() {
@@ -699,6 +700,64 @@ mod tests {
             &[Some(1.0)],
         );
         assert_eq!((o.verdict, o.attempts), (Verdict::Fail, 1), "{o:?}");
+    }
+
+    fn received(at: i64, status: &str, labels: &[(&str, &str)]) -> Notification {
+        Notification {
+            received_at: at,
+            sender: "alertmanager",
+            alerts: vec![receiver::ReceivedAlert {
+                status: status.into(),
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            }],
+            payload: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn an_alert_matches_by_name_status_a_subset_of_labels_and_time() {
+        let check = |labels: Vec<(String, ConditionTest)>, count| AlertCheck {
+            alertname: "Hot".into(),
+            labels,
+            status: crate::model::AlertStatus::Firing,
+            within: crate::lang::literal::Duration(1),
+            anomaly: None,
+            count,
+        };
+        let inbox = vec![
+            received(
+                10,
+                "firing",
+                &[("alertname", "Hot"), ("truck", "t12"), ("x", "y")],
+            ),
+            received(20, "firing", &[("alertname", "Hot"), ("truck", "t11")]),
+            received(30, "resolved", &[("alertname", "Hot"), ("truck", "t12")]),
+            received(40, "firing", &[("alertname", "Cold"), ("truck", "t12")]),
+        ];
+        let t12 = vec![("truck".to_string(), ConditionTest::Equals("t12".into()))];
+        // The subset: `x` is not asked about; the resolved one and the
+        // other alert's do not count.
+        let seen = alerts(&check(t12.clone(), None), None, inbox.clone());
+        assert!(seen.holds);
+        assert_eq!(seen.observed.as_deref(), Some("1"));
+        // Received before the anomaly's start: not its alert.
+        assert!(!alerts(&check(t12, None), Some(11), inbox.clone()).holds);
+        let any = alerts(
+            &check(vec![], Some(Test::Compare(Op::Eq, 2.0))),
+            None,
+            inbox.clone(),
+        );
+        assert!(any.holds, "{}", any.words);
+        let not_in = vec![("truck".to_string(), ConditionTest::NotEquals("t12".into()))];
+        let other = alerts(
+            &check(not_in, Some(Test::Compare(Op::Eq, 1.0))),
+            None,
+            inbox,
+        );
+        assert!(other.holds, "{}", other.words);
     }
 
     #[test]

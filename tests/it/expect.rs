@@ -113,7 +113,7 @@ impl SystemUnderTest {
                         request(&url, "POST", &target, &[], line.as_bytes()).unwrap();
                         if let Some(am) = &alertmanager {
                             let labels = serde_json::json!({"alertname": "CargoTooWarm", "truck": truck, "severity": "page"});
-                            post_alert(am, &labels);
+                            post_alert(am, &labels, None);
                         }
                     }
                 }
@@ -685,17 +685,31 @@ impl Alertmanager {
     }
 
     fn fire(&self, labels: serde_json::Value) {
-        post_alert(&self.url, &labels);
+        post_alert(&self.url, &labels, None);
+    }
+
+    /// The alert of `labels` resolved now: posted again with its end.
+    fn resolve(&self, labels: serde_json::Value) {
+        post_alert(&self.url, &labels, Some(chrono::Utc::now()));
     }
 }
 
-/// Posts one firing alert to Alertmanager's API, as Prometheus would.
-fn post_alert(alertmanager: &str, labels: &serde_json::Value) {
-    let body = serde_json::json!([{
+/// Posts one alert to Alertmanager's API, as Prometheus would: firing,
+/// or resolved at `ends`.
+fn post_alert(
+    alertmanager: &str,
+    labels: &serde_json::Value,
+    ends: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let mut alert = serde_json::json!({
         "labels": labels,
         "annotations": {"summary": "cargo above 8 degrees"},
         "generatorURL": "http://system-under-test/",
-    }]);
+    });
+    if let Some(ends) = ends {
+        alert["endsAt"] = serde_json::Value::String(ends.to_rfc3339());
+    }
+    let body = serde_json::json!([alert]);
     let answer = request(
         alertmanager,
         "POST",
@@ -740,6 +754,11 @@ expect alert "CargoTooWarm" {
   firing within 4s
   never
 }
+
+expect alert "CargoTooWarm" {
+  labels truck == "truck-12"
+  resolved within 20s of anomaly door_warmup
+}
 "#;
     let listen = free_port();
     let am = Alertmanager::start(listen)?;
@@ -773,12 +792,20 @@ expect alert "CargoTooWarm" {
 fn an_alert_through_alertmanagers_webhook_satisfies_expect_alert() {
     let Some(url) = influxdb_url() else { return };
     let fired = |am: &Alertmanager| {
-        am.fire(serde_json::json!({"alertname": "CargoTooWarm", "truck": "truck-12", "severity": "page"}));
+        let labels = serde_json::json!({"alertname": "CargoTooWarm", "truck": "truck-12", "severity": "page"});
+        am.fire(labels.clone());
+        // The system sees the cargo cool down and resolves it.
+        std::thread::sleep(Duration::from_secs(2));
+        am.resolve(labels);
     };
     let Some((code, out, err, run)) = test_with_alertmanager("expect_am_pass", &url, &fired) else {
         return;
     };
     assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("pass  CargoTooWarm resolved {truck == \"truck-12\"}"),
+        "{out}"
+    );
     assert!(
         out.contains("pass  CargoTooWarm firing {truck == \"truck-12\", severity == \"page\"}"),
         "{out}"
@@ -824,7 +851,8 @@ fn an_alert_with_other_labels_fails_expect_alert_and_one_for_the_wrong_truck_fai
         "{out}"
     );
     let (tests, failures, _) = junit(&run);
-    assert_eq!((tests, failures), (2, 2));
+    // Nothing resolved either.
+    assert_eq!((tests, failures), (3, 3));
 }
 
 /// The gallery's cold-chain-alerts.scenario as written, with its data, in
