@@ -28,15 +28,32 @@ use receiver::{Inbox, Notification};
 /// Asks a target a query in a dialect it runs.
 pub(crate) trait Ask {
     fn ask(&mut self, dialect: Dialect, text: &str) -> Result<Asked, AskError>;
+
+    /// An instant (ns since the epoch) as the dialect writes it here:
+    /// `$from` and `$to`. InfluxQL takes RFC 3339 text; SQL, Timestream's
+    /// `from_nanoseconds(N)`.
+    fn time_literal(&self, dialect: Dialect, at: i64) -> String {
+        match dialect {
+            Dialect::Influxql => format!("'{}'", time_string(at)),
+            Dialect::Sql => format!("from_nanoseconds({at})"),
+        }
+    }
 }
 
 impl Ask for crate::targets::influxdb::query::InfluxDb {
     fn ask(&mut self, dialect: Dialect, text: &str) -> Result<Asked, AskError> {
         match dialect {
             Dialect::Influxql => crate::targets::influxdb::query::InfluxDb::ask(self, text),
-            Dialect::Sql => Err(AskError::Refused(
-                "InfluxDB targets run `influxql` queries here".into(),
-            )),
+            Dialect::Sql => self.ask_sql(text),
+        }
+    }
+
+    /// InfluxDB 3's SQL (DataFusion) reads nanoseconds with
+    /// `to_timestamp_nanos(N)`: exact, whatever the precision.
+    fn time_literal(&self, dialect: Dialect, at: i64) -> String {
+        match dialect {
+            Dialect::Influxql => format!("'{}'", time_string(at)),
+            Dialect::Sql => format!("to_timestamp_nanos({at})"),
         }
     }
 }
@@ -139,6 +156,7 @@ fn bind<'a>(
     anchor: i64,
     writes_done: i64,
     listening: bool,
+    literal: &dyn Fn(Dialect, i64) -> String,
 ) -> Result<Vec<Bound<'a>>, ExpectError> {
     scenario
         .expectations
@@ -166,7 +184,7 @@ fn bind<'a>(
                     let reference = window.map_or(writes_done, |(from, _)| from.max(writes_done));
                     Ok(Bound {
                         e,
-                        query: Some(fill(&q.text, q.dialect, window)),
+                        query: Some(fill(&q.text, &|t| literal(q.dialect, t), window)),
                         window,
                         reference,
                         deadline: reference.saturating_add(within),
@@ -204,13 +222,9 @@ fn bind<'a>(
         .collect()
 }
 
-/// The query's text with `$from` and `$to` written as the dialect's time
-/// literals, and `$$` as `$`.
-fn fill(text: &str, dialect: Dialect, window: Option<(i64, i64)>) -> String {
-    let literal = |t: i64| match dialect {
-        Dialect::Influxql => format!("'{}'", time_string(t)),
-        Dialect::Sql => format!("from_nanoseconds({t})"),
-    };
+/// The query's text with `$from` and `$to` written as `literal` writes a
+/// time, and `$$` as `$`.
+fn fill(text: &str, literal: &dyn Fn(i64) -> String, window: Option<(i64, i64)>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find('$') {
@@ -334,7 +348,8 @@ pub(crate) fn evaluate(
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let bound = bind(scenario, anchor, writes_done, inbox.is_some())?;
+    let literal = |dialect, at| target.time_literal(dialect, at);
+    let bound = bind(scenario, anchor, writes_done, inbox.is_some(), &literal)?;
     // An expectation about a later stretch of time waits for it: said, so
     // that a command that seems idle is not taken for a hung one.
     for b in &bound {
@@ -584,16 +599,22 @@ mod tests {
     #[test]
     fn placeholders_become_each_dialects_time_literals() {
         let w = Some((1_000_000_000, 2_500_000_001));
+        let target = Scripted {
+            answers: vec![None],
+            asked: 0,
+        };
+        let target = &target;
+        let literal = |dialect| move |t| target.time_literal(dialect, t);
         assert_eq!(
             fill(
                 "time >= $from AND time < $to AND x = '$$5'",
-                Dialect::Influxql,
+                &literal(Dialect::Influxql),
                 w
             ),
             "time >= '1970-01-01T00:00:01.000Z' AND time < '1970-01-01T00:00:02.500000001Z' AND x = '$5'"
         );
         assert_eq!(
-            fill("time BETWEEN $from AND $to", Dialect::Sql, w),
+            fill("time BETWEEN $from AND $to", &literal(Dialect::Sql), w),
             "time BETWEEN from_nanoseconds(1000000000) AND from_nanoseconds(2500000001)"
         );
     }

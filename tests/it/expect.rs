@@ -564,6 +564,75 @@ fn influxql_through_influxdb_3s_v1_endpoint() {
 }
 
 #[test]
+fn sql_on_influxdb_3_through_query_sql_and_refused_by_influxdb_2() {
+    use crate::fakes::influx::{self, Config, InfluxEndpoint};
+    let endpoint = InfluxEndpoint::start(Config::default());
+    // The anchor is fixed, so the statement outatime sends is known:
+    // the warm-up's window, in nanoseconds DataFusion reads exactly.
+    let anchor = 1_796_083_200_000_000_000_i64;
+    let (from, to) = (anchor - 3_600_000_000_000, anchor - 2_100_000_000_000);
+    let statement = format!(
+        "SELECT truck, avg(cargo_temp_c) AS mean FROM e2e_cold_chain WHERE time >= to_timestamp_nanos({from}) AND time < to_timestamp_nanos({to}) GROUP BY truck ORDER BY truck"
+    );
+    endpoint.register_sql(&statement, "truck,mean\ntruck-12,7.9\n");
+    let expectation = r#"
+expect "the rollup's mean during the warm-up" {
+  query sql "SELECT truck, avg(cargo_temp_c) AS mean FROM e2e_cold_chain WHERE time >= $from AND time < $to GROUP BY truck ORDER BY truck"
+  window anomaly door_warmup
+  value approx 8 abs 0.5
+}
+"#;
+    let scenario = format!("{SCENARIO}{expectation}");
+    let run = Run::new("expect_sql_v3")
+        .file("t.scenario", &scenario)
+        .file(
+            "outatime.yaml",
+            endpoint.outatime_yaml("v3", "OUTATIME_TEST_INFLUX_TOKEN"),
+        );
+    let (code, out, err) = run
+        .again(&[
+            "expect",
+            "t.scenario",
+            "--target",
+            "influx",
+            "--anchor",
+            "2026-12-01T00:00:00Z",
+        ])
+        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("pass  the rollup's mean during the warm-up (line 19): value 7.9, expected approx 8 abs 0.5"),
+        "{out}"
+    );
+    let sent = endpoint
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/v3/query_sql")
+        .expect("a query_sql request");
+    assert!(
+        sent.query.contains(&("q".to_string(), statement.clone())),
+        "{:?}",
+        sent.query
+    );
+    assert!(
+        sent.query
+            .contains(&("format".to_string(), "csv".to_string()))
+    );
+    // InfluxDB 2 runs no SQL: refused at the clause, before anything runs.
+    let v2 = Run::new("expect_sql_v2")
+        .file("t.scenario", &scenario)
+        .file(
+            "outatime.yaml",
+            endpoint.outatime_yaml("v2", "OUTATIME_TEST_INFLUX_TOKEN"),
+        );
+    let (code, out, err) = v2
+        .again(&["check", "t.scenario", "--target", "influx"])
+        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("InfluxDB cannot run `sql` queries"), "{err}");
+}
+
+#[test]
 fn check_refuses_a_dialect_the_target_cannot_run() {
     let fixture = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

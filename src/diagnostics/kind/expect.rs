@@ -55,7 +55,7 @@ impl Facts for UnknownDialect {
 
     fn help(&self) -> Option<String> {
         Some(did_you_mean(&self.suggestion).unwrap_or_else(|| {
-            "dialects: `influxql` (InfluxDB's /query) and `sql` (Timestream's Query API)".into()
+            "dialects: `influxql` (InfluxDB's /query) and `sql` (Timestream's Query API, InfluxDB 3's /api/v3/query_sql)".into()
         }))
     }
 }

@@ -183,7 +183,7 @@ impl Target {
         match self {
             Target::File { .. } => &crate::targets::files::FileNames,
             Target::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,
-            Target::Influxdb(_) => &crate::targets::influxdb::names::InfluxNames,
+            Target::Influxdb(influx) => influx.name_rules(),
         }
     }
 }

@@ -231,6 +231,27 @@ impl Client {
         .await
     }
 
+    /// InfluxDB 3's `GET /api/v3/query_sql` of `statement` on `database`,
+    /// answered as CSV (a header, then rows: the columns in the statement's
+    /// order), whatever its status, read up to `limit` bytes.
+    pub(crate) async fn query_sql(
+        &self,
+        database: &str,
+        statement: &str,
+        limit: usize,
+    ) -> Result<Answer, ExchangeError> {
+        let query = [("db", database), ("q", statement), ("format", "csv")];
+        self.call_limited(
+            Method::GET,
+            "/api/v3/query_sql",
+            &query,
+            HeaderMap::new(),
+            Bytes::new(),
+            limit,
+        )
+        .await
+    }
+
     /// A call whose answer must be a 2xx.
     pub(super) async fn ok(
         &self,

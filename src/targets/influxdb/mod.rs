@@ -39,6 +39,17 @@ pub struct InfluxTarget {
     pub token: Option<Token>,
 }
 
+impl InfluxTarget {
+    /// The names it takes, and the query dialects it runs: InfluxQL, and
+    /// SQL on InfluxDB 3.
+    pub(crate) fn name_rules(&self) -> &'static dyn crate::model::NameRules {
+        match self.destination {
+            Destination::V3 { .. } => &names::Influx3Names,
+            _ => &names::InfluxNames,
+        }
+    }
+}
+
 /// Which API writes, and where to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {

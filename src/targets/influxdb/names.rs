@@ -37,6 +37,24 @@ impl NameRules for InfluxNames {
     }
 }
 
+/// InfluxDB 3's rules: InfluxDB's names, and SQL beside InfluxQL (its
+/// `/api/v3/query_sql`).
+pub(crate) struct Influx3Names;
+
+impl NameRules for Influx3Names {
+    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
+        Some(&[crate::model::Dialect::Influxql, crate::model::Dialect::Sql])
+    }
+
+    fn target(&self) -> &'static str {
+        "InfluxDB 3"
+    }
+
+    fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem> {
+        InfluxNames.problem(kind, name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

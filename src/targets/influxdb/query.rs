@@ -137,6 +137,39 @@ impl InfluxDb {
         asked(&body)
     }
 
+    /// An expectation's SQL, on InfluxDB 3 (`/api/v3/query_sql`, CSV).
+    pub(crate) fn ask_sql(&self, statement: &str) -> Result<Asked, AskError> {
+        if !matches!(self.source.target.destination, Destination::V3 { .. }) {
+            return Err(AskError::Refused(
+                "InfluxDB 1.x and 2.x answer `influxql`; `sql` needs InfluxDB 3 (`api: v3`)".into(),
+            ));
+        }
+        let call = self
+            .client
+            .query_sql(&self.source.database, statement, self.limit);
+        let answer = self
+            .runtime
+            .block_on(call)
+            .map_err(|error| AskError::Unreachable(error.to_string()))?;
+        let body = String::from_utf8_lossy(&answer.body);
+        if answer.status.as_u16() == 400 {
+            // `{"error": "..."}`, InfluxDB 3's shape.
+            let message = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_string))
+                .unwrap_or_else(|| body.trim().to_string());
+            return Err(AskError::Refused(message));
+        }
+        if !answer.status.is_success() {
+            return Err(AskError::Unreachable(format!(
+                "{}: {}",
+                answer.status,
+                body.trim()
+            )));
+        }
+        asked_csv(&body)
+    }
+
     /// The answer's body to `query`, a success read whole.
     fn get(&self, query: &str) -> Result<Vec<u8>, InfluxReadError> {
         let call = self.client.query(&self.source.database, query, self.limit);
@@ -153,6 +186,44 @@ impl InfluxDb {
         }
         Ok(answer.body.to_vec())
     }
+}
+
+/// InfluxDB 3's CSV answer: a header, then rows. A `time` column is a
+/// time; a cell that reads as a number is one; `true`/`false` booleans;
+/// an empty cell null; anything else text.
+fn asked_csv(body: &str) -> Result<Asked, AskError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body.as_bytes());
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| AskError::Unreachable(format!("not CSV: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut out = Asked {
+        columns: columns.clone(),
+        ..Asked::default()
+    };
+    for record in reader.records() {
+        let record = record.map_err(|e| AskError::Unreachable(format!("not CSV: {e}")))?;
+        out.push(|| {
+            record
+                .iter()
+                .zip(&columns)
+                .map(|(text, column)| match text {
+                    "" => Cell::Null,
+                    _ if column == "time" => Cell::Time(text.to_string()),
+                    "true" => Cell::Bool(true),
+                    "false" => Cell::Bool(false),
+                    _ => text
+                        .parse::<f64>()
+                        .map_or_else(|_| Cell::Text(text.to_string()), Cell::Number),
+                })
+                .collect()
+        });
+    }
+    Ok(out)
 }
 
 /// The first statement's series of an answer, as one table.

@@ -243,6 +243,7 @@ impl InfluxEndpoint {
                 store,
                 log: Vec::new(),
                 write_requests: 0,
+                sql: std::collections::BTreeMap::new(),
             }),
         });
         let server = listener.serve("influx-endpoint", MAX_BODY, {
@@ -272,6 +273,17 @@ impl InfluxEndpoint {
             "targets:\n  influx:\n    kind: influxdb\n    api: {api}\n    url: {}\n{destination}    token_env: {token_env}\n",
             self.url()
         )
+    }
+
+    /// Answers InfluxDB 3's `GET /api/v3/query_sql` of `statement` (this
+    /// exact text, any `db`) with `csv` (a header line, then the rows), as
+    /// `format=csv` asks; any other statement is a 400. The tables the
+    /// system under test keeps are the test's to describe.
+    pub fn register_sql(&self, statement: &str, csv: &str) {
+        self.shared
+            .lock()
+            .sql
+            .insert(statement.to_string(), csv.to_string());
     }
 
     /// Replaces the faults, from the next request on.
@@ -357,6 +369,9 @@ struct State {
     store: store::Store,
     log: Vec<Logged>,
     write_requests: u64,
+    /// `/api/v3/query_sql` statements a test registered, with the CSV
+    /// answer (header first) each gets.
+    sql: std::collections::BTreeMap<String, String>,
 }
 
 impl Shared {
