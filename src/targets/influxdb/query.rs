@@ -114,27 +114,7 @@ impl InfluxDb {
         let call = self
             .client
             .query(&self.source.database, statement, self.limit);
-        let answer = self
-            .runtime
-            .block_on(call)
-            .map_err(|error| AskError::Unreachable(error.to_string()))?;
-        let body = String::from_utf8_lossy(&answer.body);
-        if answer.status.as_u16() == 400 {
-            // InfluxQL's parse errors: `{"error":"error parsing query: ..."}`.
-            let message = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_string))
-                .unwrap_or_else(|| body.trim().to_string());
-            return Err(AskError::Refused(message));
-        }
-        if !answer.status.is_success() {
-            return Err(AskError::Unreachable(format!(
-                "{}: {}",
-                answer.status,
-                body.trim()
-            )));
-        }
-        asked(&body)
+        asked(&self.answered(call)?)
     }
 
     /// An expectation's SQL, on InfluxDB 3 (`/api/v3/query_sql`, CSV).
@@ -147,13 +127,23 @@ impl InfluxDb {
         let call = self
             .client
             .query_sql(&self.source.database, statement, self.limit);
+        asked_csv(&self.answered(call)?)
+    }
+
+    /// The body of a 2xx answer to `call`. A 400 is the query refused,
+    /// with the server's words (`{"error": "error parsing query: ..."}`,
+    /// InfluxQL's and InfluxDB 3's shape); any other status, or no answer,
+    /// a target that could not be read.
+    fn answered(
+        &self,
+        call: impl std::future::Future<Output = Result<super::answer::Answer, ExchangeError>>,
+    ) -> Result<String, AskError> {
         let answer = self
             .runtime
             .block_on(call)
             .map_err(|error| AskError::Unreachable(error.to_string()))?;
-        let body = String::from_utf8_lossy(&answer.body);
+        let body = String::from_utf8_lossy(&answer.body).into_owned();
         if answer.status.as_u16() == 400 {
-            // `{"error": "..."}`, InfluxDB 3's shape.
             let message = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["error"].as_str().map(str::to_string))
@@ -167,7 +157,7 @@ impl InfluxDb {
                 body.trim()
             )));
         }
-        asked_csv(&body)
+        Ok(body)
     }
 
     /// The answer's body to `query`, a success read whole.
