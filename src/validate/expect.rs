@@ -258,6 +258,14 @@ impl Validator<'_> {
             let (dialect, text) = query?;
             let has_window = window.is_some() || seen.contains_key(&Clause::Window);
             self.placeholders(text, has_window);
+            if let (Some((ExpectCondition::Value(_), span)), Some(statement)) =
+                (&condition, text_only(&text.value))
+            {
+                self.report(
+                    kind::ValueWithoutNumber { statement },
+                    keyword(*span, Clause::Value),
+                );
+            }
             Check::Query(QueryCheck {
                 dialect: dialect?,
                 text: text.value.clone(),
@@ -479,6 +487,39 @@ fn alert_title(a: &AlertCheck, never: bool) -> String {
     )
 }
 
+/// The words of a statement that answers only names (InfluxQL's and SQL's
+/// `SHOW TAG VALUES`, `SHOW MEASUREMENTS`, `SHOW TABLES`, `DESCRIBE`, …),
+/// which `value` can never compare; `None` for anything else, whose
+/// answer shows only when it runs. A `... CARDINALITY` statement counts,
+/// so it is not one.
+fn text_only(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .take(4)
+        .map(|w| w.trim_end_matches(';').to_ascii_uppercase())
+        .collect();
+    if query.to_ascii_uppercase().contains("CARDINALITY") {
+        return None;
+    }
+    const NAMES_ONLY: [&[&str]; 9] = [
+        &["SHOW", "TAG", "VALUES"],
+        &["SHOW", "TAG", "KEYS"],
+        &["SHOW", "FIELD", "KEYS"],
+        &["SHOW", "MEASUREMENTS"],
+        &["SHOW", "SERIES"],
+        &["SHOW", "DATABASES"],
+        &["SHOW", "TABLES"],
+        &["SHOW", "COLUMNS"],
+        &["DESCRIBE"],
+    ];
+    NAMES_ONLY
+        .iter()
+        .find(|shape| {
+            words.len() >= shape.len() && words.iter().zip(shape.iter()).all(|(w, s)| w == s)
+        })
+        .map(|shape| shape.join(" "))
+}
+
 /// Which clause an `expect` block's clause is; `None` for an unknown one.
 fn clause_of(clause: &ExpectClause) -> Option<Clause> {
     Some(match clause {
@@ -504,4 +545,28 @@ fn clause_of(clause: &ExpectClause) -> Option<Clause> {
 fn keyword(span: Span, clause: Clause) -> Span {
     let len = clause.to_string().len();
     Span::new(span.start, (span.start + len).min(span.end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_only;
+
+    #[test]
+    fn statements_that_answer_names_only_are_known_and_counts_are_not() {
+        assert_eq!(
+            text_only("show tag values from t with key = d").as_deref(),
+            Some("SHOW TAG VALUES")
+        );
+        assert_eq!(
+            text_only("DESCRIBE \"db\".\"t\"").as_deref(),
+            Some("DESCRIBE")
+        );
+        assert_eq!(
+            text_only("SHOW MEASUREMENTS;").as_deref(),
+            Some("SHOW MEASUREMENTS")
+        );
+        assert_eq!(text_only("SHOW TAG VALUES CARDINALITY WITH KEY = d"), None);
+        assert_eq!(text_only("SHOW RETENTION POLICIES"), None);
+        assert_eq!(text_only("SELECT count(*) FROM alerts"), None);
+    }
 }

@@ -296,16 +296,27 @@ expect "a query with a typo" {
   value >= 1
 }
 
-expect "a tag is not a number" {
-  query influxql "SHOW TAG VALUES FROM e2e_cold_chain WITH KEY = truck"
+expect "a text is not a number" {
+  query influxql "SELECT last(text) FROM notes"
   value >= 1
 }
 "#;
-    let (run, _database) = influx_run(
+    let (run, database) = influx_run(
         "expect_fail",
         &url,
         &format!("{SCENARIO}{EXPECTATIONS}{broken}"),
     );
+    // A note the system keeps as text: its last one has no number.
+    influx(&url, &database, &format!("CREATE DATABASE \"{database}\""));
+    let target = format!("/write?db={}", escape(&database));
+    request(
+        &url,
+        "POST",
+        &target,
+        &[],
+        b"notes,truck=truck-12 text=\"warm\"",
+    )
+    .unwrap();
     let (code, out, err) = run.again(&TEST_ARGS).run();
     assert_eq!(code, 1, "{out}{err}");
     assert!(
@@ -324,9 +335,9 @@ expect "a tag is not a number" {
         out.contains("the target refused the query: error parsing query"),
         "{out}"
     );
-    assert!(out.contains("FAIL  a tag is not a number"), "{out}");
+    assert!(out.contains("FAIL  a text is not a number"), "{out}");
     assert!(
-        out.contains("the first row has no number (columns: key, value)"),
+        out.contains("the first row has no number (columns: time, last)"),
         "{out}"
     );
     let (tests, failures, cases) = junit(&run);

@@ -247,3 +247,28 @@ impl Facts for BetweenBackwards {
         ))
     }
 }
+
+/// `value >= 1` on `SHOW TAG VALUES ...`: a statement that answers names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValueWithoutNumber {
+    /// The statement's words: `SHOW TAG VALUES`.
+    pub statement: String,
+}
+
+impl Facts for ValueWithoutNumber {
+    const CODE: &'static str = "expect::value_without_number";
+
+    fn message(&self) -> String {
+        format!(
+            "`{}` answers names, never a number: `value` has nothing to compare",
+            self.statement
+        )
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(
+            "test how many it answers with `rows >= 1` (or `empty`), or ask for a number: `SELECT count(...) ...`"
+                .into(),
+        )
+    }
+}

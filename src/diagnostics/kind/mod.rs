@@ -206,6 +206,7 @@ catalogue! {
     expect::UnknownAnomalyName,
     expect::UnknownDialect,
     expect::UnknownPlaceholder,
+    expect::ValueWithoutNumber,
     tables::ColumnNameRefused,
     tables::DimensionIsMeasure,
     tables::DuplicateName,
