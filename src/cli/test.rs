@@ -12,6 +12,7 @@ use super::output::{say, sayln};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::apply::Hooks;
+use crate::apply::report::Signal;
 use crate::expect::receiver::{self, Inbox, Listener};
 use crate::expect::report;
 use crate::expect::{Ask, Outcome, Ready, Said, Verdict};
@@ -89,42 +90,52 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
     let listener = listener(&args.outputs, alerts)?;
     let inbox = listener.as_ref().map(|l| l.inbox.clone());
     let ready = Ready::default();
-    let cancel = AtomicBool::new(false);
     // The expectations are asked on a thread of their own from the moment
     // the scenario is loaded: they start once the writes have caught up,
-    // which under `--pace live` is long before the apply ends.
-    let (ran, asked) = std::thread::scope(|scope| {
-        let mut evaluation = None;
-        let ran = {
-            let mut loaded = |scenario: &Scenario, anchor: i64, target: &Target| {
-                let (scenario, target) = (scenario.clone(), target.clone());
-                let (ready, cancel, inbox) = (&ready, &cancel, inbox.clone());
-                evaluation = Some(scope.spawn(move || {
-                    let outcomes = ask(&scenario, anchor, ready, &target, inbox.as_ref(), cancel);
-                    (outcomes, scenario, anchor)
-                }));
+    // which under `--pace live` is long before the apply ends. SIGINT and
+    // SIGTERM stop them (the apply stops on its own).
+    let ((ran, asked), signal) = interruptible(|cancel| {
+        std::thread::scope(|scope| {
+            let mut evaluation = None;
+            let ran = {
+                let mut loaded = |scenario: &Scenario, anchor: i64, target: &Target| {
+                    let (scenario, target) = (scenario.clone(), target.clone());
+                    let (ready, inbox) = (&ready, inbox.clone());
+                    evaluation = Some(scope.spawn(move || {
+                        let outcomes =
+                            ask(&scenario, anchor, ready, &target, inbox.as_ref(), cancel);
+                        (outcomes, scenario, anchor)
+                    }));
+                };
+                let mut progress = |p: &crate::apply::progress::Progress| {
+                    // Waiting for records not yet due: everything due is written.
+                    if p.caught_up {
+                        ready.set(crate::expect::wall_now());
+                    }
+                };
+                let mut hooks = Hooks {
+                    loaded: &mut loaded,
+                    progress: &mut progress,
+                };
+                super::apply::run_with(&args.apply, Some(&mut hooks))
             };
-            let mut progress = |p: &crate::apply::progress::Progress| {
-                // Waiting for records not yet due: everything due is written.
-                if p.caught_up {
+            match &ran {
+                Ok(ran) if ran.applied.failure.is_none() => {
                     ready.set(crate::expect::wall_now());
+                    // What was written is said now, not after the verdicts.
+                    super::apply::print_summary(&ran.applied);
                 }
-            };
-            let mut hooks = Hooks {
-                loaded: &mut loaded,
-                progress: &mut progress,
-            };
-            super::apply::run_with(&args.apply, Some(&mut hooks))
-        };
-        match &ran {
-            Ok(ran) if ran.applied.failure.is_none() => ready.set(crate::expect::wall_now()),
-            _ => cancel.store(true, Ordering::SeqCst),
-        }
-        let asked = evaluation.map(|handle| handle.join());
-        (ran, asked)
+                Ok(ran) => {
+                    cancel.store(true, Ordering::SeqCst);
+                    super::apply::print_summary(&ran.applied);
+                }
+                Err(_) => cancel.store(true, Ordering::SeqCst),
+            }
+            let asked = evaluation.map(|handle| handle.join());
+            (ran, asked)
+        })
     });
     let ran = ran?;
-    super::apply::print_summary(&ran.applied);
     let apply = serde_json::to_value(&ran.applied.report).ok();
     if let Some(failure) = ran.applied.failure {
         // What was written is in the summary; the verdicts of a target
@@ -140,6 +151,7 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
             &scenario,
             anchor,
             outcomes,
+            signal,
             inbox.as_ref(),
             (
                 args.apply.input(),
@@ -154,6 +166,7 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
         )),
         None => Err(no_database()),
     };
+    // After an interruption too: no table outlives the run it was for.
     if args.clean {
         let target = args.apply.target_name().unwrap_or_default();
         let clean =
@@ -164,6 +177,48 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
         }
     }
     verdict
+}
+
+/// Runs `work` while SIGINT and SIGTERM set the `cancel` it is handed (and
+/// do not end the process): the signal caught is returned with its result.
+fn interruptible<T>(work: impl FnOnce(&AtomicBool) -> T) -> (T, Option<Signal>) {
+    let cancel = AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let _handled = crate::scratch::signals_handled();
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| watch_signals(&cancel, &done));
+        let out = work(&cancel);
+        done.store(true, Ordering::SeqCst);
+        let signal = watcher.join().ok().flatten();
+        (out, signal)
+    })
+}
+
+/// Waits for SIGINT or SIGTERM until `done`; the first one sets `cancel`.
+fn watch_signals(cancel: &AtomicBool, done: &AtomicBool) -> Option<Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    runtime.block_on(async {
+        let mut interrupt = signal(SignalKind::interrupt()).ok()?;
+        let mut terminate = signal(SignalKind::terminate()).ok()?;
+        loop {
+            let caught = tokio::select! {
+                _ = interrupt.recv() => Some(Signal::Interrupt),
+                _ = terminate.recv() => Some(Signal::Terminate),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => None,
+            };
+            if let Some(signal) = caught {
+                cancel.store(true, Ordering::SeqCst);
+                return Some(signal);
+            }
+            if done.load(Ordering::SeqCst) {
+                return None;
+            }
+        }
+    })
 }
 
 pub(super) fn expect(args: &ExpectArgs) -> Result<Exit, Failure> {
@@ -187,18 +242,21 @@ pub(super) fn expect(args: &ExpectArgs) -> Result<Exit, Failure> {
     let ready = Ready::default();
     ready.set(crate::expect::wall_now());
     let inbox = listener.as_ref().map(|l| l.inbox.clone());
-    let outcomes = ask(
-        &loaded.scenario,
-        anchor,
-        &ready,
-        &named.target,
-        inbox.as_ref(),
-        &AtomicBool::new(false),
-    );
+    let (outcomes, signal) = interruptible(|cancel| {
+        ask(
+            &loaded.scenario,
+            anchor,
+            &ready,
+            &named.target,
+            inbox.as_ref(),
+            cancel,
+        )
+    });
     conclude(
         &loaded.scenario,
         anchor,
         outcomes,
+        signal,
         inbox.as_ref(),
         (&args.input, &args.outputs, args.report.as_deref(), None),
     )
@@ -303,6 +361,7 @@ fn conclude(
     scenario: &Scenario,
     anchor: i64,
     outcomes: Result<Vec<Outcome>, Failure>,
+    signal: Option<Signal>,
     inbox: Option<&Inbox>,
     (input, outputs, report_path, apply): (
         &Path,
@@ -315,7 +374,16 @@ fn conclude(
         output::print("no expectations: the scenario has no `expect` block\n")?;
         return Ok(Exit::Success);
     }
-    let outcomes = outcomes?;
+    let mut outcomes = outcomes?;
+    if let Some(signal) = signal {
+        // The expectations a signal stopped before their verdict are
+        // listed as such, never left out.
+        outcomes.extend(crate::expect::undecided(
+            scenario,
+            &outcomes,
+            &format!("stopped by {signal} before it was asked"),
+        ));
+    }
     let file = input.display().to_string();
     if let Some(path) = &outputs.junit {
         let xml = report::junit(&scenario.title, &file, &outcomes);
@@ -336,7 +404,23 @@ fn conclude(
         );
         write_json(path, &json)?;
     }
-    summary(&outcomes)
+    match signal {
+        Some(signal) => {
+            let decided = outcomes
+                .iter()
+                .filter(|o| o.verdict != Verdict::Interrupted)
+                .count();
+            Err(Failure::new(
+                Exit::Signal(signal),
+                format!(
+                    "error: stopped by {}: {decided} of {} expectation(s) decided\n",
+                    signal,
+                    outcomes.len()
+                ),
+            ))
+        }
+        None => summary(&outcomes),
+    }
 }
 
 fn write_json(path: &Path, json: &serde_json::Value) -> Result<(), Failure> {

@@ -82,6 +82,8 @@ pub(crate) enum Verdict {
     Fail,
     /// The target could not be read until the deadline.
     Unreadable,
+    /// A signal stopped the command before the verdict.
+    Interrupted,
 }
 
 /// One expectation's result.
@@ -380,6 +382,19 @@ pub(crate) fn evaluate(
         .min_by_key(|r| r.next)
     {
         if sleep_until(due.next, cancel) {
+            // Each one still asking says where it stood.
+            let now = wall_now();
+            for r in running.iter_mut().filter(|r| r.outcome.is_none()) {
+                let last = r
+                    .last
+                    .as_ref()
+                    .map(|seen| format!(": {}", seen.words))
+                    .unwrap_or_default();
+                let message = format!("stopped before its verdict{last}");
+                let stopped = outcome(r, Verdict::Interrupted, message, now);
+                say(&Said::Verdict(&stopped));
+                r.outcome = Some(stopped);
+            }
             break;
         }
         step(due, target, inbox);
@@ -388,6 +403,34 @@ pub(crate) fn evaluate(
         }
     }
     Ok(running.into_iter().filter_map(|r| r.outcome).collect())
+}
+
+/// The expectations of `scenario` without an outcome in `decided`, each
+/// an `Interrupted` one saying `why`.
+pub(crate) fn undecided(scenario: &Scenario, decided: &[Outcome], why: &str) -> Vec<Outcome> {
+    scenario
+        .expectations
+        .iter()
+        .filter(|e| !decided.iter().any(|o| o.title == e.title))
+        .map(|e| Outcome {
+            title: e.title.clone(),
+            line: e.line,
+            kind: match e.check {
+                Check::Query(_) => "query",
+                Check::Alert(_) => "alert",
+            },
+            verdict: Verdict::Interrupted,
+            message: why.to_string(),
+            observed: None,
+            seconds: 0.0,
+            attempts: 0,
+            query: None,
+            window: None,
+            reference: String::new(),
+            deadline: String::new(),
+            decided_at: time_string(wall_now()),
+        })
+        .collect()
 }
 
 /// Asks one expectation once and moves it on.

@@ -11,6 +11,7 @@ pub(crate) fn line(o: &Outcome) -> String {
         Verdict::Pass => "pass",
         Verdict::Fail => "FAIL",
         Verdict::Unreadable => "ERROR",
+        Verdict::Interrupted => "STOP",
     };
     format!(
         "{word:<5} {} (line {}): {} · after {:.1} s, {} question{}\n",
@@ -32,10 +33,12 @@ fn details(o: &Outcome) -> String {
     if let Some([from, to]) = &o.window {
         text.push_str(&format!("window: {from} .. {to}\n"));
     }
-    text.push_str(&format!(
-        "asked from {} until {} ({} questions)\n",
-        o.reference, o.deadline, o.attempts
-    ));
+    if !o.reference.is_empty() {
+        text.push_str(&format!(
+            "asked from {} until {} ({} questions)\n",
+            o.reference, o.deadline, o.attempts
+        ));
+    }
     if let Some(v) = &o.observed {
         text.push_str(&format!("last value: {v}\n"));
     }
@@ -52,7 +55,7 @@ pub(crate) fn junit(suite: &str, file: &str, outcomes: &[Outcome]) -> String {
         .count();
     let errors = outcomes
         .iter()
-        .filter(|o| o.verdict == Verdict::Unreadable)
+        .filter(|o| matches!(o.verdict, Verdict::Unreadable | Verdict::Interrupted))
         .count();
     let time: f64 = outcomes.iter().map(|o| o.seconds).fold(0.0, f64::max);
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -80,7 +83,7 @@ pub(crate) fn junit(suite: &str, file: &str, outcomes: &[Outcome]) -> String {
                 continue;
             }
             Verdict::Fail => "failure",
-            Verdict::Unreadable => "error",
+            Verdict::Unreadable | Verdict::Interrupted => "error",
         };
         xml.push_str(&format!(
             ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>\n",

@@ -644,6 +644,79 @@ expect "the rollup's mean during the warm-up" {
 }
 
 #[test]
+fn sigint_stops_the_expectations_with_exit_130_and_each_one_says_where_it_stood() {
+    use crate::fakes::influx::{self, Config, InfluxEndpoint};
+    let endpoint = InfluxEndpoint::start(Config::default());
+    let expectation = r#"
+expect "more records than there are" {
+  query influxql "SELECT * FROM e2e_cold_chain WHERE time >= $from AND time < $to GROUP BY *"
+  window now - 2h .. now
+  rows >= 100000
+  within 10m every 100ms
+}
+"#;
+    let run = Run::new("expect_sigint")
+        .file("t.scenario", format!("{SCENARIO}{expectation}"))
+        .file(
+            "outatime.yaml",
+            endpoint.outatime_yaml("v3", "OUTATIME_TEST_INFLUX_TOKEN"),
+        );
+    let child = run
+        .again(&[
+            "expect",
+            "t.scenario",
+            "--target",
+            "influx",
+            "--anchor",
+            "2026-12-01T00:00:00Z",
+            "--junit",
+            "j.xml",
+        ])
+        .env("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Asked a few times, then interrupted.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while endpoint
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/query")
+        .count()
+        < 3
+    {
+        assert!(Instant::now() < deadline, "never asked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(130), "{out}{err}");
+    assert!(
+        out.contains("STOP  more records than there are (line 19): stopped before its verdict: rows 0, expected >= 100000"),
+        "{out}"
+    );
+    assert!(
+        err.contains("stopped by SIGINT: 0 of 1 expectation(s) decided"),
+        "{err}"
+    );
+    let xml = std::fs::read_to_string(run.dir.join("j.xml")).unwrap();
+    assert!(
+        xml.contains("<error message=\"stopped before its verdict"),
+        "{xml}"
+    );
+}
+
+#[test]
 fn check_refuses_a_dialect_the_target_cannot_run() {
     let fixture = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
