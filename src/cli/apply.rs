@@ -139,8 +139,13 @@ pub(super) fn run_with(args: &ApplyArgs, hooks: Option<&mut Hooks<'_>>) -> Resul
         let target = args.target.clone().unwrap_or_default();
         return Err(crate::apply::error::ApplyError::ReadOnly { target }.into());
     }
-    // The scenario is checked against the names this target takes.
-    let rules = target.name_rules();
+    // The scenario is checked against the names this target takes; and,
+    // for `outatime test`, which asks its expectations, the dialects it runs.
+    let evaluating = target.evaluation_rules();
+    let rules: &dyn NameRules = match hooks {
+        Some(_) => &evaluating,
+        None => target.name_rules(),
+    };
     let applied = match &target {
         Target::File { directory } => apply_to_files(args, anchor, rules, directory, shard)?,
         Target::Timestream(ts) => {

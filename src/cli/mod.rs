@@ -373,10 +373,15 @@ fn diff(args: &DiffArgs) -> Result<Exit, Failure> {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
-    let rules = match &args.target {
+    // A named target's names, and the dialects its expectations are asked in.
+    let evaluating;
+    let rules: &dyn crate::model::NameRules = match &args.target {
         None => crate::targets::DEFAULT_RULES,
         Some(name) => match input::config_target(&args.config, name) {
-            Ok(target) => target.name_rules(),
+            Ok(target) => {
+                evaluating = target.evaluation_rules();
+                &evaluating
+            }
             Err(failure) => {
                 say!("{}", failure.text);
                 return ExitCode::from(failure.code);

@@ -237,7 +237,7 @@ pub(super) fn expect(args: &ExpectArgs) -> Result<Exit, Failure> {
         &args.input,
         &args.read,
         Some(&args.anchor),
-        named.target.name_rules(),
+        &named.target.evaluation_rules(),
     )?;
     let ready = Ready::default();
     ready.set(crate::expect::wall_now());

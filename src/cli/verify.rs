@@ -142,7 +142,7 @@ impl Source {
         match self {
             Source::Files(_) => &crate::targets::files::FileNames,
             Source::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,
-            Source::InfluxDb(source) => source.target.name_rules(),
+            Source::InfluxDb(_) => &crate::targets::influxdb::names::InfluxNames,
         }
     }
 }

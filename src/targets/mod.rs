@@ -29,41 +29,7 @@ use crate::record::Value;
 /// (InfluxDB refuses some names Timestream takes, such as a tag key
 /// starting with `_`: `check --target` and `apply --target` ask the
 /// target's own rules.)
-/// Any query dialect passes: no target is named to run the expectations.
-pub(crate) const DEFAULT_RULES: &dyn NameRules = &Unnamed;
-
-/// Timestream's names, and every query dialect.
-struct Unnamed;
-
-impl NameRules for Unnamed {
-    fn target(&self) -> &'static str {
-        timestream::names::TimestreamNames.target()
-    }
-
-    fn problem(
-        &self,
-        kind: crate::diagnostics::kind::NameKind,
-        name: &str,
-    ) -> Option<crate::model::NameProblem> {
-        timestream::names::TimestreamNames.problem(kind, name)
-    }
-
-    fn max_dimensions_per_table(&self) -> Option<usize> {
-        timestream::names::TimestreamNames.max_dimensions_per_table()
-    }
-
-    fn max_measures_per_record(&self, layout: Layout) -> Option<usize> {
-        timestream::names::TimestreamNames.max_measures_per_record(layout)
-    }
-
-    fn max_measure_names_per_table(&self, layout: Layout) -> Option<usize> {
-        timestream::names::TimestreamNames.max_measure_names_per_table(layout)
-    }
-
-    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
-        None
-    }
-}
+pub(crate) const DEFAULT_RULES: &dyn NameRules = &timestream::names::TimestreamNames;
 
 /// One table of an apply as the target names it; indexed like the
 /// catalogue's tables.

@@ -183,8 +183,71 @@ impl Target {
         match self {
             Target::File { .. } => &crate::targets::files::FileNames,
             Target::Timestream(_) => &crate::targets::timestream::names::TimestreamNames,
-            Target::Influxdb(influx) => influx.name_rules(),
+            Target::Influxdb(_) => &crate::targets::influxdb::names::InfluxNames,
         }
+    }
+
+    /// Its names, and the query dialects it runs: what a scenario is held
+    /// to where its expectations will be asked (`check --target`, `test`,
+    /// `expect`). `apply`, `verify` and `clean` ask none, and take any.
+    pub(crate) fn evaluation_rules(&self) -> Evaluating {
+        use crate::model::Dialect;
+        let (dialects, name): (&'static [Dialect], _) = match self {
+            Target::File { .. } => (&[], None),
+            Target::Timestream(_) => (&[Dialect::Sql], None),
+            Target::Influxdb(influx) => (
+                influx.dialects(),
+                matches!(
+                    influx.destination,
+                    crate::targets::influxdb::Destination::V3 { .. }
+                )
+                .then_some("InfluxDB 3"),
+            ),
+        };
+        Evaluating {
+            names: self.name_rules(),
+            dialects,
+            name,
+        }
+    }
+}
+
+/// A target's naming rules and the query dialects it runs
+/// ([`Target::evaluation_rules`]).
+pub(crate) struct Evaluating {
+    names: &'static dyn crate::model::NameRules,
+    dialects: &'static [crate::model::Dialect],
+    /// What the diagnostics call it, when not the names' own word.
+    name: Option<&'static str>,
+}
+
+impl crate::model::NameRules for Evaluating {
+    fn target(&self) -> &'static str {
+        self.name.unwrap_or_else(|| self.names.target())
+    }
+
+    fn problem(
+        &self,
+        kind: crate::diagnostics::kind::NameKind,
+        name: &str,
+    ) -> Option<crate::model::NameProblem> {
+        self.names.problem(kind, name)
+    }
+
+    fn max_dimensions_per_table(&self) -> Option<usize> {
+        self.names.max_dimensions_per_table()
+    }
+
+    fn max_measures_per_record(&self, layout: crate::model::Layout) -> Option<usize> {
+        self.names.max_measures_per_record(layout)
+    }
+
+    fn max_measure_names_per_table(&self, layout: crate::model::Layout) -> Option<usize> {
+        self.names.max_measure_names_per_table(layout)
+    }
+
+    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
+        Some(self.dialects)
     }
 }
 

@@ -22,10 +22,6 @@ const MAX_TABLE_NAME_BYTES: usize = 200;
 const REFUSED_CHARACTERS: &[char] = &['/', '\\', '<', '>', ':', '"', '|', '?', '*'];
 
 impl NameRules for FileNames {
-    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
-        Some(&[])
-    }
-
     fn target(&self) -> &'static str {
         "the file target"
     }

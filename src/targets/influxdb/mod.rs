@@ -40,12 +40,12 @@ pub struct InfluxTarget {
 }
 
 impl InfluxTarget {
-    /// The names it takes, and the query dialects it runs: InfluxQL, and
-    /// SQL on InfluxDB 3.
-    pub(crate) fn name_rules(&self) -> &'static dyn crate::model::NameRules {
+    /// The query dialects it runs: InfluxQL, and SQL on InfluxDB 3.
+    pub(crate) fn dialects(&self) -> &'static [crate::model::Dialect] {
+        use crate::model::Dialect;
         match self.destination {
-            Destination::V3 { .. } => &names::Influx3Names,
-            _ => &names::InfluxNames,
+            Destination::V3 { .. } => &[Dialect::Influxql, Dialect::Sql],
+            _ => &[Dialect::Influxql],
         }
     }
 }

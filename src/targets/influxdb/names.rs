@@ -13,10 +13,6 @@ use crate::model::{NameProblem, NameRules};
 pub(crate) struct InfluxNames;
 
 impl NameRules for InfluxNames {
-    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
-        Some(&[crate::model::Dialect::Influxql])
-    }
-
     fn target(&self) -> &'static str {
         "InfluxDB"
     }
@@ -34,24 +30,6 @@ impl NameRules for InfluxNames {
         escaped(part, name)
             .err()
             .map(|problem| NameProblem::Refused(problem.to_string()))
-    }
-}
-
-/// InfluxDB 3's rules: InfluxDB's names, and SQL beside InfluxQL (its
-/// `/api/v3/query_sql`).
-pub(crate) struct Influx3Names;
-
-impl NameRules for Influx3Names {
-    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
-        Some(&[crate::model::Dialect::Influxql, crate::model::Dialect::Sql])
-    }
-
-    fn target(&self) -> &'static str {
-        "InfluxDB 3"
-    }
-
-    fn problem(&self, kind: NameKind, name: &str) -> Option<NameProblem> {
-        InfluxNames.problem(kind, name)
     }
 }
 

@@ -10,10 +10,6 @@ use crate::model::{NameProblem, NameRules};
 pub(crate) struct TimestreamNames;
 
 impl NameRules for TimestreamNames {
-    fn dialects(&self) -> Option<&'static [crate::model::Dialect]> {
-        Some(&[crate::model::Dialect::Sql])
-    }
-
     fn target(&self) -> &'static str {
         "Timestream"
     }
