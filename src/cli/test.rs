@@ -137,17 +137,17 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
     });
     let ran = ran?;
     let apply = serde_json::to_value(&ran.applied.report).ok();
-    if let Some(failure) = ran.applied.failure {
+    let verdict = match (ran.applied.failure, asked) {
         // What was written is in the summary; the verdicts of a target
         // that did not take the stream would mean nothing.
-        if let Some(path) = args.apply.report() {
-            let json = report::json(&ran.applied.report.anchor, apply, &[], &[]);
-            write_json(path, &json)?;
-        }
-        return Err(Failure::from(failure));
-    }
-    let verdict = match asked {
-        Some(Ok((outcomes, scenario, anchor))) => conclude(
+        (Some(failure), _) => match args.apply.report() {
+            Some(path) => {
+                let json = report::json(&ran.applied.report.anchor, apply, &[], &[]);
+                write_json(path, &json).and(Err(Failure::from(failure)))
+            }
+            None => Err(Failure::from(failure)),
+        },
+        (None, Some(Ok((outcomes, scenario, anchor)))) => conclude(
             &scenario,
             anchor,
             outcomes,
@@ -160,13 +160,14 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
                 apply,
             ),
         ),
-        Some(Err(_)) => Err(Failure::new(
+        (None, Some(Err(_))) => Err(Failure::new(
             Exit::Target,
             "error: the expectations' thread stopped unexpectedly\n",
         )),
-        None => Err(no_database()),
+        (None, None) => Err(no_database()),
     };
-    // After an interruption too: no table outlives the run it was for.
+    // After a failed apply or an interruption too: no table outlives the
+    // run it was for.
     if args.clean {
         let target = args.apply.target_name().unwrap_or_default();
         let clean =

@@ -723,6 +723,41 @@ expect "more records than there are" {
 }
 
 #[test]
+fn a_failed_apply_asks_nothing_and_clean_still_runs() {
+    use crate::fakes::influx::{self, Config, Faults, InfluxEndpoint};
+    let endpoint = InfluxEndpoint::start(Config {
+        faults: Faults {
+            // The third write, the first of the data, has its first line
+            // refused as malformed.
+            reject_line_every: Some((3, 1)),
+            ..Faults::default()
+        },
+        ..Config::default()
+    });
+    let run = Run::new("expect_failed_apply")
+        .file("t.scenario", format!("{SCENARIO}{EXPECTATIONS}"))
+        .file(
+            "outatime.yaml",
+            endpoint.outatime_yaml("v2", "OUTATIME_TEST_INFLUX_TOKEN"),
+        );
+    let (code, out, err) = run
+        .again(&[
+            "test",
+            "t.scenario",
+            "--target",
+            "influx",
+            "--create",
+            "--clean",
+        ])
+        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+    assert_eq!(code, 3, "{out}{err}");
+    // No verdict on a target that did not take the stream.
+    assert!(!out.contains("pass ") && !out.contains("FAIL "), "{out}");
+    // The tables it wrote are deleted all the same.
+    assert!(out.contains("deleted 1 table(s)"), "{out}{err}");
+}
+
+#[test]
 fn check_refuses_a_dialect_the_target_cannot_run() {
     let fixture = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
