@@ -13,14 +13,16 @@
 //! `signals_handled`, and the thread then leaves the signal to it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Paths of the live scratches, removed on a signal.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static LISTENING: Once = Once::new();
-/// Set while a command handles SIGINT and SIGTERM itself.
-static HANDLED: AtomicBool = AtomicBool::new(false);
+/// How many parts of a command handle SIGINT and SIGTERM themselves (an
+/// apply's engine, `outatime test`'s expectations, at once under live
+/// pacing).
+static HANDLED: AtomicUsize = AtomicUsize::new(0);
 
 /// A scratch file or folder: removed (with what it holds) when dropped,
 /// and on SIGINT or SIGTERM.
@@ -101,7 +103,7 @@ fn remove(path: &Path) {
 /// While the returned guard lives, SIGINT and SIGTERM are the caller's to
 /// handle: it stops, returns, and its scratches are dropped on the way.
 pub(crate) fn signals_handled() -> SignalsHandled {
-    HANDLED.store(true, Ordering::SeqCst);
+    HANDLED.fetch_add(1, Ordering::SeqCst);
     SignalsHandled(())
 }
 
@@ -109,8 +111,24 @@ pub(crate) struct SignalsHandled(());
 
 impl Drop for SignalsHandled {
     fn drop(&mut self) {
-        HANDLED.store(false, Ordering::SeqCst);
+        HANDLED.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Whether some part of the command handles SIGINT and SIGTERM itself.
+pub(crate) fn signals_are_handled() -> bool {
+    HANDLED.load(Ordering::SeqCst) > 0
+}
+
+/// Ends the process by SIGINT (`terminate` false) or SIGTERM, as if it
+/// had no handler, the live scratches removed first: for a signal that
+/// arrives where no part of the command handles it.
+pub(crate) fn die_of(terminate: bool) {
+    clear_and_die(if terminate {
+        libc::SIGTERM
+    } else {
+        libc::SIGINT
+    });
 }
 
 /// Starts the thread that clears the scratches on SIGINT or SIGTERM. If it
@@ -138,7 +156,7 @@ fn listen() {
                         _ = interrupt.recv() => libc::SIGINT,
                         _ = terminate.recv() => libc::SIGTERM,
                     };
-                    if HANDLED.load(Ordering::SeqCst) {
+                    if signals_are_handled() {
                         continue;
                     }
                     clear_and_die(number);

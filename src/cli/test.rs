@@ -94,7 +94,7 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
     // the scenario is loaded: they start once the writes have caught up,
     // which under `--pace live` is long before the apply ends. SIGINT and
     // SIGTERM stop them (the apply stops on its own).
-    let ((ran, asked), signal) = interruptible(|cancel| {
+    let ((ran, asked), signal) = interruptible(false, |stop| {
         std::thread::scope(|scope| {
             let mut evaluation = None;
             let ran = {
@@ -102,8 +102,7 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
                     let (scenario, target) = (scenario.clone(), target.clone());
                     let (ready, inbox) = (&ready, inbox.clone());
                     evaluation = Some(scope.spawn(move || {
-                        let outcomes =
-                            ask(&scenario, anchor, ready, &target, inbox.as_ref(), cancel);
+                        let outcomes = ask(&scenario, anchor, ready, &target, inbox.as_ref(), stop);
                         (outcomes, scenario, anchor)
                     }));
                 };
@@ -126,10 +125,10 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
                     super::apply::print_summary(&ran.applied);
                 }
                 Ok(ran) => {
-                    cancel.store(true, Ordering::SeqCst);
+                    stop.cancel();
                     super::apply::print_summary(&ran.applied);
                 }
-                Err(_) => cancel.store(true, Ordering::SeqCst),
+                Err(_) => stop.cancel(),
             }
             let asked = evaluation.map(|handle| handle.join());
             (ran, asked)
@@ -180,23 +179,47 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
     verdict
 }
 
-/// Runs `work` while SIGINT and SIGTERM set the `cancel` it is handed (and
-/// do not end the process): the signal caught is returned with its result.
-fn interruptible<T>(work: impl FnOnce(&AtomicBool) -> T) -> (T, Option<Signal>) {
-    let cancel = AtomicBool::new(false);
+/// What a signal does to `outatime test` and `outatime expect`. While
+/// the expectations are asked, or an apply's engine writes (it stops on
+/// its own, after the requests in flight), it sets `cancel`: the command
+/// ends gracefully, its verdicts so far written. Before, while the
+/// scenario and its sources load, nothing is written yet: it ends the
+/// process as it ends `apply` then.
+struct Stop {
+    cancel: AtomicBool,
+    asking: AtomicBool,
+}
+
+impl Stop {
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Runs `work` with a [`Stop`] that SIGINT and SIGTERM act on (`asking`
+/// from the start for `outatime expect`); the signal caught is returned
+/// with its result.
+fn interruptible<T>(asking: bool, work: impl FnOnce(&Stop) -> T) -> (T, Option<Signal>) {
+    let stop = Stop {
+        cancel: AtomicBool::new(false),
+        asking: AtomicBool::new(asking),
+    };
     let done = AtomicBool::new(false);
-    let _handled = crate::scratch::signals_handled();
     std::thread::scope(|scope| {
-        let watcher = scope.spawn(|| watch_signals(&cancel, &done));
-        let out = work(&cancel);
+        let watcher = scope.spawn(|| watch_signals(&stop, &done));
+        let out = work(&stop);
         done.store(true, Ordering::SeqCst);
         let signal = watcher.join().ok().flatten();
         (out, signal)
     })
 }
 
-/// Waits for SIGINT or SIGTERM until `done`; the first one sets `cancel`.
-fn watch_signals(cancel: &AtomicBool, done: &AtomicBool) -> Option<Signal> {
+/// Waits for SIGINT or SIGTERM until `done`, and acts on the first.
+fn watch_signals(stop: &Stop, done: &AtomicBool) -> Option<Signal> {
     use tokio::signal::unix::{SignalKind, signal};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -212,8 +235,11 @@ fn watch_signals(cancel: &AtomicBool, done: &AtomicBool) -> Option<Signal> {
                 _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => None,
             };
             if let Some(signal) = caught {
-                cancel.store(true, Ordering::SeqCst);
-                return Some(signal);
+                if stop.asking.load(Ordering::SeqCst) || crate::scratch::signals_are_handled() {
+                    stop.cancel();
+                    return Some(signal);
+                }
+                crate::scratch::die_of(signal == Signal::Terminate);
             }
             if done.load(Ordering::SeqCst) {
                 return None;
@@ -243,14 +269,14 @@ pub(super) fn expect(args: &ExpectArgs) -> Result<Exit, Failure> {
     let ready = Ready::default();
     ready.set(crate::expect::wall_now());
     let inbox = listener.as_ref().map(|l| l.inbox.clone());
-    let (outcomes, signal) = interruptible(|cancel| {
+    let (outcomes, signal) = interruptible(true, |stop| {
         ask(
             &loaded.scenario,
             anchor,
             &ready,
             &named.target,
             inbox.as_ref(),
-            cancel,
+            stop,
         )
     });
     conclude(
@@ -318,11 +344,22 @@ fn ask(
     ready: &Ready,
     target: &Target,
     inbox: Option<&Inbox>,
-    cancel: &AtomicBool,
+    stop: &Stop,
 ) -> Result<Vec<Outcome>, Failure> {
     if scenario.expectations.is_empty() {
         return Ok(Vec::new());
     }
+    // Asking begins once the writes have caught up: from then on a signal
+    // is this command's to handle (and a spilled replay's scratch thread
+    // leaves it alone).
+    while !ready.is_set() {
+        if stop.cancelled() {
+            return Ok(Vec::new());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _handled = crate::scratch::signals_handled();
+    stop.asking.store(true, Ordering::SeqCst);
     let mut asker: Box<dyn Ask> = match target {
         Target::File { .. } => return Err(no_database()),
         Target::Influxdb(influx) => Box::new(
@@ -351,7 +388,7 @@ fn ask(
                 crate::record::time_string(*until)
             ),
         },
-        cancel,
+        &stop.cancel,
     )
     .map_err(|e| Failure::input(words(&e.to_string(), e.help())))
 }

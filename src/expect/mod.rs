@@ -286,6 +286,10 @@ impl Ready {
             .compare_exchange(0, at.max(1), Ordering::SeqCst, Ordering::SeqCst);
     }
 
+    pub(crate) fn is_set(&self) -> bool {
+        self.get().is_some()
+    }
+
     fn get(&self) -> Option<i64> {
         match self.0.load(Ordering::SeqCst) {
             0 => None,

@@ -667,59 +667,89 @@ expect "more records than there are" {
             "outatime.yaml",
             endpoint.outatime_yaml("v3", "OUTATIME_TEST_INFLUX_TOKEN"),
         );
-    let child = run
-        .again(&[
-            "expect",
-            "t.scenario",
-            "--target",
-            "influx",
-            "--anchor",
-            "2026-12-01T00:00:00Z",
-            "--junit",
-            "j.xml",
-        ])
-        .env("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)
-        .command()
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Asked a few times, then interrupted.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while endpoint
-        .requests()
-        .iter()
-        .filter(|r| r.path == "/query")
-        .count()
-        < 3
-    {
-        assert!(Instant::now() < deadline, "never asked");
-        std::thread::sleep(Duration::from_millis(20));
+    // Runs the command, lets it ask a few times, interrupts it.
+    let interrupted = |args: &[&str]| {
+        let asked = || {
+            endpoint
+                .requests()
+                .iter()
+                .filter(|r| r.path == "/query")
+                .count()
+        };
+        let before = asked();
+        let child = run
+            .again(args)
+            .env("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)
+            .command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while asked() < before + 3 {
+            assert!(Instant::now() < deadline, "never asked");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let output = child.wait_with_output().unwrap();
+        let xml = std::fs::read_to_string(run.dir.join("j.xml")).unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            xml,
+        )
+    };
+    // `expect`, asking from the start; then `test`, asking once its apply
+    // has written (the apply's own signal handling is over by then).
+    for (args, rows) in [
+        (
+            &[
+                "expect",
+                "t.scenario",
+                "--target",
+                "influx",
+                "--anchor",
+                "2026-12-01T00:00:00Z",
+                "--junit",
+                "j.xml",
+            ][..],
+            0,
+        ),
+        (
+            &[
+                "test",
+                "t.scenario",
+                "--target",
+                "influx",
+                "--create",
+                "--junit",
+                "j.xml",
+            ][..],
+            240,
+        ),
+    ] {
+        let (code, out, err, xml) = interrupted(args);
+        assert_eq!(code, Some(130), "{args:?}: {out}{err}");
+        assert!(
+            out.contains(&format!(
+                "STOP  more records than there are (line 19): stopped before its verdict: rows {rows}, expected >= 100000"
+            )),
+            "{out}"
+        );
+        assert!(
+            err.contains("stopped by SIGINT: 0 of 1 expectation(s) decided"),
+            "{err}"
+        );
+        assert!(
+            xml.contains("<error message=\"stopped before its verdict"),
+            "{xml}"
+        );
     }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = child.wait_with_output().unwrap();
-    let (out, err) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-    assert_eq!(output.status.code(), Some(130), "{out}{err}");
-    assert!(
-        out.contains("STOP  more records than there are (line 19): stopped before its verdict: rows 0, expected >= 100000"),
-        "{out}"
-    );
-    assert!(
-        err.contains("stopped by SIGINT: 0 of 1 expectation(s) decided"),
-        "{err}"
-    );
-    let xml = std::fs::read_to_string(run.dir.join("j.xml")).unwrap();
-    assert!(
-        xml.contains("<error message=\"stopped before its verdict"),
-        "{xml}"
-    );
 }
 
 #[test]
