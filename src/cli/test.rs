@@ -191,10 +191,6 @@ struct Stop {
 }
 
 impl Stop {
-    fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::SeqCst)
-    }
-
     fn cancel(&self) {
         self.cancel.store(true, Ordering::SeqCst);
     }
@@ -352,12 +348,9 @@ fn ask(
     // Asking begins once the writes have caught up: from then on a signal
     // is this command's to handle (and a spilled replay's scratch thread
     // leaves it alone).
-    while !ready.is_set() {
-        if stop.cancelled() {
-            return Ok(Vec::new());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let Some(writes_done) = ready.wait(&stop.cancel) else {
+        return Ok(Vec::new());
+    };
     let _handled = crate::scratch::signals_handled();
     stop.asking.store(true, Ordering::SeqCst);
     let mut asker: Box<dyn Ask> = match target {
@@ -376,7 +369,7 @@ fn ask(
     crate::expect::evaluate(
         scenario,
         anchor,
-        ready,
+        writes_done,
         asker.as_mut(),
         inbox,
         &mut |said| match said {

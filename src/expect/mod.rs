@@ -18,9 +18,7 @@ pub(crate) mod report;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use crate::model::{
-    AlertCheck, Check, Dialect, ExpectCondition, ExpectWindow, Expectation, Op, Scenario, Test,
-};
+use crate::model::{AlertCheck, Check, Dialect, ExpectCondition, Expectation, Op, Scenario, Test};
 use crate::record::time_string;
 use crate::targets::ask::{AskError, Asked};
 use receiver::{Inbox, Notification};
@@ -164,62 +162,38 @@ fn bind<'a>(
         .expectations
         .iter()
         .map(|e| {
-            let out_of_range = || ExpectError::OutOfRange {
-                title: e.title.clone(),
-                line: e.line,
-            };
-            let anomaly_window = |name: &str| scenario.anomaly_window(name, anchor);
-            let within = e.timing.within.map_or(0, |d| d.0);
-            match &e.check {
-                Check::Query(q) => {
-                    let window = match &q.window {
-                        None => None,
-                        Some(ExpectWindow::Times { from, to }) => Some((
-                            from.at(anchor).ok_or_else(out_of_range)?,
-                            to.at(anchor).ok_or_else(out_of_range)?,
-                        )),
-                        Some(ExpectWindow::Anomaly { name, extend }) => {
-                            let (start, end) = anomaly_window(name).ok_or_else(out_of_range)?;
-                            Some((start, end.checked_add(extend.0).ok_or_else(out_of_range)?))
-                        }
-                    };
-                    let reference = window.map_or(writes_done, |(from, _)| from.max(writes_done));
-                    Ok(Bound {
-                        e,
-                        query: Some(fill(&q.text, &|t| literal(q.dialect, t), window)),
-                        window,
-                        reference,
-                        deadline: reference.saturating_add(within),
-                        since: None,
-                    })
+            let (query, within, has_window) = match &e.check {
+                Check::Query(q) => (Some(q), e.timing.within, q.window.is_some()),
+                Check::Alert(_) if !listening => {
+                    return Err(ExpectError::NoListener {
+                        title: e.title.clone(),
+                        line: e.line,
+                    });
                 }
-                Check::Alert(a) => {
-                    if !listening {
-                        return Err(ExpectError::NoListener {
+                Check::Alert(a) => (None, Some(a.within), a.anomaly.is_some()),
+            };
+            // The query's window, or the time an alert about an anomaly
+            // may take: the model's one reading of it.
+            let window =
+                match has_window {
+                    false => None,
+                    true => Some(e.window_at(scenario, anchor).ok_or_else(|| {
+                        ExpectError::OutOfRange {
                             title: e.title.clone(),
                             line: e.line,
-                        });
-                    }
-                    let anomaly = match &a.anomaly {
-                        Some(name) => Some(anomaly_window(name).ok_or_else(out_of_range)?),
-                        None => None,
-                    };
-                    let start = match (anomaly, a.status) {
-                        (Some((s, _)), crate::model::AlertStatus::Firing) => s,
-                        (Some((_, end)), crate::model::AlertStatus::Resolved) => end,
-                        (None, _) => writes_done,
-                    };
-                    let reference = start.max(writes_done);
-                    Ok(Bound {
-                        e,
-                        query: None,
-                        window: anomaly,
-                        reference,
-                        deadline: reference.saturating_add(a.within.0),
-                        since: anomaly.map(|_| start),
-                    })
-                }
-            }
+                        }
+                    })?),
+                };
+            let reference = window.map_or(writes_done, |(from, _)| from.max(writes_done));
+            Ok(Bound {
+                e,
+                query: query.map(|q| fill(&q.text, &|t| literal(q.dialect, t), window)),
+                window,
+                reference,
+                deadline: reference.saturating_add(within.map_or(0, |d| d.0)),
+                // An alert counts from its anomaly's start (or end).
+                since: window.filter(|_| query.is_none()).map(|(from, _)| from),
+            })
         })
         .collect()
 }
@@ -286,8 +260,18 @@ impl Ready {
             .compare_exchange(0, at.max(1), Ordering::SeqCst, Ordering::SeqCst);
     }
 
-    pub(crate) fn is_set(&self) -> bool {
-        self.get().is_some()
+    /// When the writes caught up, once they have; `None` if `cancel` is
+    /// set first.
+    pub(crate) fn wait(&self, cancel: &AtomicBool) -> Option<i64> {
+        loop {
+            if let Some(at) = self.get() {
+                return Some(at);
+            }
+            if cancel.load(Ordering::SeqCst) {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn get(&self) -> Option<i64> {
@@ -331,29 +315,20 @@ fn sleep_until(until: i64, cancel: &AtomicBool) -> bool {
     }
 }
 
-/// Evaluates every expectation of `scenario` at `anchor`, once `ready`
-/// says the writes have caught up (it may be set while an apply goes on
-/// writing later records). `inbox` holds the notifications a listener
+/// Evaluates every expectation of `scenario` at `anchor`, the writes
+/// having caught up at `writes_done` (ns since the epoch; an apply may go
+/// on writing later records). `inbox` holds the notifications a listener
 /// received, when one runs. `say` hears each verdict as it is reached.
 /// `cancel` stops it between questions: the outcomes so far are returned.
 pub(crate) fn evaluate(
     scenario: &Scenario,
     anchor: i64,
-    ready: &Ready,
+    writes_done: i64,
     target: &mut dyn Ask,
     inbox: Option<&Inbox>,
     say: &mut dyn FnMut(&Said<'_>),
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome>, ExpectError> {
-    let writes_done = loop {
-        if let Some(at) = ready.get() {
-            break at;
-        }
-        if cancel.load(Ordering::SeqCst) {
-            return Ok(Vec::new());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
     let literal = |dialect, at| target.time_literal(dialect, at);
     let bound = bind(scenario, anchor, writes_done, inbox.is_some(), &literal)?;
     // An expectation about a later stretch of time waits for it: said, so
@@ -707,8 +682,6 @@ mod tests {
             crate::targets::DEFAULT_RULES,
         );
         let scenario = checked.scenario.expect("a valid scenario");
-        let ready = Ready::default();
-        ready.set(wall_now());
         let mut target = Scripted {
             answers: answers.to_vec(),
             asked: 0,
@@ -716,7 +689,7 @@ mod tests {
         let mut outcomes = evaluate(
             &scenario,
             wall_now(),
-            &ready,
+            wall_now(),
             &mut target,
             None,
             &mut |_: &Said<'_>| {},
