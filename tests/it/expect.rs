@@ -155,6 +155,29 @@ fn influx_run(name: &str, url: &str, scenario: &str) -> (Run, String) {
     (run, database)
 }
 
+/// The variable that holds the in-test InfluxDB endpoint's token.
+const TOKEN_ENV: &str = "OUTATIME_TEST_INFLUX_TOKEN";
+
+/// A scratch folder holding `scenario` as `t.scenario`, with an
+/// `outatime.yaml` whose target `influx` is the in-test `endpoint` through
+/// its `api` (v2 or v3).
+fn endpoint_run(
+    name: &str,
+    endpoint: &crate::fakes::influx::InfluxEndpoint,
+    api: &str,
+    scenario: &str,
+) -> Run {
+    Run::new(name)
+        .file("t.scenario", scenario)
+        .file("outatime.yaml", endpoint.outatime_yaml(api, TOKEN_ENV))
+}
+
+/// `outatime ARGS` in `run`'s folder, with the endpoint's token.
+fn with_token(run: &Run, args: &[&str]) -> (i32, String, String) {
+    run.again(args)
+        .run_with(&[(TOKEN_ENV, crate::fakes::influx::TOKEN)])
+}
+
 fn junit(run: &Run) -> (usize, usize, Vec<(String, Option<String>)>) {
     let text = std::fs::read_to_string(run.dir.join("j.xml")).unwrap();
     let doc = roxmltree::Document::parse(&text).expect("the JUnit file is XML");
@@ -513,7 +536,7 @@ fn a_target_that_cannot_be_read_is_exit_3_and_a_junit_error_not_a_failure() {
 /// a token) and 3 (a database, a token): the in-test endpoint answers
 /// `SELECT * ... GROUP BY *` over what the apply wrote.
 fn influxql_through_the_v1_endpoint_of(api: &str) {
-    use crate::fakes::influx::{self, Config, InfluxEndpoint};
+    use crate::fakes::influx::{Config, InfluxEndpoint};
     let endpoint = InfluxEndpoint::start(Config::default());
     let expectations = r#"
 expect "every record of the last two hours" {
@@ -528,15 +551,16 @@ expect "the warm-up's records" {
   rows == 50
 }
 "#;
-    let run = Run::new(&format!("expect_{api}"))
-        .file("t.scenario", format!("{SCENARIO}{expectations}"))
-        .file(
-            "outatime.yaml",
-            endpoint.outatime_yaml(api, "OUTATIME_TEST_INFLUX_TOKEN"),
-        );
-    let (code, out, err) = run
-        .again(&["test", "t.scenario", "--target", "influx", "--create"])
-        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+    let run = endpoint_run(
+        &format!("expect_{api}"),
+        &endpoint,
+        api,
+        &format!("{SCENARIO}{expectations}"),
+    );
+    let (code, out, err) = with_token(
+        &run,
+        &["test", "t.scenario", "--target", "influx", "--create"],
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("ok: 2 passed, 0 failed of 2 expectation(s)"),
@@ -559,7 +583,7 @@ expect "the warm-up's records" {
             "--anchor",
             "2026-12-01T10:00:00Z",
         ])
-        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", "wrong")]);
+        .run_with(&[(TOKEN_ENV, "wrong")]);
     assert_eq!(code, 3, "{out}{err}");
     assert!(out.contains("the target could not be read: 401"), "{out}");
 }
@@ -576,7 +600,7 @@ fn influxql_through_influxdb_3s_v1_endpoint() {
 
 #[test]
 fn sql_on_influxdb_3_through_query_sql_and_refused_by_influxdb_2() {
-    use crate::fakes::influx::{self, Config, InfluxEndpoint};
+    use crate::fakes::influx::{Config, InfluxEndpoint};
     let endpoint = InfluxEndpoint::start(Config::default());
     // The anchor is fixed, so the statement outatime sends is known:
     // the warm-up's window, in nanoseconds DataFusion reads exactly.
@@ -594,22 +618,18 @@ expect "the rollup's mean during the warm-up" {
 }
 "#;
     let scenario = format!("{SCENARIO}{expectation}");
-    let run = Run::new("expect_sql_v3")
-        .file("t.scenario", &scenario)
-        .file(
-            "outatime.yaml",
-            endpoint.outatime_yaml("v3", "OUTATIME_TEST_INFLUX_TOKEN"),
-        );
-    let (code, out, err) = run
-        .again(&[
+    let run = endpoint_run("expect_sql_v3", &endpoint, "v3", &scenario);
+    let (code, out, err) = with_token(
+        &run,
+        &[
             "expect",
             "t.scenario",
             "--target",
             "influx",
             "--anchor",
             "2026-12-01T00:00:00Z",
-        ])
-        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("pass  the rollup's mean during the warm-up (line 19): value 7.9, expected approx 8 abs 0.5"),
@@ -630,22 +650,16 @@ expect "the rollup's mean during the warm-up" {
             .contains(&("format".to_string(), "csv".to_string()))
     );
     // InfluxDB 2 runs no SQL: refused at the clause, before anything runs.
-    let v2 = Run::new("expect_sql_v2")
-        .file("t.scenario", &scenario)
-        .file(
-            "outatime.yaml",
-            endpoint.outatime_yaml("v2", "OUTATIME_TEST_INFLUX_TOKEN"),
-        );
-    let (code, out, err) = v2
-        .again(&["check", "t.scenario", "--target", "influx"])
-        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+    let v2 = endpoint_run("expect_sql_v2", &endpoint, "v2", &scenario);
+    let (code, out, err) = with_token(&v2, &["check", "t.scenario", "--target", "influx"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("InfluxDB cannot run `sql` queries"), "{err}");
     // `apply` asks no expectation: the scenario writes to InfluxDB 2 all
     // the same.
-    let (code, out, err) = v2
-        .again(&["apply", "t.scenario", "--target", "influx", "--create"])
-        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+    let (code, out, err) = with_token(
+        &v2,
+        &["apply", "t.scenario", "--target", "influx", "--create"],
+    );
     assert_eq!(code, 0, "{out}{err}");
 }
 
@@ -661,12 +675,12 @@ expect "more records than there are" {
   within 10m every 100ms
 }
 "#;
-    let run = Run::new("expect_sigint")
-        .file("t.scenario", format!("{SCENARIO}{expectation}"))
-        .file(
-            "outatime.yaml",
-            endpoint.outatime_yaml("v3", "OUTATIME_TEST_INFLUX_TOKEN"),
-        );
+    let run = endpoint_run(
+        "expect_sigint",
+        &endpoint,
+        "v3",
+        &format!("{SCENARIO}{expectation}"),
+    );
     // Runs the command, lets it ask a few times, interrupts it.
     let interrupted = |args: &[&str]| {
         let asked = || {
@@ -679,7 +693,7 @@ expect "more records than there are" {
         let before = asked();
         let child = run
             .again(args)
-            .env("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)
+            .env(TOKEN_ENV, influx::TOKEN)
             .command()
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -754,7 +768,7 @@ expect "more records than there are" {
 
 #[test]
 fn a_failed_apply_asks_nothing_and_clean_still_runs() {
-    use crate::fakes::influx::{self, Config, Faults, InfluxEndpoint};
+    use crate::fakes::influx::{Config, Faults, InfluxEndpoint};
     let endpoint = InfluxEndpoint::start(Config {
         faults: Faults {
             // The third write, the first of the data, has its first line
@@ -764,22 +778,23 @@ fn a_failed_apply_asks_nothing_and_clean_still_runs() {
         },
         ..Config::default()
     });
-    let run = Run::new("expect_failed_apply")
-        .file("t.scenario", format!("{SCENARIO}{EXPECTATIONS}"))
-        .file(
-            "outatime.yaml",
-            endpoint.outatime_yaml("v2", "OUTATIME_TEST_INFLUX_TOKEN"),
-        );
-    let (code, out, err) = run
-        .again(&[
+    let run = endpoint_run(
+        "expect_failed_apply",
+        &endpoint,
+        "v2",
+        &format!("{SCENARIO}{EXPECTATIONS}"),
+    );
+    let (code, out, err) = with_token(
+        &run,
+        &[
             "test",
             "t.scenario",
             "--target",
             "influx",
             "--create",
             "--clean",
-        ])
-        .run_with(&[("OUTATIME_TEST_INFLUX_TOKEN", influx::TOKEN)]);
+        ],
+    );
     assert_eq!(code, 3, "{out}{err}");
     // No verdict on a target that did not take the stream.
     assert!(!out.contains("pass ") && !out.contains("FAIL "), "{out}");
