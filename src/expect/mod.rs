@@ -594,9 +594,12 @@ fn alerts(a: &AlertCheck, since: Option<i64>, received: Vec<Notification>) -> Se
         .filter(|alert| {
             alert.status == a.status.word()
                 && alert.labels.get("alertname").map(String::as_str) == Some(a.alertname.as_str())
-                && a.labels
-                    .iter()
-                    .all(|(name, test)| alert.labels.get(name).is_some_and(|v| test.allows(v)))
+                && a.labels.iter().all(|c| {
+                    alert
+                        .labels
+                        .get(&c.dimension)
+                        .is_some_and(|v| c.test.allows(v))
+                })
         })
         .count();
     let test = a.count.unwrap_or(Test::Compare(Op::Ge, 1.0));
@@ -762,7 +765,10 @@ mod tests {
     fn an_alert_matches_by_name_status_a_subset_of_labels_and_time() {
         let check = |labels: Vec<(String, ConditionTest)>, count| AlertCheck {
             alertname: "Hot".into(),
-            labels,
+            labels: labels
+                .into_iter()
+                .map(|(dimension, test)| crate::model::Condition { dimension, test })
+                .collect(),
             status: crate::model::AlertStatus::Firing,
             within: crate::lang::literal::Duration(1),
             anomaly: None,

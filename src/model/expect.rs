@@ -4,7 +4,7 @@
 //! `expect` verb evaluates them against a target.
 
 use crate::lang::literal::Duration;
-use crate::model::{ConditionTest, Scenario, TimePoint};
+use crate::model::{Condition as LabelCondition, Scenario, TimePoint};
 
 /// One `expect` block.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,7 +155,7 @@ pub struct AlertCheck {
     /// Matched against the `alertname` label.
     pub alertname: String,
     /// Labels the alert must have (it may have others).
-    pub labels: Vec<(String, ConditionTest)>,
+    pub labels: Vec<LabelCondition>,
     pub status: AlertStatus,
     /// How long after the reference the notification may arrive.
     pub within: Duration,

@@ -265,6 +265,19 @@ pub struct Condition {
     pub test: ConditionTest,
 }
 
+impl Condition {
+    /// As the plan, `explain` and reports write it: `site == "oslo-1"`,
+    /// `device in ["a", "b"]`.
+    pub fn words(&self) -> String {
+        let name = &self.dimension;
+        match &self.test {
+            ConditionTest::Equals(v) => format!("{name} == {v:?}"),
+            ConditionTest::NotEquals(v) => format!("{name} != {v:?}"),
+            ConditionTest::In(list) => format!("{name} in {list:?}"),
+        }
+    }
+}
+
 /// Conditions joined by `and`; empty matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {

@@ -4,8 +4,8 @@
 
 pub(crate) use crate::lang::literal::{offset_words, time_words};
 use crate::model::{
-    AnomalyKind, Check, ConditionTest, ExpectCondition, ExpectWindow, Expectation, Filter, Model,
-    Scalar, Schedule, Shift, Term, TimePoint, Timing,
+    AnomalyKind, Check, ExpectCondition, ExpectWindow, Expectation, Filter, Model, Scalar,
+    Schedule, Shift, Term, TimePoint, Timing,
 };
 use crate::plan::ExpectationPlan;
 
@@ -46,11 +46,7 @@ pub(crate) fn filter_words(f: &Filter) -> Option<String> {
     let parts: Vec<String> = f
         .conditions
         .iter()
-        .map(|c| match &c.test {
-            ConditionTest::Equals(v) => format!("{} == {v:?}", c.dimension),
-            ConditionTest::NotEquals(v) => format!("{} != {v:?}", c.dimension),
-            ConditionTest::In(list) => format!("{} in {list:?}", c.dimension),
-        })
+        .map(crate::model::Condition::words)
         .collect();
     Some(parts.join(" and "))
 }
@@ -176,17 +172,10 @@ pub(crate) fn expectation_plan(e: &Expectation) -> ExpectationPlan {
         }
         Check::Alert(a) => {
             plan.alert = Some(a.alertname.clone());
-            plan.labels = filter_words(&Filter {
-                conditions: a
-                    .labels
-                    .iter()
-                    .map(|(name, test)| crate::model::Condition {
-                        dimension: name.clone(),
-                        test: test.clone(),
-                    })
-                    .collect(),
-            })
-            .map(|w| w.replace(" and ", ", "));
+            plan.labels = (!a.labels.is_empty()).then(|| {
+                let labels: Vec<String> = a.labels.iter().map(|c| c.words()).collect();
+                labels.join(", ")
+            });
             let of = a
                 .anomaly
                 .as_ref()

@@ -9,8 +9,8 @@ use crate::diagnostics::suggest::closest;
 use crate::lang::ast::{self, Comparison, ExpectClause, Span, Spanned, StatementKind};
 use crate::lang::literal::Duration;
 use crate::model::{
-    AlertCheck, AlertStatus, Check, ConditionTest, Dialect, ExpectCondition, ExpectWindow,
-    Expectation, Op, QueryCheck, Test, Timing,
+    AlertCheck, AlertStatus, Check, Dialect, ExpectCondition, ExpectWindow, Expectation, Op,
+    QueryCheck, Test, Timing,
 };
 
 /// The placeholders a query's text may hold.
@@ -180,12 +180,7 @@ impl Validator<'_> {
                 ExpectClause::Hold(lit) => hold = self.positive_duration(lit, "hold"),
                 ExpectClause::Never => never = Some(span),
                 ExpectClause::Labels(conditions) => {
-                    labels = self
-                        .filter(conditions, None)
-                        .conditions
-                        .into_iter()
-                        .map(|c| (c.dimension, c.test))
-                        .collect::<Vec<(String, ConditionTest)>>();
+                    labels = self.filter(conditions, None).conditions;
                 }
                 ExpectClause::Status {
                     resolved,
@@ -465,15 +460,7 @@ impl Validator<'_> {
 
 /// `CargoTooWarm firing {truck == "truck-12"}`, `CargoTooWarm never firing`.
 fn alert_title(a: &AlertCheck, never: bool) -> String {
-    let labels: Vec<String> = a
-        .labels
-        .iter()
-        .map(|(name, test)| match test {
-            ConditionTest::Equals(v) => format!("{name} == {v:?}"),
-            ConditionTest::NotEquals(v) => format!("{name} != {v:?}"),
-            ConditionTest::In(list) => format!("{name} in {list:?}"),
-        })
-        .collect();
+    let labels: Vec<String> = a.labels.iter().map(|c| c.words()).collect();
     format!(
         "{}{} {}{}",
         a.alertname,
