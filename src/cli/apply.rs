@@ -86,8 +86,7 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     if let Some(report) = &args.report {
         output::check_writable("--report", report)?;
     }
-    let ran = run(args)?;
-    let applied = ran.applied;
+    let applied = run(args)?;
     // A dry run says what it would write on stdout; a stdout that cannot
     // take it is the command's failure, and the report is written still.
     let unprinted = output::print(&applied.dry_run).err();
@@ -109,11 +108,6 @@ pub(super) fn apply(args: &ApplyArgs) -> Result<Exit, Failure> {
     }
 }
 
-/// An apply that ran: what it wrote.
-pub(super) struct Ran {
-    pub applied: crate::apply::Applied,
-}
-
 /// What `outatime test` hears from an apply it runs: the scenario, its
 /// anchor and the target once loaded (before any write), and each report
 /// of the writes' progress.
@@ -123,12 +117,15 @@ pub(super) struct Hooks<'h> {
 }
 
 /// Everything `apply` does but print and report.
-pub(super) fn run(args: &ApplyArgs) -> Result<Ran, Failure> {
+pub(super) fn run(args: &ApplyArgs) -> Result<crate::apply::Applied, Failure> {
     run_with(args, None)
 }
 
 /// [`run`], telling `hooks` (`outatime test`) what it does.
-pub(super) fn run_with(args: &ApplyArgs, hooks: Option<&mut Hooks<'_>>) -> Result<Ran, Failure> {
+pub(super) fn run_with(
+    args: &ApplyArgs,
+    hooks: Option<&mut Hooks<'_>>,
+) -> Result<crate::apply::Applied, Failure> {
     use crate::targets::config::Target;
 
     // Arguments first: loading reads every source.
@@ -161,7 +158,7 @@ pub(super) fn run_with(args: &ApplyArgs, hooks: Option<&mut Hooks<'_>>) -> Resul
             })?
         }
     };
-    Ok(Ran { applied })
+    Ok(applied)
 }
 
 impl ApplyArgs {

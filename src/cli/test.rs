@@ -119,14 +119,14 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
                 super::apply::run_with(&args.apply, Some(&mut hooks))
             };
             match &ran {
-                Ok(ran) if ran.applied.failure.is_none() => {
+                Ok(applied) if applied.failure.is_none() => {
                     ready.set(crate::expect::wall_now());
                     // What was written is said now, not after the verdicts.
-                    super::apply::print_summary(&ran.applied);
+                    super::apply::print_summary(applied);
                 }
-                Ok(ran) => {
+                Ok(applied) => {
                     stop.cancel();
-                    super::apply::print_summary(&ran.applied);
+                    super::apply::print_summary(applied);
                 }
                 Err(_) => stop.cancel(),
             }
@@ -134,14 +134,14 @@ pub(super) fn test(args: &TestArgs) -> Result<Exit, Failure> {
             (ran, asked)
         })
     });
-    let ran = ran?;
-    let apply = serde_json::to_value(&ran.applied.report).ok();
-    let verdict = match (ran.applied.failure, asked) {
+    let applied = ran?;
+    let apply = serde_json::to_value(&applied.report).ok();
+    let verdict = match (applied.failure, asked) {
         // What was written is in the summary; the verdicts of a target
         // that did not take the stream would mean nothing.
         (Some(failure), _) => match args.apply.report() {
             Some(path) => {
-                let json = report::json(&ran.applied.report.anchor, apply, &[], &[]);
+                let json = report::json(&applied.report.anchor, apply, &[], &[]);
                 write_json(path, &json).and(Err(Failure::from(failure)))
             }
             None => Err(Failure::from(failure)),
